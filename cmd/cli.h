@@ -1,0 +1,31 @@
+/* Command-line front end: global flags, dispatch, and the per-command entry
+ * points (one file per command family). */
+#ifndef BERTH_CMD_CLI_H
+#define BERTH_CMD_CLI_H
+
+#include <stdbool.h>
+
+/* The invocation's context: everything a command needs from the global flags
+ * and the environment. No command keeps state elsewhere. */
+struct cli {
+    const char *root;    /* $BERTH_ROOT, default /var/lib/berth */
+    const char *runroot; /* $BERTH_RUNROOT, default /run/berth */
+    char **files;        /* -f values, NULL-terminated (owned) */
+    const char *project_name;
+    const char *project_dir;
+    char **environ;
+    bool stdout_tty;
+    bool color; /* colours on stdout */
+};
+
+int cli_main(int argc, char **argv);
+
+/* Each returns the process exit status. argv[0] is the command name. */
+int cmd_load(struct cli *c, int argc, char **argv);
+int cmd_image(struct cli *c, int argc, char **argv);  /* image ls|rm */
+int cmd_images_ls(struct cli *c, int argc, char **argv);
+int cmd_images_rm(struct cli *c, int argc, char **argv);
+int cmd_up(struct cli *c, int argc, char **argv);
+int cmd_down(struct cli *c, int argc, char **argv);
+
+#endif

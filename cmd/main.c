@@ -1,0 +1,9 @@
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd/cli.h"
+
+int main(int argc, char **argv)
+{
+    return cli_main(argc, argv);
+}

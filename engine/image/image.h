@@ -1,0 +1,66 @@
+/* The image module's only door: the content store under $BERTH_ROOT, image
+ * lookup by reference or ID, `load` of docker-archive and OCI-layout tars,
+ * listing and removal. */
+#ifndef BERTH_ENGINE_IMAGE_H
+#define BERTH_ENGINE_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+struct store;
+
+/* Opens (creating if needed) the store rooted at root, e.g. /var/lib/berth.
+ * Removes leftovers of killed operations (temp files, unfinished layers). */
+int store_open(const char *root, struct store **out, struct berr *e);
+void store_close(struct store *s);
+const char *store_root(const struct store *s);
+
+/* A resolved image: everything the runtime needs, nothing of the store's
+ * internals. Arrays are NULL-terminated. */
+struct image {
+    char *ref;             /* normalized, e.g. "docker.io/library/busybox:latest" */
+    char *familiar;        /* as users write it, e.g. "busybox:latest" */
+    char *id;              /* config digest, "sha256:<64 hex>" */
+    char *manifest_digest; /* "sha256:..." */
+    char **layer_dirs;     /* absolute paths of unpacked layer trees, bottom first */
+    size_t n_layers;
+    char *created;         /* RFC 3339 from the config, or NULL */
+    int64_t size;          /* sum of unpacked layer sizes in bytes */
+    /* From the image config ("config" object). NULL when absent. */
+    char **entrypoint;
+    char **cmd;
+    char **env;
+    char *working_dir;
+    char *user;
+    char *stop_signal;
+};
+
+/* Looks up by reference ("busybox", "busybox:1.36", "docker.io/library/x:y",
+ * "name@sha256:...") or by full or short image ID. -ENOENT with a message
+ * naming the reference when absent. */
+int store_image_get(struct store *s, const char *ref_or_id, struct image **out, struct berr *e);
+void image_free(struct image *img);
+
+/* All tagged images, sorted by reference. */
+int store_image_list(struct store *s, struct image ***out, size_t *n, struct berr *e);
+void image_list_free(struct image **list, size_t n);
+
+/* Removes a tag (or, given an ID, every tag of that image), then removes the
+ * blobs and layers no image and no container needs any more. Refuses when a
+ * container still uses the image (see store_container_uses). The removed
+ * references are returned in *untagged (may be NULL). */
+int store_image_remove(struct store *s, const char *ref_or_id, char ***untagged, struct berr *e);
+
+/* Imports a docker-archive (docker save) or OCI image-layout tar, plain or
+ * compressed. Every blob is verified; layers are unpacked once. The image
+ * becomes visible only when complete. *loaded receives the references. */
+int image_load_archive(struct store *s, const char *path, char ***loaded, struct berr *e);
+
+/* Containers record the image they use in $ROOT/containers/<id>/image-id
+ * (one line: the config digest); the store reads these to protect images
+ * and layers from removal. */
+
+#endif

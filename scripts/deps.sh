@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages berth needs to build, test and run its demo.
+# Idempotent; needs root.
+set -euo pipefail
+pkgs=(
+    build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+    libyaml-dev libjansson-dev libarchive-dev libcurl4-openssl-dev
+    libnl-3-dev libnl-route-3-dev libuv1-dev libssl-dev libseccomp-dev
+    libnftables-dev libcmocka-dev
+    busybox-static zstd gzip tar iproute2 procps util-linux crun
+)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,28 @@
+#include "util/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void log_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("berth: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void log_info(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void log_berr(const struct berr *e)
+{
+    fprintf(stderr, "berth: %s\n", e && e->msg ? e->msg : "unknown error");
+}

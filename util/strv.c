@@ -1,0 +1,90 @@
+#include "util/strv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+size_t strv_len(char *const *v)
+{
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    return n;
+}
+
+void strv_free(char **v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+void strv_push(char ***v, char *s)
+{
+    size_t n = strv_len(*v);
+    *v = xreallocarray(*v, n + 2, sizeof(char *));
+    (*v)[n] = s;
+    (*v)[n + 1] = NULL;
+}
+
+char **strv_dup(char *const *v)
+{
+    size_t n = strv_len(v);
+    char **r = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        r[i] = xstrdup(v[i]);
+    return r;
+}
+
+bool strv_contains(char *const *v, const char *s)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        if (strcmp(v[i], s) == 0)
+            return true;
+    return false;
+}
+
+static ssize_t env_find(char *const *env, const char *key, size_t klen)
+{
+    for (size_t i = 0; env && env[i]; i++)
+        if (strncmp(env[i], key, klen) == 0 && (env[i][klen] == '=' || env[i][klen] == '\0'))
+            return (ssize_t)i;
+    return -1;
+}
+
+const char *strv_env_get(char *const *env, const char *key)
+{
+    size_t klen = strlen(key);
+    ssize_t i = env_find(env, key, klen);
+    if (i < 0 || env[i][klen] != '=')
+        return NULL;
+    return env[i] + klen + 1;
+}
+
+void strv_env_set(char ***env, const char *key, const char *value)
+{
+    char *entry = xasprintf("%s=%s", key, value);
+    ssize_t i = env_find(*env, key, strlen(key));
+    if (i >= 0) {
+        free((*env)[i]);
+        (*env)[i] = entry;
+    } else {
+        strv_push(env, entry);
+    }
+}
+
+void strv_env_put(char ***env, const char *entry)
+{
+    const char *eq = strchr(entry, '=');
+    size_t klen = eq ? (size_t)(eq - entry) : strlen(entry);
+    ssize_t i = env_find(*env, entry, klen);
+    if (i >= 0) {
+        free((*env)[i]);
+        (*env)[i] = xstrdup(entry);
+    } else {
+        strv_push(env, xstrdup(entry));
+    }
+}

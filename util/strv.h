@@ -1,0 +1,27 @@
+/* NULL-terminated string vectors (argv/envp shaped). */
+#ifndef BERTH_UTIL_STRV_H
+#define BERTH_UTIL_STRV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+size_t strv_len(char *const *v);
+void strv_free(char **v);
+/* Appends s (ownership taken) to *v, reallocating. */
+void strv_push(char ***v, char *s);
+char **strv_dup(char *const *v);
+bool strv_contains(char *const *v, const char *s);
+/* Environment helpers: entries are "KEY=VALUE". */
+const char *strv_env_get(char *const *env, const char *key);
+/* Sets KEY=VALUE, replacing an existing KEY in place (order kept). */
+void strv_env_set(char ***env, const char *key, const char *value);
+/* Sets from a "KEY=VALUE" (or "KEY") entry. */
+void strv_env_put(char ***env, const char *entry);
+
+static inline void cleanup_strvp(char ***v)
+{
+    strv_free(*v);
+}
+#define _cleanup_strv_ __attribute__((cleanup(cleanup_strvp)))
+
+#endif
