@@ -12,7 +12,10 @@ struct berr {
     char *msg; /* heap-allocated message chain, NULL when no error is set */
 };
 
-#define BERR_INIT {0, NULL}
+#define BERR_INIT                                                                                  \
+    {                                                                                              \
+        0, NULL                                                                                    \
+    }
 
 /* Sets the error (replacing any earlier one). code is a negative errno value;
  * a non-negative code is stored as -EINVAL. Returns the stored code. */

@@ -136,7 +136,11 @@ int fs_read_file(int dirfd, const char *path, size_t max, char **out, size_t *le
     if ((uint64_t)st.st_size > max)
         return berr_set(e, -EFBIG, "%s: file too large (%lld bytes, limit %zu)", path,
                         (long long)st.st_size, max);
+    /* procfs and sysfs report size 0 and some of their files answer only
+     * a first read at offset 0: start with a page. */
     size_t cap = (size_t)st.st_size + 1, n = 0;
+    if (cap < 4096)
+        cap = max < 4096 ? max + 1 : 4096;
     _cleanup_free_ char *buf = xmalloc(cap);
     for (;;) {
         if (n + 1 >= cap) {

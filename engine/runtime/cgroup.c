@@ -1,0 +1,405 @@
+#include "engine/runtime/cgroup.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+static const char *const ctrl_names[CG_CTRL_MAX] = {"memory", "cpu", "cpuacct", "pids", "freezer"};
+
+/* /proc/self/mountinfo: "... mountpoint ... - fstype source superopts" */
+int cgroup_sys_detect(struct cgroup_sys *s, struct berr *e)
+{
+    memset(s, 0, sizeof *s);
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return berr_errno(e, errno, "reading /proc/self/mountinfo");
+    _cleanup_free_ char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        char mnt[4096];
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+            continue;
+        char *sep = strstr(line, " - ");
+        if (!sep)
+            continue;
+        char fstype[64], opts[1024];
+        if (sscanf(sep + 3, "%63s %*s %1023s", fstype, opts) != 2)
+            continue;
+        if (strcmp(fstype, "cgroup2") == 0) {
+            if (!s->v2_root)
+                s->v2_root = xstrdup(mnt);
+        } else if (strcmp(fstype, "cgroup") == 0) {
+            char *save = NULL;
+            for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save))
+                for (int c = 0; c < CG_CTRL_MAX; c++)
+                    if (strcmp(o, ctrl_names[c]) == 0 && !s->v1_root[c])
+                        s->v1_root[c] = xstrdup(mnt);
+        }
+    }
+    /* Unified when the v2 mount actually offers the memory controller. */
+    if (s->v2_root) {
+        _cleanup_free_ char *ctl = fs_path_join(s->v2_root, "cgroup.controllers");
+        _cleanup_free_ char *buf = NULL;
+        struct berr ign = BERR_INIT;
+        if (fs_read_file(AT_FDCWD, ctl, 4096, &buf, NULL, &ign) == 0)
+            s->unified = strstr(buf, "memory") != NULL || s->v1_root[CG_MEMORY] == NULL;
+        berr_clear(&ign);
+    }
+    if (!s->v2_root && !s->v1_root[CG_MEMORY]) {
+        cgroup_sys_free(s);
+        return berr_set(e, -ENOENT, "no cgroup file system is mounted under /sys/fs/cgroup");
+    }
+    return 0;
+}
+
+void cgroup_sys_free(struct cgroup_sys *s)
+{
+    free(s->v2_root);
+    for (int c = 0; c < CG_CTRL_MAX; c++)
+        free(s->v1_root[c]);
+    memset(s, 0, sizeof *s);
+}
+
+/* Hierarchy roots this cgroup lives in: the v2 mount (always, when present:
+ * on hybrid hosts it still gives the container a private cgroup namespace
+ * root) and, unless unified, each v1 controller mount. */
+static int roots(const struct cgroup_sys *s, const char *out[CG_CTRL_MAX + 1])
+{
+    int n = 0;
+    if (s->v2_root)
+        out[n++] = s->v2_root;
+    if (!s->unified)
+        for (int c = 0; c < CG_CTRL_MAX; c++) {
+            if (!s->v1_root[c])
+                continue;
+            bool dup = false; /* cpu,cpuacct may share one mount */
+            for (int k = 0; k < n; k++)
+                if (strcmp(out[k], s->v1_root[c]) == 0)
+                    dup = true;
+            if (!dup)
+                out[n++] = s->v1_root[c];
+        }
+    return n;
+}
+
+/* Delegates memory, cpu and pids from the v2 root down to the leaf's
+ * parent (the leaf itself holds processes, so it must not delegate). */
+static void enable_v2_controllers(const struct cgroup_sys *s, const char *rel)
+{
+    _cleanup_free_ char *prefix = xstrdup("");
+    for (const char *p = rel;;) {
+        _cleanup_free_ char *dir = fs_path_join(s->v2_root, prefix);
+        _cleanup_free_ char *ctl = fs_path_join(dir, "cgroup.subtree_control");
+        struct berr ign = BERR_INIT;
+        fs_write_str(AT_FDCWD, ctl, "+memory +cpu +pids", &ign);
+        berr_clear(&ign);
+        const char *slash = strchr(p, '/');
+        if (!slash)
+            break;
+        free(prefix);
+        prefix = xstrndup(rel, (size_t)(slash - rel));
+        p = slash + 1;
+    }
+}
+
+static int write_knob(const char *dir, const char *knob, const char *val, const char *who,
+                      struct berr *e)
+{
+    _cleanup_free_ char *p = fs_path_join(dir, knob);
+    _cleanup_close_ int fd = open(p, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return berr_errno(e, errno, "%s: cgroup file %s", who, p);
+    if (write(fd, val, strlen(val)) < 0)
+        return berr_errno(e, errno, "%s: the kernel refused %s = %s", who, knob, val);
+    return 0;
+}
+
+static int apply_limits(const struct cgroup *cg, const struct cgroup_limits *lim, const char *who,
+                        struct berr *e)
+{
+    const struct cgroup_sys *s = cg->sys;
+    char val[64];
+    int r = 0;
+    if (s->unified) {
+        _cleanup_free_ char *dir = fs_path_join(s->v2_root, cg->rel);
+        if (lim->memory > 0) {
+            snprintf(val, sizeof val, "%" PRId64, lim->memory);
+            r = write_knob(dir, "memory.max", val, who, e);
+            if (r == 0) {
+                /* Like Docker without memswap_limit: swap up to the limit. */
+                _cleanup_free_ char *sw = fs_path_join(dir, "memory.swap.max");
+                if (fs_exists(sw)) {
+                    snprintf(val, sizeof val, "%" PRId64, lim->memory);
+                    r = write_knob(dir, "memory.swap.max", val, who, e);
+                }
+            }
+        }
+        if (r == 0 && lim->cpus > 0) {
+            snprintf(val, sizeof val, "%" PRId64 " 100000", (int64_t)(lim->cpus * 100000 + 0.5));
+            r = write_knob(dir, "cpu.max", val, who, e);
+        }
+        if (r == 0 && lim->pids != 0) {
+            if (lim->pids < 0)
+                snprintf(val, sizeof val, "max");
+            else
+                snprintf(val, sizeof val, "%" PRId64, lim->pids);
+            r = write_knob(dir, "pids.max", val, who, e);
+        }
+        return r;
+    }
+    if (lim->memory > 0) {
+        if (!s->v1_root[CG_MEMORY])
+            return berr_set(e, -ENOTSUP, "%s: mem_limit needs the memory cgroup controller", who);
+        _cleanup_free_ char *dir = fs_path_join(s->v1_root[CG_MEMORY], cg->rel);
+        snprintf(val, sizeof val, "%" PRId64, lim->memory);
+        r = write_knob(dir, "memory.limit_in_bytes", val, who, e);
+        _cleanup_free_ char *sw = fs_path_join(dir, "memory.memsw.limit_in_bytes");
+        if (r == 0 && fs_exists(sw)) {
+            snprintf(val, sizeof val, "%" PRId64, lim->memory * 2);
+            r = write_knob(dir, "memory.memsw.limit_in_bytes", val, who, e);
+        }
+        if (r < 0)
+            return r;
+    }
+    if (lim->cpus > 0) {
+        if (!s->v1_root[CG_CPU])
+            return berr_set(e, -ENOTSUP, "%s: cpus needs the cpu cgroup controller", who);
+        _cleanup_free_ char *dir = fs_path_join(s->v1_root[CG_CPU], cg->rel);
+        r = write_knob(dir, "cpu.cfs_period_us", "100000", who, e);
+        snprintf(val, sizeof val, "%" PRId64, (int64_t)(lim->cpus * 100000 + 0.5));
+        if (r == 0)
+            r = write_knob(dir, "cpu.cfs_quota_us", val, who, e);
+        if (r < 0)
+            return r;
+    }
+    if (lim->pids != 0) {
+        if (!s->v1_root[CG_PIDS])
+            return berr_set(e, -ENOTSUP, "%s: pids_limit needs the pids cgroup controller", who);
+        _cleanup_free_ char *dir = fs_path_join(s->v1_root[CG_PIDS], cg->rel);
+        if (lim->pids < 0)
+            snprintf(val, sizeof val, "max");
+        else
+            snprintf(val, sizeof val, "%" PRId64, lim->pids);
+        r = write_knob(dir, "pids.max", val, who, e);
+    }
+    return r;
+}
+
+static struct cgroup *cgroup_new(const struct cgroup_sys *s, const char *rel)
+{
+    struct cgroup *cg = xcalloc(1, sizeof *cg);
+    cg->sys = s;
+    cg->rel = xstrdup(rel);
+    cg->v2_fd = -1;
+    return cg;
+}
+
+int cgroup_create(const struct cgroup_sys *s, const char *rel, const struct cgroup_limits *lim,
+                  const char *who, struct cgroup **out, struct berr *e)
+{
+    struct cgroup *cg = cgroup_new(s, rel);
+    const char *rs[CG_CTRL_MAX + 1];
+    int n = roots(s, rs);
+    int r = 0;
+    for (int i = 0; i < n && r == 0; i++) {
+        _cleanup_free_ char *dir = fs_path_join(rs[i], rel);
+        r = fs_mkdir_p(dir, 0755, e);
+        if (r < 0)
+            berr_wrap(e, "%s: creating cgroup", who);
+    }
+    if (r == 0 && s->unified)
+        enable_v2_controllers(s, rel);
+    if (r == 0)
+        r = apply_limits(cg, lim, who, e);
+    if (r == 0 && s->v2_root) {
+        _cleanup_free_ char *dir = fs_path_join(s->v2_root, rel);
+        cg->v2_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (cg->v2_fd < 0)
+            r = berr_errno(e, errno, "%s: opening cgroup %s", who, dir);
+    }
+    if (r < 0) {
+        struct berr ign = BERR_INIT;
+        cgroup_destroy(cg, &ign);
+        berr_clear(&ign);
+        cgroup_free(cg);
+        return r;
+    }
+    *out = cg;
+    return 0;
+}
+
+struct cgroup *cgroup_open(const struct cgroup_sys *s, const char *rel)
+{
+    return cgroup_new(s, rel);
+}
+
+int cgroup_enter(const struct cgroup *cg, pid_t pid, bool skip_v2, struct berr *e)
+{
+    const char *rs[CG_CTRL_MAX + 1];
+    int n = roots(cg->sys, rs);
+    char val[32];
+    snprintf(val, sizeof val, "%d", (int)pid);
+    for (int i = 0; i < n; i++) {
+        if (skip_v2 && cg->sys->v2_root && rs[i] == cg->sys->v2_root)
+            continue;
+        _cleanup_free_ char *dir = fs_path_join(rs[i], cg->rel);
+        _cleanup_free_ char *procs = fs_path_join(dir, "cgroup.procs");
+        int r = fs_write_str(AT_FDCWD, procs, val, e);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static uint64_t read_key(const char *path, const char *key)
+{
+    _cleanup_free_ char *buf = NULL;
+    struct berr ign = BERR_INIT;
+    if (fs_read_file(AT_FDCWD, path, 65536, &buf, NULL, &ign) < 0) {
+        berr_clear(&ign);
+        return 0;
+    }
+    size_t klen = strlen(key);
+    for (char *l = buf; l && *l;) {
+        if (strncmp(l, key, klen) == 0 && l[klen] == ' ')
+            return strtoull(l + klen + 1, NULL, 10);
+        l = strchr(l, '\n');
+        if (l)
+            l++;
+    }
+    return 0;
+}
+
+uint64_t cgroup_oom_kills(const struct cgroup *cg)
+{
+    const struct cgroup_sys *s = cg->sys;
+    if (s->unified) {
+        _cleanup_free_ char *dir = fs_path_join(s->v2_root, cg->rel);
+        _cleanup_free_ char *p = fs_path_join(dir, "memory.events");
+        return read_key(p, "oom_kill");
+    }
+    if (!s->v1_root[CG_MEMORY])
+        return 0;
+    _cleanup_free_ char *dir = fs_path_join(s->v1_root[CG_MEMORY], cg->rel);
+    _cleanup_free_ char *p = fs_path_join(dir, "memory.oom_control");
+    return read_key(p, "oom_kill");
+}
+
+/* The hierarchy whose cgroup.procs is authoritative for membership. */
+static char *procs_path(const struct cgroup *cg)
+{
+    const struct cgroup_sys *s = cg->sys;
+    const char *root = s->unified
+                           ? s->v2_root
+                           : (s->v1_root[CG_PIDS] ? s->v1_root[CG_PIDS] : s->v1_root[CG_MEMORY]);
+    if (!root)
+        root = s->v2_root;
+    _cleanup_free_ char *dir = fs_path_join(root, cg->rel);
+    return fs_path_join(dir, "cgroup.procs");
+}
+
+bool cgroup_is_empty(const struct cgroup *cg)
+{
+    _cleanup_free_ char *p = procs_path(cg);
+    _cleanup_free_ char *buf = NULL;
+    struct berr ign = BERR_INIT;
+    int r = fs_read_file(AT_FDCWD, p, 1 << 20, &buf, NULL, &ign);
+    berr_clear(&ign);
+    return r < 0 || buf[0] == '\0';
+}
+
+void cgroup_kill_all(const struct cgroup *cg)
+{
+    const struct cgroup_sys *s = cg->sys;
+    if (s->unified) {
+        _cleanup_free_ char *dir = fs_path_join(s->v2_root, cg->rel);
+        _cleanup_free_ char *k = fs_path_join(dir, "cgroup.kill");
+        struct berr ign = BERR_INIT;
+        int r = fs_write_str(AT_FDCWD, k, "1", &ign);
+        berr_clear(&ign);
+        if (r == 0)
+            return;
+    }
+    /* v1: signal every listed pid; repeat while new ones appear. */
+    for (int round = 0; round < 10; round++) {
+        _cleanup_free_ char *p = procs_path(cg);
+        _cleanup_free_ char *buf = NULL;
+        struct berr ign = BERR_INIT;
+        if (fs_read_file(AT_FDCWD, p, 1 << 20, &buf, NULL, &ign) < 0 || !buf[0]) {
+            berr_clear(&ign);
+            return;
+        }
+        for (char *l = buf; *l;) {
+            long pid = strtol(l, &l, 10);
+            if (pid > 0)
+                kill((pid_t)pid, SIGKILL);
+            while (*l == '\n')
+                l++;
+        }
+    }
+}
+
+static int rmdir_retry(const char *dir, int tries)
+{
+    /* A cgroup that just lost its last task can stay busy for a moment. */
+    for (int i = 0; i < tries; i++) {
+        if (rmdir(dir) == 0 || errno == ENOENT)
+            return 0;
+        if (errno != EBUSY)
+            return -errno;
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return -EBUSY;
+}
+
+int cgroup_destroy(struct cgroup *cg, struct berr *e)
+{
+    if (cg->v2_fd >= 0) {
+        close(cg->v2_fd);
+        cg->v2_fd = -1;
+    }
+    const char *rs[CG_CTRL_MAX + 1];
+    int n = roots(cg->sys, rs);
+    int ret = 0;
+    for (int i = 0; i < n; i++) {
+        _cleanup_free_ char *rel = xstrdup(cg->rel);
+        /* leaf first, then parents while they are empty (rmdir refuses a
+         * non-empty cgroup, which is exactly the check we need) */
+        for (;;) {
+            _cleanup_free_ char *dir = fs_path_join(rs[i], rel);
+            bool leaf = strcmp(rel, cg->rel) == 0;
+            int r = rmdir_retry(dir, leaf ? 200 : 1);
+            if (r < 0) {
+                if (leaf && ret == 0)
+                    ret = berr_errno(e, r, "removing cgroup %s", dir);
+                break;
+            }
+            char *slash = strrchr(rel, '/');
+            if (!slash)
+                break;
+            *slash = '\0';
+        }
+    }
+    return ret;
+}
+
+void cgroup_free(struct cgroup *cg)
+{
+    if (!cg)
+        return;
+    if (cg->v2_fd >= 0)
+        close(cg->v2_fd);
+    free(cg->rel);
+    free(cg);
+}

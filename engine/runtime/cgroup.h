@@ -1,0 +1,72 @@
+/* Per-container cgroups behind one interface with two drivers: the unified
+ * hierarchy (cgroup v2) and the legacy one (cgroup v1, including hybrid
+ * hosts with a controller-less v2 mount beside v1 controllers). The mode is
+ * detected at run time from /proc/self/mountinfo.
+ *
+ * The tree is berth/PROJECT/SERVICE/CONTAINER: the service level is for
+ * stats and kills per service, the container level carries the limits. */
+#ifndef BERTH_RUNTIME_CGROUP_H
+#define BERTH_RUNTIME_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/err.h"
+
+enum cgroup_ctrl {
+    CG_MEMORY,
+    CG_CPU,
+    CG_CPUACCT,
+    CG_PIDS,
+    CG_FREEZER,
+    CG_CTRL_MAX,
+};
+
+struct cgroup_sys {
+    bool unified;               /* pure v2: controllers live in the v2 tree */
+    char *v2_root;              /* the cgroup2 mount (pure v2, or hybrid's unified), or NULL */
+    char *v1_root[CG_CTRL_MAX]; /* each v1 controller's mount, or NULL */
+};
+
+struct cgroup_limits {
+    int64_t memory; /* bytes, 0 = none */
+    double cpus;    /* 0 = none */
+    int64_t pids;   /* 0 = none; -1 = unlimited */
+};
+
+struct cgroup {
+    const struct cgroup_sys *sys;
+    char *rel; /* "berth/proj/svc/name" */
+    int v2_fd; /* O_DIRECTORY fd of the v2 cgroup (for CLONE_INTO_CGROUP), or -1 */
+};
+
+int cgroup_sys_detect(struct cgroup_sys *s, struct berr *e);
+void cgroup_sys_free(struct cgroup_sys *s);
+
+/* Creates the cgroup (all levels) and applies the limits. On error nothing
+ * is left behind. `who` names the service in messages. */
+int cgroup_create(const struct cgroup_sys *s, const char *rel, const struct cgroup_limits *lim,
+                  const char *who, struct cgroup **out, struct berr *e);
+/* Opens an existing cgroup (for down/recovery); never fails for a missing one. */
+struct cgroup *cgroup_open(const struct cgroup_sys *s, const char *rel);
+
+/* Moves pid into the cgroup in every hierarchy that does not hold it yet.
+ * With CLONE_INTO_CGROUP the unified level is already done (skip_v2). */
+int cgroup_enter(const struct cgroup *cg, pid_t pid, bool skip_v2, struct berr *e);
+
+/* Number of OOM kills recorded for this cgroup (0 when unknown). */
+uint64_t cgroup_oom_kills(const struct cgroup *cg);
+
+/* True when the cgroup has no processes left. */
+bool cgroup_is_empty(const struct cgroup *cg);
+
+/* SIGKILLs every process in the cgroup. */
+void cgroup_kill_all(const struct cgroup *cg);
+
+/* Removes the container cgroup, then the service and project levels when
+ * they are empty. Missing directories are fine. */
+int cgroup_destroy(struct cgroup *cg, struct berr *e);
+void cgroup_free(struct cgroup *cg);
+
+#endif

@@ -1,0 +1,346 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/runtime/init.h"
+#include "engine/runtime/runtime.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+#define USER_FILE_MAX (1 << 20) /* /etc/passwd and /etc/group are read up to 1 MiB */
+
+static bool kernel_at_least(int maj, int min)
+{
+    struct utsname u;
+    if (uname(&u) < 0)
+        return false;
+    int a = 0, b = 0;
+    if (sscanf(u.release, "%d.%d", &a, &b) != 2)
+        return false;
+    return a > maj || (a == maj && b >= min);
+}
+
+int runtime_init(struct runtime *rt, struct berr *e)
+{
+    memset(rt, 0, sizeof *rt);
+    int r = cgroup_sys_detect(&rt->cgsys, e);
+    if (r < 0)
+        return r;
+    r = seccomp_build_default(CAPS_DOCKER_DEFAULT, &rt->seccomp, e);
+    if (r < 0) {
+        cgroup_sys_free(&rt->cgsys);
+        return r;
+    }
+    rt->cap_last_cap = 40;
+    _cleanup_free_ char *buf = NULL;
+    struct berr ign = BERR_INIT;
+    if (fs_read_file(AT_FDCWD, "/proc/sys/kernel/cap_last_cap", 64, &buf, NULL, &ign) == 0)
+        rt->cap_last_cap = atoi(buf);
+    berr_clear(&ign);
+    rt->lowerdir_plus = kernel_at_least(6, 8);
+    rt->user_buf_size = USER_FILE_MAX;
+    rt->passwd_buf = xmalloc(USER_FILE_MAX);
+    rt->group_buf = xmalloc(USER_FILE_MAX);
+    return 0;
+}
+
+void runtime_fini(struct runtime *rt)
+{
+    cgroup_sys_free(&rt->cgsys);
+    seccomp_prog_free(&rt->seccomp);
+    free(rt->passwd_buf);
+    free(rt->group_buf);
+    memset(rt, 0, sizeof *rt);
+}
+
+unsigned long long proc_start_time(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    _cleanup_free_ char *buf = NULL;
+    struct berr ign = BERR_INIT;
+    if (fs_read_file(AT_FDCWD, path, 4096, &buf, NULL, &ign) < 0) {
+        berr_clear(&ign);
+        return 0;
+    }
+    /* comm may hold spaces and parens: fields start after the last ')' */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    p++;
+    for (int field = 3; field < 22 && p; field++) {
+        p = strchr(p + 1, ' ');
+    }
+    return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+static char *overlay_opts(const struct container_spec *s)
+{
+    /* lowerdir lists the topmost layer first */
+    size_t n = strv_len(s->layer_dirs);
+    size_t cap = 64 + strlen(s->upper_dir) + strlen(s->work_dir);
+    for (size_t i = 0; i < n; i++)
+        cap += strlen(s->layer_dirs[i]) + 1;
+    char *o = xmalloc(cap);
+    strcpy(o, "lowerdir=");
+    for (size_t i = n; i-- > 0;) {
+        strcat(o, s->layer_dirs[i]);
+        if (i)
+            strcat(o, ":");
+    }
+    strcat(o, ",upperdir=");
+    strcat(o, s->upper_dir);
+    strcat(o, ",workdir=");
+    strcat(o, s->work_dir);
+    return o;
+}
+
+/* Distinct v1 hierarchy directory names to mount inside the container. */
+static int cg_mount_names(const struct cgroup_sys *s, const char **names)
+{
+    int n = 0;
+    if (s->unified)
+        return 0;
+    for (int c = 0; c < CG_CTRL_MAX; c++) {
+        if (!s->v1_root[c])
+            continue;
+        const char *base = strrchr(s->v1_root[c], '/');
+        base = base ? base + 1 : s->v1_root[c];
+        bool dup = false;
+        for (int k = 0; k < n; k++)
+            if (strcmp(names[k], base) == 0)
+                dup = true;
+        if (!dup && n < INIT_MAX_CGMOUNTS)
+            names[n++] = base;
+    }
+    return n;
+}
+
+static void reap_blocking(pid_t pid, int pidfd)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
+        ;
+    (void)pid;
+}
+
+int container_start(struct runtime *rt, const struct container_spec *spec,
+                    struct container_proc *out, struct berr *e)
+{
+    memset(out, 0, sizeof *out);
+    out->pidfd = -1;
+    if (!spec->argv || !spec->argv[0])
+        return berr_set(e, -EINVAL, "%s: no command given and the image has none", spec->name);
+
+    /* Everything the child needs, prepared here (it must not allocate). */
+    size_t n_layers = strv_len(spec->layer_dirs);
+    _cleanup_free_ char **lower = xcalloc(n_layers + 1, sizeof(char *));
+    for (size_t i = 0; i < n_layers; i++)
+        lower[i] = spec->layer_dirs[n_layers - 1 - i];
+    _cleanup_free_ char *opts = overlay_opts(spec);
+    size_t envc = strv_len(spec->env);
+    _cleanup_free_ char **envp = xcalloc(envc + 2, sizeof(char *));
+    bool need_home = true;
+    for (size_t i = 0; i < envc; i++) {
+        envp[i] = spec->env[i];
+        if (strncmp(spec->env[i], "HOME=", 5) == 0)
+            need_home = false;
+    }
+    _cleanup_free_ char *home_buf = xcalloc(1, 5 + 256 + 1);
+    memcpy(home_buf, "HOME=", 5);
+
+    struct cgroup *cg = NULL;
+    int r = cgroup_create(&rt->cgsys, spec->cgroup_rel, &spec->limits, spec->name, &cg, e);
+    if (r < 0)
+        return r;
+    int sync_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+    int pidfd = -1;
+    long pid = -1;
+    if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
+        r = berr_errno(e, errno, "%s: creating pipes", spec->name);
+        goto fail_pipes;
+    }
+
+    struct init_args a = {
+        .sync_fd = sync_pipe[0],
+        .error_fd = err_pipe[1],
+        .stdio = {spec->stdin_fd, spec->stdout_fd, spec->stderr_fd},
+        .rootfs_dir = spec->rootfs_dir,
+        .lower_top_first = lower,
+        .upper_dir = spec->upper_dir,
+        .work_dir = spec->work_dir,
+        .overlay_opts = opts,
+        .lowerdir_plus = rt->lowerdir_plus,
+        .cgroup_unified = rt->cgsys.unified,
+        .cgroup_has_v2 = !rt->cgsys.unified && rt->cgsys.v2_root != NULL,
+        .hostname = spec->hostname,
+        .cwd = spec->cwd,
+        .user = spec->user,
+        .read_only = spec->read_only,
+        .argv = spec->argv,
+        .envp = envp,
+        .envc = envc,
+        .home_buf = home_buf,
+        .need_home = need_home,
+        .caps = CAPS_DOCKER_DEFAULT,
+        .cap_last_cap = rt->cap_last_cap,
+        .seccomp = &rt->seccomp,
+        .passwd_buf = rt->passwd_buf,
+        .group_buf = rt->group_buf,
+        .user_buf_size = rt->user_buf_size,
+    };
+    a.n_cgmounts = cg_mount_names(&rt->cgsys, a.cgmount_names);
+
+    struct clone_args ca = {
+        .flags =
+            CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_PIDFD,
+        .pidfd = (uint64_t)(uintptr_t)&pidfd,
+        .exit_signal = SIGCHLD,
+    };
+    bool into_cgroup = cg->v2_fd >= 0;
+    if (into_cgroup) {
+        ca.flags |= CLONE_INTO_CGROUP;
+        ca.cgroup = (uint64_t)cg->v2_fd;
+    }
+    fflush(NULL);
+    pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid < 0 && into_cgroup && (errno == EINVAL || errno == EOPNOTSUPP || errno == EBUSY)) {
+        into_cgroup = false;
+        ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+        ca.cgroup = 0;
+        pid = syscall(SYS_clone3, &ca, sizeof ca);
+    }
+    if (pid == 0) {
+        close(sync_pipe[1]);
+        close(err_pipe[0]);
+        container_init(&a);
+    }
+    if (pid < 0) {
+        r = berr_errno(e, errno, "%s: creating the container process", spec->name);
+        goto fail_pipes;
+    }
+    close(sync_pipe[0]);
+    sync_pipe[0] = -1;
+    close(err_pipe[1]);
+    err_pipe[1] = -1;
+
+    r = cgroup_enter(cg, (pid_t)pid, into_cgroup, e);
+    if (r < 0) {
+        berr_wrap(e, "%s", spec->name);
+        kill((pid_t)pid, SIGKILL);
+        goto fail_child;
+    }
+    if (write(sync_pipe[1], "1", 1) != 1) {
+        r = berr_errno(e, errno, "%s: starting the container process", spec->name);
+        kill((pid_t)pid, SIGKILL);
+        goto fail_child;
+    }
+    close(sync_pipe[1]);
+    sync_pipe[1] = -1;
+
+    /* EOF at execve; a struct init_error otherwise. */
+    struct init_error ie;
+    size_t got = 0;
+    while (got < sizeof ie) {
+        ssize_t n = read(err_pipe[0], (char *)&ie + got, sizeof ie - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(err_pipe[0]);
+    err_pipe[0] = -1;
+    if (got > 0) {
+        ie.msg[sizeof ie.msg - 1] = '\0';
+        int code = ie.exit_code == 127 ? -ENOENT : ie.exit_code == 126 ? -EACCES : -ie.err;
+        if (code >= 0)
+            code = -EIO;
+        r = berr_set(e, code, "%s: %s", spec->name, ie.msg);
+        goto fail_child;
+    }
+
+    out->pid = (pid_t)pid;
+    out->pidfd = pidfd;
+    out->start_time = proc_start_time((pid_t)pid);
+    out->cg = cg;
+    return 0;
+
+fail_child:
+    reap_blocking((pid_t)pid, pidfd);
+    close(pidfd);
+fail_pipes:
+    for (int i = 0; i < 2; i++) {
+        if (sync_pipe[i] >= 0)
+            close(sync_pipe[i]);
+        if (err_pipe[i] >= 0)
+            close(err_pipe[i]);
+    }
+    {
+        struct berr ign = BERR_INIT;
+        cgroup_kill_all(cg);
+        cgroup_destroy(cg, &ign);
+        berr_clear(&ign);
+        cgroup_free(cg);
+    }
+    return r;
+}
+
+int container_reap(struct container_proc *p, struct container_exit *x)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG) < 0)
+        return -errno;
+    if (si.si_pid == 0)
+        return 0;
+    memset(x, 0, sizeof *x);
+    if (si.si_code == CLD_EXITED) {
+        x->status = si.si_status;
+    } else {
+        x->signal = si.si_status;
+        x->status = 128 + si.si_status;
+    }
+    if (p->cg)
+        x->oom_killed = x->signal == SIGKILL && cgroup_oom_kills(p->cg) > 0;
+    return 1;
+}
+
+int container_signal(const struct container_proc *p, int sig)
+{
+    if (p->pidfd < 0)
+        return -ESRCH;
+    if (pidfd_send_signal(p->pidfd, sig, NULL, 0) < 0)
+        return -errno;
+    return 0;
+}
+
+int container_release(struct container_proc *p, struct berr *e)
+{
+    int r = 0;
+    if (p->pidfd >= 0) {
+        close(p->pidfd);
+        p->pidfd = -1;
+    }
+    if (p->cg) {
+        cgroup_kill_all(p->cg);
+        r = cgroup_destroy(p->cg, e);
+        cgroup_free(p->cg);
+        p->cg = NULL;
+    }
+    return r;
+}

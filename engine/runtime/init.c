@@ -1,0 +1,620 @@
+#include "engine/runtime/init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <grp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "engine/runtime/user.h"
+#include "util/fs.h"
+
+/* Everything below runs in the child between clone3 and execve: only
+ * system calls and these allocation-free helpers. */
+
+static void scat(char *dst, size_t cap, const char *s)
+{
+    size_t n = strlen(dst);
+    while (s && *s && n + 1 < cap)
+        dst[n++] = *s++;
+    dst[n] = '\0';
+}
+
+static __attribute__((noreturn)) void fail(struct init_args *a, int err, int code, const char *what,
+                                           const char *detail)
+{
+    struct init_error ie;
+    memset(&ie, 0, sizeof ie);
+    ie.err = err;
+    ie.exit_code = code;
+    scat(ie.msg, sizeof ie.msg, what);
+    if (detail) {
+        scat(ie.msg, sizeof ie.msg, ": ");
+        scat(ie.msg, sizeof ie.msg, detail);
+    }
+    ssize_t w = write(a->error_fd, &ie, sizeof ie);
+    (void)w;
+    _exit(code ? code : 1);
+}
+
+static __attribute__((noreturn)) void fail_errno(struct init_args *a, const char *what)
+{
+    int err = errno;
+    fail(a, err, 1, what, strerrordesc_np(err));
+}
+
+static void check(struct init_args *a, int r, const char *what)
+{
+    if (r < 0)
+        fail_errno(a, what);
+}
+
+/* Opens a fixed mount target inside the root: it must be a real directory
+ * reached through no symlink at all (an image whose /proc or /dev is a
+ * symlink is refused), and is created when missing. */
+static int target_dir(struct init_args *a, int rootfd, const char *path, const char *what)
+{
+    uint64_t res = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    int fd = fs_openat2(rootfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, res);
+    if (fd == -ENOENT) {
+        /* Create the last component in its (already checked) parent. */
+        char parent[PATH_MAX];
+        const char *slash = strrchr(path, '/');
+        const char *base = slash ? slash + 1 : path;
+        if (slash) {
+            size_t n = (size_t)(slash - path);
+            memcpy(parent, path, n);
+            parent[n] = '\0';
+        } else {
+            parent[0] = '.';
+            parent[1] = '\0';
+        }
+        int pfd = fs_openat2(rootfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, res);
+        if (pfd < 0) {
+            errno = -pfd;
+            fail_errno(a, what);
+        }
+        if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
+            fail_errno(a, what);
+        close(pfd);
+        fd = fs_openat2(rootfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, res);
+    }
+    if (fd == -ELOOP || fd == -ENOTDIR) {
+        char msg[PATH_MAX + 64] = "";
+        scat(msg, sizeof msg, "/");
+        scat(msg, sizeof msg, path);
+        scat(msg, sizeof msg, " in the image must be an ordinary directory, not a symlink");
+        fail(a, -fd, 1, what, msg);
+    }
+    if (fd < 0) {
+        errno = -fd;
+        fail_errno(a, what);
+    }
+    return fd;
+}
+
+/* fsopen + options + fsmount, then attach on top of target (an fd). */
+struct fsopt {
+    const char *key;
+    const char *val; /* NULL: a flag */
+};
+
+static int make_mount(struct init_args *a, const char *fstype, const struct fsopt *opts,
+                      unsigned attrs, const char *what)
+{
+    int fs = fsopen(fstype, FSOPEN_CLOEXEC);
+    if (fs < 0)
+        fail_errno(a, what);
+    for (const struct fsopt *o = opts; o && o->key; o++) {
+        int r = o->val ? fsconfig(fs, FSCONFIG_SET_STRING, o->key, o->val, 0)
+                       : fsconfig(fs, FSCONFIG_SET_FLAG, o->key, NULL, 0);
+        if (r < 0)
+            fail_errno(a, what);
+    }
+    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        fail_errno(a, what);
+    int m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+    if (m < 0)
+        fail_errno(a, what);
+    close(fs);
+    return m;
+}
+
+static void attach(struct init_args *a, int mnt, int target, const char *what)
+{
+    if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        fail_errno(a, what);
+}
+
+static void mount_at(struct init_args *a, int rootfd, const char *path, const char *fstype,
+                     const struct fsopt *opts, unsigned attrs, const char *what)
+{
+    int t = target_dir(a, rootfd, path, what);
+    int m = make_mount(a, fstype, opts, attrs, what);
+    attach(a, m, t, what);
+    close(m);
+    close(t);
+}
+
+static void mount_overlay(struct init_args *a)
+{
+    const char *what = "mounting the container's root file system";
+    int m;
+    if (a->lowerdir_plus) {
+        int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+        if (fs < 0)
+            fail_errno(a, what);
+        for (char *const *l = a->lower_top_first; *l; l++)
+            if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", *l, 0) < 0)
+                fail_errno(a, what);
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", a->upper_dir, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_SET_STRING, "workdir", a->work_dir, 0) < 0 ||
+            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+            fail_errno(a, what);
+        m = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+        if (m < 0)
+            fail_errno(a, what);
+        close(fs);
+        if (move_mount(m, "", AT_FDCWD, a->rootfs_dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            fail_errno(a, what);
+        close(m);
+    } else {
+        check(a, mount("overlay", a->rootfs_dir, "overlay", 0, a->overlay_opts), what);
+    }
+}
+
+static void make_dev(struct init_args *a, int devfd)
+{
+    static const struct {
+        const char *name;
+        unsigned maj, min;
+    } nodes[] = {
+        {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+        {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+    };
+    const char *what = "populating /dev";
+    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+        check(a, mknodat(devfd, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)),
+              what);
+        check(a, fchmodat(devfd, nodes[i].name, 0666, 0), what);
+    }
+    static const struct {
+        const char *target, *name;
+    } links[] = {
+        {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+        {"/proc/self/fd/2", "stderr"}, {"pts/ptmx", "ptmx"},         {"/proc/kcore", "core"},
+    };
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+        check(a, symlinkat(links[i].target, devfd, links[i].name), what);
+    check(a, mkdirat(devfd, "pts", 0755), what);
+    check(a, mkdirat(devfd, "shm", 01777), what);
+    check(a, mkdirat(devfd, "mqueue", 01777), what);
+}
+
+static void mount_cgroups(struct init_args *a, int rootfd)
+{
+    const char *what = "mounting /sys/fs/cgroup";
+    unsigned ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+    if (a->cgroup_unified) {
+        mount_at(a, rootfd, "sys/fs/cgroup", "cgroup2", NULL, ro, what);
+        return;
+    }
+    /* Hybrid/v1: a tmpfs holding each hierarchy, read-only once filled. The
+     * container's cgroup namespace makes each show only its own subtree. */
+    int t = target_dir(a, rootfd, "sys/fs/cgroup", what);
+    static const struct fsopt tmpfs_opts[] = {{"mode", "755"}, {NULL, NULL}};
+    int tm = make_mount(a, "tmpfs", tmpfs_opts,
+                        MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, what);
+    attach(a, tm, t, what);
+    close(t);
+    int dir = target_dir(a, rootfd, "sys/fs/cgroup", what);
+    for (int i = 0; i < a->n_cgmounts; i++) {
+        const char *name = a->cgmount_names[i];
+        check(a, mkdirat(dir, name, 0755), what);
+        int sub = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        check(a, sub, what);
+        /* One flag per controller of this hierarchy ("cpu,cpuacct"). */
+        struct fsopt opts[8];
+        char names[8][32];
+        int n = 0;
+        const char *p = name;
+        while (*p && n < 7) {
+            size_t k = 0;
+            while (p[k] && p[k] != ',' && k < 31) {
+                names[n][k] = p[k];
+                k++;
+            }
+            names[n][k] = '\0';
+            opts[n].key = names[n];
+            opts[n].val = NULL;
+            n++;
+            p += k;
+            if (*p == ',')
+                p++;
+        }
+        opts[n].key = NULL;
+        int m = make_mount(a, "cgroup", opts, ro, what);
+        attach(a, m, sub, what);
+        close(m);
+        close(sub);
+    }
+    if (a->cgroup_has_v2) {
+        check(a, mkdirat(dir, "unified", 0755), what);
+        int sub = openat(dir, "unified", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        check(a, sub, what);
+        int m = make_mount(a, "cgroup2", NULL, ro, what);
+        attach(a, m, sub, what);
+        close(m);
+        close(sub);
+    }
+    close(dir);
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    check(a, mount_setattr(tm, "", AT_EMPTY_PATH, &attr, sizeof attr), what);
+    close(tm);
+}
+
+/* Docker's masked paths: /dev/null over files, an empty read-only tmpfs
+ * over directories. Missing paths are skipped. */
+static void mask_paths(struct init_args *a, int rootfd, int nullfd)
+{
+    static const char *const masked[] = {
+        "proc/asound",      "proc/acpi",          "proc/interrupts", "proc/kcore",
+        "proc/keys",        "proc/latency_stats", "proc/timer_list", "proc/timer_stats",
+        "proc/sched_debug", "proc/scsi",          "sys/firmware",    "sys/devices/virtual/powercap",
+    };
+    const char *what = "masking paths";
+    for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++) {
+        int t = fs_openat2(rootfd, masked[i], O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
+                           RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+        if (t == -ENOENT)
+            continue;
+        if (t < 0) {
+            errno = -t;
+            fail_errno(a, what);
+        }
+        struct stat st;
+        check(a, fstat(t, &st), what);
+        if (S_ISDIR(st.st_mode)) {
+            int m = make_mount(a, "tmpfs", NULL, MOUNT_ATTR_RDONLY, what);
+            attach(a, m, t, what);
+            close(m);
+        } else {
+            int m = open_tree(nullfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+            if (m < 0)
+                fail_errno(a, what);
+            attach(a, m, t, what);
+            close(m);
+        }
+        close(t);
+    }
+}
+
+static void readonly_paths(struct init_args *a, int rootfd)
+{
+    static const char *const ro[] = {
+        "proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger",
+    };
+    const char *what = "making /proc paths read-only";
+    for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++) {
+        int t = fs_openat2(rootfd, ro[i], O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
+                           RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+        if (t == -ENOENT)
+            continue;
+        if (t < 0) {
+            errno = -t;
+            fail_errno(a, what);
+        }
+        struct statfs sfs;
+        check(a, fstatfs(t, &sfs), what);
+        if (sfs.f_type != PROC_SUPER_MAGIC)
+            fail(a, EINVAL, 1, what, "target is not on procfs");
+        int m =
+            open_tree(t, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+        if (m < 0)
+            fail_errno(a, what);
+        struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                              MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
+        check(a, mount_setattr(m, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr), what);
+        attach(a, m, t, what);
+        close(m);
+        close(t);
+    }
+}
+
+static void loopback_up(struct init_args *a)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    check(a, s, "bringing up the loopback interface");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo", 3);
+    check(a, ioctl(s, SIOCGIFFLAGS, &ifr), "bringing up the loopback interface");
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    check(a, ioctl(s, SIOCSIFFLAGS, &ifr), "bringing up the loopback interface");
+    close(s);
+}
+
+/* Reads a small file of the container root (passwd/group): a regular file,
+ * bounded, never blocking (a FIFO or device is refused). */
+static size_t read_root_file(struct init_args *a, int rootfd, const char *path, char *buf,
+                             size_t cap)
+{
+    int fd = fs_open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        char msg[128] = "/";
+        scat(msg, sizeof msg, path);
+        scat(msg, sizeof msg, " is not a regular file");
+        fail(a, EINVAL, 1, "resolving the user", msg);
+    }
+    if ((size_t)st.st_size >= cap) {
+        close(fd);
+        char msg[128] = "/";
+        scat(msg, sizeof msg, path);
+        scat(msg, sizeof msg, " is too large");
+        fail(a, EFBIG, 1, "resolving the user", msg);
+    }
+    size_t n = 0;
+    while (n + 1 < cap) {
+        ssize_t r = read(fd, buf + n, cap - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    return n;
+}
+
+/* Opens the working directory inside the root, creating it when missing
+ * (as Docker does). Magic links (/proc/self/fd/N) are refused. */
+static int open_cwd(struct init_args *a, int rootfd, uid_t uid, gid_t gid)
+{
+    const char *what = "setting the working directory";
+    const char *cwd = a->cwd && *a->cwd ? a->cwd : "/";
+    int fd = fs_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY, 0);
+    if (fd >= 0)
+        return fd;
+    if (fd != -ENOENT) {
+        errno = -fd;
+        char msg[PATH_MAX + 64] = "";
+        scat(msg, sizeof msg, cwd);
+        scat(msg, sizeof msg, ": ");
+        scat(msg, sizeof msg, strerrordesc_np(-fd));
+        fail(a, -fd, 1, what, msg);
+    }
+    char path[PATH_MAX];
+    size_t len = strlen(cwd);
+    if (len >= sizeof path)
+        fail(a, ENAMETOOLONG, 1, what, cwd);
+    memcpy(path, cwd, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char c = path[i];
+        path[i] = '\0';
+        int d = fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
+        if (d == -ENOENT) {
+            /* create the last component in the resolved parent */
+            char *slash = strrchr(path, '/');
+            *slash = '\0';
+            int p = fs_open_in_root(rootfd, path[0] ? path : "/", O_PATH | O_DIRECTORY, 0);
+            *slash = '/';
+            if (p < 0) {
+                errno = -p;
+                fail_errno(a, what);
+            }
+            if (mkdirat(p, slash + 1, 0755) < 0 && errno != EEXIST)
+                fail_errno(a, what);
+            if (uid || gid)
+                fchownat(p, slash + 1, uid, gid, AT_SYMLINK_NOFOLLOW);
+            close(p);
+            d = fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
+        }
+        if (d < 0) {
+            errno = -d;
+            char msg[PATH_MAX + 64] = "";
+            scat(msg, sizeof msg, cwd);
+            scat(msg, sizeof msg, ": ");
+            scat(msg, sizeof msg, strerrordesc_np(-d));
+            fail(a, -d, 1, what, msg);
+        }
+        path[i] = c;
+        if (c == '\0')
+            return d;
+        close(d);
+    }
+    return fs_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY, 0);
+}
+
+static void set_caps(struct init_args *a, bool root)
+{
+    const char *what = "setting capabilities";
+    for (int c = 0; c <= a->cap_last_cap; c++)
+        if (!(a->caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+            fail_errno(a, what);
+    check(a, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), what);
+    (void)root;
+}
+
+static void apply_caps(struct init_args *a, bool root)
+{
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    uint64_t eff = root ? a->caps : 0;
+    data[0].effective = data[0].permitted = (uint32_t)eff;
+    data[1].effective = data[1].permitted = (uint32_t)(eff >> 32);
+    /* inheritable stays empty (CVE-2022-29162) */
+    check(a, (int)syscall(SYS_capset, &hdr, data), "setting capabilities");
+}
+
+static void exec_command(struct init_args *a)
+{
+    const char *file = a->argv[0];
+    if (!file || !*file)
+        fail(a, ENOENT, 127, "exec", "empty command");
+    if (strchr(file, '/')) {
+        execve(file, a->argv, a->envp);
+        int err = errno;
+        char msg[PATH_MAX + 64] = "exec: \"";
+        scat(msg, sizeof msg, file);
+        scat(msg, sizeof msg, "\": ");
+        scat(msg, sizeof msg, strerrordesc_np(err));
+        fail(a, err, err == ENOENT ? 127 : 126, "starting the command", msg);
+    }
+    const char *path = NULL;
+    for (size_t i = 0; a->envp[i]; i++)
+        if (strncmp(a->envp[i], "PATH=", 5) == 0)
+            path = a->envp[i] + 5;
+    if (!path)
+        path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    int last = ENOENT;
+    for (const char *p = path;;) {
+        const char *colon = strchr(p, ':');
+        size_t n = colon ? (size_t)(colon - p) : strlen(p);
+        char cand[PATH_MAX];
+        if (n + strlen(file) + 2 < sizeof cand) {
+            memcpy(cand, n ? p : ".", n ? n : 1);
+            size_t k = n ? n : 1;
+            cand[k++] = '/';
+            memcpy(cand + k, file, strlen(file) + 1);
+            execve(cand, a->argv, a->envp);
+            if (errno == EACCES || errno == ENOEXEC || errno == EPERM)
+                last = errno;
+        }
+        if (!colon)
+            break;
+        p = colon + 1;
+    }
+    char msg[PATH_MAX + 64] = "exec: \"";
+    scat(msg, sizeof msg, file);
+    if (last == ENOENT) {
+        scat(msg, sizeof msg, "\": executable file not found in $PATH");
+        fail(a, ENOENT, 127, "starting the command", msg);
+    }
+    scat(msg, sizeof msg, "\": ");
+    scat(msg, sizeof msg, strerrordesc_np(last));
+    fail(a, last, 126, "starting the command", msg);
+}
+
+void container_init(struct init_args *a)
+{
+    /* Die with the supervisor; a parent that is already gone has closed
+     * the sync pipe, so the read below sees EOF. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    char go;
+    if (read(a->sync_fd, &go, 1) != 1)
+        _exit(1);
+    close(a->sync_fd);
+    umask(0);
+
+    check(a, unshare(CLONE_NEWCGROUP), "creating the cgroup namespace");
+    check(a, setsid(), "creating a session");
+    check(a, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "making mounts private");
+
+    mount_overlay(a);
+    int rootfd = open(a->rootfs_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    check(a, rootfd, "opening the root file system");
+
+    unsigned nsuid = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+    mount_at(a, rootfd, "proc", "proc", NULL, nsuid, "mounting /proc");
+
+    static const struct fsopt dev_opts[] = {{"mode", "755"}, {"size", "65536k"}, {NULL, NULL}};
+    mount_at(a, rootfd, "dev", "tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME,
+             "mounting /dev");
+    int devfd = target_dir(a, rootfd, "dev", "mounting /dev");
+    int devrw = openat(devfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    check(a, devrw, "mounting /dev");
+    make_dev(a, devrw);
+    static const struct fsopt pts_opts[] = {
+        {"newinstance", NULL}, {"ptmxmode", "0666"}, {"mode", "0620"}, {"gid", "5"}, {NULL, NULL}};
+    mount_at(a, rootfd, "dev/pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
+             "mounting /dev/pts");
+    static const struct fsopt shm_opts[] = {{"mode", "1777"}, {"size", "65536k"}, {NULL, NULL}};
+    mount_at(a, rootfd, "dev/shm", "tmpfs", shm_opts, nsuid, "mounting /dev/shm");
+    mount_at(a, rootfd, "dev/mqueue", "mqueue", NULL, nsuid, "mounting /dev/mqueue");
+
+    mount_at(a, rootfd, "sys", "sysfs", NULL, nsuid | MOUNT_ATTR_RDONLY, "mounting /sys");
+    mount_cgroups(a, rootfd);
+
+    int nullfd = openat(devrw, "null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    check(a, nullfd, "opening /dev/null");
+    mask_paths(a, rootfd, nullfd);
+    readonly_paths(a, rootfd);
+
+    loopback_up(a);
+    if (a->hostname && *a->hostname)
+        check(a, sethostname(a->hostname, strlen(a->hostname)), "setting the hostname");
+
+    /* The user, from the container's own files. */
+    size_t plen = read_root_file(a, rootfd, "etc/passwd", a->passwd_buf, a->user_buf_size);
+    size_t glen = read_root_file(a, rootfd, "etc/group", a->group_buf, a->user_buf_size);
+    struct user_ids ids;
+    char uerr[512];
+    if (user_resolve(a->user, a->passwd_buf, plen, a->group_buf, glen, &ids, uerr, sizeof uerr) < 0)
+        fail(a, ENOENT, 1, "resolving the user", uerr);
+    if (a->need_home) {
+        scat(a->home_buf, 5 + 256 + 1, ids.home);
+        a->envp[a->envc] = a->home_buf;
+        a->envp[a->envc + 1] = NULL;
+    }
+
+    int cwdfd = open_cwd(a, rootfd, ids.uid, ids.gid);
+
+    /* Switch to the new root. */
+    check(a, fchdir(rootfd), "entering the root file system");
+    check(a, (int)syscall(SYS_pivot_root, ".", "."), "pivot_root");
+    check(a, umount2(".", MNT_DETACH), "detaching the old root");
+    check(a, chdir("/"), "entering the root file system");
+    if (a->read_only)
+        check(a, mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL),
+              "making the root file system read-only");
+    check(a, fchdir(cwdfd), "setting the working directory");
+
+    /* Standard streams. */
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    check(a, devnull, "opening /dev/null");
+    for (int i = 0; i < 3; i++) {
+        int src = a->stdio[i] >= 0 ? a->stdio[i] : devnull;
+        check(a, dup2(src, i), "setting up standard streams");
+    }
+
+    /* Security: bounding set, then seccomp (still privileged, so no
+     * no_new_privs is needed), then the user, then the final caps. */
+    set_caps(a, ids.uid == 0);
+    struct sock_fprog prog = {.len = a->seccomp->len, .filter = a->seccomp->insns};
+    check(a, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0), "loading the seccomp filter");
+    check(a, setgroups((size_t)ids.ngroups, ids.groups), "setting supplementary groups");
+    check(a, setresgid(ids.gid, ids.gid, ids.gid), "setting the group");
+    check(a, setresuid(ids.uid, ids.uid, ids.uid), "setting the user");
+    apply_caps(a, ids.uid == 0);
+
+    umask(022);
+    /* Every fd but 0-2 and the error pipe goes; the error pipe closes at
+     * execve. */
+    check(a, close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "closing file descriptors");
+    exec_command(a);
+    _exit(127);
+}

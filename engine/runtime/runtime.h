@@ -1,0 +1,86 @@
+/* The runtime module's only door: start a container from a spec as a child
+ * of this process (clone3 into fresh namespaces and its own cgroup), watch
+ * it through a pidfd, reap it, clean up after it. Knows nothing of YAML or
+ * of the image store. */
+#ifndef BERTH_RUNTIME_H
+#define BERTH_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "engine/runtime/cgroup.h"
+#include "engine/runtime/seccomp.h"
+#include "util/err.h"
+
+/* Docker's default capability set (CapEff 00000000a80425fb). */
+#define CAPS_DOCKER_DEFAULT 0x00000000a80425fbULL
+
+/* Built once per process, shared by every container start. */
+struct runtime {
+    struct cgroup_sys cgsys;
+    struct seccomp_prog seccomp; /* default profile for the default caps */
+    int cap_last_cap;
+    bool lowerdir_plus; /* overlayfs takes "lowerdir+" (Linux >= 6.8) */
+    /* Scratch buffers the container init reads /etc/passwd and /etc/group
+     * into (copy-on-write after clone, so shared safely). */
+    char *passwd_buf, *group_buf;
+    size_t user_buf_size;
+};
+
+int runtime_init(struct runtime *rt, struct berr *e);
+void runtime_fini(struct runtime *rt);
+
+struct container_spec {
+    const char *name;        /* for messages: "proj-web-1" */
+    char *const *layer_dirs; /* bottom first, NULL-terminated */
+    const char *upper_dir;
+    const char *work_dir;
+    const char *rootfs_dir; /* empty directory the overlay is mounted on */
+    char *const *argv;      /* non-empty */
+    char *const *env;       /* "KEY=VALUE" */
+    const char *cwd;        /* NULL: "/" */
+    const char *user;       /* NULL: root */
+    const char *hostname;
+    bool read_only;
+    const char *cgroup_rel; /* "berth/proj/svc/name" */
+    struct cgroup_limits limits;
+    int stdin_fd; /* -1: /dev/null */
+    int stdout_fd;
+    int stderr_fd;
+};
+
+struct container_proc {
+    pid_t pid;
+    int pidfd;
+    unsigned long long start_time; /* /proc/PID/stat field 22, guards pid reuse */
+    struct cgroup *cg;
+};
+
+/* Starts the container and returns once its command has been exec'd (or
+ * with the reason it could not be). On failure nothing is left behind:
+ * the child is reaped, the cgroup removed. Exec failures are reported as
+ * Docker does (exit status 127 not found / 126 not executable) in *e. */
+int container_start(struct runtime *rt, const struct container_spec *spec,
+                    struct container_proc *out, struct berr *e);
+
+struct container_exit {
+    int status; /* exit code, or 128 + signal */
+    int signal; /* terminating signal, 0 when it exited */
+    bool oom_killed;
+};
+
+/* Reaps the container if it has exited (non-blocking). Returns 1 when
+ * reaped (and fills *x), 0 when still running, <0 on error. */
+int container_reap(struct container_proc *p, struct container_exit *x);
+
+/* Sends a signal to the container's init. */
+int container_signal(const struct container_proc *p, int sig);
+
+/* Releases the pidfd and removes the cgroup (after reaping). */
+int container_release(struct container_proc *p, struct berr *e);
+
+/* The start time of pid as in /proc/PID/stat (0 when it does not exist). */
+unsigned long long proc_start_time(pid_t pid);
+
+#endif

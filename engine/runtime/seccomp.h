@@ -1,0 +1,28 @@
+/* The default seccomp profile: Docker's default semantics (an allow-list
+ * with EPERM for everything else, namespace flags of clone refused, clone3
+ * answering ENOSYS, capability-gated groups), with io_uring, AF_ALG and
+ * AF_VSOCK blocked as current Docker does. Compiled once into classic BPF in
+ * the parent; the container's init only hands it to the kernel. */
+#ifndef BERTH_RUNTIME_SECCOMP_H
+#define BERTH_RUNTIME_SECCOMP_H
+
+#include <linux/filter.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+struct seccomp_prog {
+    struct sock_filter *insns;
+    unsigned short len;
+};
+
+/* Builds the default profile for a container whose capability set is caps
+ * (bit mask of CAP_*): capability-gated syscalls are allowed when the
+ * capability is present, as Docker does. */
+int seccomp_build_default(uint64_t caps, struct seccomp_prog *out, struct berr *e);
+void seccomp_prog_free(struct seccomp_prog *p);
+
+/* Exposed for tests: the names in the unconditional allow-list. */
+extern const char *const seccomp_default_allow[];
+
+#endif
