@@ -1,26 +1,415 @@
-/* STUB: load, image ls, image rm (to be written by the image module work). */
+/* berth load, berth image ls|rm (also `images`, `rmi`): docker's output. */
+#include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cmd/cli.h"
+#include "engine/image/image.h"
+#include "engine/image/imgconfig.h"
+#include "engine/image/reference.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+static void cleanup_storep(struct store **s)
+{
+    store_close(*s);
+}
+#define _cleanup_store_ __attribute__((cleanup(cleanup_storep)))
+
+static int open_store(struct cli *c, struct store **s)
+{
+    struct berr e = BERR_INIT;
+    if (store_open(c->root, s, &e) < 0) {
+        log_berr(&e);
+        berr_clear(&e);
+        return -1;
+    }
+    return 0;
+}
+
+static int bad_flag(const char *cmd, char **argv)
+{
+    fprintf(stderr, "berth: %s: unknown flag or missing value: %s (see 'berth %s --help')\n", cmd,
+            argv[optind - 1], cmd);
+    return 2;
+}
 
 int cmd_load(struct cli *c, int argc, char **argv)
 {
-    fprintf(stderr, "berth: load: not implemented\n");
-    return 1;
+    static const struct option opts[] = {
+        {"input", required_argument, NULL, 'i'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *input = NULL;
+    bool quiet = false;
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "i:qh", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'i':
+            input = optarg;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'h':
+            puts("Usage: berth load [-i FILE] [-q]\n\n"
+                 "Load an image from a tar archive (docker save or OCI layout; plain, gzip or\n"
+                 "zstd) or from standard input.");
+            return 0;
+        default:
+            return bad_flag("load", argv);
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "berth: load: unexpected argument \"%s\" (use -i FILE)\n", argv[optind]);
+        return 2;
+    }
+    _cleanup_store_ struct store *s = NULL;
+    if (open_store(c, &s) < 0)
+        return 1;
+    struct berr e = BERR_INIT;
+    _cleanup_strv_ char **loaded = NULL;
+    if (image_load_archive(s, input, &loaded, &e) < 0) {
+        log_berr(&e);
+        berr_clear(&e);
+        return 1;
+    }
+    for (size_t i = 0; !quiet && loaded && loaded[i]; i++) {
+        if (strncmp(loaded[i], "sha256:", 7) == 0 && !strchr(loaded[i], '/')) {
+            printf("Loaded image ID: %s\n", loaded[i]);
+        } else {
+            _cleanup_free_ char *fam = ref_familiarize(loaded[i]);
+            printf("Loaded image: %s\n", fam);
+        }
+    }
+    return 0;
 }
 
-int cmd_image(struct cli *c, int argc, char **argv)
+/* docker/go-units HumanDuration. */
+static void human_duration(long long secs, char *buf, size_t n)
 {
-    fprintf(stderr, "berth: image: not implemented\n");
-    return 1;
+    long long minutes = secs / 60;
+    long long hours = (secs + 1800) / 3600; /* math.Round(d.Hours()) */
+    if (secs < 1)
+        snprintf(buf, n, "Less than a second");
+    else if (secs == 1)
+        snprintf(buf, n, "1 second");
+    else if (secs < 60)
+        snprintf(buf, n, "%lld seconds", secs);
+    else if (minutes == 1)
+        snprintf(buf, n, "About a minute");
+    else if (minutes < 60)
+        snprintf(buf, n, "%lld minutes", minutes);
+    else if (hours == 1)
+        snprintf(buf, n, "About an hour");
+    else if (hours < 48)
+        snprintf(buf, n, "%lld hours", hours);
+    else if (hours < 24 * 7 * 2)
+        snprintf(buf, n, "%lld days", hours / 24);
+    else if (hours < 24 * 30 * 2)
+        snprintf(buf, n, "%lld weeks", hours / 24 / 7);
+    else if (hours < 24 * 365 * 2)
+        snprintf(buf, n, "%lld months", hours / 24 / 30);
+    else
+        snprintf(buf, n, "%lld years", secs / 3600 / 24 / 365);
+}
+
+/* docker/go-units HumanSizeWithPrecision(size, 3): decimal units. */
+static void human_size(int64_t size, char *buf, size_t n)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
+    double v = (double)size;
+    size_t i = 0;
+    while (v >= 1000.0 && i < ARRAY_SIZE(units) - 1) {
+        v /= 1000.0;
+        i++;
+    }
+    snprintf(buf, n, "%.3g%s", v, units[i]);
+}
+
+struct row {
+    char *repo, *tag, *id, *created_since, *created_at, *size;
+    long long created;
+    struct image *img;
+};
+
+static void row_free(struct row *r)
+{
+    free(r->repo);
+    free(r->tag);
+    free(r->id);
+    free(r->created_since);
+    free(r->created_at);
+    free(r->size);
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+    const struct row *x = a, *y = b;
+    if (x->created != y->created)
+        return x->created > y->created ? -1 : 1;
+    int c = strcmp(x->repo, y->repo);
+    return c ? c : strcmp(x->tag, y->tag);
+}
+
+static void make_row(struct row *r, struct image *img, bool no_trunc)
+{
+    memset(r, 0, sizeof *r);
+    r->img = img;
+    _cleanup_imgref_ struct imgref ref = {0};
+    if (img->ref && ref_parse(img->ref, &ref, NULL) == 0) {
+        r->repo = ref_familiar_name(&ref);
+        r->tag = xstrdup(ref.tag ? ref.tag : "<none>");
+    } else {
+        r->repo = xstrdup("<none>");
+        r->tag = xstrdup("<none>");
+    }
+    r->id = no_trunc ? xstrdup(img->id) : xstrndup(img->id + 7, 12);
+    char buf[64];
+    if (rfc3339_parse(img->created, &r->created) == 0) {
+        long long d = (long long)time(NULL) - r->created;
+        human_duration(d, buf, sizeof buf);
+        r->created_since = xasprintf("%s ago", buf);
+        time_t t = (time_t)r->created;
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+        r->created_at = xstrdup(buf);
+    } else {
+        r->created = 0;
+        r->created_since = xstrdup("N/A");
+        r->created_at = xstrdup("N/A");
+    }
+    human_size(img->size, buf, sizeof buf);
+    r->size = xstrdup(buf);
+}
+
+/* Go's encoding/json escapes <, > and & inside strings; so does docker. */
+static void print_go_json(const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '<')
+            fputs("\\u003c", stdout);
+        else if (*s == '>')
+            fputs("\\u003e", stdout);
+        else if (*s == '&')
+            fputs("\\u0026", stdout);
+        else
+            putchar(*s);
+    }
+    putchar('\n');
+}
+
+static void print_json_row(struct store *s, const struct row *r)
+{
+    (void)s;
+    json_t *o = json_object();
+    json_object_set_new(o, "Containers", json_string("N/A"));
+    json_object_set_new(o, "CreatedAt", json_string(r->created_at));
+    json_object_set_new(o, "CreatedSince", json_string(r->created_since));
+    json_object_set_new(o, "Digest", json_string("<none>"));
+    json_object_set_new(o, "ID", json_string(r->id));
+    json_object_set_new(o, "Repository", json_string(r->repo));
+    json_object_set_new(o, "SharedSize", json_string("N/A"));
+    json_object_set_new(o, "Size", json_string(r->size));
+    json_object_set_new(o, "Tag", json_string(r->tag));
+    json_object_set_new(o, "UniqueSize", json_string("N/A"));
+    json_object_set_new(o, "VirtualSize", json_string(r->size));
+    char *txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    if (txt)
+        print_go_json(txt);
+    free(txt);
+}
+
+/* docker's tabwriter: minwidth 10, padding 3, the last column unpadded. */
+static void print_table(struct row *rows, size_t n)
+{
+    static const char *const hdr[] = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
+    size_t w[5];
+    for (size_t c = 0; c < 5; c++)
+        w[c] = strlen(hdr[c]);
+    for (size_t i = 0; i < n; i++) {
+        const char *cells[] = {rows[i].repo, rows[i].tag, rows[i].id, rows[i].created_since,
+                               rows[i].size};
+        for (size_t c = 0; c < 5; c++)
+            if (strlen(cells[c]) > w[c])
+                w[c] = strlen(cells[c]);
+    }
+    for (size_t c = 0; c < 4; c++)
+        w[c] = w[c] + 3 < 10 ? 10 : w[c] + 3;
+    for (size_t i = 0; i <= n; i++) {
+        const char *cells[5];
+        if (i == 0) {
+            memcpy(cells, hdr, sizeof cells);
+        } else {
+            const struct row *r = &rows[i - 1];
+            const char *v[] = {r->repo, r->tag, r->id, r->created_since, r->size};
+            memcpy(cells, v, sizeof cells);
+        }
+        for (size_t c = 0; c < 4; c++)
+            printf("%-*s", (int)w[c], cells[c]);
+        printf("%s\n", cells[4]);
+    }
 }
 
 int cmd_images_ls(struct cli *c, int argc, char **argv)
 {
-    return cmd_image(c, argc, argv);
+    static const struct option opts[] = {
+        {"quiet", no_argument, NULL, 'q'},    {"format", required_argument, NULL, 'F'},
+        {"no-trunc", no_argument, NULL, 'T'}, {"all", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
+    };
+    bool quiet = false, no_trunc = false, json = false;
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "qah", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'q':
+            quiet = true;
+            break;
+        case 'T':
+            no_trunc = true;
+            break;
+        case 'a':
+            break;
+        case 'F':
+            if (strcmp(optarg, "json") == 0 || strcmp(optarg, "{{json .}}") == 0) {
+                json = true;
+            } else if (strcmp(optarg, "table") != 0) {
+                fprintf(stderr, "berth: image ls: unsupported --format \"%s\" (json or table)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            puts("Usage: berth image ls [-q] [--format json|table] [--no-trunc]\n\nList images.");
+            return 0;
+        default:
+            return bad_flag("image ls", argv);
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "berth: image ls: filtering by reference is not supported (\"%s\")\n",
+                argv[optind]);
+        return 2;
+    }
+    _cleanup_store_ struct store *s = NULL;
+    if (open_store(c, &s) < 0)
+        return 1;
+    struct berr e = BERR_INIT;
+    struct image **list = NULL;
+    size_t n = 0;
+    if (store_image_list_all(s, true, &list, &n, &e) < 0) {
+        log_berr(&e);
+        berr_clear(&e);
+        return 1;
+    }
+    struct row *rows = xcalloc(n + 1, sizeof *rows);
+    for (size_t i = 0; i < n; i++)
+        make_row(&rows[i], list[i], no_trunc);
+    qsort(rows, n, sizeof *rows, cmp_row);
+    if (quiet) {
+        _cleanup_strv_ char **seen = NULL;
+        for (size_t i = 0; i < n; i++) {
+            if (strv_contains(seen, rows[i].id))
+                continue;
+            strv_push(&seen, xstrdup(rows[i].id));
+            puts(rows[i].id);
+        }
+    } else if (json) {
+        for (size_t i = 0; i < n; i++)
+            print_json_row(s, &rows[i]);
+    } else {
+        print_table(rows, n);
+    }
+    for (size_t i = 0; i < n; i++)
+        row_free(&rows[i]);
+    free(rows);
+    image_list_free(list, n);
+    return 0;
 }
 
 int cmd_images_rm(struct cli *c, int argc, char **argv)
 {
-    return cmd_image(c, argc, argv);
+    static const struct option opts[] = {
+        {"force", no_argument, NULL, 'f'},
+        {"no-prune", no_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool force = false;
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'f':
+            force = true;
+            break;
+        case 'P':
+            break;
+        case 'h':
+            puts("Usage: berth image rm [-f] IMAGE...\n\nRemove images.");
+            return 0;
+        default:
+            return bad_flag("image rm", argv);
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "berth: image rm: requires at least 1 argument (an image)\n");
+        return 2;
+    }
+    _cleanup_store_ struct store *s = NULL;
+    if (open_store(c, &s) < 0)
+        return 1;
+    int rc = 0;
+    for (int i = optind; i < argc; i++) {
+        struct berr e = BERR_INIT;
+        _cleanup_strv_ char **untagged = NULL;
+        _cleanup_strv_ char **deleted = NULL;
+        int r = store_image_remove_ex(s, argv[i], force, &untagged, &deleted, &e);
+        for (size_t k = 0; untagged && untagged[k]; k++)
+            printf("Untagged: %s\n", untagged[k]);
+        for (size_t k = 0; deleted && deleted[k]; k++)
+            printf("Deleted: %s\n", deleted[k]);
+        if (r < 0) {
+            fflush(stdout);
+            log_berr(&e);
+            berr_clear(&e);
+            rc = 1;
+        }
+    }
+    return rc;
+}
+
+int cmd_image(struct cli *c, int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs("Usage: berth image COMMAND\n\n"
+              "Commands:\n"
+              "  ls      List images (also: berth images)\n"
+              "  rm      Remove images (also: berth rmi)\n"
+              "  load    Load an image from a tar archive (also: berth load)\n",
+              argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *sub = argv[1];
+    optind = 0;
+    if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0)
+        return cmd_images_ls(c, argc - 1, argv + 1);
+    if (strcmp(sub, "rm") == 0 || strcmp(sub, "remove") == 0)
+        return cmd_images_rm(c, argc - 1, argv + 1);
+    if (strcmp(sub, "load") == 0)
+        return cmd_load(c, argc - 1, argv + 1);
+    fprintf(stderr, "berth: image: unknown command \"%s\" (see 'berth image --help')\n", sub);
+    return 2;
 }

@@ -27,8 +27,8 @@ struct image {
     char *manifest_digest; /* "sha256:..." */
     char **layer_dirs;     /* absolute paths of unpacked layer trees, bottom first */
     size_t n_layers;
-    char *created;         /* RFC 3339 from the config, or NULL */
-    int64_t size;          /* sum of unpacked layer sizes in bytes */
+    char *created; /* RFC 3339 from the config, or NULL */
+    int64_t size;  /* sum of unpacked layer sizes in bytes */
     /* From the image config ("config" object). NULL when absent. */
     char **entrypoint;
     char **cmd;
@@ -48,15 +48,30 @@ void image_free(struct image *img);
 int store_image_list(struct store *s, struct image ***out, size_t *n, struct berr *e);
 void image_list_free(struct image **list, size_t n);
 
+/* Like store_image_list; with include_untagged, images without a reference
+ * are listed too (ref and familiar NULL). Tagged first, by reference. */
+int store_image_list_all(struct store *s, bool include_untagged, struct image ***out, size_t *n,
+                         struct berr *e);
+
 /* Removes a tag (or, given an ID, every tag of that image), then removes the
  * blobs and layers no image and no container needs any more. Refuses when a
  * container still uses the image (see store_container_uses). The removed
  * references are returned in *untagged (may be NULL). */
 int store_image_remove(struct store *s, const char *ref_or_id, char ***untagged, struct berr *e);
 
+/* store_image_remove with docker's -f: an image referenced by several
+ * repositories loses all its tags; an image a container uses is untagged
+ * but kept (its layers stay under the container). The removed image ID and
+ * the ChainIDs of removed layers are appended to *deleted (may be NULL). */
+int store_image_remove_ex(struct store *s, const char *ref_or_id, bool force, char ***untagged,
+                          char ***deleted, struct berr *e);
+
 /* Imports a docker-archive (docker save) or OCI image-layout tar, plain or
  * compressed. Every blob is verified; layers are unpacked once. The image
  * becomes visible only when complete. *loaded receives the references. */
+/* path NULL or "-" reads standard input. *loaded receives normalized
+ * references ("docker.io/library/busybox:latest"), or the image ID
+ * ("sha256:...") for an image loaded without a name. */
 int image_load_archive(struct store *s, const char *path, char ***loaded, struct berr *e);
 
 /* Containers record the image they use in $ROOT/containers/<id>/image-id

@@ -1,0 +1,29 @@
+/* Layer streams: one libarchive reader (format "raw" plus the in-process
+ * decompressors) yields the uncompressed tar bytes; they are counted against
+ * a byte budget and hashed into the DiffID while a second libarchive reader
+ * parses them as tar for the extractor. One pass over the blob. */
+#ifndef BERTH_ENGINE_IMAGE_LAYER_H
+#define BERTH_ENGINE_IMAGE_LAYER_H
+
+#include <stdint.h>
+
+#include "engine/image/digest.h"
+#include "engine/image/unpack.h"
+#include "util/err.h"
+
+struct archive;
+
+/* Enables the decompressors libarchive runs in-process (gzip, zstd, xz,
+ * lzma, bzip2, lz4). Filters that would exec an external program are never
+ * enabled. Returns 0 or -1 with the archive's error set. */
+int archive_support_safe_filters(struct archive *a);
+
+/* Reads the layer blob in blobfd (plain, gzip or zstd, detected from the
+ * bytes), verifies the uncompressed stream stays within budget bytes and,
+ * when expected_diffid is not NULL, hashes to it. Unpacks it into destfd, or
+ * only verifies when destfd < 0. The DiffID computed is written to diffid
+ * (may be NULL). what names the layer in errors. */
+int layer_apply(int blobfd, int destfd, uint64_t budget, const char *expected_diffid,
+                const char *what, char *diffid, struct unpack_stats *st, struct berr *e);
+
+#endif

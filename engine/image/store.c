@@ -1,0 +1,587 @@
+/* The content store: directories, the writer lock, blobs, unpacked layers,
+ * the image index file and garbage collection. */
+#include "engine/image/store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+#define INDEX_FILE     "images.json"
+#define INDEX_MAX      (64u << 20)
+#define LAYER_META_MAX 4096
+
+static int open_dir(int dirfd, const char *name, bool create, struct berr *e)
+{
+    if (create && mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+        return berr_errno(e, errno, "creating %s", name);
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return berr_errno(e, errno, "opening %s", name);
+    return fd;
+}
+
+/* Removes leftovers of killed writers; the caller holds the lock. */
+static void remove_stale(struct store *s)
+{
+    int fds[] = {s->tmpfd, s->rootfd, s->layersfd, s->blobsfd};
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+        int d = dup(fds[i]);
+        if (d < 0)
+            continue;
+        DIR *dir = fdopendir(d);
+        if (!dir) {
+            close(d);
+            continue;
+        }
+        /* The dup shares the offset with fds[i]: start from the top. */
+        rewinddir(dir);
+        struct dirent *de;
+        _cleanup_strv_ char **victims = NULL;
+        while ((de = readdir(dir))) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            /* Everything in tmp/; elsewhere only fs_write_atomic's temps. */
+            if (fds[i] == s->tmpfd || (de->d_name[0] == '.' && strstr(de->d_name, ".tmp.")))
+                strv_push(&victims, xstrdup(de->d_name));
+        }
+        closedir(dir);
+        for (size_t k = 0; victims && victims[k]; k++) {
+            struct berr e = BERR_INIT;
+            fs_rm_rf_at(fds[i], victims[k], &e);
+            berr_clear(&e);
+        }
+    }
+}
+
+int store_open(const char *root, struct store **out, struct berr *e)
+{
+    int r = fs_mkdir_p(root, 0700, e);
+    if (r < 0)
+        return berr_wrap(e, "opening the image store");
+    struct store *s = xcalloc(1, sizeof *s);
+    s->root = xstrdup(root);
+    s->rootfd = s->blobsfd = s->layersfd = s->tmpfd = s->lockfd = -1;
+    _cleanup_close_ int blobs = -1;
+    s->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->rootfd < 0) {
+        r = berr_errno(e, errno, "opening the image store %s", root);
+        goto fail;
+    }
+    if ((r = blobs = open_dir(s->rootfd, "blobs", true, e)) < 0 ||
+        (r = s->blobsfd = open_dir(blobs, "sha256", true, e)) < 0 ||
+        (r = s->layersfd = open_dir(s->rootfd, "layers", true, e)) < 0 ||
+        (r = s->tmpfd = open_dir(s->rootfd, "tmp", true, e)) < 0)
+        goto fail_wrap;
+    s->lockfd = openat(s->rootfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (s->lockfd < 0) {
+        r = berr_errno(e, errno, "opening %s/lock", root);
+        goto fail;
+    }
+    /* Clean up only when no other writer is at work. */
+    if (flock(s->lockfd, LOCK_EX | LOCK_NB) == 0) {
+        remove_stale(s);
+        flock(s->lockfd, LOCK_UN);
+    }
+    *out = s;
+    return 0;
+fail_wrap:
+    berr_wrap(e, "opening the image store %s", root);
+fail:
+    store_close(s);
+    return r;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    int fds[] = {s->rootfd, s->blobsfd, s->layersfd, s->tmpfd, s->lockfd};
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    free(s->root);
+    free(s);
+}
+
+const char *store_root(const struct store *s)
+{
+    return s->root;
+}
+
+int store_lock(struct store *s, struct berr *e)
+{
+    if (s->locked)
+        return 0;
+    while (flock(s->lockfd, LOCK_EX) < 0) {
+        if (errno != EINTR)
+            return berr_errno(e, errno, "locking the image store %s", s->root);
+    }
+    s->locked = true;
+    remove_stale(s);
+    return 0;
+}
+
+void store_unlock(struct store *s)
+{
+    if (!s->locked)
+        return;
+    flock(s->lockfd, LOCK_UN);
+    s->locked = false;
+}
+
+/* ---- blobs ---- */
+
+bool store_blob_exists(struct store *s, const char *digest)
+{
+    struct stat st;
+    return digest_is_valid(digest) &&
+           fstatat(s->blobsfd, digest_hex(digest), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISREG(st.st_mode);
+}
+
+int store_blob_open(struct store *s, const char *digest, struct berr *e)
+{
+    int r = digest_validate(digest, "blob", e);
+    if (r < 0)
+        return r;
+    int fd = openat(s->blobsfd, digest_hex(digest), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return berr_errno(e, errno, "blob %s", digest);
+    return fd;
+}
+
+int store_blob_read(struct store *s, const char *digest, size_t max, char **out, size_t *len,
+                    struct berr *e)
+{
+    int r = digest_validate(digest, "blob", e);
+    if (r < 0)
+        return r;
+    r = fs_read_file(s->blobsfd, digest_hex(digest), max, out, len, e);
+    if (r < 0)
+        return berr_wrap(e, "blob %s", digest);
+    return 0;
+}
+
+int store_blob_remove(struct store *s, const char *digest, struct berr *e)
+{
+    int r = digest_validate(digest, "blob", e);
+    if (r < 0)
+        return r;
+    if (unlinkat(s->blobsfd, digest_hex(digest), 0) < 0 && errno != ENOENT)
+        return berr_errno(e, errno, "removing blob %s", digest);
+    return 0;
+}
+
+int blob_writer_open(struct store *s, struct blob_writer **out, struct berr *e)
+{
+    char name[] = "blob-XXXXXX";
+    /* mkostemp needs a path: build the name ourselves, O_EXCL in tmp/. */
+    for (int tries = 0; tries < 100; tries++) {
+        unsigned long rnd = 0;
+        if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+            rnd = ((unsigned long)getpid() << 8) + (unsigned long)tries;
+        snprintf(name, sizeof name, "blob-%06lx", rnd & 0xffffff);
+        int fd = openat(s->tmpfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST)
+            continue;
+        if (fd < 0)
+            return berr_errno(e, errno, "creating a temp file in %s/tmp", s->root);
+        struct blob_writer *w = xcalloc(1, sizeof *w);
+        w->s = s;
+        w->fd = fd;
+        w->tmpname = xstrdup(name);
+        w->h = sha256_new();
+        *out = w;
+        return 0;
+    }
+    return berr_set(e, -EEXIST, "creating a temp file in %s/tmp: too many collisions", s->root);
+}
+
+int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct berr *e)
+{
+    const char *p = buf;
+    sha256_update(w->h, buf, len);
+    w->size += len;
+    while (len > 0) {
+        ssize_t n = write(w->fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return berr_errno(e, errno, "writing to the image store");
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int blob_writer_finish(struct blob_writer *w, struct berr *e)
+{
+    if (w->finished)
+        return 0;
+    if (fsync(w->fd) < 0)
+        return berr_errno(e, errno, "syncing a blob");
+    sha256_final(w->h, w->digest);
+    w->finished = true;
+    return 0;
+}
+
+int blob_writer_commit(struct blob_writer *w, const char *expected, int64_t expected_size,
+                       bool *created, struct berr *e)
+{
+    int r = blob_writer_finish(w, e);
+    if (r < 0)
+        return r;
+    if (created)
+        *created = false;
+    if (expected && strcmp(expected, w->digest) != 0)
+        return berr_set(e, -EBADMSG, "digest mismatch: expected %s, got %s", expected, w->digest);
+    if (expected_size >= 0 && (uint64_t)expected_size != w->size)
+        return berr_set(e, -EBADMSG, "size mismatch for %s: expected %" PRId64 ", got %" PRIu64,
+                        w->digest, expected_size, w->size);
+    struct store *s = w->s;
+    if (store_blob_exists(s, w->digest)) {
+        unlinkat(s->tmpfd, w->tmpname, 0);
+    } else {
+        if (renameat(s->tmpfd, w->tmpname, s->blobsfd, digest_hex(w->digest)) < 0)
+            return berr_errno(e, errno, "storing blob %s", w->digest);
+        fsync(s->blobsfd);
+        if (created)
+            *created = true;
+    }
+    free(w->tmpname);
+    w->tmpname = NULL;
+    return 0;
+}
+
+void blob_writer_free(struct blob_writer *w)
+{
+    if (!w)
+        return;
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->tmpname)
+        unlinkat(w->s->tmpfd, w->tmpname, 0);
+    free(w->tmpname);
+    sha256_free(w->h);
+    free(w);
+}
+
+void blob_writer_detach(struct blob_writer *w, char **tmpname)
+{
+    *tmpname = TAKE_PTR(w->tmpname);
+}
+
+int store_blob_adopt(struct store *s, const char *tmpname, const char *digest, bool *created,
+                     struct berr *e)
+{
+    int r = digest_validate(digest, "blob", e);
+    if (r < 0)
+        return r;
+    if (created)
+        *created = false;
+    if (store_blob_exists(s, digest)) {
+        unlinkat(s->tmpfd, tmpname, 0);
+        return 0;
+    }
+    if (renameat(s->tmpfd, tmpname, s->blobsfd, digest_hex(digest)) < 0)
+        return berr_errno(e, errno, "storing blob %s", digest);
+    fsync(s->blobsfd);
+    if (created)
+        *created = true;
+    return 0;
+}
+
+int store_blob_put(struct store *s, const void *buf, size_t len, const char *expected,
+                   char out[DIGEST_STR_SIZE], bool *created, struct berr *e)
+{
+    if (expected) {
+        int r = digest_validate(expected, "blob", e);
+        if (r < 0)
+            return r;
+    }
+    _cleanup_blob_writer_ struct blob_writer *w = NULL;
+    int r = blob_writer_open(s, &w, e);
+    if (r < 0)
+        return r;
+    if ((r = blob_writer_write(w, buf, len, e)) < 0 ||
+        (r = blob_writer_commit(w, expected, -1, created, e)) < 0)
+        return r;
+    if (out)
+        memcpy(out, w->digest, DIGEST_STR_SIZE);
+    return 0;
+}
+
+/* ---- layers ---- */
+
+void chain_id(const char *parent, const char *diffid, char out[DIGEST_STR_SIZE])
+{
+    if (!parent) {
+        memcpy(out, diffid, DIGEST_STR_SIZE);
+        return;
+    }
+    _cleanup_free_ char *s = xasprintf("%s %s", parent, diffid);
+    sha256_digest(s, strlen(s), out);
+}
+
+bool store_layer_exists(struct store *s, const char *chainid)
+{
+    struct stat st;
+    return digest_is_valid(chainid) &&
+           fstatat(s->layersfd, digest_hex(chainid), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISDIR(st.st_mode);
+}
+
+char *store_layer_path(const struct store *s, const char *chainid)
+{
+    return xasprintf("%s/layers/%s", s->root, digest_hex(chainid));
+}
+
+int store_layer_tmpdir(struct store *s, char **name, int *fd, struct berr *e)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        unsigned long rnd = 0;
+        if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+            rnd = ((unsigned long)getpid() << 8) + (unsigned long)tries;
+        char *n = xasprintf("layer-%06lx", rnd & 0xffffff);
+        if (mkdirat(s->tmpfd, n, 0755) < 0) {
+            int err = errno;
+            free(n);
+            if (err == EEXIST)
+                continue;
+            return berr_errno(e, err, "creating a layer directory in %s/tmp", s->root);
+        }
+        int d = openat(s->tmpfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (d < 0) {
+            int r = berr_errno(e, errno, "opening %s/tmp/%s", s->root, n);
+            unlinkat(s->tmpfd, n, AT_REMOVEDIR);
+            free(n);
+            return r;
+        }
+        *name = n;
+        *fd = d;
+        return 0;
+    }
+    return berr_set(e, -EEXIST, "creating a layer directory: too many collisions");
+}
+
+int store_layer_commit(struct store *s, const char *tmpname, int tmpdirfd, const char *chainid,
+                       const char *diffid, int64_t size, struct berr *e)
+{
+    const char *hex = digest_hex(chainid);
+    _cleanup_free_ char *meta_name = xasprintf("%s.json", hex);
+    json_t *meta = json_pack("{s:s, s:s, s:I}", "chain_id", chainid, "diff_id", diffid, "size",
+                             (json_int_t)size);
+    char *txt = json_dumps(meta, JSON_COMPACT);
+    json_decref(meta);
+    int r = fs_write_atomic(s->layersfd, meta_name, txt, strlen(txt), 0600, e);
+    free(txt);
+    if (r < 0)
+        return berr_wrap(e, "layer %s", chainid);
+    /* Everything written into the tree reaches the disk before the name. */
+    if (syncfs(tmpdirfd) < 0)
+        return berr_errno(e, errno, "syncing layer %s", chainid);
+    if (renameat(s->tmpfd, tmpname, s->layersfd, hex) < 0) {
+        if ((errno == EEXIST || errno == ENOTEMPTY) && store_layer_exists(s, chainid)) {
+            struct berr e2 = BERR_INIT;
+            fs_rm_rf_at(s->tmpfd, tmpname, &e2);
+            berr_clear(&e2);
+            return 0;
+        }
+        return berr_errno(e, errno, "committing layer %s", chainid);
+    }
+    fsync(s->layersfd);
+    return 0;
+}
+
+int64_t store_layer_size(struct store *s, const char *chainid)
+{
+    _cleanup_free_ char *name = xasprintf("%s.json", digest_hex(chainid));
+    _cleanup_free_ char *buf = NULL;
+    size_t len;
+    struct berr e = BERR_INIT;
+    if (fs_read_file(s->layersfd, name, LAYER_META_MAX, &buf, &len, &e) < 0) {
+        berr_clear(&e);
+        return 0;
+    }
+    json_t *j = json_loadb(buf, len, 0, NULL);
+    int64_t size = j ? json_integer_value(json_object_get(j, "size")) : 0;
+    json_decref(j);
+    return size;
+}
+
+int store_layer_remove(struct store *s, const char *chainid, struct berr *e)
+{
+    const char *hex = digest_hex(chainid);
+    int r = fs_rm_rf_at(s->layersfd, hex, e);
+    if (r < 0)
+        return berr_wrap(e, "removing layer %s", chainid);
+    _cleanup_free_ char *meta = xasprintf("%s.json", hex);
+    unlinkat(s->layersfd, meta, 0);
+    return 0;
+}
+
+/* ---- index ---- */
+
+int store_index_load(struct store *s, json_t **out, struct berr *e)
+{
+    _cleanup_free_ char *buf = NULL;
+    size_t len = 0;
+    int r = fs_read_file(s->rootfd, INDEX_FILE, INDEX_MAX, &buf, &len, e);
+    if (r == -ENOENT) {
+        berr_clear(e);
+        *out = json_pack("{s:{}, s:{}}", "images", "refs");
+        return 0;
+    }
+    if (r < 0)
+        return berr_wrap(e, "reading the image index");
+    json_error_t je;
+    json_t *j = json_loadb(buf, len, 0, &je);
+    if (!j || !json_is_object(json_object_get(j, "images")) ||
+        !json_is_object(json_object_get(j, "refs"))) {
+        json_decref(j);
+        return berr_set(e, -EINVAL, "%s/%s: corrupt image index", s->root, INDEX_FILE);
+    }
+    *out = j;
+    return 0;
+}
+
+int store_index_save(struct store *s, json_t *idx, struct berr *e)
+{
+    char *txt = json_dumps(idx, JSON_INDENT(1) | JSON_SORT_KEYS);
+    if (!txt)
+        return berr_set(e, -ENOMEM, "serializing the image index");
+    int r = fs_write_atomic(s->rootfd, INDEX_FILE, txt, strlen(txt), 0600, e);
+    free(txt);
+    if (r < 0)
+        return berr_wrap(e, "writing the image index");
+    return 0;
+}
+
+static void referenced(json_t *idx, json_t *blobs, json_t *layers)
+{
+    const char *id;
+    json_t *img;
+    json_object_foreach(json_object_get(idx, "images"), id, img)
+    {
+        json_object_set_new(blobs, id, json_true());
+        const char *m = json_string_value(json_object_get(img, "manifest"));
+        if (m)
+            json_object_set_new(blobs, m, json_true());
+        size_t i;
+        json_t *l;
+        json_array_foreach(json_object_get(img, "layers"), i, l)
+        {
+            const char *d = json_string_value(json_object_get(l, "digest"));
+            const char *c = json_string_value(json_object_get(l, "chain_id"));
+            if (d)
+                json_object_set_new(blobs, d, json_true());
+            if (c)
+                json_object_set_new(layers, c, json_true());
+        }
+    }
+}
+
+static char **list_dir(int dirfd)
+{
+    char **names = xcalloc(1, sizeof(char *));
+    int d = dup(dirfd);
+    DIR *dir = d >= 0 ? fdopendir(d) : NULL;
+    if (!dir) {
+        if (d >= 0)
+            close(d);
+        return names;
+    }
+    rewinddir(dir);
+    struct dirent *de;
+    while ((de = readdir(dir)))
+        if (de->d_name[0] != '.')
+            strv_push(&names, xstrdup(de->d_name));
+    closedir(dir);
+    return names;
+}
+
+int store_gc(struct store *s, json_t *idx, char ***deleted, struct berr *e)
+{
+    json_t *blobs = json_object(), *layers = json_object();
+    referenced(idx, blobs, layers);
+    int r = 0;
+    _cleanup_strv_ char **bl = list_dir(s->blobsfd);
+    for (size_t i = 0; bl[i] && r == 0; i++) {
+        _cleanup_free_ char *d = xasprintf("sha256:%s", bl[i]);
+        if (digest_is_valid(d) && !json_object_get(blobs, d))
+            r = store_blob_remove(s, d, e);
+    }
+    _cleanup_strv_ char **ll = list_dir(s->layersfd);
+    for (size_t i = 0; ll[i] && r == 0; i++) {
+        /* Directories and their ".json" metadata. */
+        _cleanup_free_ char *c = xasprintf("sha256:%.64s", ll[i]);
+        if (!digest_is_valid(c) || json_object_get(layers, c))
+            continue;
+        if (strlen(ll[i]) == DIGEST_HEX_LEN) {
+            r = store_layer_remove(s, c, e);
+            if (r == 0 && deleted)
+                strv_push(deleted, xstrdup(c));
+        } else if (strcmp(ll[i] + DIGEST_HEX_LEN, ".json") == 0) {
+            struct stat st;
+            if (fstatat(s->layersfd, digest_hex(c), &st, AT_SYMLINK_NOFOLLOW) < 0)
+                unlinkat(s->layersfd, ll[i], 0);
+        }
+    }
+    json_decref(blobs);
+    json_decref(layers);
+    return r;
+}
+
+char **store_containers_using(struct store *s, const char *id)
+{
+    char **out = xcalloc(1, sizeof(char *));
+    _cleanup_close_ int cfd = openat(s->rootfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cfd < 0)
+        return out;
+    _cleanup_strv_ char **names = list_dir(cfd);
+    for (size_t i = 0; names[i]; i++) {
+        _cleanup_free_ char *p = xasprintf("%s/image-id", names[i]);
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        struct berr e = BERR_INIT;
+        if (fs_read_file(cfd, p, 256, &buf, &len, &e) < 0) {
+            berr_clear(&e);
+            continue;
+        }
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\r'))
+            buf[--len] = '\0';
+        if (strcmp(buf, id) == 0)
+            strv_push(&out, xstrdup(names[i]));
+    }
+    return out;
+}
+
+int layer_byte_budget(uint64_t compressed, uint64_t *out, struct berr *e)
+{
+    const char *v = getenv("BERTH_MAX_LAYER_BYTES");
+    if (v && *v) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (errno || !end || *end || v[0] == '-')
+            return berr_set(e, -EINVAL, "BERTH_MAX_LAYER_BYTES=\"%.40s\": not a byte count", v);
+        *out = n;
+        return 0;
+    }
+    uint64_t gib = 1ull << 30;
+    *out = compressed > (UINT64_MAX - gib) / 8 ? UINT64_MAX : compressed * 8 + gib;
+    return 0;
+}

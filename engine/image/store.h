@@ -1,0 +1,120 @@
+/* Store internals shared by the image module's files (not for other
+ * modules: they use engine/image/image.h).
+ *
+ * Layout under the root ($BERTH_ROOT, default /var/lib/berth):
+ *   lock                   flock'd exclusively by every writer
+ *   images.json            the image index (images by ID, references → ID),
+ *                          replaced atomically
+ *   blobs/sha256/<hex>     content-addressed blobs, verified as written
+ *   layers/<hex>/          unpacked layer trees named by ChainID (overlay
+ *                          lowerdirs), layers/<hex>.json their metadata
+ *   tmp/                   staging: temp files and unfinished layers, wiped
+ *                          by the next writer
+ *   containers/<id>/image-id   written by the runtime, read here */
+#ifndef BERTH_ENGINE_IMAGE_STORE_H
+#define BERTH_ENGINE_IMAGE_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/image/digest.h"
+#include "engine/image/image.h"
+#include "util/err.h"
+
+struct store {
+    char *root;
+    int rootfd;
+    int blobsfd;  /* blobs/sha256 */
+    int layersfd; /* layers */
+    int tmpfd;    /* tmp */
+    int lockfd;
+    bool locked;
+};
+
+/* Takes the writer lock (blocking) and removes stale staging left by killed
+ * writers. */
+int store_lock(struct store *s, struct berr *e);
+void store_unlock(struct store *s);
+
+/* Blobs */
+bool store_blob_exists(struct store *s, const char *digest);
+int store_blob_open(struct store *s, const char *digest, struct berr *e);
+int store_blob_read(struct store *s, const char *digest, size_t max, char **out, size_t *len,
+                    struct berr *e);
+int store_blob_remove(struct store *s, const char *digest, struct berr *e);
+
+/* A blob being written to tmp/, hashed on the way. */
+struct blob_writer {
+    struct store *s;
+    int fd;
+    char *tmpname;
+    struct sha256 *h;
+    uint64_t size;
+    char digest[DIGEST_STR_SIZE]; /* set by blob_writer_finish */
+    bool finished;
+};
+
+int blob_writer_open(struct store *s, struct blob_writer **out, struct berr *e);
+int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct berr *e);
+/* fsyncs and computes the digest (w->digest, w->size). */
+int blob_writer_finish(struct blob_writer *w, struct berr *e);
+/* Verifies against expected (digest, and size when >= 0; NULL digest
+ * accepts the computed one) and renames into the store. *created tells
+ * whether the blob is new (may be NULL). The writer's temp file is gone
+ * afterwards either way. */
+int blob_writer_commit(struct blob_writer *w, const char *expected, int64_t expected_size,
+                       bool *created, struct berr *e);
+/* Removes the temp file if still there and frees. NULL-safe. */
+void blob_writer_free(struct blob_writer *w);
+/* Whole-buffer convenience: put buf, verified against expected (or not when
+ * NULL); the digest is written to out. */
+int store_blob_put(struct store *s, const void *buf, size_t len, const char *expected,
+                   char out[DIGEST_STR_SIZE], bool *created, struct berr *e);
+
+/* Detaches the finished temp file from the writer (it is not removed when
+ * the writer is freed); *tmpname receives its name in tmp/. */
+void blob_writer_detach(struct blob_writer *w, char **tmpname);
+/* Moves tmp/<tmpname>, whose digest was computed while it was written, into
+ * the store (or drops it when the blob is there already). */
+int store_blob_adopt(struct store *s, const char *tmpname, const char *digest, bool *created,
+                     struct berr *e);
+
+static inline void cleanup_blob_writerp(struct blob_writer **w)
+{
+    blob_writer_free(*w);
+}
+#define _cleanup_blob_writer_ __attribute__((cleanup(cleanup_blob_writerp)))
+
+/* Layers, named by ChainID ("sha256:<hex>"). */
+bool store_layer_exists(struct store *s, const char *chainid);
+char *store_layer_path(const struct store *s, const char *chainid);
+/* Creates an empty temp directory for an unfinished layer under tmp/.
+ * *name is relative to tmpfd, *fd an O_DIRECTORY fd of it. */
+int store_layer_tmpdir(struct store *s, char **name, int *fd, struct berr *e);
+/* Syncs the tree and renames it into layers/<hex> (metadata first). */
+int store_layer_commit(struct store *s, const char *tmpname, int tmpdirfd, const char *chainid,
+                       const char *diffid, int64_t size, struct berr *e);
+int64_t store_layer_size(struct store *s, const char *chainid);
+int store_layer_remove(struct store *s, const char *chainid, struct berr *e);
+
+/* ChainID of (parent, diffid); parent NULL for the bottom layer. */
+void chain_id(const char *parent, const char *diffid, char out[DIGEST_STR_SIZE]);
+
+/* images.json: {"images": {id: {...}}, "refs": {ref: id}}. Absent → empty. */
+int store_index_load(struct store *s, json_t **out, struct berr *e);
+int store_index_save(struct store *s, json_t *idx, struct berr *e);
+
+/* Removes every blob and layer that no image in idx references. Deleted
+ * layer ChainIDs are appended to *deleted when not NULL. */
+int store_gc(struct store *s, json_t *idx, char ***deleted, struct berr *e);
+
+/* IDs of containers (under root/containers) that use image id; NULL-terminated. */
+char **store_containers_using(struct store *s, const char *id);
+
+/* Byte budget for one layer's uncompressed stream: BERTH_MAX_LAYER_BYTES, or
+ * 8 × compressed + 1 GiB. */
+int layer_byte_budget(uint64_t compressed, uint64_t *out, struct berr *e);
+
+#endif
