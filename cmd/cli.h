@@ -22,7 +22,7 @@ int cli_main(int argc, char **argv);
 
 /* Each returns the process exit status. argv[0] is the command name. */
 int cmd_load(struct cli *c, int argc, char **argv);
-int cmd_image(struct cli *c, int argc, char **argv);  /* image ls|rm */
+int cmd_image(struct cli *c, int argc, char **argv); /* image ls|rm */
 int cmd_images_ls(struct cli *c, int argc, char **argv);
 int cmd_images_rm(struct cli *c, int argc, char **argv);
 int cmd_up(struct cli *c, int argc, char **argv);

@@ -1,0 +1,337 @@
+#include "engine/supervise/records.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/runtime/runtime.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+#define RECORD_MAX (1 << 20)
+
+void ctr_record_free(struct ctr_record *r)
+{
+    if (!r)
+        return;
+    free(r->id);
+    free(r->name);
+    free(r->project);
+    free(r->service);
+    free(r->image);
+    free(r->image_id);
+    free(r->config_hash);
+    free(r->created);
+    free(r->cgroup);
+    memset(r, 0, sizeof *r);
+}
+
+char *ctr_path(const char *root, const char *id, const char *sub)
+{
+    if (sub)
+        return xasprintf("%s/containers/%s/%s", root, id, sub);
+    return xasprintf("%s/containers/%s", root, id);
+}
+
+char *ctr_new_id(void)
+{
+    unsigned char b[32];
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t r = getrandom(b + got, sizeof b - got, 0);
+        if (r > 0)
+            got += (size_t)r;
+    }
+    char *s = xmalloc(65);
+    for (size_t i = 0; i < 32; i++)
+        sprintf(s + 2 * i, "%02x", b[i]);
+    return s;
+}
+
+static bool valid_id(const char *id)
+{
+    if (strlen(id) != 64)
+        return false;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+static json_t *record_json(const struct ctr_record *r)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "id", r->id,
+                     "name", r->name, "project", r->project, "service", r->service, "number",
+                     r->number, "image", r->image ? r->image : "", "image_id",
+                     r->image_id ? r->image_id : "", "config_hash",
+                     r->config_hash ? r->config_hash : "", "created", r->created ? r->created : "",
+                     "cgroup", r->cgroup ? r->cgroup : "", "stop_signal", r->stop_signal,
+                     "stop_grace_ns", (json_int_t)r->stop_grace_ns);
+}
+
+static char *jstr(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? xstrdup(v) : NULL;
+}
+
+static int record_parse(const char *buf, struct ctr_record *r)
+{
+    json_error_t je;
+    json_t *o = json_loads(buf, 0, &je);
+    if (!o || !json_is_object(o)) {
+        json_decref(o);
+        return -EINVAL;
+    }
+    memset(r, 0, sizeof *r);
+    r->id = jstr(o, "id");
+    r->name = jstr(o, "name");
+    r->project = jstr(o, "project");
+    r->service = jstr(o, "service");
+    r->number = (int)json_integer_value(json_object_get(o, "number"));
+    r->image = jstr(o, "image");
+    r->image_id = jstr(o, "image_id");
+    r->config_hash = jstr(o, "config_hash");
+    r->created = jstr(o, "created");
+    r->cgroup = jstr(o, "cgroup");
+    r->stop_signal = (int)json_integer_value(json_object_get(o, "stop_signal"));
+    r->stop_grace_ns = json_integer_value(json_object_get(o, "stop_grace_ns"));
+    json_decref(o);
+    if (!r->id || !r->name || !r->project || !r->service || !valid_id(r->id)) {
+        ctr_record_free(r);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int ctr_create(const char *root, const struct ctr_record *rec, struct berr *e)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/containers", root);
+    int r = fs_mkdir_p(dir, 0700, e);
+    if (r < 0)
+        return r;
+    /* Build under a temp name, then rename into place. */
+    _cleanup_free_ char *tmpname = xasprintf(".tmp-%s", rec->id);
+    _cleanup_free_ char *text = NULL;
+    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return berr_errno(e, errno, "opening %s", dir);
+    if (mkdirat(dfd, tmpname, 0700) < 0)
+        return berr_errno(e, errno, "creating container directory for %s", rec->name);
+    _cleanup_close_ int cfd = openat(dfd, tmpname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cfd < 0) {
+        r = berr_errno(e, errno, "opening container directory for %s", rec->name);
+        goto fail;
+    }
+    static const char *const subs[] = {"upper", "work", "rootfs"};
+    for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
+        if (mkdirat(cfd, subs[i], subs[i][0] == 'u' ? 0755 : 0700) < 0) {
+            r = berr_errno(e, errno, "creating %s for %s", subs[i], rec->name);
+            goto fail;
+        }
+    json_t *j = record_json(rec);
+    text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(j);
+    r = fs_write_atomic(cfd, "config.json", text, strlen(text), 0600, e);
+    if (r == 0 && rec->image_id) {
+        _cleanup_free_ char *line = xasprintf("%s\n", rec->image_id);
+        r = fs_write_atomic(cfd, "image-id", line, strlen(line), 0600, e);
+    }
+    if (r < 0)
+        goto fail;
+    if (renameat(dfd, tmpname, dfd, rec->id) < 0) {
+        r = berr_errno(e, errno, "creating container %s", rec->name);
+        goto fail;
+    }
+    fsync(dfd);
+    return 0;
+fail : {
+    struct berr ign = BERR_INIT;
+    fs_rm_rf_at(dfd, tmpname, &ign);
+    berr_clear(&ign);
+}
+    return r;
+}
+
+int ctr_list(const char *root, const char *project, struct ctr_record **out, size_t *n,
+             struct berr *e)
+{
+    *out = NULL;
+    *n = 0;
+    _cleanup_free_ char *dir = xasprintf("%s/containers", root);
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT)
+            return 0;
+        return berr_errno(e, errno, "reading %s", dir);
+    }
+    struct ctr_record *list = NULL;
+    size_t cnt = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!valid_id(de->d_name))
+            continue;
+        _cleanup_free_ char *cfg = xasprintf("%s/%s/config.json", dir, de->d_name);
+        _cleanup_free_ char *buf = NULL;
+        struct berr ign = BERR_INIT;
+        if (fs_read_file(AT_FDCWD, cfg, RECORD_MAX, &buf, NULL, &ign) < 0) {
+            berr_clear(&ign);
+            continue;
+        }
+        struct ctr_record rec;
+        if (record_parse(buf, &rec) < 0 || strcmp(rec.id, de->d_name) != 0) {
+            if (rec.id)
+                ctr_record_free(&rec);
+            continue;
+        }
+        if (project && strcmp(rec.project, project) != 0) {
+            ctr_record_free(&rec);
+            continue;
+        }
+        list = xreallocarray(list, cnt + 1, sizeof *list);
+        list[cnt++] = rec;
+    }
+    *out = list;
+    *n = cnt;
+    return 0;
+}
+
+void ctr_list_free(struct ctr_record *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ctr_record_free(&list[i]);
+    free(list);
+}
+
+int ctr_remove(const char *root, const char *id, struct berr *e)
+{
+    if (!valid_id(id))
+        return berr_set(e, -EINVAL, "invalid container id %s", id);
+    _cleanup_free_ char *dir = xasprintf("%s/containers", root);
+    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return errno == ENOENT ? 0 : berr_errno(e, errno, "opening %s", dir);
+    /* Rename first, so a half-removed container is never listed. */
+    _cleanup_free_ char *gone = xasprintf(".rm-%s", id);
+    if (renameat(dfd, id, dfd, gone) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return berr_errno(e, errno, "removing container %s", id);
+    }
+    return fs_rm_rf_at(dfd, gone, e);
+}
+
+static char *run_path(const char *runroot, const char *project, const char *name)
+{
+    if (name)
+        return xasprintf("%s/%s/%s.json", runroot, project, name);
+    return xasprintf("%s/%s", runroot, project);
+}
+
+int run_state_write(const char *runroot, const char *project, const char *name,
+                    const struct run_state *st, struct berr *e)
+{
+    _cleanup_free_ char *dir = run_path(runroot, project, NULL);
+    int r = fs_mkdir_p(dir, 0700, e);
+    if (r < 0)
+        return r;
+    json_t *j = json_pack("{s:i, s:I, s:i, s:b, s:i, s:b}", "pid", (int)st->pid, "start_time",
+                          (json_int_t)st->start_time, "supervisor", (int)st->supervisor, "running",
+                          st->running, "exit_code", st->exit_code, "oom_killed", st->oom_killed);
+    _cleanup_free_ char *text = json_dumps(j, JSON_SORT_KEYS);
+    json_decref(j);
+    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return berr_errno(e, errno, "opening %s", dir);
+    _cleanup_free_ char *file = xasprintf("%s.json", name);
+    return fs_write_atomic(dfd, file, text, strlen(text), 0600, e);
+}
+
+int run_state_read(const char *runroot, const char *project, const char *name, struct run_state *st)
+{
+    memset(st, 0, sizeof *st);
+    _cleanup_free_ char *p = run_path(runroot, project, name);
+    _cleanup_free_ char *buf = NULL;
+    struct berr ign = BERR_INIT;
+    int r = fs_read_file(AT_FDCWD, p, RECORD_MAX, &buf, NULL, &ign);
+    berr_clear(&ign);
+    if (r < 0)
+        return r;
+    json_error_t je;
+    json_t *o = json_loads(buf, 0, &je);
+    if (!o)
+        return -EINVAL;
+    st->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
+    st->start_time = (unsigned long long)json_integer_value(json_object_get(o, "start_time"));
+    st->supervisor = (pid_t)json_integer_value(json_object_get(o, "supervisor"));
+    st->running = json_is_true(json_object_get(o, "running"));
+    st->exit_code = (int)json_integer_value(json_object_get(o, "exit_code"));
+    st->oom_killed = json_is_true(json_object_get(o, "oom_killed"));
+    json_decref(o);
+    return 0;
+}
+
+void run_state_remove(const char *runroot, const char *project, const char *name)
+{
+    _cleanup_free_ char *p = run_path(runroot, project, name);
+    unlink(p);
+}
+
+void run_dir_prune(const char *runroot, const char *project)
+{
+    _cleanup_free_ char *dir = run_path(runroot, project, NULL);
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, "lock"))
+            return;
+    /* Only the lock is left. Removing it while another command holds it is
+     * harmless: that command's fd stays valid and it recreates the dir. */
+    _cleanup_free_ char *lock = xasprintf("%s/lock", dir);
+    unlink(lock);
+    rmdir(dir);
+}
+
+bool run_state_alive(const struct run_state *st)
+{
+    if (!st->running || st->pid <= 0)
+        return false;
+    unsigned long long t = proc_start_time(st->pid);
+    return t != 0 && t == st->start_time;
+}
+
+int project_lock(const char *runroot, const char *project, struct berr *e)
+{
+    _cleanup_free_ char *dir = run_path(runroot, project, NULL);
+    int r = fs_mkdir_p(dir, 0700, e);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *p = xasprintf("%s/lock", dir);
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return berr_errno(e, errno, "opening %s", p);
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            r = berr_errno(e, errno, "locking %s", p);
+            close(fd);
+            return r;
+        }
+    }
+    return fd;
+}
+
+void project_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}

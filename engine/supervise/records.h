@@ -1,0 +1,77 @@
+/* What berth keeps on disk about containers, so that `down`, `ps` and the
+ * next `up` see the true state even after the supervisor died:
+ *
+ *   $BERTH_ROOT/containers/<id>/config.json   the container record (durable)
+ *   $BERTH_ROOT/containers/<id>/image-id      protects the image from removal
+ *   $BERTH_ROOT/containers/<id>/{upper,work,rootfs}
+ *   $BERTH_RUNROOT/<project>/<name>.json      run state (pid, start time)
+ *   $BERTH_RUNROOT/<project>/lock             serialises commands
+ *
+ * Every file is written atomically (temp + fsync + rename); a container
+ * directory becomes visible by rename only once complete. */
+#ifndef BERTH_SUPERVISE_RECORDS_H
+#define BERTH_SUPERVISE_RECORDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/err.h"
+
+struct ctr_record {
+    char *id; /* 64 hex */
+    char *name;
+    char *project;
+    char *service;
+    int number;
+    char *image;    /* reference as written in the compose file */
+    char *image_id; /* config digest */
+    char *config_hash;
+    char *created; /* RFC 3339 */
+    char *cgroup;  /* relative cgroup path */
+    int stop_signal;
+    int64_t stop_grace_ns;
+};
+
+void ctr_record_free(struct ctr_record *r);
+
+/* Creates the container directory (upper, work, rootfs) and its record. */
+int ctr_create(const char *root, const struct ctr_record *rec, struct berr *e);
+/* Lists the records of a project (all projects when project is NULL). */
+int ctr_list(const char *root, const char *project, struct ctr_record **out, size_t *n,
+             struct berr *e);
+void ctr_list_free(struct ctr_record *list, size_t n);
+/* Removes the container directory and everything in it. */
+int ctr_remove(const char *root, const char *id, struct berr *e);
+/* $ROOT/containers/<id>/<sub> (heap). */
+char *ctr_path(const char *root, const char *id, const char *sub);
+/* A new random container ID (64 hex). */
+char *ctr_new_id(void);
+
+struct run_state {
+    pid_t pid;
+    unsigned long long start_time;
+    pid_t supervisor;
+    bool running;
+    int exit_code;
+    bool oom_killed;
+};
+
+int run_state_write(const char *runroot, const char *project, const char *name,
+                    const struct run_state *st, struct berr *e);
+/* -ENOENT when there is none. */
+int run_state_read(const char *runroot, const char *project, const char *name,
+                   struct run_state *st);
+void run_state_remove(const char *runroot, const char *project, const char *name);
+/* Removes $RUNROOT/<project> when nothing but the lock is left in it. */
+void run_dir_prune(const char *runroot, const char *project);
+
+/* True when the recorded process is alive and is the same process (pid and
+ * start time match: a recycled pid is never taken for it). */
+bool run_state_alive(const struct run_state *st);
+
+/* Takes the project lock (flock on $RUNROOT/<project>/lock); returns the fd. */
+int project_lock(const char *runroot, const char *project, struct berr *e);
+void project_unlock(int fd);
+
+#endif
