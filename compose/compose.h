@@ -15,7 +15,15 @@ struct compose_opts {
     const char *project_dir;  /* --project-directory, or NULL */
     char **environ;           /* the process environment (COMPOSE_PROJECT_NAME, ...) */
     const char *cwd;          /* where discovery starts; NULL: getcwd() */
+    /* Receives each warning (one line, no newline, already prefixed with
+     * "file:line:col: " where it has a place); NULL: log_warn on stderr. */
+    void (*warn)(void *userdata, const char *msg);
+    void *warn_userdata;
 };
+
+/* Size cap of one compose file, unless BERTH_MAX_COMPOSE_BYTES (in
+ * compose_opts.environ; "64m" style sizes accepted) says otherwise. */
+#define COMPOSE_MAX_BYTES_DEFAULT (16 * 1024 * 1024)
 
 /* Where a value came from, for messages: "compose.yaml:12:5". */
 struct srcpos {
@@ -38,11 +46,11 @@ struct service {
     char *working_dir;
     char *user;
     char *hostname;
-    int64_t mem_limit;      /* bytes; 0 = not set */
-    double cpus;            /* 0 = not set */
-    int64_t pids_limit;     /* 0 = not set; -1 = unlimited */
-    int stop_signal;        /* 0 = not set */
-    int64_t stop_grace_ns;  /* -1 = not set */
+    int64_t mem_limit;     /* bytes; 0 = not set */
+    double cpus;           /* 0 = not set */
+    int64_t pids_limit;    /* 0 = not set; -1 = unlimited */
+    int stop_signal;       /* 0 = not set */
+    int64_t stop_grace_ns; /* -1 = not set */
     bool tty;
     bool read_only;
 };

@@ -1,0 +1,669 @@
+#include "compose/model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose/envmap.h"
+#include "compose/shellwords.h"
+#include "compose/units.h"
+#include "util/cleanup.h"
+#include "util/signame.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+struct model {
+    struct arena *a;
+    char *const *env;
+    struct project *p;
+    struct diag *d;
+};
+
+/* --- Messages ------------------------------------------------------------ */
+
+/* "file:line:col: service "web": key: message" */
+static void svc_error(struct model *m, const struct service *s, const struct ynode *at,
+                      const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void svc_error(struct model *m, const struct service *s, const struct ynode *at,
+                      const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    _cleanup_free_ char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    diag_error_at(m->d, YPOS(at), "service %s: %s: %s", QS(s->name), key, msg);
+}
+
+static struct srcpos pos_of(const struct model *m, const struct ynode *n)
+{
+    return (struct srcpos){m->p->files[n->src->index], n->line, n->col};
+}
+
+/* --- Value helpers ------------------------------------------------------- */
+
+/* The text of a scalar for a string-valued key: strings and numbers as
+ * written. NULL (after reporting) for null, booleans, lists, mappings and
+ * strings holding a NUL byte. */
+static const char *want_string(struct model *m, const struct service *s, const char *key,
+                               const struct ynode *v)
+{
+    if (v->kind == YNODE_SCALAR) {
+        enum yscalar_type t = yscalar_type(v);
+        if (t != YTYPE_NULL && t != YTYPE_BOOL) {
+            if (yscalar_has_nul(v)) {
+                svc_error(m, s, v, key, "contains a NUL character");
+                return NULL;
+            }
+            return v->str;
+        }
+    }
+    svc_error(m, s, v, key, "expected a string, got %s", ynode_describe(v));
+    return NULL;
+}
+
+static void set_string(struct model *m, struct service *s, const char *key, const struct ynode *v,
+                       char **dst)
+{
+    const char *str = want_string(m, s, key, v);
+    if (!str)
+        return;
+    free(*dst);
+    *dst = xstrdup(str);
+}
+
+/* Booleans as compose takes them: YAML true/false, or a string Go's
+ * strconv.ParseBool accepts (the schema allows strings for interpolated
+ * values such as "${DEBUG:-false}"). */
+static int want_bool(struct model *m, const struct service *s, const char *key,
+                     const struct ynode *v, bool *out)
+{
+    if (v->kind == YNODE_SCALAR) {
+        if (yscalar_bool(v, out) == 0)
+            return 0;
+        if (yscalar_type(v) == YTYPE_STR) {
+            static const char *const t[] = {"1", "t", "T", "true", "TRUE", "True", NULL};
+            static const char *const f[] = {"0", "f", "F", "false", "FALSE", "False", NULL};
+            for (size_t i = 0; t[i]; i++)
+                if (strcmp(v->str, t[i]) == 0) {
+                    *out = true;
+                    return 0;
+                }
+            for (size_t i = 0; f[i]; i++)
+                if (strcmp(v->str, f[i]) == 0) {
+                    *out = false;
+                    return 0;
+                }
+            svc_error(m, s, v, key, "expected true or false, got %s", QN(v));
+            return -EINVAL;
+        }
+    }
+    svc_error(m, s, v, key, "expected true or false, got %s", ynode_describe(v));
+    return -EINVAL;
+}
+
+/* A whole decimal number in a string ("100", "-1"). */
+static int parse_decimal(const char *str, int64_t *out)
+{
+    if (!*str)
+        return -EINVAL;
+    char *end;
+    errno = 0;
+    long long v = strtoll(str, &end, 10);
+    if (*end || str[0] == ' ' || str[0] == '\t' || str[0] == '+')
+        return -EINVAL;
+    if (errno == ERANGE)
+        return -ERANGE;
+    *out = v;
+    return 0;
+}
+
+/* --- Service keys -------------------------------------------------------- */
+
+typedef void (*key_fn)(struct model *m, struct service *s, const struct ypair *kv);
+
+static void key_image(struct model *m, struct service *s, const struct ypair *kv)
+{
+    const char *str = want_string(m, s, "image", kv->value);
+    if (!str)
+        return;
+    if (!*str) {
+        svc_error(m, s, kv->value, "image", "must not be empty");
+        return;
+    }
+    free(s->image);
+    s->image = xstrdup(str);
+    s->image_pos = pos_of(m, kv->value);
+}
+
+/* command and entrypoint: a string is split into words as compose does; a
+ * list is taken as is; `[]` and "" set an empty override; null leaves the
+ * image's value. */
+static void set_argv(struct model *m, struct service *s, const struct ypair *kv, char ***dst,
+                     bool *set)
+{
+    const char *key = kv->key->str;
+    const struct ynode *v = kv->value;
+    if (ynode_is_null(v))
+        return;
+    _cleanup_strv_ char **argv = NULL;
+    if (v->kind == YNODE_SCALAR) {
+        if (yscalar_has_nul(v)) {
+            svc_error(m, s, v, key, "contains a NUL character");
+            return;
+        }
+        long stop;
+        const char *err;
+        if (shellwords_split(v->str, &argv, &stop, &err) < 0) {
+            svc_error(m, s, v, key, "%s in %s", err, QN(v));
+            return;
+        }
+        if (stop >= 0)
+            diag_warn_at(m->d, YPOS(v),
+                         "service %s: %s: the unquoted %s ends the command; the rest (%s) is "
+                         "dropped, as docker compose does (use [sh, -c, \"...\"] to run it "
+                         "through a shell)",
+                         QS(s->name), key, diag_quote((char[DIAG_QBUF]){0}, v->str + stop, 1),
+                         QS(v->str + stop));
+    } else if (v->kind == YNODE_SEQ) {
+        argv = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; i < v->n_items; i++) {
+            const struct ynode *it = v->items[i];
+            if (it->kind != YNODE_SCALAR || ynode_is_null(it)) {
+                svc_error(m, s, it, key, "item %zu: expected a string, got %s", i + 1,
+                          ynode_describe(it));
+                return;
+            }
+            if (yscalar_has_nul(it)) {
+                svc_error(m, s, it, key, "item %zu contains a NUL character", i + 1);
+                return;
+            }
+            strv_push(&argv, xstrdup(it->str));
+        }
+    } else {
+        svc_error(m, s, v, key, "expected a string or a list of strings, got %s",
+                  ynode_describe(v));
+        return;
+    }
+    strv_free(*dst);
+    *dst = TAKE_PTR(argv);
+    *set = true;
+}
+
+static void key_command(struct model *m, struct service *s, const struct ypair *kv)
+{
+    set_argv(m, s, kv, &s->command, &s->command_set);
+}
+
+static void key_entrypoint(struct model *m, struct service *s, const struct ypair *kv)
+{
+    set_argv(m, s, kv, &s->entrypoint, &s->entrypoint_set);
+}
+
+/* One variable. A null value (a bare "KEY" or "KEY:" with nothing) takes
+ * the value from berth's own environment, or drops the variable when it is
+ * unset there. */
+static void env_entry(struct model *m, struct service *s, const struct ypair *kv, char ***env)
+{
+    const struct ynode *k = kv->key, *v = kv->value;
+    if (k->len == 0 || memchr(k->str, '=', k->len) || yscalar_has_nul(k)) {
+        svc_error(m, s, k, "environment", "invalid variable name %s", QN(k));
+        return;
+    }
+    if (ynode_is_null(v)) {
+        const char *host = strv_env_get(m->env, k->str);
+        if (host)
+            strv_push(env, xasprintf("%s=%s", k->str, host));
+        return;
+    }
+    if (v->kind != YNODE_SCALAR) {
+        svc_error(m, s, v, "environment", "%s: expected a string, number, boolean or null, got %s",
+                  k->str, ynode_describe(v));
+        return;
+    }
+    if (yscalar_has_nul(v)) {
+        svc_error(m, s, v, "environment", "%s: value contains a NUL character", k->str);
+        return;
+    }
+    bool b;
+    const char *val = v->str;
+    if (yscalar_bool(v, &b) == 0)
+        val = b ? "true" : "false"; /* as compose prints YAML booleans */
+    strv_push(env, xasprintf("%s=%s", k->str, val));
+}
+
+static void key_environment(struct model *m, struct service *s, const struct ypair *kv)
+{
+    struct ynode *map;
+    const struct ynode *bad = NULL;
+    if (envmap_from_node(m->a, kv->value, &map, &bad) < 0) {
+        if (bad == kv->value)
+            svc_error(m, s, bad, "environment",
+                      "expected a mapping or a list of \"KEY=VALUE\" strings, got %s",
+                      ynode_describe(bad));
+        else
+            svc_error(m, s, bad, "environment", "expected a \"KEY=VALUE\" string, got %s",
+                      ynode_describe(bad));
+        return;
+    }
+    _cleanup_strv_ char **env = xcalloc(1, sizeof(char *));
+    for (size_t i = 0; i < map->n_pairs; i++)
+        env_entry(m, s, &map->pairs[i], &env);
+    strv_free(s->environment);
+    s->environment = TAKE_PTR(env);
+}
+
+static void key_working_dir(struct model *m, struct service *s, const struct ypair *kv)
+{
+    const char *str = want_string(m, s, "working_dir", kv->value);
+    if (!str)
+        return;
+    if (str[0] != '/') {
+        svc_error(m, s, kv->value, "working_dir", "must be an absolute path, got %s",
+                  QN(kv->value));
+        return;
+    }
+    free(s->working_dir);
+    s->working_dir = xstrdup(str);
+}
+
+static void key_user(struct model *m, struct service *s, const struct ypair *kv)
+{
+    const char *str = want_string(m, s, "user", kv->value);
+    if (!str)
+        return;
+    free(s->user);
+    s->user = *str ? xstrdup(str) : NULL;
+}
+
+static void key_hostname(struct model *m, struct service *s, const struct ypair *kv)
+{
+    set_string(m, s, "hostname", kv->value, &s->hostname);
+}
+
+static void key_mem_limit(struct model *m, struct service *s, const struct ypair *kv)
+{
+    const struct ynode *v = kv->value;
+    int64_t bytes;
+    enum yscalar_type t = v->kind == YNODE_SCALAR ? yscalar_type(v) : YTYPE_NULL;
+    if (v->kind == YNODE_SCALAR && t == YTYPE_INT) {
+        int r = yscalar_int(v, &bytes);
+        if (r < 0 || bytes < 0) {
+            svc_error(m, s, v, "mem_limit", "invalid size %s (use a positive number of bytes)",
+                      QN(v));
+            return;
+        }
+    } else if (v->kind == YNODE_SCALAR && t == YTYPE_STR && !yscalar_has_nul(v)) {
+        int r = parse_size(v->str, &bytes);
+        if (r == -ERANGE) {
+            svc_error(m, s, v, "mem_limit", "size %s is too large", QN(v));
+            return;
+        }
+        if (r < 0) {
+            svc_error(m, s, v, "mem_limit", "invalid size %s (use a number with b, k, m or g)",
+                      QN(v));
+            return;
+        }
+    } else {
+        svc_error(m, s, v, "mem_limit",
+                  "expected a size such as \"512m\" or a whole number of bytes, got %s",
+                  t == YTYPE_FLOAT ? QN(v) : ynode_describe(v));
+        return;
+    }
+    s->mem_limit = bytes;
+}
+
+static void key_cpus(struct model *m, struct service *s, const struct ypair *kv)
+{
+    const struct ynode *v = kv->value;
+    double cpus = NAN;
+    enum yscalar_type t = v->kind == YNODE_SCALAR ? yscalar_type(v) : YTYPE_NULL;
+    if (v->kind == YNODE_SCALAR && (t == YTYPE_INT || t == YTYPE_FLOAT)) {
+        if (yscalar_float(v, &cpus) < 0)
+            cpus = NAN;
+    } else if (v->kind == YNODE_SCALAR && t == YTYPE_STR && !yscalar_has_nul(v)) {
+        /* A numeric string ("0.5"); only decimal notation. */
+        char *end;
+        if (v->len && strspn(v->str, "0123456789.eE+-") == v->len) {
+            cpus = strtod(v->str, &end);
+            if (*end)
+                cpus = NAN;
+        }
+    } else {
+        svc_error(m, s, v, "cpus", "expected a number such as 0.5 or 2, got %s", ynode_describe(v));
+        return;
+    }
+    if (!isfinite(cpus) || cpus < 0) {
+        svc_error(m, s, v, "cpus",
+                  "invalid number of CPUs %s (use a positive number such as "
+                  "0.5 or 2)",
+                  QN(v));
+        return;
+    }
+    s->cpus = cpus; /* 0 means no limit, as in docker */
+}
+
+static void key_pids_limit(struct model *m, struct service *s, const struct ypair *kv)
+{
+    const struct ynode *v = kv->value;
+    int64_t n;
+    int r = -EINVAL;
+    enum yscalar_type t = v->kind == YNODE_SCALAR ? yscalar_type(v) : YTYPE_NULL;
+    if (v->kind == YNODE_SCALAR && t == YTYPE_INT)
+        r = yscalar_int(v, &n);
+    else if (v->kind == YNODE_SCALAR && t == YTYPE_STR && !yscalar_has_nul(v))
+        r = parse_decimal(v->str, &n);
+    else if (v->kind != YNODE_SCALAR || t != YTYPE_FLOAT) {
+        svc_error(m, s, v, "pids_limit", "expected a whole number, got %s", ynode_describe(v));
+        return;
+    }
+    if (r < 0 || n < -1) {
+        svc_error(m, s, v, "pids_limit",
+                  "invalid limit %s (use a positive number, or -1 for no limit)", QN(v));
+        return;
+    }
+    s->pids_limit = n == 0 ? -1 : n; /* 0 and -1 both mean unlimited */
+}
+
+static void key_stop_signal(struct model *m, struct service *s, const struct ypair *kv)
+{
+    const char *str = want_string(m, s, "stop_signal", kv->value);
+    if (!str)
+        return;
+    int sig = signal_parse(str);
+    if (sig < 0) {
+        svc_error(m, s, kv->value, "stop_signal",
+                  "invalid signal %s (use a name such as SIGTERM or SIGINT, or a number)",
+                  QN(kv->value));
+        return;
+    }
+    s->stop_signal = sig;
+}
+
+static void key_stop_grace_period(struct model *m, struct service *s, const struct ypair *kv)
+{
+    const char *str = want_string(m, s, "stop_grace_period", kv->value);
+    if (!str)
+        return;
+    int64_t ns;
+    int r = parse_duration(str, &ns);
+    if (r == -ERANGE) {
+        svc_error(m, s, kv->value, "stop_grace_period", "duration %s is too long", QN(kv->value));
+        return;
+    }
+    if (r < 0) {
+        svc_error(m, s, kv->value, "stop_grace_period",
+                  "invalid duration %s (use a number with a unit, such as \"10s\", \"1m30s\" "
+                  "or \"500ms\")",
+                  QN(kv->value));
+        return;
+    }
+    if (ns < 0) {
+        svc_error(m, s, kv->value, "stop_grace_period", "must not be negative, got %s",
+                  QN(kv->value));
+        return;
+    }
+    s->stop_grace_ns = ns;
+}
+
+static void key_tty(struct model *m, struct service *s, const struct ypair *kv)
+{
+    bool b;
+    if (want_bool(m, s, "tty", kv->value, &b) == 0)
+        s->tty = b;
+}
+
+static void key_read_only(struct model *m, struct service *s, const struct ypair *kv)
+{
+    bool b;
+    if (want_bool(m, s, "read_only", kv->value, &b) == 0)
+        s->read_only = b;
+}
+
+static const struct {
+    const char *key;
+    key_fn fn;
+} service_keys[] = {
+    {"image", key_image},
+    {"command", key_command},
+    {"entrypoint", key_entrypoint},
+    {"environment", key_environment},
+    {"working_dir", key_working_dir},
+    {"user", key_user},
+    {"hostname", key_hostname},
+    {"mem_limit", key_mem_limit},
+    {"cpus", key_cpus},
+    {"pids_limit", key_pids_limit},
+    {"stop_signal", key_stop_signal},
+    {"stop_grace_period", key_stop_grace_period},
+    {"tty", key_tty},
+    {"read_only", key_read_only},
+};
+
+/* The compose specification's other service keys: recognized, not yet
+ * implemented. */
+static const char *const unsupported_service_keys[] = {"annotations",
+                                                       "attach",
+                                                       "blkio_config",
+                                                       "build",
+                                                       "cap_add",
+                                                       "cap_drop",
+                                                       "cgroup",
+                                                       "cgroup_parent",
+                                                       "configs",
+                                                       "container_name",
+                                                       "cpu_count",
+                                                       "cpu_percent",
+                                                       "cpu_period",
+                                                       "cpu_quota",
+                                                       "cpu_rt_period",
+                                                       "cpu_rt_runtime",
+                                                       "cpu_shares",
+                                                       "cpuset",
+                                                       "credential_spec",
+                                                       "depends_on",
+                                                       "deploy",
+                                                       "develop",
+                                                       "device_cgroup_rules",
+                                                       "devices",
+                                                       "dns",
+                                                       "dns_opt",
+                                                       "dns_search",
+                                                       "domainname",
+                                                       "env_file",
+                                                       "expose",
+                                                       "extends",
+                                                       "external_links",
+                                                       "extra_hosts",
+                                                       "gpus",
+                                                       "group_add",
+                                                       "healthcheck",
+                                                       "init",
+                                                       "ipc",
+                                                       "isolation",
+                                                       "label_file",
+                                                       "labels",
+                                                       "links",
+                                                       "logging",
+                                                       "mac_address",
+                                                       "mem_reservation",
+                                                       "mem_swappiness",
+                                                       "memswap_limit",
+                                                       "models",
+                                                       "network_mode",
+                                                       "networks",
+                                                       "oom_kill_disable",
+                                                       "oom_score_adj",
+                                                       "pid",
+                                                       "platform",
+                                                       "ports",
+                                                       "post_start",
+                                                       "pre_stop",
+                                                       "privileged",
+                                                       "profiles",
+                                                       "provider",
+                                                       "pull_policy",
+                                                       "pull_refresh_after",
+                                                       "restart",
+                                                       "runtime",
+                                                       "scale",
+                                                       "secrets",
+                                                       "security_opt",
+                                                       "shm_size",
+                                                       "stdin_open",
+                                                       "storage_opt",
+                                                       "sysctls",
+                                                       "tmpfs",
+                                                       "ulimits",
+                                                       "use_api_socket",
+                                                       "userns_mode",
+                                                       "uts",
+                                                       "volumes",
+                                                       "volumes_from",
+                                                       NULL};
+
+static bool in_list(const char *const *list, const struct ynode *k)
+{
+    for (; *list; list++)
+        if (strlen(*list) == k->len && memcmp(*list, k->str, k->len) == 0)
+            return true;
+    return false;
+}
+
+static bool is_extension(const struct ynode *k)
+{
+    return k->len >= 2 && k->str[0] == 'x' && k->str[1] == '-';
+}
+
+/* compose's rule: ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ */
+static bool valid_service_name(const struct ynode *k)
+{
+    if (k->len == 0)
+        return false;
+    for (size_t i = 0; i < k->len; i++) {
+        char c = k->str[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+            return false;
+    }
+    return true;
+}
+
+static void build_service(struct model *m, struct service *s, const struct ypair *svc)
+{
+    const struct ynode *body = svc->value;
+    if (body->kind != YNODE_MAP) {
+        diag_error_at(m->d, YPOS(body), "service %s: expected a mapping of service keys, got %s",
+                      QS(s->name), ynode_describe(body));
+        return;
+    }
+    for (size_t i = 0; i < body->n_pairs; i++) {
+        const struct ypair *kv = &body->pairs[i];
+        const struct ynode *k = kv->key;
+        key_fn fn = NULL;
+        for (size_t j = 0; j < sizeof service_keys / sizeof service_keys[0] && !fn; j++)
+            if (strlen(service_keys[j].key) == k->len &&
+                memcmp(service_keys[j].key, k->str, k->len) == 0)
+                fn = service_keys[j].fn;
+        if (fn)
+            fn(m, s, kv);
+        else if (is_extension(k))
+            continue;
+        else if (in_list(unsupported_service_keys, k))
+            diag_warn_at(m->d, YPOS(k), "service %s: key %s is not supported yet; ignored",
+                         QS(s->name), QN(k));
+        else
+            diag_warn_at(m->d, YPOS(k), "service %s: key %s is not a compose service key; ignored",
+                         QS(s->name), QN(k));
+    }
+    if (!s->image) {
+        if (ymap_get(body, "build"))
+            diag_error_at(m->d, YPOS(svc->key),
+                          "service %s: building images is not supported yet; give an image",
+                          QS(s->name));
+        else if (!ymap_get(body, "image"))
+            diag_error_at(m->d, YPOS(svc->key),
+                          "service %s has neither an image nor a build context specified",
+                          QS(s->name));
+    }
+}
+
+static void build_services(struct model *m, const struct ynode *services)
+{
+    if (services->kind != YNODE_MAP) {
+        diag_error_at(m->d, YPOS(services),
+                      "services: expected a mapping of service names to services, got %s",
+                      ynode_describe(services));
+        return;
+    }
+    struct project *p = m->p;
+    p->services = xcalloc(services->n_pairs, sizeof *p->services);
+    for (size_t i = 0; i < services->n_pairs; i++) {
+        const struct ypair *svc = &services->pairs[i];
+        const struct ynode *k = svc->key;
+        if (is_extension(k))
+            continue;
+        if (!valid_service_name(k)) {
+            diag_error_at(m->d, YPOS(k),
+                          "invalid service name %s: it must start with a letter or digit and "
+                          "hold only letters, digits, \"_\", \".\" and \"-\"",
+                          QN(k));
+            continue;
+        }
+        struct service *s = &p->services[p->n_services++];
+        s->name = xstrdup(k->str);
+        s->pos = pos_of(m, k);
+        s->stop_grace_ns = -1;
+        build_service(m, s, svc);
+    }
+}
+
+static const char *const unsupported_top_keys[] = {"networks", "volumes", "configs", "secrets",
+                                                   "include",  "models",  NULL};
+
+int model_build(struct arena *a, const struct ynode *root, char *const *env, struct project *p,
+                struct diag *d)
+{
+    struct model m = {.a = a, .env = env, .p = p, .d = d};
+    size_t errors = d->n_errors;
+    const struct ynode *services = NULL;
+    for (size_t i = 0; i < root->n_pairs; i++) {
+        const struct ynode *k = root->pairs[i].key;
+        if (k->len == 8 && memcmp(k->str, "services", 8) == 0)
+            services = root->pairs[i].value;
+        else if ((k->len == 4 && memcmp(k->str, "name", 4) == 0) || is_extension(k))
+            continue; /* name: read by project_name_resolve */
+        else if (k->len == 7 && memcmp(k->str, "version", 7) == 0)
+            diag_warn_at(d, YPOS(k),
+                         "the attribute `version` is obsolete, it will be ignored, please remove "
+                         "it to avoid potential confusion");
+        else if (in_list(unsupported_top_keys, k))
+            diag_warn_at(d, YPOS(k), "top-level key %s is not supported yet; ignored", QN(k));
+        else
+            diag_warn_at(d, YPOS(k), "unknown top-level key %s; ignored", QN(k));
+    }
+    if (services && !ynode_is_null(services))
+        build_services(&m, services);
+    if (d->n_errors == errors && p->n_services == 0) {
+        if (services && !ynode_is_null(services))
+            diag_error_at(d, YPOS(services), "services: no services defined");
+        else
+            diag_error_at(d, YPOS(root), "no services defined (add a top-level services: key)");
+    }
+    return d->n_errors > errors ? -EINVAL : 0;
+}
+
+void service_clear(struct service *s)
+{
+    free(s->name);
+    free(s->image);
+    strv_free(s->command);
+    strv_free(s->entrypoint);
+    strv_free(s->environment);
+    free(s->working_dir);
+    free(s->user);
+    free(s->hostname);
+    *s = (struct service){0};
+}

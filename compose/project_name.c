@@ -1,0 +1,95 @@
+#include "compose/project_name.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose/path.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+#define INVALID_NAME_HINT                                                                          \
+    "must consist only of lowercase alphanumeric characters, hyphens, and underscores as well "    \
+    "as start with a letter or number"
+
+static bool name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+bool project_name_is_valid(const char *s)
+{
+    if (!s[0] || s[0] == '_' || s[0] == '-')
+        return false;
+    for (; *s; s++)
+        if (!name_char(*s))
+            return false;
+    return true;
+}
+
+char *project_name_normalize(const char *s)
+{
+    char *out = xmalloc(strlen(s) + 1);
+    size_t o = 0;
+    for (; *s; s++) {
+        char c = *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s;
+        if (!name_char(c))
+            continue;
+        if (o == 0 && (c == '_' || c == '-'))
+            continue;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+int project_name_resolve(const char *flag, char *const *env, const struct ynode *name_node,
+                         const char *project_dir, struct diag *d, char **out)
+{
+    const char *from_env = strv_env_get(env, "COMPOSE_PROJECT_NAME");
+    if (flag && *flag) {
+        if (!project_name_is_valid(flag)) {
+            diag_error(d, "invalid project name %s: " INVALID_NAME_HINT, QS(flag));
+            return -EINVAL;
+        }
+        *out = xstrdup(flag);
+        return 0;
+    }
+    if (from_env && *from_env) {
+        if (!project_name_is_valid(from_env)) {
+            diag_error(d, "invalid project name %s (from COMPOSE_PROJECT_NAME): " INVALID_NAME_HINT,
+                       QS(from_env));
+            return -EINVAL;
+        }
+        *out = xstrdup(from_env);
+        return 0;
+    }
+    if (name_node && !ynode_is_null(name_node)) {
+        if (name_node->kind != YNODE_SCALAR || yscalar_has_nul(name_node)) {
+            diag_error_at(d, YPOS(name_node), "name: expected a string, got %s",
+                          ynode_describe(name_node));
+            return -EINVAL;
+        }
+        if (name_node->len > 0) {
+            if (!project_name_is_valid(name_node->str)) {
+                diag_error_at(d, YPOS(name_node), "invalid project name %s: " INVALID_NAME_HINT,
+                              QN(name_node));
+                return -EINVAL;
+            }
+            *out = xstrdup(name_node->str);
+            return 0;
+        }
+    }
+    const char *base = path_basename(project_dir);
+    char *norm = project_name_normalize(base);
+    if (!*norm) {
+        diag_error(d,
+                   "project name must not be empty: the project directory's name %s has no "
+                   "usable characters (use -p NAME or a top-level name:)",
+                   QS(base));
+        free(norm);
+        return -EINVAL;
+    }
+    *out = norm;
+    return 0;
+}

@@ -1,0 +1,826 @@
+#include "compose/yaml.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <search.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "util/cleanup.h"
+#include "util/xalloc.h"
+
+#define YAML_TAG_PREFIX "tag:yaml.org,2002:"
+
+void yaml_compose_limits(struct yaml_limits *l)
+{
+    l->max_depth = YAML_COMPOSE_MAX_DEPTH;
+    l->max_nodes = YAML_COMPOSE_MAX_NODES;
+    l->alias_mult = YAML_COMPOSE_ALIAS_MULT;
+    l->alias_base = YAML_COMPOSE_ALIAS_BASE;
+}
+
+/* --- Parser state -------------------------------------------------------- */
+
+struct anchor {
+    const char *name;
+    struct ynode *node;
+};
+
+/* An open sequence or mapping and the children read so far (for a mapping:
+ * key, value, key, value...). */
+struct frame {
+    struct ynode *node;
+    struct ynode **kids;
+    size_t n, cap;
+    size_t n_merge; /* `<<` keys seen */
+};
+
+struct parser {
+    struct arena *a;
+    const struct ysource *src;
+    const struct yaml_limits *lim;
+    struct diag *d;
+    const char *buf;
+    size_t len;
+    struct frame *stack;
+    size_t depth, stack_cap;
+    void *anchors;  /* tsearch tree of struct anchor, per document */
+    uint64_t nodes; /* nodes of the file itself: the budget grows with them */
+    uint64_t work;  /* what expanding every alias and merge would produce */
+    struct ynode *root;
+    struct ynode **docs;
+    size_t n_docs, docs_cap;
+    bool failed; /* an error that didn't stop the parse (duplicate key) */
+};
+
+static int anchor_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct anchor *)a)->name, ((const struct anchor *)b)->name);
+}
+
+static void anchor_nofree(void *p)
+{
+    (void)p; /* anchors live in the arena */
+}
+
+static void reset_anchors(struct parser *p)
+{
+    if (p->anchors)
+        tdestroy(p->anchors, anchor_nofree);
+    p->anchors = NULL;
+}
+
+static void parser_release(struct parser *p)
+{
+    for (size_t i = 0; i < p->depth; i++)
+        free(p->stack[i].kids);
+    free(p->stack);
+    free(p->docs);
+    reset_anchors(p);
+}
+
+static int fail_at(struct parser *p, const yaml_mark_t *m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail_at(struct parser *p, const yaml_mark_t *m, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    _cleanup_free_ char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    diag_error_at(p->d, p->src->name, (int)m->line + 1, (int)m->column + 1, "%s", msg);
+    return -EINVAL;
+}
+
+/* Adds n to the expansion work and refuses the file once it passes the
+ * budget, which grows with the file's own size: a normal file that reuses
+ * anchors a few times stays far below it, a billion-laughs file hits it
+ * within a few levels. */
+static int charge(struct parser *p, uint64_t n, const yaml_mark_t *m)
+{
+    uint64_t budget = p->lim->alias_mult * p->nodes + p->lim->alias_base;
+    p->work += n;
+    if (p->work > budget)
+        return fail_at(p, m,
+                       "aliases and merge keys expand this document past %" PRIu64
+                       " nodes (about %" PRIu64 " times its own size); refusing it as an "
+                       "alias bomb",
+                       budget, p->lim->alias_mult);
+    return 0;
+}
+
+static bool is_standard_tag(const char *tag)
+{
+    return strcmp(tag, "!") == 0 || strncmp(tag, YAML_TAG_PREFIX, strlen(YAML_TAG_PREFIX)) == 0;
+}
+
+static struct ynode *new_node(struct parser *p, enum ynode_kind kind, const yaml_mark_t *m,
+                              const yaml_char_t *tag)
+{
+    struct ynode *n = arena_alloc(p->a, sizeof *n);
+    n->kind = kind;
+    n->src = p->src;
+    n->line = (int)m->line + 1;
+    n->col = (int)m->column + 1;
+    n->weight = 1;
+    if (tag) {
+        n->tag = arena_strdup(p->a, (const char *)tag);
+        if (!is_standard_tag(n->tag))
+            diag_warn_at(p->d, YPOS(n), "YAML tag %s is not supported yet; ignored", QS(n->tag));
+    }
+    return n;
+}
+
+static int count_node(struct parser *p, const yaml_mark_t *m)
+{
+    if (++p->nodes > p->lim->max_nodes)
+        return fail_at(p, m, "more than %zu YAML nodes in one file; refusing it",
+                       p->lim->max_nodes);
+    p->work++;
+    return 0;
+}
+
+static void set_anchor(struct parser *p, const yaml_char_t *name, struct ynode *n)
+{
+    struct anchor key = {.name = (const char *)name};
+    struct anchor **found = tfind(&key, &p->anchors, anchor_cmp);
+    if (found) {
+        (*found)->node = n; /* YAML allows redefining an anchor */
+        return;
+    }
+    struct anchor *an = arena_alloc(p->a, sizeof *an);
+    an->name = arena_strdup(p->a, (const char *)name);
+    an->node = n;
+    if (!tsearch(an, &p->anchors, anchor_cmp)) {
+        fputs("berth: out of memory\n", stderr);
+        abort();
+    }
+}
+
+static bool is_merge_key(const struct ynode *k)
+{
+    if (k->tag)
+        return strcmp(k->tag, YAML_TAG_PREFIX "merge") == 0;
+    return k->style == YSTYLE_PLAIN && k->len == 2 && memcmp(k->str, "<<", 2) == 0;
+}
+
+static void frame_push_kid(struct frame *f, struct ynode *n)
+{
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 8;
+        f->kids = xreallocarray(f->kids, f->cap, sizeof *f->kids);
+    }
+    f->kids[f->n++] = n;
+}
+
+/* Hands a finished node to its parent, or makes it the document's root. */
+static int add_child(struct parser *p, struct ynode *n, const yaml_mark_t *m)
+{
+    if (p->depth == 0) {
+        p->root = n;
+        return 0;
+    }
+    struct frame *f = &p->stack[p->depth - 1];
+    if (f->node->kind == YNODE_MAP && f->n % 2 == 0) {
+        if (n->kind != YNODE_SCALAR)
+            return fail_at(p, m, "a mapping key must be a string, not %s", ynode_describe(n));
+        if (is_merge_key(n))
+            f->n_merge++;
+    }
+    frame_push_kid(f, n);
+    return 0;
+}
+
+static int open_collection(struct parser *p, enum ynode_kind kind, const yaml_event_t *ev,
+                           const yaml_char_t *anchor, const yaml_char_t *tag)
+{
+    if (p->depth >= p->lim->max_depth)
+        return fail_at(p, &ev->start_mark, "nesting deeper than %zu levels; refusing it",
+                       p->lim->max_depth);
+    int r = count_node(p, &ev->start_mark);
+    if (r < 0)
+        return r;
+    struct ynode *n = new_node(p, kind, &ev->start_mark, tag);
+    n->open = 1;
+    if (anchor)
+        set_anchor(p, anchor, n);
+    if (p->depth == p->stack_cap) {
+        p->stack_cap = p->stack_cap ? p->stack_cap * 2 : 16;
+        p->stack = xreallocarray(p->stack, p->stack_cap, sizeof *p->stack);
+    }
+    p->stack[p->depth++] = (struct frame){.node = n};
+    return 0;
+}
+
+static int finish_seq(struct parser *p, struct frame *f)
+{
+    struct ynode *n = f->node;
+    n->n_items = f->n;
+    n->items = arena_allocarray(p->a, f->n, sizeof *n->items);
+    uint64_t w = 1;
+    for (size_t i = 0; i < f->n; i++) {
+        n->items[i] = f->kids[i];
+        w += f->kids[i]->weight;
+    }
+    n->weight = w;
+    return 0;
+}
+
+/* --- Mappings: duplicate keys and merge keys ----------------------------- */
+
+int yscalar_cmp(const struct ynode *a, const struct ynode *b)
+{
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->str, b->str, n);
+    if (c)
+        return c;
+    return a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* Orders pair indexes by key, then by position, so equal keys sit together
+ * with the first occurrence first. */
+static int cmp_pair_index(const void *x, const void *y, void *kids_)
+{
+    struct ynode **kids = kids_;
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    int c = yscalar_cmp(kids[2 * a], kids[2 * b]);
+    if (c)
+        return c;
+    return a < b ? -1 : a > b;
+}
+
+struct cand {
+    struct ypair pair;
+    size_t slot; /* index of the `<<` pair it came through */
+    bool keep;
+};
+
+static int cmp_cand_index(const void *x, const void *y, void *cands_)
+{
+    struct cand *c = cands_;
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    int r = yscalar_cmp(c[a].pair.key, c[b].pair.key);
+    if (r)
+        return r;
+    return a < b ? -1 : a > b;
+}
+
+static bool own_has_key(struct ynode **kids, const size_t *own, size_t n_own,
+                        const struct ynode *key)
+{
+    size_t lo = 0, hi = n_own;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = yscalar_cmp(kids[2 * own[mid]], key);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+struct merge_state {
+    struct cand *cands;
+    size_t n, cap;
+};
+
+static int collect_merge_source(struct parser *p, struct merge_state *ms, size_t slot,
+                                const struct ynode *src, const yaml_mark_t *m)
+{
+    if (src->kind != YNODE_MAP) {
+        yaml_mark_t at = {.line = (size_t)src->line - 1, .column = (size_t)src->col - 1};
+        (void)m;
+        return fail_at(p, &at, "merge key <<: expected a mapping or a list of mappings, got %s",
+                       ynode_describe(src));
+    }
+    for (size_t i = 0; i < src->n_pairs; i++) {
+        int r = charge(p, 1, m);
+        if (r < 0)
+            return r;
+        if (ms->n == ms->cap) {
+            ms->cap = ms->cap ? ms->cap * 2 : 16;
+            ms->cands = xreallocarray(ms->cands, ms->cap, sizeof *ms->cands);
+        }
+        ms->cands[ms->n++] = (struct cand){.pair = src->pairs[i], .slot = slot};
+    }
+    return 0;
+}
+
+static int finish_map(struct parser *p, struct frame *f, const yaml_mark_t *m)
+{
+    struct ynode *n = f->node;
+    size_t n_kv = f->n / 2;
+    _cleanup_free_ size_t *own = xcalloc(n_kv, sizeof *own);
+    size_t n_own = 0;
+    for (size_t i = 0; i < n_kv; i++)
+        if (!is_merge_key(f->kids[2 * i]))
+            own[n_own++] = i;
+    qsort_r(own, n_own, sizeof *own, cmp_pair_index, f->kids);
+    for (size_t j = 1; j < n_own; j++) {
+        struct ynode *prev = f->kids[2 * own[j - 1]], *cur = f->kids[2 * own[j]];
+        if (yscalar_cmp(prev, cur) == 0) {
+            diag_error_at(p->d, YPOS(cur), "duplicate key %s (first defined at line %d)", QN(cur),
+                          prev->line);
+            p->failed = true;
+        }
+    }
+
+    struct merge_state ms = {0};
+    _cleanup_free_ size_t *order = NULL;
+    int r = 0;
+    if (f->n_merge) {
+        for (size_t i = 0; i < n_kv && r == 0; i++) {
+            if (!is_merge_key(f->kids[2 * i]))
+                continue;
+            struct ynode *v = f->kids[2 * i + 1];
+            if (v->kind == YNODE_SEQ) {
+                for (size_t j = 0; j < v->n_items && r == 0; j++)
+                    r = collect_merge_source(p, &ms, i, v->items[j], m);
+            } else {
+                r = collect_merge_source(p, &ms, i, v, m);
+            }
+        }
+        if (r < 0) {
+            free(ms.cands);
+            return r;
+        }
+        /* Within each key, the first source wins; a key of the mapping itself
+         * beats every merged one. */
+        order = xcalloc(ms.n, sizeof *order);
+        for (size_t i = 0; i < ms.n; i++)
+            order[i] = i;
+        qsort_r(order, ms.n, sizeof *order, cmp_cand_index, ms.cands);
+        for (size_t i = 0; i < ms.n; i++) {
+            struct cand *c = &ms.cands[order[i]];
+            bool first = i == 0 || yscalar_cmp(ms.cands[order[i - 1]].pair.key, c->pair.key) != 0;
+            c->keep = first && !own_has_key(f->kids, own, n_own, c->pair.key);
+        }
+    }
+
+    /* Final pairs in document order, merged ones where their `<<` stood. */
+    size_t total = n_own;
+    for (size_t i = 0; i < ms.n; i++)
+        total += ms.cands[i].keep;
+    n->pairs = arena_allocarray(p->a, total, sizeof *n->pairs);
+    uint64_t w = 1, merged_w = 0;
+    size_t out = 0, ci = 0;
+    for (size_t i = 0; i < n_kv; i++) {
+        struct ynode *k = f->kids[2 * i];
+        if (!is_merge_key(k)) {
+            n->pairs[out++] = (struct ypair){k, f->kids[2 * i + 1]};
+            w += k->weight + f->kids[2 * i + 1]->weight;
+            continue;
+        }
+        for (; ci < ms.n && ms.cands[ci].slot == i; ci++) {
+            if (!ms.cands[ci].keep)
+                continue;
+            n->pairs[out++] = ms.cands[ci].pair;
+            merged_w += ms.cands[ci].pair.key->weight + ms.cands[ci].pair.value->weight;
+        }
+    }
+    n->n_pairs = out;
+    n->weight = w + merged_w;
+    free(ms.cands);
+    return charge(p, merged_w, m);
+}
+
+static int close_collection(struct parser *p, const yaml_event_t *ev)
+{
+    struct frame *f = &p->stack[p->depth - 1];
+    int r = f->node->kind == YNODE_SEQ ? finish_seq(p, f) : finish_map(p, f, &ev->start_mark);
+    struct ynode *n = f->node;
+    free(f->kids);
+    p->depth--;
+    if (r < 0)
+        return r;
+    n->open = 0;
+    return add_child(p, n, &ev->start_mark);
+}
+
+static enum yscalar_style style_of(yaml_scalar_style_t s)
+{
+    switch (s) {
+    case YAML_SINGLE_QUOTED_SCALAR_STYLE:
+        return YSTYLE_SINGLE;
+    case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
+        return YSTYLE_DOUBLE;
+    case YAML_LITERAL_SCALAR_STYLE:
+        return YSTYLE_LITERAL;
+    case YAML_FOLDED_SCALAR_STYLE:
+        return YSTYLE_FOLDED;
+    default:
+        return YSTYLE_PLAIN;
+    }
+}
+
+static int on_scalar(struct parser *p, const yaml_event_t *ev)
+{
+    int r = count_node(p, &ev->start_mark);
+    if (r < 0)
+        return r;
+    struct ynode *n = new_node(p, YNODE_SCALAR, &ev->start_mark, ev->data.scalar.tag);
+    n->style = style_of(ev->data.scalar.style);
+    n->str = arena_strndup(p->a, (const char *)ev->data.scalar.value, ev->data.scalar.length);
+    n->len = ev->data.scalar.length;
+    if (ev->data.scalar.anchor)
+        set_anchor(p, ev->data.scalar.anchor, n);
+    return add_child(p, n, &ev->start_mark);
+}
+
+static int on_alias(struct parser *p, const yaml_event_t *ev)
+{
+    const char *name = (const char *)ev->data.alias.anchor;
+    struct anchor key = {.name = name};
+    struct anchor **found = tfind(&key, &p->anchors, anchor_cmp);
+    if (!found)
+        return fail_at(p, &ev->start_mark, "unknown anchor *%s", name);
+    struct ynode *target = (*found)->node;
+    if (target->open)
+        return fail_at(p, &ev->start_mark, "alias *%s refers to a node that contains it", name);
+    int r = count_node(p, &ev->start_mark);
+    if (r == 0)
+        r = charge(p, target->weight, &ev->start_mark);
+    if (r == 0)
+        r = add_child(p, target, &ev->start_mark);
+    return r;
+}
+
+static int on_event(struct parser *p, const yaml_event_t *ev)
+{
+    switch (ev->type) {
+    case YAML_DOCUMENT_START_EVENT:
+        reset_anchors(p);
+        p->root = NULL;
+        return 0;
+    case YAML_DOCUMENT_END_EVENT:
+        if (p->n_docs == p->docs_cap) {
+            p->docs_cap = p->docs_cap ? p->docs_cap * 2 : 4;
+            p->docs = xreallocarray(p->docs, p->docs_cap, sizeof *p->docs);
+        }
+        p->docs[p->n_docs++] = p->root;
+        p->root = NULL;
+        return 0;
+    case YAML_SCALAR_EVENT:
+        return on_scalar(p, ev);
+    case YAML_ALIAS_EVENT:
+        return on_alias(p, ev);
+    case YAML_SEQUENCE_START_EVENT:
+        return open_collection(p, YNODE_SEQ, ev, ev->data.sequence_start.anchor,
+                               ev->data.sequence_start.tag);
+    case YAML_MAPPING_START_EVENT:
+        return open_collection(p, YNODE_MAP, ev, ev->data.mapping_start.anchor,
+                               ev->data.mapping_start.tag);
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+        return close_collection(p, ev);
+    default:
+        return 0;
+    }
+}
+
+/* libyaml's reader errors carry a byte offset, not a mark. */
+static void offset_to_pos(const char *buf, size_t len, size_t off, int *line, int *col)
+{
+    int l = 1, c = 1;
+    if (off > len)
+        off = len;
+    for (size_t i = 0; i < off; i++) {
+        unsigned char ch = (unsigned char)buf[i];
+        if (ch == '\n') {
+            l++;
+            c = 1;
+        } else if ((ch & 0xC0) != 0x80) {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
+static void libyaml_error(struct parser *p, const yaml_parser_t *yp)
+{
+    const char *problem = yp->problem ? yp->problem : "unknown YAML error";
+    if (yp->error == YAML_MEMORY_ERROR) {
+        diag_error_at(p->d, p->src->name, 0, 0, "out of memory while parsing YAML");
+        return;
+    }
+    if (yp->error == YAML_READER_ERROR) {
+        int line, col;
+        offset_to_pos(p->buf, p->len, yp->problem_offset, &line, &col);
+        if (yp->problem_value != -1)
+            diag_error_at(p->d, p->src->name, line, col, "%s (byte 0x%02X)", problem,
+                          (unsigned)yp->problem_value & 0xFFFFu);
+        else
+            diag_error_at(p->d, p->src->name, line, col, "%s", problem);
+        return;
+    }
+    int line = (int)yp->problem_mark.line + 1, col = (int)yp->problem_mark.column + 1;
+    if (yp->context)
+        diag_error_at(p->d, p->src->name, line, col, "%s (%s at line %d, column %d)", problem,
+                      yp->context, (int)yp->context_mark.line + 1,
+                      (int)yp->context_mark.column + 1);
+    else
+        diag_error_at(p->d, p->src->name, line, col, "%s", problem);
+}
+
+int yaml_parse(struct arena *a, const struct ysource *src, const char *buf, size_t len,
+               const struct yaml_limits *lim, struct diag *d, struct ydocs *out)
+{
+    struct parser p = {.a = a, .src = src, .lim = lim, .d = d, .buf = buf, .len = len};
+    yaml_parser_t yp;
+    out->docs = NULL;
+    out->n = 0;
+    if (!yaml_parser_initialize(&yp)) {
+        diag_error_at(d, src->name, 0, 0, "out of memory while parsing YAML");
+        return -ENOMEM;
+    }
+    yaml_parser_set_input_string(&yp, (const unsigned char *)buf, len);
+    int r = 0;
+    for (bool done = false; !done && r == 0;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&yp, &ev)) {
+            libyaml_error(&p, &yp);
+            r = -EINVAL;
+            break;
+        }
+        done = ev.type == YAML_STREAM_END_EVENT;
+        r = on_event(&p, &ev);
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&yp);
+    if (r == 0 && p.failed)
+        r = -EINVAL;
+    if (r == 0) {
+        out->n = p.n_docs;
+        out->docs = arena_allocarray(a, p.n_docs, sizeof *out->docs);
+        for (size_t i = 0; i < p.n_docs; i++)
+            out->docs[i] = p.docs[i];
+    }
+    parser_release(&p);
+    return r;
+}
+
+/* --- Reading ------------------------------------------------------------- */
+
+const struct ypair *ymap_get_pair(const struct ynode *map, const char *key)
+{
+    if (!map || map->kind != YNODE_MAP)
+        return NULL;
+    size_t klen = strlen(key);
+    for (size_t i = 0; i < map->n_pairs; i++) {
+        const struct ynode *k = map->pairs[i].key;
+        if (k->len == klen && memcmp(k->str, key, klen) == 0)
+            return &map->pairs[i];
+    }
+    return NULL;
+}
+
+struct ynode *ymap_get(const struct ynode *map, const char *key)
+{
+    const struct ypair *pr = ymap_get_pair(map, key);
+    return pr ? pr->value : NULL;
+}
+
+bool yscalar_has_nul(const struct ynode *n)
+{
+    return n->kind == YNODE_SCALAR && memchr(n->str, '\0', n->len) != NULL;
+}
+
+static bool is_one_of(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0)
+            return true;
+    return false;
+}
+
+static const char *const null_words[] = {"", "~", "null", "Null", "NULL", NULL};
+static const char *const true_words[] = {"true", "True", "TRUE", NULL};
+static const char *const false_words[] = {"false", "False", "FALSE", NULL};
+
+/* Integer text as YAML libraries in Go read it: optional sign, "_" digit
+ * separators dropped, 0x / 0o / 0b prefixes, a leading 0 meaning octal. */
+static int parse_int_text(const char *s, int64_t *out)
+{
+    bool neg = false;
+    if (*s == '+' || *s == '-')
+        neg = *s++ == '-';
+    unsigned base = 10;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        base = 16, s += 2;
+    else if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O'))
+        base = 8, s += 2;
+    else if (s[0] == '0' && (s[1] == 'b' || s[1] == 'B'))
+        base = 2, s += 2;
+    else if (s[0] == '0' && s[1] != '\0')
+        base = 8, s += 1;
+    uint64_t v = 0;
+    bool any = false;
+    for (; *s; s++) {
+        if (*s == '_')
+            continue;
+        unsigned dgt;
+        if (*s >= '0' && *s <= '9')
+            dgt = (unsigned)(*s - '0');
+        else if (*s >= 'a' && *s <= 'f')
+            dgt = (unsigned)(*s - 'a' + 10);
+        else if (*s >= 'A' && *s <= 'F')
+            dgt = (unsigned)(*s - 'A' + 10);
+        else
+            return -EINVAL;
+        if (dgt >= base)
+            return -EINVAL;
+        if (v > (UINT64_MAX - dgt) / base)
+            return -ERANGE;
+        v = v * base + dgt;
+        any = true;
+    }
+    if (!any)
+        return -EINVAL;
+    if (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX)
+        return -ERANGE;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return 0;
+}
+
+/* [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? and .inf / .nan */
+static bool is_float_text(const char *s)
+{
+    const char *t = s;
+    if (*t == '+' || *t == '-')
+        t++;
+    if (is_one_of(t, (const char *const[]){".inf", ".Inf", ".INF", NULL}))
+        return true;
+    if (t == s && is_one_of(t, (const char *const[]){".nan", ".NaN", ".NAN", NULL}))
+        return true;
+    size_t int_digits = strspn(t, "0123456789");
+    t += int_digits;
+    size_t frac_digits = 0;
+    if (*t == '.') {
+        t++;
+        frac_digits = strspn(t, "0123456789");
+        t += frac_digits;
+    }
+    if (int_digits == 0 && frac_digits == 0)
+        return false;
+    if (*t == 'e' || *t == 'E') {
+        t++;
+        if (*t == '+' || *t == '-')
+            t++;
+        size_t e = strspn(t, "0123456789");
+        if (e == 0)
+            return false;
+        t += e;
+    }
+    return *t == '\0';
+}
+
+enum yscalar_type yscalar_type(const struct ynode *n)
+{
+    if (n->kind != YNODE_SCALAR)
+        return YTYPE_STR;
+    if (n->tag) {
+        const char *t = n->tag;
+        if (strcmp(t, "!") == 0 || strcmp(t, YAML_TAG_PREFIX "str") == 0)
+            return YTYPE_STR;
+        if (strcmp(t, YAML_TAG_PREFIX "null") == 0)
+            return YTYPE_NULL;
+        if (strcmp(t, YAML_TAG_PREFIX "bool") == 0)
+            return YTYPE_BOOL;
+        if (strcmp(t, YAML_TAG_PREFIX "int") == 0)
+            return YTYPE_INT;
+        if (strcmp(t, YAML_TAG_PREFIX "float") == 0)
+            return YTYPE_FLOAT;
+    }
+    if (n->style != YSTYLE_PLAIN || yscalar_has_nul(n))
+        return YTYPE_STR;
+    if (is_one_of(n->str, null_words))
+        return YTYPE_NULL;
+    if (is_one_of(n->str, true_words) || is_one_of(n->str, false_words))
+        return YTYPE_BOOL;
+    int64_t i;
+    if (parse_int_text(n->str, &i) != -EINVAL)
+        return YTYPE_INT;
+    if (is_float_text(n->str))
+        return YTYPE_FLOAT;
+    return YTYPE_STR;
+}
+
+bool ynode_is_null(const struct ynode *n)
+{
+    return !n || (n->kind == YNODE_SCALAR && yscalar_type(n) == YTYPE_NULL);
+}
+
+int yscalar_bool(const struct ynode *n, bool *out)
+{
+    if (n->kind != YNODE_SCALAR || yscalar_type(n) != YTYPE_BOOL)
+        return -EINVAL;
+    if (is_one_of(n->str, true_words))
+        *out = true;
+    else if (is_one_of(n->str, false_words))
+        *out = false;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+int yscalar_int(const struct ynode *n, int64_t *out)
+{
+    if (n->kind != YNODE_SCALAR || yscalar_type(n) != YTYPE_INT)
+        return -EINVAL;
+    return parse_int_text(n->str, out);
+}
+
+int yscalar_float(const struct ynode *n, double *out)
+{
+    if (n->kind != YNODE_SCALAR)
+        return -EINVAL;
+    enum yscalar_type t = yscalar_type(n);
+    if (t == YTYPE_INT) {
+        int64_t i;
+        int r = parse_int_text(n->str, &i);
+        if (r < 0)
+            return r;
+        *out = (double)i;
+        return 0;
+    }
+    if (t != YTYPE_FLOAT || !is_float_text(n->str))
+        return -EINVAL;
+    const char *s = n->str;
+    const char *u = (*s == '+' || *s == '-') ? s + 1 : s;
+    if (u[0] == '.' && (u[1] == 'i' || u[1] == 'I')) {
+        *out = *s == '-' ? -INFINITY : INFINITY;
+        return 0;
+    }
+    if (u[0] == '.' && (u[1] == 'n' || u[1] == 'N')) {
+        *out = NAN;
+        return 0;
+    }
+    errno = 0;
+    *out = strtod(s, NULL);
+    return errno == ERANGE ? -ERANGE : 0;
+}
+
+const char *ynode_describe(const struct ynode *n)
+{
+    if (!n)
+        return "nothing";
+    switch (n->kind) {
+    case YNODE_MAP:
+        return "a mapping";
+    case YNODE_SEQ:
+        return "a list";
+    default:
+        break;
+    }
+    switch (yscalar_type(n)) {
+    case YTYPE_NULL:
+        return "null";
+    case YTYPE_BOOL:
+        return "a boolean";
+    case YTYPE_INT:
+    case YTYPE_FLOAT:
+        return "a number";
+    default:
+        return "a string";
+    }
+}
+
+struct ynode *ynode_new_scalar(struct arena *a, const struct ysource *src, int line, int col,
+                               const char *str, size_t len, enum yscalar_style style)
+{
+    struct ynode *n = arena_alloc(a, sizeof *n);
+    n->kind = YNODE_SCALAR;
+    n->style = style;
+    n->src = src;
+    n->line = line;
+    n->col = col;
+    n->weight = 1;
+    n->str = arena_strndup(a, str, len);
+    n->len = len;
+    return n;
+}
+
+struct ynode *ynode_new_map(struct arena *a, const struct ynode *pos_from, struct ypair *pairs,
+                            size_t n_pairs)
+{
+    struct ynode *n = arena_alloc(a, sizeof *n);
+    n->kind = YNODE_MAP;
+    n->src = pos_from->src;
+    n->line = pos_from->line;
+    n->col = pos_from->col;
+    n->pairs = pairs;
+    n->n_pairs = n_pairs;
+    uint64_t w = 1;
+    for (size_t i = 0; i < n_pairs; i++)
+        w += pairs[i].key->weight + pairs[i].value->weight;
+    n->weight = w;
+    return n;
+}
