@@ -319,6 +319,8 @@ out:
     }
     berr_clear(&e);
     sv_free(sv);
+    if (p)
+        run_dir_prune(c->runroot, p->name);
     project_unlock(lockfd);
     ctr_list_free(existing, n_existing);
     up_items_free(items, n_items);

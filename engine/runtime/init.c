@@ -397,11 +397,12 @@ static int open_cwd(struct init_args *a, int rootfd, uid_t uid, gid_t gid)
     if (fd >= 0)
         return fd;
     if (fd != -ENOENT) {
-        errno = -fd;
-        char msg[PATH_MAX + 64] = "";
+        char msg[PATH_MAX + 96] = "";
         scat(msg, sizeof msg, cwd);
         scat(msg, sizeof msg, ": ");
-        scat(msg, sizeof msg, strerrordesc_np(-fd));
+        scat(msg, sizeof msg,
+             fd == -ELOOP ? "refused: the path leads through a /proc magic link or a symlink loop"
+                          : strerrordesc_np(-fd));
         fail(a, -fd, 1, what, msg);
     }
     char path[PATH_MAX];

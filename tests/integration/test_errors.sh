@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Bad input gives one clear line naming what is wrong and where, a non-zero
+# exit, and nothing half-created; hostile images and settings are refused.
+. "$(dirname "$0")/lib.sh"
+
+load_image busybox-docker.tar
+load_image procsymlink.tar
+load_image fifopasswd.tar
+
+# expect_fail NAME PROJECT NEEDLE [ARGS...]: up fails and says NEEDLE
+expect_fail() {
+    local what=$1 p=$2 needle=$3 out rc=0
+    shift 3
+    out=$(bz "$p" up "$@" 2>&1) || rc=$?
+    if [ "$rc" -eq 0 ]; then
+        fail "$what: up should have failed; output:"
+        printf '%s\n' "$out" | sed 's/^/    | /' >&2
+        return
+    fi
+    expect_contains "$what" "$out" "$needle"
+}
+
+new_project noimage >/dev/null <<'EOF'
+services:
+  ok:
+    image: busybox
+    command: ["true"]
+  web:
+    image: nosuchimage:1.0
+EOF
+expect_fail "a missing image is named" noimage 'nosuchimage:1.0'
+check "a missing image creates nothing" test ! -d "$BERTH_ROOT/containers" -o -z "$(ls -A "$BERTH_ROOT/containers" 2>/dev/null)"
+
+new_project badyaml >/dev/null <<'EOF'
+services:
+  web:
+    image: busybox
+    command: [unclosed
+EOF
+expect_fail "malformed YAML names file:line:col" badyaml "compose.yaml:"
+
+new_project badsize >/dev/null <<'EOF'
+services:
+  web:
+    image: busybox
+    mem_limit: 12x
+EOF
+expect_fail "an invalid size names the line" badsize "compose.yaml:4:"
+
+new_project nocmd >/dev/null <<'EOF'
+services:
+  web:
+    image: busybox
+    command: ["no-such-command"]
+EOF
+expect_fail "a missing executable is reported like docker" nocmd 'executable file not found in $PATH'
+
+new_project unknown >/dev/null <<'EOF'
+services:
+  web:
+    image: busybox
+    command: ["true"]
+    ports: ["8080:80"]
+EOF
+out=$(bz unknown up 2>&1) || fail "up with an unsupported key should still run: $out"
+expect_contains "an unsupported key is a warning naming it and its line" "$out" 'compose.yaml:5:5'
+expect_contains "the warning names the key" "$out" 'ports'
+
+new_project rofs >/dev/null <<'EOF'
+services:
+  web:
+    image: busybox
+    read_only: true
+    command: ["sh", "-c", "touch /x && echo wrote || echo refused"]
+EOF
+out=$(bz rofs up 2>&1) || true
+expect_contains "read_only refuses writes to the root" "$out" "web-1  | refused"
+
+# CVE-2024-21626: a working directory through /proc/self/fd is refused.
+new_project fdcwd >/dev/null <<'EOF'
+services:
+  web:
+    image: busybox
+    working_dir: /proc/self/fd/3
+    command: ["pwd"]
+EOF
+expect_fail "working_dir through /proc/self/fd is refused" fdcwd "working directory"
+
+# An image whose /proc is a symlink is refused (CVE-2019-19921 class).
+new_project procsym >/dev/null <<'EOF'
+services:
+  web:
+    image: berth-test/procsymlink
+    command: ["true"]
+EOF
+expect_fail "an image with /proc as a symlink is refused" procsym "/proc in the image must be an ordinary directory"
+
+# /etc/passwd as a FIFO: user lookup fails fast instead of hanging.
+new_project fifo >/dev/null <<'EOF'
+services:
+  web:
+    image: berth-test/fifopasswd
+    user: app
+    command: ["true"]
+EOF
+start=$(date +%s%N)
+expect_fail "a FIFO /etc/passwd is refused" fifo "/etc/passwd is not a regular file"
+ms=$((($(date +%s%N) - start) / 1000000))
+check "without hanging (${ms} ms)" test "$ms" -lt 5000
+
+new_project nouser >/dev/null <<'EOF'
+services:
+  web:
+    image: busybox
+    user: nobodyhere
+    command: ["true"]
+EOF
+expect_fail "an unknown user is named" nouser "unable to find user nobodyhere"
+
+out=$("$BERTH" -f "$T_DIR/none.yaml" up 2>&1) && fail "up with a missing -f file should fail" || pass
+expect_contains "a missing compose file is named" "$out" "none.yaml"
+
+finish

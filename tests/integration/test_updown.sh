@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The attached `up` lifecycle: down from another shell, Ctrl-C (graceful,
+# then forced), exit-status rules, container reuse, and the overlay rootfs
+# (writes land in the container's upper dir; shared layers stay untouched).
+. "$(dirname "$0")/lib.sh"
+
+load_image busybox-docker.tar
+
+wait_for() { # wait_for FILE TEXT: up to 10 s
+    for _ in $(seq 1 200); do
+        grep -qF "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# --- down from another shell stops and removes everything -----------------
+new_project life >/dev/null <<'EOF'
+services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "echo started; exec sleep 3600"]
+    stop_signal: SIGKILL
+  worker:
+    image: busybox
+    command: ["sh", "-c", "trap 'echo bye; exit 0' TERM; echo started; while :; do sleep 0.05; done"]
+EOF
+(cd "$T_DIR/life" && exec "$BERTH" up >"$T_DIR/life.out" 2>&1) &
+uppid=$!
+check "containers start" wait_for "$T_DIR/life.out" "worker-1  | started"
+check "run state recorded" test -f "$BERTH_RUNROOT/life/life-web-1.json"
+out=$(bz life down 2>&1) || fail "down failed: $out"
+expect_contains "down stops" "$out" "Container life-web-1  Stopped"
+expect_contains "down removes" "$out" "Container life-worker-1  Removed"
+wait $uppid
+rc=$?
+expect_eq "attached up exits 0 when its containers are stopped by down" "$rc" "0"
+out=$(cat "$T_DIR/life.out")
+expect_contains "SIGKILL stop signal honoured" "$out" "web-1 exited with code 137"
+expect_contains "SIGTERM reaches the trap" "$out" "worker-1  | bye"
+check "nothing left after down" test -z "$(leaks_of life)"
+check "no container directories after down" test -z "$(ls -A "$BERTH_ROOT/containers")"
+
+# --- Ctrl-C: graceful stop with stop_signal, then SIGKILL after the grace --
+new_project intr >/dev/null <<'EOF'
+services:
+  stubborn:
+    image: busybox
+    command: ["sh", "-c", "trap 'echo ignoring' TERM; echo ready; while :; do sleep 0.05; done"]
+    stop_grace_period: 500ms
+EOF
+(cd "$T_DIR/intr" && exec "$BERTH" up >"$T_DIR/intr.out" 2>&1) &
+uppid=$!
+check "stubborn starts" wait_for "$T_DIR/intr.out" "ready"
+start=$(date +%s%N)
+kill -INT $uppid
+rc=0
+wait $uppid || rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+out=$(cat "$T_DIR/intr.out")
+expect_contains "graceful stop announced" "$out" "Gracefully stopping... (press Ctrl+C again to force)"
+expect_contains "SIGTERM delivered first" "$out" "stubborn-1  | ignoring"
+expect_contains "killed after the grace period" "$out" "stubborn-1 exited with code 137"
+expect_eq "Ctrl-C gives exit status 130" "$rc" "130"
+check "stop waited for the 500 ms grace period (took ${ms} ms)" test "$ms" -ge 400
+
+# Up again: the stopped container is reused (same config) and keeps its
+# writable layer; a second Ctrl-C kills at once.
+sed -i 's/stop_grace_period: 500ms/stop_grace_period: 1m/' "$T_DIR/intr/compose.yaml"
+(cd "$T_DIR/intr" && exec "$BERTH" up >"$T_DIR/intr2.out" 2>&1) &
+uppid=$!
+check "restarts" wait_for "$T_DIR/intr2.out" "ready"
+expect_contains "config change recreates" "$(cat "$T_DIR/intr2.out")" "Recreate"
+start=$(date +%s%N)
+kill -INT $uppid
+sleep 0.3
+kill -INT $uppid
+rc=0
+wait $uppid || rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+check "a second Ctrl-C kills at once (took ${ms} ms)" test "$ms" -lt 5000
+bz intr down >/dev/null 2>&1
+
+# --- exit status rules and reuse -------------------------------------------
+new_project codes >/dev/null <<'EOF'
+services:
+  quick:
+    image: busybox
+    command: ["sh", "-c", "echo quick; exit 3"]
+  slow:
+    image: busybox
+    command: ["sh", "-c", "sleep 30"]
+    stop_signal: SIGKILL
+  writer:
+    image: busybox
+    command: ["sh", "-c", "cat /data.txt 2>/dev/null || echo first > /data.txt; echo wrote"]
+EOF
+rc=0
+out=$(bz codes up --abort-on-container-exit 2>&1) || rc=$?
+expect_eq "--abort-on-container-exit returns the first exit code" "$rc" "3"
+expect_contains "aborts on container exit" "$out" "Aborting on container exit..."
+rc=0
+out=$(bz codes up --exit-code-from slow 2>&1) || rc=$?
+expect_eq "--exit-code-from returns that service's code" "$rc" "137"
+expect_contains "unchanged containers are reused, keeping their files" "$out" "writer-1  | first"
+
+# --- the overlay: writes go to the upper dir, layers stay untouched --------
+cfg=$(grep -l '"name": "codes-writer-1"' "$BERTH_ROOT"/containers/*/config.json || true)
+id=$(basename "$(dirname "$cfg")")
+check "the write landed in the container's upper dir" test -f "$BERTH_ROOT/containers/$id/upper/data.txt"
+layered=$(find "$BERTH_ROOT" -path "*/containers" -prune -o -name data.txt -print)
+expect_eq "the shared image layers are untouched" "$layered" ""
+check "no overlay mount outlives its container" test -z "$(grep -F "$T_DIR" /proc/self/mountinfo)"
+
+finish
