@@ -28,7 +28,7 @@ struct tb {
     size_t len, cap;
 };
 
-static la_ssize_t tb_write_cb(struct archive *a, void *cd, const void *buf, size_t n)
+static inline la_ssize_t tb_write_cb(struct archive *a, void *cd, const void *buf, size_t n)
 {
     struct tb *t = cd;
     if (t->len + n > t->cap) {
@@ -41,7 +41,7 @@ static la_ssize_t tb_write_cb(struct archive *a, void *cd, const void *buf, size
 }
 
 /* filter: "none", "gzip" or "zstd" */
-static struct tb *tb_new(const char *filter)
+static inline struct tb *tb_new(const char *filter)
 {
     struct tb *t = xcalloc(1, sizeof *t);
     t->a = archive_write_new();
@@ -58,8 +58,8 @@ static struct tb *tb_new(const char *filter)
 
 /* type: 'f' file, 'd' dir, 'l' symlink (target), 'h' hard link (target),
  * 'p' FIFO, 'c' char device. */
-static void tb_add(struct tb *t, char type, const char *path, const char *target, int mode,
-                   const void *data, size_t len, long uid, long gid)
+static inline void tb_add(struct tb *t, char type, const char *path, const char *target, int mode,
+                          const void *data, size_t len, long uid, long gid)
 {
     struct archive_entry *e = archive_entry_new();
     archive_entry_set_pathname(e, path);
@@ -100,25 +100,25 @@ static void tb_add(struct tb *t, char type, const char *path, const char *target
     archive_entry_free(e);
 }
 
-static void tb_file(struct tb *t, const char *path, int mode, const char *content)
+static inline void tb_file(struct tb *t, const char *path, int mode, const char *content)
 {
     tb_add(t, 'f', path, NULL, mode, content, strlen(content), 0, 0);
 }
-static void tb_dir(struct tb *t, const char *path, int mode)
+static inline void tb_dir(struct tb *t, const char *path, int mode)
 {
     tb_add(t, 'd', path, NULL, mode, NULL, 0, 0, 0);
 }
-static void tb_symlink(struct tb *t, const char *path, const char *target)
+static inline void tb_symlink(struct tb *t, const char *path, const char *target)
 {
     tb_add(t, 'l', path, target, 0777, NULL, 0, 0, 0);
 }
-static void tb_hardlink(struct tb *t, const char *path, const char *target)
+static inline void tb_hardlink(struct tb *t, const char *path, const char *target)
 {
     tb_add(t, 'h', path, target, 0777, NULL, 0, 0, 0);
 }
 
 /* Finishes the archive; returns the bytes (heap) and frees t. */
-static char *tb_finish(struct tb *t, size_t *len)
+static inline char *tb_finish(struct tb *t, size_t *len)
 {
     archive_write_close(t->a);
     archive_write_free(t->a);
@@ -128,7 +128,7 @@ static char *tb_finish(struct tb *t, size_t *len)
     return buf;
 }
 
-static char *test_tmpdir(const char *prefix)
+static inline char *test_tmpdir(const char *prefix)
 {
     const char *base = getenv("BERTH_TEST_TMP");
     if (!base || !*base)
@@ -142,7 +142,7 @@ static char *test_tmpdir(const char *prefix)
     return t;
 }
 
-static void write_file(const char *path, const void *buf, size_t len)
+static inline void write_file(const char *path, const void *buf, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -158,7 +158,7 @@ static char *snap_acc;
 static const char *snap_skip;
 static size_t snap_base;
 
-static int snap_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static inline int snap_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     if (snap_skip && strncmp(path, snap_skip, strlen(snap_skip)) == 0)
         return 0;
@@ -184,7 +184,7 @@ static int snap_cb(const char *path, const struct stat *st, int flag, struct FTW
 }
 
 /* Not reentrant (nftw has no user pointer); tests are single-threaded. */
-static char *snapshot(const char *dir, const char *skip)
+static inline char *snapshot(const char *dir, const char *skip)
 {
     snap_acc = xstrdup("");
     snap_skip = skip;
@@ -195,7 +195,7 @@ static char *snapshot(const char *dir, const char *skip)
     return r;
 }
 
-static void rm_rf(const char *path)
+static inline void rm_rf(const char *path)
 {
     struct berr e = BERR_INIT;
     fs_rm_rf_at(AT_FDCWD, path, &e);
