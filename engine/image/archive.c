@@ -182,7 +182,8 @@ static int stage_all(struct load *l, int fd, struct berr *e)
         goto out;
     }
     if (archive_read_open_fd(a, fd, COPY_BUF) != ARCHIVE_OK) {
-        r = berr_set(e, -EINVAL, "%s: %s", l->src, archive_error_string(a));
+        r = berr_set(e, -EINVAL, "%s: not a valid image archive: %s", l->src,
+                     archive_error_string(a));
         goto out;
     }
     for (;;) {
@@ -499,11 +500,11 @@ static int plan_oci_manifest(struct load *l, const struct descriptor *top,
     p->n_layers = m.n_layers;
     p->layers = xcalloc(m.n_layers + 1, sizeof *p->layers);
     _cleanup_free_ char *cw = xasprintf("config %s", m.config.digest);
-    if ((r = oci_blob(l, &m.config, "the manifest's config", &p->config, e)) < 0)
+    if ((r = oci_blob(l, &m.config, "the manifest", &p->config, e)) < 0)
         goto out;
     for (size_t i = 0; i < m.n_layers; i++) {
         struct plan_layer *pl = &p->layers[i];
-        if ((r = oci_blob(l, &m.layers[i], "the manifest's layers", &pl->blob, e)) < 0)
+        if ((r = oci_blob(l, &m.layers[i], "the manifest", &pl->blob, e)) < 0)
             goto out;
         pl->path = pl->blob->name;
         memcpy(pl->digest, m.layers[i].digest, DIGEST_STR_SIZE);
