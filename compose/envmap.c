@@ -82,6 +82,8 @@ static int cmp_seq(const void *x, const void *y)
 /* One pair per name: the first entry's key (its place), the last's value. */
 static struct ynode *build(struct arena *a, const struct ynode *pos_from, struct entries *es)
 {
+    if (es->n == 0)
+        return ynode_new_map(a, pos_from, NULL, 0);
     qsort(es->v, es->n, sizeof *es->v, cmp_entry);
     for (size_t i = 0; i < es->n;) {
         size_t j = i + 1;

@@ -53,7 +53,8 @@ int parse_size(const char *s, int64_t *out)
             const char *hit = strchr(units, u[0]);
             if (!hit || !u[0])
                 return -EINVAL;
-            mult = pow(1024.0, (double)(hit - units + 1));
+            for (const char *q = units; q <= hit; q++)
+                mult *= 1024.0;
             if (len == 2 && u[1] != 'i' && u[1] != 'b')
                 return -EINVAL;
             if (len == 3 && strcmp(u + 1, "ib") != 0)
