@@ -135,6 +135,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
     size_t n_existing = 0;
     int lockfd = -1;
     int rc = 1;
+    _cleanup_free_ char *cache = NULL;
 
     if (load_project(c, &p, &e) < 0)
         goto out;
@@ -181,7 +182,8 @@ int cmd_up(struct cli *c, int argc, char **argv)
         it->cgroup = xasprintf("berth/%s/%s/%s", p->name, s->name, it->plan.name);
     }
 
-    if (runtime_init(&rt, &e) < 0)
+    cache = xasprintf("%s/cache/seccomp", c->root);
+    if (runtime_init(&rt, cache, &e) < 0)
         goto out;
     rt_ok = true;
     lockfd = project_lock(c->runroot, p->name, &e);

@@ -33,13 +33,13 @@ static bool kernel_at_least(int maj, int min)
     return a > maj || (a == maj && b >= min);
 }
 
-int runtime_init(struct runtime *rt, struct berr *e)
+int runtime_init(struct runtime *rt, const char *cache_dir, struct berr *e)
 {
     memset(rt, 0, sizeof *rt);
     int r = cgroup_sys_detect(&rt->cgsys, e);
     if (r < 0)
         return r;
-    r = seccomp_build_default(CAPS_DOCKER_DEFAULT, &rt->seccomp, e);
+    r = seccomp_load_default(cache_dir, CAPS_DOCKER_DEFAULT, &rt->seccomp, e);
     if (r < 0) {
         cgroup_sys_free(&rt->cgsys);
         return r;

@@ -28,7 +28,8 @@ struct runtime {
     size_t user_buf_size;
 };
 
-int runtime_init(struct runtime *rt, struct berr *e);
+/* cache_dir: where compiled seccomp filters are kept (NULL: none). */
+int runtime_init(struct runtime *rt, const char *cache_dir, struct berr *e);
 void runtime_fini(struct runtime *rt);
 
 struct container_spec {

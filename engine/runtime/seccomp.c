@@ -8,7 +8,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "util/fs.h"
 
 #include "util/cleanup.h"
 #include "util/xalloc.h"
@@ -560,4 +566,65 @@ void seccomp_prog_free(struct seccomp_prog *p)
     free(p->insns);
     p->insns = NULL;
     p->len = 0;
+}
+
+/* The cache key: sha256 over everything that shapes the compiled filter. */
+static void profile_key(uint64_t caps, char hex[65])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    const struct scmp_version *v = seccomp_version();
+    char head[128];
+    int n = snprintf(head, sizeof head, "berth-seccomp-1 %u.%u.%u arch=%u caps=%llx|",
+                     v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_arch_native(),
+                     (unsigned long long)caps);
+    EVP_DigestUpdate(md, head, (size_t)n);
+    for (size_t i = 0; seccomp_default_allow[i]; i++)
+        EVP_DigestUpdate(md, seccomp_default_allow[i], strlen(seccomp_default_allow[i]) + 1);
+    for (size_t i = 0; i < ARRAY_SIZE(cap_gated); i++) {
+        EVP_DigestUpdate(md, &cap_gated[i].cap, sizeof cap_gated[i].cap);
+        for (size_t j = 0; j < ARRAY_SIZE(cap_gated[i].names) && cap_gated[i].names[j]; j++)
+            EVP_DigestUpdate(md, cap_gated[i].names[j], strlen(cap_gated[i].names[j]) + 1);
+    }
+    unsigned char d[32];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(md, d, &len);
+    EVP_MD_CTX_free(md);
+    for (unsigned i = 0; i < 32; i++)
+        sprintf(hex + 2 * i, "%02x", d[i]);
+}
+
+int seccomp_load_default(const char *cache_dir, uint64_t caps, struct seccomp_prog *out,
+                         struct berr *e)
+{
+    if (!cache_dir)
+        return seccomp_build_default(caps, out, e);
+    char key[65];
+    profile_key(caps, key);
+    _cleanup_free_ char *name = xasprintf("%s.bpf", key);
+    _cleanup_close_ int dfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        struct berr ign = BERR_INIT;
+        size_t max = BPF_MAXINSNS * sizeof(struct sock_filter);
+        if (fs_read_file(dfd, name, max, &buf, &len, &ign) == 0 && len > 0 &&
+            len % sizeof(struct sock_filter) == 0) {
+            out->insns = xmemdup(buf, len);
+            out->len = (unsigned short)(len / sizeof(struct sock_filter));
+            return 0;
+        }
+        berr_clear(&ign);
+    }
+    int r = seccomp_build_default(caps, out, e);
+    if (r < 0)
+        return r;
+    /* Best effort: a cache that cannot be written only costs time. */
+    struct berr ign = BERR_INIT;
+    if (dfd < 0 && fs_mkdir_p(cache_dir, 0700, &ign) == 0)
+        dfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0)
+        fs_write_atomic(dfd, name, out->insns, out->len * sizeof(struct sock_filter), 0600, &ign);
+    berr_clear(&ign);
+    return 0;
 }

@@ -20,6 +20,13 @@ struct seccomp_prog {
  * (bit mask of CAP_*): capability-gated syscalls are allowed when the
  * capability is present, as Docker does. */
 int seccomp_build_default(uint64_t caps, struct seccomp_prog *out, struct berr *e);
+
+/* Like seccomp_build_default, through a cache of compiled filters in
+ * cache_dir (NULL: no cache). The cache key covers the profile's rules, the
+ * capability set, the architecture and libseccomp's version, so a stale
+ * entry is never used. Compiling costs milliseconds; reading, microseconds. */
+int seccomp_load_default(const char *cache_dir, uint64_t caps, struct seccomp_prog *out,
+                         struct berr *e);
 void seccomp_prog_free(struct seccomp_prog *p);
 
 /* Exposed for tests: the names in the unconditional allow-list. */

@@ -150,8 +150,10 @@ static void emit_lines(struct sv_ctr *c, struct linebuf *b, bool eof)
         print_line(c, b->data + start, b->len - start);
         start = b->len;
     }
-    memmove(b->data, b->data + start, b->len - start);
-    b->len -= start;
+    if (start > 0) {
+        memmove(b->data, b->data + start, b->len - start);
+        b->len -= start;
+    }
     fflush(stdout);
 }
 
