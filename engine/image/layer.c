@@ -12,17 +12,28 @@
 
 #define RAW_BUF (64u << 10)
 
+/* Registers filter on a only when it runs in-process: a support call
+ * returns ARCHIVE_WARN when it falls back to an external program, and a
+ * registration cannot be undone, so each is probed on a throwaway reader. */
+static int enable_in_process(struct archive *a, int (*filter)(struct archive *))
+{
+    struct archive *probe = archive_read_new();
+    int r = filter(probe);
+    archive_read_free(probe);
+    if (r != ARCHIVE_OK)
+        return -1;
+    return filter(a) == ARCHIVE_OK ? 0 : -1;
+}
+
 int archive_support_safe_filters(struct archive *a)
 {
-    /* Each returns ARCHIVE_WARN when it would fall back to running an
-     * external program: treat that as unavailable. */
-    if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-        archive_read_support_filter_zstd(a) != ARCHIVE_OK)
+    if (enable_in_process(a, archive_read_support_filter_gzip) < 0 ||
+        enable_in_process(a, archive_read_support_filter_zstd) < 0)
         return -1;
-    archive_read_support_filter_xz(a);
-    archive_read_support_filter_lzma(a);
-    archive_read_support_filter_bzip2(a);
-    archive_read_support_filter_lz4(a);
+    enable_in_process(a, archive_read_support_filter_xz);
+    enable_in_process(a, archive_read_support_filter_lzma);
+    enable_in_process(a, archive_read_support_filter_bzip2);
+    enable_in_process(a, archive_read_support_filter_lz4);
     return 0;
 }
 
