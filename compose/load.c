@@ -118,6 +118,8 @@ static int read_and_merge(struct arena *a, const struct discovery *dv, size_t ma
             ret = -EINVAL;
             continue;
         }
+        /* Per-file stages (interpolation of scalar values, then include and
+         * extends) belong here: on this file's trees, before the merge. */
         for (size_t j = 0; j < docs.n; j++) {
             struct ynode *doc = docs.docs[j];
             if (ynode_is_null(doc))

@@ -103,6 +103,11 @@ static struct ynode *merge_maps(struct arena *a, struct ynode *base, struct ynod
             pairs[n++] = *op;
             continue;
         }
+        /* Extensions are replaced whole, as compose does. */
+        if (op->key->len >= 2 && memcmp(op->key->str, "x-", 2) == 0) {
+            pairs[at].value = op->value;
+            continue;
+        }
         p->keys[p->n++] = op->key;
         pairs[at].value = merge_node(a, pairs[at].value, op->value, p);
         p->n--;
@@ -126,6 +131,10 @@ static struct ynode *merge_node(struct arena *a, struct ynode *base, struct ynod
     case MERGE_DEEP:
         if (base->kind == YNODE_MAP && over->kind == YNODE_MAP && p->n < MERGE_MAX_DEPTH)
             return merge_maps(a, base, over, p);
+        /* A bare null in a later file leaves the earlier value in place
+         * (compose's rule; the `!reset` tag, to come, clears explicitly). */
+        if (ynode_is_null(over) && !over->tag)
+            return base;
         return over;
     case MERGE_REPLACE:
     default:

@@ -1,7 +1,9 @@
 /* Merging of several compose files (and documents) at node-tree level, the
  * way `-f a.yml -f b.yml` works: mappings merge key by key with the later
  * file winning, anything else is replaced, and keys with their own rule
- * (today: `environment`, merged by variable name) use it. The rule of a key
+ * (today: `environment`, merged by variable name; `command` and
+ * `entrypoint`, replaced whole even by null) use it. A null in a later file
+ * leaves the earlier value; `x-` keys are replaced whole. The rule of a key
  * is looked up by its path (services.*.environment), so the full per-key
  * rules of the compose spec (ports, volumes... unique by key; sequences
  * appended) slot into the rule table. Trees are not modified: merged

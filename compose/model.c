@@ -8,6 +8,7 @@
 
 #include "compose/envmap.h"
 #include "compose/shellwords.h"
+#include "compose/strvec.h"
 #include "compose/units.h"
 #include "util/cleanup.h"
 #include "util/signame.h"
@@ -149,6 +150,7 @@ static void set_argv(struct model *m, struct service *s, const struct ypair *kv,
     if (ynode_is_null(v))
         return;
     _cleanup_strv_ char **argv = NULL;
+    struct strvec items = {0};
     if (v->kind == YNODE_SCALAR) {
         if (yscalar_has_nul(v)) {
             svc_error(m, s, v, key, "contains a NUL character");
@@ -168,20 +170,22 @@ static void set_argv(struct model *m, struct service *s, const struct ypair *kv,
                          QS(s->name), key, diag_quote((char[DIAG_QBUF]){0}, v->str + stop, 1),
                          QS(v->str + stop));
     } else if (v->kind == YNODE_SEQ) {
-        argv = xcalloc(1, sizeof(char *));
         for (size_t i = 0; i < v->n_items; i++) {
             const struct ynode *it = v->items[i];
             if (it->kind != YNODE_SCALAR || ynode_is_null(it)) {
                 svc_error(m, s, it, key, "item %zu: expected a string, got %s", i + 1,
                           ynode_describe(it));
+                strvec_clear(&items);
                 return;
             }
             if (yscalar_has_nul(it)) {
                 svc_error(m, s, it, key, "item %zu contains a NUL character", i + 1);
+                strvec_clear(&items);
                 return;
             }
-            strv_push(&argv, xstrdup(it->str));
+            strvec_push(&items, xstrdup(it->str));
         }
+        argv = strvec_take(&items);
     } else {
         svc_error(m, s, v, key, "expected a string or a list of strings, got %s",
                   ynode_describe(v));
@@ -205,7 +209,8 @@ static void key_entrypoint(struct model *m, struct service *s, const struct ypai
 /* One variable. A null value (a bare "KEY" or "KEY:" with nothing) takes
  * the value from berth's own environment, or drops the variable when it is
  * unset there. */
-static void env_entry(struct model *m, struct service *s, const struct ypair *kv, char ***env)
+static void env_entry(struct model *m, struct service *s, const struct ypair *kv,
+                      struct strvec *env)
 {
     const struct ynode *k = kv->key, *v = kv->value;
     if (k->len == 0 || memchr(k->str, '=', k->len) || yscalar_has_nul(k)) {
@@ -215,7 +220,7 @@ static void env_entry(struct model *m, struct service *s, const struct ypair *kv
     if (ynode_is_null(v)) {
         const char *host = strv_env_get(m->env, k->str);
         if (host)
-            strv_push(env, xasprintf("%s=%s", k->str, host));
+            strvec_push(env, xasprintf("%s=%s", k->str, host));
         return;
     }
     if (v->kind != YNODE_SCALAR) {
@@ -231,7 +236,7 @@ static void env_entry(struct model *m, struct service *s, const struct ypair *kv
     const char *val = v->str;
     if (yscalar_bool(v, &b) == 0)
         val = b ? "true" : "false"; /* as compose prints YAML booleans */
-    strv_push(env, xasprintf("%s=%s", k->str, val));
+    strvec_push(env, xasprintf("%s=%s", k->str, val));
 }
 
 static void key_environment(struct model *m, struct service *s, const struct ypair *kv)
@@ -248,11 +253,11 @@ static void key_environment(struct model *m, struct service *s, const struct ypa
                       ynode_describe(bad));
         return;
     }
-    _cleanup_strv_ char **env = xcalloc(1, sizeof(char *));
+    struct strvec env = {0};
     for (size_t i = 0; i < map->n_pairs; i++)
         env_entry(m, s, &map->pairs[i], &env);
     strv_free(s->environment);
-    s->environment = TAKE_PTR(env);
+    s->environment = strvec_take(&env);
 }
 
 static void key_working_dir(struct model *m, struct service *s, const struct ypair *kv)

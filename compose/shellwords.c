@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose/strvec.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -25,11 +26,11 @@ static void word_add(struct word *w, char c)
     w->got = true;
 }
 
-static void word_end(struct word *w, char ***argv)
+static void word_end(struct word *w, struct strvec *argv)
 {
     if (!w->got)
         return;
-    strv_push(argv, xstrndup(w->buf ? w->buf : "", w->len));
+    strvec_push(argv, xstrndup(w->buf ? w->buf : "", w->len));
     w->len = 0;
     w->got = false;
 }
@@ -41,7 +42,7 @@ static bool is_blank(char c)
 
 int shellwords_split(const char *s, char ***argv_out, long *stop, const char **err)
 {
-    _cleanup_strv_ char **argv = xcalloc(1, sizeof(char *));
+    struct strvec argv = {0};
     struct word w = {0};
     bool esc = false, sq = false, dq = false, bq = false, dollar = false;
     *stop = -1;
@@ -127,8 +128,10 @@ int shellwords_split(const char *s, char ***argv_out, long *stop, const char **e
     if (r == 0)
         word_end(&w, &argv);
     free(w.buf);
-    if (r < 0)
+    if (r < 0) {
+        strvec_clear(&argv);
         return r;
-    *argv_out = TAKE_PTR(argv);
+    }
+    *argv_out = strvec_take(&argv);
     return 0;
 }

@@ -679,6 +679,20 @@ static void test_merge_files(void **state)
     assert_null(web(&l)->command[0]);
     ct_load_done(&l);
 
+    /* A null in the later file keeps the earlier value; command is
+     * replaced even by null (compose's special rule). */
+    const char *c5[] = {
+        "services:\n  web:\n    image: a\n    mem_limit: 1g\n    command: [x]\n",
+        "services:\n  web:\n    image: ~\n    mem_limit:\n    command: null\n",
+        NULL,
+    };
+    assert_int_equal(ct_load_files(&l, names, c5, NULL), 0);
+    assert_string_equal(web(&l)->image, "a");
+    assert_int_equal(web(&l)->mem_limit, 1LL << 30);
+    assert_false(web(&l)->command_set);
+    assert_null(web(&l)->command);
+    ct_load_done(&l);
+
     /* Errors name the file they are in. */
     const char *c3[] = {
         "services:\n  web:\n    image: a\n",

@@ -9,6 +9,7 @@
 
 #include <math.h>
 
+#include "compose/merge.h"
 #include "compose/yaml.h"
 #include "compose_testutil.h"
 
@@ -373,6 +374,38 @@ static void test_syntax_errors(void **state)
     parsed_done(&p);
 }
 
+/* --- Tree merging (the -f override rules) ------------------------------- */
+
+static void test_merge_trees(void **state)
+{
+    struct parsed base, over;
+    parse(&base, "a: {p: 1, q: 2}\nl: [1, 2]\ns: x\nx-e: {k: 1, j: 2}\nn: keep\n"
+                 "services: {web: {environment: [A=1, B=2], command: [a]}}\n");
+    parse(&over, "a: {q: 3, r: 4}\nl: [3]\ns: {m: 1}\nx-e: {k: 9}\nn: ~\nnew: 1\n"
+                 "services: {web: {environment: {B: 3}, command: ~}}\n");
+    struct ynode *m = merge_trees(&base.a, root(&base), root(&over));
+    char buf[256];
+    /* Mappings key by key (base order, then new keys). */
+    assert_string_equal(keys_of(ymap_get(m, "a"), buf, sizeof buf), "p=1,q=3,r=4");
+    /* Sequences and scalars are replaced; so are x- keys, whole. */
+    assert_int_equal(ymap_get(m, "l")->n_items, 1);
+    assert_int_equal(ymap_get(m, "s")->kind, YNODE_MAP);
+    assert_string_equal(keys_of(ymap_get(m, "x-e"), buf, sizeof buf), "k=9");
+    /* null keeps the earlier value; new top-level keys come last. */
+    assert_string_equal(ymap_get(m, "n")->str, "keep");
+    assert_ptr_equal(m->pairs[m->n_pairs - 1].key, over.docs.docs[0]->pairs[5].key);
+    /* environment merges by name, command is replaced even by null. */
+    struct ynode *w = ymap_get(ymap_get(m, "services"), "web");
+    assert_string_equal(keys_of(ymap_get(w, "environment"), buf, sizeof buf), "A=1,B=3");
+    assert_true(ynode_is_null(ymap_get(w, "command")));
+    /* The inputs are untouched. */
+    assert_string_equal(keys_of(ymap_get(root(&base), "a"), buf, sizeof buf), "p=1,q=2");
+    assert_ptr_equal(merge_trees(&base.a, NULL, root(&over)), root(&over));
+    assert_ptr_equal(merge_trees(&base.a, root(&base), NULL), root(&base));
+    parsed_done(&base);
+    parsed_done(&over);
+}
+
 /* --- Hostile inputs ------------------------------------------------------ */
 
 static void test_invalid_utf8_and_nul(void **state)
@@ -588,16 +621,27 @@ static void test_node_limit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_positions),         cmocka_unit_test(test_scalars),
-        cmocka_unit_test(test_typed_values),      cmocka_unit_test(test_multi_documents),
-        cmocka_unit_test(test_custom_tag_warns),  cmocka_unit_test(test_aliases_shared),
-        cmocka_unit_test(test_alias_errors),      cmocka_unit_test(test_merge_keys),
-        cmocka_unit_test(test_merge_key_errors),  cmocka_unit_test(test_duplicate_keys),
-        cmocka_unit_test(test_syntax_errors),     cmocka_unit_test(test_invalid_utf8_and_nul),
-        cmocka_unit_test(test_billion_laughs),    cmocka_unit_test(test_reasonable_aliases_pass),
-        cmocka_unit_test(test_merge_key_bomb),    cmocka_unit_test(test_merge_key_wide),
-        cmocka_unit_test(test_deep_flow_nesting), cmocka_unit_test(test_deep_block_nesting),
-        cmocka_unit_test(test_depth_limit_exact), cmocka_unit_test(test_node_limit),
+        cmocka_unit_test(test_positions),
+        cmocka_unit_test(test_scalars),
+        cmocka_unit_test(test_typed_values),
+        cmocka_unit_test(test_multi_documents),
+        cmocka_unit_test(test_custom_tag_warns),
+        cmocka_unit_test(test_aliases_shared),
+        cmocka_unit_test(test_alias_errors),
+        cmocka_unit_test(test_merge_keys),
+        cmocka_unit_test(test_merge_key_errors),
+        cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_syntax_errors),
+        cmocka_unit_test(test_merge_trees),
+        cmocka_unit_test(test_invalid_utf8_and_nul),
+        cmocka_unit_test(test_billion_laughs),
+        cmocka_unit_test(test_reasonable_aliases_pass),
+        cmocka_unit_test(test_merge_key_bomb),
+        cmocka_unit_test(test_merge_key_wide),
+        cmocka_unit_test(test_deep_flow_nesting),
+        cmocka_unit_test(test_deep_block_nesting),
+        cmocka_unit_test(test_depth_limit_exact),
+        cmocka_unit_test(test_node_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
