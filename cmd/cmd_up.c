@@ -300,6 +300,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
             .service = it->svc->name,
             .stop_signal = it->plan.stop_signal,
             .stop_grace_ns = it->plan.stop_grace_ns,
+            .tty = it->plan.tty,
         };
         if (sv_start(sv, &info, &spec, &e) < 0) {
             /* Stop what already runs, then report. */

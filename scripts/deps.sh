@@ -7,7 +7,8 @@ pkgs=(
     libyaml-dev libjansson-dev libarchive-dev libcurl4-openssl-dev
     libnl-3-dev libnl-route-3-dev libuv1-dev libssl-dev libseccomp-dev
     libnftables-dev libcmocka-dev
-    busybox-static zstd gzip tar iproute2 procps util-linux crun
+    busybox-static zstd gzip tar iproute2 procps util-linux crun bc python3
+    golang-github-docker-docker-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do

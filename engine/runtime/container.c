@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -129,6 +130,29 @@ static int cg_mount_names(const struct cgroup_sys *s, const char **names)
     return n;
 }
 
+/* Receives one fd sent with SCM_RIGHTS; -1 when the peer closed. */
+static int recv_fd(int sock)
+{
+    char byte;
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    ssize_t n;
+    do
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return -1;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+            return fd;
+        }
+    return -1;
+}
+
 static void reap_blocking(pid_t pid, int pidfd)
 {
     siginfo_t si;
@@ -143,6 +167,7 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
 {
     memset(out, 0, sizeof *out);
     out->pidfd = -1;
+    out->console_fd = -1;
     if (!spec->argv || !spec->argv[0])
         return berr_set(e, -EINVAL, "%s: no command given and the image has none", spec->name);
 
@@ -167,10 +192,11 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     int r = cgroup_create(&rt->cgsys, spec->cgroup_rel, &spec->limits, spec->name, &cg, e);
     if (r < 0)
         return r;
-    int sync_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+    int sync_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, console[2] = {-1, -1};
     int pidfd = -1;
     long pid = -1;
-    if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
+    if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0 ||
+        (spec->tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, console) < 0)) {
         r = berr_errno(e, errno, "%s: creating pipes", spec->name);
         goto fail_pipes;
     }
@@ -191,6 +217,8 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         .cwd = spec->cwd,
         .user = spec->user,
         .read_only = spec->read_only,
+        .tty = spec->tty,
+        .console_sock = console[1],
         .argv = spec->argv,
         .envp = envp,
         .envc = envc,
@@ -227,6 +255,8 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     if (pid == 0) {
         close(sync_pipe[1]);
         close(err_pipe[0]);
+        if (console[0] >= 0)
+            close(console[0]);
         container_init(&a);
     }
     if (pid < 0) {
@@ -237,6 +267,10 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     sync_pipe[0] = -1;
     close(err_pipe[1]);
     err_pipe[1] = -1;
+    if (console[1] >= 0) {
+        close(console[1]);
+        console[1] = -1;
+    }
 
     r = cgroup_enter(cg, (pid_t)pid, into_cgroup, e);
     if (r < 0) {
@@ -252,6 +286,14 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     close(sync_pipe[1]);
     sync_pipe[1] = -1;
 
+    /* With a terminal, the child sends its master side first (or fails,
+     * and the socket closes). */
+    if (console[0] >= 0) {
+        out->console_fd = recv_fd(console[0]);
+        close(console[0]);
+        console[0] = -1;
+    }
+
     /* EOF at execve; a struct init_error otherwise. */
     struct init_error ie;
     size_t got = 0;
@@ -265,6 +307,10 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     }
     close(err_pipe[0]);
     err_pipe[0] = -1;
+    if (got == 0 && spec->tty && out->console_fd < 0) {
+        r = berr_set(e, -EIO, "%s: the container's terminal was not received", spec->name);
+        goto fail_child;
+    }
     if (got > 0) {
         ie.msg[sizeof ie.msg - 1] = '\0';
         int code = ie.exit_code == 127 ? -ENOENT : ie.exit_code == 126 ? -EACCES : -ie.err;
@@ -281,6 +327,10 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     return 0;
 
 fail_child:
+    if (out->console_fd >= 0) {
+        close(out->console_fd);
+        out->console_fd = -1;
+    }
     reap_blocking((pid_t)pid, pidfd);
     close(pidfd);
 fail_pipes:
@@ -289,6 +339,8 @@ fail_pipes:
             close(sync_pipe[i]);
         if (err_pipe[i] >= 0)
             close(err_pipe[i]);
+        if (console[i] >= 0)
+            close(console[i]);
     }
     {
         struct berr ign = BERR_INIT;

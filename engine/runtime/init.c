@@ -520,6 +520,41 @@ static void exec_command(struct init_args *a)
     fail(a, last, 126, "starting the command", msg);
 }
 
+/* A pseudo-terminal from the container's own devpts instance (so that
+ * ttyname works inside): the slave becomes stdin/stdout/stderr, the master
+ * goes to the parent over console_sock. */
+static void setup_console(struct init_args *a, int rootfd)
+{
+    const char *what = "allocating the container's terminal";
+    int ptmx = fs_openat2(rootfd, "dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0,
+                          RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    if (ptmx < 0) {
+        errno = -ptmx;
+        fail_errno(a, what);
+    }
+    int unlock = 0;
+    check(a, ioctl(ptmx, TIOCSPTLCK, &unlock), what);
+    int slave = ioctl(ptmx, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    check(a, slave, what);
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof cbuf);
+    char byte = 'c';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &ptmx, sizeof(int));
+    if (sendmsg(a->console_sock, &msg, MSG_NOSIGNAL) < 0)
+        fail_errno(a, what);
+    close(ptmx);
+    close(a->console_sock);
+    a->console_sock = -1;
+    a->stdio[0] = a->stdio[1] = a->stdio[2] = slave;
+}
+
 void container_init(struct init_args *a)
 {
     /* Die with the supervisor; a parent that is already gone has closed
@@ -554,6 +589,8 @@ void container_init(struct init_args *a)
     mount_at(a, rootfd, "dev/pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
              "mounting /dev/pts");
     static const struct fsopt shm_opts[] = {{"mode", "1777"}, {"size", "65536k"}, {NULL, NULL}};
+    if (a->tty)
+        setup_console(a, rootfd);
     mount_at(a, rootfd, "dev/shm", "tmpfs", shm_opts, nsuid, "mounting /dev/shm");
     mount_at(a, rootfd, "dev/mqueue", "mqueue", NULL, nsuid, "mounting /dev/mqueue");
 
@@ -601,6 +638,8 @@ void container_init(struct init_args *a)
         int src = a->stdio[i] >= 0 ? a->stdio[i] : devnull;
         check(a, dup2(src, i), "setting up standard streams");
     }
+    if (a->tty)
+        check(a, ioctl(0, TIOCSCTTY, 0), "setting the controlling terminal");
 
     /* Security: bounding set, then seccomp (still privileged, so no
      * no_new_privs is needed), then the user, then the final caps. */

@@ -41,6 +41,8 @@ struct init_args {
     const char *cwd;
     const char *user;
     bool read_only;
+    bool tty;         /* allocate a pseudo-terminal in the container's devpts */
+    int console_sock; /* with tty: the master side is sent to the parent here */
 
     char *const *argv;
     char **envp;    /* has a spare slot before its NULL for HOME */

@@ -44,6 +44,8 @@ struct container_spec {
     const char *user;       /* NULL: root */
     const char *hostname;
     bool read_only;
+    bool tty;               /* a pseudo-terminal from the container's devpts replaces the
+                               three fds below; its master side is returned in console_fd */
     const char *cgroup_rel; /* "berth/proj/svc/name" */
     struct cgroup_limits limits;
     int stdin_fd; /* -1: /dev/null */
@@ -56,6 +58,7 @@ struct container_proc {
     int pidfd;
     unsigned long long start_time; /* /proc/PID/stat field 22, guards pid reuse */
     struct cgroup *cg;
+    int console_fd; /* with spec->tty: the terminal's master side (caller owns it) */
 };
 
 /* Starts the container and returns once its command has been exec'd (or

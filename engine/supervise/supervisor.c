@@ -317,21 +317,51 @@ static void on_signal(uv_signal_t *h, int signum)
     }
 }
 
+/* Output channels for a container: two pipes; with a terminal, nothing
+ * here (the runtime returns the terminal's master side, on which both
+ * streams arrive). fds[0..1] are read here;
+ * child[0..2] become the container's stdin, stdout, stderr (-1: /dev/null). */
+static int open_outputs(const struct sv_container_info *info, int fds[2], int child[3],
+                        struct berr *e)
+{
+    fds[0] = fds[1] = child[0] = child[1] = child[2] = -1;
+    if (info->tty)
+        return 0; /* the runtime makes the terminal inside the container */
+    int outp[2], errp[2];
+    if (pipe2(outp, O_CLOEXEC) < 0)
+        return berr_errno(e, errno, "%s: creating output pipes", info->name);
+    if (pipe2(errp, O_CLOEXEC) < 0) {
+        int r = berr_errno(e, errno, "%s: creating output pipes", info->name);
+        close(outp[0]);
+        close(outp[1]);
+        return r;
+    }
+    fds[0] = outp[0];
+    fds[1] = errp[0];
+    child[1] = outp[1];
+    child[2] = errp[1];
+    return 0;
+}
+
+static void close_child_ends(int child[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (child[i] >= 0 && (i == 0 || child[i] != child[i - 1]))
+            close(child[i]);
+}
+
 int sv_start(struct supervisor *sv, const struct sv_container_info *info,
              const struct container_spec *spec_in, struct berr *e)
 {
-    int outp[2] = {-1, -1}, errp[2] = {-1, -1};
-    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-        int r = berr_errno(e, errno, "%s: creating output pipes", info->name);
-        for (int i = 0; i < 2; i++) {
-            if (outp[i] >= 0)
-                close(outp[i]);
-        }
+    int fds[2], child[3];
+    int r = open_outputs(info, fds, child, e);
+    if (r < 0)
         return r;
-    }
     struct container_spec spec = *spec_in;
-    spec.stdout_fd = outp[1];
-    spec.stderr_fd = errp[1];
+    spec.stdin_fd = child[0];
+    spec.stdout_fd = child[1];
+    spec.stderr_fd = child[2];
+    spec.tty = info->tty;
 
     struct sv_ctr *c = xcalloc(1, sizeof *c);
     c->sv = sv;
@@ -343,12 +373,14 @@ int sv_start(struct supervisor *sv, const struct sv_container_info *info,
     c->stop_grace_ns = info->stop_grace_ns;
     c->proc.pidfd = -1;
 
-    int r = container_start(sv->rt, &spec, &c->proc, e);
-    close(outp[1]);
-    close(errp[1]);
+    r = container_start(sv->rt, &spec, &c->proc, e);
+    close_child_ends(child);
+    if (r == 0 && info->tty)
+        fds[0] = TAKE_FD(c->proc.console_fd);
     if (r < 0) {
-        close(outp[0]);
-        close(errp[0]);
+        for (int i = 0; i < 2; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
         free(c->name);
         free(c->log_name);
         free(c->service);
@@ -371,11 +403,14 @@ int sv_start(struct supervisor *sv, const struct sv_container_info *info,
     c->poll.data = c;
     c->open_handles++;
     uv_poll_start(&c->poll, UV_READABLE, on_pidfd);
-    int fds[2] = {outp[0], errp[0]};
     for (int i = 0; i < 2; i++) {
         uv_pipe_init(&sv->loop, &c->out[i], 0);
         c->out[i].data = c;
         c->open_handles++;
+        if (fds[i] < 0) {
+            uv_close((uv_handle_t *)&c->out[i], on_handle_closed);
+            continue;
+        }
         uv_pipe_open(&c->out[i], fds[i]);
         uv_read_start((uv_stream_t *)&c->out[i], on_alloc, on_read);
         c->open_streams++;

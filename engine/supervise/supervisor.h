@@ -32,6 +32,7 @@ struct sv_container_info {
     const char *service;
     int stop_signal;
     int64_t stop_grace_ns;
+    bool tty; /* give the container a pseudo-terminal (compose `tty: true`) */
 };
 
 struct supervisor *sv_new(struct runtime *rt, const struct sv_options *o);

@@ -77,4 +77,17 @@ expect_contains "/dev/shm is a tmpfs" "$out" "shm=tmpfs"
 expect_contains "ran to the end" "$out" "check-1  | done"
 expect_contains "exit reported" "$out" "check-1 exited with code 0"
 
+# tty: true gives the container a terminal of its own devpts.
+new_project tty >/dev/null <<'EOF'
+services:
+  term:
+    image: berth-test/probe
+    tty: true
+    command: ["sh", "-c", "tty; echo TERM=$TERM; echo to-stderr >&2"]
+EOF
+out=$(bz tty up 2>&1) || fail "up with tty failed: $out"
+expect_contains "tty: true gives a terminal inside the container" "$out" "term-1  | /dev/pts/0"
+expect_contains "TERM is set for a terminal" "$out" "TERM=xterm"
+expect_contains "stderr arrives on the terminal too" "$out" "term-1  | to-stderr"
+
 finish

@@ -1,0 +1,332 @@
+/* Unit tests for the runtime's pure logic: user resolution from passwd and
+ * group buffers, the seccomp profile (checked against Docker's own profile
+ * when Debian's copy is installed), and the plan's Docker rules for
+ * entrypoint, command, environment and defaults. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/plan/plan.h"
+#include "engine/runtime/runtime.h"
+#include "engine/runtime/seccomp.h"
+#include "engine/runtime/user.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
+                             "# a comment\n"
+                             "daemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
+                             "broken line without fields\n"
+                             "app:x:1000:1000:app:/home/app:/bin/sh\n"
+                             "nohome:x:1001:1001::::\n";
+static const char group[] = "root:x:0:\n"
+                            "wheel:x:10:app,daemon\n"
+                            "staff:x:50:root,app\n"
+                            "app:x:1000:\n"
+                            "www:x:33:\n";
+
+static void resolve(const char *spec, struct user_ids *ids, int expect)
+{
+    char err[256] = "";
+    int r = user_resolve(spec, passwd, strlen(passwd), group, strlen(group), ids, err, sizeof err);
+    if (r != expect)
+        fail_msg("user_resolve(%s) = %d (%s)", spec ? spec : "NULL", r, err);
+}
+
+static void test_user_default_root(void **state)
+{
+    struct user_ids ids;
+    resolve(NULL, &ids, 0);
+    assert_int_equal(ids.uid, 0);
+    assert_int_equal(ids.gid, 0);
+    assert_string_equal(ids.home, "/root");
+    /* root is listed in staff: supplementary group, as Docker does */
+    assert_int_equal(ids.ngroups, 1);
+    assert_int_equal(ids.groups[0], 50);
+}
+
+static void test_user_by_name(void **state)
+{
+    struct user_ids ids;
+    resolve("app", &ids, 0);
+    assert_int_equal(ids.uid, 1000);
+    assert_int_equal(ids.gid, 1000);
+    assert_string_equal(ids.home, "/home/app");
+    assert_int_equal(ids.ngroups, 2);
+    assert_int_equal(ids.groups[0], 10);
+    assert_int_equal(ids.groups[1], 50);
+}
+
+static void test_user_numeric_and_groups(void **state)
+{
+    struct user_ids ids;
+    resolve("1000", &ids, 0); /* known uid: its passwd entry applies */
+    assert_int_equal(ids.gid, 1000);
+    assert_string_equal(ids.home, "/home/app");
+    resolve("4242", &ids, 0); /* unknown uid: gid 0, home / */
+    assert_int_equal(ids.uid, 4242);
+    assert_int_equal(ids.gid, 0);
+    assert_string_equal(ids.home, "/");
+    resolve("app:www", &ids, 0);
+    assert_int_equal(ids.uid, 1000);
+    assert_int_equal(ids.gid, 33);
+    resolve("4242:77", &ids, 0);
+    assert_int_equal(ids.gid, 77);
+    resolve("nohome", &ids, 0);
+    assert_string_equal(ids.home, "/");
+}
+
+static void test_user_errors(void **state)
+{
+    struct user_ids ids;
+    char err[256];
+    assert_int_equal(
+        user_resolve("ghost", passwd, strlen(passwd), group, strlen(group), &ids, err, sizeof err),
+        -1);
+    assert_string_equal(err, "unable to find user ghost: no matching entries in passwd file");
+    assert_int_equal(user_resolve("app:nogroup", passwd, strlen(passwd), group, strlen(group), &ids,
+                                  err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "unable to find group nogroup"));
+    /* No passwd file at all: root still works, names do not. */
+    assert_int_equal(user_resolve(NULL, NULL, 0, NULL, 0, &ids, err, sizeof err), 0);
+    assert_int_equal(user_resolve("app", NULL, 0, NULL, 0, &ids, err, sizeof err), -1);
+    /* An uid beyond the 32-bit range is a name, and unknown. */
+    assert_int_equal(user_resolve("99999999999", passwd, strlen(passwd), group, strlen(group), &ids,
+                                  err, sizeof err),
+                     -1);
+}
+
+/* Every syscall berth allows unconditionally must be one Docker allows
+ * unconditionally, except the ones newer Docker adds; and the ones newer
+ * Docker blocks (io_uring) must be absent. */
+static void test_seccomp_subset_of_docker(void **state)
+{
+    const char *path =
+        "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json";
+    json_error_t je;
+    json_t *prof = json_load_file(path, 0, &je);
+    if (!prof) {
+        /* The oracle is an optional Debian package. */
+        skip();
+    }
+    json_t *first = json_array_get(json_object_get(prof, "syscalls"), 0);
+    json_t *names = json_object_get(first, "names");
+    static const char *const newer_docker[] = {"ptrace", "arch_prctl", "modify_ldt",
+                                               "set_mempolicy_home_node", NULL};
+    for (size_t i = 0; seccomp_default_allow[i]; i++) {
+        const char *n = seccomp_default_allow[i];
+        bool found = false;
+        size_t k;
+        json_t *v;
+        json_array_foreach(names, k, v) if (strcmp(json_string_value(v), n) == 0) found = true;
+        for (size_t j = 0; newer_docker[j]; j++)
+            if (strcmp(newer_docker[j], n) == 0)
+                found = true;
+        if (!found)
+            fail_msg("%s is allowed by berth but not in Docker's unconditional list", n);
+        assert_true(strncmp(n, "io_uring", 8) != 0);
+    }
+    json_decref(prof);
+}
+
+static void test_seccomp_builds(void **state)
+{
+    struct seccomp_prog p = {0};
+    struct berr e = BERR_INIT;
+    assert_int_equal(seccomp_build_default(CAPS_DOCKER_DEFAULT, &p, &e), 0);
+    assert_true(p.len > 100);
+    struct seccomp_prog q = {0};
+    /* With CAP_SYS_ADMIN the filter differs (mount, unshare, clone allowed). */
+    assert_int_equal(seccomp_build_default(CAPS_DOCKER_DEFAULT | (1ULL << 21), &q, &e), 0);
+    assert_true(q.len != p.len || memcmp(q.insns, p.insns, p.len * sizeof *p.insns) != 0);
+    seccomp_prog_free(&p);
+    seccomp_prog_free(&q);
+}
+
+static void test_seccomp_cache(void **state)
+{
+    const char *base = getenv("BERTH_TEST_TMP") ? getenv("BERTH_TEST_TMP") : "/tmp";
+    struct berr e = BERR_INIT;
+    assert_int_equal(fs_mkdir_p(base, 0755, &e), 0);
+    _cleanup_free_ char *dir = xasprintf("%s/seccomp-XXXXXX", base);
+    assert_non_null(mkdtemp(dir));
+    _cleanup_free_ char *cache = xasprintf("%s/cache", dir);
+    struct seccomp_prog a = {0}, b = {0}, c = {0};
+    assert_int_equal(seccomp_load_default(cache, CAPS_DOCKER_DEFAULT, &a, &e), 0);
+    assert_int_equal(seccomp_load_default(cache, CAPS_DOCKER_DEFAULT, &b, &e), 0);
+    assert_int_equal(seccomp_build_default(CAPS_DOCKER_DEFAULT, &c, &e), 0);
+    assert_int_equal(a.len, c.len);
+    assert_int_equal(b.len, c.len);
+    assert_memory_equal(b.insns, c.insns, c.len * sizeof *c.insns);
+    seccomp_prog_free(&a);
+    seccomp_prog_free(&b);
+    seccomp_prog_free(&c);
+    assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, &e), 0);
+}
+
+static char **sv(const char *a, const char *b, const char *c)
+{
+    char **v = NULL;
+    if (a)
+        strv_push(&v, xstrdup(a));
+    if (b)
+        strv_push(&v, xstrdup(b));
+    if (c)
+        strv_push(&v, xstrdup(c));
+    return v;
+}
+
+struct fixture {
+    struct project p;
+    struct service s;
+    struct image img;
+};
+
+static int setup_plan(void **state)
+{
+    struct fixture *f = xcalloc(1, sizeof *f);
+    f->p.name = xstrdup("proj");
+    f->s.name = xstrdup("web");
+    f->s.stop_grace_ns = -1;
+    f->img.id = xstrdup("sha256:aaaa");
+    f->img.familiar = xstrdup("img:latest");
+    f->img.entrypoint = sv("/entry", "--flag", NULL);
+    f->img.cmd = sv("serve", NULL, NULL);
+    f->img.env = sv("PATH=/img/bin", "A=image", NULL);
+    f->img.working_dir = xstrdup("/srv");
+    f->img.user = xstrdup("daemon");
+    f->img.stop_signal = xstrdup("SIGQUIT");
+    *state = f;
+    return 0;
+}
+
+static int teardown_plan(void **state)
+{
+    struct fixture *f = *state;
+    free(f->p.name);
+    free(f->s.name);
+    strv_free(f->s.command);
+    strv_free(f->s.entrypoint);
+    strv_free(f->s.environment);
+    free(f->s.hostname);
+    free(f->img.id);
+    free(f->img.familiar);
+    strv_free(f->img.entrypoint);
+    strv_free(f->img.cmd);
+    strv_free(f->img.env);
+    free(f->img.working_dir);
+    free(f->img.user);
+    free(f->img.stop_signal);
+    free(f);
+    return 0;
+}
+
+static void test_plan_image_defaults(void **state)
+{
+    struct fixture *f = *state;
+    struct ctr_plan c;
+    struct berr e = BERR_INIT;
+    assert_int_equal(plan_container(&f->p, &f->s, &f->img, 1, "0123456789abcdef", &c, &e), 0);
+    assert_string_equal(c.name, "proj-web-1");
+    assert_string_equal(c.log_name, "web-1");
+    assert_int_equal(strv_len(c.argv), 3);
+    assert_string_equal(c.argv[0], "/entry");
+    assert_string_equal(c.argv[2], "serve");
+    assert_string_equal(strv_env_get(c.env, "PATH"), "/img/bin");
+    assert_string_equal(strv_env_get(c.env, "A"), "image");
+    assert_string_equal(strv_env_get(c.env, "HOSTNAME"), "0123456789ab");
+    assert_string_equal(c.hostname, "0123456789ab");
+    assert_string_equal(c.cwd, "/srv");
+    assert_string_equal(c.user, "daemon");
+    assert_int_equal(c.stop_signal, SIGQUIT);
+    assert_int_equal(c.stop_grace_ns, STOP_GRACE_DEFAULT_NS);
+    char *h1 = xstrdup(c.config_hash);
+    ctr_plan_free(&c);
+    /* The config hash does not depend on the (random) container ID. */
+    assert_int_equal(plan_container(&f->p, &f->s, &f->img, 1, "fedcba9876543210", &c, &e), 0);
+    assert_string_equal(c.config_hash, h1);
+    free(h1);
+    ctr_plan_free(&c);
+}
+
+static void test_plan_compose_overrides(void **state)
+{
+    struct fixture *f = *state;
+    struct ctr_plan c;
+    struct berr e = BERR_INIT;
+    /* A compose entrypoint drops the image's Cmd. */
+    f->s.entrypoint = sv("/bin/sh", "-c", NULL);
+    f->s.entrypoint_set = true;
+    assert_int_equal(plan_container(&f->p, &f->s, &f->img, 1, "id", &c, &e), 0);
+    assert_int_equal(strv_len(c.argv), 2);
+    char *h1 = xstrdup(c.config_hash);
+    ctr_plan_free(&c);
+    /* ... unless a command is given too. */
+    f->s.command = sv("echo hi", NULL, NULL);
+    f->s.command_set = true;
+    f->s.environment = sv("A=compose", "B=x", NULL);
+    f->s.hostname = xstrdup("named");
+    f->s.stop_signal = SIGKILL;
+    f->s.stop_grace_ns = 500000000;
+    assert_int_equal(plan_container(&f->p, &f->s, &f->img, 2, "id", &c, &e), 0);
+    assert_string_equal(c.name, "proj-web-2");
+    assert_int_equal(strv_len(c.argv), 3);
+    assert_string_equal(c.argv[2], "echo hi");
+    assert_string_equal(strv_env_get(c.env, "A"), "compose");
+    assert_string_equal(strv_env_get(c.env, "HOSTNAME"), "named");
+    assert_int_equal(c.stop_signal, SIGKILL);
+    assert_int_equal(c.stop_grace_ns, 500000000);
+    assert_string_not_equal(c.config_hash, h1);
+    free(h1);
+    ctr_plan_free(&c);
+}
+
+static void test_plan_nothing_to_run(void **state)
+{
+    struct fixture *f = *state;
+    strv_free(f->img.entrypoint);
+    strv_free(f->img.cmd);
+    f->img.entrypoint = f->img.cmd = NULL;
+    struct ctr_plan c;
+    struct berr e = BERR_INIT;
+    assert_true(plan_container(&f->p, &f->s, &f->img, 1, "id", &c, &e) < 0);
+    assert_non_null(strstr(e.msg, "service \"web\": no command specified"));
+    berr_clear(&e);
+    /* An invalid StopSignal in the image is named. */
+    f->img.cmd = sv("x", NULL, NULL);
+    free(f->img.stop_signal);
+    f->img.stop_signal = xstrdup("SIGNOPE");
+    assert_true(plan_container(&f->p, &f->s, &f->img, 1, "id", &c, &e) < 0);
+    assert_non_null(strstr(e.msg, "SIGNOPE"));
+    berr_clear(&e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_user_default_root),
+        cmocka_unit_test(test_user_by_name),
+        cmocka_unit_test(test_user_numeric_and_groups),
+        cmocka_unit_test(test_user_errors),
+        cmocka_unit_test(test_seccomp_subset_of_docker),
+        cmocka_unit_test(test_seccomp_builds),
+        cmocka_unit_test(test_seccomp_cache),
+        cmocka_unit_test_setup_teardown(test_plan_image_defaults, setup_plan, teardown_plan),
+        cmocka_unit_test_setup_teardown(test_plan_compose_overrides, setup_plan, teardown_plan),
+        cmocka_unit_test_setup_teardown(test_plan_nothing_to_run, setup_plan, teardown_plan),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
