@@ -8,7 +8,6 @@ pkgs=(
     libnl-3-dev libnl-route-3-dev libuv1-dev libssl-dev libseccomp-dev
     libnftables-dev libcmocka-dev
     busybox-static zstd gzip tar iproute2 procps util-linux crun bc python3
-    golang-github-docker-docker-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do
