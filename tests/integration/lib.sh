@@ -18,6 +18,10 @@ T_DIR=$(mktemp -d "$BERTH_TEST_TMP/$T_NAME.XXXXXX")
 export BERTH_ROOT=$T_DIR/root
 export BERTH_RUNROOT=$T_DIR/run
 export NO_COLOR=1
+# Under the sanitizer build, reports go to files that finish() checks, so a
+# report fails the test even where the test tolerates a non-zero exit.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:log_path=$T_DIR/sanitizer"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}:log_path=$T_DIR/sanitizer"
 T_FAILS=0
 T_CHECKS=0
 T_PROJECTS=()
@@ -132,6 +136,12 @@ leak_check() {
 
 finish() {
     leak_check
+    local f
+    for f in "$T_DIR"/sanitizer*; do
+        [ -e "$f" ] || continue
+        fail "sanitizer report $(basename "$f"):"
+        sed 's/^/    | /' "$f" | head -40 >&2
+    done
     if [ "$T_FAILS" -eq 0 ]; then
         rm -rf "$T_DIR"
         say "$T_NAME: $T_CHECKS checks passed"
