@@ -7,7 +7,6 @@
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "engine/runtime/user.h"
+#include "net/loopback.h"
 #include "util/fs.h"
 
 /* Everything below runs in the child between clone3 and execve: only
@@ -337,19 +337,6 @@ static void readonly_paths(struct init_args *a, int rootfd)
     }
 }
 
-static void loopback_up(struct init_args *a)
-{
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    check(a, s, "bringing up the loopback interface");
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    memcpy(ifr.ifr_name, "lo", 3);
-    check(a, ioctl(s, SIOCGIFFLAGS, &ifr), "bringing up the loopback interface");
-    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    check(a, ioctl(s, SIOCSIFFLAGS, &ifr), "bringing up the loopback interface");
-    close(s);
-}
-
 /* Reads a small file of the container root (passwd/group): a regular file,
  * bounded, never blocking (a FIFO or device is refused). */
 static size_t read_root_file(struct init_args *a, int rootfd, const char *path, char *buf,
@@ -602,7 +589,11 @@ void container_init(struct init_args *a)
     mask_paths(a, rootfd, nullfd);
     readonly_paths(a, rootfd);
 
-    loopback_up(a);
+    int lo = net_loopback_up();
+    if (lo < 0) {
+        errno = -lo;
+        fail_errno(a, "bringing up the loopback interface");
+    }
     if (a->hostname && *a->hostname)
         check(a, sethostname(a->hostname, strlen(a->hostname)), "setting the hostname");
 
