@@ -1,6 +1,7 @@
 #include "cmd/cli.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,8 @@ static const char *env_or(const char *name, const char *def)
 
 int cli_main(int argc, char **argv)
 {
+    /* A closed stdout (`berth up | head`) must not kill the supervisor. */
+    signal(SIGPIPE, SIG_IGN);
     struct cli c = {
         .root = env_or("BERTH_ROOT", "/var/lib/berth"),
         .runroot = env_or("BERTH_RUNROOT", "/run/berth"),
