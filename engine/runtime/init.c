@@ -642,6 +642,18 @@ void container_init(struct init_args *a)
     check(a, setresuid(ids.uid, ids.uid, ids.uid), "setting the user");
     apply_caps(a, ids.uid == 0);
 
+    /* The command starts with default signal handling and nothing
+     * blocked, whatever the supervisor ignores or blocks (SIGPIPE, ...). */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < _NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
     umask(022);
     /* Every fd but 0-2 and the error pipe goes; the error pipe closes at
      * execve. */
