@@ -104,6 +104,12 @@ out=$(bz codes up --exit-code-from slow 2>&1) || rc=$?
 expect_eq "--exit-code-from returns that service's code" "$rc" "137"
 expect_contains "unchanged containers are reused, keeping their files" "$out" "writer-1  | first"
 
+# --- colours only on a terminal --------------------------------------------
+out=$(cd "$T_DIR/codes" && env -u NO_COLOR script -qec "$BERTH up quick" /dev/null 2>&1 | cat -v) || true
+expect_contains "prefixes are coloured on a terminal" "$out" "^[[36mquick-1  |^[[0m quick"
+out=$(cd "$T_DIR/codes" && env -u NO_COLOR "$BERTH" up quick 2>&1 | cat -v) || true
+expect_not_contains "no colour codes when piped" "$out" "^["
+
 # --- the overlay: writes go to the upper dir, layers stay untouched --------
 cfg=$(grep -l '"name": "codes-writer-1"' "$BERTH_ROOT"/containers/*/config.json || true)
 id=$(basename "$(dirname "$cfg")")
