@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -40,7 +41,7 @@ struct unpacker {
     char *cache_path;
     int cache_fd;
     struct dirtime *dirs;
-    size_t n_dirs;
+    size_t n_dirs, cap_dirs;
     struct unpack_stats *st;
 };
 
@@ -350,11 +351,17 @@ static int do_dir(struct unpacker *u, int pfd, const char *name, const char *pat
         close(dfd);
         return r;
     }
-    /* Later entries in it change its mtime: set it again at the end. */
-    u->dirs = xreallocarray(u->dirs, u->n_dirs + 1, sizeof *u->dirs);
-    u->dirs[u->n_dirs].path = xstrdup(path);
-    entry_times(ent, u->dirs[u->n_dirs].ts);
-    u->n_dirs++;
+    /* Later entries in it change its mtime: set it again at the end. Paths
+     * too long to reopen are not kept (memory would grow with depth²). */
+    if (strlen(path) < PATH_MAX) {
+        if (u->n_dirs == u->cap_dirs) {
+            u->cap_dirs = u->cap_dirs ? 2 * u->cap_dirs : 64;
+            u->dirs = xreallocarray(u->dirs, u->cap_dirs, sizeof *u->dirs);
+        }
+        u->dirs[u->n_dirs].path = xstrdup(path);
+        entry_times(ent, u->dirs[u->n_dirs].ts);
+        u->n_dirs++;
+    }
     cache_set(u, path, dfd);
     return 0;
 }
