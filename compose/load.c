@@ -165,9 +165,15 @@ int compose_load(const struct compose_opts *o, struct project **out, struct berr
     *out = NULL;
 
     size_t max;
+    int code = -EINVAL; /* what the caller gets back on failure */
     _cleanup_free_ char *cwd = current_dir(o->cwd, &d);
-    if (!cwd || max_bytes(env, &d, &max) < 0 || compose_discover(o, cwd, env, &d, &dv) < 0)
+    if (!cwd || max_bytes(env, &d, &max) < 0)
         goto fail;
+    int r = compose_discover(o, cwd, env, &d, &dv);
+    if (r < 0) {
+        code = r; /* -ENOENT: no compose file found */
+        goto fail;
+    }
 
     p = xcalloc(1, sizeof *p);
     p->files = xcalloc(dv.n + 1, sizeof *p->files);
@@ -194,7 +200,10 @@ fail:
     project_free(p);
     if (d.n_errors == 0)
         diag_error(&d, "loading the compose files failed");
-    return diag_to_berr(&d, e);
+    diag_to_berr(&d, e);
+    if (e)
+        e->code = code;
+    return code;
 }
 
 void project_free(struct project *p)

@@ -652,7 +652,7 @@ int model_build(struct arena *a, const struct ynode *root, char *const *env, str
     if (services && !ynode_is_null(services))
         build_services(&m, services);
     if (d->n_errors == errors && p->n_services == 0) {
-        if (services && !ynode_is_null(services))
+        if (services)
             diag_error_at(d, YPOS(services), "services: no services defined");
         else
             diag_error_at(d, YPOS(root), "no services defined (add a top-level services: key)");

@@ -194,6 +194,13 @@ static void test_not_found(void **state)
         assert_int_equal(x.r, -ENOENT);
         assert_non_null(strstr(x.e.msg, "no configuration file provided: not found"));
         disc_reset(&x);
+        static char *empty[] = {NULL};
+        struct compose_opts o = {.environ = empty, .cwd = x.tmp};
+        struct project *p = NULL;
+        assert_int_equal(compose_load(&o, &p, &x.e), -ENOENT);
+        assert_int_equal(x.e.code, -ENOENT);
+        assert_null(p);
+        berr_clear(&x.e);
     }
     ct_rmtree(x.tmp);
 }

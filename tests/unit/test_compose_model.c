@@ -568,6 +568,7 @@ static void test_services_shape(void **state)
         {"services:\n  web:\n", "service \"web\": expected a mapping of service keys, got null"},
         {"name: x\n", "compose.yaml:1:1: no services defined (add a top-level services: key)"},
         {"services: {}\n", "compose.yaml:1:11: services: no services defined"},
+        {"services:\n", "compose.yaml:1:10: services: no services defined"},
         {"services: []\n",
          "compose.yaml:1:11: services: expected a mapping of service names to services, got a "
          "list"},
