@@ -53,11 +53,14 @@ char *xstrdup(const char *s)
     return p;
 }
 
+/* Reads at most n bytes of s: s need not be NUL-terminated within them. */
 char *xstrndup(const char *s, size_t n)
 {
-    char *p = strndup(s, n);
-    if (!p)
-        oom();
+    const char *end = memchr(s, '\0', n);
+    size_t len = end ? (size_t)(end - s) : n;
+    char *p = xmalloc(len + 1);
+    memcpy(p, s, len);
+    p[len] = '\0';
     return p;
 }
 
