@@ -494,7 +494,7 @@ static void referenced(json_t *idx, json_t *blobs, json_t *layers)
     }
 }
 
-static char **list_dir(int dirfd)
+static char **list_dir(int dirfd, bool hidden)
 {
     char **names = xcalloc(1, sizeof(char *));
     int d = dup(dirfd);
@@ -507,7 +507,8 @@ static char **list_dir(int dirfd)
     rewinddir(dir);
     struct dirent *de;
     while ((de = readdir(dir)))
-        if (de->d_name[0] != '.')
+        if (hidden ? strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0
+                   : de->d_name[0] != '.')
             strv_push(&names, xstrdup(de->d_name));
     closedir(dir);
     return names;
@@ -518,13 +519,13 @@ int store_gc(struct store *s, json_t *idx, char ***deleted, struct berr *e)
     json_t *blobs = json_object(), *layers = json_object();
     referenced(idx, blobs, layers);
     int r = 0;
-    _cleanup_strv_ char **bl = list_dir(s->blobsfd);
+    _cleanup_strv_ char **bl = list_dir(s->blobsfd, false);
     for (size_t i = 0; bl[i] && r == 0; i++) {
         _cleanup_free_ char *d = xasprintf("sha256:%s", bl[i]);
         if (digest_is_valid(d) && !json_object_get(blobs, d))
             r = store_blob_remove(s, d, e);
     }
-    _cleanup_strv_ char **ll = list_dir(s->layersfd);
+    _cleanup_strv_ char **ll = list_dir(s->layersfd, false);
     for (size_t i = 0; ll[i] && r == 0; i++) {
         /* Directories and their ".json" metadata. */
         _cleanup_free_ char *c = xasprintf("sha256:%.64s", ll[i]);
@@ -551,7 +552,9 @@ char **store_containers_using(struct store *s, const char *id)
     _cleanup_close_ int cfd = openat(s->rootfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (cfd < 0)
         return out;
-    _cleanup_strv_ char **names = list_dir(cfd);
+    /* Containers being created (the supervisor stages them as ".tmp-<id>")
+     * count too. */
+    _cleanup_strv_ char **names = list_dir(cfd, true);
     for (size_t i = 0; names[i]; i++) {
         _cleanup_free_ char *p = xasprintf("%s/image-id", names[i]);
         _cleanup_free_ char *buf = NULL;
@@ -563,8 +566,11 @@ char **store_containers_using(struct store *s, const char *id)
         }
         while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\r'))
             buf[--len] = '\0';
+        const char *cid = names[i];
+        if (strncmp(cid, ".tmp-", 5) == 0)
+            cid += 5;
         if (strcmp(buf, id) == 0)
-            strv_push(&out, xstrdup(names[i]));
+            strv_push(&out, xstrdup(cid));
     }
     return out;
 }

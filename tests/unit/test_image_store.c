@@ -558,8 +558,18 @@ static void test_remove_rules(void **state)
     struct stat st;
     assert_int_equal(stat(img->layer_dirs[1], &st), 0);
     image_free(img);
-    /* The container goes; removal by ID deletes everything. */
+    /* The container goes; one being created (staged as .tmp-<id>) still
+     * protects the image. */
     rm_rf(cdir);
+    _cleanup_free_ char *tdir = xasprintf("%s/containers/.tmp-fedcba9876543210", f->root);
+    assert_int_equal(fs_mkdir_p(tdir, 0700, &e2), 0);
+    _cleanup_free_ char *tid = xasprintf("%s/image-id", tdir);
+    write_file(tid, line, strlen(line));
+    assert_int_equal(store_image_remove(f->s, id, NULL, &e), -EBUSY);
+    assert_non_null(strstr(e.msg, "container fedcba987654"));
+    berr_clear(&e);
+    rm_rf(tdir);
+    /* Removal by ID deletes everything. */
     assert_int_equal(store_image_remove_ex(f->s, id, false, NULL, &deleted, &e), 0);
     assert_string_equal(deleted[0], id);
     assert_empty_store(f);
