@@ -221,7 +221,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
                          old->name, (int)rs.supervisor);
                 goto out;
             }
-            if (old->config_hash && strcmp(old->config_hash, it->plan.config_hash) == 0) {
+            if (old->config && strcmp(old->config, it->plan.config) == 0) {
                 /* Unchanged: start the existing container again. */
                 free(it->id);
                 it->id = xstrdup(old->id);
@@ -245,7 +245,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
             .number = 1,
             .image = it->svc->image,
             .image_id = it->img->id,
-            .config_hash = it->plan.config_hash,
+            .config = it->plan.config,
             .created = created,
             .cgroup = it->cgroup,
             .stop_signal = it->plan.stop_signal,
@@ -521,7 +521,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
         if (have_cgs && r->cgroup && *r->cgroup) {
             struct cgroup *cg = cgroup_open(&cgs, r->cgroup);
             cgroup_kill_all(cg);
-            if (cgroup_destroy(cg, &e) < 0) {
+            if (cgroup_destroy(cg, true, &e) < 0) {
                 log_berr(&e);
                 berr_clear(&e);
                 rc = 1;

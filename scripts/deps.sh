@@ -6,7 +6,7 @@ pkgs=(
     build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
     libyaml-dev libjansson-dev libarchive-dev libcurl4-openssl-dev
     libnl-3-dev libnl-route-3-dev libuv1-dev libssl-dev libseccomp-dev
-    libnftables-dev libcmocka-dev
+    libnftables-dev libcmocka-dev liblz4-dev libacl1-dev
     busybox-static zstd gzip tar iproute2 procps util-linux crun bc python3
 )
 missing=()

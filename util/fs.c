@@ -74,22 +74,48 @@ int fs_mkdirs_in_root(int rootfd, const char *path, mode_t mode)
 
 int fs_mkdir_p(const char *path, mode_t mode, struct berr *e)
 {
+    /* Usually only the last components are missing: try the whole path
+     * first and climb up only as far as needed. */
+    if (mkdir(path, mode) == 0 || errno == EEXIST)
+        return 0;
+    if (errno != ENOENT)
+        return berr_errno(e, errno, "creating directory %s", path);
     _cleanup_free_ char *p = xstrdup(path);
     size_t n = strlen(p);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != '\0')
-            continue;
-        char c = p[i];
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = '\0';
+    /* Find the deepest existing ancestor. */
+    size_t i = n;
+    for (;;) {
+        while (i > 0 && p[i] != '/')
+            i--;
+        if (i == 0)
+            break;
         p[i] = '\0';
+        int r = mkdir(p, mode);
+        int err = errno;
+        p[i] = '/';
+        if (r == 0 || err == EEXIST)
+            break;
+        if (err != ENOENT)
+            return berr_errno(e, err, "creating directory %.*s", (int)i, p);
+        i--;
+    }
+    /* Create the rest downwards. */
+    for (size_t k = i + 1; k <= n; k++) {
+        if (p[k] != '/' && p[k] != '\0')
+            continue;
+        char c = p[k];
+        p[k] = '\0';
         if (mkdir(p, mode) < 0 && errno != EEXIST)
             return berr_errno(e, errno, "creating directory %s", p);
-        p[i] = c;
+        p[k] = c;
     }
     return 0;
 }
 
-int fs_write_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
-                    struct berr *e)
+static int write_replace(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
+                         bool sync, struct berr *e)
 {
     _cleanup_free_ char *tmp = xasprintf(".%s.tmp.%d", name, (int)getpid());
     _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -109,18 +135,36 @@ int fs_write_atomic(int dirfd, const char *name, const void *buf, size_t len, mo
         p += w;
         left -= (size_t)w;
     }
-    if (fsync(fd) < 0) {
+    if (sync && fsync(fd) < 0) {
         int r = berr_errno(e, errno, "syncing %s", name);
         unlinkat(dirfd, tmp, 0);
         return r;
     }
+    /* Without fsync, ext4 (auto_da_alloc) still flushes a file renamed
+     * over another one, costing milliseconds: remove the old one first.
+     * Readers may then briefly find no file, which volatile state allows. */
+    if (!sync)
+        unlinkat(dirfd, name, 0);
     if (renameat(dirfd, tmp, dirfd, name) < 0) {
         int r = berr_errno(e, errno, "renaming %s", name);
         unlinkat(dirfd, tmp, 0);
         return r;
     }
-    fsync(dirfd);
+    if (sync)
+        fsync(dirfd);
     return 0;
+}
+
+int fs_write_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
+                    struct berr *e)
+{
+    return write_replace(dirfd, name, buf, len, mode, true, e);
+}
+
+int fs_write_replace(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
+                     struct berr *e)
+{
+    return write_replace(dirfd, name, buf, len, mode, false, e);
 }
 
 int fs_read_file(int dirfd, const char *path, size_t max, char **out, size_t *len, struct berr *e)

@@ -32,6 +32,13 @@ int fs_mkdir_p(const char *path, mode_t mode, struct berr *e);
 int fs_write_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
                     struct berr *e);
 
+/* Like fs_write_atomic (readers never see a partial content) but without
+ * fsync, and with a moment between the old and the new file where there is
+ * none: for volatile state that a crash may lose, such as run state under
+ * $BERTH_RUNROOT, which lives on a tmpfs on most hosts. */
+int fs_write_replace(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
+                     struct berr *e);
+
 /* Reads a regular file of at most max bytes (a FIFO, device or oversized file
  * is refused without blocking). *out is NUL-terminated; *len excludes it. */
 int fs_read_file(int dirfd, const char *path, size_t max, char **out, size_t *len, struct berr *e);

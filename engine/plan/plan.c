@@ -1,7 +1,6 @@
 #include "engine/plan/plan.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +22,7 @@ void ctr_plan_free(struct ctr_plan *c)
     free(c->cwd);
     free(c->user);
     free(c->hostname);
-    free(c->config_hash);
+    free(c->config);
     memset(c, 0, sizeof *c);
 }
 
@@ -36,8 +35,9 @@ static json_t *strv_json(char *const *v)
 }
 
 /* The default hostname is the container ID, which is new for every
- * container: hash the compose value instead, so it cannot force a recreate. */
-static char *hash_plan(const struct ctr_plan *c, const struct image *img, const char *hostname)
+ * container: use the compose value instead, so it cannot force a recreate. */
+static char *canonical_config(const struct ctr_plan *c, const struct image *img,
+                              const char *hostname)
 {
     json_t *j =
         json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:b, s:b, s:I, s:f, s:I, s:i, s:I}", "image",
@@ -46,15 +46,9 @@ static char *hash_plan(const struct ctr_plan *c, const struct image *img, const 
                   "tty", c->tty, "memory", (json_int_t)c->limits.memory, "cpus", c->limits.cpus,
                   "pids", (json_int_t)c->limits.pids, "stop_signal", c->stop_signal, "stop_grace",
                   (json_int_t)c->stop_grace_ns);
-    _cleanup_free_ char *text = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+    char *text = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(j);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL);
-    char *hex = xmalloc(2 * len + 1);
-    for (unsigned i = 0; i < len; i++)
-        sprintf(hex + 2 * i, "%02x", md[i]);
-    return hex;
+    return text;
 }
 
 int plan_container(const struct project *p, const struct service *s, const struct image *img,
@@ -86,7 +80,7 @@ int plan_container(const struct project *p, const struct service *s, const struc
         out->hostname[12] = '\0';
 
     /* Environment: PATH default, the image's, compose's; HOSTNAME last
-     * (after hashing, for the reason given at hash_plan). */
+     * (after the canonical config, for the reason given there). */
     strv_env_put(&out->env, "PATH=" DEFAULT_PATH);
     for (size_t i = 0; img->env && img->env[i]; i++)
         strv_env_put(&out->env, img->env[i]);
@@ -120,7 +114,7 @@ int plan_container(const struct project *p, const struct service *s, const struc
         out->stop_signal = sig;
     }
     out->stop_grace_ns = s->stop_grace_ns >= 0 ? s->stop_grace_ns : STOP_GRACE_DEFAULT_NS;
-    out->config_hash = hash_plan(out, img, s->hostname ? s->hostname : "");
+    out->config = canonical_config(out, img, s->hostname ? s->hostname : "");
     if (!strv_env_get(out->env, "HOSTNAME"))
         strv_env_set(&out->env, "HOSTNAME", out->hostname);
     return 0;

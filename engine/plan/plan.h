@@ -1,7 +1,7 @@
 /* From the compose model and the image config to what a container runs:
  * command, environment, user, working directory, hostname, limits, stop
- * signal, and a config hash that says whether an existing container still
- * matches. Pure logic, no I/O: unit-tested. */
+ * signal, and a canonical config that says whether an existing container
+ * still matches. Pure logic, no I/O: unit-tested. */
 #ifndef BERTH_PLAN_H
 #define BERTH_PLAN_H
 
@@ -26,7 +26,10 @@ struct ctr_plan {
     struct cgroup_limits limits;
     int stop_signal;
     int64_t stop_grace_ns;
-    char *config_hash; /* sha256 hex of everything above and the image ID */
+    /* Canonical JSON of everything above and the image ID: an existing
+     * container with the same text needs no recreate. Compared as text, so
+     * `up` needs no digest (and no crypto library start-up) on this path. */
+    char *config;
 };
 
 /* Fails (with a message naming the service) when there is nothing to run

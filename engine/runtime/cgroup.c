@@ -229,7 +229,7 @@ int cgroup_create(const struct cgroup_sys *s, const char *rel, const struct cgro
     }
     if (r < 0) {
         struct berr ign = BERR_INIT;
-        cgroup_destroy(cg, &ign);
+        cgroup_destroy(cg, true, &ign);
         berr_clear(&ign);
         cgroup_free(cg);
         return r;
@@ -243,22 +243,31 @@ struct cgroup *cgroup_open(const struct cgroup_sys *s, const char *rel)
     return cgroup_new(s, rel);
 }
 
-int cgroup_enter(const struct cgroup *cg, pid_t pid, bool skip_v2, struct berr *e)
+int cgroup_join_fds(const struct cgroup *cg, int v1[CG_CTRL_MAX], int *v2, struct berr *e)
 {
     const char *rs[CG_CTRL_MAX + 1];
-    int n = roots(cg->sys, rs);
-    char val[32];
-    snprintf(val, sizeof val, "%d", (int)pid);
+    int n = roots(cg->sys, rs), k = 0;
+    *v2 = -1;
     for (int i = 0; i < n; i++) {
-        if (skip_v2 && cg->sys->v2_root && rs[i] == cg->sys->v2_root)
-            continue;
+        bool is_v2 = cg->sys->v2_root && rs[i] == cg->sys->v2_root;
         _cleanup_free_ char *dir = fs_path_join(rs[i], cg->rel);
-        _cleanup_free_ char *procs = fs_path_join(dir, "cgroup.procs");
-        int r = fs_write_str(AT_FDCWD, procs, val, e);
-        if (r < 0)
+        _cleanup_free_ char *file = fs_path_join(dir, is_v2 ? "cgroup.procs" : "tasks");
+        int fd = open(file, O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+            int r = berr_errno(e, errno, "opening %s", file);
+            for (int j = 0; j < k; j++)
+                close(v1[j]);
+            if (*v2 >= 0)
+                close(*v2);
+            *v2 = -1;
             return r;
+        }
+        if (is_v2)
+            *v2 = fd;
+        else
+            v1[k++] = fd;
     }
-    return 0;
+    return k;
 }
 
 static uint64_t read_key(const char *path, const char *key)
@@ -363,7 +372,7 @@ static int rmdir_retry(const char *dir, int tries)
     return -EBUSY;
 }
 
-int cgroup_destroy(struct cgroup *cg, struct berr *e)
+int cgroup_destroy(struct cgroup *cg, bool prune, struct berr *e)
 {
     if (cg->v2_fd >= 0) {
         close(cg->v2_fd);
@@ -385,7 +394,7 @@ int cgroup_destroy(struct cgroup *cg, struct berr *e)
                     ret = berr_errno(e, r, "removing cgroup %s", dir);
                 break;
             }
-            char *slash = strrchr(rel, '/');
+            char *slash = prune ? strrchr(rel, '/') : NULL;
             if (!slash)
                 break;
             *slash = '\0';

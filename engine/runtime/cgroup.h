@@ -51,9 +51,12 @@ int cgroup_create(const struct cgroup_sys *s, const char *rel, const struct cgro
 /* Opens an existing cgroup (for down/recovery); never fails for a missing one. */
 struct cgroup *cgroup_open(const struct cgroup_sys *s, const char *rel);
 
-/* Moves pid into the cgroup in every hierarchy that does not hold it yet.
- * With CLONE_INTO_CGROUP the unified level is already done (skip_v2). */
-int cgroup_enter(const struct cgroup *cg, pid_t pid, bool skip_v2, struct berr *e);
+/* Opens, for writing, the files through which a new process joins the
+ * cgroup itself: each v1 hierarchy's `tasks` (writing "0" there moves the
+ * calling thread without the global threadgroup lock, so it costs no RCU
+ * grace period) into v1[], and the v2 `cgroup.procs` into *v2 (-1 when
+ * there is no v2 level). Returns the number of v1 fds or a negative code. */
+int cgroup_join_fds(const struct cgroup *cg, int v1[CG_CTRL_MAX], int *v2, struct berr *e);
 
 /* Number of OOM kills recorded for this cgroup (0 when unknown). */
 uint64_t cgroup_oom_kills(const struct cgroup *cg);
@@ -64,9 +67,9 @@ bool cgroup_is_empty(const struct cgroup *cg);
 /* SIGKILLs every process in the cgroup. */
 void cgroup_kill_all(const struct cgroup *cg);
 
-/* Removes the container cgroup, then the service and project levels when
- * they are empty. Missing directories are fine. */
-int cgroup_destroy(struct cgroup *cg, struct berr *e);
+/* Removes the container cgroup; with prune, also the service, project and
+ * berth levels when they are empty. Missing directories are fine. */
+int cgroup_destroy(struct cgroup *cg, bool prune, struct berr *e);
 void cgroup_free(struct cgroup *cg);
 
 #endif

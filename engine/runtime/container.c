@@ -193,8 +193,15 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     if (r < 0)
         return r;
     int sync_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, console[2] = {-1, -1};
+    int join_v1[CG_CTRL_MAX], join_v2 = -1, n_join = 0;
     int pidfd = -1;
     long pid = -1;
+    n_join = cgroup_join_fds(cg, join_v1, &join_v2, e);
+    if (n_join < 0) {
+        r = berr_wrap(e, "%s", spec->name);
+        n_join = 0;
+        goto fail_pipes;
+    }
     if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0 ||
         (spec->tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, console) < 0)) {
         r = berr_errno(e, errno, "%s: creating pipes", spec->name);
@@ -232,6 +239,10 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         .user_buf_size = rt->user_buf_size,
     };
     a.n_cgmounts = cg_mount_names(&rt->cgsys, a.cgmount_names);
+    for (int i = 0; i < n_join; i++)
+        a.cg_join[i] = join_v1[i];
+    a.n_cg_join = n_join;
+    a.cg_join_v2 = -1;
 
     struct clone_args ca = {
         .flags =
@@ -243,6 +254,8 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     if (into_cgroup) {
         ca.flags |= CLONE_INTO_CGROUP;
         ca.cgroup = (uint64_t)cg->v2_fd;
+    } else {
+        a.cg_join_v2 = join_v2;
     }
     fflush(NULL);
     pid = syscall(SYS_clone3, &ca, sizeof ca);
@@ -250,6 +263,7 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         into_cgroup = false;
         ca.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
         ca.cgroup = 0;
+        a.cg_join_v2 = join_v2;
         pid = syscall(SYS_clone3, &ca, sizeof ca);
     }
     if (pid == 0) {
@@ -272,12 +286,6 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         console[1] = -1;
     }
 
-    r = cgroup_enter(cg, (pid_t)pid, into_cgroup, e);
-    if (r < 0) {
-        berr_wrap(e, "%s", spec->name);
-        kill((pid_t)pid, SIGKILL);
-        goto fail_child;
-    }
     if (write(sync_pipe[1], "1", 1) != 1) {
         r = berr_errno(e, errno, "%s: starting the container process", spec->name);
         kill((pid_t)pid, SIGKILL);
@@ -320,6 +328,10 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         goto fail_child;
     }
 
+    for (int i = 0; i < n_join; i++)
+        close(join_v1[i]);
+    if (join_v2 >= 0)
+        close(join_v2);
     out->pid = (pid_t)pid;
     out->pidfd = pidfd;
     out->start_time = proc_start_time((pid_t)pid);
@@ -342,10 +354,14 @@ fail_pipes:
         if (console[i] >= 0)
             close(console[i]);
     }
+    for (int i = 0; i < n_join; i++)
+        close(join_v1[i]);
+    if (join_v2 >= 0)
+        close(join_v2);
     {
         struct berr ign = BERR_INIT;
         cgroup_kill_all(cg);
-        cgroup_destroy(cg, &ign);
+        cgroup_destroy(cg, true, &ign);
         berr_clear(&ign);
         cgroup_free(cg);
     }
@@ -390,7 +406,7 @@ int container_release(struct container_proc *p, struct berr *e)
     }
     if (p->cg) {
         cgroup_kill_all(p->cg);
-        r = cgroup_destroy(p->cg, e);
+        r = cgroup_destroy(p->cg, false, e);
         cgroup_free(p->cg);
         p->cg = NULL;
     }

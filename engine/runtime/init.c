@@ -553,6 +553,12 @@ void container_init(struct init_args *a)
     close(a->sync_fd);
     umask(0);
 
+    /* Join the container's cgroup in each hierarchy, then make it the root
+     * of a new cgroup namespace. */
+    for (int i = 0; i < a->n_cg_join; i++)
+        check(a, (int)write(a->cg_join[i], "0", 1), "joining the container's cgroup");
+    if (a->cg_join_v2 >= 0)
+        check(a, (int)write(a->cg_join_v2, "0", 1), "joining the container's cgroup");
     check(a, unshare(CLONE_NEWCGROUP), "creating the cgroup namespace");
     check(a, setsid(), "creating a session");
     check(a, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "making mounts private");

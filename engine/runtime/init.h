@@ -24,6 +24,10 @@ struct init_args {
     int sync_fd;  /* read end: the parent writes one byte once the cgroup is set */
     int error_fd; /* write end, O_CLOEXEC: EOF at execve means success */
     int stdio[3]; /* -1: /dev/null */
+    /* cgroup files the child writes "0" to, joining its cgroup itself */
+    int cg_join[8];
+    int n_cg_join;
+    int cg_join_v2; /* -1: none, or already joined by CLONE_INTO_CGROUP */
 
     const char *rootfs_dir;
     char *const *lower_top_first; /* layer dirs, topmost first */

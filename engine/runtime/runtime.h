@@ -81,7 +81,8 @@ int container_reap(struct container_proc *p, struct container_exit *x);
 /* Sends a signal to the container's init. */
 int container_signal(const struct container_proc *p, int sig);
 
-/* Releases the pidfd and removes the cgroup (after reaping). */
+/* Releases the pidfd and removes the container's cgroup (after reaping); the
+ * empty service and project levels stay for the next start (down prunes). */
 int container_release(struct container_proc *p, struct berr *e);
 
 /* The start time of pid as in /proc/PID/stat (0 when it does not exist). */

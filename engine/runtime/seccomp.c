@@ -9,7 +9,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -568,30 +567,33 @@ void seccomp_prog_free(struct seccomp_prog *p)
     p->len = 0;
 }
 
-/* The cache key: sha256 over everything that shapes the compiled filter. */
-static void profile_key(uint64_t caps, char hex[65])
+/* The cache key: a checksum (64-bit FNV-1a) over everything that shapes
+ * the compiled filter. It only has to notice a changed table, caps set or
+ * libseccomp; no digest (and no crypto library start-up) is needed. */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-    const struct scmp_version *v = seccomp_version();
-    char head[128];
-    int n = snprintf(head, sizeof head, "berth-seccomp-1 %u.%u.%u arch=%u caps=%llx|",
-                     v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_arch_native(),
-                     (unsigned long long)caps);
-    EVP_DigestUpdate(md, head, (size_t)n);
-    for (size_t i = 0; seccomp_default_allow[i]; i++)
-        EVP_DigestUpdate(md, seccomp_default_allow[i], strlen(seccomp_default_allow[i]) + 1);
-    for (size_t i = 0; i < ARRAY_SIZE(cap_gated); i++) {
-        EVP_DigestUpdate(md, &cap_gated[i].cap, sizeof cap_gated[i].cap);
-        for (size_t j = 0; j < ARRAY_SIZE(cap_gated[i].names) && cap_gated[i].names[j]; j++)
-            EVP_DigestUpdate(md, cap_gated[i].names[j], strlen(cap_gated[i].names[j]) + 1);
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
     }
-    unsigned char d[32];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(md, d, &len);
-    EVP_MD_CTX_free(md);
-    for (unsigned i = 0; i < 32; i++)
-        sprintf(hex + 2 * i, "%02x", d[i]);
+    return h;
+}
+
+static void profile_key(uint64_t caps, char key[96])
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; seccomp_default_allow[i]; i++)
+        h = fnv1a(h, seccomp_default_allow[i], strlen(seccomp_default_allow[i]) + 1);
+    for (size_t i = 0; i < ARRAY_SIZE(cap_gated); i++) {
+        h = fnv1a(h, &cap_gated[i].cap, sizeof cap_gated[i].cap);
+        for (size_t j = 0; j < ARRAY_SIZE(cap_gated[i].names) && cap_gated[i].names[j]; j++)
+            h = fnv1a(h, cap_gated[i].names[j], strlen(cap_gated[i].names[j]) + 1);
+    }
+    const struct scmp_version *v = seccomp_version();
+    snprintf(key, 96, "v1-%u.%u.%u-%x-%016llx-%016llx", v ? v->major : 0, v ? v->minor : 0,
+             v ? v->micro : 0, seccomp_arch_native(), (unsigned long long)caps,
+             (unsigned long long)h);
 }
 
 int seccomp_load_default(const char *cache_dir, uint64_t caps, struct seccomp_prog *out,
@@ -599,7 +601,7 @@ int seccomp_load_default(const char *cache_dir, uint64_t caps, struct seccomp_pr
 {
     if (!cache_dir)
         return seccomp_build_default(caps, out, e);
-    char key[65];
+    char key[96];
     profile_key(caps, key);
     _cleanup_free_ char *name = xasprintf("%s.bpf", key);
     _cleanup_close_ int dfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

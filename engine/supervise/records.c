@@ -28,7 +28,7 @@ void ctr_record_free(struct ctr_record *r)
     free(r->service);
     free(r->image);
     free(r->image_id);
-    free(r->config_hash);
+    free(r->config);
     free(r->created);
     free(r->cgroup);
     memset(r, 0, sizeof *r);
@@ -71,10 +71,9 @@ static json_t *record_json(const struct ctr_record *r)
     return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "id", r->id,
                      "name", r->name, "project", r->project, "service", r->service, "number",
                      r->number, "image", r->image ? r->image : "", "image_id",
-                     r->image_id ? r->image_id : "", "config_hash",
-                     r->config_hash ? r->config_hash : "", "created", r->created ? r->created : "",
-                     "cgroup", r->cgroup ? r->cgroup : "", "stop_signal", r->stop_signal,
-                     "stop_grace_ns", (json_int_t)r->stop_grace_ns);
+                     r->image_id ? r->image_id : "", "config", r->config ? r->config : "",
+                     "created", r->created ? r->created : "", "cgroup", r->cgroup ? r->cgroup : "",
+                     "stop_signal", r->stop_signal, "stop_grace_ns", (json_int_t)r->stop_grace_ns);
 }
 
 static char *jstr(json_t *o, const char *k)
@@ -99,7 +98,7 @@ static int record_parse(const char *buf, struct ctr_record *r)
     r->number = (int)json_integer_value(json_object_get(o, "number"));
     r->image = jstr(o, "image");
     r->image_id = jstr(o, "image_id");
-    r->config_hash = jstr(o, "config_hash");
+    r->config = jstr(o, "config");
     r->created = jstr(o, "created");
     r->cgroup = jstr(o, "cgroup");
     r->stop_signal = (int)json_integer_value(json_object_get(o, "stop_signal"));
@@ -252,7 +251,7 @@ int run_state_write(const char *runroot, const char *project, const char *name,
     if (dfd < 0)
         return berr_errno(e, errno, "opening %s", dir);
     _cleanup_free_ char *file = xasprintf("%s.json", name);
-    return fs_write_atomic(dfd, file, text, strlen(text), 0600, e);
+    return fs_write_replace(dfd, file, text, strlen(text), 0600, e);
 }
 
 int run_state_read(const char *runroot, const char *project, const char *name, struct run_state *st)

@@ -26,9 +26,9 @@ struct ctr_record {
     int number;
     char *image;    /* reference as written in the compose file */
     char *image_id; /* config digest */
-    char *config_hash;
-    char *created; /* RFC 3339 */
-    char *cgroup;  /* relative cgroup path */
+    char *config;   /* canonical configuration (engine/plan) */
+    char *created;  /* RFC 3339 */
+    char *cgroup;   /* relative cgroup path */
     int stop_signal;
     int64_t stop_grace_ns;
 };

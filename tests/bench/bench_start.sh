@@ -62,15 +62,16 @@ printf 'services:\n  t:\n    image: busybox\n    command: ["true"]\n' >"$work/on
 now_us() { echo "${EPOCHREALTIME/./}"; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-# Warm-up (page cache, first container creation).
-(cd "$work/one" && "$berth" up >/dev/null 2>&1)
+# Warm-up (page cache, first container creation). Both commands are timed
+# the same way: a fork and exec from this shell, nothing else.
+"$berth" -f "$work/one/compose.yaml" up >/dev/null 2>&1
 unshare -m sh -c "mount -t cgroup2 none /sys/fs/cgroup && cd $work/crun && crun run warm >/dev/null"
 
 berth_one=() crun_one=()
 for i in $(seq 1 "$n"); do
-    t0=$(now_us)
-    (cd "$work/one" && "$berth" up >/dev/null 2>&1)
-    berth_one+=($(($(now_us) - t0)))
+    t0=${EPOCHREALTIME/./}
+    "$berth" -f "$work/one/compose.yaml" up >/dev/null 2>&1
+    berth_one+=($((${EPOCHREALTIME/./} - t0)))
 done
 # crun: one mount namespace for the whole loop; each run timed inside it.
 mapfile -t crun_one < <(unshare -m bash -c "

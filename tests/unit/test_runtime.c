@@ -253,11 +253,11 @@ static void test_plan_image_defaults(void **state)
     assert_string_equal(c.user, "daemon");
     assert_int_equal(c.stop_signal, SIGQUIT);
     assert_int_equal(c.stop_grace_ns, STOP_GRACE_DEFAULT_NS);
-    char *h1 = xstrdup(c.config_hash);
+    char *h1 = xstrdup(c.config);
     ctr_plan_free(&c);
-    /* The config hash does not depend on the (random) container ID. */
+    /* The canonical config does not depend on the (random) container ID. */
     assert_int_equal(plan_container(&f->p, &f->s, &f->img, 1, "fedcba9876543210", &c, &e), 0);
-    assert_string_equal(c.config_hash, h1);
+    assert_string_equal(c.config, h1);
     free(h1);
     ctr_plan_free(&c);
 }
@@ -272,7 +272,7 @@ static void test_plan_compose_overrides(void **state)
     f->s.entrypoint_set = true;
     assert_int_equal(plan_container(&f->p, &f->s, &f->img, 1, "id", &c, &e), 0);
     assert_int_equal(strv_len(c.argv), 2);
-    char *h1 = xstrdup(c.config_hash);
+    char *h1 = xstrdup(c.config);
     ctr_plan_free(&c);
     /* ... unless a command is given too. */
     f->s.command = sv("echo hi", NULL, NULL);
@@ -289,7 +289,7 @@ static void test_plan_compose_overrides(void **state)
     assert_string_equal(strv_env_get(c.env, "HOSTNAME"), "named");
     assert_int_equal(c.stop_signal, SIGKILL);
     assert_int_equal(c.stop_grace_ns, 500000000);
-    assert_string_not_equal(c.config_hash, h1);
+    assert_string_not_equal(c.config, h1);
     free(h1);
     ctr_plan_free(&c);
 }
