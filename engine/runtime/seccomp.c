@@ -511,10 +511,16 @@ int seccomp_build_default(uint64_t caps, struct seccomp_prog *out, struct berr *
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
     if (!ctx)
         return berr_set(e, -ENOMEM, "seccomp: cannot initialise a filter");
+    /* A binary tree of syscall numbers rather than a linear list: every
+     * system call of the container is checked in O(log n), and the kernel
+     * also takes this program faster at load time. */
+    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     int r = add_profile(ctx, caps, false, e);
     if (r == 0 && seccomp_arch_native() == SCMP_ARCH_X86_64) {
         /* The 32-bit ABI in a filter of its own, merged in. */
         scmp_filter_ctx c32 = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+        if (c32)
+            seccomp_attr_set(c32, SCMP_FLTATR_CTL_OPTIMIZE, 2);
         if (!c32 || seccomp_arch_remove(c32, SCMP_ARCH_NATIVE) < 0 ||
             seccomp_arch_add(c32, SCMP_ARCH_X86) < 0) {
             if (c32)
@@ -591,7 +597,7 @@ static void profile_key(uint64_t caps, char key[96])
             h = fnv1a(h, cap_gated[i].names[j], strlen(cap_gated[i].names[j]) + 1);
     }
     const struct scmp_version *v = seccomp_version();
-    snprintf(key, 96, "v1-%u.%u.%u-%x-%016llx-%016llx", v ? v->major : 0, v ? v->minor : 0,
+    snprintf(key, 96, "v2-%u.%u.%u-%x-%016llx-%016llx", v ? v->major : 0, v ? v->minor : 0,
              v ? v->micro : 0, seccomp_arch_native(), (unsigned long long)caps,
              (unsigned long long)h);
 }
