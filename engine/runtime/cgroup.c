@@ -124,75 +124,65 @@ static int write_knob(const char *dir, const char *knob, const char *val, const 
     return 0;
 }
 
+/* One limit as each driver spells it. */
+struct knob {
+    enum cgroup_ctrl ctrl; /* v1 hierarchy (ignored on unified hosts) */
+    const char *v1, *v2;   /* file names; NULL when that driver has none */
+    char val[64];
+    bool optional; /* written only when the file exists (swap) */
+};
+
 static int apply_limits(const struct cgroup *cg, const struct cgroup_limits *lim, const char *who,
                         struct berr *e)
 {
     const struct cgroup_sys *s = cg->sys;
-    char val[64];
-    int r = 0;
-    if (s->unified) {
-        _cleanup_free_ char *dir = fs_path_join(s->v2_root, cg->rel);
-        if (lim->memory > 0) {
-            snprintf(val, sizeof val, "%" PRId64, lim->memory);
-            r = write_knob(dir, "memory.max", val, who, e);
-            if (r == 0) {
-                /* Like Docker without memswap_limit: swap up to the limit. */
-                _cleanup_free_ char *sw = fs_path_join(dir, "memory.swap.max");
-                if (fs_exists(sw)) {
-                    snprintf(val, sizeof val, "%" PRId64, lim->memory);
-                    r = write_knob(dir, "memory.swap.max", val, who, e);
-                }
-            }
-        }
-        if (r == 0 && lim->cpus > 0) {
-            snprintf(val, sizeof val, "%" PRId64 " 100000", (int64_t)(lim->cpus * 100000 + 0.5));
-            r = write_knob(dir, "cpu.max", val, who, e);
-        }
-        if (r == 0 && lim->pids != 0) {
-            if (lim->pids < 0)
-                snprintf(val, sizeof val, "max");
-            else
-                snprintf(val, sizeof val, "%" PRId64, lim->pids);
-            r = write_knob(dir, "pids.max", val, who, e);
-        }
-        return r;
-    }
+    struct knob k[6];
+    size_t n = 0;
     if (lim->memory > 0) {
-        if (!s->v1_root[CG_MEMORY])
-            return berr_set(e, -ENOTSUP, "%s: mem_limit needs the memory cgroup controller", who);
-        _cleanup_free_ char *dir = fs_path_join(s->v1_root[CG_MEMORY], cg->rel);
-        snprintf(val, sizeof val, "%" PRId64, lim->memory);
-        r = write_knob(dir, "memory.limit_in_bytes", val, who, e);
-        _cleanup_free_ char *sw = fs_path_join(dir, "memory.memsw.limit_in_bytes");
-        if (r == 0 && fs_exists(sw)) {
-            snprintf(val, sizeof val, "%" PRId64, lim->memory * 2);
-            r = write_knob(dir, "memory.memsw.limit_in_bytes", val, who, e);
-        }
-        if (r < 0)
-            return r;
+        k[n] = (struct knob){CG_MEMORY, "memory.limit_in_bytes", "memory.max", "", false};
+        snprintf(k[n++].val, sizeof k[0].val, "%" PRId64, lim->memory);
+        /* Like Docker without memswap_limit: swap up to the limit again. */
+        k[n] = (struct knob){CG_MEMORY, "memory.memsw.limit_in_bytes", NULL, "", true};
+        snprintf(k[n++].val, sizeof k[0].val, "%" PRId64, lim->memory * 2);
+        k[n] = (struct knob){CG_MEMORY, NULL, "memory.swap.max", "", true};
+        snprintf(k[n++].val, sizeof k[0].val, "%" PRId64, lim->memory);
     }
     if (lim->cpus > 0) {
-        if (!s->v1_root[CG_CPU])
-            return berr_set(e, -ENOTSUP, "%s: cpus needs the cpu cgroup controller", who);
-        _cleanup_free_ char *dir = fs_path_join(s->v1_root[CG_CPU], cg->rel);
-        r = write_knob(dir, "cpu.cfs_period_us", "100000", who, e);
-        snprintf(val, sizeof val, "%" PRId64, (int64_t)(lim->cpus * 100000 + 0.5));
-        if (r == 0)
-            r = write_knob(dir, "cpu.cfs_quota_us", val, who, e);
+        int64_t quota = (int64_t)(lim->cpus * 100000 + 0.5);
+        k[n] = (struct knob){CG_CPU, "cpu.cfs_period_us", NULL, "100000", false};
+        n++;
+        k[n] = (struct knob){CG_CPU, "cpu.cfs_quota_us", NULL, "", false};
+        snprintf(k[n++].val, sizeof k[0].val, "%" PRId64, quota);
+        k[n] = (struct knob){CG_CPU, NULL, "cpu.max", "", false};
+        snprintf(k[n++].val, sizeof k[0].val, "%" PRId64 " 100000", quota);
+    }
+    if (lim->pids != 0) {
+        k[n] = (struct knob){CG_PIDS, "pids.max", "pids.max", "max", false};
+        if (lim->pids > 0)
+            snprintf(k[n].val, sizeof k[0].val, "%" PRId64, lim->pids);
+        n++;
+    }
+    static const char *const needs[CG_CTRL_MAX] = {
+        [CG_MEMORY] = "mem_limit", [CG_CPU] = "cpus", [CG_PIDS] = "pids_limit"};
+    for (size_t i = 0; i < n; i++) {
+        const char *file = s->unified ? k[i].v2 : k[i].v1;
+        const char *root = s->unified ? s->v2_root : s->v1_root[k[i].ctrl];
+        if (!file)
+            continue;
+        if (!root)
+            return berr_set(e, -ENOTSUP, "%s: %s needs the %s cgroup controller", who,
+                            needs[k[i].ctrl], ctrl_names[k[i].ctrl]);
+        _cleanup_free_ char *dir = fs_path_join(root, cg->rel);
+        if (k[i].optional) {
+            _cleanup_free_ char *path = fs_path_join(dir, file);
+            if (!fs_exists(path))
+                continue;
+        }
+        int r = write_knob(dir, file, k[i].val, who, e);
         if (r < 0)
             return r;
     }
-    if (lim->pids != 0) {
-        if (!s->v1_root[CG_PIDS])
-            return berr_set(e, -ENOTSUP, "%s: pids_limit needs the pids cgroup controller", who);
-        _cleanup_free_ char *dir = fs_path_join(s->v1_root[CG_PIDS], cg->rel);
-        if (lim->pids < 0)
-            snprintf(val, sizeof val, "max");
-        else
-            snprintf(val, sizeof val, "%" PRId64, lim->pids);
-        r = write_knob(dir, "pids.max", val, who, e);
-    }
-    return r;
+    return 0;
 }
 
 static struct cgroup *cgroup_new(const struct cgroup_sys *s, const char *rel)

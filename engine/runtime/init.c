@@ -269,6 +269,21 @@ static void mount_cgroups(struct init_args *a, int rootfd)
     close(tm);
 }
 
+/* Opens a path of the fresh /proc or /sys mounts (no symlink anywhere on
+ * the way); -1 when the kernel does not have it. */
+static int open_kernel_path(struct init_args *a, int rootfd, const char *path, const char *what)
+{
+    int t = fs_openat2(rootfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
+                       RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    if (t == -ENOENT)
+        return -1;
+    if (t < 0) {
+        errno = -t;
+        fail_errno(a, what);
+    }
+    return t;
+}
+
 /* Docker's masked paths: /dev/null over files, an empty read-only tmpfs
  * over directories. Missing paths are skipped. */
 static void mask_paths(struct init_args *a, int rootfd, int nullfd)
@@ -280,14 +295,9 @@ static void mask_paths(struct init_args *a, int rootfd, int nullfd)
     };
     const char *what = "masking paths";
     for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++) {
-        int t = fs_openat2(rootfd, masked[i], O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
-                           RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-        if (t == -ENOENT)
+        int t = open_kernel_path(a, rootfd, masked[i], what);
+        if (t < 0)
             continue;
-        if (t < 0) {
-            errno = -t;
-            fail_errno(a, what);
-        }
         struct stat st;
         check(a, fstat(t, &st), what);
         if (S_ISDIR(st.st_mode)) {
@@ -312,14 +322,9 @@ static void readonly_paths(struct init_args *a, int rootfd)
     };
     const char *what = "making /proc paths read-only";
     for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++) {
-        int t = fs_openat2(rootfd, ro[i], O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
-                           RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-        if (t == -ENOENT)
+        int t = open_kernel_path(a, rootfd, ro[i], what);
+        if (t < 0)
             continue;
-        if (t < 0) {
-            errno = -t;
-            fail_errno(a, what);
-        }
         struct statfs sfs;
         check(a, fstatfs(t, &sfs), what);
         if (sfs.f_type != PROC_SUPER_MAGIC)
