@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "engine/runtime/proc.h"
 #include "engine/runtime/user.h"
 #include "net/loopback.h"
 #include "util/fs.h"
@@ -28,42 +29,10 @@
 /* Everything below runs in the child between clone3 and execve: only
  * system calls and these allocation-free helpers. */
 
-static void scat(char *dst, size_t cap, const char *s)
-{
-    size_t n = strlen(dst);
-    while (s && *s && n + 1 < cap)
-        dst[n++] = *s++;
-    dst[n] = '\0';
-}
-
-static __attribute__((noreturn)) void fail(struct init_args *a, int err, int code, const char *what,
-                                           const char *detail)
-{
-    struct init_error ie;
-    memset(&ie, 0, sizeof ie);
-    ie.err = err;
-    ie.exit_code = code;
-    scat(ie.msg, sizeof ie.msg, what);
-    if (detail) {
-        scat(ie.msg, sizeof ie.msg, ": ");
-        scat(ie.msg, sizeof ie.msg, detail);
-    }
-    ssize_t w = write(a->error_fd, &ie, sizeof ie);
-    (void)w;
-    _exit(code ? code : 1);
-}
-
-static __attribute__((noreturn)) void fail_errno(struct init_args *a, const char *what)
-{
-    int err = errno;
-    fail(a, err, 1, what, strerrordesc_np(err));
-}
-
-static void check(struct init_args *a, int r, const char *what)
-{
-    if (r < 0)
-        fail_errno(a, what);
-}
+#define fail(a, ...)        proc_fail(&(a)->p, __VA_ARGS__)
+#define fail_errno(a, what) proc_fail_errno(&(a)->p, what)
+#define check(a, r, what)   proc_check(&(a)->p, r, what)
+#define scat                proc_scat
 
 /* Opens a fixed mount target inside the root: it must be a real directory
  * reached through no symlink at all (an image whose /proc or /dev is a
@@ -342,176 +311,6 @@ static void readonly_paths(struct init_args *a, int rootfd)
     }
 }
 
-/* Reads a small file of the container root (passwd/group): a regular file,
- * bounded, never blocking (a FIFO or device is refused). */
-static size_t read_root_file(struct init_args *a, int rootfd, const char *path, char *buf,
-                             size_t cap)
-{
-    int fd = fs_open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-    if (fd < 0)
-        return 0;
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        char msg[128] = "/";
-        scat(msg, sizeof msg, path);
-        scat(msg, sizeof msg, " is not a regular file");
-        fail(a, EINVAL, 1, "resolving the user", msg);
-    }
-    if ((size_t)st.st_size >= cap) {
-        close(fd);
-        char msg[128] = "/";
-        scat(msg, sizeof msg, path);
-        scat(msg, sizeof msg, " is too large");
-        fail(a, EFBIG, 1, "resolving the user", msg);
-    }
-    size_t n = 0;
-    while (n + 1 < cap) {
-        ssize_t r = read(fd, buf + n, cap - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    buf[n] = '\0';
-    return n;
-}
-
-/* Opens the working directory inside the root, creating it when missing
- * (as Docker does). Magic links (/proc/self/fd/N) are refused. */
-static int open_cwd(struct init_args *a, int rootfd, uid_t uid, gid_t gid)
-{
-    const char *what = "setting the working directory";
-    const char *cwd = a->cwd && *a->cwd ? a->cwd : "/";
-    int fd = fs_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY, 0);
-    if (fd >= 0)
-        return fd;
-    if (fd != -ENOENT) {
-        char msg[PATH_MAX + 96] = "";
-        scat(msg, sizeof msg, cwd);
-        scat(msg, sizeof msg, ": ");
-        scat(msg, sizeof msg,
-             fd == -ELOOP ? "refused: the path leads through a /proc magic link or a symlink loop"
-                          : strerrordesc_np(-fd));
-        fail(a, -fd, 1, what, msg);
-    }
-    char path[PATH_MAX];
-    size_t len = strlen(cwd);
-    if (len >= sizeof path)
-        fail(a, ENAMETOOLONG, 1, what, cwd);
-    memcpy(path, cwd, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (path[i] != '/' && path[i] != '\0')
-            continue;
-        char c = path[i];
-        path[i] = '\0';
-        int d = fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
-        if (d == -ENOENT) {
-            /* create the last component in the resolved parent */
-            char *slash = strrchr(path, '/');
-            *slash = '\0';
-            int p = fs_open_in_root(rootfd, path[0] ? path : "/", O_PATH | O_DIRECTORY, 0);
-            *slash = '/';
-            if (p < 0) {
-                errno = -p;
-                fail_errno(a, what);
-            }
-            if (mkdirat(p, slash + 1, 0755) < 0 && errno != EEXIST)
-                fail_errno(a, what);
-            if (uid || gid)
-                fchownat(p, slash + 1, uid, gid, AT_SYMLINK_NOFOLLOW);
-            close(p);
-            d = fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
-        }
-        if (d < 0) {
-            errno = -d;
-            char msg[PATH_MAX + 64] = "";
-            scat(msg, sizeof msg, cwd);
-            scat(msg, sizeof msg, ": ");
-            scat(msg, sizeof msg, strerrordesc_np(-d));
-            fail(a, -d, 1, what, msg);
-        }
-        path[i] = c;
-        if (c == '\0')
-            return d;
-        close(d);
-    }
-    return fs_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY, 0);
-}
-
-static void set_caps(struct init_args *a, bool root)
-{
-    const char *what = "setting capabilities";
-    for (int c = 0; c <= a->cap_last_cap; c++)
-        if (!(a->caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-            fail_errno(a, what);
-    check(a, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), what);
-    (void)root;
-}
-
-static void apply_caps(struct init_args *a, bool root)
-{
-    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    struct __user_cap_data_struct data[2];
-    memset(data, 0, sizeof data);
-    uint64_t eff = root ? a->caps : 0;
-    data[0].effective = data[0].permitted = (uint32_t)eff;
-    data[1].effective = data[1].permitted = (uint32_t)(eff >> 32);
-    /* inheritable stays empty (CVE-2022-29162) */
-    check(a, (int)syscall(SYS_capset, &hdr, data), "setting capabilities");
-}
-
-static void exec_command(struct init_args *a)
-{
-    const char *file = a->argv[0];
-    if (!file || !*file)
-        fail(a, ENOENT, 127, "exec", "empty command");
-    if (strchr(file, '/')) {
-        execve(file, a->argv, a->envp);
-        int err = errno;
-        char msg[PATH_MAX + 64] = "exec: \"";
-        scat(msg, sizeof msg, file);
-        scat(msg, sizeof msg, "\": ");
-        scat(msg, sizeof msg, strerrordesc_np(err));
-        fail(a, err, err == ENOENT ? 127 : 126, "starting the command", msg);
-    }
-    const char *path = NULL;
-    for (size_t i = 0; a->envp[i]; i++)
-        if (strncmp(a->envp[i], "PATH=", 5) == 0)
-            path = a->envp[i] + 5;
-    if (!path)
-        path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    int last = ENOENT;
-    for (const char *p = path;;) {
-        const char *colon = strchr(p, ':');
-        size_t n = colon ? (size_t)(colon - p) : strlen(p);
-        char cand[PATH_MAX];
-        if (n + strlen(file) + 2 < sizeof cand) {
-            memcpy(cand, n ? p : ".", n ? n : 1);
-            size_t k = n ? n : 1;
-            cand[k++] = '/';
-            memcpy(cand + k, file, strlen(file) + 1);
-            execve(cand, a->argv, a->envp);
-            if (errno == EACCES || errno == ENOEXEC || errno == EPERM)
-                last = errno;
-        }
-        if (!colon)
-            break;
-        p = colon + 1;
-    }
-    char msg[PATH_MAX + 64] = "exec: \"";
-    scat(msg, sizeof msg, file);
-    if (last == ENOENT) {
-        scat(msg, sizeof msg, "\": executable file not found in $PATH");
-        fail(a, ENOENT, 127, "starting the command", msg);
-    }
-    scat(msg, sizeof msg, "\": ");
-    scat(msg, sizeof msg, strerrordesc_np(last));
-    fail(a, last, 126, "starting the command", msg);
-}
-
 /* A pseudo-terminal from the container's own devpts instance (so that
  * ttyname works inside): the slave becomes stdin/stdout/stderr, the master
  * goes to the parent over console_sock. */
@@ -544,7 +343,7 @@ static void setup_console(struct init_args *a, int rootfd)
     close(ptmx);
     close(a->console_sock);
     a->console_sock = -1;
-    a->stdio[0] = a->stdio[1] = a->stdio[2] = slave;
+    a->p.stdio[0] = a->p.stdio[1] = a->p.stdio[2] = slave;
 }
 
 void container_init(struct init_args *a)
@@ -587,7 +386,7 @@ void container_init(struct init_args *a)
     mount_at(a, rootfd, "dev/pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
              "mounting /dev/pts");
     static const struct fsopt shm_opts[] = {{"mode", "1777"}, {"size", "65536k"}, {NULL, NULL}};
-    if (a->tty)
+    if (a->p.tty)
         setup_console(a, rootfd);
     mount_at(a, rootfd, "dev/shm", "tmpfs", shm_opts, nsuid, "mounting /dev/shm");
     mount_at(a, rootfd, "dev/mqueue", "mqueue", NULL, nsuid, "mounting /dev/mqueue");
@@ -608,20 +407,9 @@ void container_init(struct init_args *a)
     if (a->hostname && *a->hostname)
         check(a, sethostname(a->hostname, strlen(a->hostname)), "setting the hostname");
 
-    /* The user, from the container's own files. */
-    size_t plen = read_root_file(a, rootfd, "etc/passwd", a->passwd_buf, a->user_buf_size);
-    size_t glen = read_root_file(a, rootfd, "etc/group", a->group_buf, a->user_buf_size);
     struct user_ids ids;
-    char uerr[512];
-    if (user_resolve(a->user, a->passwd_buf, plen, a->group_buf, glen, &ids, uerr, sizeof uerr) < 0)
-        fail(a, ENOENT, 1, "resolving the user", uerr);
-    if (a->need_home) {
-        scat(a->home_buf, 5 + 256 + 1, ids.home);
-        a->envp[a->envc] = a->home_buf;
-        a->envp[a->envc + 1] = NULL;
-    }
-
-    int cwdfd = open_cwd(a, rootfd, ids.uid, ids.gid);
+    int cwdfd;
+    proc_prepare(&a->p, rootfd, &ids, &cwdfd);
 
     /* Switch to the new root. */
     check(a, fchdir(rootfd), "entering the root file system");
@@ -631,44 +419,5 @@ void container_init(struct init_args *a)
     if (a->read_only)
         check(a, mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL),
               "making the root file system read-only");
-    check(a, fchdir(cwdfd), "setting the working directory");
-
-    /* Standard streams. */
-    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    check(a, devnull, "opening /dev/null");
-    for (int i = 0; i < 3; i++) {
-        int src = a->stdio[i] >= 0 ? a->stdio[i] : devnull;
-        check(a, dup2(src, i), "setting up standard streams");
-    }
-    if (a->tty)
-        check(a, ioctl(0, TIOCSCTTY, 0), "setting the controlling terminal");
-
-    /* Security: bounding set, then seccomp (still privileged, so no
-     * no_new_privs is needed), then the user, then the final caps. */
-    set_caps(a, ids.uid == 0);
-    struct sock_fprog prog = {.len = a->seccomp->len, .filter = a->seccomp->insns};
-    check(a, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0), "loading the seccomp filter");
-    check(a, setgroups((size_t)ids.ngroups, ids.groups), "setting supplementary groups");
-    check(a, setresgid(ids.gid, ids.gid, ids.gid), "setting the group");
-    check(a, setresuid(ids.uid, ids.uid, ids.uid), "setting the user");
-    apply_caps(a, ids.uid == 0);
-
-    /* The command starts with default signal handling and nothing
-     * blocked, whatever the supervisor ignores or blocks (SIGPIPE, ...). */
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < _NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            sigaction(sig, &dfl, NULL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-
-    umask(022);
-    /* Every fd but 0-2 and the error pipe goes; the error pipe closes at
-     * execve. */
-    check(a, close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "closing file descriptors");
-    exec_command(a);
-    _exit(127);
+    proc_exec(&a->p, &ids, cwdfd);
 }

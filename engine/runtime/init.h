@@ -9,21 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/runtime/proc.h"
 #include "engine/runtime/seccomp.h"
 
 #define INIT_MAX_CGMOUNTS 8
 
-/* What the child sends back when it cannot reach execve. */
-struct init_error {
-    int err;       /* errno-style, positive */
-    int exit_code; /* Docker's status for it: 127 not found, 126 not executable, else 1 */
-    char msg[1024];
-};
-
 struct init_args {
-    int sync_fd;  /* read end: the parent writes one byte once the cgroup is set */
-    int error_fd; /* write end, O_CLOEXEC: EOF at execve means success */
-    int stdio[3]; /* -1: /dev/null */
+    struct proc_args p; /* command, user, security: shared with exec */
+    int sync_fd;        /* read end: the parent writes one byte to let the child go */
     /* cgroup files the child writes "0" to, joining its cgroup itself */
     int cg_join[8];
     int n_cg_join;
@@ -42,24 +35,8 @@ struct init_args {
     int n_cgmounts;
 
     const char *hostname;
-    const char *cwd;
-    const char *user;
     bool read_only;
-    bool tty;         /* allocate a pseudo-terminal in the container's devpts */
-    int console_sock; /* with tty: the master side is sent to the parent here */
-
-    char *const *argv;
-    char **envp;    /* has a spare slot before its NULL for HOME */
-    size_t envc;    /* entries in use */
-    char *home_buf; /* "HOME=" + room for 256 bytes, filled by the child */
-    bool need_home;
-
-    uint64_t caps;
-    int cap_last_cap;
-    const struct seccomp_prog *seccomp;
-
-    char *passwd_buf, *group_buf;
-    size_t user_buf_size;
+    int console_sock; /* with p.tty: the terminal's master side goes to the parent here */
 };
 
 /* Never returns: execs the command or reports through error_fd and exits. */

@@ -1,0 +1,287 @@
+#include "engine/runtime/proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util/fs.h"
+
+/* Everything here runs between clone and execve: only system calls and
+ * allocation-free helpers. */
+
+void proc_scat(char *dst, size_t cap, const char *s)
+{
+    size_t n = strlen(dst);
+    while (s && *s && n + 1 < cap)
+        dst[n++] = *s++;
+    dst[n] = '\0';
+}
+
+void proc_fail(struct proc_args *a, int err, int code, const char *what, const char *detail)
+{
+    struct init_error ie;
+    memset(&ie, 0, sizeof ie);
+    ie.err = err;
+    ie.exit_code = code;
+    proc_scat(ie.msg, sizeof ie.msg, what);
+    if (detail) {
+        proc_scat(ie.msg, sizeof ie.msg, ": ");
+        proc_scat(ie.msg, sizeof ie.msg, detail);
+    }
+    ssize_t w = write(a->error_fd, &ie, sizeof ie);
+    (void)w;
+    _exit(code ? code : 1);
+}
+
+void proc_fail_errno(struct proc_args *a, const char *what)
+{
+    int err = errno;
+    proc_fail(a, err, 1, what, strerrordesc_np(err));
+}
+
+void proc_check(struct proc_args *a, int r, const char *what)
+{
+    if (r < 0)
+        proc_fail_errno(a, what);
+}
+
+/* Reads a small file of the container root (passwd/group): a regular file,
+ * bounded, never blocking (a FIFO or device is refused). */
+static size_t read_root_file(struct proc_args *a, int rootfd, const char *path, char *buf,
+                             size_t cap)
+{
+    int fd = fs_open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        char msg[128] = "/";
+        proc_scat(msg, sizeof msg, path);
+        proc_scat(msg, sizeof msg, " is not a regular file");
+        proc_fail(a, EINVAL, 1, "resolving the user", msg);
+    }
+    if ((size_t)st.st_size >= cap) {
+        close(fd);
+        char msg[128] = "/";
+        proc_scat(msg, sizeof msg, path);
+        proc_scat(msg, sizeof msg, " is too large");
+        proc_fail(a, EFBIG, 1, "resolving the user", msg);
+    }
+    size_t n = 0;
+    while (n + 1 < cap) {
+        ssize_t r = read(fd, buf + n, cap - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    return n;
+}
+
+/* Opens the working directory inside the root, creating it when missing
+ * (as Docker does). Magic links (/proc/self/fd/N) are refused. */
+static int open_cwd(struct proc_args *a, int rootfd, uid_t uid, gid_t gid)
+{
+    const char *what = "setting the working directory";
+    const char *cwd = a->cwd && *a->cwd ? a->cwd : "/";
+    int fd = fs_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY, 0);
+    if (fd >= 0)
+        return fd;
+    if (fd != -ENOENT) {
+        char msg[PATH_MAX + 96] = "";
+        proc_scat(msg, sizeof msg, cwd);
+        proc_scat(msg, sizeof msg, ": ");
+        proc_scat(msg, sizeof msg,
+                  fd == -ELOOP
+                      ? "refused: the path leads through a /proc magic link or a symlink loop"
+                      : strerrordesc_np(-fd));
+        proc_fail(a, -fd, 1, what, msg);
+    }
+    char path[PATH_MAX];
+    size_t len = strlen(cwd);
+    if (len >= sizeof path)
+        proc_fail(a, ENAMETOOLONG, 1, what, cwd);
+    memcpy(path, cwd, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char c = path[i];
+        path[i] = '\0';
+        int d = fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
+        if (d == -ENOENT) {
+            /* create the last component in the resolved parent */
+            char *slash = strrchr(path, '/');
+            *slash = '\0';
+            int p = fs_open_in_root(rootfd, path[0] ? path : "/", O_PATH | O_DIRECTORY, 0);
+            *slash = '/';
+            if (p < 0) {
+                errno = -p;
+                proc_fail_errno(a, what);
+            }
+            if (mkdirat(p, slash + 1, 0755) < 0 && errno != EEXIST)
+                proc_fail_errno(a, what);
+            if (uid || gid)
+                fchownat(p, slash + 1, uid, gid, AT_SYMLINK_NOFOLLOW);
+            close(p);
+            d = fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0);
+        }
+        if (d < 0) {
+            errno = -d;
+            char msg[PATH_MAX + 64] = "";
+            proc_scat(msg, sizeof msg, cwd);
+            proc_scat(msg, sizeof msg, ": ");
+            proc_scat(msg, sizeof msg, strerrordesc_np(-d));
+            proc_fail(a, -d, 1, what, msg);
+        }
+        path[i] = c;
+        if (c == '\0')
+            return d;
+        close(d);
+    }
+    return fs_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY, 0);
+}
+
+static void set_caps(struct proc_args *a, bool root)
+{
+    const char *what = "setting capabilities";
+    for (int c = 0; c <= a->cap_last_cap; c++)
+        if (!(a->caps & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+            proc_fail_errno(a, what);
+    proc_check(a, prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), what);
+    (void)root;
+}
+
+static void apply_caps(struct proc_args *a, bool root)
+{
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    uint64_t eff = root ? a->caps : 0;
+    data[0].effective = data[0].permitted = (uint32_t)eff;
+    data[1].effective = data[1].permitted = (uint32_t)(eff >> 32);
+    /* inheritable stays empty (CVE-2022-29162) */
+    proc_check(a, (int)syscall(SYS_capset, &hdr, data), "setting capabilities");
+}
+
+static __attribute__((noreturn)) void exec_command(struct proc_args *a)
+{
+    const char *file = a->argv[0];
+    if (!file || !*file)
+        proc_fail(a, ENOENT, 127, "exec", "empty command");
+    if (strchr(file, '/')) {
+        execve(file, a->argv, a->envp);
+        int err = errno;
+        char msg[PATH_MAX + 64] = "exec: \"";
+        proc_scat(msg, sizeof msg, file);
+        proc_scat(msg, sizeof msg, "\": ");
+        proc_scat(msg, sizeof msg, strerrordesc_np(err));
+        proc_fail(a, err, err == ENOENT ? 127 : 126, "starting the command", msg);
+    }
+    const char *path = NULL;
+    for (size_t i = 0; a->envp[i]; i++)
+        if (strncmp(a->envp[i], "PATH=", 5) == 0)
+            path = a->envp[i] + 5;
+    if (!path)
+        path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    int last = ENOENT;
+    for (const char *p = path;;) {
+        const char *colon = strchr(p, ':');
+        size_t n = colon ? (size_t)(colon - p) : strlen(p);
+        char cand[PATH_MAX];
+        if (n + strlen(file) + 2 < sizeof cand) {
+            memcpy(cand, n ? p : ".", n ? n : 1);
+            size_t k = n ? n : 1;
+            cand[k++] = '/';
+            memcpy(cand + k, file, strlen(file) + 1);
+            execve(cand, a->argv, a->envp);
+            if (errno == EACCES || errno == ENOEXEC || errno == EPERM)
+                last = errno;
+        }
+        if (!colon)
+            break;
+        p = colon + 1;
+    }
+    char msg[PATH_MAX + 64] = "exec: \"";
+    proc_scat(msg, sizeof msg, file);
+    if (last == ENOENT) {
+        proc_scat(msg, sizeof msg, "\": executable file not found in $PATH");
+        proc_fail(a, ENOENT, 127, "starting the command", msg);
+    }
+    proc_scat(msg, sizeof msg, "\": ");
+    proc_scat(msg, sizeof msg, strerrordesc_np(last));
+    proc_fail(a, last, 126, "starting the command", msg);
+}
+
+void proc_prepare(struct proc_args *a, int rootfd, struct user_ids *ids, int *cwdfd)
+{
+    /* The user, from the container's own files. */
+    size_t plen = read_root_file(a, rootfd, "etc/passwd", a->passwd_buf, a->user_buf_size);
+    size_t glen = read_root_file(a, rootfd, "etc/group", a->group_buf, a->user_buf_size);
+    char uerr[512];
+    if (user_resolve(a->user, a->passwd_buf, plen, a->group_buf, glen, ids, uerr, sizeof uerr) < 0)
+        proc_fail(a, ENOENT, 1, "resolving the user", uerr);
+    if (a->need_home) {
+        proc_scat(a->home_buf, 5 + 256 + 1, ids->home);
+        a->envp[a->envc] = a->home_buf;
+        a->envp[a->envc + 1] = NULL;
+    }
+    *cwdfd = open_cwd(a, rootfd, ids->uid, ids->gid);
+}
+
+void proc_exec(struct proc_args *a, const struct user_ids *ids, int cwdfd)
+{
+    proc_check(a, fchdir(cwdfd), "setting the working directory");
+
+    /* Standard streams. */
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    proc_check(a, devnull, "opening /dev/null");
+    for (int i = 0; i < 3; i++) {
+        int src = a->stdio[i] >= 0 ? a->stdio[i] : devnull;
+        proc_check(a, dup2(src, i), "setting up standard streams");
+    }
+    if (a->tty)
+        proc_check(a, ioctl(0, TIOCSCTTY, 0), "setting the controlling terminal");
+
+    /* Security: bounding set, then seccomp (still privileged, so no
+     * no_new_privs is needed), then the user, then the final caps. */
+    set_caps(a, ids->uid == 0);
+    struct sock_fprog prog = {.len = a->seccomp->len, .filter = a->seccomp->insns};
+    proc_check(a, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0),
+               "loading the seccomp filter");
+    proc_check(a, setgroups((size_t)ids->ngroups, ids->groups), "setting supplementary groups");
+    proc_check(a, setresgid(ids->gid, ids->gid, ids->gid), "setting the group");
+    proc_check(a, setresuid(ids->uid, ids->uid, ids->uid), "setting the user");
+    apply_caps(a, ids->uid == 0);
+
+    /* The command starts with default signal handling and nothing
+     * blocked, whatever the supervisor ignores or blocks (SIGPIPE, ...). */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < _NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    umask(022);
+    /* Every fd but 0-2 and the error pipe goes; the error pipe closes at
+     * execve. */
+    proc_check(a, close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "closing file descriptors");
+    exec_command(a);
+}

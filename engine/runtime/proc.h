@@ -1,0 +1,59 @@
+/* The last steps of every process berth starts inside a container (the
+ * container's init, and processes exec'd into a running container): the
+ * user from the container's own files, the working directory, standard
+ * streams, capabilities, seccomp, signal state, file descriptors, execve.
+ * Everything runs between clone and execve, so it only makes system calls:
+ * no allocation, no locks, no stdio. */
+#ifndef BERTH_RUNTIME_PROC_H
+#define BERTH_RUNTIME_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/runtime/seccomp.h"
+#include "engine/runtime/user.h"
+
+/* What the child sends back when it cannot reach execve. */
+struct init_error {
+    int err;       /* errno-style, positive */
+    int exit_code; /* Docker's status for it: 127 not found, 126 not executable, else 1 */
+    char msg[1024];
+};
+
+struct proc_args {
+    int error_fd; /* write end, O_CLOEXEC: EOF at execve means success */
+    int stdio[3]; /* -1: /dev/null */
+    bool tty;     /* stdin is a terminal: make it the controlling one */
+    const char *cwd;
+    const char *user;
+    char *const *argv;
+    char **envp;    /* has a spare slot before its NULL for HOME */
+    size_t envc;    /* entries in use */
+    char *home_buf; /* "HOME=" + room for 256 bytes, filled here */
+    bool need_home;
+    uint64_t caps;
+    int cap_last_cap;
+    const struct seccomp_prog *seccomp;
+    char *passwd_buf, *group_buf;
+    size_t user_buf_size;
+};
+
+/* Report a failure through error_fd and exit. */
+__attribute__((noreturn)) void proc_fail(struct proc_args *a, int err, int code, const char *what,
+                                         const char *detail);
+__attribute__((noreturn)) void proc_fail_errno(struct proc_args *a, const char *what);
+/* proc_fail_errno when r < 0. */
+void proc_check(struct proc_args *a, int r, const char *what);
+/* strncat without allocation. */
+void proc_scat(char *dst, size_t cap, const char *s);
+
+/* Resolves the user in the root at rootfd and opens the working directory
+ * there (created when missing, as Docker does). */
+void proc_prepare(struct proc_args *a, int rootfd, struct user_ids *ids, int *cwdfd);
+/* Enters cwdfd, sets up the streams, drops to the user and the container's
+ * security settings, and execs the command. Never returns. */
+__attribute__((noreturn)) void proc_exec(struct proc_args *a, const struct user_ids *ids,
+                                         int cwdfd);
+
+#endif
