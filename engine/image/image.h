@@ -36,6 +36,11 @@ struct image {
     char *working_dir;
     char *user;
     char *stop_signal;
+    /* HEALTHCHECK: test NULL when the image has none; ["NONE"] disables.
+     * Durations in nanoseconds, 0 = not set (Docker's defaults apply). */
+    char **health_test;
+    int64_t health_interval_ns, health_timeout_ns, health_start_period_ns, health_start_interval_ns;
+    int health_retries;
 };
 
 /* Looks up by reference ("busybox", "busybox:1.36", "docker.io/library/x:y",

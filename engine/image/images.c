@@ -34,6 +34,7 @@ void image_free(struct image *img)
     free(img->working_dir);
     free(img->user);
     free(img->stop_signal);
+    strv_free(img->health_test);
     free(img);
 }
 
@@ -166,6 +167,12 @@ static int build_image(struct store *s, json_t *entry, const char *id, const cha
     img->working_dir = TAKE_PTR(c.working_dir);
     img->user = TAKE_PTR(c.user);
     img->stop_signal = TAKE_PTR(c.stop_signal);
+    img->health_test = TAKE_PTR(c.health_test);
+    img->health_interval_ns = c.health_interval_ns;
+    img->health_timeout_ns = c.health_timeout_ns;
+    img->health_start_period_ns = c.health_start_period_ns;
+    img->health_start_interval_ns = c.health_start_interval_ns;
+    img->health_retries = c.health_retries;
     imgconfig_free(&c);
     *out = img;
     return 0;

@@ -69,6 +69,7 @@ void imgconfig_free(struct imgconfig *c)
     free(c->working_dir);
     free(c->user);
     free(c->stop_signal);
+    strv_free(c->health_test);
     strv_free(c->diff_ids);
     memset(c, 0, sizeof *c);
 }
@@ -103,6 +104,41 @@ int imgconfig_parse(const char *buf, size_t len, const char *what, struct imgcon
             (r = opt_string(cfg, "User", what, &c.user, e)) < 0 ||
             (r = opt_string(cfg, "StopSignal", what, &c.stop_signal, e)) < 0)
             goto out;
+        json_t *hc = json_object_get(cfg, "Healthcheck");
+        if (hc && !json_is_null(hc)) {
+            if (!json_is_object(hc)) {
+                r = berr_set(e, -EINVAL, "%s: \"Healthcheck\" must be an object", what);
+                goto out;
+            }
+            if ((r = opt_strv(hc, "Test", what, &c.health_test, e)) < 0)
+                goto out;
+            /* Durations are integers of nanoseconds; negative ones are
+             * refused, as Docker refuses them. */
+            static const char *const keys[] = {"Interval", "Timeout", "StartPeriod",
+                                               "StartInterval"};
+            int64_t *dst[] = {&c.health_interval_ns, &c.health_timeout_ns,
+                              &c.health_start_period_ns, &c.health_start_interval_ns};
+            for (size_t k = 0; k < 4; k++) {
+                json_t *v = json_object_get(hc, keys[k]);
+                if (!v || json_is_null(v))
+                    continue;
+                if (!json_is_integer(v) || json_integer_value(v) < 0) {
+                    r = berr_set(e, -EINVAL, "%s: Healthcheck.%s must be a duration in ns", what,
+                                 keys[k]);
+                    goto out;
+                }
+                *dst[k] = json_integer_value(v);
+            }
+            json_t *rv = json_object_get(hc, "Retries");
+            if (rv && !json_is_null(rv)) {
+                if (!json_is_integer(rv) || json_integer_value(rv) < 0 ||
+                    json_integer_value(rv) > 1000000) {
+                    r = berr_set(e, -EINVAL, "%s: Healthcheck.Retries must be a small count", what);
+                    goto out;
+                }
+                c.health_retries = (int)json_integer_value(rv);
+            }
+        }
     }
     json_t *rootfs = json_object_get(root, "rootfs");
     json_t *ids = json_is_object(rootfs) ? json_object_get(rootfs, "diff_ids") : NULL;

@@ -22,6 +22,10 @@ struct imgconfig {
     char *working_dir;
     char *user;
     char *stop_signal;
+    char **health_test; /* config.Healthcheck.Test, NULL when absent */
+    int64_t health_interval_ns, health_timeout_ns, health_start_period_ns,
+        health_start_interval_ns; /* 0 = not set */
+    int health_retries;
     char **diff_ids; /* validated "sha256:..." strings, bottom first */
     size_t n_diff_ids;
 };
