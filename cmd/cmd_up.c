@@ -221,7 +221,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
                          old->name, (int)rs.supervisor);
                 goto out;
             }
-            if (old->config && strcmp(old->config, it->plan.config) == 0) {
+            if (old->plan.config && strcmp(old->plan.config, it->plan.config) == 0) {
                 /* Unchanged: start the existing container again. */
                 free(it->id);
                 it->id = xstrdup(old->id);
@@ -245,11 +245,9 @@ int cmd_up(struct cli *c, int argc, char **argv)
             .number = 1,
             .image = it->svc->image,
             .image_id = it->img->id,
-            .config = it->plan.config,
             .created = created,
             .cgroup = it->cgroup,
-            .stop_signal = it->plan.stop_signal,
-            .stop_grace_ns = it->plan.stop_grace_ns,
+            .plan = it->plan,
         };
         if (ctr_create(c->root, &rec, &e) < 0)
             goto out;
@@ -471,10 +469,10 @@ int cmd_down(struct cli *c, int argc, char **argv)
         items[i].pidfd = fd;
         items[i].supervisor = rs.supervisor;
         fprintf(stderr, " Container %s  Stopping\n", recs[i].name);
-        int sig = recs[i].stop_signal > 0 ? recs[i].stop_signal : SIGTERM;
-        int64_t grace = timeout_ns >= 0              ? timeout_ns
-                        : recs[i].stop_grace_ns >= 0 ? recs[i].stop_grace_ns
-                                                     : STOP_GRACE_DEFAULT_NS;
+        int sig = recs[i].plan.stop_signal > 0 ? recs[i].plan.stop_signal : SIGTERM;
+        int64_t grace = timeout_ns >= 0                   ? timeout_ns
+                        : recs[i].plan.stop_grace_ns >= 0 ? recs[i].plan.stop_grace_ns
+                                                          : STOP_GRACE_DEFAULT_NS;
         clock_gettime(CLOCK_MONOTONIC, &items[i].deadline);
         items[i].deadline.tv_sec += grace / 1000000000LL;
         items[i].deadline.tv_nsec += grace % 1000000000LL;

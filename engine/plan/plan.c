@@ -13,6 +13,12 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+static void health_free(struct plan_health *h)
+{
+    strv_free(h->test);
+    memset(h, 0, sizeof *h);
+}
+
 void ctr_plan_free(struct ctr_plan *c)
 {
     free(c->name);
@@ -22,8 +28,45 @@ void ctr_plan_free(struct ctr_plan *c)
     free(c->cwd);
     free(c->user);
     free(c->hostname);
+    strv_free(c->layer_dirs);
+    health_free(&c->health);
+    for (size_t i = 0; i < c->n_depends; i++)
+        free(c->depends[i].service);
+    free(c->depends);
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        free(c->mounts[i].source);
+        free(c->mounts[i].target);
+    }
+    free(c->mounts);
+    strv_free(c->labels);
     free(c->config);
     memset(c, 0, sizeof *c);
+}
+
+const char *plan_restart_name(enum plan_restart_policy p)
+{
+    switch (p) {
+    case PLAN_RESTART_ALWAYS:
+        return "always";
+    case PLAN_RESTART_ON_FAILURE:
+        return "on-failure";
+    case PLAN_RESTART_UNLESS_STOPPED:
+        return "unless-stopped";
+    default:
+        return "no";
+    }
+}
+
+const char *plan_condition_name(enum plan_dep_condition c)
+{
+    switch (c) {
+    case PLAN_DEP_HEALTHY:
+        return "service_healthy";
+    case PLAN_DEP_COMPLETED:
+        return "service_completed_successfully";
+    default:
+        return "service_started";
+    }
 }
 
 static json_t *strv_json(char *const *v)
@@ -34,21 +77,214 @@ static json_t *strv_json(char *const *v)
     return a;
 }
 
+static const char *const mount_types[] = {"bind", "volume", "tmpfs"};
+
+json_t *plan_to_json(const struct ctr_plan *c)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "name", json_string(c->name ? c->name : ""));
+    json_object_set_new(j, "log_name", json_string(c->log_name ? c->log_name : ""));
+    json_object_set_new(j, "argv", strv_json(c->argv));
+    json_object_set_new(j, "env", strv_json(c->env));
+    json_object_set_new(j, "cwd", json_string(c->cwd ? c->cwd : "/"));
+    if (c->user)
+        json_object_set_new(j, "user", json_string(c->user));
+    json_object_set_new(j, "hostname", json_string(c->hostname ? c->hostname : ""));
+    json_object_set_new(j, "read_only", json_boolean(c->read_only));
+    json_object_set_new(j, "tty", json_boolean(c->tty));
+    json_object_set_new(j, "stdin_open", json_boolean(c->stdin_open));
+    json_object_set_new(j, "init", json_boolean(c->init));
+    json_object_set_new(j, "memory", json_integer(c->limits.memory));
+    json_object_set_new(j, "cpus", json_real(c->limits.cpus));
+    json_object_set_new(j, "pids", json_integer(c->limits.pids));
+    json_object_set_new(j, "stop_signal", json_integer(c->stop_signal));
+    json_object_set_new(j, "stop_grace_ns", json_integer(c->stop_grace_ns));
+    json_object_set_new(j, "layers", strv_json(c->layer_dirs));
+    if (c->health.enabled)
+        json_object_set_new(
+            j, "health",
+            json_pack("{s:o, s:I, s:I, s:I, s:I, s:i}", "test", strv_json(c->health.test),
+                      "interval_ns", (json_int_t)c->health.interval_ns, "timeout_ns",
+                      (json_int_t)c->health.timeout_ns, "start_period_ns",
+                      (json_int_t)c->health.start_period_ns, "start_interval_ns",
+                      (json_int_t)c->health.start_interval_ns, "retries", c->health.retries));
+    json_object_set_new(j, "restart",
+                        json_pack("{s:s, s:i}", "policy", plan_restart_name(c->restart.policy),
+                                  "max_retries", c->restart.max_retries));
+    json_t *deps = json_array();
+    for (size_t i = 0; i < c->n_depends; i++)
+        json_array_append_new(
+            deps, json_pack("{s:s, s:s, s:b, s:b}", "service", c->depends[i].service, "condition",
+                            plan_condition_name(c->depends[i].condition), "required",
+                            c->depends[i].required, "restart", c->depends[i].restart));
+    json_object_set_new(j, "depends_on", deps);
+    json_t *mounts = json_array();
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        const struct plan_mount *m = &c->mounts[i];
+        json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:b, s:I, s:i}", "type", mount_types[m->type],
+                              "target", m->target, "read_only", m->read_only, "create_host_path",
+                              m->create_host_path, "nocopy", m->nocopy, "tmpfs_size",
+                              (json_int_t)m->tmpfs_size, "tmpfs_mode", (int)m->tmpfs_mode);
+        if (m->source)
+            json_object_set_new(o, "source", json_string(m->source));
+        json_array_append_new(mounts, o);
+    }
+    json_object_set_new(j, "mounts", mounts);
+    json_object_set_new(j, "labels", strv_json(c->labels));
+    return j;
+}
+
+static char **json_strv(json_t *a)
+{
+    char **v = xcalloc(1, sizeof(char *));
+    size_t i;
+    json_t *it;
+    json_array_foreach(a, i, it) if (json_is_string(it))
+        strv_push(&v, xstrdup(json_string_value(it)));
+    return v;
+}
+
+static char *json_str(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? xstrdup(v) : NULL;
+}
+
+int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
+{
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(j) || !json_is_array(json_object_get(j, "argv")))
+        return berr_set(e, -EINVAL, "invalid container plan");
+    out->name = json_str(j, "name");
+    out->log_name = json_str(j, "log_name");
+    out->argv = json_strv(json_object_get(j, "argv"));
+    out->env = json_strv(json_object_get(j, "env"));
+    out->cwd = json_str(j, "cwd");
+    out->user = json_str(j, "user");
+    out->hostname = json_str(j, "hostname");
+    out->read_only = json_is_true(json_object_get(j, "read_only"));
+    out->tty = json_is_true(json_object_get(j, "tty"));
+    out->stdin_open = json_is_true(json_object_get(j, "stdin_open"));
+    out->init = json_is_true(json_object_get(j, "init"));
+    out->limits.memory = json_integer_value(json_object_get(j, "memory"));
+    out->limits.cpus = json_number_value(json_object_get(j, "cpus"));
+    out->limits.pids = json_integer_value(json_object_get(j, "pids"));
+    out->stop_signal = (int)json_integer_value(json_object_get(j, "stop_signal"));
+    out->stop_grace_ns = json_integer_value(json_object_get(j, "stop_grace_ns"));
+    out->layer_dirs = json_strv(json_object_get(j, "layers"));
+    json_t *h = json_object_get(j, "health");
+    if (json_is_object(h)) {
+        out->health.enabled = true;
+        out->health.test = json_strv(json_object_get(h, "test"));
+        out->health.interval_ns = json_integer_value(json_object_get(h, "interval_ns"));
+        out->health.timeout_ns = json_integer_value(json_object_get(h, "timeout_ns"));
+        out->health.start_period_ns = json_integer_value(json_object_get(h, "start_period_ns"));
+        out->health.start_interval_ns = json_integer_value(json_object_get(h, "start_interval_ns"));
+        out->health.retries = (int)json_integer_value(json_object_get(h, "retries"));
+    }
+    json_t *r = json_object_get(j, "restart");
+    const char *pol = json_string_value(json_object_get(r, "policy"));
+    for (int p = PLAN_RESTART_NO; pol && p <= PLAN_RESTART_UNLESS_STOPPED; p++)
+        if (strcmp(pol, plan_restart_name(p)) == 0)
+            out->restart.policy = p;
+    out->restart.max_retries = (int)json_integer_value(json_object_get(r, "max_retries"));
+    json_t *deps = json_object_get(j, "depends_on");
+    size_t i;
+    json_t *it;
+    out->depends = xcalloc(json_array_size(deps) + 1, sizeof *out->depends);
+    json_array_foreach(deps, i, it)
+    {
+        const char *svc = json_string_value(json_object_get(it, "service"));
+        if (!svc)
+            continue;
+        struct plan_depend *d = &out->depends[out->n_depends++];
+        d->service = xstrdup(svc);
+        const char *cond = json_string_value(json_object_get(it, "condition"));
+        for (int c = PLAN_DEP_STARTED; cond && c <= PLAN_DEP_COMPLETED; c++)
+            if (strcmp(cond, plan_condition_name(c)) == 0)
+                d->condition = c;
+        d->required = json_is_true(json_object_get(it, "required"));
+        d->restart = json_is_true(json_object_get(it, "restart"));
+    }
+    json_t *mounts = json_object_get(j, "mounts");
+    out->mounts = xcalloc(json_array_size(mounts) + 1, sizeof *out->mounts);
+    json_array_foreach(mounts, i, it)
+    {
+        const char *type = json_string_value(json_object_get(it, "type"));
+        const char *target = json_string_value(json_object_get(it, "target"));
+        if (!type || !target)
+            continue;
+        struct plan_mount *m = &out->mounts[out->n_mounts++];
+        for (int t = 0; t < 3; t++)
+            if (strcmp(type, mount_types[t]) == 0)
+                m->type = t;
+        m->target = xstrdup(target);
+        m->source = json_str(it, "source");
+        m->read_only = json_is_true(json_object_get(it, "read_only"));
+        m->create_host_path = json_is_true(json_object_get(it, "create_host_path"));
+        m->nocopy = json_is_true(json_object_get(it, "nocopy"));
+        m->tmpfs_size = json_integer_value(json_object_get(it, "tmpfs_size"));
+        m->tmpfs_mode = (uint32_t)json_integer_value(json_object_get(it, "tmpfs_mode"));
+    }
+    out->labels = json_strv(json_object_get(j, "labels"));
+    if (!out->argv[0]) {
+        ctr_plan_free(out);
+        return berr_set(e, -EINVAL, "invalid container plan: no command");
+    }
+    return 0;
+}
+
 /* The default hostname is the container ID, which is new for every
- * container: use the compose value instead, so it cannot force a recreate. */
+ * container: use the compose value instead, so it cannot force a recreate;
+ * the layer paths stand for the image ID. */
 static char *canonical_config(const struct ctr_plan *c, const struct image *img,
                               const char *hostname)
 {
-    json_t *j =
-        json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:b, s:b, s:I, s:f, s:I, s:i, s:I}", "image",
-                  img->id, "argv", strv_json(c->argv), "env", strv_json(c->env), "cwd", c->cwd,
-                  "user", c->user ? c->user : "", "hostname", hostname, "read_only", c->read_only,
-                  "tty", c->tty, "memory", (json_int_t)c->limits.memory, "cpus", c->limits.cpus,
-                  "pids", (json_int_t)c->limits.pids, "stop_signal", c->stop_signal, "stop_grace",
-                  (json_int_t)c->stop_grace_ns);
+    json_t *j = plan_to_json(c);
+    json_object_del(j, "name");
+    json_object_del(j, "log_name");
+    json_object_del(j, "layers");
+    json_object_set_new(j, "hostname", json_string(hostname));
+    json_object_set_new(j, "image", json_string(img->id));
     char *text = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(j);
     return text;
+}
+
+/* Docker's rules: the compose healthcheck's fields win, the image's fill
+ * what it leaves out; ["NONE"] (or disable) turns it off; CMD-SHELL runs
+ * through /bin/sh -c. */
+static int plan_health(const struct service *s, const struct image *img, struct plan_health *h,
+                       struct berr *e)
+{
+    (void)s;
+    char **test = img->health_test;
+    memset(h, 0, sizeof *h);
+    if (!test || !test[0] || strcmp(test[0], "NONE") == 0)
+        return 0;
+    if (strcmp(test[0], "CMD") == 0) {
+        if (!test[1])
+            return berr_set(e, -EINVAL, "healthcheck: CMD without a command");
+        h->test = strv_dup(test + 1);
+    } else if (strcmp(test[0], "CMD-SHELL") == 0) {
+        if (!test[1])
+            return berr_set(e, -EINVAL, "healthcheck: CMD-SHELL without a command");
+        strv_push(&h->test, xstrdup("/bin/sh"));
+        strv_push(&h->test, xstrdup("-c"));
+        strv_push(&h->test, xstrdup(test[1]));
+    } else {
+        return berr_set(e, -EINVAL,
+                        "healthcheck: test must start with CMD, CMD-SHELL or NONE, not \"%s\"",
+                        test[0]);
+    }
+    h->enabled = true;
+    h->interval_ns = img->health_interval_ns ? img->health_interval_ns : HEALTH_INTERVAL_DEFAULT_NS;
+    h->timeout_ns = img->health_timeout_ns ? img->health_timeout_ns : HEALTH_TIMEOUT_DEFAULT_NS;
+    h->start_period_ns = img->health_start_period_ns;
+    h->start_interval_ns = img->health_start_interval_ns ? img->health_start_interval_ns
+                                                         : HEALTH_START_INTERVAL_DEFAULT_NS;
+    h->retries = img->health_retries ? img->health_retries : HEALTH_RETRIES_DEFAULT;
+    return 0;
 }
 
 int plan_container(const struct project *p, const struct service *s, const struct image *img,
@@ -114,6 +350,13 @@ int plan_container(const struct project *p, const struct service *s, const struc
         out->stop_signal = sig;
     }
     out->stop_grace_ns = s->stop_grace_ns >= 0 ? s->stop_grace_ns : STOP_GRACE_DEFAULT_NS;
+    out->layer_dirs = strv_dup(img->layer_dirs);
+    int hr = plan_health(s, img, &out->health, e);
+    if (hr < 0) {
+        berr_wrap(e, "service \"%s\"", s->name);
+        ctr_plan_free(out);
+        return hr;
+    }
     out->config = canonical_config(out, img, s->hostname ? s->hostname : "");
     if (!strv_env_get(out->env, "HOSTNAME"))
         strv_env_set(&out->env, "HOSTNAME", out->hostname);

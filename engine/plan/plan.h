@@ -1,10 +1,13 @@
 /* From the compose model and the image config to what a container runs:
  * command, environment, user, working directory, hostname, limits, stop
- * signal, and a canonical config that says whether an existing container
+ * signal, healthcheck, restart policy, dependencies, mounts — everything the
+ * supervisor needs to start (and restart) the container without the compose
+ * file — and a canonical config that says whether an existing container
  * still matches. Pure logic, no I/O: unit-tested. */
 #ifndef BERTH_PLAN_H
 #define BERTH_PLAN_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "compose/compose.h"
@@ -12,6 +15,61 @@
 #include "engine/runtime/cgroup.h"
 
 #define STOP_GRACE_DEFAULT_NS (10LL * 1000 * 1000 * 1000)
+
+/* Docker's healthcheck defaults. */
+#define HEALTH_INTERVAL_DEFAULT_NS       (30LL * 1000 * 1000 * 1000)
+#define HEALTH_TIMEOUT_DEFAULT_NS        (30LL * 1000 * 1000 * 1000)
+#define HEALTH_START_INTERVAL_DEFAULT_NS (5LL * 1000 * 1000 * 1000)
+#define HEALTH_RETRIES_DEFAULT           3
+
+struct plan_health {
+    bool enabled; /* there is a test to run */
+    char **test;  /* argv to exec: CMD's arguments, or /bin/sh -c for CMD-SHELL */
+    int64_t interval_ns, timeout_ns, start_period_ns, start_interval_ns;
+    int retries;
+};
+
+enum plan_restart_policy {
+    PLAN_RESTART_NO,
+    PLAN_RESTART_ALWAYS,
+    PLAN_RESTART_ON_FAILURE,
+    PLAN_RESTART_UNLESS_STOPPED,
+};
+
+struct plan_restart {
+    enum plan_restart_policy policy;
+    int max_retries; /* on-failure:N; 0 = unlimited */
+};
+
+enum plan_dep_condition {
+    PLAN_DEP_STARTED,
+    PLAN_DEP_HEALTHY,
+    PLAN_DEP_COMPLETED,
+};
+
+struct plan_depend {
+    char *service;
+    enum plan_dep_condition condition;
+    bool required;
+    bool restart;
+};
+
+enum plan_mount_type {
+    PLAN_MOUNT_BIND,
+    PLAN_MOUNT_VOLUME,
+    PLAN_MOUNT_TMPFS,
+};
+
+struct plan_mount {
+    enum plan_mount_type type;
+    char *source; /* bind: absolute host path; volume: the volume's name; tmpfs: NULL */
+    char *target; /* absolute path in the container */
+    bool read_only;
+    bool create_host_path; /* bind: create a missing host directory */
+    bool nocopy;           /* volume: do not seed a new volume from the image */
+    int64_t tmpfs_size;    /* bytes, 0 = default */
+    uint32_t tmpfs_mode;   /* 0 = default */
+};
 
 struct ctr_plan {
     char *name;     /* PROJECT-SERVICE-N */
@@ -23,19 +81,36 @@ struct ctr_plan {
     char *hostname;
     bool read_only;
     bool tty;
+    bool stdin_open;
+    bool init;
     struct cgroup_limits limits;
     int stop_signal;
     int64_t stop_grace_ns;
-    /* Canonical JSON of everything above and the image ID: an existing
-     * container with the same text needs no recreate. Compared as text, so
-     * `up` needs no digest (and no crypto library start-up) on this path. */
+    char **layer_dirs; /* the image's, bottom first */
+    struct plan_health health;
+    struct plan_restart restart;
+    struct plan_depend *depends;
+    size_t n_depends;
+    struct plan_mount *mounts;
+    size_t n_mounts;
+    char **labels; /* "key=value" */
+    /* Canonical JSON of everything that shapes the container, with the
+     * image ID: an existing container with the same text needs no recreate.
+     * Compared as text, so `up` needs no digest on this path. */
     char *config;
 };
 
 /* Fails (with a message naming the service) when there is nothing to run
- * or the image's StopSignal is invalid. */
+ * or the image's StopSignal or healthcheck is invalid. */
 int plan_container(const struct project *p, const struct service *s, const struct image *img,
                    int number, const char *container_id, struct ctr_plan *out, struct berr *e);
 void ctr_plan_free(struct ctr_plan *c);
+
+/* The plan as stored in the container record, and back. */
+json_t *plan_to_json(const struct ctr_plan *c);
+int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e);
+
+const char *plan_restart_name(enum plan_restart_policy p);
+const char *plan_condition_name(enum plan_dep_condition c);
 
 #endif

@@ -28,9 +28,9 @@ void ctr_record_free(struct ctr_record *r)
     free(r->service);
     free(r->image);
     free(r->image_id);
-    free(r->config);
     free(r->created);
     free(r->cgroup);
+    ctr_plan_free(&r->plan);
     memset(r, 0, sizeof *r);
 }
 
@@ -68,12 +68,14 @@ static bool valid_id(const char *id)
 
 static json_t *record_json(const struct ctr_record *r)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "id", r->id,
-                     "name", r->name, "project", r->project, "service", r->service, "number",
-                     r->number, "image", r->image ? r->image : "", "image_id",
-                     r->image_id ? r->image_id : "", "config", r->config ? r->config : "",
-                     "created", r->created ? r->created : "", "cgroup", r->cgroup ? r->cgroup : "",
-                     "stop_signal", r->stop_signal, "stop_grace_ns", (json_int_t)r->stop_grace_ns);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:s, s:i, s:b, s:s, s:s, s:s, s:s, s:s}", "id", r->id, "name",
+                  r->name, "project", r->project, "service", r->service, "number", r->number,
+                  "oneoff", r->oneoff, "image", r->image ? r->image : "", "image_id",
+                  r->image_id ? r->image_id : "", "created", r->created ? r->created : "", "cgroup",
+                  r->cgroup ? r->cgroup : "", "config", r->plan.config ? r->plan.config : "");
+    json_object_set_new(j, "plan", plan_to_json(&r->plan));
+    return j;
 }
 
 static char *jstr(json_t *o, const char *k)
@@ -85,24 +87,29 @@ static char *jstr(json_t *o, const char *k)
 static int record_parse(const char *buf, struct ctr_record *r)
 {
     json_error_t je;
+    memset(r, 0, sizeof *r);
     json_t *o = json_loads(buf, 0, &je);
     if (!o || !json_is_object(o)) {
         json_decref(o);
         return -EINVAL;
     }
-    memset(r, 0, sizeof *r);
+    struct berr e = BERR_INIT;
+    if (plan_from_json(json_object_get(o, "plan"), &r->plan, &e) < 0) {
+        berr_clear(&e);
+        json_decref(o);
+        return -EINVAL;
+    }
+    r->plan.config = jstr(o, "config");
     r->id = jstr(o, "id");
     r->name = jstr(o, "name");
     r->project = jstr(o, "project");
     r->service = jstr(o, "service");
     r->number = (int)json_integer_value(json_object_get(o, "number"));
+    r->oneoff = json_is_true(json_object_get(o, "oneoff"));
     r->image = jstr(o, "image");
     r->image_id = jstr(o, "image_id");
-    r->config = jstr(o, "config");
     r->created = jstr(o, "created");
     r->cgroup = jstr(o, "cgroup");
-    r->stop_signal = (int)json_integer_value(json_object_get(o, "stop_signal"));
-    r->stop_grace_ns = json_integer_value(json_object_get(o, "stop_grace_ns"));
     json_decref(o);
     if (!r->id || !r->name || !r->project || !r->service || !valid_id(r->id)) {
         ctr_record_free(r);
@@ -186,9 +193,10 @@ int ctr_list(const char *root, const char *project, struct ctr_record **out, siz
             continue;
         }
         struct ctr_record rec;
-        if (record_parse(buf, &rec) < 0 || strcmp(rec.id, de->d_name) != 0) {
-            if (rec.id)
-                ctr_record_free(&rec);
+        if (record_parse(buf, &rec) < 0)
+            continue;
+        if (strcmp(rec.id, de->d_name) != 0) {
+            ctr_record_free(&rec);
             continue;
         }
         if (project && strcmp(rec.project, project) != 0) {

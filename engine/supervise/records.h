@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "engine/plan/plan.h"
 #include "util/err.h"
 
 struct ctr_record {
@@ -24,13 +25,12 @@ struct ctr_record {
     char *project;
     char *service;
     int number;
-    char *image;    /* reference as written in the compose file */
-    char *image_id; /* config digest */
-    char *config;   /* canonical configuration (engine/plan) */
-    char *created;  /* RFC 3339 */
-    char *cgroup;   /* relative cgroup path */
-    int stop_signal;
-    int64_t stop_grace_ns;
+    bool oneoff;          /* a `run` container */
+    char *image;          /* reference as written in the compose file */
+    char *image_id;       /* config digest */
+    char *created;        /* RFC 3339 */
+    char *cgroup;         /* relative cgroup path */
+    struct ctr_plan plan; /* everything needed to start it again */
 };
 
 void ctr_record_free(struct ctr_record *r);
