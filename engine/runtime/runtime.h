@@ -32,6 +32,23 @@ struct runtime {
 int runtime_init(struct runtime *rt, const char *cache_dir, struct berr *e);
 void runtime_fini(struct runtime *rt);
 
+/* A mount inside the container, made after the root file system and
+ * before /proc masking; targets are resolved inside the root (through no
+ * symlink that leads out) and created when missing. */
+enum mount_kind {
+    MOUNT_KIND_BIND,  /* source: a host path (a bind mount or a volume's data dir) */
+    MOUNT_KIND_TMPFS, /* a fresh tmpfs */
+};
+
+struct mount_spec {
+    enum mount_kind kind;
+    const char *source; /* bind: absolute host path */
+    const char *target; /* absolute path in the container */
+    bool read_only;
+    int64_t tmpfs_size;  /* bytes, 0 = the kernel's default */
+    uint32_t tmpfs_mode; /* 0 = 01777 */
+};
+
 struct container_spec {
     const char *name;        /* for messages: "proj-web-1" */
     char *const *layer_dirs; /* bottom first, NULL-terminated */
@@ -48,6 +65,8 @@ struct container_spec {
                                three fds below; its master side is returned in console_fd */
     const char *cgroup_rel; /* "berth/proj/svc/name" */
     struct cgroup_limits limits;
+    const struct mount_spec *mounts; /* in order; a later target may lie in an earlier one */
+    size_t n_mounts;
     int stdin_fd; /* -1: /dev/null */
     int stdout_fd;
     int stderr_fd;
@@ -77,6 +96,31 @@ struct container_exit {
 /* Reaps the container if it has exited (non-blocking). Returns 1 when
  * reaped (and fills *x), 0 when still running, <0 on error. */
 int container_reap(struct container_proc *p, struct container_exit *x);
+
+/* A process to run inside a running container (`berth exec`, healthcheck
+ * probes): it joins the container's namespaces (through a pidfd of the
+ * container's init), its cgroup, and gets the container's user, security
+ * settings (capabilities, seccomp) and root. It is born directly in the
+ * container's PID namespace as a child of the caller (no intermediate
+ * process), so container_reap/container_signal work on it; it has no
+ * cgroup of its own (out->cg stays NULL). */
+struct exec_spec {
+    const char *name;       /* for messages, e.g. "proj-web-1" */
+    int target_pidfd;       /* the container init's pidfd */
+    const char *cgroup_rel; /* the container's cgroup */
+    char *const *argv;      /* non-empty */
+    char *const *env;       /* "KEY=VALUE" */
+    const char *cwd;        /* NULL: "/" */
+    const char *user;       /* NULL: root */
+    uint64_t caps;          /* normally CAPS_DOCKER_DEFAULT */
+    bool tty;               /* a terminal from the container's devpts; master in console_fd */
+    int stdin_fd;           /* -1: /dev/null (ignored with tty) */
+    int stdout_fd;
+    int stderr_fd;
+};
+
+int container_exec(struct runtime *rt, const struct exec_spec *x, struct container_proc *out,
+                   struct berr *e);
 
 /* Sends a signal to the container's init. */
 int container_signal(const struct container_proc *p, int sig);
