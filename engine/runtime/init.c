@@ -311,41 +311,6 @@ static void readonly_paths(struct init_args *a, int rootfd)
     }
 }
 
-/* A pseudo-terminal from the container's own devpts instance (so that
- * ttyname works inside): the slave becomes stdin/stdout/stderr, the master
- * goes to the parent over console_sock. */
-static void setup_console(struct init_args *a, int rootfd)
-{
-    const char *what = "allocating the container's terminal";
-    int ptmx = fs_openat2(rootfd, "dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0,
-                          RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
-    if (ptmx < 0) {
-        errno = -ptmx;
-        fail_errno(a, what);
-    }
-    int unlock = 0;
-    check(a, ioctl(ptmx, TIOCSPTLCK, &unlock), what);
-    int slave = ioctl(ptmx, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    check(a, slave, what);
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    memset(cbuf, 0, sizeof cbuf);
-    char byte = 'c';
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &ptmx, sizeof(int));
-    if (sendmsg(a->console_sock, &msg, MSG_NOSIGNAL) < 0)
-        fail_errno(a, what);
-    close(ptmx);
-    close(a->console_sock);
-    a->console_sock = -1;
-    a->p.stdio[0] = a->p.stdio[1] = a->p.stdio[2] = slave;
-}
-
 void container_init(struct init_args *a)
 {
     /* Die with the supervisor; a parent that is already gone has closed
@@ -386,8 +351,10 @@ void container_init(struct init_args *a)
     mount_at(a, rootfd, "dev/pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
              "mounting /dev/pts");
     static const struct fsopt shm_opts[] = {{"mode", "1777"}, {"size", "65536k"}, {NULL, NULL}};
-    if (a->p.tty)
-        setup_console(a, rootfd);
+    if (a->p.tty) {
+        proc_console(&a->p, rootfd, a->console_sock);
+        a->console_sock = -1;
+    }
     mount_at(a, rootfd, "dev/shm", "tmpfs", shm_opts, nsuid, "mounting /dev/shm");
     mount_at(a, rootfd, "dev/mqueue", "mqueue", NULL, nsuid, "mounting /dev/mqueue");
 

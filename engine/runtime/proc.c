@@ -5,11 +5,13 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -284,4 +286,36 @@ void proc_exec(struct proc_args *a, const struct user_ids *ids, int cwdfd)
      * execve. */
     proc_check(a, close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "closing file descriptors");
     exec_command(a);
+}
+
+void proc_console(struct proc_args *a, int rootfd, int sock)
+{
+    const char *what = "allocating the container's terminal";
+    int ptmx = fs_openat2(rootfd, "dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0,
+                          RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    if (ptmx < 0) {
+        errno = -ptmx;
+        proc_fail_errno(a, what);
+    }
+    int unlock = 0;
+    proc_check(a, ioctl(ptmx, TIOCSPTLCK, &unlock), what);
+    int slave = ioctl(ptmx, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    proc_check(a, slave, what);
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof cbuf);
+    char byte = 'c';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &ptmx, sizeof(int));
+    if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+        proc_fail_errno(a, what);
+    close(ptmx);
+    close(sock);
+    a->stdio[0] = a->stdio[1] = a->stdio[2] = slave;
+    a->tty = true;
 }

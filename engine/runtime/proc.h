@@ -48,6 +48,11 @@ void proc_check(struct proc_args *a, int r, const char *what);
 /* strncat without allocation. */
 void proc_scat(char *dst, size_t cap, const char *s);
 
+/* A pseudo-terminal from the devpts mounted at dev/pts in the root at
+ * rootfd (so that ttyname works inside): the slave becomes stdin, stdout
+ * and stderr, the master is sent over sock (SCM_RIGHTS), which is closed. */
+void proc_console(struct proc_args *a, int rootfd, int sock);
+
 /* Resolves the user in the root at rootfd and opens the working directory
  * there (created when missing, as Docker does). */
 void proc_prepare(struct proc_args *a, int rootfd, struct user_ids *ids, int *cwdfd);
