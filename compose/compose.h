@@ -31,6 +31,62 @@ struct srcpos {
     int line, col;    /* 1-based */
 };
 
+/* --- Runtime-facing shapes of compose keys (long syntax, defaults applied) --- */
+
+enum restart_policy { RESTART_NO, RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_UNLESS_STOPPED };
+
+struct svc_restart {
+    enum restart_policy policy;
+    int max_retries; /* on-failure:N, 0 = unlimited */
+    int64_t delay_ns;
+    int64_t window_ns; /* from deploy.restart_policy, -1 = unset */
+};
+
+enum dep_condition { DEP_STARTED, DEP_HEALTHY, DEP_COMPLETED };
+
+struct svc_depend {
+    char *service;
+    enum dep_condition condition;
+    bool restart;
+    bool required;
+    struct srcpos pos;
+};
+
+struct svc_healthcheck {
+    bool set;
+    bool disable;
+    char **test; /* ["CMD", args...] or ["CMD-SHELL", "cmd"]; NULL: inherit the image's */
+    int64_t interval_ns, timeout_ns, start_period_ns, start_interval_ns; /* -1 = not set */
+    int retries;                                                         /* -1 = not set */
+};
+
+enum mount_type { MOUNT_BIND, MOUNT_VOLUME, MOUNT_TMPFS };
+
+struct svc_mount {
+    enum mount_type type;
+    /* bind: absolute host path resolved against the project dir (~ expanded);
+     * volume: the top-level volume key, NULL for an anonymous volume;
+     * tmpfs: NULL */
+    char *source;
+    char *target; /* absolute path in the container */
+    bool read_only;
+    bool create_host_path; /* bind: short syntax creates a missing host dir, as docker does */
+    char *propagation;     /* bind: "rprivate", "shared"...; NULL = default */
+    bool nocopy;           /* volume: don't copy the image's content in */
+    int64_t tmpfs_size;    /* bytes, 0 = default */
+    uint32_t tmpfs_mode;   /* 0 = default */
+    struct srcpos pos;
+};
+
+struct volume_def {
+    char *key;
+    char *name; /* the real name: PROJECT_key unless name:/external */
+    bool external;
+    char *driver;
+    char **labels; /* "k=v" */
+    struct srcpos pos;
+};
+
 struct service {
     char *name;
     struct srcpos pos; /* the service's key */
@@ -53,14 +109,31 @@ struct service {
     int64_t stop_grace_ns; /* -1 = not set */
     bool tty;
     bool read_only;
+
+    struct svc_mount *mounts; /* volumes: and tmpfs: together, in file order */
+    size_t n_mounts;
+    struct svc_depend *depends_on;
+    size_t n_depends;
+    struct svc_healthcheck healthcheck;
+    struct svc_restart restart;
+    int replicas; /* scale / deploy.replicas, default 1 */
+    char *container_name;
+    char **labels; /* "k=v" */
+    char **profiles;
+    bool init;
+    bool stdin_open;
+    int64_t shm_size; /* 0 = default */
 };
 
 struct project {
     char *name;        /* normalized project name */
     char *working_dir; /* absolute project directory */
     char **files;      /* absolute paths of the files read, in order */
+    char **file_names; /* the same files as named in messages ("compose.yaml") */
     struct service *services;
     size_t n_services; /* in file order */
+    struct volume_def *volumes;
+    size_t n_volumes;
 };
 
 int compose_load(const struct compose_opts *o, struct project **out, struct berr *e);

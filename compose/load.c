@@ -177,8 +177,11 @@ int compose_load(const struct compose_opts *o, struct project **out, struct berr
 
     p = xcalloc(1, sizeof *p);
     p->files = xcalloc(dv.n + 1, sizeof *p->files);
-    for (size_t i = 0; i < dv.n; i++)
+    p->file_names = xcalloc(dv.n + 1, sizeof *p->file_names);
+    for (size_t i = 0; i < dv.n; i++) {
         p->files[i] = xstrdup(dv.files[i].path);
+        p->file_names[i] = xstrdup(dv.files[i].display);
+    }
 
     struct ynode *root = NULL;
     if (read_and_merge(&a, &dv, max, &d, &root) < 0)
@@ -186,11 +189,11 @@ int compose_load(const struct compose_opts *o, struct project **out, struct berr
     if (project_name_resolve(o->project_name, env, ymap_get(root, "name"), dv.project_dir, &d,
                              &p->name) < 0)
         goto fail;
+    p->working_dir = TAKE_PTR(dv.project_dir);
     if (model_build(&a, root, env, p, &d) < 0)
         goto fail;
     if (d.n_errors)
         goto fail;
-    p->working_dir = TAKE_PTR(dv.project_dir);
     discovery_free(&dv);
     *out = p;
     return 0;
@@ -213,9 +216,11 @@ void project_free(struct project *p)
     for (size_t i = 0; i < p->n_services; i++)
         service_clear(&p->services[i]);
     free(p->services);
+    project_defs_clear(p);
     free(p->name);
     free(p->working_dir);
     strv_free(p->files);
+    strv_free(p->file_names);
     free(p);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "compose/envmap.h"
+#include "compose/model_internal.h"
 #include "compose/shellwords.h"
 #include "compose/strvec.h"
 #include "compose/units.h"
@@ -15,21 +16,11 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-struct model {
-    struct arena *a;
-    char *const *env;
-    struct project *p;
-    struct diag *d;
-};
-
 /* --- Messages ------------------------------------------------------------ */
 
 /* "file:line:col: service "web": key: message" */
-static void svc_error(struct model *m, const struct service *s, const struct ynode *at,
-                      const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void svc_error(struct model *m, const struct service *s, const struct ynode *at,
-                      const char *key, const char *fmt, ...)
+void svc_error(struct model *m, const struct service *s, const struct ynode *at, const char *key,
+               const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -38,7 +29,7 @@ static void svc_error(struct model *m, const struct service *s, const struct yno
     diag_error_at(m->d, YPOS(at), "service %s: %s: %s", QS(s->name), key, msg);
 }
 
-static struct srcpos pos_of(const struct model *m, const struct ynode *n)
+struct srcpos pos_of(const struct model *m, const struct ynode *n)
 {
     return (struct srcpos){m->p->files[n->src->index], n->line, n->col};
 }
@@ -48,8 +39,8 @@ static struct srcpos pos_of(const struct model *m, const struct ynode *n)
 /* The text of a scalar for a string-valued key: strings and numbers as
  * written. NULL (after reporting) for null, booleans, lists, mappings and
  * strings holding a NUL byte. */
-static const char *want_string(struct model *m, const struct service *s, const char *key,
-                               const struct ynode *v)
+const char *want_string(struct model *m, const struct service *s, const char *key,
+                        const struct ynode *v)
 {
     if (v->kind == YNODE_SCALAR) {
         enum yscalar_type t = yscalar_type(v);
@@ -78,8 +69,8 @@ static void set_string(struct model *m, struct service *s, const char *key, cons
 /* Booleans as compose takes them: YAML true/false, or a string Go's
  * strconv.ParseBool accepts (the schema allows strings for interpolated
  * values such as "${DEBUG:-false}"). */
-static int want_bool(struct model *m, const struct service *s, const char *key,
-                     const struct ynode *v, bool *out)
+int want_bool(struct model *m, const struct service *s, const char *key, const struct ynode *v,
+              bool *out)
 {
     if (v->kind == YNODE_SCALAR) {
         if (yscalar_bool(v, out) == 0)
@@ -288,41 +279,54 @@ static void key_hostname(struct model *m, struct service *s, const struct ypair 
     set_string(m, s, "hostname", kv->value, &s->hostname);
 }
 
-static void key_mem_limit(struct model *m, struct service *s, const struct ypair *kv)
+int want_size(struct model *m, const struct service *s, const char *key, const struct ynode *v,
+              int64_t *out)
 {
-    const struct ynode *v = kv->value;
     int64_t bytes;
     enum yscalar_type t = v->kind == YNODE_SCALAR ? yscalar_type(v) : YTYPE_NULL;
     if (v->kind == YNODE_SCALAR && t == YTYPE_INT) {
         int r = yscalar_int(v, &bytes);
         if (r < 0 || bytes < 0) {
-            svc_error(m, s, v, "mem_limit", "invalid size %s (use a positive number of bytes)",
-                      QN(v));
-            return;
+            svc_error(m, s, v, key, "invalid size %s (use a positive number of bytes)", QN(v));
+            return -EINVAL;
         }
     } else if (v->kind == YNODE_SCALAR && t == YTYPE_STR && !yscalar_has_nul(v)) {
         int r = parse_size(v->str, &bytes);
         if (r == -ERANGE) {
-            svc_error(m, s, v, "mem_limit", "size %s is too large", QN(v));
-            return;
+            svc_error(m, s, v, key, "size %s is too large", QN(v));
+            return r;
         }
         if (r < 0) {
-            svc_error(m, s, v, "mem_limit", "invalid size %s (use a number with b, k, m or g)",
-                      QN(v));
-            return;
+            svc_error(m, s, v, key, "invalid size %s (use a number with b, k, m or g)", QN(v));
+            return r;
         }
     } else {
-        svc_error(m, s, v, "mem_limit",
+        svc_error(m, s, v, key,
                   "expected a size such as \"512m\" or a whole number of bytes, got %s",
                   t == YTYPE_FLOAT ? QN(v) : ynode_describe(v));
-        return;
+        return -EINVAL;
     }
-    s->mem_limit = bytes;
+    *out = bytes;
+    return 0;
 }
 
-static void key_cpus(struct model *m, struct service *s, const struct ypair *kv)
+static void key_mem_limit(struct model *m, struct service *s, const struct ypair *kv)
 {
-    const struct ynode *v = kv->value;
+    int64_t v;
+    if (want_size(m, s, kv->key->str, kv->value, &v) == 0)
+        s->mem_limit = v;
+}
+
+static void key_shm_size(struct model *m, struct service *s, const struct ypair *kv)
+{
+    int64_t v;
+    if (want_size(m, s, "shm_size", kv->value, &v) == 0)
+        s->shm_size = v;
+}
+
+int want_cpus(struct model *m, const struct service *s, const char *key, const struct ynode *v,
+              double *out)
+{
     double cpus = NAN;
     enum yscalar_type t = v->kind == YNODE_SCALAR ? yscalar_type(v) : YTYPE_NULL;
     if (v->kind == YNODE_SCALAR && (t == YTYPE_INT || t == YTYPE_FLOAT)) {
@@ -337,17 +341,57 @@ static void key_cpus(struct model *m, struct service *s, const struct ypair *kv)
                 cpus = NAN;
         }
     } else {
-        svc_error(m, s, v, "cpus", "expected a number such as 0.5 or 2, got %s", ynode_describe(v));
-        return;
+        svc_error(m, s, v, key, "expected a number such as 0.5 or 2, got %s", ynode_describe(v));
+        return -EINVAL;
     }
     if (!isfinite(cpus) || cpus < 0) {
-        svc_error(m, s, v, "cpus",
+        svc_error(m, s, v, key,
                   "invalid number of CPUs %s (use a positive number such as "
                   "0.5 or 2)",
                   QN(v));
-        return;
+        return -EINVAL;
     }
-    s->cpus = cpus; /* 0 means no limit, as in docker */
+    *out = cpus; /* 0 means no limit, as in docker */
+    return 0;
+}
+
+static void key_cpus(struct model *m, struct service *s, const struct ypair *kv)
+{
+    double v;
+    if (want_cpus(m, s, "cpus", kv->value, &v) == 0)
+        s->cpus = v;
+}
+
+/* The integer of a scalar: a YAML integer or a decimal string. -EINVAL for
+ * anything else, -ERANGE past int64. */
+static int scalar_whole(const struct ynode *v, int64_t *out)
+{
+    if (v->kind != YNODE_SCALAR)
+        return -EINVAL;
+    enum yscalar_type t = yscalar_type(v);
+    if (t == YTYPE_INT)
+        return yscalar_int(v, out);
+    if (t == YTYPE_STR && !yscalar_has_nul(v))
+        return parse_decimal(v->str, out);
+    return -EINVAL;
+}
+
+int want_int(struct model *m, const struct service *s, const char *key, const struct ynode *v,
+             int64_t min, int64_t *out)
+{
+    int64_t n;
+    if (v->kind != YNODE_SCALAR || ynode_is_null(v) || yscalar_type(v) == YTYPE_BOOL) {
+        svc_error(m, s, v, key, "expected a whole number, got %s", ynode_describe(v));
+        return -EINVAL;
+    }
+    int r = scalar_whole(v, &n);
+    if (r < 0 || n < min) {
+        svc_error(m, s, v, key, "invalid number %s (expected a whole number of at least %lld)",
+                  QN(v), (long long)min);
+        return -EINVAL;
+    }
+    *out = n;
+    return 0;
 }
 
 static void key_pids_limit(struct model *m, struct service *s, const struct ypair *kv)
@@ -356,10 +400,8 @@ static void key_pids_limit(struct model *m, struct service *s, const struct ypai
     int64_t n;
     int r = -EINVAL;
     enum yscalar_type t = v->kind == YNODE_SCALAR ? yscalar_type(v) : YTYPE_NULL;
-    if (v->kind == YNODE_SCALAR && t == YTYPE_INT)
-        r = yscalar_int(v, &n);
-    else if (v->kind == YNODE_SCALAR && t == YTYPE_STR && !yscalar_has_nul(v))
-        r = parse_decimal(v->str, &n);
+    if (v->kind == YNODE_SCALAR && (t == YTYPE_INT || t == YTYPE_STR))
+        r = scalar_whole(v, &n);
     else if (v->kind != YNODE_SCALAR || t != YTYPE_FLOAT) {
         svc_error(m, s, v, "pids_limit", "expected a whole number, got %s", ynode_describe(v));
         return;
@@ -387,30 +429,188 @@ static void key_stop_signal(struct model *m, struct service *s, const struct ypa
     s->stop_signal = sig;
 }
 
-static void key_stop_grace_period(struct model *m, struct service *s, const struct ypair *kv)
+int want_duration(struct model *m, const struct service *s, const char *key, const struct ynode *v,
+                  int64_t *out)
 {
-    const char *str = want_string(m, s, "stop_grace_period", kv->value);
+    const char *str = want_string(m, s, key, v);
     if (!str)
-        return;
+        return -EINVAL;
     int64_t ns;
     int r = parse_duration(str, &ns);
     if (r == -ERANGE) {
-        svc_error(m, s, kv->value, "stop_grace_period", "duration %s is too long", QN(kv->value));
-        return;
+        svc_error(m, s, v, key, "duration %s is too long", QN(v));
+        return r;
     }
     if (r < 0) {
-        svc_error(m, s, kv->value, "stop_grace_period",
+        svc_error(m, s, v, key,
                   "invalid duration %s (use a number with a unit, such as \"10s\", \"1m30s\" "
                   "or \"500ms\")",
-                  QN(kv->value));
-        return;
+                  QN(v));
+        return r;
     }
     if (ns < 0) {
-        svc_error(m, s, kv->value, "stop_grace_period", "must not be negative, got %s",
+        svc_error(m, s, v, key, "must not be negative, got %s", QN(v));
+        return -EINVAL;
+    }
+    *out = ns;
+    return 0;
+}
+
+static void key_stop_grace_period(struct model *m, struct service *s, const struct ypair *kv)
+{
+    int64_t ns;
+    if (want_duration(m, s, "stop_grace_period", kv->value, &ns) == 0)
+        s->stop_grace_ns = ns;
+}
+
+int want_kv_list(struct model *m, const struct service *s, const char *key, const struct ynode *v,
+                 char ***out)
+{
+    struct ynode *map;
+    const struct ynode *bad = NULL;
+    if (envmap_from_node(m->a, v, &map, &bad) < 0) {
+        svc_error(m, s, bad, key,
+                  bad == v ? "expected a mapping or a list of \"KEY=VALUE\" strings, got %s"
+                           : "expected a \"KEY=VALUE\" string, got %s",
+                  ynode_describe(bad));
+        return -EINVAL;
+    }
+    struct strvec sv = {0};
+    for (size_t i = 0; i < map->n_pairs; i++) {
+        const struct ynode *k = map->pairs[i].key, *val = map->pairs[i].value;
+        if (k->len == 0 || yscalar_has_nul(k)) {
+            svc_error(m, s, k, key, "invalid name %s", QN(k));
+            strvec_clear(&sv);
+            return -EINVAL;
+        }
+        if (!ynode_is_null(val) && (val->kind != YNODE_SCALAR || yscalar_has_nul(val))) {
+            svc_error(m, s, val, key, "%s: expected a string, number or boolean, got %s", k->str,
+                      ynode_describe(val));
+            strvec_clear(&sv);
+            return -EINVAL;
+        }
+        bool b;
+        const char *text = ynode_is_null(val) ? "" : val->str;
+        if (!ynode_is_null(val) && yscalar_bool(val, &b) == 0)
+            text = b ? "true" : "false";
+        strvec_push(&sv, xasprintf("%s=%s", k->str, text));
+    }
+    strv_free(*out);
+    *out = strvec_take(&sv);
+    return 0;
+}
+
+int want_str_list(struct model *m, const struct service *s, const char *key, const struct ynode *v,
+                  bool allow_one, char ***out)
+{
+    struct strvec sv = {0};
+    if (allow_one && v->kind == YNODE_SCALAR && !ynode_is_null(v)) {
+        const char *str = want_string(m, s, key, v);
+        if (!str)
+            return -EINVAL;
+        strvec_push(&sv, xstrdup(str));
+    } else if (v->kind == YNODE_SEQ) {
+        for (size_t i = 0; i < v->n_items; i++) {
+            const struct ynode *it = v->items[i];
+            if (it->kind != YNODE_SCALAR || ynode_is_null(it) || yscalar_has_nul(it)) {
+                svc_error(m, s, it, key, "item %zu: expected a string, got %s", i + 1,
+                          yscalar_has_nul(it) ? "a string with a NUL" : ynode_describe(it));
+                strvec_clear(&sv);
+                return -EINVAL;
+            }
+            strvec_push(&sv, xstrdup(it->str));
+        }
+    } else {
+        svc_error(m, s, v, key, "expected a list of strings, got %s", ynode_describe(v));
+        return -EINVAL;
+    }
+    strv_free(*out);
+    *out = strvec_take(&sv);
+    return 0;
+}
+
+/* docker's rule for container and profile names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+static bool valid_object_name(const char *s, size_t min_len)
+{
+    size_t n = strlen(s);
+    if (n < min_len || n > 255)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+            return false;
+    }
+    return true;
+}
+
+static void key_container_name(struct model *m, struct service *s, const struct ypair *kv)
+{
+    const char *str = want_string(m, s, "container_name", kv->value);
+    if (!str)
+        return;
+    if (!valid_object_name(str, 2)) {
+        svc_error(m, s, kv->value, "container_name",
+                  "invalid name %s: it must start with a letter or digit and hold only letters, "
+                  "digits, \"_\", \".\" and \"-\" (at least 2 characters)",
                   QN(kv->value));
         return;
     }
-    s->stop_grace_ns = ns;
+    free(s->container_name);
+    s->container_name = xstrdup(str);
+}
+
+static void key_labels(struct model *m, struct service *s, const struct ypair *kv)
+{
+    want_kv_list(m, s, "labels", kv->value, &s->labels);
+}
+
+static void key_profiles(struct model *m, struct service *s, const struct ypair *kv)
+{
+    _cleanup_strv_ char **v = NULL;
+    if (want_str_list(m, s, "profiles", kv->value, false, &v) < 0)
+        return;
+    for (size_t i = 0; v[i]; i++)
+        if (!valid_object_name(v[i], 1)) {
+            svc_error(m, s, kv->value->items[i], "profiles",
+                      "invalid profile name %s: it must start with a letter or digit and hold "
+                      "only letters, digits, \"_\", \".\" and \"-\"",
+                      QS(v[i]));
+            return;
+        }
+    strv_free(s->profiles);
+    s->profiles = TAKE_PTR(v);
+}
+
+static void key_init(struct model *m, struct service *s, const struct ypair *kv)
+{
+    bool b;
+    if (want_bool(m, s, "init", kv->value, &b) == 0)
+        s->init = b;
+}
+
+static void key_stdin_open(struct model *m, struct service *s, const struct ypair *kv)
+{
+    bool b;
+    if (want_bool(m, s, "stdin_open", kv->value, &b) == 0)
+        s->stdin_open = b;
+}
+
+/* The largest replica count accepted: a hostile file can't make berth plan
+ * billions of containers. */
+#define MAX_REPLICAS 10000
+
+static void key_scale(struct model *m, struct service *s, const struct ypair *kv)
+{
+    int64_t n;
+    if (want_int(m, s, "scale", kv->value, 0, &n) < 0)
+        return;
+    if (n > MAX_REPLICAS) {
+        svc_error(m, s, kv->value, "scale", "%lld replicas is more than the limit of %d",
+                  (long long)n, MAX_REPLICAS);
+        return;
+    }
+    s->replicas = (int)n;
 }
 
 static void key_tty(struct model *m, struct service *s, const struct ypair *kv)
@@ -427,107 +627,136 @@ static void key_read_only(struct model *m, struct service *s, const struct ypair
         s->read_only = b;
 }
 
-static const struct {
+/* Every service key of the compose specification, in one table: how the
+ * typed model reads it (NULL: only checked and printed by the canonical
+ * pass) and whether berth honours it at run time yet. A key that is not
+ * honoured is warned about where it stands ("not supported yet; ignored"),
+ * never dropped silently: flip `honoured` when the runtime feature lands. */
+static const struct svc_key {
     const char *key;
     key_fn fn;
+    bool honoured;
 } service_keys[] = {
-    {"image", key_image},
-    {"command", key_command},
-    {"entrypoint", key_entrypoint},
-    {"environment", key_environment},
-    {"working_dir", key_working_dir},
-    {"user", key_user},
-    {"hostname", key_hostname},
-    {"mem_limit", key_mem_limit},
-    {"cpus", key_cpus},
-    {"pids_limit", key_pids_limit},
-    {"stop_signal", key_stop_signal},
-    {"stop_grace_period", key_stop_grace_period},
-    {"tty", key_tty},
-    {"read_only", key_read_only},
+    {"annotations", NULL, false},
+    {"attach", NULL, false},
+    {"blkio_config", NULL, false},
+    {"build", NULL, false},
+    {"cap_add", NULL, false},
+    {"cap_drop", NULL, false},
+    {"cgroup", NULL, false},
+    {"cgroup_parent", NULL, false},
+    {"command", key_command, true},
+    {"configs", NULL, false},
+    {"container_name", key_container_name, false},
+    {"cpu_count", NULL, false},
+    {"cpu_percent", NULL, false},
+    {"cpu_period", NULL, false},
+    {"cpu_quota", NULL, false},
+    {"cpu_rt_period", NULL, false},
+    {"cpu_rt_runtime", NULL, false},
+    {"cpu_shares", NULL, false},
+    {"cpus", key_cpus, true},
+    {"cpuset", NULL, false},
+    {"credential_spec", NULL, false},
+    {"depends_on", key_depends_on, false},
+    {"deploy", key_deploy, true},
+    {"develop", NULL, false},
+    {"device_cgroup_rules", NULL, false},
+    {"devices", NULL, false},
+    {"dns", NULL, false},
+    {"dns_opt", NULL, false},
+    {"dns_search", NULL, false},
+    {"domainname", NULL, false},
+    {"entrypoint", key_entrypoint, true},
+    {"env_file", NULL, true},
+    {"environment", key_environment, true},
+    {"expose", NULL, false},
+    {"extends", NULL, true},
+    {"external_links", NULL, false},
+    {"extra_hosts", NULL, false},
+    {"gpus", NULL, false},
+    {"group_add", NULL, false},
+    {"healthcheck", key_healthcheck, false},
+    {"hostname", key_hostname, true},
+    {"image", key_image, true},
+    {"init", key_init, false},
+    {"ipc", NULL, false},
+    {"isolation", NULL, false},
+    {"label_file", NULL, false},
+    {"labels", key_labels, false},
+    {"links", NULL, false},
+    {"logging", NULL, false},
+    {"mac_address", NULL, false},
+    {"mem_limit", key_mem_limit, true},
+    {"mem_reservation", NULL, false},
+    {"mem_swappiness", NULL, false},
+    {"memswap_limit", NULL, false},
+    {"models", NULL, false},
+    {"network_mode", NULL, false},
+    {"networks", NULL, false},
+    {"oom_kill_disable", NULL, false},
+    {"oom_score_adj", NULL, false},
+    {"pid", NULL, false},
+    {"pids_limit", key_pids_limit, true},
+    {"platform", NULL, false},
+    {"ports", NULL, false},
+    {"post_start", NULL, false},
+    {"pre_stop", NULL, false},
+    {"privileged", NULL, false},
+    {"profiles", key_profiles, true},
+    {"provider", NULL, false},
+    {"pull_policy", NULL, false},
+    {"pull_refresh_after", NULL, false},
+    {"read_only", key_read_only, true},
+    {"restart", key_restart, false},
+    {"runtime", NULL, false},
+    {"scale", key_scale, false},
+    {"secrets", NULL, false},
+    {"security_opt", NULL, false},
+    {"shm_size", key_shm_size, false},
+    {"stdin_open", key_stdin_open, false},
+    {"stop_grace_period", key_stop_grace_period, true},
+    {"stop_signal", key_stop_signal, true},
+    {"storage_opt", NULL, false},
+    {"sysctls", NULL, false},
+    {"tmpfs", key_tmpfs, false},
+    {"tty", key_tty, true},
+    {"ulimits", NULL, false},
+    {"use_api_socket", NULL, false},
+    {"user", key_user, true},
+    {"userns_mode", NULL, false},
+    {"uts", NULL, false},
+    {"volumes", key_volumes, false},
+    {"volumes_from", NULL, false},
+    {"working_dir", key_working_dir, true},
 };
 
-/* The compose specification's other service keys: recognized, not yet
- * implemented. */
-static const char *const unsupported_service_keys[] = {"annotations",
-                                                       "attach",
-                                                       "blkio_config",
-                                                       "build",
-                                                       "cap_add",
-                                                       "cap_drop",
-                                                       "cgroup",
-                                                       "cgroup_parent",
-                                                       "configs",
-                                                       "container_name",
-                                                       "cpu_count",
-                                                       "cpu_percent",
-                                                       "cpu_period",
-                                                       "cpu_quota",
-                                                       "cpu_rt_period",
-                                                       "cpu_rt_runtime",
-                                                       "cpu_shares",
-                                                       "cpuset",
-                                                       "credential_spec",
-                                                       "depends_on",
-                                                       "deploy",
-                                                       "develop",
-                                                       "device_cgroup_rules",
-                                                       "devices",
-                                                       "dns",
-                                                       "dns_opt",
-                                                       "dns_search",
-                                                       "domainname",
-                                                       "env_file",
-                                                       "expose",
-                                                       "extends",
-                                                       "external_links",
-                                                       "extra_hosts",
-                                                       "gpus",
-                                                       "group_add",
-                                                       "healthcheck",
-                                                       "init",
-                                                       "ipc",
-                                                       "isolation",
-                                                       "label_file",
-                                                       "labels",
-                                                       "links",
-                                                       "logging",
-                                                       "mac_address",
-                                                       "mem_reservation",
-                                                       "mem_swappiness",
-                                                       "memswap_limit",
-                                                       "models",
-                                                       "network_mode",
-                                                       "networks",
-                                                       "oom_kill_disable",
-                                                       "oom_score_adj",
-                                                       "pid",
-                                                       "platform",
-                                                       "ports",
-                                                       "post_start",
-                                                       "pre_stop",
-                                                       "privileged",
-                                                       "profiles",
-                                                       "provider",
-                                                       "pull_policy",
-                                                       "pull_refresh_after",
-                                                       "restart",
-                                                       "runtime",
-                                                       "scale",
-                                                       "secrets",
-                                                       "security_opt",
-                                                       "shm_size",
-                                                       "stdin_open",
-                                                       "storage_opt",
-                                                       "sysctls",
-                                                       "tmpfs",
-                                                       "ulimits",
-                                                       "use_api_socket",
-                                                       "userns_mode",
-                                                       "uts",
-                                                       "volumes",
-                                                       "volumes_from",
-                                                       NULL};
+static const struct svc_key *find_service_key(const struct ynode *k)
+{
+    size_t lo = 0, hi = ARRAY_SIZE(service_keys);
+    while (lo < hi) { /* the table is sorted */
+        size_t mid = lo + (hi - lo) / 2;
+        const char *name = service_keys[mid].key;
+        size_t n = strlen(name);
+        int c = memcmp(name, k->str, n < k->len ? n : k->len);
+        if (c == 0)
+            c = n < k->len ? -1 : n > k->len;
+        if (c == 0)
+            return &service_keys[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+bool compose_service_key_honoured(const char *key)
+{
+    struct ynode k = {.kind = YNODE_SCALAR, .str = key, .len = strlen(key)};
+    const struct svc_key *sk = find_service_key(&k);
+    return sk && sk->honoured;
+}
 
 static bool in_list(const char *const *list, const struct ynode *k)
 {
@@ -564,35 +793,27 @@ static void build_service(struct model *m, struct service *s, const struct ypair
                       QS(s->name), ynode_describe(body));
         return;
     }
+    m->body = body;
     for (size_t i = 0; i < body->n_pairs; i++) {
         const struct ypair *kv = &body->pairs[i];
         const struct ynode *k = kv->key;
-        key_fn fn = NULL;
-        for (size_t j = 0; j < sizeof service_keys / sizeof service_keys[0] && !fn; j++)
-            if (strlen(service_keys[j].key) == k->len &&
-                memcmp(service_keys[j].key, k->str, k->len) == 0)
-                fn = service_keys[j].fn;
-        if (fn)
-            fn(m, s, kv);
-        else if (is_extension(k))
+        if (is_extension(k))
             continue;
-        else if (in_list(unsupported_service_keys, k))
-            diag_warn_at(m->d, YPOS(k), "service %s: key %s is not supported yet; ignored",
-                         QS(s->name), QN(k));
-        else
+        const struct svc_key *sk = find_service_key(k);
+        if (!sk) {
             diag_warn_at(m->d, YPOS(k), "service %s: key %s is not a compose service key; ignored",
                          QS(s->name), QN(k));
+            continue;
+        }
+        if (sk->fn)
+            sk->fn(m, s, kv);
+        if (!sk->honoured)
+            diag_warn_at(m->d, YPOS(k), "service %s: key %s is not supported yet; ignored",
+                         QS(s->name), QN(k));
     }
-    if (!s->image) {
-        if (ymap_get(body, "build"))
-            diag_error_at(m->d, YPOS(svc->key),
-                          "service %s: building images is not supported yet; give an image",
-                          QS(s->name));
-        else if (!ymap_get(body, "image"))
-            diag_error_at(m->d, YPOS(svc->key),
-                          "service %s has neither an image nor a build context specified",
-                          QS(s->name));
-    }
+    if (!s->image && !ymap_get(body, "image") && !ymap_get(body, "build"))
+        diag_error_at(m->d, YPOS(svc->key),
+                      "service %s has neither an image nor a build context specified", QS(s->name));
 }
 
 static void build_services(struct model *m, const struct ynode *services)
@@ -621,11 +842,20 @@ static void build_services(struct model *m, const struct ynode *services)
         s->name = xstrdup(k->str);
         s->pos = pos_of(m, k);
         s->stop_grace_ns = -1;
+        s->replicas = 1;
+        s->healthcheck = (struct svc_healthcheck){
+            .interval_ns = -1,
+            .timeout_ns = -1,
+            .start_period_ns = -1,
+            .start_interval_ns = -1,
+            .retries = -1,
+        };
+        s->restart = (struct svc_restart){.policy = RESTART_NO, .delay_ns = -1, .window_ns = -1};
         build_service(m, s, svc);
     }
 }
 
-static const char *const unsupported_top_keys[] = {"networks", "volumes", "configs", "secrets",
+static const char *const unsupported_top_keys[] = {"networks", "configs", "secrets",
                                                    "include",  "models",  NULL};
 
 int model_build(struct arena *a, const struct ynode *root, char *const *env, struct project *p,
@@ -633,11 +863,13 @@ int model_build(struct arena *a, const struct ynode *root, char *const *env, str
 {
     struct model m = {.a = a, .env = env, .p = p, .d = d};
     size_t errors = d->n_errors;
-    const struct ynode *services = NULL;
+    const struct ynode *services = NULL, *volumes = NULL;
     for (size_t i = 0; i < root->n_pairs; i++) {
         const struct ynode *k = root->pairs[i].key;
         if (k->len == 8 && memcmp(k->str, "services", 8) == 0)
             services = root->pairs[i].value;
+        else if (k->len == 7 && memcmp(k->str, "volumes", 7) == 0)
+            volumes = root->pairs[i].value;
         else if ((k->len == 4 && memcmp(k->str, "name", 4) == 0) || is_extension(k))
             continue; /* name: read by project_name_resolve */
         else if (k->len == 7 && memcmp(k->str, "version", 7) == 0)
@@ -649,8 +881,13 @@ int model_build(struct arena *a, const struct ynode *root, char *const *env, str
         else
             diag_warn_at(d, YPOS(k), "unknown top-level key %s; ignored", QN(k));
     }
+    m.home = strv_env_get(env, "HOME");
+    if (volumes && !ynode_is_null(volumes))
+        build_volume_defs(&m, volumes);
     if (services && !ynode_is_null(services))
         build_services(&m, services);
+    if (d->n_errors == errors)
+        check_references(&m);
     if (d->n_errors == errors && p->n_services == 0) {
         if (services)
             diag_error_at(d, YPOS(services), "services: no services defined");
@@ -670,5 +907,18 @@ void service_clear(struct service *s)
     free(s->working_dir);
     free(s->user);
     free(s->hostname);
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        free(s->mounts[i].source);
+        free(s->mounts[i].target);
+        free(s->mounts[i].propagation);
+    }
+    free(s->mounts);
+    for (size_t i = 0; i < s->n_depends; i++)
+        free(s->depends_on[i].service);
+    free(s->depends_on);
+    strv_free(s->healthcheck.test);
+    free(s->container_name);
+    strv_free(s->labels);
+    strv_free(s->profiles);
     *s = (struct service){0};
 }

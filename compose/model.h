@@ -18,5 +18,7 @@ int model_build(struct arena *a, const struct ynode *root, char *const *env, str
 
 /* Frees what model_build put into one service. */
 void service_clear(struct service *s);
+/* Frees the project-level definitions (volumes...). */
+void project_defs_clear(struct project *p);
 
 #endif

@@ -1,0 +1,66 @@
+/* Shared by the files that build the typed model (model.c, model_run.c):
+ * the build context and the value helpers, each of which reports a wrong
+ * value as "file:line:col: service "web": key: message" and returns NULL or
+ * a negative code. */
+#ifndef BERTH_COMPOSE_MODEL_INTERNAL_H
+#define BERTH_COMPOSE_MODEL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compose/arena.h"
+#include "compose/compose.h"
+#include "compose/diag.h"
+#include "compose/yaml.h"
+
+struct model {
+    struct arena *a;
+    char *const *env;
+    struct project *p;
+    struct diag *d;
+    const char *home;         /* for "~" in bind sources; NULL when unknown */
+    const struct ynode *body; /* the service being built */
+};
+
+void svc_error(struct model *m, const struct service *s, const struct ynode *at, const char *key,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+struct srcpos pos_of(const struct model *m, const struct ynode *n);
+
+/* Strings and numbers as written; NULL after an error for anything else. */
+const char *want_string(struct model *m, const struct service *s, const char *key,
+                        const struct ynode *v);
+/* YAML booleans, or the strings Go's strconv.ParseBool accepts. */
+int want_bool(struct model *m, const struct service *s, const char *key, const struct ynode *v,
+              bool *out);
+/* Whole numbers, also as decimal strings (interpolated values). */
+int want_int(struct model *m, const struct service *s, const char *key, const struct ynode *v,
+             int64_t min, int64_t *out);
+/* Sizes ("512m") or whole numbers of bytes. */
+int want_size(struct model *m, const struct service *s, const char *key, const struct ynode *v,
+              int64_t *out);
+/* Non-negative Go durations ("1m30s"). */
+int want_duration(struct model *m, const struct service *s, const char *key, const struct ynode *v,
+                  int64_t *out);
+/* A number of CPUs (0.5, "1.5"). */
+int want_cpus(struct model *m, const struct service *s, const char *key, const struct ynode *v,
+              double *out);
+/* A mapping or a "KEY=VALUE" list as "k=v" strings (null values as ""). */
+int want_kv_list(struct model *m, const struct service *s, const char *key, const struct ynode *v,
+                 char ***out);
+/* A list of strings (a single string is a list of one when allow_one). */
+int want_str_list(struct model *m, const struct service *s, const char *key, const struct ynode *v,
+                  bool allow_one, char ***out);
+
+/* Runtime keys (model_run.c). */
+void key_volumes(struct model *m, struct service *s, const struct ypair *kv);
+void key_tmpfs(struct model *m, struct service *s, const struct ypair *kv);
+void key_depends_on(struct model *m, struct service *s, const struct ypair *kv);
+void key_healthcheck(struct model *m, struct service *s, const struct ypair *kv);
+void key_restart(struct model *m, struct service *s, const struct ypair *kv);
+void key_deploy(struct model *m, struct service *s, const struct ypair *kv);
+void build_volume_defs(struct model *m, const struct ynode *volumes);
+/* Cross-checks once every service is built: depends_on targets, named
+ * volumes. */
+void check_references(struct model *m);
+
+#endif
