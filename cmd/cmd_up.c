@@ -1,4 +1,4 @@
-/* `berth up` (attached) and `berth down`. */
+/* `berth up` (attached or detached) and `berth down`. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -7,31 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/project.h"
 #include "compose/compose.h"
 #include "engine/image/image.h"
 #include "engine/plan/plan.h"
 #include "engine/runtime/runtime.h"
+#include "engine/supervise/control.h"
 #include "engine/supervise/records.h"
 #include "engine/supervise/supervisor.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
-
-static int load_project(struct cli *c, struct project **out, struct berr *e)
-{
-    struct compose_opts o = {
-        .files = c->files,
-        .project_name = c->project_name,
-        .project_dir = c->project_dir,
-        .environ = c->environ,
-    };
-    return compose_load(&o, out, e);
-}
 
 static char *now_rfc3339(void)
 {
@@ -53,13 +45,14 @@ static const struct ctr_record *find_record(const struct ctr_record *list, size_
     return NULL;
 }
 
-/* One service's container, from planning to start. */
+/* One container of a service, from planning to start. */
 struct up_item {
     const struct service *svc;
     struct image *img;
     struct ctr_plan plan;
     char *id;
     char *cgroup;
+    bool keep; /* an unchanged container that already runs */
 };
 
 static void up_items_free(struct up_item *items, size_t n)
@@ -76,44 +69,158 @@ static void up_items_free(struct up_item *items, size_t n)
 static void up_usage(FILE *f)
 {
     fputs("Usage: berth up [OPTIONS] [SERVICE...]\n\n"
-          "Create and start containers, attached: their output is streamed until they\n"
-          "exit; Ctrl-C stops them (twice: kills them).\n\n"
+          "Create and start containers. Attached (the default), their output is streamed\n"
+          "until they exit and Ctrl-C stops them (twice: kills them).\n\n"
           "Options:\n"
+          "  -d, --detach                    Run containers in the background\n"
+          "      --wait                      Wait for services to be running|healthy (implies -d)\n"
           "      --abort-on-container-exit   Stop all containers if any container exits\n"
           "      --exit-code-from SERVICE    Return the exit code of SERVICE (implies\n"
           "                                  --abort-on-container-exit)\n"
+          "      --force-recreate            Recreate containers even if unchanged\n"
+          "      --no-recreate               Keep existing containers even if changed\n"
+          "      --remove-orphans            Remove containers of services not in the file\n"
+          "  -t, --timeout SECONDS           Shutdown timeout for containers being replaced\n"
           "      --no-color                  Monochrome output\n",
           f);
+}
+
+/* Talks to a running supervisor: asks it to start the containers. */
+static int start_via_supervisor(int fd, char *const *ids, bool wait, struct berr *e)
+{
+    json_t *req = json_pack("{s:s, s:b}", "op", "start", "wait", wait);
+    json_t *a = json_array();
+    for (size_t i = 0; ids && ids[i]; i++)
+        json_array_append_new(a, json_string(ids[i]));
+    json_object_set_new(req, "ids", a);
+    int r = ctl_request(fd, req, ctl_print_progress, NULL, e);
+    json_decref(req);
+    return r;
+}
+
+/* `up -d`: the supervisor goes into a session of its own (a child
+ * subreaper, the parent of every container) and this process returns once
+ * the containers have started, or are healthy with --wait, reading the
+ * supervisor's progress through a pipe. */
+static int start_detached(struct cli *c, struct runtime *rt, const char *project,
+                          const struct ctr_record *recs, size_t n, bool wait, int lockfd,
+                          struct berr *e)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return berr_errno(e, errno, "creating a pipe");
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(pfd[0]);
+        close(pfd[1]);
+        return berr_errno(e, errno, "starting the supervisor");
+    }
+    if (pid == 0) {
+        close(pfd[0]);
+        close(lockfd); /* the parent releases the project lock when it returns */
+        setsid();
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+            close(null);
+        }
+        struct sv_options so = {
+            .root = c->root,
+            .runroot = c->runroot,
+            .project = project,
+            .events_fd = pfd[1],
+        };
+        struct supervisor *sv = sv_new(rt, &so);
+        struct berr se = BERR_INIT;
+        int rc = 1;
+        if (sv_listen(sv, &se) == 0 && sv_request_start(sv, recs, n, wait, &se) == 0)
+            rc = sv_run(sv);
+        sv_free(sv);
+        _exit(rc);
+    }
+    close(pfd[1]);
+    /* Read progress until "done" (or until the pipe closes). */
+    _cleanup_fclose_ FILE *f = fdopen(pfd[0], "r");
+    if (!f) {
+        close(pfd[0]);
+        return berr_errno(e, errno, "reading the supervisor's progress");
+    }
+    _cleanup_free_ char *line = NULL;
+    size_t cap = 0;
+    int result = -1;
+    while (getline(&line, &cap, f) > 0) {
+        json_error_t je;
+        json_t *ev = json_loads(line, 0, &je);
+        if (!ev)
+            continue;
+        const char *kind = json_string_value(json_object_get(ev, "event"));
+        if (kind && strcmp(kind, "done") == 0) {
+            const char *msg = json_string_value(json_object_get(ev, "error"));
+            result = json_is_true(json_object_get(ev, "ok"))
+                         ? 0
+                         : berr_set(e, -EIO, "%s", msg ? msg : "failed to start");
+            json_decref(ev);
+            break;
+        }
+        ctl_print_progress(ev, NULL);
+        json_decref(ev);
+    }
+    if (result == -1)
+        result = berr_set(e, -EIO, "the supervisor ended before the containers started");
+    return result;
 }
 
 int cmd_up(struct cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
+        {"detach", no_argument, NULL, 'd'},
+        {"wait", no_argument, NULL, 'W'},
         {"abort-on-container-exit", no_argument, NULL, 'A'},
         {"exit-code-from", required_argument, NULL, 'X'},
+        {"force-recreate", no_argument, NULL, 'F'},
+        {"no-recreate", no_argument, NULL, 'N'},
+        {"remove-orphans", no_argument, NULL, 'O'},
+        {"timeout", required_argument, NULL, 't'},
         {"no-color", no_argument, NULL, 'C'},
-        {"detach", no_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    bool abort_on_exit = false, color = c->color;
+    bool detach = false, wait = false, abort_on_exit = false, color = c->color;
+    bool force_recreate = false, no_recreate = false, remove_orphans = false;
     const char *exit_from = NULL;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+dh", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+dt:h", opts, NULL)) != -1) {
         switch (opt) {
+        case 'd':
+            detach = true;
+            break;
+        case 'W':
+            wait = detach = true;
+            break;
         case 'A':
             abort_on_exit = true;
             break;
         case 'X':
             exit_from = optarg;
             break;
+        case 'F':
+            force_recreate = true;
+            break;
+        case 'N':
+            no_recreate = true;
+            break;
+        case 'O':
+            remove_orphans = true;
+            break;
+        case 't':
+            break;
         case 'C':
             color = false;
             break;
-        case 'd':
-            fprintf(stderr, "berth: up: detached mode (-d) is not available yet: run attached, "
-                            "and stop with Ctrl-C or `berth down` from another shell\n");
-            return 2;
         case 'h':
             up_usage(stdout);
             return 0;
@@ -121,6 +228,15 @@ int cmd_up(struct cli *c, int argc, char **argv)
             up_usage(stderr);
             return 2;
         }
+    }
+    if (detach && (abort_on_exit || exit_from)) {
+        fprintf(stderr, "berth: up: -d cannot be combined with --abort-on-container-exit or "
+                        "--exit-code-from\n");
+        return 2;
+    }
+    if (force_recreate && no_recreate) {
+        fprintf(stderr, "berth: up: --force-recreate and --no-recreate are incompatible\n");
+        return 2;
     }
 
     struct berr e = BERR_INIT;
@@ -133,13 +249,15 @@ int cmd_up(struct cli *c, int argc, char **argv)
     size_t n_items = 0;
     struct ctr_record *existing = NULL;
     size_t n_existing = 0;
-    int lockfd = -1;
+    struct ctr_record *start = NULL;
+    size_t n_start = 0;
+    int lockfd = -1, ctl = -1;
     int rc = 1;
     _cleanup_free_ char *cache = NULL;
+    _cleanup_strv_ char **start_ids = NULL;
 
-    if (load_project(c, &p, &e) < 0)
+    if (cli_load_project(c, &p, &e) < 0)
         goto out;
-    /* Selected services: those named, else all of them. */
     for (int i = optind; i < argc; i++)
         if (!project_service(p, argv[i])) {
             berr_set(&e, -ENOENT, "no such service: %s", argv[i]);
@@ -154,7 +272,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
 
     /* Resolve every image and plan every container before creating
      * anything: a missing image leaves nothing half-done. */
-    items = xcalloc(p->n_services, sizeof *items);
+    items = xcalloc(p->n_services ? p->n_services : 1, sizeof *items);
     for (size_t i = 0; i < p->n_services; i++) {
         const struct service *s = &p->services[i];
         bool selected = optind >= argc;
@@ -191,44 +309,73 @@ int cmd_up(struct cli *c, int argc, char **argv)
         goto out;
     if (ctr_list(c->root, p->name, &existing, &n_existing, &e) < 0)
         goto out;
+    ctl = ctl_connect(c->runroot, p->name, &e);
+    if (ctl < 0 && ctl != -ENOENT && ctl != -ECONNREFUSED)
+        goto out;
+    berr_clear(&e);
 
     /* Orphans: containers of services no longer in the file. */
     {
         _cleanup_free_ char *orphans = NULL;
-        for (size_t i = 0; i < n_existing; i++)
-            if (!project_service(p, existing[i].service)) {
-                char *o = xasprintf("%s%s%s", orphans ? orphans : "", orphans ? ", " : "",
-                                    existing[i].name);
-                free(orphans);
-                orphans = o;
+        for (size_t i = 0; i < n_existing; i++) {
+            if (existing[i].oneoff || project_service(p, existing[i].service))
+                continue;
+            if (remove_orphans) {
+                struct run_state rs;
+                if (run_state_read(c->runroot, p->name, existing[i].name, &rs) == 0 &&
+                    run_state_alive(&rs)) {
+                    berr_set(&e, -EBUSY, "orphan container %s is running; stop it first",
+                             existing[i].name);
+                    goto out;
+                }
+                fprintf(stderr, " Container %s  Removing\n", existing[i].name);
+                if (ctr_remove(c->root, existing[i].id, &e) < 0)
+                    goto out;
+                run_state_remove(c->runroot, p->name, existing[i].name);
+                fprintf(stderr, " Container %s  Removed\n", existing[i].name);
+                continue;
             }
+            char *o =
+                xasprintf("%s%s%s", orphans ? orphans : "", orphans ? ", " : "", existing[i].name);
+            free(orphans);
+            orphans = o;
+        }
         if (orphans)
             log_warn("Found orphan containers ([%s]) for this project. If you removed or renamed "
-                     "this service in your compose file, you can run `berth down` to clean it up.",
+                     "this service in your compose file, you can run this command with the "
+                     "--remove-orphans flag to clean it up.",
                      orphans);
     }
 
-    /* Create (or reuse, or recreate) the containers. */
+    /* Create (or keep, or recreate) the containers. */
     for (size_t i = 0; i < n_items; i++) {
         struct up_item *it = &items[i];
         const struct ctr_record *old = find_record(existing, n_existing, it->plan.name);
         if (old) {
             struct run_state rs;
-            if (run_state_read(c->runroot, p->name, old->name, &rs) == 0 && run_state_alive(&rs)) {
-                berr_set(&e, -EBUSY,
-                         "container %s is already running (supervised by berth process %d); stop "
-                         "it with `berth down` first",
-                         old->name, (int)rs.supervisor);
-                goto out;
-            }
-            if (old->plan.config && strcmp(old->plan.config, it->plan.config) == 0) {
-                /* Unchanged: start the existing container again. */
+            bool alive =
+                run_state_read(c->runroot, p->name, old->name, &rs) == 0 && run_state_alive(&rs);
+            bool same = old->plan.config && strcmp(old->plan.config, it->plan.config) == 0;
+            if ((same && !force_recreate) || no_recreate) {
+                /* Unchanged: keep the container (and its writable layer). */
                 free(it->id);
                 it->id = xstrdup(old->id);
-                ctr_plan_free(&it->plan);
-                if (plan_container(p, it->svc, it->img, 1, it->id, &it->plan, &e) < 0)
-                    goto out;
+                it->keep = alive;
+                if (alive)
+                    fprintf(stderr, " Container %s  Running\n", it->plan.name);
                 continue;
+            }
+            if (alive) {
+                if (ctl < 0) {
+                    berr_set(&e, -EBUSY, "container %s runs without a supervisor; run `berth down`",
+                             old->name);
+                    goto out;
+                }
+                json_t *req = json_pack("{s:s, s:[s]}", "op", "stop", "names", old->name);
+                int r = ctl_request(ctl, req, ctl_print_progress, NULL, &e);
+                json_decref(req);
+                if (r < 0)
+                    goto out;
             }
             fprintf(stderr, " Container %s  Recreate\n", it->plan.name);
             if (ctr_remove(c->root, old->id, &e) < 0)
@@ -254,59 +401,51 @@ int cmd_up(struct cli *c, int argc, char **argv)
         fprintf(stderr, " Container %s  %s\n", it->plan.name, old ? "Recreated" : "Created");
     }
 
+    /* What to start, as stored records (the supervisor's input). */
+    ctr_list_free(existing, n_existing);
+    existing = NULL;
+    n_existing = 0;
+    if (ctr_list(c->root, p->name, &existing, &n_existing, &e) < 0)
+        goto out;
+    start = xcalloc(n_items + 1, sizeof *start);
+    for (size_t i = 0; i < n_items; i++) {
+        const struct ctr_record *r = find_record(existing, n_existing, items[i].plan.name);
+        if (!r)
+            continue;
+        start[n_start++] = *r; /* shallow: `existing` owns the strings */
+        strv_push(&start_ids, xstrdup(r->id));
+    }
+
+    if (ctl >= 0) {
+        /* A supervisor already runs this project: hand the containers over. */
+        if (start_via_supervisor(ctl, start_ids, wait, &e) < 0)
+            goto out;
+        if (!detach)
+            fprintf(stderr, "berth: the project is supervised by a detached `up`; follow it "
+                            "with `berth logs -f`\n");
+        rc = 0;
+        goto out;
+    }
+    if (detach) {
+        rc = start_detached(c, &rt, p->name, start, n_start, wait, lockfd, &e) < 0 ? 1 : 0;
+        goto out;
+    }
+
+    /* Attached: this process is the supervisor. */
     struct sv_options so = {
+        .root = c->root,
         .runroot = c->runroot,
         .project = p->name,
+        .attached = true,
         .color = color,
         .abort_on_exit = abort_on_exit,
         .exit_code_from = exit_from,
+        .events_fd = -1,
     };
     sv = sv_new(&rt, &so);
-    int width = 0;
-    for (size_t i = 0; i < n_items; i++) {
-        int w = (int)strlen(items[i].plan.log_name);
-        if (w > width)
-            width = w;
-    }
-    sv_set_prefix_width(sv, width);
-    for (size_t i = 0; i < n_items; i++) {
-        struct up_item *it = &items[i];
-        _cleanup_free_ char *upper = ctr_path(c->root, it->id, "upper");
-        _cleanup_free_ char *work = ctr_path(c->root, it->id, "work");
-        _cleanup_free_ char *rootfs = ctr_path(c->root, it->id, "rootfs");
-        struct container_spec spec = {
-            .name = it->plan.name,
-            .layer_dirs = it->img->layer_dirs,
-            .upper_dir = upper,
-            .work_dir = work,
-            .rootfs_dir = rootfs,
-            .argv = it->plan.argv,
-            .env = it->plan.env,
-            .cwd = it->plan.cwd,
-            .user = it->plan.user,
-            .hostname = it->plan.hostname,
-            .read_only = it->plan.read_only,
-            .cgroup_rel = it->cgroup,
-            .limits = it->plan.limits,
-            .stdin_fd = -1,
-            .stdout_fd = -1,
-            .stderr_fd = -1,
-        };
-        struct sv_container_info info = {
-            .name = it->plan.name,
-            .log_name = it->plan.log_name,
-            .service = it->svc->name,
-            .stop_signal = it->plan.stop_signal,
-            .stop_grace_ns = it->plan.stop_grace_ns,
-            .tty = it->plan.tty,
-        };
-        if (sv_start(sv, &info, &spec, &e) < 0) {
-            /* Stop what already runs, then report. */
-            sv_stop_all(sv, true);
-            sv_run(sv);
-            goto out;
-        }
-    }
+    if (sv_listen(sv, &e) < 0)
+        goto out;
+    sv_request_start(sv, start, n_start, false, &e);
     project_unlock(lockfd);
     lockfd = -1;
     rc = sv_run(sv);
@@ -314,15 +453,17 @@ int cmd_up(struct cli *c, int argc, char **argv)
 out:
     if (e.msg) {
         log_berr(&e);
-        rc = rc ? rc : 1;
         if (rc == 0)
             rc = 1;
     }
     berr_clear(&e);
     sv_free(sv);
+    if (ctl >= 0)
+        close(ctl);
     if (p)
         run_dir_prune(c->runroot, p->name);
     project_unlock(lockfd);
+    free(start);
     ctr_list_free(existing, n_existing);
     up_items_free(items, n_items);
     if (rt_ok)
@@ -332,16 +473,14 @@ out:
     return rc;
 }
 
-/* down: stop every running container of the project (stop signal, grace
- * period, SIGKILL), then remove containers, cgroups and run state. Works
- * from the files on disk alone, whether or not a supervisor is alive. */
+/* down: stop every running container of the project (through its
+ * supervisor, so nothing restarts; directly when none is left), then remove
+ * containers, cgroups and run state. Works from the files on disk alone. */
 
 struct down_item {
-    struct ctr_record *rec;
     int pidfd;
     struct timespec deadline;
     bool killed;
-    pid_t supervisor;
 };
 
 static int64_t ms_until(const struct timespec *t)
@@ -351,6 +490,19 @@ static int64_t ms_until(const struct timespec *t)
     return (int64_t)(t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000;
 }
 
+static void deadline_in(struct timespec *t, int64_t ns)
+{
+    clock_gettime(CLOCK_MONOTONIC, t);
+    t->tv_sec += ns / 1000000000LL;
+    t->tv_nsec += ns % 1000000000LL;
+    if (t->tv_nsec >= 1000000000L) {
+        t->tv_sec++;
+        t->tv_nsec -= 1000000000L;
+    }
+}
+
+/* Waits for pidfds to become readable; past its deadline each gets SIGKILL
+ * (once), and after that 10 s more at most. */
 static void wait_pidfds(struct down_item *items, size_t n)
 {
     for (;;) {
@@ -377,7 +529,7 @@ static void wait_pidfds(struct down_item *items, size_t n)
         if (r < 0 && errno != EINTR)
             return;
         if (r == 0 && timeout < 0)
-            return; /* killed and still not gone after 10 s: give up */
+            return;
         for (size_t j = 0; j < k; j++)
             if (pfds[j].revents) {
                 close(items[idx[j]].pidfd);
@@ -396,6 +548,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int64_t timeout_ns = -1;
+    bool remove_orphans = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "+t:vh", opts, NULL)) != -1) {
         switch (opt) {
@@ -410,11 +563,15 @@ int cmd_down(struct cli *c, int argc, char **argv)
             break;
         }
         case 'v':
+            break;
         case 'O':
+            remove_orphans = true;
             break;
         case 'h':
             fputs("Usage: berth down [OPTIONS]\n\nStop and remove containers.\n\nOptions:\n"
-                  "  -t, --timeout SECONDS   Shutdown timeout\n",
+                  "      --remove-orphans    Also remove containers of services not in the file\n"
+                  "  -t, --timeout SECONDS   Shutdown timeout\n"
+                  "  -v, --volumes           Remove named volumes too\n",
                   stdout);
             return 0;
         default:
@@ -424,38 +581,78 @@ int cmd_down(struct cli *c, int argc, char **argv)
     struct berr e = BERR_INIT;
     struct project *p = NULL;
     _cleanup_free_ char *name = NULL;
-    if (load_project(c, &p, &e) < 0) {
-        if (!c->project_name) {
-            log_berr(&e);
-            berr_clear(&e);
-            return 1;
-        }
-        berr_clear(&e); /* -p alone is enough for down */
-        name = xstrdup(c->project_name);
-    } else {
-        name = xstrdup(p->name);
+    if (cli_project_name(c, &name, &p, &e) < 0) {
+        log_berr(&e);
+        berr_clear(&e);
+        return 1;
     }
-    project_free(p);
 
     int rc = 0;
     int lockfd = project_lock(c->runroot, name, &e);
     if (lockfd < 0) {
         log_berr(&e);
         berr_clear(&e);
+        project_free(p);
         return 1;
     }
-    struct ctr_record *recs = NULL;
-    size_t n = 0;
-    if (ctr_list(c->root, name, &recs, &n, &e) < 0) {
+    struct ctr_record *all = NULL;
+    size_t n_all = 0;
+    if (ctr_list(c->root, name, &all, &n_all, &e) < 0) {
         log_berr(&e);
         berr_clear(&e);
         project_unlock(lockfd);
+        project_free(p);
         return 1;
     }
-    struct down_item *items = xcalloc(n ? n : 1, sizeof *items);
-    /* Signal every running container at once, then wait for all. */
+    /* Without --remove-orphans, docker compose leaves containers of
+     * services that are no longer in the file. */
+    struct ctr_record *recs = xcalloc(n_all + 1, sizeof *recs);
+    size_t n = 0;
+    _cleanup_free_ char *orphans = NULL;
+    for (size_t i = 0; i < n_all; i++) {
+        if (p && !remove_orphans && !all[i].oneoff && !project_service(p, all[i].service)) {
+            char *o = xasprintf("%s%s%s", orphans ? orphans : "", orphans ? ", " : "", all[i].name);
+            free(orphans);
+            orphans = o;
+            continue;
+        }
+        recs[n++] = all[i];
+    }
+    if (orphans)
+        log_warn("Found orphan containers ([%s]) for this project. If you removed or renamed this "
+                 "service in your compose file, you can run this command with the "
+                 "--remove-orphans flag to clean it up.",
+                 orphans);
+
+    /* The supervisor stops them (stop signal, grace, SIGKILL; no restart). */
+    bool was_running[n ? n : 1];
+    pid_t supervisors[n ? n : 1];
     for (size_t i = 0; i < n; i++) {
-        items[i].rec = &recs[i];
+        struct run_state rs;
+        was_running[i] =
+            run_state_read(c->runroot, name, recs[i].name, &rs) == 0 && run_state_alive(&rs);
+        supervisors[i] = was_running[i] ? rs.supervisor : 0;
+    }
+    int ctl = ctl_connect(c->runroot, name, &e);
+    berr_clear(&e);
+    if (ctl >= 0) {
+        json_t *req = json_pack("{s:s}", "op", "stop");
+        json_t *names = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(names, json_string(recs[i].name));
+        json_object_set_new(req, "names", names);
+        if (timeout_ns >= 0)
+            json_object_set_new(req, "timeout_ns", json_integer(timeout_ns));
+        if (ctl_request(ctl, req, ctl_print_progress, NULL, &e) < 0) {
+            log_berr(&e);
+            berr_clear(&e);
+        }
+        json_decref(req);
+        close(ctl);
+    }
+    /* Whatever still runs (no supervisor answered): signal it directly. */
+    struct down_item *items = xcalloc(n ? n : 1, sizeof *items);
+    for (size_t i = 0; i < n; i++) {
         items[i].pidfd = -1;
         struct run_state rs;
         if (run_state_read(c->runroot, name, recs[i].name, &rs) < 0 || !run_state_alive(&rs))
@@ -467,53 +664,42 @@ int cmd_down(struct cli *c, int argc, char **argv)
             continue;
         }
         items[i].pidfd = fd;
-        items[i].supervisor = rs.supervisor;
         fprintf(stderr, " Container %s  Stopping\n", recs[i].name);
         int sig = recs[i].plan.stop_signal > 0 ? recs[i].plan.stop_signal : SIGTERM;
         int64_t grace = timeout_ns >= 0                   ? timeout_ns
                         : recs[i].plan.stop_grace_ns >= 0 ? recs[i].plan.stop_grace_ns
                                                           : STOP_GRACE_DEFAULT_NS;
-        clock_gettime(CLOCK_MONOTONIC, &items[i].deadline);
-        items[i].deadline.tv_sec += grace / 1000000000LL;
-        items[i].deadline.tv_nsec += grace % 1000000000LL;
-        if (items[i].deadline.tv_nsec >= 1000000000L) {
-            items[i].deadline.tv_sec++;
-            items[i].deadline.tv_nsec -= 1000000000L;
-        }
+        deadline_in(&items[i].deadline, grace);
         pidfd_send_signal(fd, sig, NULL, 0);
     }
     wait_pidfds(items, n);
 
-    /* An attached `up` records the exits and then exits itself; wait for
-     * it so that it cannot write run state after we removed it. */
+    /* A supervisor ends once it has nothing left to watch; wait for it, so
+     * that it cannot write run state after it is removed. */
     struct down_item sups[n ? n : 1];
     size_t ns = 0;
     for (size_t i = 0; i < n; i++) {
-        pid_t s = items[i].supervisor;
+        pid_t s = supervisors[i];
         bool seen = s <= 0 || s == getpid();
-        for (size_t k = 0; k < ns && !seen; k++)
-            seen = sups[k].supervisor == s;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = supervisors[k] == s;
         if (seen)
             continue;
         int fd = pidfd_open(s, 0);
         if (fd < 0)
             continue;
-        sups[ns] = (struct down_item){.pidfd = fd, .supervisor = s, .killed = true};
-        clock_gettime(CLOCK_MONOTONIC, &sups[ns].deadline);
-        sups[ns].deadline.tv_sec += 10;
+        sups[ns] = (struct down_item){.pidfd = fd, .killed = true};
+        deadline_in(&sups[ns].deadline, 10LL * 1000000000LL);
         ns++;
     }
     wait_pidfds(sups, ns);
-    for (size_t k = 0; k < ns; k++)
-        if (sups[k].pidfd >= 0)
-            close(sups[k].pidfd);
 
     struct cgroup_sys cgs;
     bool have_cgs = cgroup_sys_detect(&cgs, &e) == 0;
     berr_clear(&e);
     for (size_t i = 0; i < n; i++) {
         struct ctr_record *r = &recs[i];
-        if (items[i].pidfd >= 0 || items[i].killed || items[i].supervisor)
+        if (was_running[i])
             fprintf(stderr, " Container %s  Stopped\n", r->name);
         fprintf(stderr, " Container %s  Removing\n", r->name);
         if (have_cgs && r->cgroup && *r->cgroup) {
@@ -538,8 +724,10 @@ int cmd_down(struct cli *c, int argc, char **argv)
     if (have_cgs)
         cgroup_sys_free(&cgs);
     free(items);
-    ctr_list_free(recs, n);
+    free(recs);
+    ctr_list_free(all, n_all);
     run_dir_prune(c->runroot, name);
     project_unlock(lockfd);
+    project_free(p);
     return rc;
 }

@@ -317,6 +317,21 @@ bool cgroup_is_empty(const struct cgroup *cg)
     return r < 0 || buf[0] == '\0';
 }
 
+int cgroup_freeze(const struct cgroup *cg, bool freeze)
+{
+    const struct cgroup_sys *s = cg->sys;
+    const char *root = s->unified ? s->v2_root : s->v1_root[CG_FREEZER];
+    if (!root)
+        return -ENOTSUP;
+    _cleanup_free_ char *dir = fs_path_join(root, cg->rel);
+    const char *knob = s->unified ? "cgroup.freeze" : "freezer.state";
+    const char *val = s->unified ? (freeze ? "1" : "0") : (freeze ? "FROZEN" : "THAWED");
+    struct berr ign = BERR_INIT;
+    int r = write_knob(dir, knob, val, "freezer", &ign);
+    berr_clear(&ign);
+    return r;
+}
+
 void cgroup_kill_all(const struct cgroup *cg)
 {
     const struct cgroup_sys *s = cg->sys;

@@ -64,6 +64,10 @@ uint64_t cgroup_oom_kills(const struct cgroup *cg);
 /* True when the cgroup has no processes left. */
 bool cgroup_is_empty(const struct cgroup *cg);
 
+/* Freezes (pause) or thaws (unpause) every process in the cgroup: v1's
+ * freezer.state, v2's cgroup.freeze. Returns 0 or a negative code. */
+int cgroup_freeze(const struct cgroup *cg, bool freeze);
+
 /* SIGKILLs every process in the cgroup. */
 void cgroup_kill_all(const struct cgroup *cg);
 

@@ -52,9 +52,16 @@ struct run_state {
     pid_t pid;
     unsigned long long start_time;
     pid_t supervisor;
-    bool running;
+    bool running;    /* the process is up (running or paused) */
+    bool paused;     /* frozen (cgroup freezer) */
+    bool restarting; /* exited, a restart is scheduled */
     int exit_code;
     bool oom_killed;
+    int64_t started_at_ns; /* wall clock, 0 = never */
+    int64_t finished_at_ns;
+    int restarts;
+    char health[12];          /* "", "starting", "healthy", "unhealthy" */
+    char health_output[256];  /* the last probe's output, for messages */
 };
 
 int run_state_write(const char *runroot, const char *project, const char *name,

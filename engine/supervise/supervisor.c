@@ -1,337 +1,445 @@
 #include "engine/supervise/supervisor.h"
 
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
-#include "engine/supervise/records.h"
+#include "engine/supervise/logfile.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/log.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
-#define LINE_MAX_BYTES (64 * 1024) /* longer lines are split, as docker does */
+#define BACKOFF_START_MS 100
+#define BACKOFF_MAX_MS   60000
+#define BACKOFF_RESET_MS 10000 /* a run this long resets the back-off */
+#define CLIENT_LINE_MAX  (1 << 20)
+
+enum cstate {
+    C_IDLE,    /* known, not asked to run */
+    C_WAITING, /* asked to run, waiting for its dependencies */
+    C_RUNNING, /* its process is up */
+    C_BACKOFF, /* exited; a restart is scheduled */
+    C_EXITED,  /* exited for good (or stopped) */
+    C_FAILED,  /* could not start */
+};
+
+enum health {
+    H_NONE,
+    H_STARTING,
+    H_HEALTHY,
+    H_UNHEALTHY,
+};
+
+static const char *const health_names[] = {"", "starting", "healthy", "unhealthy"};
 
 struct linebuf {
     char *data;
     size_t len;
 };
 
+struct sv_ctr;
+
+/* One execution of a container: its process, output pipes and their
+ * handles. Freed once every handle has closed. */
+struct sv_run {
+    struct sv_ctr *c; /* NULL once the container moved on */
+    struct container_proc proc;
+    uv_poll_t poll;
+    uv_pipe_t out[2];
+    struct linebuf buf[2];
+    int open_handles;
+    int open_streams;
+    bool reaped;
+    struct container_exit exit;
+    uint64_t started_ms;
+};
+
 struct sv_ctr {
     struct supervisor *sv;
-    char *name, *log_name, *service;
+    struct ctr_record rec;
     int color;
-    int stop_signal;
-    int64_t stop_grace_ns;
+    enum cstate state;
+    enum health health;
+    bool stop_requested; /* by a user: no restart */
+    bool ever_started;
+    bool paused;
+    int restarts;
+    int backoff_step;
+    int64_t started_at_ns, finished_at_ns;
+    int exit_code;
+    bool oom_killed;
+    char *error; /* why it could not start */
+    struct sv_run *run;
+    uv_timer_t timer; /* grace period, then restart back-off */
+    int failures;     /* consecutive failed probes */
+    char health_output[256];
+    struct log_writer log;
+    /* the runtime's view of the plan's mounts */
+    struct mount_spec *mounts;
+    size_t n_mounts;
+    char **mount_strings;
+};
 
-    struct container_proc proc;
-    struct container_exit exit;
-    bool reaped, done, stopping;
+struct sv_client {
+    struct supervisor *sv;
+    uv_pipe_t pipe;
+    struct linebuf in;
+    bool closing;
+    struct sv_client *next;
+};
 
-    uv_poll_t poll;   /* pidfd */
-    uv_pipe_t out[2]; /* stdout, stderr */
-    struct linebuf buf[2];
-    int open_streams;
-    uv_timer_t kill_timer;
-    int open_handles; /* freed when it drops to 0 */
+/* A start request: done when each of its containers is started (or
+ * healthy), or as soon as one of them fails. */
+struct sv_waiter {
+    struct sv_ctr **ctrs;
+    size_t n;
+    bool healthy;
+    bool done;
+    struct sv_client *client; /* NULL: the attached terminal / events_fd */
+    struct sv_waiter *next;
 };
 
 struct supervisor {
     uv_loop_t loop;
     struct runtime *rt;
     struct sv_options opt;
-    uv_signal_t sig_int, sig_term;
+    uv_signal_t sig_int, sig_term, sig_hup;
     bool signals_open;
+    uv_pipe_t server;
+    bool server_open;
+    char *sock_path;
     struct sv_ctr **ctrs;
-    size_t n, n_done;
+    size_t n;
+    struct sv_client *clients;
+    struct sv_waiter *waiters;
     int width;
-    int interrupts;    /* Ctrl-C / SIGTERM seen */
-    int interrupt_sig; /* first one */
-    bool aborting;     /* stopping because a container exited */
+    int interrupts;
+    int interrupt_sig;
+    bool aborting;
     bool have_code;
     int exit_code;
-    char readbuf[65536]; /* every pipe read lands here, then in a linebuf */
+    bool start_failed;
+    bool quitting;
+    char readbuf[65536];
 };
 
 static const char *const colors[] = {"36", "33", "32", "35", "34", "96", "93", "92", "95", "94"};
 
-struct supervisor *sv_new(struct runtime *rt, const struct sv_options *o)
+static int64_t now_ns(void)
 {
-    struct supervisor *sv = xcalloc(1, sizeof *sv);
-    sv->rt = rt;
-    sv->opt = *o;
-    if (sv->opt.exit_code_from)
-        sv->opt.abort_on_exit = true;
-    uv_loop_init(&sv->loop);
-    return sv;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void on_handle_closed(uv_handle_t *h)
+char *sv_socket_path(const char *runroot, const char *project)
 {
-    struct sv_ctr *c = h->data;
-    c->open_handles--;
+    return xasprintf("%s/%s/sock", runroot, project);
 }
 
-void sv_free(struct supervisor *sv)
+/* ---- state on disk ---------------------------------------------------- */
+
+static void save_state(struct sv_ctr *c)
 {
-    if (!sv)
+    struct supervisor *sv = c->sv;
+    struct run_state st = {
+        .pid = c->run && !c->run->reaped ? c->run->proc.pid : 0,
+        .start_time = c->run && !c->run->reaped ? c->run->proc.start_time : 0,
+        .supervisor = getpid(),
+        .running = c->state == C_RUNNING && c->run && !c->run->reaped,
+        .paused = c->paused,
+        .restarting = c->state == C_BACKOFF,
+        .exit_code = c->exit_code,
+        .oom_killed = c->oom_killed,
+        .started_at_ns = c->started_at_ns,
+        .finished_at_ns = c->finished_at_ns,
+        .restarts = c->restarts,
+    };
+    snprintf(st.health, sizeof st.health, "%s", health_names[c->health]);
+    snprintf(st.health_output, sizeof st.health_output, "%s", c->health_output);
+    struct berr e = BERR_INIT;
+    if (run_state_write(sv->opt.runroot, sv->opt.project, c->rec.name, &st, &e) < 0)
+        log_berr(&e);
+    berr_clear(&e);
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+static void client_send(struct sv_client *cl, json_t *msg);
+
+static void send_events_fd(struct supervisor *sv, json_t *msg)
+{
+    if (sv->opt.events_fd < 0)
         return;
-    /* Close whatever is still open (error paths), then let libuv finish. */
-    for (size_t i = 0; i < sv->n; i++) {
-        struct sv_ctr *c = sv->ctrs[i];
-        uv_handle_t *hs[] = {(uv_handle_t *)&c->poll, (uv_handle_t *)&c->out[0],
-                             (uv_handle_t *)&c->out[1], (uv_handle_t *)&c->kill_timer};
-        for (size_t k = 0; k < ARRAY_SIZE(hs); k++)
-            if (hs[k]->loop && !uv_is_closing(hs[k]))
-                uv_close(hs[k], on_handle_closed);
+    _cleanup_free_ char *text = json_dumps(msg, JSON_COMPACT);
+    _cleanup_free_ char *line = xasprintf("%s\n", text);
+    if (write(sv->opt.events_fd, line, strlen(line)) < 0) {
+        close(sv->opt.events_fd);
+        sv->opt.events_fd = -1;
     }
-    if (sv->signals_open) {
-        uv_close((uv_handle_t *)&sv->sig_int, NULL);
-        uv_close((uv_handle_t *)&sv->sig_term, NULL);
-        sv->signals_open = false;
-    }
-    uv_run(&sv->loop, UV_RUN_DEFAULT);
-    for (size_t i = 0; i < sv->n; i++) {
-        struct sv_ctr *c = sv->ctrs[i];
-        if (!c->reaped && c->proc.pidfd >= 0) {
-            /* Never leave a child behind: kill and reap it. */
-            container_signal(&c->proc, SIGKILL);
-            siginfo_t si;
-            waitid(P_PIDFD, (id_t)c->proc.pidfd, &si, WEXITED);
-        }
-        struct berr ign = BERR_INIT;
-        container_release(&c->proc, &ign);
-        berr_clear(&ign);
-        free(c->buf[0].data);
-        free(c->buf[1].data);
-        free(c->name);
-        free(c->log_name);
-        free(c->service);
-        free(c);
-    }
-    free(sv->ctrs);
-    uv_loop_close(&sv->loop);
-    free(sv);
 }
 
-void sv_set_prefix_width(struct supervisor *sv, int width)
+/* Progress of one container (" Container proj-web-1  Started"), to the
+ * terminal when attached and to everyone waiting on a request. */
+static void progress(struct sv_ctr *c, const char *status, const char *detail)
 {
-    sv->width = width;
+    struct supervisor *sv = c->sv;
+    /* Attached, docker compose shows only stops and errors here: the logs
+     * speak for the rest. */
+    bool quiet = strcmp(status, "Starting") == 0 || strcmp(status, "Started") == 0 ||
+                 strcmp(status, "Waiting") == 0 || strcmp(status, "Healthy") == 0 ||
+                 strcmp(status, "Error") == 0;
+    if (sv->opt.attached && !quiet)
+        fprintf(stderr, " Container %s  %s\n", c->rec.name, status);
+    json_t *msg =
+        json_pack("{s:s, s:s, s:s}", "event", "progress", "name", c->rec.name, "status", status);
+    if (detail)
+        json_object_set_new(msg, "detail", json_string(detail));
+    send_events_fd(sv, msg);
+    for (struct sv_waiter *w = sv->waiters; w; w = w->next)
+        if (!w->done && w->client)
+            for (size_t i = 0; i < w->n; i++)
+                if (w->ctrs[i] == c) {
+                    client_send(w->client, msg);
+                    break;
+                }
+    json_decref(msg);
 }
+
+static void stop_ctr(struct sv_ctr *c, bool force);
+
+static void finish_waiter(struct supervisor *sv, struct sv_waiter *w, const char *error)
+{
+    w->done = true;
+    json_t *msg = json_pack("{s:s, s:b}", "event", "done", "ok", error == NULL);
+    if (error)
+        json_object_set_new(msg, "error", json_string(error));
+    if (w->client)
+        client_send(w->client, msg);
+    else {
+        send_events_fd(sv, msg);
+        if (sv->opt.events_fd >= 0) {
+            close(sv->opt.events_fd);
+            sv->opt.events_fd = -1;
+        }
+        if (error) {
+            sv->start_failed = true;
+            if (sv->opt.attached) {
+                fprintf(stderr, "berth: %s\n", error);
+                /* as docker compose: a failed start ends the attached up */
+                for (size_t i = 0; i < sv->n; i++)
+                    stop_ctr(sv->ctrs[i], false);
+            }
+        }
+    }
+    json_decref(msg);
+}
+
+static void check_waiters(struct supervisor *sv)
+{
+    for (struct sv_waiter *w = sv->waiters; w; w = w->next) {
+        if (w->done)
+            continue;
+        const char *err = NULL;
+        _cleanup_free_ char *buf = NULL;
+        bool all = true;
+        for (size_t i = 0; i < w->n && !err; i++) {
+            struct sv_ctr *c = w->ctrs[i];
+            if (c->state == C_FAILED) {
+                err = c->error ? c->error : "failed to start";
+                buf = xasprintf("container %s: %s", c->rec.name, err);
+                err = buf;
+            } else if (w->healthy && c->health == H_UNHEALTHY) {
+                buf = xasprintf("container %s is unhealthy", c->rec.name);
+                err = buf;
+            } else if (w->healthy && (c->state == C_EXITED || c->state == C_BACKOFF) &&
+                       c->exit_code != 0) {
+                buf = xasprintf("container %s exited (%d)", c->rec.name, c->exit_code);
+                err = buf;
+            } else if (!c->ever_started) {
+                all = false;
+            } else if (w->healthy && c->rec.plan.health.enabled && c->health != H_HEALTHY &&
+                       c->state != C_EXITED) {
+                all = false;
+            }
+        }
+        if (err)
+            finish_waiter(sv, w, err);
+        else if (all)
+            finish_waiter(sv, w, NULL);
+    }
+}
+
+/* ---- output ----------------------------------------------------------- */
 
 static void print_line(struct sv_ctr *c, const char *data, size_t len)
 {
     struct supervisor *sv = c->sv;
+    const char *name = c->rec.plan.log_name ? c->rec.plan.log_name : c->rec.name;
     if (sv->opt.color)
         printf("\033[%sm%-*s  |\033[0m %.*s\n", colors[c->color % ARRAY_SIZE(colors)], sv->width,
-               c->log_name, (int)len, data);
+               name, (int)len, data);
     else
-        printf("%-*s  | %.*s\n", sv->width, c->log_name, (int)len, data);
+        printf("%-*s  | %.*s\n", sv->width, name, (int)len, data);
 }
 
-static void emit_lines(struct sv_ctr *c, struct linebuf *b, bool eof)
+static void emit_lines(struct sv_run *r, int idx, bool eof)
 {
+    struct linebuf *b = &r->buf[idx];
+    struct sv_ctr *c = r->c;
+    const char *stream = idx == 0 ? "stdout" : "stderr";
     size_t start = 0;
     for (size_t i = 0; i < b->len; i++) {
-        if (b->data[i] == '\n') {
-            size_t end = i;
-            if (end > start && b->data[end - 1] == '\r')
-                end--;
-            print_line(c, b->data + start, end - start);
-            start = i + 1;
+        if (b->data[i] != '\n')
+            continue;
+        size_t end = i;
+        if (end > start && b->data[end - 1] == '\r')
+            end--;
+        if (c) {
+            log_writer_line(&c->log, stream, false, b->data + start, end - start);
+            if (c->sv->opt.attached)
+                print_line(c, b->data + start, end - start);
         }
+        start = i + 1;
     }
-    /* An over-long line is printed in pieces; a last partial one at EOF. */
-    if ((b->len - start >= LINE_MAX_BYTES) || (eof && b->len > start)) {
-        print_line(c, b->data + start, b->len - start);
+    /* An over-long line goes out in pieces; a last partial one at EOF. */
+    if (c && ((b->len - start >= LOG_LINE_MAX) || (eof && b->len > start))) {
+        log_writer_line(&c->log, stream, !eof, b->data + start, b->len - start);
+        if (c->sv->opt.attached)
+            print_line(c, b->data + start, b->len - start);
         start = b->len;
     }
     if (start > 0) {
         memmove(b->data, b->data + start, b->len - start);
         b->len -= start;
     }
-    fflush(stdout);
+    if (c && c->sv->opt.attached)
+        fflush(stdout);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    struct sv_ctr *c = h->data;
+    struct sv_run *r = h->data;
+    struct supervisor *sv = r->c ? r->c->sv : NULL;
+    static char spare[4096]; /* only when the container is already gone */
     (void)suggested;
-    buf->base = c->sv->readbuf;
-    buf->len = sizeof c->sv->readbuf;
+    buf->base = sv ? sv->readbuf : spare;
+    buf->len = sv ? sizeof sv->readbuf : sizeof spare;
 }
 
-static void maybe_finish(struct sv_ctr *c);
+/* ---- runs ------------------------------------------------------------- */
+
+static void run_maybe_free(struct sv_run *r)
+{
+    if (r->open_handles > 0)
+        return;
+    struct berr ign = BERR_INIT;
+    container_release(&r->proc, &ign);
+    berr_clear(&ign);
+    free(r->buf[0].data);
+    free(r->buf[1].data);
+    free(r);
+}
+
+static void on_run_handle_closed(uv_handle_t *h)
+{
+    struct sv_run *r = h->data;
+    r->open_handles--;
+    run_maybe_free(r);
+}
+
+static void run_finished(struct sv_ctr *c, uint64_t ran_ms);
+
+static void run_check_done(struct sv_run *r)
+{
+    if (!r->reaped || r->open_streams > 0 || !r->c)
+        return;
+    struct sv_ctr *c = r->c;
+    r->c = NULL;
+    c->run = NULL;
+    c->exit_code = r->exit.status;
+    c->oom_killed = r->exit.oom_killed;
+    run_finished(c, uv_now(&c->sv->loop) - r->started_ms);
+    run_maybe_free(r);
+}
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
-    struct sv_ctr *c = s->data;
-    int idx = (uv_pipe_t *)s == &c->out[0] ? 0 : 1;
-    struct linebuf *b = &c->buf[idx];
+    struct sv_run *r = s->data;
+    int idx = (uv_pipe_t *)s == &r->out[0] ? 0 : 1;
+    struct linebuf *b = &r->buf[idx];
     if (n > 0) {
         b->data = xrealloc(b->data, b->len + (size_t)n);
         memcpy(b->data + b->len, buf->base, (size_t)n);
         b->len += (size_t)n;
-        emit_lines(c, b, false);
+        emit_lines(r, idx, false);
         return;
     }
     if (n == 0)
         return;
-    /* EOF or error: flush what is left and close this stream. */
-    emit_lines(c, b, true);
+    emit_lines(r, idx, true);
     uv_read_stop(s);
-    uv_close((uv_handle_t *)s, on_handle_closed);
-    c->open_streams--;
-    maybe_finish(c);
-}
-
-static void close_signals(struct supervisor *sv)
-{
-    if (!sv->signals_open)
-        return;
-    uv_close((uv_handle_t *)&sv->sig_int, NULL);
-    uv_close((uv_handle_t *)&sv->sig_term, NULL);
-    sv->signals_open = false;
-}
-
-static void stop_ctr(struct sv_ctr *c, bool force);
-
-static void record_exit(struct sv_ctr *c)
-{
-    struct supervisor *sv = c->sv;
-    struct run_state st = {
-        .pid = c->proc.pid,
-        .start_time = c->proc.start_time,
-        .supervisor = getpid(),
-        .running = false,
-        .exit_code = c->exit.status,
-        .oom_killed = c->exit.oom_killed,
-    };
-    struct berr e = BERR_INIT;
-    if (run_state_write(sv->opt.runroot, sv->opt.project, c->name, &st, &e) < 0)
-        log_berr(&e);
-    berr_clear(&e);
-}
-
-static void maybe_finish(struct sv_ctr *c)
-{
-    struct supervisor *sv = c->sv;
-    if (c->done || !c->reaped || c->open_streams > 0)
-        return;
-    c->done = true;
-    sv->n_done++;
-    if (c->exit.oom_killed)
-        printf("%s exited with code %d (OOM killed: the container reached its memory limit)\n",
-               c->log_name, c->exit.status);
-    else
-        printf("%s exited with code %d\n", c->log_name, c->exit.status);
-    fflush(stdout);
-    if (c->stopping)
-        fprintf(stderr, " Container %s  Stopped\n", c->name);
-
-    if (sv->opt.abort_on_exit && !sv->interrupts) {
-        bool from = sv->opt.exit_code_from && strcmp(sv->opt.exit_code_from, c->service) == 0;
-        if (from || (!sv->opt.exit_code_from && !sv->have_code)) {
-            sv->have_code = true;
-            sv->exit_code = c->exit.status;
-        }
-        if (!sv->aborting) {
-            sv->aborting = true;
-            printf("Aborting on container exit...\n");
-            fflush(stdout);
-            for (size_t i = 0; i < sv->n; i++)
-                stop_ctr(sv->ctrs[i], false);
-        }
-    }
-    if (sv->n_done == sv->n)
-        close_signals(sv);
+    uv_close((uv_handle_t *)s, on_run_handle_closed);
+    r->open_streams--;
+    run_check_done(r);
 }
 
 static void on_pidfd(uv_poll_t *p, int status, int events)
 {
-    struct sv_ctr *c = p->data;
-    int r = container_reap(&c->proc, &c->exit);
-    if (r == 0)
-        return; /* spurious */
-    if (r < 0) {
-        /* Cannot happen for our own child; treat as gone. */
-        memset(&c->exit, 0, sizeof c->exit);
-        c->exit.status = 255;
+    struct sv_run *r = p->data;
+    int rr = container_reap(&r->proc, &r->exit);
+    if (rr == 0)
+        return;
+    if (rr < 0) {
+        memset(&r->exit, 0, sizeof r->exit);
+        r->exit.status = 255;
     }
-    c->reaped = true;
+    r->reaped = true;
     uv_poll_stop(p);
-    uv_close((uv_handle_t *)p, on_handle_closed);
-    uv_timer_stop(&c->kill_timer);
-    record_exit(c);
+    uv_close((uv_handle_t *)p, on_run_handle_closed);
+    /* The cgroup goes now; the process is gone. */
     struct berr e = BERR_INIT;
-    if (container_release(&c->proc, &e) < 0)
+    if (container_release(&r->proc, &e) < 0)
         log_berr(&e);
     berr_clear(&e);
-    maybe_finish(c);
+    run_check_done(r);
 }
 
-static void on_kill_timer(uv_timer_t *t)
+static void schedule(struct supervisor *sv);
+static void maybe_quit(struct supervisor *sv);
+
+static void set_failed(struct sv_ctr *c, const char *msg)
 {
-    struct sv_ctr *c = t->data;
-    if (!c->reaped)
-        container_signal(&c->proc, SIGKILL);
+    c->state = C_FAILED;
+    free(c->error);
+    c->error = xstrdup(msg);
+    progress(c, "Error", msg);
+    if (c->ever_started)
+        save_state(c);
 }
 
-static void stop_ctr(struct sv_ctr *c, bool force)
-{
-    if (c->reaped)
-        return;
-    if (force) {
-        container_signal(&c->proc, SIGKILL);
-        return;
-    }
-    if (c->stopping)
-        return;
-    c->stopping = true;
-    fprintf(stderr, " Container %s  Stopping\n", c->name);
-    container_signal(&c->proc, c->stop_signal);
-    uint64_t ms = (uint64_t)(c->stop_grace_ns / 1000000);
-    uv_timer_start(&c->kill_timer, on_kill_timer, ms, 0);
-}
-
-void sv_stop_all(struct supervisor *sv, bool force)
-{
-    for (size_t i = 0; i < sv->n; i++)
-        stop_ctr(sv->ctrs[i], force);
-}
-
-static void on_signal(uv_signal_t *h, int signum)
-{
-    struct supervisor *sv = h->data;
-    sv->interrupts++;
-    if (sv->interrupts == 1) {
-        sv->interrupt_sig = signum;
-        fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
-        sv_stop_all(sv, false);
-    } else {
-        sv_stop_all(sv, true);
-    }
-}
-
-/* Output channels for a container: two pipes; with a terminal, nothing
- * here (the runtime returns the terminal's master side, on which both
- * streams arrive). fds[0..1] are read here;
- * child[0..2] become the container's stdin, stdout, stderr (-1: /dev/null). */
-static int open_outputs(const struct sv_container_info *info, int fds[2], int child[3],
-                        struct berr *e)
+static int open_pipes(struct sv_ctr *c, int fds[2], int child[3], struct berr *e)
 {
     fds[0] = fds[1] = child[0] = child[1] = child[2] = -1;
-    if (info->tty)
+    if (c->rec.plan.tty)
         return 0; /* the runtime makes the terminal inside the container */
     int outp[2], errp[2];
     if (pipe2(outp, O_CLOEXEC) < 0)
-        return berr_errno(e, errno, "%s: creating output pipes", info->name);
+        return berr_errno(e, errno, "%s: creating output pipes", c->rec.name);
     if (pipe2(errp, O_CLOEXEC) < 0) {
-        int r = berr_errno(e, errno, "%s: creating output pipes", info->name);
+        int r = berr_errno(e, errno, "%s: creating output pipes", c->rec.name);
         close(outp[0]);
         close(outp[1]);
         return r;
@@ -343,111 +451,912 @@ static int open_outputs(const struct sv_container_info *info, int fds[2], int ch
     return 0;
 }
 
-static void close_child_ends(int child[3])
+static int start_ctr(struct sv_ctr *c, struct berr *e)
 {
-    for (int i = 0; i < 3; i++)
-        if (child[i] >= 0 && (i == 0 || child[i] != child[i - 1]))
-            close(child[i]);
-}
-
-int sv_start(struct supervisor *sv, const struct sv_container_info *info,
-             const struct container_spec *spec_in, struct berr *e)
-{
+    struct supervisor *sv = c->sv;
+    const char *root = sv->opt.root;
+    _cleanup_free_ char *upper = ctr_path(root, c->rec.id, "upper");
+    _cleanup_free_ char *work = ctr_path(root, c->rec.id, "work");
+    _cleanup_free_ char *rootfs = ctr_path(root, c->rec.id, "rootfs");
+    if (c->log.fd <= 0 && !c->log.path) {
+        _cleanup_free_ char *dir = ctr_path(root, c->rec.id, NULL);
+        int r = log_writer_open(&c->log, dir, log_max_size_from_env(), e);
+        if (r < 0)
+            return r;
+    }
+    if (c->rec.plan.n_mounts > 0)
+        return berr_set(e, -ENOTSUP, "%s: volumes and mounts are not supported yet", c->rec.name);
     int fds[2], child[3];
-    int r = open_outputs(info, fds, child, e);
+    int r = open_pipes(c, fds, child, e);
     if (r < 0)
         return r;
-    struct container_spec spec = *spec_in;
-    spec.stdin_fd = child[0];
-    spec.stdout_fd = child[1];
-    spec.stderr_fd = child[2];
-    spec.tty = info->tty;
-
-    struct sv_ctr *c = xcalloc(1, sizeof *c);
-    c->sv = sv;
-    c->name = xstrdup(info->name);
-    c->log_name = xstrdup(info->log_name);
-    c->service = xstrdup(info->service);
-    c->color = (int)sv->n;
-    c->stop_signal = info->stop_signal;
-    c->stop_grace_ns = info->stop_grace_ns;
-    c->proc.pidfd = -1;
-
-    r = container_start(sv->rt, &spec, &c->proc, e);
-    close_child_ends(child);
-    if (r == 0 && info->tty)
-        fds[0] = TAKE_FD(c->proc.console_fd);
+    const struct ctr_plan *pl = &c->rec.plan;
+    struct container_spec spec = {
+        .name = c->rec.name,
+        .layer_dirs = pl->layer_dirs,
+        .upper_dir = upper,
+        .work_dir = work,
+        .rootfs_dir = rootfs,
+        .argv = pl->argv,
+        .env = pl->env,
+        .cwd = pl->cwd,
+        .user = pl->user,
+        .hostname = pl->hostname,
+        .read_only = pl->read_only,
+        .tty = pl->tty,
+        .cgroup_rel = c->rec.cgroup,
+        .limits = pl->limits,
+        .mounts = c->mounts,
+        .n_mounts = c->n_mounts,
+        .stdin_fd = child[0],
+        .stdout_fd = child[1],
+        .stderr_fd = child[2],
+    };
+    struct sv_run *run = xcalloc(1, sizeof *run);
+    run->c = c;
+    r = container_start(sv->rt, &spec, &run->proc, e);
+    for (int i = 1; i < 3; i++)
+        if (child[i] >= 0)
+            close(child[i]);
     if (r < 0) {
         for (int i = 0; i < 2; i++)
             if (fds[i] >= 0)
                 close(fds[i]);
-        free(c->name);
-        free(c->log_name);
-        free(c->service);
-        free(c);
+        free(run);
         return r;
     }
-    sv->ctrs = xreallocarray(sv->ctrs, sv->n + 1, sizeof *sv->ctrs);
-    sv->ctrs[sv->n++] = c;
-
-    struct run_state st = {.pid = c->proc.pid,
-                           .start_time = c->proc.start_time,
-                           .supervisor = getpid(),
-                           .running = true};
-    struct berr werr = BERR_INIT;
-    if (run_state_write(sv->opt.runroot, sv->opt.project, c->name, &st, &werr) < 0)
-        log_berr(&werr);
-    berr_clear(&werr);
-
-    uv_poll_init(&sv->loop, &c->poll, c->proc.pidfd);
-    c->poll.data = c;
-    c->open_handles++;
-    uv_poll_start(&c->poll, UV_READABLE, on_pidfd);
+    if (pl->tty)
+        fds[0] = TAKE_FD(run->proc.console_fd);
+    run->started_ms = uv_now(&sv->loop);
+    uv_poll_init(&sv->loop, &run->poll, run->proc.pidfd);
+    run->poll.data = run;
+    run->open_handles++;
+    uv_poll_start(&run->poll, UV_READABLE, on_pidfd);
     for (int i = 0; i < 2; i++) {
-        uv_pipe_init(&sv->loop, &c->out[i], 0);
-        c->out[i].data = c;
-        c->open_handles++;
-        if (fds[i] < 0) {
-            uv_close((uv_handle_t *)&c->out[i], on_handle_closed);
+        if (fds[i] < 0)
             continue;
-        }
-        uv_pipe_open(&c->out[i], fds[i]);
-        uv_read_start((uv_stream_t *)&c->out[i], on_alloc, on_read);
-        c->open_streams++;
+        uv_pipe_init(&sv->loop, &run->out[i], 0);
+        run->out[i].data = run;
+        run->open_handles++;
+        uv_pipe_open(&run->out[i], fds[i]);
+        uv_read_start((uv_stream_t *)&run->out[i], on_alloc, on_read);
+        run->open_streams++;
     }
-    uv_timer_init(&sv->loop, &c->kill_timer);
-    c->kill_timer.data = c;
-    c->open_handles++;
+    c->run = run;
+    c->state = C_RUNNING;
+    c->ever_started = true;
+    c->started_at_ns = now_ns();
+    c->exit_code = 0;
+    c->oom_killed = false;
+    c->health = pl->health.enabled ? H_STARTING : H_NONE;
+    c->failures = 0;
+    c->health_output[0] = '\0';
+    save_state(c);
     return 0;
 }
 
+static void on_timer(uv_timer_t *t);
+
+static void try_start(struct sv_ctr *c, bool restart)
+{
+    struct berr e = BERR_INIT;
+    if (!restart)
+        progress(c, "Starting", NULL);
+    if (start_ctr(c, &e) < 0) {
+        set_failed(c, e.msg ? e.msg : "failed to start");
+        berr_clear(&e);
+        return;
+    }
+    if (!restart)
+        progress(c, "Started", NULL);
+}
+
+/* The restart decision when a run ends, Docker's way: on-failure counts
+ * retries; the back-off starts at 100 ms and doubles up to a minute, and a
+ * run of 10 s resets it. */
+static bool should_restart(struct sv_ctr *c)
+{
+    if (c->stop_requested || c->sv->quitting || c->sv->interrupts)
+        return false;
+    const struct plan_restart *rp = &c->rec.plan.restart;
+    switch (rp->policy) {
+    case PLAN_RESTART_ALWAYS:
+    case PLAN_RESTART_UNLESS_STOPPED:
+        return true;
+    case PLAN_RESTART_ON_FAILURE:
+        return c->exit_code != 0 && (rp->max_retries == 0 || c->restarts < rp->max_retries);
+    default:
+        return false;
+    }
+}
+
+static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
+{
+    struct supervisor *sv = c->sv;
+    c->finished_at_ns = now_ns();
+    uv_timer_stop(&c->timer);
+    c->paused = false;
+    if (sv->opt.attached) {
+        const char *name = c->rec.plan.log_name ? c->rec.plan.log_name : c->rec.name;
+        if (c->oom_killed)
+            printf("%s exited with code %d (OOM killed: the container reached its memory limit)\n",
+                   name, c->exit_code);
+        else
+            printf("%s exited with code %d\n", name, c->exit_code);
+        fflush(stdout);
+    }
+    if (c->stop_requested)
+        progress(c, "Stopped", NULL);
+    if (should_restart(c)) {
+        if (ran_ms >= BACKOFF_RESET_MS)
+            c->backoff_step = 0;
+        c->state = C_BACKOFF;
+        uint64_t delay = BACKOFF_START_MS << (c->backoff_step < 10 ? c->backoff_step : 10);
+        if (delay > BACKOFF_MAX_MS)
+            delay = BACKOFF_MAX_MS;
+        c->backoff_step++;
+        uv_timer_start(&c->timer, on_timer, delay, 0);
+    } else {
+        c->state = C_EXITED;
+    }
+    save_state(c);
+
+    if (sv->opt.abort_on_exit && !sv->interrupts && c->state == C_EXITED) {
+        bool from = sv->opt.exit_code_from && strcmp(sv->opt.exit_code_from, c->rec.service) == 0;
+        if (from || (!sv->opt.exit_code_from && !sv->have_code)) {
+            sv->have_code = true;
+            sv->exit_code = c->exit_code;
+        }
+        if (!sv->aborting) {
+            sv->aborting = true;
+            if (sv->opt.attached) {
+                printf("Aborting on container exit...\n");
+                fflush(stdout);
+            }
+            for (size_t i = 0; i < sv->n; i++)
+                stop_ctr(sv->ctrs[i], false);
+        }
+    }
+    check_waiters(sv);
+    schedule(sv);
+    maybe_quit(sv);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct sv_ctr *c = t->data;
+    if (c->state == C_RUNNING && c->run && !c->run->reaped) {
+        /* the grace period is over */
+        container_signal(&c->run->proc, SIGKILL);
+        return;
+    }
+    if (c->state == C_BACKOFF) {
+        c->restarts++;
+        c->state = C_WAITING;
+        try_start(c, true);
+        check_waiters(c->sv);
+        maybe_quit(c->sv);
+    }
+}
+
+/* ---- stop, kill ------------------------------------------------------- */
+
+static void stop_ctr(struct sv_ctr *c, bool force)
+{
+    c->stop_requested = true;
+    if (c->state == C_WAITING || c->state == C_BACKOFF) {
+        uv_timer_stop(&c->timer);
+        c->state = c->ever_started ? C_EXITED : C_IDLE;
+        save_state(c);
+        return;
+    }
+    if (c->state != C_RUNNING || !c->run || c->run->reaped)
+        return;
+    if (force) {
+        container_signal(&c->run->proc, SIGKILL);
+        return;
+    }
+    if (uv_is_active((uv_handle_t *)&c->timer))
+        return; /* already stopping */
+    progress(c, "Stopping", NULL);
+    if (c->paused) {
+        /* a frozen process cannot handle its signal */
+        cgroup_freeze(c->run->proc.cg, false);
+        c->paused = false;
+    }
+    int sig = c->rec.plan.stop_signal > 0 ? c->rec.plan.stop_signal : SIGTERM;
+    container_signal(&c->run->proc, sig);
+    int64_t grace = c->rec.plan.stop_grace_ns >= 0 ? c->rec.plan.stop_grace_ns : 0;
+    uv_timer_start(&c->timer, on_timer, (uint64_t)(grace / 1000000), 0);
+}
+
+/* ---- dependencies ----------------------------------------------------- */
+
+static bool dep_satisfied(struct supervisor *sv, struct sv_ctr *c, const struct plan_depend *d,
+                          char **why)
+{
+    bool any = false;
+    for (size_t i = 0; i < sv->n; i++) {
+        struct sv_ctr *o = sv->ctrs[i];
+        if (strcmp(o->rec.service, d->service) != 0 || o->rec.oneoff)
+            continue;
+        any = true;
+        switch (d->condition) {
+        case PLAN_DEP_STARTED:
+            if (o->state == C_FAILED) {
+                *why = xasprintf("dependency %s failed to start", o->rec.name);
+                return false;
+            }
+            if (!o->ever_started)
+                return false;
+            break;
+        case PLAN_DEP_HEALTHY:
+            if (o->state == C_FAILED) {
+                *why = xasprintf("dependency %s failed to start", o->rec.name);
+                return false;
+            }
+            if (!o->rec.plan.health.enabled) {
+                *why = xasprintf("dependency %s has no healthcheck configured", o->rec.name);
+                return false;
+            }
+            if (o->health == H_UNHEALTHY) {
+                *why =
+                    xasprintf("dependency failed to start: container %s is unhealthy", o->rec.name);
+                return false;
+            }
+            if ((o->state == C_EXITED) && o->health != H_HEALTHY) {
+                *why = xasprintf("dependency failed to start: container %s exited (%d)",
+                                 o->rec.name, o->exit_code);
+                return false;
+            }
+            if (o->health != H_HEALTHY)
+                return false;
+            break;
+        case PLAN_DEP_COMPLETED:
+            if (o->state == C_FAILED) {
+                *why = xasprintf("dependency %s failed to start", o->rec.name);
+                return false;
+            }
+            if (o->state != C_EXITED)
+                return false;
+            if (o->exit_code != 0) {
+                *why = xasprintf("service \"%s\" didn't complete successfully: exit %d", d->service,
+                                 o->exit_code);
+                return false;
+            }
+            break;
+        }
+    }
+    (void)c;
+    (void)any; /* not supervised here (--no-deps): nothing to wait for */
+    return true;
+}
+
+static void schedule(struct supervisor *sv)
+{
+    bool again = true;
+    while (again) {
+        again = false;
+        for (size_t i = 0; i < sv->n; i++) {
+            struct sv_ctr *c = sv->ctrs[i];
+            if (c->state != C_WAITING)
+                continue;
+            bool ok = true;
+            for (size_t k = 0; k < c->rec.plan.n_depends && ok; k++) {
+                const struct plan_depend *d = &c->rec.plan.depends[k];
+                char *why = NULL;
+                if (!dep_satisfied(sv, c, d, &why)) {
+                    ok = false;
+                    if (why) {
+                        if (d->required) {
+                            set_failed(c, why);
+                        } else {
+                            log_warn("%s: %s; starting anyway (required: false)", c->rec.name, why);
+                            ok = true;
+                        }
+                        free(why);
+                    }
+                }
+            }
+            if (ok && c->state == C_WAITING) {
+                try_start(c, false);
+                again = true;
+            }
+        }
+    }
+    check_waiters(sv);
+}
+
+/* ---- lifecycle of the supervisor itself ------------------------------- */
+
+static bool busy(struct supervisor *sv)
+{
+    for (size_t i = 0; i < sv->n; i++) {
+        struct sv_ctr *c = sv->ctrs[i];
+        if (c->state == C_WAITING || c->state == C_BACKOFF || c->run)
+            return true;
+    }
+    return sv->clients != NULL;
+}
+
+static void close_listeners(struct supervisor *sv)
+{
+    if (sv->signals_open) {
+        uv_close((uv_handle_t *)&sv->sig_int, NULL);
+        uv_close((uv_handle_t *)&sv->sig_term, NULL);
+        uv_close((uv_handle_t *)&sv->sig_hup, NULL);
+        sv->signals_open = false;
+    }
+    if (sv->server_open) {
+        uv_close((uv_handle_t *)&sv->server, NULL);
+        sv->server_open = false;
+        if (sv->sock_path)
+            unlink(sv->sock_path);
+    }
+}
+
+static void maybe_quit(struct supervisor *sv)
+{
+    if (busy(sv))
+        return;
+    /* Waiters still open (e.g. a container that never started) end now. */
+    for (struct sv_waiter *w = sv->waiters; w; w = w->next)
+        if (!w->done)
+            finish_waiter(sv, w, "the containers ended before they were ready");
+    sv->quitting = true;
+    close_listeners(sv);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct supervisor *sv = h->data;
+    if (signum == SIGHUP && !sv->opt.attached)
+        return; /* a detached supervisor has no terminal to lose */
+    sv->interrupts++;
+    if (sv->interrupts == 1) {
+        sv->interrupt_sig = signum;
+        if (sv->opt.attached)
+            fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
+        for (size_t i = 0; i < sv->n; i++)
+            stop_ctr(sv->ctrs[i], false);
+    } else {
+        for (size_t i = 0; i < sv->n; i++)
+            stop_ctr(sv->ctrs[i], true);
+    }
+    maybe_quit(sv);
+}
+
+struct supervisor *sv_new(struct runtime *rt, const struct sv_options *o)
+{
+    struct supervisor *sv = xcalloc(1, sizeof *sv);
+    sv->rt = rt;
+    sv->opt = *o;
+    if (sv->opt.exit_code_from)
+        sv->opt.abort_on_exit = true;
+    uv_loop_init(&sv->loop);
+    uv_signal_init(&sv->loop, &sv->sig_int);
+    uv_signal_init(&sv->loop, &sv->sig_term);
+    uv_signal_init(&sv->loop, &sv->sig_hup);
+    sv->sig_int.data = sv->sig_term.data = sv->sig_hup.data = sv;
+    uv_signal_start(&sv->sig_int, on_signal, SIGINT);
+    uv_signal_start(&sv->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&sv->sig_hup, on_signal, SIGHUP);
+    sv->signals_open = true;
+    return sv;
+}
+
+static struct sv_ctr *find_ctr(struct supervisor *sv, const char *name)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        if (strcmp(sv->ctrs[i]->rec.name, name) == 0)
+            return sv->ctrs[i];
+    return NULL;
+}
+
+static void record_copy(struct ctr_record *dst, const struct ctr_record *src)
+{
+    /* Deep copy through the on-disk form: one definition of the fields. */
+    memset(dst, 0, sizeof *dst);
+    dst->id = xstrdup(src->id);
+    dst->name = xstrdup(src->name);
+    dst->project = xstrdup(src->project);
+    dst->service = xstrdup(src->service);
+    dst->number = src->number;
+    dst->oneoff = src->oneoff;
+    dst->image = src->image ? xstrdup(src->image) : NULL;
+    dst->image_id = src->image_id ? xstrdup(src->image_id) : NULL;
+    dst->created = src->created ? xstrdup(src->created) : NULL;
+    dst->cgroup = src->cgroup ? xstrdup(src->cgroup) : NULL;
+    json_t *j = plan_to_json(&src->plan);
+    struct berr ign = BERR_INIT;
+    plan_from_json(j, &dst->plan, &ign);
+    berr_clear(&ign);
+    json_decref(j);
+    dst->plan.config = src->plan.config ? xstrdup(src->plan.config) : NULL;
+}
+
+static void mounts_free(struct sv_ctr *c)
+{
+    free(c->mounts);
+    strv_free(c->mount_strings);
+    c->mounts = NULL;
+    c->mount_strings = NULL;
+    c->n_mounts = 0;
+}
+
+static struct sv_ctr *adopt(struct supervisor *sv, const struct ctr_record *rec)
+{
+    struct sv_ctr *c = find_ctr(sv, rec->name);
+    if (c) {
+        if (c->run)
+            return c; /* running: keep it as it is */
+        if (strcmp(c->rec.id, rec->id) != 0) {
+            /* recreated since: take the new record */
+            log_writer_close(&c->log);
+            mounts_free(c);
+            ctr_record_free(&c->rec);
+            record_copy(&c->rec, rec);
+            c->restarts = 0;
+            c->ever_started = false;
+        }
+        return c;
+    }
+    c = xcalloc(1, sizeof *c);
+    c->sv = sv;
+    c->log.fd = -1;
+    record_copy(&c->rec, rec);
+    c->color = (int)sv->n;
+    uv_timer_init(&sv->loop, &c->timer);
+    c->timer.data = c;
+    sv->ctrs = xreallocarray(sv->ctrs, sv->n + 1, sizeof *sv->ctrs);
+    sv->ctrs[sv->n++] = c;
+    int w = (int)strlen(c->rec.plan.log_name ? c->rec.plan.log_name : c->rec.name);
+    if (w > sv->width)
+        sv->width = w;
+    return c;
+}
+
+static struct sv_waiter *add_waiter(struct supervisor *sv, struct sv_ctr **ctrs, size_t n,
+                                    bool healthy, struct sv_client *cl)
+{
+    struct sv_waiter *w = xcalloc(1, sizeof *w);
+    w->ctrs = xmemdup(ctrs, n * sizeof *ctrs);
+    w->n = n;
+    w->healthy = healthy;
+    w->client = cl;
+    w->next = sv->waiters;
+    sv->waiters = w;
+    return w;
+}
+
+static void request_start(struct supervisor *sv, const struct ctr_record *recs, size_t n,
+                          bool wait_healthy, struct sv_client *cl)
+{
+    struct sv_ctr **list = xcalloc(n ? n : 1, sizeof *list);
+    for (size_t i = 0; i < n; i++) {
+        struct sv_ctr *c = adopt(sv, &recs[i]);
+        list[i] = c;
+        if (c->state == C_RUNNING)
+            continue;
+        c->stop_requested = false;
+        c->backoff_step = 0;
+        c->state = C_WAITING;
+        free(c->error);
+        c->error = NULL;
+    }
+    add_waiter(sv, list, n, wait_healthy, cl);
+    free(list);
+    schedule(sv);
+}
+
+int sv_request_start(struct supervisor *sv, const struct ctr_record *recs, size_t n,
+                     bool wait_healthy, struct berr *e)
+{
+    (void)e;
+    request_start(sv, recs, n, wait_healthy, NULL);
+    return 0;
+}
+
+/* ---- control socket --------------------------------------------------- */
+
+static void client_free(uv_handle_t *h)
+{
+    struct sv_client *cl = h->data;
+    free(cl->in.data);
+    free(cl);
+}
+
+static void client_close(struct sv_client *cl)
+{
+    if (cl->closing)
+        return;
+    cl->closing = true;
+    struct supervisor *sv = cl->sv;
+    for (struct sv_client **pp = &sv->clients; *pp; pp = &(*pp)->next)
+        if (*pp == cl) {
+            *pp = cl->next;
+            break;
+        }
+    for (struct sv_waiter *w = sv->waiters; w; w = w->next)
+        if (w->client == cl) {
+            w->client = NULL;
+            w->done = true;
+        }
+    uv_close((uv_handle_t *)&cl->pipe, client_free);
+    maybe_quit(sv);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    free(req->data);
+    free(req);
+}
+
+static void client_send(struct sv_client *cl, json_t *msg)
+{
+    if (cl->closing)
+        return;
+    char *text = json_dumps(msg, JSON_COMPACT);
+    size_t len = strlen(text);
+    char *line = xrealloc(text, len + 2);
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    uv_write_t *req = xcalloc(1, sizeof *req);
+    req->data = line;
+    uv_buf_t b = uv_buf_init(line, (unsigned)(len + 1));
+    if (uv_write(req, (uv_stream_t *)&cl->pipe, &b, 1, on_written) < 0) {
+        free(line);
+        free(req);
+    }
+}
+
+static void reply(struct sv_client *cl, const char *error)
+{
+    json_t *msg = json_pack("{s:s, s:b}", "event", "done", "ok", error == NULL);
+    if (error)
+        json_object_set_new(msg, "error", json_string(error));
+    client_send(cl, msg);
+    json_decref(msg);
+}
+
+/* Containers named in a request ("names": [...]; none: all of them). */
+static size_t select_ctrs(struct supervisor *sv, json_t *req, struct sv_ctr ***out)
+{
+    json_t *names = json_object_get(req, "names");
+    struct sv_ctr **list = xcalloc(sv->n + 1, sizeof *list);
+    size_t k = 0;
+    for (size_t i = 0; i < sv->n; i++) {
+        bool take = !json_is_array(names) || json_array_size(names) == 0;
+        size_t j;
+        json_t *v;
+        json_array_foreach(names, j, v) if (json_is_string(v) && strcmp(json_string_value(v),
+                                                                        sv->ctrs[i]->rec.name) == 0)
+            take = true;
+        if (take)
+            list[k++] = sv->ctrs[i];
+    }
+    *out = list;
+    return k;
+}
+
+/* A stop request completes when each of its containers is down. */
+struct stop_wait {
+    struct supervisor *sv;
+    struct sv_client *cl;
+    struct sv_ctr **ctrs;
+    size_t n;
+    uv_timer_t poll;
+};
+
+static void stop_wait_closed(uv_handle_t *h)
+{
+    struct stop_wait *sw = h->data;
+    free(sw->ctrs);
+    free(sw);
+}
+
+static void stop_wait_check(uv_timer_t *t)
+{
+    struct stop_wait *sw = t->data;
+    bool cl_alive = false;
+    for (struct sv_client *c = sw->sv->clients; c; c = c->next)
+        if (c == sw->cl)
+            cl_alive = true;
+    for (size_t i = 0; i < sw->n; i++)
+        if (sw->ctrs[i]->run)
+            return;
+    if (cl_alive)
+        reply(sw->cl, NULL);
+    uv_timer_stop(t);
+    uv_close((uv_handle_t *)t, stop_wait_closed);
+}
+
+static void handle_request(struct sv_client *cl, json_t *req)
+{
+    struct supervisor *sv = cl->sv;
+    const char *op = json_string_value(json_object_get(req, "op"));
+    if (!op) {
+        reply(cl, "request without \"op\"");
+        return;
+    }
+    if (strcmp(op, "start") == 0) {
+        json_t *ids = json_object_get(req, "ids");
+        bool healthy = json_is_true(json_object_get(req, "wait"));
+        struct ctr_record *all = NULL;
+        size_t n_all = 0;
+        struct berr e = BERR_INIT;
+        if (ctr_list(sv->opt.root, sv->opt.project, &all, &n_all, &e) < 0) {
+            reply(cl, e.msg);
+            berr_clear(&e);
+            return;
+        }
+        /* keep request order (dependency order) */
+        struct ctr_record *pick = xcalloc(json_array_size(ids) + 1, sizeof *pick);
+        size_t k = 0, j;
+        json_t *v;
+        const char *missing = NULL;
+        json_array_foreach(ids, j, v)
+        {
+            const char *id = json_string_value(v);
+            bool found = false;
+            for (size_t i = 0; id && i < n_all; i++)
+                if (strcmp(all[i].id, id) == 0) {
+                    pick[k++] = all[i];
+                    found = true;
+                }
+            if (!found)
+                missing = id ? id : "?";
+        }
+        if (missing) {
+            _cleanup_free_ char *msg = xasprintf("no container record %.12s", missing);
+            reply(cl, msg);
+        } else {
+            request_start(sv, pick, k, healthy, cl);
+        }
+        free(pick);
+        ctr_list_free(all, n_all);
+        return;
+    }
+    struct sv_ctr **list;
+    size_t n = select_ctrs(sv, req, &list);
+    if (strcmp(op, "stop") == 0) {
+        json_t *t = json_object_get(req, "timeout_ns");
+        for (size_t i = 0; i < n; i++) {
+            if (json_is_integer(t))
+                list[i]->rec.plan.stop_grace_ns = json_integer_value(t);
+            stop_ctr(list[i], false);
+        }
+        struct stop_wait *sw = xcalloc(1, sizeof *sw);
+        sw->sv = sv;
+        sw->cl = cl;
+        sw->ctrs = list;
+        sw->n = n;
+        uv_timer_init(&sv->loop, &sw->poll);
+        sw->poll.data = sw;
+        uv_timer_start(&sw->poll, stop_wait_check, 0, 20);
+        return;
+    } else if (strcmp(op, "kill") == 0) {
+        int sig = (int)json_integer_value(json_object_get(req, "signal"));
+        if (sig <= 0)
+            sig = SIGKILL;
+        for (size_t i = 0; i < n; i++)
+            if (list[i]->run && !list[i]->run->reaped)
+                container_signal(&list[i]->run->proc, sig);
+        reply(cl, NULL);
+    } else if (strcmp(op, "pause") == 0 || strcmp(op, "unpause") == 0) {
+        bool freeze = strcmp(op, "pause") == 0;
+        const char *err = NULL;
+        for (size_t i = 0; i < n && !err; i++) {
+            struct sv_ctr *c = list[i];
+            if (!c->run || c->run->reaped || c->paused == freeze)
+                continue;
+            if (cgroup_freeze(c->run->proc.cg, freeze) < 0)
+                err = "the cgroup freezer refused";
+            else {
+                c->paused = freeze;
+                save_state(c);
+                progress(c, freeze ? "Paused" : "Unpaused", NULL);
+            }
+        }
+        reply(cl, err);
+    } else if (strcmp(op, "forget") == 0) {
+        for (size_t i = 0; i < n; i++)
+            if (!list[i]->run && list[i]->state != C_BACKOFF && list[i]->state != C_WAITING)
+                list[i]->state = C_IDLE;
+        reply(cl, NULL);
+    } else if (strcmp(op, "hello") == 0) {
+        json_t *msg = json_pack("{s:s, s:b, s:i}", "event", "done", "ok", 1, "pid", (int)getpid());
+        client_send(cl, msg);
+        json_decref(msg);
+    } else {
+        _cleanup_free_ char *msg = xasprintf("unknown request \"%s\"", op);
+        reply(cl, msg);
+    }
+    free(list);
+}
+
+static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    struct sv_client *cl = s->data;
+    if (n < 0) {
+        client_close(cl);
+        return;
+    }
+    if (n == 0)
+        return;
+    if (cl->in.len + (size_t)n > CLIENT_LINE_MAX) {
+        client_close(cl);
+        return;
+    }
+    cl->in.data = xrealloc(cl->in.data, cl->in.len + (size_t)n + 1);
+    memcpy(cl->in.data + cl->in.len, buf->base, (size_t)n);
+    cl->in.len += (size_t)n;
+    char *nl;
+    while (!cl->closing && (nl = memchr(cl->in.data, '\n', cl->in.len))) {
+        *nl = '\0';
+        json_error_t je;
+        json_t *req = json_loads(cl->in.data, 0, &je);
+        size_t used = (size_t)(nl - cl->in.data) + 1;
+        memmove(cl->in.data, nl + 1, cl->in.len - used);
+        cl->in.len -= used;
+        if (!req) {
+            reply(cl, "invalid JSON request");
+            continue;
+        }
+        handle_request(cl, req);
+        json_decref(req);
+    }
+}
+
+static void on_client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct sv_client *cl = h->data;
+    (void)suggested;
+    buf->base = cl->sv->readbuf;
+    buf->len = sizeof cl->sv->readbuf;
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    struct supervisor *sv = server->data;
+    if (status < 0)
+        return;
+    struct sv_client *cl = xcalloc(1, sizeof *cl);
+    cl->sv = sv;
+    uv_pipe_init(&sv->loop, &cl->pipe, 0);
+    cl->pipe.data = cl;
+    if (uv_accept(server, (uv_stream_t *)&cl->pipe) < 0) {
+        uv_close((uv_handle_t *)&cl->pipe, client_free);
+        return;
+    }
+    /* Only root (or berth's own user) may drive the supervisor. */
+    uv_os_fd_t fd;
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) < 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+        (cred.uid != 0 && cred.uid != getuid())) {
+        uv_close((uv_handle_t *)&cl->pipe, client_free);
+        return;
+    }
+    cl->next = sv->clients;
+    sv->clients = cl;
+    uv_read_start((uv_stream_t *)&cl->pipe, on_client_alloc, on_client_read);
+}
+
+int sv_listen(struct supervisor *sv, struct berr *e)
+{
+    sv->sock_path = sv_socket_path(sv->opt.runroot, sv->opt.project);
+    _cleanup_free_ char *dir = xasprintf("%s/%s", sv->opt.runroot, sv->opt.project);
+    int r = fs_mkdir_p(dir, 0700, e);
+    if (r < 0)
+        return r;
+    if (strlen(sv->sock_path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+        return berr_set(e, -ENAMETOOLONG, "control socket path too long: %s", sv->sock_path);
+    /* A socket file nobody answers on is a leftover of a killed supervisor. */
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe >= 0) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sv->sock_path);
+        int c = connect(probe, (struct sockaddr *)&sa, sizeof sa);
+        close(probe);
+        if (c == 0)
+            return berr_set(e, -EBUSY, "another supervisor serves project %s", sv->opt.project);
+    }
+    unlink(sv->sock_path);
+    uv_pipe_init(&sv->loop, &sv->server, 0);
+    sv->server.data = sv;
+    mode_t old = umask(0177);
+    r = uv_pipe_bind(&sv->server, sv->sock_path);
+    umask(old);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&sv->server, 64, on_connection);
+    if (r < 0) {
+        uv_close((uv_handle_t *)&sv->server, NULL);
+        return berr_set(e, -EIO, "control socket %s: %s", sv->sock_path, uv_strerror(r));
+    }
+    sv->server_open = true;
+    return 0;
+}
+
+/* ---- run and free ----------------------------------------------------- */
+
 int sv_run(struct supervisor *sv)
 {
-    if (sv->n > 0) {
-        printf("Attaching to ");
+    if (sv->opt.attached) {
+        int any = 0;
         for (size_t i = 0; i < sv->n; i++)
-            printf("%s%s", i ? ", " : "", sv->ctrs[i]->log_name);
-        printf("\n");
-        fflush(stdout);
-        uv_signal_init(&sv->loop, &sv->sig_int);
-        uv_signal_init(&sv->loop, &sv->sig_term);
-        sv->sig_int.data = sv->sig_term.data = sv;
-        uv_signal_start(&sv->sig_int, on_signal, SIGINT);
-        uv_signal_start(&sv->sig_term, on_signal, SIGTERM);
-        sv->signals_open = true;
-        if (sv->n_done == sv->n)
-            close_signals(sv);
+            if (sv->ctrs[i]->state != C_IDLE)
+                any++;
+        if (any) {
+            printf("Attaching to ");
+            int k = 0;
+            for (size_t i = 0; i < sv->n; i++)
+                if (sv->ctrs[i]->state != C_IDLE)
+                    printf("%s%s", k++ ? ", " : "",
+                           sv->ctrs[i]->rec.plan.log_name ? sv->ctrs[i]->rec.plan.log_name
+                                                          : sv->ctrs[i]->rec.name);
+            printf("\n");
+            fflush(stdout);
+        }
     }
+    maybe_quit(sv);
     uv_run(&sv->loop, UV_RUN_DEFAULT);
-    /* The kill timers are the last handles: close them. */
-    for (size_t i = 0; i < sv->n; i++)
-        if (!uv_is_closing((uv_handle_t *)&sv->ctrs[i]->kill_timer))
-            uv_close((uv_handle_t *)&sv->ctrs[i]->kill_timer, on_handle_closed);
-    uv_run(&sv->loop, UV_RUN_DEFAULT);
-
     if (sv->opt.abort_on_exit && sv->have_code)
         return sv->exit_code;
     if (sv->interrupts)
         return 128 + sv->interrupt_sig;
+    if (sv->start_failed)
+        return 1;
     return 0;
+}
+
+void sv_free(struct supervisor *sv)
+{
+    if (!sv)
+        return;
+    close_listeners(sv);
+    while (sv->clients)
+        client_close(sv->clients);
+    for (size_t i = 0; i < sv->n; i++) {
+        struct sv_ctr *c = sv->ctrs[i];
+        if (c->run && !c->run->reaped) {
+            /* Never leave a child behind: kill and reap it. */
+            container_signal(&c->run->proc, SIGKILL);
+            siginfo_t si;
+            waitid(P_PIDFD, (id_t)c->run->proc.pidfd, &si, WEXITED);
+        }
+        if (c->run) {
+            struct sv_run *r = c->run;
+            r->c = NULL;
+            uv_handle_t *hs[] = {(uv_handle_t *)&r->poll, (uv_handle_t *)&r->out[0],
+                                 (uv_handle_t *)&r->out[1]};
+            for (size_t k = 0; k < ARRAY_SIZE(hs); k++)
+                if (hs[k]->loop && !uv_is_closing(hs[k]))
+                    uv_close(hs[k], on_run_handle_closed);
+        }
+        if (!uv_is_closing((uv_handle_t *)&c->timer))
+            uv_close((uv_handle_t *)&c->timer, NULL);
+    }
+    uv_run(&sv->loop, UV_RUN_DEFAULT);
+    for (size_t i = 0; i < sv->n; i++) {
+        struct sv_ctr *c = sv->ctrs[i];
+        log_writer_close(&c->log);
+        mounts_free(c);
+        ctr_record_free(&c->rec);
+        free(c->error);
+        free(c);
+    }
+    while (sv->waiters) {
+        struct sv_waiter *w = sv->waiters;
+        sv->waiters = w->next;
+        free(w->ctrs);
+        free(w);
+    }
+    if (sv->opt.events_fd >= 0)
+        close(sv->opt.events_fd);
+    free(sv->ctrs);
+    free(sv->sock_path);
+    uv_loop_close(&sv->loop);
+    free(sv);
 }

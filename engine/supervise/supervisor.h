@@ -1,12 +1,20 @@
 /* The project's supervisor: one libuv loop that is the parent of every
- * container's first process. It watches each container through a pidfd
- * (never waitpid(-1)), streams its output line by line with a coloured
- * "service-1  | " prefix, stops containers gracefully on Ctrl-C / SIGTERM
- * (stop signal, grace period, then SIGKILL; a second Ctrl-C kills at once)
- * and records every state change on disk for `down`.
+ * container's first process (no daemon, no per-container shim). It starts
+ * containers from their records in dependency order, gated by depends_on
+ * conditions; watches each through a pidfd (never waitpid(-1)); writes its
+ * output to the container's log file (and, attached, to the terminal with a
+ * coloured "service-1  | " prefix); restarts it by its restart policy with
+ * Docker's back-off; runs its healthcheck; stops it gracefully (stop signal,
+ * grace period, SIGKILL) in reverse dependency order; records every state
+ * change on disk for `ps`, `down` and the next command; and serves the
+ * project's control socket ($BERTH_RUNROOT/<project>/sock, JSON lines) so
+ * other `berth` commands can ask it to start, stop, kill, pause containers.
  *
- * Ownership: the supervisor owns its containers (struct sv_ctr) and all
- * libuv handles; containers are freed by sv_free after the loop ended. */
+ * Attached (`up`), the CLI process is the supervisor and ends when every
+ * container has ended. Detached (`up -d`), the supervisor runs in its own
+ * session as a child subreaper and ends when it has nothing left to watch.
+ *
+ * Ownership: the supervisor owns its containers and all libuv handles. */
 #ifndef BERTH_SUPERVISE_SUPERVISOR_H
 #define BERTH_SUPERVISE_SUPERVISOR_H
 
@@ -14,45 +22,41 @@
 #include <stdint.h>
 
 #include "engine/runtime/runtime.h"
+#include "engine/supervise/records.h"
 #include "util/err.h"
 
 struct supervisor;
 
 struct sv_options {
+    const char *root; /* $BERTH_ROOT */
     const char *runroot;
     const char *project;
+    bool attached;              /* print logs and progress to the terminal */
     bool color;                 /* colour the log prefixes */
     bool abort_on_exit;         /* --abort-on-container-exit */
     const char *exit_code_from; /* --exit-code-from SERVICE (implies abort) */
-};
-
-struct sv_container_info {
-    const char *name;     /* proj-web-1 */
-    const char *log_name; /* web-1 */
-    const char *service;
-    int stop_signal;
-    int64_t stop_grace_ns;
-    bool tty; /* give the container a pseudo-terminal (compose `tty: true`) */
+    int events_fd;              /* -1, or where start progress goes as JSON lines */
 };
 
 struct supervisor *sv_new(struct runtime *rt, const struct sv_options *o);
 void sv_free(struct supervisor *sv);
 
-/* Sets the width of the log prefix column (the longest log_name). */
-void sv_set_prefix_width(struct supervisor *sv, int width);
+/* Serves the control socket; fails when another supervisor serves it. */
+int sv_listen(struct supervisor *sv, struct berr *e);
 
-/* Starts a container under the supervisor. spec's stdout/stderr are
- * replaced by the supervisor's pipes. */
-int sv_start(struct supervisor *sv, const struct sv_container_info *info,
-             const struct container_spec *spec, struct berr *e);
+/* Asks for containers (by record, copied) to run: they start when their
+ * dependencies allow, in order. wait_healthy: the request (and the events
+ * on events_fd) completes when each is healthy, rather than started. */
+int sv_request_start(struct supervisor *sv, const struct ctr_record *recs, size_t n,
+                     bool wait_healthy, struct berr *e);
 
-/* Prints "Attaching to ..." and runs the loop until every container has
- * exited. Returns the exit status for `up`, following docker compose:
- * 0, or 130/143 when interrupted, or the container's status with
- * --abort-on-container-exit / --exit-code-from. */
+/* Runs the loop until the supervisor has nothing left to do. Returns the
+ * exit status for an attached `up`, following docker compose: 0, or 130/143
+ * when interrupted, or the container's status with --abort-on-container-exit
+ * / --exit-code-from; 1 when a start failed. */
 int sv_run(struct supervisor *sv);
 
-/* Asks every container to stop (used when a start fails midway). */
-void sv_stop_all(struct supervisor *sv, bool force);
+/* The project's control socket path (heap). */
+char *sv_socket_path(const char *runroot, const char *project);
 
 #endif

@@ -1,0 +1,30 @@
+/* The client side of a project supervisor's control socket
+ * ($BERTH_RUNROOT/<project>/sock): one JSON object per line each way.
+ *
+ * Requests: {"op":"start","ids":[...],"wait":bool}, {"op":"stop","names":[...],
+ * "timeout_ns":N}, {"op":"kill","names":[...],"signal":N}, {"op":"pause"|
+ * "unpause"|"forget","names":[...]}, {"op":"hello"}. An empty or absent
+ * "names" means every container. The supervisor answers with progress
+ * events {"event":"progress","name":...,"status":"Started"|...} and ends
+ * each request with {"event":"done","ok":bool[,"error":...]}. */
+#ifndef BERTH_SUPERVISE_CONTROL_H
+#define BERTH_SUPERVISE_CONTROL_H
+
+#include <jansson.h>
+
+#include "util/err.h"
+
+/* Connects to the project's supervisor. Returns an fd, or -ENOENT /
+ * -ECONNREFUSED when none is running (a stale socket is not an error). */
+int ctl_connect(const char *runroot, const char *project, struct berr *e);
+
+/* Sends req and reads events until "done"; on_event (may be NULL) sees each
+ * progress event. Returns 0 when done says ok, else a negative code with the
+ * supervisor's message. */
+int ctl_request(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), void *ud,
+                struct berr *e);
+
+/* Prints a progress event the way `up` prints progress (" Container x  Started"). */
+void ctl_print_progress(json_t *ev, void *ud);
+
+#endif
