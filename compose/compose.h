@@ -14,7 +14,13 @@ struct compose_opts {
     const char *project_name; /* -p, or NULL */
     const char *project_dir;  /* --project-directory, or NULL */
     char **environ;           /* the process environment (COMPOSE_PROJECT_NAME, ...) */
-    const char *cwd;          /* where discovery starts; NULL: getcwd() */
+    /* --env-file values in order (relative to cwd), NULL-terminated; NULL:
+     * the project directory's .env, unless COMPOSE_DISABLE_ENV_FILE. */
+    char **env_files;
+    char **profiles;     /* --profile values; NULL-terminated or NULL */
+    char **services;     /* services named on the command line (enable their profiles) */
+    bool no_interpolate; /* leave ${VAR} as written (config --no-interpolate) */
+    const char *cwd;     /* where discovery starts; NULL: getcwd() */
     /* Receives each warning (one line, no newline, already prefixed with
      * "file:line:col: " where it has a place); NULL: log_warn on stderr. */
     void (*warn)(void *userdata, const char *msg);

@@ -7,11 +7,15 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "compose/arena.h"
 #include "compose/diag.h"
 #include "compose/discover.h"
+#include "compose/dotenv.h"
+#include "compose/envtab.h"
+#include "compose/interp.h"
 #include "compose/merge.h"
 #include "compose/model.h"
 #include "compose/path.h"
@@ -95,10 +99,49 @@ static int read_one(const struct compose_file *f, size_t max, struct diag *d, ch
     return r;
 }
 
+/* The variables for interpolation: the shell's, then those of --env-file
+ * files (in order) or of the project directory's .env. */
+static int load_env(const struct compose_opts *o, char *const *env, const char *cwd,
+                    const char *project_dir, struct diag *d, struct envtab *out)
+{
+    envtab_add(out, env);
+    int ret = 0;
+    if (o->env_files && o->env_files[0]) {
+        for (size_t i = 0; o->env_files[i]; i++) {
+            _cleanup_free_ char *path = path_absolute(cwd, o->env_files[i]);
+            _cleanup_strv_ char **vars = NULL;
+            int r = dotenv_read(path, o->env_files[i], out, false, d, &vars);
+            if (r == -ENOENT)
+                diag_error(d, "couldn't find env file: %s", path);
+            if (r < 0)
+                ret = -EINVAL;
+            else
+                envtab_add(out, vars);
+        }
+        return ret;
+    }
+    const char *off = strv_env_get(env, "COMPOSE_DISABLE_ENV_FILE");
+    if (off && (strcmp(off, "1") == 0 || strcasecmp(off, "true") == 0))
+        return 0;
+    _cleanup_free_ char *path = path_absolute(project_dir, ".env");
+    _cleanup_free_ char *shown = path_display(cwd, path);
+    _cleanup_strv_ char **vars = NULL;
+    int r = dotenv_read(path, shown, out, false, d, &vars);
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0)
+        return r;
+    envtab_add(out, vars);
+    return 0;
+}
+
 /* Parses every file and merges all their documents, in order. */
-static int read_and_merge(struct arena *a, const struct discovery *dv, size_t max, struct diag *d,
+static int read_and_merge(struct arena *a, const struct discovery *dv, size_t max,
+                          const struct envtab *env, bool interpolate, struct diag *d,
                           struct ynode **merged)
 {
+    _cleanup_strv_ char **warned = NULL;
+    struct interp_tree_ctx ic = {.a = a, .d = d, .env = env, .warned = &warned};
     struct yaml_limits lim;
     yaml_compose_limits(&lim);
     struct ynode *acc = NULL;
@@ -132,6 +175,12 @@ static int read_and_merge(struct arena *a, const struct discovery *dv, size_t ma
                 ret = -EINVAL;
                 continue;
             }
+            if (interpolate) {
+                size_t errs = d->n_errors;
+                doc = interp_tree(&ic, doc);
+                if (d->n_errors > errs)
+                    ret = -EINVAL;
+            }
             acc = merge_trees(a, acc, doc);
         }
     }
@@ -162,6 +211,8 @@ int compose_load(const struct compose_opts *o, struct project **out, struct berr
     char *const *env = o->environ ? o->environ : environ;
     struct discovery dv = {0};
     struct project *p = NULL;
+    struct envtab vars = {0};
+    _cleanup_strv_ char **vars_strv = NULL;
     *out = NULL;
 
     size_t max;
@@ -175,6 +226,10 @@ int compose_load(const struct compose_opts *o, struct project **out, struct berr
         goto fail;
     }
 
+    if (load_env(o, env, cwd, dv.project_dir, &d, &vars) < 0)
+        goto fail;
+    vars_strv = envtab_strv(&vars);
+
     p = xcalloc(1, sizeof *p);
     p->files = xcalloc(dv.n + 1, sizeof *p->files);
     p->file_names = xcalloc(dv.n + 1, sizeof *p->file_names);
@@ -184,21 +239,23 @@ int compose_load(const struct compose_opts *o, struct project **out, struct berr
     }
 
     struct ynode *root = NULL;
-    if (read_and_merge(&a, &dv, max, &d, &root) < 0)
+    if (read_and_merge(&a, &dv, max, &vars, !o->no_interpolate, &d, &root) < 0)
         goto fail;
-    if (project_name_resolve(o->project_name, env, ymap_get(root, "name"), dv.project_dir, &d,
+    if (project_name_resolve(o->project_name, vars_strv, ymap_get(root, "name"), dv.project_dir, &d,
                              &p->name) < 0)
         goto fail;
     p->working_dir = TAKE_PTR(dv.project_dir);
-    if (model_build(&a, root, env, p, &d) < 0)
+    if (model_build(&a, root, &vars, p, &d) < 0)
         goto fail;
     if (d.n_errors)
         goto fail;
+    envtab_free(&vars);
     discovery_free(&dv);
     *out = p;
     return 0;
 
 fail:
+    envtab_free(&vars);
     discovery_free(&dv);
     project_free(p);
     if (d.n_errors == 0)

@@ -209,7 +209,7 @@ static void env_entry(struct model *m, struct service *s, const struct ypair *kv
         return;
     }
     if (ynode_is_null(v)) {
-        const char *host = strv_env_get(m->env, k->str);
+        const char *host = envtab_get(m->env, k->str, k->len);
         if (host)
             strvec_push(env, xasprintf("%s=%s", k->str, host));
         return;
@@ -858,8 +858,8 @@ static void build_services(struct model *m, const struct ynode *services)
 static const char *const unsupported_top_keys[] = {"networks", "configs", "secrets",
                                                    "include",  "models",  NULL};
 
-int model_build(struct arena *a, const struct ynode *root, char *const *env, struct project *p,
-                struct diag *d)
+int model_build(struct arena *a, const struct ynode *root, const struct envtab *env,
+                struct project *p, struct diag *d)
 {
     struct model m = {.a = a, .env = env, .p = p, .d = d};
     size_t errors = d->n_errors;
@@ -881,7 +881,7 @@ int model_build(struct arena *a, const struct ynode *root, char *const *env, str
         else
             diag_warn_at(d, YPOS(k), "unknown top-level key %s; ignored", QN(k));
     }
-    m.home = strv_env_get(env, "HOME");
+    m.home = envtab_get(env, "HOME", 4);
     if (volumes && !ynode_is_null(volumes))
         build_volume_defs(&m, volumes);
     if (services && !ynode_is_null(services))

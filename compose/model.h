@@ -8,13 +8,15 @@
 #include "compose/arena.h"
 #include "compose/compose.h"
 #include "compose/diag.h"
+#include "compose/envtab.h"
 #include "compose/yaml.h"
 
 /* Fills p->services from root (a mapping). p->files must already hold one
- * path per source index (srcpos.file points into it). env resolves bare
- * environment entries. Problems go to d; returns 0 or -EINVAL. */
-int model_build(struct arena *a, const struct ynode *root, char *const *env, struct project *p,
-                struct diag *d);
+ * path per source index (srcpos.file points into it). env (the shell
+ * environment over .env) resolves bare environment entries. Problems go to d; returns 0 or -EINVAL.
+ */
+int model_build(struct arena *a, const struct ynode *root, const struct envtab *env,
+                struct project *p, struct diag *d);
 
 /* Frees what model_build put into one service. */
 void service_clear(struct service *s);

@@ -11,11 +11,12 @@
 #include "compose/arena.h"
 #include "compose/compose.h"
 #include "compose/diag.h"
+#include "compose/envtab.h"
 #include "compose/yaml.h"
 
 struct model {
     struct arena *a;
-    char *const *env;
+    const struct envtab *env;
     struct project *p;
     struct diag *d;
     const char *home;         /* for "~" in bind sources; NULL when unknown */

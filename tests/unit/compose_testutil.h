@@ -118,7 +118,7 @@ static inline double ct_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Loads one compose file with the given content from a fresh directory
+/* Loads compose files with the given contents from a fresh directory
  * (named "proj" so the default project name is "proj"). env: NULL-terminated
  * or NULL for an empty environment. Returns compose_load's result. */
 struct ct_load {
@@ -140,8 +140,11 @@ static inline int ct_load_files(struct ct_load *l, const char *const *names,
     free(tmp);
     char **files = NULL;
     for (size_t i = 0; names[i]; i++) {
-        free(ct_write(l->dir, names[i], contents[i]));
-        strv_push(&files, xstrdup(names[i])); /* relative to cwd, as typed */
+        /* "+name": written beside the others but not named with -f (.env). */
+        bool extra = names[i][0] == '+';
+        free(ct_write(l->dir, names[i] + extra, contents[i]));
+        if (!extra)
+            strv_push(&files, xstrdup(names[i])); /* relative to cwd, as typed */
     }
     struct compose_opts o = {
         .files = files,

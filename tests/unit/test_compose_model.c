@@ -356,8 +356,8 @@ static void test_command_entrypoint(void **state)
         const char *err;
     } cases[] = {
         {"command: echo \"hello world\"", false, "echo|hello world", true, NULL},
-        {"command: [\"sh\", \"-c\", \"echo $$HOME\"]", false, "sh|-c|echo $$HOME", true, NULL},
-        {"command: sh -c 'echo $HOME'", false, "sh|-c|echo $HOME", true, NULL},
+        {"command: [\"sh\", \"-c\", \"echo $$HOME\"]", false, "sh|-c|echo $HOME", true, NULL},
+        {"command: sh -c 'echo $$HOME'", false, "sh|-c|echo $HOME", true, NULL},
         {"command: a\\ b c", false, "a b|c", true, NULL},
         {"command: a '' b", false, "a||b", true, NULL},
         {"command: []", false, "", true, NULL},
