@@ -1,0 +1,18 @@
+/* Shared between the volume module's files; not part of its interface. */
+#ifndef BERTH_VOLUME_INTERNAL_H
+#define BERTH_VOLUME_INTERNAL_H
+
+#include "util/err.h"
+
+#define VOLUME_DATA         "_data"
+#define VOLUME_SEED_PENDING "seed-pending"
+#define VOLUME_SEED_TMP     "_seed"
+
+/* Opens $ROOT/volumes/<name> (O_DIRECTORY, no symlink) after checking the
+ * name; -ENOENT with "no such volume" when absent. */
+int volume_open_dir(const char *root, const char *name, struct berr *e);
+
+/* "2024-01-02T03:04:05.123456789Z" (heap). */
+char *volume_now_rfc3339(void);
+
+#endif
