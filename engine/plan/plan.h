@@ -62,13 +62,18 @@ enum plan_mount_type {
 
 struct plan_mount {
     enum plan_mount_type type;
-    char *source; /* bind: absolute host path; volume: the volume's name; tmpfs: NULL */
-    char *target; /* absolute path in the container */
+    /* bind: absolute host path; volume: the volume's real name (an anonymous
+     * volume's is 64 hex digits, derived from the container's name and the
+     * target, so the container and its recreations reuse it); tmpfs: NULL */
+    char *source;
+    char *target; /* absolute, lexically clean path in the container */
     bool read_only;
-    bool create_host_path; /* bind: create a missing host directory */
-    bool nocopy;           /* volume: do not seed a new volume from the image */
-    int64_t tmpfs_size;    /* bytes, 0 = default */
-    uint32_t tmpfs_mode;   /* 0 = default */
+    /* bind: create a missing host directory; volume: create a missing
+     * volume (false for an external one, which must exist) */
+    bool create_host_path;
+    bool nocopy;         /* volume: do not seed a new volume from the image */
+    int64_t tmpfs_size;  /* bytes, 0 = default */
+    uint32_t tmpfs_mode; /* 0 = default */
 };
 
 struct ctr_plan {
@@ -105,6 +110,14 @@ struct ctr_plan {
 int plan_container(const struct project *p, const struct service *s, const struct image *img,
                    int number, const char *container_id, struct ctr_plan *out, struct berr *e);
 void ctr_plan_free(struct ctr_plan *c);
+
+/* The service's volumes: and tmpfs: as the plan's mounts (engine/plan/
+ * mounts.c): volume keys become the volumes' real names, anonymous volumes
+ * get theirs; targets on or under /proc or /sys, or on /, are refused with
+ * a message naming the service and the target. Called by plan_container
+ * (out->name must be set). */
+int plan_mounts(const struct project *p, const struct service *s, struct ctr_plan *out,
+                struct berr *e);
 
 /* The plan as stored in the container record, and back. */
 json_t *plan_to_json(const struct ctr_plan *c);

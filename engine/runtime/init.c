@@ -238,6 +238,130 @@ static void mount_cgroups(struct init_args *a, int rootfd)
     close(tm);
 }
 
+/* Mount targets of the spec's mounts may not land on these (a symlink in
+ * the image may lead there even when the path does not say so). */
+static bool kernel_fs(int fd)
+{
+    struct statfs sfs;
+    if (fstatfs(fd, &sfs) < 0)
+        return true;
+    return sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC ||
+           sfs.f_type == CGROUP_SUPER_MAGIC || sfs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+static void mount_fail(struct init_args *a, const struct init_mount *m, int err, const char *why)
+{
+    char msg[PATH_MAX + 128] = "";
+    scat(msg, sizeof msg, why);
+    if (err) {
+        scat(msg, sizeof msg, ": ");
+        scat(msg, sizeof msg, strerrordesc_np(err));
+    }
+    fail(a, err ? err : EINVAL, 1, m->what, msg);
+}
+
+/* Opens the target of a spec mount inside the root, creating what is
+ * missing component by component: each prefix is resolved again from the
+ * root (RESOLVE_IN_ROOT), so a symlink in the image, or one a container
+ * swaps in at any moment, can only lead somewhere inside the root; the
+ * mount then goes onto the fd, never onto a path. */
+static int spec_target(struct init_args *a, int rootfd, const struct init_mount *m)
+{
+    uint64_t res = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    char prefix[PATH_MAX];
+    const char *p = m->target;
+    size_t len = strlen(p);
+    if (len == 0 || len >= sizeof prefix)
+        mount_fail(a, m, ENAMETOOLONG, "invalid target");
+    int cur = fs_openat2(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0, res);
+    if (cur < 0)
+        mount_fail(a, m, -cur, "opening the root");
+    size_t i = 0;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && p[j] != '/')
+            j++;
+        bool last = j == len;
+        memcpy(prefix, p, j);
+        prefix[j] = '\0';
+        int flags = O_PATH | O_CLOEXEC | (last && m->target_is_file ? 0 : O_DIRECTORY);
+        int fd = fs_openat2(rootfd, prefix, flags, 0, res);
+        if (fd == -ENOENT) {
+            char comp[NAME_MAX + 1];
+            if (j - i > NAME_MAX)
+                mount_fail(a, m, ENAMETOOLONG, "creating the target");
+            memcpy(comp, p + i, j - i);
+            comp[j - i] = '\0';
+            if (kernel_fs(cur))
+                mount_fail(a, m, EPERM, "the target leads into /proc or /sys");
+            int r;
+            if (last && m->target_is_file) {
+                r = openat(cur, comp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (r >= 0)
+                    close(r);
+            } else {
+                r = mkdirat(cur, comp, 0755);
+            }
+            if (r < 0 && errno != EEXIST)
+                mount_fail(a, m, errno, "creating the target");
+            fd = fs_openat2(rootfd, prefix, flags, 0, res);
+            if (fd == -ENOENT)
+                mount_fail(a, m, ENOENT,
+                           "creating the target (a symlink in the image points nowhere)");
+        }
+        if (fd < 0)
+            mount_fail(a, m, -fd, "opening the target");
+        close(cur);
+        cur = fd;
+        i = j + 1;
+    }
+    if (kernel_fs(cur))
+        mount_fail(a, m, EPERM,
+                   "the target leads into /proc or /sys: nothing can be mounted there");
+    struct stat ts, rs;
+    if (fstat(cur, &ts) < 0 || fstat(rootfd, &rs) < 0)
+        mount_fail(a, m, errno, "opening the target");
+    if (ts.st_dev == rs.st_dev && ts.st_ino == rs.st_ino)
+        mount_fail(a, m, EINVAL, "the target resolves to the container's root");
+    return cur;
+}
+
+/* The spec's mounts (volumes, binds, tmpfs), in order: a later target may
+ * lie inside an earlier mount. */
+static void spec_mounts(struct init_args *a, int rootfd)
+{
+    for (size_t i = 0; i < a->n_mounts; i++) {
+        const struct init_mount *m = &a->mounts[i];
+        int t = spec_target(a, rootfd, m);
+        int mnt;
+        if (m->source) {
+            mnt =
+                open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+            if (mnt < 0)
+                fail_errno(a, m->what);
+            struct mount_attr attr = {
+                .attr_set = m->read_only ? MOUNT_ATTR_RDONLY : 0,
+                .propagation = MS_PRIVATE,
+            };
+            check(a, mount_setattr(mnt, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr),
+                  m->what);
+        } else {
+            struct fsopt opts[3] = {{NULL, NULL}, {NULL, NULL}, {NULL, NULL}};
+            int n = 0;
+            if (m->tmpfs_size[0])
+                opts[n++] = (struct fsopt){"size", m->tmpfs_size};
+            opts[n++] = (struct fsopt){"mode", m->tmpfs_mode};
+            mnt = make_mount(a, "tmpfs", opts,
+                             MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                 (m->read_only ? MOUNT_ATTR_RDONLY : 0),
+                             m->what);
+        }
+        attach(a, mnt, t, m->what);
+        close(mnt);
+        close(t);
+    }
+}
+
 /* Opens a path of the fresh /proc or /sys mounts (no symlink anywhere on
  * the way); -1 when the kernel does not have it. */
 static int open_kernel_path(struct init_args *a, int rootfd, const char *path, const char *what)
@@ -360,6 +484,8 @@ void container_init(struct init_args *a)
 
     mount_at(a, rootfd, "sys", "sysfs", NULL, nsuid | MOUNT_ATTR_RDONLY, "mounting /sys");
     mount_cgroups(a, rootfd);
+
+    spec_mounts(a, rootfd);
 
     int nullfd = openat(devrw, "null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
     check(a, nullfd, "opening /dev/null");

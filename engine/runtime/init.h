@@ -14,6 +14,18 @@
 
 #define INIT_MAX_CGMOUNTS 8
 
+/* A mount of the container's spec (volume, bind, tmpfs), prepared by the
+ * parent (see mountspec.h). */
+struct init_mount {
+    const char *source;  /* bind: absolute host path; NULL: a tmpfs */
+    const char *target;  /* inside the root, lexically clean, relative ("data/x") */
+    const char *what;    /* "mounting /data/x", for messages */
+    bool read_only;      /* bind: recursively */
+    bool target_is_file; /* bind of a file: a missing target is made an empty file */
+    char tmpfs_size[24]; /* "size" option in bytes, "" for the kernel's default */
+    char tmpfs_mode[16]; /* "mode" option, octal */
+};
+
 struct init_args {
     struct proc_args p; /* command, user, security: shared with exec */
     int sync_fd;        /* read end: the parent writes one byte to let the child go */
@@ -33,6 +45,9 @@ struct init_args {
     bool cgroup_has_v2;  /* hybrid: also a cgroup2 at /sys/fs/cgroup/unified */
     const char *cgmount_names[INIT_MAX_CGMOUNTS]; /* v1 dir names, e.g. "memory", "cpu,cpuacct" */
     int n_cgmounts;
+
+    const struct init_mount *mounts; /* in order, after /dev and /sys, before masking */
+    size_t n_mounts;
 
     const char *hostname;
     bool read_only;

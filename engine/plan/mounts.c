@@ -1,0 +1,151 @@
+/* The service's mounts as the container's plan carries them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/image/digest.h"
+#include "engine/plan/plan.h"
+#include "engine/volume/volume.h"
+#include "util/xalloc.h"
+
+/* "//a/./b/../c/" → "/a/c"; ".." never climbs above "/". */
+static char *clean_target(const char *t)
+{
+    size_t len = strlen(t);
+    char *out = xmalloc(len + 2);
+    size_t n = 0;
+    const char *p = t;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *s = p;
+        while (*p && *p != '/')
+            p++;
+        size_t l = (size_t)(p - s);
+        if (l == 1 && s[0] == '.')
+            continue;
+        if (l == 2 && s[0] == '.' && s[1] == '.') {
+            while (n > 0 && out[n - 1] != '/')
+                n--;
+            if (n > 0)
+                n--;
+            continue;
+        }
+        out[n++] = '/';
+        memcpy(out + n, s, l);
+        n += l;
+    }
+    if (n == 0)
+        out[n++] = '/';
+    out[n] = '\0';
+    return out;
+}
+
+static bool under(const char *clean, const char *dir)
+{
+    size_t n = strlen(dir);
+    return strncmp(clean, dir, n) == 0 && (clean[n] == '\0' || clean[n] == '/');
+}
+
+/* Docker names anonymous volumes with 64 hex digits; this one is derived
+ * from the container and the target, so the same container (and any
+ * recreation of it) finds its volume again. */
+static char *anonymous_name(const char *container, const char *target)
+{
+    size_t a = strlen(container), b = strlen(target);
+    char *buf = xmalloc(a + b + 2);
+    memcpy(buf, container, a);
+    buf[a] = '\n';
+    memcpy(buf + a + 1, target, b + 1);
+    char d[DIGEST_STR_SIZE];
+    sha256_digest(buf, a + b + 1, d);
+    free(buf);
+    return xstrdup(digest_hex(d));
+}
+
+static const struct volume_def *find_volume(const struct project *p, const char *key)
+{
+    for (size_t i = 0; i < p->n_volumes; i++)
+        if (strcmp(p->volumes[i].key, key) == 0)
+            return &p->volumes[i];
+    return NULL;
+}
+
+int plan_mounts(const struct project *p, const struct service *s, struct ctr_plan *out,
+                struct berr *e)
+{
+    if (s->n_mounts == 0)
+        return 0;
+    out->mounts = xcalloc(s->n_mounts, sizeof *out->mounts);
+    for (size_t i = 0; i < s->n_mounts; i++) {
+        const struct svc_mount *sm = &s->mounts[i];
+        if (!sm->target || sm->target[0] != '/')
+            return berr_set(e, -EINVAL,
+                            "service \"%s\": mount target \"%s\" must be an absolute path", s->name,
+                            sm->target ? sm->target : "");
+        char *target = clean_target(sm->target);
+        if (strcmp(target, "/") == 0 || under(target, "/proc") || under(target, "/sys")) {
+            int r = berr_set(e, -EPERM,
+                             "service \"%s\": mount target \"%s\" is not allowed: nothing can "
+                             "be mounted on / or on or under /proc or /sys",
+                             s->name, sm->target);
+            free(target);
+            return r;
+        }
+        for (size_t k = 0; k < out->n_mounts; k++)
+            if (strcmp(out->mounts[k].target, target) == 0) {
+                int r = berr_set(e, -EINVAL, "service \"%s\": duplicate mount target \"%s\"",
+                                 s->name, target);
+                free(target);
+                return r;
+            }
+        struct plan_mount *m = &out->mounts[out->n_mounts++];
+        m->target = target;
+        m->read_only = sm->read_only;
+        switch (sm->type) {
+        case MOUNT_BIND:
+            m->type = PLAN_MOUNT_BIND;
+            if (!sm->source || !*sm->source)
+                return berr_set(e, -EINVAL, "service \"%s\": mount %s: a bind needs a source",
+                                s->name, target);
+            /* compose resolves relative sources against the project
+             * directory already; make sure, for models built otherwise */
+            m->source = sm->source[0] == '/'
+                            ? xstrdup(sm->source)
+                            : xasprintf("%s/%s", p->working_dir ? p->working_dir : "", sm->source);
+            m->create_host_path = sm->create_host_path;
+            break;
+        case MOUNT_VOLUME: {
+            m->type = PLAN_MOUNT_VOLUME;
+            m->nocopy = sm->nocopy;
+            m->create_host_path = true;
+            if (!sm->source || !*sm->source) {
+                m->source = anonymous_name(out->name, target);
+                break;
+            }
+            const struct volume_def *v = find_volume(p, sm->source);
+            if (!v)
+                return berr_set(e, -EINVAL,
+                                "service \"%s\" refers to undefined volume \"%s\" (declare it "
+                                "under the top-level volumes: key)",
+                                s->name, sm->source);
+            m->source = xstrdup(v->name ? v->name : v->key);
+            m->create_host_path = !v->external;
+            if (!volume_name_valid(m->source))
+                return berr_set(e, -EINVAL,
+                                "service \"%s\": invalid volume name \"%s\" (only "
+                                "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at least 2 characters)",
+                                s->name, m->source);
+            break;
+        }
+        case MOUNT_TMPFS:
+            m->type = PLAN_MOUNT_TMPFS;
+            m->tmpfs_size = sm->tmpfs_size;
+            m->tmpfs_mode = sm->tmpfs_mode;
+            break;
+        }
+    }
+    return 0;
+}

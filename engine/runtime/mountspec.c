@@ -1,0 +1,143 @@
+#include "engine/runtime/mountspec.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+int mount_target_clean(const char *path, char *out, size_t cap)
+{
+    if (!path || path[0] != '/')
+        return -EINVAL;
+    size_t n = 0;
+    const char *p = path;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *s = p;
+        while (*p && *p != '/')
+            p++;
+        size_t len = (size_t)(p - s);
+        if (len == 1 && s[0] == '.')
+            continue;
+        if (len == 2 && s[0] == '.' && s[1] == '.') {
+            while (n > 0 && out[n - 1] != '/')
+                n--;
+            if (n > 0)
+                n--; /* the separator */
+            continue;
+        }
+        if (n + (n ? 1 : 0) + len + 1 > cap)
+            return -ENAMETOOLONG;
+        if (n)
+            out[n++] = '/';
+        memcpy(out + n, s, len);
+        n += len;
+    }
+    if (cap == 0)
+        return -ENAMETOOLONG;
+    out[n] = '\0';
+    return 0;
+}
+
+bool mount_target_forbidden(const char *clean)
+{
+    static const char *const roots[] = {"proc", "sys"};
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
+        size_t n = strlen(roots[i]);
+        if (strncmp(clean, roots[i], n) == 0 && (clean[n] == '\0' || clean[n] == '/'))
+            return true;
+    }
+    return false;
+}
+
+void init_mounts_free(struct init_mounts *m)
+{
+    free(m->v);
+    strv_free(m->strings);
+    memset(m, 0, sizeof *m);
+}
+
+int init_mounts_prepare(const struct container_spec *spec, struct init_mounts *out, struct berr *e)
+{
+    memset(out, 0, sizeof *out);
+    if (spec->n_mounts == 0)
+        return 0;
+    out->v = xcalloc(spec->n_mounts, sizeof *out->v);
+    out->strings = xcalloc(1, sizeof(char *));
+    int r = 0;
+    for (size_t i = 0; i < spec->n_mounts; i++) {
+        const struct mount_spec *s = &spec->mounts[i];
+        struct init_mount *m = &out->v[out->n++];
+        char clean[PATH_MAX];
+        int c = mount_target_clean(s->target, clean, sizeof clean);
+        if (c == -EINVAL) {
+            r = berr_set(e, -EINVAL, "%s: mount target \"%s\" must be an absolute path", spec->name,
+                         s->target ? s->target : "");
+            goto fail;
+        }
+        if (c < 0) {
+            r = berr_set(e, c, "%s: mount target \"%s\" is too long", spec->name, s->target);
+            goto fail;
+        }
+        if (!clean[0]) {
+            r = berr_set(e, -EINVAL,
+                         "%s: mount target \"%s\": nothing can be mounted on the "
+                         "container's root",
+                         spec->name, s->target);
+            goto fail;
+        }
+        if (mount_target_forbidden(clean)) {
+            r = berr_set(e, -EPERM,
+                         "%s: mount target \"%s\" is not allowed: nothing can be mounted on or "
+                         "under /proc or /sys",
+                         spec->name, s->target);
+            goto fail;
+        }
+        char *target = xstrdup(clean);
+        strv_push(&out->strings, target);
+        m->target = target;
+        char *what = xasprintf("mounting /%s", clean);
+        strv_push(&out->strings, what);
+        m->what = what;
+        m->read_only = s->read_only;
+        if (s->kind == MOUNT_KIND_BIND) {
+            if (!s->source || s->source[0] != '/') {
+                r = berr_set(e, -EINVAL, "%s: mount /%s: the bind source \"%s\" must be absolute",
+                             spec->name, clean, s->source ? s->source : "");
+                goto fail;
+            }
+            struct stat st;
+            if (stat(s->source, &st) < 0) {
+                if (errno == ENOENT)
+                    r = berr_set(e, -ENOENT, "%s: mount /%s: bind source path does not exist: %s",
+                                 spec->name, clean, s->source);
+                else
+                    r = berr_errno(e, errno, "%s: mount /%s: bind source %s", spec->name, clean,
+                                   s->source);
+                goto fail;
+            }
+            m->source = s->source;
+            m->target_is_file = !S_ISDIR(st.st_mode);
+        } else {
+            if (s->tmpfs_size < 0) {
+                r = berr_set(e, -EINVAL, "%s: mount /%s: negative tmpfs size", spec->name, clean);
+                goto fail;
+            }
+            if (s->tmpfs_size > 0)
+                snprintf(m->tmpfs_size, sizeof m->tmpfs_size, "%lld", (long long)s->tmpfs_size);
+            snprintf(m->tmpfs_mode, sizeof m->tmpfs_mode, "%o",
+                     (unsigned)(s->tmpfs_mode ? s->tmpfs_mode & 07777 : 01777));
+        }
+    }
+    return 0;
+fail:
+    init_mounts_free(out);
+    return r;
+}
