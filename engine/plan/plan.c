@@ -357,6 +357,11 @@ int plan_container(const struct project *p, const struct service *s, const struc
         ctr_plan_free(out);
         return hr;
     }
+    int mr = plan_mounts(p, s, out, e);
+    if (mr < 0) {
+        ctr_plan_free(out);
+        return mr;
+    }
     out->config = canonical_config(out, img, s->hostname ? s->hostname : "");
     if (!strv_env_get(out->env, "HOSTNAME"))
         strv_env_set(&out->env, "HOSTNAME", out->hostname);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine/runtime/init.h"
+#include "engine/runtime/mountspec.h"
 #include "engine/runtime/runtime.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -177,6 +178,10 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     for (size_t i = 0; i < n_layers; i++)
         lower[i] = spec->layer_dirs[n_layers - 1 - i];
     _cleanup_free_ char *opts = overlay_opts(spec);
+    _cleanup_(init_mounts_free) struct init_mounts mnts = {0};
+    int mr = init_mounts_prepare(spec, &mnts, e);
+    if (mr < 0)
+        return mr;
     size_t envc = strv_len(spec->env);
     _cleanup_free_ char **envp = xcalloc(envc + 2, sizeof(char *));
     bool need_home = true;
@@ -239,6 +244,8 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         .cgroup_has_v2 = !rt->cgsys.unified && rt->cgsys.v2_root != NULL,
         .hostname = spec->hostname,
         .read_only = spec->read_only,
+        .mounts = mnts.v,
+        .n_mounts = mnts.n,
         .console_sock = console[1],
     };
     a.n_cgmounts = cg_mount_names(&rt->cgsys, a.cgmount_names);

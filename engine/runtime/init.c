@@ -260,29 +260,68 @@ static void mount_fail(struct init_args *a, const struct init_mount *m, int err,
     fail(a, err ? err : EINVAL, 1, m->what, msg);
 }
 
+/* A dangling symlink `comp` in the directory that `prefix` (a path in the
+ * root) names: the rest of the walk goes on from where it points, as the
+ * kernel would follow it inside the root. Writes the new path (link target,
+ * then rest) into path; returns false when it is no symlink after all. */
+static bool follow_dangling(struct init_args *a, const struct init_mount *m, int dirfd,
+                            const char *comp, const char *prefix, size_t dir_len, const char *rest,
+                            char *path, size_t cap)
+{
+    char link[PATH_MAX];
+    ssize_t n = readlinkat(dirfd, comp, link, sizeof link - 1);
+    if (n < 0) {
+        if (errno == EINVAL || errno == ENOENT)
+            return false;
+        mount_fail(a, m, errno, "reading a symlink on the way to the target");
+    }
+    link[n] = '\0';
+    char out[PATH_MAX] = "";
+    if (link[0] != '/' && dir_len > 0) {
+        if (dir_len >= sizeof out)
+            mount_fail(a, m, ENAMETOOLONG, "following a symlink on the way to the target");
+        memcpy(out, prefix, dir_len);
+        out[dir_len] = '\0';
+        scat(out, sizeof out, "/");
+    }
+    scat(out, sizeof out, link);
+    if (*rest) {
+        scat(out, sizeof out, "/");
+        scat(out, sizeof out, rest);
+    }
+    if (strlen(out) + 1 >= sizeof out || strlen(out) + 1 > cap)
+        mount_fail(a, m, ENAMETOOLONG, "following a symlink on the way to the target");
+    memcpy(path, out, strlen(out) + 1);
+    return true;
+}
+
 /* Opens the target of a spec mount inside the root, creating what is
  * missing component by component: each prefix is resolved again from the
  * root (RESOLVE_IN_ROOT), so a symlink in the image, or one a container
- * swaps in at any moment, can only lead somewhere inside the root; the
- * mount then goes onto the fd, never onto a path. */
+ * swaps in at any moment, can only lead somewhere inside the root; a
+ * dangling one is followed inside the root, as Docker does. The mount
+ * then goes onto the fd, never onto a path. */
 static int spec_target(struct init_args *a, int rootfd, const struct init_mount *m)
 {
     uint64_t res = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    char prefix[PATH_MAX];
-    const char *p = m->target;
-    size_t len = strlen(p);
-    if (len == 0 || len >= sizeof prefix)
+    char path[PATH_MAX], prefix[PATH_MAX];
+    size_t len = strlen(m->target);
+    if (len == 0 || len >= sizeof path)
         mount_fail(a, m, ENAMETOOLONG, "invalid target");
+    memcpy(path, m->target, len + 1);
     int cur = fs_openat2(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0, res);
     if (cur < 0)
         mount_fail(a, m, -cur, "opening the root");
+    int links = 0;
     size_t i = 0;
+    while (path[i] == '/')
+        i++;
     while (i < len) {
         size_t j = i;
-        while (j < len && p[j] != '/')
+        while (j < len && path[j] != '/')
             j++;
         bool last = j == len;
-        memcpy(prefix, p, j);
+        memcpy(prefix, path, j);
         prefix[j] = '\0';
         int flags = O_PATH | O_CLOEXEC | (last && m->target_is_file ? 0 : O_DIRECTORY);
         int fd = fs_openat2(rootfd, prefix, flags, 0, res);
@@ -290,7 +329,7 @@ static int spec_target(struct init_args *a, int rootfd, const struct init_mount 
             char comp[NAME_MAX + 1];
             if (j - i > NAME_MAX)
                 mount_fail(a, m, ENAMETOOLONG, "creating the target");
-            memcpy(comp, p + i, j - i);
+            memcpy(comp, path + i, j - i);
             comp[j - i] = '\0';
             if (kernel_fs(cur))
                 mount_fail(a, m, EPERM, "the target leads into /proc or /sys");
@@ -304,16 +343,34 @@ static int spec_target(struct init_args *a, int rootfd, const struct init_mount 
             }
             if (r < 0 && errno != EEXIST)
                 mount_fail(a, m, errno, "creating the target");
+            if (r < 0) {
+                /* Something is there that does not resolve: a dangling
+                 * symlink. Go on from where it points. */
+                if (++links > 40)
+                    mount_fail(a, m, ELOOP, "following symlinks on the way to the target");
+                size_t dir_len = i > 0 ? i - 1 : 0;
+                if (follow_dangling(a, m, cur, comp, prefix, dir_len, last ? "" : path + j + 1,
+                                    path, sizeof path)) {
+                    close(cur);
+                    cur = fs_openat2(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0, res);
+                    if (cur < 0)
+                        mount_fail(a, m, -cur, "opening the root");
+                    len = strlen(path);
+                    i = 0;
+                    while (path[i] == '/')
+                        i++;
+                    continue;
+                }
+            }
             fd = fs_openat2(rootfd, prefix, flags, 0, res);
-            if (fd == -ENOENT)
-                mount_fail(a, m, ENOENT,
-                           "creating the target (a symlink in the image points nowhere)");
         }
         if (fd < 0)
             mount_fail(a, m, -fd, "opening the target");
         close(cur);
         cur = fd;
         i = j + 1;
+        while (i < len && path[i] == '/')
+            i++;
     }
     if (kernel_fs(cur))
         mount_fail(a, m, EPERM,
