@@ -8,20 +8,23 @@
 /* The invocation's context: everything a command needs from the global flags
  * and the environment. No command keeps state elsewhere. */
 struct cli {
-    const char *root;    /* $BERTH_ROOT, default /var/lib/berth */
-    const char *runroot; /* $BERTH_RUNROOT, default /run/berth */
-    char **files;        /* -f values, NULL-terminated (owned) */
-    const char *project_name;
-    const char *project_dir;
-    char **environ;
-    bool stdout_tty;
-    bool color; /* colours on stdout */
+  const char *root;    /* $BERTH_ROOT, default /var/lib/berth */
+  const char *runroot; /* $BERTH_RUNROOT, default /run/berth */
+  char **files;        /* -f values, NULL-terminated (owned) */
+  char **profiles;     /* --profile values, NULL-terminated (owned) */
+  char **env_files;    /* --env-file values, NULL-terminated (owned) */
+  const char *project_name;
+  const char *project_dir;
+  char **environ;
+  bool stdout_tty;
+  bool color; /* colours on stdout */
 };
 
 int cli_main(int argc, char **argv);
 
 /* Each returns the process exit status. argv[0] is the command name. */
 int cmd_load(struct cli *c, int argc, char **argv);
+int cmd_config(struct cli *c, int argc, char **argv);
 int cmd_image(struct cli *c, int argc, char **argv); /* image ls|rm */
 int cmd_images_ls(struct cli *c, int argc, char **argv);
 int cmd_images_rm(struct cli *c, int argc, char **argv);

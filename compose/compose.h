@@ -131,6 +131,8 @@ struct service {
     int64_t shm_size; /* 0 = default */
 };
 
+struct compose_tree;
+
 struct project {
     char *name;        /* normalized project name */
     char *working_dir; /* absolute project directory */
@@ -140,10 +142,43 @@ struct project {
     size_t n_services; /* in file order */
     struct volume_def *volumes;
     size_t n_volumes;
+    /* Indexes into services in start order: dependencies first, file order
+     * among services that don't depend on each other. */
+    size_t *start_order;
+    struct compose_tree *tree; /* private: the canonical tree (compose_config_*) */
 };
 
 int compose_load(const struct compose_opts *o, struct project **out, struct berr *e);
 void project_free(struct project *p);
 const struct service *project_service(const struct project *p, const char *name);
+
+/* Whether berth honours a service key at run time yet (the one table of
+ * service keys, compose/model.c). */
+bool compose_service_key_honoured(const char *key);
+
+/* --- The resolved project as `docker compose config` prints it ----------- */
+
+enum compose_format { COMPOSE_FORMAT_YAML, COMPOSE_FORMAT_JSON };
+
+/* The canonical project (every key in long syntax, defaults applied,
+ * durations and sizes normalized, keys in compose's order), limited to the
+ * given services and their dependencies when only is non-NULL. A "$" is
+ * printed "$$" unless the project was loaded with no_interpolate, so the
+ * output loads back to the same project. Heap string. */
+char *compose_config_text(const struct project *p, enum compose_format f, char *const *only);
+
+/* A service's config hash: sha256 (64 hex digits) of its canonical JSON
+ * without build, pull_policy, scale, deploy.replicas, depends_on and
+ * profiles, as docker compose computes its com.docker.compose.config-hash:
+ * a change of anything else means the container must be recreated.
+ * Returns 0, or -ENOENT for an unknown service. */
+int compose_service_hash(const struct project *p, const char *service, char out[65]);
+
+/* The keys of a top-level section ("networks", "volumes", "configs",
+ * "secrets") of the resolved project, sorted; a heap vector. */
+char **compose_top_level_names(const struct project *p, const char *section);
+
+/* Every profile any service names (enabled or not), sorted; NULL-terminated. */
+char *const *compose_all_profiles(const struct project *p);
 
 #endif

@@ -1,6 +1,7 @@
-/* compose_load: discovery, reading, parsing, merging, naming and the model,
- * in that order. Every stage reports into one diag so the user sees all the
- * problems of a file together. */
+/* compose_load: discovery, variables, reading (parse, interpolate, include,
+ * canonical form, extends) and merging, naming, profiles and normalizing,
+ * validation and the model, in that order. Every stage reports into one diag so the user sees all
+ * the problems of a file together. */
 #include "compose/compose.h"
 
 #include <errno.h>
@@ -11,6 +12,11 @@
 #include <unistd.h>
 
 #include "compose/arena.h"
+#include "compose/canon.h"
+#include "compose/files.h"
+#include "compose/internal.h"
+#include "compose/normalize.h"
+#include "compose/validate.h"
 #include "compose/diag.h"
 #include "compose/discover.h"
 #include "compose/dotenv.h"
@@ -45,58 +51,6 @@ static int max_bytes(char *const *env, struct diag *d, size_t *out)
     }
     *out = (size_t)v;
     return 0;
-}
-
-static int read_stdin(size_t max, char **out, size_t *len)
-{
-    size_t cap = 4096, n = 0;
-    _cleanup_free_ char *buf = xmalloc(cap);
-    for (;;) {
-        if (n == cap) {
-            if (cap > max)
-                return -EFBIG;
-            cap *= 2;
-            buf = xrealloc(buf, cap);
-        }
-        ssize_t r = read(STDIN_FILENO, buf + n, cap - n);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-        if (n > max)
-            return -EFBIG;
-    }
-    *out = TAKE_PTR(buf);
-    *len = n;
-    return 0;
-}
-
-/* Reads one file within the size cap; the cap is checked on the file's size
- * before a byte is read, so an oversized file costs nothing. */
-static int read_one(const struct compose_file *f, size_t max, struct diag *d, char **buf,
-                    size_t *len)
-{
-    int r;
-    struct berr e = BERR_INIT;
-    if (strcmp(f->path, "-") == 0)
-        r = read_stdin(max, buf, len);
-    else
-        r = fs_read_file(AT_FDCWD, f->path, max, buf, len, &e);
-    berr_clear(&e);
-    if (r == -EFBIG)
-        diag_error_at(d, f->display, 0, 0,
-                      "file is larger than the limit of %zu bytes; refusing it (set "
-                      "BERTH_MAX_COMPOSE_BYTES to raise the limit)",
-                      max);
-    else if (r == -EINVAL)
-        diag_error_at(d, f->display, 0, 0, "not a regular file");
-    else if (r < 0)
-        diag_error_at(d, f->display, 0, 0, "cannot read: %s", strerror(-r));
-    return r;
 }
 
 /* The variables for interpolation: the shell's, then those of --env-file
@@ -135,63 +89,6 @@ static int load_env(const struct compose_opts *o, char *const *env, const char *
     return 0;
 }
 
-/* Parses every file and merges all their documents, in order. */
-static int read_and_merge(struct arena *a, const struct discovery *dv, size_t max,
-                          const struct envtab *env, bool interpolate, struct diag *d,
-                          struct ynode **merged)
-{
-    _cleanup_strv_ char **warned = NULL;
-    struct interp_tree_ctx ic = {.a = a, .d = d, .env = env, .warned = &warned};
-    struct yaml_limits lim;
-    yaml_compose_limits(&lim);
-    struct ynode *acc = NULL;
-    int ret = 0;
-    for (size_t i = 0; i < dv->n; i++) {
-        struct ysource *src = arena_alloc(a, sizeof *src);
-        src->name = arena_strdup(a, dv->files[i].display);
-        src->index = i;
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0;
-        if (read_one(&dv->files[i], max, d, &buf, &len) < 0) {
-            ret = -EINVAL;
-            continue;
-        }
-        struct ydocs docs;
-        if (yaml_parse(a, src, buf, len, &lim, d, &docs) < 0) {
-            ret = -EINVAL;
-            continue;
-        }
-        /* Per-file stages (interpolation of scalar values, then include and
-         * extends) belong here: on this file's trees, before the merge. */
-        for (size_t j = 0; j < docs.n; j++) {
-            struct ynode *doc = docs.docs[j];
-            if (ynode_is_null(doc))
-                continue;
-            if (doc->kind != YNODE_MAP) {
-                diag_error_at(d, YPOS(doc),
-                              "a compose file must be a mapping at the top level, "
-                              "not %s",
-                              ynode_describe(doc));
-                ret = -EINVAL;
-                continue;
-            }
-            if (interpolate) {
-                size_t errs = d->n_errors;
-                doc = interp_tree(&ic, doc);
-                if (d->n_errors > errs)
-                    ret = -EINVAL;
-            }
-            acc = merge_trees(a, acc, doc);
-        }
-    }
-    if (ret == 0 && !acc) {
-        diag_error_at(d, dv->files[0].display, 0, 0, "empty compose file: no services defined");
-        ret = -EINVAL;
-    }
-    *merged = acc;
-    return ret;
-}
-
 static char *current_dir(const char *given, struct diag *d)
 {
     _cleanup_free_ char *real = getcwd(NULL, 0);
@@ -204,15 +101,36 @@ static char *current_dir(const char *given, struct diag *d)
     return path_absolute(real ? real : "/", given);
 }
 
+/* The profiles to enable: --profile values and COMPOSE_PROFILES. */
+static char **active_profiles(const struct compose_opts *o, const struct envtab *env)
+{
+    char **v = strv_dup(o->profiles);
+    const char *cp = envtab_get(env, "COMPOSE_PROFILES", 16);
+    if (cp && *cp) {
+        _cleanup_free_ char *copy = xstrdup(cp);
+        char *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            while (*t == ' ')
+                t++;
+            if (*t)
+                strv_push(&v, xstrdup(t));
+        }
+    }
+    return v;
+}
+
 int compose_load(const struct compose_opts *o, struct project **out, struct berr *e)
 {
     struct diag d = {.warn = o->warn, .warn_userdata = o->warn_userdata};
-    _cleanup_arena_ struct arena a = ARENA_INIT;
+    struct compose_tree *tree = xcalloc(1, sizeof *tree);
+    struct arena *a = &tree->arena;
     char *const *env = o->environ ? o->environ : environ;
     struct discovery dv = {0};
     struct project *p = NULL;
     struct envtab vars = {0};
-    _cleanup_strv_ char **vars_strv = NULL;
+    struct loader L = {.a = a, .d = &d, .interpolate = !o->no_interpolate};
+    _cleanup_strv_ char **vars_strv = NULL, **disabled = NULL, **active = NULL;
+    _cleanup_strv_ char **paths = NULL, **names = NULL;
     *out = NULL;
 
     size_t max;
@@ -225,38 +143,80 @@ int compose_load(const struct compose_opts *o, struct project **out, struct berr
         code = r; /* -ENOENT: no compose file found */
         goto fail;
     }
-
     if (load_env(o, env, cwd, dv.project_dir, &d, &vars) < 0)
         goto fail;
     vars_strv = envtab_strv(&vars);
 
     p = xcalloc(1, sizeof *p);
-    p->files = xcalloc(dv.n + 1, sizeof *p->files);
-    p->file_names = xcalloc(dv.n + 1, sizeof *p->file_names);
+    p->tree = tree;
+    tree = NULL;
+    L.max_bytes = max;
+    L.cwd = cwd;
     for (size_t i = 0; i < dv.n; i++) {
-        p->files[i] = xstrdup(dv.files[i].path);
-        p->file_names[i] = xstrdup(dv.files[i].display);
+        strv_push(&paths, xstrdup(dv.files[i].path));
+        strv_push(&names, xstrdup(dv.files[i].display));
     }
-
-    struct ynode *root = NULL;
-    if (read_and_merge(&a, &dv, max, &vars, !o->no_interpolate, &d, &root) < 0)
+    struct ynode *root = loader_project(&L, paths, names, dv.project_dir, &vars);
+    p->files = strvec_take(&L.paths);
+    p->file_names = strvec_take(&L.names);
+    if (!root)
         goto fail;
+    if (root->n_pairs == 0) {
+        diag_error_at(&d, dv.files[0].display, 0, 0, "empty compose file: no services defined");
+        goto fail;
+    }
     if (project_name_resolve(o->project_name, vars_strv, ymap_get(root, "name"), dv.project_dir, &d,
                              &p->name) < 0)
         goto fail;
-    p->working_dir = TAKE_PTR(dv.project_dir);
-    if (model_build(&a, root, &vars, p, &d) < 0)
+    p->working_dir = xstrdup(dv.project_dir);
+    p->tree->all_profiles = normalize_all_profiles(root);
+    active = active_profiles(o, &vars);
+    struct norm_opts no = {
+        .a = a,
+        .d = &d,
+        .env = &vars,
+        .project_name = p->name,
+        .cwd = cwd,
+        .profiles = active,
+        .services = o->services,
+        .resolve_env = !o->no_interpolate,
+    };
+    root = normalize_project(&no, root, &disabled);
+    if (d.n_errors)
+        goto fail;
+    struct canon_opts co = {
+        .a = a,
+        .d = &d,
+        .base_dir = dv.project_dir,
+        .env = &vars,
+        .final = true,
+        .lenient = o->no_interpolate,
+    };
+    root = canon_file(&co, root);
+    if (d.n_errors)
+        goto fail;
+    if (validate_project(&d, root, disabled, &p->start_order) < 0)
+        goto fail;
+    p->tree->root = root;
+    p->tree->interpolated = !o->no_interpolate;
+    if (model_build(a, root, &vars, p, &d) < 0)
         goto fail;
     if (d.n_errors)
         goto fail;
+    loader_release(&L);
     envtab_free(&vars);
     discovery_free(&dv);
     *out = p;
     return 0;
 
 fail:
+    loader_release(&L);
     envtab_free(&vars);
     discovery_free(&dv);
+    if (tree) {
+        arena_free(&tree->arena);
+        free(tree);
+    }
     project_free(p);
     if (d.n_errors == 0)
         diag_error(&d, "loading the compose files failed");
@@ -278,6 +238,12 @@ void project_free(struct project *p)
     free(p->working_dir);
     strv_free(p->files);
     strv_free(p->file_names);
+    free(p->start_order);
+    if (p->tree) {
+        arena_free(&p->tree->arena);
+        strv_free(p->tree->all_profiles);
+        free(p->tree);
+    }
     free(p);
 }
 

@@ -1,5 +1,6 @@
 #include "compose/merge.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,20 +9,50 @@
 #include "util/xalloc.h"
 
 enum merge_rule {
-    MERGE_DEEP,    /* mappings key by key; otherwise replace */
+    MERGE_DEEP,    /* mappings key by key; lists appended; otherwise replace */
     MERGE_REPLACE, /* the later value replaces the earlier one whole */
     MERGE_ENV,     /* list-or-dict merged by variable name */
+    MERGE_UNIQUE,  /* lists appended, one entry per key (a later entry replaces) */
+    MERGE_LOGGING, /* another driver replaces the whole logging */
 };
 
+enum unique_key { U_NONE, U_TEXT, U_PORT, U_TARGET, U_PATH, U_SOURCE_TARGET };
+
 /* Paths are keys separated by "."; "*" matches any one key. The first
- * matching entry wins; no match means MERGE_DEEP. */
+ * matching entry wins; no match means MERGE_DEEP. (compose-go's
+ * mergeSpecials and unique-by-key indexers.) */
 static const struct {
     const char *path;
     enum merge_rule rule;
+    enum unique_key key;
 } merge_rules[] = {
-    {"services.*.environment", MERGE_ENV},
-    {"services.*.command", MERGE_REPLACE},
-    {"services.*.entrypoint", MERGE_REPLACE},
+    {"services.*.environment", MERGE_ENV, U_NONE},
+    {"services.*.command", MERGE_REPLACE, U_NONE},
+    {"services.*.entrypoint", MERGE_REPLACE, U_NONE},
+    {"services.*.healthcheck.test", MERGE_REPLACE, U_NONE},
+    {"services.*.ulimits.*", MERGE_REPLACE, U_NONE},
+    {"services.*.logging", MERGE_LOGGING, U_NONE},
+    {"services.*.ports", MERGE_UNIQUE, U_PORT},
+    {"services.*.volumes", MERGE_UNIQUE, U_TARGET},
+    {"services.*.secrets", MERGE_UNIQUE, U_TARGET},
+    {"services.*.configs", MERGE_UNIQUE, U_TARGET},
+    {"services.*.env_file", MERGE_UNIQUE, U_PATH},
+    {"services.*.devices", MERGE_UNIQUE, U_SOURCE_TARGET},
+    {"services.*.expose", MERGE_UNIQUE, U_TEXT},
+    {"services.*.dns", MERGE_UNIQUE, U_TEXT},
+    {"services.*.dns_opt", MERGE_UNIQUE, U_TEXT},
+    {"services.*.dns_search", MERGE_UNIQUE, U_TEXT},
+    {"services.*.cap_add", MERGE_UNIQUE, U_TEXT},
+    {"services.*.cap_drop", MERGE_UNIQUE, U_TEXT},
+    {"services.*.profiles", MERGE_UNIQUE, U_TEXT},
+    {"services.*.links", MERGE_UNIQUE, U_TEXT},
+    {"services.*.tmpfs", MERGE_UNIQUE, U_TEXT},
+    {"services.*.extra_hosts", MERGE_UNIQUE, U_TEXT},
+    {"services.*.networks.*.aliases", MERGE_UNIQUE, U_TEXT},
+    {"services.*.networks.*.link_local_ips", MERGE_UNIQUE, U_TEXT},
+    {"services.*.build.tags", MERGE_UNIQUE, U_TEXT},
+    {"services.*.build.platforms", MERGE_UNIQUE, U_TEXT},
+    {"services.*.build.extra_hosts", MERGE_UNIQUE, U_TEXT},
 };
 
 /* Beyond this depth everything is replaced (the parser's cap is lower). */
@@ -49,12 +80,17 @@ static bool path_matches(const char *pattern, const struct path *p)
     return false;
 }
 
-static enum merge_rule rule_for(const struct path *p)
+static size_t rule_index(const struct path *p)
 {
     for (size_t i = 0; i < sizeof merge_rules / sizeof merge_rules[0]; i++)
         if (path_matches(merge_rules[i].path, p))
-            return merge_rules[i].rule;
-    return MERGE_DEEP;
+            return i;
+    return SIZE_MAX;
+}
+
+static bool has_tag(const struct ynode *n, const char *tag)
+{
+    return n && n->tag && strcmp(n->tag, tag) == 0;
 }
 
 static struct ynode *merge_node(struct arena *a, struct ynode *base, struct ynode *over,
@@ -84,7 +120,8 @@ static size_t find_key(const struct ynode *map, const size_t *sorted, const stru
 }
 
 /* Base's keys in base order (values merged where over has them too), then
- * over's new keys in over order. Keys sort once, so this is n log n. */
+ * over's new keys in over order; a `!reset` value removes the key. Keys
+ * sort once, so this is n log n. */
 static struct ynode *merge_maps(struct arena *a, struct ynode *base, struct ynode *over,
                                 struct path *p)
 {
@@ -94,17 +131,24 @@ static struct ynode *merge_maps(struct arena *a, struct ynode *base, struct ynod
     qsort_r(sorted, base->n_pairs, sizeof *sorted, cmp_key_index, base);
     size_t cap = base->n_pairs + over->n_pairs;
     struct ypair *pairs = arena_allocarray(a, cap, sizeof *pairs);
+    _cleanup_free_ bool *drop = xcalloc(cap ? cap : 1, sizeof *drop);
     memcpy(pairs, base->pairs, base->n_pairs * sizeof *pairs);
     size_t n = base->n_pairs;
     for (size_t i = 0; i < over->n_pairs; i++) {
         struct ypair *op = &over->pairs[i];
         size_t at = find_key(base, sorted, op->key);
+        if (has_tag(op->value, "!reset")) {
+            if (at != SIZE_MAX)
+                drop[at] = true;
+            continue;
+        }
         if (at == SIZE_MAX) {
             pairs[n++] = *op;
             continue;
         }
-        /* Extensions are replaced whole, as compose does. */
-        if (op->key->len >= 2 && memcmp(op->key->str, "x-", 2) == 0) {
+        /* Extensions and `!override` values are replaced whole. */
+        if ((op->key->len >= 2 && memcmp(op->key->str, "x-", 2) == 0) ||
+            has_tag(op->value, "!override")) {
             pairs[at].value = op->value;
             continue;
         }
@@ -112,7 +156,116 @@ static struct ynode *merge_maps(struct arena *a, struct ynode *base, struct ynod
         pairs[at].value = merge_node(a, pairs[at].value, op->value, p);
         p->n--;
     }
-    return ynode_new_map(a, base, pairs, n);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!drop[i])
+            pairs[o++] = pairs[i];
+    struct ynode *m = ynode_new_map(a, base, pairs, o);
+    m->ordered = base->ordered;
+    return m;
+}
+
+/* The identity of a list entry under a unique-by-key rule. */
+static char *entry_key(const struct ynode *it, enum unique_key k)
+{
+    if (it->kind == YNODE_SCALAR)
+        return xstrndup(it->str, it->len);
+    if (it->kind != YNODE_MAP)
+        return xasprintf("%p", (const void *)it);
+    const struct ynode *t = ymap_get(it, "target"), *s = ymap_get(it, "source");
+    switch (k) {
+    case U_PORT: {
+        const struct ynode *ip = ymap_get(it, "host_ip"), *pub = ymap_get(it, "published"),
+                           *pr = ymap_get(it, "protocol");
+        return xasprintf("%s:%s:%s/%s", ip ? ip->str : "", pub ? pub->str : "", t ? t->str : "",
+                         pr ? pr->str : "tcp");
+    }
+    case U_TARGET:
+        if (t)
+            return xasprintf("t:%s", t->str);
+        return xasprintf("s:%s", s ? s->str : "");
+    case U_PATH: {
+        const struct ynode *pa = ymap_get(it, "path");
+        return xstrdup(pa && pa->kind == YNODE_SCALAR ? pa->str : "");
+    }
+    case U_SOURCE_TARGET:
+        return xasprintf("%s:%s", s ? s->str : "", t ? t->str : "");
+    default:
+        return xasprintf("%p", (const void *)it);
+    }
+}
+
+struct keyed {
+    char *key;
+    size_t idx;
+};
+
+static int cmp_keyed(const void *x, const void *y)
+{
+    const struct keyed *a = x, *b = y;
+    int c = strcmp(a->key, b->key);
+    return c ? c : (a->idx < b->idx ? -1 : a->idx > b->idx);
+}
+
+/* base's items then over's, one per key: a later entry takes the place of
+ * the first one with its key. */
+static struct ynode *merge_unique(struct arena *a, struct ynode *base, struct ynode *over,
+                                  enum unique_key k)
+{
+    size_t n = base->n_items + over->n_items;
+    struct ynode **all = xcalloc(n ? n : 1, sizeof *all);
+    struct keyed *ks = xcalloc(n ? n : 1, sizeof *ks);
+    for (size_t i = 0; i < n; i++) {
+        all[i] = i < base->n_items ? base->items[i] : over->items[i - base->n_items];
+        ks[i] = (struct keyed){entry_key(all[i], k), i};
+    }
+    qsort(ks, n, sizeof *ks, cmp_keyed);
+    bool *keep = xcalloc(n ? n : 1, sizeof *keep);
+    struct ynode **value = xcalloc(n ? n : 1, sizeof *value);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && strcmp(ks[j + 1].key, ks[i].key) == 0)
+            j++;
+        keep[ks[i].idx] = true;
+        value[ks[i].idx] = all[ks[j].idx];
+        i = j + 1;
+    }
+    struct ynode **items = arena_allocarray(a, n, sizeof *items);
+    size_t o = 0;
+    uint64_t w = 1;
+    for (size_t i = 0; i < n; i++)
+        if (keep[i]) {
+            items[o++] = value[i];
+            w += value[i]->weight;
+        }
+    for (size_t i = 0; i < n; i++)
+        free(ks[i].key);
+    free(ks);
+    free(keep);
+    free(value);
+    free(all);
+    struct ynode *r = arena_alloc(a, sizeof *r);
+    *r = *base;
+    r->tag = NULL;
+    r->items = items;
+    r->n_items = o;
+    r->weight = w;
+    return r;
+}
+
+static struct ynode *append_seqs(struct arena *a, struct ynode *base, struct ynode *over)
+{
+    size_t n = base->n_items + over->n_items;
+    struct ynode **items = arena_allocarray(a, n, sizeof *items);
+    memcpy(items, base->items, base->n_items * sizeof *items);
+    memcpy(items + base->n_items, over->items, over->n_items * sizeof *items);
+    struct ynode *r = arena_alloc(a, sizeof *r);
+    *r = *base;
+    r->tag = NULL;
+    r->items = items;
+    r->n_items = n;
+    r->weight = base->weight + over->weight;
+    return r;
 }
 
 static struct ynode *merge_node(struct arena *a, struct ynode *base, struct ynode *over,
@@ -122,19 +275,39 @@ static struct ynode *merge_node(struct arena *a, struct ynode *base, struct ynod
         return over;
     if (!over)
         return base;
-    enum merge_rule rule = p->n < MERGE_MAX_DEPTH ? rule_for(p) : MERGE_REPLACE;
+    if (has_tag(over, "!override"))
+        return over;
+    size_t ri = p->n < MERGE_MAX_DEPTH ? rule_index(p) : SIZE_MAX;
+    enum merge_rule rule = ri == SIZE_MAX ? MERGE_DEEP : merge_rules[ri].rule;
+    if (p->n >= MERGE_MAX_DEPTH)
+        rule = MERGE_REPLACE;
+    /* A bare null in a later file leaves the earlier value in place
+     * (compose's rule; `!reset` clears explicitly), except where the later
+     * value replaces whole (command: ~ drops the earlier command). */
+    if (ynode_is_null(over) && !over->tag && rule != MERGE_REPLACE)
+        return base;
     switch (rule) {
     case MERGE_ENV: {
         struct ynode *m = envmap_merge(a, base, over);
         return m ? m : over;
     }
-    case MERGE_DEEP:
-        if (base->kind == YNODE_MAP && over->kind == YNODE_MAP && p->n < MERGE_MAX_DEPTH)
+    case MERGE_LOGGING: {
+        const struct ynode *bd = ymap_get(base, "driver"), *od = ymap_get(over, "driver");
+        if (bd && od && yscalar_cmp(bd, od) != 0)
+            return over;
+        if (base->kind == YNODE_MAP && over->kind == YNODE_MAP)
             return merge_maps(a, base, over, p);
-        /* A bare null in a later file leaves the earlier value in place
-         * (compose's rule; the `!reset` tag, to come, clears explicitly). */
-        if (ynode_is_null(over) && !over->tag)
-            return base;
+        return over;
+    }
+    case MERGE_UNIQUE:
+        if (base->kind == YNODE_SEQ && over->kind == YNODE_SEQ)
+            return merge_unique(a, base, over, merge_rules[ri].key);
+        return over;
+    case MERGE_DEEP:
+        if (base->kind == YNODE_MAP && over->kind == YNODE_MAP)
+            return merge_maps(a, base, over, p);
+        if (base->kind == YNODE_SEQ && over->kind == YNODE_SEQ)
+            return append_seqs(a, base, over);
         return over;
     case MERGE_REPLACE:
     default:
@@ -145,5 +318,13 @@ static struct ynode *merge_node(struct arena *a, struct ynode *base, struct ynod
 struct ynode *merge_trees(struct arena *a, struct ynode *base, struct ynode *over)
 {
     struct path p = {.n = 0};
+    return merge_node(a, base, over, &p);
+}
+
+struct ynode *merge_service(struct arena *a, struct ynode *base, struct ynode *over)
+{
+    static const struct ynode services = {.kind = YNODE_SCALAR, .str = "services", .len = 8};
+    static const struct ynode any = {.kind = YNODE_SCALAR, .str = "*", .len = 1};
+    struct path p = {.keys = {&services, &any}, .n = 2};
     return merge_node(a, base, over, &p);
 }

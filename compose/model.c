@@ -26,7 +26,8 @@ void svc_error(struct model *m, const struct service *s, const struct ynode *at,
     va_start(ap, fmt);
     _cleanup_free_ char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    diag_error_at(m->d, YPOS(at), "service %s: %s: %s", QS(s->name), key, msg);
+    diag_error_at(m->d, YPOS(at), "%s %s: %s: %s", m->kind ? m->kind : "service", QS(s->name), key,
+                  msg);
 }
 
 struct srcpos pos_of(const struct model *m, const struct ynode *n)
@@ -658,7 +659,7 @@ static const struct svc_key {
     {"cpus", key_cpus, true},
     {"cpuset", NULL, false},
     {"credential_spec", NULL, false},
-    {"depends_on", key_depends_on, false},
+    {"depends_on", key_depends_on, true},
     {"deploy", key_deploy, true},
     {"develop", NULL, false},
     {"device_cgroup_rules", NULL, false},
@@ -676,14 +677,14 @@ static const struct svc_key {
     {"extra_hosts", NULL, false},
     {"gpus", NULL, false},
     {"group_add", NULL, false},
-    {"healthcheck", key_healthcheck, false},
+    {"healthcheck", key_healthcheck, true},
     {"hostname", key_hostname, true},
     {"image", key_image, true},
     {"init", key_init, false},
     {"ipc", NULL, false},
     {"isolation", NULL, false},
     {"label_file", NULL, false},
-    {"labels", key_labels, false},
+    {"labels", key_labels, true},
     {"links", NULL, false},
     {"logging", NULL, false},
     {"mac_address", NULL, false},
@@ -708,7 +709,7 @@ static const struct svc_key {
     {"pull_policy", NULL, false},
     {"pull_refresh_after", NULL, false},
     {"read_only", key_read_only, true},
-    {"restart", key_restart, false},
+    {"restart", key_restart, true},
     {"runtime", NULL, false},
     {"scale", key_scale, false},
     {"secrets", NULL, false},
@@ -785,6 +786,17 @@ static bool valid_service_name(const struct ynode *k)
     return true;
 }
 
+static int cmp_key_place(const void *x, const void *y)
+{
+    const struct ynode *a = (*(const struct ypair *const *)x)->key,
+                       *b = (*(const struct ypair *const *)y)->key;
+    if (a->src->index != b->src->index)
+        return a->src->index < b->src->index ? -1 : 1;
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    return a->col < b->col ? -1 : a->col > b->col;
+}
+
 static void build_service(struct model *m, struct service *s, const struct ypair *svc)
 {
     const struct ynode *body = svc->value;
@@ -794,8 +806,14 @@ static void build_service(struct model *m, struct service *s, const struct ypair
         return;
     }
     m->body = body;
+    /* The canonical tree has compose's key order; the model takes keys in
+     * file order, so volumes and tmpfs mounts come as written. */
+    _cleanup_free_ const struct ypair **order = xcalloc(body->n_pairs + 1, sizeof *order);
+    for (size_t i = 0; i < body->n_pairs; i++)
+        order[i] = &body->pairs[i];
+    qsort(order, body->n_pairs, sizeof *order, cmp_key_place);
     for (size_t i = 0; i < body->n_pairs; i++) {
-        const struct ypair *kv = &body->pairs[i];
+        const struct ypair *kv = order[i];
         const struct ynode *k = kv->key;
         if (is_extension(k))
             continue;
@@ -807,7 +825,7 @@ static void build_service(struct model *m, struct service *s, const struct ypair
         }
         if (sk->fn)
             sk->fn(m, s, kv);
-        if (!sk->honoured)
+        if (!sk->honoured && k->line > 0)
             diag_warn_at(m->d, YPOS(k), "service %s: key %s is not supported yet; ignored",
                          QS(s->name), QN(k));
     }
@@ -864,30 +882,22 @@ int model_build(struct arena *a, const struct ynode *root, const struct envtab *
     struct model m = {.a = a, .env = env, .p = p, .d = d};
     size_t errors = d->n_errors;
     const struct ynode *services = NULL, *volumes = NULL;
+    /* The tree is canonical (compose/canon.c): unknown keys were refused
+     * there; here only the top-level keys berth can't honour yet warn. */
     for (size_t i = 0; i < root->n_pairs; i++) {
         const struct ynode *k = root->pairs[i].key;
         if (k->len == 8 && memcmp(k->str, "services", 8) == 0)
             services = root->pairs[i].value;
         else if (k->len == 7 && memcmp(k->str, "volumes", 7) == 0)
             volumes = root->pairs[i].value;
-        else if ((k->len == 4 && memcmp(k->str, "name", 4) == 0) || is_extension(k))
-            continue; /* name: read by project_name_resolve */
-        else if (k->len == 7 && memcmp(k->str, "version", 7) == 0)
-            diag_warn_at(d, YPOS(k),
-                         "the attribute `version` is obsolete, it will be ignored, please remove "
-                         "it to avoid potential confusion");
-        else if (in_list(unsupported_top_keys, k))
+        else if (in_list(unsupported_top_keys, k) && k->line > 0)
             diag_warn_at(d, YPOS(k), "top-level key %s is not supported yet; ignored", QN(k));
-        else
-            diag_warn_at(d, YPOS(k), "unknown top-level key %s; ignored", QN(k));
     }
     m.home = envtab_get(env, "HOME", 4);
     if (volumes && !ynode_is_null(volumes))
         build_volume_defs(&m, volumes);
     if (services && !ynode_is_null(services))
         build_services(&m, services);
-    if (d->n_errors == errors)
-        check_references(&m);
     if (d->n_errors == errors && p->n_services == 0) {
         if (services)
             diag_error_at(d, YPOS(services), "services: no services defined");

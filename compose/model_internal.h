@@ -21,6 +21,7 @@ struct model {
     struct diag *d;
     const char *home;         /* for "~" in bind sources; NULL when unknown */
     const struct ynode *body; /* the service being built */
+    const char *kind;         /* what messages name: NULL for "service", "volume"... */
 };
 
 void svc_error(struct model *m, const struct service *s, const struct ynode *at, const char *key,
@@ -60,8 +61,5 @@ void key_healthcheck(struct model *m, struct service *s, const struct ypair *kv)
 void key_restart(struct model *m, struct service *s, const struct ypair *kv);
 void key_deploy(struct model *m, struct service *s, const struct ypair *kv);
 void build_volume_defs(struct model *m, const struct ynode *volumes);
-/* Cross-checks once every service is built: depends_on targets, named
- * volumes. */
-void check_references(struct model *m);
 
 #endif

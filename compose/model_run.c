@@ -650,50 +650,6 @@ void build_volume_defs(struct model *m, const struct ynode *volumes)
     }
 }
 
-/* A model position as named in messages. */
-static const char *pos_name(const struct model *m, const struct srcpos *pos)
-{
-    for (size_t i = 0; m->p->files[i]; i++)
-        if (m->p->files[i] == pos->file)
-            return m->p->file_names[i];
-    return pos->file;
-}
-
-void check_references(struct model *m)
-{
-    struct project *p = m->p;
-    for (size_t i = 0; i < p->n_services; i++) {
-        struct service *s = &p->services[i];
-        for (size_t j = 0; j < s->n_depends; j++) {
-            const struct svc_depend *d = &s->depends_on[j];
-            if (!project_service(p, d->service))
-                diag_error_at(m->d, pos_name(m, &d->pos), d->pos.line, d->pos.col,
-                              "service %s depends on undefined service %s", QS(s->name),
-                              QS(d->service));
-        }
-        for (size_t j = 0; j < s->n_mounts; j++) {
-            const struct svc_mount *mt = &s->mounts[j];
-            if (mt->type == MOUNT_VOLUME && mt->source) {
-                bool found = false;
-                for (size_t k = 0; k < p->n_volumes && !found; k++)
-                    found = strcmp(p->volumes[k].key, mt->source) == 0;
-                if (!found)
-                    diag_error_at(m->d, pos_name(m, &mt->pos), mt->pos.line, mt->pos.col,
-                                  "service %s refers to undefined volume %s (declare it under "
-                                  "the top-level volumes: key)",
-                                  QS(s->name), QS(mt->source));
-            }
-            for (size_t k = 0; k < j; k++)
-                if (strcmp(s->mounts[k].target, mt->target) == 0) {
-                    diag_error_at(m->d, pos_name(m, &mt->pos), mt->pos.line, mt->pos.col,
-                                  "service %s: duplicate mount target %s (first at line %d)",
-                                  QS(s->name), QS(mt->target), s->mounts[k].pos.line);
-                    break;
-                }
-        }
-    }
-}
-
 void project_defs_clear(struct project *p)
 {
     for (size_t i = 0; i < p->n_volumes; i++) {

@@ -128,7 +128,8 @@ static struct ynode *new_node(struct parser *p, enum ynode_kind kind, const yaml
     n->weight = 1;
     if (tag) {
         n->tag = arena_strdup(p->a, (const char *)tag);
-        if (!is_standard_tag(n->tag))
+        if (!is_standard_tag(n->tag) && strcmp(n->tag, "!reset") != 0 &&
+            strcmp(n->tag, "!override") != 0)
             diag_warn_at(p->d, YPOS(n), "YAML tag %s is not supported yet; ignored", QS(n->tag));
     }
     return n;

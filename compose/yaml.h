@@ -56,6 +56,12 @@ struct ynode {
     const char *tag; /* as written, expanded ("tag:yaml.org,2002:str", "!reset"); NULL if none */
     uint64_t weight; /* nodes in this subtree with aliases expanded */
     unsigned open : 1;
+    /* Canonical trees (compose/canon.c): the pairs are in output order (a
+     * struct's field order) rather than sorted by key when printed. */
+    unsigned ordered : 1;
+    /* Canonical trees: left out of YAML output when null or an empty
+     * mapping (JSON still shows it, as compose's Go structs do). */
+    unsigned yaml_omit : 1;
     union {
         struct { /* YNODE_SCALAR: NUL-terminated, may hold NULs ("\0" escape) */
             const char *str;

@@ -433,9 +433,10 @@ static void test_environment(void **state)
          "      - D=x=y\n"
          "      - A=2\n",
          "A=2|B=|HOSTVAR=fromhost|D=x=y"},
-        {"    environment: []\n", ""},
-        {"    environment: {}\n", ""},
-        {"    environment:\n", ""},
+        /* Empty or null: no variables (compose leaves the key out). */
+        {"    environment: []\n", "(unset)"},
+        {"    environment: {}\n", "(unset)"},
+        {"    environment:\n", "(unset)"},
         {"    environment: [\"A=with space\", 'B=\"q\"']\n", "A=with space|B=\"q\""},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -498,28 +499,41 @@ static void test_unknown_keys_warn(void **state)
                     "    image: x\n"
                     "    ports: [\"80:80\"]\n"
                     "    x-custom: 1\n"
-                    "    imgae: y\n"
+                    "    cgroup_parent: p\n"
                     "    healthcheck:\n"
                     "      test: [CMD, true]\n"
                     "x-top: &t 1\n"
                     "version: \"3.8\"\n"
-                    "networks: {}\n"
-                    "foo: bar\n",
+                    "networks: {}\n",
                     NULL);
     assert_int_equal(r, 0);
     ct_assert_warned(&l, "compose.yaml:4:5: service \"web\": key \"ports\" is not supported yet; "
                          "ignored");
-    ct_assert_warned(&l, "compose.yaml:6:5: service \"web\": key \"imgae\" is not a compose "
-                         "service key; ignored");
-    ct_assert_warned(&l, "compose.yaml:7:5: service \"web\": key \"healthcheck\" is not "
+    ct_assert_warned(&l, "compose.yaml:6:5: service \"web\": key \"cgroup_parent\" is not "
                          "supported yet; ignored");
     ct_assert_warned(&l, "compose.yaml:10:1: the attribute `version` is obsolete, it will be "
                          "ignored, please remove it to avoid potential confusion");
     ct_assert_warned(&l, "compose.yaml:11:1: top-level key \"networks\" is not supported yet; "
                          "ignored");
-    ct_assert_warned(&l, "compose.yaml:12:1: unknown top-level key \"foo\"; ignored");
-    assert_int_equal(strv_len(l.w.msgs), 6);
     assert_false(ct_warned(&l.w, "x-"));
+    assert_false(ct_warned(&l.w, "healthcheck"));
+    ct_load_done(&l);
+    /* Unknown keys are errors, with the nearest known key as a hint; all
+     * of them are reported at once. */
+    r = ct_load(&l,
+                "services:\n"
+                "  web:\n"
+                "    imgae: y\n"
+                "    image: x\n"
+                "    healthcheck: {test: [CMD, true], intervl: 1s}\n"
+                "foo: bar\n",
+                NULL);
+    assert_int_not_equal(r, 0);
+    ct_assert_error(&l, "compose.yaml:3:5: service \"web\": unknown key \"imgae\" (did you mean "
+                        "\"image\"?)");
+    ct_assert_error(&l, "compose.yaml:5:38: service \"web\": healthcheck: unknown key "
+                        "\"intervl\" (did you mean \"interval\"?)");
+    ct_assert_error(&l, "compose.yaml:6:1: unknown key \"foo\"");
     ct_load_done(&l);
 }
 
@@ -527,7 +541,8 @@ static void test_warnings_default_to_stderr(void **state)
 {
     /* With no callback, warnings go to stderr as one line each. */
     char *tmp = ct_mkdtemp();
-    free(ct_write(tmp, "compose.yaml", "services:\n  web:\n    image: x\n    restart: always\n"));
+    free(ct_write(tmp, "compose.yaml",
+                  "services:\n  web:\n    image: x\n    cgroup_parent: always\n"));
     _cleanup_free_ char *errpath = xasprintf("%s/stderr", tmp);
     int saved = dup(STDERR_FILENO);
     int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -548,8 +563,8 @@ static void test_warnings_default_to_stderr(void **state)
     _cleanup_free_ char *out = NULL;
     size_t len;
     assert_int_equal(fs_read_file(AT_FDCWD, errpath, 65536, &out, &len, &e), 0);
-    assert_string_equal(out, "berth: warning: compose.yaml:4:5: service \"web\": key \"restart\" "
-                             "is not supported yet; ignored\n");
+    assert_string_equal(out, "berth: warning: compose.yaml:4:5: service \"web\": key "
+                             "\"cgroup_parent\" is not supported yet; ignored\n");
     ct_rmtree(tmp);
 }
 

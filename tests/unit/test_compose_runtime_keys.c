@@ -212,6 +212,7 @@ static void test_healthcheck_restart(void **state)
 
 static void test_misc_keys(void **state)
 {
+    char *profiles_env[] = {"COMPOSE_PROFILES=debug", NULL};
     struct ct_load l;
     assert_int_equal(ct_load(&l,
                              "services:\n"
@@ -233,7 +234,7 @@ static void test_misc_keys(void **state)
                              "      resources:\n"
                              "        limits: {cpus: '0.5', memory: 64m, pids: 50}\n"
                              "        reservations: {memory: 1m}\n",
-                             NULL),
+                             profiles_env),
                      0);
     const struct service *a = svc(&l, "a");
     assert_string_equal(a->container_name, "my-a");

@@ -1,0 +1,227 @@
+/* `berth config`: the resolved project in canonical form, as `docker compose
+ * config` prints it, or parts of it (--services, --volumes, --networks,
+ * --profiles, --images, --hash). Validates first: any problem in the files
+ * is reported (all of them, with file:line:col) and nothing is printed. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cli.h"
+#include "compose/compose.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+static void config_usage(FILE *f)
+{
+    fputs("Usage: berth config [OPTIONS] [SERVICE...]\n\n"
+          "Parse, resolve and render compose files in canonical format.\n\n"
+          "Options:\n"
+          "      --format FORMAT      yaml (default) or json\n"
+          "  -q, --quiet              Only validate the configuration, print nothing\n"
+          "      --services           Print the service names, one per line\n"
+          "      --volumes            Print the volume names, one per line\n"
+          "      --networks           Print the network names, one per line\n"
+          "      --profiles           Print the profile names, one per line\n"
+          "      --images             Print the image names, one per line\n"
+          "      --hash SERVICE|*     Print the config hash of services, one per line\n"
+          "      --no-interpolate     Don't interpolate environment variables\n"
+          "  -o, --output FILE        Write to FILE instead of standard output\n",
+          f);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void sort_strv(char **v)
+{
+    qsort(v, strv_len(v), sizeof *v, cmp_str);
+}
+
+/* One name per line, sorted. */
+static void print_names(FILE *out, char **v)
+{
+    sort_strv(v);
+    for (size_t i = 0; v && v[i]; i++)
+        fprintf(out, "%s\n", v[i]);
+}
+
+enum listing { L_NONE, L_SERVICES, L_VOLUMES, L_NETWORKS, L_PROFILES, L_IMAGES, L_HASH };
+
+static int run_listing(FILE *out, const struct project *p, enum listing what, const char *hash)
+{
+    _cleanup_strv_ char **v = NULL;
+    switch (what) {
+    case L_SERVICES:
+        for (size_t i = 0; i < p->n_services; i++)
+            strv_push(&v, xstrdup(p->services[i].name));
+        break;
+    case L_VOLUMES:
+        for (size_t i = 0; i < p->n_volumes; i++)
+            strv_push(&v, xstrdup(p->volumes[i].key));
+        break;
+    case L_NETWORKS:
+        v = compose_top_level_names(p, "networks");
+        break;
+    case L_PROFILES: {
+        char *const *all = compose_all_profiles(p);
+        for (size_t i = 0; all && all[i]; i++)
+            strv_push(&v, xstrdup(all[i]));
+        break;
+    }
+    case L_IMAGES:
+        for (size_t i = 0; i < p->n_services; i++) {
+            const struct service *s = &p->services[i];
+            /* A built image is named PROJECT-SERVICE, as compose names it. */
+            strv_push(&v, s->image ? xstrdup(s->image) : xasprintf("%s-%s", p->name, s->name));
+        }
+        break;
+    case L_HASH: {
+        _cleanup_strv_ char **names = NULL;
+        if (strcmp(hash, "*") == 0) {
+            for (size_t i = 0; i < p->n_services; i++)
+                strv_push(&names, xstrdup(p->services[i].name));
+            sort_strv(names);
+        } else {
+            _cleanup_free_ char *copy = xstrdup(hash);
+            char *save = NULL;
+            for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                strv_push(&names, xstrdup(t));
+        }
+        for (size_t i = 0; names && names[i]; i++) {
+            char h[65];
+            if (compose_service_hash(p, names[i], h) < 0) {
+                fprintf(stderr, "berth: config: no such service: %s\n", names[i]);
+                return 1;
+            }
+            fprintf(out, "%s %s\n", names[i], h);
+        }
+        return 0;
+    }
+    default:
+        break;
+    }
+    print_names(out, v);
+    return 0;
+}
+
+int cmd_config(struct cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'F'},   {"quiet", no_argument, NULL, 'q'},
+        {"services", no_argument, NULL, 'S'},       {"volumes", no_argument, NULL, 'V'},
+        {"networks", no_argument, NULL, 'N'},       {"profiles", no_argument, NULL, 'P'},
+        {"images", no_argument, NULL, 'I'},         {"hash", required_argument, NULL, 'H'},
+        {"no-interpolate", no_argument, NULL, 'n'}, {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    enum compose_format format = COMPOSE_FORMAT_YAML;
+    enum listing what = L_NONE;
+    const char *hash = NULL, *output = NULL;
+    bool quiet = false, no_interp = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+qo:h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'F':
+            if (strcmp(optarg, "yaml") == 0)
+                format = COMPOSE_FORMAT_YAML;
+            else if (strcmp(optarg, "json") == 0)
+                format = COMPOSE_FORMAT_JSON;
+            else {
+                fprintf(stderr, "berth: config: unsupported format \"%s\" (use yaml or json)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'S':
+            what = L_SERVICES;
+            break;
+        case 'V':
+            what = L_VOLUMES;
+            break;
+        case 'N':
+            what = L_NETWORKS;
+            break;
+        case 'P':
+            what = L_PROFILES;
+            break;
+        case 'I':
+            what = L_IMAGES;
+            break;
+        case 'H':
+            what = L_HASH;
+            hash = optarg;
+            break;
+        case 'n':
+            no_interp = true;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case 'h':
+            config_usage(stdout);
+            return 0;
+        default:
+            config_usage(stderr);
+            return 2;
+        }
+    }
+    char **only = argc > optind ? argv + optind : NULL;
+    struct compose_opts o = {
+        .files = c->files,
+        .project_name = c->project_name,
+        .project_dir = c->project_dir,
+        .environ = c->environ,
+        .env_files = c->env_files,
+        .profiles = c->profiles,
+        .services = only,
+        .no_interpolate = no_interp,
+    };
+    /* --profiles lists every profile: load with all of them enabled. */
+    static char *all[] = {"*", NULL};
+    if (what == L_PROFILES)
+        o.profiles = all;
+    struct project *p = NULL;
+    struct berr e = BERR_INIT;
+    if (compose_load(&o, &p, &e) < 0) {
+        log_berr(&e);
+        berr_clear(&e);
+        return 1;
+    }
+    int rc = 0;
+    for (size_t i = 0; only && only[i]; i++)
+        if (!project_service(p, only[i])) {
+            fprintf(stderr, "berth: config: no such service: %s\n", only[i]);
+            rc = 1;
+        }
+    if (rc || quiet) {
+        project_free(p);
+        return rc;
+    }
+    FILE *out = stdout;
+    if (output && !(out = fopen(output, "w"))) {
+        fprintf(stderr, "berth: config: cannot write %s: %s\n", output, strerror(errno));
+        project_free(p);
+        return 1;
+    }
+    if (what != L_NONE) {
+        rc = run_listing(out, p, what, hash);
+    } else {
+        _cleanup_free_ char *text = compose_config_text(p, format, only);
+        fputs(text, out);
+    }
+    if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
+        fprintf(stderr, "berth: config: writing the output failed: %s\n", strerror(errno));
+        rc = 1;
+    }
+    project_free(p);
+    return rc;
+}

@@ -1,0 +1,156 @@
+/* `berth config` output and config hashes, from the canonical tree a loaded
+ * project keeps. */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose/canon.h"
+#include "compose/compose.h"
+#include "compose/emit.h"
+#include "compose/internal.h"
+#include "util/cleanup.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+static bool key_is(const struct ynode *k, const char *s)
+{
+    return k->len == strlen(s) && memcmp(k->str, s, k->len) == 0;
+}
+
+/* The named services and everything they depend on. */
+static void mark_deps(const struct ynode *svcs, const char *name, char ***keep)
+{
+    if (strv_contains(*keep, name))
+        return;
+    const struct ynode *body = ymap_get(svcs, name);
+    if (!body)
+        return;
+    strv_push(keep, xstrdup(name));
+    const struct ynode *deps = ymap_get(body, "depends_on");
+    for (size_t i = 0; deps && deps->kind == YNODE_MAP && i < deps->n_pairs; i++)
+        mark_deps(svcs, deps->pairs[i].key->str, keep);
+}
+
+static struct ynode *only_services(struct arena *a, const struct ynode *root, char *const *only)
+{
+    const struct ynode *svcs = ymap_get(root, "services");
+    if (!svcs || svcs->kind != YNODE_MAP)
+        return (struct ynode *)root;
+    _cleanup_strv_ char **keep = NULL;
+    for (size_t i = 0; only[i]; i++)
+        mark_deps(svcs, only[i], &keep);
+    struct ypair *sp = arena_allocarray(a, svcs->n_pairs, sizeof *sp);
+    size_t n = 0;
+    for (size_t i = 0; i < svcs->n_pairs; i++)
+        if (strv_contains(keep, svcs->pairs[i].key->str))
+            sp[n++] = svcs->pairs[i];
+    struct ypair *rp = arena_allocarray(a, root->n_pairs, sizeof *rp);
+    for (size_t i = 0; i < root->n_pairs; i++) {
+        rp[i] = root->pairs[i];
+        if (key_is(rp[i].key, "services"))
+            rp[i].value = ynode_new_map(a, svcs, sp, n);
+    }
+    struct ynode *r = ynode_new_map(a, root, rp, root->n_pairs);
+    r->ordered = root->ordered;
+    return r;
+}
+
+char *compose_config_text(const struct project *p, enum compose_format f, char *const *only)
+{
+    struct compose_tree *t = p->tree;
+    const struct ynode *root = t->root;
+    if (only && only[0])
+        root = only_services(&t->arena, root, only);
+    struct emit_buf b = {0};
+    struct emit_opts o = {.escape_dollar = t->interpolated, .sort_root = true};
+    if (f == COMPOSE_FORMAT_JSON) {
+        emit_json(&b, root, 2, &o);
+        emit_put(&b, "\n", 1);
+    } else {
+        emit_yaml(&b, root, &o);
+    }
+    return b.s ? b.s : xstrdup("");
+}
+
+int compose_service_hash(const struct project *p, const char *service, char out[65])
+{
+    struct compose_tree *t = p->tree;
+    const struct ynode *svcs = ymap_get(t->root, "services");
+    const struct ynode *body = svcs ? ymap_get(svcs, service) : NULL;
+    if (!body || body->kind != YNODE_MAP)
+        return -ENOENT;
+    /* What compose leaves out of the hash; deploy.replicas counts as 1. */
+    struct ypair *pairs = arena_allocarray(&t->arena, body->n_pairs, sizeof *pairs);
+    size_t n = 0;
+    for (size_t i = 0; i < body->n_pairs; i++) {
+        const struct ypair *pr = &body->pairs[i];
+        if (key_is(pr->key, "build") || key_is(pr->key, "pull_policy") ||
+            key_is(pr->key, "scale") || key_is(pr->key, "depends_on") ||
+            key_is(pr->key, "profiles"))
+            continue;
+        pairs[n] = *pr;
+        if (key_is(pr->key, "deploy") && pr->value->kind == YNODE_MAP) {
+            const struct ynode *d = pr->value;
+            struct ypair *dp = arena_allocarray(&t->arena, d->n_pairs + 1, sizeof *dp);
+            size_t k = 0;
+            bool had = false;
+            for (size_t j = 0; j < d->n_pairs; j++) {
+                dp[k] = d->pairs[j];
+                if (key_is(d->pairs[j].key, "replicas")) {
+                    dp[k].value = ynode_new_scalar(&t->arena, d->src, 0, 0, "1", 1, YSTYLE_PLAIN);
+                    had = true;
+                }
+                k++;
+            }
+            if (!had) {
+                /* replicas comes second, after mode */
+                size_t at = k && key_is(dp[0].key, "mode") ? 1 : 0;
+                memmove(dp + at + 1, dp + at, (k - at) * sizeof *dp);
+                dp[at] =
+                    (struct ypair){canon_key(&t->arena, NULL, "replicas"),
+                                   ynode_new_scalar(&t->arena, d->src, 0, 0, "1", 1, YSTYLE_PLAIN)};
+                k++;
+            }
+            struct ynode *nd = ynode_new_map(&t->arena, d, dp, k);
+            nd->ordered = 1;
+            pairs[n].value = nd;
+        }
+        n++;
+    }
+    struct ynode *h = ynode_new_map(&t->arena, body, pairs, n);
+    h->ordered = 1;
+    struct emit_buf b = {0};
+    struct emit_opts o = {0};
+    emit_json(&b, h, -1, &o);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_Digest(b.s, b.len, md, &mdlen, EVP_sha256(), NULL);
+    free(b.s);
+    for (unsigned i = 0; i < mdlen && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    out[64] = '\0';
+    return 0;
+}
+
+char *const *compose_all_profiles(const struct project *p)
+{
+    return p->tree->all_profiles;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **compose_top_level_names(const struct project *p, const char *section)
+{
+    const struct ynode *m = ymap_get(p->tree->root, section);
+    char **v = xcalloc(m && m->kind == YNODE_MAP ? m->n_pairs + 1 : 1, sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; m && m->kind == YNODE_MAP && i < m->n_pairs; i++)
+        if (m->pairs[i].key->len < 2 || memcmp(m->pairs[i].key->str, "x-", 2) != 0)
+            v[n++] = xstrdup(m->pairs[i].key->str);
+    qsort(v, n, sizeof *v, cmp_str);
+    return v;
+}

@@ -1,0 +1,32 @@
+/* Printing a canonical compose tree the way `docker compose config` prints
+ * its project: YAML as Go's yaml encoder writes it (2-space indents, lists
+ * indented under their key, strings quoted only where YAML would read them
+ * as something else, multi-line strings as literal blocks) or JSON as
+ * Go's json.MarshalIndent writes it (2 spaces, "<", ">" and "&" escaped).
+ * Mappings print their keys sorted unless they are in a struct's order
+ * (ynode.ordered). */
+#ifndef BERTH_COMPOSE_EMIT_H
+#define BERTH_COMPOSE_EMIT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "compose/yaml.h"
+
+struct emit_buf {
+    char *s;
+    size_t len, cap;
+};
+
+void emit_put(struct emit_buf *b, const char *s, size_t n);
+
+struct emit_opts {
+    bool escape_dollar; /* "$" printed as "$$" (an interpolated project) */
+    bool sort_root;     /* JSON: the top level sorted (compose marshals it as a map) */
+};
+
+void emit_yaml(struct emit_buf *b, const struct ynode *root, const struct emit_opts *o);
+/* indent < 0: compact (for hashing). */
+void emit_json(struct emit_buf *b, const struct ynode *root, int indent, const struct emit_opts *o);
+
+#endif

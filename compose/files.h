@@ -1,0 +1,41 @@
+/* From compose files to one canonical tree, per docker compose's rules:
+ * each file is parsed, interpolated with its project's variables, its
+ * `include` entries loaded as projects of their own (their own directory
+ * and .env) and their resources added, brought to canonical form, its
+ * `extends` resolved (in the same file or another one, recursively), and
+ * then the files are merged in order. Cycles of include or extends are
+ * errors that print the chain; chains are capped in depth. */
+#ifndef BERTH_COMPOSE_FILES_H
+#define BERTH_COMPOSE_FILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "compose/arena.h"
+#include "compose/diag.h"
+#include "compose/envtab.h"
+#include "compose/strvec.h"
+#include "compose/yaml.h"
+
+#define LOADER_MAX_DEPTH 32
+
+struct loader {
+    struct arena *a;
+    struct diag *d;
+    size_t max_bytes;
+    const char *cwd;
+    bool interpolate;
+    struct strvec paths; /* every file read (absolute; "-" for stdin), by ysource index */
+    struct strvec names; /* the same, as named in messages */
+    char **warned;       /* unset variables already warned about */
+    char **chain;        /* the include/extends chain being loaded */
+};
+
+/* The canonical merge of files (absolute paths, "-" for stdin; display
+ * names beside them) of one project. NULL after errors (in L->d). */
+struct ynode *loader_project(struct loader *L, char *const *paths, char *const *names,
+                             const char *project_dir, const struct envtab *env);
+
+void loader_release(struct loader *L);
+
+#endif
