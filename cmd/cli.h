@@ -8,16 +8,16 @@
 /* The invocation's context: everything a command needs from the global flags
  * and the environment. No command keeps state elsewhere. */
 struct cli {
-  const char *root;    /* $BERTH_ROOT, default /var/lib/berth */
-  const char *runroot; /* $BERTH_RUNROOT, default /run/berth */
-  char **files;        /* -f values, NULL-terminated (owned) */
-  char **profiles;     /* --profile values, NULL-terminated (owned) */
-  char **env_files;    /* --env-file values, NULL-terminated (owned) */
-  const char *project_name;
-  const char *project_dir;
-  char **environ;
-  bool stdout_tty;
-  bool color; /* colours on stdout */
+    const char *root;    /* $BERTH_ROOT, default /var/lib/berth */
+    const char *runroot; /* $BERTH_RUNROOT, default /run/berth */
+    char **files;        /* -f values, NULL-terminated (owned) */
+    char **profiles;     /* --profile values, NULL-terminated (owned) */
+    char **env_files;    /* --env-file values, NULL-terminated (owned) */
+    const char *project_name;
+    const char *project_dir;
+    char **environ;
+    bool stdout_tty;
+    bool color; /* colours on stdout */
 };
 
 int cli_main(int argc, char **argv);
