@@ -205,10 +205,12 @@ static struct ynode *add_dependency(struct arena *a, struct ynode *body, const s
     memcpy(pp, p, sizeof p);
     struct ynode *d = ynode_new_map(a, at, pp, 3);
     d->ordered = 1;
+    /* The key has no place of its own: the link or network_mode that
+     * implies it is what validation reports. */
     struct ynode *nd = deps ? map_set(a, deps, svc, d) : NULL;
     if (!nd) {
         struct ypair *one = arena_allocarray(a, 1, sizeof *one);
-        one[0] = (struct ypair){canon_key(a, at, svc), d};
+        one[0] = (struct ypair){canon_key(a, NULL, svc), d};
         nd = ynode_new_map(a, at, one, 1);
     }
     return map_set(a, body, "depends_on", nd);

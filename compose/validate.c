@@ -95,6 +95,8 @@ static void check_service(struct vctx *c, size_t i)
     for (size_t j = 0; deps && deps->kind == YNODE_MAP && j < deps->n_pairs; j++) {
         const struct ynode *dk = deps->pairs[j].key,
                            *req = ymap_get(deps->pairs[j].value, "required");
+        if (dk->line == 0)
+            continue; /* implied by links or network_mode, reported there */
         check_service_ref(c, i, dk, dk->str, dk->len, "depends on",
                           !req || strcmp(req->str, "false") != 0);
     }
