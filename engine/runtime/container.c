@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine/runtime/init.h"
+#include "engine/runtime/launch.h"
 #include "engine/runtime/mountspec.h"
 #include "engine/runtime/runtime.h"
 #include "util/cleanup.h"
@@ -131,38 +132,6 @@ static int cg_mount_names(const struct cgroup_sys *s, const char **names)
     return n;
 }
 
-/* Receives one fd sent with SCM_RIGHTS; -1 when the peer closed. */
-static int recv_fd(int sock)
-{
-    char byte;
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-    ssize_t n;
-    do
-        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n <= 0)
-        return -1;
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-            int fd;
-            memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-            return fd;
-        }
-    return -1;
-}
-
-static void reap_blocking(pid_t pid, int pidfd)
-{
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
-        ;
-    (void)pid;
-}
-
 int container_start(struct runtime *rt, const struct container_spec *spec,
                     struct container_proc *out, struct berr *e)
 {
@@ -182,22 +151,13 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     int mr = init_mounts_prepare(spec, &mnts, e);
     if (mr < 0)
         return mr;
-    size_t envc = strv_len(spec->env);
-    _cleanup_free_ char **envp = xcalloc(envc + 2, sizeof(char *));
-    bool need_home = true;
-    for (size_t i = 0; i < envc; i++) {
-        envp[i] = spec->env[i];
-        if (strncmp(spec->env[i], "HOME=", 5) == 0)
-            need_home = false;
-    }
-    _cleanup_free_ char *home_buf = xcalloc(1, 5 + 256 + 1);
-    memcpy(home_buf, "HOME=", 5);
 
     struct cgroup *cg = NULL;
     int r = cgroup_create(&rt->cgsys, spec->cgroup_rel, &spec->limits, spec->name, &cg, e);
     if (r < 0)
         return r;
-    int sync_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, console[2] = {-1, -1};
+    int sync_pipe[2] = {-1, -1};
+    struct launch l = LAUNCH_INIT;
     int join_v1[CG_CTRL_MAX], join_v2 = -1, n_join = 0;
     int pidfd = -1;
     long pid = -1;
@@ -207,25 +167,20 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         n_join = 0;
         goto fail_pipes;
     }
-    if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0 ||
-        (spec->tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, console) < 0)) {
+    r = launch_prepare(&l, spec->env, spec->tty, spec->name, e);
+    if (r == 0 && pipe2(sync_pipe, O_CLOEXEC) < 0)
         r = berr_errno(e, errno, "%s: creating pipes", spec->name);
+    if (r < 0)
         goto fail_pipes;
-    }
 
     struct init_args a = {
         .p =
             {
-                .error_fd = err_pipe[1],
                 .stdio = {spec->stdin_fd, spec->stdout_fd, spec->stderr_fd},
                 .tty = spec->tty,
                 .cwd = spec->cwd,
                 .user = spec->user,
                 .argv = spec->argv,
-                .envp = envp,
-                .envc = envc,
-                .home_buf = home_buf,
-                .need_home = need_home,
                 .caps = CAPS_DOCKER_DEFAULT,
                 .cap_last_cap = rt->cap_last_cap,
                 .seccomp = &rt->seccomp,
@@ -246,8 +201,9 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         .read_only = spec->read_only,
         .mounts = mnts.v,
         .n_mounts = mnts.n,
-        .console_sock = console[1],
+        .console_sock = launch_console_sock(&l),
     };
+    launch_proc_args(&l, &a.p);
     a.n_cgmounts = cg_mount_names(&rt->cgsys, a.cgmount_names);
     for (int i = 0; i < n_join; i++)
         a.cg_join[i] = join_v1[i];
@@ -278,9 +234,7 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     }
     if (pid == 0) {
         close(sync_pipe[1]);
-        close(err_pipe[0]);
-        if (console[0] >= 0)
-            close(console[0]);
+        launch_child(&l);
         container_init(&a);
     }
     if (pid < 0) {
@@ -289,12 +243,7 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     }
     close(sync_pipe[0]);
     sync_pipe[0] = -1;
-    close(err_pipe[1]);
-    err_pipe[1] = -1;
-    if (console[1] >= 0) {
-        close(console[1]);
-        console[1] = -1;
-    }
+    launch_parent(&l);
 
     if (write(sync_pipe[1], "1", 1) != 1) {
         r = berr_errno(e, errno, "%s: starting the container process", spec->name);
@@ -304,39 +253,10 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     close(sync_pipe[1]);
     sync_pipe[1] = -1;
 
-    /* With a terminal, the child sends its master side first (or fails,
-     * and the socket closes). */
-    if (console[0] >= 0) {
-        out->console_fd = recv_fd(console[0]);
-        close(console[0]);
-        console[0] = -1;
-    }
-
-    /* EOF at execve; a struct init_error otherwise. */
-    struct init_error ie;
-    size_t got = 0;
-    while (got < sizeof ie) {
-        ssize_t n = read(err_pipe[0], (char *)&ie + got, sizeof ie - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(err_pipe[0]);
-    err_pipe[0] = -1;
-    if (got == 0 && spec->tty && out->console_fd < 0) {
-        r = berr_set(e, -EIO, "%s: the container's terminal was not received", spec->name);
+    r = launch_wait(&l, spec->name, spec->tty, &out->console_fd, e);
+    if (r < 0)
         goto fail_child;
-    }
-    if (got > 0) {
-        ie.msg[sizeof ie.msg - 1] = '\0';
-        int code = ie.exit_code == 127 ? -ENOENT : ie.exit_code == 126 ? -EACCES : -ie.err;
-        if (code >= 0)
-            code = -EIO;
-        r = berr_set(e, code, "%s: %s", spec->name, ie.msg);
-        goto fail_child;
-    }
+    launch_free(&l);
 
     for (int i = 0; i < n_join; i++)
         close(join_v1[i]);
@@ -353,17 +273,13 @@ fail_child:
         close(out->console_fd);
         out->console_fd = -1;
     }
-    reap_blocking((pid_t)pid, pidfd);
+    launch_reap(pidfd);
     close(pidfd);
 fail_pipes:
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2; i++)
         if (sync_pipe[i] >= 0)
             close(sync_pipe[i]);
-        if (err_pipe[i] >= 0)
-            close(err_pipe[i]);
-        if (console[i] >= 0)
-            close(console[i]);
-    }
+    launch_free(&l);
     for (int i = 0; i < n_join; i++)
         close(join_v1[i]);
     if (join_v2 >= 0)

@@ -117,6 +117,7 @@ struct exec_spec {
     int stdin_fd;           /* -1: /dev/null (ignored with tty) */
     int stdout_fd;
     int stderr_fd;
+    unsigned short tty_rows, tty_cols; /* with tty: its size before the command starts (0: none) */
 };
 
 int container_exec(struct runtime *rt, const struct exec_spec *x, struct container_proc *out,

@@ -1,0 +1,161 @@
+#include "engine/runtime/launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+#define HOME_BUF_SIZE (5 + 256 + 1) /* "HOME=" + a home directory + NUL */
+
+static void close_pair(int fds[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+}
+
+int launch_prepare(struct launch *l, char *const *env, bool tty, const char *name, struct berr *e)
+{
+    memset(l, 0, sizeof *l);
+    l->err_pipe[0] = l->err_pipe[1] = l->console[0] = l->console[1] = -1;
+    /* HOME comes from the user's passwd entry, which only the child reads:
+     * keep a slot and a buffer for it unless the environment sets it. */
+    l->envc = strv_len(env);
+    l->envp = xcalloc(l->envc + 2, sizeof(char *));
+    l->need_home = true;
+    for (size_t i = 0; i < l->envc; i++) {
+        l->envp[i] = env[i];
+        if (strncmp(env[i], "HOME=", 5) == 0)
+            l->need_home = false;
+    }
+    l->home_buf = xcalloc(1, HOME_BUF_SIZE);
+    memcpy(l->home_buf, "HOME=", 5);
+    if (pipe2(l->err_pipe, O_CLOEXEC) < 0 ||
+        (tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, l->console) < 0)) {
+        int r = berr_errno(e, errno, "%s: creating pipes", name);
+        launch_free(l);
+        return r;
+    }
+    return 0;
+}
+
+void launch_proc_args(struct launch *l, struct proc_args *p)
+{
+    p->error_fd = l->err_pipe[1];
+    p->envp = l->envp;
+    p->envc = l->envc;
+    p->home_buf = l->home_buf;
+    p->need_home = l->need_home;
+}
+
+void launch_child(struct launch *l)
+{
+    close(l->err_pipe[0]);
+    if (l->console[0] >= 0)
+        close(l->console[0]);
+}
+
+void launch_parent(struct launch *l)
+{
+    if (l->err_pipe[1] >= 0) {
+        close(l->err_pipe[1]);
+        l->err_pipe[1] = -1;
+    }
+    if (l->console[1] >= 0) {
+        close(l->console[1]);
+        l->console[1] = -1;
+    }
+}
+
+/* Receives one fd sent with SCM_RIGHTS; -1 when the peer closed. */
+static int recv_fd(int sock)
+{
+    char byte;
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    ssize_t n;
+    do
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return -1;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+            return fd;
+        }
+    return -1;
+}
+
+int launch_wait(struct launch *l, const char *name, bool tty, int *console_fd, struct berr *e)
+{
+    *console_fd = -1;
+    /* With a terminal, the child sends its master side first (or fails,
+     * and the socket closes). */
+    if (l->console[0] >= 0) {
+        *console_fd = recv_fd(l->console[0]);
+        close_pair(l->console);
+    }
+
+    /* EOF at execve; a struct init_error otherwise. */
+    struct init_error ie;
+    size_t got = 0;
+    while (got < sizeof ie) {
+        ssize_t n = read(l->err_pipe[0], (char *)&ie + got, sizeof ie - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close_pair(l->err_pipe);
+    int r = 0;
+    if (got > 0) {
+        ie.msg[sizeof ie.msg - 1] = '\0';
+        /* -ENOENT and -EACCES carry Docker's 127 and 126 only (a user
+         * that is not found is not a command that is not found). */
+        int code = ie.exit_code == 127   ? -ENOENT
+                   : ie.exit_code == 126 ? -EACCES
+                   : ie.err == ENOENT    ? -EINVAL
+                   : ie.err == EACCES    ? -EPERM
+                   : ie.err > 0          ? -ie.err
+                                         : -EIO;
+        r = berr_set(e, code, "%s: %s", name, ie.msg);
+    } else if (tty && *console_fd < 0) {
+        r = berr_set(e, -EIO, "%s: the container's terminal was not received", name);
+    }
+    if (r < 0 && *console_fd >= 0) {
+        close(*console_fd);
+        *console_fd = -1;
+    }
+    return r;
+}
+
+void launch_reap(int pidfd)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
+        ;
+}
+
+void launch_free(struct launch *l)
+{
+    close_pair(l->err_pipe);
+    close_pair(l->console);
+    free(l->envp);
+    free(l->home_buf);
+    l->envp = NULL;
+    l->home_buf = NULL;
+}

@@ -1,0 +1,67 @@
+/* The parent's half of starting a process inside a container, shared by
+ * container_start (a new container's init) and container_exec (a process
+ * joining a running container): what the allocation-free child needs
+ * prepared before clone (its environment with room for HOME, the error
+ * pipe, the terminal socket), and, after clone, waiting until the child
+ * has reached execve or has reported why it could not.
+ *
+ * Sequence: launch_prepare, launch_proc_args; clone; in the child
+ * launch_child, in the parent launch_parent then launch_wait; on failure
+ * launch_reap; always launch_free. Internal to engine/runtime. */
+#ifndef BERTH_RUNTIME_LAUNCH_H
+#define BERTH_RUNTIME_LAUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/runtime/proc.h"
+#include "util/err.h"
+
+struct launch {
+    char **envp; /* the command's env, a spare slot for HOME, NULL */
+    size_t envc;
+    bool need_home;
+    char *home_buf;
+    int err_pipe[2]; /* [1] is the child's, O_CLOEXEC: EOF at execve */
+    int console[2];  /* with a terminal: [0] the parent's, [1] the child's */
+};
+
+#define LAUNCH_INIT                                                                                \
+    {                                                                                              \
+        .err_pipe = {-1, -1}, .console = { -1, -1 }                                                \
+    }
+
+/* Allocates the environment and opens the pipes; on failure everything is
+ * released and *l needs no launch_free (it is safe to call anyway). */
+int launch_prepare(struct launch *l, char *const *env, bool tty, const char *name, struct berr *e);
+
+/* Fills the parts of the child's proc_args that launch owns. */
+void launch_proc_args(struct launch *l, struct proc_args *p);
+
+/* The child's console socket end (-1 without a terminal). */
+static inline int launch_console_sock(const struct launch *l)
+{
+    return l->console[1];
+}
+
+/* In the child, right after clone: closes the parent's ends. */
+void launch_child(struct launch *l);
+
+/* In the parent, right after clone: closes the child's ends, so that a
+ * child that dies early is seen as EOF. */
+void launch_parent(struct launch *l);
+
+/* Receives the terminal's master side (when there is one) into
+ * *console_fd, then waits for execve. On the child's report, returns its
+ * error with Docker's meaning of the code: -ENOENT only for a command not
+ * found (status 127), -EACCES only for one that cannot be executed (126);
+ * *console_fd is then closed and set to -1. */
+int launch_wait(struct launch *l, const char *name, bool tty, int *console_fd, struct berr *e);
+
+/* Waits for a failed child to exit and collects it (blocking). */
+void launch_reap(int pidfd);
+
+/* Closes what is still open and frees the environment. */
+void launch_free(struct launch *l);
+
+#endif
