@@ -29,6 +29,8 @@ static void usage(FILE *f)
           "Commands:\n"
           "  up          Create and start containers\n"
           "  down        Stop and remove containers\n"
+          "  exec        Execute a command in a running container\n"
+          "  top         Display the running processes\n"
           "  config      Parse, resolve and render compose files in canonical format\n"
           "  load        Load an image from a tar archive (docker save or OCI layout)\n"
           "  image ls    List images\n"
@@ -125,6 +127,10 @@ int cli_main(int argc, char **argv)
         rc = cmd_up(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "down") == 0)
         rc = cmd_down(&c, sub_argc, sub_argv);
+    else if (strcmp(cmd, "exec") == 0)
+        rc = cmd_exec(&c, sub_argc, sub_argv);
+    else if (strcmp(cmd, "top") == 0)
+        rc = cmd_top(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "config") == 0)
         rc = cmd_config(&c, sub_argc, sub_argv);
     else if (strcmp(cmd, "load") == 0)

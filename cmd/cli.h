@@ -30,5 +30,7 @@ int cmd_images_ls(struct cli *c, int argc, char **argv);
 int cmd_images_rm(struct cli *c, int argc, char **argv);
 int cmd_up(struct cli *c, int argc, char **argv);
 int cmd_down(struct cli *c, int argc, char **argv);
+int cmd_exec(struct cli *c, int argc, char **argv);
+int cmd_top(struct cli *c, int argc, char **argv);
 
 #endif

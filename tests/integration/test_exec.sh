@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# `berth exec` and `berth top` against running containers: the exec'd
+# process lives in the container's namespaces (PID, UTS, mount, cgroup) with
+# the container's security settings and nothing of the host's; user,
+# working directory, environment, exit status, Docker's error statuses,
+# terminals, detached mode, signal forwarding; `top` lists the container's
+# processes.
+. "$(dirname "$0")/lib.sh"
+
+load_image probe.tar
+
+wait_for() { # wait_for FILE TEXT: up to 10 s
+    for _ in $(seq 1 200); do
+        grep -qF "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+new_project ex >/dev/null <<'EOF'
+services:
+  web:
+    image: berth-test/probe
+    hostname: exechost
+    command: ["sh", "-c", "echo made > /marker; echo web-up; exec sleep 3600"]
+    environment:
+      FROMFILE: compose
+      SHARED: file
+    working_dir: /srv
+    stop_signal: SIGKILL
+  once:
+    image: berth-test/probe
+    command: ["sh", "-c", "echo once-done"]
+  hostile:
+    image: berth-test/probe
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+EOF
+out=$(bz ex up -d 2>&1) || fail "up -d failed: $out"
+
+retry() { # retry COMMAND...: up to 10 s until it succeeds
+    for _ in $(seq 1 200); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    return 1
+}
+check "web's command has run" retry bz ex exec -T web test -f /marker
+once_stopped() { ! bz ex exec -T once true; }
+check "once has exited" retry once_stopped
+
+# --- namespaces ----------------------------------------------------------------
+out=$(bz ex exec -T web sh -c '
+    echo "self=$$"
+    echo "pid1=$(tr "\0" " " < /proc/1/cmdline)"
+    echo "procs=$(ls /proc | grep -c "^[0-9]")"
+    echo "hostname=$(hostname)"
+    echo "marker=$(cat /marker)"
+    echo "rootfs=$(grep -m1 " / " /proc/mounts | cut -d" " -f3)"
+    echo "cgroup=$(grep -E "^0::|memory" /proc/self/cgroup | tr "\n" " ")"
+    echo "links=$(ls /sys/class/net | tr "\n" " ")"
+    echo "cwd=$(pwd)"' 2>&1) || fail "exec failed: $out"
+self=$(printf '%s\n' "$out" | sed -n 's/^self=//p')
+check "the exec'd process has a small PID in the container (got $self)" test "${self:-99}" -le 5
+expect_contains "PID 1 is the container's command" "$out" "pid1=sleep 3600"
+procs=$(printf '%s\n' "$out" | sed -n 's/^procs=//p')
+check "host processes are invisible (saw $procs)" test "${procs:-99}" -le 5
+expect_contains "the container's hostname" "$out" "hostname=exechost"
+expect_contains "the container's root file system" "$out" "marker=made"
+expect_contains "the root is the container's overlay" "$out" "rootfs=overlay"
+expect_contains "the container's cgroup namespace" "$out" "memory:/ "
+expect_contains "the container's network namespace" "$out" "links=lo "
+expect_contains "the container's working_dir by default" "$out" "cwd=/srv"
+
+# --- security settings ------------------------------------------------------------
+out=$(bz ex exec -T web sh -c 'grep -E "^(CapEff|CapInh|CapBnd|Seccomp|NoNewPrivs):" /proc/self/status | tr -d "\t"; probe syscalls' 2>&1)
+expect_contains "CapEff is Docker's default" "$out" "CapEff:00000000a80425fb"
+expect_contains "CapBnd is Docker's default" "$out" "CapBnd:00000000a80425fb"
+expect_contains "no inheritable capabilities" "$out" "CapInh:0000000000000000"
+expect_contains "seccomp filter on" "$out" "Seccomp:2"
+expect_contains "io_uring refused" "$out" "io_uring_setup=EPERM"
+expect_contains "AF_ALG refused" "$out" "socket_af_alg=EPERM"
+expect_contains "user namespaces refused" "$out" "unshare_user=EPERM"
+expect_contains "mount refused" "$out" "mount=EPERM"
+out=$(bz ex exec -T web probe fds self 2>&1)
+expect_eq "the exec'd process holds only fds 0-2" "$(printf '%s\n' "$out" | tr '\n' ' ')" "fd 0 fd 1 fd 2 "
+out=$(bz ex exec -T web probe fds 1 2>&1)
+expect_eq "PID 1 still holds only fds 0-2" "$(printf '%s\n' "$out" | tr '\n' ' ')" "fd 0 fd 1 fd 2 "
+# While an exec runs, nothing in the container shows berth's binary.
+bz ex exec -T web sleep 2 >"$T_DIR/bg.out" 2>&1 &
+sleeper=$!
+sleep 0.3
+out=$(bz ex exec -T web sh -c 'for p in /proc/[0-9]*; do readlink $p/exe; done' 2>&1)
+expect_not_contains "berth's binary is not reachable from the container" "$out" "berth"
+wait $sleeper || fail "the concurrent exec failed: $(cat "$T_DIR/bg.out")"
+
+# --- user, working directory, environment -----------------------------------------
+out=$(bz ex exec -T -u app web sh -c 'id -u; grep CapEff /proc/self/status | tr -d "\t"; echo "home=$HOME"' 2>&1)
+expect_contains "-u app runs as uid 1000" "$out" "1000"
+expect_contains "a non-root user has no effective capabilities" "$out" "CapEff:0000000000000000"
+expect_contains "HOME from the container's /etc/passwd" "$out" "home=/home/app"
+out=$(bz ex exec -T --user 1000 web id -u 2>&1)
+expect_eq "-u 1000" "$out" "1000"
+out=$(bz ex exec -T -w /tmp web pwd 2>&1)
+expect_eq "-w sets the working directory" "$out" "/tmp"
+out=$(FROMSHELL=shellvalue bz ex exec -T -e SHARED=flag -e EXTRA=1 -e FROMSHELL -e UNSETHERE web \
+    sh -c 'echo "$FROMFILE $SHARED $EXTRA $FROMSHELL ${UNSETHERE-unset}"' 2>&1)
+expect_eq "the container's env with -e on top" "$out" "compose flag 1 shellvalue unset"
+
+# --- exit statuses and errors -------------------------------------------------
+rc=0
+bz ex exec -T web sh -c 'exit 7' || rc=$?
+expect_eq "the command's exit status comes back" "$rc" "7"
+rc=0
+bz ex exec -T web sh -c 'kill -TERM $$' || rc=$?
+expect_eq "a signal gives 128 + its number" "$rc" "143"
+rc=0
+out=$(bz ex exec -T web no-such-command 2>&1) || rc=$?
+expect_eq "a missing command gives 127" "$rc" "127"
+expect_contains "with Docker's message" "$out" 'exec: "no-such-command": executable file not found in $PATH'
+rc=0
+out=$(bz ex exec -T web /etc/passwd 2>&1) || rc=$?
+expect_eq "a file that cannot be executed gives 126" "$rc" "126"
+rc=0
+out=$(bz ex exec -T -u nobodyhere web true 2>&1) || rc=$?
+expect_eq "an unknown user gives 126" "$rc" "126"
+expect_contains "naming the user" "$out" "unable to find user nobodyhere"
+rc=0
+out=$(bz ex exec -T once true 2>&1) || rc=$?
+expect_eq "a stopped service gives 1" "$rc" "1"
+expect_contains "docker compose's message" "$out" 'service "once" is not running'
+rc=0
+out=$(bz ex exec -T nosuch true 2>&1) || rc=$?
+expect_eq "an unknown service gives 1" "$rc" "1"
+expect_contains "naming it" "$out" "no such service: nosuch"
+rc=0
+out=$(bz ex exec -T --index 2 web true 2>&1) || rc=$?
+expect_contains "--index of a container that does not exist" "$out" 'service "web" is not running container #2'
+rc=0
+out=$(bz ex exec --privileged web true 2>&1) || rc=$?
+expect_contains "--privileged is refused clearly" "$out" "--privileged is not supported yet"
+rc=0
+out=$(bz ex exec web 2>&1) || rc=$?
+expect_contains "a command is required" "$out" "requires at least 2 arguments"
+
+# -p alone, from a directory without a compose file.
+out=$(cd "$T_DIR" && "$BERTH" -p ex exec -T web cat /marker 2>&1) || fail "exec with -p alone: $out"
+expect_eq "-p alone finds the project" "$out" "made"
+
+# /etc/passwd made a FIFO by the container: the next exec fails fast.
+bz ex exec -T hostile sh -c 'rm /etc/passwd && mkfifo /etc/passwd' || fail "could not make the FIFO"
+start=$(date +%s%N)
+rc=0
+out=$(bz ex exec -T -u app hostile true 2>&1) || rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+check "a FIFO /etc/passwd fails the exec" test "$rc" -ne 0
+expect_contains "and says why" "$out" "/etc/passwd is not a regular file"
+check "without hanging (${ms} ms)" test "$ms" -lt 5000
+
+# --- detached, signals, terminal -----------------------------------------------
+rc=0
+bz ex exec -d web sh -c 'sleep 0.2; echo detached > /tmp/detached; exec sleep 3600' || rc=$?
+expect_eq "-d returns at once with 0" "$rc" "0"
+for _ in $(seq 1 100); do
+    out=$(bz ex exec -T web cat /tmp/detached 2>/dev/null) && break
+    sleep 0.05
+done
+expect_eq "the detached command ran" "$out" "detached"
+
+(cd "$T_DIR/ex" && exec "$BERTH" exec -T web sh -c \
+    'trap "echo got-term; exit 5" TERM; echo ready; while :; do sleep 0.05; done' >"$T_DIR/sig.out" 2>&1) &
+execpid=$!
+check "the trapping command starts" wait_for "$T_DIR/sig.out" "ready"
+kill -TERM $execpid
+rc=0
+wait $execpid || rc=$?
+expect_contains "SIGTERM is forwarded" "$(cat "$T_DIR/sig.out")" "got-term"
+expect_eq "and its status returned" "$rc" "5"
+
+rc=0
+out=$(cd "$T_DIR/ex" && script -qec "$BERTH exec web sh -c 'tty; echo \"term=\$TERM\"; exit 3'" /dev/null </dev/null 2>&1) || rc=$?
+expect_contains "a terminal by default when stdin is one" "$out" "/dev/pts/"
+expect_contains "TERM is set for it" "$out" "term=xterm"
+expect_eq "the status comes back through the terminal" "$rc" "3"
+out=$(cd "$T_DIR/ex" && script -qec "stty rows 33 cols 101; $BERTH exec web stty size" /dev/null </dev/null 2>&1)
+expect_contains "the window size is passed on" "$out" "33 101"
+out=$(cd "$T_DIR/ex" && script -qec "$BERTH exec -T web sh -c 'read -r l < /proc/self/stat; set -- \$l; echo tty_nr=\$7'" /dev/null </dev/null 2>&1)
+expect_contains "-T: no terminal of its own" "$out" "tty_nr=0"
+out=$(cd "$T_DIR/ex" && { sleep 0.5; printf 'echo in""put-seen\n'; sleep 0.3; printf 'exit 4\n'; sleep 1; } |
+    script -qec "$BERTH exec web sh; stty -a" /dev/null 2>&1)
+expect_contains "keyboard input reaches the command" "$out" "input-seen"
+expect_contains "the local terminal is restored afterwards" "$out" " icanon"
+
+# --- top ------------------------------------------------------------------------
+out=$(bz ex top 2>&1) || fail "top failed: $out"
+expect_contains "top names each running container" "$out" "ex-web-1"
+expect_contains "docker's columns" "$out" "UID"
+header=$(printf '%s\n' "$out" | grep -m1 '^UID' | tr -s ' ')
+expect_eq "docker's header" "$header" "UID PID PPID C STIME TTY TIME CMD"
+expect_contains "the container's command" "$out" "sleep 3600"
+expect_not_contains "stopped containers are left out" "$out" "ex-once-1"
+initpid=$(printf '%s\n' "$out" | awk '$NF == "3600" && $(NF-1) == "sleep" {print $2; exit}')
+check "host PIDs, as docker shows ($initpid)" test -n "$initpid" -a -d "/proc/${initpid:-0}"
+out=$(bz ex top hostile 2>&1)
+expect_contains "top SERVICE" "$out" "ex-hostile-1"
+expect_not_contains "only that service" "$out" "ex-web-1"
+rc=0
+out=$(bz ex top nosuch 2>&1) || rc=$?
+expect_contains "top of an unknown service" "$out" "no such service: nosuch"
+
+out=$(bz ex down 2>&1) || fail "down failed: $out"
+rc=0
+out=$(bz ex exec -T web true 2>&1) || rc=$?
+expect_contains "exec after down" "$out" 'service "web" is not running'
+
+finish
