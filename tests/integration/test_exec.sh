@@ -147,6 +147,23 @@ expect_contains "a command is required" "$out" "requires at least 2 arguments"
 out=$(cd "$T_DIR" && "$BERTH" -p ex exec -T web cat /marker 2>&1) || fail "exec with -p alone: $out"
 expect_eq "-p alone finds the project" "$out" "made"
 
+# CVE-2019-5736: while the container loops over /proc/*/exe (reading the
+# links, writing to the files), many execs join it; berth's binary is never
+# reachable from inside and is unchanged.
+sum_before=$(sha256sum "$BERTH" | cut -d' ' -f1)
+bz ex exec -d hostile sh -c 'while :; do for p in /proc/[0-9]*; do
+    case "$(readlink $p/exe 2>/dev/null)" in *berth*) echo "$p" >> /seen ;; esac
+    echo x 2>/dev/null >> $p/exe
+done; done' || fail "could not start the /proc/*/exe loop"
+execs_ok=0
+for _ in $(seq 1 40); do
+    bz ex exec -T hostile true && execs_ok=$((execs_ok + 1))
+done
+expect_eq "40 execs beside the loop" "$execs_ok" "40"
+out=$(bz ex exec -T hostile sh -c 'cat /seen 2>/dev/null || echo none' 2>&1)
+expect_eq "no exec'd process ever showed berth's binary" "$out" "none"
+expect_eq "berth's binary is unchanged" "$(sha256sum "$BERTH" | cut -d' ' -f1)" "$sum_before"
+
 # /etc/passwd made a FIFO by the container: the next exec fails fast.
 bz ex exec -T hostile sh -c 'rm /etc/passwd && mkfifo /etc/passwd' || fail "could not make the FIFO"
 start=$(date +%s%N)
