@@ -231,9 +231,12 @@ static void on_child(uv_poll_t *h, int status, int events)
     session_close(s);
 }
 
+/* The command's stream fd: a stream berth was started without gets
+ * /dev/null (checked before berth opens anything, which could reuse the
+ * number). */
 static int stdio_fd(int fd)
 {
-    return fcntl(fd, F_GETFD) < 0 ? -1 : fd; /* a closed stream: /dev/null */
+    return fcntl(fd, F_GETFD) < 0 ? -1 : fd;
 }
 
 static void exec_usage(FILE *f)
@@ -297,6 +300,7 @@ static int exec_wait(struct exec_session *s)
 
 int cmd_exec(struct cli *c, int argc, char **argv)
 {
+    int stdio[3] = {stdio_fd(STDIN_FILENO), stdio_fd(STDOUT_FILENO), stdio_fd(STDERR_FILENO)};
     static const struct option opts[] = {
         {"detach", no_argument, NULL, 'd'},
         {"env", required_argument, NULL, 'e'},
@@ -423,7 +427,8 @@ int cmd_exec(struct cli *c, int argc, char **argv)
         }
     }
 
-    s.tty = !detach && !no_tty && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    s.tty = !detach && !no_tty && stdio[0] >= 0 && stdio[1] >= 0 && isatty(STDIN_FILENO) &&
+            isatty(STDOUT_FILENO);
     if (s.tty && !strv_env_get(env, "TERM"))
         strv_env_set(&env, "TERM", "xterm"); /* as Docker does for a terminal */
 
@@ -457,9 +462,9 @@ int cmd_exec(struct cli *c, int argc, char **argv)
         .user = user ? user : rec->plan.user,
         .caps = CAPS_DOCKER_DEFAULT,
         .tty = s.tty,
-        .stdin_fd = detach ? -1 : stdio_fd(STDIN_FILENO),
-        .stdout_fd = detach ? -1 : stdio_fd(STDOUT_FILENO),
-        .stderr_fd = detach ? -1 : stdio_fd(STDERR_FILENO),
+        .stdin_fd = detach ? -1 : stdio[0],
+        .stdout_fd = detach ? -1 : stdio[1],
+        .stderr_fd = detach ? -1 : stdio[2],
     };
     struct winsize ws;
     if (s.tty &&
