@@ -14,6 +14,7 @@
  * clone, like init.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -72,6 +73,19 @@ static __attribute__((noreturn)) void exec_child(struct exec_args *a)
         if (a->ws.ws_row && a->ws.ws_col)
             proc_check(&a->p, ioctl(a->p.stdio[0], TIOCSWINSZ, &a->ws), "sizing the terminal");
     }
+    /* Unlike a container's start, an exec never creates its working
+     * directory (as Docker): a mistyped -w must not leave directories. */
+    const char *cwd = a->p.cwd && *a->p.cwd ? a->p.cwd : "/";
+    int d = fs_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY, 0);
+    if (d == -ENOENT || d == -ENOTDIR) {
+        char msg[PATH_MAX + 64] = "";
+        proc_scat(msg, sizeof msg, cwd);
+        proc_scat(msg, sizeof msg, ": ");
+        proc_scat(msg, sizeof msg, strerrordesc_np(-d));
+        proc_fail(&a->p, -d, 1, "setting the working directory", msg);
+    }
+    if (d >= 0)
+        close(d);
     struct user_ids ids;
     int cwdfd;
     proc_prepare(&a->p, rootfd, &ids, &cwdfd);

@@ -103,6 +103,12 @@ out=$(bz ex exec -T --user 1000 web id -u 2>&1)
 expect_eq "-u 1000" "$out" "1000"
 out=$(bz ex exec -T -w /tmp web pwd 2>&1)
 expect_eq "-w sets the working directory" "$out" "/tmp"
+rc=0
+out=$(bz ex exec -T -w /no/such/dir web pwd 2>&1) || rc=$?
+expect_eq "a missing -w directory gives 126" "$rc" "126"
+expect_contains "naming it" "$out" "/no/such/dir: No such file or directory"
+out=$(bz ex exec -T web sh -c 'test -e /no && echo created || echo absent' 2>&1)
+expect_eq "and is not created" "$out" "absent"
 out=$(FROMSHELL=shellvalue bz ex exec -T -e SHARED=flag -e EXTRA=1 -e FROMSHELL -e UNSETHERE web \
     sh -c 'echo "$FROMFILE $SHARED $EXTRA $FROMSHELL ${UNSETHERE-unset}"' 2>&1)
 expect_eq "the container's env with -e on top" "$out" "compose flag 1 shellvalue unset"
