@@ -78,7 +78,7 @@ struct exec_session {
     uv_poll_t pty;      /* the master: readable, and writable while input is pending */
     char pending[4096]; /* stdin bytes not yet written to the master */
     size_t pending_len, pending_off;
-    bool in_reading, pty_open;
+    bool in_reading, in_done, pty_open;
     bool child_init, in_init, pty_init; /* which handles exist */
 };
 
@@ -145,6 +145,7 @@ static void on_stdin(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     } else if (n < 0) {
         uv_read_stop(st); /* EOF or a closed terminal: nothing more to send */
         s->in_reading = false;
+        s->in_done = true;
     }
 }
 
@@ -187,7 +188,8 @@ static void pty_update(struct exec_session *s)
     }
     bool pending = s->pending_off < s->pending_len;
     uv_poll_start(&s->pty, UV_READABLE | (pending ? UV_WRITABLE : 0), on_pty);
-    if (!pending && !s->in_reading && s->in_init && !uv_is_closing((uv_handle_t *)&s->in)) {
+    if (!pending && !s->in_reading && !s->in_done && s->in_init &&
+        !uv_is_closing((uv_handle_t *)&s->in)) {
         s->pending_len = s->pending_off = 0;
         if (uv_read_start((uv_stream_t *)&s->in, on_stdin_alloc, on_stdin) == 0)
             s->in_reading = true;
@@ -223,9 +225,9 @@ static void on_child(uv_poll_t *h, int status, int events)
     s->status = r > 0 ? x.status : 1;
     if (s->tty && s->pty_open) {
         /* What the command wrote just before it exited is still in the
-         * master; processes it left behind may keep the terminal open, so
-         * take what is there now and stop. */
-        while (s->pty_open && pty_copy_out(s))
+         * master; processes it left behind may keep the terminal open (and
+         * writing), so take what is there now, up to a bound, and stop. */
+        for (int i = 0; i < 64 && s->pty_open && pty_copy_out(s); i++)
             ;
     }
     session_close(s);
