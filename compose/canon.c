@@ -536,9 +536,11 @@ static bool is_zero(const struct ynode *n)
 
 static const struct field *find_field(const struct schema *sc, const struct ynode *k)
 {
-    for (size_t i = 0; i < sc->n; i++)
-        if (strlen(sc->fields[i].key) == k->len && memcmp(sc->fields[i].key, k->str, k->len) == 0)
+    for (size_t i = 0; i < sc->n; i++) {
+        const char *f = sc->fields[i].key;
+        if (f[0] == k->str[0] && strncmp(f, k->str, k->len) == 0 && f[k->len] == '\0')
             return &sc->fields[i];
+    }
     return NULL;
 }
 
@@ -577,7 +579,16 @@ static struct ynode *c_struct(struct canon *c, const struct schema *sc, const st
             }
             continue;
         }
-        _cleanup_free_ char *p = *path ? xasprintf("%s.%s", path, f->key) : xstrdup(f->key);
+        /* The key's path for messages ("healthcheck.interval"). */
+        char p[256];
+        size_t pl = strlen(path), fl = strlen(f->key);
+        if (pl + fl + 2 > sizeof p)
+            pl = 0;
+        if (pl) {
+            memcpy(p, path, pl);
+            p[pl++] = '.';
+        }
+        memcpy(p + pl, f->key, fl + 1);
         struct ynode *out;
         if (has_tag(pr->value, "!reset")) {
             if (c->o->final)
@@ -1145,7 +1156,9 @@ static struct ynode *c_ports(struct canon *c, const struct ynode *v, const char 
         return NULL;
     }
     struct sb b = {0};
-    struct port_entry *pe = xcalloc(MAX_PORTS_PER_SERVICE, sizeof *pe);
+    /* Entries of one spec; grown only for ranges. */
+    long pe_cap = 16;
+    struct port_entry *pe = xcalloc((size_t)pe_cap, sizeof *pe);
     long total = 0;
     bool ok = true;
     for (size_t i = 0; i < v->n_items && ok; i++) {
@@ -1231,7 +1244,12 @@ static struct ynode *c_ports(struct canon *c, const struct ynode *v, const char 
             continue;
         }
         const char *err;
-        long n = port_spec_parse(it->str, pe, MAX_PORTS_PER_SERVICE - total, &err);
+        long room = MAX_PORTS_PER_SERVICE - total, n;
+        while ((n = port_spec_parse(it->str, pe, pe_cap < room ? pe_cap : room, &err)) == -E2BIG &&
+               pe_cap < room) {
+            pe_cap = pe_cap * 16 < room ? pe_cap * 16 : room;
+            pe = xreallocarray(pe, (size_t)pe_cap, sizeof *pe);
+        }
         if (n == -E2BIG) {
             cerr(c, it, path, "more than %d ports in one service", MAX_PORTS_PER_SERVICE);
             ok = false;

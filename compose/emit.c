@@ -424,7 +424,7 @@ static void yaml_value(struct emit_buf *b, const struct ynode *v, int indent, bo
     size_t n = v->kind == YNODE_MAP ? v->n_pairs : v->n_items;
     if (v->kind == YNODE_MAP && n) {
         size_t k;
-        _cleanup_free_ const struct ypair **pp = print_order(v, !v->ordered, true, &k);
+        free(print_order(v, !v->ordered, true, &k)); /* only the count of printed pairs */
         n = k;
     }
     if (n == 0) {

@@ -60,7 +60,16 @@ static int read_one(struct loader *L, const char *path, const char *display, cha
 {
     int r;
     struct berr e = BERR_INIT;
-    if (strcmp(path, "-") == 0)
+    if (L->mem_path && strcmp(path, L->mem_path) == 0) {
+        r = L->mem_len > L->max_bytes ? -EFBIG : 0;
+        if (r == 0) {
+            *buf = xmalloc(L->mem_len + 1);
+            if (L->mem_len)
+                memcpy(*buf, L->mem, L->mem_len);
+            (*buf)[L->mem_len] = '\0';
+            *len = L->mem_len;
+        }
+    } else if (strcmp(path, "-") == 0)
         r = read_stdin(L->max_bytes, buf, len);
     else
         r = fs_read_file(AT_FDCWD, path, L->max_bytes, buf, len, &e);
@@ -148,13 +157,12 @@ static struct ynode *include_one(struct loader *L, const struct ynode *entry,
     }
     if (!paths)
         return NULL;
-    char **abs = NULL, **shown = NULL;
+    _cleanup_strv_ char **abs = NULL, **shown = NULL;
     for (size_t i = 0; paths[i]; i++) {
         char *p = path_absolute(project_dir, paths[i]);
         strv_push(&shown, path_display(L->cwd, p));
         strv_push(&abs, p);
     }
-    _cleanup_strv_ char **abs_c = abs, **shown_c = shown;
     _cleanup_free_ char *dir =
         pdir_given ? path_absolute(project_dir, pdir_given) : path_dirname(abs[0]);
     /* The included project's variables: this project's win over its own
@@ -190,7 +198,8 @@ static struct ynode *add_included(struct loader *L, struct ynode *root, const st
 {
     static const char *const sections[] = {"services", "networks", "volumes", "configs", "secrets"};
     struct ypair *pairs = arena_allocarray(L->a, root->n_pairs + 5, sizeof *pairs);
-    memcpy(pairs, root->pairs, root->n_pairs * sizeof *pairs);
+    if (root->n_pairs)
+        memcpy(pairs, root->pairs, root->n_pairs * sizeof *pairs);
     size_t n = root->n_pairs;
     for (size_t s = 0; s < 5; s++) {
         struct ynode *theirs = ymap_get(inc, sections[s]);

@@ -29,6 +29,9 @@ struct loader {
     struct strvec names; /* the same, as named in messages */
     char **warned;       /* unset variables already warned about */
     char **chain;        /* the include/extends chain being loaded */
+    /* A file given in memory (fuzzing, benchmarks): its path and bytes. */
+    const char *mem_path, *mem;
+    size_t mem_len;
 };
 
 /* The canonical merge of files (absolute paths, "-" for stdin; display

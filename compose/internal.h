@@ -15,4 +15,13 @@ struct compose_tree {
     bool interpolated;   /* false: loaded with no_interpolate */
 };
 
+struct compose_opts;
+struct project;
+struct berr;
+
+/* compose_load with the first file's bytes given (buf, len) instead of read
+ * from its path: for the fuzzer and benchmarks. buf NULL: read as usual. */
+int compose_load_from_memory(const struct compose_opts *o, const char *buf, size_t len,
+                             struct project **out, struct berr *e);
+
 #endif

@@ -21,7 +21,8 @@ static void put(struct buf *b, const char *s, size_t n)
         b->cap = (b->len + n + 1) * 2;
         b->s = xrealloc(b->s, b->cap);
     }
-    memcpy(b->s + b->len, s, n);
+    if (n)
+        memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = '\0';
 }

@@ -121,6 +121,12 @@ static char **active_profiles(const struct compose_opts *o, const struct envtab 
 
 int compose_load(const struct compose_opts *o, struct project **out, struct berr *e)
 {
+    return compose_load_from_memory(o, NULL, 0, out, e);
+}
+
+int compose_load_from_memory(const struct compose_opts *o, const char *buf, size_t len,
+                             struct project **out, struct berr *e)
+{
     struct diag d = {.warn = o->warn, .warn_userdata = o->warn_userdata};
     struct compose_tree *tree = xcalloc(1, sizeof *tree);
     struct arena *a = &tree->arena;
@@ -152,6 +158,11 @@ int compose_load(const struct compose_opts *o, struct project **out, struct berr
     tree = NULL;
     L.max_bytes = max;
     L.cwd = cwd;
+    if (buf && dv.n) {
+        L.mem_path = dv.files[0].path;
+        L.mem = buf;
+        L.mem_len = len;
+    }
     for (size_t i = 0; i < dv.n; i++) {
         strv_push(&paths, xstrdup(dv.files[i].path));
         strv_push(&names, xstrdup(dv.files[i].display));

@@ -132,7 +132,8 @@ static struct ynode *merge_maps(struct arena *a, struct ynode *base, struct ynod
     size_t cap = base->n_pairs + over->n_pairs;
     struct ypair *pairs = arena_allocarray(a, cap, sizeof *pairs);
     _cleanup_free_ bool *drop = xcalloc(cap ? cap : 1, sizeof *drop);
-    memcpy(pairs, base->pairs, base->n_pairs * sizeof *pairs);
+    if (base->n_pairs)
+        memcpy(pairs, base->pairs, base->n_pairs * sizeof *pairs);
     size_t n = base->n_pairs;
     for (size_t i = 0; i < over->n_pairs; i++) {
         struct ypair *op = &over->pairs[i];
@@ -257,8 +258,10 @@ static struct ynode *append_seqs(struct arena *a, struct ynode *base, struct yno
 {
     size_t n = base->n_items + over->n_items;
     struct ynode **items = arena_allocarray(a, n, sizeof *items);
-    memcpy(items, base->items, base->n_items * sizeof *items);
-    memcpy(items + base->n_items, over->items, over->n_items * sizeof *items);
+    if (base->n_items)
+        memcpy(items, base->items, base->n_items * sizeof *items);
+    if (over->n_items)
+        memcpy(items + base->n_items, over->items, over->n_items * sizeof *items);
     struct ynode *r = arena_alloc(a, sizeof *r);
     *r = *base;
     r->tag = NULL;

@@ -139,7 +139,13 @@ enum yscalar_type yscalar_type(const struct ynode *n)
         if (strcmp(t, YAML_TAG_PREFIX "float") == 0)
             return YTYPE_FLOAT;
     }
-    if (n->style != YSTYLE_PLAIN || yscalar_has_nul(n))
+    if (n->style != YSTYLE_PLAIN)
+        return YTYPE_STR;
+    /* Most plain scalars are words: only these first characters can start
+     * a null, a boolean or a number. */
+    if (n->len && !strchr("~nNtTfF0123456789+-.", n->str[0]))
+        return YTYPE_STR;
+    if (yscalar_has_nul(n))
         return YTYPE_STR;
     if (is_one_of(n->str, null_words))
         return YTYPE_NULL;

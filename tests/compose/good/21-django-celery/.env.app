@@ -1,0 +1,2 @@
+DJANGO_SETTINGS_MODULE=proj.settings
+SECRET_KEY="dev-only"
