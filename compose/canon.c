@@ -544,6 +544,8 @@ static const struct field *find_field(const struct schema *sc, const struct ynod
     return NULL;
 }
 
+static bool final_reuses(const struct field *f);
+
 static struct ynode *c_struct(struct canon *c, const struct schema *sc, const struct ynode *v,
                               const char *path)
 {
@@ -597,8 +599,13 @@ static struct ynode *c_struct(struct canon *c, const struct schema *sc, const st
         } else if (!c->o->final && ynode_is_null(pr->value) && !pr->value->tag &&
                    f->kind != K_BOOL) {
             out = pr->value; /* merging decides what a null means */
+        } else if (c->o->final && pr->value->canonical && final_reuses(f)) {
+            out = pr->value;
         } else {
             out = canon_value(c, f, pr->value, c->stub.name && !*path ? f->key : p);
+            /* Only fresh nodes: K_ANY values are the input's own. */
+            if (out && out != pr->value && !c->o->final && final_reuses(f))
+                out->canonical = 1;
             if (out && has_tag(pr->value, "!override") && !c->o->final) {
                 struct ynode *copy = arena_alloc(c->a, sizeof *copy);
                 *copy = *out;
@@ -740,6 +747,42 @@ static struct ynode *c_image(struct canon *c, const struct ynode *v, const char 
 static struct ynode *c_external(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_scale(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_build_context(struct canon *c, const struct ynode *v, const char *path);
+static struct ynode *c_rp_condition(struct canon *c, const struct ynode *v, const char *path);
+static struct ynode *c_ipam_config(struct canon *c, const struct ynode *v, const char *path);
+
+/* Whether a field's canonical value is the same in the final pass: then a
+ * value the first pass made is taken as it is (the final pass only adds
+ * defaults, drops zero values and restores the key order). */
+static bool final_reuses(const struct field *f)
+{
+    static const canon_fn same[] = {
+        c_command,        c_ports,         c_expose,   c_extra_hosts, c_devices,     c_ulimits,
+        c_secrets,        c_configs,       c_networks, c_restart,     c_stop_signal, c_image,
+        c_container_name, c_profiles,      c_scale,    c_pids,        c_memswap,     c_working_dir,
+        c_hc_test,        c_build_context, c_external, c_ipam_config, c_rp_condition};
+    switch (f->kind) {
+    case K_STR:
+    case K_PATH:
+    case K_BOOL:
+    case K_INT:
+    case K_UINT:
+    case K_FLOAT:
+    case K_DURATION:
+    case K_BYTES:
+    case K_STRLIST:
+    case K_STR_OR_LIST:
+    case K_MAP_STR:
+    case K_MAP_EQ:
+        return true;
+    case K_FN:
+        for (size_t i = 0; i < ARRAY_SIZE(same); i++)
+            if (same[i] == f->fn)
+                return true;
+        return false;
+    default:
+        return false;
+    }
+}
 
 SCHEMA(healthcheck_schema, {"test", K_FN, 0, NULL, c_hc_test},
        {"timeout", K_DURATION, 0, NULL, NULL}, {"interval", K_DURATION, 0, NULL, NULL},

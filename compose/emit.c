@@ -137,6 +137,9 @@ static bool looks_typed(const char *s, size_t len)
                                             "ON", "off", "Off", "OFF", NULL};
     if (len == 0)
         return true;
+    /* Only these first characters can start a non-string. */
+    if (!strchr("~nNtTfFyYoO0123456789+-.", s[0]))
+        return false;
     if (memchr(s, '\0', len))
         return false;
     struct ynode probe = {.kind = YNODE_SCALAR, .style = YSTYLE_PLAIN, .str = s, .len = len};

@@ -62,6 +62,9 @@ struct ynode {
     /* Canonical trees: left out of YAML output when null or an empty
      * mapping (JSON still shows it, as compose's Go structs do). */
     unsigned yaml_omit : 1;
+    /* Canonical trees: made by the first canonical pass, so the final pass
+     * may take it as it is (compose/canon.c). */
+    unsigned canonical : 1;
     union {
         struct { /* YNODE_SCALAR: NUL-terminated, may hold NULs ("\0" escape) */
             const char *str;
