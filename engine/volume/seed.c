@@ -29,10 +29,12 @@
 /* Where the legacy (pre-6.8) overlay mount goes in the child's namespace. */
 #define SEED_LOWER_MNT "_lower"
 
-/* The child's exit statuses. */
-#define SEED_OK     0
-#define SEED_FAILED 1
-#define SEED_ABSENT 3 /* the image has no directory at the target */
+/* What the child reports on its pipe (its exit status may be lost when
+ * the caller ignores SIGCHLD): one of these words, and after "error " the
+ * reason. Nothing at all means it died. */
+#define SEED_OK     "ok"
+#define SEED_ABSENT "absent" /* the image has no directory at the target */
+#define SEED_ERROR  "error "
 
 /* Everything the child needs, prepared by the parent. */
 struct seed_job {
@@ -42,7 +44,7 @@ struct seed_job {
     const char *lower_mnt; /* absolute path of the empty dir for the legacy mount */
     const char *target;    /* inside the image, relative ("." for the root) */
     int dstfd;             /* the volume's seed directory */
-    int errfd;             /* write end: a message when the child fails */
+    int errfd;             /* write end: the outcome */
 };
 
 struct copy_err {
@@ -380,7 +382,8 @@ static int mount_image(const struct seed_job *j, struct copy_err *ce)
 __attribute__((noreturn)) static void seed_child(const struct seed_job *j)
 {
     struct copy_err ce = {.msg = ""};
-    int status = SEED_FAILED;
+    char report[sizeof ce.msg + 16];
+    const char *status = SEED_ERROR;
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (unshare(CLONE_NEWNS) < 0) {
         cerr(&ce, errno, "creating", "a mount namespace");
@@ -405,12 +408,11 @@ __attribute__((noreturn)) static void seed_child(const struct seed_job *j)
     }
     if (seed_copy_tree(src, j->dstfd, &ce) == 0)
         status = SEED_OK;
-out:
-    if (status == SEED_FAILED) {
-        ssize_t w = write(j->errfd, ce.msg, strlen(ce.msg));
-        (void)w;
-    }
-    _exit(status);
+out:;
+    bool failed = strcmp(status, SEED_ERROR) == 0;
+    snprintf(report, sizeof report, "%s%s", status, failed ? ce.msg : "");
+    ssize_t w = write(j->errfd, report, strlen(report));
+    _exit(w > 0 && !failed ? 0 : 1);
 }
 
 /* "a:b" → "a\:b": overlay's lowerdir separators and escapes. */
@@ -530,16 +532,18 @@ static int seed_run(int vfd, const char *root, const char *name, char *const *la
         ;
     if (legacy_dir)
         unlinkat(vfd, SEED_LOWER_MNT, AT_REMOVEDIR);
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (code == SEED_ABSENT) {
+    if (strcmp(msg, SEED_ABSENT) == 0) {
         rm_quiet(vfd, VOLUME_SEED_TMP);
         return 0;
     }
-    if (code != SEED_OK) {
+    if (strcmp(msg, SEED_OK) != 0) {
         rm_quiet(vfd, VOLUME_SEED_TMP);
-        if (!got)
-            snprintf(msg, sizeof msg, "the copy ended with status %d", status);
-        return berr_set(e, -EIO, "volume %s: copying the image's %s: %s", name, target, msg);
+        const char *why = msg;
+        if (strncmp(msg, SEED_ERROR, strlen(SEED_ERROR)) == 0)
+            why = msg + strlen(SEED_ERROR);
+        else
+            snprintf(msg, sizeof msg, "the copying process died (status %d)", status);
+        return berr_set(e, -EIO, "volume %s: copying the image's %s: %s", name, target, why);
     }
     /* Swap the copy in for the (still empty) data directory; a crash
      * before this leaves the volume empty and still to be seeded. */

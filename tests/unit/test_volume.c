@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -496,6 +497,18 @@ static void test_seed_only_new_and_empty(void **state)
         entries++;
     assert_int_equal(entries, 2);
     (void)err;
+
+    /* a caller that ignores SIGCHLD loses the child's status: the outcome
+     * comes through the pipe all the same */
+    assert_int_equal(volume_ensure(f->root, "sigign", NULL, &created, &e), 0);
+    void (*old)(int) = signal(SIGCHLD, SIG_IGN);
+    int sr = volume_seed(f->root, "sigign", im.layers, "/data", &e);
+    signal(SIGCHLD, old);
+    if (sr < 0)
+        fail_msg("%s", e.msg);
+    _cleanup_free_ char *d7 = volume_data_path(f->root, "sigign");
+    _cleanup_free_ char *f7 = pjoin(d7, "file");
+    assert_true(fs_exists(f7));
 
     /* one layer: mounted as a read-only bind */
     char *one[] = {im.l1, NULL};
