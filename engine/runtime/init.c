@@ -312,7 +312,7 @@ static int spec_target(struct init_args *a, int rootfd, const struct init_mount 
     int cur = fs_openat2(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0, res);
     if (cur < 0)
         mount_fail(a, m, -cur, "opening the root");
-    int links = 0;
+    int links = 0, retries = 0;
     size_t i = 0;
     while (path[i] == '/')
         i++;
@@ -341,6 +341,8 @@ static int spec_target(struct init_args *a, int rootfd, const struct init_mount 
             } else {
                 r = mkdirat(cur, comp, 0755);
             }
+            if (r < 0 && errno == ENOENT && ++retries < 16)
+                continue; /* its directory was moved meanwhile: again */
             if (r < 0 && errno != EEXIST)
                 mount_fail(a, m, errno, "creating the target");
             if (r < 0) {
@@ -363,6 +365,10 @@ static int spec_target(struct init_args *a, int rootfd, const struct init_mount 
                 }
             }
             fd = fs_openat2(rootfd, prefix, flags, 0, res);
+            /* Moved away again meanwhile (a container sharing a volume may
+             * rename under us): try this component again, a few times. */
+            if (fd == -ENOENT && ++retries < 16)
+                continue;
         }
         if (fd < 0)
             mount_fail(a, m, -fd, "opening the target");
