@@ -229,7 +229,9 @@ int volumes_remove_project(const char *root, const char *project, char ***remove
     int r = volume_list(root, &names, e);
     if (r < 0)
         return r;
-    /* Volumes other projects' containers still mount are kept. */
+    /* Volumes that a container still mounts are kept (the caller removed
+     * the project's own containers first; what is left is another
+     * project's, or an orphan that down was told to keep). */
     struct ctr_record *recs = NULL;
     size_t n_recs = 0;
     r = ctr_list(root, NULL, &recs, &n_recs, e);
@@ -241,8 +243,6 @@ int volumes_remove_project(const char *root, const char *project, char ***remove
             continue;
         const char *user = NULL;
         for (size_t k = 0; k < n_recs && !user; k++) {
-            if (recs[k].project && strcmp(recs[k].project, project) == 0)
-                continue;
             for (size_t j = 0; j < recs[k].plan.n_mounts; j++) {
                 const struct plan_mount *m = &recs[k].plan.mounts[j];
                 if (m->type == PLAN_MOUNT_VOLUME && m->source && strcmp(m->source, names[i]) == 0)

@@ -72,9 +72,11 @@ int mounts_remove_anonymous(const char *root, const char *project, const struct 
 
 /* down -v: removes every volume labelled with the project (its declared
  * volumes, never external ones, and its anonymous volumes). A volume that a
- * container of another project still has in its mounts is kept, with an
- * error naming it (the others are removed all the same). *removed (may be
- * NULL) receives the names removed, for " Volume x  Removed" lines. */
+ * remaining container (another project's, or an orphan down keeps) still
+ * has in its mounts is kept, with an error naming it (the others are
+ * removed all the same): call it after removing the containers. *removed
+ * (may be NULL) receives the names removed, for " Volume x  Removed"
+ * lines. */
 int volumes_remove_project(const char *root, const char *project, char ***removed, struct berr *e);
 
 #endif

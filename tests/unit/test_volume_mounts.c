@@ -469,6 +469,17 @@ static void test_declared_and_removal(void **state)
     assert_int_equal(volume_exists(f->root, anon2, &e), 0);
     assert_int_equal(ctr_remove(f->root, rec.id, &e), 0);
     free(rec.id);
+    /* an orphan of the project itself, which down was told to keep */
+    rec.id = ctr_new_id();
+    rec.name = "proj-old-1";
+    rec.project = "proj";
+    assert_int_equal(ctr_create(f->root, &rec, &e), 0);
+    assert_int_equal(volumes_remove_project(f->root, "proj", &removed, &e), -EBUSY);
+    assert_non_null(strstr(e.msg, "proj-old-1"));
+    berr_clear(&e);
+    strv_free(removed);
+    assert_int_equal(ctr_remove(f->root, rec.id, &e), 0);
+    free(rec.id);
     ctr_plan_free(&rec.plan);
     assert_int_equal(volumes_remove_project(f->root, "proj", &removed, &e), 0);
     assert_int_equal(strv_len(removed), 1);
