@@ -371,6 +371,8 @@ static int rmdir_retry(const char *dir, int tries)
             return 0;
         if (errno != EBUSY)
             return -errno;
+        if (i + 1 == tries)
+            break;
         struct timespec ts = {0, 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }

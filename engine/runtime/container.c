@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "engine/runtime/init.h"
-#include "engine/runtime/launch.h"
 #include "engine/runtime/mountspec.h"
+#include "engine/runtime/launch.h"
 #include "engine/runtime/runtime.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -178,6 +178,7 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
             {
                 .stdio = {spec->stdin_fd, spec->stdout_fd, spec->stderr_fd},
                 .tty = spec->tty,
+                .init = spec->init,
                 .cwd = spec->cwd,
                 .user = spec->user,
                 .argv = spec->argv,
@@ -203,6 +204,9 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         .n_mounts = mnts.n,
         .console_sock = launch_console_sock(&l),
     };
+    if (spec->shm_size > 0)
+        snprintf(a.shm_size, sizeof a.shm_size, "%lldk",
+                 (long long)((spec->shm_size + 1023) / 1024));
     launch_proc_args(&l, &a.p);
     a.n_cgmounts = cg_mount_names(&rt->cgsys, a.cgmount_names);
     for (int i = 0; i < n_join; i++)

@@ -537,7 +537,8 @@ void container_init(struct init_args *a)
         {"newinstance", NULL}, {"ptmxmode", "0666"}, {"mode", "0620"}, {"gid", "5"}, {NULL, NULL}};
     mount_at(a, rootfd, "dev/pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
              "mounting /dev/pts");
-    static const struct fsopt shm_opts[] = {{"mode", "1777"}, {"size", "65536k"}, {NULL, NULL}};
+    const struct fsopt shm_opts[] = {
+        {"mode", "1777"}, {"size", a->shm_size[0] ? a->shm_size : "65536k"}, {NULL, NULL}};
     if (a->p.tty) {
         proc_console(&a->p, rootfd, a->console_sock);
         a->console_sock = -1;

@@ -51,7 +51,8 @@ struct init_args {
 
     const char *hostname;
     bool read_only;
-    int console_sock; /* with p.tty: the terminal's master side goes to the parent here */
+    char shm_size[32]; /* tmpfs size= of /dev/shm ("65536k" when empty) */
+    int console_sock;  /* with p.tty: the terminal's master side goes to the parent here */
 };
 
 /* Never returns: execs the command or reports through error_fd and exits. */

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/fs.h"
@@ -228,6 +229,56 @@ static __attribute__((noreturn)) void exec_command(struct proc_args *a)
     proc_fail(a, last, 126, "starting the command", msg);
 }
 
+/* compose `init: true`, Docker's --init: a minimal init stays PID 1 of the
+ * container, as tini does: it forwards every signal it can to the command,
+ * reaps every orphan, and exits with the command's status. It runs with
+ * the container's user, capabilities and seccomp filter (set up before
+ * this point), is not dumpable (so no process of the container can reach
+ * its memory or /proc/1/exe), and allocates nothing. The command is its
+ * child and goes on to execve. */
+static void run_init(struct proc_args *a)
+{
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    pid_t child = fork();
+    if (child < 0)
+        proc_fail_errno(a, "starting the container's init");
+    if (child == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        return; /* the command: on to execve */
+    }
+    /* PID 1 never execs, so close-on-exec does nothing for it: close every
+     * fd it inherited from the supervisor for real (locks, pipes, the error
+     * pipe, which is the command's to close at execve). */
+    close_range(0, ~0U, 0);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    prctl(PR_SET_NAME, "init", 0, 0, 0);
+    for (;;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&all, &si);
+        if (sig < 0)
+            continue;
+        if (sig != SIGCHLD) {
+            kill(child, sig);
+            continue;
+        }
+        for (;;) {
+            int status;
+            pid_t p = waitpid(-1, &status, WNOHANG);
+            if (p <= 0)
+                break;
+            if (p != child)
+                continue; /* an orphan, reaped */
+            if (WIFEXITED(status))
+                _exit(WEXITSTATUS(status));
+            _exit(128 + WTERMSIG(status));
+        }
+    }
+}
+
 void proc_prepare(struct proc_args *a, int rootfd, struct user_ids *ids, int *cwdfd)
 {
     /* The user, from the container's own files. */
@@ -285,6 +336,8 @@ void proc_exec(struct proc_args *a, const struct user_ids *ids, int cwdfd)
     /* Every fd but 0-2 and the error pipe goes; the error pipe closes at
      * execve. */
     proc_check(a, close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "closing file descriptors");
+    if (a->init)
+        run_init(a);
     exec_command(a);
 }
 

@@ -25,6 +25,7 @@ struct proc_args {
     int error_fd; /* write end, O_CLOEXEC: EOF at execve means success */
     int stdio[3]; /* -1: /dev/null */
     bool tty;     /* stdin is a terminal: make it the controlling one */
+    bool init;    /* compose `init: true`: a minimal init stays PID 1 (see proc.c) */
     const char *cwd;
     const char *user;
     char *const *argv;

@@ -64,6 +64,8 @@ struct container_spec {
     bool tty;               /* a pseudo-terminal from the container's devpts replaces the
                                three fds below; its master side is returned in console_fd */
     const char *cgroup_rel; /* "berth/proj/svc/name" */
+    int64_t shm_size;       /* bytes of /dev/shm; 0: Docker's 64 MiB */
+    bool init;              /* a minimal init as PID 1 (compose `init: true`) */
     struct cgroup_limits limits;
     const struct mount_spec *mounts; /* in order; a later target may lie in an earlier one */
     size_t n_mounts;

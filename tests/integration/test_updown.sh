@@ -104,6 +104,38 @@ out=$(bz codes up --exit-code-from slow 2>&1) || rc=$?
 expect_eq "--exit-code-from returns that service's code" "$rc" "137"
 expect_contains "unchanged containers are reused, keeping their files" "$out" "writer-1  | first"
 
+# --- init: true — a minimal init is PID 1, forwards signals, reaps orphans
+new_project withinit >/dev/null <<'EOF'
+services:
+  app:
+    image: busybox
+    init: true
+    shm_size: 8m
+    command:
+      - sh
+      - -c
+      - |
+        echo "pid1=$(cat /proc/1/comm)"
+        echo "shm=$(df -k /dev/shm | tail -1 | awk '{print $2}')"
+        (sleep 0.1 &) ; sleep 0.3
+        echo "zombies=$(grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l)"
+        echo ready
+        exec sleep 3600
+EOF
+(cd "$T_DIR/withinit" && exec "$BERTH" up >"$T_DIR/withinit.out" 2>&1) &
+uppid=$!
+check "the init container starts" wait_for "$T_DIR/withinit.out" "ready"
+start=$(date +%s%N)
+bz withinit down >/dev/null 2>&1 || fail "down of the init container failed"
+ms=$((($(date +%s%N) - start) / 1000000))
+wait $uppid || true
+out=$(cat "$T_DIR/withinit.out")
+expect_contains "PID 1 is the init" "$out" "pid1=init"
+expect_contains "shm_size sizes /dev/shm" "$out" "shm=8192"
+expect_contains "the init reaps orphans" "$out" "zombies=0"
+expect_contains "the init forwards SIGTERM to the command" "$out" "app-1 exited with code 143"
+check "so down is quick (${ms} ms)" test "$ms" -lt 3000
+
 # --- colours only on a terminal --------------------------------------------
 out=$(cd "$T_DIR/codes" && env -u NO_COLOR script -qec "$BERTH up quick" /dev/null 2>&1 | cat -v) || true
 expect_contains "prefixes are coloured on a terminal" "$out" "^[[36mquick-1  |^[[0m quick"
