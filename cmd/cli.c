@@ -12,6 +12,46 @@
 
 extern char **environ;
 
+static int cmd_version(struct cli *c, int argc, char **argv)
+{
+    printf("berth version %s\n", BERTH_VERSION);
+    return 0;
+}
+
+static int cmd_help(struct cli *c, int argc, char **argv);
+
+/* Every command: add new ones here (name, entry point, one line of help;
+ * NULL help hides an alias). */
+static const struct command {
+    const char *name;
+    int (*fn)(struct cli *c, int argc, char **argv);
+    const char *help;
+} commands[] = {
+    {"up", cmd_up, "Create and start containers"},
+    {"down", cmd_down, "Stop and remove containers"},
+    {"ps", cmd_ps, "List containers"},
+    {"ls", cmd_ls, "List running projects"},
+    {"logs", cmd_logs, "View output from containers"},
+    {"start", cmd_start, "Start services"},
+    {"stop", cmd_stop, "Stop services"},
+    {"restart", cmd_restart, "Restart services"},
+    {"kill", cmd_kill, "Force stop services"},
+    {"pause", cmd_pause, "Pause services"},
+    {"unpause", cmd_unpause, "Unpause services"},
+    {"wait", cmd_wait, "Block until containers of services stop"},
+    {"rm", cmd_rm, "Remove stopped containers"},
+    {"run", cmd_run, "Run a one-off command on a service"},
+    {"exec", cmd_exec, "Execute a command in a running container"},
+    {"top", cmd_top, "Display the running processes"},
+    {"config", cmd_config, "Parse, resolve and render compose files in canonical format"},
+    {"load", cmd_load, "Load an image from a tar archive (docker save or OCI layout)"},
+    {"image", cmd_image, "Manage images (image ls, image rm)"},
+    {"images", cmd_images_ls, NULL},
+    {"rmi", cmd_images_rm, NULL},
+    {"version", cmd_version, "Show the berth version"},
+    {"help", cmd_help, NULL},
+};
+
 static void usage(FILE *f)
 {
     fputs("Usage: berth [OPTIONS] COMMAND\n"
@@ -26,19 +66,20 @@ static void usage(FILE *f)
           "      --env-file FILE         An alternate environment file (repeatable)\n"
           "  -v, --version               Print version and exit\n"
           "\n"
-          "Commands:\n"
-          "  up          Create and start containers\n"
-          "  down        Stop and remove containers\n"
-          "  exec        Execute a command in a running container\n"
-          "  top         Display the running processes\n"
-          "  config      Parse, resolve and render compose files in canonical format\n"
-          "  load        Load an image from a tar archive (docker save or OCI layout)\n"
-          "  image ls    List images\n"
-          "  image rm    Remove images\n"
-          "  version     Show the berth version\n"
-          "\n"
-          "Environment: BERTH_ROOT (default /var/lib/berth), BERTH_RUNROOT (default /run/berth)\n",
+          "Commands:\n",
           f);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (commands[i].help)
+            fprintf(f, "  %-10s  %s\n", commands[i].name, commands[i].help);
+    fputs("\nEnvironment: BERTH_ROOT (default /var/lib/berth), BERTH_RUNROOT (default "
+          "/run/berth)\n",
+          f);
+}
+
+static int cmd_help(struct cli *c, int argc, char **argv)
+{
+    usage(stdout);
+    return 0;
 }
 
 static void cli_free(struct cli *c)
@@ -122,32 +163,13 @@ int cli_main(int argc, char **argv)
     const char *cmd = argv[i];
     int sub_argc = argc - i;
     char **sub_argv = argv + i;
-    int rc;
-    if (strcmp(cmd, "up") == 0)
-        rc = cmd_up(&c, sub_argc, sub_argv);
-    else if (strcmp(cmd, "down") == 0)
-        rc = cmd_down(&c, sub_argc, sub_argv);
-    else if (strcmp(cmd, "exec") == 0)
-        rc = cmd_exec(&c, sub_argc, sub_argv);
-    else if (strcmp(cmd, "top") == 0)
-        rc = cmd_top(&c, sub_argc, sub_argv);
-    else if (strcmp(cmd, "config") == 0)
-        rc = cmd_config(&c, sub_argc, sub_argv);
-    else if (strcmp(cmd, "load") == 0)
-        rc = cmd_load(&c, sub_argc, sub_argv);
-    else if (strcmp(cmd, "image") == 0)
-        rc = cmd_image(&c, sub_argc, sub_argv);
-    else if (strcmp(cmd, "images") == 0)
-        rc = cmd_images_ls(&c, sub_argc, sub_argv);
-    else if (strcmp(cmd, "rmi") == 0)
-        rc = cmd_images_rm(&c, sub_argc, sub_argv);
-    else if (strcmp(cmd, "version") == 0) {
-        printf("berth version %s\n", BERTH_VERSION);
-        rc = 0;
-    } else if (strcmp(cmd, "help") == 0) {
-        usage(stdout);
-        rc = 0;
-    } else {
+    int rc = -1;
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (strcmp(cmd, commands[k].name) == 0) {
+            rc = commands[k].fn(&c, sub_argc, sub_argv);
+            break;
+        }
+    if (rc == -1) {
         fprintf(stderr, "berth: unknown command \"%s\" (see 'berth --help')\n", cmd);
         rc = 2;
     }

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,13 +13,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
-#include <uv.h>
 
 #include "cmd/cli.h"
 #include "cmd/project.h"
+#include "cmd/ui/session.h"
 #include "compose/compose.h"
 #include "engine/runtime/runtime.h"
 #include "engine/supervise/records.h"
@@ -63,176 +61,6 @@ static int open_running(struct cli *c, const char *project, const struct ctr_rec
 
 /* --- exec ------------------------------------------------------------------ */
 
-struct exec_session {
-    uv_loop_t loop;
-    uv_poll_t child; /* the process's pidfd */
-    uv_signal_t sigs[5];
-    int n_sigs;
-    struct container_proc proc;
-    int status;
-    bool exited;
-    /* With a terminal: the local side and the container's master side. */
-    bool tty;
-    int master;
-    uv_tty_t in;        /* stdin, read in raw mode */
-    uv_poll_t pty;      /* the master: readable, and writable while input is pending */
-    char pending[4096]; /* stdin bytes not yet written to the master */
-    size_t pending_len, pending_off;
-    bool in_reading, in_done, pty_open;
-    bool child_init, in_init, pty_init; /* which handles exist */
-};
-
-static void write_all(int fd, const char *buf, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, buf, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && errno == EAGAIN) {
-            struct pollfd pf = {.fd = fd, .events = POLLOUT};
-            poll(&pf, 1, -1);
-            continue;
-        }
-        if (w <= 0)
-            return; /* the reader is gone: drop the output */
-        buf += w;
-        n -= (size_t)w;
-    }
-}
-
-static void close_handle(void *h, bool init)
-{
-    if (init && !uv_is_closing(h))
-        uv_close(h, NULL);
-}
-
-static void session_close(struct exec_session *s)
-{
-    close_handle(&s->child, s->child_init);
-    for (int i = 0; i < s->n_sigs; i++)
-        close_handle(&s->sigs[i], true);
-    close_handle(&s->in, s->in_init);
-    close_handle(&s->pty, s->pty_init);
-}
-
-/* Copies what the master has to stdout; false once the terminal's other
- * side is gone (EIO) or nothing is left for now (EAGAIN). */
-static bool pty_copy_out(struct exec_session *s)
-{
-    char buf[65536];
-    ssize_t n = read(s->master, buf, sizeof buf);
-    if (n > 0) {
-        write_all(STDOUT_FILENO, buf, (size_t)n);
-        return true;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return false;
-    s->pty_open = false; /* EOF or EIO: every slave fd is closed */
-    return false;
-}
-
-static void pty_update(struct exec_session *s);
-
-static void on_stdin(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
-{
-    struct exec_session *s = st->data;
-    if (n > 0) {
-        s->pending_len = (size_t)n;
-        s->pending_off = 0;
-        uv_read_stop(st); /* until the master took it all */
-        s->in_reading = false;
-        pty_update(s);
-    } else if (n < 0) {
-        uv_read_stop(st); /* EOF or a closed terminal: nothing more to send */
-        s->in_reading = false;
-        s->in_done = true;
-    }
-}
-
-static void on_stdin_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    struct exec_session *s = h->data;
-    buf->base = s->pending;
-    buf->len = sizeof s->pending;
-}
-
-static void on_pty(uv_poll_t *h, int status, int events)
-{
-    struct exec_session *s = h->data;
-    if (status < 0) {
-        s->pty_open = false;
-    } else {
-        if (events & UV_READABLE)
-            pty_copy_out(s);
-        if ((events & UV_WRITABLE) && s->pending_off < s->pending_len) {
-            ssize_t w =
-                write(s->master, s->pending + s->pending_off, s->pending_len - s->pending_off);
-            if (w > 0)
-                s->pending_off += (size_t)w;
-            else if (w < 0 && errno != EAGAIN && errno != EINTR)
-                s->pending_off = s->pending_len; /* the slave is gone: drop it */
-        }
-    }
-    pty_update(s);
-}
-
-/* Watches the master for output, and for room while input is pending;
- * reads stdin only when nothing is pending (backpressure). */
-static void pty_update(struct exec_session *s)
-{
-    if (!s->pty_init || uv_is_closing((uv_handle_t *)&s->pty))
-        return;
-    if (!s->pty_open) {
-        uv_poll_stop(&s->pty);
-        return;
-    }
-    bool pending = s->pending_off < s->pending_len;
-    uv_poll_start(&s->pty, UV_READABLE | (pending ? UV_WRITABLE : 0), on_pty);
-    if (!pending && !s->in_reading && !s->in_done && s->in_init &&
-        !uv_is_closing((uv_handle_t *)&s->in)) {
-        s->pending_len = s->pending_off = 0;
-        if (uv_read_start((uv_stream_t *)&s->in, on_stdin_alloc, on_stdin) == 0)
-            s->in_reading = true;
-    }
-}
-
-static void resize(struct exec_session *s)
-{
-    struct winsize ws;
-    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-        ioctl(s->master, TIOCSWINSZ, &ws);
-}
-
-static void on_signal(uv_signal_t *h, int sig)
-{
-    struct exec_session *s = h->data;
-    if (sig == SIGWINCH) {
-        resize(s);
-        return;
-    }
-    if (!s->exited)
-        container_signal(&s->proc, sig);
-}
-
-static void on_child(uv_poll_t *h, int status, int events)
-{
-    struct exec_session *s = h->data;
-    struct container_exit x;
-    int r = container_reap(&s->proc, &x);
-    if (r == 0)
-        return;
-    s->exited = true;
-    s->status = r > 0 ? x.status : 1;
-    if (s->tty && s->pty_open) {
-        /* What the command wrote just before it exited is still in the
-         * master; processes it left behind may keep the terminal open (and
-         * writing), so take what is there now, up to a bound, and stop. */
-        for (int i = 0; i < 64 && s->pty_open && pty_copy_out(s); i++)
-            ;
-    }
-    session_close(s);
-}
-
 /* The command's stream fd: a stream berth was started without gets
  * /dev/null (checked before berth opens anything, which could reuse the
  * number). */
@@ -255,49 +83,6 @@ static void exec_usage(FILE *f)
           "  -u, --user USER       Run the command as this user\n"
           "  -w, --workdir DIR     Working directory for the command\n",
           f);
-}
-
-/* Runs the session's loop until the process exits; returns its status. */
-static int exec_wait(struct exec_session *s)
-{
-    struct termios saved;
-    bool raw = false;
-    int in_flags = -1;
-    if (s->tty) {
-        fcntl(s->master, F_SETFL, fcntl(s->master, F_GETFL) | O_NONBLOCK);
-        /* libuv may make stdin non-blocking: put it back afterwards */
-        in_flags = fcntl(STDIN_FILENO, F_GETFL);
-        s->in_init = uv_tty_init(&s->loop, &s->in, STDIN_FILENO, 1) == 0;
-        s->in.data = s;
-        s->pty_init = uv_poll_init(&s->loop, &s->pty, s->master) == 0;
-        s->pty.data = s;
-        s->pty_open = s->pty_init;
-        if (tcgetattr(STDIN_FILENO, &saved) == 0) {
-            struct termios t = saved;
-            cfmakeraw(&t);
-            raw = tcsetattr(STDIN_FILENO, TCSADRAIN, &t) == 0;
-        }
-        resize(s);
-        pty_update(s);
-    }
-    if (uv_poll_init(&s->loop, &s->child, s->proc.pidfd) == 0) {
-        s->child_init = true;
-        s->child.data = s;
-        uv_poll_start(&s->child, UV_READABLE, on_child);
-    } else {
-        /* Cannot watch it: wait for it plainly. */
-        s->child.data = s;
-        struct pollfd pf = {.fd = s->proc.pidfd, .events = POLLIN};
-        while (poll(&pf, 1, -1) < 0 && errno == EINTR)
-            ;
-        on_child(&s->child, 0, UV_READABLE);
-    }
-    uv_run(&s->loop, UV_RUN_DEFAULT);
-    if (raw)
-        tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
-    if (in_flags >= 0)
-        fcntl(STDIN_FILENO, F_SETFL, in_flags);
-    return s->status;
 }
 
 int cmd_exec(struct cli *c, int argc, char **argv)
@@ -380,15 +165,14 @@ int cmd_exec(struct cli *c, int argc, char **argv)
     bool rt_ok = false;
     _cleanup_strv_ char **env = NULL;
     _cleanup_free_ char *cache = NULL;
-    struct exec_session s;
-    memset(&s, 0, sizeof s);
-    s.proc.pidfd = -1;
-    s.master = -1;
-    bool loop_ok = false;
+    struct container_proc proc = {.pidfd = -1, .console_fd = -1};
+    struct cli_session *sess = NULL;
+    bool tty = false;
     int target = -1;
     int rc = 1;
 
-    if (cli_project_name(c, &project, &p, &e) < 0)
+    char *named[] = {(char *)svc, NULL};
+    if (cli_project_name(c, named, &project, &p, &e) < 0)
         goto out;
     if (ctr_list(c->root, project, &recs, &n, &e) < 0)
         goto out;
@@ -429,9 +213,9 @@ int cmd_exec(struct cli *c, int argc, char **argv)
         }
     }
 
-    s.tty = !detach && !no_tty && stdio[0] >= 0 && stdio[1] >= 0 && isatty(STDIN_FILENO) &&
-            isatty(STDOUT_FILENO);
-    if (s.tty && !strv_env_get(env, "TERM"))
+    tty = !detach && !no_tty && stdio[0] >= 0 && stdio[1] >= 0 && isatty(STDIN_FILENO) &&
+          isatty(STDOUT_FILENO);
+    if (tty && !strv_env_get(env, "TERM"))
         strv_env_set(&env, "TERM", "xterm"); /* as Docker does for a terminal */
 
     cache = xasprintf("%s/cache/seccomp", c->root);
@@ -439,20 +223,9 @@ int cmd_exec(struct cli *c, int argc, char **argv)
         goto out;
     rt_ok = true;
 
-    /* Signals are taken before the process exists, so none is lost: they
-     * are forwarded once it runs. */
-    uv_loop_init(&s.loop);
-    loop_ok = true;
-    if (!detach) {
-        int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH};
-        int nsig = s.tty ? 5 : 4;
-        for (int i = 0; i < nsig; i++) {
-            uv_signal_init(&s.loop, &s.sigs[i]);
-            s.sigs[i].data = &s;
-            uv_signal_start(&s.sigs[i], on_signal, sigs[i]);
-            s.n_sigs++;
-        }
-    }
+    /* Signals are taken before the process exists, so none is lost. */
+    if (!detach)
+        sess = cli_session_new(tty);
 
     struct exec_spec x = {
         .name = rec->name,
@@ -463,18 +236,18 @@ int cmd_exec(struct cli *c, int argc, char **argv)
         .cwd = workdir ? workdir : rec->plan.cwd,
         .user = user ? user : rec->plan.user,
         .caps = CAPS_DOCKER_DEFAULT,
-        .tty = s.tty,
+        .tty = tty,
         .stdin_fd = detach ? -1 : stdio[0],
         .stdout_fd = detach ? -1 : stdio[1],
         .stderr_fd = detach ? -1 : stdio[2],
     };
     struct winsize ws;
-    if (s.tty &&
+    if (tty &&
         (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)) {
         x.tty_rows = ws.ws_row;
         x.tty_cols = ws.ws_col;
     }
-    if (container_exec(&rt, &x, &s.proc, &e) < 0) {
+    if (container_exec(&rt, &x, &proc, &e) < 0) {
         /* Docker's statuses: 127 command not found, 126 could not run it. */
         rc = e.code == -ENOENT ? 127 : 126;
         goto out;
@@ -483,22 +256,17 @@ int cmd_exec(struct cli *c, int argc, char **argv)
         rc = 0;
         goto out;
     }
-    s.master = s.proc.console_fd;
-    rc = exec_wait(&s);
+    rc = cli_session_wait(sess, &proc, NULL);
 
 out:
     if (e.msg)
         log_berr(&e);
     berr_clear(&e);
-    if (loop_ok) {
-        session_close(&s);
-        uv_run(&s.loop, UV_RUN_DEFAULT);
-        uv_loop_close(&s.loop);
-    }
-    if (s.master >= 0)
-        close(s.master);
-    if (s.proc.pidfd >= 0)
-        close(s.proc.pidfd);
+    cli_session_free(sess);
+    if (proc.console_fd >= 0)
+        close(proc.console_fd);
+    if (proc.pidfd >= 0)
+        close(proc.pidfd);
     if (target >= 0)
         close(target);
     if (rt_ok)
@@ -722,7 +490,7 @@ int cmd_top(struct cli *c, int argc, char **argv)
     bool cs_ok = false;
     int rc = 1;
 
-    if (cli_project_name(c, &project, &p, &e) < 0)
+    if (cli_project_name(c, argv + optind, &project, &p, &e) < 0)
         goto out;
     if (ctr_list(c->root, project, &recs, &n, &e) < 0)
         goto out;
@@ -735,7 +503,7 @@ int cmd_top(struct cli *c, int argc, char **argv)
         goto out;
     cs_ok = true;
     if (n > 1)
-        qsort(recs, n, sizeof *recs, cmp_name);
+        xqsort(recs, n, sizeof *recs, cmp_name);
     long hz = sysconf(_SC_CLK_TCK);
     if (hz <= 0)
         hz = 100;
@@ -773,7 +541,7 @@ int cmd_top(struct cli *c, int argc, char **argv)
             while (*l == '\n')
                 l++;
         }
-        qsort(pids, np, sizeof *pids, cmp_pid);
+        xqsort(pids, np, sizeof *pids, cmp_pid);
         struct top_row *rows = xcalloc(np ? np : 1, sizeof *rows);
         size_t nr = 0;
         for (size_t i = 0; i < np; i++)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/ui/format.h"
 #include "engine/image/image.h"
 #include "engine/image/imgconfig.h"
 #include "engine/image/reference.h"
@@ -94,48 +95,6 @@ int cmd_load(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-/* docker/go-units HumanDuration. */
-static void human_duration(long long secs, char *buf, size_t n)
-{
-    long long minutes = secs / 60;
-    long long hours = (secs + 1800) / 3600; /* math.Round(d.Hours()) */
-    if (secs < 1)
-        snprintf(buf, n, "Less than a second");
-    else if (secs == 1)
-        snprintf(buf, n, "1 second");
-    else if (secs < 60)
-        snprintf(buf, n, "%lld seconds", secs);
-    else if (minutes == 1)
-        snprintf(buf, n, "About a minute");
-    else if (minutes < 60)
-        snprintf(buf, n, "%lld minutes", minutes);
-    else if (hours == 1)
-        snprintf(buf, n, "About an hour");
-    else if (hours < 48)
-        snprintf(buf, n, "%lld hours", hours);
-    else if (hours < 24 * 7 * 2)
-        snprintf(buf, n, "%lld days", hours / 24);
-    else if (hours < 24 * 30 * 2)
-        snprintf(buf, n, "%lld weeks", hours / 24 / 7);
-    else if (hours < 24 * 365 * 2)
-        snprintf(buf, n, "%lld months", hours / 24 / 30);
-    else
-        snprintf(buf, n, "%lld years", secs / 3600 / 24 / 365);
-}
-
-/* docker/go-units HumanSizeWithPrecision(size, 3): decimal units. */
-static void human_size(int64_t size, char *buf, size_t n)
-{
-    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
-    double v = (double)size;
-    size_t i = 0;
-    while (v >= 1000.0 && i < ARRAY_SIZE(units) - 1) {
-        v /= 1000.0;
-        i++;
-    }
-    snprintf(buf, n, "%.3g%s", v, units[i]);
-}
-
 struct row {
     char *repo, *tag, *id, *created_since, *created_at, *size;
     long long created;
@@ -177,7 +136,7 @@ static void make_row(struct row *r, struct image *img, bool no_trunc)
     char buf[64];
     if (rfc3339_parse(img->created, &r->created) == 0) {
         long long d = (long long)time(NULL) - r->created;
-        human_duration(d, buf, sizeof buf);
+        ui_human_duration(d, buf, sizeof buf);
         r->created_since = xasprintf("%s ago", buf);
         time_t t = (time_t)r->created;
         struct tm tm;
@@ -189,24 +148,8 @@ static void make_row(struct row *r, struct image *img, bool no_trunc)
         r->created_since = xstrdup("N/A");
         r->created_at = xstrdup("N/A");
     }
-    human_size(img->size, buf, sizeof buf);
+    ui_human_size(img->size, buf, sizeof buf);
     r->size = xstrdup(buf);
-}
-
-/* Go's encoding/json escapes <, > and & inside strings; so does docker. */
-static void print_go_json(const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '<')
-            fputs("\\u003c", stdout);
-        else if (*s == '>')
-            fputs("\\u003e", stdout);
-        else if (*s == '&')
-            fputs("\\u0026", stdout);
-        else
-            putchar(*s);
-    }
-    putchar('\n');
 }
 
 static void print_json_row(struct store *s, const struct row *r)
@@ -224,42 +167,21 @@ static void print_json_row(struct store *s, const struct row *r)
     json_object_set_new(o, "Tag", json_string(r->tag));
     json_object_set_new(o, "UniqueSize", json_string("N/A"));
     json_object_set_new(o, "VirtualSize", json_string(r->size));
-    char *txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    ui_print_json_line(o);
     json_decref(o);
-    if (txt)
-        print_go_json(txt);
-    free(txt);
 }
 
-/* docker's tabwriter: minwidth 10, padding 3, the last column unpadded. */
 static void print_table(struct row *rows, size_t n)
 {
-    static const char *const hdr[] = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
-    size_t w[5];
-    for (size_t c = 0; c < 5; c++)
-        w[c] = strlen(hdr[c]);
+    _cleanup_free_ const char **cells = xcalloc((n + 1) * 5, sizeof *cells);
+    const char *hdr[] = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
+    memcpy(cells, hdr, sizeof hdr);
     for (size_t i = 0; i < n; i++) {
-        const char *cells[] = {rows[i].repo, rows[i].tag, rows[i].id, rows[i].created_since,
-                               rows[i].size};
-        for (size_t c = 0; c < 5; c++)
-            if (strlen(cells[c]) > w[c])
-                w[c] = strlen(cells[c]);
+        const char *v[] = {rows[i].repo, rows[i].tag, rows[i].id, rows[i].created_since,
+                           rows[i].size};
+        memcpy(cells + (i + 1) * 5, v, sizeof v);
     }
-    for (size_t c = 0; c < 4; c++)
-        w[c] = w[c] + 3 < 10 ? 10 : w[c] + 3;
-    for (size_t i = 0; i <= n; i++) {
-        const char *cells[5];
-        if (i == 0) {
-            memcpy(cells, hdr, sizeof cells);
-        } else {
-            const struct row *r = &rows[i - 1];
-            const char *v[] = {r->repo, r->tag, r->id, r->created_since, r->size};
-            memcpy(cells, v, sizeof cells);
-        }
-        for (size_t c = 0; c < 4; c++)
-            printf("%-*s", (int)w[c], cells[c]);
-        printf("%s\n", cells[4]);
-    }
+    ui_table(cells, n + 1, 5);
 }
 
 int cmd_images_ls(struct cli *c, int argc, char **argv)
@@ -317,7 +239,7 @@ int cmd_images_ls(struct cli *c, int argc, char **argv)
     struct row *rows = xcalloc(n + 1, sizeof *rows);
     for (size_t i = 0; i < n; i++)
         make_row(&rows[i], list[i], no_trunc);
-    qsort(rows, n, sizeof *rows, cmp_row);
+    xqsort(rows, n, sizeof *rows, cmp_row);
     if (quiet) {
         _cleanup_strv_ char **seen = NULL;
         for (size_t i = 0; i < n; i++) {

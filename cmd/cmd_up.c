@@ -20,6 +20,7 @@
 #include "engine/supervise/control.h"
 #include "engine/supervise/records.h"
 #include "engine/supervise/supervisor.h"
+#include "engine/volume/mounts.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -49,16 +50,27 @@ static const struct ctr_record *find_record(const struct ctr_record *list, size_
 struct up_item {
     const struct service *svc;
     struct image *img;
+    bool owns_img; /* replicas share their service's image */
+    int number;
     struct ctr_plan plan;
     char *id;
     char *cgroup;
     bool keep; /* an unchanged container that already runs */
 };
 
+static bool find_record_in_items(const struct up_item *items, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(items[i].plan.name, name) == 0)
+            return true;
+    return false;
+}
+
 static void up_items_free(struct up_item *items, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        image_free(items[i].img);
+        if (items[i].owns_img)
+            image_free(items[i].img);
         ctr_plan_free(&items[i].plan);
         free(items[i].id);
         free(items[i].cgroup);
@@ -80,98 +92,11 @@ static void up_usage(FILE *f)
           "      --force-recreate            Recreate containers even if unchanged\n"
           "      --no-recreate               Keep existing containers even if changed\n"
           "      --remove-orphans            Remove containers of services not in the file\n"
+          "      --no-deps                   Don't start linked services\n"
+          "      --scale SERVICE=NUM         Scale SERVICE to NUM instances (repeatable)\n"
           "  -t, --timeout SECONDS           Shutdown timeout for containers being replaced\n"
           "      --no-color                  Monochrome output\n",
           f);
-}
-
-/* Talks to a running supervisor: asks it to start the containers. */
-static int start_via_supervisor(int fd, char *const *ids, bool wait, struct berr *e)
-{
-    json_t *req = json_pack("{s:s, s:b}", "op", "start", "wait", wait);
-    json_t *a = json_array();
-    for (size_t i = 0; ids && ids[i]; i++)
-        json_array_append_new(a, json_string(ids[i]));
-    json_object_set_new(req, "ids", a);
-    int r = ctl_request(fd, req, ctl_print_progress, NULL, e);
-    json_decref(req);
-    return r;
-}
-
-/* `up -d`: the supervisor goes into a session of its own (a child
- * subreaper, the parent of every container) and this process returns once
- * the containers have started, or are healthy with --wait, reading the
- * supervisor's progress through a pipe. */
-static int start_detached(struct cli *c, struct runtime *rt, const char *project,
-                          const struct ctr_record *recs, size_t n, bool wait, int lockfd,
-                          struct berr *e)
-{
-    int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC) < 0)
-        return berr_errno(e, errno, "creating a pipe");
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(pfd[0]);
-        close(pfd[1]);
-        return berr_errno(e, errno, "starting the supervisor");
-    }
-    if (pid == 0) {
-        close(pfd[0]);
-        close(lockfd); /* the parent releases the project lock when it returns */
-        setsid();
-        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null >= 0) {
-            dup2(null, 0);
-            dup2(null, 1);
-            dup2(null, 2);
-            close(null);
-        }
-        struct sv_options so = {
-            .root = c->root,
-            .runroot = c->runroot,
-            .project = project,
-            .events_fd = pfd[1],
-        };
-        struct supervisor *sv = sv_new(rt, &so);
-        struct berr se = BERR_INIT;
-        int rc = 1;
-        if (sv_listen(sv, &se) == 0 && sv_request_start(sv, recs, n, wait, &se) == 0)
-            rc = sv_run(sv);
-        sv_free(sv);
-        _exit(rc);
-    }
-    close(pfd[1]);
-    /* Read progress until "done" (or until the pipe closes). */
-    _cleanup_fclose_ FILE *f = fdopen(pfd[0], "r");
-    if (!f) {
-        close(pfd[0]);
-        return berr_errno(e, errno, "reading the supervisor's progress");
-    }
-    _cleanup_free_ char *line = NULL;
-    size_t cap = 0;
-    int result = -1;
-    while (getline(&line, &cap, f) > 0) {
-        json_error_t je;
-        json_t *ev = json_loads(line, 0, &je);
-        if (!ev)
-            continue;
-        const char *kind = json_string_value(json_object_get(ev, "event"));
-        if (kind && strcmp(kind, "done") == 0) {
-            const char *msg = json_string_value(json_object_get(ev, "error"));
-            result = json_is_true(json_object_get(ev, "ok"))
-                         ? 0
-                         : berr_set(e, -EIO, "%s", msg ? msg : "failed to start");
-            json_decref(ev);
-            break;
-        }
-        ctl_print_progress(ev, NULL);
-        json_decref(ev);
-    }
-    if (result == -1)
-        result = berr_set(e, -EIO, "the supervisor ended before the containers started");
-    return result;
 }
 
 int cmd_up(struct cli *c, int argc, char **argv)
@@ -186,10 +111,13 @@ int cmd_up(struct cli *c, int argc, char **argv)
         {"remove-orphans", no_argument, NULL, 'O'},
         {"timeout", required_argument, NULL, 't'},
         {"no-color", no_argument, NULL, 'C'},
+        {"no-deps", no_argument, NULL, 'D'},
+        {"scale", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    bool detach = false, wait = false, abort_on_exit = false, color = c->color;
+    bool detach = false, wait = false, abort_on_exit = false, color = c->color, no_deps = false;
+    _cleanup_strv_ char **scale = NULL;
     bool force_recreate = false, no_recreate = false, remove_orphans = false;
     const char *exit_from = NULL;
     int opt;
@@ -221,6 +149,20 @@ int cmd_up(struct cli *c, int argc, char **argv)
         case 'C':
             color = false;
             break;
+        case 'D':
+            no_deps = true;
+            break;
+        case 'S': {
+            const char *eq = strchr(optarg, '=');
+            char *end = NULL;
+            long v = eq ? strtol(eq + 1, &end, 10) : -1;
+            if (!eq || eq == optarg || !end || *end || v < 0 || v > 1000) {
+                fprintf(stderr, "berth: up: invalid --scale \"%s\" (SERVICE=NUMBER)\n", optarg);
+                return 2;
+            }
+            strv_push(&scale, xstrdup(optarg));
+            break;
+        }
         case 'h':
             up_usage(stdout);
             return 0;
@@ -255,8 +197,10 @@ int cmd_up(struct cli *c, int argc, char **argv)
     int rc = 1;
     _cleanup_free_ char *cache = NULL;
     _cleanup_strv_ char **start_ids = NULL;
+    _cleanup_free_ char *config_files = NULL;
+    _cleanup_free_ bool *want = NULL;
 
-    if (cli_load_project(c, &p, &e) < 0)
+    if (cli_load_project(c, argv + optind, &p, &e) < 0)
         goto out;
     for (int i = optind; i < argc; i++)
         if (!project_service(p, argv[i])) {
@@ -269,35 +213,85 @@ int cmd_up(struct cli *c, int argc, char **argv)
     }
     if (store_open(c->root, &st, &e) < 0)
         goto out;
+    for (size_t i = 0; p->files && p->files[i]; i++) {
+        char *f = xasprintf("%s%s%s", config_files ? config_files : "", i ? "," : "", p->files[i]);
+        free(config_files);
+        config_files = f;
+    }
+
+    /* The services to run: the named ones and what they depend on (unless
+     * --no-deps), or all of them. */
+    want = xcalloc(p->n_services + 1, sizeof *want);
+    for (size_t i = 0; i < p->n_services; i++) {
+        want[i] = optind >= argc;
+        for (int k = optind; k < argc; k++)
+            if (strcmp(argv[k], p->services[i].name) == 0)
+                want[i] = true;
+    }
+    for (bool grew = !no_deps; grew;) {
+        grew = false;
+        for (size_t i = 0; i < p->n_services; i++)
+            for (size_t d = 0; want[i] && d < p->services[i].n_depends; d++)
+                for (size_t j = 0; j < p->n_services; j++)
+                    if (!want[j] &&
+                        strcmp(p->services[j].name, p->services[i].depends_on[d].service) == 0)
+                        want[j] = grew = true;
+    }
 
     /* Resolve every image and plan every container before creating
-     * anything: a missing image leaves nothing half-done. */
-    items = xcalloc(p->n_services ? p->n_services : 1, sizeof *items);
-    for (size_t i = 0; i < p->n_services; i++) {
+     * anything: a missing image leaves nothing half-done. Dependencies
+     * first; each service's replicas numbered from 1. */
+    size_t cap = 0;
+    for (size_t k = 0; k < p->n_services; k++) {
+        size_t i = p->start_order ? p->start_order[k] : k;
         const struct service *s = &p->services[i];
-        bool selected = optind >= argc;
-        for (int k = optind; k < argc; k++)
-            if (strcmp(argv[k], s->name) == 0)
-                selected = true;
-        if (!selected)
+        if (!want[i])
             continue;
-        struct up_item *it = &items[n_items];
-        it->svc = s;
+        int replicas = s->replicas > 0 ? s->replicas : 1;
+        size_t slen = strlen(s->name);
+        for (size_t k2 = 0; scale && scale[k2]; k2++)
+            if (strncmp(scale[k2], s->name, slen) == 0 && scale[k2][slen] == '=')
+                replicas = atoi(scale[k2] + slen + 1);
+        if (s->container_name && replicas > 1) {
+            berr_set(&e, -EINVAL,
+                     "service \"%s\" has a container_name and cannot be scaled to %d "
+                     "containers",
+                     s->name, replicas);
+            goto out;
+        }
         if (!s->image) {
             berr_set(&e, -EINVAL,
                      "%s:%d:%d: service \"%s\" has neither an image nor a build section",
                      s->pos.file, s->pos.line, s->pos.col, s->name);
             goto out;
         }
-        if (store_image_get(st, s->image, &it->img, &e) < 0) {
+        struct image *img = NULL;
+        if (replicas > 0 && store_image_get(st, s->image, &img, &e) < 0) {
             berr_wrap(&e, "service \"%s\"", s->name);
             goto out;
         }
-        n_items++;
-        it->id = ctr_new_id();
-        if (plan_container(p, s, it->img, 1, it->id, &it->plan, &e) < 0)
-            goto out;
-        it->cgroup = xasprintf("berth/%s/%s/%s", p->name, s->name, it->plan.name);
+        for (int num = 1; num <= replicas; num++) {
+            if (n_items == cap) {
+                cap = cap ? cap * 2 : 16;
+                items = xreallocarray(items, cap, sizeof *items);
+            }
+            struct up_item *it = &items[n_items++];
+            memset(it, 0, sizeof *it);
+            it->svc = s;
+            it->img = img;
+            it->owns_img = num == 1;
+            it->number = num;
+            it->id = ctr_new_id();
+            if (plan_container(p, s, img, num, it->id, &it->plan, &e) < 0)
+                goto out;
+            if (s->container_name) {
+                free(it->plan.name);
+                it->plan.name = xstrdup(s->container_name);
+                free(it->plan.log_name);
+                it->plan.log_name = xstrdup(s->container_name);
+            }
+            it->cgroup = xasprintf("berth/%s/%s/%s", p->name, s->name, it->plan.name);
+        }
     }
 
     cache = xasprintf("%s/cache/seccomp", c->root);
@@ -347,6 +341,35 @@ int cmd_up(struct cli *c, int argc, char **argv)
                      orphans);
     }
 
+    /* The project's volumes, before any container that mounts them. */
+    {
+        _cleanup_strv_ char **made = NULL;
+        if (volumes_create_declared(c->root, p, &made, &e) < 0)
+            goto out;
+        for (size_t i = 0; made && made[i]; i++)
+            fprintf(stderr, " Volume \"%s\"  Created\n", made[i]);
+    }
+
+    /* Scaled down: containers of a wanted service beyond its new count go. */
+    for (size_t i = 0; i < n_existing; i++) {
+        const struct ctr_record *r = &existing[i];
+        const struct service *s = r->oneoff ? NULL : project_service(p, r->service);
+        if (!s || !want[s - p->services] || find_record_in_items(items, n_items, r->name))
+            continue;
+        if (ctl >= 0) {
+            json_t *req = json_pack("{s:s, s:[s]}", "op", "stop", "names", r->name);
+            int rr = ctl_request(ctl, req, ctl_print_progress, NULL, &e);
+            json_decref(req);
+            if (rr < 0)
+                goto out;
+        }
+        fprintf(stderr, " Container %s  Removing\n", r->name);
+        if (ctr_remove(c->root, r->id, &e) < 0)
+            goto out;
+        run_state_remove(c->runroot, p->name, r->name);
+        fprintf(stderr, " Container %s  Removed\n", r->name);
+    }
+
     /* Create (or keep, or recreate) the containers. */
     for (size_t i = 0; i < n_items; i++) {
         struct up_item *it = &items[i];
@@ -389,17 +412,21 @@ int cmd_up(struct cli *c, int argc, char **argv)
             .name = it->plan.name,
             .project = p->name,
             .service = (char *)it->svc->name,
-            .number = 1,
+            .number = it->number,
             .image = it->svc->image,
             .image_id = it->img->id,
             .created = created,
             .cgroup = it->cgroup,
+            .config_files = config_files,
+            .working_dir = p->working_dir,
             .plan = it->plan,
         };
         if (ctr_create(c->root, &rec, &e) < 0)
             goto out;
         fprintf(stderr, " Container %s  %s\n", it->plan.name, old ? "Recreated" : "Created");
     }
+
+    ctr_sync(c->root);
 
     /* What to start, as stored records (the supervisor's input). */
     ctr_list_free(existing, n_existing);
@@ -418,7 +445,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
 
     if (ctl >= 0) {
         /* A supervisor already runs this project: hand the containers over. */
-        if (start_via_supervisor(ctl, start_ids, wait, &e) < 0)
+        if (cli_start_via_supervisor(ctl, start_ids, wait, &e) < 0)
             goto out;
         if (!detach)
             fprintf(stderr, "berth: the project is supervised by a detached `up`; follow it "
@@ -427,7 +454,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
         goto out;
     }
     if (detach) {
-        rc = start_detached(c, &rt, p->name, start, n_start, wait, lockfd, &e) < 0 ? 1 : 0;
+        rc = cli_start_detached(c, &rt, p->name, start, n_start, wait, lockfd, &e) < 0 ? 1 : 0;
         goto out;
     }
 
@@ -548,7 +575,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int64_t timeout_ns = -1;
-    bool remove_orphans = false;
+    bool remove_orphans = false, volumes = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "+t:vh", opts, NULL)) != -1) {
         switch (opt) {
@@ -563,6 +590,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
             break;
         }
         case 'v':
+            volumes = true;
             break;
         case 'O':
             remove_orphans = true;
@@ -581,7 +609,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
     struct berr e = BERR_INIT;
     struct project *p = NULL;
     _cleanup_free_ char *name = NULL;
-    if (cli_project_name(c, &name, &p, &e) < 0) {
+    if (cli_project_name(c, argv + optind, &name, &p, &e) < 0) {
         log_berr(&e);
         berr_clear(&e);
         return 1;
@@ -635,6 +663,11 @@ int cmd_down(struct cli *c, int argc, char **argv)
     }
     int ctl = ctl_connect(c->runroot, name, &e);
     berr_clear(&e);
+    if (ctl == -ECONNREFUSED) {
+        /* a socket nobody serves: its supervisor was killed */
+        _cleanup_free_ char *sock = sv_socket_path(c->runroot, name);
+        unlink(sock);
+    }
     if (ctl >= 0) {
         json_t *req = json_pack("{s:s}", "op", "stop");
         json_t *names = json_array();
@@ -719,7 +752,22 @@ int cmd_down(struct cli *c, int argc, char **argv)
             continue;
         }
         run_state_remove(c->runroot, name, r->name);
+        if (mounts_remove_anonymous(c->root, name, &r->plan, &e) < 0) {
+            log_berr(&e);
+            berr_clear(&e);
+            rc = 1;
+        }
         fprintf(stderr, " Container %s  Removed\n", r->name);
+    }
+    if (volumes) {
+        _cleanup_strv_ char **removed = NULL;
+        if (volumes_remove_project(c->root, name, &removed, &e) < 0) {
+            log_berr(&e);
+            berr_clear(&e);
+            rc = 1;
+        }
+        for (size_t i = 0; removed && removed[i]; i++)
+            fprintf(stderr, " Volume %s  Removed\n", removed[i]);
     }
     if (have_cgs)
         cgroup_sys_free(&cgs);

@@ -1,26 +1,38 @@
 #include "cmd/project.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "engine/supervise/control.h"
+#include "engine/supervise/supervisor.h"
+#include "util/cleanup.h"
 
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-int cli_load_project(struct cli *c, struct project **out, struct berr *e)
+int cli_load_project(struct cli *c, char *const *services, struct project **out, struct berr *e)
 {
     struct compose_opts o = {
         .files = c->files,
         .project_name = c->project_name,
         .project_dir = c->project_dir,
         .environ = c->environ,
+        .env_files = c->env_files,
+        .profiles = c->profiles,
+        .services = (char **)services,
     };
     return compose_load(&o, out, e);
 }
 
-int cli_project_name(struct cli *c, char **name, struct project **p, struct berr *e)
+int cli_project_name(struct cli *c, char *const *services, char **name, struct project **p,
+                     struct berr *e)
 {
     *p = NULL;
-    int r = cli_load_project(c, p, e);
+    int r = cli_load_project(c, services, p, e);
     if (r == 0) {
         *name = xstrdup((*p)->name);
         return 0;
@@ -69,8 +81,122 @@ int cli_project_containers(struct cli *c, const char *name, const struct project
         else
             ctr_record_free(&all[i]);
     }
-    qsort(all, k, sizeof *all, cmp_records);
+    xqsort(all, k, sizeof *all, cmp_records);
     *out = all;
     *n = k;
     return 0;
+}
+
+/* Talks to a running supervisor: asks it to start the containers. */
+int cli_start_via_supervisor(int fd, char *const *ids, bool wait, struct berr *e)
+{
+    json_t *req = json_pack("{s:s, s:b}", "op", "start", "wait", wait);
+    json_t *a = json_array();
+    for (size_t i = 0; ids && ids[i]; i++)
+        json_array_append_new(a, json_string(ids[i]));
+    json_object_set_new(req, "ids", a);
+    int r = ctl_request(fd, req, ctl_print_progress, NULL, e);
+    json_decref(req);
+    return r;
+}
+
+/* `up -d`: the supervisor goes into a session of its own (a child
+ * subreaper, the parent of every container) and this process returns once
+ * the containers have started, or are healthy with --wait, reading the
+ * supervisor's progress through a pipe. */
+int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
+                       const struct ctr_record *recs, size_t n, bool wait, int lockfd,
+                       struct berr *e)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return berr_errno(e, errno, "creating a pipe");
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(pfd[0]);
+        close(pfd[1]);
+        return berr_errno(e, errno, "starting the supervisor");
+    }
+    if (pid == 0) {
+        close(pfd[0]);
+        close(lockfd); /* the parent releases the project lock when it returns */
+        setsid();
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+            close(null);
+        }
+        struct sv_options so = {
+            .root = c->root,
+            .runroot = c->runroot,
+            .project = project,
+            .events_fd = pfd[1],
+        };
+        struct supervisor *sv = sv_new(rt, &so);
+        struct berr se = BERR_INIT;
+        int rc = 1;
+        if (sv_listen(sv, &se) == 0 && sv_request_start(sv, recs, n, wait, &se) == 0)
+            rc = sv_run(sv);
+        sv_free(sv);
+        _exit(rc);
+    }
+    close(pfd[1]);
+    /* Read progress until "done" (or until the pipe closes). */
+    _cleanup_fclose_ FILE *f = fdopen(pfd[0], "r");
+    if (!f) {
+        close(pfd[0]);
+        return berr_errno(e, errno, "reading the supervisor's progress");
+    }
+    _cleanup_free_ char *line = NULL;
+    size_t cap = 0;
+    int result = -1;
+    while (getline(&line, &cap, f) > 0) {
+        json_error_t je;
+        json_t *ev = json_loads(line, 0, &je);
+        if (!ev)
+            continue;
+        const char *kind = json_string_value(json_object_get(ev, "event"));
+        if (kind && strcmp(kind, "done") == 0) {
+            const char *msg = json_string_value(json_object_get(ev, "error"));
+            result = json_is_true(json_object_get(ev, "ok"))
+                         ? 0
+                         : berr_set(e, -EIO, "%s", msg ? msg : "failed to start");
+            json_decref(ev);
+            break;
+        }
+        ctl_print_progress(ev, NULL);
+        json_decref(ev);
+    }
+    if (result == -1)
+        result = berr_set(e, -EIO, "the supervisor ended before the containers started");
+    return result;
+}
+
+int cli_start(struct cli *c, const char *project, const struct ctr_record *recs, size_t n,
+              bool wait, int lockfd, struct berr *e)
+{
+    int ctl = ctl_connect(c->runroot, project, e);
+    if (ctl < 0 && ctl != -ENOENT && ctl != -ECONNREFUSED)
+        return ctl;
+    berr_clear(e);
+    if (ctl >= 0) {
+        _cleanup_strv_ char **ids = NULL;
+        for (size_t i = 0; i < n; i++)
+            strv_push(&ids, xstrdup(recs[i].id));
+        int r = cli_start_via_supervisor(ctl, ids, wait, e);
+        close(ctl);
+        return r;
+    }
+    _cleanup_free_ char *cache = xasprintf("%s/cache/seccomp", c->root);
+    struct runtime rt;
+    int r = runtime_init(&rt, cache, e);
+    if (r < 0)
+        return r;
+    r = cli_start_detached(c, &rt, project, recs, n, wait, lockfd, e);
+    runtime_fini(&rt);
+    return r;
 }

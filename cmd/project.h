@@ -8,15 +8,20 @@
 
 #include "cmd/cli.h"
 #include "compose/compose.h"
+#include "engine/runtime/runtime.h"
 #include "engine/supervise/records.h"
 #include "util/err.h"
 
-int cli_load_project(struct cli *c, struct project **out, struct berr *e);
+/* Loads the compose files with the global options (-f, -p, --env-file,
+ * --profile); services named on the command line have their profiles
+ * enabled, as docker compose does (NULL or empty: none named). */
+int cli_load_project(struct cli *c, char *const *services, struct project **out, struct berr *e);
 
 /* The project name: from the compose files, or from -p alone when no file
  * is found (commands such as down, ps, logs work without the file, as
  * docker compose's do). *p is the loaded project or NULL. */
-int cli_project_name(struct cli *c, char **name, struct project **p, struct berr *e);
+int cli_project_name(struct cli *c, char *const *services, char **name, struct project **p,
+                     struct berr *e);
 
 /* The project's containers (one-off `run` containers only with oneoff),
  * optionally only those of the named services (NULL-terminated, may be
@@ -25,5 +30,18 @@ int cli_project_name(struct cli *c, char **name, struct project **p, struct berr
 int cli_project_containers(struct cli *c, const char *name, const struct project *p,
                            char *const *services, bool oneoff, struct ctr_record **out, size_t *n,
                            struct berr *e);
+
+/* Asks a running supervisor to start containers (by ID), printing its
+ * progress; done when started (healthy with wait). */
+int cli_start_via_supervisor(int fd, char *const *ids, bool wait, struct berr *e);
+/* Starts a detached supervisor (its own session, a child subreaper) for the
+ * containers and returns once they have started (are healthy, with wait).
+ * lockfd: the project lock, which the supervisor does not keep. */
+int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
+                       const struct ctr_record *recs, size_t n, bool wait, int lockfd,
+                       struct berr *e);
+/* Either of the two: the project's supervisor when one runs, else a new one. */
+int cli_start(struct cli *c, const char *project, const struct ctr_record *recs, size_t n,
+              bool wait, int lockfd, struct berr *e);
 
 #endif

@@ -252,7 +252,7 @@ int store_image_list_all(struct store *s, bool include_untagged, struct image **
     }
     json_decref(tagged);
     if (cnt > 1)
-        qsort(list, cnt, sizeof *list, cmp_image);
+        xqsort(list, cnt, sizeof *list, cmp_image);
     *out = list;
     *n = cnt;
     return 0;

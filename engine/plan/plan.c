@@ -94,6 +94,7 @@ json_t *plan_to_json(const struct ctr_plan *c)
     json_object_set_new(j, "tty", json_boolean(c->tty));
     json_object_set_new(j, "stdin_open", json_boolean(c->stdin_open));
     json_object_set_new(j, "init", json_boolean(c->init));
+    json_object_set_new(j, "shm_size", json_integer(c->shm_size));
     json_object_set_new(j, "memory", json_integer(c->limits.memory));
     json_object_set_new(j, "cpus", json_real(c->limits.cpus));
     json_object_set_new(j, "pids", json_integer(c->limits.pids));
@@ -166,6 +167,7 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
     out->tty = json_is_true(json_object_get(j, "tty"));
     out->stdin_open = json_is_true(json_object_get(j, "stdin_open"));
     out->init = json_is_true(json_object_get(j, "init"));
+    out->shm_size = json_integer_value(json_object_get(j, "shm_size"));
     out->limits.memory = json_integer_value(json_object_get(j, "memory"));
     out->limits.cpus = json_number_value(json_object_get(j, "cpus"));
     out->limits.pids = json_integer_value(json_object_get(j, "pids"));
@@ -257,9 +259,11 @@ static char *canonical_config(const struct ctr_plan *c, const struct image *img,
 static int plan_health(const struct service *s, const struct image *img, struct plan_health *h,
                        struct berr *e)
 {
-    (void)s;
-    char **test = img->health_test;
+    const struct svc_healthcheck *hc = &s->healthcheck;
     memset(h, 0, sizeof *h);
+    if (hc->set && hc->disable)
+        return 0;
+    char **test = hc->set && hc->test ? hc->test : img->health_test;
     if (!test || !test[0] || strcmp(test[0], "NONE") == 0)
         return 0;
     if (strcmp(test[0], "CMD") == 0) {
@@ -278,13 +282,58 @@ static int plan_health(const struct service *s, const struct image *img, struct 
                         test[0]);
     }
     h->enabled = true;
-    h->interval_ns = img->health_interval_ns ? img->health_interval_ns : HEALTH_INTERVAL_DEFAULT_NS;
-    h->timeout_ns = img->health_timeout_ns ? img->health_timeout_ns : HEALTH_TIMEOUT_DEFAULT_NS;
-    h->start_period_ns = img->health_start_period_ns;
-    h->start_interval_ns = img->health_start_interval_ns ? img->health_start_interval_ns
-                                                         : HEALTH_START_INTERVAL_DEFAULT_NS;
-    h->retries = img->health_retries ? img->health_retries : HEALTH_RETRIES_DEFAULT;
+    /* Each setting: the compose file's, else the image's, else Docker's. */
+    struct {
+        int64_t compose, image, def;
+        int64_t *out;
+    } d[] = {
+        {hc->set ? hc->interval_ns : -1, img->health_interval_ns, HEALTH_INTERVAL_DEFAULT_NS,
+         &h->interval_ns},
+        {hc->set ? hc->timeout_ns : -1, img->health_timeout_ns, HEALTH_TIMEOUT_DEFAULT_NS,
+         &h->timeout_ns},
+        {hc->set ? hc->start_period_ns : -1, img->health_start_period_ns, 0, &h->start_period_ns},
+        {hc->set ? hc->start_interval_ns : -1, img->health_start_interval_ns,
+         HEALTH_START_INTERVAL_DEFAULT_NS, &h->start_interval_ns},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(d); i++)
+        *d[i].out = d[i].compose > 0 ? d[i].compose : d[i].image > 0 ? d[i].image : d[i].def;
+    h->retries = hc->set && hc->retries > 0 ? hc->retries
+                 : img->health_retries > 0  ? img->health_retries
+                                            : HEALTH_RETRIES_DEFAULT;
     return 0;
+}
+
+static void plan_policies(const struct service *s, struct ctr_plan *out)
+{
+    switch (s->restart.policy) {
+    case RESTART_ALWAYS:
+        out->restart.policy = PLAN_RESTART_ALWAYS;
+        break;
+    case RESTART_ON_FAILURE:
+        out->restart.policy = PLAN_RESTART_ON_FAILURE;
+        break;
+    case RESTART_UNLESS_STOPPED:
+        out->restart.policy = PLAN_RESTART_UNLESS_STOPPED;
+        break;
+    default:
+        out->restart.policy = PLAN_RESTART_NO;
+    }
+    out->restart.max_retries = s->restart.max_retries;
+    out->depends = xcalloc(s->n_depends + 1, sizeof *out->depends);
+    for (size_t i = 0; i < s->n_depends; i++) {
+        const struct svc_depend *d = &s->depends_on[i];
+        struct plan_depend *pd = &out->depends[out->n_depends++];
+        pd->service = xstrdup(d->service);
+        pd->condition = d->condition == DEP_HEALTHY     ? PLAN_DEP_HEALTHY
+                        : d->condition == DEP_COMPLETED ? PLAN_DEP_COMPLETED
+                                                        : PLAN_DEP_STARTED;
+        pd->required = d->required;
+        pd->restart = d->restart;
+    }
+    out->labels = strv_dup(s->labels);
+    out->init = s->init;
+    out->stdin_open = s->stdin_open;
+    out->shm_size = s->shm_size;
 }
 
 int plan_container(const struct project *p, const struct service *s, const struct image *img,
@@ -351,6 +400,7 @@ int plan_container(const struct project *p, const struct service *s, const struc
     }
     out->stop_grace_ns = s->stop_grace_ns >= 0 ? s->stop_grace_ns : STOP_GRACE_DEFAULT_NS;
     out->layer_dirs = strv_dup(img->layer_dirs);
+    plan_policies(s, out);
     int hr = plan_health(s, img, &out->health, e);
     if (hr < 0) {
         berr_wrap(e, "service \"%s\"", s->name);

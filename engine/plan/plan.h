@@ -88,6 +88,7 @@ struct ctr_plan {
     bool tty;
     bool stdin_open;
     bool init;
+    int64_t shm_size; /* bytes, 0 = Docker's default */
     struct cgroup_limits limits;
     int stop_signal;
     int64_t stop_grace_ns;

@@ -30,6 +30,8 @@ struct ctr_record {
     char *image_id;       /* config digest */
     char *created;        /* RFC 3339 */
     char *cgroup;         /* relative cgroup path */
+    char *config_files;   /* the project's compose files, comma-separated (for `ls`) */
+    char *working_dir;    /* the project directory */
     struct ctr_plan plan; /* everything needed to start it again */
 };
 
@@ -37,6 +39,8 @@ void ctr_record_free(struct ctr_record *r);
 
 /* Creates the container directory (upper, work, rootfs) and its record. */
 int ctr_create(const char *root, const struct ctr_record *rec, struct berr *e);
+/* Makes the containers created so far durable (one flush for all). */
+void ctr_sync(const char *root);
 /* Lists the records of a project (all projects when project is NULL). */
 int ctr_list(const char *root, const char *project, struct ctr_record **out, size_t *n,
              struct berr *e);
@@ -60,8 +64,8 @@ struct run_state {
     int64_t started_at_ns; /* wall clock, 0 = never */
     int64_t finished_at_ns;
     int restarts;
-    char health[12];          /* "", "starting", "healthy", "unhealthy" */
-    char health_output[256];  /* the last probe's output, for messages */
+    char health[12];         /* "", "starting", "healthy", "unhealthy" */
+    char health_output[256]; /* the last probe's output, for messages */
 };
 
 int run_state_write(const char *runroot, const char *project, const char *name,

@@ -14,130 +14,17 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "engine/supervise/logfile.h"
+#include "engine/supervise/sv_internal.h"
+#include "engine/volume/mounts.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-#define BACKOFF_START_MS 100
-#define BACKOFF_MAX_MS   60000
-#define BACKOFF_RESET_MS 10000 /* a run this long resets the back-off */
-#define CLIENT_LINE_MAX  (1 << 20)
-
-enum cstate {
-    C_IDLE,    /* known, not asked to run */
-    C_WAITING, /* asked to run, waiting for its dependencies */
-    C_RUNNING, /* its process is up */
-    C_BACKOFF, /* exited; a restart is scheduled */
-    C_EXITED,  /* exited for good (or stopped) */
-    C_FAILED,  /* could not start */
-};
-
-enum health {
-    H_NONE,
-    H_STARTING,
-    H_HEALTHY,
-    H_UNHEALTHY,
-};
-
-static const char *const health_names[] = {"", "starting", "healthy", "unhealthy"};
-
-struct linebuf {
-    char *data;
-    size_t len;
-};
-
-struct sv_ctr;
-
-/* One execution of a container: its process, output pipes and their
- * handles. Freed once every handle has closed. */
-struct sv_run {
-    struct sv_ctr *c; /* NULL once the container moved on */
-    struct container_proc proc;
-    uv_poll_t poll;
-    uv_pipe_t out[2];
-    struct linebuf buf[2];
-    int open_handles;
-    int open_streams;
-    bool reaped;
-    struct container_exit exit;
-    uint64_t started_ms;
-};
-
-struct sv_ctr {
-    struct supervisor *sv;
-    struct ctr_record rec;
-    int color;
-    enum cstate state;
-    enum health health;
-    bool stop_requested; /* by a user: no restart */
-    bool ever_started;
-    bool paused;
-    int restarts;
-    int backoff_step;
-    int64_t started_at_ns, finished_at_ns;
-    int exit_code;
-    bool oom_killed;
-    char *error; /* why it could not start */
-    struct sv_run *run;
-    uv_timer_t timer; /* grace period, then restart back-off */
-    int failures;     /* consecutive failed probes */
-    char health_output[256];
-    struct log_writer log;
-    /* the runtime's view of the plan's mounts */
-    struct mount_spec *mounts;
-    size_t n_mounts;
-    char **mount_strings;
-};
-
-struct sv_client {
-    struct supervisor *sv;
-    uv_pipe_t pipe;
-    struct linebuf in;
-    bool closing;
-    struct sv_client *next;
-};
-
-/* A start request: done when each of its containers is started (or
- * healthy), or as soon as one of them fails. */
-struct sv_waiter {
-    struct sv_ctr **ctrs;
-    size_t n;
-    bool healthy;
-    bool done;
-    struct sv_client *client; /* NULL: the attached terminal / events_fd */
-    struct sv_waiter *next;
-};
-
-struct supervisor {
-    uv_loop_t loop;
-    struct runtime *rt;
-    struct sv_options opt;
-    uv_signal_t sig_int, sig_term, sig_hup;
-    bool signals_open;
-    uv_pipe_t server;
-    bool server_open;
-    char *sock_path;
-    struct sv_ctr **ctrs;
-    size_t n;
-    struct sv_client *clients;
-    struct sv_waiter *waiters;
-    int width;
-    int interrupts;
-    int interrupt_sig;
-    bool aborting;
-    bool have_code;
-    int exit_code;
-    bool start_failed;
-    bool quitting;
-    char readbuf[65536];
-};
-
 static const char *const colors[] = {"36", "33", "32", "35", "34", "96", "93", "92", "95", "94"};
 
-static int64_t now_ns(void)
+int64_t sv_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -151,7 +38,7 @@ char *sv_socket_path(const char *runroot, const char *project)
 
 /* ---- state on disk ---------------------------------------------------- */
 
-static void save_state(struct sv_ctr *c)
+void sv_save_state(struct sv_ctr *c)
 {
     struct supervisor *sv = c->sv;
     struct run_state st = {
@@ -177,8 +64,6 @@ static void save_state(struct sv_ctr *c)
 
 /* ---- events ----------------------------------------------------------- */
 
-static void client_send(struct sv_client *cl, json_t *msg);
-
 static void send_events_fd(struct supervisor *sv, json_t *msg)
 {
     if (sv->opt.events_fd < 0)
@@ -193,7 +78,7 @@ static void send_events_fd(struct supervisor *sv, json_t *msg)
 
 /* Progress of one container (" Container proj-web-1  Started"), to the
  * terminal when attached and to everyone waiting on a request. */
-static void progress(struct sv_ctr *c, const char *status, const char *detail)
+void sv_progress(struct sv_ctr *c, const char *status, const char *detail)
 {
     struct supervisor *sv = c->sv;
     /* Attached, docker compose shows only stops and errors here: the logs
@@ -208,17 +93,14 @@ static void progress(struct sv_ctr *c, const char *status, const char *detail)
     if (detail)
         json_object_set_new(msg, "detail", json_string(detail));
     send_events_fd(sv, msg);
-    for (struct sv_waiter *w = sv->waiters; w; w = w->next)
-        if (!w->done && w->client)
-            for (size_t i = 0; i < w->n; i++)
-                if (w->ctrs[i] == c) {
-                    client_send(w->client, msg);
-                    break;
-                }
+    for (struct sv_client *cl = sv->clients; cl; cl = cl->next)
+        for (size_t i = 0; i < cl->n_watch; i++)
+            if (cl->watch[i] == c) {
+                sv_client_send(cl, msg);
+                break;
+            }
     json_decref(msg);
 }
-
-static void stop_ctr(struct sv_ctr *c, bool force);
 
 static void finish_waiter(struct supervisor *sv, struct sv_waiter *w, const char *error)
 {
@@ -227,7 +109,7 @@ static void finish_waiter(struct supervisor *sv, struct sv_waiter *w, const char
     if (error)
         json_object_set_new(msg, "error", json_string(error));
     if (w->client)
-        client_send(w->client, msg);
+        sv_client_send(w->client, msg);
     else {
         send_events_fd(sv, msg);
         if (sv->opt.events_fd >= 0) {
@@ -240,14 +122,14 @@ static void finish_waiter(struct supervisor *sv, struct sv_waiter *w, const char
                 fprintf(stderr, "berth: %s\n", error);
                 /* as docker compose: a failed start ends the attached up */
                 for (size_t i = 0; i < sv->n; i++)
-                    stop_ctr(sv->ctrs[i], false);
+                    sv_stop_ctr(sv->ctrs[i], false);
             }
         }
     }
     json_decref(msg);
 }
 
-static void check_waiters(struct supervisor *sv)
+void sv_check_waiters(struct supervisor *sv)
 {
     for (struct sv_waiter *w = sv->waiters; w; w = w->next) {
         if (w->done)
@@ -345,6 +227,8 @@ static void run_maybe_free(struct sv_run *r)
 {
     if (r->open_handles > 0)
         return;
+    if (r->stdin_w >= 0)
+        close(r->stdin_w);
     struct berr ign = BERR_INIT;
     container_release(&r->proc, &ign);
     berr_clear(&ign);
@@ -417,31 +301,51 @@ static void on_pidfd(uv_poll_t *p, int status, int events)
     run_check_done(r);
 }
 
-static void schedule(struct supervisor *sv);
-static void maybe_quit(struct supervisor *sv);
-
 static void set_failed(struct sv_ctr *c, const char *msg)
 {
     c->state = C_FAILED;
     free(c->error);
     c->error = xstrdup(msg);
-    progress(c, "Error", msg);
+    sv_progress(c, "Error", msg);
     if (c->ever_started)
-        save_state(c);
+        sv_save_state(c);
 }
 
-static int open_pipes(struct sv_ctr *c, int fds[2], int child[3], struct berr *e)
+static void close_child_stdin(int child[3], int *stdin_w)
 {
-    fds[0] = fds[1] = child[0] = child[1] = child[2] = -1;
+    if (child[0] >= 0)
+        close(child[0]);
+    if (*stdin_w >= 0)
+        close(*stdin_w);
+    child[0] = *stdin_w = -1;
+}
+
+/* The container's standard streams: pipes for stdout and stderr (the log);
+ * stdin is /dev/null unless stdin_open asks for it to stay open, as Docker
+ * keeps it: a pipe nobody writes to (*stdin_w keeps its write end). */
+static int open_pipes(struct sv_ctr *c, int fds[2], int child[3], int *stdin_w, struct berr *e)
+{
+    fds[0] = fds[1] = child[0] = child[1] = child[2] = *stdin_w = -1;
     if (c->rec.plan.tty)
         return 0; /* the runtime makes the terminal inside the container */
+    if (c->rec.plan.stdin_open) {
+        int inp[2];
+        if (pipe2(inp, O_CLOEXEC) < 0)
+            return berr_errno(e, errno, "%s: creating the stdin pipe", c->rec.name);
+        child[0] = inp[0];
+        *stdin_w = inp[1];
+    }
     int outp[2], errp[2];
-    if (pipe2(outp, O_CLOEXEC) < 0)
-        return berr_errno(e, errno, "%s: creating output pipes", c->rec.name);
+    if (pipe2(outp, O_CLOEXEC) < 0) {
+        int r = berr_errno(e, errno, "%s: creating output pipes", c->rec.name);
+        close_child_stdin(child, stdin_w);
+        return r;
+    }
     if (pipe2(errp, O_CLOEXEC) < 0) {
         int r = berr_errno(e, errno, "%s: creating output pipes", c->rec.name);
         close(outp[0]);
         close(outp[1]);
+        close_child_stdin(child, stdin_w);
         return r;
     }
     fds[0] = outp[0];
@@ -464,12 +368,23 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
         if (r < 0)
             return r;
     }
-    if (c->rec.plan.n_mounts > 0)
-        return berr_set(e, -ENOTSUP, "%s: volumes and mounts are not supported yet", c->rec.name);
-    int fds[2], child[3];
-    int r = open_pipes(c, fds, child, e);
-    if (r < 0)
+    /* Volumes and bind sources, before every start (restarts too). */
+    struct mount_set ms = {0};
+    if (c->rec.plan.n_mounts > 0) {
+        int r = mounts_prepare(root, c->rec.project, &c->rec.plan, e);
+        if (r == 0)
+            r = mounts_build(root, &c->rec.plan, &ms, e);
+        if (r < 0) {
+            mount_set_free(&ms);
+            return r;
+        }
+    }
+    int fds[2], child[3], stdin_w;
+    int r = open_pipes(c, fds, child, &stdin_w, e);
+    if (r < 0) {
+        mount_set_free(&ms);
         return r;
+    }
     const struct ctr_plan *pl = &c->rec.plan;
     struct container_spec spec = {
         .name = c->rec.name,
@@ -486,22 +401,28 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
         .tty = pl->tty,
         .cgroup_rel = c->rec.cgroup,
         .limits = pl->limits,
-        .mounts = c->mounts,
-        .n_mounts = c->n_mounts,
+        .shm_size = pl->shm_size,
+        .init = pl->init,
+        .mounts = ms.specs,
+        .n_mounts = ms.n,
         .stdin_fd = child[0],
         .stdout_fd = child[1],
         .stderr_fd = child[2],
     };
     struct sv_run *run = xcalloc(1, sizeof *run);
     run->c = c;
+    run->stdin_w = stdin_w;
     r = container_start(sv->rt, &spec, &run->proc, e);
-    for (int i = 1; i < 3; i++)
+    mount_set_free(&ms);
+    for (int i = 0; i < 3; i++)
         if (child[i] >= 0)
             close(child[i]);
     if (r < 0) {
         for (int i = 0; i < 2; i++)
             if (fds[i] >= 0)
                 close(fds[i]);
+        if (stdin_w >= 0)
+            close(stdin_w);
         free(run);
         return r;
     }
@@ -525,13 +446,14 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
     c->run = run;
     c->state = C_RUNNING;
     c->ever_started = true;
-    c->started_at_ns = now_ns();
+    c->started_at_ns = sv_now_ns();
     c->exit_code = 0;
     c->oom_killed = false;
     c->health = pl->health.enabled ? H_STARTING : H_NONE;
     c->failures = 0;
     c->health_output[0] = '\0';
-    save_state(c);
+    sv_save_state(c);
+    sv_health_start(c);
     return 0;
 }
 
@@ -541,14 +463,14 @@ static void try_start(struct sv_ctr *c, bool restart)
 {
     struct berr e = BERR_INIT;
     if (!restart)
-        progress(c, "Starting", NULL);
+        sv_progress(c, "Starting", NULL);
     if (start_ctr(c, &e) < 0) {
         set_failed(c, e.msg ? e.msg : "failed to start");
         berr_clear(&e);
         return;
     }
     if (!restart)
-        progress(c, "Started", NULL);
+        sv_progress(c, "Started", NULL);
 }
 
 /* The restart decision when a run ends, Docker's way: on-failure counts
@@ -573,8 +495,9 @@ static bool should_restart(struct sv_ctr *c)
 static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
 {
     struct supervisor *sv = c->sv;
-    c->finished_at_ns = now_ns();
+    c->finished_at_ns = sv_now_ns();
     uv_timer_stop(&c->timer);
+    sv_health_stop(c);
     c->paused = false;
     if (sv->opt.attached) {
         const char *name = c->rec.plan.log_name ? c->rec.plan.log_name : c->rec.name;
@@ -586,7 +509,7 @@ static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
         fflush(stdout);
     }
     if (c->stop_requested)
-        progress(c, "Stopped", NULL);
+        sv_progress(c, "Stopped", NULL);
     if (should_restart(c)) {
         if (ran_ms >= BACKOFF_RESET_MS)
             c->backoff_step = 0;
@@ -599,7 +522,7 @@ static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
     } else {
         c->state = C_EXITED;
     }
-    save_state(c);
+    sv_save_state(c);
 
     if (sv->opt.abort_on_exit && !sv->interrupts && c->state == C_EXITED) {
         bool from = sv->opt.exit_code_from && strcmp(sv->opt.exit_code_from, c->rec.service) == 0;
@@ -614,12 +537,13 @@ static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
                 fflush(stdout);
             }
             for (size_t i = 0; i < sv->n; i++)
-                stop_ctr(sv->ctrs[i], false);
+                sv_stop_ctr(sv->ctrs[i], false);
         }
     }
-    check_waiters(sv);
-    schedule(sv);
-    maybe_quit(sv);
+    sv_check_waiters(sv);
+    sv_check_stops(sv);
+    sv_schedule(sv);
+    sv_maybe_quit(sv);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -634,20 +558,20 @@ static void on_timer(uv_timer_t *t)
         c->restarts++;
         c->state = C_WAITING;
         try_start(c, true);
-        check_waiters(c->sv);
-        maybe_quit(c->sv);
+        sv_check_waiters(c->sv);
+        sv_maybe_quit(c->sv);
     }
 }
 
 /* ---- stop, kill ------------------------------------------------------- */
 
-static void stop_ctr(struct sv_ctr *c, bool force)
+void sv_stop_ctr(struct sv_ctr *c, bool force)
 {
     c->stop_requested = true;
     if (c->state == C_WAITING || c->state == C_BACKOFF) {
         uv_timer_stop(&c->timer);
         c->state = c->ever_started ? C_EXITED : C_IDLE;
-        save_state(c);
+        sv_save_state(c);
         return;
     }
     if (c->state != C_RUNNING || !c->run || c->run->reaped)
@@ -658,7 +582,7 @@ static void stop_ctr(struct sv_ctr *c, bool force)
     }
     if (uv_is_active((uv_handle_t *)&c->timer))
         return; /* already stopping */
-    progress(c, "Stopping", NULL);
+    sv_progress(c, "Stopping", NULL);
     if (c->paused) {
         /* a frozen process cannot handle its signal */
         cgroup_freeze(c->run->proc.cg, false);
@@ -732,7 +656,7 @@ static bool dep_satisfied(struct supervisor *sv, struct sv_ctr *c, const struct 
     return true;
 }
 
-static void schedule(struct supervisor *sv)
+void sv_schedule(struct supervisor *sv)
 {
     bool again = true;
     while (again) {
@@ -764,7 +688,7 @@ static void schedule(struct supervisor *sv)
             }
         }
     }
-    check_waiters(sv);
+    sv_check_waiters(sv);
 }
 
 /* ---- lifecycle of the supervisor itself ------------------------------- */
@@ -773,7 +697,7 @@ static bool busy(struct supervisor *sv)
 {
     for (size_t i = 0; i < sv->n; i++) {
         struct sv_ctr *c = sv->ctrs[i];
-        if (c->state == C_WAITING || c->state == C_BACKOFF || c->run)
+        if (c->state == C_WAITING || c->state == C_BACKOFF || c->run || c->probe)
             return true;
     }
     return sv->clients != NULL;
@@ -795,7 +719,7 @@ static void close_listeners(struct supervisor *sv)
     }
 }
 
-static void maybe_quit(struct supervisor *sv)
+void sv_maybe_quit(struct supervisor *sv)
 {
     if (busy(sv))
         return;
@@ -818,12 +742,12 @@ static void on_signal(uv_signal_t *h, int signum)
         if (sv->opt.attached)
             fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
         for (size_t i = 0; i < sv->n; i++)
-            stop_ctr(sv->ctrs[i], false);
+            sv_stop_ctr(sv->ctrs[i], false);
     } else {
         for (size_t i = 0; i < sv->n; i++)
-            stop_ctr(sv->ctrs[i], true);
+            sv_stop_ctr(sv->ctrs[i], true);
     }
-    maybe_quit(sv);
+    sv_maybe_quit(sv);
 }
 
 struct supervisor *sv_new(struct runtime *rt, const struct sv_options *o)
@@ -845,7 +769,7 @@ struct supervisor *sv_new(struct runtime *rt, const struct sv_options *o)
     return sv;
 }
 
-static struct sv_ctr *find_ctr(struct supervisor *sv, const char *name)
+struct sv_ctr *sv_find_ctr(struct supervisor *sv, const char *name)
 {
     for (size_t i = 0; i < sv->n; i++)
         if (strcmp(sv->ctrs[i]->rec.name, name) == 0)
@@ -867,6 +791,8 @@ static void record_copy(struct ctr_record *dst, const struct ctr_record *src)
     dst->image_id = src->image_id ? xstrdup(src->image_id) : NULL;
     dst->created = src->created ? xstrdup(src->created) : NULL;
     dst->cgroup = src->cgroup ? xstrdup(src->cgroup) : NULL;
+    dst->config_files = src->config_files ? xstrdup(src->config_files) : NULL;
+    dst->working_dir = src->working_dir ? xstrdup(src->working_dir) : NULL;
     json_t *j = plan_to_json(&src->plan);
     struct berr ign = BERR_INIT;
     plan_from_json(j, &dst->plan, &ign);
@@ -875,25 +801,15 @@ static void record_copy(struct ctr_record *dst, const struct ctr_record *src)
     dst->plan.config = src->plan.config ? xstrdup(src->plan.config) : NULL;
 }
 
-static void mounts_free(struct sv_ctr *c)
-{
-    free(c->mounts);
-    strv_free(c->mount_strings);
-    c->mounts = NULL;
-    c->mount_strings = NULL;
-    c->n_mounts = 0;
-}
-
 static struct sv_ctr *adopt(struct supervisor *sv, const struct ctr_record *rec)
 {
-    struct sv_ctr *c = find_ctr(sv, rec->name);
+    struct sv_ctr *c = sv_find_ctr(sv, rec->name);
     if (c) {
         if (c->run)
             return c; /* running: keep it as it is */
         if (strcmp(c->rec.id, rec->id) != 0) {
             /* recreated since: take the new record */
             log_writer_close(&c->log);
-            mounts_free(c);
             ctr_record_free(&c->rec);
             record_copy(&c->rec, rec);
             c->restarts = 0;
@@ -908,6 +824,8 @@ static struct sv_ctr *adopt(struct supervisor *sv, const struct ctr_record *rec)
     c->color = (int)sv->n;
     uv_timer_init(&sv->loop, &c->timer);
     c->timer.data = c;
+    uv_timer_init(&sv->loop, &c->health_timer);
+    c->health_timer.data = c;
     sv->ctrs = xreallocarray(sv->ctrs, sv->n + 1, sizeof *sv->ctrs);
     sv->ctrs[sv->n++] = c;
     int w = (int)strlen(c->rec.plan.log_name ? c->rec.plan.log_name : c->rec.name);
@@ -929,8 +847,8 @@ static struct sv_waiter *add_waiter(struct supervisor *sv, struct sv_ctr **ctrs,
     return w;
 }
 
-static void request_start(struct supervisor *sv, const struct ctr_record *recs, size_t n,
-                          bool wait_healthy, struct sv_client *cl)
+void sv_start_request(struct supervisor *sv, const struct ctr_record *recs, size_t n,
+                      bool wait_healthy, struct sv_client *cl)
 {
     struct sv_ctr **list = xcalloc(n ? n : 1, sizeof *list);
     for (size_t i = 0; i < n; i++) {
@@ -945,337 +863,17 @@ static void request_start(struct supervisor *sv, const struct ctr_record *recs, 
         c->error = NULL;
     }
     add_waiter(sv, list, n, wait_healthy, cl);
+    if (cl)
+        sv_client_watch(cl, list, n);
     free(list);
-    schedule(sv);
+    sv_schedule(sv);
 }
 
 int sv_request_start(struct supervisor *sv, const struct ctr_record *recs, size_t n,
                      bool wait_healthy, struct berr *e)
 {
     (void)e;
-    request_start(sv, recs, n, wait_healthy, NULL);
-    return 0;
-}
-
-/* ---- control socket --------------------------------------------------- */
-
-static void client_free(uv_handle_t *h)
-{
-    struct sv_client *cl = h->data;
-    free(cl->in.data);
-    free(cl);
-}
-
-static void client_close(struct sv_client *cl)
-{
-    if (cl->closing)
-        return;
-    cl->closing = true;
-    struct supervisor *sv = cl->sv;
-    for (struct sv_client **pp = &sv->clients; *pp; pp = &(*pp)->next)
-        if (*pp == cl) {
-            *pp = cl->next;
-            break;
-        }
-    for (struct sv_waiter *w = sv->waiters; w; w = w->next)
-        if (w->client == cl) {
-            w->client = NULL;
-            w->done = true;
-        }
-    uv_close((uv_handle_t *)&cl->pipe, client_free);
-    maybe_quit(sv);
-}
-
-static void on_written(uv_write_t *req, int status)
-{
-    free(req->data);
-    free(req);
-}
-
-static void client_send(struct sv_client *cl, json_t *msg)
-{
-    if (cl->closing)
-        return;
-    char *text = json_dumps(msg, JSON_COMPACT);
-    size_t len = strlen(text);
-    char *line = xrealloc(text, len + 2);
-    line[len] = '\n';
-    line[len + 1] = '\0';
-    uv_write_t *req = xcalloc(1, sizeof *req);
-    req->data = line;
-    uv_buf_t b = uv_buf_init(line, (unsigned)(len + 1));
-    if (uv_write(req, (uv_stream_t *)&cl->pipe, &b, 1, on_written) < 0) {
-        free(line);
-        free(req);
-    }
-}
-
-static void reply(struct sv_client *cl, const char *error)
-{
-    json_t *msg = json_pack("{s:s, s:b}", "event", "done", "ok", error == NULL);
-    if (error)
-        json_object_set_new(msg, "error", json_string(error));
-    client_send(cl, msg);
-    json_decref(msg);
-}
-
-/* Containers named in a request ("names": [...]; none: all of them). */
-static size_t select_ctrs(struct supervisor *sv, json_t *req, struct sv_ctr ***out)
-{
-    json_t *names = json_object_get(req, "names");
-    struct sv_ctr **list = xcalloc(sv->n + 1, sizeof *list);
-    size_t k = 0;
-    for (size_t i = 0; i < sv->n; i++) {
-        bool take = !json_is_array(names) || json_array_size(names) == 0;
-        size_t j;
-        json_t *v;
-        json_array_foreach(names, j, v) if (json_is_string(v) && strcmp(json_string_value(v),
-                                                                        sv->ctrs[i]->rec.name) == 0)
-            take = true;
-        if (take)
-            list[k++] = sv->ctrs[i];
-    }
-    *out = list;
-    return k;
-}
-
-/* A stop request completes when each of its containers is down. */
-struct stop_wait {
-    struct supervisor *sv;
-    struct sv_client *cl;
-    struct sv_ctr **ctrs;
-    size_t n;
-    uv_timer_t poll;
-};
-
-static void stop_wait_closed(uv_handle_t *h)
-{
-    struct stop_wait *sw = h->data;
-    free(sw->ctrs);
-    free(sw);
-}
-
-static void stop_wait_check(uv_timer_t *t)
-{
-    struct stop_wait *sw = t->data;
-    bool cl_alive = false;
-    for (struct sv_client *c = sw->sv->clients; c; c = c->next)
-        if (c == sw->cl)
-            cl_alive = true;
-    for (size_t i = 0; i < sw->n; i++)
-        if (sw->ctrs[i]->run)
-            return;
-    if (cl_alive)
-        reply(sw->cl, NULL);
-    uv_timer_stop(t);
-    uv_close((uv_handle_t *)t, stop_wait_closed);
-}
-
-static void handle_request(struct sv_client *cl, json_t *req)
-{
-    struct supervisor *sv = cl->sv;
-    const char *op = json_string_value(json_object_get(req, "op"));
-    if (!op) {
-        reply(cl, "request without \"op\"");
-        return;
-    }
-    if (strcmp(op, "start") == 0) {
-        json_t *ids = json_object_get(req, "ids");
-        bool healthy = json_is_true(json_object_get(req, "wait"));
-        struct ctr_record *all = NULL;
-        size_t n_all = 0;
-        struct berr e = BERR_INIT;
-        if (ctr_list(sv->opt.root, sv->opt.project, &all, &n_all, &e) < 0) {
-            reply(cl, e.msg);
-            berr_clear(&e);
-            return;
-        }
-        /* keep request order (dependency order) */
-        struct ctr_record *pick = xcalloc(json_array_size(ids) + 1, sizeof *pick);
-        size_t k = 0, j;
-        json_t *v;
-        const char *missing = NULL;
-        json_array_foreach(ids, j, v)
-        {
-            const char *id = json_string_value(v);
-            bool found = false;
-            for (size_t i = 0; id && i < n_all; i++)
-                if (strcmp(all[i].id, id) == 0) {
-                    pick[k++] = all[i];
-                    found = true;
-                }
-            if (!found)
-                missing = id ? id : "?";
-        }
-        if (missing) {
-            _cleanup_free_ char *msg = xasprintf("no container record %.12s", missing);
-            reply(cl, msg);
-        } else {
-            request_start(sv, pick, k, healthy, cl);
-        }
-        free(pick);
-        ctr_list_free(all, n_all);
-        return;
-    }
-    struct sv_ctr **list;
-    size_t n = select_ctrs(sv, req, &list);
-    if (strcmp(op, "stop") == 0) {
-        json_t *t = json_object_get(req, "timeout_ns");
-        for (size_t i = 0; i < n; i++) {
-            if (json_is_integer(t))
-                list[i]->rec.plan.stop_grace_ns = json_integer_value(t);
-            stop_ctr(list[i], false);
-        }
-        struct stop_wait *sw = xcalloc(1, sizeof *sw);
-        sw->sv = sv;
-        sw->cl = cl;
-        sw->ctrs = list;
-        sw->n = n;
-        uv_timer_init(&sv->loop, &sw->poll);
-        sw->poll.data = sw;
-        uv_timer_start(&sw->poll, stop_wait_check, 0, 20);
-        return;
-    } else if (strcmp(op, "kill") == 0) {
-        int sig = (int)json_integer_value(json_object_get(req, "signal"));
-        if (sig <= 0)
-            sig = SIGKILL;
-        for (size_t i = 0; i < n; i++)
-            if (list[i]->run && !list[i]->run->reaped)
-                container_signal(&list[i]->run->proc, sig);
-        reply(cl, NULL);
-    } else if (strcmp(op, "pause") == 0 || strcmp(op, "unpause") == 0) {
-        bool freeze = strcmp(op, "pause") == 0;
-        const char *err = NULL;
-        for (size_t i = 0; i < n && !err; i++) {
-            struct sv_ctr *c = list[i];
-            if (!c->run || c->run->reaped || c->paused == freeze)
-                continue;
-            if (cgroup_freeze(c->run->proc.cg, freeze) < 0)
-                err = "the cgroup freezer refused";
-            else {
-                c->paused = freeze;
-                save_state(c);
-                progress(c, freeze ? "Paused" : "Unpaused", NULL);
-            }
-        }
-        reply(cl, err);
-    } else if (strcmp(op, "forget") == 0) {
-        for (size_t i = 0; i < n; i++)
-            if (!list[i]->run && list[i]->state != C_BACKOFF && list[i]->state != C_WAITING)
-                list[i]->state = C_IDLE;
-        reply(cl, NULL);
-    } else if (strcmp(op, "hello") == 0) {
-        json_t *msg = json_pack("{s:s, s:b, s:i}", "event", "done", "ok", 1, "pid", (int)getpid());
-        client_send(cl, msg);
-        json_decref(msg);
-    } else {
-        _cleanup_free_ char *msg = xasprintf("unknown request \"%s\"", op);
-        reply(cl, msg);
-    }
-    free(list);
-}
-
-static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-    struct sv_client *cl = s->data;
-    if (n < 0) {
-        client_close(cl);
-        return;
-    }
-    if (n == 0)
-        return;
-    if (cl->in.len + (size_t)n > CLIENT_LINE_MAX) {
-        client_close(cl);
-        return;
-    }
-    cl->in.data = xrealloc(cl->in.data, cl->in.len + (size_t)n + 1);
-    memcpy(cl->in.data + cl->in.len, buf->base, (size_t)n);
-    cl->in.len += (size_t)n;
-    char *nl;
-    while (!cl->closing && (nl = memchr(cl->in.data, '\n', cl->in.len))) {
-        *nl = '\0';
-        json_error_t je;
-        json_t *req = json_loads(cl->in.data, 0, &je);
-        size_t used = (size_t)(nl - cl->in.data) + 1;
-        memmove(cl->in.data, nl + 1, cl->in.len - used);
-        cl->in.len -= used;
-        if (!req) {
-            reply(cl, "invalid JSON request");
-            continue;
-        }
-        handle_request(cl, req);
-        json_decref(req);
-    }
-}
-
-static void on_client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    struct sv_client *cl = h->data;
-    (void)suggested;
-    buf->base = cl->sv->readbuf;
-    buf->len = sizeof cl->sv->readbuf;
-}
-
-static void on_connection(uv_stream_t *server, int status)
-{
-    struct supervisor *sv = server->data;
-    if (status < 0)
-        return;
-    struct sv_client *cl = xcalloc(1, sizeof *cl);
-    cl->sv = sv;
-    uv_pipe_init(&sv->loop, &cl->pipe, 0);
-    cl->pipe.data = cl;
-    if (uv_accept(server, (uv_stream_t *)&cl->pipe) < 0) {
-        uv_close((uv_handle_t *)&cl->pipe, client_free);
-        return;
-    }
-    /* Only root (or berth's own user) may drive the supervisor. */
-    uv_os_fd_t fd;
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (uv_fileno((uv_handle_t *)&cl->pipe, &fd) < 0 ||
-        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-        (cred.uid != 0 && cred.uid != getuid())) {
-        uv_close((uv_handle_t *)&cl->pipe, client_free);
-        return;
-    }
-    cl->next = sv->clients;
-    sv->clients = cl;
-    uv_read_start((uv_stream_t *)&cl->pipe, on_client_alloc, on_client_read);
-}
-
-int sv_listen(struct supervisor *sv, struct berr *e)
-{
-    sv->sock_path = sv_socket_path(sv->opt.runroot, sv->opt.project);
-    _cleanup_free_ char *dir = xasprintf("%s/%s", sv->opt.runroot, sv->opt.project);
-    int r = fs_mkdir_p(dir, 0700, e);
-    if (r < 0)
-        return r;
-    if (strlen(sv->sock_path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-        return berr_set(e, -ENAMETOOLONG, "control socket path too long: %s", sv->sock_path);
-    /* A socket file nobody answers on is a leftover of a killed supervisor. */
-    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (probe >= 0) {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sv->sock_path);
-        int c = connect(probe, (struct sockaddr *)&sa, sizeof sa);
-        close(probe);
-        if (c == 0)
-            return berr_set(e, -EBUSY, "another supervisor serves project %s", sv->opt.project);
-    }
-    unlink(sv->sock_path);
-    uv_pipe_init(&sv->loop, &sv->server, 0);
-    sv->server.data = sv;
-    mode_t old = umask(0177);
-    r = uv_pipe_bind(&sv->server, sv->sock_path);
-    umask(old);
-    if (r == 0)
-        r = uv_listen((uv_stream_t *)&sv->server, 64, on_connection);
-    if (r < 0) {
-        uv_close((uv_handle_t *)&sv->server, NULL);
-        return berr_set(e, -EIO, "control socket %s: %s", sv->sock_path, uv_strerror(r));
-    }
-    sv->server_open = true;
+    sv_start_request(sv, recs, n, wait_healthy, NULL);
     return 0;
 }
 
@@ -1300,7 +898,7 @@ int sv_run(struct supervisor *sv)
             fflush(stdout);
         }
     }
-    maybe_quit(sv);
+    sv_maybe_quit(sv);
     uv_run(&sv->loop, UV_RUN_DEFAULT);
     if (sv->opt.abort_on_exit && sv->have_code)
         return sv->exit_code;
@@ -1317,7 +915,7 @@ void sv_free(struct supervisor *sv)
         return;
     close_listeners(sv);
     while (sv->clients)
-        client_close(sv->clients);
+        sv_client_close(sv->clients);
     for (size_t i = 0; i < sv->n; i++) {
         struct sv_ctr *c = sv->ctrs[i];
         if (c->run && !c->run->reaped) {
@@ -1335,17 +933,25 @@ void sv_free(struct supervisor *sv)
                 if (hs[k]->loop && !uv_is_closing(hs[k]))
                     uv_close(hs[k], on_run_handle_closed);
         }
+        sv_health_stop(c);
         if (!uv_is_closing((uv_handle_t *)&c->timer))
             uv_close((uv_handle_t *)&c->timer, NULL);
+        if (!uv_is_closing((uv_handle_t *)&c->health_timer))
+            uv_close((uv_handle_t *)&c->health_timer, NULL);
     }
     uv_run(&sv->loop, UV_RUN_DEFAULT);
     for (size_t i = 0; i < sv->n; i++) {
         struct sv_ctr *c = sv->ctrs[i];
         log_writer_close(&c->log);
-        mounts_free(c);
         ctr_record_free(&c->rec);
         free(c->error);
         free(c);
+    }
+    while (sv->stop_waits) {
+        struct stop_wait *sw = sv->stop_waits;
+        sv->stop_waits = sw->next;
+        free(sw->ctrs);
+        free(sw);
     }
     while (sv->waiters) {
         struct sv_waiter *w = sv->waiters;

@@ -157,9 +157,9 @@ static void test_write_read_atomic(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_chain),        cmocka_unit_test(test_strv_env),
-        cmocka_unit_test(test_signals),          cmocka_unit_test(test_open_in_root),
-        cmocka_unit_test(test_rm_rf_deep),       cmocka_unit_test(test_write_read_atomic),
+        cmocka_unit_test(test_err_chain),  cmocka_unit_test(test_strv_env),
+        cmocka_unit_test(test_signals),    cmocka_unit_test(test_open_in_root),
+        cmocka_unit_test(test_rm_rf_deep), cmocka_unit_test(test_write_read_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,439 @@
+/* Lifecycle commands on existing containers: start, stop, restart, kill,
+ * pause, unpause, wait, rm. Changes go through the project's supervisor
+ * (the parent of every container), so that a stopped container is not
+ * restarted by its policy; `start` brings up a supervisor when none runs. */
+#include <getopt.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cli.h"
+#include "cmd/project.h"
+#include "cmd/ps_state.h"
+#include "engine/runtime/cgroup.h"
+#include "engine/supervise/control.h"
+#include "engine/volume/mounts.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/signame.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+/* The common start of these commands: flags parsed by the caller, then the
+ * project, its containers (of the named services), and the supervisor. */
+struct life {
+    struct cli *c;
+    struct project *p;
+    char *name;
+    struct ctr_record *recs;
+    size_t n;
+    int ctl; /* -1: no supervisor */
+};
+
+static void life_free(struct life *l)
+{
+    ctr_list_free(l->recs, l->n);
+    project_free(l->p);
+    free(l->name);
+    if (l->ctl >= 0)
+        close(l->ctl);
+}
+
+static int life_open(struct life *l, struct cli *c, int argc, char **argv, bool oneoff,
+                     struct berr *e)
+{
+    memset(l, 0, sizeof *l);
+    l->c = c;
+    l->ctl = -1;
+    int r = cli_project_name(c, argv + optind, &l->name, &l->p, e);
+    if (r < 0)
+        return r;
+    _cleanup_strv_ char **sel = NULL;
+    for (int i = optind; i < argc; i++)
+        strv_push(&sel, xstrdup(argv[i]));
+    r = cli_project_containers(c, l->name, l->p, sel, oneoff, &l->recs, &l->n, e);
+    if (r < 0)
+        return r;
+    l->ctl = ctl_connect(c->runroot, l->name, e);
+    if (l->ctl < 0 && l->ctl != -ENOENT && l->ctl != -ECONNREFUSED)
+        return l->ctl;
+    if (l->ctl < 0)
+        l->ctl = -1;
+    berr_clear(e);
+    return 0;
+}
+
+static json_t *names_of(struct life *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < l->n; i++)
+        json_array_append_new(a, json_string(l->recs[i].name));
+    return a;
+}
+
+/* Sends op for the selected containers; nothing to do without a supervisor
+ * (then nothing of the project runs). */
+static int life_request(struct life *l, const char *op, json_t *extra, struct berr *e)
+{
+    if (l->ctl < 0 || l->n == 0) {
+        json_decref(extra);
+        return 0;
+    }
+    json_t *req = extra ? extra : json_object();
+    json_object_set_new(req, "op", json_string(op));
+    json_object_set_new(req, "names", names_of(l));
+    int r = ctl_request(l->ctl, req, ctl_print_progress, NULL, e);
+    json_decref(req);
+    return r;
+}
+
+static int finish(struct life *l, struct berr *e, int r)
+{
+    if (r < 0 && e->msg)
+        log_berr(e);
+    berr_clear(e);
+    life_free(l);
+    return r < 0 ? 1 : 0;
+}
+
+static int parse_timeout(const char *s, int64_t *ns)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < 0) {
+        fprintf(stderr, "berth: invalid timeout \"%s\" (seconds)\n", s);
+        return -1;
+    }
+    *ns = (int64_t)v * 1000000000LL;
+    return 0;
+}
+
+/* Flags: -t/--timeout for stop and restart, none else. */
+static int simple_flags(int argc, char **argv, const char *usage, int64_t *timeout_ns)
+{
+    static const struct option opts[] = {
+        {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, timeout_ns ? "+t:h" : "+h", opts, NULL)) != -1) {
+        if (opt == 't' && timeout_ns) {
+            if (parse_timeout(optarg, timeout_ns) < 0)
+                return 2;
+        } else if (opt == 'h') {
+            puts(usage);
+            return 0;
+        } else {
+            fprintf(stderr, "%s\n", usage);
+            return 2;
+        }
+    }
+    return -1;
+}
+
+static int do_stop(struct life *l, int64_t timeout_ns, struct berr *e)
+{
+    json_t *extra = json_object();
+    if (timeout_ns >= 0)
+        json_object_set_new(extra, "timeout_ns", json_integer(timeout_ns));
+    return life_request(l, "stop", extra, e);
+}
+
+static int do_start(struct life *l, struct berr *e)
+{
+    if (l->n == 0)
+        return 0;
+    int lockfd = project_lock(l->c->runroot, l->name, e);
+    if (lockfd < 0)
+        return lockfd;
+    if (l->ctl >= 0) {
+        close(l->ctl);
+        l->ctl = -1;
+    }
+    int r = cli_start(l->c, l->name, l->recs, l->n, false, lockfd, e);
+    project_unlock(lockfd);
+    return r;
+}
+
+int cmd_stop(struct cli *c, int argc, char **argv)
+{
+    int64_t timeout = -1;
+    int f = simple_flags(argc, argv,
+                         "Usage: berth stop [-t SECONDS] [SERVICE...]\n\nStop services.", &timeout);
+    if (f >= 0)
+        return f;
+    struct life l;
+    struct berr e = BERR_INIT;
+    int r = life_open(&l, c, argc, argv, false, &e);
+    if (r == 0)
+        r = do_stop(&l, timeout, &e);
+    return finish(&l, &e, r);
+}
+
+int cmd_start(struct cli *c, int argc, char **argv)
+{
+    int f = simple_flags(argc, argv, "Usage: berth start [SERVICE...]\n\nStart services.", NULL);
+    if (f >= 0)
+        return f;
+    struct life l;
+    struct berr e = BERR_INIT;
+    int r = life_open(&l, c, argc, argv, false, &e);
+    if (r == 0 && l.n == 0)
+        r = berr_set(&e, -ENOENT, "no containers to start (create them with `berth up`)");
+    if (r == 0)
+        r = do_start(&l, &e);
+    return finish(&l, &e, r);
+}
+
+int cmd_restart(struct cli *c, int argc, char **argv)
+{
+    int64_t timeout = -1;
+    int f = simple_flags(argc, argv,
+                         "Usage: berth restart [-t SECONDS] [SERVICE...]\n\nRestart services.",
+                         &timeout);
+    if (f >= 0)
+        return f;
+    struct life l;
+    struct berr e = BERR_INIT;
+    int r = life_open(&l, c, argc, argv, false, &e);
+    if (r == 0)
+        r = do_stop(&l, timeout, &e);
+    if (r == 0)
+        r = do_start(&l, &e);
+    return finish(&l, &e, r);
+}
+
+int cmd_kill(struct cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"signal", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int sig = SIGKILL, opt;
+    while ((opt = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
+        if (opt == 's') {
+            sig = signal_parse(optarg);
+            if (sig < 0) {
+                fprintf(stderr, "berth: kill: invalid signal \"%s\"\n", optarg);
+                return 2;
+            }
+        } else if (opt == 'h') {
+            puts("Usage: berth kill [-s SIGNAL] [SERVICE...]\n\nForce stop service containers "
+                 "(SIGKILL by default).");
+            return 0;
+        } else {
+            return 2;
+        }
+    }
+    struct life l;
+    struct berr e = BERR_INIT;
+    int r = life_open(&l, c, argc, argv, false, &e);
+    if (r == 0) {
+        bool any = false;
+        for (size_t i = 0; i < l.n; i++) {
+            struct ps_state ps;
+            ps_state_of(c, l.name, &l.recs[i], ps_now_ns(), &ps);
+            any |= ps.alive;
+        }
+        if (!any)
+            r = berr_set(&e, -ENOENT, "no container to kill");
+        else
+            r = life_request(&l, "kill", json_pack("{s:i}", "signal", sig), &e);
+    }
+    return finish(&l, &e, r);
+}
+
+static int pause_common(struct cli *c, int argc, char **argv, const char *op)
+{
+    char usage[128];
+    snprintf(usage, sizeof usage, "Usage: berth %s [SERVICE...]\n\n%s services.", op,
+             strcmp(op, "pause") == 0 ? "Pause" : "Unpause");
+    int f = simple_flags(argc, argv, usage, NULL);
+    if (f >= 0)
+        return f;
+    struct life l;
+    struct berr e = BERR_INIT;
+    int r = life_open(&l, c, argc, argv, false, &e);
+    if (r == 0 && l.ctl < 0)
+        r = berr_set(&e, -ENOENT, "nothing of project %s is running", l.name);
+    if (r == 0)
+        r = life_request(&l, op, NULL, &e);
+    return finish(&l, &e, r);
+}
+
+int cmd_pause(struct cli *c, int argc, char **argv)
+{
+    return pause_common(c, argc, argv, "pause");
+}
+
+int cmd_unpause(struct cli *c, int argc, char **argv)
+{
+    return pause_common(c, argc, argv, "unpause");
+}
+
+/* wait: until every selected container has stopped; prints their exit
+ * codes and exits with the first one's. */
+int cmd_wait(struct cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"down-project", no_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool down = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        if (opt == 'D')
+            down = true;
+        else if (opt == 'h') {
+            puts("Usage: berth wait [--down-project] SERVICE...\n\nBlock until containers of "
+                 "all (or specified) services stop.");
+            return 0;
+        } else
+            return 2;
+    }
+    struct life l;
+    struct berr e = BERR_INIT;
+    int r = life_open(&l, c, argc, argv, false, &e);
+    if (r < 0)
+        return finish(&l, &e, r);
+    int first = -1;
+    for (size_t i = 0; i < l.n; i++) {
+        struct ps_state ps;
+        ps_state_of(c, l.name, &l.recs[i], ps_now_ns(), &ps);
+        if (ps.alive) {
+            int fd = pidfd_open(ps.pid, 0);
+            if (fd >= 0) {
+                struct pollfd pf = {.fd = fd, .events = POLLIN};
+                while (poll(&pf, 1, -1) < 0 && errno == EINTR)
+                    ;
+                close(fd);
+            }
+            /* the supervisor records the exit right after it reaps */
+            for (int k = 0; k < 200; k++) {
+                ps_state_of(c, l.name, &l.recs[i], ps_now_ns(), &ps);
+                if (!ps.alive && !ps.rs.running)
+                    break;
+                struct timespec ts = {0, 10 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
+        }
+        printf("%d\n", ps.exit_code);
+        if (first < 0)
+            first = ps.exit_code;
+    }
+    fflush(stdout);
+    life_free(&l);
+    if (down) {
+        char *dargv[] = {"down", NULL};
+        optind = 0;
+        cmd_down(c, 1, dargv);
+    }
+    return first < 0 ? 0 : first;
+}
+
+/* rm: removes stopped containers (-s stops them first; -f does not ask). */
+int cmd_rm(struct cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"force", no_argument, NULL, 'f'},
+        {"stop", no_argument, NULL, 's'},
+        {"volumes", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool force = false, stop = false, anon = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+fsvh", opts, NULL)) != -1) {
+        if (opt == 'f')
+            force = true;
+        else if (opt == 's')
+            stop = true;
+        else if (opt == 'v')
+            anon = true;
+        else if (opt == 'h') {
+            puts("Usage: berth rm [-f] [-s] [-v] [SERVICE...]\n\nRemove stopped service "
+                 "containers.");
+            return 0;
+        } else
+            return 2;
+    }
+    struct life l;
+    struct berr e = BERR_INIT;
+    int r = life_open(&l, c, argc, argv, true, &e);
+    if (r == 0 && stop)
+        r = do_stop(&l, -1, &e);
+    if (r < 0)
+        return finish(&l, &e, r);
+    _cleanup_strv_ char **victims = NULL;
+    for (size_t i = 0; i < l.n; i++) {
+        struct ps_state ps;
+        ps_state_of(c, l.name, &l.recs[i], ps_now_ns(), &ps);
+        if (!ps.alive && strcmp(ps.state, "restarting") != 0)
+            strv_push(&victims, xstrdup(l.recs[i].name));
+    }
+    if (!victims) {
+        puts("No stopped containers");
+        return finish(&l, &e, 0);
+    }
+    if (!force) {
+        printf("Going to remove");
+        for (size_t i = 0; victims[i]; i++)
+            printf("%s%s", i ? ", " : " ", victims[i]);
+        printf("\n? Are you sure? (y/N) ");
+        fflush(stdout);
+        char ans[16] = "";
+        if (!fgets(ans, sizeof ans, stdin) || (ans[0] != 'y' && ans[0] != 'Y'))
+            return finish(&l, &e, 0);
+    }
+    int lockfd = project_lock(c->runroot, l.name, &e);
+    if (lockfd < 0)
+        return finish(&l, &e, lockfd);
+    if (l.ctl >= 0) {
+        json_t *req = json_pack("{s:s}", "op", "forget");
+        json_t *names = json_array();
+        for (size_t i = 0; victims[i]; i++)
+            json_array_append_new(names, json_string(victims[i]));
+        json_object_set_new(req, "names", names);
+        ctl_request(l.ctl, req, NULL, NULL, &e);
+        json_decref(req);
+        berr_clear(&e);
+    }
+    struct cgroup_sys cgs;
+    bool have_cgs = cgroup_sys_detect(&cgs, &e) == 0;
+    berr_clear(&e);
+    for (size_t i = 0; i < l.n && r == 0; i++) {
+        struct ctr_record *rec = &l.recs[i];
+        if (!strv_contains(victims, rec->name))
+            continue;
+        fprintf(stderr, " Container %s  Removing\n", rec->name);
+        if (have_cgs && rec->cgroup && *rec->cgroup) {
+            struct cgroup *cg = cgroup_open(&cgs, rec->cgroup);
+            cgroup_destroy(cg, true, &e);
+            berr_clear(&e);
+            cgroup_free(cg);
+        }
+        r = ctr_remove(c->root, rec->id, &e);
+        if (r == 0) {
+            run_state_remove(c->runroot, l.name, rec->name);
+            if (anon && mounts_remove_anonymous(c->root, l.name, &rec->plan, &e) < 0) {
+                log_berr(&e);
+                berr_clear(&e);
+            }
+            fprintf(stderr, " Container %s  Removed\n", rec->name);
+        }
+    }
+    if (have_cgs)
+        cgroup_sys_free(&cgs);
+    run_dir_prune(c->runroot, l.name);
+    project_unlock(lockfd);
+    return finish(&l, &e, r);
+}

@@ -1,0 +1,389 @@
+/* `berth logs`: the containers' output from their log files (which the
+ * supervisor writes, across restarts), merged in time order; -f follows
+ * them, also across rotation, until the containers stop. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cli.h"
+#include "cmd/project.h"
+#include "cmd/ps_state.h"
+#include "engine/supervise/logfile.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+static const char *const colors[] = {"36", "33", "32", "35", "34", "96", "93", "92", "95", "94"};
+
+struct entry {
+    int64_t time_ns;
+    size_t ctr;
+    char *data;
+    size_t len;
+};
+
+struct follow {
+    char *path;
+    int fd;
+    ino_t ino;
+    char *pending; /* bytes after the last newline */
+    size_t pending_len;
+    char *partial; /* P pieces waiting for their F */
+    size_t partial_len;
+};
+
+struct logs {
+    struct cli *c;
+    const char *project;
+    struct ctr_record *recs;
+    size_t n;
+    struct follow *f;
+    bool timestamps, prefix, color;
+    int width;
+    int64_t since, until;
+    long tail; /* -1: all */
+};
+
+static void print_entry(struct logs *l, size_t ctr, int64_t t, const char *data, size_t len)
+{
+    if (l->prefix) {
+        const char *name =
+            l->recs[ctr].plan.log_name ? l->recs[ctr].plan.log_name : l->recs[ctr].name;
+        if (l->color)
+            printf("\033[%sm%-*s  |\033[0m ", colors[ctr % (sizeof colors / sizeof colors[0])],
+                   l->width, name);
+        else
+            printf("%-*s  | ", l->width, name);
+    }
+    if (l->timestamps) {
+        char ts[48];
+        log_format_time(t, ts, sizeof ts);
+        printf("%s ", ts);
+    }
+    fwrite(data, 1, len, stdout);
+    putchar('\n');
+}
+
+/* Feeds complete lines of a log file to cb; joins P pieces into lines. */
+static void feed(struct follow *f, const char *line, size_t len,
+                 void (*cb)(void *, int64_t, const char *, size_t), void *ud)
+{
+    struct log_entry e;
+    if (!log_parse_line(line, len, &e))
+        return;
+    if (e.partial || f->partial_len) {
+        f->partial = xrealloc(f->partial, f->partial_len + e.len + 1);
+        memcpy(f->partial + f->partial_len, e.data, e.len);
+        f->partial_len += e.len;
+        if (e.partial)
+            return;
+        cb(ud, e.time_ns, f->partial, f->partial_len);
+        f->partial_len = 0;
+        return;
+    }
+    cb(ud, e.time_ns, e.data, e.len);
+}
+
+static void feed_buffer(struct follow *f, const char *buf, size_t len,
+                        void (*cb)(void *, int64_t, const char *, size_t), void *ud)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == '\n') {
+            feed(f, buf + start, i - start, cb, ud);
+            start = i + 1;
+        }
+    f->pending = xrealloc(f->pending, f->pending_len + (len - start) + 1);
+    memcpy(f->pending + f->pending_len, buf + start, len - start);
+    f->pending_len += len - start;
+}
+
+struct collect {
+    struct logs *l;
+    size_t ctr;
+    struct entry *v;
+    size_t n, cap;
+};
+
+static void collect_cb(void *ud, int64_t t, const char *data, size_t len)
+{
+    struct collect *k = ud;
+    if (t < k->l->since || (k->l->until && t > k->l->until))
+        return;
+    if (k->n == k->cap) {
+        k->cap = k->cap ? k->cap * 2 : 64;
+        k->v = xreallocarray(k->v, k->cap, sizeof *k->v);
+    }
+    k->v[k->n++] =
+        (struct entry){.time_ns = t, .ctr = k->ctr, .data = xmemdup(data, len), .len = len};
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    if (x->time_ns != y->time_ns)
+        return x->time_ns < y->time_ns ? -1 : 1;
+    return x->ctr < y->ctr ? -1 : x->ctr > y->ctr;
+}
+
+/* Reads what the files hold now (the rotated one first); leaves each
+ * container's current file open at its end for -f. */
+static void read_existing(struct logs *l, struct entry **out, size_t *n_out)
+{
+    struct entry *all = NULL;
+    size_t n_all = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        struct collect k = {.l = l, .ctr = i};
+        _cleanup_free_ char *dir = ctr_path(l->c->root, l->recs[i].id, NULL);
+        l->f[i].path = fs_path_join(dir, "container.log");
+        l->f[i].fd = -1;
+        _cleanup_free_ char *old = xasprintf("%s.1", l->f[i].path);
+        const char *paths[] = {old, l->f[i].path};
+        for (int p = 0; p < 2; p++) {
+            int fd = open(paths[p], O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+            if (fd < 0)
+                continue;
+            struct stat st;
+            fstat(fd, &st);
+            char buf[65536];
+            ssize_t r;
+            struct follow tmp = {0};
+            struct follow *f = p == 1 ? &l->f[i] : &tmp;
+            while ((r = read(fd, buf, sizeof buf)) > 0)
+                feed_buffer(f, buf, (size_t)r, collect_cb, &k);
+            if (p == 1) {
+                l->f[i].fd = fd;
+                l->f[i].ino = st.st_ino;
+            } else {
+                free(tmp.pending);
+                free(tmp.partial);
+                close(fd);
+            }
+        }
+        if (l->tail >= 0 && k.n > (size_t)l->tail) {
+            size_t drop = k.n - (size_t)l->tail;
+            for (size_t d = 0; d < drop; d++)
+                free(k.v[d].data);
+            memmove(k.v, k.v + drop, (k.n - drop) * sizeof *k.v);
+            k.n -= drop;
+        }
+        all = xreallocarray(all, n_all + k.n + 1, sizeof *all);
+        memcpy(all + n_all, k.v, k.n * sizeof *k.v);
+        n_all += k.n;
+        free(k.v);
+    }
+    xqsort(all, n_all, sizeof *all, cmp_entry);
+    *out = all;
+    *n_out = n_all;
+}
+
+struct live {
+    struct logs *l;
+    size_t ctr;
+};
+
+static void live_cb(void *ud, int64_t t, const char *data, size_t len)
+{
+    struct live *v = ud;
+    if (t < v->l->since || (v->l->until && t > v->l->until))
+        return;
+    print_entry(v->l, v->ctr, t, data, len);
+}
+
+static bool drain(struct logs *l, size_t i)
+{
+    struct follow *f = &l->f[i];
+    struct live v = {.l = l, .ctr = i};
+    bool any = false;
+    char buf[65536];
+    ssize_t r;
+    if (f->fd >= 0) {
+        while ((r = read(f->fd, buf, sizeof buf)) > 0) {
+            /* pending bytes first: they start the next line */
+            _cleanup_free_ char *joined = NULL;
+            size_t jl = f->pending_len + (size_t)r;
+            joined = xmalloc(jl + 1);
+            memcpy(joined, f->pending, f->pending_len);
+            memcpy(joined + f->pending_len, buf, (size_t)r);
+            f->pending_len = 0;
+            feed_buffer(f, joined, jl, live_cb, &v);
+            any = true;
+        }
+    }
+    /* Rotated (or created): finish the old file, continue in the new one. */
+    struct stat st;
+    if (stat(f->path, &st) == 0 && (f->fd < 0 || st.st_ino != f->ino)) {
+        if (f->fd >= 0)
+            close(f->fd);
+        f->fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        f->ino = st.st_ino;
+        f->pending_len = 0;
+        any = true;
+    }
+    return any;
+}
+
+static void follow_loop(struct logs *l)
+{
+    int idle_checks = 0;
+    for (;;) {
+        bool any = false;
+        for (size_t i = 0; i < l->n; i++)
+            any |= drain(l, i);
+        if (any)
+            fflush(stdout);
+        if (ferror(stdout))
+            return; /* the reader went away (`logs -f | head`) */
+        /* Done once nothing runs or is about to restart any more. */
+        bool live = false;
+        int64_t now = ps_now_ns();
+        for (size_t i = 0; i < l->n && !live; i++) {
+            struct ps_state ps;
+            ps_state_of(l->c, l->project, &l->recs[i], now, &ps);
+            live = ps.alive || strcmp(ps.state, "restarting") == 0;
+        }
+        idle_checks = live ? 0 : idle_checks + 1;
+        if (idle_checks >= 3) {
+            for (size_t i = 0; i < l->n; i++)
+                drain(l, i);
+            fflush(stdout);
+            return;
+        }
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int cmd_logs(struct cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"follow", no_argument, NULL, 'f'},        {"tail", required_argument, NULL, 'n'},
+        {"timestamps", no_argument, NULL, 't'},    {"since", required_argument, NULL, 'S'},
+        {"until", required_argument, NULL, 'U'},   {"no-color", no_argument, NULL, 'C'},
+        {"no-log-prefix", no_argument, NULL, 'P'}, {"index", required_argument, NULL, 'I'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    struct logs l = {.c = c, .prefix = true, .color = c->color, .tail = -1};
+    bool follow = false;
+    int index = 0;
+    int64_t now = ps_now_ns();
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+fn:th", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'f':
+            follow = true;
+            break;
+        case 'n':
+            if (strcmp(optarg, "all") == 0)
+                l.tail = -1;
+            else {
+                char *end;
+                l.tail = strtol(optarg, &end, 10);
+                if (*end || l.tail < 0) {
+                    fprintf(stderr, "berth: logs: invalid --tail \"%s\"\n", optarg);
+                    return 2;
+                }
+            }
+            break;
+        case 't':
+            l.timestamps = true;
+            break;
+        case 'S':
+        case 'U':
+            if (log_parse_since(optarg, now, opt == 'S' ? &l.since : &l.until) < 0) {
+                fprintf(stderr,
+                        "berth: logs: invalid time \"%s\" (RFC 3339, Unix time, or a duration "
+                        "such as 10m)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'C':
+            l.color = false;
+            break;
+        case 'P':
+            l.prefix = false;
+            break;
+        case 'I':
+            index = atoi(optarg);
+            break;
+        case 'h':
+            fputs("Usage: berth logs [OPTIONS] [SERVICE...]\n\nView output from containers.\n\n"
+                  "Options:\n"
+                  "  -f, --follow          Follow log output\n"
+                  "  -n, --tail N          Number of lines from the end of each log (all)\n"
+                  "  -t, --timestamps      Show timestamps\n"
+                  "      --since TIME      Since a time (RFC 3339, Unix time) or duration (10m)\n"
+                  "      --until TIME      Until a time or duration\n"
+                  "      --no-color        Monochrome output\n"
+                  "      --no-log-prefix   Don't print the service prefix\n"
+                  "      --index N         Only the N-th container of the service\n",
+                  stdout);
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    struct berr e = BERR_INIT;
+    struct project *p = NULL;
+    _cleanup_free_ char *name = NULL;
+    if (cli_project_name(c, argv + optind, &name, &p, &e) < 0) {
+        log_berr(&e);
+        berr_clear(&e);
+        return 1;
+    }
+    _cleanup_strv_ char **sel = NULL;
+    for (int i = optind; i < argc; i++)
+        strv_push(&sel, xstrdup(argv[i]));
+    if (cli_project_containers(c, name, p, sel, false, &l.recs, &l.n, &e) < 0) {
+        log_berr(&e);
+        berr_clear(&e);
+        project_free(p);
+        return 1;
+    }
+    if (index > 0) {
+        size_t k = 0;
+        for (size_t i = 0; i < l.n; i++)
+            if (l.recs[i].number == index)
+                l.recs[k++] = l.recs[i];
+            else
+                ctr_record_free(&l.recs[i]);
+        l.n = k;
+    }
+    l.project = name;
+    for (size_t i = 0; i < l.n; i++) {
+        int w = (int)strlen(l.recs[i].plan.log_name ? l.recs[i].plan.log_name : l.recs[i].name);
+        if (w > l.width)
+            l.width = w;
+    }
+    l.f = xcalloc(l.n + 1, sizeof *l.f);
+    struct entry *entries;
+    size_t n_entries;
+    read_existing(&l, &entries, &n_entries);
+    for (size_t i = 0; i < n_entries; i++) {
+        print_entry(&l, entries[i].ctr, entries[i].time_ns, entries[i].data, entries[i].len);
+        free(entries[i].data);
+    }
+    free(entries);
+    fflush(stdout);
+    if (follow)
+        follow_loop(&l);
+    for (size_t i = 0; i < l.n; i++) {
+        if (l.f[i].fd >= 0)
+            close(l.f[i].fd);
+        free(l.f[i].path);
+        free(l.f[i].pending);
+        free(l.f[i].partial);
+    }
+    free(l.f);
+    ctr_list_free(l.recs, l.n);
+    project_free(p);
+    return 0;
+}

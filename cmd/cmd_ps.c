@@ -1,0 +1,347 @@
+/* `berth ps` (the project's containers) and `berth ls` (projects), from the
+ * state on disk: they answer the same whether or not a supervisor runs. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/cli.h"
+#include "cmd/ps_state.h"
+#include "cmd/project.h"
+#include "cmd/ui/format.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+static const char *const states[] = {"paused", "restarting", "removing", "running",
+                                     "dead",   "created",    "exited",   NULL};
+
+static void ps_usage(FILE *f)
+{
+    fputs("Usage: berth ps [OPTIONS] [SERVICE...]\n\n"
+          "List containers.\n\n"
+          "Options:\n"
+          "  -a, --all             Show all stopped containers\n"
+          "      --format FORMAT   table (default) or json\n"
+          "  -q, --quiet           Only display IDs\n"
+          "      --services        Display services\n"
+          "      --status STATUS   Filter by status: paused, restarting, removing, running,\n"
+          "                        dead, created, exited (repeatable)\n"
+          "      --filter status=STATUS\n"
+          "      --no-trunc        Don't truncate output\n",
+          f);
+}
+
+static char *quoted_command(char *const *argv, bool no_trunc)
+{
+    _cleanup_free_ char *joined = xstrdup("");
+    for (size_t i = 0; argv && argv[i]; i++) {
+        char *j = xasprintf("%s%s%s", joined, i ? " " : "", argv[i]);
+        free(joined);
+        joined = j;
+    }
+    /* docker truncates to 20 characters, ending with "…" */
+    size_t cps = 0, cut = 0;
+    for (size_t i = 0; joined[i]; i++)
+        if (((unsigned char)joined[i] & 0xC0) != 0x80 && ++cps == 20)
+            cut = i;
+    if (!no_trunc && cps > 20)
+        return xasprintf("\"%.*s…\"", (int)cut, joined);
+    return xasprintf("\"%s\"", joined);
+}
+
+int cmd_ps(struct cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"all", no_argument, NULL, 'a'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"services", no_argument, NULL, 'S'},
+        {"status", required_argument, NULL, 's'},
+        {"filter", required_argument, NULL, 'f'},
+        {"format", required_argument, NULL, 'F'},
+        {"no-trunc", no_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool all = false, quiet = false, services_only = false, json = false, no_trunc = false;
+    _cleanup_strv_ char **status = NULL;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+aqh", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'a':
+            all = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'S':
+            services_only = true;
+            break;
+        case 'f':
+            if (strncmp(optarg, "status=", 7) != 0) {
+                fprintf(stderr, "berth: ps: unsupported filter \"%s\" (status=STATUS)\n", optarg);
+                return 2;
+            }
+            optarg += 7;
+            /* fall through */
+        case 's':
+            if (!strv_contains((char *const *)states, optarg)) {
+                fprintf(stderr,
+                        "berth: ps: invalid status \"%s\" (paused, restarting, removing, running, "
+                        "dead, created, exited)\n",
+                        optarg);
+                return 2;
+            }
+            strv_push(&status, xstrdup(optarg));
+            all = true;
+            break;
+        case 'F':
+            if (strcmp(optarg, "json") == 0)
+                json = true;
+            else if (strcmp(optarg, "table") != 0) {
+                fprintf(stderr, "berth: ps: unsupported format \"%s\" (table or json)\n", optarg);
+                return 2;
+            }
+            break;
+        case 'T':
+            no_trunc = true;
+            break;
+        case 'h':
+            ps_usage(stdout);
+            return 0;
+        default:
+            ps_usage(stderr);
+            return 2;
+        }
+    }
+    struct berr e = BERR_INIT;
+    struct project *p = NULL;
+    _cleanup_free_ char *name = NULL;
+    if (cli_project_name(c, argv + optind, &name, &p, &e) < 0) {
+        log_berr(&e);
+        berr_clear(&e);
+        return 1;
+    }
+    if (services_only && p) {
+        for (size_t i = 0; i < p->n_services; i++)
+            puts(p->services[i].name);
+        project_free(p);
+        return 0;
+    }
+    struct ctr_record *recs = NULL;
+    size_t n = 0;
+    int rc = 0;
+    char *const *sel = optind < argc ? argv + optind : NULL;
+    _cleanup_strv_ char **sel_copy = NULL;
+    if (sel) {
+        for (int i = optind; i < argc; i++)
+            strv_push(&sel_copy, xstrdup(argv[i]));
+        sel = sel_copy;
+    }
+    if (cli_project_containers(c, name, p, sel, true, &recs, &n, &e) < 0) {
+        log_berr(&e);
+        berr_clear(&e);
+        project_free(p);
+        return 1;
+    }
+    const char *hdr[] = {"NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"};
+    const size_t ncol = ARRAY_SIZE(hdr);
+    _cleanup_free_ char **cells = xcalloc((n + 1) * ncol, sizeof *cells);
+    size_t rows = 0;
+    int64_t now = ps_now_ns();
+    for (size_t i = 0; i < n; i++) {
+        struct ps_state ps;
+        ps_state_of(c, name, &recs[i], now, &ps);
+        if (!all && strcmp(ps.state, "running") != 0 && strcmp(ps.state, "paused") != 0 &&
+            strcmp(ps.state, "restarting") != 0)
+            continue;
+        if (status && !strv_contains(status, ps.state))
+            continue;
+        if (services_only) {
+            if (!strv_contains(cells, recs[i].service))
+                cells[rows++] = xstrdup(recs[i].service);
+            continue;
+        }
+        if (quiet) {
+            puts(no_trunc ? recs[i].id : recs[i].id);
+            continue;
+        }
+        _cleanup_free_ char *cmd = quoted_command(recs[i].plan.argv, no_trunc);
+        if (json) {
+            json_t *o = json_object();
+            json_object_set_new(o, "Command", json_string(cmd));
+            json_object_set_new(o, "CreatedAt", json_string(ps.created_at));
+            json_object_set_new(o, "ExitCode", json_integer(ps.exit_code));
+            json_object_set_new(o, "Health", json_string(ps.health));
+            json_object_set_new(o, "ID", json_string(recs[i].id));
+            json_object_set_new(o, "Image", json_string(recs[i].image ? recs[i].image : ""));
+            json_t *labels = json_array();
+            _cleanup_free_ char *lab = xstrdup("");
+            for (size_t k = 0; recs[i].plan.labels && recs[i].plan.labels[k]; k++) {
+                char *l = xasprintf("%s%s%s", lab, k ? "," : "", recs[i].plan.labels[k]);
+                free(lab);
+                lab = l;
+            }
+            json_decref(labels);
+            json_object_set_new(o, "Labels", json_string(lab));
+            json_object_set_new(o, "LocalVolumes", json_string("0"));
+            json_object_set_new(o, "Mounts", json_string(""));
+            json_object_set_new(o, "Name", json_string(recs[i].name));
+            json_object_set_new(o, "Names", json_string(recs[i].name));
+            json_object_set_new(o, "Networks", json_string(""));
+            json_object_set_new(o, "Ports", json_string(""));
+            json_object_set_new(o, "Project", json_string(name));
+            json_object_set_new(o, "Publishers", json_array());
+            json_object_set_new(o, "RestartCount", json_integer(ps.rs.restarts));
+            json_object_set_new(o, "RunningFor", json_string(ps.running_for));
+            json_object_set_new(o, "Service", json_string(recs[i].service));
+            json_object_set_new(o, "Size", json_string("0B"));
+            json_object_set_new(o, "State", json_string(ps.state));
+            json_object_set_new(o, "Status", json_string(ps.status));
+            ui_print_json_line(o);
+            json_decref(o);
+            continue;
+        }
+        char **row = cells + (rows + 1) * ncol;
+        row[0] = xstrdup(recs[i].name);
+        row[1] = xstrdup(recs[i].image ? recs[i].image : "");
+        row[2] = xstrdup(cmd);
+        row[3] = xstrdup(recs[i].service);
+        row[4] = xstrdup(ps.running_for);
+        row[5] = xstrdup(ps.status);
+        row[6] = xstrdup("");
+        rows++;
+    }
+    if (services_only) {
+        for (size_t i = 0; i < rows; i++) {
+            puts(cells[i]);
+            free(cells[i]);
+        }
+    } else if (!quiet && !json) {
+        for (size_t k = 0; k < ncol; k++)
+            cells[k] = xstrdup(hdr[k]);
+        ui_table((const char *const *)cells, rows + 1, ncol);
+        for (size_t i = 0; i < (rows + 1) * ncol; i++)
+            free(cells[i]);
+    }
+    ctr_list_free(recs, n);
+    project_free(p);
+    return rc;
+}
+
+/* ls: projects with their containers' states, from the records on disk. */
+int cmd_ls(struct cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"all", no_argument, NULL, 'a'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"format", required_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool all = false, quiet = false, json = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+aqh", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'a':
+            all = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'F':
+            json = strcmp(optarg, "json") == 0;
+            if (!json && strcmp(optarg, "table") != 0) {
+                fprintf(stderr, "berth: ls: unsupported format \"%s\" (table or json)\n", optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            fputs("Usage: berth ls [-a] [-q] [--format table|json]\n\nList running projects.\n",
+                  stdout);
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    struct berr e = BERR_INIT;
+    struct ctr_record *recs = NULL;
+    size_t n = 0;
+    if (ctr_list(c->root, NULL, &recs, &n, &e) < 0) {
+        log_berr(&e);
+        berr_clear(&e);
+        return 1;
+    }
+    /* group by project (records come in directory order) */
+    _cleanup_strv_ char **projects = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!strv_contains(projects, recs[i].project))
+            strv_push(&projects, xstrdup(recs[i].project));
+    size_t np = strv_len(projects);
+    xqsort(projects, np, sizeof *projects, (int (*)(const void *, const void *))strcmp_p);
+    int64_t now = ps_now_ns();
+    json_t *arr = json_array();
+    _cleanup_free_ char **cells = xcalloc((np + 1) * 3, sizeof *cells);
+    size_t rows = 0;
+    for (size_t k = 0; k < np; k++) {
+        int counts[ARRAY_SIZE(states)] = {0};
+        const char *files = "";
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(recs[i].project, projects[k]) != 0)
+                continue;
+            struct ps_state ps;
+            ps_state_of(c, projects[k], &recs[i], now, &ps);
+            for (size_t s = 0; states[s]; s++)
+                if (strcmp(states[s], ps.state) == 0)
+                    counts[s]++;
+            if (recs[i].config_files)
+                files = recs[i].config_files;
+        }
+        int running = counts[3] + counts[0] + counts[1];
+        if (!all && running == 0)
+            continue;
+        /* docker compose: "exited(1), running(2)" in alphabetical order */
+        _cleanup_free_ char *st = xstrdup("");
+        static const int order[] = {5, 4, 6, 0,
+                                    2, 1, 3}; /* created dead exited paused removing
+                                                 restarting running */
+        for (size_t o = 0; o < ARRAY_SIZE(order); o++) {
+            int s = order[o];
+            if (!counts[s])
+                continue;
+            char *x = xasprintf("%s%s%s(%d)", st, *st ? ", " : "", states[s], counts[s]);
+            free(st);
+            st = x;
+        }
+        if (quiet) {
+            puts(projects[k]);
+            continue;
+        }
+        if (json) {
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "Name", projects[k], "Status",
+                                                 st, "ConfigFiles", files));
+            continue;
+        }
+        char **row = cells + (rows + 1) * 3;
+        row[0] = xstrdup(projects[k]);
+        row[1] = xstrdup(st);
+        row[2] = xstrdup(files);
+        rows++;
+    }
+    if (json)
+        ui_print_json_line(arr);
+    else if (!quiet) {
+        cells[0] = xstrdup("NAME");
+        cells[1] = xstrdup("STATUS");
+        cells[2] = xstrdup("CONFIG FILES");
+        ui_table((const char *const *)cells, rows + 1, 3);
+        for (size_t i = 0; i < (rows + 1) * 3; i++)
+            free(cells[i]);
+    }
+    json_decref(arr);
+    ctr_list_free(recs, n);
+    return 0;
+}

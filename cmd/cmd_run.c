@@ -1,0 +1,360 @@
+/* `berth run`: a one-off container of a service, PROJECT-SERVICE-run-ID,
+ * with the service's configuration and the command given. Attached, this
+ * process is its parent (its terminal is the container's); with -d the
+ * project's supervisor takes it. Its dependencies are started first, as
+ * `up` would (unless --no-deps). */
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cli.h"
+#include "cmd/project.h"
+#include "cmd/ui/session.h"
+#include "compose/compose.h"
+#include "compose/shellwords.h"
+#include "engine/image/image.h"
+#include "engine/plan/plan.h"
+#include "engine/runtime/runtime.h"
+#include "engine/supervise/records.h"
+#include "engine/volume/mounts.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+static void run_usage(FILE *f)
+{
+    fputs("Usage: berth run [OPTIONS] SERVICE [COMMAND] [ARGS...]\n\n"
+          "Run a one-off command on a service.\n\n"
+          "Options:\n"
+          "  -d, --detach              Run the container in the background, print its name\n"
+          "      --rm                  Remove the container when it exits\n"
+          "  -e, --env KEY=VAL         Set an environment variable (repeatable)\n"
+          "      --entrypoint CMD      Override the entrypoint\n"
+          "      --name NAME           Name the container\n"
+          "      --no-deps             Don't start linked services\n"
+          "  -T, --no-TTY              Disable pseudo-TTY allocation\n"
+          "  -u, --user USER           Run as this user\n"
+          "  -w, --workdir DIR         Working directory inside the container\n",
+          f);
+}
+
+static char *short_id(void)
+{
+    _cleanup_free_ char *id = ctr_new_id();
+    return xstrndup(id, 12);
+}
+
+int cmd_run(struct cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"detach", no_argument, NULL, 'd'},
+        {"rm", no_argument, NULL, 'R'},
+        {"env", required_argument, NULL, 'e'},
+        {"entrypoint", required_argument, NULL, 'E'},
+        {"name", required_argument, NULL, 'N'},
+        {"no-deps", no_argument, NULL, 'D'},
+        {"no-TTY", no_argument, NULL, 'T'},
+        {"interactive", no_argument, NULL, 'i'},
+        {"tty", no_argument, NULL, 't'},
+        {"user", required_argument, NULL, 'u'},
+        {"workdir", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool detach = false, rm = false, no_deps = false;
+    int tty = -1;
+    const char *entrypoint = NULL, *name_opt = NULL, *user = NULL, *workdir = NULL;
+    _cleanup_strv_ char **env = NULL;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+de:Tituw:h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'd':
+            detach = true;
+            break;
+        case 'R':
+            rm = true;
+            break;
+        case 'e':
+            strv_push(&env, xstrdup(optarg));
+            break;
+        case 'E':
+            entrypoint = optarg;
+            break;
+        case 'N':
+            name_opt = optarg;
+            break;
+        case 'D':
+            no_deps = true;
+            break;
+        case 'T':
+            tty = 0;
+            break;
+        case 't':
+            tty = 1;
+            break;
+        case 'i':
+            break;
+        case 'u':
+            user = optarg;
+            break;
+        case 'w':
+            workdir = optarg;
+            break;
+        case 'h':
+            run_usage(stdout);
+            return 0;
+        default:
+            run_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        run_usage(stderr);
+        return 2;
+    }
+    const char *svc_name = argv[optind];
+    char **cmd_args = argv + optind + 1;
+    if (tty < 0)
+        tty = !detach && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+
+    struct berr e = BERR_INIT;
+    struct project *p = NULL;
+    struct store *st = NULL;
+    struct image *img = NULL;
+    struct ctr_plan plan = {0};
+    int rc = 1, lockfd = -1;
+    bool rt_ok = false, created = false;
+    struct runtime rt;
+    _cleanup_free_ char *id = ctr_new_id();
+    _cleanup_free_ char *run_id = short_id();
+    _cleanup_free_ char *ctr_name = NULL, *cgroup = NULL, *cache = NULL;
+    _cleanup_free_ char *upper = NULL, *work = NULL, *rootfs = NULL;
+    struct mount_set mset = {0};
+    struct cli_session *sess = NULL;
+    _cleanup_strv_ char **ep = NULL;
+
+    char *named[] = {(char *)svc_name, NULL};
+    if (cli_load_project(c, named, &p, &e) < 0)
+        goto out;
+    const struct service *s0 = project_service(p, svc_name);
+    if (!s0) {
+        berr_set(&e, -ENOENT, "no such service: %s", svc_name);
+        goto out;
+    }
+    if (!s0->image) {
+        berr_set(&e, -EINVAL, "service \"%s\" has no image", svc_name);
+        goto out;
+    }
+    {
+        _cleanup_strv_ char **made = NULL;
+        if (volumes_create_declared(c->root, p, &made, &e) < 0)
+            goto out;
+    }
+    /* Dependencies first, as `up -d SERVICE...` would start them. */
+    if (!no_deps && s0->n_depends > 0) {
+        _cleanup_strv_ char **up_argv = NULL;
+        strv_push(&up_argv, xstrdup("up"));
+        strv_push(&up_argv, xstrdup("-d"));
+        for (size_t i = 0; i < s0->n_depends; i++)
+            strv_push(&up_argv, xstrdup(s0->depends_on[i].service));
+        optind = 0;
+        if (cmd_up(c, (int)strv_len(up_argv), up_argv) != 0) {
+            berr_set(&e, -EIO, "starting the dependencies of %s failed", svc_name);
+            goto out;
+        }
+    }
+    /* The service with the run's overrides. */
+    struct service s = *s0;
+    if (cmd_args[0]) {
+        s.command = cmd_args;
+        s.command_set = true;
+    }
+    if (entrypoint) {
+        long stop = -1;
+        const char *why = NULL;
+        if (shellwords_split(entrypoint, &ep, &stop, &why) < 0) {
+            berr_set(&e, -EINVAL, "--entrypoint \"%s\": %s", entrypoint,
+                     why ? why : "cannot split it into words");
+            goto out;
+        }
+        s.entrypoint = ep;
+        s.entrypoint_set = true;
+    }
+    if (store_open(c->root, &st, &e) < 0 || store_image_get(st, s.image, &img, &e) < 0)
+        goto out;
+    if (plan_container(p, &s, img, 1, id, &plan, &e) < 0)
+        goto out;
+    for (size_t i = 0; env && env[i]; i++)
+        strv_env_put(&plan.env, env[i]);
+    if (user) {
+        free(plan.user);
+        plan.user = xstrdup(user);
+    }
+    if (workdir) {
+        free(plan.cwd);
+        plan.cwd = xstrdup(workdir);
+    }
+    plan.tty = tty;
+    plan.restart.policy = PLAN_RESTART_NO; /* one-off: never restarted */
+    ctr_name = name_opt ? xstrdup(name_opt) : xasprintf("%s-%s-run-%s", p->name, svc_name, run_id);
+    free(plan.name);
+    plan.name = xstrdup(ctr_name);
+    free(plan.log_name);
+    plan.log_name = xstrdup(ctr_name);
+    cgroup = xasprintf("berth/%s/%s/%s", p->name, svc_name, ctr_name);
+
+    lockfd = project_lock(c->runroot, p->name, &e);
+    if (lockfd < 0)
+        goto out;
+    char now[64];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    struct ctr_record rec = {
+        .id = id,
+        .name = ctr_name,
+        .project = p->name,
+        .service = (char *)svc_name,
+        .number = 1,
+        .oneoff = true,
+        .image = s.image,
+        .image_id = img->id,
+        .created = now,
+        .cgroup = cgroup,
+        .working_dir = p->working_dir,
+        .plan = plan,
+    };
+    if (ctr_create(c->root, &rec, &e) < 0)
+        goto out;
+    created = true;
+
+    if (detach) {
+        struct ctr_record *recs = NULL;
+        size_t n = 0;
+        if (ctr_list(c->root, p->name, &recs, &n, &e) < 0)
+            goto out;
+        int r = -1;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(recs[i].id, id) == 0)
+                r = cli_start(c, p->name, &recs[i], 1, false, lockfd, &e);
+        ctr_list_free(recs, n);
+        if (r < 0)
+            goto out;
+        puts(ctr_name);
+        rc = 0;
+        goto out;
+    }
+    project_unlock(lockfd);
+    lockfd = -1;
+
+    /* Attached: this process is the container's parent. */
+    cache = xasprintf("%s/cache/seccomp", c->root);
+    if (runtime_init(&rt, cache, &e) < 0)
+        goto out;
+    rt_ok = true;
+    upper = ctr_path(c->root, id, "upper");
+    work = ctr_path(c->root, id, "work");
+    rootfs = ctr_path(c->root, id, "rootfs");
+    struct container_spec spec = {
+        .name = ctr_name,
+        .layer_dirs = plan.layer_dirs,
+        .upper_dir = upper,
+        .work_dir = work,
+        .rootfs_dir = rootfs,
+        .argv = plan.argv,
+        .env = plan.env,
+        .cwd = plan.cwd,
+        .user = plan.user,
+        .hostname = plan.hostname,
+        .read_only = plan.read_only,
+        .tty = tty,
+        .cgroup_rel = cgroup,
+        .limits = plan.limits,
+        .shm_size = plan.shm_size,
+        .init = plan.init,
+        .stdin_fd = tty ? -1 : STDIN_FILENO,
+        .stdout_fd = tty ? -1 : STDOUT_FILENO,
+        .stderr_fd = tty ? -1 : STDERR_FILENO,
+    };
+    if (plan.n_mounts > 0) {
+        if (mounts_prepare(c->root, p->name, &plan, &e) < 0 ||
+            mounts_build(c->root, &plan, &mset, &e) < 0)
+            goto out;
+        spec.mounts = mset.specs;
+        spec.n_mounts = mset.n;
+    }
+    struct container_proc proc;
+    /* Signals are taken before the container exists, so none is lost. */
+    sess = cli_session_new(tty);
+    if (container_start(&rt, &spec, &proc, &e) < 0) {
+        if (e.code == -ENOENT)
+            rc = 127;
+        else if (e.code == -EACCES)
+            rc = 126;
+        goto out;
+    }
+    struct run_state rs = {.pid = proc.pid,
+                           .start_time = proc.start_time,
+                           .supervisor = getpid(),
+                           .running = true,
+                           .started_at_ns = (int64_t)time(NULL) * 1000000000LL};
+    run_state_write(c->runroot, p->name, ctr_name, &rs, &e);
+    berr_clear(&e);
+    struct container_exit x = {0};
+    rc = cli_session_wait(sess, &proc, &x);
+    if (proc.console_fd >= 0)
+        close(proc.console_fd);
+    proc.console_fd = -1;
+    rs.running = false;
+    rs.exit_code = x.status;
+    rs.finished_at_ns = (int64_t)time(NULL) * 1000000000LL;
+    run_state_write(c->runroot, p->name, ctr_name, &rs, &e);
+    berr_clear(&e);
+    container_release(&proc, &e);
+    berr_clear(&e);
+
+out:
+    cli_session_free(sess);
+    if (e.msg) {
+        log_berr(&e);
+        if (rc == 0)
+            rc = 1;
+    }
+    berr_clear(&e);
+    mount_set_free(&mset);
+    if (created && rm && !detach) {
+        struct berr ign = BERR_INIT;
+        ctr_remove(c->root, id, &ign);
+        mounts_remove_anonymous(c->root, p->name, &plan, &ign);
+        berr_clear(&ign);
+        if (p)
+            run_state_remove(c->runroot, p->name, ctr_name);
+        struct cgroup_sys cgs;
+        if (cgroup_sys_detect(&cgs, &ign) == 0) {
+            struct cgroup *cg = cgroup_open(&cgs, cgroup);
+            cgroup_destroy(cg, true, &ign);
+            cgroup_free(cg);
+            cgroup_sys_free(&cgs);
+        }
+        berr_clear(&ign);
+    }
+    if (p)
+        run_dir_prune(c->runroot, p->name);
+    project_unlock(lockfd);
+    if (rt_ok)
+        runtime_fini(&rt);
+    ctr_plan_free(&plan);
+    image_free(img);
+    store_close(st);
+    project_free(p);
+    return rc;
+}

@@ -1,0 +1,183 @@
+/* The supervisor's internals, shared by its files: supervisor.c (the
+ * container state machine: starts, exits, restarts, stops, dependencies,
+ * output), sv_control.c (the control socket) and sv_health.c
+ * (healthchecks). Not a door for other modules: they use supervisor.h. */
+#ifndef BERTH_SUPERVISE_SV_INTERNAL_H
+#define BERTH_SUPERVISE_SV_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "engine/supervise/logfile.h"
+#include "engine/supervise/supervisor.h"
+
+#define BACKOFF_START_MS 100
+#define BACKOFF_MAX_MS   60000
+#define BACKOFF_RESET_MS 10000 /* a run this long resets the back-off */
+#define CLIENT_LINE_MAX  (1 << 20)
+
+enum cstate {
+    C_IDLE,    /* known, not asked to run */
+    C_WAITING, /* asked to run, waiting for its dependencies */
+    C_RUNNING, /* its process is up */
+    C_BACKOFF, /* exited; a restart is scheduled */
+    C_EXITED,  /* exited for good (or stopped) */
+    C_FAILED,  /* could not start */
+};
+
+enum health {
+    H_NONE,
+    H_STARTING,
+    H_HEALTHY,
+    H_UNHEALTHY,
+};
+
+static const char *const health_names[] = {"", "starting", "healthy", "unhealthy"};
+
+struct linebuf {
+    char *data;
+    size_t len;
+};
+
+struct sv_ctr;
+
+/* One execution of a container: its process, output pipes and their
+ * handles. Freed once every handle has closed. */
+struct sv_run {
+    struct sv_ctr *c; /* NULL once the container moved on */
+    struct container_proc proc;
+    uv_poll_t poll;
+    uv_pipe_t out[2];
+    struct linebuf buf[2];
+    int stdin_w; /* stdin_open without a tty: the pipe's write end, kept open, or -1 */
+    int open_handles;
+    int open_streams;
+    bool reaped;
+    struct container_exit exit;
+    uint64_t started_ms;
+};
+
+struct sv_ctr {
+    struct supervisor *sv;
+    struct ctr_record rec;
+    int color;
+    enum cstate state;
+    enum health health;
+    bool stop_requested; /* by a user: no restart */
+    bool ever_started;
+    bool paused;
+    int restarts;
+    int backoff_step;
+    int64_t started_at_ns, finished_at_ns;
+    int exit_code;
+    bool oom_killed;
+    char *error; /* why it could not start */
+    struct sv_run *run;
+    uv_timer_t timer; /* grace period, then restart back-off */
+    int failures;     /* consecutive failed probes */
+    char health_output[256];
+    struct log_writer log;
+    uv_timer_t health_timer;
+    struct sv_probe *probe;   /* the healthcheck running now, or NULL */
+    uint64_t health_since_ms; /* when the current run started (start period) */
+};
+
+/* One healthcheck probe: a process exec'd into the container, its output
+ * (combined, the first 4096 bytes kept, as Docker does) and its timeout. */
+struct sv_probe {
+    struct sv_ctr *c; /* NULL once the container moved on */
+    struct container_proc proc;
+    uv_poll_t poll;
+    uv_pipe_t out;
+    uv_timer_t timeout;
+    char output[4096];
+    size_t out_len;
+    int open_handles;
+    int open_streams;
+    bool reaped;
+    bool timed_out;
+    struct container_exit exit;
+};
+
+struct sv_client {
+    struct supervisor *sv;
+    uv_pipe_t pipe;
+    struct sv_ctr **watch; /* containers whose progress it gets */
+    size_t n_watch;
+    struct linebuf in;
+    bool closing;
+    struct sv_client *next;
+};
+
+/* A start request: done when each of its containers is started (or
+ * healthy), or as soon as one of them fails. */
+struct sv_waiter {
+    struct sv_ctr **ctrs;
+    size_t n;
+    bool healthy;
+    bool done;
+    struct sv_client *client; /* NULL: the attached terminal / events_fd */
+    struct sv_waiter *next;
+};
+
+/* A stop request: answered when each of its containers is down. */
+struct stop_wait {
+    struct sv_client *cl;
+    struct sv_ctr **ctrs;
+    size_t n;
+    struct stop_wait *next;
+};
+
+struct supervisor {
+    uv_loop_t loop;
+    struct runtime *rt;
+    struct sv_options opt;
+    uv_signal_t sig_int, sig_term, sig_hup;
+    bool signals_open;
+    uv_pipe_t server;
+    bool server_open;
+    char *sock_path;
+    struct sv_ctr **ctrs;
+    size_t n;
+    struct sv_client *clients;
+    struct sv_waiter *waiters;
+    struct stop_wait *stop_waits; /* stop requests waiting for their containers */
+    int width;
+    int interrupts;
+    int interrupt_sig;
+    bool aborting;
+    bool have_code;
+    int exit_code;
+    bool start_failed;
+    bool quitting;
+    char readbuf[65536];
+};
+
+int64_t sv_now_ns(void);
+void sv_save_state(struct sv_ctr *c);
+/* Progress of a container (" Container proj-web-1  Started"): to the
+ * terminal when attached, to everyone waiting on a request. */
+void sv_progress(struct sv_ctr *c, const char *status, const char *detail);
+void sv_check_waiters(struct supervisor *sv);
+void sv_stop_ctr(struct sv_ctr *c, bool force);
+void sv_schedule(struct supervisor *sv);
+void sv_maybe_quit(struct supervisor *sv);
+struct sv_ctr *sv_find_ctr(struct supervisor *sv, const char *name);
+void sv_start_request(struct supervisor *sv, const struct ctr_record *recs, size_t n,
+                      bool wait_healthy, struct sv_client *cl);
+
+void sv_client_send(struct sv_client *cl, json_t *msg);
+/* The client gets the progress of these containers from now on. */
+void sv_client_watch(struct sv_client *cl, struct sv_ctr **ctrs, size_t n);
+void sv_client_close(struct sv_client *cl);
+
+/* Answers the stop requests whose containers are all down (sv_control.c). */
+void sv_check_stops(struct supervisor *sv);
+
+/* Healthchecks (sv_health.c): started with each run, stopped at its end. */
+void sv_health_start(struct sv_ctr *c);
+void sv_health_stop(struct sv_ctr *c);
+
+#endif

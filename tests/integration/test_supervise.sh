@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# The supervisor: up -d / --wait, dependency gates, healthchecks, restart
+# policies with back-off, the lifecycle commands (ps, logs, stop, start,
+# restart, kill, pause, unpause, wait, rm, run, ls) and recovery after the
+# supervisor is killed.
+. "$(dirname "$0")/lib.sh"
+
+load_image busybox-docker.tar
+
+wait_for() { # wait_for SECONDS COMMAND...: until the command succeeds
+    local t=$1
+    shift
+    for _ in $(seq 1 $((t * 20))); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+state_of() { # state_of PROJECT CONTAINER FIELD (from ps --format json)
+    bz "$1" ps -a --format json 2>/dev/null | grep "\"Name\":\"$2\"" |
+        sed -n "s/.*\"$3\":\"\\{0,1\\}\\([^\",]*\\).*/\\1/p"
+}
+
+# --- detached up, gates, healthchecks -----------------------------------
+new_project gates >/dev/null <<'EOF'
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "sleep 0.5; touch /tmp/ready; echo db ready; exec sleep 3600"]
+    stop_signal: SIGKILL
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ready"]
+      interval: 100ms
+      retries: 50
+  migrate:
+    image: busybox
+    command: ["sh", "-c", "echo migrated"]
+    depends_on:
+      db:
+        condition: service_healthy
+  web:
+    image: busybox
+    command: ["sh", "-c", "trap 'echo got usr1' USR1; echo web up; while :; do echo tick; sleep 0.2; done"]
+    stop_signal: SIGKILL
+    depends_on:
+      migrate:
+        condition: service_completed_successfully
+      db:
+        condition: service_started
+EOF
+start=$(date +%s%N)
+out=$(bz gates up -d --wait 2>&1) || fail "up -d --wait failed: $out"
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_contains "up -d reports the start" "$out" "Container gates-web-1  Started"
+expect_contains "db became healthy before the gate opened" "$out" "Container gates-db-1  Healthy"
+check "up -d --wait returned once ready (${ms} ms)" test "$ms" -lt 10000
+expect_eq "web runs" "$(state_of gates gates-web-1 State)" "running"
+expect_eq "db is healthy" "$(state_of gates gates-db-1 Health)" "healthy"
+expect_eq "migrate completed" "$(state_of gates gates-migrate-1 State)" "exited"
+check "the supervisor detached (its own session)" test -S "$BERTH_RUNROOT/gates/sock"
+out=$(bz gates ps 2>&1)
+expect_contains "ps table" "$out" "Up "
+expect_contains "ps shows health" "$out" "(healthy)"
+expect_not_contains "ps hides exited containers without -a" "$out" "gates-migrate-1"
+expect_contains "ps -a shows them" "$(bz gates ps -a 2>&1)" "Exited (0)"
+expect_contains "ps --services" "$(bz gates ps --services 2>&1)" "migrate"
+expect_eq "ps -a -q prints every ID" "$(bz gates ps -a -q 2>/dev/null | sort | tr "\n" " ")" "$(ls "$BERTH_ROOT/containers" | sort | tr "\n" " ")"
+expect_contains "ls lists the project" "$("$BERTH" ls 2>&1)" "running(2)"
+
+# logs, and logs -f following new output
+out=$(bz gates logs 2>&1)
+expect_contains "logs shows each service" "$out" "migrate-1  | migrated"
+expect_contains "logs shows db" "$out" "db-1       | db ready"
+expect_eq "logs --tail" "$(bz gates logs --tail 1 migrate 2>/dev/null)" "migrate-1  | migrated"
+expect_contains "logs --no-log-prefix" "$(bz gates logs --no-log-prefix migrate 2>&1)" "migrated"
+expect_contains "logs -t" "$(bz gates logs -t migrate 2>&1)" "Z migrated"
+(cd "$T_DIR/gates" && timeout 5 "$BERTH" logs -f --since 0s web >"$T_DIR/follow.out" 2>&1) &
+follower=$!
+check "logs -f follows new output" wait_for 4 grep -q tick "$T_DIR/follow.out"
+kill $follower 2>/dev/null || true
+wait $follower 2>/dev/null || true
+
+# stop, start, restart, kill, pause, unpause
+out=$(bz gates stop web 2>&1) || fail "stop failed: $out"
+expect_contains "stop" "$out" "Container gates-web-1  Stopped"
+expect_eq "stopped" "$(state_of gates gates-web-1 State)" "exited"
+out=$(bz gates start web 2>&1) || fail "start failed: $out"
+expect_eq "started again" "$(state_of gates gates-web-1 State)" "running"
+out=$(bz gates restart web 2>&1) || fail "restart failed: $out"
+expect_eq "restarted" "$(state_of gates gates-web-1 State)" "running"
+out=$(bz gates pause web 2>&1) || fail "pause failed: $out"
+expect_eq "paused" "$(state_of gates gates-web-1 State)" "paused"
+out=$(bz gates unpause web 2>&1) || fail "unpause failed: $out"
+expect_eq "unpaused" "$(state_of gates gates-web-1 State)" "running"
+out=$(bz gates kill -s SIGUSR1 web 2>&1) || fail "kill -s failed: $out"
+check "kill -s delivers the signal" wait_for 5 sh -c "cd '$T_DIR/gates' && '$BERTH' logs web | grep -q 'got usr1'"
+out=$(bz gates kill web 2>&1) || fail "kill failed: $out"
+check "kill ends it" wait_for 5 sh -c "cd '$T_DIR/gates' && '$BERTH' ps -a --format json | grep -q '\"Name\":\"gates-web-1\".*\"State\":\"exited\"'"
+expect_eq "kill's SIGKILL gives 137" "$(state_of gates gates-web-1 ExitCode)" "137"
+
+# wait, rm
+out=$(bz gates wait migrate 2>/dev/null)
+expect_eq "wait prints the exit code" "$out" "0"
+out=$(bz gates rm -f migrate 2>&1) || fail "rm failed: $out"
+expect_contains "rm removes a stopped container" "$out" "Container gates-migrate-1  Removed"
+expect_not_contains "rm'd container is gone" "$(bz gates ps -a 2>&1)" "gates-migrate-1"
+
+# run: one-off containers
+out=$(bz gates run --rm -T --no-deps db sh -c 'echo one-off $HOSTNAME; exit 4' 2>&1) || true
+expect_contains "run executes the command" "$out" "one-off"
+out=$(bz gates run --rm -T --no-deps db sh -c 'exit 4' >/dev/null 2>&1; echo $?)
+expect_eq "run returns the command's status" "$out" "4"
+expect_not_contains "run --rm leaves nothing" "$(bz gates ps -a 2>&1)" "-run-"
+name=$(bz gates run -d --no-deps db sh -c 'sleep 3600' 2>/dev/null)
+check "run -d prints the container name" test -n "$name"
+expect_contains "a detached run shows in ps" "$(bz gates ps 2>&1)" "gates-db-run-"
+
+out=$(bz gates down 2>&1) || fail "down failed: $out"
+check "down leaves no supervisor socket" test ! -e "$BERTH_RUNROOT/gates/sock"
+
+# --- a failed dependency stops the start ---------------------------------
+new_project depfail >/dev/null <<'EOF'
+services:
+  setup:
+    image: busybox
+    command: ["sh", "-c", "exit 2"]
+  app:
+    image: busybox
+    command: ["true"]
+    depends_on:
+      setup:
+        condition: service_completed_successfully
+EOF
+out=$(bz depfail up -d 2>&1) && fail "up should fail when a dependency fails" || pass
+expect_contains "the failed dependency is named" "$out" "didn't complete successfully: exit 2"
+
+# --- restart policies ------------------------------------------------------
+new_project restarts >/dev/null <<'EOF'
+services:
+  onfail:
+    image: busybox
+    command: ["sh", "-c", "echo attempt; exit 3"]
+    restart: on-failure:3
+  always:
+    image: busybox
+    command: ["sh", "-c", "exit 0"]
+    restart: always
+  never:
+    image: busybox
+    command: ["sh", "-c", "exit 5"]
+    restart: "no"
+EOF
+bz restarts up -d >/dev/null 2>&1 || true
+check "on-failure:3 gives up" wait_for 10 sh -c "cd '$T_DIR/restarts' && '$BERTH' ps -a --format json | grep -q '\"Name\":\"restarts-onfail-1\".*\"State\":\"exited\"'"
+attempts=$(bz restarts logs onfail 2>/dev/null | grep -c attempt)
+expect_eq "on-failure:3 restarts exactly 3 times (4 runs)" "$attempts" "4"
+expect_eq "on-failure restart count" "$(state_of restarts restarts-onfail-1 RestartCount)" "3"
+expect_eq "no: runs once" "$(state_of restarts restarts-never-1 ExitCode)" "5"
+sleep 1.5
+n=$(state_of restarts restarts-always-1 RestartCount)
+check "always restarts (${n} times in ~2 s)" test "${n:-0}" -ge 2
+check "with back-off, not a busy loop (${n} restarts)" test "${n:-99}" -le 8
+bz restarts down >/dev/null 2>&1
+
+# --- stdin_open, deploy.replicas and deploy.restart_policy ---------------
+new_project keys >/dev/null <<'EOF'
+services:
+  keep:
+    image: busybox
+    command: ["cat"]
+    stdin_open: true
+    stop_signal: SIGKILL
+  gone:
+    image: busybox
+    command: ["cat"]
+  many:
+    image: busybox
+    command: ["sh", "-c", "exit 1"]
+    deploy:
+      replicas: 2
+      restart_policy: {condition: on-failure, max_attempts: 1}
+EOF
+bz keys up -d >/dev/null 2>&1 || fail "up -d failed"
+check "deploy.restart_policy: max_attempts honoured" wait_for 10 sh -c "cd '$T_DIR/keys' && '$BERTH' ps -a --format json | grep -q '\"Name\":\"keys-many-2\".*\"State\":\"exited\"'"
+expect_eq "stdin_open keeps stdin open (cat waits)" "$(state_of keys keys-keep-1 State)" "running"
+expect_eq "without stdin_open, stdin is empty (cat ends)" "$(state_of keys keys-gone-1 State)" "exited"
+expect_eq "deploy.replicas: the first replica" "$(state_of keys keys-many-1 RestartCount)" "1"
+expect_eq "deploy.replicas: the second replica" "$(state_of keys keys-many-2 RestartCount)" "1"
+bz keys down >/dev/null 2>&1 || fail "down failed"
+
+# --- two commands at once on the same project ----------------------------
+new_project race >/dev/null <<'EOF'
+services:
+  a:
+    image: busybox
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+  b:
+    image: busybox
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+EOF
+for i in 1 2 3; do (bz race up -d >"$T_DIR/race$i.out" 2>&1; echo $? >"$T_DIR/race$i.rc") & done
+wait
+for i in 1 2 3; do expect_eq "concurrent up -d #$i succeeds" "$(cat "$T_DIR/race$i.rc")" "0"; done
+expect_eq "one container per service" "$(bz race ps -a -q 2>/dev/null | wc -l)" "2"
+expect_eq "one supervisor" "$(ls "$BERTH_RUNROOT/race" | grep -c '^sock$')" "1"
+expect_eq "both run" "$(state_of race race-a-1 State) $(state_of race race-b-1 State)" "running running"
+(bz race down >"$T_DIR/down1.out" 2>&1; echo $? >"$T_DIR/down1.rc") &
+(bz race down >"$T_DIR/down2.out" 2>&1; echo $? >"$T_DIR/down2.rc") &
+wait
+expect_eq "concurrent downs succeed" "$(cat "$T_DIR/down1.rc") $(cat "$T_DIR/down2.rc")" "0 0"
+expect_eq "nothing left of the project" "$(bz race ps -a -q 2>/dev/null | wc -l)" "0"
+check "no supervisor left" test ! -e "$BERTH_RUNROOT/race/sock"
+
+# --- the supervisor killed with SIGKILL ----------------------------------
+new_project crash >/dev/null <<'EOF'
+services:
+  svc:
+    image: busybox
+    command: ["sleep", "3600"]
+EOF
+bz crash up -d >/dev/null 2>&1 || fail "up -d failed"
+sup=$(pgrep -f "$BERTH up -d" -n || true)
+pid=$(sed -n 's/.*"pid": \([0-9]*\).*/\1/p' "$BERTH_RUNROOT/crash/crash-svc-1.json")
+check "the container runs" test -n "$pid" -a -d "/proc/$pid"
+sup=$(sed -n 's/.*"supervisor": \([0-9]*\).*/\1/p' "$BERTH_RUNROOT/crash/crash-svc-1.json")
+kill -9 "$sup"
+check "the container dies with its supervisor" wait_for 5 test ! -d "/proc/$pid"
+expect_eq "ps sees it exited" "$(state_of crash crash-svc-1 State)" "exited"
+out=$(bz crash down 2>&1) || fail "down after a killed supervisor failed: $out"
+expect_contains "down cleans up after it" "$out" "Container crash-svc-1  Removed"
+
+finish
