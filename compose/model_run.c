@@ -506,9 +506,19 @@ static void deploy_restart_policy(struct model *m, struct service *s, const stru
         want_duration(m, s, "deploy.restart_policy.window", w, &s->restart.window_ns);
     if (ma && !ynode_is_null(ma))
         want_int(m, s, "deploy.restart_policy.max_attempts", ma, 0, &attempts);
-    if (!c || ynode_is_null(c))
-        return;
-    const char *cs = want_string(m, s, "deploy.restart_policy.condition", c);
+    /* Outside a swarm, docker compose keeps only the condition and
+     * max_attempts; restarts back off as Docker's do. */
+    if (d && !ynode_is_null(d))
+        diag_warn_at(m->d, YPOS(d),
+                     "service %s: deploy.restart_policy.delay is ignored (restarts back off "
+                     "from 100ms, as Docker's)",
+                     QS(s->name));
+    if (w && !ynode_is_null(w))
+        diag_warn_at(m->d, YPOS(w), "service %s: deploy.restart_policy.window is ignored",
+                     QS(s->name));
+    const char *cs = "any"; /* the specification's default */
+    if (c && !ynode_is_null(c))
+        cs = want_string(m, s, "deploy.restart_policy.condition", c);
     if (!cs)
         return;
     enum restart_policy pol;
@@ -551,8 +561,6 @@ void key_deploy(struct model *m, struct service *s, const struct ypair *kv)
                 continue;
             }
             s->replicas = (int)n;
-            diag_warn_at(m->d, YPOS(k), "service %s: deploy.replicas is not supported yet; ignored",
-                         QS(s->name));
         } else if (key_is(k, "resources") && val->kind == YNODE_MAP) {
             for (size_t j = 0; j < val->n_pairs; j++) {
                 const struct ynode *rk = val->pairs[j].key;
@@ -565,9 +573,6 @@ void key_deploy(struct model *m, struct service *s, const struct ypair *kv)
             }
         } else if (key_is(k, "restart_policy")) {
             deploy_restart_policy(m, s, val);
-            diag_warn_at(m->d, YPOS(k),
-                         "service %s: deploy.restart_policy is not supported yet; ignored",
-                         QS(s->name));
         } else if (k->len < 2 || memcmp(k->str, "x-", 2) != 0) {
             diag_warn_at(m->d, YPOS(k), "service %s: deploy.%s is not supported yet; ignored",
                          QS(s->name), k->str);

@@ -207,6 +207,17 @@ static void test_healthcheck_restart(void **state)
     assert_int_equal(d->restart.policy, RESTART_NO);
     assert_true(d->healthcheck.disable);
     assert_false(svc(&l, "a")->healthcheck.disable);
+    ct_assert_warned(&l, "service \"c\": deploy.restart_policy.delay is ignored");
+    ct_assert_warned(&l, "service \"c\": deploy.restart_policy.window is ignored");
+    ct_load_done(&l);
+    /* Without a condition: the specification's default, any. */
+    assert_int_equal(ct_load(&l,
+                             "services:\n  a:\n    image: x\n"
+                             "    deploy: {restart_policy: {max_attempts: 2}}\n",
+                             NULL),
+                     0);
+    assert_int_equal(svc(&l, "a")->restart.policy, RESTART_ALWAYS);
+    assert_false(ct_warned(&l.w, "restart_policy"));
     ct_load_done(&l);
 }
 
@@ -252,7 +263,13 @@ static void test_misc_keys(void **state)
     assert_int_equal(b->pids_limit, 50);
     assert_string_equal(b->labels[0], "k=v");
     ct_assert_warned(&l, "service \"b\": deploy.resources.reservations is not supported yet");
-    ct_assert_warned(&l, "service \"b\": deploy.replicas is not supported yet");
+    assert_false(ct_warned(&l.w, "deploy.replicas"));
+    /* keys the runtime honours are never warned about */
+    assert_false(ct_warned(&l.w, "container_name"));
+    assert_false(ct_warned(&l.w, "init"));
+    assert_false(ct_warned(&l.w, "stdin_open"));
+    assert_false(ct_warned(&l.w, "shm_size"));
+    assert_false(ct_warned(&l.w, "scale"));
     assert_false(ct_warned(&l.w, "key \"deploy\" is not supported"));
     assert_false(ct_warned(&l.w, "key \"profiles\" is not supported"));
     /* Defaults. */
