@@ -175,7 +175,8 @@ static void read_existing(struct logs *l, struct entry **out, size_t *n_out)
             k.n -= drop;
         }
         all = xreallocarray(all, n_all + k.n + 1, sizeof *all);
-        memcpy(all + n_all, k.v, k.n * sizeof *k.v);
+        if (k.n > 0)
+            memcpy(all + n_all, k.v, k.n * sizeof *k.v);
         n_all += k.n;
         free(k.v);
     }
