@@ -33,6 +33,18 @@ static struct svc_mount *new_mount(struct service *s, enum mount_type type, cons
     return mt;
 }
 
+/* Mounts are always attached private (no mount events cross between host
+ * and container); another propagation mode is said, not dropped silently. */
+static void warn_propagation(struct model *m, const struct service *s, const struct ynode *at,
+                             const char *mode)
+{
+    if (mode && strcmp(mode, "private") != 0 && strcmp(mode, "rprivate") != 0)
+        diag_warn_at(m->d, YPOS(at),
+                     "service %s: volumes: propagation %s is not supported yet; the mount is "
+                     "private",
+                     QS(s->name), mode);
+}
+
 /* A bind source as docker compose resolves it: "~" is $HOME, a relative
  * path is relative to the project directory. */
 static char *bind_source(struct model *m, const struct service *s, const struct ynode *at,
@@ -84,6 +96,7 @@ static void volume_short(struct model *m, struct service *s, const struct ynode 
     mt->target = path_clean(vs.target);
     mt->read_only = vs.read_only;
     mt->create_host_path = bind;
+    warn_propagation(m, s, it, vs.propagation);
     mt->propagation = TAKE_PTR(vs.propagation);
     mt->nocopy = vs.nocopy;
     volume_spec_free(&vs);
@@ -180,8 +193,10 @@ static void volume_long(struct model *m, struct service *s, const struct ynode *
                           "or rslave)",
                           QN(prop));
                 r = -EINVAL;
-            } else
+            } else {
+                warn_propagation(m, s, prop, ps);
                 mt.propagation = xstrdup(ps);
+            }
         }
     }
     if (vol && vol->kind == YNODE_MAP && mtype == MOUNT_VOLUME) {

@@ -4,18 +4,20 @@
 # writes) or an OCI image-layout tar, with a plain, gzip or zstd layer.
 #
 #   mkimage-busybox.sh [--format docker|oci] [--compress none|gzip|zstd]
-#                      [--tag NAME:TAG] [--extra DIR] OUT.tar
+#                      [--tag NAME:TAG] [--extra DIR] [--volume PATH]... OUT.tar
 #
-# --extra DIR adds a second layer with the contents of DIR.
+# --extra DIR adds a second layer with the contents of DIR; --volume PATH
+# declares a VOLUME in the config (repeatable).
 set -euo pipefail
 
-format=docker compress=none tag=busybox:latest extra=
+format=docker compress=none tag=busybox:latest extra= volumes=
 while [ $# -gt 1 ]; do
     case "$1" in
     --format) format=$2; shift 2 ;;
     --compress) compress=$2; shift 2 ;;
     --tag) tag=$2; shift 2 ;;
     --extra) extra=$2; shift 2 ;;
+    --volume) volumes+="${volumes:+,}\"$2\":{}"; shift 2 ;;
     *) echo "mkimage-busybox: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -98,7 +100,7 @@ done
 
 config="{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2024-01-01T00:00:00Z\",\
 \"config\":{\"Env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"],\
-\"Cmd\":[\"sh\"],\"WorkingDir\":\"/\"},\
+\"Cmd\":[\"sh\"],\"WorkingDir\":\"/\"${volumes:+,\"Volumes\":{$volumes\}}},\
 \"rootfs\":{\"type\":\"layers\",\"diff_ids\":[$diffids]},\
 \"history\":[{\"created\":\"2024-01-01T00:00:00Z\",\"created_by\":\"berth mkimage-busybox\"}]}"
 printf '%s' "$config" >"$work/config.json"

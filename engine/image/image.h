@@ -41,6 +41,8 @@ struct image {
     char **health_test;
     int64_t health_interval_ns, health_timeout_ns, health_start_period_ns, health_start_interval_ns;
     int health_retries;
+    /* VOLUME paths as the config declares them (sorted), NULL when none. */
+    char **volumes;
 };
 
 /* Looks up by reference ("busybox", "busybox:1.36", "docker.io/library/x:y",

@@ -35,6 +35,7 @@ void image_free(struct image *img)
     free(img->user);
     free(img->stop_signal);
     strv_free(img->health_test);
+    strv_free(img->volumes);
     free(img);
 }
 
@@ -173,6 +174,7 @@ static int build_image(struct store *s, json_t *entry, const char *id, const cha
     img->health_start_period_ns = c.health_start_period_ns;
     img->health_start_interval_ns = c.health_start_interval_ns;
     img->health_retries = c.health_retries;
+    img->volumes = TAKE_PTR(c.volumes);
     imgconfig_free(&c);
     *out = img;
     return 0;

@@ -56,6 +56,40 @@ static int opt_strv(json_t *obj, const char *key, const char *what, char ***out,
     return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* config.Volumes: an object whose keys are the paths ({"/data": {}}). */
+static int parse_volumes(json_t *cfg, const char *what, char ***out, struct berr *e)
+{
+    json_t *v = json_object_get(cfg, "Volumes");
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_object(v))
+        return berr_set(e, -EINVAL, "%s: \"Volumes\" must be an object", what);
+    if (json_object_size(v) > IMAGE_VOLUMES_MAX)
+        return berr_set(e, -E2BIG, "%s: %zu Volumes declared (at most %d)", what,
+                        json_object_size(v), IMAGE_VOLUMES_MAX);
+    char **r = xcalloc(json_object_size(v) + 1, sizeof(char *));
+    size_t n = 0;
+    const char *key;
+    json_t *val;
+    json_object_foreach(v, key, val)
+    {
+        if (!*key || strlen(key) > 4096) {
+            strv_free(r);
+            return berr_set(e, -EINVAL, "%s: a Volumes path is empty or too long", what);
+        }
+        (void)val;
+        r[n++] = xstrdup(key);
+    }
+    xqsort(r, n, sizeof *r, cmp_str);
+    *out = r;
+    return 0;
+}
+
 void imgconfig_free(struct imgconfig *c)
 {
     if (!c)
@@ -70,6 +104,7 @@ void imgconfig_free(struct imgconfig *c)
     free(c->user);
     free(c->stop_signal);
     strv_free(c->health_test);
+    strv_free(c->volumes);
     strv_free(c->diff_ids);
     memset(c, 0, sizeof *c);
 }
@@ -102,7 +137,8 @@ int imgconfig_parse(const char *buf, size_t len, const char *what, struct imgcon
             (r = opt_strv(cfg, "Env", what, &c.env, e)) < 0 ||
             (r = opt_string(cfg, "WorkingDir", what, &c.working_dir, e)) < 0 ||
             (r = opt_string(cfg, "User", what, &c.user, e)) < 0 ||
-            (r = opt_string(cfg, "StopSignal", what, &c.stop_signal, e)) < 0)
+            (r = opt_string(cfg, "StopSignal", what, &c.stop_signal, e)) < 0 ||
+            (r = parse_volumes(cfg, what, &c.volumes, e)) < 0)
             goto out;
         json_t *hc = json_object_get(cfg, "Healthcheck");
         if (hc && !json_is_null(hc)) {

@@ -11,6 +11,8 @@
 
 /* manifest.json, index.json, manifests and configs are refused above this. */
 #define IMAGE_JSON_MAX (4u << 20)
+/* An image config declaring more VOLUMEs than this is refused. */
+#define IMAGE_VOLUMES_MAX 256
 
 struct imgconfig {
     char *created; /* RFC 3339 or NULL */
@@ -26,6 +28,7 @@ struct imgconfig {
     int64_t health_interval_ns, health_timeout_ns, health_start_period_ns,
         health_start_interval_ns; /* 0 = not set */
     int health_retries;
+    char **volumes;  /* config.Volumes keys, sorted; NULL when none */
     char **diff_ids; /* validated "sha256:..." strings, bottom first */
     size_t n_diff_ids;
 };

@@ -6,6 +6,7 @@
 #include "engine/image/digest.h"
 #include "engine/plan/plan.h"
 #include "engine/volume/volume.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 /* "//a/./b/../c/" → "/a/c"; ".." never climbs above "/". */
@@ -73,12 +74,56 @@ static const struct volume_def *find_volume(const struct project *p, const char 
     return NULL;
 }
 
-int plan_mounts(const struct project *p, const struct service *s, struct ctr_plan *out,
-                struct berr *e)
+static bool is_forbidden_target(const char *clean)
 {
-    if (s->n_mounts == 0)
+    return strcmp(clean, "/") == 0 || under(clean, "/proc") || under(clean, "/sys");
+}
+
+static bool has_target(const struct ctr_plan *out, const char *clean)
+{
+    for (size_t k = 0; k < out->n_mounts; k++)
+        if (strcmp(out->mounts[k].target, clean) == 0)
+            return true;
+    return false;
+}
+
+/* The image's VOLUMEs that no mount of the service covers become
+ * anonymous volumes, as Docker makes them (seeded from the image). A path
+ * is taken inside the root ("/../../etc" is /etc, "data" is /data); one on
+ * /, /proc or /sys is refused. */
+static int image_volumes(const struct service *s, const struct image *img, struct ctr_plan *out,
+                         struct berr *e)
+{
+    for (size_t i = 0; img && img->volumes && img->volumes[i]; i++) {
+        char *target = clean_target(img->volumes[i]);
+        if (is_forbidden_target(target)) {
+            int r = berr_set(e, -EPERM,
+                             "service \"%s\": the image %s declares VOLUME \"%s\", which is not "
+                             "allowed: nothing can be mounted on / or on or under /proc or /sys",
+                             s->name, img->familiar ? img->familiar : img->id, img->volumes[i]);
+            free(target);
+            return r;
+        }
+        if (has_target(out, target)) {
+            free(target); /* the service's own mount wins */
+            continue;
+        }
+        struct plan_mount *m = &out->mounts[out->n_mounts++];
+        m->type = PLAN_MOUNT_VOLUME;
+        m->target = target;
+        m->source = anonymous_name(out->name, target);
+        m->create_host_path = true;
+    }
+    return 0;
+}
+
+int plan_mounts(const struct project *p, const struct service *s, const struct image *img,
+                struct ctr_plan *out, struct berr *e)
+{
+    size_t n_img = img ? strv_len(img->volumes) : 0;
+    if (s->n_mounts + n_img == 0)
         return 0;
-    out->mounts = xcalloc(s->n_mounts, sizeof *out->mounts);
+    out->mounts = xcalloc(s->n_mounts + n_img, sizeof *out->mounts);
     for (size_t i = 0; i < s->n_mounts; i++) {
         const struct svc_mount *sm = &s->mounts[i];
         if (!sm->target || sm->target[0] != '/')
@@ -86,7 +131,7 @@ int plan_mounts(const struct project *p, const struct service *s, struct ctr_pla
                             "service \"%s\": mount target \"%s\" must be an absolute path", s->name,
                             sm->target ? sm->target : "");
         char *target = clean_target(sm->target);
-        if (strcmp(target, "/") == 0 || under(target, "/proc") || under(target, "/sys")) {
+        if (is_forbidden_target(target)) {
             int r = berr_set(e, -EPERM,
                              "service \"%s\": mount target \"%s\" is not allowed: nothing can "
                              "be mounted on / or on or under /proc or /sys",
@@ -94,13 +139,12 @@ int plan_mounts(const struct project *p, const struct service *s, struct ctr_pla
             free(target);
             return r;
         }
-        for (size_t k = 0; k < out->n_mounts; k++)
-            if (strcmp(out->mounts[k].target, target) == 0) {
-                int r = berr_set(e, -EINVAL, "service \"%s\": duplicate mount target \"%s\"",
-                                 s->name, target);
-                free(target);
-                return r;
-            }
+        if (has_target(out, target)) {
+            int r = berr_set(e, -EINVAL, "service \"%s\": duplicate mount target \"%s\"", s->name,
+                             target);
+            free(target);
+            return r;
+        }
         struct plan_mount *m = &out->mounts[out->n_mounts++];
         m->target = target;
         m->read_only = sm->read_only;
@@ -147,5 +191,5 @@ int plan_mounts(const struct project *p, const struct service *s, struct ctr_pla
             break;
         }
     }
-    return 0;
+    return image_volumes(s, img, out, e);
 }

@@ -407,7 +407,7 @@ int plan_container(const struct project *p, const struct service *s, const struc
         ctr_plan_free(out);
         return hr;
     }
-    int mr = plan_mounts(p, s, out, e);
+    int mr = plan_mounts(p, s, img, out, e);
     if (mr < 0) {
         ctr_plan_free(out);
         return mr;

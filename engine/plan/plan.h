@@ -114,11 +114,12 @@ void ctr_plan_free(struct ctr_plan *c);
 
 /* The service's volumes: and tmpfs: as the plan's mounts (engine/plan/
  * mounts.c): volume keys become the volumes' real names, anonymous volumes
- * get theirs; targets on or under /proc or /sys, or on /, are refused with
- * a message naming the service and the target. Called by plan_container
- * (out->name must be set). */
-int plan_mounts(const struct project *p, const struct service *s, struct ctr_plan *out,
-                struct berr *e);
+ * get theirs; then the image's VOLUMEs (img may be NULL) that no service
+ * mount covers, as anonymous volumes. Targets on or under /proc or /sys,
+ * or on /, are refused with a message naming the service and the target.
+ * Called by plan_container (out->name must be set). */
+int plan_mounts(const struct project *p, const struct service *s, const struct image *img,
+                struct ctr_plan *out, struct berr *e);
 
 /* The plan as stored in the container record, and back. */
 json_t *plan_to_json(const struct ctr_plan *c);

@@ -259,6 +259,34 @@ check "a target reaching /proc through an image symlink is refused" test "$rc" -
 expect_contains "the runtime refusal names the target" "$out" "/procsys/kernel"
 expect_contains "the runtime refusal says why" "$out" "/proc or /sys"
 
+# --- the image's VOLUMEs: anonymous volumes, seeded, kept across recreate ------
+mkdir -p "$T_DIR/imgvol/data"
+echo "from-image" >"$T_DIR/imgvol/data/seed.txt"
+bash "$BERTH_SRC/scripts/mkimage-busybox.sh" --format docker --tag berth-test/imgvol:latest \
+    --extra "$T_DIR/imgvol" --volume /data --volume /cache "$T_DIR/imgvol.tar" >/dev/null
+"$BERTH" load -i "$T_DIR/imgvol.tar" >/dev/null
+new_project imgvol >/dev/null <<'EOF'
+services:
+  db:
+    image: berth-test/imgvol
+    command: ["sh", "-c", "cat /data/seed.txt; cat /data/mine 2>/dev/null || echo first-run; echo mine >/data/mine; grep -c ' /cache ' /proc/self/mountinfo"]
+    volumes:
+      - /srv/override:/cache
+EOF
+# anon_of PROJECT: how many anonymous volumes the project has
+anon_of() { grep -l '"com.docker.volume.anonymous"' "$BERTH_ROOT"/volumes/*/volume.json 2>/dev/null | xargs -r grep -l "$1" | wc -l || true; }
+out=$(bz imgvol up 2>&1) || fail "up with image VOLUMEs failed: $out"
+check "the image's VOLUME is seeded from the image" said "$out" db-1 "from-image"
+check "it starts empty of the container's own files" said "$out" db-1 "first-run"
+check "a service mount on a VOLUME's path replaces it (one mount)" said "$out" db-1 "1"
+anon=$(anon_of imgvol)
+expect_eq "one anonymous volume for /data (none for the overridden /cache)" "$anon" "1"
+out=$(bz imgvol up --force-recreate 2>&1) || fail "recreate failed: $out"
+check "a recreated container keeps its anonymous volume" said "$out" db-1 "mine"
+bz imgvol down >/dev/null 2>&1 || fail "down failed"
+anon=$(anon_of imgvol)
+expect_eq "down removes the anonymous volume" "$anon" "0"
+
 # --- nothing left behind ---------------------------------------------------------
 for p in "${T_PROJECTS[@]}"; do
     bz "$p" down -v -t 1 >/dev/null 2>&1 || true

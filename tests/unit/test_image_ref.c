@@ -155,7 +155,30 @@ static void test_config_parse(void **state)
     assert_int_equal(imgconfig_parse(nulls, strlen(nulls), "config", &c, &e), 0);
     assert_null(c.cmd);
     assert_null(c.created);
+    assert_null(c.volumes);
     imgconfig_free(&c);
+
+    /* VOLUMEs: the object's keys, sorted; a count cap. */
+    const char *vols = "{\"config\":{\"Volumes\":{\"/var/lib/db\":{},\"/../../etc\":{},"
+                       "\"rel\":{}}},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+    assert_int_equal(imgconfig_parse(vols, strlen(vols), "config", &c, &e), 0);
+    assert_string_equal(c.volumes[0], "/../../etc");
+    assert_string_equal(c.volumes[1], "/var/lib/db");
+    assert_string_equal(c.volumes[2], "rel");
+    assert_null(c.volumes[3]);
+    imgconfig_free(&c);
+    char *many = xstrdup("{\"config\":{\"Volumes\":{");
+    for (int i = 0; i < 10000; i++) {
+        char *n = xasprintf("%s%s\"/v%d\":{}", many, i ? "," : "", i);
+        free(many);
+        many = n;
+    }
+    char *doc = xasprintf("%s}},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}", many);
+    free(many);
+    assert_int_equal(imgconfig_parse(doc, strlen(doc), "config", &c, &e), -E2BIG);
+    assert_non_null(strstr(e.msg, "10000 Volumes declared (at most 256)"));
+    berr_clear(&e);
+    free(doc);
 
     static const char *const bad[] = {
         "[]",
@@ -164,6 +187,8 @@ static void test_config_parse(void **state)
         "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:" HEX64 "\"]},\"config\":"
         "{\"Cmd\":\"sh\"}}",
         "{\"rootfs\":{\"type\":\"other\",\"diff_ids\":[]}}",
+        "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"config\":{\"Volumes\":[\"/a\"]}}",
+        "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},\"config\":{\"Volumes\":{\"\":{}}}}",
         "{\"a\":1,\"a\":2,\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}",
         "{",
     };

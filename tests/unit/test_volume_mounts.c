@@ -81,7 +81,7 @@ static int plan_one(const char *container, struct svc_mount *sm, size_t n, struc
     struct service s = {.name = "web", .mounts = sm, .n_mounts = n};
     memset(out, 0, sizeof *out);
     out->name = xstrdup(container);
-    int r = plan_mounts(&test_project, &s, out, e);
+    int r = plan_mounts(&test_project, &s, NULL, out, e);
     return r;
 }
 
@@ -201,6 +201,52 @@ static void test_plan_refuses(void **state)
 }
 
 /* --- runtime mount specs ------------------------------------------------------ */
+
+/* The image's VOLUMEs: anonymous volumes where the service mounts nothing,
+ * paths kept inside the root, / /proc /sys refused naming the image. */
+static void test_image_volumes(void **state)
+{
+    (void)state;
+    char *vols[] = {"/../../etc", "/conf", "/var/lib/db/", "rel", NULL};
+    struct image img = {.familiar = "example/db:1", .volumes = vols};
+    struct svc_mount sm[] = {
+        {.type = MOUNT_BIND, .source = "/host/conf", .target = "/conf"},
+    };
+    struct service s = {.name = "db", .mounts = sm, .n_mounts = 1};
+    struct ctr_plan p = {.name = xstrdup("proj-db-1")};
+    struct berr e = BERR_INIT;
+    if (plan_mounts(&test_project, &s, &img, &p, &e) < 0)
+        fail_msg("%s", e.msg);
+    assert_int_equal(p.n_mounts, 4);
+    assert_int_equal(p.mounts[0].type, PLAN_MOUNT_BIND); /* the service's mount wins */
+    assert_string_equal(p.mounts[0].target, "/conf");
+    const char *want[] = {"/etc", "/var/lib/db", "/rel"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(p.mounts[i + 1].type, PLAN_MOUNT_VOLUME);
+        assert_string_equal(p.mounts[i + 1].target, want[i]);
+        assert_int_equal(strlen(p.mounts[i + 1].source), 64);
+        assert_true(p.mounts[i + 1].create_host_path);
+    }
+    ctr_plan_free(&p);
+
+    /* No service mounts at all: the image's alone. */
+    struct service bare = {.name = "db"};
+    p = (struct ctr_plan){.name = xstrdup("proj-db-1")};
+    assert_int_equal(plan_mounts(&test_project, &bare, &img, &p, &e), 0);
+    assert_int_equal(p.n_mounts, 4);
+    ctr_plan_free(&p);
+
+    static const char *const bad[] = {"/", "/proc", "/sys/fs/cgroup", "/dev/..", "/x/../../proc/1"};
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        char *one[] = {(char *)bad[i], NULL};
+        struct image hostile = {.familiar = "evil:1", .volumes = one};
+        p = (struct ctr_plan){.name = xstrdup("proj-db-1")};
+        assert_int_equal(plan_mounts(&test_project, &bare, &hostile, &p, &e), -EPERM);
+        assert_non_null(strstr(e.msg, "the image evil:1 declares VOLUME"));
+        berr_clear(&e);
+        ctr_plan_free(&p);
+    }
+}
 
 static void test_target_clean(void **state)
 {
@@ -494,6 +540,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_mounts),
         cmocka_unit_test(test_plan_refuses),
+        cmocka_unit_test(test_image_volumes),
         cmocka_unit_test(test_target_clean),
         cmocka_unit_test_setup_teardown(test_init_mounts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepare_and_build, setup, teardown),
