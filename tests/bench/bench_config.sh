@@ -6,7 +6,7 @@
 # Usage: bash tests/bench/bench_config.sh [BERTH] [RUNS] [SERVICES]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-berth=${1:-build/berth}
+berth=$(realpath "${1:-build/berth}")
 runs=${2:-15}
 n=${3:-500}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/berth-bench.XXXXXX")
