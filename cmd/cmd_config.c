@@ -110,6 +110,21 @@ static int run_listing(FILE *out, const struct project *p, enum listing what, co
     return 0;
 }
 
+/* Warnings are gathered while loading and written to stderr in one go: a
+ * big project can warn a thousand times, and stderr is unbuffered. */
+static void collect_warning(void *userdata, const char *msg)
+{
+    fprintf(userdata, "berth: warning: %s\n", msg);
+}
+
+static void flush_warnings(FILE *ms, char **buf, size_t *len)
+{
+    if (fclose(ms) == 0 && *len)
+        fwrite(*buf, 1, *len, stderr);
+    free(*buf);
+    *buf = NULL;
+}
+
 int cmd_config(struct cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -189,9 +204,19 @@ int cmd_config(struct cli *c, int argc, char **argv)
     static char *all[] = {"*", NULL};
     if (what == L_PROFILES)
         o.profiles = all;
+    char *warn_buf = NULL;
+    size_t warn_len = 0;
+    FILE *warn_ms = open_memstream(&warn_buf, &warn_len);
+    if (warn_ms) {
+        o.warn = collect_warning;
+        o.warn_userdata = warn_ms;
+    }
     struct project *p = NULL;
     struct berr e = BERR_INIT;
-    if (compose_load(&o, &p, &e) < 0) {
+    int loaded = compose_load(&o, &p, &e);
+    if (warn_ms)
+        flush_warnings(warn_ms, &warn_buf, &warn_len);
+    if (loaded < 0) {
         log_berr(&e);
         berr_clear(&e);
         return 1;

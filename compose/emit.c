@@ -230,6 +230,10 @@ static enum qstyle choose_style(const char *s, size_t len)
     bool special = false, multiline = false, space_break = false;
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
+        if (u[i] >= 0x20 && u[i] < 0x7F) { /* the common case */
+            i++;
+            continue;
+        }
         long cp;
         size_t n = utf8_next(u + i, len - i, &cp);
         if (cp < 0 || !printable(cp))
@@ -265,6 +269,16 @@ static enum qstyle choose_style(const char *s, size_t len)
     return plain ? Q_PLAIN : Q_SINGLE;
 }
 
+/* The length of the run at u of printable ASCII bytes that are none of
+ * those in special. */
+static size_t plain_run(const unsigned char *u, size_t len, const char *special)
+{
+    size_t i = 0;
+    while (i < len && u[i] >= 0x20 && u[i] < 0x7F && !strchr(special, u[i]))
+        i++;
+    return i;
+}
+
 /* The string's bytes, "$" doubled when asked. */
 static void put_text(struct emit_buf *b, const char *s, size_t len, const struct emit_opts *o)
 {
@@ -287,6 +301,12 @@ static void yaml_double(struct emit_buf *b, const char *s, size_t len, const str
     emit_put(b, "\"", 1);
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
+        size_t run = plain_run(u + i, len - i, "\"\\");
+        if (run) {
+            put_text(b, s + i, run, o);
+            i += run;
+            continue;
+        }
         long cp;
         size_t n = utf8_next(u + i, len - i, &cp);
         char esc[16] = "";
@@ -360,10 +380,13 @@ static void yaml_string(struct emit_buf *b, const char *s, size_t len, int inden
         return;
     case Q_SINGLE:
         emit_put(b, "'", 1);
-        for (size_t i = 0; i < len; i++) {
-            if (s[i] == '\'')
-                emit_put(b, "'", 1);
-            put_text(b, s + i, 1, o);
+        for (size_t start = 0; start < len;) {
+            const char *q = memchr(s + start, '\'', len - start);
+            size_t stop = q ? (size_t)(q - s) + 1 : len;
+            put_text(b, s + start, stop - start, o);
+            if (q)
+                emit_put(b, "'", 1); /* a quote is written twice */
+            start = stop;
         }
         emit_put(b, "'", 1);
         return;
@@ -425,10 +448,10 @@ static void yaml_value(struct emit_buf *b, const struct ynode *v, int indent, bo
         return;
     }
     size_t n = v->kind == YNODE_MAP ? v->n_pairs : v->n_items;
-    if (v->kind == YNODE_MAP && n) {
-        size_t k;
-        free(print_order(v, !v->ordered, true, &k)); /* only the count of printed pairs */
-        n = k;
+    if (v->kind == YNODE_MAP) {
+        n = 0; /* the pairs that print */
+        for (size_t i = 0; i < v->n_pairs; i++)
+            n += !omitted_yaml(v->pairs[i].value);
     }
     if (n == 0) {
         puts_(b, v->kind == YNODE_MAP ? " {}\n" : " []\n");
@@ -487,6 +510,12 @@ static void json_string(struct emit_buf *b, const char *s, size_t len, const str
     emit_put(b, "\"", 1);
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
+        size_t run = plain_run(u + i, len - i, "\"\\<>&");
+        if (run) {
+            put_text(b, s + i, run, o);
+            i += run;
+            continue;
+        }
         long cp;
         size_t n = utf8_next(u + i, len - i, &cp);
         char esc[16] = "";

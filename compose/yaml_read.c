@@ -96,9 +96,9 @@ static bool is_float_text(const char *s)
     const char *t = s;
     if (*t == '+' || *t == '-')
         t++;
-    if (is_one_of(t, (const char *const[]){".inf", ".Inf", ".INF", NULL}))
+    if (*t == '.' && is_one_of(t, (const char *const[]){".inf", ".Inf", ".INF", NULL}))
         return true;
-    if (t == s && is_one_of(t, (const char *const[]){".nan", ".NaN", ".NAN", NULL}))
+    if (*t == '.' && t == s && is_one_of(t, (const char *const[]){".nan", ".NaN", ".NAN", NULL}))
         return true;
     size_t int_digits = strspn(t, "0123456789");
     t += int_digits;
@@ -141,16 +141,32 @@ enum yscalar_type yscalar_type(const struct ynode *n)
     }
     if (n->style != YSTYLE_PLAIN)
         return YTYPE_STR;
+    if (n->len == 0)
+        return YTYPE_NULL;
     /* Most plain scalars are words: only these first characters can start
      * a null, a boolean or a number. */
-    if (n->len && !strchr("~nNtTfF0123456789+-.", n->str[0]))
-        return YTYPE_STR;
+    switch (n->str[0]) {
+    case '~':
+        return n->len == 1 ? YTYPE_NULL : YTYPE_STR;
+    case 'n':
+    case 'N':
+        return n->len == 4 && is_one_of(n->str, null_words) ? YTYPE_NULL : YTYPE_STR;
+    case 't':
+    case 'T':
+        return n->len == 4 && is_one_of(n->str, true_words) ? YTYPE_BOOL : YTYPE_STR;
+    case 'f':
+    case 'F':
+        return n->len == 5 && is_one_of(n->str, false_words) ? YTYPE_BOOL : YTYPE_STR;
+    case '+':
+    case '-':
+    case '.':
+        break;
+    default:
+        if (n->str[0] < '0' || n->str[0] > '9')
+            return YTYPE_STR;
+    }
     if (yscalar_has_nul(n))
         return YTYPE_STR;
-    if (is_one_of(n->str, null_words))
-        return YTYPE_NULL;
-    if (is_one_of(n->str, true_words) || is_one_of(n->str, false_words))
-        return YTYPE_BOOL;
     int64_t i;
     if (parse_int_text(n->str, &i) != -EINVAL)
         return YTYPE_INT;
