@@ -214,11 +214,9 @@ static void emit_lines(struct sv_run *r, int idx, bool eof)
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     struct sv_run *r = h->data;
-    struct supervisor *sv = r->c ? r->c->sv : NULL;
-    static char spare[4096]; /* only when the container is already gone */
     (void)suggested;
-    buf->base = sv ? sv->readbuf : spare;
-    buf->len = sv ? sizeof sv->readbuf : sizeof spare;
+    buf->base = r->sv->readbuf; /* the lines are copied out at once */
+    buf->len = sizeof r->sv->readbuf;
 }
 
 /* ---- runs ------------------------------------------------------------- */
@@ -410,6 +408,7 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
         .stderr_fd = child[2],
     };
     struct sv_run *run = xcalloc(1, sizeof *run);
+    run->sv = sv;
     run->c = c;
     run->stdin_w = stdin_w;
     r = container_start(sv->rt, &spec, &run->proc, e);

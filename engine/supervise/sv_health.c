@@ -16,6 +16,7 @@
 #include "engine/runtime/runtime.h"
 #include "engine/supervise/sv_internal.h"
 #include "util/cleanup.h"
+#include "util/duration.h"
 #include "util/xalloc.h"
 
 #define HEALTH_MIN_INTERVAL_MS 100 /* an interval of 1ns must not spin */
@@ -68,10 +69,12 @@ static void probe_result(struct sv_ctr *c, struct sv_probe *p)
     while (n > 0 && (p->output[n - 1] == '\n' || p->output[n - 1] == '\r'))
         n--;
     size_t from = n > sizeof c->health_output - 1 ? n - (sizeof c->health_output - 1) : 0;
-    if (p->timed_out)
-        snprintf(c->health_output, sizeof c->health_output, "Health check exceeded timeout (%llds)",
-                 (long long)(c->rec.plan.health.timeout_ns / 1000000000LL));
-    else {
+    if (p->timed_out) {
+        char d[32];
+        duration_go(c->rec.plan.health.timeout_ns, d, sizeof d);
+        snprintf(c->health_output, sizeof c->health_output, "Health check exceeded timeout (%s)",
+                 d);
+    } else {
         memcpy(c->health_output, p->output + from, n - from);
         c->health_output[n - from] = '\0';
     }
@@ -113,9 +116,22 @@ static void probe_check_done(struct sv_probe *p)
     probe_maybe_free(p);
 }
 
+/* The probe runs in a session of its own, so what it left behind (`sleep
+ * 1d &`) is in its process group: killed when the probe ends or times out
+ * (SECURITY.md E11). Only before the probe is reaped, while its pid, and
+ * so the group's id, cannot be taken by another process. */
+static void probe_kill_group(struct sv_probe *p)
+{
+    if (!p->reaped && p->proc.pid > 0)
+        kill(-p->proc.pid, SIGKILL);
+}
+
 static void on_probe_exit(uv_poll_t *h, int status, int events)
 {
     struct sv_probe *p = h->data;
+    (void)status;
+    (void)events;
+    probe_kill_group(p); /* the probe has exited: its pid is a zombie's */
     int r = container_reap(&p->proc, &p->exit);
     if (r == 0)
         return;
@@ -132,14 +148,13 @@ static void on_probe_exit(uv_poll_t *h, int status, int events)
 static void on_probe_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     struct sv_probe *p = h->data;
-    static char sink[4096]; /* read and dropped once the kept part is full */
     (void)suggested;
     if (p->out_len < sizeof p->output) {
         buf->base = p->output + p->out_len;
         buf->len = sizeof p->output - p->out_len;
-    } else {
-        buf->base = sink;
-        buf->len = sizeof sink;
+    } else { /* read and dropped once the kept part is full */
+        buf->base = p->sv->readbuf;
+        buf->len = sizeof p->sv->readbuf;
     }
 }
 
@@ -165,6 +180,7 @@ static void on_probe_timeout(uv_timer_t *t)
     p->timed_out = true;
     if (!p->reaped)
         container_signal(&p->proc, SIGKILL);
+    probe_kill_group(p);
 }
 
 static void run_probe(struct sv_ctr *c)
@@ -190,6 +206,7 @@ static void run_probe(struct sv_ctr *c)
         .stderr_fd = pfd[1],
     };
     struct sv_probe *p = xcalloc(1, sizeof *p);
+    p->sv = sv;
     p->c = c;
     struct berr e = BERR_INIT;
     int r = container_exec(sv->rt, &x, &p->proc, &e);

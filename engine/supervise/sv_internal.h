@@ -46,6 +46,7 @@ struct sv_ctr;
 /* One execution of a container: its process, output pipes and their
  * handles. Freed once every handle has closed. */
 struct sv_run {
+    struct supervisor *sv;
     struct sv_ctr *c; /* NULL once the container moved on */
     struct container_proc proc;
     uv_poll_t poll;
@@ -87,6 +88,7 @@ struct sv_ctr {
 /* One healthcheck probe: a process exec'd into the container, its output
  * (combined, the first 4096 bytes kept, as Docker does) and its timeout. */
 struct sv_probe {
+    struct supervisor *sv;
     struct sv_ctr *c; /* NULL once the container moved on */
     struct container_proc proc;
     uv_poll_t poll;

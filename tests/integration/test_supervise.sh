@@ -189,6 +189,41 @@ expect_eq "deploy.replicas: the first replica" "$(state_of keys keys-many-1 Rest
 expect_eq "deploy.replicas: the second replica" "$(state_of keys keys-many-2 RestartCount)" "1"
 bz keys down >/dev/null 2>&1 || fail "down failed"
 
+# --- hostile healthchecks (E11): what a probe leaves behind is killed -----
+new_project probes >/dev/null <<'EOF'
+services:
+  bg:
+    image: busybox
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+    healthcheck:
+      test: ["CMD-SHELL", "sleep 1000 & sleep 1000 & head -c 1000000 /dev/zero; true"]
+      interval: 100ms
+      timeout: 2s
+  hang:
+    image: busybox
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+    healthcheck:
+      test: ["CMD-SHELL", "sleep 1000 & sleep 1000"]
+      interval: 100ms
+      timeout: 200ms
+      retries: 2
+EOF
+bz probes up -d >/dev/null 2>&1 || fail "up -d failed"
+health_is() { [ "$(state_of probes "$1" Health)" = "$2" ]; }
+check "a probe leaving processes behind still completes (healthy)" wait_for 10 health_is probes-bg-1 healthy
+check "a probe past its timeout fails (unhealthy)" wait_for 10 health_is probes-hang-1 unhealthy
+expect_contains "the probe's message, as Docker's" "$(cat "$BERTH_RUNROOT/probes/probes-hang-1.json")" "Health check exceeded timeout (200ms)"
+sleep 1
+# At most the running probe's two; the killed ones become zombies of the
+# container's PID 1 (which, as in Docker, only `init: true` reaps).
+few_left() { [ "$(bz probes top "$1" 2>/dev/null | grep -c "sleep 1000" || true)" -le 2 ]; }
+for svc in bg hang; do
+    check "$svc: no live probe leftovers accumulate" wait_for 5 few_left "$svc"
+done
+bz probes down >/dev/null 2>&1 || fail "down failed"
+
 # --- two commands at once on the same project ----------------------------
 new_project race >/dev/null <<'EOF'
 services:
