@@ -119,11 +119,26 @@ static void typed_text(const struct ynode *n, enum stype t, char *buf, size_t si
     }
 }
 
-static bool one_of(const char *s, const char *const *list)
+/* y, yes, n, no, on, off in lower, Title or UPPER case. */
+static bool old_bool(const char *s, size_t len)
 {
-    for (; *list; list++)
-        if (strcmp(s, *list) == 0)
+    static const char *const words[] = {"y", "yes", "n", "no", "on", "off"};
+    if (len > 3)
+        return false;
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        const char *w = words[i];
+        if (strlen(w) != len)
+            continue;
+        bool lower = true, title = true, upper = true;
+        for (size_t j = 0; j < len; j++) {
+            char up = (char)(w[j] - 'a' + 'A');
+            lower = lower && s[j] == w[j];
+            title = title && s[j] == (j ? w[j] : up);
+            upper = upper && s[j] == up;
+        }
+        if (lower || title || upper)
             return true;
+    }
     return false;
 }
 
@@ -132,9 +147,6 @@ static bool one_of(const char *s, const char *const *list)
  * library checks)? */
 static bool looks_typed(const char *s, size_t len)
 {
-    static const char *const old_bools[] = {"y",  "Y",   "yes", "Yes", "YES", "n",
-                                            "N",  "no",  "No",  "NO",  "on",  "On",
-                                            "ON", "off", "Off", "OFF", NULL};
     if (len == 0)
         return true;
     /* Only these first characters can start a non-string. */
@@ -145,7 +157,7 @@ static bool looks_typed(const char *s, size_t len)
     struct ynode probe = {.kind = YNODE_SCALAR, .style = YSTYLE_PLAIN, .str = s, .len = len};
     if (yscalar_type(&probe) != YTYPE_STR)
         return true;
-    if (one_of(s, old_bools))
+    if (old_bool(s, len))
         return true;
     /* [-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)? */
     const char *p = s;
@@ -228,9 +240,13 @@ static enum qstyle choose_style(const char *s, size_t len)
     if (looks_typed(s, len))
         return Q_DOUBLE;
     bool special = false, multiline = false, space_break = false;
+    bool indicator = false; /* ": " or " #" within the text */
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
         if (u[i] >= 0x20 && u[i] < 0x7F) { /* the common case */
+            if ((u[i] == ':' && (i + 1 == len || s[i + 1] == ' ')) ||
+                (u[i] == '#' && i > 0 && s[i - 1] == ' '))
+                indicator = true;
             i++;
             continue;
         }
@@ -260,13 +276,7 @@ static enum qstyle choose_style(const char *s, size_t len)
         plain = plain && len > 1 && s[1] != ' ';
     if (len >= 3 && (memcmp(s, "---", 3) == 0 || memcmp(s, "...", 3) == 0))
         plain = false;
-    for (size_t i = 0; i < len && plain; i++) {
-        if (s[i] == ':' && (i + 1 == len || s[i + 1] == ' '))
-            plain = false;
-        if (s[i] == '#' && i > 0 && s[i - 1] == ' ')
-            plain = false;
-    }
-    return plain ? Q_PLAIN : Q_SINGLE;
+    return plain && !indicator ? Q_PLAIN : Q_SINGLE;
 }
 
 /* The length of the run at u of printable ASCII bytes that are none of
@@ -287,12 +297,12 @@ static void put_text(struct emit_buf *b, const char *s, size_t len, const struct
         return;
     }
     size_t start = 0;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] == '$') {
-            emit_put(b, s + start, i + 1 - start);
-            emit_put(b, "$", 1);
-            start = i + 1;
-        }
+    for (const char *d; (d = memchr(s + start, '$', len - start));) {
+        size_t i = (size_t)(d - s);
+        emit_put(b, s + start, i + 1 - start);
+        emit_put(b, "$", 1);
+        start = i + 1;
+    }
     emit_put(b, s + start, len - start);
 }
 
