@@ -102,18 +102,6 @@ static int finish(struct life *l, struct berr *e, int r)
     return r < 0 ? 1 : 0;
 }
 
-static int parse_timeout(const char *s, int64_t *ns)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*end || v < 0) {
-        fprintf(stderr, "berth: invalid timeout \"%s\" (seconds)\n", s);
-        return -1;
-    }
-    *ns = (int64_t)v * 1000000000LL;
-    return 0;
-}
-
 /* Flags: -t/--timeout for stop and restart, none else. */
 static int simple_flags(int argc, char **argv, const char *usage, int64_t *timeout_ns)
 {
@@ -125,7 +113,7 @@ static int simple_flags(int argc, char **argv, const char *usage, int64_t *timeo
     int opt;
     while ((opt = getopt_long(argc, argv, timeout_ns ? "+t:h" : "+h", opts, NULL)) != -1) {
         if (opt == 't' && timeout_ns) {
-            if (parse_timeout(optarg, timeout_ns) < 0)
+            if (cli_parse_timeout(optarg, timeout_ns) < 0)
                 return 2;
         } else if (opt == 'h') {
             puts(usage);

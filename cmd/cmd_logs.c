@@ -3,9 +3,11 @@
  * them, also across rotation, until the containers stop. */
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -231,7 +233,9 @@ static bool drain(struct logs *l, size_t i)
     return any;
 }
 
-static void follow_loop(struct logs *l)
+/* Until nothing runs or is about to restart; or until a signal arrives on
+ * sigfd (a signalfd, or -1), whose number is returned (else 0). */
+static int follow_loop(struct logs *l, int sigfd)
 {
     int idle_checks = 0;
     for (;;) {
@@ -241,7 +245,7 @@ static void follow_loop(struct logs *l)
         if (any)
             fflush(stdout);
         if (ferror(stdout))
-            return; /* the reader went away (`logs -f | head`) */
+            return 0; /* the reader went away (`logs -f | head`) */
         /* Done once nothing runs or is about to restart any more. */
         bool live = false;
         int64_t now = ps_now_ns();
@@ -255,11 +259,60 @@ static void follow_loop(struct logs *l)
             for (size_t i = 0; i < l->n; i++)
                 drain(l, i);
             fflush(stdout);
-            return;
+            return 0;
         }
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        struct pollfd pf = {.fd = sigfd, .events = POLLIN};
+        if (poll(&pf, sigfd >= 0 ? 1 : 0, 100) > 0) {
+            struct signalfd_siginfo si;
+            if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+                return (int)si.ssi_signo;
+        }
     }
+}
+
+/* Prints what the logs hold (from l->since), then follows them when asked;
+ * returns the signal that ended the following, or 0. */
+static int logs_show(struct logs *l, bool follow, int sigfd)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        int w = (int)strlen(l->recs[i].plan.log_name ? l->recs[i].plan.log_name : l->recs[i].name);
+        if (w > l->width)
+            l->width = w;
+    }
+    l->f = xcalloc(l->n + 1, sizeof *l->f);
+    struct entry *entries;
+    size_t n_entries;
+    read_existing(l, &entries, &n_entries);
+    for (size_t i = 0; i < n_entries; i++) {
+        print_entry(l, entries[i].ctr, entries[i].time_ns, entries[i].data, entries[i].len);
+        free(entries[i].data);
+    }
+    free(entries);
+    fflush(stdout);
+    int sig = follow ? follow_loop(l, sigfd) : 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->f[i].fd >= 0)
+            close(l->f[i].fd);
+        free(l->f[i].path);
+        free(l->f[i].pending);
+        free(l->f[i].partial);
+    }
+    free(l->f);
+    return sig;
+}
+
+int cli_logs_attach(struct cli *c, const char *project, const struct ctr_record *recs, size_t n,
+                    bool color, int64_t since_ns, int sigfd)
+{
+    struct logs l = {.c = c,
+                     .project = project,
+                     .recs = (struct ctr_record *)recs,
+                     .n = n,
+                     .prefix = true,
+                     .color = color,
+                     .tail = -1,
+                     .since = since_ns};
+    return logs_show(&l, true, sigfd);
 }
 
 int cmd_logs(struct cli *c, int argc, char **argv)
@@ -359,31 +412,7 @@ int cmd_logs(struct cli *c, int argc, char **argv)
         l.n = k;
     }
     l.project = name;
-    for (size_t i = 0; i < l.n; i++) {
-        int w = (int)strlen(l.recs[i].plan.log_name ? l.recs[i].plan.log_name : l.recs[i].name);
-        if (w > l.width)
-            l.width = w;
-    }
-    l.f = xcalloc(l.n + 1, sizeof *l.f);
-    struct entry *entries;
-    size_t n_entries;
-    read_existing(&l, &entries, &n_entries);
-    for (size_t i = 0; i < n_entries; i++) {
-        print_entry(&l, entries[i].ctr, entries[i].time_ns, entries[i].data, entries[i].len);
-        free(entries[i].data);
-    }
-    free(entries);
-    fflush(stdout);
-    if (follow)
-        follow_loop(&l);
-    for (size_t i = 0; i < l.n; i++) {
-        if (l.f[i].fd >= 0)
-            close(l.f[i].fd);
-        free(l.f[i].path);
-        free(l.f[i].pending);
-        free(l.f[i].partial);
-    }
-    free(l.f);
+    logs_show(&l, follow, -1);
     ctr_list_free(l.recs, l.n);
     project_free(p);
     return 0;

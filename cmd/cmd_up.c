@@ -8,11 +8,13 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmd/cli.h"
 #include "cmd/project.h"
+#include "cmd/ps_state.h"
 #include "compose/compose.h"
 #include "engine/image/image.h"
 #include "engine/plan/plan.h"
@@ -94,9 +96,92 @@ static void up_usage(FILE *f)
           "      --remove-orphans            Remove containers of services not in the file\n"
           "      --no-deps                   Don't start linked services\n"
           "      --scale SERVICE=NUM         Scale SERVICE to NUM instances (repeatable)\n"
-          "  -t, --timeout SECONDS           Shutdown timeout for containers being replaced\n"
+          "  -t, --timeout SECONDS           Shutdown timeout when stopping containers (Ctrl-C,\n"
+          "                                  recreate)\n"
           "      --no-color                  Monochrome output\n",
           f);
+}
+
+struct force_ctx {
+    struct cli *c;
+    const char *project;
+    json_t *names;
+    bool forced;
+};
+
+/* A second Ctrl-C while stopping: kill them (through a second connection,
+ * the first one is waiting for the stop's answer). */
+static void on_second_signal(int sigfd, void *ud)
+{
+    struct force_ctx *f = ud;
+    struct signalfd_siginfo si;
+    if (read(sigfd, &si, sizeof si) != (ssize_t)sizeof si || f->forced)
+        return;
+    f->forced = true;
+    struct berr e = BERR_INIT;
+    int fd = ctl_connect(f->c->runroot, f->project, &e);
+    if (fd >= 0) {
+        json_t *req =
+            json_pack("{s:s, s:O, s:i}", "op", "kill", "names", f->names, "signal", SIGKILL);
+        ctl_request(fd, req, NULL, NULL, &e);
+        json_decref(req);
+        close(fd);
+    }
+    berr_clear(&e);
+}
+
+/* Attached `up` of a project a detached supervisor runs: prints the
+ * containers' output as if this process ran them, until they all stop;
+ * Ctrl-C stops them (a second one kills them), as docker compose does. */
+static int attach_existing(struct cli *c, const char *project, int ctl,
+                           const struct ctr_record *recs, size_t n, bool color, int64_t since,
+                           int64_t timeout_ns, struct berr *e)
+{
+    if (n == 0)
+        return 0;
+    printf("Attaching to ");
+    for (size_t i = 0; i < n; i++)
+        printf("%s%s", i ? ", " : "", recs[i].plan.log_name ? recs[i].plan.log_name : recs[i].name);
+    printf("\n");
+    fflush(stdout);
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    int rc = 0;
+    int sig = cli_logs_attach(c, project, recs, n, color, since, sfd);
+    if (sig > 0) {
+        int64_t t_int = ps_now_ns();
+        fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
+        struct force_ctx f = {.c = c, .project = project, .names = json_array()};
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(f.names, json_string(recs[i].name));
+        json_t *req = json_pack("{s:s, s:O}", "op", "stop", "names", f.names);
+        if (timeout_ns >= 0)
+            json_object_set_new(req, "timeout_ns", json_integer(timeout_ns));
+        int r = ctl_request_watch(ctl, req, ctl_print_progress, sfd, on_second_signal, &f, e);
+        json_decref(req);
+        json_decref(f.names);
+        rc = r < 0 ? 1 : 128 + sig;
+        /* what they said while stopping ("bye") */
+        if (r == 0)
+            cli_logs_attach(c, project, recs, n, color, t_int, -1);
+    }
+    int64_t now = ps_now_ns();
+    for (size_t i = 0; i < n; i++) {
+        struct ps_state ps;
+        ps_state_of(c, project, &recs[i], now, &ps);
+        if (!ps.alive)
+            printf("%s exited with code %d\n",
+                   recs[i].plan.log_name ? recs[i].plan.log_name : recs[i].name, ps.exit_code);
+    }
+    fflush(stdout);
+    if (sfd >= 0)
+        close(sfd);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
 
 int cmd_up(struct cli *c, int argc, char **argv)
@@ -120,6 +205,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
     _cleanup_strv_ char **scale = NULL;
     bool force_recreate = false, no_recreate = false, remove_orphans = false;
     const char *exit_from = NULL;
+    int64_t timeout_ns = -1;
     int opt;
     while ((opt = getopt_long(argc, argv, "+dt:h", opts, NULL)) != -1) {
         switch (opt) {
@@ -145,6 +231,8 @@ int cmd_up(struct cli *c, int argc, char **argv)
             remove_orphans = true;
             break;
         case 't':
+            if (cli_parse_timeout(optarg, &timeout_ns) < 0)
+                return 2;
             break;
         case 'C':
             color = false;
@@ -395,6 +483,8 @@ int cmd_up(struct cli *c, int argc, char **argv)
                     goto out;
                 }
                 json_t *req = json_pack("{s:s, s:[s]}", "op", "stop", "names", old->name);
+                if (timeout_ns >= 0)
+                    json_object_set_new(req, "timeout_ns", json_integer(timeout_ns));
                 int r = ctl_request(ctl, req, ctl_print_progress, NULL, &e);
                 json_decref(req);
                 if (r < 0)
@@ -444,13 +534,22 @@ int cmd_up(struct cli *c, int argc, char **argv)
     }
 
     if (ctl >= 0) {
-        /* A supervisor already runs this project: hand the containers over. */
+        /* A supervisor already runs this project: hand the containers over
+         * and, attached, follow them as if this `up` ran them. */
+        if (!detach && abort_on_exit) {
+            berr_set(&e, -EBUSY,
+                     "--abort-on-container-exit and --exit-code-from need the containers to be "
+                     "started by this up, but a detached up supervises project \"%s\" (stop "
+                     "it first: berth stop)",
+                     p->name);
+            goto out;
+        }
+        int64_t since = ps_now_ns();
         if (cli_start_via_supervisor(ctl, start_ids, wait, &e) < 0)
             goto out;
-        if (!detach)
-            fprintf(stderr, "berth: the project is supervised by a detached `up`; follow it "
-                            "with `berth logs -f`\n");
-        rc = 0;
+        rc = detach
+                 ? 0
+                 : attach_existing(c, p->name, ctl, start, n_start, color, since, timeout_ns, &e);
         goto out;
     }
     if (detach) {
@@ -468,6 +567,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
         .abort_on_exit = abort_on_exit,
         .exit_code_from = exit_from,
         .events_fd = -1,
+        .stop_timeout_ns = timeout_ns,
     };
     sv = sv_new(&rt, &so);
     if (sv_listen(sv, &e) < 0)
@@ -579,16 +679,10 @@ int cmd_down(struct cli *c, int argc, char **argv)
     int opt;
     while ((opt = getopt_long(argc, argv, "+t:vh", opts, NULL)) != -1) {
         switch (opt) {
-        case 't': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 0) {
-                fprintf(stderr, "berth: down: invalid timeout \"%s\" (seconds)\n", optarg);
+        case 't':
+            if (cli_parse_timeout(optarg, &timeout_ns) < 0)
                 return 2;
-            }
-            timeout_ns = (int64_t)v * 1000000000LL;
             break;
-        }
         case 'v':
             volumes = true;
             break;

@@ -1,6 +1,7 @@
 #include "cmd/project.h"
 
 #include <fcntl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,19 @@
 
 #include "util/strv.h"
 #include "util/xalloc.h"
+
+int cli_parse_timeout(const char *s, int64_t *ns)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 0 || errno || v > 100000000L) {
+        fprintf(stderr, "berth: invalid timeout \"%s\" (seconds)\n", s);
+        return -1;
+    }
+    *ns = (int64_t)v * 1000000000LL;
+    return 0;
+}
 
 int cli_load_project(struct cli *c, char *const *services, struct project **out, struct berr *e)
 {
@@ -135,6 +149,7 @@ int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
             .runroot = c->runroot,
             .project = project,
             .events_fd = pfd[1],
+            .stop_timeout_ns = -1,
         };
         struct supervisor *sv = sv_new(rt, &so);
         struct berr se = BERR_INIT;

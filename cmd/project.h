@@ -12,6 +12,17 @@
 #include "engine/supervise/records.h"
 #include "util/err.h"
 
+/* Prints the containers' output from since_ns on (wall clock), as an
+ * attached `up` does, following it until none of them runs or is about to
+ * restart, or until a signal arrives on sigfd (a signalfd, or -1): returns
+ * that signal's number, else 0. (cmd/cmd_logs.c) */
+int cli_logs_attach(struct cli *c, const char *project, const struct ctr_record *recs, size_t n,
+                    bool color, int64_t since_ns, int sigfd);
+
+/* -t/--timeout SECONDS (a whole number, 0 or more) in ns; prints the
+ * error and returns -1 when invalid. */
+int cli_parse_timeout(const char *s, int64_t *ns);
+
 /* Loads the compose files with the global options (-f, -p, --env-file,
  * --profile); services named on the command line have their profiles
  * enabled, as docker compose does (NULL or empty: none named). */

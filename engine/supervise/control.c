@@ -1,6 +1,7 @@
 #include "engine/supervise/control.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,12 @@ static int write_all(int fd, const char *buf, size_t len)
 int ctl_request(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), void *ud,
                 struct berr *e)
 {
+    return ctl_request_watch(fd, req, on_event, -1, NULL, ud, e);
+}
+
+int ctl_request_watch(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), int watch_fd,
+                      void (*on_watch)(int watch_fd, void *ud), void *ud, struct berr *e)
+{
     _cleanup_free_ char *text = json_dumps(req, JSON_COMPACT);
     _cleanup_free_ char *line = xasprintf("%s\n", text);
     int r = write_all(fd, line, strlen(line));
@@ -87,6 +94,19 @@ int ctl_request(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), voi
                 return berr_set(e, -EPROTO, "the supervisor sent an oversized reply");
             cap *= 2;
             buf = xrealloc(buf, cap);
+        }
+        if (watch_fd >= 0) {
+            struct pollfd pf[2] = {{.fd = fd, .events = POLLIN},
+                                   {.fd = watch_fd, .events = POLLIN}};
+            if (poll(pf, 2, -1) < 0) {
+                if (errno == EINTR)
+                    continue;
+                return berr_errno(e, errno, "waiting for the supervisor");
+            }
+            if (pf[1].revents)
+                on_watch(watch_fd, ud);
+            if (!pf[0].revents)
+                continue;
         }
         ssize_t n = recv(fd, buf + len, cap - len - 1, 0);
         if (n < 0 && errno == EINTR)

@@ -24,6 +24,11 @@ int ctl_connect(const char *runroot, const char *project, struct berr *e);
 int ctl_request(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), void *ud,
                 struct berr *e);
 
+/* ctl_request, also watching watch_fd while it waits: on_watch runs (and
+ * must consume what made watch_fd readable) each time it is. */
+int ctl_request_watch(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), int watch_fd,
+                      void (*on_watch)(int watch_fd, void *ud), void *ud, struct berr *e);
+
 /* Prints a progress event the way `up` prints progress (" Container x  Started"). */
 void ctl_print_progress(json_t *ev, void *ud);
 

@@ -122,7 +122,7 @@ static void finish_waiter(struct supervisor *sv, struct sv_waiter *w, const char
                 fprintf(stderr, "berth: %s\n", error);
                 /* as docker compose: a failed start ends the attached up */
                 for (size_t i = 0; i < sv->n; i++)
-                    sv_stop_ctr(sv->ctrs[i], false);
+                    sv_stop_ctr(sv->ctrs[i], false, sv->opt.stop_timeout_ns);
             }
         }
     }
@@ -536,7 +536,7 @@ static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
                 fflush(stdout);
             }
             for (size_t i = 0; i < sv->n; i++)
-                sv_stop_ctr(sv->ctrs[i], false);
+                sv_stop_ctr(sv->ctrs[i], false, sv->opt.stop_timeout_ns);
         }
     }
     sv_check_waiters(sv);
@@ -564,7 +564,7 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- stop, kill ------------------------------------------------------- */
 
-void sv_stop_ctr(struct sv_ctr *c, bool force)
+void sv_stop_ctr(struct sv_ctr *c, bool force, int64_t grace_ns)
 {
     c->stop_requested = true;
     if (c->state == C_WAITING || c->state == C_BACKOFF) {
@@ -589,7 +589,9 @@ void sv_stop_ctr(struct sv_ctr *c, bool force)
     }
     int sig = c->rec.plan.stop_signal > 0 ? c->rec.plan.stop_signal : SIGTERM;
     container_signal(&c->run->proc, sig);
-    int64_t grace = c->rec.plan.stop_grace_ns >= 0 ? c->rec.plan.stop_grace_ns : 0;
+    int64_t grace = grace_ns >= 0                    ? grace_ns
+                    : c->rec.plan.stop_grace_ns >= 0 ? c->rec.plan.stop_grace_ns
+                                                     : 0;
     uv_timer_start(&c->timer, on_timer, (uint64_t)(grace / 1000000), 0);
 }
 
@@ -741,10 +743,10 @@ static void on_signal(uv_signal_t *h, int signum)
         if (sv->opt.attached)
             fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
         for (size_t i = 0; i < sv->n; i++)
-            sv_stop_ctr(sv->ctrs[i], false);
+            sv_stop_ctr(sv->ctrs[i], false, sv->opt.stop_timeout_ns);
     } else {
         for (size_t i = 0; i < sv->n; i++)
-            sv_stop_ctr(sv->ctrs[i], true);
+            sv_stop_ctr(sv->ctrs[i], true, -1);
     }
     sv_maybe_quit(sv);
 }

@@ -36,6 +36,7 @@ struct sv_options {
     bool abort_on_exit;         /* --abort-on-container-exit */
     const char *exit_code_from; /* --exit-code-from SERVICE (implies abort) */
     int events_fd;              /* -1, or where start progress goes as JSON lines */
+    int64_t stop_timeout_ns;    /* up -t: the grace when it stops them; -1: each service's */
 };
 
 struct supervisor *sv_new(struct runtime *rt, const struct sv_options *o);

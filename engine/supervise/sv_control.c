@@ -183,11 +183,9 @@ static void handle_request(struct sv_client *cl, json_t *req)
     sv_client_watch(cl, list, n);
     if (strcmp(op, "stop") == 0) {
         json_t *t = json_object_get(req, "timeout_ns");
-        for (size_t i = 0; i < n; i++) {
-            if (json_is_integer(t))
-                list[i]->rec.plan.stop_grace_ns = json_integer_value(t);
-            sv_stop_ctr(list[i], false);
-        }
+        int64_t grace = json_is_integer(t) ? json_integer_value(t) : -1;
+        for (size_t i = 0; i < n; i++)
+            sv_stop_ctr(list[i], false, grace);
         struct stop_wait *sw = xcalloc(1, sizeof *sw);
         sw->cl = cl;
         sw->ctrs = list;

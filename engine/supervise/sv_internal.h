@@ -163,7 +163,9 @@ void sv_save_state(struct sv_ctr *c);
  * terminal when attached, to everyone waiting on a request. */
 void sv_progress(struct sv_ctr *c, const char *status, const char *detail);
 void sv_check_waiters(struct supervisor *sv);
-void sv_stop_ctr(struct sv_ctr *c, bool force);
+/* Stops a container: its stop signal, then SIGKILL after grace_ns (-1: the
+ * service's stop_grace_period); force: SIGKILL at once. */
+void sv_stop_ctr(struct sv_ctr *c, bool force, int64_t grace_ns);
 void sv_schedule(struct supervisor *sv);
 void sv_maybe_quit(struct supervisor *sv);
 struct sv_ctr *sv_find_ctr(struct supervisor *sv, const char *name);

@@ -224,6 +224,34 @@ for svc in bg hang; do
 done
 bz probes down >/dev/null 2>&1 || fail "down failed"
 
+# --- attached up of a project a detached up runs; up -t --------------------
+new_project attach >/dev/null <<'EOF'
+services:
+  tick:
+    image: busybox
+    command: ["sh", "-c", "trap 'echo bye; exit 0' TERM; while :; do echo tick; sleep 0.2; done"]
+  stubborn:
+    image: busybox
+    command: ["sh", "-c", "trap '' TERM; while :; do sleep 0.2; done"]
+    stop_grace_period: 60s
+EOF
+bz attach up -d >/dev/null 2>&1 || fail "up -d failed"
+(cd "$T_DIR/attach" && exec "$BERTH" up -t 1 >"$T_DIR/attach.out" 2>"$T_DIR/attach.err") &
+upid=$!
+check "the attached up follows the running containers" wait_for 5 grep -qE "^tick-1 +\| tick" "$T_DIR/attach.out"
+start=$(date +%s%N)
+kill -INT $upid
+rc=0
+wait $upid || rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_eq "Ctrl-C ends it with 130" "$rc" "130"
+check "up -t 1 bounds the stop, not the 60s grace (${ms} ms)" test "$ms" -lt 10000
+expect_contains "it says it stops them" "$(cat "$T_DIR/attach.err")" "Gracefully stopping"
+check "what they print while stopping is shown" grep -qE "^tick-1 +\| bye" "$T_DIR/attach.out"
+expect_contains "the killed one's exit is shown" "$(cat "$T_DIR/attach.out")" "stubborn-1 exited with code 137"
+expect_eq "both are stopped" "$(state_of attach attach-tick-1 State) $(state_of attach attach-stubborn-1 State)" "exited exited"
+bz attach down >/dev/null 2>&1 || fail "down failed"
+
 # --- two commands at once on the same project ----------------------------
 new_project race >/dev/null <<'EOF'
 services:
