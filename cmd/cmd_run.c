@@ -74,7 +74,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
     const char *entrypoint = NULL, *name_opt = NULL, *user = NULL, *workdir = NULL;
     _cleanup_strv_ char **env = NULL;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+de:Tituw:h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+de:Titu:w:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'd':
             detach = true;

@@ -112,6 +112,8 @@ expect_contains "run executes the command" "$out" "one-off"
 out=$(bz gates run --rm -T --no-deps db sh -c 'exit 4' >/dev/null 2>&1; echo $?)
 expect_eq "run returns the command's status" "$out" "4"
 expect_not_contains "run --rm leaves nothing" "$(bz gates ps -a 2>&1)" "-run-"
+out=$(bz gates run --rm -T --no-deps -u nobody -w /tmp -e GREETING=hi --entrypoint sh db -c 'echo "$(id -un) $(pwd) $GREETING"' 2>&1) || true
+expect_contains "run -u, -w, -e and --entrypoint apply" "$out" "nobody /tmp hi"
 name=$(bz gates run -d --no-deps db sh -c 'sleep 3600' 2>/dev/null)
 check "run -d prints the container name" test -n "$name"
 expect_contains "a detached run shows in ps" "$(bz gates ps 2>&1)" "gates-db-run-"
