@@ -240,10 +240,9 @@ int cmd_config(struct cli *c, int argc, char **argv)
     if (what != L_NONE) {
         rc = run_listing(out, p, what, hash);
     } else {
-        _cleanup_free_ char *text = compose_config_text(p, format, only);
-        fputs(text, out);
+        compose_config_write(p, format, only, out);
     }
-    if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
+    if (fflush(out) != 0 || ferror(out) || (out != stdout && fclose(out) != 0)) {
         fprintf(stderr, "berth: config: writing the output failed: %s\n", strerror(errno));
         rc = 1;
     }

@@ -12,7 +12,7 @@
 
 /* Small requests share chunks that grow with the arena, from 64 KiB to
  * 8 MiB, so a big project takes few chunks and the slack stays within half
- * of what is used; a large request gets a chunk of its own. Chunks of 1 MiB
+ * of what is used; a large request gets a chunk of its own. Chunks of 256 KiB
  * and more are whole 2 MiB pages, which the kernel may back with huge pages:
  * a big project's trees then cost a few page faults instead of thousands. */
 #define CHUNK_MIN (64u * 1024u)
@@ -35,7 +35,7 @@ static size_t round_up(size_t n)
 static struct arena_chunk *new_chunk(size_t cap)
 {
     struct arena_chunk *c;
-    if (cap >= HUGE_PAGE / 2 && cap <= CHUNK_MAX) {
+    if (cap >= HUGE_PAGE / 8 && cap <= CHUNK_MAX) {
         size_t size = (sizeof *c + cap + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
         c = aligned_alloc(HUGE_PAGE, size);
         if (!c) {

@@ -609,7 +609,7 @@ static struct ynode *c_struct(struct canon *c, const struct schema *sc, const st
             if (out && has_tag(pr->value, "!override") && !c->o->final) {
                 struct ynode *copy = arena_alloc(c->a, sizeof *copy);
                 *copy = *out;
-                copy->tag = pr->value->tag;
+                ynode_set_tag(copy, pr->value->tag);
                 out = copy;
             }
         }

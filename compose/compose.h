@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util/err.h"
 
@@ -166,6 +167,10 @@ enum compose_format { COMPOSE_FORMAT_YAML, COMPOSE_FORMAT_JSON };
  * printed "$$" unless the project was loaded with no_interpolate, so the
  * output loads back to the same project. Heap string. */
 char *compose_config_text(const struct project *p, enum compose_format f, char *const *only);
+/* The same text written to out as it is made (a big project's output is
+ * never held whole); write errors are left in out's error flag. */
+void compose_config_write(const struct project *p, enum compose_format f, char *const *only,
+                          FILE *out);
 
 /* A service's config hash: sha256 (64 hex digits) of its canonical JSON
  * without build, pull_policy, scale, deploy.replicas, depends_on and

@@ -56,21 +56,36 @@ static struct ynode *only_services(struct arena *a, const struct ynode *root, ch
     return r;
 }
 
-char *compose_config_text(const struct project *p, enum compose_format f, char *const *only)
+static void config_emit(const struct project *p, enum compose_format f, char *const *only,
+                        struct emit_buf *b)
 {
     struct compose_tree *t = p->tree;
     const struct ynode *root = t->root;
     if (only && only[0])
         root = only_services(&t->arena, root, only);
-    struct emit_buf b = {0};
     struct emit_opts o = {.escape_dollar = t->interpolated, .sort_root = true};
     if (f == COMPOSE_FORMAT_JSON) {
-        emit_json(&b, root, 2, &o);
-        emit_put(&b, "\n", 1);
+        emit_json(b, root, 2, &o);
+        emit_put(b, "\n", 1);
     } else {
-        emit_yaml(&b, root, &o);
+        emit_yaml(b, root, &o);
     }
+}
+
+char *compose_config_text(const struct project *p, enum compose_format f, char *const *only)
+{
+    struct emit_buf b = {0};
+    config_emit(p, f, only, &b);
     return b.s ? b.s : xstrdup("");
+}
+
+void compose_config_write(const struct project *p, enum compose_format f, char *const *only,
+                          FILE *out)
+{
+    struct emit_buf b = {.out = out};
+    config_emit(p, f, only, &b);
+    emit_flush(&b);
+    free(b.s);
 }
 
 int compose_service_hash(const struct project *p, const char *service, char out[65])

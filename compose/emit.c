@@ -8,8 +8,17 @@
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
+void emit_flush(struct emit_buf *b)
+{
+    if (b->out && b->len)
+        fwrite(b->s, 1, b->len, b->out);
+    b->len = 0;
+}
+
 void emit_put(struct emit_buf *b, const char *s, size_t n)
 {
+    if (b->out && b->len + n + 1 > EMIT_FLUSH_AT)
+        emit_flush(b);
     if (b->len + n + 1 > b->cap) {
         b->cap = (b->len + n + 1) * 2;
         b->s = xrealloc(b->s, b->cap);

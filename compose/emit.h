@@ -16,9 +16,15 @@
 struct emit_buf {
     char *s;
     size_t len, cap;
+    /* When set, the text goes there in pieces of EMIT_FLUSH_AT bytes or so
+     * (s holds the latest piece); emit_flush writes the rest. */
+    FILE *out;
 };
 
+#define EMIT_FLUSH_AT (64u * 1024u)
+
 void emit_put(struct emit_buf *b, const char *s, size_t n);
+void emit_flush(struct emit_buf *b);
 
 struct emit_opts {
     bool escape_dollar; /* "$" printed as "$$" (an interpolated project) */

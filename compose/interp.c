@@ -236,7 +236,7 @@ static struct ynode *interp_scalar(struct interp_tree_ctx *c, struct ynode *n)
      * the key's type afterwards, so "${PORT}" may still be a number. */
     struct ynode *r = ynode_new_scalar(c->a, n->src, n->line, n->col, out, len,
                                        n->style == YSTYLE_PLAIN ? YSTYLE_DOUBLE : n->style);
-    r->tag = n->tag;
+    ynode_set_tag(r, n->tag);
     free(out);
     return r;
 }

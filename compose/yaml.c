@@ -429,6 +429,7 @@ static int on_scalar(struct parser *p, const yaml_event_t *ev)
     n->style = style_of(ev->data.scalar.style);
     n->str = arena_strndup(p->a, (const char *)ev->data.scalar.value, ev->data.scalar.length);
     n->len = ev->data.scalar.length;
+    ynode_set_tag(n, n->tag); /* caches the type */
     if (ev->data.scalar.anchor)
         set_anchor(p, ev->data.scalar.anchor, n);
     return add_child(p, n, &ev->start_mark);
@@ -581,6 +582,7 @@ struct ynode *ynode_new_scalar(struct arena *a, const struct ysource *src, int l
     n->weight = 1;
     n->str = arena_strndup(a, str, len);
     n->len = len;
+    ynode_set_tag(n, NULL); /* caches the type */
     return n;
 }
 

@@ -65,6 +65,11 @@ struct ynode {
     /* Canonical trees: made by the first canonical pass, so the final pass
      * may take it as it is (compose/canon.c). */
     unsigned canonical : 1;
+    /* Scalars: yscalar_type's answer, kept when typed is set (by the
+     * constructors, and by ynode_set_tag after a tag changes). A scalar's
+     * text, style and tag are not changed otherwise once it is made. */
+    unsigned typed : 1;
+    unsigned type : 3;
     union {
         struct { /* YNODE_SCALAR: NUL-terminated, may hold NULs ("\0" escape) */
             const char *str;
@@ -137,6 +142,10 @@ struct ynode *ynode_new_scalar(struct arena *a, const struct ysource *src, int l
                                const char *str, size_t len, enum yscalar_style style);
 struct ynode *ynode_new_map(struct arena *a, const struct ynode *pos_from, struct ypair *pairs,
                             size_t n_pairs);
+
+/* Gives a node (one just made, not yet shared) another tag, keeping the
+ * scalar type it caches right. */
+void ynode_set_tag(struct ynode *n, const char *tag);
 
 /* Compares two scalars' bytes, for sorting keys. */
 int yscalar_cmp(const struct ynode *a, const struct ynode *b);

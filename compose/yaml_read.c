@@ -122,10 +122,8 @@ static bool is_float_text(const char *s)
     return *t == '\0';
 }
 
-enum yscalar_type yscalar_type(const struct ynode *n)
+static enum yscalar_type scalar_type(const struct ynode *n)
 {
-    if (n->kind != YNODE_SCALAR)
-        return YTYPE_STR;
     if (n->tag) {
         const char *t = n->tag;
         if (strcmp(t, "!") == 0 || strcmp(t, YAML_TAG_PREFIX "str") == 0)
@@ -173,6 +171,23 @@ enum yscalar_type yscalar_type(const struct ynode *n)
     if (is_float_text(n->str))
         return YTYPE_FLOAT;
     return YTYPE_STR;
+}
+
+enum yscalar_type yscalar_type(const struct ynode *n)
+{
+    if (n->kind != YNODE_SCALAR)
+        return YTYPE_STR;
+    return n->typed ? (enum yscalar_type)n->type : scalar_type(n);
+}
+
+void ynode_set_tag(struct ynode *n, const char *tag)
+{
+    n->tag = tag;
+    n->typed = 0;
+    if (n->kind == YNODE_SCALAR) {
+        n->type = scalar_type(n);
+        n->typed = 1;
+    }
 }
 
 bool ynode_is_null(const struct ynode *n)
