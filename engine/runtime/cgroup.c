@@ -136,7 +136,7 @@ static int apply_limits(const struct cgroup *cg, const struct cgroup_limits *lim
                         struct berr *e)
 {
     const struct cgroup_sys *s = cg->sys;
-    struct knob k[6];
+    struct knob k[8]; /* at most 3 memory, 3 cpu, 1 pids */
     size_t n = 0;
     if (lim->memory > 0) {
         k[n] = (struct knob){CG_MEMORY, "memory.limit_in_bytes", "memory.max", "", false};

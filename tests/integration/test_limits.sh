@@ -21,6 +21,7 @@ services:
     image: berth-test/probe
     cpus: 0.5
     mem_limit: 64m
+    pids_limit: 30
     command: ["sh", "-c", "sleep 0.5; echo ok"]
 EOF
 
@@ -49,7 +50,7 @@ expect_contains "a 64 MB allocation under mem_limit 32m is OOM-killed" "$out" \
 expect_not_contains "the allocation did not succeed" "$out" "allocated 64 MB"
 forked=$(printf '%s\n' "$out" | sed -n 's/.*forked \([0-9]*\) of 50.*/\1/p')
 check "pids_limit 20 caps a fork loop (forked ${forked:-none})" test "${forked:-99}" -lt 20
-expect_contains "cpu-limited service runs" "$out" "cpu-1   | ok"
+expect_contains "a service with all three limits runs" "$out" "cpu-1   | ok"
 expect_contains "up returns 0 when containers exit by themselves" "$out" "rc=0"
 
 # A limit the kernel refuses: one clear line, non-zero exit, nothing left.
