@@ -58,10 +58,18 @@ static int cmp_pairs(const void *x, const void *y)
     return yscalar_cmp(a->key, b->key);
 }
 
-/* The pairs of a mapping in print order (caller frees the array). */
-static const struct ypair **print_order(const struct ynode *m, bool sort, bool yaml, size_t *n)
+/* Room for the print order of a mapping of up to 32 pairs. */
+struct order_buf {
+    const struct ypair *v[32];
+};
+
+/* The pairs of a mapping in print order: in buf when they fit, else in a
+ * heap array (free it when it is not buf->v). */
+static const struct ypair **print_order(const struct ynode *m, bool sort, bool yaml, size_t *n,
+                                        struct order_buf *buf)
 {
-    const struct ypair **v = xcalloc(m->n_pairs ? m->n_pairs : 1, sizeof *v);
+    const struct ypair **v =
+        m->n_pairs <= sizeof buf->v / sizeof *buf->v ? buf->v : xcalloc(m->n_pairs, sizeof *v);
     size_t k = 0;
     for (size_t i = 0; i < m->n_pairs; i++)
         if (!yaml || !omitted_yaml(m->pairs[i].value))
@@ -494,7 +502,8 @@ static void yaml_node(struct emit_buf *b, const struct ynode *n, int indent,
         indent = -indent;
     if (n->kind == YNODE_MAP) {
         size_t k;
-        _cleanup_free_ const struct ypair **pp = print_order(n, !n->ordered, true, &k);
+        struct order_buf ob;
+        const struct ypair **pp = print_order(n, !n->ordered, true, &k, &ob);
         for (size_t i = 0; i < k; i++) {
             if (!(first_inline && i == 0))
                 spaces(b, indent);
@@ -502,6 +511,8 @@ static void yaml_node(struct emit_buf *b, const struct ynode *n, int indent,
             emit_put(b, ":", 1);
             yaml_value(b, pp[i]->value, indent, false, o);
         }
+        if (pp != ob.v)
+            free(pp);
     } else if (n->kind == YNODE_SEQ) {
         for (size_t i = 0; i < n->n_items; i++) {
             if (!(first_inline && i == 0))
@@ -574,8 +585,11 @@ static void json_node(struct emit_buf *b, const struct ynode *n, int indent, int
 {
     if (n->kind == YNODE_MAP) {
         size_t k;
-        _cleanup_free_ const struct ypair **pp = print_order(n, sort || !n->ordered, false, &k);
+        struct order_buf ob;
+        const struct ypair **pp = print_order(n, sort || !n->ordered, false, &k, &ob);
         if (k == 0) {
+            if (pp != ob.v)
+                free(pp);
             puts_(b, "{}");
             return;
         }
@@ -588,6 +602,8 @@ static void json_node(struct emit_buf *b, const struct ynode *n, int indent, int
             puts_(b, indent < 0 ? ":" : ": ");
             json_node(b, pp[i]->value, indent, depth + 1, false, o);
         }
+        if (pp != ob.v)
+            free(pp);
         json_nl(b, indent, depth);
         emit_put(b, "}", 1);
     } else if (n->kind == YNODE_SEQ) {

@@ -30,7 +30,8 @@ struct anchor {
 };
 
 /* An open sequence or mapping and the children read so far (for a mapping:
- * key, value, key, value...). */
+ * key, value, key, value...). The kids array outlives the frame: the next
+ * collection opened at the same depth reuses it. */
 struct frame {
     struct ynode *node;
     struct ynode **kids;
@@ -75,7 +76,7 @@ static void reset_anchors(struct parser *p)
 
 static void parser_release(struct parser *p)
 {
-    for (size_t i = 0; i < p->depth; i++)
+    for (size_t i = 0; i < p->stack_cap; i++)
         free(p->stack[i].kids);
     free(p->stack);
     free(p->docs);
@@ -209,10 +210,14 @@ static int open_collection(struct parser *p, enum ynode_kind kind, const yaml_ev
     if (anchor)
         set_anchor(p, anchor, n);
     if (p->depth == p->stack_cap) {
-        p->stack_cap = p->stack_cap ? p->stack_cap * 2 : 16;
-        p->stack = xreallocarray(p->stack, p->stack_cap, sizeof *p->stack);
+        size_t cap = p->stack_cap ? p->stack_cap * 2 : 16;
+        p->stack = xreallocarray(p->stack, cap, sizeof *p->stack);
+        memset(p->stack + p->stack_cap, 0, (cap - p->stack_cap) * sizeof *p->stack);
+        p->stack_cap = cap;
     }
-    p->stack[p->depth++] = (struct frame){.node = n};
+    struct frame *f = &p->stack[p->depth++];
+    f->node = n;
+    f->n = f->n_merge = 0;
     return 0;
 }
 
@@ -396,7 +401,6 @@ static int close_collection(struct parser *p, const yaml_event_t *ev)
     struct frame *f = &p->stack[p->depth - 1];
     int r = f->node->kind == YNODE_SEQ ? finish_seq(p, f) : finish_map(p, f, &ev->start_mark);
     struct ynode *n = f->node;
-    free(f->kids);
     p->depth--;
     if (r < 0)
         return r;
