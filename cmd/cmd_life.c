@@ -395,32 +395,9 @@ int cmd_rm(struct cli *c, int argc, char **argv)
         json_decref(req);
         berr_clear(&e);
     }
-    struct cgroup_sys cgs;
-    bool have_cgs = cgroup_sys_detect(&cgs, &e) == 0;
-    berr_clear(&e);
-    for (size_t i = 0; i < l.n && r == 0; i++) {
-        struct ctr_record *rec = &l.recs[i];
-        if (!strv_contains(victims, rec->name))
-            continue;
-        fprintf(stderr, " Container %s  Removing\n", rec->name);
-        if (have_cgs && rec->cgroup && *rec->cgroup) {
-            struct cgroup *cg = cgroup_open(&cgs, rec->cgroup);
-            cgroup_destroy(cg, true, &e);
-            berr_clear(&e);
-            cgroup_free(cg);
-        }
-        r = ctr_remove(c->root, rec->id, &e);
-        if (r == 0) {
-            run_state_remove(c->runroot, l.name, rec->name);
-            if (anon && mounts_remove_anonymous(c->root, l.name, &rec->plan, &e) < 0) {
-                log_berr(&e);
-                berr_clear(&e);
-            }
-            fprintf(stderr, " Container %s  Removed\n", rec->name);
-        }
-    }
-    if (have_cgs)
-        cgroup_sys_free(&cgs);
+    for (size_t i = 0; i < l.n && r == 0; i++)
+        if (strv_contains(victims, l.recs[i].name))
+            r = cli_remove_container(c, l.name, -1, &l.recs[i], RM_SAY | (anon ? RM_ANON : 0), &e);
     run_dir_prune(c->runroot, l.name);
     project_unlock(lockfd);
     return finish(&l, &e, r);

@@ -125,12 +125,6 @@ int cmd_ps(struct cli *c, int argc, char **argv)
         berr_clear(&e);
         return 1;
     }
-    if (services_only && p) {
-        for (size_t i = 0; i < p->n_services; i++)
-            puts(p->services[i].name);
-        project_free(p);
-        return 0;
-    }
     struct ctr_record *recs = NULL;
     size_t n = 0;
     int rc = 0;

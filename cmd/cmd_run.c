@@ -333,18 +333,8 @@ out:
     mount_set_free(&mset);
     if (created && rm && !detach) {
         struct berr ign = BERR_INIT;
-        ctr_remove(c->root, id, &ign);
-        mounts_remove_anonymous(c->root, p->name, &plan, &ign);
-        berr_clear(&ign);
-        if (p)
-            run_state_remove(c->runroot, p->name, ctr_name);
-        struct cgroup_sys cgs;
-        if (cgroup_sys_detect(&cgs, &ign) == 0) {
-            struct cgroup *cg = cgroup_open(&cgs, cgroup);
-            cgroup_destroy(cg, true, &ign);
-            cgroup_free(cg);
-            cgroup_sys_free(&cgs);
-        }
+        struct ctr_record gone = {.id = id, .name = ctr_name, .cgroup = cgroup, .plan = plan};
+        cli_remove_container(c, p->name, -1, &gone, RM_ANON, &ign);
         berr_clear(&ign);
     }
     if (p)

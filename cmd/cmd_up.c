@@ -410,11 +410,8 @@ int cmd_up(struct cli *c, int argc, char **argv)
                              existing[i].name);
                     goto out;
                 }
-                fprintf(stderr, " Container %s  Removing\n", existing[i].name);
-                if (ctr_remove(c->root, existing[i].id, &e) < 0)
+                if (cli_remove_container(c, p->name, ctl, &existing[i], RM_SAY | RM_ANON, &e) < 0)
                     goto out;
-                run_state_remove(c->runroot, p->name, existing[i].name);
-                fprintf(stderr, " Container %s  Removed\n", existing[i].name);
                 continue;
             }
             char *o =
@@ -451,11 +448,8 @@ int cmd_up(struct cli *c, int argc, char **argv)
             if (rr < 0)
                 goto out;
         }
-        fprintf(stderr, " Container %s  Removing\n", r->name);
-        if (ctr_remove(c->root, r->id, &e) < 0)
+        if (cli_remove_container(c, p->name, ctl, r, RM_SAY | RM_ANON, &e) < 0)
             goto out;
-        run_state_remove(c->runroot, p->name, r->name);
-        fprintf(stderr, " Container %s  Removed\n", r->name);
     }
 
     /* Create (or keep, or recreate) the containers. */
@@ -491,7 +485,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
                     goto out;
             }
             fprintf(stderr, " Container %s  Recreate\n", it->plan.name);
-            if (ctr_remove(c->root, old->id, &e) < 0)
+            if (cli_remove_container(c, p->name, ctl, old, 0, &e) < 0)
                 goto out;
         } else {
             fprintf(stderr, " Container %s  Creating\n", it->plan.name);
@@ -821,37 +815,14 @@ int cmd_down(struct cli *c, int argc, char **argv)
     }
     wait_pidfds(sups, ns);
 
-    struct cgroup_sys cgs;
-    bool have_cgs = cgroup_sys_detect(&cgs, &e) == 0;
-    berr_clear(&e);
     for (size_t i = 0; i < n; i++) {
-        struct ctr_record *r = &recs[i];
         if (was_running[i])
-            fprintf(stderr, " Container %s  Stopped\n", r->name);
-        fprintf(stderr, " Container %s  Removing\n", r->name);
-        if (have_cgs && r->cgroup && *r->cgroup) {
-            struct cgroup *cg = cgroup_open(&cgs, r->cgroup);
-            cgroup_kill_all(cg);
-            if (cgroup_destroy(cg, true, &e) < 0) {
-                log_berr(&e);
-                berr_clear(&e);
-                rc = 1;
-            }
-            cgroup_free(cg);
-        }
-        if (ctr_remove(c->root, r->id, &e) < 0) {
-            log_berr(&e);
-            berr_clear(&e);
-            rc = 1;
-            continue;
-        }
-        run_state_remove(c->runroot, name, r->name);
-        if (mounts_remove_anonymous(c->root, name, &r->plan, &e) < 0) {
+            fprintf(stderr, " Container %s  Stopped\n", recs[i].name);
+        if (cli_remove_container(c, name, -1, &recs[i], RM_SAY | RM_ANON, &e) < 0) {
             log_berr(&e);
             berr_clear(&e);
             rc = 1;
         }
-        fprintf(stderr, " Container %s  Removed\n", r->name);
     }
     if (volumes) {
         _cleanup_strv_ char **removed = NULL;
@@ -863,8 +834,6 @@ int cmd_down(struct cli *c, int argc, char **argv)
         for (size_t i = 0; removed && removed[i]; i++)
             fprintf(stderr, " Volume %s  Removed\n", removed[i]);
     }
-    if (have_cgs)
-        cgroup_sys_free(&cgs);
     free(items);
     free(recs);
     ctr_list_free(all, n_all);

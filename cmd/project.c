@@ -8,12 +8,53 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "engine/runtime/cgroup.h"
 #include "engine/supervise/control.h"
 #include "engine/supervise/supervisor.h"
+#include "engine/volume/mounts.h"
 #include "util/cleanup.h"
 
 #include "util/strv.h"
 #include "util/xalloc.h"
+
+int cli_remove_container(struct cli *c, const char *project, int ctl, const struct ctr_record *r,
+                         unsigned flags, struct berr *e)
+{
+    int first = 0;
+    struct berr ign = BERR_INIT;
+    if (flags & RM_SAY)
+        fprintf(stderr, " Container %s  Removing\n", r->name);
+    if (ctl >= 0) {
+        json_t *req = json_pack("{s:s, s:[s]}", "op", "forget", "names", r->name);
+        ctl_request(ctl, req, NULL, NULL, &ign);
+        json_decref(req);
+        berr_clear(&ign);
+    }
+    struct cgroup_sys cgs;
+    if (r->cgroup && *r->cgroup && cgroup_sys_detect(&cgs, &ign) == 0) {
+        struct cgroup *cg = cgroup_open(&cgs, r->cgroup);
+        cgroup_kill_all(cg);
+        first = cgroup_destroy(cg, true, e);
+        cgroup_free(cg);
+        cgroup_sys_free(&cgs);
+    }
+    berr_clear(&ign);
+    struct berr *to = first < 0 ? &ign : e;
+    int rr = ctr_remove(c->root, r->id, to);
+    if (rr < 0 && first == 0)
+        first = rr;
+    run_state_remove(c->runroot, project, r->name);
+    if ((flags & RM_ANON) && rr == 0) {
+        to = first < 0 ? &ign : e;
+        int ar = mounts_remove_anonymous(c->root, project, &r->plan, to);
+        if (ar < 0 && first == 0)
+            first = ar;
+    }
+    berr_clear(&ign);
+    if (first == 0 && (flags & RM_SAY))
+        fprintf(stderr, " Container %s  Removed\n", r->name);
+    return first;
+}
 
 int cli_parse_timeout(const char *s, int64_t *ns)
 {

@@ -19,6 +19,19 @@
 int cli_logs_attach(struct cli *c, const char *project, const struct ctr_record *recs, size_t n,
                     bool color, int64_t since_ns, int sigfd);
 
+enum {
+    RM_SAY = 1,  /* print compose's " Container x  Removing" / "Removed" lines */
+    RM_ANON = 2, /* also remove its anonymous volumes */
+};
+
+/* Removes a container that no longer runs: tells the supervisor (ctl, or
+ * -1) to forget it, kills what may be left in its cgroup and removes the
+ * cgroup with the parents it leaves empty, then its record and run state
+ * (and with RM_ANON its anonymous volumes). Every step is tried; the first
+ * error is returned. */
+int cli_remove_container(struct cli *c, const char *project, int ctl, const struct ctr_record *r,
+                         unsigned flags, struct berr *e);
+
 /* -t/--timeout SECONDS (a whole number, 0 or more) in ns; prints the
  * error and returns -1 when invalid. */
 int cli_parse_timeout(const char *s, int64_t *ns);

@@ -64,7 +64,8 @@ expect_contains "ps table" "$out" "Up "
 expect_contains "ps shows health" "$out" "(healthy)"
 expect_not_contains "ps hides exited containers without -a" "$out" "gates-migrate-1"
 expect_contains "ps -a shows them" "$(bz gates ps -a 2>&1)" "Exited (0)"
-expect_contains "ps --services" "$(bz gates ps --services 2>&1)" "migrate"
+expect_not_contains "ps --services: the services of running containers" "$(bz gates ps --services 2>&1)" "migrate"
+expect_contains "ps -a --services: all" "$(bz gates ps -a --services 2>&1)" "migrate"
 expect_eq "ps -a -q prints every ID" "$(bz gates ps -a -q 2>/dev/null | sort | tr "\n" " ")" "$(ls "$BERTH_ROOT/containers" | sort | tr "\n" " ")"
 expect_contains "ls lists the project" "$("$BERTH" ls 2>&1)" "running(2)"
 
@@ -120,6 +121,53 @@ expect_contains "a detached run shows in ps" "$(bz gates ps 2>&1)" "gates-db-run
 
 out=$(bz gates down 2>&1) || fail "down failed: $out"
 check "down leaves no supervisor socket" test ! -e "$BERTH_RUNROOT/gates/sock"
+
+# --- up SERVICE, --scale, recreate on change, --no-recreate, orphans -------
+new_project rc >/dev/null <<'EOF'
+services:
+  db:
+    image: busybox
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+  web:
+    image: busybox
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+    depends_on: [db]
+  extra:
+    image: busybox
+    command: ["sleep", "3600"]
+EOF
+id_of() { bz rc ps -a --format json 2>/dev/null | grep "\"Name\":\"$1\"" | sed 's/.*"ID":"\([0-9a-f]*\)".*/\1/'; }
+bz rc up -d web >/dev/null 2>&1 || fail "up -d web failed"
+expect_eq "up SERVICE starts it and its dependencies only" "$(bz rc ps --services 2>/dev/null | sort | tr '\n' ' ')" "db web "
+expect_eq "... and not the others" "$(bz rc ps -a -q 2>/dev/null | wc -l)" "2"
+bz rc up -d --no-deps --scale web=3 web >/dev/null 2>&1 || fail "up --scale failed"
+expect_eq "--scale web=3 runs three" "$(bz rc ps -q web 2>/dev/null | wc -l)" "3"
+expect_contains "ps --format json has Publishers" "$(bz rc ps --format json 2>/dev/null)" '"Publishers":[]'
+db_id=$(id_of rc-db-1)
+web_id=$(id_of rc-web-1)
+out=$(bz rc up -d --scale web=1 2>&1) || fail "scale down failed: $out"
+expect_eq "scaling down removes the extra replicas" "$(bz rc ps -a -q web 2>/dev/null | wc -l)" "1"
+expect_eq "an unchanged container is kept" "$(id_of rc-web-1)" "$web_id"
+expect_contains "and reported running" "$out" "Container rc-db-1  Running"
+sed -i 's/    depends_on: \[db\]/    depends_on: [db]\n    environment: {CHANGED: "1"}/' "$T_DIR/rc/compose.yaml"
+out=$(bz rc up -d --no-recreate 2>&1) || fail "up --no-recreate failed: $out"
+expect_eq "--no-recreate keeps a changed container" "$(id_of rc-web-1)" "$web_id"
+out=$(bz rc up -d 2>&1) || fail "up after a change failed: $out"
+expect_contains "a changed service is recreated" "$out" "Container rc-web-1  Recreate"
+check "with a new container" test "$(id_of rc-web-1)" != "$web_id"
+expect_eq "its dependency is untouched" "$(id_of rc-db-1)" "$db_id"
+out=$(bz rc up -d --force-recreate db 2>&1) || fail "up --force-recreate failed: $out"
+check "--force-recreate recreates an unchanged one" test "$(id_of rc-db-1)" != "$db_id"
+bz rc stop extra >/dev/null 2>&1
+expect_eq "ps --status exited" "$(bz rc ps -a --status exited --services 2>/dev/null)" "extra"
+sed -i '/^  extra:/,$d' "$T_DIR/rc/compose.yaml"
+out=$(bz rc up -d 2>&1) || fail "up without extra failed: $out"
+expect_contains "a service gone from the file is an orphan" "$out" "Found orphan containers ([rc-extra-1])"
+out=$(bz rc up -d --remove-orphans 2>&1) || fail "up --remove-orphans failed: $out"
+expect_eq "--remove-orphans removes it" "$(bz rc ps -a -q extra 2>/dev/null | wc -l)" "0"
+bz rc down >/dev/null 2>&1 || fail "down failed"
 
 # --- a failed dependency stops the start ---------------------------------
 new_project depfail >/dev/null <<'EOF'
