@@ -18,17 +18,22 @@
 #define CHUNK_MIN (64u * 1024u)
 #define CHUNK_MAX (8u * 1024u * 1024u)
 #define HUGE_PAGE (2u * 1024u * 1024u)
-#define ALIGN     (alignof(max_align_t))
 
 struct arena_chunk {
     struct arena_chunk *next;
-    size_t used, cap;
+    size_t cap;
     alignas(max_align_t) unsigned char data[];
 };
 
 static size_t round_up(size_t n)
 {
-    return (n + ALIGN - 1) & ~(ALIGN - 1);
+    return (n + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+}
+
+static void out_of_memory(void)
+{
+    fputs("berth: out of memory\n", stderr);
+    abort();
 }
 
 /* A chunk for at least cap bytes; its cap may come out larger. */
@@ -38,72 +43,57 @@ static struct arena_chunk *new_chunk(size_t cap)
     if (cap >= HUGE_PAGE / 8 && cap <= CHUNK_MAX) {
         size_t size = (sizeof *c + cap + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
         c = aligned_alloc(HUGE_PAGE, size);
-        if (!c) {
-            fputs("berth: out of memory\n", stderr);
-            abort();
-        }
+        if (!c)
+            out_of_memory();
         madvise(c, size, MADV_HUGEPAGE); /* advice only: no huge pages is fine */
         cap = size - sizeof *c;
     } else {
         c = xmalloc(sizeof *c + cap);
     }
-    c->used = 0;
     c->cap = cap;
     return c;
 }
 
-void *arena_alloc(struct arena *a, size_t n)
+void *arena_alloc_slow(struct arena *a, size_t n, bool aligned, bool zero)
 {
-    if (n > SIZE_MAX / 2) {
-        fputs("berth: out of memory\n", stderr);
-        abort();
-    }
-    n = round_up(n ? n : 1);
-    struct arena_chunk *c = a->head;
-    if (!c || c->cap - c->used < n) {
+    if (n > SIZE_MAX / 2)
+        out_of_memory();
+    size_t want = n ? n : 1;
+    size_t r = aligned ? round_up(want) : want;
+    void *p;
+    if ((size_t)(a->end - a->next) < round_up(want)) {
         size_t grow = a->bytes < CHUNK_MIN   ? CHUNK_MIN
                       : a->bytes > CHUNK_MAX ? CHUNK_MAX
                                              : a->bytes;
-        bool own = n > grow / 4;
-        c = new_chunk(own ? n : grow);
+        bool own = round_up(want) > grow / 4;
+        struct arena_chunk *c = new_chunk(own ? round_up(want) : grow);
         if (own && a->head) {
             /* Keep the partly used chunk at the head for later small
              * requests; the big one goes behind it. */
             c->next = a->head->next;
             a->head->next = c;
-        } else {
-            c->next = a->head;
-            a->head = c;
+            a->bytes += r;
+            p = c->data;
+            if (zero)
+                memset(p, 0, n);
+            return p;
         }
+        c->next = a->head;
+        a->head = c;
+        a->next = c->data;
+        a->end = c->data + c->cap;
     }
-    void *p = c->data + c->used;
-    c->used += n;
-    a->bytes += n;
-    memset(p, 0, n);
-    return p;
-}
-
-void *arena_allocarray(struct arena *a, size_t nmemb, size_t size)
-{
-    if (size && nmemb > SIZE_MAX / 2 / size) {
-        fputs("berth: out of memory\n", stderr);
-        abort();
+    if (aligned) {
+        p = a->next;
+        a->next += r;
+    } else {
+        a->end -= r;
+        p = a->end;
     }
-    return arena_alloc(a, nmemb * size);
-}
-
-char *arena_strndup(struct arena *a, const char *s, size_t n)
-{
-    char *p = arena_alloc(a, n + 1);
-    if (n)
-        memcpy(p, s, n);
-    p[n] = '\0';
+    a->bytes += r;
+    if (zero)
+        memset(p, 0, n);
     return p;
-}
-
-char *arena_strdup(struct arena *a, const char *s)
-{
-    return arena_strndup(a, s, strlen(s));
 }
 
 void arena_free(struct arena *a)
@@ -116,4 +106,5 @@ void arena_free(struct arena *a)
     }
     a->head = NULL;
     a->bytes = 0;
+    a->next = a->end = NULL;
 }
