@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +22,25 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
+struct field;
+
+/* A value made for a field from an input node, kept for the next time the
+ * same node comes under the same field. */
+struct memo_entry {
+    const struct ynode *in;
+    const struct field *f;
+    struct ynode *out;
+};
+
+/* Direct-mapped: a new entry takes its slot from the one there. */
+#define MEMO_SLOTS 256
+
 struct canon {
     const struct canon_opts *o;
     struct arena *a;
     struct model m;      /* for the value helpers shared with the model */
     struct service stub; /* the object messages name */
+    struct memo_entry memo[MEMO_SLOTS];
 };
 
 enum kind {
@@ -534,6 +549,36 @@ static bool is_zero(const struct ynode *n)
     }
 }
 
+/* --- Shared nodes ---------------------------------------------------------- */
+
+/* Nodes under an anchor (`<<: *base`, `logging: *logging`) hang under many
+ * services; their canonical value is made once per pass (while a small cache
+ * keeps it) and shared, as the input was. A value is only kept when making it
+ * reported nothing, so each service still gets the messages that name it:
+ * the same node under the same field then reports nothing again. */
+static struct memo_entry *memo_slot(struct canon *c, const struct ynode *in, const struct field *f)
+{
+    uint64_t h = ((uint64_t)(uintptr_t)in ^ ((uint64_t)(uintptr_t)f << 1)) * 0x9E3779B97F4A7C15u;
+    return &c->memo[(h >> 32) % MEMO_SLOTS];
+}
+
+static struct ynode *canon_value_shared(struct canon *c, const struct field *f,
+                                        const struct ynode *v, const char *path)
+{
+    if (f->kind == K_ANY)
+        return (struct ynode *)v;
+    if (v->kind == YNODE_SCALAR) /* cheap to make again */
+        return canon_value(c, f, v, path);
+    struct memo_entry *e = memo_slot(c, v, f);
+    if (e->in == v && e->f == f)
+        return e->out;
+    size_t errors = c->o->d->n_errors, warnings = c->o->d->n_warnings;
+    struct ynode *out = canon_value(c, f, v, path);
+    if (out && c->o->d->n_errors == errors && c->o->d->n_warnings == warnings)
+        *e = (struct memo_entry){v, f, out};
+    return out;
+}
+
 static const struct field *find_field(const struct schema *sc, const struct ynode *k)
 {
     for (size_t i = 0; i < sc->n; i++) {
@@ -602,7 +647,7 @@ static struct ynode *c_struct(struct canon *c, const struct schema *sc, const st
         } else if (c->o->final && pr->value->canonical && final_reuses(f)) {
             out = pr->value;
         } else {
-            out = canon_value(c, f, pr->value, c->stub.name && !*path ? f->key : p);
+            out = canon_value_shared(c, f, pr->value, c->stub.name && !*path ? f->key : p);
             /* Only fresh nodes: K_ANY values are the input's own. */
             if (out && out != pr->value && !c->o->final && final_reuses(f))
                 out->canonical = 1;

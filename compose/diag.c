@@ -52,6 +52,7 @@ void diag_error_at(struct diag *d, const char *file, int line, int col, const ch
 
 static void emit_warning(struct diag *d, const char *msg)
 {
+    d->n_warnings++;
     if (d->warn)
         d->warn(d->warn_userdata, msg);
     else

@@ -15,6 +15,7 @@
 struct diag {
     char **errors; /* NULL-terminated, in the order found */
     size_t n_errors;
+    size_t n_warnings;                             /* warnings given so far */
     void (*warn)(void *userdata, const char *msg); /* NULL: log_warn */
     void *warn_userdata;
 };

@@ -1,6 +1,7 @@
 #include "compose/envmap.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,9 +107,28 @@ static struct ynode *build(struct arena *a, const struct ynode *pos_from, struct
     return ynode_new_map(a, pos_from, pairs, kept);
 }
 
+/* Whether a small mapping's keys are all different (those the parser
+ * made always are); a large one is left to the sort. */
+static bool small_and_unique(const struct ynode *n)
+{
+    if (n->n_pairs > 32)
+        return false;
+    for (size_t i = 1; i < n->n_pairs; i++)
+        for (size_t j = 0; j < i; j++) {
+            const struct ynode *x = n->pairs[i].key, *y = n->pairs[j].key;
+            if (x->len == y->len && memcmp(x->str, y->str, x->len) == 0)
+                return false;
+        }
+    return true;
+}
+
 int envmap_from_node(struct arena *a, const struct ynode *n, struct ynode **out,
                      const struct ynode **bad)
 {
+    if (n && n->kind == YNODE_MAP && small_and_unique(n)) {
+        *out = ynode_new_map(a, n, n->pairs, n->n_pairs); /* already one pair per name */
+        return 0;
+    }
     struct entries es = {0};
     int r = collect(a, n, &es, bad);
     if (r == 0)
