@@ -188,7 +188,7 @@ int cmd_run(struct cli *c, int argc, char **argv)
         s.entrypoint = ep;
         s.entrypoint_set = true;
     }
-    if (store_open(c->root, &st, &e) < 0 || store_image_get(st, s.image, &img, &e) < 0)
+    if (store_open(c->root, &st, &e) < 0 || cli_service_image(st, &s, &img, &e) < 0)
         goto out;
     if (plan_container(p, &s, img, 1, id, &plan, &e) < 0)
         goto out;

@@ -354,10 +354,8 @@ int cmd_up(struct cli *c, int argc, char **argv)
             goto out;
         }
         struct image *img = NULL;
-        if (replicas > 0 && store_image_get(st, s->image, &img, &e) < 0) {
-            berr_wrap(&e, "service \"%s\"", s->name);
+        if (replicas > 0 && cli_service_image(st, s, &img, &e) < 0)
             goto out;
-        }
         for (int num = 1; num <= replicas; num++) {
             if (n_items == cap) {
                 cap = cap ? cap * 2 : 16;

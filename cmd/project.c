@@ -56,6 +56,21 @@ int cli_remove_container(struct cli *c, const char *project, int ctl, const stru
     return first;
 }
 
+int cli_service_image(struct store *st, const struct service *s, struct image **out, struct berr *e)
+{
+    int r = store_image_get(st, s->image, out, e);
+    if (r == -ENOENT) {
+        berr_clear(e);
+        return berr_set(e, r,
+                        "service \"%s\": image \"%s\" is not in the store (load it with `berth "
+                        "load -i FILE`; pulling from a registry is not supported yet)",
+                        s->name, s->image);
+    }
+    if (r < 0)
+        berr_wrap(e, "service \"%s\"", s->name);
+    return r;
+}
+
 int cli_parse_timeout(const char *s, int64_t *ns)
 {
     char *end;

@@ -8,6 +8,7 @@
 
 #include "cmd/cli.h"
 #include "compose/compose.h"
+#include "engine/image/image.h"
 #include "engine/runtime/runtime.h"
 #include "engine/supervise/records.h"
 #include "util/err.h"
@@ -31,6 +32,11 @@ enum {
  * error is returned. */
 int cli_remove_container(struct cli *c, const char *project, int ctl, const struct ctr_record *r,
                          unsigned flags, struct berr *e);
+
+/* The service's image from the store; a missing one is said with what to
+ * do about it. */
+int cli_service_image(struct store *st, const struct service *s, struct image **out,
+                      struct berr *e);
 
 /* -t/--timeout SECONDS (a whole number, 0 or more) in ns; prints the
  * error and returns -1 when invalid. */

@@ -28,7 +28,7 @@ services:
   web:
     image: nosuchimage:1.0
 EOF
-expect_fail "a missing image is named" noimage 'nosuchimage:1.0'
+expect_fail "a missing image is named" noimage 'image "nosuchimage:1.0" is not in the store (load it with'
 check "a missing image creates nothing" test ! -d "$BERTH_ROOT/containers" -o -z "$(ls -A "$BERTH_ROOT/containers" 2>/dev/null)"
 
 new_project badyaml >/dev/null <<'EOF'
