@@ -15,6 +15,7 @@
 #include "compose/model_internal.h"
 #include "compose/path.h"
 #include "compose/shellwords.h"
+#include "compose/strvec.h"
 #include "compose/syntax.h"
 #include "compose/units.h"
 #include "util/cleanup.h"
@@ -521,7 +522,7 @@ static struct ynode *c_map_of(struct canon *c, const struct schema *sc, const st
     struct mb b = {0};
     for (size_t i = 0; i < v->n_pairs; i++) {
         const struct ynode *k = v->pairs[i].key, *val = v->pairs[i].value;
-        _cleanup_free_ char *p = xasprintf("%s.%s", path, k->str);
+        _cleanup_free_ char *p = str_join(path, '.', k->str);
         struct ynode *out = ynode_is_null(val) ? n_null(c, val) : c_struct(c, sc, val, p);
         if (out)
             mb_add(c, &b, v->pairs[i].key, out);
@@ -1600,7 +1601,7 @@ static struct ynode *c_depends_on(struct canon *c, const struct ynode *v, const 
             {"required", K_BOOL, 0, NULL, NULL},
         };
         static const struct schema sc = {f, ARRAY_SIZE(f), NULL};
-        _cleanup_free_ char *p = xasprintf("%s.%s", path, name->str);
+        _cleanup_free_ char *p = str_join(path, '.', name->str);
         struct ynode *d = ynode_is_null(opt) ? NULL : c_struct(c, &sc, opt, p);
         if (!ynode_is_null(opt) && !d)
             return NULL;
@@ -1786,7 +1787,7 @@ static struct ynode *c_ulimits(struct canon *c, const struct ynode *v, const cha
     struct mb b = {0};
     for (size_t i = 0; i < v->n_pairs; i++) {
         const struct ynode *k = v->pairs[i].key, *val = v->pairs[i].value;
-        _cleanup_free_ char *p = xasprintf("%s.%s", path, k->str);
+        _cleanup_free_ char *p = str_join(path, '.', k->str);
         if (val->kind == YNODE_MAP) {
             static const struct field f[] = {{"soft", K_INT, 0, NULL, NULL},
                                              {"hard", K_INT, 0, NULL, NULL}};
@@ -1836,7 +1837,7 @@ static struct ynode *c_extra_hosts(struct canon *c, const struct ynode *v, const
                          ynode_describe(one));
                     return NULL;
                 }
-                _cleanup_free_ char *e = xasprintf("%s=%s", k->str, one->str);
+                _cleanup_free_ char *e = str_join(k->str, '=', one->str);
                 sb_add(c, &b, n_cstr(c, one, e));
             }
         }

@@ -10,8 +10,27 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
+/* "file:line:col: message". A message that fits a stack buffer is made
+ * there in one go (a big file's warnings are many), a longer one on the
+ * heap. */
 static char *format_at(const char *file, int line, int col, const char *fmt, va_list ap)
 {
+    char buf[512];
+    int n = 0;
+    if (file && line > 0 && col > 0)
+        n = snprintf(buf, sizeof buf, "%s:%d:%d: ", file, line, col);
+    else if (file && line > 0)
+        n = snprintf(buf, sizeof buf, "%s:%d: ", file, line);
+    else if (file)
+        n = snprintf(buf, sizeof buf, "%s: ", file);
+    if (n >= 0 && (size_t)n < sizeof buf) {
+        va_list aq;
+        va_copy(aq, ap);
+        int m = vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, aq);
+        va_end(aq);
+        if (m >= 0 && (size_t)n + (size_t)m < sizeof buf)
+            return xmemdup(buf, (size_t)n + (size_t)m + 1);
+    }
     _cleanup_free_ char *msg = xvasprintf(fmt, ap);
     if (!file)
         return TAKE_PTR(msg);

@@ -212,7 +212,7 @@ static void env_entry(struct model *m, struct service *s, const struct ypair *kv
     if (ynode_is_null(v)) {
         const char *host = envtab_get(m->env, k->str, k->len);
         if (host)
-            strvec_push(env, xasprintf("%s=%s", k->str, host));
+            strvec_push(env, str_join(k->str, '=', host));
         return;
     }
     if (v->kind != YNODE_SCALAR) {
@@ -228,7 +228,7 @@ static void env_entry(struct model *m, struct service *s, const struct ypair *kv
     const char *val = v->str;
     if (yscalar_bool(v, &b) == 0)
         val = b ? "true" : "false"; /* as compose prints YAML booleans */
-    strvec_push(env, xasprintf("%s=%s", k->str, val));
+    strvec_push(env, str_join(k->str, '=', val));
 }
 
 static void key_environment(struct model *m, struct service *s, const struct ypair *kv)
@@ -494,7 +494,7 @@ int want_kv_list(struct model *m, const struct service *s, const char *key, cons
         const char *text = ynode_is_null(val) ? "" : val->str;
         if (!ynode_is_null(val) && yscalar_bool(val, &b) == 0)
             text = b ? "true" : "false";
-        strvec_push(&sv, xasprintf("%s=%s", k->str, text));
+        strvec_push(&sv, str_join(k->str, '=', text));
     }
     strv_free(*out);
     *out = strvec_take(&sv);

@@ -400,20 +400,20 @@ void key_healthcheck(struct model *m, struct service *s, const struct ypair *kv)
     h->set = true;
     const struct ynode *test = ymap_get(v, "test"), *dis = ymap_get(v, "disable");
     static const struct {
-        const char *key;
+        const char *key, *path;
         size_t off;
     } durs[] = {
-        {"interval", offsetof(struct svc_healthcheck, interval_ns)},
-        {"timeout", offsetof(struct svc_healthcheck, timeout_ns)},
-        {"start_period", offsetof(struct svc_healthcheck, start_period_ns)},
-        {"start_interval", offsetof(struct svc_healthcheck, start_interval_ns)},
+        {"interval", "healthcheck.interval", offsetof(struct svc_healthcheck, interval_ns)},
+        {"timeout", "healthcheck.timeout", offsetof(struct svc_healthcheck, timeout_ns)},
+        {"start_period", "healthcheck.start_period",
+         offsetof(struct svc_healthcheck, start_period_ns)},
+        {"start_interval", "healthcheck.start_interval",
+         offsetof(struct svc_healthcheck, start_interval_ns)},
     };
     for (size_t i = 0; i < ARRAY_SIZE(durs); i++) {
         const struct ynode *d = ymap_get(v, durs[i].key);
-        if (d && !ynode_is_null(d)) {
-            _cleanup_free_ char *key = xasprintf("healthcheck.%s", durs[i].key);
-            want_duration(m, s, key, d, (int64_t *)((char *)h + durs[i].off));
-        }
+        if (d && !ynode_is_null(d))
+            want_duration(m, s, durs[i].path, d, (int64_t *)((char *)h + durs[i].off));
     }
     const struct ynode *ret = ymap_get(v, "retries");
     if (ret && !ynode_is_null(ret)) {

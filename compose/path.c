@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "compose/strvec.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -43,7 +44,7 @@ char *path_absolute(const char *base, const char *p)
 {
     if (p[0] == '/')
         return path_clean(p);
-    _cleanup_free_ char *joined = xasprintf("%s/%s", base, p);
+    _cleanup_free_ char *joined = str_join(base, '/', p);
     return path_clean(joined);
 }
 
