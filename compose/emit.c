@@ -15,7 +15,7 @@ void emit_flush(struct emit_buf *b)
     b->len = 0;
 }
 
-void emit_put(struct emit_buf *b, const char *s, size_t n)
+void emit_put_slow(struct emit_buf *b, const char *s, size_t n)
 {
     if (b->out && b->len + n + 1 > EMIT_FLUSH_AT)
         emit_flush(b);
@@ -166,9 +166,31 @@ static bool looks_typed(const char *s, size_t len)
 {
     if (len == 0)
         return true;
-    /* Only these first characters can start a non-string. */
-    if (!strchr("~nNtTfFyYoO0123456789+-.", s[0]))
-        return false;
+    /* Only these first characters can start a non-string, and the words
+     * (null, true, false, yes, no, on, off...) are at most 5 letters. */
+    switch (s[0]) {
+    case '~':
+    case 'n':
+    case 'N':
+    case 't':
+    case 'T':
+    case 'f':
+    case 'F':
+    case 'y':
+    case 'Y':
+    case 'o':
+    case 'O':
+        if (len > 5)
+            return false;
+        break;
+    case '+':
+    case '-':
+    case '.':
+        break;
+    default:
+        if (s[0] < '0' || s[0] > '9')
+            return false;
+    }
     if (memchr(s, '\0', len))
         return false;
     struct ynode probe = {.kind = YNODE_SCALAR, .style = YSTYLE_PLAIN, .str = s, .len = len};
@@ -261,9 +283,11 @@ static enum qstyle choose_style(const char *s, size_t len)
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
         if (u[i] >= 0x20 && u[i] < 0x7F) { /* the common case */
-            if ((u[i] == ':' && (i + 1 == len || s[i + 1] == ' ')) ||
-                (u[i] == '#' && i > 0 && s[i - 1] == ' '))
-                indicator = true;
+            if (u[i] == ':' || u[i] == '#') {
+                if ((u[i] == ':' && (i + 1 == len || s[i + 1] == ' ')) ||
+                    (u[i] == '#' && i > 0 && s[i - 1] == ' '))
+                    indicator = true;
+            }
             i++;
             continue;
         }
@@ -285,8 +309,25 @@ static enum qstyle choose_style(const char *s, size_t len)
     bool plain = true;
     if (s[0] == ' ' || s[len - 1] == ' ')
         plain = false;
-    if (strchr("#,[]{}&*!|>'\"%@`", s[0]))
+    switch (s[0]) {
+    case '#':
+    case ',':
+    case '[':
+    case ']':
+    case '{':
+    case '}':
+    case '&':
+    case '*':
+    case '!':
+    case '|':
+    case '>':
+    case '\'':
+    case '"':
+    case '%':
+    case '@':
+    case '`':
         plain = false;
+    }
     if ((s[0] == '-' || s[0] == '?' || s[0] == ':') && (len == 1 || s[1] == ' '))
         plain = false;
     if (s[0] == '?' || s[0] == ':')

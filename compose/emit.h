@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "compose/yaml.h"
 
@@ -23,8 +24,22 @@ struct emit_buf {
 
 #define EMIT_FLUSH_AT (64u * 1024u)
 
-void emit_put(struct emit_buf *b, const char *s, size_t n);
+/* Appends n bytes (s stays NUL-terminated); emit_put_slow grows the buffer
+ * or writes a piece out first. */
+void emit_put_slow(struct emit_buf *b, const char *s, size_t n);
 void emit_flush(struct emit_buf *b);
+
+static inline void emit_put(struct emit_buf *b, const char *s, size_t n)
+{
+    size_t end = b->len + n + 1;
+    if (end > b->cap || (b->out && end > EMIT_FLUSH_AT)) {
+        emit_put_slow(b, s, n);
+        return;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
 
 struct emit_opts {
     bool escape_dollar; /* "$" printed as "$$" (an interpolated project) */
