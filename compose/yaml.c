@@ -274,9 +274,22 @@ static int cmp_cand_index(const void *x, const void *y, void *cands_)
     return a < b ? -1 : a > b;
 }
 
-static bool own_has_key(struct ynode **kids, const size_t *own, size_t n_own,
+static bool same_key(const struct ynode *a, const struct ynode *b)
+{
+    return a->len == b->len && memcmp(a->str, b->str, a->len) == 0;
+}
+
+/* own: the indexes of a mapping's own pairs, sorted by key when sorted is
+ * set (a small mapping's are searched in place). */
+static bool own_has_key(struct ynode **kids, const size_t *own, size_t n_own, bool sorted,
                         const struct ynode *key)
 {
+    if (!sorted) {
+        for (size_t i = 0; i < n_own; i++)
+            if (same_key(kids[2 * own[i]], key))
+                return true;
+        return false;
+    }
     size_t lo = 0, hi = n_own;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -288,6 +301,20 @@ static bool own_has_key(struct ynode **kids, const size_t *own, size_t n_own,
         else
             hi = mid;
     }
+    return false;
+}
+
+/* Mappings up to this many pairs are checked pair against pair instead of
+ * sorted: cheaper for the small mappings files are made of. */
+#define SMALL_MAP 16
+
+/* Whether a small set of keys holds one twice. */
+static bool small_has_duplicate(struct ynode **kids, const size_t *own, size_t n_own)
+{
+    for (size_t i = 1; i < n_own; i++)
+        for (size_t j = 0; j < i; j++)
+            if (same_key(kids[2 * own[i]], kids[2 * own[j]]))
+                return true;
     return false;
 }
 
@@ -322,18 +349,25 @@ static int finish_map(struct parser *p, struct frame *f, const yaml_mark_t *m)
 {
     struct ynode *n = f->node;
     size_t n_kv = f->n / 2;
-    _cleanup_free_ size_t *own = xcalloc(n_kv, sizeof *own);
+    size_t small_own[SMALL_MAP];
+    _cleanup_free_ size_t *big_own = n_kv > SMALL_MAP ? xcalloc(n_kv, sizeof *big_own) : NULL;
+    size_t *own = big_own ? big_own : small_own;
     size_t n_own = 0;
     for (size_t i = 0; i < n_kv; i++)
-        if (!is_merge_key(f->kids[2 * i]))
+        if (!f->n_merge || !is_merge_key(f->kids[2 * i]))
             own[n_own++] = i;
-    qsort_r(own, n_own, sizeof *own, cmp_pair_index, f->kids);
-    for (size_t j = 1; j < n_own; j++) {
-        struct ynode *prev = f->kids[2 * own[j - 1]], *cur = f->kids[2 * own[j]];
-        if (yscalar_cmp(prev, cur) == 0) {
-            diag_error_at(p->d, YPOS(cur), "duplicate key %s (first defined at line %d)", QN(cur),
-                          prev->line);
-            p->failed = true;
+    /* Duplicates are reported in key order, so a mapping that has one is
+     * sorted whatever its size. */
+    bool sorted = big_own || small_has_duplicate(f->kids, own, n_own);
+    if (sorted) {
+        qsort_r(own, n_own, sizeof *own, cmp_pair_index, f->kids);
+        for (size_t j = 1; j < n_own; j++) {
+            struct ynode *prev = f->kids[2 * own[j - 1]], *cur = f->kids[2 * own[j]];
+            if (yscalar_cmp(prev, cur) == 0) {
+                diag_error_at(p->d, YPOS(cur), "duplicate key %s (first defined at line %d)",
+                              QN(cur), prev->line);
+                p->failed = true;
+            }
         }
     }
 
@@ -358,14 +392,25 @@ static int finish_map(struct parser *p, struct frame *f, const yaml_mark_t *m)
         }
         /* Within each key, the first source wins; a key of the mapping itself
          * beats every merged one. */
-        order = xcalloc(ms.n, sizeof *order);
-        for (size_t i = 0; i < ms.n; i++)
-            order[i] = i;
-        qsort_r(order, ms.n, sizeof *order, cmp_cand_index, ms.cands);
-        for (size_t i = 0; i < ms.n; i++) {
-            struct cand *c = &ms.cands[order[i]];
-            bool first = i == 0 || yscalar_cmp(ms.cands[order[i - 1]].pair.key, c->pair.key) != 0;
-            c->keep = first && !own_has_key(f->kids, own, n_own, c->pair.key);
+        if (ms.n <= SMALL_MAP) {
+            for (size_t i = 0; i < ms.n; i++) {
+                struct cand *c = &ms.cands[i];
+                bool first = true;
+                for (size_t j = 0; j < i && first; j++)
+                    first = !same_key(ms.cands[j].pair.key, c->pair.key);
+                c->keep = first && !own_has_key(f->kids, own, n_own, sorted, c->pair.key);
+            }
+        } else {
+            order = xcalloc(ms.n, sizeof *order);
+            for (size_t i = 0; i < ms.n; i++)
+                order[i] = i;
+            qsort_r(order, ms.n, sizeof *order, cmp_cand_index, ms.cands);
+            for (size_t i = 0; i < ms.n; i++) {
+                struct cand *c = &ms.cands[order[i]];
+                bool first =
+                    i == 0 || yscalar_cmp(ms.cands[order[i - 1]].pair.key, c->pair.key) != 0;
+                c->keep = first && !own_has_key(f->kids, own, n_own, sorted, c->pair.key);
+            }
         }
     }
 
