@@ -115,9 +115,10 @@ static struct ynode *n_plain(struct canon *c, const struct ynode *at, const char
 
 static struct ynode *n_int(struct canon *c, const struct ynode *at, int64_t v)
 {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%lld", (long long)v);
-    return n_plain(c, at, buf);
+    char buf[FORMAT_INT_MAX];
+    size_t len = format_int(buf, v);
+    return ynode_new_scalar(c->a, at ? at->src : &defaults_src, at ? at->line : 0, at ? at->col : 0,
+                            buf, len, YSTYLE_PLAIN);
 }
 
 static struct ynode *n_bool(struct canon *c, const struct ynode *at, bool v)
@@ -417,9 +418,8 @@ static struct ynode *c_bytes(struct canon *c, const struct ynode *v, const char 
         return n_cstr(c, v, v->str);
     if (want_size(&c->m, &c->stub, path, v, &b) < 0)
         return NULL;
-    char buf[32];
-    snprintf(buf, sizeof buf, "%lld", (long long)b);
-    return n_cstr(c, v, buf);
+    char buf[FORMAT_INT_MAX];
+    return n_str(c, v, buf, format_int(buf, b));
 }
 
 /* Strings of a list item: any scalar's text but null. */

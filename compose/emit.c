@@ -1,10 +1,10 @@
 #include "compose/emit.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose/units.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -111,8 +111,8 @@ static void typed_text(const struct ynode *n, enum stype t, char *buf, size_t si
         snprintf(buf, size, "%s", v ? "true" : "false");
     } else if (t == S_INT) {
         int64_t v = 0;
-        if (yscalar_int(n, &v) == 0)
-            snprintf(buf, size, "%" PRId64, v);
+        if (yscalar_int(n, &v) == 0 && size >= FORMAT_INT_MAX)
+            format_int(buf, v);
         else
             snprintf(buf, size, "%s", n->str);
     } else {

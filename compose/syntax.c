@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose/units.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -242,18 +243,19 @@ long port_spec_parse(const char *s, struct port_entry *out, long max, const char
     for (long i = 0; i < n; i++) {
         struct port_entry *e = &out[i];
         memset(e, 0, sizeof *e);
-        snprintf(e->host_ip, sizeof e->host_ip, "%s", ip);
-        snprintf(e->protocol, sizeof e->protocol, "%s", proto);
+        memcpy(e->host_ip, ip, sizeof ip); /* both NUL-terminated within their size */
+        memcpy(e->protocol, proto, sizeof proto);
         e->target = clo + (unsigned)i;
         if (!hport_len)
             e->published[0] = '\0';
         else if (host_range_one)
             snprintf(e->published, sizeof e->published, "%u-%u", hlo, hhi);
         else
-            snprintf(e->published, sizeof e->published, "%u", hlo + (unsigned)i);
+            format_int(e->published, hlo + (unsigned)i); /* at most 5 digits */
     }
     /* docker orders the entries of one spec by their "port/proto" text. */
-    qsort(out, (size_t)n, sizeof *out, cmp_port_key);
+    if (n > 1)
+        qsort(out, (size_t)n, sizeof *out, cmp_port_key);
     return n;
 }
 

@@ -126,3 +126,20 @@ int parse_duration(const char *s, int64_t *ns)
     *ns = neg ? -(int64_t)total : (int64_t)total;
     return 0;
 }
+
+size_t format_int(char *buf, int64_t v)
+{
+    char tmp[FORMAT_INT_MAX];
+    size_t n = 0, o = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        buf[o++] = '-';
+    while (n)
+        buf[o++] = tmp[--n];
+    buf[o] = '\0';
+    return o;
+}

@@ -3,6 +3,7 @@
 #ifndef BERTH_COMPOSE_UNITS_H
 #define BERTH_COMPOSE_UNITS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Docker's RAMInBytes (go-units): a decimal number, an optional space, an
@@ -17,5 +18,10 @@ int parse_size(const char *s, int64_t *out);
  * "-" is a negative duration (the caller decides whether it may be).
  * Returns 0, -EINVAL or -ERANGE; *ns in nanoseconds. */
 int parse_duration(const char *s, int64_t *ns);
+
+/* v in decimal as printf's "%lld" writes it, NUL-terminated, into buf
+ * (room for FORMAT_INT_MAX bytes); returns its length. */
+#define FORMAT_INT_MAX 21
+size_t format_int(char *buf, int64_t v);
 
 #endif
