@@ -599,8 +599,14 @@ static struct ynode *c_struct(struct canon *c, const struct schema *sc, const st
         cerr(c, v, path, "expected a mapping, got %s", ynode_describe(v));
         return NULL;
     }
-    /* The value of each field, found in one pass over the mapping. */
-    const struct ypair **at = xcalloc(sc->n ? sc->n : 1, sizeof *at);
+    /* The value of each field, found in one pass over the mapping (the
+     * largest schema, a service's, has fewer than 128 fields). */
+    const struct ypair *small_at[128];
+    _cleanup_free_ const struct ypair **big_at =
+        sc->n > ARRAY_SIZE(small_at) ? xcalloc(sc->n, sizeof *big_at) : NULL;
+    const struct ypair **at = big_at ? big_at : small_at;
+    if (!big_at)
+        memset(small_at, 0, sc->n * sizeof *small_at);
     struct mb ext = {0};
     for (size_t i = 0; i < v->n_pairs; i++) {
         const struct ypair *pr = &v->pairs[i];
@@ -674,7 +680,6 @@ static struct ynode *c_struct(struct canon *c, const struct schema *sc, const st
             continue;
         mb_add(c, &b, pr->key, out);
     }
-    free(at);
     for (size_t i = 0; i < ext.n; i++)
         mb_add(c, &b, ext.p[i].key, ext.p[i].value);
     return mb_done(c, &b, v, true);

@@ -274,20 +274,33 @@ static bool printable(long cp)
 
 enum qstyle { Q_PLAIN, Q_SINGLE, Q_DOUBLE, Q_LITERAL };
 
-static enum qstyle choose_style(const char *s, size_t len)
+/* Bytes as choose_style sees them: 0 printable ASCII of no interest, 1 a
+ * printable byte to look at (":", "#", "$"), 2 anything else. */
+static const unsigned char byte_class[256] = {
+    [0x00 ... 0x1F] = 2, [0x7F ... 0xFF] = 2, [':'] = 1, ['#'] = 1, ['$'] = 1,
+};
+
+/* *dollar: whether the text holds a "$". */
+static enum qstyle choose_style(const char *s, size_t len, bool *dollar)
 {
+    *dollar = true; /* unless the scan below says otherwise */
     if (looks_typed(s, len))
         return Q_DOUBLE;
     bool special = false, multiline = false, space_break = false;
     bool indicator = false; /* ": " or " #" within the text */
+    bool has_dollar = false;
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
-        if (u[i] >= 0x20 && u[i] < 0x7F) { /* the common case */
-            if (u[i] == ':' || u[i] == '#') {
-                if ((u[i] == ':' && (i + 1 == len || s[i + 1] == ' ')) ||
-                    (u[i] == '#' && i > 0 && s[i - 1] == ' '))
-                    indicator = true;
-            }
+        unsigned char cl = byte_class[u[i]];
+        if (cl == 0) { /* the common case */
+            i++;
+            continue;
+        }
+        if (cl == 1) {
+            if ((u[i] == ':' && (i + 1 == len || s[i + 1] == ' ')) ||
+                (u[i] == '#' && i > 0 && s[i - 1] == ' '))
+                indicator = true;
+            has_dollar = has_dollar || u[i] == '$';
             i++;
             continue;
         }
@@ -302,6 +315,7 @@ static enum qstyle choose_style(const char *s, size_t len)
         }
         i += n;
     }
+    *dollar = has_dollar;
     if (special)
         return Q_DOUBLE;
     if (multiline)
@@ -442,9 +456,13 @@ static void yaml_double(struct emit_buf *b, const char *s, size_t len, const str
 static void yaml_string(struct emit_buf *b, const char *s, size_t len, int indent,
                         const struct emit_opts *o)
 {
-    switch (choose_style(s, len)) {
+    bool dollar;
+    switch (choose_style(s, len, &dollar)) {
     case Q_PLAIN:
-        put_text(b, s, len, o);
+        if (dollar)
+            put_text(b, s, len, o);
+        else
+            emit_put(b, s, len);
         return;
     case Q_SINGLE:
         emit_put(b, "'", 1);
