@@ -114,7 +114,9 @@ static int run_listing(FILE *out, const struct project *p, enum listing what, co
  * big project can warn a thousand times, and stderr is unbuffered. */
 static void collect_warning(void *userdata, const char *msg)
 {
-    fprintf(userdata, "berth: warning: %s\n", msg);
+    fputs("berth: warning: ", userdata);
+    fputs(msg, userdata);
+    fputc('\n', userdata);
 }
 
 static void flush_warnings(FILE *ms, char **buf, size_t *len)

@@ -800,6 +800,8 @@ static struct ynode *c_scale(struct canon *c, const struct ynode *v, const char 
 static struct ynode *c_build_context(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_rp_condition(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_ipam_config(struct canon *c, const struct ynode *v, const char *path);
+static struct ynode *c_vtype(struct canon *c, const struct ynode *v, const char *path);
+static struct ynode *c_vsource(struct canon *c, const struct ynode *v, const char *path);
 
 /* Whether a field's canonical value is the same in the final pass: then a
  * value the first pass made is taken as it is (the final pass only adds
@@ -807,10 +809,11 @@ static struct ynode *c_ipam_config(struct canon *c, const struct ynode *v, const
 static bool final_reuses(const struct field *f)
 {
     static const canon_fn same[] = {
-        c_command,        c_ports,         c_expose,   c_extra_hosts, c_devices,     c_ulimits,
-        c_secrets,        c_configs,       c_networks, c_restart,     c_stop_signal, c_image,
-        c_container_name, c_profiles,      c_scale,    c_pids,        c_memswap,     c_working_dir,
-        c_hc_test,        c_build_context, c_external, c_ipam_config, c_rp_condition};
+        c_command,     c_ports,       c_expose,         c_extra_hosts, c_devices,
+        c_ulimits,     c_secrets,     c_configs,        c_networks,    c_restart,
+        c_stop_signal, c_image,       c_container_name, c_profiles,    c_scale,
+        c_pids,        c_memswap,     c_working_dir,    c_hc_test,     c_build_context,
+        c_external,    c_ipam_config, c_rp_condition,   c_vtype,       c_vsource};
     switch (f->kind) {
     case K_STR:
     case K_PATH:

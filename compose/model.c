@@ -738,10 +738,14 @@ static const struct svc_key *find_service_key(const struct ynode *k)
     while (lo < hi) { /* the table is sorted */
         size_t mid = lo + (hi - lo) / 2;
         const char *name = service_keys[mid].key;
-        size_t n = strlen(name);
-        int c = memcmp(name, k->str, n < k->len ? n : k->len);
-        if (c == 0)
-            c = n < k->len ? -1 : n > k->len;
+        /* Most probes differ in the first byte (names are not empty). */
+        int c = k->len ? (unsigned char)name[0] - (unsigned char)k->str[0] : 1;
+        if (c == 0) {
+            size_t n = strlen(name);
+            c = memcmp(name, k->str, n < k->len ? n : k->len);
+            if (c == 0)
+                c = n < k->len ? -1 : n > k->len;
+        }
         if (c == 0)
             return &service_keys[mid];
         if (c < 0)
