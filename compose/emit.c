@@ -74,8 +74,17 @@ static const struct ypair **print_order(const struct ynode *m, bool sort, bool y
     for (size_t i = 0; i < m->n_pairs; i++)
         if (!yaml || !omitted_yaml(m->pairs[i].value))
             v[k++] = &m->pairs[i];
-    if (sort)
+    if (sort && k <= 16) { /* insertion sort: the common small mapping */
+        for (size_t i = 1; i < k; i++) {
+            const struct ypair *x = v[i];
+            size_t j = i;
+            for (; j > 0 && yscalar_cmp(v[j - 1]->key, x->key) > 0; j--)
+                v[j] = v[j - 1];
+            v[j] = x;
+        }
+    } else if (sort) {
         qsort(v, k, sizeof *v, cmp_pairs);
+    }
     *n = k;
     return v;
 }
@@ -109,6 +118,9 @@ static void typed_text(const struct ynode *n, enum stype t, char *buf, size_t si
         bool v = false;
         yscalar_bool(n, &v);
         snprintf(buf, size, "%s", v ? "true" : "false");
+    } else if (t == S_INT && n->style == YSTYLE_PLAIN && n->len < size && n->str[0] >= '1' &&
+               n->str[0] <= '9' && strspn(n->str, "0123456789") == n->len && n->len < 19) {
+        memcpy(buf, n->str, n->len + 1); /* a plain decimal prints as written */
     } else if (t == S_INT) {
         int64_t v = 0;
         if (yscalar_int(n, &v) == 0 && size >= FORMAT_INT_MAX)
@@ -168,6 +180,13 @@ static bool looks_typed(const char *s, size_t len)
         return true;
     /* Only these first characters can start a non-string, and the words
      * (null, true, false, yes, no, on, off...) are at most 5 letters. */
+    /* Digits alone read as a number (an integer, or a float when an octal
+     * reading fails). */
+    size_t digits = 0;
+    while (digits < len && s[digits] >= '0' && s[digits] <= '9')
+        digits++;
+    if (digits == len)
+        return true;
     switch (s[0]) {
     case '~':
     case 'n':
