@@ -36,12 +36,26 @@ struct memo_entry {
 /* Direct-mapped: a new entry takes its slot from the one there. */
 #define MEMO_SLOTS 256
 
+/* A schema's fields by a hash of their names, made when the schema is first
+ * used in a pass (its tables are static and stay unsorted, in output order):
+ * slot holds a field's index + 1, 0 when free. */
+#define FIELD_SLOTS     256
+#define FIELD_INDEX_MAX 128 /* schemas with more fields are scanned */
+#define FIELD_INDEXES   32  /* direct-mapped by schema */
+
+struct field_index {
+    const struct schema *sc;
+    uint8_t slot[FIELD_SLOTS];
+    uint8_t len[FIELD_INDEX_MAX]; /* each field's name length */
+};
+
 struct canon {
     const struct canon_opts *o;
     struct arena *a;
     struct model m;      /* for the value helpers shared with the model */
     struct service stub; /* the object messages name */
     struct memo_entry memo[MEMO_SLOTS];
+    struct field_index fields[FIELD_INDEXES];
 };
 
 enum kind {
@@ -580,11 +594,45 @@ static struct ynode *canon_value_shared(struct canon *c, const struct field *f,
     return out;
 }
 
-static const struct field *find_field(const struct schema *sc, const struct ynode *k)
+static size_t field_hash(const char *s, size_t len)
 {
+    return (len * 131 + (unsigned char)s[0] * 31 + (unsigned char)s[len - 1]) % FIELD_SLOTS;
+}
+
+static const struct field_index *field_index_of(struct canon *c, const struct schema *sc)
+{
+    struct field_index *x = &c->fields[((uintptr_t)sc / sizeof(void *)) % FIELD_INDEXES];
+    if (x->sc == sc)
+        return x;
+    x->sc = sc;
+    memset(x->slot, 0, sizeof x->slot);
     for (size_t i = 0; i < sc->n; i++) {
-        const char *f = sc->fields[i].key;
-        if (f[0] == k->str[0] && strncmp(f, k->str, k->len) == 0 && f[k->len] == '\0')
+        size_t len = strlen(sc->fields[i].key), h = field_hash(sc->fields[i].key, len);
+        while (x->slot[h])
+            h = (h + 1) % FIELD_SLOTS;
+        x->slot[h] = (uint8_t)(i + 1);
+        x->len[i] = (uint8_t)len;
+    }
+    return x;
+}
+
+/* The field named exactly k (every field name is shorter than 256 bytes). */
+static const struct field *find_field(struct canon *c, const struct schema *sc,
+                                      const struct ynode *k)
+{
+    if (sc->n > FIELD_INDEX_MAX) {
+        for (size_t i = 0; i < sc->n; i++)
+            if (strlen(sc->fields[i].key) == k->len &&
+                memcmp(sc->fields[i].key, k->str, k->len) == 0)
+                return &sc->fields[i];
+        return NULL;
+    }
+    if (k->len == 0 || k->len > UINT8_MAX)
+        return NULL;
+    const struct field_index *x = field_index_of(c, sc);
+    for (size_t h = field_hash(k->str, k->len); x->slot[h]; h = (h + 1) % FIELD_SLOTS) {
+        size_t i = x->slot[h] - 1u;
+        if (x->len[i] == k->len && memcmp(sc->fields[i].key, k->str, k->len) == 0)
             return &sc->fields[i];
     }
     return NULL;
@@ -614,7 +662,7 @@ static struct ynode *c_struct(struct canon *c, const struct schema *sc, const st
             mb_add(c, &ext, pr->key, pr->value);
             continue;
         }
-        const struct field *f = find_field(sc, pr->key);
+        const struct field *f = find_field(c, sc, pr->key);
         if (!f) {
             unknown_key(c, sc, pr->key, path);
             continue;
@@ -633,16 +681,6 @@ static struct ynode *c_struct(struct canon *c, const struct schema *sc, const st
             }
             continue;
         }
-        /* The key's path for messages ("healthcheck.interval"). */
-        char p[256];
-        size_t pl = strlen(path), fl = strlen(f->key);
-        if (pl + fl + 2 > sizeof p)
-            pl = 0;
-        if (pl) {
-            memcpy(p, path, pl);
-            p[pl++] = '.';
-        }
-        memcpy(p + pl, f->key, fl + 1);
         struct ynode *out;
         if (has_tag(pr->value, "!reset")) {
             if (c->o->final)
@@ -654,7 +692,17 @@ static struct ynode *c_struct(struct canon *c, const struct schema *sc, const st
         } else if (c->o->final && pr->value->canonical && final_reuses(f)) {
             out = pr->value;
         } else {
-            out = canon_value_shared(c, f, pr->value, c->stub.name && !*path ? f->key : p);
+            /* The key's path for messages ("healthcheck.interval"). */
+            char p[256];
+            const char *fpath = f->key;
+            size_t pl = strlen(path), fl = strlen(f->key);
+            if (pl && pl + fl + 2 <= sizeof p) {
+                memcpy(p, path, pl);
+                p[pl] = '.';
+                memcpy(p + pl + 1, f->key, fl + 1);
+                fpath = p;
+            }
+            out = canon_value_shared(c, f, pr->value, fpath);
             /* Only fresh nodes: K_ANY values are the input's own. */
             if (out && out != pr->value && !c->o->final && final_reuses(f))
                 out->canonical = 1;
