@@ -163,13 +163,25 @@ struct mb {
     size_t n, cap;
 };
 
+/* Room for n pairs in all, when the caller knows about how many come. */
+static void mb_reserve(struct canon *c, struct mb *b, size_t n)
+{
+    if (n <= b->cap)
+        return;
+    struct ypair *np = arena_alloc_uninit(c->a, n * sizeof *np);
+    if (b->n)
+        memcpy(np, b->p, b->n * sizeof *np);
+    b->p = np;
+    b->cap = n;
+}
+
 static void mb_add(struct canon *c, struct mb *b, struct ynode *key, struct ynode *val)
 {
     if (!val)
         return;
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 8;
-        struct ypair *np = arena_allocarray(c->a, cap, sizeof *np);
+        struct ypair *np = arena_alloc_uninit(c->a, cap * sizeof *np);
         if (b->n)
             memcpy(np, b->p, b->n * sizeof *np);
         b->p = np;
@@ -204,7 +216,7 @@ static void sb_add(struct canon *c, struct sb *b, struct ynode *item)
         return;
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 8;
-        struct ynode **nv = arena_allocarray(c->a, cap, sizeof *nv);
+        struct ynode **nv = arena_alloc_uninit(c->a, cap * sizeof *nv);
         if (b->n)
             memcpy(nv, b->v, b->n * sizeof *nv);
         b->v = nv;
@@ -486,6 +498,7 @@ static struct ynode *c_map(struct canon *c, const struct ynode *v, const char *p
         return NULL;
     }
     struct mb b = {0};
+    mb_reserve(c, &b, map->n_pairs);
     bool ok = true;
     for (size_t i = 0; i < map->n_pairs; i++) {
         struct ynode *k = map->pairs[i].key, *val = map->pairs[i].value;
@@ -534,6 +547,7 @@ static struct ynode *c_map_of(struct canon *c, const struct schema *sc, const st
         return NULL;
     }
     struct mb b = {0};
+    mb_reserve(c, &b, v->n_pairs);
     for (size_t i = 0; i < v->n_pairs; i++) {
         const struct ynode *k = v->pairs[i].key, *val = v->pairs[i].value;
         _cleanup_free_ char *p = str_join(path, '.', k->str);
@@ -670,6 +684,7 @@ static struct ynode *c_struct(struct canon *c, const struct schema *sc, const st
         at[f - sc->fields] = pr;
     }
     struct mb b = {0};
+    mb_reserve(c, &b, v->n_pairs + 2); /* and command and entrypoint, always in the output */
     for (size_t i = 0; i < sc->n; i++) {
         const struct field *f = &sc->fields[i];
         const struct ypair *pr = at[i];
@@ -1841,6 +1856,7 @@ static struct ynode *c_ulimits(struct canon *c, const struct ynode *v, const cha
         return NULL;
     }
     struct mb b = {0};
+    mb_reserve(c, &b, v->n_pairs);
     for (size_t i = 0; i < v->n_pairs; i++) {
         const struct ynode *k = v->pairs[i].key, *val = v->pairs[i].value;
         _cleanup_free_ char *p = str_join(path, '.', k->str);
@@ -2010,6 +2026,7 @@ static struct ynode *c_objects(struct canon *c, const struct schema *sc, const s
         return NULL;
     }
     struct mb b = {0};
+    mb_reserve(c, &b, v->n_pairs);
     for (size_t i = 0; i < v->n_pairs; i++) {
         const struct ynode *k = v->pairs[i].key, *val = v->pairs[i].value;
         if (is_ext(k)) {
