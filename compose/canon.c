@@ -1317,8 +1317,9 @@ static struct ynode *c_ports(struct canon *c, const struct ynode *v, const char 
     }
     struct sb b = {0};
     /* Entries of one spec; grown only for ranges. */
-    long pe_cap = 16;
-    struct port_entry *pe = xcalloc((size_t)pe_cap, sizeof *pe);
+    struct port_entry small_pe[16];
+    long pe_cap = (long)ARRAY_SIZE(small_pe);
+    struct port_entry *pe = small_pe, *big_pe = NULL;
     long total = 0;
     bool ok = true;
     for (size_t i = 0; i < v->n_items && ok; i++) {
@@ -1380,7 +1381,7 @@ static struct ynode *c_ports(struct canon *c, const struct ynode *v, const char 
             if (pub && *pub && !lenient_text(c, ymap_get(it, "published"))) {
                 struct port_entry tmp[1];
                 const char *err;
-                _cleanup_free_ char *spec = xasprintf("%s:1", pub);
+                _cleanup_free_ char *spec = str_join(pub, ':', "1");
                 if (port_spec_parse(spec, tmp, 1, &err) < 0) {
                     cerr(c, ymap_get(it, "published"), path, "invalid published port %s", QS(pub));
                     ok = false;
@@ -1408,7 +1409,7 @@ static struct ynode *c_ports(struct canon *c, const struct ynode *v, const char 
         while ((n = port_spec_parse(it->str, pe, pe_cap < room ? pe_cap : room, &err)) == -E2BIG &&
                pe_cap < room) {
             pe_cap = pe_cap * 16 < room ? pe_cap * 16 : room;
-            pe = xreallocarray(pe, (size_t)pe_cap, sizeof *pe);
+            pe = big_pe = xreallocarray(big_pe, (size_t)pe_cap, sizeof *pe);
         }
         if (n == -E2BIG) {
             cerr(c, it, path, "more than %d ports in one service", MAX_PORTS_PER_SERVICE);
@@ -1426,7 +1427,7 @@ static struct ynode *c_ports(struct canon *c, const struct ynode *v, const char 
                              pe[j].published, pe[j].protocol, NULL));
         total += n;
     }
-    free(pe);
+    free(big_pe);
     return ok ? sb_done(c, &b, v) : NULL;
 }
 

@@ -365,7 +365,7 @@ static enum qstyle choose_style(const char *s, size_t len, bool *dollar)
         plain = false;
     if (s[0] == '?' || s[0] == ':')
         plain = plain && len > 1 && s[1] != ' ';
-    if (len >= 3 && (memcmp(s, "---", 3) == 0 || memcmp(s, "...", 3) == 0))
+    if (len >= 3 && (s[0] == '-' || s[0] == '.') && s[1] == s[0] && s[2] == s[0]) /* ---, ... */
         plain = false;
     return plain && !indicator ? Q_PLAIN : Q_SINGLE;
 }
