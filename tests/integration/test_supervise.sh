@@ -200,6 +200,10 @@ services:
     image: busybox
     command: ["sh", "-c", "exit 5"]
     restart: "no"
+  unless:
+    image: busybox
+    command: ["sh", "-c", "sleep 0.3"]
+    restart: unless-stopped
 EOF
 bz restarts up -d >/dev/null 2>&1 || true
 check "on-failure:3 gives up" wait_for 10 sh -c "cd '$T_DIR/restarts' && '$BERTH' ps -a --format json | grep -q '\"Name\":\"restarts-onfail-1\".*\"State\":\"exited\"'"
@@ -211,6 +215,13 @@ sleep 1.5
 n=$(state_of restarts restarts-always-1 RestartCount)
 check "always restarts (${n} times in ~2 s)" test "${n:-0}" -ge 2
 check "with back-off, not a busy loop (${n} restarts)" test "${n:-99}" -le 8
+n=$(state_of restarts restarts-unless-1 RestartCount)
+check "unless-stopped restarts a container that ended (${n} times)" test "${n:-0}" -ge 1
+bz restarts stop unless >/dev/null 2>&1 || fail "stop unless failed"
+n=$(state_of restarts restarts-unless-1 RestartCount)
+sleep 1
+expect_eq "unless-stopped: a stopped one stays stopped" "$(state_of restarts restarts-unless-1 State)" "exited"
+expect_eq "... and is not restarted" "$(state_of restarts restarts-unless-1 RestartCount)" "$n"
 bz restarts down >/dev/null 2>&1
 
 # --- stdin_open, deploy.replicas and deploy.restart_policy ---------------
