@@ -263,6 +263,12 @@ static bool is_ext(const struct ynode *k)
     return k->len >= 2 && k->str[0] == 'x' && k->str[1] == '-';
 }
 
+static bool key_is(const struct ynode *k, const char *s)
+{
+    size_t n = strlen(s);
+    return k->len == n && memcmp(k->str, s, n) == 0;
+}
+
 static bool has_tag(const struct ynode *n, const char *tag)
 {
     return n && n->tag && strcmp(n->tag, tag) == 0;
@@ -316,12 +322,29 @@ static void unknown_key(struct canon *c, const struct schema *sc, const struct y
 
 /* --- Scalars ------------------------------------------------------------ */
 
+/* A scalar's text as a canonical string: an untagged string is its own
+ * canonical node (a string prints by its text, whatever its style), a
+ * number's text becomes a string. */
+static struct ynode *n_text(struct canon *c, const struct ynode *v)
+{
+    if (!v->tag && yscalar_type(v) == YTYPE_STR)
+        return (struct ynode *)v;
+    return n_str(c, v, v->str, v->len);
+}
+
+/* A mapping key as canonical: a plain untagged key is its own. */
+static struct ynode *n_key(struct canon *c, const struct ynode *k)
+{
+    if (!k->tag && k->style == YSTYLE_PLAIN && !yscalar_has_nul(k))
+        return (struct ynode *)k;
+    return canon_key(c->a, k, k->str);
+}
+
 static struct ynode *c_str(struct canon *c, const struct ynode *v, const char *path)
 {
     if (ynode_is_null(v) && !v->tag)
         return NULL;
-    const char *s = want_string(&c->m, &c->stub, path, v);
-    return s ? n_str(c, v, s, v->len) : NULL;
+    return want_string(&c->m, &c->stub, path, v) ? n_text(c, v) : NULL;
 }
 
 static struct ynode *c_path(struct canon *c, const struct ynode *v, const char *path)
@@ -459,7 +482,7 @@ static struct ynode *item_str(struct canon *c, const struct ynode *it, size_t i,
     bool b;
     if (yscalar_bool(it, &b) == 0)
         return n_cstr(c, it, b ? "true" : "false");
-    return n_str(c, it, it->str, it->len);
+    return n_text(c, it);
 }
 
 static struct ynode *c_strlist(struct canon *c, const struct ynode *v, const char *path,
@@ -509,7 +532,7 @@ static struct ynode *c_map(struct canon *c, const struct ynode *v, const char *p
         }
         /* envmap marks a bare list entry ("KEY") as a plain empty scalar. */
         if (ynode_is_null(val)) {
-            mb_add(c, &b, canon_key(c->a, k, k->str), eq ? n_null(c, val) : n_cstr(c, val, ""));
+            mb_add(c, &b, n_key(c, k), eq ? n_null(c, val) : n_cstr(c, val, ""));
             continue;
         }
         if (val->kind != YNODE_SCALAR) {
@@ -524,9 +547,9 @@ static struct ynode *c_map(struct canon *c, const struct ynode *v, const char *p
             continue;
         }
         bool bv;
-        struct ynode *out = yscalar_bool(val, &bv) == 0 ? n_cstr(c, val, bv ? "true" : "false")
-                                                        : n_str(c, val, val->str, val->len);
-        mb_add(c, &b, canon_key(c->a, k, k->str), out);
+        struct ynode *out =
+            yscalar_bool(val, &bv) == 0 ? n_cstr(c, val, bv ? "true" : "false") : n_text(c, val);
+        mb_add(c, &b, n_key(c, k), out);
     }
     return ok ? mb_done(c, &b, v, false) : NULL;
 }
@@ -1601,7 +1624,7 @@ static struct ynode *vol_long(struct canon *c, const struct ynode *it, const cha
         struct mb b = {0};
         for (size_t i = 0; i < out->n_pairs; i++)
             mb_add(c, &b, out->pairs[i].key,
-                   out->pairs[i].value == src ? abs : out->pairs[i].value);
+                   key_is(out->pairs[i].key, "source") ? abs : out->pairs[i].value);
         out = mb_done(c, &b, out, true);
     } else if (strcmp(type->str, "tmpfs") == 0 && src && src->len) {
         cerr(c, src, path, "a tmpfs mount takes no source");
