@@ -12,6 +12,13 @@
 static size_t scan_decimal(const char *s, double *out)
 {
     size_t i = strspn(s, "0123456789");
+    if (i > 0 && i <= 15 && s[i] != '.') { /* a whole number: exact in a double */
+        uint64_t v = 0;
+        for (size_t k = 0; k < i; k++)
+            v = v * 10 + (uint64_t)(s[k] - '0');
+        *out = (double)v;
+        return i;
+    }
     size_t j = i;
     if (s[j] == '.')
         j += 1 + strspn(s + j + 1, "0123456789");
