@@ -15,28 +15,37 @@ python3 "$here/gen_config.py" "$tmp/proj" "$n"
 cc -O2 -o "$tmp/yaml_floor" "$here/yaml_floor.c" $(pkg-config --cflags --libs yaml-0.1)
 files=("$tmp/proj/compose.yaml" "$tmp/proj/compose.override.yaml")
 
-median_ms() { # command...: median wall time of $runs runs, in ms
-    local t=()
-    for ((i = 0; i < runs; i++)); do
-        local s e
-        s=$(date +%s%N)
-        "$@" >/dev/null 2>&1
-        e=$(date +%s%N)
-        t+=($(((e - s) / 1000)))
-    done
-    printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]/1000}'
+# one_us COMMAND...: wall time of one run, in microseconds
+one_us() {
+    local s e
+    s=$(date +%s%N)
+    "$@" >/dev/null 2>&1
+    e=$(date +%s%N)
+    echo $(((e - s) / 1000))
 }
+median_ms() { sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]/1000}'; }
 
 (cd "$tmp/proj" && "$berth" config --format json >"$tmp/out.json" 2>/dev/null)
 echo "input: $(wc -c <"${files[0]}") + $(wc -c <"${files[1]}") bytes, $n services;" \
     "output: $(wc -c <"$tmp/out.json") bytes of JSON"
-floor=$(median_ms "$tmp/yaml_floor" "${files[@]}")
-yaml=$(cd "$tmp/proj" && median_ms "$berth" config)
-json=$(cd "$tmp/proj" && median_ms "$berth" config --format json)
-quiet=$(cd "$tmp/proj" && median_ms "$berth" config -q)
+# The four are interleaved run by run, so that load on the (shared) machine
+# falls on all of them alike.
+: >"$tmp/t.floor" >"$tmp/t.yaml" >"$tmp/t.json" >"$tmp/t.quiet"
+cd "$tmp/proj"
+for ((i = 0; i < runs; i++)); do
+    one_us "$tmp/yaml_floor" "${files[@]}" >>"$tmp/t.floor"
+    one_us "$berth" config >>"$tmp/t.yaml"
+    one_us "$berth" config --format json >>"$tmp/t.json"
+    one_us "$berth" config -q >>"$tmp/t.quiet"
+done
+cd - >/dev/null
+floor=$(median_ms <"$tmp/t.floor")
+yaml=$(median_ms <"$tmp/t.yaml")
+json=$(median_ms <"$tmp/t.json")
+quiet=$(median_ms <"$tmp/t.quiet")
 echo "libyaml parse only (floor):     $floor ms"
 echo "berth config -q (load only):    $quiet ms"
 echo "berth config (load + YAML):     $yaml ms"
 echo "berth config --format json:     $json ms"
 awk -v f="$floor" -v y="$yaml" -v q="$quiet" \
-    'BEGIN {printf "ratio to the floor: %.2fx (config), %.2fx (load only)\n", y / f, q / f}'
+    -v j="$json" 'BEGIN {printf "ratio to the floor: %.2fx (config), %.2fx (json), %.2fx (load only)\n", y / f, j / f, q / f}'
