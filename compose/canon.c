@@ -18,6 +18,7 @@
 #include "compose/strvec.h"
 #include "compose/syntax.h"
 #include "compose/units.h"
+#include "util/duration.h"
 #include "util/cleanup.h"
 #include "util/signame.h"
 #include "util/strv.h"
@@ -392,62 +393,6 @@ static struct ynode *c_float(struct canon *c, const struct ynode *v, const char 
     return want_cpus(&c->m, &c->stub, path, v, &f) == 0 ? n_float32(c, v, f) : NULL;
 }
 
-/* time.Duration.String() */
-static void go_duration(int64_t ns, char *buf, size_t size)
-{
-    if (ns == 0) {
-        snprintf(buf, size, "0s");
-        return;
-    }
-    bool neg = ns < 0;
-    uint64_t u = neg ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
-    char out[64];
-    size_t o = 0;
-    if (neg)
-        out[o++] = '-';
-    if (u < 1000000000ULL) {
-        const char *unit;
-        uint64_t div;
-        if (u < 1000ULL)
-            unit = "ns", div = 1;
-        else if (u < 1000000ULL)
-            unit = "\xC2\xB5s", div = 1000;
-        else
-            unit = "ms", div = 1000000;
-        uint64_t whole = u / div, frac = u % div;
-        o += (size_t)snprintf(out + o, sizeof out - o, "%llu", (unsigned long long)whole);
-        if (frac) {
-            char f[16];
-            int digits = div == 1000 ? 3 : 6;
-            snprintf(f, sizeof f, "%0*llu", digits, (unsigned long long)frac);
-            for (int i = digits - 1; i > 0 && f[i] == '0'; i--)
-                f[i] = '\0';
-            o += (size_t)snprintf(out + o, sizeof out - o, ".%s", f);
-        }
-        snprintf(out + o, sizeof out - o, "%s", unit);
-        snprintf(buf, size, "%s", out);
-        return;
-    }
-    uint64_t h = u / 3600000000000ULL, rem = u % 3600000000000ULL;
-    uint64_t m = rem / 60000000000ULL;
-    rem %= 60000000000ULL;
-    uint64_t s = rem / 1000000000ULL, frac = rem % 1000000000ULL;
-    if (h)
-        o += (size_t)snprintf(out + o, sizeof out - o, "%lluh", (unsigned long long)h);
-    if (h || m)
-        o += (size_t)snprintf(out + o, sizeof out - o, "%llum", (unsigned long long)m);
-    o += (size_t)snprintf(out + o, sizeof out - o, "%llu", (unsigned long long)s);
-    if (frac) {
-        char f[16];
-        snprintf(f, sizeof f, "%09llu", (unsigned long long)frac);
-        for (int i = 8; i > 0 && f[i] == '0'; i--)
-            f[i] = '\0';
-        o += (size_t)snprintf(out + o, sizeof out - o, ".%s", f);
-    }
-    snprintf(out + o, sizeof out - o, "s");
-    snprintf(buf, size, "%s", out);
-}
-
 static struct ynode *c_duration(struct canon *c, const struct ynode *v, const char *path)
 {
     int64_t ns;
@@ -456,7 +401,7 @@ static struct ynode *c_duration(struct canon *c, const struct ynode *v, const ch
     if (want_duration(&c->m, &c->stub, path, v, &ns) < 0)
         return NULL;
     char buf[64];
-    go_duration(ns, buf, sizeof buf);
+    duration_go(ns, buf, sizeof buf);
     return n_cstr(c, v, buf);
 }
 
