@@ -835,6 +835,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
     free(items);
     free(recs);
     ctr_list_free(all, n_all);
+    run_state_sweep(c->root, c->runroot, name);
     run_dir_prune(c->runroot, name);
     project_unlock(lockfd);
     project_free(p);

@@ -14,6 +14,7 @@
 #include "engine/runtime/runtime.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 #define RECORD_MAX (1 << 20)
@@ -211,9 +212,15 @@ int ctr_list(const char *root, const char *project, struct ctr_record **out, siz
             continue;
         }
         struct ctr_record rec;
-        if (record_parse(buf, &rec) < 0)
+        if (record_parse(buf, &rec) < 0) {
+            /* Not silently: nothing else would ever clean it up. */
+            log_warn("%s/%s: not a container record berth can read (from another version?); "
+                     "ignored (remove the directory to clean it up)",
+                     dir, de->d_name);
             continue;
+        }
         if (strcmp(rec.id, de->d_name) != 0) {
+            log_warn("%s: the record's id is not its directory's; ignored", cfg);
             ctr_record_free(&rec);
             continue;
         }
@@ -321,6 +328,34 @@ void run_state_remove(const char *runroot, const char *project, const char *name
 {
     _cleanup_free_ char *p = run_path(runroot, project, name);
     unlink(p);
+}
+
+void run_state_sweep(const char *root, const char *runroot, const char *project)
+{
+    struct ctr_record *recs = NULL;
+    size_t n = 0;
+    struct berr ign = BERR_INIT;
+    if (ctr_list(root, project, &recs, &n, &ign) < 0) {
+        berr_clear(&ign);
+        return; /* without the records, nothing is known to be stale */
+    }
+    _cleanup_free_ char *dir = run_path(runroot, project, NULL);
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0)
+            continue;
+        _cleanup_free_ char *name = xstrndup(de->d_name, len - 5);
+        bool known = false;
+        for (size_t i = 0; i < n && !known; i++)
+            known = strcmp(recs[i].name, name) == 0;
+        struct run_state st;
+        if (known || (run_state_read(runroot, project, name, &st) == 0 && run_state_alive(&st)))
+            continue;
+        run_state_remove(runroot, project, name);
+    }
+    ctr_list_free(recs, n);
 }
 
 void run_dir_prune(const char *runroot, const char *project)

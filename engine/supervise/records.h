@@ -74,6 +74,10 @@ int run_state_write(const char *runroot, const char *project, const char *name,
 int run_state_read(const char *runroot, const char *project, const char *name,
                    struct run_state *st);
 void run_state_remove(const char *runroot, const char *project, const char *name);
+/* Removes the project's run-state files that belong to no container record
+ * any more (left by a killed command, or by records gone from the store),
+ * unless their process still runs. */
+void run_state_sweep(const char *root, const char *runroot, const char *project);
 /* Removes $RUNROOT/<project> when nothing but the lock is left in it. */
 void run_dir_prune(const char *runroot, const char *project);
 

@@ -120,4 +120,22 @@ expect_fail "an unknown user is named" nouser "unable to find user nobodyhere"
 out=$("$BERTH" -f "$T_DIR/none.yaml" up 2>&1) && fail "up with a missing -f file should fail" || pass
 expect_contains "a missing compose file is named" "$out" "none.yaml"
 
+# A container record berth cannot read, and run state with no record: said,
+# not fatal; down sweeps the stale run state.
+new_project stale >/dev/null <<'EOF'
+services:
+  web:
+    image: busybox
+    command: ["true"]
+EOF
+junk=$BERTH_ROOT/containers/$(printf 'f%.0s' $(seq 1 64))
+mkdir -p "$junk" "$BERTH_RUNROOT/stale"
+echo '{"not": "a record"}' >"$junk/config.json"
+echo '{"pid": 1, "start_time": 1, "running": true}' >"$BERTH_RUNROOT/stale/stale-gone-1.json"
+out=$(bz stale ps -a 2>&1) || fail "ps with an unreadable record failed: $out"
+expect_contains "an unreadable record is named" "$out" "$junk: not a container record berth can read"
+out=$(bz stale down 2>&1) || fail "down with stale run state failed: $out"
+check "down sweeps run state that belongs to no record" test ! -e "$BERTH_RUNROOT/stale/stale-gone-1.json"
+rm -rf "$junk"
+
 finish
