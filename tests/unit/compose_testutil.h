@@ -19,25 +19,18 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
+#include "scratch.h"
+
+/* Discovery walks up to the root: the scratch dir must not sit below a
+ * stray compose.yaml, so tests use their own subdirectory names. */
 static inline char *ct_mkdtemp(void)
 {
-    const char *base = getenv("BERTH_TEST_TMP");
-    if (!base)
-        base = "/tmp";
-    struct berr e = BERR_INIT;
-    assert_int_equal(fs_mkdir_p(base, 0755, &e), 0);
-    char *t = xasprintf("%s/compose-XXXXXX", base);
-    assert_non_null(mkdtemp(t));
-    /* Discovery walks up to the root: the scratch dir must not sit below a
-     * stray compose.yaml, so tests use their own subdirectory names. */
-    return t;
+    return scratch_dir("compose");
 }
 
 static inline void ct_rmtree(char *dir)
 {
-    struct berr e = BERR_INIT;
-    assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, &e), 0);
-    free(dir);
+    scratch_remove(dir);
 }
 
 /* Writes dir/name (creating parent directories). */

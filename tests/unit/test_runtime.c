@@ -25,6 +25,8 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
+#include "scratch.h"
+
 static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
                              "# a comment\n"
                              "daemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
@@ -158,11 +160,8 @@ static void test_seccomp_builds(void **state)
 
 static void test_seccomp_cache(void **state)
 {
-    const char *base = getenv("BERTH_TEST_TMP") ? getenv("BERTH_TEST_TMP") : "/tmp";
     struct berr e = BERR_INIT;
-    assert_int_equal(fs_mkdir_p(base, 0755, &e), 0);
-    _cleanup_free_ char *dir = xasprintf("%s/seccomp-XXXXXX", base);
-    assert_non_null(mkdtemp(dir));
+    char *dir = scratch_dir("seccomp");
     _cleanup_free_ char *cache = xasprintf("%s/cache", dir);
     struct seccomp_prog a = {0}, b = {0}, c = {0};
     assert_int_equal(seccomp_load_default(cache, CAPS_DOCKER_DEFAULT, &a, &e), 0);
@@ -174,7 +173,7 @@ static void test_seccomp_cache(void **state)
     seccomp_prog_free(&a);
     seccomp_prog_free(&b);
     seccomp_prog_free(&c);
-    assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, &e), 0);
+    scratch_remove(dir);
 }
 
 static char **sv(const char *a, const char *b, const char *c)

@@ -24,6 +24,8 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
+#include "scratch.h"
+
 struct fx {
     struct runtime rt;
     char *dir, *layer, *hostdir, *src;
@@ -59,14 +61,9 @@ static int setup(void **state)
         *state = NULL;
         return 0;
     }
-    const char *base = getenv("BERTH_TEST_TMP");
-    if (!base)
-        base = "/tmp";
     struct berr e = BERR_INIT;
-    assert_int_equal(fs_mkdir_p(base, 0755, &e), 0);
     struct fx *f = xcalloc(1, sizeof *f);
-    f->dir = xasprintf("%s/test_runtime_mounts.XXXXXX", base);
-    assert_non_null(mkdtemp(f->dir));
+    f->dir = scratch_dir("test_runtime_mounts");
     f->layer = xasprintf("%s/layer", f->dir);
     f->hostdir = xasprintf("%s/hostdir", f->dir);
     f->src = xasprintf("%s/src", f->dir);
@@ -122,10 +119,7 @@ static int teardown(void **state)
     if (!f)
         return 0;
     runtime_fini(&f->rt);
-    struct berr e = BERR_INIT;
-    fs_rm_rf_at(AT_FDCWD, f->dir, &e);
-    berr_clear(&e);
-    free(f->dir);
+    scratch_remove(f->dir);
     free(f->layer);
     free(f->hostdir);
     free(f->src);

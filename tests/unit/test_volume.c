@@ -26,6 +26,8 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
+#include "scratch.h"
+
 #define T_MTIME 1600000000
 
 struct fx {
@@ -35,14 +37,8 @@ struct fx {
 
 static int setup(void **state)
 {
-    const char *base = getenv("BERTH_TEST_TMP");
-    if (!base)
-        base = "/tmp";
-    struct berr e = BERR_INIT;
-    assert_int_equal(fs_mkdir_p(base, 0755, &e), 0);
     struct fx *f = xcalloc(1, sizeof *f);
-    f->dir = xasprintf("%s/test_volume.XXXXXX", base);
-    assert_non_null(mkdtemp(f->dir));
+    f->dir = scratch_dir("test_volume");
     f->root = xasprintf("%s/root", f->dir);
     assert_int_equal(mkdir(f->root, 0700), 0);
     *state = f;
@@ -52,10 +48,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    struct berr e = BERR_INIT;
-    fs_rm_rf_at(AT_FDCWD, f->dir, &e);
-    berr_clear(&e);
-    free(f->dir);
+    scratch_remove(f->dir);
     free(f->root);
     free(f);
     return 0;
