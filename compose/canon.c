@@ -259,6 +259,21 @@ static void cerr(struct canon *c, const struct ynode *at, const char *path, cons
         diag_error_at(c->o->d, YPOS(at), "%s: %s", path, msg);
 }
 
+/* A list or mapping value: false when it is null (nothing to do) or of
+ * another kind (said). */
+static bool want_kind(struct canon *c, const struct ynode *v, const char *path,
+                      enum ynode_kind kind)
+{
+    if (ynode_is_null(v))
+        return false;
+    if (v->kind != kind) {
+        cerr(c, v, path, "expected a %s, got %s", kind == YNODE_SEQ ? "list" : "mapping",
+             ynode_describe(v));
+        return false;
+    }
+    return true;
+}
+
 static bool is_ext(const struct ynode *k)
 {
     return k->len >= 2 && k->str[0] == 'x' && k->str[1] == '-';
@@ -992,12 +1007,8 @@ SCHEMA(ipam_pool_schema, {"subnet", K_STR, 0, NULL, NULL}, {"gateway", K_STR, 0,
 
 static struct ynode *c_ipam_config(struct canon *c, const struct ynode *v, const char *path)
 {
-    if (ynode_is_null(v))
+    if (!want_kind(c, v, path, YNODE_SEQ))
         return NULL;
-    if (v->kind != YNODE_SEQ) {
-        cerr(c, v, path, "expected a list, got %s", ynode_describe(v));
-        return NULL;
-    }
     struct sb b = {0};
     for (size_t i = 0; i < v->n_items; i++)
         sb_add(c, &b, c_struct(c, &ipam_pool_schema, v->items[i], path));
@@ -1277,12 +1288,8 @@ static const char *opt_str(struct canon *c, const struct ynode *map, const char 
 
 static struct ynode *c_ports(struct canon *c, const struct ynode *v, const char *path)
 {
-    if (ynode_is_null(v))
+    if (!want_kind(c, v, path, YNODE_SEQ))
         return NULL;
-    if (v->kind != YNODE_SEQ) {
-        cerr(c, v, path, "expected a list, got %s", ynode_describe(v));
-        return NULL;
-    }
     struct sb b = {0};
     /* Entries of one spec; grown only for ranges. */
     struct port_entry small_pe[16];
@@ -1465,12 +1472,8 @@ out:
 
 static struct ynode *c_vbind(struct canon *c, const struct ynode *v, const char *path)
 {
-    if (ynode_is_null(v))
+    if (!want_kind(c, v, path, YNODE_MAP))
         return NULL;
-    if (v->kind != YNODE_MAP) {
-        cerr(c, v, path, "expected a mapping, got %s", ynode_describe(v));
-        return NULL;
-    }
     static const struct field f[] = {
         {"selinux", K_STR, 0, NULL, NULL},
         {"propagation", K_STR, 0, NULL, NULL},
@@ -1580,12 +1583,8 @@ static struct ynode *vol_long(struct canon *c, const struct ynode *it, const cha
 
 static struct ynode *c_volumes(struct canon *c, const struct ynode *v, const char *path)
 {
-    if (ynode_is_null(v))
+    if (!want_kind(c, v, path, YNODE_SEQ))
         return NULL;
-    if (v->kind != YNODE_SEQ) {
-        cerr(c, v, path, "expected a list, got %s", ynode_describe(v));
-        return NULL;
-    }
     struct sb b = {0};
     for (size_t i = 0; i < v->n_items; i++) {
         const struct ynode *it = v->items[i];
@@ -1739,12 +1738,8 @@ static struct ynode *c_networks(struct canon *c, const struct ynode *v, const ch
 static struct ynode *file_refs(struct canon *c, const struct ynode *v, const char *path,
                                bool secret)
 {
-    if (ynode_is_null(v))
+    if (!want_kind(c, v, path, YNODE_SEQ))
         return NULL;
-    if (v->kind != YNODE_SEQ) {
-        cerr(c, v, path, "expected a list, got %s", ynode_describe(v));
-        return NULL;
-    }
     static const struct field f[] = {
         {"source", K_STR, 0, NULL, NULL}, {"target", K_STR, 0, NULL, NULL},
         {"uid", K_STR, 0, NULL, NULL},    {"gid", K_STR, 0, NULL, NULL},
@@ -1818,12 +1813,8 @@ static struct ynode *c_configs(struct canon *c, const struct ynode *v, const cha
 
 static struct ynode *c_ulimits(struct canon *c, const struct ynode *v, const char *path)
 {
-    if (ynode_is_null(v))
+    if (!want_kind(c, v, path, YNODE_MAP))
         return NULL;
-    if (v->kind != YNODE_MAP) {
-        cerr(c, v, path, "expected a mapping, got %s", ynode_describe(v));
-        return NULL;
-    }
     struct mb b = {0};
     mb_reserve(c, &b, v->n_pairs);
     for (size_t i = 0; i < v->n_pairs; i++) {
@@ -1915,12 +1906,8 @@ static struct ynode *c_extra_hosts(struct canon *c, const struct ynode *v, const
 
 static struct ynode *c_devices(struct canon *c, const struct ynode *v, const char *path)
 {
-    if (ynode_is_null(v))
+    if (!want_kind(c, v, path, YNODE_SEQ))
         return NULL;
-    if (v->kind != YNODE_SEQ) {
-        cerr(c, v, path, "expected a list, got %s", ynode_describe(v));
-        return NULL;
-    }
     static const struct field f[] = {{"source", K_STR, 0, NULL, NULL},
                                      {"target", K_STR, 0, NULL, NULL},
                                      {"permissions", K_STR, 0, NULL, NULL}};
