@@ -150,6 +150,8 @@ static int attach_existing(struct cli *c, const char *project, int ctl,
     sigaddset(&set, SIGTERM);
     sigprocmask(SIG_BLOCK, &set, &old);
     int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (sfd < 0) /* then Ctrl-C just ends this command; the containers run on */
+        sigprocmask(SIG_SETMASK, &old, NULL);
     int rc = 0;
     int sig = cli_logs_attach(c, project, recs, n, color, since, sfd);
     if (sig > 0) {
