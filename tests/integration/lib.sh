@@ -14,6 +14,11 @@ BERTH_TEST_TMP=${BERTH_TEST_TMP:-/tmp}
 mkdir -p "$BERTH_TEST_TMP"
 
 T_NAME=$(basename "$0" .sh)
+# Cgroup paths are per project name, whatever the store: two runs of the
+# same test (two build trees on one host) would see each other's
+# containers. One run of a test at a time per host.
+exec 8>"/tmp/berth-itest-$T_NAME.lock"
+flock 8
 T_DIR=$(mktemp -d "$BERTH_TEST_TMP/$T_NAME.XXXXXX")
 export BERTH_ROOT=$T_DIR/root
 export BERTH_RUNROOT=$T_DIR/run

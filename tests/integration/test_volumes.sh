@@ -194,7 +194,7 @@ expect_eq "no mount appeared on the host" "$(grep -c . /proc/self/mountinfo)" "$
 # symlink to / while another container's targets lie below it. Wherever a
 # swap falls, the targets resolve inside the second container's root or the
 # volume: nothing appears on the host.
-new_project race >/dev/null <<'EOF'
+new_project volrace >/dev/null <<'EOF'
 services:
   flipper:
     image: busybox
@@ -218,10 +218,10 @@ services:
 volumes:
   shared:
 EOF
-mkdir -p "$T_DIR/race/src"
+mkdir -p "$T_DIR/volrace/src"
 race_fail=0
 for i in $(seq 1 10); do
-    bz race up --abort-on-container-exit >/dev/null 2>&1 || true
+    bz volrace up --abort-on-container-exit >/dev/null 2>&1 || true
     for n in b1 b2 b3 t1 t2 t3 deeper; do
         [ -e "/$n" ] && race_fail=1
     done
@@ -229,7 +229,7 @@ done
 expect_eq "the symlink-swap race never reaches the host" "$race_fail" "0"
 expect_eq "no mount appeared on the host during the race" "$(grep -c . /proc/self/mountinfo)" \
     "$host_mounts_before"
-bz race down -v >/dev/null 2>&1
+bz volrace down -v >/dev/null 2>&1
 
 new_project procvol >/dev/null <<'EOF'
 services:
