@@ -122,6 +122,15 @@ int cmd_run(struct cli *c, int argc, char **argv)
     }
     const char *svc_name = argv[optind];
     char **cmd_args = argv + optind + 1;
+    /* The name becomes part of paths (cgroup, run state): docker's rule,
+     * checked before anything is made. */
+    if (name_opt && !compose_container_name_valid(name_opt)) {
+        fprintf(stderr,
+                "berth: run: invalid container name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
+                "allowed (at least 2 characters)\n",
+                name_opt);
+        return 2;
+    }
     if (tty < 0)
         tty = !detach && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 

@@ -108,7 +108,15 @@ int cli_project_name(struct cli *c, char *const *services, char **name, struct p
         return 0;
     }
     if (r == -ENOENT && c->project_name) {
-        berr_clear(e); /* -p alone is enough */
+        /* -p alone is enough, once it is a name and not a path: it names
+         * directories and files under the run root and the store. */
+        berr_clear(e);
+        if (!*c->project_name)
+            return berr_set(e, -EINVAL,
+                            "no compose file found and the project name given with -p is empty");
+        r = compose_project_name_check(c->project_name, NULL, e);
+        if (r < 0)
+            return r;
         *name = xstrdup(c->project_name);
         return 0;
     }

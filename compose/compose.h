@@ -150,6 +150,22 @@ struct project {
 };
 
 int compose_load(const struct compose_opts *o, struct project **out, struct berr *e);
+
+/* Longest project name berth takes: it is part of paths under the run root
+ * (the control socket's must fit in sun_path) and of container names. */
+#define COMPOSE_PROJECT_NAME_MAX 64
+
+/* Checks a project name given explicitly (-p, COMPOSE_PROJECT_NAME) before
+ * any path is formed from it: docker compose's rule ^[a-z0-9][a-z0-9_-]*$
+ * and at most COMPOSE_PROJECT_NAME_MAX characters. from: where it came
+ * from for the message ("COMPOSE_PROJECT_NAME"), or NULL for -p. Fills e
+ * with docker compose's message (-EINVAL). */
+int compose_project_name_check(const char *name, const char *from, struct berr *e);
+
+/* Docker's rule for container names, [a-zA-Z0-9][a-zA-Z0-9_.-]+ (at most
+ * 255 characters): no "/", so never a path of its own. */
+bool compose_container_name_valid(const char *name);
+
 void project_free(struct project *p);
 const struct service *project_service(const struct project *p, const char *name);
 

@@ -545,6 +545,11 @@ static bool valid_object_name(const char *s, size_t min_len)
     return true;
 }
 
+bool compose_container_name_valid(const char *name)
+{
+    return valid_object_name(name, 2);
+}
+
 static void key_container_name(struct model *m, struct service *s, const struct ypair *kv)
 {
     const char *str = want_string(m, s, "container_name", kv->value);

@@ -4,9 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose/compose.h"
 #include "compose/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
+
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 
 #define INVALID_NAME_HINT                                                                          \
     "must consist only of lowercase alphanumeric characters, hyphens, and underscores as well "    \
@@ -15,6 +19,25 @@
 static bool name_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+const char *project_name_problem(const char *s)
+{
+    if (!project_name_is_valid(s))
+        return INVALID_NAME_HINT;
+    if (strlen(s) > COMPOSE_PROJECT_NAME_MAX)
+        return "longer than " STR(COMPOSE_PROJECT_NAME_MAX) " characters";
+    return NULL;
+}
+
+int compose_project_name_check(const char *name, const char *from, struct berr *e)
+{
+    const char *why = project_name_problem(name);
+    if (!why)
+        return 0;
+    if (from)
+        return berr_set(e, -EINVAL, "invalid project name %s (from %s): %s", QS(name), from, why);
+    return berr_set(e, -EINVAL, "invalid project name %s: %s", QS(name), why);
 }
 
 bool project_name_is_valid(const char *s)
@@ -47,18 +70,19 @@ int project_name_resolve(const char *flag, char *const *env, const struct ynode 
                          const char *project_dir, struct diag *d, char **out)
 {
     const char *from_env = strv_env_get(env, "COMPOSE_PROJECT_NAME");
+    const char *why;
     if (flag && *flag) {
-        if (!project_name_is_valid(flag)) {
-            diag_error(d, "invalid project name %s: " INVALID_NAME_HINT, QS(flag));
+        if ((why = project_name_problem(flag))) {
+            diag_error(d, "invalid project name %s: %s", QS(flag), why);
             return -EINVAL;
         }
         *out = xstrdup(flag);
         return 0;
     }
     if (from_env && *from_env) {
-        if (!project_name_is_valid(from_env)) {
-            diag_error(d, "invalid project name %s (from COMPOSE_PROJECT_NAME): " INVALID_NAME_HINT,
-                       QS(from_env));
+        if ((why = project_name_problem(from_env))) {
+            diag_error(d, "invalid project name %s (from COMPOSE_PROJECT_NAME): %s", QS(from_env),
+                       why);
             return -EINVAL;
         }
         *out = xstrdup(from_env);
@@ -71,9 +95,9 @@ int project_name_resolve(const char *flag, char *const *env, const struct ynode 
             return -EINVAL;
         }
         if (name_node->len > 0) {
-            if (!project_name_is_valid(name_node->str)) {
-                diag_error_at(d, YPOS(name_node), "invalid project name %s: " INVALID_NAME_HINT,
-                              QN(name_node));
+            if ((why = project_name_problem(name_node->str))) {
+                diag_error_at(d, YPOS(name_node), "invalid project name %s: %s", QN(name_node),
+                              why);
                 return -EINVAL;
             }
             *out = xstrdup(name_node->str);
@@ -87,6 +111,14 @@ int project_name_resolve(const char *flag, char *const *env, const struct ynode 
                    "project name must not be empty: the project directory's name %s has no "
                    "usable characters (use -p NAME or a top-level name:)",
                    QS(base));
+        free(norm);
+        return -EINVAL;
+    }
+    if (strlen(norm) > COMPOSE_PROJECT_NAME_MAX) {
+        diag_error(d,
+                   "project name %s, from the project directory's name, is longer than " STR(
+                       COMPOSE_PROJECT_NAME_MAX) " characters (use -p NAME or a top-level name:)",
+                   QS(norm));
         free(norm);
         return -EINVAL;
     }

@@ -13,6 +13,9 @@
 
 /* ^[a-z0-9][a-z0-9_-]*$ */
 bool project_name_is_valid(const char *s);
+/* NULL when s is a valid explicit name (the rule above, at most
+ * COMPOSE_PROJECT_NAME_MAX characters), else why not. */
+const char *project_name_problem(const char *s);
 /* Heap string; may be empty. */
 char *project_name_normalize(const char *s);
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "compose/compose.h"
 #include "compose/discover.h"
 #include "compose/project_name.h"
 #include "compose_testutil.h"
@@ -312,6 +313,27 @@ static void test_name_normalize(void **state)
     assert_false(project_name_is_valid("a.b"));
     assert_false(project_name_is_valid("a b"));
     assert_false(project_name_is_valid("../.."));
+    /* -p and COMPOSE_PROJECT_NAME: the rule and a length cap. */
+    char name[COMPOSE_PROJECT_NAME_MAX + 2];
+    memset(name, 'a', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    assert_non_null(project_name_problem(name));
+    name[COMPOSE_PROJECT_NAME_MAX] = '\0';
+    assert_null(project_name_problem(name));
+    assert_non_null(project_name_problem(".."));
+    assert_non_null(project_name_problem("a/b"));
+    assert_non_null(project_name_problem(""));
+    struct berr e = BERR_INIT;
+    assert_int_equal(compose_project_name_check("../x", NULL, &e), -EINVAL);
+    assert_string_equal(e.msg, "invalid project name \"../x\": must consist only of lowercase "
+                               "alphanumeric characters, hyphens, and underscores as well as "
+                               "start with a letter or number");
+    berr_clear(&e);
+    assert_int_equal(compose_project_name_check("ok", NULL, &e), 0);
+    assert_false(compose_container_name_valid("../x"));
+    assert_false(compose_container_name_valid("a/b"));
+    assert_false(compose_container_name_valid(".."));
+    assert_true(compose_container_name_valid("web.1_a-b"));
 }
 
 static char *load_name(const char *yaml, char **env, const char *flag, const char *dirname,
