@@ -61,14 +61,6 @@ static int open_running(struct cli *c, const char *project, const struct ctr_rec
 
 /* --- exec ------------------------------------------------------------------ */
 
-/* The command's stream fd: a stream berth was started without gets
- * /dev/null (checked before berth opens anything, which could reuse the
- * number). */
-static int stdio_fd(int fd)
-{
-    return fcntl(fd, F_GETFD) < 0 ? -1 : fd;
-}
-
 static void exec_usage(FILE *f)
 {
     fputs("Usage: berth exec [OPTIONS] SERVICE COMMAND [ARGS...]\n\n"
@@ -87,7 +79,9 @@ static void exec_usage(FILE *f)
 
 int cmd_exec(struct cli *c, int argc, char **argv)
 {
-    int stdio[3] = {stdio_fd(STDIN_FILENO), stdio_fd(STDOUT_FILENO), stdio_fd(STDERR_FILENO)};
+    /* A stream berth was started without: the command gets /dev/null. */
+    int stdio[3] = {cli_stdio_fd(STDIN_FILENO), cli_stdio_fd(STDOUT_FILENO),
+                    cli_stdio_fd(STDERR_FILENO)};
     static const struct option opts[] = {
         {"detach", no_argument, NULL, 'd'},
         {"env", required_argument, NULL, 'e'},
@@ -224,8 +218,13 @@ int cmd_exec(struct cli *c, int argc, char **argv)
     rt_ok = true;
 
     /* Signals are taken before the process exists, so none is lost. */
-    if (!detach)
+    int child[3] = {-1, -1, -1};
+    if (!detach) {
         sess = cli_session_new(tty);
+        /* Without a TTY of its own, never this process's terminal. */
+        if (!tty && cli_session_stdio(sess, stdio, child, &e) < 0)
+            goto out;
+    }
 
     struct exec_spec x = {
         .name = rec->name,
@@ -237,9 +236,9 @@ int cmd_exec(struct cli *c, int argc, char **argv)
         .user = user ? user : rec->plan.user,
         .caps = CAPS_DOCKER_DEFAULT,
         .tty = tty,
-        .stdin_fd = detach ? -1 : stdio[0],
-        .stdout_fd = detach ? -1 : stdio[1],
-        .stderr_fd = detach ? -1 : stdio[2],
+        .stdin_fd = child[0],
+        .stdout_fd = child[1],
+        .stderr_fd = child[2],
     };
     struct winsize ws;
     if (tty &&

@@ -54,6 +54,9 @@ static char *short_id(void)
 
 int cmd_run(struct cli *c, int argc, char **argv)
 {
+    /* A stream berth was started without: the container gets /dev/null. */
+    int stdio[3] = {cli_stdio_fd(STDIN_FILENO), cli_stdio_fd(STDOUT_FILENO),
+                    cli_stdio_fd(STDERR_FILENO)};
     static const struct option opts[] = {
         {"detach", no_argument, NULL, 'd'},
         {"rm", no_argument, NULL, 'R'},
@@ -290,9 +293,9 @@ int cmd_run(struct cli *c, int argc, char **argv)
         .limits = plan.limits,
         .shm_size = plan.shm_size,
         .init = plan.init,
-        .stdin_fd = tty ? -1 : STDIN_FILENO,
-        .stdout_fd = tty ? -1 : STDOUT_FILENO,
-        .stderr_fd = tty ? -1 : STDERR_FILENO,
+        .stdin_fd = -1,
+        .stdout_fd = -1,
+        .stderr_fd = -1,
     };
     if (plan.n_mounts > 0) {
         if (mounts_prepare(c->root, p->name, &plan, &e) < 0 ||
@@ -304,6 +307,15 @@ int cmd_run(struct cli *c, int argc, char **argv)
     struct container_proc proc;
     /* Signals are taken before the container exists, so none is lost. */
     sess = cli_session_new(tty);
+    /* Without a TTY of its own, never this process's terminal. */
+    if (!tty) {
+        int child[3];
+        if (cli_session_stdio(sess, stdio, child, &e) < 0)
+            goto out;
+        spec.stdin_fd = child[0];
+        spec.stdout_fd = child[1];
+        spec.stderr_fd = child[2];
+    }
     if (container_start(&rt, &spec, &proc, &e) < 0) {
         if (e.code == -ENOENT)
             rc = 127;

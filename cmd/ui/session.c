@@ -10,7 +10,17 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "util/err.h"
 #include "util/xalloc.h"
+
+/* One end of a pipe that stands for one of this process's terminal
+ * streams (no terminal for the process): the process gets the far end. */
+struct relay {
+    uv_poll_t poll; /* first: relay_closed finds the relay from it */
+    int fd;         /* this side, non-blocking; -1 once closed */
+    int far;        /* the process's side, until it has started */
+    bool init;
+};
 
 struct cli_session {
     uv_loop_t loop;
@@ -30,6 +40,13 @@ struct cli_session {
     size_t pending_len, pending_off;
     bool in_reading, in_done, pty_open;
     bool child_init, in_init, pty_init; /* which handles exist */
+    /* Without a terminal for the process: stdin, stdout and stderr relayed
+     * through pipes where they are terminals (fd -1: passed as they are).
+     * host_in polls this process's stdin while nothing is pending. */
+    struct relay rel[3];
+    uv_poll_t host_in;
+    bool host_in_init, host_in_done;
+    int host_in_flags; /* stdin's file status flags, put back afterwards */
 };
 
 static void write_all(int fd, const char *buf, size_t n)
@@ -56,11 +73,29 @@ static void close_handle(void *h, bool init)
         uv_close(h, NULL);
 }
 
+static void relay_closed(uv_handle_t *h)
+{
+    struct relay *r = (struct relay *)h;
+    close(r->fd);
+    r->fd = -1;
+}
+
+/* Closes this side of the pipe: the process reads EOF (stdin), or its
+ * output is no longer copied. */
+static void relay_close(struct relay *r)
+{
+    if (r->init && !uv_is_closing((uv_handle_t *)&r->poll))
+        uv_close((uv_handle_t *)&r->poll, relay_closed);
+}
+
 static void close_streams(struct cli_session *s)
 {
     close_handle(&s->child, s->child_init);
     close_handle(&s->in, s->in_init);
     close_handle(&s->pty, s->pty_init);
+    close_handle(&s->host_in, s->host_in_init);
+    for (int i = 0; i < 3; i++)
+        relay_close(&s->rel[i]);
 }
 
 /* Copies what the master has to stdout; false once the terminal's other
@@ -146,6 +181,148 @@ static void pty_update(struct cli_session *s)
     }
 }
 
+/* --- relays (no terminal for the process) -------------------------------- */
+
+/* Copies what the process wrote to the pipe of stream i onto this
+ * process's stream; false when nothing is left for now or the pipe is
+ * done (then closed). */
+static bool relay_copy_out(struct cli_session *s, int i)
+{
+    struct relay *r = &s->rel[i];
+    if (r->fd < 0 || uv_is_closing((uv_handle_t *)&r->poll))
+        return false;
+    char buf[65536];
+    ssize_t n = read(r->fd, buf, sizeof buf);
+    if (n > 0) {
+        write_all(i, buf, (size_t)n);
+        return true;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return false;
+    relay_close(r); /* EOF: every writer is gone */
+    return false;
+}
+
+static void on_relay_out(uv_poll_t *h, int status, int events)
+{
+    (void)events;
+    struct relay *r = (struct relay *)h;
+    struct cli_session *s = h->data;
+    int i = (int)(r - s->rel);
+    if (status < 0)
+        relay_close(r);
+    else
+        relay_copy_out(s, i);
+}
+
+static void relay_in_update(struct cli_session *s);
+
+static void on_host_in(uv_poll_t *h, int status, int events)
+{
+    (void)events;
+    struct cli_session *s = h->data;
+    ssize_t n = status < 0 ? -1 : read(STDIN_FILENO, s->pending, sizeof s->pending);
+    if (n < 0 && status >= 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n > 0) {
+        s->pending_len = (size_t)n;
+        s->pending_off = 0;
+    } else {
+        /* EOF (or a terminal hung up): the process reads EOF too. */
+        s->host_in_done = true;
+        relay_close(&s->rel[0]);
+    }
+    relay_in_update(s);
+}
+
+static void on_relay_in(uv_poll_t *h, int status, int events)
+{
+    (void)events;
+    struct cli_session *s = h->data;
+    struct relay *r = &s->rel[0];
+    ssize_t w = status < 0
+                    ? -1
+                    : write(r->fd, s->pending + s->pending_off, s->pending_len - s->pending_off);
+    if (w > 0) {
+        s->pending_off += (size_t)w;
+    } else if (status < 0 || (errno != EAGAIN && errno != EINTR)) {
+        /* The process closed its stdin: stop reading the terminal. */
+        s->host_in_done = true;
+        s->pending_off = s->pending_len;
+        relay_close(r);
+    }
+    relay_in_update(s);
+}
+
+/* Either the pipe is watched for room (input pending), or the terminal
+ * for input (nothing pending): at most one buffer is ever held. */
+static void relay_in_update(struct cli_session *s)
+{
+    struct relay *r = &s->rel[0];
+    if (!r->init || uv_is_closing((uv_handle_t *)&r->poll)) {
+        if (s->host_in_init)
+            uv_poll_stop(&s->host_in);
+        return;
+    }
+    bool pending = s->pending_off < s->pending_len;
+    if (pending) {
+        uv_poll_stop(&s->host_in);
+        uv_poll_start(&r->poll, UV_WRITABLE, on_relay_in);
+    } else {
+        uv_poll_stop(&r->poll);
+        if (!s->host_in_done)
+            uv_poll_start(&s->host_in, UV_READABLE, on_host_in);
+    }
+}
+
+int cli_session_stdio(struct cli_session *s, const int host[3], int child[3], struct berr *e)
+{
+    for (int i = 0; i < 3; i++) {
+        child[i] = host[i];
+        if (host[i] < 0 || !isatty(host[i]))
+            continue;
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+            return berr_errno(e, errno, "creating a pipe for the standard streams");
+        struct relay *r = &s->rel[i];
+        r->fd = i == 0 ? p[1] : p[0];
+        r->far = i == 0 ? p[0] : p[1];
+        fcntl(r->fd, F_SETFL, fcntl(r->fd, F_GETFL) | O_NONBLOCK);
+        if (uv_poll_init(&s->loop, &r->poll, r->fd) < 0) {
+            close(r->fd);
+            close(r->far);
+            r->fd = r->far = -1;
+            return berr_set(e, -EIO, "watching a pipe for the standard streams");
+        }
+        r->init = true;
+        r->poll.data = s;
+        child[i] = r->far;
+        if (i == 0) {
+            /* libuv makes a polled fd non-blocking: put stdin back after. */
+            s->host_in_flags = fcntl(STDIN_FILENO, F_GETFL);
+            if (uv_poll_init(&s->loop, &s->host_in, STDIN_FILENO) < 0)
+                return berr_set(e, -EIO, "watching the standard input");
+            s->host_in_init = true;
+            s->host_in.data = s;
+        }
+    }
+    return 0;
+}
+
+static void relays_start(struct cli_session *s)
+{
+    for (int i = 0; i < 3; i++) {
+        struct relay *r = &s->rel[i];
+        if (r->far >= 0) {
+            close(r->far); /* the process has its copy */
+            r->far = -1;
+        }
+        if (r->init && i > 0)
+            uv_poll_start(&r->poll, UV_READABLE, on_relay_out);
+    }
+    relay_in_update(s);
+}
+
 static void resize(struct cli_session *s)
 {
     struct winsize ws;
@@ -182,7 +359,17 @@ static void on_child(uv_poll_t *h, int status, int events)
         for (int i = 0; i < 64 && s->pty_open && pty_copy_out(s); i++)
             ;
     }
+    /* Likewise for the pipes: what is in them now, then no more; a process
+     * left behind keeps a pipe to nothing, never this terminal. */
+    for (int i = 1; i < 3; i++)
+        for (int k = 0; k < 64 && relay_copy_out(s, i); k++)
+            ;
     close_streams(s);
+}
+
+int cli_stdio_fd(int fd)
+{
+    return fcntl(fd, F_GETFD) < 0 ? -1 : fd;
 }
 
 struct cli_session *cli_session_new(bool tty)
@@ -190,6 +377,9 @@ struct cli_session *cli_session_new(bool tty)
     struct cli_session *s = xcalloc(1, sizeof *s);
     s->tty = tty;
     s->master = -1;
+    s->host_in_flags = -1;
+    for (int i = 0; i < 3; i++)
+        s->rel[i].fd = s->rel[i].far = -1;
     uv_loop_init(&s->loop);
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH};
     int nsig = tty ? 5 : 4;
@@ -227,6 +417,7 @@ int cli_session_wait(struct cli_session *s, struct container_proc *proc, struct 
         resize(s);
         pty_update(s);
     }
+    relays_start(s);
     s->child.data = s;
     if (uv_poll_init(&s->loop, &s->child, proc->pidfd) == 0) {
         s->child_init = true;
@@ -243,6 +434,8 @@ int cli_session_wait(struct cli_session *s, struct container_proc *proc, struct 
         tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
     if (in_flags >= 0)
         fcntl(STDIN_FILENO, F_SETFL, in_flags);
+    if (s->host_in_flags >= 0)
+        fcntl(STDIN_FILENO, F_SETFL, s->host_in_flags);
     if (x)
         *x = s->x;
     return s->status;
@@ -257,5 +450,13 @@ void cli_session_free(struct cli_session *s)
         close_handle(&s->sigs[i], true);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
+    for (int i = 0; i < 3; i++) {
+        if (s->rel[i].far >= 0)
+            close(s->rel[i].far); /* the process never started */
+        if (s->rel[i].fd >= 0)
+            close(s->rel[i].fd); /* no handle was made for it */
+    }
+    if (s->host_in_flags >= 0)
+        fcntl(STDIN_FILENO, F_SETFL, s->host_in_flags);
     free(s);
 }
