@@ -10,6 +10,7 @@
 # (v1 devices controller, BPF program on the unified cgroup): each is shown
 # to refuse on its own, with the other one widened or detached from the
 # host. The BPF programs die with their cgroups; berth keeps no fd of them.
+# A program the kernel refuses to load or attach stops the start.
 . "$(dirname "$0")/lib.sh"
 
 skip() {
@@ -191,6 +192,31 @@ out=$(bz devs down -t 1 2>&1) || fail "down failed: $out"
 for id in $new_ids $alone_ids; do
     check "down: program $id is gone with its cgroup" gone "$id"
 done
+
+# --- fail closed: no program, no container -------------------------------------------
+# strace makes the kernel refuse the program's load (the 2nd bpf call, after
+# the query), then its attach (the 3rd): the container must not run.
+if command -v strace >/dev/null; then
+    new_project devfail >/dev/null <<'EOF2'
+services:
+  c:
+    image: berth-test/probe
+    command: ["sh", "-c", "echo COMMAND-RAN"]
+EOF2
+    for step in 2:loading 3:attaching; do
+        rc=0
+        # (LeakSanitizer cannot run under ptrace: off for this one run)
+        out=$(cd "$T_DIR/devfail" && ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" strace -f -qq -o /dev/null \
+            -e inject=bpf:error=EPERM:when="${step%%:*}" "$BERTH" up 2>&1) || rc=$?
+        check "${step#*:} refused: up fails" test "$rc" -ne 0
+        expect_contains "${step#*:} refused: one clear line" "$out" \
+            "devfail-c-1: ${step#*:} the device cgroup program (BPF): Operation not permitted"
+        expect_not_contains "${step#*:} refused: the container never ran" "$out" "COMMAND-RAN"
+        check "${step#*:} refused: no cgroup is left" test -z "$(leaks_of devfail | grep cgroup)"
+    done
+else
+    say "SKIPPED: the fail-closed checks (strace is not installed)"
+fi
 
 # --- /dev/tty with a terminal -------------------------------------------------------
 new_project devtty >/dev/null <<'EOF'
