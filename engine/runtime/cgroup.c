@@ -10,11 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/runtime/devices.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 
-static const char *const ctrl_names[CG_CTRL_MAX] = {"memory", "cpu", "cpuacct", "pids", "freezer"};
+static const char *const ctrl_names[CG_CTRL_MAX] = {"memory", "cpu",     "cpuacct",
+                                                    "pids",   "freezer", "devices"};
 
 /* /proc/self/mountinfo: "... mountpoint ... - fstype source superopts" */
 int cgroup_sys_detect(struct cgroup_sys *s, struct berr *e)
@@ -185,6 +187,30 @@ static int apply_limits(const struct cgroup *cg, const struct cgroup_limits *lim
     return 0;
 }
 
+/* The device allow-list, through every enforcer the host has. */
+static int apply_devices(const struct cgroup *cg, const char *who, struct berr *e)
+{
+    const struct cgroup_sys *s = cg->sys;
+    bool v1 = !s->unified && s->v1_root[CG_DEVICES];
+    if (!v1 && cg->v2_fd < 0)
+        return berr_set(e, -ENOTSUP,
+                        "%s: no device cgroup: neither a v1 devices hierarchy nor cgroup v2 is "
+                        "mounted, so the container's device access cannot be restricted",
+                        who);
+    if (v1) {
+        _cleanup_free_ char *dir = fs_path_join(s->v1_root[CG_DEVICES], cg->rel);
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+            return berr_errno(e, errno, "%s: opening cgroup %s", who, dir);
+        int r = devices_apply_v1(fd, who, e);
+        if (r < 0)
+            return r;
+    }
+    if (cg->v2_fd >= 0)
+        return devices_attach_bpf(cg->v2_fd, who, e);
+    return 0;
+}
+
 static struct cgroup *cgroup_new(const struct cgroup_sys *s, const char *rel)
 {
     struct cgroup *cg = xcalloc(1, sizeof *cg);
@@ -217,6 +243,8 @@ int cgroup_create(const struct cgroup_sys *s, const char *rel, const struct cgro
         if (cg->v2_fd < 0)
             r = berr_errno(e, errno, "%s: opening cgroup %s", who, dir);
     }
+    if (r == 0)
+        r = apply_devices(cg, who, e);
     if (r < 0) {
         struct berr ign = BERR_INIT;
         cgroup_destroy(cg, true, &ign);

@@ -20,6 +20,7 @@ enum cgroup_ctrl {
     CG_CPUACCT,
     CG_PIDS,
     CG_FREEZER,
+    CG_DEVICES, /* no limit of its own: the device allow-list (devices.h) */
     CG_CTRL_MAX,
 };
 
@@ -44,8 +45,10 @@ struct cgroup {
 int cgroup_sys_detect(struct cgroup_sys *s, struct berr *e);
 void cgroup_sys_free(struct cgroup_sys *s);
 
-/* Creates the cgroup (all levels) and applies the limits. On error nothing
- * is left behind. `who` names the service in messages. */
+/* Creates the cgroup (all levels) and applies the limits and the device
+ * allow-list (devices.h: the v1 controller where there is one, a BPF
+ * program on the v2 cgroup where there is one; neither is an error). On
+ * error nothing is left behind. `who` names the service in messages. */
 int cgroup_create(const struct cgroup_sys *s, const char *rel, const struct cgroup_limits *lim,
                   const char *who, struct cgroup **out, struct berr *e);
 /* Opens an existing cgroup (for down/recovery); never fails for a missing one. */

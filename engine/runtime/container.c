@@ -25,6 +25,10 @@
 
 #define USER_FILE_MAX (1 << 20) /* /etc/passwd and /etc/group are read up to 1 MiB */
 
+/* The child joins each v1 hierarchy through one of init_args' slots. */
+_Static_assert(CG_CTRL_MAX <= ARRAY_SIZE(((struct init_args *)0)->cg_join),
+               "init_args.cg_join has a slot per v1 hierarchy");
+
 static bool kernel_at_least(int maj, int min)
 {
     struct utsname u;
