@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 #include <uv.h>
@@ -369,7 +370,17 @@ static void on_child(uv_poll_t *h, int status, int events)
 
 int cli_stdio_fd(int fd)
 {
-    return fcntl(fd, F_GETFD) < 0 ? -1 : fd;
+    /* A directory (`exec svc sh < /`) or an O_PATH fd is a handle on the
+     * host's tree: from inside the container, openat(fd, "..") walks the
+     * host above the container's root. It carries no data either, so the
+     * container gets /dev/null in its place. */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || (fl & O_PATH))
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode))
+        return -1;
+    return fd;
 }
 
 struct cli_session *cli_session_new(bool tty)

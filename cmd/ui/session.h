@@ -31,7 +31,8 @@ struct cli_session *cli_session_new(bool tty);
 int cli_session_stdio(struct cli_session *s, const int host[3], int child[3], struct berr *e);
 
 /* This process's stream fd, or -1 when it was started without it (checked
- * before anything is opened, which could reuse the number). */
+ * before anything is opened, which could reuse the number) or when it is a
+ * directory or an O_PATH fd, which must never reach a container. */
 int cli_stdio_fd(int fd);
 
 /* Runs until proc exits; with a terminal, proc->console_fd is the master

@@ -110,6 +110,16 @@ out=$(pty wait:ready send:'\x03' -- "$BERTH" exec -T web sh -c 'trap "echo got-i
 expect_contains "exec_no_host_terminal: Ctrl-C reaches the command" "$out" "got-int"
 expect_eq "exec_no_host_terminal: ... and its exit status is berth's" "$rc" 5
 
+# --- a host directory as a stream never reaches the container ------------------
+# An fd on a host directory would let the container walk the host with
+# openat(fd, ".."): it gets /dev/null in its place.
+out=$(bz nht exec -T web sh -c '[ -d /proc/self/fd/0 ] && echo stdin-is-dir; [ -d /proc/self/fd/1 ] || echo out-ok' </ 2>&1 || true)
+expect_not_contains "exec_no_host_dir_fd: a host directory as stdin is not handed over" "$out" "stdin-is-dir"
+expect_contains "exec_no_host_dir_fd: ... and the command still runs" "$out" "out-ok"
+out=$(bz nht run --rm -T web sh -c '[ -d /proc/self/fd/0 ] && echo stdin-is-dir; echo ran' </ 2>&1 || true)
+expect_not_contains "exec_no_host_dir_fd: run: a host directory as stdin is not handed over" "$out" "stdin-is-dir"
+expect_contains "exec_no_host_dir_fd: run: ... and the command still runs" "$out" "ran"
+
 # --- up: /dev/null and pipes, or a terminal of its own ---------------------------
 kinds=$(bz nht exec -T web cat /kinds </dev/null)
 expect_contains "exec_no_host_terminal: up -d: stdin is /dev/null" "$kinds" "fd0=/dev/null"
