@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the compose fuzzer for a bounded time, starting from the committed
+# Runs a fuzzer for a bounded time, starting from the committed
 # corpus (copied: new inputs stay out of the source tree). Any crash, leak,
 # sanitizer report or input slower than 10 s fails the run.
 # Usage: run_fuzz.sh FUZZER CORPUS_DIR SECONDS
@@ -20,4 +20,4 @@ if ls "$work/artifacts/"* >/dev/null 2>&1; then
     ls -l "$work/artifacts/"
     exit 1
 fi
-echo "compose fuzz: 1 passed, 0 failed"
+echo "$(basename "$fuzzer"): 1 passed, 0 failed"
