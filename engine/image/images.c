@@ -142,7 +142,7 @@ static int build_image(struct store *s, json_t *entry, const char *id, const cha
     size_t len = 0;
     int r = store_blob_read(s, id, IMAGE_JSON_MAX, &cfg, &len, e);
     if (r < 0)
-        return berr_wrap(e, "image %s", id);
+        return berr_wrap(e, "image %s (run 'berth image repair' to rebuild the image index)", id);
     struct imgconfig c;
     if ((r = imgconfig_parse(cfg, len, id, &c, e)) < 0)
         return r;

@@ -148,11 +148,16 @@ static json_t *salvage_refs(const char *buf, size_t len)
 
 static int repair_locked(struct store *s, size_t *n_images, size_t *n_refs, struct berr *e)
 {
-    _cleanup_json_ json_t *current = NULL;
+    /* Damaged: the index is refused, or an image it lists cannot be read
+     * (a config blob missing or unreadable). */
+    struct image **list = NULL;
+    size_t n = 0;
     struct berr le = BERR_INIT;
-    if (store_index_load(s, &current, &le) == 0)
+    if (store_image_list_all(s, true, &list, &n, &le) == 0) {
+        image_list_free(list, n);
         return berr_set(e, -EEXIST, "%s/%s: the image index is not damaged; nothing to repair",
                         s->root, INDEX_FILE);
+    }
     berr_clear(&le);
     _cleanup_free_ char *buf = NULL;
     size_t len = 0;

@@ -775,6 +775,28 @@ static void test_F12_index_repair(void **state)
     assert_int_equal(store_image_remove(f->s, id, NULL, &e), 0);
     unlink(kept);
     assert_empty_store(f);
+    /* An index that loads but names a config blob the store lost is
+     * damaged too: listing names the way out, and repair drops the image. */
+    free(good);
+    free(id);
+    good = index_with_one_image(f, &id);
+    _cleanup_free_ char *blob = xasprintf("%s/blobs/sha256/%s", f->root, id + 7);
+    assert_int_equal(unlink(blob), 0);
+    struct image **list = NULL;
+    assert_true(store_image_list_all(f->s, true, &list, &n, &e) < 0);
+    assert_non_null(strstr(e.msg, "run 'berth image repair'"));
+    berr_clear(&e);
+    assert_int_equal(store_index_repair(f->s, &ni, &nr, &e), 0);
+    assert_int_equal(ni, 0);
+    assert_int_equal(store_image_list_all(f->s, true, &list, &n, &e), 0);
+    assert_int_equal(n, 0);
+    free(list);
+    json_t *now = NULL;
+    assert_int_equal(store_index_load(f->s, &now, &e), 0);
+    assert_int_equal(store_gc(f->s, now, NULL, &e), 0);
+    json_decref(now);
+    unlink(kept);
+    assert_empty_store(f);
 }
 
 int main(void)
