@@ -28,6 +28,7 @@ int cmd_config(struct cli *c, int argc, char **argv);
 int cmd_image(struct cli *c, int argc, char **argv); /* image ls|rm */
 int cmd_images_ls(struct cli *c, int argc, char **argv);
 int cmd_images_rm(struct cli *c, int argc, char **argv);
+int cmd_images_repair(struct cli *c, int argc, char **argv);
 int cmd_up(struct cli *c, int argc, char **argv);
 int cmd_down(struct cli *c, int argc, char **argv);
 int cmd_ps(struct cli *c, int argc, char **argv);

@@ -313,6 +313,34 @@ int cmd_images_rm(struct cli *c, int argc, char **argv)
     return rc;
 }
 
+int cmd_images_repair(struct cli *c, int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        puts("Usage: berth image repair\n\nRebuild a damaged image index from the store's "
+             "manifests.\nReferences the damaged index still names are kept; the damaged file "
+             "is kept\nas images.json.corrupt.");
+        return 0;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "berth: image repair: unexpected argument \"%s\"\n", argv[1]);
+        return 2;
+    }
+    _cleanup_store_ struct store *s = NULL;
+    if (open_store(c, &s) < 0)
+        return 1;
+    struct berr e = BERR_INIT;
+    size_t n_images = 0, n_refs = 0;
+    if (store_index_repair(s, &n_images, &n_refs, &e) < 0) {
+        log_berr(&e);
+        berr_clear(&e);
+        return 1;
+    }
+    printf("Rebuilt %s/images.json: %zu image%s, %zu reference%s (the damaged file is kept as "
+           "images.json.corrupt)\n",
+           store_root(s), n_images, n_images == 1 ? "" : "s", n_refs, n_refs == 1 ? "" : "s");
+    return 0;
+}
+
 int cmd_image(struct cli *c, int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -320,7 +348,8 @@ int cmd_image(struct cli *c, int argc, char **argv)
               "Commands:\n"
               "  ls      List images (also: berth images)\n"
               "  rm      Remove images (also: berth rmi)\n"
-              "  load    Load an image from a tar archive (also: berth load)\n",
+              "  load    Load an image from a tar archive (also: berth load)\n"
+              "  repair  Rebuild a damaged image index from the store\n",
               argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
@@ -332,6 +361,8 @@ int cmd_image(struct cli *c, int argc, char **argv)
         return cmd_images_rm(c, argc - 1, argv + 1);
     if (strcmp(sub, "load") == 0)
         return cmd_load(c, argc - 1, argv + 1);
+    if (strcmp(sub, "repair") == 0)
+        return cmd_images_repair(c, argc - 1, argv + 1);
     fprintf(stderr, "berth: image: unknown command \"%s\" (see 'berth image --help')\n", sub);
     return 2;
 }

@@ -11,12 +11,13 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 rc=0
 (cd build && ctest --output-on-failure -j2) || rc=1
 (cd build-asan && ctest --output-on-failure -j2) || rc=1
-# The compose loader under libFuzzer (clang) for a bounded time
-# (BERTH_FUZZ_SECONDS, default 60), from the committed corpus.
+# The compose loader, the layer extractor and the image index under
+# libFuzzer (clang) for a bounded time (BERTH_FUZZ_SECONDS, default 60 for
+# compose, half of it for each of the others), from the committed corpora.
 if command -v clang >/dev/null; then
     cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
         -DBERTH_FUZZ=ON -DBERTH_FUZZ_SECONDS="${BERTH_FUZZ_SECONDS:-60}" >/dev/null &&
-        cmake --build build-fuzz --target fuzz_compose &&
-        (cd build-fuzz && ctest -R '^fuzz\.compose\.run$' --output-on-failure) || rc=1
+        cmake --build build-fuzz --target fuzz_compose fuzz_tar fuzz_index &&
+        (cd build-fuzz && ctest -R '^fuzz\.(compose|tar|index)\.run$' --output-on-failure) || rc=1
 fi
 exit $rc

@@ -81,6 +81,14 @@ int store_image_remove_ex(struct store *s, const char *ref_or_id, bool force, ch
  * ("sha256:...") for an image loaded without a name. */
 int image_load_archive(struct store *s, const char *path, char ***loaded, struct berr *e);
 
+/* Rebuilds a damaged images.json from the store: every manifest blob whose
+ * config and unpacked layers are present becomes an image again, and the
+ * references the damaged file still names are kept. The damaged text is
+ * kept as images.json.corrupt; nothing is removed from the store. Refuses
+ * (-EEXIST) when the index is not damaged: it loads and every image it
+ * lists can be read. */
+int store_index_repair(struct store *s, size_t *n_images, size_t *n_refs, struct berr *e);
+
 /* Containers record the image they use in $ROOT/containers/<id>/image-id
  * (one line: the config digest); the store reads these to protect images
  * and layers from removal. */

@@ -48,6 +48,13 @@ void image_list_free(struct image **list, size_t n)
     free(list);
 }
 
+/* The index is checked when it is loaded (store_index_load); this only
+ * keeps a NULL from reaching strcmp should that ever change. */
+static bool str_eq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
 static bool is_hex(const char *s)
 {
     size_t n = strlen(s);
@@ -99,7 +106,7 @@ static int resolve(json_t *idx, const char *ref_or_id, const char **id, char **r
             json_object_foreach(images, key, v)
             {
                 const char *m = json_string_value(json_object_get(v, "manifest"));
-                if (m && strcmp(m, pr.digest) == 0) {
+                if (str_eq(m, pr.digest)) {
                     *id = key;
                     return 0;
                 }
@@ -135,7 +142,7 @@ static int build_image(struct store *s, json_t *entry, const char *id, const cha
     size_t len = 0;
     int r = store_blob_read(s, id, IMAGE_JSON_MAX, &cfg, &len, e);
     if (r < 0)
-        return berr_wrap(e, "image %s", id);
+        return berr_wrap(e, "image %s (run 'berth image repair' to rebuild the image index)", id);
     struct imgconfig c;
     if ((r = imgconfig_parse(cfg, len, id, &c, e)) < 0)
         return r;
@@ -196,7 +203,7 @@ int store_image_get(struct store *s, const char *ref_or_id, struct image **out, 
         json_t *v;
         json_object_foreach(json_object_get(idx, "refs"), k, v)
         {
-            if (strcmp(json_string_value(v), id) == 0) {
+            if (str_eq(json_string_value(v), id)) {
                 ref = xstrdup(k);
                 break;
             }
@@ -304,7 +311,7 @@ int store_image_remove_ex(struct store *s, const char *ref_or_id, bool force, ch
     json_t *v;
     json_object_foreach(refs, k, v)
     {
-        if (strcmp(json_string_value(v), id) == 0)
+        if (str_eq(json_string_value(v), id))
             strv_push(&refs_of, xstrdup(k));
     }
     size_t nrefs = strv_len(refs_of);

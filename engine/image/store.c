@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/image/reference.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/strv.h"
@@ -417,7 +418,8 @@ int64_t store_layer_size(struct store *s, const char *chainid)
         return 0;
     }
     json_t *j = json_loadb(buf, len, 0, NULL);
-    int64_t size = j ? json_integer_value(json_object_get(j, "size")) : 0;
+    json_t *v = json_object_get(j, "size"); /* NULL for a non-object */
+    int64_t size = json_is_integer(v) && json_integer_value(v) >= 0 ? json_integer_value(v) : 0;
     json_decref(j);
     return size;
 }
@@ -435,6 +437,122 @@ int store_layer_remove(struct store *s, const char *chainid, struct berr *e)
 
 /* ---- index ---- */
 
+/* What the index holds, as berth writes it (archive.c index_entry):
+ *   {"images": {ID: {"manifest": DIGEST, "layers": [{"digest": DIGEST,
+ *                    "diff_id": DIGEST, "chain_id": DIGEST, "size": N,
+ *                    "media_type": S, "unpacked_size": N}, ...],
+ *                    "size": N, "config_size": N, "created": S|null,
+ *                    "loaded": S}, ...},
+ *    "refs": {REFERENCE: ID, ...}}
+ * Every value is checked for its type (and every digest for its form)
+ * once, here, so the code that reads the index can rely on it. where gets
+ * the place of the first fault, for the error. */
+static bool opt_digest(json_t *o, const char *k, bool required)
+{
+    json_t *v = json_object_get(o, k);
+    if (!v)
+        return !required;
+    return json_is_string(v) && digest_is_valid(json_string_value(v));
+}
+
+static bool opt_size(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return !v || (json_is_integer(v) && json_integer_value(v) >= 0);
+}
+
+static bool opt_text(json_t *o, const char *k, bool nullable)
+{
+    json_t *v = json_object_get(o, k);
+    return !v || json_is_string(v) || (nullable && json_is_null(v));
+}
+
+static bool layer_entry_ok(json_t *l)
+{
+    return json_is_object(l) && opt_digest(l, "chain_id", true) && opt_digest(l, "digest", false) &&
+           opt_digest(l, "diff_id", false) && opt_size(l, "size") && opt_size(l, "unpacked_size") &&
+           opt_text(l, "media_type", false);
+}
+
+static bool image_entry_ok(json_t *img, char *where, size_t wlen, const char *id)
+{
+    if (!json_is_object(img)) {
+        snprintf(where, wlen, "images[\"%.80s\"] is not an object", id);
+        return false;
+    }
+    if (!opt_digest(img, "manifest", false) || !opt_size(img, "size") ||
+        !opt_size(img, "config_size") || !opt_text(img, "created", true) ||
+        !opt_text(img, "loaded", false)) {
+        snprintf(where, wlen, "images[\"%.80s\"] has a field of the wrong type", id);
+        return false;
+    }
+    json_t *layers = json_object_get(img, "layers");
+    if (!json_is_array(layers)) {
+        snprintf(where, wlen, "images[\"%.80s\"].layers is not an array", id);
+        return false;
+    }
+    size_t i;
+    json_t *l;
+    json_array_foreach(layers, i, l)
+    {
+        if (!layer_entry_ok(l)) {
+            snprintf(where, wlen, "images[\"%.80s\"].layers[%zu] is malformed", id, i);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool index_ok(json_t *j, char *where, size_t wlen)
+{
+    json_t *images = json_object_get(j, "images");
+    json_t *refs = json_object_get(j, "refs");
+    if (!json_is_object(j) || !json_is_object(images) || !json_is_object(refs)) {
+        snprintf(where, wlen, "not an object with \"images\" and \"refs\" objects");
+        return false;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(images, k, v)
+    {
+        if (!digest_is_valid(k)) {
+            snprintf(where, wlen, "image ID \"%.80s\" is not a digest", k);
+            return false;
+        }
+        if (!image_entry_ok(v, where, wlen, k))
+            return false;
+    }
+    json_object_foreach(refs, k, v)
+    {
+        _cleanup_imgref_ struct imgref pr = {0};
+        if (ref_parse(k, &pr, NULL) < 0) {
+            snprintf(where, wlen, "refs[\"%.80s\"] is not an image reference", k);
+            return false;
+        }
+        if (!json_is_string(v) || !digest_is_valid(json_string_value(v))) {
+            snprintf(where, wlen, "refs[\"%.80s\"] is not an image ID", k);
+            return false;
+        }
+    }
+    return true;
+}
+
+int store_index_parse(const char *buf, size_t len, json_t **out, char *where, size_t wlen)
+{
+    json_error_t je;
+    json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    if (!j) {
+        snprintf(where, wlen, "invalid JSON at line %d: %.80s", je.line, je.text);
+        return -EINVAL;
+    }
+    if (!index_ok(j, where, wlen)) {
+        json_decref(j);
+        return -EINVAL;
+    }
+    *out = j;
+    return 0;
+}
+
 int store_index_load(struct store *s, json_t **out, struct berr *e)
 {
     _cleanup_free_ char *buf = NULL;
@@ -445,16 +563,21 @@ int store_index_load(struct store *s, json_t **out, struct berr *e)
         *out = json_pack("{s:{}, s:{}}", "images", "refs");
         return 0;
     }
+    if (r == -EFBIG) {
+        berr_clear(e);
+        return berr_set(e, -EINVAL,
+                        "%s/%s: corrupt image index (larger than %u MiB); run 'berth image "
+                        "repair' to rebuild it from the store's manifests",
+                        s->root, INDEX_FILE, INDEX_MAX >> 20);
+    }
     if (r < 0)
         return berr_wrap(e, "reading the image index");
-    json_error_t je;
-    json_t *j = json_loadb(buf, len, 0, &je);
-    if (!j || !json_is_object(json_object_get(j, "images")) ||
-        !json_is_object(json_object_get(j, "refs"))) {
-        json_decref(j);
-        return berr_set(e, -EINVAL, "%s/%s: corrupt image index", s->root, INDEX_FILE);
-    }
-    *out = j;
+    char where[256];
+    if (store_index_parse(buf, len, out, where, sizeof where) < 0)
+        return berr_set(e, -EINVAL,
+                        "%s/%s: corrupt image index (%s); run 'berth image repair' to rebuild it "
+                        "from the store's manifests",
+                        s->root, INDEX_FILE, where);
     return 0;
 }
 

@@ -104,6 +104,10 @@ void chain_id(const char *parent, const char *diffid, char out[DIGEST_STR_SIZE])
 
 /* images.json: {"images": {id: {...}}, "refs": {ref: id}}. Absent → empty. */
 int store_index_load(struct store *s, json_t **out, struct berr *e);
+/* Parses index text and checks every value's type and every digest's form
+ * (store_index_load's check). On failure, where describes the first fault
+ * and nothing is returned. */
+int store_index_parse(const char *buf, size_t len, json_t **out, char *where, size_t wlen);
 int store_index_save(struct store *s, json_t *idx, struct berr *e);
 
 /* Removes every blob and layer that no image in idx references. Deleted

@@ -435,14 +435,52 @@ static const struct {
  * NEWUSER|NEWPID|NEWNET|NEWTIME share this mask in Docker's profile). */
 #define CLONE_NS_MASK 0x7E020000ULL
 
-static int add_rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
-                    const struct scmp_arg_cmp *args, bool exact, struct berr *e)
+/* Where the profile's rules go: into a libseccomp filter (ctx), or, with
+ * ctx NULL, into the checksum that names the filter in the cache. Both go
+ * through the same walk (add_profile), so whatever changes a rule changes
+ * the cache key, and a filter compiled from an older profile is never
+ * served for a newer one. */
+struct sink {
+    scmp_filter_ctx ctx;
+    uint64_t hash;
+};
+
+/* 64-bit FNV-1a: the key only has to tell profiles apart, not resist an
+ * adversary (the cache directory is berth's own, mode 0700). */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
 {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static uint64_t fnv1a_u64(uint64_t h, uint64_t v)
+{
+    return fnv1a(h, &v, sizeof v);
+}
+
+static int add_rule(struct sink *s, uint32_t action, const char *name, unsigned n,
+                    const struct scmp_arg_cmp *args, struct berr *e)
+{
+    if (!s->ctx) {
+        s->hash = fnv1a(s->hash, name, strlen(name) + 1);
+        s->hash = fnv1a_u64(s->hash, action);
+        s->hash = fnv1a_u64(s->hash, n);
+        for (unsigned i = 0; i < n; i++) {
+            s->hash = fnv1a_u64(s->hash, args[i].arg);
+            s->hash = fnv1a_u64(s->hash, (uint64_t)args[i].op);
+            s->hash = fnv1a_u64(s->hash, args[i].datum_a);
+            s->hash = fnv1a_u64(s->hash, args[i].datum_b);
+        }
+        return 0;
+    }
     int nr = seccomp_syscall_resolve_name(name);
     if (nr == __NR_SCMP_ERROR)
         return 0; /* unknown to this libseccomp: skip, as crun does */
-    int r = exact ? seccomp_rule_add_exact_array(ctx, action, nr, n, args)
-                  : seccomp_rule_add_array(ctx, action, nr, n, args);
+    int r = seccomp_rule_add_array(s->ctx, action, nr, n, args);
     if (r == -EEXIST || r == -EDOM)
         return 0;
     if (r < 0)
@@ -450,21 +488,69 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsi
     return 0;
 }
 
-/* Adds the profile's rules to ctx. compat_x86 is the 32-bit x86 ABI: there
- * libseccomp cannot filter socket()'s family without also opening
+/* Allows syscall name when its first argument, read as the kernel reads an
+ * int, lies in [lo, hi] (0 <= lo <= hi < 2^31). libseccomp compares all 64
+ * bits of an argument, while the kernel truncates an int argument to its
+ * low 32: a range rule such as "family > 40" would let 0x1_0000_0028 through
+ * as AF_VSOCK. So the range is cut into aligned power-of-two blocks, each
+ * one a masked equality whose mask covers the high 32 bits too: a value
+ * with any high bit set matches no block and meets the default action. */
+static int allow_int_range(struct sink *s, const char *name, uint32_t lo, uint32_t hi,
+                           struct berr *e)
+{
+    uint64_t at = lo;
+    while (at <= hi) {
+        uint64_t size = 1;
+        while ((at & (size * 2 - 1)) == 0 && at + size * 2 - 1 <= hi)
+            size *= 2;
+        struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, ~(size - 1), at);
+        int r = add_rule(s, SCMP_ACT_ALLOW, name, 1, &a, e);
+        if (r < 0)
+            return r;
+        at += size;
+    }
+    return 0;
+}
+
+/* socket's allowed families: every one but AF_ALG (38) and AF_VSOCK (40);
+ * negative ints are refused too (the kernel would say EAFNOSUPPORT). */
+static const struct {
+    uint32_t lo, hi;
+} socket_families[] = {
+    {0, AF_ALG - 1},
+    {AF_ALG + 1, AF_VSOCK - 1},
+    {AF_VSOCK + 1, 0x7fffffff},
+};
+
+/* personality: only the harmless values Docker allows, compared over all
+ * 64 bits, so a value with high bits set is refused even where its low
+ * 32 bits (what the kernel reads) are one of these. */
+static const uint64_t personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
+
+/* Adds the profile's rules to the sink. compat_x86 is the 32-bit x86 ABI:
+ * there libseccomp cannot filter socket()'s family without also opening
  * socketcall(SYS_SOCKET), whose family hides behind a pointer, so 32-bit
- * programs get no socket() at all rather than an AF_ALG hole. */
-static int add_profile(scmp_filter_ctx ctx, uint64_t caps, bool compat_x86, struct berr *e)
+ * programs get no socket() at all rather than an AF_ALG hole. Its
+ * arguments are 32 bits wide, so no high bits can hide anything there.
+ *
+ * Every argument comparison is written for the width the kernel reads:
+ * - clone's flags: the kernel reads the low 32 bits of the legacy call,
+ *   and the mask tests only bits there, so high bits change nothing;
+ * - personality and socket: full-width comparisons that no value with a
+ *   high bit set can satisfy (see personas and allow_int_range);
+ * - socketcall's call number: only filtered on 32-bit x86;
+ * - ioctl: allowed whatever its request, as Docker does (no comparison). */
+static int add_profile(struct sink *s, uint64_t caps, bool compat_x86, struct berr *e)
 {
     int r = 0;
     for (size_t i = 0; seccomp_default_allow[i] && r == 0; i++)
-        r = add_rule(ctx, SCMP_ACT_ALLOW, seccomp_default_allow[i], 0, NULL, false, e);
+        r = add_rule(s, SCMP_ACT_ALLOW, seccomp_default_allow[i], 0, NULL, e);
 
     for (size_t i = 0; i < ARRAY_SIZE(cap_gated) && r == 0; i++) {
         if (!(caps & (1ULL << cap_gated[i].cap)))
             continue;
         for (size_t j = 0; j < ARRAY_SIZE(cap_gated[i].names) && cap_gated[i].names[j]; j++) {
-            r = add_rule(ctx, SCMP_ACT_ALLOW, cap_gated[i].names[j], 0, NULL, false, e);
+            r = add_rule(s, SCMP_ACT_ALLOW, cap_gated[i].names[j], 0, NULL, e);
             if (r < 0)
                 break;
         }
@@ -474,34 +560,23 @@ static int add_profile(scmp_filter_ctx ctx, uint64_t caps, bool compat_x86, stru
         /* clone without namespace flags; clone3 hides its flags in memory,
          * so it answers ENOSYS and libc falls back to clone. */
         struct scmp_arg_cmp no_ns = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NS_MASK, 0);
-        r = add_rule(ctx, SCMP_ACT_ALLOW, "clone", 1, &no_ns, false, e);
+        r = add_rule(s, SCMP_ACT_ALLOW, "clone", 1, &no_ns, e);
         if (r == 0)
-            r = add_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL, false, e);
+            r = add_rule(s, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL, e);
     }
-    /* personality: only the harmless values Docker allows. */
-    static const uint64_t personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
     for (size_t i = 0; i < ARRAY_SIZE(personas) && r == 0; i++) {
         struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, personas[i]);
-        r = add_rule(ctx, SCMP_ACT_ALLOW, "personality", 1, &a, false, e);
+        r = add_rule(s, SCMP_ACT_ALLOW, "personality", 1, &a, e);
     }
-    if (r == 0 && !compat_x86) {
-        /* socket: every family but AF_ALG (38) and AF_VSOCK (40). */
-        struct scmp_arg_cmp lt = SCMP_A0(SCMP_CMP_LT, AF_ALG);
-        struct scmp_arg_cmp eq = SCMP_A0(SCMP_CMP_EQ, AF_ALG + 1);
-        struct scmp_arg_cmp gt = SCMP_A0(SCMP_CMP_GT, AF_VSOCK);
-        r = add_rule(ctx, SCMP_ACT_ALLOW, "socket", 1, &lt, false, e);
-        if (r == 0)
-            r = add_rule(ctx, SCMP_ACT_ALLOW, "socket", 1, &eq, false, e);
-        if (r == 0)
-            r = add_rule(ctx, SCMP_ACT_ALLOW, "socket", 1, &gt, false, e);
-    }
+    for (size_t i = 0; i < ARRAY_SIZE(socket_families) && r == 0 && !compat_x86; i++)
+        r = allow_int_range(s, "socket", socket_families[i].lo, socket_families[i].hi, e);
     if (r == 0 && compat_x86) {
         /* socketcall: everything but SYS_SOCKET (1). */
         struct scmp_arg_cmp below = SCMP_A0(SCMP_CMP_LT, 1);
         struct scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, 1);
-        r = add_rule(ctx, SCMP_ACT_ALLOW, "socketcall", 1, &below, false, e);
+        r = add_rule(s, SCMP_ACT_ALLOW, "socketcall", 1, &below, e);
         if (r == 0)
-            r = add_rule(ctx, SCMP_ACT_ALLOW, "socketcall", 1, &above, false, e);
+            r = add_rule(s, SCMP_ACT_ALLOW, "socketcall", 1, &above, e);
     }
     return r;
 }
@@ -515,7 +590,8 @@ int seccomp_build_default(uint64_t caps, struct seccomp_prog *out, struct berr *
      * system call of the container is checked in O(log n), and the kernel
      * also takes this program faster at load time. */
     seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-    int r = add_profile(ctx, caps, false, e);
+    struct sink native = {.ctx = ctx};
+    int r = add_profile(&native, caps, false, e);
     if (r == 0 && seccomp_arch_native() == SCMP_ARCH_X86_64) {
         /* The 32-bit ABI in a filter of its own, merged in. */
         scmp_filter_ctx c32 = seccomp_init(SCMP_ACT_ERRNO(EPERM));
@@ -527,7 +603,8 @@ int seccomp_build_default(uint64_t caps, struct seccomp_prog *out, struct berr *
                 seccomp_release(c32);
             r = berr_set(e, -ENOMEM, "seccomp: cannot initialise the x86 filter");
         } else {
-            r = add_profile(c32, caps, true, e);
+            struct sink compat = {.ctx = c32};
+            r = add_profile(&compat, caps, true, e);
             if (r == 0) {
                 r = seccomp_merge(ctx, c32);
                 if (r < 0)
@@ -573,33 +650,30 @@ void seccomp_prog_free(struct seccomp_prog *p)
     p->len = 0;
 }
 
-/* The cache key: a checksum (64-bit FNV-1a) over everything that shapes
- * the compiled filter. It only has to notice a changed table, caps set or
- * libseccomp; no digest (and no crypto library start-up) is needed. */
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
+/* The cache key: libseccomp's version, the architecture, the capability
+ * set, and a checksum of every rule the profile adds for both ABIs,
+ * computed by the same walk that builds the filter. */
 static void profile_key(uint64_t caps, char key[96])
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; seccomp_default_allow[i]; i++)
-        h = fnv1a(h, seccomp_default_allow[i], strlen(seccomp_default_allow[i]) + 1);
-    for (size_t i = 0; i < ARRAY_SIZE(cap_gated); i++) {
-        h = fnv1a(h, &cap_gated[i].cap, sizeof cap_gated[i].cap);
-        for (size_t j = 0; j < ARRAY_SIZE(cap_gated[i].names) && cap_gated[i].names[j]; j++)
-            h = fnv1a(h, cap_gated[i].names[j], strlen(cap_gated[i].names[j]) + 1);
-    }
+    struct berr ign = BERR_INIT;
+    struct sink s = {.ctx = NULL, .hash = 0xcbf29ce484222325ULL};
+    s.hash = fnv1a_u64(s.hash, SCMP_ACT_ERRNO(EPERM)); /* the default action */
+    add_profile(&s, caps, false, &ign);
+    s.hash = fnv1a_u64(s.hash, SCMP_ARCH_X86);
+    add_profile(&s, caps, true, &ign);
     const struct scmp_version *v = seccomp_version();
-    snprintf(key, 96, "v2-%u.%u.%u-%x-%016llx-%016llx", v ? v->major : 0, v ? v->minor : 0,
+    snprintf(key, 96, "v3-%u.%u.%u-%x-%016llx-%016llx", v ? v->major : 0, v ? v->minor : 0,
              v ? v->micro : 0, seccomp_arch_native(), (unsigned long long)caps,
-             (unsigned long long)h);
+             (unsigned long long)s.hash);
+}
+
+/* A cache entry is the program followed by a checksum of the key and the
+ * program: a truncated or damaged file, or one copied under another key,
+ * is rebuilt rather than loaded into a container. */
+static uint64_t entry_sum(const char *key, const void *insns, size_t len)
+{
+    uint64_t h = fnv1a(0xcbf29ce484222325ULL, key, strlen(key) + 1);
+    return fnv1a(h, insns, len);
 }
 
 int seccomp_load_default(const char *cache_dir, uint64_t caps, struct seccomp_prog *out,
@@ -615,12 +689,16 @@ int seccomp_load_default(const char *cache_dir, uint64_t caps, struct seccomp_pr
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         struct berr ign = BERR_INIT;
-        size_t max = BPF_MAXINSNS * sizeof(struct sock_filter);
-        if (fs_read_file(dfd, name, max, &buf, &len, &ign) == 0 && len > 0 &&
-            len % sizeof(struct sock_filter) == 0) {
-            out->insns = xmemdup(buf, len);
-            out->len = (unsigned short)(len / sizeof(struct sock_filter));
-            return 0;
+        size_t max = BPF_MAXINSNS * sizeof(struct sock_filter) + sizeof(uint64_t);
+        if (fs_read_file(dfd, name, max, &buf, &len, &ign) == 0 && len > sizeof(uint64_t)) {
+            size_t plen = len - sizeof(uint64_t);
+            uint64_t sum;
+            memcpy(&sum, buf + plen, sizeof sum);
+            if (plen % sizeof(struct sock_filter) == 0 && sum == entry_sum(key, buf, plen)) {
+                out->insns = xmemdup(buf, plen);
+                out->len = (unsigned short)(plen / sizeof(struct sock_filter));
+                return 0;
+            }
         }
         berr_clear(&ign);
     }
@@ -631,8 +709,14 @@ int seccomp_load_default(const char *cache_dir, uint64_t caps, struct seccomp_pr
     struct berr ign = BERR_INIT;
     if (dfd < 0 && fs_mkdir_p(cache_dir, 0700, &ign) == 0)
         dfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0)
-        fs_write_atomic(dfd, name, out->insns, out->len * sizeof(struct sock_filter), 0600, &ign);
+    if (dfd >= 0) {
+        size_t plen = out->len * sizeof(struct sock_filter);
+        _cleanup_free_ char *entry = xmalloc(plen + sizeof(uint64_t));
+        memcpy(entry, out->insns, plen);
+        uint64_t sum = entry_sum(key, out->insns, plen);
+        memcpy(entry + plen, &sum, sizeof sum);
+        fs_write_atomic(dfd, name, entry, plen + sizeof sum, 0600, &ign);
+    }
     berr_clear(&ign);
     return 0;
 }

@@ -24,7 +24,10 @@ int seccomp_build_default(uint64_t caps, struct seccomp_prog *out, struct berr *
 /* Like seccomp_build_default, through a cache of compiled filters in
  * cache_dir (NULL: no cache). The cache key covers the profile's rules, the
  * capability set, the architecture and libseccomp's version, so a stale
- * entry is never used. Compiling costs milliseconds; reading, microseconds. */
+ * entry is never used: the key is a checksum of every rule, taken by the
+ * walk that builds the filter. An entry carries a checksum of its key and
+ * program; one that fails it is rebuilt. Compiling costs milliseconds;
+ * reading, microseconds. */
 int seccomp_load_default(const char *cache_dir, uint64_t caps, struct seccomp_prog *out,
                          struct berr *e);
 void seccomp_prog_free(struct seccomp_prog *p);

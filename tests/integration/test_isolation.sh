@@ -22,6 +22,7 @@ services:
         grep -E '^(CapEff|CapInh|CapBnd|Seccomp|NoNewPrivs):' /proc/self/status | tr -d '\t'
         echo "cgroup=$(cat /proc/self/cgroup | tr '\n' ' ')"
         probe syscalls
+        probe highbits
         probe fds 1
         echo sys > /proc/sys/kernel/domainname 2>/dev/null && echo procsys=writable || echo procsys=readonly
         echo x > /proc/sysrq-trigger 2>/dev/null && echo sysrq=writable || echo sysrq=readonly
@@ -54,6 +55,18 @@ expect_contains "io_uring refused" "$out" "io_uring_setup=EPERM"
 expect_contains "AF_ALG refused" "$out" "socket_af_alg=EPERM"
 expect_contains "AF_VSOCK refused" "$out" "socket_af_vsock=EPERM"
 expect_contains "AF_INET allowed" "$out" "socket_af_inet=ok"
+# seccomp_socket_family_highbits (E07/E14): the kernel reads an int family,
+# the filter 64 bits; a high bit above AF_VSOCK/AF_ALG must not slip past.
+expect_contains "seccomp_socket_family_highbits: AF_VSOCK + 2^32 refused" "$out" "socket_af_vsock_highbits=EPERM"
+expect_contains "seccomp_socket_family_highbits: AF_ALG + 2^32 refused" "$out" "socket_af_alg_highbits=EPERM"
+expect_contains "seccomp_socket_family_highbits: AF_VSOCK, all high bits, refused" "$out" "socket_af_vsock_allhighbits=EPERM"
+expect_contains "seccomp_personality_highbits: odd persona + 2^32 refused" "$out" "personality_bad_highbits=EPERM"
+expect_contains "seccomp_personality_highbits: allowed persona + 2^32 refused" "$out" "personality_linux32_highbits=EPERM"
+if contains "$out" "socketcall_af_alg_highbits=SKIPPED"; then
+    say "SKIPPED: seccomp_socket_family_highbits through socketcall (no socketcall on this arch)"
+else
+    expect_contains "seccomp_socket_family_highbits: socketcall AF_ALG + 2^32 refused" "$out" "socketcall_af_alg_highbits=EPERM"
+fi
 expect_contains "keyctl refused" "$out" "keyctl=EPERM"
 expect_contains "add_key refused" "$out" "add_key=EPERM"
 expect_contains "user namespaces refused" "$out" "unshare_user=EPERM"

@@ -12,6 +12,7 @@
 #include "engine/image/store.h"
 #include "image_testlib.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/strv.h"
 
 struct fx {
@@ -577,6 +578,227 @@ static void test_remove_rules(void **state)
     rm_rf(cont);
 }
 
+/* Loads one image and returns the index text berth wrote for it. */
+static char *index_with_one_image(struct fx *f, char **id)
+{
+    struct docker_opts o = {.layer_filter = "gzip"};
+    size_t len;
+    _cleanup_free_ char *arch = docker_archive(&o, "gzip", &len);
+    struct berr e = BERR_INIT;
+    if (load_bytes(f, arch, len, NULL, &e) < 0)
+        fail_msg("load: %s", e.msg);
+    struct image *img;
+    assert_int_equal(store_image_get(f->s, "test/app:1", &img, &e), 0);
+    *id = xstrdup(img->id);
+    image_free(img);
+    _cleanup_free_ char *p = xasprintf("%s/images.json", f->root);
+    char *buf = NULL;
+    size_t n = 0;
+    assert_int_equal(fs_read_file(AT_FDCWD, p, 1 << 20, &buf, &n, &e), 0);
+    return buf;
+}
+
+static void put_index(struct fx *f, const char *text)
+{
+    _cleanup_free_ char *p = xasprintf("%s/images.json", f->root);
+    write_file(p, text, strlen(text));
+}
+
+/* Every reader of the index refuses a corrupt one with one line naming the
+ * file and the way out, and never crashes (F12; run under ASan as well). */
+static void assert_index_refused(struct fx *f, const char *what)
+{
+    _cleanup_free_ char *want = xasprintf("%s/images.json: corrupt image index (", f->root);
+    struct berr e = BERR_INIT;
+    struct image **list = NULL;
+    size_t n = 0;
+    if (store_image_list_all(f->s, true, &list, &n, &e) >= 0)
+        fail_msg("%s: the index was accepted", what);
+    if (!strstr(e.msg, want) || !strstr(e.msg, "run 'berth image repair'") || strchr(e.msg, '\n'))
+        fail_msg("%s: unexpected message: %s", what, e.msg);
+    berr_clear(&e);
+    struct image *img = NULL;
+    assert_true(store_image_get(f->s, "test/app:1", &img, &e) < 0);
+    assert_non_null(strstr(e.msg, want));
+    berr_clear(&e);
+    assert_true(store_image_get(f->s, "sha256:0123", &img, &e) < 0);
+    berr_clear(&e);
+    assert_true(store_image_remove(f->s, "test/app:1", NULL, &e) < 0);
+    assert_non_null(strstr(e.msg, want));
+    berr_clear(&e);
+}
+
+static void test_F12_corrupt_index_refused(void **state)
+{
+    struct fx *f = *state;
+    _cleanup_free_ char *id = NULL;
+    _cleanup_free_ char *good = index_with_one_image(f, &id);
+    /* Truncated at every tenth byte, and empty. */
+    for (size_t cut = 0; cut < strlen(good) - 2; cut += 10) {
+        _cleanup_free_ char *t = xstrndup(good, cut);
+        put_index(f, t);
+        _cleanup_free_ char *what = xasprintf("truncated at %zu", cut);
+        assert_index_refused(f, what);
+    }
+    /* Whole-document shapes. */
+    static const char *const shapes[] = {
+        "[]",
+        "null",
+        "\"images\"",
+        "42",
+        "{}",
+        "{\"images\":{}}",
+        "{\"images\":[],\"refs\":{}}",
+        "{\"images\":{},\"refs\":[]}",
+        "{\"images\":{},\"refs\":{},\"refs\":{}}",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(shapes); i++) {
+        put_index(f, shapes[i]);
+        assert_index_refused(f, shapes[i]);
+    }
+    /* One value of the real index replaced: wrong types and bad digests. */
+    static const struct {
+        const char *path; /* "refs", "image", "image.KEY", "layer.KEY" */
+        const char *value;
+    } bad[] = {
+        {"refs", "5"},
+        {"refs", "null"},
+        {"refs", "\"sha256:abc\""},
+        {"refs", "\"sha256:../../../../etc/passwd\""},
+        {"refs", "\"x\""},
+        {"badref", "\"@\""},
+        {"image", "\"string\""},
+        {"image", "[]"},
+        {"image.manifest", "5"},
+        {"image.manifest", "\"sha256:ZZ\""},
+        {"image.layers", "{}"},
+        {"image.layers", "null"},
+        {"image.size", "\"big\""},
+        {"image.size", "-1"},
+        {"image.created", "7"},
+        {"layer", "\"sha256:abc\""},
+        {"layer.chain_id", "7"},
+        {"layer.chain_id", "\"sha256:\""},
+        {"layer.chain_id", "\"sha256:../../../../tmp\""},
+        {"layer.digest", "[]"},
+        {"layer.unpacked_size", "\"x\""},
+        {"layer.unpacked_size", "1.5"},
+        {"layer.media_type", "{}"},
+        {"imagekey", "\"sha256:../../x\""},
+        {"imagekey", "\"sha256:short\""},
+        {"imagekey", "\"\""},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        json_t *idx = json_loads(good, 0, NULL);
+        assert_non_null(idx);
+        json_t *images = json_object_get(idx, "images");
+        json_t *entry = json_object_get(images, id);
+        json_t *layer = json_array_get(json_object_get(entry, "layers"), 0);
+        json_t *v = json_loads(bad[i].value, JSON_DECODE_ANY, NULL);
+        assert_non_null(v);
+        const char *p = bad[i].path;
+        if (strcmp(p, "refs") == 0) {
+            json_object_set_new(json_object_get(idx, "refs"), "docker.io/test/app:1", v);
+        } else if (strcmp(p, "badref") == 0) {
+            json_object_set_new(json_object_get(idx, "refs"), json_string_value(v),
+                                json_string(id));
+            json_decref(v);
+        } else if (strcmp(p, "image") == 0) {
+            json_object_set_new(images, id, v);
+        } else if (strncmp(p, "image.", 6) == 0) {
+            json_object_set_new(entry, p + 6, v);
+        } else if (strcmp(p, "layer") == 0) {
+            json_array_set_new(json_object_get(entry, "layers"), 0, v);
+        } else if (strncmp(p, "layer.", 6) == 0) {
+            json_object_set_new(layer, p + 6, v);
+        } else {
+            json_incref(entry);
+            json_object_del(images, id);
+            json_object_set_new(images, json_string_value(v), entry);
+            json_decref(v);
+        }
+        _cleanup_free_ char *text = json_dumps(idx, 0);
+        json_decref(idx);
+        put_index(f, text);
+        _cleanup_free_ char *what = xasprintf("%s = %s", p, bad[i].value);
+        assert_index_refused(f, what);
+    }
+    /* The real index still works. */
+    put_index(f, good);
+    struct berr e = BERR_INIT;
+    assert_int_equal(store_image_remove(f->s, "test/app:1", NULL, &e), 0);
+    assert_empty_store(f);
+}
+
+/* The way out the error names: `berth image repair` rebuilds the index
+ * from the store's manifests, keeping the references the damaged file
+ * still names, and keeps the damaged text beside it. */
+static void test_F12_index_repair(void **state)
+{
+    struct fx *f = *state;
+    _cleanup_free_ char *id = NULL;
+    _cleanup_free_ char *good = index_with_one_image(f, &id);
+    struct berr e = BERR_INIT;
+    size_t ni = 9, nr = 9;
+    /* Not damaged: nothing to do. */
+    assert_int_equal(store_index_repair(f->s, &ni, &nr, &e), -EEXIST);
+    assert_non_null(strstr(e.msg, "not damaged"));
+    berr_clear(&e);
+    /* The image's entry damaged, the references intact. */
+    json_t *idx = json_loads(good, 0, NULL);
+    json_object_set_new(json_object_get(idx, "images"), id, json_string("garbage"));
+    _cleanup_free_ char *text = json_dumps(idx, 0);
+    json_decref(idx);
+    put_index(f, text);
+    assert_int_equal(store_index_repair(f->s, &ni, &nr, &e), 0);
+    assert_int_equal(ni, 1);
+    assert_int_equal(nr, 1);
+    struct image *img = NULL;
+    assert_int_equal(store_image_get(f->s, "test/app:1", &img, &e), 0);
+    assert_string_equal(img->id, id);
+    assert_int_equal(img->n_layers, 2);
+    assert_true(img->size > 0);
+    image_free(img);
+    _cleanup_free_ char *kept = xasprintf("%s/images.json.corrupt", f->root);
+    char *buf = NULL;
+    size_t n = 0;
+    assert_int_equal(fs_read_file(AT_FDCWD, kept, 1 << 20, &buf, &n, &e), 0);
+    assert_string_equal(buf, text);
+    free(buf);
+    /* Garbage: the image comes back untagged, found by its ID. */
+    put_index(f, "\x01garbage");
+    assert_int_equal(store_index_repair(f->s, &ni, &nr, &e), 0);
+    assert_int_equal(ni, 1);
+    assert_int_equal(nr, 0);
+    assert_int_equal(store_image_get(f->s, id, &img, &e), 0);
+    image_free(img);
+    assert_int_equal(store_image_remove(f->s, id, NULL, &e), 0);
+    unlink(kept);
+    assert_empty_store(f);
+    /* An index that loads but names a config blob the store lost is
+     * damaged too: listing names the way out, and repair drops the image. */
+    free(good);
+    free(id);
+    good = index_with_one_image(f, &id);
+    _cleanup_free_ char *blob = xasprintf("%s/blobs/sha256/%s", f->root, id + 7);
+    assert_int_equal(unlink(blob), 0);
+    struct image **list = NULL;
+    assert_true(store_image_list_all(f->s, true, &list, &n, &e) < 0);
+    assert_non_null(strstr(e.msg, "run 'berth image repair'"));
+    berr_clear(&e);
+    assert_int_equal(store_index_repair(f->s, &ni, &nr, &e), 0);
+    assert_int_equal(ni, 0);
+    assert_int_equal(store_image_list_all(f->s, true, &list, &n, &e), 0);
+    assert_int_equal(n, 0);
+    free(list);
+    json_t *now = NULL;
+    assert_int_equal(store_index_load(f->s, &now, &e), 0);
+    assert_int_equal(store_gc(f->s, now, NULL, &e), 0);
+    json_decref(now);
+    unlink(kept);
+    assert_empty_store(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -588,6 +810,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_L13_diffid_mismatch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_L16_hostile_manifests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_F12_corrupt_index_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_F12_index_repair, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,12 +8,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "engine/plan/plan.h"
@@ -176,6 +183,133 @@ static void test_seccomp_cache(void **state)
     scratch_remove(dir);
 }
 
+/* Runs the compiled default filter in a child and makes each of the calls
+ * below there: bit i of the result is set when call i was refused with
+ * EPERM. The child makes system calls only, between the filter and _exit. */
+struct probe_call {
+    long nr;
+    unsigned long a0, a1;
+    bool refused; /* expected */
+};
+
+static unsigned long run_under_filter(const struct seccomp_prog *p, const struct probe_call *c,
+                                      size_t n)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct sock_fprog prog = {.len = p->len, .filter = p->insns};
+        unsigned long refused = 0;
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+            syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+            _exit(2);
+        for (size_t i = 0; i < n; i++) {
+            long r = syscall(c[i].nr, c[i].a0, c[i].a1, 0);
+            if (r < 0 && errno == EPERM)
+                refused |= 1UL << i;
+            else if (r >= 0 && c[i].nr == SYS_socket)
+                close((int)r);
+        }
+        if (write(fds[1], &refused, sizeof refused) != sizeof refused)
+            _exit(3);
+        _exit(0);
+    }
+    close(fds[1]);
+    unsigned long refused = ~0UL;
+    assert_int_equal(read(fds[0], &refused, sizeof refused), sizeof refused);
+    close(fds[0]);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    return refused;
+}
+
+/* E07/E14: the kernel reads socket()'s family and personality()'s persona
+ * as 32-bit values, the filter sees 64 bits. A value with high bits set must
+ * meet the same refusal as the plain one (the review's bypass: socket
+ * (0x100000028) gave a working AF_VSOCK socket). Families that are allowed
+ * stay allowed (EAFNOSUPPORT from the kernel is not a refusal here). */
+static void test_seccomp_socket_family_highbits(void **state)
+{
+#if !defined(__x86_64__)
+    skip();
+#else
+    static const struct probe_call calls[] = {
+        {SYS_socket, 38, SOCK_SEQPACKET, true},                     /* AF_ALG */
+        {SYS_socket, 40, SOCK_STREAM, true},                        /* AF_VSOCK */
+        {SYS_socket, 0x100000000UL + 38, SOCK_SEQPACKET, true},     /* AF_ALG, high bit */
+        {SYS_socket, 0x100000000UL + 40, SOCK_STREAM, true},        /* AF_VSOCK, high bit */
+        {SYS_socket, 0xffffffff00000000UL + 40, SOCK_STREAM, true}, /* all high bits */
+        {SYS_socket, 0x8000000000000000UL + 38, SOCK_SEQPACKET, true},
+        {SYS_socket, 0x100000000UL + 2, SOCK_STREAM, true}, /* AF_INET, high bit */
+        {SYS_socket, 0xffffffffUL, SOCK_STREAM, true},      /* (int)-1 */
+        {SYS_socket, 1, SOCK_STREAM, false},                /* AF_UNIX */
+        {SYS_socket, 2, SOCK_DGRAM, false},                 /* AF_INET */
+        {SYS_socket, 37, SOCK_STREAM, false},
+        {SYS_socket, 39, SOCK_STREAM, false},
+        {SYS_socket, 41, SOCK_DGRAM, false},
+        {SYS_socket, 0x7fffffffUL, SOCK_STREAM, false},
+        {SYS_personality, 0xffffffffUL, 0, false}, /* query */
+        {SYS_personality, 0x0040008UL, 0, true},   /* ADDR_NO_RANDOMIZE */
+        {SYS_personality, 0x100000000UL + 0x0040008UL, 0, true},
+        {SYS_personality, 0x100000000UL + 0x8UL, 0, true},
+        {SYS_personality, 0x100000000UL + 0xffffffffUL, 0, true},
+    };
+    struct seccomp_prog p = {0};
+    struct berr e = BERR_INIT;
+    assert_int_equal(seccomp_build_default(CAPS_DOCKER_DEFAULT, &p, &e), 0);
+    unsigned long refused = run_under_filter(&p, calls, ARRAY_SIZE(calls));
+    for (size_t i = 0; i < ARRAY_SIZE(calls); i++)
+        if (!!(refused & (1UL << i)) != calls[i].refused)
+            fail_msg("call %zu (nr %ld, arg 0x%lx): expected %s", i, calls[i].nr, calls[i].a0,
+                     calls[i].refused ? "EPERM" : "no EPERM");
+    seccomp_prog_free(&p);
+#endif
+}
+
+/* A cache entry that is damaged, or that holds another profile's filter
+ * under this one's name, is rebuilt instead of loaded. */
+static void test_seccomp_cache_rejects_foreign_entry(void **state)
+{
+    struct berr e = BERR_INIT;
+    char *dir = scratch_dir("seccomp");
+    _cleanup_free_ char *cache = xasprintf("%s/cache", dir);
+    struct seccomp_prog a = {0}, b = {0}, c = {0}, admin = {0};
+    assert_int_equal(seccomp_load_default(cache, CAPS_DOCKER_DEFAULT, &a, &e), 0);
+    assert_int_equal(seccomp_build_default(CAPS_DOCKER_DEFAULT | (1ULL << 21), &admin, &e), 0);
+    int dfd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dfd >= 0);
+    DIR *d = fdopendir(dup(dfd));
+    assert_non_null(d);
+    struct dirent *de;
+    _cleanup_free_ char *name = NULL;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.')
+            name = xstrdup(de->d_name);
+    closedir(d);
+    assert_non_null(name);
+    /* The CAP_SYS_ADMIN filter, bare, under the default's name. */
+    assert_int_equal(
+        fs_write_atomic(dfd, name, admin.insns, admin.len * sizeof *admin.insns, 0600, &e), 0);
+    assert_int_equal(seccomp_load_default(cache, CAPS_DOCKER_DEFAULT, &b, &e), 0);
+    assert_int_equal(b.len, a.len);
+    assert_memory_equal(b.insns, a.insns, a.len * sizeof *a.insns);
+    /* A truncated entry. */
+    _cleanup_free_ char *path = xasprintf("%s/%s", cache, name);
+    assert_int_equal(truncate(path, 16), 0);
+    assert_int_equal(seccomp_load_default(cache, CAPS_DOCKER_DEFAULT, &c, &e), 0);
+    assert_int_equal(c.len, a.len);
+    assert_memory_equal(c.insns, a.insns, a.len * sizeof *a.insns);
+    close(dfd);
+    seccomp_prog_free(&a);
+    seccomp_prog_free(&b);
+    seccomp_prog_free(&c);
+    seccomp_prog_free(&admin);
+    scratch_remove(dir);
+}
+
 static char **sv(const char *a, const char *b, const char *c)
 {
     char **v = NULL;
@@ -323,6 +457,8 @@ int main(void)
         cmocka_unit_test(test_seccomp_subset_of_docker),
         cmocka_unit_test(test_seccomp_builds),
         cmocka_unit_test(test_seccomp_cache),
+        cmocka_unit_test(test_seccomp_cache_rejects_foreign_entry),
+        cmocka_unit_test(test_seccomp_socket_family_highbits),
         cmocka_unit_test_setup_teardown(test_plan_image_defaults, setup_plan, teardown_plan),
         cmocka_unit_test_setup_teardown(test_plan_compose_overrides, setup_plan, teardown_plan),
         cmocka_unit_test_setup_teardown(test_plan_nothing_to_run, setup_plan, teardown_plan),
