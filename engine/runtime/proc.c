@@ -30,6 +30,28 @@ void proc_scat(char *dst, size_t cap, const char *s)
     dst[n] = '\0';
 }
 
+int proc_close_fds_except(int *keep, size_t n)
+{
+    for (size_t i = 1; i < n; i++) { /* insertion sort: a handful of fds */
+        int v = keep[i];
+        size_t j = i;
+        for (; j > 0 && keep[j - 1] > v; j--)
+            keep[j] = keep[j - 1];
+        keep[j] = v;
+    }
+    unsigned next = 0; /* the lowest fd not yet closed or kept */
+    for (size_t i = 0; i < n; i++) {
+        if (keep[i] < 0 || (unsigned)keep[i] < next)
+            continue;
+        if ((unsigned)keep[i] > next && close_range(next, (unsigned)keep[i] - 1, 0) < 0)
+            return -errno;
+        next = (unsigned)keep[i] + 1;
+    }
+    if (close_range(next, ~0U, 0) < 0)
+        return -errno;
+    return 0;
+}
+
 void proc_fail(struct proc_args *a, int err, int code, const char *what, const char *detail)
 {
     struct init_error ie;
