@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -301,6 +302,32 @@ static void run_init(struct proc_args *a)
     }
 }
 
+/* Docker's resource limits. Containers inherit dockerd's, whose unit says
+ * LimitNOFILE, LimitNPROC and LimitCORE=infinity: open files 1048576
+ * (the kernel's nr_open default), processes and core size unlimited. Here
+ * each is capped by the hard limit berth runs under (never raised), and
+ * the soft limit is the hard one, as in Docker; berth's own soft limits
+ * do not leak into the container. */
+static void set_rlimits(struct proc_args *a)
+{
+    static const struct {
+        int resource;
+        rlim_t docker;
+    } lims[] = {
+        {RLIMIT_NOFILE, 1048576},
+        {RLIMIT_NPROC, RLIM_INFINITY},
+        {RLIMIT_CORE, RLIM_INFINITY},
+    };
+    for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++) {
+        struct rlimit rl;
+        proc_check(a, getrlimit(lims[i].resource, &rl), "setting resource limits");
+        if (rl.rlim_max > lims[i].docker)
+            rl.rlim_max = lims[i].docker;
+        rl.rlim_cur = rl.rlim_max;
+        proc_check(a, setrlimit(lims[i].resource, &rl), "setting resource limits");
+    }
+}
+
 void proc_prepare(struct proc_args *a, int rootfd, struct user_ids *ids, int *cwdfd)
 {
     /* The user, from the container's own files. */
@@ -330,6 +357,8 @@ void proc_exec(struct proc_args *a, const struct user_ids *ids, int cwdfd)
     }
     if (a->tty)
         proc_check(a, ioctl(0, TIOCSCTTY, 0), "setting the controlling terminal");
+
+    set_rlimits(a);
 
     /* Security: bounding set, then seccomp (still privileged, so no
      * no_new_privs is needed), then the user, then the final caps. */
