@@ -9,6 +9,7 @@
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -328,6 +329,26 @@ static void set_rlimits(struct proc_args *a)
     }
 }
 
+/* A change of user (commit_creds) clears the parent-death signal and
+ * resets dumpable to the host's suid_dumpable: a `user: "1000"` container
+ * outlived a supervisor killed with SIGKILL. Both are set again after the
+ * last change, as they were before it. A parent that died before that
+ * sent no signal: it is checked afterwards. It lives outside the
+ * container's PID namespace (getppid() says 0 here), but it holds the
+ * error pipe's read end until execve: a pipe left without reader (POLLERR)
+ * means it is gone. */
+static void keep_after_setuid(struct proc_args *a, int pdeath, int dumpable)
+{
+    if (!dumpable)
+        proc_check(a, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "making the process non-dumpable");
+    if (!pdeath)
+        return;
+    proc_check(a, prctl(PR_SET_PDEATHSIG, pdeath, 0, 0, 0), "setting the parent-death signal");
+    struct pollfd p = {.fd = a->error_fd, .events = 0};
+    if (poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)))
+        _exit(1); /* nobody left to report to */
+}
+
 void proc_prepare(struct proc_args *a, int rootfd, struct user_ids *ids, int *cwdfd)
 {
     /* The user, from the container's own files. */
@@ -362,6 +383,9 @@ void proc_exec(struct proc_args *a, const struct user_ids *ids, int cwdfd)
 
     /* Security: bounding set, then seccomp (still privileged, so no
      * no_new_privs is needed), then the user, then the final caps. */
+    int pdeath = 0;
+    prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
+    int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
     set_caps(a, ids->uid == 0);
     struct sock_fprog prog = {.len = a->seccomp->len, .filter = a->seccomp->insns};
     proc_check(a, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0),
@@ -370,6 +394,7 @@ void proc_exec(struct proc_args *a, const struct user_ids *ids, int cwdfd)
     proc_check(a, setresgid(ids->gid, ids->gid, ids->gid), "setting the group");
     proc_check(a, setresuid(ids->uid, ids->uid, ids->uid), "setting the user");
     apply_caps(a, ids->uid == 0);
+    keep_after_setuid(a, pdeath, dumpable);
 
     /* The command starts with default signal handling and nothing
      * blocked, whatever the supervisor ignores or blocks (SIGPIPE, ...). */
