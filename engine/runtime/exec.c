@@ -213,6 +213,7 @@ int container_exec(struct runtime *rt, const struct exec_spec *x, struct contain
                 .caps = x->caps,
                 .cap_last_cap = rt->cap_last_cap,
                 .seccomp = &rt->seccomp,
+                .init_fd = -1,
                 .passwd_buf = rt->passwd_buf,
                 .group_buf = rt->group_buf,
                 .user_buf_size = rt->user_buf_size,

@@ -515,6 +515,7 @@ void container_init(struct init_args *a)
     keep[n++] = a->console_sock;
     for (int i = 0; i < 3; i++)
         keep[n++] = a->p.stdio[i];
+    keep[n++] = a->p.init ? a->p.init_fd : -1;
     if (proc_close_fds_except(keep, n) < 0)
         fail_errno(a, "closing file descriptors");
     char go;

@@ -253,54 +253,49 @@ static __attribute__((noreturn)) void exec_command(struct proc_args *a)
     proc_fail(a, last, 126, "starting the command", msg);
 }
 
-/* compose `init: true`, Docker's --init: a minimal init stays PID 1 of the
- * container, as tini does: it forwards every signal it can to the command,
- * reaps every orphan, and exits with the command's status. It runs with
- * the container's user, capabilities and seccomp filter (set up before
- * this point), is not dumpable (so no process of the container can reach
- * its memory or /proc/1/exe), and allocates nothing. The command is its
- * child and goes on to execve. */
+/* compose `init: true`, Docker's --init: PID 1 of the container becomes
+ * berth's init program (engine/runtime/pid1), exec'd from the sealed memfd
+ * a->init_fd, and the command its child. PID 1 is therefore no copy of
+ * berth: neither its memory (the supervisor's heap, other services'
+ * environments) nor /proc/1/exe (the host's berth binary) is there to be
+ * reached. Both halves are made non-dumpable before the fork, so neither
+ * can be read while it is still berth. All signals stay blocked in PID 1
+ * across execve (the program waits for them with sigwaitinfo); pending
+ * ones, a SIGCHLD among them, survive it. */
 static void run_init(struct proc_args *a)
 {
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, NULL);
+    proc_check(a, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "starting the container's init");
     pid_t child = fork();
     if (child < 0)
         proc_fail_errno(a, "starting the container's init");
     if (child == 0) {
+        close(a->init_fd);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         return; /* the command: on to execve */
     }
-    /* PID 1 never execs, so close-on-exec does nothing for it: close every
-     * fd it inherited from the supervisor for real (locks, pipes, the error
-     * pipe, which is the command's to close at execve). */
-    close_range(0, ~0U, 0);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    prctl(PR_SET_NAME, "init", 0, 0, 0);
-    for (;;) {
-        siginfo_t si;
-        int sig = sigwaitinfo(&all, &si);
-        if (sig < 0)
-            continue;
-        if (sig != SIGCHLD) {
-            kill(child, sig);
-            continue;
-        }
-        for (;;) {
-            int status;
-            pid_t p = waitpid(-1, &status, WNOHANG);
-            if (p <= 0)
-                break;
-            if (p != child)
-                continue; /* an orphan, reaped */
-            if (WIFEXITED(status))
-                _exit(WEXITSTATUS(status));
-            _exit(128 + WTERMSIG(status));
-        }
-    }
+    /* Every fd from 3 up is close-on-exec by now (the error pipe too, so
+     * a failure below still reaches the parent); the streams are the
+     * command's. The init program starts with no fd at all. */
+    close_range(0, 2, 0);
+    char pid[16], rev[16];
+    size_t n = 0, k = 0;
+    for (unsigned v = (unsigned)child; v || n == 0; v /= 10)
+        rev[n++] = (char)('0' + v % 10);
+    while (n)
+        pid[k++] = rev[--n];
+    pid[k] = '\0';
+    char *const argv[] = {"init", pid, NULL};
+    char *const envp[] = {NULL};
+    syscall(SYS_execveat, a->init_fd, "", argv, envp, AT_EMPTY_PATH);
+    int err = errno;
+    kill(child, SIGKILL);
+    errno = err;
+    proc_fail_errno(a, "starting the container's init");
 }
 
 /* Docker's resource limits. Containers inherit dockerd's, whose unit says

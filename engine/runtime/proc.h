@@ -26,6 +26,7 @@ struct proc_args {
     int stdio[3]; /* -1: /dev/null */
     bool tty;     /* stdin is a terminal: make it the controlling one */
     bool init;    /* compose `init: true`: a minimal init stays PID 1 (see proc.c) */
+    int init_fd;  /* with init: the init program, a sealed memfd (runtime_init_program) */
     const char *cwd;
     const char *user;
     char *const *argv;
