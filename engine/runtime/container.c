@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -43,6 +44,7 @@ static bool kernel_at_least(int maj, int min)
 int runtime_init(struct runtime *rt, const char *cache_dir, struct berr *e)
 {
     memset(rt, 0, sizeof *rt);
+    rt->init_program = -1;
     int r = cgroup_sys_detect(&rt->cgsys, e);
     if (r < 0)
         return r;
@@ -70,7 +72,42 @@ void runtime_fini(struct runtime *rt)
     seccomp_prog_free(&rt->seccomp);
     free(rt->passwd_buf);
     free(rt->group_buf);
+    if (rt->init_program >= 0)
+        close(rt->init_program);
     memset(rt, 0, sizeof *rt);
+    rt->init_program = -1;
+}
+
+/* blob.S */
+extern const char berth_pid1_start[], berth_pid1_end[];
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U /* Linux >= 6.3: executable even where vm.memfd_noexec says otherwise */
+#endif
+
+int runtime_init_program(struct runtime *rt, struct berr *e)
+{
+    if (rt->init_program >= 0)
+        return rt->init_program;
+    unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+    _cleanup_close_ int fd = memfd_create("berth-init", flags | MFD_EXEC);
+    if (fd < 0 && errno == EINVAL)
+        fd = memfd_create("berth-init", flags); /* before Linux 6.3 */
+    if (fd < 0)
+        return berr_errno(e, errno, "creating the container's init program");
+    size_t len = (size_t)(berth_pid1_end - berth_pid1_start);
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(fd, berth_pid1_start + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return berr_errno(e, w < 0 ? errno : EIO, "writing the container's init program");
+        off += (size_t)w;
+    }
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+        return berr_errno(e, errno, "sealing the container's init program");
+    rt->init_program = TAKE_FD(fd);
+    return rt->init_program;
 }
 
 unsigned long long proc_start_time(pid_t pid)
@@ -156,6 +193,13 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     if (mr < 0)
         return mr;
 
+    int init_fd = -1;
+    if (spec->init) {
+        init_fd = runtime_init_program(rt, e);
+        if (init_fd < 0)
+            return berr_wrap(e, "%s", spec->name);
+    }
+
     struct cgroup *cg = NULL;
     int r = cgroup_create(&rt->cgsys, spec->cgroup_rel, &spec->limits, spec->name, &cg, e);
     if (r < 0)
@@ -183,6 +227,7 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
                 .stdio = {spec->stdin_fd, spec->stdout_fd, spec->stderr_fd},
                 .tty = spec->tty,
                 .init = spec->init,
+                .init_fd = init_fd,
                 .cwd = spec->cwd,
                 .user = spec->user,
                 .argv = spec->argv,

@@ -53,6 +53,20 @@ static __attribute__((noreturn)) void exec_child(struct exec_args *a)
      * may be reachable from the container while it joins. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
         proc_fail_errno(&a->p, "making the process non-dumpable");
+    /* Nor anything the caller holds open: only what this child uses is
+     * kept. */
+    int keep[CG_CTRL_MAX + 8];
+    size_t n = 0;
+    keep[n++] = a->target_pidfd;
+    keep[n++] = a->p.error_fd;
+    for (int i = 0; i < a->n_cg_join && i < CG_CTRL_MAX; i++)
+        keep[n++] = a->cg_join[i];
+    keep[n++] = a->cg_join_v2;
+    keep[n++] = a->console_sock;
+    for (int i = 0; i < 3; i++)
+        keep[n++] = a->p.stdio[i];
+    if (proc_close_fds_except(keep, n) < 0)
+        proc_fail_errno(&a->p, "closing file descriptors");
     for (int i = 0; i < a->n_cg_join; i++)
         proc_check(&a->p, (int)write(a->cg_join[i], "0", 1), "joining the container's cgroup");
     if (a->cg_join_v2 >= 0)
@@ -199,6 +213,7 @@ int container_exec(struct runtime *rt, const struct exec_spec *x, struct contain
                 .caps = x->caps,
                 .cap_last_cap = rt->cap_last_cap,
                 .seccomp = &rt->seccomp,
+                .init_fd = -1,
                 .passwd_buf = rt->passwd_buf,
                 .group_buf = rt->group_buf,
                 .user_buf_size = rt->user_buf_size,

@@ -503,6 +503,21 @@ void container_init(struct init_args *a)
     /* Die with the supervisor; a parent that is already gone has closed
      * the sync pipe, so the read below sees EOF. */
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    /* Nothing the supervisor holds open may reach the container: only
+     * what this child uses is kept. */
+    int keep[16];
+    size_t n = 0;
+    keep[n++] = a->sync_fd;
+    keep[n++] = a->p.error_fd;
+    for (int i = 0; i < a->n_cg_join && i < 8; i++)
+        keep[n++] = a->cg_join[i];
+    keep[n++] = a->cg_join_v2;
+    keep[n++] = a->console_sock;
+    for (int i = 0; i < 3; i++)
+        keep[n++] = a->p.stdio[i];
+    keep[n++] = a->p.init ? a->p.init_fd : -1;
+    if (proc_close_fds_except(keep, n) < 0)
+        fail_errno(a, "closing file descriptors");
     char go;
     if (read(a->sync_fd, &go, 1) != 1)
         _exit(1);

@@ -9,8 +9,10 @@
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -28,6 +30,28 @@ void proc_scat(char *dst, size_t cap, const char *s)
     while (s && *s && n + 1 < cap)
         dst[n++] = *s++;
     dst[n] = '\0';
+}
+
+int proc_close_fds_except(int *keep, size_t n)
+{
+    for (size_t i = 1; i < n; i++) { /* insertion sort: a handful of fds */
+        int v = keep[i];
+        size_t j = i;
+        for (; j > 0 && keep[j - 1] > v; j--)
+            keep[j] = keep[j - 1];
+        keep[j] = v;
+    }
+    unsigned next = 0; /* the lowest fd not yet closed or kept */
+    for (size_t i = 0; i < n; i++) {
+        if (keep[i] < 0 || (unsigned)keep[i] < next)
+            continue;
+        if ((unsigned)keep[i] > next && close_range(next, (unsigned)keep[i] - 1, 0) < 0)
+            return -errno;
+        next = (unsigned)keep[i] + 1;
+    }
+    if (close_range(next, ~0U, 0) < 0)
+        return -errno;
+    return 0;
 }
 
 void proc_fail(struct proc_args *a, int err, int code, const char *what, const char *detail)
@@ -229,54 +253,95 @@ static __attribute__((noreturn)) void exec_command(struct proc_args *a)
     proc_fail(a, last, 126, "starting the command", msg);
 }
 
-/* compose `init: true`, Docker's --init: a minimal init stays PID 1 of the
- * container, as tini does: it forwards every signal it can to the command,
- * reaps every orphan, and exits with the command's status. It runs with
- * the container's user, capabilities and seccomp filter (set up before
- * this point), is not dumpable (so no process of the container can reach
- * its memory or /proc/1/exe), and allocates nothing. The command is its
- * child and goes on to execve. */
+/* compose `init: true`, Docker's --init: PID 1 of the container becomes
+ * berth's init program (engine/runtime/pid1), exec'd from the sealed memfd
+ * a->init_fd, and the command its child. PID 1 is therefore no copy of
+ * berth: neither its memory (the supervisor's heap, other services'
+ * environments) nor /proc/1/exe (the host's berth binary) is there to be
+ * reached. Both halves are made non-dumpable before the fork, so neither
+ * can be read while it is still berth. All signals stay blocked in PID 1
+ * across execve (the program waits for them with sigwaitinfo); pending
+ * ones, a SIGCHLD among them, survive it. */
 static void run_init(struct proc_args *a)
 {
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, NULL);
+    proc_check(a, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "starting the container's init");
     pid_t child = fork();
     if (child < 0)
         proc_fail_errno(a, "starting the container's init");
     if (child == 0) {
+        close(a->init_fd);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         return; /* the command: on to execve */
     }
-    /* PID 1 never execs, so close-on-exec does nothing for it: close every
-     * fd it inherited from the supervisor for real (locks, pipes, the error
-     * pipe, which is the command's to close at execve). */
-    close_range(0, ~0U, 0);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    prctl(PR_SET_NAME, "init", 0, 0, 0);
-    for (;;) {
-        siginfo_t si;
-        int sig = sigwaitinfo(&all, &si);
-        if (sig < 0)
-            continue;
-        if (sig != SIGCHLD) {
-            kill(child, sig);
-            continue;
-        }
-        for (;;) {
-            int status;
-            pid_t p = waitpid(-1, &status, WNOHANG);
-            if (p <= 0)
-                break;
-            if (p != child)
-                continue; /* an orphan, reaped */
-            if (WIFEXITED(status))
-                _exit(WEXITSTATUS(status));
-            _exit(128 + WTERMSIG(status));
-        }
+    /* Every fd from 3 up is close-on-exec by now (the error pipe too, so
+     * a failure below still reaches the parent); the streams are the
+     * command's. The init program starts with no fd at all. */
+    close_range(0, 2, 0);
+    char pid[16], rev[16];
+    size_t n = 0, k = 0;
+    for (unsigned v = (unsigned)child; v || n == 0; v /= 10)
+        rev[n++] = (char)('0' + v % 10);
+    while (n)
+        pid[k++] = rev[--n];
+    pid[k] = '\0';
+    char *const argv[] = {"init", pid, NULL};
+    char *const envp[] = {NULL};
+    syscall(SYS_execveat, a->init_fd, "", argv, envp, AT_EMPTY_PATH);
+    int err = errno;
+    kill(child, SIGKILL);
+    errno = err;
+    proc_fail_errno(a, "starting the container's init");
+}
+
+/* Docker's resource limits. Containers inherit dockerd's, whose unit says
+ * LimitNOFILE, LimitNPROC and LimitCORE=infinity: open files 1048576
+ * (the kernel's nr_open default), processes and core size unlimited. Here
+ * each is capped by the hard limit berth runs under (never raised), and
+ * the soft limit is the hard one, as in Docker; berth's own soft limits
+ * do not leak into the container. */
+static void set_rlimits(struct proc_args *a)
+{
+    static const struct {
+        int resource;
+        rlim_t docker;
+    } lims[] = {
+        {RLIMIT_NOFILE, 1048576},
+        {RLIMIT_NPROC, RLIM_INFINITY},
+        {RLIMIT_CORE, RLIM_INFINITY},
+    };
+    for (size_t i = 0; i < sizeof lims / sizeof lims[0]; i++) {
+        struct rlimit rl;
+        proc_check(a, getrlimit(lims[i].resource, &rl), "setting resource limits");
+        if (rl.rlim_max > lims[i].docker)
+            rl.rlim_max = lims[i].docker;
+        rl.rlim_cur = rl.rlim_max;
+        proc_check(a, setrlimit(lims[i].resource, &rl), "setting resource limits");
     }
+}
+
+/* A change of user (commit_creds) clears the parent-death signal and
+ * resets dumpable to the host's suid_dumpable: a `user: "1000"` container
+ * outlived a supervisor killed with SIGKILL. Both are set again after the
+ * last change, as they were before it. A parent that died before that
+ * sent no signal: it is checked afterwards. It lives outside the
+ * container's PID namespace (getppid() says 0 here), but it holds the
+ * error pipe's read end until execve: a pipe left without reader (POLLERR)
+ * means it is gone. */
+static void keep_after_setuid(struct proc_args *a, int pdeath, int dumpable)
+{
+    if (!dumpable)
+        proc_check(a, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "making the process non-dumpable");
+    if (!pdeath)
+        return;
+    proc_check(a, prctl(PR_SET_PDEATHSIG, pdeath, 0, 0, 0), "setting the parent-death signal");
+    struct pollfd p = {.fd = a->error_fd, .events = 0};
+    if (poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)))
+        _exit(1); /* nobody left to report to */
 }
 
 void proc_prepare(struct proc_args *a, int rootfd, struct user_ids *ids, int *cwdfd)
@@ -309,8 +374,13 @@ void proc_exec(struct proc_args *a, const struct user_ids *ids, int cwdfd)
     if (a->tty)
         proc_check(a, ioctl(0, TIOCSCTTY, 0), "setting the controlling terminal");
 
+    set_rlimits(a);
+
     /* Security: bounding set, then seccomp (still privileged, so no
      * no_new_privs is needed), then the user, then the final caps. */
+    int pdeath = 0;
+    prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
+    int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
     set_caps(a, ids->uid == 0);
     struct sock_fprog prog = {.len = a->seccomp->len, .filter = a->seccomp->insns};
     proc_check(a, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0),
@@ -319,6 +389,7 @@ void proc_exec(struct proc_args *a, const struct user_ids *ids, int cwdfd)
     proc_check(a, setresgid(ids->gid, ids->gid, ids->gid), "setting the group");
     proc_check(a, setresuid(ids->uid, ids->uid, ids->uid), "setting the user");
     apply_caps(a, ids->uid == 0);
+    keep_after_setuid(a, pdeath, dumpable);
 
     /* The command starts with default signal handling and nothing
      * blocked, whatever the supervisor ignores or blocks (SIGPIPE, ...). */

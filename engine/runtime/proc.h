@@ -26,6 +26,7 @@ struct proc_args {
     int stdio[3]; /* -1: /dev/null */
     bool tty;     /* stdin is a terminal: make it the controlling one */
     bool init;    /* compose `init: true`: a minimal init stays PID 1 (see proc.c) */
+    int init_fd;  /* with init: the init program, a sealed memfd (runtime_init_program) */
     const char *cwd;
     const char *user;
     char *const *argv;
@@ -39,6 +40,14 @@ struct proc_args {
     char *passwd_buf, *group_buf;
     size_t user_buf_size;
 };
+
+/* Closes every file descriptor of the calling process but the n in keep
+ * (negative entries are ignored; keep is sorted in place). The first thing
+ * a cloned child does: nothing the supervisor holds open (the store, its
+ * blobs and layers, cgroup directories, other containers' pipes) may reach
+ * the container, whichever path to it a later bug might open. Returns 0 or
+ * -errno. */
+int proc_close_fds_except(int *keep, size_t n);
 
 /* Report a failure through error_fd and exit. */
 __attribute__((noreturn)) void proc_fail(struct proc_args *a, int err, int code, const char *what,

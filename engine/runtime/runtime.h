@@ -26,11 +26,20 @@ struct runtime {
      * into (copy-on-write after clone, so shared safely). */
     char *passwd_buf, *group_buf;
     size_t user_buf_size;
+    /* The init program of `init: true` containers in a sealed memfd
+     * (close-on-exec), made on first use; -1 until then. */
+    int init_program;
 };
 
 /* cache_dir: where compiled seccomp filters are kept (NULL: none). */
 int runtime_init(struct runtime *rt, const char *cache_dir, struct berr *e);
 void runtime_fini(struct runtime *rt);
+
+/* The init program (engine/runtime/pid1) as an fd to execveat: a memfd
+ * written once per process from the copy inside berth, then sealed against
+ * every change (F_SEAL_WRITE, GROW, SHRINK, SEAL), so that no container
+ * can alter what the next one runs. Returns the fd (owned by rt) or <0. */
+int runtime_init_program(struct runtime *rt, struct berr *e);
 
 /* A mount inside the container, made after the root file system and
  * before /proc masking; targets are resolved inside the root (through no

@@ -170,6 +170,26 @@ out=$(bz ex exec -T hostile sh -c 'cat /seen 2>/dev/null || echo none' 2>&1)
 expect_eq "no exec'd process ever showed berth's binary" "$out" "none"
 expect_eq "berth's binary is unchanged" "$(sha256sum "$BERTH" | cut -d' ' -f1)" "$sum_before"
 
+# The exec'd process is not dumpable while it is still berth (E08): a static
+# watcher reads every /proc/PID/exe link thousands of times a second while
+# execs join; a dumpable one shows berth's host path from the moment it has
+# dropped to the container's capabilities until its execve. A PATH of 1400
+# entries that each end in a symlink loop (ELOOP after 40 links) widens that
+# moment to some milliseconds per exec.
+bz ex exec -T hostile ln -s / /l || fail "could not make the symlink loop"
+loop=$(printf '/l%.0s' $(seq 1 40))
+long_path=$(for i in $(seq 1 1400); do printf '%s/x%d:' "$loop" "$i"; done)/bin
+bz ex exec -T hostile probe exewatch 6000 "$BERTH" >"$T_DIR/exewatch.out" 2>&1 &
+watcher=$!
+sleep 0.5
+for _ in $(seq 1 20); do
+    bz ex exec -T -e "PATH=$long_path" hostile true || fail "an exec with the long PATH failed"
+done
+wait $watcher || fail "the exe watcher failed: $(cat "$T_DIR/exewatch.out")"
+out=$(cat "$T_DIR/exewatch.out")
+expect_contains "the watcher ran" "$out" "scans "
+expect_contains "no exec'd process was readable as berth (E08, PR_SET_DUMPABLE)" "$out" " seen 0"
+
 # /etc/passwd made a FIFO by the container: the next exec fails fast.
 bz ex exec -T hostile sh -c 'rm /etc/passwd && mkfifo /etc/passwd' || fail "could not make the FIFO"
 start=$(date +%s%N)
