@@ -178,6 +178,23 @@ int cli_start_via_supervisor(int fd, char *const *ids, bool wait, struct berr *e
     return r;
 }
 
+/* The detached supervisor outlives its caller: nothing the caller had
+ * open (its locks, pipes, a terminal, the store's descriptors of this
+ * process) stays with it but fds 0-2 and the two it needs (-1: none). */
+static void close_inherited(int a, int b)
+{
+    int keep[2] = {a < b ? a : b, a < b ? b : a};
+    unsigned from = 3;
+    for (int i = 0; i < 2; i++) {
+        if (keep[i] < (int)from)
+            continue;
+        if (keep[i] > (int)from)
+            close_range(from, (unsigned)keep[i] - 1, 0);
+        from = (unsigned)keep[i] + 1;
+    }
+    close_range(from, ~0U, 0);
+}
+
 /* `up -d`: the supervisor goes into a session of its own (a child
  * subreaper, the parent of every container) and this process returns once
  * the containers have started, or are healthy with --wait, reading the
@@ -208,6 +225,7 @@ int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
             dup2(null, 2);
             close(null);
         }
+        close_inherited(pfd[1], rt->init_program);
         struct sv_options so = {
             .root = c->root,
             .runroot = c->runroot,

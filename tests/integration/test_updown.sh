@@ -150,4 +150,23 @@ layered=$(find "$BERTH_ROOT" -path "*/containers" -prune -o -name data.txt -prin
 expect_eq "the shared image layers are untouched" "$layered" ""
 check "no overlay mount outlives its container" test -z "$(grep -F "$T_DIR" /proc/self/mountinfo)"
 
+# --- a detached supervisor keeps nothing its caller had open ----------------
+# (the caller's locks, pipes or terminal would live as long as the project)
+new_project fdkeep >/dev/null <<'EOF2'
+services:
+  s:
+    image: busybox
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+EOF2
+marker=$T_DIR/caller-fd-marker
+: >"$marker"
+(exec 7<"$marker" && cd "$T_DIR/fdkeep" && exec "$BERTH" up -d >/dev/null 2>&1) || fail "up -d failed"
+holders=""
+for p in /proc/[0-9]*; do
+    ls -l "$p/fd" 2>/dev/null | grep -qF "$marker" && holders+=" ${p#/proc/}"
+done
+expect_eq "detached_supervisor_closes_inherited_fds: no process holds the caller's fd" "$holders" ""
+bz fdkeep down -t 0 >/dev/null 2>&1
+
 finish
