@@ -11,10 +11,8 @@
 
 #include "engine/runtime/cgroup.h"
 #include "engine/runtime/seccomp.h"
+#include "util/caps.h"
 #include "util/err.h"
-
-/* Docker's default capability set (CapEff 00000000a80425fb). */
-#define CAPS_DOCKER_DEFAULT 0x00000000a80425fbULL
 
 /* Built once per process, shared by every container start. */
 struct runtime {
