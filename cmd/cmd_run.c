@@ -284,6 +284,8 @@ int cmd_run(struct cli *c, int argc, char **argv)
         .stdin_fd = tty ? -1 : STDIN_FILENO,
         .stdout_fd = tty ? -1 : STDOUT_FILENO,
         .stderr_fd = tty ? -1 : STDERR_FILENO,
+
+        .caps = CAPS_DOCKER_DEFAULT, /* the plan's, once compose has them */
     };
     if (plan.n_mounts > 0) {
         if (mounts_prepare(c->root, p->name, &plan, &e) < 0 ||
