@@ -153,6 +153,9 @@ int cmd_run(struct cli *c, int argc, char **argv)
         berr_set(&e, -EINVAL, "service \"%s\" has no image", svc_name);
         goto out;
     }
+    /* Fail closed before anything is made (volumes, dependencies). */
+    if (compose_service_refused(s0, &e) < 0)
+        goto out;
     {
         _cleanup_strv_ char **made = NULL;
         if (volumes_create_declared(c->root, p, &made, &e) < 0)
@@ -284,8 +287,9 @@ int cmd_run(struct cli *c, int argc, char **argv)
         .stdin_fd = tty ? -1 : STDIN_FILENO,
         .stdout_fd = tty ? -1 : STDOUT_FILENO,
         .stderr_fd = tty ? -1 : STDERR_FILENO,
-
-        .caps = CAPS_DOCKER_DEFAULT, /* the plan's, once compose has them */
+        .caps = plan.caps,
+        .caps_named = plan.caps_named,
+        .no_new_privs = plan.no_new_privs,
     };
     if (plan.n_mounts > 0) {
         if (mounts_prepare(c->root, p->name, &plan, &e) < 0 ||

@@ -628,6 +628,182 @@ static void key_read_only(struct model *m, struct service *s, const struct ypair
         s->read_only = b;
 }
 
+/* --- Security keys and fail-closed refusals -------------------------------- */
+
+/* Records that the service sets something berth does not honour yet and
+ * whose absence could give the container more privilege or exposure than
+ * the file asks for: `up` and `run` refuse the service (plan_container),
+ * `config` still prints it. */
+static void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *what = xvasprintf(fmt, ap);
+    va_end(ap);
+    if (at->line > 0)
+        diag_warn_at(m->d, YPOS(at),
+                     "service %s: %s is not supported yet; berth will not start this service "
+                     "(ignoring it could give the container more privilege than the file asks "
+                     "for)",
+                     QS(s->name), what);
+    s->refused = xreallocarray(s->refused, s->n_refused + 1, sizeof *s->refused);
+    /* The file as messages name it ("compose.yaml"), as the warning does. */
+    struct srcpos pos = pos_of(m, at);
+    if (m->p->file_names && m->p->file_names[at->src->index])
+        pos.file = m->p->file_names[at->src->index];
+    s->refused[s->n_refused++] = (struct svc_refused){.what = what, .pos = pos};
+}
+
+int compose_service_refused(const struct service *s, struct berr *e)
+{
+    if (s->n_refused == 0)
+        return 0;
+    const struct svc_refused *r = &s->refused[0];
+    return berr_set(e, -EPERM,
+                    "%s:%d:%d: service \"%s\": %s is not supported yet; refusing to start the "
+                    "service, since ignoring it could give the container more privilege than the "
+                    "file asks for%s",
+                    r->pos.file ? r->pos.file : "?", r->pos.line, r->pos.col, s->name, r->what,
+                    s->n_refused > 1 ? " (and other such keys: see the warnings above)" : "");
+}
+
+static void key_caps(struct model *m, struct service *s, const struct ypair *kv, const char *key,
+                     struct caps_list *out)
+{
+    _cleanup_strv_ char **v = NULL;
+    if (ynode_is_null(kv->value)) {
+        *out = (struct caps_list){0};
+        return;
+    }
+    if (want_str_list(m, s, key, kv->value, false, &v) < 0)
+        return;
+    struct caps_list l = {0};
+    for (size_t i = 0; v[i]; i++) {
+        int c = caps_parse_name(v[i]);
+        if (c < 0) {
+            svc_error(m, s, kv->value->items[i], key, "unknown capability %s", QS(v[i]));
+            return;
+        }
+        if (c == CAPS_NAME_ALL)
+            l.all = true;
+        else
+            l.set |= 1ULL << c;
+    }
+    *out = l;
+}
+
+static void key_cap_add(struct model *m, struct service *s, const struct ypair *kv)
+{
+    key_caps(m, s, kv, "cap_add", &s->cap_add);
+}
+
+static void key_cap_drop(struct model *m, struct service *s, const struct ypair *kv)
+{
+    key_caps(m, s, kv, "cap_drop", &s->cap_drop);
+}
+
+/* Go's strconv.ParseBool, which Docker uses for security_opt values. */
+static int parse_go_bool(const char *v, bool *out)
+{
+    static const char *const t[] = {"1", "t", "T", "true", "TRUE", "True", NULL};
+    static const char *const f[] = {"0", "f", "F", "false", "FALSE", "False", NULL};
+    for (size_t i = 0; t[i]; i++) {
+        if (strcmp(v, t[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcmp(v, f[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+/* One security_opt entry, as Docker's daemon reads it: "no-new-privileges"
+ * or "disable" alone, else KEY=VALUE (or the older KEY:VALUE). Honoured:
+ * no-new-privileges. Ignored with a warning: what only takes confinement
+ * away (seccomp, apparmor or systempaths unconfined, label disable,
+ * writable-cgroups). Refused: what adds confinement berth does not apply
+ * yet (a seccomp profile file, an AppArmor profile, SELinux labels). */
+static void security_opt_one(struct model *m, struct service *s, const struct ynode *at,
+                             const char *opt, bool *nnp)
+{
+    if (strcmp(opt, "no-new-privileges") == 0) {
+        *nnp = true;
+        return;
+    }
+    const char *sep = strchr(opt, '=');
+    if (!sep)
+        sep = strchr(opt, ':');
+    if (strcmp(opt, "disable") != 0 && !sep) {
+        svc_error(m, s, at, "security_opt", "invalid option %s", QS(opt));
+        return;
+    }
+    size_t klen = sep ? (size_t)(sep - opt) : strlen(opt);
+    const char *v = sep ? sep + 1 : "disable";
+#define KEY_IS(name) (klen == strlen(name) && memcmp(opt, name, klen) == 0)
+    bool b;
+    if (KEY_IS("no-new-privileges")) {
+        if (parse_go_bool(v, &b) < 0)
+            svc_error(m, s, at, "security_opt", "invalid option %s: expected true or false",
+                      QS(opt));
+        else
+            *nnp = b;
+    } else if (KEY_IS("disable") || KEY_IS("label")) {
+        if (strcmp(v, "disable") == 0) {
+            if (at->line > 0)
+                diag_warn_at(m->d, YPOS(at),
+                             "service %s: security_opt %s is not supported yet; ignored",
+                             QS(s->name), QS(opt));
+        } else {
+            refuse(m, s, at, "security_opt %s", QS(opt));
+        }
+    } else if (KEY_IS("apparmor") || KEY_IS("seccomp")) {
+        if (strcmp(v, "unconfined") == 0) {
+            if (at->line > 0)
+                diag_warn_at(m->d, YPOS(at),
+                             "service %s: security_opt %s is not supported yet; ignored (the "
+                             "default confinement stays)",
+                             QS(s->name), QS(opt));
+        } else if (!(KEY_IS("seccomp") && strcmp(v, "builtin") == 0)) {
+            refuse(m, s, at, "security_opt %s", QS(opt));
+        }
+    } else if (KEY_IS("writable-cgroups")) {
+        if (parse_go_bool(v, &b) < 0)
+            svc_error(m, s, at, "security_opt", "invalid option %s: expected true or false",
+                      QS(opt));
+        else if (b && at->line > 0)
+            diag_warn_at(m->d, YPOS(at),
+                         "service %s: security_opt %s is not supported yet; ignored", QS(s->name),
+                         QS(opt));
+    } else if (KEY_IS("systempaths") && strcmp(v, "unconfined") == 0) {
+        if (at->line > 0)
+            diag_warn_at(m->d, YPOS(at),
+                         "service %s: security_opt %s is not supported yet; ignored", QS(s->name),
+                         QS(opt));
+    } else {
+        svc_error(m, s, at, "security_opt", "invalid option %s", QS(opt));
+    }
+#undef KEY_IS
+}
+
+static void key_security_opt(struct model *m, struct service *s, const struct ypair *kv)
+{
+    _cleanup_strv_ char **v = NULL;
+    if (ynode_is_null(kv->value))
+        return;
+    if (want_str_list(m, s, "security_opt", kv->value, false, &v) < 0)
+        return;
+    bool nnp = false; /* the last entry that says wins, as in Docker */
+    for (size_t i = 0; v[i]; i++)
+        security_opt_one(m, s, kv->value->items[i], v[i], &nnp);
+    s->no_new_privs = nnp;
+}
+
 /* Every service key of the compose specification, in one table: how the
  * typed model reads it (NULL: only checked and printed by the canonical
  * pass) and whether berth honours it at run time yet. A key that is not
@@ -642,8 +818,8 @@ static const struct svc_key {
     {"attach", NULL, false},
     {"blkio_config", NULL, false},
     {"build", NULL, false},
-    {"cap_add", NULL, false},
-    {"cap_drop", NULL, false},
+    {"cap_add", key_cap_add, true},
+    {"cap_drop", key_cap_drop, true},
     {"cgroup", NULL, false},
     {"cgroup_parent", NULL, false},
     {"command", key_command, true},
@@ -713,7 +889,7 @@ static const struct svc_key {
     {"runtime", NULL, false},
     {"scale", key_scale, true},
     {"secrets", NULL, false},
-    {"security_opt", NULL, false},
+    {"security_opt", key_security_opt, true},
     {"shm_size", key_shm_size, true},
     {"stdin_open", key_stdin_open, true},
     {"stop_grace_period", key_stop_grace_period, true},
@@ -934,5 +1110,8 @@ void service_clear(struct service *s)
     free(s->container_name);
     strv_free(s->labels);
     strv_free(s->profiles);
+    for (size_t i = 0; i < s->n_refused; i++)
+        free(s->refused[i].what);
+    free(s->refused);
     *s = (struct service){0};
 }
