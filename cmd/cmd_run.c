@@ -165,6 +165,9 @@ int cmd_run(struct cli *c, int argc, char **argv)
         berr_set(&e, -EINVAL, "service \"%s\" has no image", svc_name);
         goto out;
     }
+    /* Fail closed before anything is made (volumes, dependencies). */
+    if (compose_service_refused(s0, &e) < 0)
+        goto out;
     {
         _cleanup_strv_ char **made = NULL;
         if (volumes_create_declared(c->root, p, &made, &e) < 0)
@@ -296,6 +299,9 @@ int cmd_run(struct cli *c, int argc, char **argv)
         .stdin_fd = -1,
         .stdout_fd = -1,
         .stderr_fd = -1,
+        .caps = plan.caps,
+        .caps_named = plan.caps_named,
+        .no_new_privs = plan.no_new_privs,
     };
     if (plan.n_mounts > 0) {
         if (mounts_prepare(c->root, p->name, &plan, &e) < 0 ||

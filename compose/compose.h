@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "util/caps.h"
 #include "util/err.h"
 
 struct compose_opts {
@@ -130,6 +131,19 @@ struct service {
     bool init;
     bool stdin_open;
     int64_t shm_size; /* 0 = default */
+
+    /* Security keys. */
+    struct caps_list cap_add, cap_drop; /* names checked at load */
+    bool no_new_privs;                  /* security_opt: no-new-privileges[:true] */
+    /* What the service sets that berth does not honour yet and whose
+     * absence could leave the container more privilege or exposure than
+     * the file asks for ("ulimits", "security_opt seccomp=x.json"): such a
+     * service is never started (compose_service_refused). */
+    struct svc_refused {
+        char *what;
+        struct srcpos pos;
+    } * refused;
+    size_t n_refused;
 };
 
 struct compose_tree;
@@ -172,6 +186,13 @@ const struct service *project_service(const struct project *p, const char *name)
 /* Whether berth honours a service key at run time yet (the one table of
  * service keys, compose/model.c). */
 bool compose_service_key_honoured(const char *key);
+
+/* Fail closed: 0 when berth can run the service as its file asks; else
+ * -EPERM with "file:line:col: service "web": KEY is not supported yet ..."
+ * naming the first key berth would have to ignore at more privilege than
+ * asked for. `up` and `run` call it (through plan_container) before
+ * making anything; `config` does not. */
+int compose_service_refused(const struct service *s, struct berr *e);
 
 /* --- The resolved project as `docker compose config` prints it ----------- */
 

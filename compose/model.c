@@ -633,108 +633,332 @@ static void key_read_only(struct model *m, struct service *s, const struct ypair
         s->read_only = b;
 }
 
+/* --- Security keys and fail-closed refusals -------------------------------- */
+
+/* Records that the service sets something berth does not honour yet and
+ * whose absence could give the container more privilege or exposure than
+ * the file asks for: `up` and `run` refuse the service (plan_container),
+ * `config` still prints it. */
+static void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *what = xvasprintf(fmt, ap);
+    va_end(ap);
+    if (at->line > 0)
+        diag_warn_at(m->d, YPOS(at),
+                     "service %s: %s is not supported yet; berth will not start this service "
+                     "(ignoring it could give the container more privilege than the file asks "
+                     "for)",
+                     QS(s->name), what);
+    s->refused = xreallocarray(s->refused, s->n_refused + 1, sizeof *s->refused);
+    /* The file as messages name it ("compose.yaml"), as the warning does. */
+    struct srcpos pos = pos_of(m, at);
+    if (m->p->file_names && m->p->file_names[at->src->index])
+        pos.file = m->p->file_names[at->src->index];
+    s->refused[s->n_refused++] = (struct svc_refused){.what = what, .pos = pos};
+}
+
+int compose_service_refused(const struct service *s, struct berr *e)
+{
+    if (s->n_refused == 0)
+        return 0;
+    const struct svc_refused *r = &s->refused[0];
+    return berr_set(e, -EPERM,
+                    "%s:%d:%d: service \"%s\": %s is not supported yet; refusing to start the "
+                    "service, since ignoring it could give the container more privilege than the "
+                    "file asks for%s",
+                    r->pos.file ? r->pos.file : "?", r->pos.line, r->pos.col, s->name, r->what,
+                    s->n_refused > 1 ? " (and other such keys: see the warnings above)" : "");
+}
+
+/* A value that asks for nothing: null, {} or []. */
+static bool asks_nothing(const struct ynode *v)
+{
+    return ynode_is_null(v) || (v->kind == YNODE_MAP && v->n_pairs == 0) ||
+           (v->kind == YNODE_SEQ && v->n_items == 0);
+}
+
+static void key_caps(struct model *m, struct service *s, const struct ypair *kv, const char *key,
+                     struct caps_list *out)
+{
+    _cleanup_strv_ char **v = NULL;
+    if (ynode_is_null(kv->value)) {
+        *out = (struct caps_list){0};
+        return;
+    }
+    if (want_str_list(m, s, key, kv->value, false, &v) < 0)
+        return;
+    struct caps_list l = {0};
+    for (size_t i = 0; v[i]; i++) {
+        int c = caps_parse_name(v[i]);
+        if (c < 0) {
+            svc_error(m, s, kv->value->items[i], key, "unknown capability %s", QS(v[i]));
+            return;
+        }
+        if (c == CAPS_NAME_ALL)
+            l.all = true;
+        else
+            l.set |= 1ULL << c;
+    }
+    *out = l;
+}
+
+static void key_cap_add(struct model *m, struct service *s, const struct ypair *kv)
+{
+    key_caps(m, s, kv, "cap_add", &s->cap_add);
+}
+
+static void key_cap_drop(struct model *m, struct service *s, const struct ypair *kv)
+{
+    key_caps(m, s, kv, "cap_drop", &s->cap_drop);
+}
+
+/* Go's strconv.ParseBool, which Docker uses for security_opt values. */
+static int parse_go_bool(const char *v, bool *out)
+{
+    static const char *const t[] = {"1", "t", "T", "true", "TRUE", "True", NULL};
+    static const char *const f[] = {"0", "f", "F", "false", "FALSE", "False", NULL};
+    for (size_t i = 0; t[i]; i++) {
+        if (strcmp(v, t[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcmp(v, f[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+/* One security_opt entry, as Docker's daemon reads it: "no-new-privileges"
+ * or "disable" alone, else KEY=VALUE (or the older KEY:VALUE). Honoured:
+ * no-new-privileges. Ignored with a warning: what only takes confinement
+ * away (seccomp, apparmor or systempaths unconfined, label disable,
+ * writable-cgroups). Refused: what adds confinement berth does not apply
+ * yet (a seccomp profile file, an AppArmor profile, SELinux labels). */
+static void security_opt_one(struct model *m, struct service *s, const struct ynode *at,
+                             const char *opt, bool *nnp)
+{
+    if (strcmp(opt, "no-new-privileges") == 0) {
+        *nnp = true;
+        return;
+    }
+    const char *sep = strchr(opt, '=');
+    if (!sep)
+        sep = strchr(opt, ':');
+    if (strcmp(opt, "disable") != 0 && !sep) {
+        svc_error(m, s, at, "security_opt", "invalid option %s", QS(opt));
+        return;
+    }
+    size_t klen = sep ? (size_t)(sep - opt) : strlen(opt);
+    const char *v = sep ? sep + 1 : "disable";
+#define KEY_IS(name) (klen == strlen(name) && memcmp(opt, name, klen) == 0)
+    bool b;
+    if (KEY_IS("no-new-privileges")) {
+        if (parse_go_bool(v, &b) < 0)
+            svc_error(m, s, at, "security_opt", "invalid option %s: expected true or false",
+                      QS(opt));
+        else
+            *nnp = b;
+    } else if (KEY_IS("disable") || KEY_IS("label")) {
+        if (strcmp(v, "disable") == 0) {
+            if (at->line > 0)
+                diag_warn_at(m->d, YPOS(at),
+                             "service %s: security_opt %s is not supported yet; ignored",
+                             QS(s->name), QS(opt));
+        } else {
+            refuse(m, s, at, "security_opt %s", QS(opt));
+        }
+    } else if (KEY_IS("apparmor") || KEY_IS("seccomp")) {
+        if (strcmp(v, "unconfined") == 0) {
+            if (at->line > 0)
+                diag_warn_at(m->d, YPOS(at),
+                             "service %s: security_opt %s is not supported yet; ignored (the "
+                             "default confinement stays)",
+                             QS(s->name), QS(opt));
+        } else if (!(KEY_IS("seccomp") && strcmp(v, "builtin") == 0)) {
+            refuse(m, s, at, "security_opt %s", QS(opt));
+        }
+    } else if (KEY_IS("writable-cgroups")) {
+        if (parse_go_bool(v, &b) < 0)
+            svc_error(m, s, at, "security_opt", "invalid option %s: expected true or false",
+                      QS(opt));
+        else if (b && at->line > 0)
+            diag_warn_at(m->d, YPOS(at),
+                         "service %s: security_opt %s is not supported yet; ignored", QS(s->name),
+                         QS(opt));
+    } else if (KEY_IS("systempaths") && strcmp(v, "unconfined") == 0) {
+        if (at->line > 0)
+            diag_warn_at(m->d, YPOS(at),
+                         "service %s: security_opt %s is not supported yet; ignored", QS(s->name),
+                         QS(opt));
+    } else {
+        svc_error(m, s, at, "security_opt", "invalid option %s", QS(opt));
+    }
+#undef KEY_IS
+}
+
+static void key_security_opt(struct model *m, struct service *s, const struct ypair *kv)
+{
+    _cleanup_strv_ char **v = NULL;
+    if (ynode_is_null(kv->value))
+        return;
+    if (want_str_list(m, s, "security_opt", kv->value, false, &v) < 0)
+        return;
+    bool nnp = false; /* the last entry that says wins, as in Docker */
+    for (size_t i = 0; v[i]; i++)
+        security_opt_one(m, s, kv->value->items[i], v[i], &nnp);
+    s->no_new_privs = nnp;
+}
+
+/* ipc: berth gives every container its own IPC namespace and /dev/shm.
+ * "none" (no /dev/shm) is more than that and refused; sharing modes are
+ * less and ignored. */
+static void key_ipc(struct model *m, struct service *s, const struct ypair *kv)
+{
+    if (ynode_is_null(kv->value))
+        return;
+    const char *v = want_string(m, s, "ipc", kv->value);
+    if (!v || !*v || strcmp(v, "private") == 0)
+        return;
+    if (strcmp(v, "none") == 0)
+        refuse(m, s, kv->key, "ipc %s", QS(v));
+    else if (kv->key->line > 0)
+        diag_warn_at(m->d, YPOS(kv->key), "service %s: ipc %s is not supported yet; ignored",
+                     QS(s->name), QS(v));
+}
+
+/* userns_mode: berth runs containers in the host's user namespace, which
+ * is what "host" asks for; anything else asks for a user namespace. */
+static void key_userns_mode(struct model *m, struct service *s, const struct ypair *kv)
+{
+    if (ynode_is_null(kv->value))
+        return;
+    const char *v = want_string(m, s, "userns_mode", kv->value);
+    if (v && *v && strcmp(v, "host") != 0)
+        refuse(m, s, kv->key, "userns_mode %s", QS(v));
+}
+
 /* Every service key of the compose specification, in one table: how the
  * typed model reads it (NULL: only checked and printed by the canonical
- * pass) and whether berth honours it at run time yet. A key that is not
- * honoured is warned about where it stands ("not supported yet; ignored"),
- * never dropped silently: flip `honoured` when the runtime feature lands. */
+ * pass) and what berth does with it at run time:
+ *   KEY_HONOURED  it does what the key says;
+ *   KEY_IGNORED   not yet: warned about where it stands ("not supported
+ *                 yet; ignored"), never dropped silently. Only for keys
+ *                 whose absence gives the container no more privilege or
+ *                 exposure than the file asks for (at most less);
+ *   KEY_REFUSED   not yet, and ignoring it could give more (a limit, a
+ *                 confinement): fail closed, a service that sets it is
+ *                 refused at up and run (compose_service_refused), while
+ *                 config still prints it;
+ *   KEY_BY_VALUE  the key's function honours, warns or refuses each value.
+ * The comment says why. Flip a row when the runtime feature lands. */
+enum key_support { KEY_HONOURED, KEY_IGNORED, KEY_REFUSED, KEY_BY_VALUE };
+
 static const struct svc_key {
     const char *key;
     key_fn fn;
-    bool honoured;
+    enum key_support support;
 } service_keys[] = {
-    {"annotations", NULL, false},
-    {"attach", NULL, false},
-    {"blkio_config", NULL, false},
-    {"build", NULL, false},
-    {"cap_add", NULL, false},
-    {"cap_drop", NULL, false},
-    {"cgroup", NULL, false},
-    {"cgroup_parent", NULL, false},
-    {"command", key_command, true},
-    {"configs", NULL, false},
-    {"container_name", key_container_name, true},
-    {"cpu_count", NULL, false},
-    {"cpu_percent", NULL, false},
-    {"cpu_period", NULL, false},
-    {"cpu_quota", NULL, false},
-    {"cpu_rt_period", NULL, false},
-    {"cpu_rt_runtime", NULL, false},
-    {"cpu_shares", NULL, false},
-    {"cpus", key_cpus, true},
-    {"cpuset", NULL, false},
-    {"credential_spec", NULL, false},
-    {"depends_on", key_depends_on, true},
-    {"deploy", key_deploy, true},
-    {"develop", NULL, false},
-    {"device_cgroup_rules", NULL, false},
-    {"devices", NULL, false},
-    {"dns", NULL, false},
-    {"dns_opt", NULL, false},
-    {"dns_search", NULL, false},
-    {"domainname", NULL, false},
-    {"entrypoint", key_entrypoint, true},
-    {"env_file", NULL, true},
-    {"environment", key_environment, true},
-    {"expose", NULL, false},
-    {"extends", NULL, true},
-    {"external_links", NULL, false},
-    {"extra_hosts", NULL, false},
-    {"gpus", NULL, false},
-    {"group_add", NULL, false},
-    {"healthcheck", key_healthcheck, true},
-    {"hostname", key_hostname, true},
-    {"image", key_image, true},
-    {"init", key_init, true},
-    {"ipc", NULL, false},
-    {"isolation", NULL, false},
-    {"label_file", NULL, false},
-    {"labels", key_labels, true},
-    {"links", NULL, false},
-    {"logging", NULL, false},
-    {"mac_address", NULL, false},
-    {"mem_limit", key_mem_limit, true},
-    {"mem_reservation", NULL, false},
-    {"mem_swappiness", NULL, false},
-    {"memswap_limit", NULL, false},
-    {"models", NULL, false},
-    {"network_mode", NULL, false},
-    {"networks", NULL, false},
-    {"oom_kill_disable", NULL, false},
-    {"oom_score_adj", NULL, false},
-    {"pid", NULL, false},
-    {"pids_limit", key_pids_limit, true},
-    {"platform", NULL, false},
-    {"ports", NULL, false},
-    {"post_start", NULL, false},
-    {"pre_stop", NULL, false},
-    {"privileged", NULL, false},
-    {"profiles", key_profiles, true},
-    {"provider", NULL, false},
-    {"pull_policy", NULL, false},
-    {"pull_refresh_after", NULL, false},
-    {"read_only", key_read_only, true},
-    {"restart", key_restart, true},
-    {"runtime", NULL, false},
-    {"scale", key_scale, true},
-    {"secrets", NULL, false},
-    {"security_opt", NULL, false},
-    {"shm_size", key_shm_size, true},
-    {"stdin_open", key_stdin_open, true},
-    {"stop_grace_period", key_stop_grace_period, true},
-    {"stop_signal", key_stop_signal, true},
-    {"storage_opt", NULL, false},
-    {"sysctls", NULL, false},
-    {"tmpfs", key_tmpfs, true},
-    {"tty", key_tty, true},
-    {"ulimits", NULL, false},
-    {"use_api_socket", NULL, false},
-    {"user", key_user, true},
-    {"userns_mode", NULL, false},
-    {"uts", NULL, false},
-    {"volumes", key_volumes, true},
-    {"volumes_from", NULL, false},
-    {"working_dir", key_working_dir, true},
+    /* clang-format off */
+    {"annotations",         NULL,                   KEY_IGNORED},  /* metadata only */
+    {"attach",              NULL,                   KEY_IGNORED},  /* log attachment only */
+    {"blkio_config",        NULL,                   KEY_REFUSED},  /* an I/O limit: unthrottled is more */
+    {"build",               NULL,                   KEY_IGNORED},  /* an image must be loaded instead */
+    {"cap_add",             key_cap_add,            KEY_HONOURED}, /* util/caps.c, Docker's rules */
+    {"cap_drop",            key_cap_drop,           KEY_HONOURED}, /* util/caps.c, Docker's rules */
+    {"cgroup",              NULL,                   KEY_IGNORED},  /* berth always gives a private cgroup namespace */
+    {"cgroup_parent",       NULL,                   KEY_REFUSED},  /* the parent's limits would not apply */
+    {"command",             key_command,            KEY_HONOURED},
+    {"configs",             NULL,                   KEY_IGNORED},  /* files not mounted: less */
+    {"container_name",      key_container_name,     KEY_HONOURED},
+    {"cpu_count",           NULL,                   KEY_IGNORED},  /* Windows only: Docker ignores it on Linux too */
+    {"cpu_percent",         NULL,                   KEY_IGNORED},  /* Windows only: Docker ignores it on Linux too */
+    {"cpu_period",          NULL,                   KEY_REFUSED},  /* a CPU limit */
+    {"cpu_quota",           NULL,                   KEY_REFUSED},  /* a CPU limit */
+    {"cpu_rt_period",       NULL,                   KEY_IGNORED},  /* grants real-time time: absent is less */
+    {"cpu_rt_runtime",      NULL,                   KEY_IGNORED},  /* grants real-time time: absent is less */
+    {"cpu_shares",          NULL,                   KEY_REFUSED},  /* a CPU weight: the default may be more */
+    {"cpus",                key_cpus,               KEY_HONOURED},
+    {"cpuset",              NULL,                   KEY_REFUSED},  /* a CPU placement limit */
+    {"credential_spec",     NULL,                   KEY_IGNORED},  /* Windows only */
+    {"depends_on",          key_depends_on,         KEY_HONOURED},
+    {"deploy",              key_deploy,             KEY_HONOURED}, /* resources.limits; the rest warns */
+    {"develop",             NULL,                   KEY_IGNORED},  /* watch mode only */
+    {"device_cgroup_rules", NULL,                   KEY_IGNORED},  /* rules only allow more devices */
+    {"devices",             NULL,                   KEY_IGNORED},  /* adds devices: absent is less */
+    {"dns",                 NULL,                   KEY_IGNORED},  /* resolver settings */
+    {"dns_opt",             NULL,                   KEY_IGNORED},  /* resolver settings */
+    {"dns_search",          NULL,                   KEY_IGNORED},  /* resolver settings */
+    {"domainname",          NULL,                   KEY_IGNORED},  /* a name */
+    {"entrypoint",          key_entrypoint,         KEY_HONOURED},
+    {"env_file",            NULL,                   KEY_HONOURED}, /* read at load */
+    {"environment",         key_environment,        KEY_HONOURED},
+    {"expose",              NULL,                   KEY_IGNORED},  /* metadata only */
+    {"extends",             NULL,                   KEY_HONOURED}, /* resolved at load */
+    {"external_links",      NULL,                   KEY_IGNORED},  /* adds reachability: absent is less */
+    {"extra_hosts",         NULL,                   KEY_IGNORED},  /* /etc/hosts entries */
+    {"gpus",                NULL,                   KEY_IGNORED},  /* adds devices: absent is less */
+    {"group_add",           NULL,                   KEY_IGNORED},  /* adds groups: absent is less */
+    {"healthcheck",         key_healthcheck,        KEY_HONOURED},
+    {"hostname",            key_hostname,           KEY_HONOURED},
+    {"image",               key_image,              KEY_HONOURED},
+    {"init",                key_init,               KEY_HONOURED},
+    {"ipc",                 key_ipc,                KEY_BY_VALUE}, /* "none" refused; sharing modes ignored */
+    {"isolation",           NULL,                   KEY_IGNORED},  /* Windows only */
+    {"label_file",          NULL,                   KEY_IGNORED},  /* metadata only */
+    {"labels",              key_labels,             KEY_HONOURED},
+    {"links",               NULL,                   KEY_IGNORED},  /* adds reachability: absent is less */
+    {"logging",             NULL,                   KEY_IGNORED},  /* berth keeps its own log files */
+    {"mac_address",         NULL,                   KEY_IGNORED},  /* an address */
+    {"mem_limit",           key_mem_limit,          KEY_HONOURED},
+    {"mem_reservation",     NULL,                   KEY_REFUSED},  /* a memory soft limit */
+    {"mem_swappiness",      NULL,                   KEY_REFUSED},  /* a swap limit */
+    {"memswap_limit",       NULL,                   KEY_REFUSED},  /* a swap limit */
+    {"models",              NULL,                   KEY_IGNORED},  /* adds services: absent is less */
+    {"network_mode",        NULL,                   KEY_IGNORED},  /* berth gives no network yet: at most "none" */
+    {"networks",            NULL,                   KEY_IGNORED},  /* berth gives no network yet: less */
+    {"oom_kill_disable",    NULL,                   KEY_IGNORED},  /* protects the container: absent is less */
+    {"oom_score_adj",       NULL,                   KEY_REFUSED},  /* a positive value makes it killed first */
+    {"pid",                 NULL,                   KEY_IGNORED},  /* sharing a PID namespace: absent is less */
+    {"pids_limit",          key_pids_limit,         KEY_HONOURED},
+    {"platform",            NULL,                   KEY_IGNORED},  /* the loaded image is used */
+    {"ports",               NULL,                   KEY_IGNORED},  /* publishing: absent is less exposure */
+    {"post_start",          NULL,                   KEY_IGNORED},  /* runs more: absent is less */
+    {"pre_stop",            NULL,                   KEY_IGNORED},  /* runs more: absent is less */
+    {"privileged",          NULL,                   KEY_IGNORED},  /* absent is less privilege */
+    {"profiles",            key_profiles,           KEY_HONOURED},
+    {"provider",            NULL,                   KEY_IGNORED},  /* adds services: absent is less */
+    {"pull_policy",         NULL,                   KEY_IGNORED},  /* no registry pulls yet */
+    {"pull_refresh_after",  NULL,                   KEY_IGNORED},  /* no registry pulls yet */
+    {"read_only",           key_read_only,          KEY_HONOURED},
+    {"restart",             key_restart,            KEY_HONOURED},
+    {"runtime",             NULL,                   KEY_REFUSED},  /* asks for a sandboxing runtime */
+    {"scale",               key_scale,              KEY_HONOURED},
+    {"secrets",             NULL,                   KEY_IGNORED},  /* files not mounted: less */
+    {"security_opt",        key_security_opt,       KEY_BY_VALUE}, /* no-new-privileges; see security_opt_one */
+    {"shm_size",            key_shm_size,           KEY_HONOURED},
+    {"stdin_open",          key_stdin_open,         KEY_HONOURED},
+    {"stop_grace_period",   key_stop_grace_period,  KEY_HONOURED},
+    {"stop_signal",         key_stop_signal,        KEY_HONOURED},
+    {"storage_opt",         NULL,                   KEY_REFUSED},  /* a disk size limit */
+    {"sysctls",             NULL,                   KEY_REFUSED},  /* a kernel setting may restrict */
+    {"tmpfs",               key_tmpfs,              KEY_HONOURED},
+    {"tty",                 key_tty,                KEY_HONOURED},
+    {"ulimits",             NULL,                   KEY_REFUSED},  /* resource limits */
+    {"use_api_socket",      NULL,                   KEY_IGNORED},  /* mounts a socket: absent is less */
+    {"user",                key_user,               KEY_HONOURED},
+    {"userns_mode",         key_userns_mode,        KEY_BY_VALUE}, /* "host" is berth's; others refused */
+    {"uts",                 NULL,                   KEY_IGNORED},  /* sharing the host's: absent is less */
+    {"volumes",             key_volumes,            KEY_HONOURED},
+    {"volumes_from",        NULL,                   KEY_IGNORED},  /* adds mounts: absent is less */
+    {"working_dir",         key_working_dir,        KEY_HONOURED},
+    /* clang-format on */
 };
 
 static const struct svc_key *find_service_key(const struct ynode *k)
@@ -765,7 +989,7 @@ bool compose_service_key_honoured(const char *key)
 {
     struct ynode k = {.kind = YNODE_SCALAR, .str = key, .len = strlen(key)};
     const struct svc_key *sk = find_service_key(&k);
-    return sk && sk->honoured;
+    return sk && sk->support == KEY_HONOURED;
 }
 
 static bool in_list(const char *const *list, const struct ynode *k)
@@ -834,7 +1058,9 @@ static void build_service(struct model *m, struct service *s, const struct ypair
         }
         if (sk->fn)
             sk->fn(m, s, kv);
-        if (!sk->honoured && k->line > 0)
+        if (sk->support == KEY_REFUSED && !asks_nothing(kv->value))
+            refuse(m, s, k, "key %s", QN(k));
+        else if (sk->support == KEY_IGNORED && k->line > 0)
             diag_warn_at(m->d, YPOS(k), "service %s: key %s is not supported yet; ignored",
                          QS(s->name), QN(k));
     }
@@ -939,5 +1165,8 @@ void service_clear(struct service *s)
     free(s->container_name);
     strv_free(s->labels);
     strv_free(s->profiles);
+    for (size_t i = 0; i < s->n_refused; i++)
+        free(s->refused[i].what);
+    free(s->refused);
     *s = (struct service){0};
 }

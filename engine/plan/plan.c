@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/caps.h"
 #include "util/cleanup.h"
 #include "util/signame.h"
 #include "util/strv.h"
@@ -132,6 +133,15 @@ json_t *plan_to_json(const struct ctr_plan *c)
     }
     json_object_set_new(j, "mounts", mounts);
     json_object_set_new(j, "labels", strv_json(c->labels));
+    /* Written only when not Docker's defaults, so that a container made
+     * before these keys were honoured keeps its config (and is not
+     * recreated), and one whose caps changed is. */
+    if (c->caps != CAPS_DOCKER_DEFAULT)
+        json_object_set_new(j, "caps", json_integer((json_int_t)c->caps));
+    if (c->caps_named)
+        json_object_set_new(j, "caps_named", json_integer((json_int_t)c->caps_named));
+    if (c->no_new_privs)
+        json_object_set_new(j, "no_new_privs", json_true());
     return j;
 }
 
@@ -229,6 +239,11 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
         m->tmpfs_mode = (uint32_t)json_integer_value(json_object_get(it, "tmpfs_mode"));
     }
     out->labels = json_strv(json_object_get(j, "labels"));
+    /* No "caps": Docker's default set (see plan_to_json). */
+    json_t *caps = json_object_get(j, "caps");
+    out->caps = json_is_integer(caps) ? (uint64_t)json_integer_value(caps) : CAPS_DOCKER_DEFAULT;
+    out->caps_named = (uint64_t)json_integer_value(json_object_get(j, "caps_named"));
+    out->no_new_privs = json_is_true(json_object_get(j, "no_new_privs"));
     if (!out->argv[0]) {
         ctr_plan_free(out);
         return berr_set(e, -EINVAL, "invalid container plan: no command");
@@ -340,6 +355,11 @@ int plan_container(const struct project *p, const struct service *s, const struc
                    int number, const char *container_id, struct ctr_plan *out, struct berr *e)
 {
     memset(out, 0, sizeof *out);
+    /* Fail closed: nothing is planned for a service whose file asks for a
+     * restriction berth would drop. */
+    int rr = compose_service_refused(s, e);
+    if (rr < 0)
+        return rr;
     out->name = xasprintf("%s-%s-%d", p->name, s->name, number);
     out->log_name = xasprintf("%s-%d", s->name, number);
 
@@ -383,6 +403,9 @@ int plan_container(const struct project *p, const struct service *s, const struc
     out->limits.memory = s->mem_limit;
     out->limits.cpus = s->cpus;
     out->limits.pids = s->pids_limit;
+    out->caps = caps_tweak(CAPS_DOCKER_DEFAULT, CAPS_ALL_KNOWN, s->cap_add, s->cap_drop);
+    out->caps_named = s->cap_add.set | s->cap_drop.set;
+    out->no_new_privs = s->no_new_privs;
 
     out->stop_signal = SIGTERM;
     if (s->stop_signal > 0) {

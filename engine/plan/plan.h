@@ -100,14 +100,22 @@ struct ctr_plan {
     struct plan_mount *mounts;
     size_t n_mounts;
     char **labels; /* "key=value" */
+    /* cap_add/cap_drop on Docker's default set (util/caps.h), and the
+     * capabilities the file named (the runtime refuses one the kernel
+     * lacks); security_opt no-new-privileges. */
+    uint64_t caps;
+    uint64_t caps_named;
+    bool no_new_privs;
     /* Canonical JSON of everything that shapes the container, with the
      * image ID: an existing container with the same text needs no recreate.
      * Compared as text, so `up` needs no digest on this path. */
     char *config;
 };
 
-/* Fails (with a message naming the service) when there is nothing to run
- * or the image's StopSignal or healthcheck is invalid. */
+/* Fails (with a message naming the service) when there is nothing to run,
+ * the image's StopSignal or healthcheck is invalid, or the service sets a
+ * key berth does not honour yet whose absence would give the container
+ * more privilege than the file asks for (compose_service_refused). */
 int plan_container(const struct project *p, const struct service *s, const struct image *img,
                    int number, const char *container_id, struct ctr_plan *out, struct berr *e);
 void ctr_plan_free(struct ctr_plan *c);

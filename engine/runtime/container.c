@@ -59,6 +59,7 @@ int runtime_init(struct runtime *rt, const char *cache_dir, struct berr *e)
     if (fs_read_file(AT_FDCWD, "/proc/sys/kernel/cap_last_cap", 64, &buf, NULL, &ign) == 0)
         rt->cap_last_cap = atoi(buf);
     berr_clear(&ign);
+    rt->seccomp_cache_dir = cache_dir ? xstrdup(cache_dir) : NULL;
     rt->lowerdir_plus = kernel_at_least(6, 8);
     rt->user_buf_size = USER_FILE_MAX;
     rt->passwd_buf = xmalloc(USER_FILE_MAX);
@@ -70,6 +71,10 @@ void runtime_fini(struct runtime *rt)
 {
     cgroup_sys_free(&rt->cgsys);
     seccomp_prog_free(&rt->seccomp);
+    for (size_t i = 0; i < rt->n_seccomp_by_caps; i++)
+        seccomp_prog_free(&rt->seccomp_by_caps[i].prog);
+    free(rt->seccomp_by_caps);
+    free(rt->seccomp_cache_dir);
     free(rt->passwd_buf);
     free(rt->group_buf);
     if (rt->init_program >= 0)
@@ -108,6 +113,53 @@ int runtime_init_program(struct runtime *rt, struct berr *e)
         return berr_errno(e, errno, "sealing the container's init program");
     rt->init_program = TAKE_FD(fd);
     return rt->init_program;
+}
+
+/* The capabilities this kernel has: 0 to cap_last_cap. */
+static uint64_t kernel_caps(const struct runtime *rt)
+{
+    int last = rt->cap_last_cap;
+    if (last < 0)
+        return 0;
+    return last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
+}
+
+int launch_security(struct runtime *rt, uint64_t caps, uint64_t named, bool no_new_privs,
+                    const char *name, struct proc_args *p, struct berr *e)
+{
+    uint64_t missing = named & ~kernel_caps(rt);
+    for (int c = 0; missing && c < 64; c++)
+        if (missing & (1ULL << c)) {
+            const char *n = caps_name(c);
+            return berr_set(e, -EINVAL,
+                            "%s: capability not supported by this kernel or not available in "
+                            "the current environment: %s",
+                            name, n ? n : "(unknown)");
+        }
+    caps &= kernel_caps(rt);
+    p->caps = caps;
+    p->no_new_privs = no_new_privs;
+    p->cap_last_cap = rt->cap_last_cap;
+    if (caps == CAPS_DOCKER_DEFAULT) {
+        p->seccomp = &rt->seccomp;
+        return 0;
+    }
+    for (size_t i = 0; i < rt->n_seccomp_by_caps; i++)
+        if (rt->seccomp_by_caps[i].caps == caps) {
+            p->seccomp = &rt->seccomp_by_caps[i].prog;
+            return 0;
+        }
+    struct seccomp_prog prog = {0};
+    int r = seccomp_load_default(rt->seccomp_cache_dir, caps, &prog, e);
+    if (r < 0)
+        return berr_wrap(e, "%s", name);
+    rt->seccomp_by_caps =
+        xreallocarray(rt->seccomp_by_caps, rt->n_seccomp_by_caps + 1, sizeof *rt->seccomp_by_caps);
+    struct runtime_seccomp_entry *ent = &rt->seccomp_by_caps[rt->n_seccomp_by_caps++];
+    ent->caps = caps;
+    ent->prog = prog;
+    p->seccomp = &ent->prog;
+    return 0;
 }
 
 unsigned long long proc_start_time(pid_t pid)
@@ -181,6 +233,12 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     out->console_fd = -1;
     if (!spec->argv || !spec->argv[0])
         return berr_set(e, -EINVAL, "%s: no command given and the image has none", spec->name);
+    /* Capabilities, no_new_privs, seccomp: checked before anything is made. */
+    struct proc_args sec = {0};
+    int sr =
+        launch_security(rt, spec->caps, spec->caps_named, spec->no_new_privs, spec->name, &sec, e);
+    if (sr < 0)
+        return sr;
 
     /* Everything the child needs, prepared here (it must not allocate). */
     size_t n_layers = strv_len(spec->layer_dirs);
@@ -231,9 +289,6 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
                 .cwd = spec->cwd,
                 .user = spec->user,
                 .argv = spec->argv,
-                .caps = CAPS_DOCKER_DEFAULT,
-                .cap_last_cap = rt->cap_last_cap,
-                .seccomp = &rt->seccomp,
                 .passwd_buf = rt->passwd_buf,
                 .group_buf = rt->group_buf,
                 .user_buf_size = rt->user_buf_size,
@@ -257,6 +312,10 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         snprintf(a.shm_size, sizeof a.shm_size, "%lldk",
                  (long long)((spec->shm_size + 1023) / 1024));
     launch_proc_args(&l, &a.p);
+    a.p.caps = sec.caps;
+    a.p.no_new_privs = sec.no_new_privs;
+    a.p.cap_last_cap = sec.cap_last_cap;
+    a.p.seccomp = sec.seccomp;
     a.n_cgmounts = cg_mount_names(&rt->cgsys, a.cgmount_names);
     for (int i = 0; i < n_join; i++)
         a.cg_join[i] = join_v1[i];

@@ -210,9 +210,6 @@ int container_exec(struct runtime *rt, const struct exec_spec *x, struct contain
                 .cwd = x->cwd,
                 .user = x->user,
                 .argv = x->argv,
-                .caps = x->caps,
-                .cap_last_cap = rt->cap_last_cap,
-                .seccomp = &rt->seccomp,
                 .init_fd = -1,
                 .passwd_buf = rt->passwd_buf,
                 .group_buf = rt->group_buf,
@@ -223,6 +220,11 @@ int container_exec(struct runtime *rt, const struct exec_spec *x, struct contain
         .ws = {.ws_row = x->tty_rows, .ws_col = x->tty_cols},
     };
     launch_proc_args(&l, &a.p);
+    r = launch_security(rt, x->caps, 0, x->no_new_privs, x->name, &a.p, e);
+    if (r < 0) {
+        launch_free(&l);
+        return r;
+    }
     int v2dir = -1;
     r = open_cgroup(rt, x, &v2dir, &a, e);
     if (r < 0) {

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine/runtime/proc.h"
 #include "util/err.h"
@@ -43,6 +44,15 @@ static inline int launch_console_sock(const struct launch *l)
 {
     return l->console[1];
 }
+
+/* The child's security settings in p: the capability set caps cut to
+ * this kernel's (a capability in named that the kernel lacks is an error,
+ * as in Docker), no_new_privs, and the default seccomp profile for that
+ * set (compiled once per set and kept in rt). Call before clone: the
+ * child only reads what this prepares. */
+struct runtime;
+int launch_security(struct runtime *rt, uint64_t caps, uint64_t named, bool no_new_privs,
+                    const char *name, struct proc_args *p, struct berr *e);
 
 /* In the child, right after clone: closes the parent's ends. */
 void launch_child(struct launch *l);

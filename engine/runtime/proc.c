@@ -390,6 +390,11 @@ void proc_exec(struct proc_args *a, const struct user_ids *ids, int cwdfd)
     proc_check(a, setresuid(ids->uid, ids->uid, ids->uid), "setting the user");
     apply_caps(a, ids->uid == 0);
     keep_after_setuid(a, pdeath, dumpable);
+    /* security_opt no-new-privileges: no execve from here on (the
+     * command's, or one of its own) gains privilege (setuid bits, file
+     * capabilities). */
+    if (a->no_new_privs)
+        proc_check(a, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "setting no_new_privs");
 
     /* The command starts with default signal handling and nothing
      * blocked, whatever the supervisor ignores or blocks (SIGPIPE, ...). */

@@ -35,6 +35,7 @@ struct proc_args {
     char *home_buf; /* "HOME=" + room for 256 bytes, filled here */
     bool need_home;
     uint64_t caps;
+    bool no_new_privs; /* PR_SET_NO_NEW_PRIVS before execve */
     int cap_last_cap;
     const struct seccomp_prog *seccomp;
     char *passwd_buf, *group_buf;

@@ -11,15 +11,22 @@
 
 #include "engine/runtime/cgroup.h"
 #include "engine/runtime/seccomp.h"
+#include "util/caps.h"
 #include "util/err.h"
-
-/* Docker's default capability set (CapEff 00000000a80425fb). */
-#define CAPS_DOCKER_DEFAULT 0x00000000a80425fbULL
 
 /* Built once per process, shared by every container start. */
 struct runtime {
     struct cgroup_sys cgsys;
     struct seccomp_prog seccomp; /* default profile for the default caps */
+    /* The default profile for each other capability set a container or an
+     * exec asked for (Docker opens capability-gated syscalls with the
+     * capability), compiled on first use through cache_dir. */
+    struct runtime_seccomp_entry {
+        uint64_t caps;
+        struct seccomp_prog prog;
+    } * seccomp_by_caps;
+    size_t n_seccomp_by_caps;
+    char *seccomp_cache_dir; /* NULL: no cache */
     int cap_last_cap;
     bool lowerdir_plus; /* overlayfs takes "lowerdir+" (Linux >= 6.8) */
     /* Scratch buffers the container init reads /etc/passwd and /etc/group
@@ -81,6 +88,15 @@ struct container_spec {
     int stdin_fd; /* -1: /dev/null */
     int stdout_fd;
     int stderr_fd;
+    /* Security settings (cap_add/cap_drop, security_opt). caps is the
+     * bounding set, and the effective and permitted sets of a root user
+     * (a non-root user gets none effective, as in Docker); 0 is a valid
+     * set: set it explicitly, CAPS_DOCKER_DEFAULT for Docker's. caps_named
+     * are those the file named: one this kernel lacks is an error, as in
+     * Docker; others it lacks (from ALL) are left out. */
+    uint64_t caps;
+    uint64_t caps_named;
+    bool no_new_privs; /* PR_SET_NO_NEW_PRIVS before execve */
 };
 
 struct container_proc {
@@ -123,7 +139,8 @@ struct exec_spec {
     char *const *env;       /* "KEY=VALUE" */
     const char *cwd;        /* NULL: "/" */
     const char *user;       /* NULL: root */
-    uint64_t caps;          /* normally CAPS_DOCKER_DEFAULT */
+    uint64_t caps;          /* the container's (its plan's caps) */
+    bool no_new_privs;      /* the container's */
     bool tty;               /* a terminal from the container's devpts; master in console_fd */
     int stdin_fd;           /* -1: /dev/null (ignored with tty) */
     int stdout_fd;

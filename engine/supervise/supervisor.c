@@ -406,6 +406,9 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
         .stdin_fd = child[0],
         .stdout_fd = child[1],
         .stderr_fd = child[2],
+        .caps = pl->caps,
+        .caps_named = pl->caps_named,
+        .no_new_privs = pl->no_new_privs,
     };
     struct sv_run *run = xcalloc(1, sizeof *run);
     run->sv = sv;

@@ -499,7 +499,7 @@ static void test_unknown_keys_warn(void **state)
                     "    image: x\n"
                     "    ports: [\"80:80\"]\n"
                     "    x-custom: 1\n"
-                    "    cgroup_parent: p\n"
+                    "    domainname: p\n"
                     "    healthcheck:\n"
                     "      test: [CMD, true]\n"
                     "x-top: &t 1\n"
@@ -509,7 +509,7 @@ static void test_unknown_keys_warn(void **state)
     assert_int_equal(r, 0);
     ct_assert_warned(&l, "compose.yaml:4:5: service \"web\": key \"ports\" is not supported yet; "
                          "ignored");
-    ct_assert_warned(&l, "compose.yaml:6:5: service \"web\": key \"cgroup_parent\" is not "
+    ct_assert_warned(&l, "compose.yaml:6:5: service \"web\": key \"domainname\" is not "
                          "supported yet; ignored");
     ct_assert_warned(&l, "compose.yaml:10:1: the attribute `version` is obsolete, it will be "
                          "ignored, please remove it to avoid potential confusion");
@@ -541,8 +541,8 @@ static void test_warnings_default_to_stderr(void **state)
 {
     /* With no callback, warnings go to stderr as one line each. */
     char *tmp = ct_mkdtemp();
-    free(ct_write(tmp, "compose.yaml",
-                  "services:\n  web:\n    image: x\n    cgroup_parent: always\n"));
+    free(
+        ct_write(tmp, "compose.yaml", "services:\n  web:\n    image: x\n    domainname: always\n"));
     _cleanup_free_ char *errpath = xasprintf("%s/stderr", tmp);
     int saved = dup(STDERR_FILENO);
     int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -564,7 +564,7 @@ static void test_warnings_default_to_stderr(void **state)
     size_t len;
     assert_int_equal(fs_read_file(AT_FDCWD, errpath, 65536, &out, &len, &e), 0);
     assert_string_equal(out, "berth: warning: compose.yaml:4:5: service \"web\": key "
-                             "\"cgroup_parent\" is not supported yet; ignored\n");
+                             "\"domainname\" is not supported yet; ignored\n");
     ct_rmtree(tmp);
 }
 
