@@ -16,6 +16,7 @@
 #define BACKOFF_START_MS 100
 #define BACKOFF_MAX_MS   60000
 #define BACKOFF_RESET_MS 10000 /* a run this long resets the back-off */
+#define KILL_WAIT_MS     3000  /* a stop waits this long for SIGKILL to work */
 #define CLIENT_LINE_MAX  (1 << 20)
 
 enum cstate {
@@ -69,6 +70,8 @@ struct sv_ctr {
     bool stop_requested; /* by a user: no restart */
     bool ever_started;
     bool paused;
+    bool killed;     /* this run got SIGKILL at the end of its grace period */
+    bool unkillable; /* ... and outlived it by KILL_WAIT_MS */
     int restarts;
     int backoff_step;
     int64_t started_at_ns, finished_at_ns;
