@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +28,18 @@ int launch_prepare(struct launch *l, char *const *env, bool tty, const char *nam
 {
     memset(l, 0, sizeof *l);
     l->err_pipe[0] = l->err_pipe[1] = l->console[0] = l->console[1] = -1;
+    /* The streams not given read and write the host's /dev/null, opened
+     * here: what the container has at its /dev/null (a FIFO, a file, a
+     * link) is the container's, and exec'd processes would use it. */
+    l->devnull = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (l->devnull < 0 || fstat(l->devnull, &st) < 0 || !S_ISCHR(st.st_mode) ||
+        st.st_rdev != makedev(1, 3)) {
+        int r = l->devnull < 0 ? berr_errno(e, errno, "%s: opening /dev/null", name)
+                               : berr_set(e, -ENODEV, "%s: /dev/null is not the null device", name);
+        launch_free(l);
+        return r;
+    }
     /* HOME comes from the user's passwd entry, which only the child reads:
      * keep a slot and a buffer for it unless the environment sets it. */
     l->envc = strv_len(env);
@@ -54,6 +68,7 @@ void launch_proc_args(struct launch *l, struct proc_args *p)
     p->envc = l->envc;
     p->home_buf = l->home_buf;
     p->need_home = l->need_home;
+    p->devnull = l->devnull;
 }
 
 void launch_child(struct launch *l)
@@ -154,6 +169,10 @@ void launch_free(struct launch *l)
 {
     close_pair(l->err_pipe);
     close_pair(l->console);
+    if (l->devnull >= 0) {
+        close(l->devnull);
+        l->devnull = -1;
+    }
     free(l->envp);
     free(l->home_buf);
     l->envp = NULL;

@@ -24,11 +24,12 @@ struct launch {
     char *home_buf;
     int err_pipe[2]; /* [1] is the child's, O_CLOEXEC: EOF at execve */
     int console[2];  /* with a terminal: [0] the parent's, [1] the child's */
+    int devnull;     /* the host's /dev/null, for the streams not given */
 };
 
 #define LAUNCH_INIT                                                                                \
     {                                                                                              \
-        .err_pipe = {-1, -1}, .console = { -1, -1 }                                                \
+        .err_pipe = {-1, -1}, .console = {-1, -1}, .devnull = -1                                   \
     }
 
 /* Allocates the environment and opens the pipes; on failure everything is
