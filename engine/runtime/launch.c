@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/strv.h"
@@ -113,12 +115,59 @@ static int recv_fd(int sock)
     return -1;
 }
 
-int launch_wait(struct launch *l, const char *name, bool tty, int *console_fd, struct berr *e)
+/* The child's report, as the caller's error. */
+static int child_error(struct init_error *ie, const char *name, struct berr *e)
+{
+    ie->msg[sizeof ie->msg - 1] = '\0';
+    /* -ENOENT and -EACCES carry Docker's 127 and 126 only (a user
+     * that is not found is not a command that is not found). */
+    int code = ie->exit_code == 127   ? -ENOENT
+               : ie->exit_code == 126 ? -EACCES
+               : ie->err == ENOENT    ? -EINVAL
+               : ie->err == EACCES    ? -EPERM
+               : ie->err > 0          ? -ie->err
+                                      : -EIO;
+    return berr_set(e, code, "%s: %s", name, ie->msg);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is readable or the deadline (ms, -1: none) passes:
+ * 1 readable, 0 timed out. */
+static int wait_readable(int fd, int64_t deadline)
+{
+    for (;;) {
+        int left = -1;
+        if (deadline >= 0) {
+            int64_t d = deadline - now_ms();
+            left = d > 0 ? (int)d : 0;
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int r = poll(&pfd, 1, left);
+        if (r > 0)
+            return 1;
+        if (r == 0)
+            return 0;
+        if (errno != EINTR)
+            return 1; /* let the read say what is wrong */
+    }
+}
+
+int launch_wait(struct launch *l, const char *name, bool tty, int *console_fd, int timeout_ms,
+                struct berr *e)
 {
     *console_fd = -1;
+    int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
     /* With a terminal, the child sends its master side first (or fails,
      * and the socket closes). */
     if (l->console[0] >= 0) {
+        if (!wait_readable(l->console[0], deadline))
+            goto timed_out;
         *console_fd = recv_fd(l->console[0]);
         close_pair(l->console);
     }
@@ -127,6 +176,8 @@ int launch_wait(struct launch *l, const char *name, bool tty, int *console_fd, s
     struct init_error ie;
     size_t got = 0;
     while (got < sizeof ie) {
+        if (!wait_readable(l->err_pipe[0], deadline))
+            goto timed_out;
         ssize_t n = read(l->err_pipe[0], (char *)&ie + got, sizeof ie - got);
         if (n < 0 && errno == EINTR)
             continue;
@@ -136,25 +187,53 @@ int launch_wait(struct launch *l, const char *name, bool tty, int *console_fd, s
     }
     close_pair(l->err_pipe);
     int r = 0;
-    if (got > 0) {
-        ie.msg[sizeof ie.msg - 1] = '\0';
-        /* -ENOENT and -EACCES carry Docker's 127 and 126 only (a user
-         * that is not found is not a command that is not found). */
-        int code = ie.exit_code == 127   ? -ENOENT
-                   : ie.exit_code == 126 ? -EACCES
-                   : ie.err == ENOENT    ? -EINVAL
-                   : ie.err == EACCES    ? -EPERM
-                   : ie.err > 0          ? -ie.err
-                                         : -EIO;
-        r = berr_set(e, code, "%s: %s", name, ie.msg);
-    } else if (tty && *console_fd < 0) {
+    if (got > 0)
+        r = child_error(&ie, name, e);
+    else if (tty && *console_fd < 0)
         r = berr_set(e, -EIO, "%s: the container's terminal was not received", name);
-    }
     if (r < 0 && *console_fd >= 0) {
         close(*console_fd);
         *console_fd = -1;
     }
     return r;
+
+timed_out:
+    if (*console_fd >= 0) {
+        close(*console_fd);
+        *console_fd = -1;
+    }
+    return berr_set(e, -ETIMEDOUT,
+                    "%s: the process did not start within %d s (stopped or held inside the "
+                    "container)",
+                    name, timeout_ms / 1000);
+}
+
+int launch_take_status(struct launch *l)
+{
+    int fd = l->err_pipe[0];
+    l->err_pipe[0] = -1;
+    if (fd >= 0)
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+int launch_read_status(int fd, const char *name, struct berr *e)
+{
+    /* The report is one write smaller than PIPE_BUF: it arrives whole. */
+    struct init_error ie;
+    ssize_t n;
+    do
+        n = read(fd, &ie, sizeof ie);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return 1;
+    if (n < 0)
+        return berr_errno(e, errno, "%s: reading the process's report", name);
+    if (n == 0)
+        return 0;
+    if ((size_t)n < sizeof ie)
+        return berr_set(e, -EIO, "%s: a truncated report from the process", name);
+    return child_error(&ie, name, e);
 }
 
 void launch_reap(int pidfd)

@@ -89,13 +89,22 @@ struct sv_ctr {
 };
 
 /* One healthcheck probe: a process exec'd into the container, its output
- * (combined, the first 4096 bytes kept, as Docker does) and its timeout. */
+ * (combined, the first 4096 bytes kept, as Docker does) and its timeout.
+ * The probe owns its four handles and is freed when the last has closed
+ * (open_handles); it is done once reaped and its two streams (the output
+ * pipe and the start status) have ended (open_streams). Its process is
+ * started without waiting (container_exec_start): until it reaches execve
+ * it runs berth's code inside the container, where the container can stop
+ * it, so the loop watches its status fd instead of blocking on it, and the
+ * timeout covers the start too. */
 struct sv_probe {
     struct supervisor *sv;
     struct sv_ctr *c; /* NULL once the container moved on */
     struct container_proc proc;
-    uv_poll_t poll;
-    uv_pipe_t out;
+    uv_poll_t poll;  /* the process's pidfd: its exit */
+    uv_pipe_t out;   /* its stdout and stderr */
+    uv_poll_t start; /* status_fd: EOF at execve, or why it could not start */
+    int status_fd;   /* owned by the probe; closed when `start` has closed */
     uv_timer_t timeout;
     char output[4096];
     size_t out_len;
@@ -103,6 +112,7 @@ struct sv_probe {
     int open_streams;
     bool reaped;
     bool timed_out;
+    bool start_failed; /* its report is in output */
     struct container_exit exit;
 };
 
