@@ -361,7 +361,8 @@ out:
     if (created && rm && !detach) {
         struct berr ign = BERR_INIT;
         struct ctr_record gone = {.id = id, .name = ctr_name, .cgroup = cgroup, .plan = plan};
-        cli_remove_container(c, p->name, -1, &gone, RM_ANON, &ign);
+        if (cli_remove_container(c, p->name, -1, &gone, RM_ANON, &ign) < 0)
+            log_berr(&ign); /* its record stays for `down` */
         berr_clear(&ign);
     }
     if (p)

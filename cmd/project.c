@@ -17,6 +17,9 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
+/* How long a container's processes get to die after SIGKILL. */
+#define RM_KILL_WAIT_MS 2000
+
 int cli_remove_container(struct cli *c, const char *project, int ctl, const struct ctr_record *r,
                          unsigned flags, struct berr *e)
 {
@@ -33,13 +36,19 @@ int cli_remove_container(struct cli *c, const char *project, int ctl, const stru
     struct cgroup_sys cgs;
     if (r->cgroup && *r->cgroup && cgroup_sys_detect(&cgs, &ign) == 0) {
         struct cgroup *cg = cgroup_open(&cgs, r->cgroup);
-        cgroup_kill_all(cg);
-        first = cgroup_destroy(cg, true, e);
+        first = cgroup_kill_wait(cg, RM_KILL_WAIT_MS, e);
+        if (first == 0)
+            first = cgroup_destroy(cg, true, e);
         cgroup_free(cg);
         cgroup_sys_free(&cgs);
     }
     berr_clear(&ign);
-    struct berr *to = first < 0 ? &ign : e;
+    if (first < 0) {
+        /* Its processes live on: the record, its run state and its
+         * directory stay, so that a later `down` can finish. */
+        return berr_wrap(e, "container %s is not removed", r->name);
+    }
+    struct berr *to = e;
     int rr = ctr_remove(c->root, r->id, to);
     if (rr < 0 && first == 0)
         first = rr;

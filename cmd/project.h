@@ -28,8 +28,10 @@ enum {
 /* Removes a container that no longer runs: tells the supervisor (ctl, or
  * -1) to forget it, kills what may be left in its cgroup and removes the
  * cgroup with the parents it leaves empty, then its record and run state
- * (and with RM_ANON its anonymous volumes). Every step is tried; the first
- * error is returned. */
+ * (and with RM_ANON its anonymous volumes). A cgroup that cannot be
+ * emptied (or removed) refuses the removal, naming the processes left,
+ * and keeps everything for a later attempt; past it, every step is tried
+ * and the first error is returned. */
 int cli_remove_container(struct cli *c, const char *project, int ctl, const struct ctr_record *r,
                          unsigned flags, struct berr *e);
 

@@ -213,122 +213,255 @@ int fs_read_file(int dirfd, const char *path, size_t max, char **out, size_t *le
     return 0;
 }
 
-/* Iterative removal: a stack of open directory fds would bound depth by the
- * fd limit, so instead we descend by name and climb back with "..", finding
- * the child again by inode before removing it. */
-int fs_rm_rf_at(int dirfd, const char *name, struct berr *e)
+/* One directory of a removal walk: its identity, checked whenever the
+ * walk comes back to it through "..", its entry's name in its parent, and
+ * its reading: an open stream while it is among the innermost
+ * RM_OPEN_MAX levels, else the position to resume at. */
+struct rm_frame {
+    dev_t dev;
+    ino_t ino;
+    char *name; /* NULL for the top */
+    DIR *d;
+    long pos;
+};
+
+/* Open directory streams per walk: the fds a walk holds stay bounded
+ * whatever the depth, and a wide directory is read by one stream. */
+#define RM_OPEN_MAX 32
+
+/* What one pass of the walk ended with. */
+enum rm_pass {
+    RM_DONE,    /* everything below the top is gone */
+    RM_CHANGED, /* the tree changed under the walk: start again from the top */
+    RM_FAILED,  /* an error, in *e */
+};
+
+struct rm_walk {
+    const char *name; /* the top, for messages */
+    struct rm_frame *stack;
+    size_t depth, cap;
+    bool skipped; /* a mount point was left in place: the tree cannot go */
+};
+
+static enum rm_pass rm_fail(struct rm_walk *w, int err, const char *entry, struct berr *e)
 {
-    struct stat st;
-    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        if (errno == ENOENT)
-            return 0;
-        return berr_errno(e, errno, "removing %s", name);
+    if (entry)
+        berr_errno(e, err, "removing %s/.../%s", w->name, entry);
+    else
+        berr_errno(e, err, "removing %s", w->name);
+    return RM_FAILED;
+}
+
+static void rm_walk_reset(struct rm_walk *w)
+{
+    for (size_t i = 0; i < w->cap; i++) {
+        if (w->stack[i].d)
+            closedir(w->stack[i].d);
+        free(w->stack[i].name);
+        w->stack[i] = (struct rm_frame){0};
     }
-    if (!S_ISDIR(st.st_mode)) {
-        if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
-            return berr_errno(e, errno, "removing %s", name);
-        return 0;
+    w->depth = 0;
+}
+
+/* Leaves the (empty) directory at the top of the stack for its parent and
+ * removes it there. The parent is the stream the walk kept, or, beyond the
+ * open levels, the child's "..", which must then be the very directory the
+ * walk came from: a rename may have moved the child anywhere, even out of
+ * the tree, and nothing is touched in a directory the walk did not enter
+ * from inside the tree. */
+static enum rm_pass rm_climb(struct rm_walk *w, struct berr *e)
+{
+    struct rm_frame *child = &w->stack[w->depth], *up = &w->stack[w->depth - 1];
+    if (!up->d) {
+        int parent = openat(dirfd(child->d), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (parent < 0)
+            return rm_fail(w, errno, NULL, e);
+        struct stat ps;
+        if (fstat(parent, &ps) < 0 || ps.st_dev != up->dev || ps.st_ino != up->ino) {
+            close(parent);
+            return RM_CHANGED;
+        }
+        up->d = fdopendir(parent);
+        if (!up->d) {
+            int err = errno;
+            close(parent);
+            return rm_fail(w, err, NULL, e);
+        }
+        seekdir(up->d, up->pos);
     }
-    dev_t dev = st.st_dev;
-    int cur = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (cur < 0)
-        return berr_errno(e, errno, "removing %s", name);
-    size_t depth = 0;
-    int ret = 0;
+    closedir(child->d);
+    child->d = NULL;
+    /* The name may have been renamed within the parent, or replaced. */
+    struct stat cs;
+    if (fstatat(dirfd(up->d), child->name, &cs, AT_SYMLINK_NOFOLLOW) < 0 ||
+        cs.st_dev != child->dev || cs.st_ino != child->ino)
+        return RM_CHANGED;
+    if (unlinkat(dirfd(up->d), child->name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+        if ((errno == ENOTEMPTY || errno == EEXIST) && !w->skipped)
+            return RM_CHANGED; /* something was added behind the walk */
+        return rm_fail(w, errno, child->name, e);
+    }
+    free(child->name);
+    child->name = NULL;
+    w->depth--;
+    return RM_DONE;
+}
+
+/* Enters the subdirectory name of the current directory (st: its lstat). */
+static enum rm_pass rm_descend(struct rm_walk *w, const char *name, const struct stat *st,
+                               struct berr *e)
+{
+    struct rm_frame *cur = &w->stack[w->depth];
+    int fd = openat(dirfd(cur->d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+            return RM_CHANGED; /* replaced since it was looked at */
+        return rm_fail(w, errno, name, e);
+    }
+    struct stat now;
+    if (fstat(fd, &now) < 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino) {
+        close(fd);
+        return RM_CHANGED;
+    }
+    if (w->depth + 1 >= w->cap) {
+        size_t old = w->cap;
+        w->cap *= 2;
+        w->stack = xreallocarray(w->stack, w->cap, sizeof *w->stack);
+        memset(w->stack + old, 0, (w->cap - old) * sizeof *w->stack);
+    }
+    struct rm_frame *f = &w->stack[++w->depth];
+    *f = (struct rm_frame){.dev = now.st_dev, .ino = now.st_ino, .name = xstrdup(name)};
+    f->d = fdopendir(fd);
+    if (!f->d) {
+        int err = errno;
+        close(fd);
+        return rm_fail(w, err, name, e);
+    }
+    if (w->depth >= RM_OPEN_MAX) {
+        struct rm_frame *far = &w->stack[w->depth - RM_OPEN_MAX];
+        if (far->d) {
+            far->pos = telldir(far->d);
+            closedir(far->d);
+            far->d = NULL;
+        }
+    }
+    return RM_DONE;
+}
+
+/* One depth-first pass over the tree below top (an fd, taken over):
+ * files are unlinked as they are read, directories entered by name. */
+static enum rm_pass rm_pass(struct rm_walk *w, int top, const struct stat *tst, struct berr *e)
+{
+    w->stack[0] = (struct rm_frame){.dev = tst->st_dev, .ino = tst->st_ino};
+    w->stack[0].d = fdopendir(top);
+    if (!w->stack[0].d) {
+        int err = errno;
+        close(top);
+        return rm_fail(w, err, NULL, e);
+    }
     for (;;) {
-        /* Find one entry in cur; descend into a subdirectory or unlink. */
-        int dup_fd = dup(cur);
-        if (dup_fd < 0) {
-            ret = berr_errno(e, errno, "removing %s", name);
-            break;
-        }
-        DIR *d = fdopendir(dup_fd);
-        if (!d) {
-            close(dup_fd);
-            ret = berr_errno(e, errno, "removing %s", name);
-            break;
-        }
-        rewinddir(d);
-        char *descend = NULL;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            struct stat cst;
-            if (fstatat(cur, de->d_name, &cst, AT_SYMLINK_NOFOLLOW) < 0)
-                continue;
-            if (S_ISDIR(cst.st_mode)) {
-                if (cst.st_dev != dev) {
-                    /* A mount point: never cross it. */
-                    continue;
-                }
-                descend = xstrdup(de->d_name);
-                break;
-            }
-            if (unlinkat(cur, de->d_name, 0) < 0 && errno != ENOENT && ret == 0)
-                ret = berr_errno(e, errno, "removing %s/.../%s", name, de->d_name);
-        }
-        closedir(d);
-        if (ret < 0)
-            break;
-        if (descend) {
-            int next = openat(cur, descend, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (next < 0) {
-                ret = berr_errno(e, errno, "removing %s/.../%s", name, descend);
-                free(descend);
-                break;
-            }
-            /* An empty dir would be removed on the way up; remove now if we
-             * can, else go down. */
-            free(descend);
-            close(cur);
-            cur = next;
-            depth++;
+        DIR *d = w->stack[w->depth].d;
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno)
+                return rm_fail(w, errno, NULL, e);
+            if (w->depth == 0)
+                return RM_DONE;
+            enum rm_pass r = rm_climb(w, e);
+            if (r != RM_DONE)
+                return r;
             continue;
         }
-        /* cur is empty: climb up and remove it. */
-        if (depth == 0)
-            break;
-        struct stat self;
-        if (fstat(cur, &self) < 0) {
-            ret = berr_errno(e, errno, "removing %s", name);
-            break;
-        }
-        int parent = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (parent < 0) {
-            ret = berr_errno(e, errno, "removing %s", name);
-            break;
-        }
-        close(cur);
-        cur = parent;
-        depth--;
-        /* Find the child by inode and remove it. */
-        int dfd = dup(cur);
-        DIR *pd = dfd >= 0 ? fdopendir(dfd) : NULL;
-        if (!pd) {
-            if (dfd >= 0)
-                close(dfd);
-            ret = berr_errno(e, errno, "removing %s", name);
-            break;
-        }
-        while ((de = readdir(pd))) {
-            if (de->d_ino != self.st_ino)
+        const char *n = de->d_name;
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == ENOENT)
                 continue;
-            struct stat cst;
-            if (fstatat(cur, de->d_name, &cst, AT_SYMLINK_NOFOLLOW) == 0 &&
-                cst.st_ino == self.st_ino && cst.st_dev == self.st_dev) {
-                if (unlinkat(cur, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-                    ret = berr_errno(e, errno, "removing %s/.../%s", name, de->d_name);
+            return rm_fail(w, errno, n, e);
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (st.st_dev != tst->st_dev) { /* a mount point: never crossed */
+                w->skipped = true;
+                continue;
+            }
+            enum rm_pass r = rm_descend(w, n, &st, e);
+            if (r != RM_DONE)
+                return r;
+            continue;
+        }
+        if (unlinkat(dirfd(d), n, 0) < 0 && errno != ENOENT) {
+            if (errno == EISDIR)
+                return RM_CHANGED;
+            return rm_fail(w, errno, n, e);
+        }
+    }
+}
+
+#define RM_PASSES_MAX 16 /* a tree that keeps changing under the walk */
+
+/* Without recursion, with at most RM_OPEN_MAX directory fds open whatever
+ * the depth, linear in the size of the tree. A rename inside the tree while
+ * it is removed (a container's process still at work in it) can move the
+ * directory the walk is in anywhere, even out of the tree: the walk never
+ * trusts a ".." it did not check (device and inode) to be the directory it
+ * came from, and starts again from the top when the tree changed. */
+int fs_rm_rf_at(int dirfd, const char *name, struct berr *e)
+{
+    struct rm_walk w = {.name = name, .cap = 16};
+    w.stack = xcalloc(w.cap, sizeof *w.stack);
+    int ret = 0;
+    for (int pass = 0;; pass++) {
+        if (pass == RM_PASSES_MAX) {
+            ret = berr_set(e, -EAGAIN, "removing %s: the tree kept changing while it was removed",
+                           name);
+            break;
+        }
+        struct stat st;
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno != ENOENT)
+                ret = berr_errno(e, errno, "removing %s", name);
+            break;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT) {
+                if (errno == EISDIR)
+                    continue;
+                ret = berr_errno(e, errno, "removing %s", name);
+            }
+            break;
+        }
+        int top = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat tst;
+        if (top < 0 || fstat(top, &tst) < 0 || tst.st_dev != st.st_dev || tst.st_ino != st.st_ino) {
+            if (top >= 0)
+                close(top);
+            else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP) {
+                ret = berr_errno(e, errno, "removing %s", name);
                 break;
             }
+            continue;
         }
-        closedir(pd);
-        if (ret < 0)
+        w.skipped = false;
+        enum rm_pass r = rm_pass(&w, top, &tst, e);
+        rm_walk_reset(&w);
+        if (r == RM_FAILED) {
+            ret = e->code < 0 ? e->code : -EIO;
             break;
+        }
+        if (r == RM_CHANGED)
+            continue;
+        if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+            break;
+        if ((errno != ENOTEMPTY && errno != EEXIST) || w.skipped) {
+            ret = berr_errno(e, errno, "removing %s", name);
+            break;
+        }
     }
-    close(cur);
-    if (ret == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-        ret = berr_errno(e, errno, "removing %s", name);
+    rm_walk_reset(&w);
+    free(w.stack);
     return ret;
 }
 

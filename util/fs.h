@@ -44,8 +44,11 @@ int fs_write_replace(int dirfd, const char *name, const void *buf, size_t len, m
 int fs_read_file(int dirfd, const char *path, size_t max, char **out, size_t *len, struct berr *e);
 
 /* Removes dirfd/name and everything below it without following symlinks and
- * without recursion (safe for very deep trees). Missing name is not an
- * error. Never crosses into another mount (the walk stays on one st_dev). */
+ * without recursion (safe for very deep trees; linear in time). Missing name
+ * is not an error. Never crosses into another mount (the walk stays on one
+ * st_dev), and never removes anything outside the tree, even while the tree
+ * is renamed within or out of itself during the walk: a tree that keeps
+ * changing is refused (-EAGAIN) after some fresh starts. */
 int fs_rm_rf_at(int dirfd, const char *name, struct berr *e);
 
 /* Writes a short string to an existing file (cgroup and proc knobs). */

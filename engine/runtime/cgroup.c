@@ -360,6 +360,39 @@ int cgroup_freeze(const struct cgroup *cg, bool freeze)
     return r;
 }
 
+/* The processes of the cgroup in every hierarchy it lives in (on a hybrid
+ * host a process may be in some and not yet in others), without
+ * duplicates: at most max of them; returns how many. */
+static size_t cgroup_pids(const struct cgroup *cg, pid_t *out, size_t max)
+{
+    const char *rs[CG_CTRL_MAX + 1];
+    int n = roots(cg->sys, rs);
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        _cleanup_free_ char *dir = fs_path_join(rs[i], cg->rel);
+        _cleanup_free_ char *p = fs_path_join(dir, "cgroup.procs");
+        _cleanup_free_ char *buf = NULL;
+        struct berr ign = BERR_INIT;
+        if (fs_read_file(AT_FDCWD, p, 1 << 20, &buf, NULL, &ign) < 0) {
+            berr_clear(&ign);
+            continue;
+        }
+        for (char *l = buf; *l && k < max;) {
+            long pid = strtol(l, &l, 10);
+            bool seen = pid <= 0;
+            for (size_t j = 0; j < k && !seen; j++)
+                seen = out[j] == (pid_t)pid;
+            if (!seen)
+                out[k++] = (pid_t)pid;
+            while (*l == '\n')
+                l++;
+        }
+    }
+    return k;
+}
+
+#define CG_PIDS_MAX 4096
+
 void cgroup_kill_all(const struct cgroup *cg)
 {
     const struct cgroup_sys *s = cg->sys;
@@ -373,22 +406,85 @@ void cgroup_kill_all(const struct cgroup *cg)
             return;
     }
     /* v1: signal every listed pid; repeat while new ones appear. */
+    _cleanup_free_ pid_t *pids = xcalloc(CG_PIDS_MAX, sizeof *pids);
     for (int round = 0; round < 10; round++) {
-        _cleanup_free_ char *p = procs_path(cg);
-        _cleanup_free_ char *buf = NULL;
-        struct berr ign = BERR_INIT;
-        if (fs_read_file(AT_FDCWD, p, 1 << 20, &buf, NULL, &ign) < 0 || !buf[0]) {
-            berr_clear(&ign);
+        size_t n = cgroup_pids(cg, pids, CG_PIDS_MAX);
+        if (n == 0)
             return;
-        }
-        for (char *l = buf; *l;) {
-            long pid = strtol(l, &l, 10);
-            if (pid > 0)
-                kill((pid_t)pid, SIGKILL);
-            while (*l == '\n')
-                l++;
-        }
+        for (size_t i = 0; i < n; i++)
+            kill(pids[i], SIGKILL);
     }
+}
+
+/* "4242 (sleep 3600)" for messages, with the state when it explains why
+ * the process is still there: frozen, or in an uninterruptible sleep. */
+static void describe_pid(pid_t pid, char *out, size_t cap)
+{
+    char path[64], cmd[96] = "", stat[512] = "";
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, cmd, sizeof cmd - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    for (ssize_t i = 0; i < n; i++)
+        if (cmd[i] == '\0' || cmd[i] == '\n')
+            cmd[i] = ' ';
+    while (n > 0 && cmd[n - 1] == ' ')
+        n--;
+    cmd[n > 0 ? n : 0] = '\0';
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t m = fd >= 0 ? read(fd, stat, sizeof stat - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    stat[m > 0 ? m : 0] = '\0';
+    char *paren = strrchr(stat, ')');
+    char state = paren && paren[1] == ' ' ? paren[2] : '?';
+    if (!cmd[0] && paren) { /* a kernel thread, or a zombie: its comm */
+        char *open_paren = strchr(stat, '(');
+        if (open_paren && open_paren < paren)
+            snprintf(cmd, sizeof cmd, "[%.*s]", (int)(paren - open_paren - 1), open_paren + 1);
+    }
+    snprintf(out, cap, "%d (%s%s)", (int)pid, cmd[0] ? cmd : "?",
+             state == 'D'   ? ", uninterruptible or frozen"
+             : state == 'T' ? ", stopped"
+                            : "");
+}
+
+int cgroup_kill_wait(const struct cgroup *cg, int wait_ms, struct berr *e)
+{
+    _cleanup_free_ pid_t *pids = xcalloc(CG_PIDS_MAX, sizeof *pids);
+    size_t n = 0;
+    for (int waited = 0;; waited += 10) {
+        cgroup_kill_all(cg);
+        /* A paused container's processes die only once thawed. */
+        cgroup_freeze(cg, false);
+        n = cgroup_pids(cg, pids, CG_PIDS_MAX);
+        if (n == 0)
+            return 0;
+        if (waited >= wait_ms)
+            break;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    char list[1024] = "";
+    size_t shown = 0;
+    for (; shown < n; shown++) {
+        char one[160];
+        describe_pid(pids[shown], one, sizeof one);
+        if (strlen(list) + strlen(one) + 16 >= sizeof list)
+            break;
+        if (shown)
+            strcat(list, ", ");
+        strcat(list, one);
+    }
+    if (shown < n) {
+        char more[32];
+        snprintf(more, sizeof more, " and %zu more", n - shown);
+        strcat(list, more);
+    }
+    return berr_set(e, -EBUSY, "%zu process%s still in cgroup %s after SIGKILL: %s", n,
+                    n == 1 ? "" : "es", cg->rel, list);
 }
 
 static int rmdir_retry(const char *dir, int tries)

@@ -74,6 +74,12 @@ int cgroup_freeze(const struct cgroup *cg, bool freeze);
 /* SIGKILLs every process in the cgroup. */
 void cgroup_kill_all(const struct cgroup *cg);
 
+/* Empties the cgroup: SIGKILLs every process in it (thawing it, so that a
+ * paused one can die) until none is left, for up to wait_ms. Processes
+ * that stay (frozen from outside, in an uninterruptible sleep) fail it with
+ * -EBUSY and a message naming each (pid and command). */
+int cgroup_kill_wait(const struct cgroup *cg, int wait_ms, struct berr *e);
+
 /* Removes the container cgroup; with prune, also the service, project and
  * berth levels when they are empty. Missing directories are fine. */
 int cgroup_destroy(struct cgroup *cg, bool prune, struct berr *e);

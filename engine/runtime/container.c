@@ -365,7 +365,7 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     close(sync_pipe[1]);
     sync_pipe[1] = -1;
 
-    r = launch_wait(&l, spec->name, spec->tty, &out->console_fd, e);
+    r = launch_wait(&l, spec->name, spec->tty, &out->console_fd, -1, e);
     if (r < 0)
         goto fail_child;
     launch_free(&l);

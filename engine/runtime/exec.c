@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -55,7 +56,7 @@ static __attribute__((noreturn)) void exec_child(struct exec_args *a)
         proc_fail_errno(&a->p, "making the process non-dumpable");
     /* Nor anything the caller holds open: only what this child uses is
      * kept. */
-    int keep[CG_CTRL_MAX + 8];
+    int keep[CG_CTRL_MAX + 10];
     size_t n = 0;
     keep[n++] = a->target_pidfd;
     keep[n++] = a->p.error_fd;
@@ -65,6 +66,7 @@ static __attribute__((noreturn)) void exec_child(struct exec_args *a)
     keep[n++] = a->console_sock;
     for (int i = 0; i < 3; i++)
         keep[n++] = a->p.stdio[i];
+    keep[n++] = a->p.devnull;
     if (proc_close_fds_except(keep, n) < 0)
         proc_fail_errno(&a->p, "closing file descriptors");
     for (int i = 0; i < a->n_cg_join; i++)
@@ -187,19 +189,25 @@ static long clone_into(struct exec_args *a, int saved_pidns, int v2dir, int *pid
     return pid < 0 ? -err : pid;
 }
 
-int container_exec(struct runtime *rt, const struct exec_spec *x, struct container_proc *out,
-                   struct berr *e)
+/* A `berth exec` waits this long for its process to reach execve. The
+ * child only joins and sets up, which takes milliseconds; past this, a
+ * process of the container has stopped it (the container's root may
+ * signal it) and the caller would wait forever. */
+#define EXEC_START_TIMEOUT_MS 10000
+
+/* Clones the child into the container, which goes on to join it and exec;
+ * on success *l holds the parent's ends of the launch pipes and *pidfd the
+ * child's pidfd. */
+static int exec_spawn(struct runtime *rt, const struct exec_spec *x, struct launch *l, long *pid,
+                      int *pidfd, struct berr *e)
 {
-    memset(out, 0, sizeof *out);
-    out->pidfd = -1;
-    out->console_fd = -1;
+    *pidfd = -1;
     if (!x->argv || !x->argv[0])
         return berr_set(e, -EINVAL, "%s: no command given", x->name);
     if (x->target_pidfd < 0)
         return berr_set(e, -EINVAL, "%s: the container is not running", x->name);
 
-    struct launch l = LAUNCH_INIT;
-    int r = launch_prepare(&l, x->env, x->tty, x->name, e);
+    int r = launch_prepare(l, x->env, x->tty, x->name, e);
     if (r < 0)
         return r;
     struct exec_args a = {
@@ -216,19 +224,19 @@ int container_exec(struct runtime *rt, const struct exec_spec *x, struct contain
                 .user_buf_size = rt->user_buf_size,
             },
         .target_pidfd = x->target_pidfd,
-        .console_sock = launch_console_sock(&l),
+        .console_sock = launch_console_sock(l),
         .ws = {.ws_row = x->tty_rows, .ws_col = x->tty_cols},
     };
-    launch_proc_args(&l, &a.p);
+    launch_proc_args(l, &a.p);
     r = launch_security(rt, x->caps, 0, x->no_new_privs, x->name, &a.p, e);
     if (r < 0) {
-        launch_free(&l);
+        launch_free(l);
         return r;
     }
     int v2dir = -1;
     r = open_cgroup(rt, x, &v2dir, &a, e);
     if (r < 0) {
-        launch_free(&l);
+        launch_free(l);
         return r;
     }
     _cleanup_close_ int saved_pidns = open("/proc/thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
@@ -242,33 +250,24 @@ int container_exec(struct runtime *rt, const struct exec_spec *x, struct contain
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int pidfd = -1;
-    long pid = clone_into(&a, saved_pidns, v2dir, &pidfd);
-    if (pid == 0) {
-        launch_child(&l);
+    *pid = clone_into(&a, saved_pidns, v2dir, pidfd);
+    if (*pid == 0) {
+        launch_child(l);
         exec_child(&a);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (pid < 0) {
-        if (pid == -ENOMEM || pid == -ESRCH)
-            r = berr_errno(e, (int)pid, "%s: the container is not running", x->name);
+    if (*pid < 0) {
+        if (*pid == -ENOMEM || *pid == -ESRCH)
+            r = berr_errno(e, (int)*pid, "%s: the container is not running", x->name);
         else
-            r = berr_errno(e, (int)pid, "%s: creating the process", x->name);
+            r = berr_errno(e, (int)*pid, "%s: creating the process", x->name);
         goto out;
     }
-    launch_parent(&l);
-    r = launch_wait(&l, x->name, x->tty, &out->console_fd, e);
-    if (r < 0) {
-        launch_reap(pidfd);
-        close(pidfd);
-        goto out;
-    }
-    out->pid = (pid_t)pid;
-    out->pidfd = pidfd;
-    out->start_time = proc_start_time((pid_t)pid);
+    launch_parent(l);
 
 out:
-    launch_free(&l);
+    if (r < 0)
+        launch_free(l);
     if (v2dir >= 0)
         close(v2dir);
     for (int i = 0; i < a.n_cg_join; i++)
@@ -276,4 +275,65 @@ out:
     if (a.cg_join_v2 >= 0)
         close(a.cg_join_v2);
     return r;
+}
+
+/* A child that will not be used: killed (it may be stopped, never to go
+ * on by itself) and reaped. */
+static void exec_discard(int pidfd)
+{
+    pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+    launch_reap(pidfd);
+    close(pidfd);
+}
+
+int container_exec(struct runtime *rt, const struct exec_spec *x, struct container_proc *out,
+                   struct berr *e)
+{
+    memset(out, 0, sizeof *out);
+    out->pidfd = -1;
+    out->console_fd = -1;
+    struct launch l = LAUNCH_INIT;
+    long pid;
+    int pidfd;
+    int r = exec_spawn(rt, x, &l, &pid, &pidfd, e);
+    if (r < 0)
+        return r;
+    r = launch_wait(&l, x->name, x->tty, &out->console_fd, EXEC_START_TIMEOUT_MS, e);
+    launch_free(&l);
+    if (r < 0) {
+        exec_discard(pidfd);
+        return r;
+    }
+    out->pid = (pid_t)pid;
+    out->pidfd = pidfd;
+    out->start_time = proc_start_time((pid_t)pid);
+    return 0;
+}
+
+int container_exec_start(struct runtime *rt, const struct exec_spec *x, struct container_proc *out,
+                         int *status_fd, struct berr *e)
+{
+    memset(out, 0, sizeof *out);
+    out->pidfd = -1;
+    out->console_fd = -1;
+    *status_fd = -1;
+    if (x->tty)
+        return berr_set(e, -EINVAL, "%s: a terminal needs container_exec", x->name);
+    struct launch l = LAUNCH_INIT;
+    long pid;
+    int pidfd;
+    int r = exec_spawn(rt, x, &l, &pid, &pidfd, e);
+    if (r < 0)
+        return r;
+    *status_fd = launch_take_status(&l);
+    launch_free(&l);
+    out->pid = (pid_t)pid;
+    out->pidfd = pidfd;
+    out->start_time = proc_start_time((pid_t)pid);
+    return 0;
+}
+
+int container_exec_status(int status_fd, const char *name, struct berr *e)
+{
+    return launch_read_status(status_fd, name, e);
 }

@@ -505,7 +505,7 @@ void container_init(struct init_args *a)
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     /* Nothing the supervisor holds open may reach the container: only
      * what this child uses is kept. */
-    int keep[16];
+    int keep[24];
     size_t n = 0;
     keep[n++] = a->sync_fd;
     keep[n++] = a->p.error_fd;
@@ -515,6 +515,7 @@ void container_init(struct init_args *a)
     keep[n++] = a->console_sock;
     for (int i = 0; i < 3; i++)
         keep[n++] = a->p.stdio[i];
+    keep[n++] = a->p.devnull;
     keep[n++] = a->p.init ? a->p.init_fd : -1;
     if (proc_close_fds_except(keep, n) < 0)
         fail_errno(a, "closing file descriptors");

@@ -25,11 +25,12 @@ struct launch {
     char *home_buf;
     int err_pipe[2]; /* [1] is the child's, O_CLOEXEC: EOF at execve */
     int console[2];  /* with a terminal: [0] the parent's, [1] the child's */
+    int devnull;     /* the host's /dev/null, for the streams not given */
 };
 
 #define LAUNCH_INIT                                                                                \
     {                                                                                              \
-        .err_pipe = {-1, -1}, .console = { -1, -1 }                                                \
+        .err_pipe = {-1, -1}, .console = {-1, -1}, .devnull = -1                                   \
     }
 
 /* Allocates the environment and opens the pipes; on failure everything is
@@ -65,8 +66,22 @@ void launch_parent(struct launch *l);
  * *console_fd, then waits for execve. On the child's report, returns its
  * error with Docker's meaning of the code: -ENOENT only for a command not
  * found (status 127), -EACCES only for one that cannot be executed (126);
- * *console_fd is then closed and set to -1. */
-int launch_wait(struct launch *l, const char *name, bool tty, int *console_fd, struct berr *e);
+ * *console_fd is then closed and set to -1. timeout_ms (-1: none) bounds
+ * the wait: a child that neither reports nor execs by then (stopped by a
+ * process of the container it joined) gives -ETIMEDOUT; the caller kills
+ * it before launch_reap. */
+int launch_wait(struct launch *l, const char *name, bool tty, int *console_fd, int timeout_ms,
+                struct berr *e);
+
+/* Without a terminal, instead of launch_wait: hands over the read end of
+ * the error pipe (made non-blocking) for the caller to watch; it is the
+ * caller's to close. */
+int launch_take_status(struct launch *l);
+
+/* Reads what the child sent on a taken status fd (once readable): 1 when
+ * there is nothing yet, 0 at EOF (the command was exec'd, or the child
+ * died without a word), else the child's error as launch_wait returns it. */
+int launch_read_status(int fd, const char *name, struct berr *e);
 
 /* Waits for a failed child to exit and collects it (blocking). */
 void launch_reap(int pidfd);

@@ -364,11 +364,9 @@ void proc_exec(struct proc_args *a, const struct user_ids *ids, int cwdfd)
 {
     proc_check(a, fchdir(cwdfd), "setting the working directory");
 
-    /* Standard streams. */
-    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    proc_check(a, devnull, "opening /dev/null");
+    /* Standard streams; those not given are the host's /dev/null. */
     for (int i = 0; i < 3; i++) {
-        int src = a->stdio[i] >= 0 ? a->stdio[i] : devnull;
+        int src = a->stdio[i] >= 0 ? a->stdio[i] : a->devnull;
         proc_check(a, dup2(src, i), "setting up standard streams");
     }
     if (a->tty)

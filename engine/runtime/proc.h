@@ -23,7 +23,8 @@ struct init_error {
 
 struct proc_args {
     int error_fd; /* write end, O_CLOEXEC: EOF at execve means success */
-    int stdio[3]; /* -1: /dev/null */
+    int stdio[3]; /* -1: devnull */
+    int devnull;  /* the host's /dev/null, opened by the parent (never the container's) */
     bool tty;     /* stdin is a terminal: make it the controlling one */
     bool init;    /* compose `init: true`: a minimal init stays PID 1 (see proc.c) */
     int init_fd;  /* with init: the init program, a sealed memfd (runtime_init_program) */

@@ -148,8 +148,27 @@ struct exec_spec {
     unsigned short tty_rows, tty_cols; /* with tty: its size before the command starts (0: none) */
 };
 
+/* Returns once the process has reached execve, or with why it could not
+ * (as container_start), or when it has not got there within 10 s (a
+ * process of the container stopped it): then it is killed and reaped. */
 int container_exec(struct runtime *rt, const struct exec_spec *x, struct container_proc *out,
                    struct berr *e);
+
+/* container_exec for an event loop: returns as soon as the process exists
+ * (out filled, the caller owns out->pidfd), without waiting for it to get
+ * to execve. *status_fd (non-blocking, the caller's to close) becomes
+ * readable when it does or fails: container_exec_status then tells which.
+ * Until then the process runs berth's code inside the container, where a
+ * process of the container can stop it: the caller bounds the wait (a
+ * timer), kills it through its pidfd and reaps it. No terminal (x->tty is
+ * refused). */
+int container_exec_start(struct runtime *rt, const struct exec_spec *x, struct container_proc *out,
+                         int *status_fd, struct berr *e);
+
+/* Once status_fd is readable: 1 nothing yet (read again later), 0 the
+ * command was exec'd (or the process died before saying anything: its
+ * exit tells), <0 why it could not start, in *e. */
+int container_exec_status(int status_fd, const char *name, struct berr *e);
 
 /* Sends a signal to the container's init. */
 int container_signal(const struct container_proc *p, int sig);

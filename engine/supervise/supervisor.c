@@ -447,6 +447,7 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
     }
     c->run = run;
     c->state = C_RUNNING;
+    c->killed = c->unkillable = false;
     c->ever_started = true;
     c->started_at_ns = sv_now_ns();
     c->exit_code = 0;
@@ -552,8 +553,18 @@ static void on_timer(uv_timer_t *t)
 {
     struct sv_ctr *c = t->data;
     if (c->state == C_RUNNING && c->run && !c->run->reaped) {
+        if (c->killed) {
+            /* SIGKILLed and still there (frozen from outside, or in an
+             * uninterruptible sleep): stop requests are answered anyway,
+             * and the removal says what is left. */
+            c->unkillable = true;
+            sv_check_stops(c->sv);
+            return;
+        }
         /* the grace period is over */
         container_signal(&c->run->proc, SIGKILL);
+        c->killed = true;
+        uv_timer_start(&c->timer, on_timer, KILL_WAIT_MS, 0);
         return;
     }
     if (c->state == C_BACKOFF) {

@@ -116,7 +116,7 @@ void sv_check_stops(struct supervisor *sv)
         struct stop_wait *sw = *pp;
         bool down = true;
         for (size_t i = 0; i < sw->n && down; i++)
-            down = sw->ctrs[i]->run == NULL;
+            down = sw->ctrs[i]->run == NULL || sw->ctrs[i]->unkillable;
         if (!down) {
             pp = &sw->next;
             continue;

@@ -1,6 +1,9 @@
 /* Healthchecks, run by the supervisor on any init system: each probe is a
  * process exec'd into the container's namespaces and cgroup with the
- * container's user and security settings; its exit status decides.
+ * container's user and security settings; its exit status decides. The
+ * loop never waits for a probe: its start is watched like its exit (see
+ * struct sv_probe), so a container that stops its probes stalls only its
+ * own health.
  * Docker's rules: "starting" until the first success; "healthy" after a
  * success; "unhealthy" after `retries` failures in a row, failures during
  * the start period not counting; probes every `interval` (every
@@ -61,9 +64,18 @@ static void on_probe_closed(uv_handle_t *h)
     probe_maybe_free(p);
 }
 
+/* Closes the status fd once its handle is closed (uv_close does not). */
+static void on_start_closed(uv_handle_t *h)
+{
+    struct sv_probe *p = h->data;
+    close(p->status_fd);
+    p->status_fd = -1;
+    on_probe_closed(h);
+}
+
 static void probe_result(struct sv_ctr *c, struct sv_probe *p)
 {
-    bool ok = !p->timed_out && p->exit.signal == 0 && p->exit.status == 0;
+    bool ok = !p->timed_out && !p->start_failed && p->exit.signal == 0 && p->exit.status == 0;
     /* Keep the tail of the output for messages (docker keeps 4096 bytes). */
     size_t n = p->out_len;
     while (n > 0 && (p->output[n - 1] == '\n' || p->output[n - 1] == '\r'))
@@ -174,6 +186,32 @@ static void on_probe_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     probe_check_done(p);
 }
 
+/* The status fd is readable: the process got to execve (EOF), or reports
+ * why it could not (its message becomes the probe's output), or died
+ * (EOF too: its exit decides). Called by the loop; p stays valid until its
+ * handles have closed. */
+static void on_probe_started(uv_poll_t *h, int status, int events)
+{
+    struct sv_probe *p = h->data;
+    (void)events;
+    struct berr e = BERR_INIT;
+    int r = status < 0
+                ? 0
+                : container_exec_status(p->status_fd, p->c ? p->c->rec.name : "healthcheck", &e);
+    if (r == 1)
+        return; /* nothing yet */
+    if (r < 0) {
+        snprintf(p->output, sizeof p->output, "%s", e.msg ? e.msg : "cannot run the healthcheck");
+        p->out_len = strlen(p->output);
+        p->start_failed = true;
+    }
+    berr_clear(&e);
+    uv_poll_stop(h);
+    uv_close((uv_handle_t *)h, on_start_closed);
+    p->open_streams--;
+    probe_check_done(p);
+}
+
 static void on_probe_timeout(uv_timer_t *t)
 {
     struct sv_probe *p = t->data;
@@ -210,10 +248,10 @@ static void run_probe(struct sv_ctr *c)
     p->sv = sv;
     p->c = c;
     struct berr e = BERR_INIT;
-    int r = container_exec(sv->rt, &x, &p->proc, &e);
+    int r = container_exec_start(sv->rt, &x, &p->proc, &p->status_fd, &e);
     close(pfd[1]);
     if (r < 0) {
-        /* A probe that cannot even start is a failed probe. */
+        /* A probe that cannot even be cloned is a failed probe. */
         close(pfd[0]);
         snprintf(p->output, sizeof p->output, "%s", e.msg ? e.msg : "cannot run the healthcheck");
         p->out_len = strlen(p->output);
@@ -237,6 +275,11 @@ static void run_probe(struct sv_ctr *c)
     p->open_handles++;
     uv_pipe_open(&p->out, pfd[0]);
     uv_read_start((uv_stream_t *)&p->out, on_probe_alloc, on_probe_read);
+    p->open_streams++;
+    uv_poll_init(&sv->loop, &p->start, p->status_fd);
+    p->start.data = p;
+    p->open_handles++;
+    uv_poll_start(&p->start, UV_READABLE, on_probe_started);
     p->open_streams++;
     uv_timer_init(&sv->loop, &p->timeout);
     p->timeout.data = p;

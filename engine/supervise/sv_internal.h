@@ -16,6 +16,7 @@
 #define BACKOFF_START_MS 100
 #define BACKOFF_MAX_MS   60000
 #define BACKOFF_RESET_MS 10000 /* a run this long resets the back-off */
+#define KILL_WAIT_MS     3000  /* a stop waits this long for SIGKILL to work */
 #define CLIENT_LINE_MAX  (1 << 20)
 
 enum cstate {
@@ -69,6 +70,8 @@ struct sv_ctr {
     bool stop_requested; /* by a user: no restart */
     bool ever_started;
     bool paused;
+    bool killed;     /* this run got SIGKILL at the end of its grace period */
+    bool unkillable; /* ... and outlived it by KILL_WAIT_MS */
     int restarts;
     int backoff_step;
     int64_t started_at_ns, finished_at_ns;
@@ -86,13 +89,22 @@ struct sv_ctr {
 };
 
 /* One healthcheck probe: a process exec'd into the container, its output
- * (combined, the first 4096 bytes kept, as Docker does) and its timeout. */
+ * (combined, the first 4096 bytes kept, as Docker does) and its timeout.
+ * The probe owns its four handles and is freed when the last has closed
+ * (open_handles); it is done once reaped and its two streams (the output
+ * pipe and the start status) have ended (open_streams). Its process is
+ * started without waiting (container_exec_start): until it reaches execve
+ * it runs berth's code inside the container, where the container can stop
+ * it, so the loop watches its status fd instead of blocking on it, and the
+ * timeout covers the start too. */
 struct sv_probe {
     struct supervisor *sv;
     struct sv_ctr *c; /* NULL once the container moved on */
     struct container_proc proc;
-    uv_poll_t poll;
-    uv_pipe_t out;
+    uv_poll_t poll;  /* the process's pidfd: its exit */
+    uv_pipe_t out;   /* its stdout and stderr */
+    uv_poll_t start; /* status_fd: EOF at execve, or why it could not start */
+    int status_fd;   /* owned by the probe; closed when `start` has closed */
     uv_timer_t timeout;
     char output[4096];
     size_t out_len;
@@ -100,6 +112,7 @@ struct sv_probe {
     int open_streams;
     bool reaped;
     bool timed_out;
+    bool start_failed; /* its report is in output */
     struct container_exit exit;
 };
 

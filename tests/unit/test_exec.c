@@ -229,6 +229,81 @@ static void test_exec_failures_restore(void **state)
     assert_pidns_restored();
 }
 
+/* Waits up to ms for fd to be readable: 1, else 0. */
+static int readable(int fd, int ms)
+{
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    return poll(&pf, 1, ms) == 1;
+}
+
+/* container_exec_start returns before the process has exec'd, and its
+ * status fd tells, without blocking, whether it did: what a supervisor's
+ * loop needs (defect 9). A process stopped before it execs (as a
+ * container's root can do to any new process) only leaves the status fd
+ * silent, and SIGKILL through the pidfd ends it. */
+static void test_exec_start_async(void **state)
+{
+    struct target *t = *state;
+    if (!t)
+        skip();
+    int fds = count_fds();
+    struct berr e = BERR_INIT;
+    struct exec_spec x = {
+        .name = "exectest",
+        .target_pidfd = t->pidfd,
+        .env = test_env,
+        .caps = CAPS_DOCKER_DEFAULT,
+        .stdin_fd = -1,
+        .stdout_fd = -1,
+        .stderr_fd = -1,
+    };
+    struct container_proc p;
+    struct container_exit xs;
+    int sfd;
+
+    char *const three[] = {"/bin/sh", "-c", "exit 3", NULL};
+    x.argv = three;
+    assert_int_equal(container_exec_start(&t->rt, &x, &p, &sfd, &e), 0);
+    assert_pidns_restored();
+    assert_true(readable(sfd, 10000));
+    assert_int_equal(container_exec_status(sfd, "exectest", &e), 0);
+    assert_true(readable(p.pidfd, 10000));
+    assert_int_equal(container_reap(&p, &xs), 1);
+    assert_int_equal(xs.status, 3);
+    close(sfd);
+    container_release(&p, &e);
+
+    char *const missing[] = {"no-such-command-here", NULL};
+    x.argv = missing;
+    assert_int_equal(container_exec_start(&t->rt, &x, &p, &sfd, &e), 0);
+    assert_true(readable(sfd, 10000));
+    assert_int_equal(container_exec_status(sfd, "exectest", &e), -ENOENT);
+    assert_non_null(strstr(e.msg, "executable file not found in $PATH"));
+    berr_clear(&e);
+    assert_true(readable(p.pidfd, 10000));
+    assert_int_equal(container_reap(&p, &xs), 1);
+    close(sfd);
+    container_release(&p, &e);
+
+    /* Stopped before it could exec: nothing to read, nothing blocks. */
+    char *const sleeper[] = {"/bin/sleep", "100", NULL};
+    x.argv = sleeper;
+    assert_int_equal(container_exec_start(&t->rt, &x, &p, &sfd, &e), 0);
+    kill(p.pid, SIGSTOP);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    assert_int_equal(waitid(P_PIDFD, (id_t)p.pidfd, &si, WSTOPPED | WNOWAIT), 0);
+    int r = container_exec_status(sfd, "exectest", &e);
+    assert_true(r == 1 || r == 0); /* 0: it had exec'd before the stop */
+    assert_int_equal(container_signal(&p, SIGKILL), 0);
+    assert_true(readable(p.pidfd, 10000));
+    assert_int_equal(container_reap(&p, &xs), 1);
+    assert_int_equal(xs.signal, SIGKILL);
+    close(sfd);
+    container_release(&p, &e);
+    assert_int_equal(count_fds(), fds);
+}
+
 static void test_exec_target_gone(void **state)
 {
     struct target *t = *state;
@@ -289,6 +364,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exec_in_pid_namespace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exec_failures_restore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exec_clone_fails_restore, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exec_start_async, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exec_target_gone, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

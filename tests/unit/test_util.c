@@ -6,10 +6,14 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,24 +114,214 @@ static void test_open_in_root(void **state)
     assert_false(fs_exists(dir));
 }
 
-static void test_rm_rf_deep(void **state)
+/* A scratch directory on a tmpfs of its own where the test may mount one
+ * (root: main made the mount namespace private), so that creating and
+ * removing tens of thousands of entries costs no journal; else on disk. */
+static char *fast_scratch(bool *mounted)
 {
-    _cleanup_free_ char *dir = mktmp();
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    assert_true(fd >= 0);
-    /* Deeper than PATH_MAX, built fd-relative. */
-    for (int i = 0; i < 3000; i++) {
-        assert_int_equal(mkdirat(fd, "dddddddd", 0755), 0);
-        int f = openat(fd, "file", O_CREAT | O_WRONLY, 0600);
-        close(f);
-        int n = openat(fd, "dddddddd", O_RDONLY | O_DIRECTORY);
-        close(fd);
-        fd = n;
-    }
-    close(fd);
+    char *dir = mktmp();
+    *mounted = mount("tmpfs", dir, "tmpfs", 0, "size=256m") == 0;
+    return dir;
+}
+
+static void fast_scratch_remove(char *dir, bool mounted)
+{
+    if (mounted)
+        assert_int_equal(umount2(dir, MNT_DETACH), 0);
     struct berr e = BERR_INIT;
     assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, &e), 0);
-    assert_false(fs_exists(dir));
+    free(dir);
+}
+
+/* Makes a chain of depth directories named dname below fd, with files
+ * regular files in each level. */
+static void make_chain(int fd, const char *dname, int depth, int files)
+{
+    int cur = dup(fd);
+    for (int i = 0; i < depth; i++) {
+        assert_int_equal(mkdirat(cur, dname, 0755), 0);
+        for (int k = 0; k < files; k++) {
+            char f[32];
+            snprintf(f, sizeof f, "f%d", k);
+            int ff = openat(cur, f, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+            assert_true(ff >= 0);
+            close(ff);
+        }
+        int n = openat(cur, dname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(n >= 0);
+        close(cur);
+        cur = n;
+    }
+    close(cur);
+}
+
+/* 10k deep (far beyond PATH_MAX and any recursion budget), built
+ * fd-relative: removed without recursion. */
+static void test_rm_rf_deep(void **state)
+{
+    bool mounted;
+    char *dir = fast_scratch(&mounted);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    assert_true(fd >= 0);
+    assert_int_equal(mkdirat(fd, "t", 0755), 0);
+    int t = openat(fd, "t", O_RDONLY | O_DIRECTORY);
+    make_chain(t, "dddddddd", 10000, 1);
+    close(t);
+    struct berr e = BERR_INIT;
+    assert_int_equal(fs_rm_rf_at(fd, "t", &e), 0);
+    assert_int_equal(faccessat(fd, "t", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+    close(fd);
+    fast_scratch_remove(dir, mounted);
+}
+
+/* 20k subdirectories side by side (on a tmpfs, so that it stays quick):
+ * the parent is read by one stream, kept open while each child goes. */
+static void test_rm_rf_wide(void **state)
+{
+    bool mounted;
+    char *dir = fast_scratch(&mounted);
+    if (!mounted) {
+        fast_scratch_remove(dir, mounted);
+        print_message("SKIPPED: rm_rf_wide needs root for a tmpfs\n");
+        skip();
+    }
+    _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    assert_int_equal(mkdirat(fd, "w", 0755), 0);
+    _cleanup_close_ int w = openat(fd, "w", O_RDONLY | O_DIRECTORY);
+    for (int i = 0; i < 20000; i++) {
+        char n[32];
+        snprintf(n, sizeof n, "sub%05d", i);
+        assert_int_equal(mkdirat(w, n, 0755), 0);
+    }
+    struct berr e = BERR_INIT;
+    assert_int_equal(fs_rm_rf_at(fd, "w", &e), 0);
+    assert_int_equal(faccessat(fd, "w", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+    close(TAKE_FD(fd));
+    fast_scratch_remove(dir, mounted);
+}
+
+/* Symlinks inside the tree are removed as links, never followed: what
+ * they point at (outside, or up the tree) keeps every file. */
+static void test_rm_rf_symlinks(void **state)
+{
+    _cleanup_free_ char *dir = mktmp();
+    _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    assert_int_equal(mkdirat(fd, "outside", 0755), 0);
+    int k = openat(fd, "outside/keep", O_CREAT | O_WRONLY, 0600);
+    assert_true(k >= 0);
+    close(k);
+    assert_int_equal(mkdirat(fd, "t", 0755), 0);
+    assert_int_equal(mkdirat(fd, "t/sub", 0755), 0);
+    _cleanup_free_ char *abs = xasprintf("%s/outside", dir);
+    assert_int_equal(symlinkat(abs, fd, "t/abs"), 0);
+    assert_int_equal(symlinkat("../outside", fd, "t/rel"), 0);
+    assert_int_equal(symlinkat("../../outside/keep", fd, "t/sub/file"), 0);
+    assert_int_equal(symlinkat("../..", fd, "t/sub/up"), 0);
+    assert_int_equal(symlinkat("/", fd, "t/sub/root"), 0);
+    assert_int_equal(symlinkat("nowhere", fd, "t/dangling"), 0);
+    struct berr e = BERR_INIT;
+    assert_int_equal(fs_rm_rf_at(fd, "t", &e), 0);
+    assert_int_equal(faccessat(fd, "t", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+    assert_int_equal(faccessat(fd, "outside/keep", F_OK, 0), 0);
+    /* The target itself a symlink: the link goes, not what it names. */
+    assert_int_equal(symlinkat("outside", fd, "link"), 0);
+    assert_int_equal(fs_rm_rf_at(fd, "link", &e), 0);
+    assert_int_equal(faccessat(fd, "outside/keep", F_OK, 0), 0);
+    assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, &e), 0);
+}
+
+/* The rename race (defect 8): a thread moves a deep subdirectory of the
+ * tree out of it, to a sibling of the tree, and back, in a loop, while the
+ * tree is removed. The walk then finds itself inside the moved directory,
+ * whose "..", "../.." lead to the sibling and above: climbing there by a
+ * depth count removed the files beside and above the tree. Nothing
+ * outside the tree may go, whatever the timing. */
+#define RACE_UP    24 /* levels above the tree, each with a sentinel */
+#define RACE_DEPTH 12 /* the tree's depth */
+#define RACE_MOVED "t/d/d/d/d"
+
+struct mover {
+    int pfd;
+    atomic_int stop;
+    long moves;
+};
+
+static void *mover_run(void *arg)
+{
+    struct mover *m = arg;
+    while (!atomic_load(&m->stop)) {
+        if (renameat(m->pfd, RACE_MOVED, m->pfd, "side/x") == 0)
+            m->moves++;
+        renameat(m->pfd, "side/x", m->pfd, RACE_MOVED);
+    }
+    return NULL;
+}
+
+static void put_file(int dfd, const char *name)
+{
+    int f = openat(dfd, name, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    assert_true(f >= 0);
+    close(f);
+}
+
+static void test_rm_rf_rename_race(void **state)
+{
+    bool mounted;
+    char *dir = fast_scratch(&mounted);
+    int cur = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(cur >= 0);
+    /* dir/u/u/.../u (RACE_UP levels, a sentinel in each) / {t, side} */
+    for (int i = 0; i < RACE_UP; i++) {
+        put_file(cur, "sentinel");
+        assert_int_equal(mkdirat(cur, "u", 0755), 0);
+        int n = openat(cur, "u", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(n >= 0);
+        close(cur);
+        cur = n;
+    }
+    _cleanup_close_ int pfd = cur;
+    put_file(pfd, "sentinel");
+    assert_int_equal(mkdirat(pfd, "side", 0755), 0);
+    put_file(pfd, "side/sentinel");
+    long moved = 0, refused = 0;
+    for (int iter = 0; iter < 300; iter++) {
+        assert_int_equal(mkdirat(pfd, "t", 0755), 0);
+        _cleanup_close_ int t = openat(pfd, "t", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        make_chain(t, "d", RACE_DEPTH, 12);
+        struct mover m = {.pfd = pfd};
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, mover_run, &m), 0);
+        struct berr e = BERR_INIT;
+        int r = fs_rm_rf_at(pfd, "t", &e);
+        atomic_store(&m.stop, 1);
+        pthread_join(th, NULL);
+        moved += m.moves;
+        if (r < 0) {
+            /* Refusing a tree that keeps changing is allowed; removing
+             * anything outside it is not. */
+            refused++;
+            berr_clear(&e);
+        }
+        /* Every sentinel beside and above the tree is still there. */
+        char path[RACE_UP * 3 + 32] = "";
+        for (int up = 0; up <= RACE_UP; up++) {
+            char rel[RACE_UP * 3 + 16] = "";
+            for (int k = 0; k < up; k++)
+                strcat(rel, "../");
+            snprintf(path, sizeof path, "%ssentinel", rel);
+            if (faccessat(pfd, path, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+                fail_msg("iteration %d: %s (%d levels above the tree) was removed", iter, path, up);
+        }
+        if (faccessat(pfd, "side/sentinel", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+            fail_msg("iteration %d: side/sentinel (beside the tree) was removed", iter);
+        /* Whatever was left (in the tree, or moved beside it) goes now. */
+        assert_int_equal(fs_rm_rf_at(pfd, "t", &e), 0);
+        assert_int_equal(fs_rm_rf_at(pfd, "side/x", &e), 0);
+        assert_int_equal(faccessat(pfd, "t", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+    }
+    print_message("rm_rf_rename_race: %ld moves, %ld removals refused of 300\n", moved, refused);
+    close(TAKE_FD(pfd));
+    fast_scratch_remove(dir, mounted);
 }
 
 static void test_write_read_atomic(void **state)
@@ -156,10 +350,15 @@ static void test_write_read_atomic(void **state)
 
 int main(void)
 {
+    /* Scratch tmpfs mounts stay this process's own (fast_scratch). */
+    if (unshare(CLONE_NEWNS) == 0)
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_chain),  cmocka_unit_test(test_strv_env),
-        cmocka_unit_test(test_signals),    cmocka_unit_test(test_open_in_root),
-        cmocka_unit_test(test_rm_rf_deep), cmocka_unit_test(test_write_read_atomic),
+        cmocka_unit_test(test_err_chain),         cmocka_unit_test(test_strv_env),
+        cmocka_unit_test(test_signals),           cmocka_unit_test(test_open_in_root),
+        cmocka_unit_test(test_rm_rf_deep),        cmocka_unit_test(test_rm_rf_wide),
+        cmocka_unit_test(test_rm_rf_symlinks),    cmocka_unit_test(test_rm_rf_rename_race),
+        cmocka_unit_test(test_write_read_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
