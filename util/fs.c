@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 int fs_openat2(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve)
@@ -493,4 +494,27 @@ bool fs_exists(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
+}
+
+/* The names in the directory dirfd (read through a dup, so dirfd keeps
+ * its offset and stays open): all but "." and ".." with hidden, else those
+ * not starting with '.'. An unreadable directory gives an empty list. */
+char **fs_list_names(int dirfd, bool hidden)
+{
+    char **names = xcalloc(1, sizeof(char *));
+    int d = dup(dirfd);
+    DIR *dir = d >= 0 ? fdopendir(d) : NULL;
+    if (!dir) {
+        if (d >= 0)
+            close(d);
+        return names;
+    }
+    rewinddir(dir);
+    struct dirent *de;
+    while ((de = readdir(dir)))
+        if (hidden ? strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0
+                   : de->d_name[0] != '.')
+            strv_push(&names, xstrdup(de->d_name));
+    closedir(dir);
+    return names;
 }

@@ -51,6 +51,11 @@ int fs_read_file(int dirfd, const char *path, size_t max, char **out, size_t *le
  * changing is refused (-EAGAIN) after some fresh starts. */
 int fs_rm_rf_at(int dirfd, const char *name, struct berr *e);
 
+/* The names in directory dirfd, NULL-terminated (free with strv_free): all
+ * but "." and ".." with hidden, else those not starting with '.'; an
+ * unreadable directory gives an empty list. dirfd is left as it was. */
+char **fs_list_names(int dirfd, bool hidden);
+
 /* Writes a short string to an existing file (cgroup and proc knobs). */
 int fs_write_str(int dirfd, const char *path, const char *s, struct berr *e);
 

@@ -4,7 +4,6 @@
  * it still parses far enough to name them, else the images come back
  * untagged. Nothing is removed: the damaged file is kept beside the new one,
  * and no garbage collection runs. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,26 +41,16 @@ static int cmp_name(const void *a, const void *b)
 /* The names of regular files in blobs/sha256 small enough to be a manifest. */
 static char **manifest_candidates(struct store *s)
 {
+    _cleanup_strv_ char **all = fs_list_names(s->blobsfd, false);
     char **names = xcalloc(1, sizeof(char *));
-    int d = dup(s->blobsfd);
-    DIR *dir = d >= 0 ? fdopendir(d) : NULL;
-    if (!dir) {
-        if (d >= 0)
-            close(d);
-        return names;
-    }
-    rewinddir(dir);
-    struct dirent *de;
-    while ((de = readdir(dir))) {
+    for (char **n = all; *n; n++) {
         struct stat st;
-        if (strlen(de->d_name) != DIGEST_HEX_LEN ||
-            !digest_hex_is_valid(de->d_name, DIGEST_HEX_LEN) ||
-            fstatat(s->blobsfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+        if (strlen(*n) != DIGEST_HEX_LEN || !digest_hex_is_valid(*n, DIGEST_HEX_LEN) ||
+            fstatat(s->blobsfd, *n, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
             st.st_size > (off_t)IMAGE_JSON_MAX)
             continue;
-        strv_push(&names, xasprintf("sha256:%s", de->d_name));
+        strv_push(&names, xasprintf("sha256:%s", *n));
     }
-    closedir(dir);
     /* Sorted, so the same store always rebuilds to the same index. */
     size_t n = strv_len(names);
     if (n > 1)

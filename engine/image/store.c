@@ -617,38 +617,18 @@ static void referenced(json_t *idx, json_t *blobs, json_t *layers)
     }
 }
 
-static char **list_dir(int dirfd, bool hidden)
-{
-    char **names = xcalloc(1, sizeof(char *));
-    int d = dup(dirfd);
-    DIR *dir = d >= 0 ? fdopendir(d) : NULL;
-    if (!dir) {
-        if (d >= 0)
-            close(d);
-        return names;
-    }
-    rewinddir(dir);
-    struct dirent *de;
-    while ((de = readdir(dir)))
-        if (hidden ? strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0
-                   : de->d_name[0] != '.')
-            strv_push(&names, xstrdup(de->d_name));
-    closedir(dir);
-    return names;
-}
-
 int store_gc(struct store *s, json_t *idx, char ***deleted, struct berr *e)
 {
     json_t *blobs = json_object(), *layers = json_object();
     referenced(idx, blobs, layers);
     int r = 0;
-    _cleanup_strv_ char **bl = list_dir(s->blobsfd, false);
+    _cleanup_strv_ char **bl = fs_list_names(s->blobsfd, false);
     for (size_t i = 0; bl[i] && r == 0; i++) {
         _cleanup_free_ char *d = xasprintf("sha256:%s", bl[i]);
         if (digest_is_valid(d) && !json_object_get(blobs, d))
             r = store_blob_remove(s, d, e);
     }
-    _cleanup_strv_ char **ll = list_dir(s->layersfd, false);
+    _cleanup_strv_ char **ll = fs_list_names(s->layersfd, false);
     for (size_t i = 0; ll[i] && r == 0; i++) {
         /* Directories and their ".json" metadata. */
         _cleanup_free_ char *c = xasprintf("sha256:%.64s", ll[i]);
@@ -677,7 +657,7 @@ char **store_containers_using(struct store *s, const char *id)
         return out;
     /* Containers being created (the supervisor stages them as ".tmp-<id>")
      * count too. */
-    _cleanup_strv_ char **names = list_dir(cfd, true);
+    _cleanup_strv_ char **names = fs_list_names(cfd, true);
     for (size_t i = 0; names[i]; i++) {
         _cleanup_free_ char *p = xasprintf("%s/image-id", names[i]);
         _cleanup_free_ char *buf = NULL;

@@ -82,6 +82,18 @@ expect_eq() { # expect_eq DESCRIPTION ACTUAL EXPECTED
     fi
 }
 
+# wait_until SECONDS COMMAND...: polls the command (every 50 ms) until it
+# succeeds; fails after SECONDS.
+wait_until() {
+    local t=$1
+    shift
+    for _ in $(seq 1 $((t * 20))); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # Loads a fixture image archive into this test's store.
 load_image() {
     "$BERTH" load -i "$BERTH_TEST_IMAGES/$1" >/dev/null

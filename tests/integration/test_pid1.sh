@@ -9,16 +9,6 @@
 
 load_image probe.tar
 
-wait_for() { # wait_for SECONDS COMMAND...: until the command succeeds
-    local t=$1
-    shift
-    for _ in $(seq 1 $((t * 20))); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
 field_of() { # field_of PROJECT CONTAINER FIELD: a number from the run state
     sed -n "s/.*\"$3\": \\([0-9]*\\).*/\\1/p" "$BERTH_RUNROOT/$1/$2.json"
 }
@@ -83,7 +73,7 @@ for c in plain withinit; do
     expect_eq "$c runs as uid 1000" "$(uid_of "$(field_of pid1orphan "pid1orphan-$c-1" pid)")" "1000"
 done
 kill -9 "$sup"
-if wait_for 5 no_procs pid1orphan; then
+if wait_until 5 no_procs pid1orphan; then
     pass
 else
     fail "pdeathsig_nonroot_survives: processes outlived the supervisor:"
@@ -120,7 +110,7 @@ services:
         while :; do sleep 0.1; done
 YAML
 out=$(bz pid1init up -d 2>&1) || fail "up -d failed: $out"
-check "the init container starts" wait_for 5 bz pid1init exec -T app test -f /tmp/ready
+check "the init container starts" wait_until 5 bz pid1init exec -T app test -f /tmp/ready
 pid1=$(field_of pid1init pid1init-app-1 pid)
 sup=$(field_of pid1init pid1init-app-1 supervisor)
 expect_contains "PID 1 runs from a memfd" "$(readlink "/proc/$pid1/exe" 2>&1)" "/memfd:berth-init"
@@ -160,7 +150,7 @@ zombies=$(bz pid1init exec -T app sh -c 'sleep 0.5; cat /proc/[0-9]*/status 2>/d
     awk "/^State:/ {z = \$2 == \"Z\"} /^PPid:/ {if (z && \$2 == 1) n++} END {print n + 0}"')
 expect_eq "orphans are reaped" "$zombies" "0"
 bz pid1init kill -s SIGUSR1 app >/dev/null 2>&1 || fail "kill -s SIGUSR1 failed"
-check "SIGUSR1 is forwarded to the command" wait_for 5 bz pid1init exec -T app test -f /tmp/usr1
+check "SIGUSR1 is forwarded to the command" wait_until 5 bz pid1init exec -T app test -f /tmp/usr1
 bz pid1init stop -t 5 app >/dev/null 2>&1 || fail "stop failed"
 out=$(bz pid1init ps -a --format json 2>&1 | grep pid1init-app-1 || true)
 expect_contains "SIGTERM is forwarded and the command's status is the container's" "$out" '"ExitCode":7'

@@ -7,16 +7,6 @@
 
 load_image busybox-docker.tar
 
-wait_for() { # wait_for SECONDS COMMAND...: until the command succeeds
-    local t=$1
-    shift
-    for _ in $(seq 1 $((t * 20))); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
 state_of() { # state_of PROJECT CONTAINER FIELD (from ps --format json)
     bz "$1" ps -a --format json 2>/dev/null | grep "\"Name\":\"$2\"" |
         sed -n "s/.*\"$3\":\"\\{0,1\\}\\([^\",]*\\).*/\\1/p"
@@ -78,7 +68,7 @@ expect_contains "logs --no-log-prefix" "$(bz gates logs --no-log-prefix migrate 
 expect_contains "logs -t" "$(bz gates logs -t migrate 2>&1)" "Z migrated"
 (cd "$T_DIR/gates" && timeout 5 "$BERTH" logs -f --since 0s web >"$T_DIR/follow.out" 2>&1) &
 follower=$!
-check "logs -f follows new output" wait_for 4 grep -q tick "$T_DIR/follow.out"
+check "logs -f follows new output" wait_until 4 grep -q tick "$T_DIR/follow.out"
 kill $follower 2>/dev/null || true
 wait $follower 2>/dev/null || true
 
@@ -95,9 +85,9 @@ expect_eq "paused" "$(state_of gates gates-web-1 State)" "paused"
 out=$(bz gates unpause web 2>&1) || fail "unpause failed: $out"
 expect_eq "unpaused" "$(state_of gates gates-web-1 State)" "running"
 out=$(bz gates kill -s SIGUSR1 web 2>&1) || fail "kill -s failed: $out"
-check "kill -s delivers the signal" wait_for 5 sh -c "cd '$T_DIR/gates' && '$BERTH' logs web | grep -q 'got usr1'"
+check "kill -s delivers the signal" wait_until 5 sh -c "cd '$T_DIR/gates' && '$BERTH' logs web | grep -q 'got usr1'"
 out=$(bz gates kill web 2>&1) || fail "kill failed: $out"
-check "kill ends it" wait_for 5 sh -c "cd '$T_DIR/gates' && '$BERTH' ps -a --format json | grep -q '\"Name\":\"gates-web-1\".*\"State\":\"exited\"'"
+check "kill ends it" wait_until 5 sh -c "cd '$T_DIR/gates' && '$BERTH' ps -a --format json | grep -q '\"Name\":\"gates-web-1\".*\"State\":\"exited\"'"
 expect_eq "kill's SIGKILL gives 137" "$(state_of gates gates-web-1 ExitCode)" "137"
 
 # wait, rm
@@ -206,7 +196,7 @@ services:
     restart: unless-stopped
 EOF
 bz restarts up -d >/dev/null 2>&1 || true
-check "on-failure:3 gives up" wait_for 10 sh -c "cd '$T_DIR/restarts' && '$BERTH' ps -a --format json | grep -q '\"Name\":\"restarts-onfail-1\".*\"State\":\"exited\"'"
+check "on-failure:3 gives up" wait_until 10 sh -c "cd '$T_DIR/restarts' && '$BERTH' ps -a --format json | grep -q '\"Name\":\"restarts-onfail-1\".*\"State\":\"exited\"'"
 attempts=$(bz restarts logs onfail 2>/dev/null | grep -c attempt)
 expect_eq "on-failure:3 restarts exactly 3 times (4 runs)" "$attempts" "4"
 expect_eq "on-failure restart count" "$(state_of restarts restarts-onfail-1 RestartCount)" "3"
@@ -243,7 +233,7 @@ services:
       restart_policy: {condition: on-failure, max_attempts: 1}
 EOF
 bz keys up -d >/dev/null 2>&1 || fail "up -d failed"
-check "deploy.restart_policy: max_attempts honoured" wait_for 10 sh -c "cd '$T_DIR/keys' && '$BERTH' ps -a --format json | grep -q '\"Name\":\"keys-many-2\".*\"State\":\"exited\"'"
+check "deploy.restart_policy: max_attempts honoured" wait_until 10 sh -c "cd '$T_DIR/keys' && '$BERTH' ps -a --format json | grep -q '\"Name\":\"keys-many-2\".*\"State\":\"exited\"'"
 expect_eq "stdin_open keeps stdin open (cat waits)" "$(state_of keys keys-keep-1 State)" "running"
 expect_eq "without stdin_open, stdin is empty (cat ends)" "$(state_of keys keys-gone-1 State)" "exited"
 expect_eq "deploy.replicas: the first replica" "$(state_of keys keys-many-1 RestartCount)" "1"
@@ -273,15 +263,15 @@ services:
 EOF
 bz probes up -d >/dev/null 2>&1 || fail "up -d failed"
 health_is() { [ "$(state_of probes "$1" Health)" = "$2" ]; }
-check "a probe leaving processes behind still completes (healthy)" wait_for 10 health_is probes-bg-1 healthy
-check "a probe past its timeout fails (unhealthy)" wait_for 10 health_is probes-hang-1 unhealthy
+check "a probe leaving processes behind still completes (healthy)" wait_until 10 health_is probes-bg-1 healthy
+check "a probe past its timeout fails (unhealthy)" wait_until 10 health_is probes-hang-1 unhealthy
 expect_contains "the probe's message, as Docker's" "$(cat "$BERTH_RUNROOT/probes/probes-hang-1.json")" "Health check exceeded timeout (200ms)"
 sleep 1
 # At most the running probe's two; the killed ones become zombies of the
 # container's PID 1 (which, as in Docker, only `init: true` reaps).
 few_left() { [ "$(bz probes top "$1" 2>/dev/null | grep -c "sleep 1000" || true)" -le 2 ]; }
 for svc in bg hang; do
-    check "$svc: no live probe leftovers accumulate" wait_for 5 few_left "$svc"
+    check "$svc: no live probe leftovers accumulate" wait_until 5 few_left "$svc"
 done
 bz probes down >/dev/null 2>&1 || fail "down failed"
 
@@ -299,7 +289,7 @@ EOF
 bz attach up -d >/dev/null 2>&1 || fail "up -d failed"
 (cd "$T_DIR/attach" && exec "$BERTH" up -t 1 >"$T_DIR/attach.out" 2>"$T_DIR/attach.err") &
 upid=$!
-check "the attached up follows the running containers" wait_for 5 grep -qE "^tick-1 +\| tick" "$T_DIR/attach.out"
+check "the attached up follows the running containers" wait_until 5 grep -qE "^tick-1 +\| tick" "$T_DIR/attach.out"
 start=$(date +%s%N)
 kill -INT $upid
 rc=0
@@ -351,7 +341,7 @@ pid=$(sed -n 's/.*"pid": \([0-9]*\).*/\1/p' "$BERTH_RUNROOT/crash/crash-svc-1.js
 check "the container runs" test -n "$pid" -a -d "/proc/$pid"
 sup=$(sed -n 's/.*"supervisor": \([0-9]*\).*/\1/p' "$BERTH_RUNROOT/crash/crash-svc-1.json")
 kill -9 "$sup"
-check "the container dies with its supervisor" wait_for 5 test ! -d "/proc/$pid"
+check "the container dies with its supervisor" wait_until 5 test ! -d "/proc/$pid"
 expect_eq "ps sees it exited" "$(state_of crash crash-svc-1 State)" "exited"
 out=$(bz crash down 2>&1) || fail "down after a killed supervisor failed: $out"
 expect_contains "down cleans up after it" "$out" "Container crash-svc-1  Removed"
