@@ -1240,10 +1240,10 @@ static struct ynode *c_hc_test(struct canon *c, const struct ynode *v, const cha
         return sb_done(c, &b, v);
     }
     struct ynode *l = c_strlist(c, v, path, false);
-    if (l && !lenient_text(c, l->items[0]) &&
-        (l->n_items == 0 ||
-         (strcmp(l->items[0]->str, "CMD") && strcmp(l->items[0]->str, "CMD-SHELL") &&
-          strcmp(l->items[0]->str, "NONE")))) {
+    /* An empty list has no first item to look at (`test: []`). */
+    if (l && (l->n_items == 0 ||
+              (!lenient_text(c, l->items[0]) && strcmp(l->items[0]->str, "CMD") &&
+               strcmp(l->items[0]->str, "CMD-SHELL") && strcmp(l->items[0]->str, "NONE")))) {
         cerr(c, v, path, "a list must start with \"CMD\", \"CMD-SHELL\" or \"NONE\"");
         return NULL;
     }
