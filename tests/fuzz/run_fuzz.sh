@@ -12,11 +12,17 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus" "$work/artifacts"
 cp "$seeds"/* "$work/corpus/"
 cd "$work"
+# The fuzzer's own status is kept (under pipefail a failing run would end
+# this script before its artifacts are shown); its log is cut to the first
+# report (where the stack is) and the closing lines.
+rc=0
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     "$fuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-    -print_final_stats=1 -artifact_prefix="$work/artifacts/" corpus 2>&1 | tail -25
-if ls "$work/artifacts/"* >/dev/null 2>&1; then
-    echo "fuzzer artifacts:"
+    -print_final_stats=1 -artifact_prefix="$work/artifacts/" corpus >"$work/log" 2>&1 || rc=$?
+grep -a -m1 -A40 -E '^==[0-9]+==|runtime error|deadly signal|^ALARM|out-of-memory' "$work/log" || true
+tail -25 "$work/log"
+if [ "$rc" -ne 0 ] || ls "$work/artifacts/"* >/dev/null 2>&1; then
+    echo "fuzzer exited $rc; artifacts:"
     ls -l "$work/artifacts/"
     # Kept for a replay (BERTH_FUZZ_KEEP, default the build's temp dir),
     # and small ones printed, so a CI log alone reproduces the failure.
