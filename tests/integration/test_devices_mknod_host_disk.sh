@@ -81,11 +81,15 @@ cg_of() { # cg_of ROOT SERVICE: the container's cgroup directory
     return 1
 }
 host_file_intact() { cmp -s "$img" "$T_DIR/disk.orig"; }
-gone() { # gone ID: the BPF program no longer exists
+prog_freed() {
     local rc=0
     "$BERTH_CGBPF" alive "$1" || rc=$?
     [ "$rc" -eq 1 ]
 }
+# gone ID: the BPF program no longer exists. The kernel releases a removed
+# cgroup's programs from a workqueue after an RCU grace period, so the
+# program may outlive the rmdir by a moment: wait for it, up to 5 s.
+gone() { wait_until 5 prog_freed "$1"; }
 # exec_open SERVICE: mknod the loop device in the container and open it
 exec_open() {
     bz devs exec -T "$1" sh -c "rm -f /tmp/x; probe mknod /tmp/x b $maj $min; probe devopen /tmp/x" 2>&1
