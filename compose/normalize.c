@@ -190,15 +190,19 @@ static struct ynode *effective_environment(const struct norm_opts *o, struct yno
     return map_set(o->a, body, "environment", m);
 }
 
+/* A dependency a link, a shared namespace or volumes_from implies, unless the
+ * service names it already. `restart` is compose's: true for links and
+ * namespaces (the container must follow its peer), false for volumes_from
+ * (compose-go loader/normalize.go). */
 static struct ynode *add_dependency(struct arena *a, struct ynode *body, const struct ynode *at,
-                                    const char *svc)
+                                    const char *svc, bool restart)
 {
     struct ynode *deps = ymap_get(body, "depends_on");
     if (deps && deps->kind == YNODE_MAP && ymap_get(deps, svc))
         return body;
     struct ypair p[3] = {
         {canon_key(a, at, "condition"), str_node(a, at, "service_started")},
-        {canon_key(a, at, "restart"), plain_node(a, at, "true")},
+        {canon_key(a, at, "restart"), plain_node(a, at, restart ? "true" : "false")},
         {canon_key(a, at, "required"), plain_node(a, at, "true")},
     };
     struct ypair *pp = arena_allocarray(a, 3, sizeof *pp);
@@ -222,7 +226,7 @@ static struct ynode *implicit_dependencies(struct arena *a, struct ynode *body)
     for (size_t i = 0; i < 3; i++) {
         const struct ynode *m = ymap_get(body, modes[i]);
         if (m && m->kind == YNODE_SCALAR && strncmp(m->str, "service:", 8) == 0 && m->str[8])
-            body = add_dependency(a, body, m, m->str + 8);
+            body = add_dependency(a, body, m, m->str + 8, true);
     }
     const struct ynode *links = ymap_get(body, "links");
     for (size_t i = 0; links && links->kind == YNODE_SEQ && i < links->n_items; i++) {
@@ -230,7 +234,7 @@ static struct ynode *implicit_dependencies(struct arena *a, struct ynode *body)
         char *colon = strchr(name, ':');
         if (colon)
             *colon = '\0';
-        body = add_dependency(a, body, links->items[i], name);
+        body = add_dependency(a, body, links->items[i], name, true);
     }
     const struct ynode *vf = ymap_get(body, "volumes_from");
     for (size_t i = 0; vf && vf->kind == YNODE_SEQ && i < vf->n_items; i++) {
@@ -240,7 +244,7 @@ static struct ynode *implicit_dependencies(struct arena *a, struct ynode *body)
         char *colon = strchr(name, ':');
         if (colon)
             *colon = '\0';
-        body = add_dependency(a, body, vf->items[i], name);
+        body = add_dependency(a, body, vf->items[i], name, false);
     }
     return body;
 }

@@ -496,6 +496,34 @@ static void test_start_order(void **state)
     ct_load_done(&l);
 }
 
+/* Links and shared namespaces imply a dependency that restarts with its
+ * peer; volumes_from one that does not (compose-go loader/normalize.go). */
+static void test_implied_dependencies(void **state)
+{
+    (void)state;
+    struct ct_load l;
+    const char *names[] = {"compose.yaml", NULL};
+    const char *contents[] = {
+        "services:\n"
+        "  app: {image: x, links: [\"db:database\"], volumes_from: [\"data:ro\"],\n"
+        "        pid: \"service:db\"}\n"
+        "  side: {image: x, network_mode: \"service:app\"}\n"
+        "  db: {image: x}\n"
+        "  data: {image: x}\n",
+        NULL};
+    _cleanup_free_ char *y = config_of(&l, names, contents, NULL);
+    assert_has(y, "    depends_on:\n      data:\n        condition: service_started\n"
+                  "        required: true\n      db:\n        condition: service_started\n"
+                  "        restart: true\n        required: true\n");
+    assert_has(y, "    depends_on:\n      app:\n        condition: service_started\n"
+                  "        restart: true\n        required: true\n");
+    const struct service *app = project_service(l.p, "app");
+    assert_int_equal(app->n_depends, 2);
+    for (size_t i = 0; i < app->n_depends; i++)
+        assert_int_equal(app->depends_on[i].restart, strcmp(app->depends_on[i].service, "db") == 0);
+    ct_load_done(&l);
+}
+
 static void test_config_output(void **state)
 {
     char *env[] = {"HOME=/home/u", "TAG=7", NULL};
@@ -659,6 +687,7 @@ int main(void)
         cmocka_unit_test(test_profiles),
         cmocka_unit_test(test_validation_all_at_once),
         cmocka_unit_test(test_start_order),
+        cmocka_unit_test(test_implied_dependencies),
         cmocka_unit_test(test_config_output),
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_round_trip),
