@@ -63,7 +63,9 @@ static void config_emit(const struct project *p, enum compose_format f, char *co
     const struct ynode *root = t->root;
     if (only && only[0])
         root = only_services(&t->arena, root, only);
-    struct emit_opts o = {.escape_dollar = t->interpolated, .sort_root = true};
+    struct emit_opts o = {.escape_dollar = t->interpolated,
+                          .sort_root = true,
+                          .drop_object_ext = f == COMPOSE_FORMAT_JSON};
     if (f == COMPOSE_FORMAT_JSON) {
         emit_json(b, root, 2, &o);
         emit_put(b, "\n", 1);
@@ -95,14 +97,15 @@ int compose_service_hash(const struct project *p, const char *service, char out[
     const struct ynode *body = svcs ? ymap_get(svcs, service) : NULL;
     if (!body || body->kind != YNODE_MAP)
         return -ENOENT;
-    /* What compose leaves out of the hash; deploy.replicas counts as 1. */
+    /* What compose leaves out of the hash (and its x- keys, which its
+     * structs never marshal); deploy.replicas counts as 1. */
     struct ypair *pairs = arena_allocarray(&t->arena, body->n_pairs, sizeof *pairs);
     size_t n = 0;
     for (size_t i = 0; i < body->n_pairs; i++) {
         const struct ypair *pr = &body->pairs[i];
         if (key_is(pr->key, "build") || key_is(pr->key, "pull_policy") ||
             key_is(pr->key, "scale") || key_is(pr->key, "depends_on") ||
-            key_is(pr->key, "profiles"))
+            key_is(pr->key, "profiles") || (pr->key->len >= 2 && !memcmp(pr->key->str, "x-", 2)))
             continue;
         pairs[n] = *pr;
         if (key_is(pr->key, "deploy") && pr->value->kind == YNODE_MAP) {
@@ -136,7 +139,7 @@ int compose_service_hash(const struct project *p, const char *service, char out[
     struct ynode *h = ynode_new_map(&t->arena, body, pairs, n);
     h->ordered = 1;
     struct emit_buf b = {0};
-    struct emit_opts o = {0};
+    struct emit_opts o = {.drop_object_ext = true};
     emit_json(&b, h, -1, &o);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;

@@ -65,14 +65,21 @@ struct order_buf {
 
 /* The pairs of a mapping in print order: in buf when they fit, else in a
  * heap array (free it when it is not buf->v). */
-static const struct ypair **print_order(const struct ynode *m, bool sort, bool yaml, size_t *n,
-                                        struct order_buf *buf)
+static bool is_ext_key(const struct ynode *k)
+{
+    return k->len >= 2 && k->str[0] == 'x' && k->str[1] == '-';
+}
+
+/* drop_ext: leave out x- keys (a compose object's extensions). */
+static const struct ypair **print_order(const struct ynode *m, bool sort, bool yaml, bool drop_ext,
+                                        size_t *n, struct order_buf *buf)
 {
     const struct ypair **v =
         m->n_pairs <= sizeof buf->v / sizeof *buf->v ? buf->v : xcalloc(m->n_pairs, sizeof *v);
     size_t k = 0;
     for (size_t i = 0; i < m->n_pairs; i++)
-        if (!yaml || !omitted_yaml(m->pairs[i].value))
+        if ((!yaml || !omitted_yaml(m->pairs[i].value)) &&
+            !(drop_ext && is_ext_key(m->pairs[i].key)))
             v[k++] = &m->pairs[i];
     if (sort && k <= 16) { /* insertion sort: the common small mapping */
         for (size_t i = 1; i < k; i++) {
@@ -581,7 +588,7 @@ static void yaml_node(struct emit_buf *b, const struct ynode *n, int indent,
     if (n->kind == YNODE_MAP) {
         size_t k;
         struct order_buf ob;
-        const struct ypair **pp = print_order(n, !n->ordered, true, &k, &ob);
+        const struct ypair **pp = print_order(n, !n->ordered, true, false, &k, &ob);
         for (size_t i = 0; i < k; i++) {
             if (!(first_inline && i == 0))
                 spaces(b, indent);
@@ -664,7 +671,11 @@ static void json_node(struct emit_buf *b, const struct ynode *n, int indent, int
     if (n->kind == YNODE_MAP) {
         size_t k;
         struct order_buf ob;
-        const struct ypair **pp = print_order(n, sort || !n->ordered, false, &k, &ob);
+        /* Compose objects (the canonical tree's ordered mappings) below
+         * the top level keep their x- keys out of JSON, as compose-go's
+         * structs do (Extensions `json:"-"`); the project's own are kept. */
+        bool drop_ext = o->drop_object_ext && n->ordered && depth > 0;
+        const struct ypair **pp = print_order(n, sort || !n->ordered, false, drop_ext, &k, &ob);
         if (k == 0) {
             if (pp != ob.v)
                 free(pp);

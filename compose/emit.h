@@ -44,6 +44,11 @@ static inline void emit_put(struct emit_buf *b, const char *s, size_t n)
 struct emit_opts {
     bool escape_dollar; /* "$" printed as "$$" (an interpolated project) */
     bool sort_root;     /* JSON: the top level sorted (compose marshals it as a map) */
+    /* JSON: x- keys of the objects below the top level (services, networks,
+     * ports...) left out, as `docker compose config --format json` and
+     * compose's config hash leave them (compose-go types: Extensions
+     * `json:"-"`); the top level's x- keys are printed. */
+    bool drop_object_ext;
 };
 
 void emit_yaml(struct emit_buf *b, const struct ynode *root, const struct emit_opts *o);

@@ -619,6 +619,10 @@ static void test_hash(void **state)
         "services:\n  a: {image: x, environment: {A: 1}, deploy: {replicas: 2}}\n"
         "  b: {image: y}\n",
         "services:\n  a: {image: x, environment: {A: 1}, deploy: {}}\n  b: {image: y}\n",
+        "services:\n  a: {image: x, environment: {A: 1}, x-note: n,\n"
+        "     ports: [{target: 80, x-port: p}]}\n  b: {image: y}\n",
+        "services:\n  a: {image: x, environment: {A: 1}, ports: [{target: 80}]}\n"
+        "  b: {image: y}\n",
     };
     char h[ARRAY_SIZE(variants)][65];
     for (size_t i = 0; i < ARRAY_SIZE(variants); i++) {
@@ -632,6 +636,35 @@ static void test_hash(void **state)
     /* deploy.replicas counts as 1: same as a deploy without it. */
     assert_string_equal(h[3], h[4]);
     assert_string_not_equal(h[0], h[3]);
+    /* x- keys are no part of compose's hash (its structs never marshal them). */
+    assert_string_equal(h[5], h[6]);
+    assert_string_not_equal(h[0], h[5]);
+}
+
+/* JSON output leaves out the x- keys of services, networks... as docker
+ * compose's does (compose-go types: Extensions `json:"-"`), and keeps the
+ * project's own; YAML keeps them all. */
+static void test_json_extensions(void **state)
+{
+    (void)state;
+    struct ct_load l;
+    assert_int_equal(ct_load(&l,
+                             "x-top: {a: 1}\n"
+                             "services:\n"
+                             "  web: {image: x, x-note: hi, environment: {x-var: v}}\n"
+                             "networks:\n"
+                             "  default: {x-net: 1}\n",
+                             NULL),
+                     0);
+    _cleanup_free_ char *j = compose_config_text(l.p, COMPOSE_FORMAT_JSON, NULL);
+    assert_lacks(j, "x-note");
+    assert_lacks(j, "x-net");
+    assert_has(j, "\"x-var\": \"v\"");
+    assert_has(j, "  \"x-top\": {\n    \"a\": 1\n  }\n");
+    _cleanup_free_ char *y = compose_config_text(l.p, COMPOSE_FORMAT_YAML, NULL);
+    assert_has(y, "    x-note: hi\n");
+    assert_has(y, "    x-net: 1\n");
+    ct_load_done(&l);
 }
 
 static void test_round_trip(void **state)
@@ -690,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_implied_dependencies),
         cmocka_unit_test(test_config_output),
         cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_json_extensions),
         cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
