@@ -56,6 +56,42 @@ static struct ynode *only_services(struct arena *a, const struct ynode *root, ch
     return r;
 }
 
+/* What `docker compose config` prints of a loaded project: each service's
+ * env_file left out once merged into its environment (cmd/compose/config.go:
+ * cli.WithDiscardEnvFile, WithServicesEnvironmentResolved(true)). */
+static struct ynode *config_view(struct arena *a, const struct ynode *root)
+{
+    const struct ynode *svcs = ymap_get(root, "services");
+    if (!svcs || svcs->kind != YNODE_MAP)
+        return (struct ynode *)root;
+    struct ypair *sp = arena_allocarray(a, svcs->n_pairs, sizeof *sp);
+    for (size_t i = 0; i < svcs->n_pairs; i++) {
+        sp[i] = svcs->pairs[i];
+        const struct ynode *body = sp[i].value;
+        if (body->kind != YNODE_MAP || !ymap_get(body, "env_file"))
+            continue;
+        struct ypair *bp = arena_allocarray(a, body->n_pairs, sizeof *bp);
+        size_t n = 0;
+        for (size_t j = 0; j < body->n_pairs; j++)
+            if (!key_is(body->pairs[j].key, "env_file"))
+                bp[n++] = body->pairs[j];
+        struct ynode *nb = ynode_new_map(a, body, bp, n);
+        nb->ordered = body->ordered;
+        sp[i].value = nb;
+    }
+    struct ynode *nsvcs = ynode_new_map(a, svcs, sp, svcs->n_pairs);
+    nsvcs->ordered = svcs->ordered;
+    struct ypair *rp = arena_allocarray(a, root->n_pairs, sizeof *rp);
+    for (size_t i = 0; i < root->n_pairs; i++) {
+        rp[i] = root->pairs[i];
+        if (key_is(rp[i].key, "services"))
+            rp[i].value = nsvcs;
+    }
+    struct ynode *r = ynode_new_map(a, root, rp, root->n_pairs);
+    r->ordered = root->ordered;
+    return r;
+}
+
 static void config_emit(const struct project *p, enum compose_format f, char *const *only,
                         struct emit_buf *b)
 {
@@ -63,6 +99,7 @@ static void config_emit(const struct project *p, enum compose_format f, char *co
     const struct ynode *root = t->root;
     if (only && only[0])
         root = only_services(&t->arena, root, only);
+    root = config_view(&t->arena, root);
     struct emit_opts o = {.escape_dollar = t->interpolated,
                           .sort_root = true,
                           .drop_object_ext = f == COMPOSE_FORMAT_JSON};

@@ -566,10 +566,9 @@ static void test_config_output(void **state)
                   "      - \"\"\n      - 'a: b'\n      - '*star'\n");
     assert_has(y, "    environment:\n      FROM_FILE: override\n      ONLY_FILE: \"1\"\n"
                   "      PRICE: $$5\n");
-    _cleanup_free_ char *envf = xasprintf("    env_file:\n      - path: %s/app.env\n"
-                                          "      - path: %s/missing.env\n        required: false\n",
-                                          l.dir, l.dir);
-    assert_has(y, envf);
+    /* env_file is merged into environment and left out, as docker compose
+     * config does (cli.WithDiscardEnvFile). */
+    assert_lacks(y, "env_file");
     assert_has(y, "    extra_hosts:\n      - a.local=10.0.0.1\n      - b.local=10.0.0.2\n");
     assert_has(y, "      test:\n        - CMD-SHELL\n        - curl -f localhost\n"
                   "      timeout: 1.5s\n      interval: 1h0m0s\n");
