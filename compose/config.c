@@ -56,19 +56,59 @@ static struct ynode *only_services(struct arena *a, const struct ynode *root, ch
     return r;
 }
 
-/* What `docker compose config` prints of a loaded project: each service's
- * env_file left out once merged into its environment (cmd/compose/config.go:
- * cli.WithDiscardEnvFile, WithServicesEnvironmentResolved(true)). */
+/* The sources a list of mounts or file references uses (only "volume"
+ * mounts, for volumes). */
+static void used_sources(const struct ynode *l, bool volumes, char ***used)
+{
+    for (size_t i = 0; l && l->kind == YNODE_SEQ && i < l->n_items; i++) {
+        const struct ynode *it = l->items[i];
+        if (it->kind != YNODE_MAP)
+            continue;
+        const struct ynode *type = ymap_get(it, "type"), *src = ymap_get(it, "source");
+        if (volumes && (!type || strcmp(type->str, "volume") != 0))
+            continue;
+        if (src && src->kind == YNODE_SCALAR)
+            strv_push(used, xstrdup(src->str));
+    }
+}
+
+/* The names a service uses in one section of the project. */
+static void used_names(const struct ynode *body, const char *section, char ***used)
+{
+    if (strcmp(section, "networks") == 0) {
+        const struct ynode *n = ymap_get(body, "networks");
+        for (size_t i = 0; n && n->kind == YNODE_MAP && i < n->n_pairs; i++)
+            strv_push(used, xstrdup(n->pairs[i].key->str));
+        return;
+    }
+    used_sources(ymap_get(body, section), strcmp(section, "volumes") == 0, used);
+    const struct ynode *build = ymap_get(body, "build");
+    if (strcmp(section, "secrets") == 0 && build && build->kind == YNODE_MAP)
+        used_sources(ymap_get(build, "secrets"), false, used);
+}
+
+/* What `docker compose config` prints of a loaded project: its networks,
+ * volumes, secrets and configs only where a service uses them (unless
+ * --all-resources: compose-go Project.WithoutUnnecessaryResources, called
+ * by docker compose's loader), and each service's env_file left out once
+ * merged into its environment (cmd/compose/config.go: cli.WithDiscardEnvFile,
+ * WithServicesEnvironmentResolved(true)). */
 static struct ynode *config_view(struct arena *a, const struct ynode *root)
 {
     const struct ynode *svcs = ymap_get(root, "services");
     if (!svcs || svcs->kind != YNODE_MAP)
         return (struct ynode *)root;
+    static const char *const sections[] = {"networks", "volumes", "secrets", "configs"};
+    char **used[ARRAY_SIZE(sections)] = {NULL};
     struct ypair *sp = arena_allocarray(a, svcs->n_pairs, sizeof *sp);
     for (size_t i = 0; i < svcs->n_pairs; i++) {
         sp[i] = svcs->pairs[i];
         const struct ynode *body = sp[i].value;
-        if (body->kind != YNODE_MAP || !ymap_get(body, "env_file"))
+        if (body->kind != YNODE_MAP)
+            continue;
+        for (size_t k = 0; k < ARRAY_SIZE(sections); k++)
+            used_names(body, sections[k], &used[k]);
+        if (!ymap_get(body, "env_file"))
             continue;
         struct ypair *bp = arena_allocarray(a, body->n_pairs, sizeof *bp);
         size_t n = 0;
@@ -82,12 +122,32 @@ static struct ynode *config_view(struct arena *a, const struct ynode *root)
     struct ynode *nsvcs = ynode_new_map(a, svcs, sp, svcs->n_pairs);
     nsvcs->ordered = svcs->ordered;
     struct ypair *rp = arena_allocarray(a, root->n_pairs, sizeof *rp);
+    size_t rn = 0;
     for (size_t i = 0; i < root->n_pairs; i++) {
-        rp[i] = root->pairs[i];
-        if (key_is(rp[i].key, "services"))
-            rp[i].value = nsvcs;
+        struct ypair pr = root->pairs[i];
+        size_t k = 0;
+        while (k < ARRAY_SIZE(sections) && !key_is(pr.key, sections[k]))
+            k++;
+        if (key_is(pr.key, "services")) {
+            pr.value = nsvcs;
+        } else if (k < ARRAY_SIZE(sections) && pr.value->kind == YNODE_MAP) {
+            const struct ynode *m = pr.value;
+            struct ypair *mp = arena_allocarray(a, m->n_pairs, sizeof *mp);
+            size_t n = 0;
+            for (size_t j = 0; j < m->n_pairs; j++)
+                if (strv_contains(used[k], m->pairs[j].key->str))
+                    mp[n++] = m->pairs[j];
+            if (n == 0)
+                continue; /* compose prints no empty section */
+            struct ynode *nm = ynode_new_map(a, m, mp, n);
+            nm->ordered = m->ordered;
+            pr.value = nm;
+        }
+        rp[rn++] = pr;
     }
-    struct ynode *r = ynode_new_map(a, root, rp, root->n_pairs);
+    for (size_t k = 0; k < ARRAY_SIZE(sections); k++)
+        strv_free(used[k]);
+    struct ynode *r = ynode_new_map(a, root, rp, rn);
     r->ordered = root->ordered;
     return r;
 }

@@ -640,6 +640,39 @@ static void test_hash(void **state)
     assert_string_not_equal(h[0], h[5]);
 }
 
+/* Networks, volumes, secrets and configs no service uses are left out of
+ * the output, as docker compose config leaves them (compose-go
+ * Project.WithoutUnnecessaryResources); a section left empty goes too. */
+static void test_config_unused_resources(void **state)
+{
+    (void)state;
+    struct ct_load l;
+    assert_int_equal(ct_load(&l,
+                             "services:\n"
+                             "  web:\n"
+                             "    image: x\n"
+                             "    networks: [front]\n"
+                             "    volumes: [data:/data, \"./src:/src\"]\n"
+                             "    secrets: [s1]\n"
+                             "    build: {context: ., secrets: [s2]}\n"
+                             "networks: {front: {}, back: {}}\n"
+                             "volumes: {data: {}, src: {}}\n"
+                             "secrets: {s1: {file: ./a}, s2: {file: ./b}, s3: {file: ./c}}\n"
+                             "configs: {c1: {file: ./d}}\n",
+                             NULL),
+                     0);
+    _cleanup_free_ char *y = compose_config_text(l.p, COMPOSE_FORMAT_YAML, NULL);
+    assert_has(y, "networks:\n  front:\n    name: proj_front\n"
+                  "volumes:\n  data:\n    name: proj_data\n"
+                  "secrets:\n  s1:\n");
+    assert_has(y, "  s2:\n");
+    assert_lacks(y, "back");
+    assert_lacks(y, "s3");
+    assert_lacks(y, "  src:\n");
+    assert_lacks(y, "configs");
+    ct_load_done(&l);
+}
+
 /* JSON output leaves out the x- keys of services, networks... as docker
  * compose's does (compose-go types: Extensions `json:"-"`), and keeps the
  * project's own; YAML keeps them all. */
@@ -723,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_config_output),
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_json_extensions),
+        cmocka_unit_test(test_config_unused_resources),
         cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
