@@ -194,6 +194,31 @@ static struct ynode *effective_environment(const struct norm_opts *o, struct yno
  * service names it already. `restart` is compose's: true for links and
  * namespaces (the container must follow its peer), false for volumes_from
  * (compose-go loader/normalize.go). */
+/* A build arg without a value takes the variable's, or is left out when it
+ * is unset (compose-go loader/normalize.go: resolve(args, keepEmpty=false));
+ * environment keeps such a name, with no value. */
+static struct ynode *resolve_build_args(const struct norm_opts *o, struct ynode *body)
+{
+    struct ynode *build = ymap_get(body, "build");
+    const struct ynode *args = build && build->kind == YNODE_MAP ? ymap_get(build, "args") : NULL;
+    if (!args || args->kind != YNODE_MAP)
+        return body;
+    struct pb b = {.a = o->a};
+    for (size_t i = 0; i < args->n_pairs; i++) {
+        struct ynode *k = args->pairs[i].key, *v = args->pairs[i].value;
+        if (ynode_is_null(v)) {
+            const char *val = envtab_get(o->env, k->str, k->len);
+            if (!val)
+                continue;
+            v = str_node(o->a, v, val);
+        }
+        pb_add(&b, k, v);
+    }
+    struct ynode *na = ynode_new_map(o->a, args, b.p, b.n);
+    na->ordered = args->ordered;
+    return map_set(o->a, body, "build", map_set(o->a, build, "args", na));
+}
+
 static struct ynode *add_dependency(struct arena *a, struct ynode *body, const struct ynode *at,
                                     const char *svc, bool restart)
 {
@@ -254,8 +279,10 @@ static struct ynode *normalize_service(const struct norm_opts *o, const struct y
 {
     if (body->kind != YNODE_MAP)
         return body;
-    if (o->resolve_env)
+    if (o->resolve_env) {
         body = effective_environment(o, body);
+        body = resolve_build_args(o, body);
+    }
     const struct ynode *nets = ymap_get(body, "networks");
     if (!nets && !ymap_get(body, "network_mode")) {
         struct ypair *one = arena_allocarray(o->a, 1, sizeof *one);

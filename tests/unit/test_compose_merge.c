@@ -496,6 +496,26 @@ static void test_start_order(void **state)
     ct_load_done(&l);
 }
 
+/* A build arg with no value takes the variable's or is left out; an
+ * environment entry with no value and no variable stays, empty
+ * (compose-go loader/normalize.go). */
+static void test_build_args_resolved(void **state)
+{
+    (void)state;
+    char *env[] = {"SET=from-env", NULL};
+    struct ct_load l;
+    const char *names[] = {"compose.yaml", NULL};
+    const char *contents[] = {"services:\n"
+                              "  app:\n"
+                              "    build: {context: ., args: [SET, UNSET, GIVEN=1]}\n"
+                              "    environment: [SET, UNSET]\n",
+                              NULL};
+    _cleanup_free_ char *y = config_of(&l, names, contents, env);
+    assert_has(y, "      args:\n        GIVEN: \"1\"\n        SET: from-env\n    environment");
+    assert_has(y, "    environment:\n      SET: from-env\n      UNSET: null\n");
+    ct_load_done(&l);
+}
+
 /* Links and shared namespaces imply a dependency that restarts with its
  * peer; volumes_from one that does not (compose-go loader/normalize.go). */
 static void test_implied_dependencies(void **state)
@@ -752,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_profiles),
         cmocka_unit_test(test_validation_all_at_once),
         cmocka_unit_test(test_start_order),
+        cmocka_unit_test(test_build_args_resolved),
         cmocka_unit_test(test_implied_dependencies),
         cmocka_unit_test(test_config_output),
         cmocka_unit_test(test_hash),
