@@ -316,8 +316,11 @@ static struct ynode *normalize_service(const struct norm_opts *o, const struct y
                       "service %s: can't set distinct values on 'scale' (%s) and "
                       "'deploy.replicas' (%s)",
                       QN(name), scale->str, rep->str);
-    else if (rep && !scale)
-        body = map_set(o->a, body, "scale", (struct ynode *)rep);
+    else if (scale && !rep && deploy && deploy->kind == YNODE_MAP)
+        /* compose copies scale into deploy.replicas, never the other way
+         * (compose-go loader/validate.go). */
+        body =
+            map_set(o->a, body, "deploy", map_set(o->a, deploy, "replicas", (struct ynode *)scale));
     return body;
 }
 

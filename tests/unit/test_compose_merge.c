@@ -516,6 +516,30 @@ static void test_build_args_resolved(void **state)
     ct_load_done(&l);
 }
 
+/* scale is copied into deploy.replicas when deploy is there, never the
+ * other way (compose-go loader/validate.go); either sets the replicas. */
+static void test_scale_and_replicas(void **state)
+{
+    (void)state;
+    struct ct_load l;
+    const char *names[] = {"compose.yaml", NULL};
+    const char *contents[] = {"services:\n"
+                              "  a: {image: x, deploy: {replicas: 2}}\n"
+                              "  b: {image: x, scale: 3, deploy: {mode: replicated}}\n"
+                              "  c: {image: x, scale: 4}\n",
+                              NULL};
+    _cleanup_free_ char *y = config_of(&l, names, contents, NULL);
+    assert_has(y, "  a:\n    deploy:\n      replicas: 2\n    image: x\n    networks:\n"
+                  "      default: null\n  b:");
+    assert_has(y, "  b:\n    deploy:\n      mode: replicated\n      replicas: 3\n");
+    assert_has(y, "    scale: 3\n  c:\n");
+    assert_has(y, "    scale: 4\n");
+    assert_int_equal(project_service(l.p, "a")->replicas, 2);
+    assert_int_equal(project_service(l.p, "b")->replicas, 3);
+    assert_int_equal(project_service(l.p, "c")->replicas, 4);
+    ct_load_done(&l);
+}
+
 /* Links and shared namespaces imply a dependency that restarts with its
  * peer; volumes_from one that does not (compose-go loader/normalize.go). */
 static void test_implied_dependencies(void **state)
@@ -773,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_validation_all_at_once),
         cmocka_unit_test(test_start_order),
         cmocka_unit_test(test_build_args_resolved),
+        cmocka_unit_test(test_scale_and_replicas),
         cmocka_unit_test(test_implied_dependencies),
         cmocka_unit_test(test_config_output),
         cmocka_unit_test(test_hash),
