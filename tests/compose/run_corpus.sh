@@ -5,10 +5,34 @@
 # output must load back to the same project; every file under bad/ must be
 # refused with each "# error: " line of its header in the message.
 #
-# Usage: run_corpus.sh BERTH [--update]   (--update rewrites expected.json)
+# Usage: run_corpus.sh BERTH [--update [--create]]
+#
+# --update rewrites an expected.json that differs from berth's output and
+# prints the diff of each file it rewrites: read every line of it against
+# docker compose's behaviour before committing (see README). It never
+# makes an expected.json that does not exist yet unless --create is given
+# too, and then prints the whole new file: a new expected output is
+# reviewed line by line, never taken on trust. Without flags, nothing is
+# written.
 set -u
 berth=$1
-update=${2:-}
+shift
+update=
+create=
+for a in "$@"; do
+    case $a in
+    --update) update=1 ;;
+    --create) create=1 ;;
+    *)
+        echo "run_corpus.sh: unknown argument $a (use --update [--create])" >&2
+        exit 2
+        ;;
+    esac
+done
+if [ -n "$create" ] && [ -z "$update" ]; then
+    echo "run_corpus.sh: --create goes with --update" >&2
+    exit 2
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/berth-corpus.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -23,33 +47,53 @@ fail() {
     failed=$((failed + 1))
 }
 
+# berth's JSON for the project in directory $1 (more args go before
+# `config`), its path written @DIR@, into file $2; every byte kept, the
+# trailing newline too.
+config_json() {
+    local dir=$1 to=$2 raw
+    shift 2
+    raw=$(cd "$dir" && run "$berth" "$@" config --format json 2>"$tmp/err" && printf x) || return 1
+    raw=${raw%x}
+    printf '%s' "${raw//"$dir"/@DIR@}" >"$to"
+}
+
 for d in "$here"/good/*/; do
     d=${d%/}
     name=$(basename "$d")
-    if ! out=$(cd "$d" && run "$berth" config --format json 2>"$tmp/err"); then
+    if ! config_json "$d" "$tmp/out.json"; then
         fail "$name" "berth config failed: $(cat "$tmp/err")"
         continue
     fi
-    out=${out//"$d"/@DIR@}
-    if [ "$update" = --update ]; then
-        printf '%s\n' "$out" >"$d/expected.json"
+    if [ ! -f "$d/expected.json" ]; then
+        if [ -z "$create" ]; then
+            fail "$name" "no expected.json (write it by hand, or --update --create and review it)"
+            continue
+        fi
+        cp "$tmp/out.json" "$d/expected.json"
+        echo "CREATED $name/expected.json from berth's output; review every line:"
+        cat "$d/expected.json"
+    elif [ -n "$update" ] && ! cmp -s "$tmp/out.json" "$d/expected.json"; then
+        echo "UPDATED $name/expected.json; review this diff:"
+        diff -u "$d/expected.json" "$tmp/out.json" | sed '1,2d'
+        cp "$tmp/out.json" "$d/expected.json"
     fi
-    if [ "$out" != "$(cat "$d/expected.json")" ]; then
+    # Byte for byte, the trailing newline included.
+    if ! cmp -s "$tmp/out.json" "$d/expected.json"; then
         fail "$name" "output differs from expected.json:"
-        diff <(printf '%s\n' "$out") "$d/expected.json" | head -20
+        diff "$tmp/out.json" "$d/expected.json" | head -20
+        cmp "$tmp/out.json" "$d/expected.json"
         continue
     fi
     # Round trip: the YAML output, read back, gives the same project.
     (cd "$d" && run "$berth" config >"$tmp/rt.yaml" 2>/dev/null)
-    if ! again=$(cd "$d" && run "$berth" -f "$tmp/rt.yaml" --project-directory "$d" \
-        config --format json 2>"$tmp/err"); then
+    if ! config_json "$d" "$tmp/again.json" -f "$tmp/rt.yaml" --project-directory "$d"; then
         fail "$name" "its config output does not load: $(cat "$tmp/err")"
         continue
     fi
-    again=${again//"$d"/@DIR@}
-    if [ "$again" != "$out" ]; then
+    if ! cmp -s "$tmp/again.json" "$tmp/out.json"; then
         fail "$name" "config output read back differs:"
-        diff <(printf '%s\n' "$out") <(printf '%s\n' "$again") | head -20
+        diff "$tmp/out.json" "$tmp/again.json" | head -20
         continue
     fi
     pass=$((pass + 1))
