@@ -11,7 +11,13 @@
  * compose's defaults and leaves out zero values. Canonical input is
  * accepted unchanged, so running it on `berth config` output gives the
  * same tree. Problems go to the diag with file:line:col; unknown keys are
- * errors naming the nearest known key. */
+ * errors naming the nearest known key.
+ *
+ * The one place the layout departs from docker compose's JSON, on purpose:
+ * Go's encoding/json prints empty structs that omitempty cannot leave out
+ * ("ipam": {} in every network, "resources": {} and "placement": {} in
+ * every deploy); they carry no value and berth leaves them out
+ * (tests/compose/README). */
 #ifndef BERTH_COMPOSE_CANON_H
 #define BERTH_COMPOSE_CANON_H
 
