@@ -26,6 +26,8 @@ state_of() { # state_of PROJECT CONTAINER FIELD (from ps --format json)
     sed -n "s/.*\"$3\":\"\\{0,1\\}\\([^\",]*\\).*/\\1/p" <<<"$line"
 }
 
+is_count() { [[ $1 =~ ^[0-9]+$ ]]; }
+
 # sid_of PID: the session a process belongs to.
 sid_of() { ps -o sid= -p "$1" | tr -d ' '; }
 
@@ -222,7 +224,7 @@ services:
     command: ["sh", "-c", "sleep 0.3"]
     restart: unless-stopped
 EOF
-bz restarts up -d >/dev/null 2>&1 || true
+bz restarts up -d >/dev/null 2>&1 || fail "up -d of the restart policies failed"
 check "on-failure:3 gives up" wait_until 10 sh -c "cd '$T_DIR/restarts' && '$BERTH' ps -a --format json | grep -q '\"Name\":\"restarts-onfail-1\".*\"State\":\"exited\"'"
 attempts=$(bz restarts logs onfail 2>/dev/null | grep -c attempt)
 expect_eq "on-failure:3 restarts exactly 3 times (4 runs)" "$attempts" "4"
@@ -239,6 +241,7 @@ n=$(state_of restarts restarts-unless-1 RestartCount)
 check "unless-stopped restarts a container that ended (${n} times)" test "${n:-0}" -ge 1
 bz restarts stop unless >/dev/null 2>&1 || fail "stop unless failed"
 n=$(state_of restarts restarts-unless-1 RestartCount)
+check "unless-stopped's restart count is read (${n})" is_count "$n"
 sleep 1
 expect_eq "unless-stopped: a stopped one stays stopped" "$(state_of restarts restarts-unless-1 State)" "exited"
 expect_eq "... and is not restarted" "$(state_of restarts restarts-unless-1 RestartCount)" "$n"
