@@ -26,6 +26,18 @@ state_of() { # state_of PROJECT CONTAINER FIELD (from ps --format json)
     sed -n "s/.*\"$3\":\"\\{0,1\\}\\([^\",]*\\).*/\\1/p" <<<"$line"
 }
 
+# supervisors_of PROJECT: how many processes run this berth binary in the
+# project's directory (a detached supervisor keeps the CLI's).
+supervisors_of() {
+    local p n=0 exe
+    exe=$(readlink -f "$BERTH")
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ] || continue
+        [ "$(readlink "$p/cwd" 2>/dev/null)" = "$T_DIR/$1" ] && n=$((n + 1))
+    done
+    echo "$n"
+}
+
 is_count() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 # sid_of PID: the session a process belongs to.
@@ -359,7 +371,7 @@ for i in 1 2 3; do (bz suprace up -d >"$T_DIR/race$i.out" 2>&1; echo $? >"$T_DIR
 wait
 for i in 1 2 3; do expect_eq "concurrent up -d #$i succeeds" "$(cat "$T_DIR/race$i.rc")" "0"; done
 expect_eq "one container per service" "$(bz suprace ps -a -q 2>/dev/null | wc -l)" "2"
-expect_eq "one supervisor" "$(ls "$BERTH_RUNROOT/suprace" | grep -c '^sock$')" "1"
+expect_eq "one supervisor process" "$(supervisors_of suprace)" "1"
 expect_eq "both run" "$(state_of suprace suprace-a-1 State) $(state_of suprace suprace-b-1 State)" "running running"
 (bz suprace down >"$T_DIR/down1.out" 2>&1; echo $? >"$T_DIR/down1.rc") &
 (bz suprace down >"$T_DIR/down2.out" 2>&1; echo $? >"$T_DIR/down2.rc") &
