@@ -88,19 +88,19 @@ out=$(bz gates ps 2>&1) || fail "ps failed: $out"
 expect_contains "ps table" "$out" "Up "
 expect_contains "ps shows health" "$out" "(healthy)"
 expect_not_contains "ps hides exited containers without -a" "$out" "gates-migrate-1"
-expect_contains "ps -a shows them" "$(bz gates ps -a 2>&1)" "Exited (0)"
+expect_contains "ps -a shows them" "$(ok_out bz gates ps -a)" "Exited (0)"
 expect_eq "ps --services: the services of running containers" "$(ok_out bz gates ps --services | sort | tr '\n' ' ')" "db web "
-expect_contains "ps -a --services: all" "$(bz gates ps -a --services 2>&1)" "migrate"
-expect_eq "ps -a -q prints every ID" "$(bz gates ps -a -q 2>/dev/null | sort | tr "\n" " ")" "$(ls "$BERTH_ROOT/containers" | sort | tr "\n" " ")"
-expect_contains "ls lists the project" "$("$BERTH" ls 2>&1)" "running(2)"
+expect_contains "ps -a --services: all" "$(ok_out bz gates ps -a --services)" "migrate"
+expect_eq "ps -a -q prints every ID" "$(ok_out bz gates ps -a -q | sort | tr "\n" " ")" "$(ls "$BERTH_ROOT/containers" | sort | tr "\n" " ")"
+expect_contains "ls lists the project" "$(ok_out "$BERTH" ls)" "running(2)"
 
 # logs, and logs -f following new output
-out=$(bz gates logs 2>&1)
+out=$(bz gates logs 2>&1) || fail "logs failed: $out"
 expect_contains "logs shows each service" "$out" "migrate-1  | migrated"
 expect_contains "logs shows db" "$out" "db-1       | db ready"
-expect_eq "logs --tail" "$(bz gates logs --tail 1 migrate 2>/dev/null)" "migrate-1  | migrated"
+expect_eq "logs --tail" "$(ok_out bz gates logs --tail 1 migrate)" "migrate-1  | migrated"
 expect_eq "logs --no-log-prefix prints the bare line" "$(ok_out bz gates logs --no-log-prefix migrate)" "migrated"
-expect_contains "logs -t" "$(bz gates logs -t migrate 2>&1)" "Z migrated"
+expect_contains "logs -t" "$(ok_out bz gates logs -t migrate)" "Z migrated"
 (cd "$T_DIR/gates" && timeout 5 "$BERTH" logs -f --since 0s web >"$T_DIR/follow.out" 2>&1) &
 follower=$!
 check "logs -f follows new output" wait_until 4 grep -q tick "$T_DIR/follow.out"
@@ -126,7 +126,7 @@ check "kill ends it" wait_until 5 sh -c "cd '$T_DIR/gates' && '$BERTH' ps -a --f
 expect_eq "kill's SIGKILL gives 137" "$(state_of gates gates-web-1 ExitCode)" "137"
 
 # wait, rm
-out=$(bz gates wait migrate 2>/dev/null)
+out=$(ok_out bz gates wait migrate)
 expect_eq "wait prints the exit code" "$out" "0"
 out=$(bz gates rm -f migrate 2>&1) || fail "rm failed: $out"
 expect_contains "rm removes a stopped container" "$out" "Container gates-migrate-1  Removed"
@@ -147,7 +147,7 @@ out=$(bz gates run --rm -T --no-deps -u nobody -w /tmp -e GREETING=hi --entrypoi
 expect_contains "run -u, -w, -e and --entrypoint apply" "$out" "nobody /tmp hi"
 name=$(bz gates run -d --no-deps db sh -c 'sleep 3600' 2>/dev/null) || fail "run -d failed"
 check "run -d prints the container name" test -n "$name"
-expect_contains "a detached run shows in ps" "$(bz gates ps 2>&1)" "gates-db-run-"
+expect_contains "a detached run shows in ps" "$(ok_out bz gates ps)" "gates-db-run-"
 
 out=$(bz gates down 2>&1) || fail "down failed: $out"
 check "down leaves no supervisor socket" test ! -e "$BERTH_RUNROOT/gates/sock"
@@ -174,7 +174,7 @@ expect_eq "up SERVICE starts it and its dependencies only" "$(bz rc ps --service
 expect_eq "... and not the others" "$(bz rc ps -a -q 2>/dev/null | wc -l)" "2"
 bz rc up -d --no-deps --scale web=3 web >/dev/null 2>&1 || fail "up --scale failed"
 expect_eq "--scale web=3 runs three" "$(bz rc ps -q web 2>/dev/null | wc -l)" "3"
-expect_contains "ps --format json has Publishers" "$(bz rc ps --format json 2>/dev/null)" '"Publishers":[]'
+expect_contains "ps --format json has Publishers" "$(ok_out bz rc ps --format json)" '"Publishers":[]'
 db_id=$(id_of rc-db-1)
 web_id=$(id_of rc-web-1)
 out=$(bz rc up -d --scale web=1 2>&1) || fail "scale down failed: $out"
@@ -191,7 +191,7 @@ expect_eq "its dependency is untouched" "$(id_of rc-db-1)" "$db_id"
 out=$(bz rc up -d --force-recreate db 2>&1) || fail "up --force-recreate failed: $out"
 check "--force-recreate recreates an unchanged one" test "$(id_of rc-db-1)" != "$db_id"
 bz rc stop extra >/dev/null 2>&1 || fail "stop extra failed"
-expect_eq "ps --status exited" "$(bz rc ps -a --status exited --services 2>/dev/null)" "extra"
+expect_eq "ps --status exited" "$(ok_out bz rc ps -a --status exited --services)" "extra"
 sed -i '/^  extra:/,$d' "$T_DIR/rc/compose.yaml"
 out=$(bz rc up -d 2>&1) || fail "up without extra failed: $out"
 expect_contains "a service gone from the file is an orphan" "$out" "Found orphan containers ([rc-extra-1])"
@@ -238,7 +238,7 @@ services:
 EOF
 bz restarts up -d >/dev/null 2>&1 || fail "up -d of the restart policies failed"
 check "on-failure:3 gives up" wait_until 10 sh -c "cd '$T_DIR/restarts' && '$BERTH' ps -a --format json | grep -q '\"Name\":\"restarts-onfail-1\".*\"State\":\"exited\"'"
-attempts=$(bz restarts logs onfail 2>/dev/null | grep -c attempt)
+attempts=$(ok_out bz restarts logs onfail | grep -c attempt)
 expect_eq "on-failure:3 restarts exactly 3 times (4 runs)" "$attempts" "4"
 expect_eq "on-failure restart count" "$(state_of restarts restarts-onfail-1 RestartCount)" "3"
 sleep 1.5
