@@ -22,23 +22,23 @@ services:
     cpus: 0.5
     mem_limit: 64m
     pids_limit: 30
-    command: ["sh", "-c", "sleep 0.5; echo ok"]
+    volumes: ["./sig:/sig"]
+    # Lives until the test has read its cgroup (or 30 s have passed).
+    command: ["sh", "-c", "n=0; while [ ! -e /sig/go ] && [ $$n -lt 600 ]; do sleep 0.05; n=$$((n + 1)); done; test -e /sig/go && echo ok"]
 EOF
+mkdir -p "$T_DIR/lim/sig"
 
 (cd "$T_DIR/lim" && "$BERTH" up >"$T_DIR/lim.out" 2>&1; echo "rc=$?" >>"$T_DIR/lim.out") &
 uppid=$!
-# While the cpu service sleeps, its cgroup carries the limits.
-cpu_ok=
-for _ in $(seq 1 50); do
-    for f in /sys/fs/cgroup/cpu/berth/lim/cpu/lim-cpu-1/cpu.cfs_quota_us \
-        /sys/fs/cgroup/berth/lim/cpu/lim-cpu-1/cpu.max; do
-        if [ -r "$f" ]; then
-            cpu_ok=$(cat "$f")
-            break 2
-        fi
-    done
-    sleep 0.05
-done
+# While the cpu service waits for the go file, its cgroup carries the
+# limits (v1 cpu controller, or cpu.max on v2).
+cpu_quota() {
+    cat /sys/fs/cgroup/cpu/berth/lim/cpu/lim-cpu-1/cpu.cfs_quota_us 2>/dev/null ||
+        cat /sys/fs/cgroup/berth/lim/cpu/lim-cpu-1/cpu.max 2>/dev/null
+}
+check "the cpu service's cgroup appears" wait_until 30 cpu_quota
+cpu_ok=$(cpu_quota || true)
+touch "$T_DIR/lim/sig/go"
 wait $uppid || true
 out=$(cat "$T_DIR/lim.out")
 case "$cpu_ok" in

@@ -4,16 +4,9 @@
 # idempotent re-load, a load killed after its first layer (no image
 # visible; a re-run completes it), removal of blobs and layers, and a
 # corrupt archive refused with nothing left behind.
-set -uo pipefail
-
-: "${BERTH:?BERTH must name the berth binary}"
-: "${BERTH_TEST_IMAGES:?BERTH_TEST_IMAGES must name the test image directory}"
-: "${BERTH_TEST_TMP:?BERTH_TEST_TMP must name a scratch directory}"
-mkdir -p "$BERTH_TEST_TMP"
-work=$(mktemp -d "$BERTH_TEST_TMP/load-XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export BERTH_ROOT=$work/root
+. "$(dirname "$0")/lib.sh"
 unset BERTH_TEST_KILL_AT BERTH_MAX_LAYER_BYTES
+work=$T_DIR
 
 docker_tar=$BERTH_TEST_IMAGES/busybox-docker.tar
 gzip_tar=$BERTH_TEST_IMAGES/busybox-oci-gzip.tar
@@ -22,16 +15,6 @@ for f in "$docker_tar" "$gzip_tar" "$zstd_tar"; do
     [ -f "$f" ] || { echo "FAIL: missing test image $f" >&2; exit 1; }
 done
 
-fails=0
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
-pass() { echo "ok: $*"; }
-# expect_eq DESC GOT WANT
-expect_eq() {
-    if [ "$2" == "$3" ]; then pass "$1"; else fail "$1: got [$2], want [$3]"; fi
-}
 # expect_match DESC TEXT REGEX
 expect_match() {
     if grep -Eq -- "$3" <<<"$2"; then pass "$1"; else fail "$1: [$2] does not match /$3/"; fi
@@ -45,20 +28,30 @@ count() { # entries in a store directory (layers: directories only)
         find "$d" -mindepth 1 -maxdepth 1 | wc -l
     fi
 }
-rows() { "$BERTH" image ls | tail -n +2; }
+# rows: image ls without its header; when image ls fails, a line saying so,
+# so that a crash never reads as "no images".
+rows() {
+    local out rc=0
+    out=$("$BERTH" image ls) || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "<image ls failed: exit $rc>"
+    else
+        tail -n +2 <<<"$out"
+    fi
+}
 
 header='REPOSITORY               TAG       IMAGE ID       CREATED       SIZE'
 
 # --- load all three ----------------------------------------------------
-out=$("$BERTH" load -i "$docker_tar" 2>&1)
+out=$("$BERTH" load -i "$docker_tar" 2>&1) || fail "berth failed: $out"
 expect_eq "load docker-archive" "$out" "Loaded image: busybox:latest"
-out=$("$BERTH" load -i "$gzip_tar" 2>&1)
+out=$("$BERTH" load -i "$gzip_tar" 2>&1) || fail "berth failed: $out"
 expect_eq "load OCI gzip" "$out" "Loaded image: berth-test/busybox-oci:gzip"
-out=$("$BERTH" load -i "$zstd_tar" 2>&1)
+out=$("$BERTH" load -i "$zstd_tar" 2>&1) || fail "berth failed: $out"
 expect_eq "load OCI zstd" "$out" "Loaded image: berth-test/busybox-oci:zstd"
 
 # --- image ls ----------------------------------------------------------
-ls_out=$("$BERTH" image ls)
+ls_out=$("$BERTH" image ls) || fail "berth failed: $ls_out"
 expect_eq "image ls header" "$(head -1 <<<"$ls_out")" "$header"
 expect_eq "image ls row count" "$(tail -n +2 <<<"$ls_out" | wc -l)" 3
 expect_match "image ls busybox row" "$ls_out" \
@@ -67,10 +60,10 @@ expect_match "image ls oci gzip row" "$ls_out" \
     '^berth-test/busybox-oci +gzip +[0-9a-f]{12} +.* ago +[0-9.]+MB$'
 expect_match "image ls oci zstd row" "$ls_out" '^berth-test/busybox-oci +zstd '
 expect_eq "berth images = berth image ls" "$("$BERTH" images)" "$ls_out"
-ids=$("$BERTH" image ls -q)
+ids=$("$BERTH" image ls -q) || fail "berth failed: $ids"
 expect_eq "image ls -q deduplicates" "$(wc -l <<<"$ids")" 1
 expect_match "image ls -q is a short ID" "$ids" '^[0-9a-f]{12}$'
-json=$("$BERTH" image ls --format json)
+json=$("$BERTH" image ls --format json) || fail "berth failed: $json"
 expect_eq "image ls --format json lines" "$(wc -l <<<"$json")" 3
 expect_match "image ls json fields" "$(head -1 <<<"$json")" \
     '^\{"Containers":"N/A","CreatedAt":".*","CreatedSince":".* ago","Digest":"\\u003cnone\\u003e","ID":"[0-9a-f]{12}","Repository":"[^"]+","SharedSize":"N/A","Size":"[0-9.]+MB","Tag":"[^"]+","UniqueSize":"N/A","VirtualSize":"[0-9.]+MB"\}$'
@@ -86,35 +79,35 @@ expect_eq "staging empty" "$(count tmp)" 0
 
 # --- idempotent re-load -------------------------------------------------
 blobs_before=$(ls "$BERTH_ROOT/blobs/sha256")
-out=$("$BERTH" load -i "$docker_tar" 2>&1)
+out=$("$BERTH" load -i "$docker_tar" 2>&1) || fail "berth failed: $out"
 expect_eq "re-load output" "$out" "Loaded image: busybox:latest"
-out=$("$BERTH" load -i "$zstd_tar" 2>&1)
+out=$("$BERTH" load -i "$zstd_tar" 2>&1) || fail "berth failed: $out"
 expect_eq "re-load output (zstd)" "$out" "Loaded image: berth-test/busybox-oci:zstd"
 expect_eq "re-load keeps the listing" "$("$BERTH" image ls)" "$ls_out"
 expect_eq "re-load keeps one layer" "$(count layers)" 1
 expect_eq "re-load keeps the blobs" "$(ls "$BERTH_ROOT/blobs/sha256")" "$blobs_before"
 
 # --- stdin, compressed outer archive -------------------------------------
-out=$("$BERTH" load <"$gzip_tar" 2>&1)
+out=$("$BERTH" load <"$gzip_tar" 2>&1) || fail "berth failed: $out"
 expect_eq "load from stdin" "$out" "Loaded image: berth-test/busybox-oci:gzip"
 if command -v zstd >/dev/null; then
-    out=$(zstd -q -c "$docker_tar" | "$BERTH" load 2>&1)
+    out=$(zstd -q -c "$docker_tar" | "$BERTH" load 2>&1) || fail "berth failed: $out"
     expect_eq "load zstd-compressed archive from stdin" "$out" "Loaded image: busybox:latest"
 fi
-out=$(gzip -c "$docker_tar" | "$BERTH" load 2>&1)
+out=$(gzip -c "$docker_tar" | "$BERTH" load 2>&1) || fail "berth failed: $out"
 expect_eq "load gzip-compressed archive from stdin" "$out" "Loaded image: busybox:latest"
 
 # --- errors name the reference ------------------------------------------
-out=$("$BERTH" image rm foo:1 2>&1)
-rc=$?
+rc=0
+out=$("$BERTH" image rm foo:1 2>&1) || rc=$?
 [ $rc -ne 0 ] && pass "rm of a missing image fails" || fail "rm of a missing image succeeded"
 expect_eq "rm error names the reference" "$out" 'berth: image "foo:1" not found'
 
 # --- image rm removes blobs and layers ------------------------------------
-out=$("$BERTH" image rm busybox:latest 2>&1)
+out=$("$BERTH" image rm busybox:latest 2>&1) || fail "berth failed: $out"
 expect_eq "rm of one tag untags only" "$out" "Untagged: busybox:latest"
 expect_eq "layer kept while tagged elsewhere" "$(count layers)" 1
-out=$("$BERTH" rmi berth-test/busybox-oci:gzip berth-test/busybox-oci:zstd 2>&1)
+out=$("$BERTH" rmi berth-test/busybox-oci:gzip berth-test/busybox-oci:zstd 2>&1) || fail "berth failed: $out"
 expect_match "rm untags" "$out" '^Untagged: berth-test/busybox-oci:gzip$'
 expect_match "rm deletes the image" "$out" '^Deleted: sha256:[0-9a-f]{64}$'
 expect_eq "rm deleted lines" "$(grep -c '^Deleted: ' <<<"$out")" 2
@@ -124,17 +117,17 @@ expect_eq "no blobs left" "$(count blobs/sha256)" 0
 
 # --- killed after the first layer: nothing visible; a re-run completes -----
 # (in a child shell whose stderr is closed, so its "Killed" notice is not shown)
+rc=0
 BERTH_TEST_KILL_AT=after-layer bash -c '"$0" load -i "$1" >/dev/null 2>&1; exit $?' \
-    "$BERTH" "$docker_tar" 2>/dev/null
-rc=$?
+    "$BERTH" "$docker_tar" 2>/dev/null || rc=$?
 expect_eq "load killed by the test hook" "$rc" 137
 expect_eq "killed load shows no image" "$(rows)" ""
 expect_eq "killed load committed its layer" "$(count layers)" 1
-out=$("$BERTH" load -i "$docker_tar" 2>&1)
+out=$("$BERTH" load -i "$docker_tar" 2>&1) || fail "berth failed: $out"
 expect_eq "re-run after kill" "$out" "Loaded image: busybox:latest"
 expect_match "image visible after re-run" "$(rows)" '^busybox +latest '
 expect_eq "staging empty after re-run" "$(count tmp)" 0
-"$BERTH" image rm busybox >/dev/null 2>&1
+"$BERTH" image rm busybox >/dev/null 2>&1 || fail "image rm busybox failed"
 expect_eq "store empty again" "$(count layers) $(count blobs/sha256)" "0 0"
 
 # --- a corrupt archive: clear error, no image -------------------------------
@@ -148,8 +141,8 @@ for src in "$docker_tar" "$gzip_tar"; do
     cp "$src" "$bad"
     # The layer is the bulk of each archive: its middle is layer data.
     flip "$bad" $(($(stat -c %s "$bad") / 2))
-    out=$("$BERTH" load -i "$bad" 2>&1)
-    rc=$?
+    rc=0
+    out=$("$BERTH" load -i "$bad" 2>&1) || rc=$?
     [ $rc -ne 0 ] && pass "corrupt $(basename "$src") refused" ||
         fail "corrupt $(basename "$src") loaded: $out"
     expect_match "corrupt $(basename "$src"): one clear line" "$out" \
@@ -161,8 +154,4 @@ for src in "$docker_tar" "$gzip_tar"; do
     expect_eq "corrupt $(basename "$src"): no staging" "$(count tmp)" 0
 done
 
-if [ "$fails" -ne 0 ]; then
-    echo "test_load: $fails check(s) failed" >&2
-    exit 1
-fi
-echo "test_load: all checks passed"
+finish
