@@ -19,6 +19,7 @@
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -185,21 +186,74 @@ static void test_seccomp_builds(void **state)
     seccomp_prog_free(&q);
 }
 
+/* The one entry of a cache directory: its name, inode and size. */
+static char *cache_entry(const char *cache, struct stat *st)
+{
+    DIR *d = opendir(cache);
+    if (!d)
+        fail_msg("the cache directory %s was not created", cache);
+    struct dirent *de;
+    char *name = NULL;
+    int n = 0;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.') {
+            free(name);
+            name = xstrdup(de->d_name);
+            n++;
+        }
+    closedir(d);
+    if (n != 1)
+        fail_msg("%d entries in the cache, expected 1", n);
+    _cleanup_free_ char *path = xasprintf("%s/%s", cache, name);
+    assert_int_equal(stat(path, st), 0);
+    return name;
+}
+
+/* seccomp_cache_written_and_read: the first load writes the compiled
+ * filter to the cache; the second serves it from there (the entry is not
+ * rewritten: same inode); a damaged entry is rebuilt and rewritten (a new
+ * inode, the right program). */
 static void test_seccomp_cache(void **state)
 {
     struct berr e = BERR_INIT;
     char *dir = scratch_dir("seccomp");
     _cleanup_free_ char *cache = xasprintf("%s/cache", dir);
-    struct seccomp_prog a = {0}, b = {0}, c = {0};
-    assert_int_equal(seccomp_load_default(cache, CAPS_DOCKER_DEFAULT, &a, &e), 0);
-    assert_int_equal(seccomp_load_default(cache, CAPS_DOCKER_DEFAULT, &b, &e), 0);
+    struct seccomp_prog a = {0}, b = {0}, c = {0}, d = {0};
     assert_int_equal(seccomp_build_default(CAPS_DOCKER_DEFAULT, &c, &e), 0);
+    size_t bytes = c.len * sizeof *c.insns;
+
+    assert_int_equal(seccomp_load_default(cache, CAPS_DOCKER_DEFAULT, &a, &e), 0);
+    struct stat st1, st2, st3;
+    _cleanup_free_ char *name = cache_entry(cache, &st1);
+    /* The program and an 8-byte checksum. */
+    assert_int_equal(st1.st_size, bytes + 8);
     assert_int_equal(a.len, c.len);
+    assert_memory_equal(a.insns, c.insns, bytes);
+
+    assert_int_equal(seccomp_load_default(cache, CAPS_DOCKER_DEFAULT, &b, &e), 0);
+    _cleanup_free_ char *name2 = cache_entry(cache, &st2);
+    assert_string_equal(name2, name);
+    if (st2.st_ino != st1.st_ino)
+        fail_msg("the second load rewrote the cache entry instead of reading it");
     assert_int_equal(b.len, c.len);
-    assert_memory_equal(b.insns, c.insns, c.len * sizeof *c.insns);
+    assert_memory_equal(b.insns, c.insns, bytes);
+
+    /* Damage one instruction in place (same inode): not loaded, rewritten. */
+    _cleanup_free_ char *path = xasprintf("%s/%s", cache, name);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "\xff\xff\xff\xff", 4, 8), 4);
+    close(fd);
+    assert_int_equal(seccomp_load_default(cache, CAPS_DOCKER_DEFAULT, &d, &e), 0);
+    assert_int_equal(d.len, c.len);
+    assert_memory_equal(d.insns, c.insns, bytes);
+    _cleanup_free_ char *name3 = cache_entry(cache, &st3);
+    if (st3.st_ino == st1.st_ino)
+        fail_msg("a damaged cache entry was not rewritten");
     seccomp_prog_free(&a);
     seccomp_prog_free(&b);
     seccomp_prog_free(&c);
+    seccomp_prog_free(&d);
     scratch_remove(dir);
 }
 
