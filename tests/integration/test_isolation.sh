@@ -31,7 +31,7 @@ services:
         echo "kcore=$(stat -c %t,%T /proc/kcore 2>/dev/null || echo absent)"
         echo "keys=$(stat -c %F /proc/keys 2>/dev/null)"
         echo "timer_list=$(wc -c < /proc/timer_list 2>/dev/null)"
-        echo "firmware=$(ls /sys/firmware 2>/dev/null | wc -l)"
+        echo "firmware=$(ls -A /sys/firmware 2>&1 | wc -l)"
         for d in /sys/fs/cgroup /sys/fs/cgroup/*/; do mkdir "$${d%/}/x" 2>/dev/null && echo "cgroupfs=writable $$d"; done
         echo "cgroupfs=checked $(ls /sys/fs/cgroup | wc -l) hierarchies"
         echo "devnull=$(stat -c %t,%T /dev/null)"
