@@ -75,7 +75,7 @@ wait_file() { # wait_file FILE TEXT: up to 15 s
 }
 cg_of() { # cg_of ROOT SERVICE: the container's cgroup directory
     local d
-    for d in "$1"/berth/devs/"$2"/*/; do
+    for d in "$1/$T_CGBASE"/devs/"$2"/*/; do
         [ -d "$d" ] && echo "${d%/}" && return 0
     done
     return 1

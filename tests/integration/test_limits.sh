@@ -30,8 +30,8 @@ uppid=$!
 # While the cpu service sleeps, its cgroup carries the limits.
 cpu_ok=
 for _ in $(seq 1 50); do
-    for f in /sys/fs/cgroup/cpu/berth/lim/cpu/lim-cpu-1/cpu.cfs_quota_us \
-        /sys/fs/cgroup/berth/lim/cpu/lim-cpu-1/cpu.max; do
+    for f in /sys/fs/cgroup/cpu/$T_CGBASE/lim/cpu/lim-cpu-1/cpu.cfs_quota_us \
+        /sys/fs/cgroup/$T_CGBASE/lim/cpu/lim-cpu-1/cpu.max; do
         if [ -r "$f" ]; then
             cpu_ok=$(cat "$f")
             break 2

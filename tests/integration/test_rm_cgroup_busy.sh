@@ -24,7 +24,7 @@ services:
     stop_grace_period: 1s
 EOF2
 out=$(bz rmbusy up -d 2>&1) || fail "up -d failed: $out"
-svc_cg=$freezer/berth/rmbusy/held
+svc_cg=$freezer/$T_CGBASE/rmbusy/held
 if [ ! -d "$svc_cg" ]; then
     say "SKIPPED: the container has no v1 freezer cgroup ($svc_cg)"
     finish
