@@ -244,7 +244,7 @@ check "a target under /proc is refused" test "$rc" -ne 0
 expect_contains "the refusal names the service and the target" "$out" "service \"app\""
 expect_contains "the refusal names the target" "$out" "/proc/sys/kernel"
 
-new_project procsym >/dev/null <<'EOF'
+new_project volprocsym >/dev/null <<'EOF'
 services:
   app:
     image: berth-test/evil
@@ -253,7 +253,7 @@ services:
       - /procsys/kernel
 EOF
 rc=0
-out=$(bz procsym up 2>&1) || rc=$?
+out=$(bz volprocsym up 2>&1) || rc=$?
 check "a target reaching /proc through an image symlink is refused" test "$rc" -ne 0
 expect_contains "the runtime refusal names the target" "$out" "/procsys/kernel"
 expect_contains "the runtime refusal says why" "$out" "/proc or /sys"
