@@ -100,8 +100,8 @@ int cli_main(int argc, char **argv)
     /* A closed stdout (`berth up | head`) must not kill the supervisor. */
     signal(SIGPIPE, SIG_IGN);
     struct cli c = {
-        .root = env_or("BERTH_ROOT", "/var/lib/berth"),
-        .runroot = env_or("BERTH_RUNROOT", "/run/berth"),
+        .root = env_or("BERTH_ROOT", BERTH_DEFAULT_ROOT),
+        .runroot = env_or("BERTH_RUNROOT", BERTH_DEFAULT_RUNROOT),
         .environ = environ,
         .stdout_tty = isatty(STDOUT_FILENO),
     };

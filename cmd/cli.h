@@ -5,6 +5,10 @@
 
 #include <stdbool.h>
 
+/* The store (and the run root) when the environment names none. */
+#define BERTH_DEFAULT_ROOT    "/var/lib/berth"
+#define BERTH_DEFAULT_RUNROOT "/run/berth"
+
 /* The invocation's context: everything a command needs from the global flags
  * and the environment. No command keeps state elsewhere. */
 struct cli {

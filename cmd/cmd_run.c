@@ -224,7 +224,8 @@ int cmd_run(struct cli *c, int argc, char **argv)
     plan.name = xstrdup(ctr_name);
     free(plan.log_name);
     plan.log_name = xstrdup(ctr_name);
-    cgroup = xasprintf("berth/%s/%s/%s", p->name, svc_name, ctr_name);
+    if (cli_cgroup_rel(c->root, p->name, svc_name, ctr_name, &cgroup, &e) < 0)
+        goto out;
 
     lockfd = project_lock(c->runroot, p->name, &e);
     if (lockfd < 0)

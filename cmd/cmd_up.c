@@ -378,7 +378,8 @@ int cmd_up(struct cli *c, int argc, char **argv)
                 free(it->plan.log_name);
                 it->plan.log_name = xstrdup(s->container_name);
             }
-            it->cgroup = xasprintf("berth/%s/%s/%s", p->name, s->name, it->plan.name);
+            if (cli_cgroup_rel(c->root, p->name, s->name, it->plan.name, &it->cgroup, &e) < 0)
+                goto out;
         }
     }
 

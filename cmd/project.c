@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "engine/image/digest.h"
 #include "engine/runtime/cgroup.h"
 #include "engine/supervise/control.h"
 #include "engine/supervise/supervisor.h"
@@ -63,6 +64,29 @@ int cli_remove_container(struct cli *c, const char *project, int ctl, const stru
     if (first == 0 && (flags & RM_SAY))
         fprintf(stderr, " Container %s  Removed\n", r->name);
     return first;
+}
+
+char *cli_cgroup_base(const char *canon_root, const char *canon_default)
+{
+    if (strcmp(canon_root, canon_default) == 0)
+        return xstrdup("berth");
+    char d[DIGEST_STR_SIZE];
+    sha256_digest(canon_root, strlen(canon_root), d);
+    return xasprintf("berth-%.8s", digest_hex(d));
+}
+
+int cli_cgroup_rel(const char *root, const char *project, const char *service,
+                   const char *container, char **out, struct berr *e)
+{
+    _cleanup_free_ char *canon = realpath(root, NULL);
+    if (!canon)
+        return berr_errno(e, -errno, "resolving the store %s", root);
+    /* The default store need not exist for another store to be told apart
+     * from it: then its path is canonical as written. */
+    _cleanup_free_ char *def = realpath(BERTH_DEFAULT_ROOT, NULL);
+    _cleanup_free_ char *base = cli_cgroup_base(canon, def ? def : BERTH_DEFAULT_ROOT);
+    *out = xasprintf("%s/%s/%s/%s", base, project, service, container);
+    return 0;
 }
 
 int cli_service_image(struct store *st, const struct service *s, struct image **out, struct berr *e)

@@ -35,6 +35,19 @@ enum {
 int cli_remove_container(struct cli *c, const char *project, int ctl, const struct ctr_record *r,
                          unsigned flags, struct berr *e);
 
+/* The top of a store's cgroup tree (the tree is BASE/PROJECT/SERVICE/
+ * CONTAINER): "berth" for the default store, "berth-" and the first 8 hex
+ * digits of the sha256 of the store's canonical path for any other, so that
+ * two stores on one host (two users' roots, two build trees' tests) never
+ * see, count or kill each other's containers. canon_root and
+ * canon_default are canonical paths (realpath). */
+char *cli_cgroup_base(const char *canon_root, const char *canon_default);
+
+/* A container's cgroup path relative to each hierarchy's root, under the
+ * base of the store at root (which must exist). */
+int cli_cgroup_rel(const char *root, const char *project, const char *service,
+                   const char *container, char **out, struct berr *e);
+
 /* The service's image from the store; a missing one is said with what to
  * do about it. */
 int cli_service_image(struct store *st, const struct service *s, struct image **out,

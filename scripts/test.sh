@@ -9,8 +9,14 @@ bash scripts/build.sh --sanitize
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 rc=0
-(cd build && ctest --output-on-failure -j2) || rc=1
-(cd build-asan && ctest --output-on-failure -j2) || rc=1
+summary=()
+for b in build build-asan; do
+    set +e
+    (cd "$b" && ctest --output-on-failure -j2) 2>&1 | tee "$b/ctest.out"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+    set -e
+    summary+=("$(bash scripts/test_summary.sh "$b" "$b/ctest.out")")
+done
 # The compose loader, the layer extractor and the image index under
 # libFuzzer (clang) for a bounded time (BERTH_FUZZ_SECONDS, default 60 for
 # compose, half of it for each of the others), from the committed corpora.
@@ -20,4 +26,5 @@ if command -v clang >/dev/null; then
         cmake --build build-fuzz --target fuzz_compose fuzz_tar fuzz_index &&
         (cd build-fuzz && ctest -R '^fuzz\.(compose|tar|index)\.run$' --output-on-failure) || rc=1
 fi
+printf '%s\n' "${summary[@]}"
 exit $rc

@@ -3,8 +3,10 @@
  * hosts with a controller-less v2 mount beside v1 controllers). The mode is
  * detected at run time from /proc/self/mountinfo.
  *
- * The tree is berth/PROJECT/SERVICE/CONTAINER: the service level is for
- * stats and kills per service, the container level carries the limits. */
+ * The tree is BASE/PROJECT/SERVICE/CONTAINER (BASE is per store: "berth"
+ * or "berth-<hash>", cmd/project.h cli_cgroup_base): the service level is
+ * for stats and kills per service, the container level carries the
+ * limits. The caller names the path; this module never makes one up. */
 #ifndef BERTH_RUNTIME_CGROUP_H
 #define BERTH_RUNTIME_CGROUP_H
 

@@ -14,14 +14,16 @@ BERTH_TEST_TMP=${BERTH_TEST_TMP:-/tmp}
 mkdir -p "$BERTH_TEST_TMP"
 
 T_NAME=$(basename "$0" .sh)
-# Cgroup paths are per project name, whatever the store: two runs of the
-# same test (two build trees on one host) would see each other's
-# containers. One run of a test at a time per host.
-exec 8>"/tmp/berth-itest-$T_NAME.lock"
-flock 8
 T_DIR=$(mktemp -d "$BERTH_TEST_TMP/$T_NAME.XXXXXX")
 export BERTH_ROOT=$T_DIR/root
 export BERTH_RUNROOT=$T_DIR/run
+# This store's cgroup tree, as berth names it (cmd/project.h
+# cli_cgroup_base; tests/unit/test_cmd_cgroup.c pins the scheme): each
+# store has its own, so two runs of a test (two build trees) never see
+# each other's containers. (berth makes the store: -m, it need not exist.)
+T_CGBASE=berth-$(realpath -m "$BERTH_ROOT" | tr -d '\n' | sha256sum | cut -c1-8)
+# The namespaces of this shell: the host's, as far as the test goes.
+T_HOST_NS=$(find /proc/$$/ns -type l -printf '%l\n')
 export NO_COLOR=1
 # Under the sanitizer build, reports go to files that finish() checks, so a
 # report fails the test even where the test tolerates a non-zero exit.
@@ -29,6 +31,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:log_path=$T_DIR/sanitizer"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}:log_path=$T_DIR/sanitizer"
 T_FAILS=0
 T_CHECKS=0
+T_SKIPS=()
 T_PROJECTS=()
 
 say() { printf '%s\n' "$*" >&2; }
@@ -40,6 +43,27 @@ fail() {
 
 pass() {
     T_CHECKS=$((T_CHECKS + 1))
+}
+
+# skip WHY: the whole test cannot run here (a missing prerequisite). What
+# it started is cleaned up and leak-checked; ctest counts it as skipped
+# (SKIP_RETURN_CODE 77), never as passed.
+skip() {
+    say "SKIPPED: $*"
+    leak_check
+    if [ "$T_FAILS" -eq 0 ]; then
+        rm -rf "$T_DIR"
+        exit 77
+    fi
+    say "$T_NAME: $T_FAILS checks failed before the skip (files kept in $T_DIR)"
+    exit 1
+}
+
+# skip_check WHY: one check cannot run here; the test goes on with the
+# others. finish() counts and names them, and scripts/test.sh lists them.
+skip_check() {
+    say "SKIPPED: $*"
+    T_SKIPS+=("$*")
 }
 
 check() { # check DESCRIPTION COMMAND...
@@ -108,26 +132,194 @@ new_project() {
     echo "$T_DIR/$name"
 }
 
-# bz PROJECT ARGS...: runs berth in a project directory.
+# bz PROJECT ARGS...: runs berth in a project directory. Around the
+# commands that start or stop containers, the namespaces of the running
+# containers are noted, so that the leak check can find what still holds
+# one (not around the others: exec, logs, ps... run in loops, and noting
+# costs a few processes per container).
 bz() {
-    local p=$1
+    local p=$1 rc=0 a cmd=""
     shift
-    (cd "$T_DIR/$p" && "$BERTH" "$@")
+    for a in "$@"; do
+        case $a in -*) ;; *) cmd=$a && break ;; esac
+    done
+    case $cmd in up | run | start | restart | unpause | down | stop | rm | kill) ;; *) cmd="" ;; esac
+    [ -z "$cmd" ] || note_namespaces
+    (cd "$T_DIR/$p" && "$BERTH" "$@") || rc=$?
+    [ -z "$cmd" ] || note_namespaces
+    return $rc
+}
+
+# pid_of_state FILE [KEY]: the pid (or KEY) recorded in a run state file.
+pid_of_state() {
+    local line
+    [ -r "$1" ] || return 1
+    line=$(<"$1")
+    [[ $line =~ \"${2:-pid}\":\ *([0-9]+) ]] || return 1
+    [ "${BASH_REMATCH[1]}" -gt 1 ] || return 1
+    echo "${BASH_REMATCH[1]}"
+}
+
+# note_namespaces: appends "PROJECT NS" to $T_DIR/.ns for each namespace
+# (mnt:[inode], net:[...], ...) of each running container that the host
+# does not share. Cheap enough to run around every berth command.
+note_namespaces() {
+    local f pid proj ns
+    for f in "$BERTH_RUNROOT"/*/*.json; do
+        [ -e "$f" ] || continue
+        pid=$(pid_of_state "$f") || continue
+        # the same process as the run state's (pids are reused)
+        [ "$(proc_start "$pid")" = "$(pid_of_state "$f" start_time)" ] || continue
+        proj=${f%/*}
+        proj=${proj##*/}
+        for ns in $(find "/proc/$pid/ns" -type l -printf '%l\n' 2>/dev/null); do
+            case $'\n'"$T_HOST_NS"$'\n' in *$'\n'"$ns"$'\n'*) continue ;; esac
+            echo "$proj $ns"
+        done
+    done >>"$T_DIR/.ns"
+    return 0
+}
+
+# cmdline_of PID: its command line, for a report.
+cmdline_of() {
+    tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" || true
+}
+
+# The processes in this store's cgroups (under PROJECT only, if given), in
+# any hierarchy, v1 or v2: "pid N in cgroup PATH: CMDLINE".
+cgroup_procs() {
+    local sub=$T_CGBASE${1:+/$1} f line pid
+    grep -m1 -HE ":/$sub(/|\$)" /proc/[0-9]*/cgroup 2>/dev/null | while IFS= read -r line; do
+        f=${line%%:*}
+        pid=${f#/proc/}
+        pid=${pid%/cgroup}
+        [ "$pid" = "$$" ] && continue
+        echo "pid $pid in cgroup ${line#*:*:*:}: $(cmdline_of "$pid")"
+    done
+    return 0
+}
+
+# env_pids: the processes started from this store (BERTH_ROOT of this test
+# in their environment: supervisors, CLIs, anything the test ran), but not
+# this shell.
+env_pids() {
+    local f pid
+    for f in $(grep -lzxF "BERTH_ROOT=$BERTH_ROOT" /proc/[0-9]*/environ 2>/dev/null); do
+        pid=${f#/proc/}
+        pid=${pid%/environ}
+        [ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] || [ ! -e "/proc/$pid" ] || echo "$pid"
+    done
+    return 0
+}
+
+# What still holds a namespace of PROJECT's containers (all projects' if
+# PROJECT is empty; noted by
+# note_namespaces): an nsfs bind mount on the host, or a process of this
+# test outside the containers (env_pids) in one of them or in a mount
+# namespace that is not the host's. Namespaces are told by inode number,
+# which the kernel gives again once a namespace is freed: a process of
+# another test may hold a number this test noted, so only this test's
+# processes are looked at.
+ns_holders() {
+    local p=$1 nss="" pid ns host_mnt
+    [ -e "$T_DIR/.ns" ] && nss=$(awk -v p="$p" 'p == "" || $1 == p { print $2 }' "$T_DIR/.ns" | sort -u)
+    if [ -n "$nss" ]; then
+        awk -v nss="$nss" 'BEGIN { n = split(nss, a, "\n"); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+            { for (i = 7; i < NF; i++) if ($i == "-") break
+              if ($(i + 1) == "nsfs" && ($4 in want)) print "nsfs mount of " $4 " at " $5 }' \
+            /proc/self/mountinfo
+    fi
+    host_mnt=$(grep '^mnt:' <<<"$T_HOST_NS")
+    for pid in $(env_pids); do
+        for ns in $(find "/proc/$pid/ns" -type l -printf '%l\n' 2>/dev/null); do
+            if grep -qxF "$ns" <<<"$nss" || { contains "$ns" "mnt:" && [ "$ns" != "$host_mnt" ]; }; then
+                echo "pid $pid holds $ns: $(cmdline_of "$pid")"
+            fi
+        done
+    done
+    return 0
+}
+
+# mount_leaks [PROJECT]: mounts of this test that outlive their
+# containers: mounts under the test directory in the host namespace (berth
+# makes none there), and a container's namespaces still held after it ran
+# (berth's own mounts live in the containers' mount namespaces, which the
+# host's mountinfo never shows).
+mount_leaks() {
+    grep -F "$T_DIR" /proc/self/mountinfo || true
+    ns_holders "${1:-}"
+    return 0
 }
 
 # Everything a test may leave behind, for one project.
 leaks_of() {
     local p=$1
-    grep -F "$T_DIR" /proc/self/mountinfo || true
-    for c in /sys/fs/cgroup/*/berth/"$p" /sys/fs/cgroup/berth/"$p"; do
+    mount_leaks "$p"
+    for c in /sys/fs/cgroup/*/"$T_CGBASE/$p" /sys/fs/cgroup/"$T_CGBASE/$p"; do
         [ -e "$c" ] && echo "cgroup $c"
     done
+    cgroup_procs "$p"
     ls -A "$BERTH_RUNROOT/$p" 2>/dev/null | sed 's/^/runfile /'
     return 0
 }
 
+# The processes started from this store, for a report.
+store_procs() {
+    local pid
+    for pid in $(env_pids); do
+        echo "pid $pid with this store's BERTH_ROOT: $(cmdline_of "$pid")"
+    done
+    return 0
+}
+
+# The processes of the run state (containers and supervisors) as "PID
+# START_TIME": read before down, checked after it.
+state_procs() {
+    local f pid st key
+    for f in "$BERTH_RUNROOT"/*/*.json; do
+        [ -e "$f" ] || continue
+        for key in pid supervisor; do
+            pid=$(pid_of_state "$f" "$key") || continue
+            st=$(proc_start "$pid") || continue
+            echo "$pid $st ${f##*/}"
+        done
+    done
+    return 0
+}
+
+# proc_start PID: its start time (clock ticks after boot), the field 22 of
+# /proc/PID/stat, which tells a process from a later one with its pid.
+proc_start() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    set -- $stat
+    # a zombie holds nothing but its pid, until its parent reaps it
+    case $1 in Z | X) return 1 ;; esac
+    echo "${20}"
+}
+
+# leftovers STATE_PROCS: what of this test is left once every project is
+# down (STATE_PROCS: the run state's processes read before down).
+leftovers() {
+    local pid st what c
+    store_procs
+    cgroup_procs
+    while read -r pid st what; do
+        [ -n "$pid" ] && [ "$(proc_start "$pid")" = "$st" ] &&
+            echo "pid $pid of the run state $what: $(cmdline_of "$pid")"
+    done <<<"$1"
+    for c in /sys/fs/cgroup/*/"$T_CGBASE" /sys/fs/cgroup/"$T_CGBASE"; do
+        [ -e "$c" ] && echo "cgroup $c"
+    done
+    mount_leaks
+    return 0
+}
+
 leak_check() {
-    local p out
+    local p out before
+    before=$(state_procs)
+    note_namespaces
     for p in "${T_PROJECTS[@]}"; do
         bz "$p" down -t 1 >/dev/null 2>&1 || true
     done
@@ -144,10 +336,18 @@ leak_check() {
     if [ -d "$BERTH_RUNROOT" ] && [ -n "$(ls -A "$BERTH_RUNROOT")" ]; then
         fail "run root not empty: $(ls -A "$BERTH_RUNROOT")"
     fi
-    # Processes started from this test's store (containers run from overlay
-    # mounts under it; the supervisor is $BERTH).
-    if pgrep -f "$T_DIR" >/dev/null 2>&1; then
-        fail "processes left: $(pgrep -af "$T_DIR" | head -5)"
+    # Processes of this test, by what identifies them: this store's
+    # BERTH_ROOT in the environment, this store's cgroups, the run state's
+    # pids (same start time: the same process).
+    # A supervisor may still be on its way out when down returns: up to 2 s.
+    for _ in $(seq 1 20); do
+        out=$(leftovers "$before")
+        [ -z "$out" ] && break
+        sleep 0.1
+    done
+    if [ -n "$out" ]; then
+        fail "left after down (processes, cgroups, namespaces):"
+        printf '%s\n' "$out" | sort -u | sed 's/^/    | /' >&2
     fi
 }
 
@@ -161,7 +361,12 @@ finish() {
     done
     if [ "$T_FAILS" -eq 0 ]; then
         rm -rf "$T_DIR"
-        say "$T_NAME: $T_CHECKS checks passed"
+        if [ "${#T_SKIPS[@]}" -gt 0 ]; then
+            say "$T_NAME: $T_CHECKS checks passed, ${#T_SKIPS[@]} checks skipped:"
+            printf '    SKIPPED: %s\n' "${T_SKIPS[@]}" >&2
+        else
+            say "$T_NAME: $T_CHECKS checks passed"
+        fi
         exit 0
     fi
     say "$T_NAME: $T_FAILS of $((T_CHECKS + T_FAILS)) checks failed (files kept in $T_DIR)"

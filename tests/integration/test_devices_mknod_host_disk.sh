@@ -13,10 +13,6 @@
 # A program the kernel refuses to load or attach stops the start.
 . "$(dirname "$0")/lib.sh"
 
-skip() {
-    say "SKIPPED: $*"
-    exit 77
-}
 command -v losetup >/dev/null || skip "losetup (util-linux) is not installed"
 [ -e /dev/loop-control ] || skip "this kernel has no loop devices"
 [ -x "${BERTH_CGBPF:-}" ] || skip "BERTH_CGBPF (tests/fixtures/cgbpf.c) is not built"
@@ -75,7 +71,7 @@ wait_file() { # wait_file FILE TEXT: up to 15 s
 }
 cg_of() { # cg_of ROOT SERVICE: the container's cgroup directory
     local d
-    for d in "$1"/berth/devs/"$2"/*/; do
+    for d in "$1/$T_CGBASE"/devs/"$2"/*/; do
         [ -d "$d" ] && echo "${d%/}" && return 0
     done
     return 1
@@ -219,7 +215,7 @@ EOF2
         check "${step#*:} refused: no cgroup is left" test -z "$(leaks_of devfail | grep cgroup)"
     done
 else
-    say "SKIPPED: the fail-closed checks (strace is not installed)"
+    skip_check "the fail-closed checks (strace is not installed)"
 fi
 
 # --- /dev/tty with a terminal -------------------------------------------------------

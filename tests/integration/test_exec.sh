@@ -304,7 +304,7 @@ initpid=$(printf '%s\n' "$out" | awk '/^ex-/ {c = $1} c == "ex-web-1" && $NF == 
 check "top shows a host PID for web's sleep (${initpid:-none})" test -n "$initpid" -a "${initpid:-1}" != 1
 expect_eq "that host PID runs the container's command" \
     "$(tr '\0' ' ' <"/proc/${initpid:-0}/cmdline" 2>/dev/null || echo none)" "sleep 3600 "
-expect_contains "that host PID is in web's cgroup" "$(cat "/proc/${initpid:-0}/cgroup" 2>/dev/null || echo none)" "/berth/ex/web/"
+expect_contains "that host PID is in web's cgroup" "$(cat "/proc/${initpid:-0}/cgroup" 2>/dev/null || echo none)" "/$T_CGBASE/ex/web/"
 out=$(bz ex top hostile 2>&1) || fail "top hostile failed: $out"
 expect_contains "top SERVICE" "$out" "ex-hostile-1"
 expect_not_contains "only that service" "$out" "ex-web-1"

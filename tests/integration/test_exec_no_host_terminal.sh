@@ -10,8 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
-    say "SKIPPED: python3 (its pty module) is needed to give berth a terminal"
-    finish
+    skip "python3 (its pty module) is needed to give berth a terminal"
 fi
 PTYRUN=(python3 "$(dirname "$0")/ptyrun.py")
 load_image probe.tar

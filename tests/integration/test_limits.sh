@@ -33,8 +33,8 @@ uppid=$!
 # While the cpu service waits for the go file, its cgroup carries the
 # limits (v1 cpu controller, or cpu.max on v2).
 cpu_quota() {
-    cat /sys/fs/cgroup/cpu/berth/lim/cpu/lim-cpu-1/cpu.cfs_quota_us 2>/dev/null ||
-        cat /sys/fs/cgroup/berth/lim/cpu/lim-cpu-1/cpu.max 2>/dev/null
+    cat /sys/fs/cgroup/cpu/$T_CGBASE/lim/cpu/lim-cpu-1/cpu.cfs_quota_us 2>/dev/null ||
+        cat /sys/fs/cgroup/$T_CGBASE/lim/cpu/lim-cpu-1/cpu.max 2>/dev/null
 }
 check "the cpu service's cgroup appears" wait_until 30 cpu_quota
 cpu_ok=$(cpu_quota || true)

@@ -15,7 +15,7 @@ field_of() { # field_of PROJECT CONTAINER FIELD: a number from the run state
 
 procs_of() { # procs_of PROJECT: every process in the project's cgroups
     local c
-    for c in /sys/fs/cgroup/*/berth/"$1" /sys/fs/cgroup/berth/"$1"; do
+    for c in /sys/fs/cgroup/*/"$T_CGBASE/$1" /sys/fs/cgroup/"$T_CGBASE/$1"; do
         [ -d "$c" ] && find "$c" -name cgroup.procs -exec cat {} + 2>/dev/null
     done | sort -u
     return 0

@@ -55,10 +55,10 @@ if command -v strace >/dev/null 2>&1; then
         check "project_name_traversal: strace shows no path under canary, run root or store: $touched" \
             test -z "$touched"
     else
-        say "SKIPPED: strace produced no trace here"
+        skip_check "strace produced no trace here"
     fi
 else
-    say "SKIPPED: strace is not installed (the canary and run-root checks above still ran)"
+    skip_check "strace is not installed (the canary and run-root checks above still ran)"
 fi
 
 # COMPOSE_PROJECT_NAME and -p with a compose file: compose's own refusal.

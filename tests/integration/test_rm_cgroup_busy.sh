@@ -10,8 +10,7 @@
 
 freezer=/sys/fs/cgroup/freezer
 if [ ! -e "$freezer/freezer.state" ] && [ ! -d "$freezer" ]; then
-    say "SKIPPED: no cgroup v1 freezer hierarchy at $freezer"
-    finish
+    skip "no cgroup v1 freezer hierarchy at $freezer"
 fi
 
 load_image probe.tar
@@ -24,10 +23,9 @@ services:
     stop_grace_period: 1s
 EOF2
 out=$(bz rmbusy up -d 2>&1) || fail "up -d failed: $out"
-svc_cg=$freezer/berth/rmbusy/held
+svc_cg=$freezer/$T_CGBASE/rmbusy/held
 if [ ! -d "$svc_cg" ]; then
-    say "SKIPPED: the container has no v1 freezer cgroup ($svc_cg)"
-    finish
+    skip "the container has no v1 freezer cgroup ($svc_cg)"
 fi
 pid=$(cat "$svc_cg"/*/cgroup.procs | head -1)
 check "the container's process is in its cgroup" test -n "$pid"

@@ -156,7 +156,7 @@ id=$(basename "$(dirname "$cfg")")
 check "the write landed in the container's upper dir" test -f "$BERTH_ROOT/containers/$id/upper/data.txt"
 layered=$(find "$BERTH_ROOT" -path "*/containers" -prune -o -name data.txt -print) || fail "find in the store failed"
 expect_eq "the shared image layers are untouched" "$layered" ""
-check "no overlay mount outlives its container" test -z "$(grep -F "$T_DIR" /proc/self/mountinfo)"
+check "no overlay mount outlives its container" test -z "$(mount_leaks)"
 
 # --- a detached supervisor keeps nothing its caller had open ----------------
 # (the caller's locks, pipes or terminal would live as long as the project)
