@@ -141,7 +141,7 @@ REGEX=$regex
 SHELL_ONLY=$shell
 ENV
 size=$(($(du -sm "$stage" | cut -f1) + 3072))
-mkfs.ext4 -q -F -L berth-project -d "$stage" "$cache/project.img" "${size}M" || die "mkfs.ext4 of the project disk failed"
+mkfs.ext4 -q -F -L berth-project -d "$stage" "$cache/project.img" "${size}M" >/dev/null 2>&1 || die "mkfs.ext4 of the project disk failed"
 rm -rf "$stage"
 
 console=$cache/console.log
