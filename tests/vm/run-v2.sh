@@ -160,7 +160,7 @@ fi
 nice qemu-system-x86_64 "${qargs[@]}" -serial "file:$console" </dev/null &
 qpid=$!
 # Progress: the guest's own report lines, as they come.
-tail -n +1 -f --pid=$qpid "$console" 2>/dev/null | tr -d '\r' | grep --line-buffered '^berth-vm:' &
+tail -n +1 -f --pid=$qpid "$console" 2>/dev/null | sed -un 's/\r$//; /^berth-vm:/p' &
 tpid=$!
 timed_out=0
 for _ in $(seq 1 "$timeout"); do
