@@ -15,6 +15,9 @@ error() {
     report "error $*"
     off
 }
+# PID 1 must not exit (the kernel panics): whatever ends this script early
+# is reported.
+trap 'error "guest.sh stopped early (line $LINENO)"' EXIT
 . /mnt/p/guest.env
 
 mount -t tmpfs -o mode=755 run /run
@@ -83,4 +86,5 @@ done
 awk '/^[0-9]+\/[0-9]+ Testing: / {t = $3} /SKIPPED/ {sub(/\r$/, ""); print "berth-vm: note " t " " $0}' \
     Testing/Temporary/LastTest.log 2>/dev/null
 report "done"
+trap - EXIT
 off

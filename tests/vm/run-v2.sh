@@ -135,11 +135,7 @@ mkdir -p "$stage$build"
 cp -al "$build/." "$stage$build/" 2>/dev/null || cp -a "$build/." "$stage$build/"
 rm -rf "$stage$build/tests/tmp" "$stage$build/Testing/Temporary"
 cp "$src/tests/vm/guest.sh" "$stage/guest.sh"
-cat >"$stage/guest.env" <<ENV
-BUILD=$build
-REGEX=$regex
-SHELL_ONLY=$shell
-ENV
+printf 'BUILD=%q\nREGEX=%q\nSHELL_ONLY=%q\n' "$build" "$regex" "$shell" >"$stage/guest.env"
 size=$(($(du -sm "$stage" | cut -f1) + 3072))
 mkfs.ext4 -q -F -L berth-project -d "$stage" "$cache/project.img" "${size}M" >/dev/null 2>&1 || die "mkfs.ext4 of the project disk failed"
 rm -rf "$stage"
