@@ -5,6 +5,9 @@
 # on the console and powers off. Every line the host reads starts `berth-vm: `.
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
+# The kernel gives init TERM=linux; tests run from a terminal see xterm
+# (test_isolation's `echo TERM=$TERM` is interpolated by compose from it).
+export TERM=xterm
 report() { echo "berth-vm: $*"; }
 off() {
     sync
