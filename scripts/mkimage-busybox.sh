@@ -25,8 +25,11 @@ done
 out=$1
 bb=/bin/busybox
 [ -x "$bb" ] || { echo "mkimage-busybox: $bb missing (apt-get install busybox-static)" >&2; exit 1; }
-file -L "$bb" 2>/dev/null | grep -q 'statically linked' || ldd "$bb" 2>&1 | grep -q 'not a dynamic' ||
-    { echo "mkimage-busybox: $bb is not static (apt-get install busybox-static)" >&2; exit 1; }
+# ldd exits 1 on a static binary: its words, not its status (pipefail).
+case $(ldd "$bb" 2>&1) in
+*"not a dynamic"* | *"statically linked"*) ;;
+*) echo "mkimage-busybox: $bb is not static (apt-get install busybox-static)" >&2 && exit 1 ;;
+esac
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -345,7 +345,26 @@ bool cgroup_is_empty(const struct cgroup *cg)
     return r < 0 || buf[0] == '\0';
 }
 
-int cgroup_freeze(const struct cgroup *cg, bool freeze)
+/* Whether the freezer has reached the state asked for: v2's cgroup.events
+ * says "frozen 1" once every process has stopped, v1's freezer.state says
+ * FREEZING until then. */
+static bool freezer_settled(const struct cgroup_sys *s, const char *dir, bool freeze)
+{
+    _cleanup_free_ char *p = fs_path_join(dir, s->unified ? "cgroup.events" : "freezer.state");
+    if (s->unified)
+        return read_key(p, "frozen") == (freeze ? 1 : 0);
+    _cleanup_free_ char *buf = NULL;
+    struct berr ign = BERR_INIT;
+    int r = fs_read_file(AT_FDCWD, p, 4096, &buf, NULL, &ign);
+    berr_clear(&ign);
+    return r == 0 && strncmp(buf, freeze ? "FROZEN" : "THAWED", 6) == 0;
+}
+
+/* Writes the freezer's state, then waits up to wait_ms for it to settle:
+ * both freezers work asynchronously, the write returning while processes
+ * may still run. A freeze that does not settle is undone (never left half
+ * frozen). */
+static int freezer_set(const struct cgroup *cg, bool freeze, int wait_ms)
 {
     const struct cgroup_sys *s = cg->sys;
     const char *root = s->unified ? s->v2_root : s->v1_root[CG_FREEZER];
@@ -357,7 +376,25 @@ int cgroup_freeze(const struct cgroup *cg, bool freeze)
     struct berr ign = BERR_INIT;
     int r = write_knob(dir, knob, val, "freezer", &ign);
     berr_clear(&ign);
-    return r;
+    if (r < 0 || wait_ms <= 0)
+        return r;
+    for (int waited = 0; !freezer_settled(s, dir, freeze); waited++) {
+        if (waited >= wait_ms) {
+            if (freeze)
+                freezer_set(cg, false, 0);
+            return -EBUSY;
+        }
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+#define CG_FREEZE_WAIT_MS 2000
+
+int cgroup_freeze(const struct cgroup *cg, bool freeze)
+{
+    return freezer_set(cg, freeze, CG_FREEZE_WAIT_MS);
 }
 
 /* The processes of the cgroup in every hierarchy it lives in (on a hybrid
@@ -457,8 +494,9 @@ int cgroup_kill_wait(const struct cgroup *cg, int wait_ms, struct berr *e)
     size_t n = 0;
     for (int waited = 0;; waited += 10) {
         cgroup_kill_all(cg);
-        /* A paused container's processes die only once thawed. */
-        cgroup_freeze(cg, false);
+        /* A paused container's processes die only once thawed (without
+         * waiting: a freezer held from above never settles). */
+        freezer_set(cg, false, 0);
         n = cgroup_pids(cg, pids, CG_PIDS_MAX);
         if (n == 0)
             return 0;

@@ -70,7 +70,9 @@ uint64_t cgroup_oom_kills(const struct cgroup *cg);
 bool cgroup_is_empty(const struct cgroup *cg);
 
 /* Freezes (pause) or thaws (unpause) every process in the cgroup: v1's
- * freezer.state, v2's cgroup.freeze. Returns 0 or a negative code. */
+ * freezer.state, v2's cgroup.freeze, and returns once the freezer says it
+ * is done (up to 2 s; a freeze not done by then is undone: -EBUSY).
+ * Returns 0 or a negative code. */
 int cgroup_freeze(const struct cgroup *cg, bool freeze);
 
 /* SIGKILLs every process in the cgroup. */
