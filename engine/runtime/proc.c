@@ -253,6 +253,19 @@ static __attribute__((noreturn)) void exec_command(struct proc_args *a)
     proc_fail(a, last, 126, "starting the command", msg);
 }
 
+/* v in decimal into buf (16 bytes): no stdio between clone and execve. */
+static void fmt_uint(char *buf, unsigned v)
+{
+    char rev[16];
+    size_t n = 0, k = 0;
+    do
+        rev[n++] = (char)('0' + v % 10);
+    while (v /= 10);
+    while (n)
+        buf[k++] = rev[--n];
+    buf[k] = '\0';
+}
+
 /* compose `init: true`, Docker's --init: PID 1 of the container becomes
  * berth's init program (engine/runtime/pid1), exec'd from the sealed memfd
  * a->init_fd, and the command its child. PID 1 is therefore no copy of
@@ -268,28 +281,38 @@ static void run_init(struct proc_args *a)
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, NULL);
     proc_check(a, prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "starting the container's init");
+    /* The command waits until PID 1 is the init program and has named
+     * itself: the init closes the write end (its number is argv[2]) after
+     * PR_SET_NAME, and the command's read ends then (or when PID 1 has
+     * died). Without it, the command could see PID 1 as this process, or
+     * as the init named after its memfd. */
+    int gate[2];
+    proc_check(a, pipe2(gate, O_CLOEXEC), "starting the container's init");
+    proc_check(a, fcntl(gate[1], F_SETFD, 0), "starting the container's init");
     pid_t child = fork();
     if (child < 0)
         proc_fail_errno(a, "starting the container's init");
     if (child == 0) {
         close(a->init_fd);
+        close(gate[1]);
+        char byte;
+        while (read(gate[0], &byte, 1) < 0 && errno == EINTR)
+            ;
+        close(gate[0]);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         return; /* the command: on to execve */
     }
-    /* Every fd from 3 up is close-on-exec by now (the error pipe too, so
-     * a failure below still reaches the parent); the streams are the
-     * command's. The init program starts with no fd at all. */
+    close(gate[0]);
+    /* Every fd from 3 up but the gate is close-on-exec by now (the error
+     * pipe too, so a failure below still reaches the parent); the streams
+     * are the command's. The init program starts with the gate alone. */
     close_range(0, 2, 0);
-    char pid[16], rev[16];
-    size_t n = 0, k = 0;
-    for (unsigned v = (unsigned)child; v || n == 0; v /= 10)
-        rev[n++] = (char)('0' + v % 10);
-    while (n)
-        pid[k++] = rev[--n];
-    pid[k] = '\0';
-    char *const argv[] = {"init", pid, NULL};
+    char pid[16], fd[16];
+    fmt_uint(pid, (unsigned)child);
+    fmt_uint(fd, (unsigned)gate[1]);
+    char *const argv[] = {"init", pid, fd, NULL};
     char *const envp[] = {NULL};
     syscall(SYS_execveat, a->init_fd, "", argv, envp, AT_EMPTY_PATH);
     int err = errno;
