@@ -93,6 +93,7 @@ static const struct command {
     {"image", cmd_image, "Manage images (image ls, image rm)"},
     {"images", cmd_images_ls, NULL},
     {"rmi", cmd_images_rm, NULL},
+    {"info", cmd_info, "Show what berth finds on this host; fails when it cannot run containers"},
     {"version", cmd_version, "Show the berth version"},
     {"help", cmd_help, NULL},
 };
