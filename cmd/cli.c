@@ -1,6 +1,7 @@
 #include "cmd/cli.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +13,53 @@
 
 extern char **environ;
 
+/* docker compose version [--short] [--format json]: its JSON is
+ * {"version":"v2.x"}; berth's adds the commit. */
 static int cmd_version(struct cli *c, int argc, char **argv)
 {
-    printf("berth version %s\n", BERTH_VERSION);
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"short", no_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    bool json = false, short_ = false;
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'f':
+            json = strcmp(optarg, "json") == 0;
+            if (!json && strcmp(optarg, "pretty") != 0 && strcmp(optarg, "text") != 0) {
+                fprintf(stderr, "berth: version: unsupported --format \"%s\" (json or pretty)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 's':
+            short_ = true;
+            break;
+        case 'h':
+            puts("Usage: berth version [--short] [--format json|pretty]\n\nShow the berth "
+                 "version and the commit it was built from.");
+            return 0;
+        default:
+            fprintf(stderr, "berth: version: unknown flag or missing value: %s\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (short_) {
+        printf("%s\n", BERTH_VERSION);
+    } else if (json) {
+        json_t *j = json_pack("{s:s, s:s}", "version", BERTH_VERSION, "commit", berth_commit);
+        char *txt = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n", txt ? txt : "{}");
+        free(txt);
+        json_decref(j);
+    } else {
+        printf("berth version %s (commit %s)\n", BERTH_VERSION, berth_commit);
+    }
     return 0;
 }
 
@@ -48,6 +93,7 @@ static const struct command {
     {"image", cmd_image, "Manage images (image ls, image rm)"},
     {"images", cmd_images_ls, NULL},
     {"rmi", cmd_images_rm, NULL},
+    {"info", cmd_info, "Show what berth finds on this host; fails when it cannot run containers"},
     {"version", cmd_version, "Show the berth version"},
     {"help", cmd_help, NULL},
 };

@@ -26,6 +26,10 @@ struct cli {
 
 int cli_main(int argc, char **argv);
 
+/* The git commit berth was built from, "unknown" outside a checkout
+ * (generated at build time by scripts/commit.cmake). */
+extern const char berth_commit[];
+
 /* Each returns the process exit status. argv[0] is the command name. */
 int cmd_load(struct cli *c, int argc, char **argv);
 int cmd_config(struct cli *c, int argc, char **argv);
@@ -49,5 +53,6 @@ int cmd_rm(struct cli *c, int argc, char **argv);
 int cmd_run(struct cli *c, int argc, char **argv);
 int cmd_exec(struct cli *c, int argc, char **argv);
 int cmd_top(struct cli *c, int argc, char **argv);
+int cmd_info(struct cli *c, int argc, char **argv);
 
 #endif

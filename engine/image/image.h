@@ -16,6 +16,10 @@ struct store;
  * Removes leftovers of killed operations (temp files, unfinished layers). */
 int store_open(const char *root, struct store **out, struct berr *e);
 void store_close(struct store *s);
+/* Opens an existing store for reading only (listing, lookup): nothing is
+ * created or cleaned up, no lock is taken, so a read-only or foreign store
+ * can be read. -ENOENT when it has not been made yet. */
+int store_open_readonly(const char *root, struct store **out, struct berr *e);
 const char *store_root(const struct store *s);
 
 /* A resolved image: everything the runtime needs, nothing of the store's

@@ -104,6 +104,31 @@ fail:
     return r;
 }
 
+int store_open_readonly(const char *root, struct store **out, struct berr *e)
+{
+    struct store *s = xcalloc(1, sizeof *s);
+    s->root = xstrdup(root);
+    s->rootfd = s->blobsfd = s->layersfd = s->tmpfd = s->lockfd = -1;
+    _cleanup_close_ int blobs = -1;
+    int r;
+    s->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->rootfd < 0) {
+        r = berr_errno(e, errno, "opening the image store %s", root);
+        goto fail;
+    }
+    if ((r = blobs = open_dir(s->rootfd, "blobs", false, e)) < 0 ||
+        (r = s->blobsfd = open_dir(blobs, "sha256", false, e)) < 0 ||
+        (r = s->layersfd = open_dir(s->rootfd, "layers", false, e)) < 0) {
+        berr_wrap(e, "opening the image store %s", root);
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    store_close(s);
+    return r;
+}
+
 void store_close(struct store *s)
 {
     if (!s)

@@ -18,13 +18,14 @@
 static const char *const ctrl_names[CG_CTRL_MAX] = {"memory", "cpu",     "cpuacct",
                                                     "pids",   "freezer", "devices"};
 
-/* /proc/self/mountinfo: "... mountpoint ... - fstype source superopts" */
-int cgroup_sys_detect(struct cgroup_sys *s, struct berr *e)
+const char *cgroup_ctrl_name(enum cgroup_ctrl c)
 {
-    memset(s, 0, sizeof *s);
-    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (!f)
-        return berr_errno(e, errno, "reading /proc/self/mountinfo");
+    return c >= 0 && c < CG_CTRL_MAX ? ctrl_names[c] : "?";
+}
+
+/* /proc/self/mountinfo: "... mountpoint ... - fstype source superopts" */
+void cgroup_sys_parse_mountinfo(struct cgroup_sys *s, FILE *f)
+{
     _cleanup_free_ char *line = NULL;
     size_t cap = 0;
     while (getline(&line, &cap, f) > 0) {
@@ -48,20 +49,43 @@ int cgroup_sys_detect(struct cgroup_sys *s, struct berr *e)
                         s->v1_root[c] = xstrdup(mnt);
         }
     }
+}
+
+int cgroup_sys_finish(struct cgroup_sys *s, const char *v2_controllers, struct berr *e)
+{
     /* Unified when the v2 mount actually offers the memory controller. */
-    if (s->v2_root) {
-        _cleanup_free_ char *ctl = fs_path_join(s->v2_root, "cgroup.controllers");
-        _cleanup_free_ char *buf = NULL;
-        struct berr ign = BERR_INIT;
-        if (fs_read_file(AT_FDCWD, ctl, 4096, &buf, NULL, &ign) == 0)
-            s->unified = strstr(buf, "memory") != NULL || s->v1_root[CG_MEMORY] == NULL;
-        berr_clear(&ign);
-    }
+    if (s->v2_root && v2_controllers)
+        s->unified = strstr(v2_controllers, "memory") != NULL || s->v1_root[CG_MEMORY] == NULL;
     if (!s->v2_root && !s->v1_root[CG_MEMORY]) {
         cgroup_sys_free(s);
         return berr_set(e, -ENOENT, "no cgroup file system is mounted under /sys/fs/cgroup");
     }
     return 0;
+}
+
+int cgroup_sys_detect(struct cgroup_sys *s, struct berr *e)
+{
+    memset(s, 0, sizeof *s);
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return berr_errno(e, errno, "reading /proc/self/mountinfo");
+    cgroup_sys_parse_mountinfo(s, f);
+    _cleanup_free_ char *buf = NULL;
+    if (s->v2_root) {
+        _cleanup_free_ char *ctl = fs_path_join(s->v2_root, "cgroup.controllers");
+        struct berr ign = BERR_INIT;
+        if (fs_read_file(AT_FDCWD, ctl, 4096, &buf, NULL, &ign) < 0)
+            buf = NULL;
+        berr_clear(&ign);
+    }
+    return cgroup_sys_finish(s, buf, e);
+}
+
+const char *cgroup_sys_layout(const struct cgroup_sys *s)
+{
+    if (s->unified)
+        return "v2";
+    return s->v2_root ? "hybrid" : "v1";
 }
 
 void cgroup_sys_free(struct cgroup_sys *s)

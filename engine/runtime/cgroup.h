@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "util/err.h"
@@ -44,8 +45,21 @@ struct cgroup {
     int v2_fd; /* O_DIRECTORY fd of the v2 cgroup (for CLONE_INTO_CGROUP), or -1 */
 };
 
+/* Finds the hierarchies this process sees (/proc/self/mountinfo) and
+ * decides the driver: -ENOENT when no cgroup file system is mounted. */
 int cgroup_sys_detect(struct cgroup_sys *s, struct berr *e);
 void cgroup_sys_free(struct cgroup_sys *s);
+
+/* The two halves of cgroup_sys_detect, apart for tests: the mounts from
+ * mountinfo's text (s zeroed first by the caller), then the decision, given
+ * the v2 root's cgroup.controllers (NULL when unreadable). */
+void cgroup_sys_parse_mountinfo(struct cgroup_sys *s, FILE *mountinfo);
+int cgroup_sys_finish(struct cgroup_sys *s, const char *v2_controllers, struct berr *e);
+
+/* "v2" (unified), "hybrid" (v1 controllers beside a cgroup2 mount) or "v1". */
+const char *cgroup_sys_layout(const struct cgroup_sys *s);
+/* "memory", "cpu", ... */
+const char *cgroup_ctrl_name(enum cgroup_ctrl c);
 
 /* Creates the cgroup (all levels) and applies the limits and the device
  * allow-list (devices.h: the v1 controller where there is one, a BPF

@@ -11,7 +11,6 @@
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/strv.h"
+#include "util/kernel.h"
 #include "util/xalloc.h"
 
 #define USER_FILE_MAX (1 << 20) /* /etc/passwd and /etc/group are read up to 1 MiB */
@@ -29,17 +29,6 @@
 /* The child joins each v1 hierarchy through one of init_args' slots. */
 _Static_assert(CG_CTRL_MAX <= ARRAY_SIZE(((struct init_args *)0)->cg_join),
                "init_args.cg_join has a slot per v1 hierarchy");
-
-static bool kernel_at_least(int maj, int min)
-{
-    struct utsname u;
-    if (uname(&u) < 0)
-        return false;
-    int a = 0, b = 0;
-    if (sscanf(u.release, "%d.%d", &a, &b) != 2)
-        return false;
-    return a > maj || (a == maj && b >= min);
-}
 
 int runtime_init(struct runtime *rt, const char *cache_dir, struct berr *e)
 {
