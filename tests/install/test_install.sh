@@ -114,8 +114,29 @@ expect_eq "install.bash: berth image <TAB> offers its subcommands" \
     "$(bash_complete berth image '' | paste -sd' ')" "ls rm load repair"
 
 # --- zsh and fish ------------------------------------------------------------------
+# zsh_complete LINE: what zsh's completion shows for LINE<TAB>, run in an
+# interactive zsh on a pty (zsh/zpty) with compinit and the installed file.
+zsh_complete() {
+    (cd "$proj" && PATH=$prefix/bin:$PATH timeout 60 zsh -f -c '
+        zmodload zsh/zpty
+        zpty z zsh -f -i
+        zpty -w z "PS1=\"> \"; fpath=(${1:h} \$fpath); autoload -U compinit; compinit -u -D; setopt nobeep"
+        sleep 1
+        while zpty -r -t z out; do :; done
+        zpty -w -n z "$2"$'"'"'\t'"'"'
+        sleep 3
+        all=
+        while zpty -r -t z out; do all+=$out; done
+        zpty -d z
+        print -r -- "$all"' complete "$zshc" "$1" 2>&1 | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tr -d '\r\b')
+}
 if command -v zsh >/dev/null; then
     check "install.zsh: zsh -n _berth" zsh -n "$zshc"
+    got=$(zsh_complete 'berth up ')
+    expect_contains "install.zsh: berth up <TAB> offers install-db" "$got" install-db
+    expect_contains "install.zsh: berth up <TAB> offers install-web" "$got" install-web
+    expect_contains "install.zsh: berth up --det<TAB> completes --detach" \
+        "$(zsh_complete 'berth up --det')" "berth up --detach"
 else
     skip_check "install.zsh: zsh is not installed (scripts/deps.sh installs it)"
 fi
