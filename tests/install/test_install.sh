@@ -115,26 +115,35 @@ expect_eq "install.bash: berth image <TAB> offers its subcommands" \
 
 # --- zsh and fish ------------------------------------------------------------------
 # zsh_complete LINE: what zsh's completion shows for LINE<TAB>, run in an
-# interactive zsh on a pty (zsh/zpty) with compinit and the installed file.
+# interactive zsh on a pty (zsh/zpty) with compinit and the installed file
+# (zle needs a terminal type: ctest may give none).
 zsh_complete() {
-    (cd "$proj" && PATH=$prefix/bin:$PATH timeout 60 zsh -f -c '
+    (cd "$proj" && PATH=$prefix/bin:$PATH TERM=xterm timeout 60 zsh -f -c '
         zmodload zsh/zpty
+        # what the pty says until the shell prints the word $1 (keys are
+        # read in order: a command typed after the TAB runs once the
+        # completion is done)
+        upto() {
+            all=
+            local out n=0
+            zpty -w z "print ${1[1,2]}\"\"${1[3,-1]}"
+            while ((n++ < 400)) && [[ $all != *$1[^\"]* ]]; do
+                if zpty -r -t z out; then all+=$out; else sleep 0.05; fi
+            done
+        }
         zpty z zsh -f -i
         zpty -w z "PS1=\"> \"; fpath=(${1:h} \$fpath); autoload -U compinit; compinit -u -D; setopt nobeep"
-        sleep 1
-        while zpty -r -t z out; do :; done
-        zpty -w -n z "$2"$'"'"'\t'"'"'
-        sleep 3
-        all=
-        while zpty -r -t z out; do all+=$out; done
+        upto READY
+        zpty -w -n z "$2"$'"'"'\t\C-e\C-u'"'"'
+        upto DONE
         zpty -d z
         print -r -- "$all"' complete "$zshc" "$1" 2>&1 | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tr -d '\r\b')
 }
 if command -v zsh >/dev/null; then
     check "install.zsh: zsh -n _berth" zsh -n "$zshc"
-    got=$(zsh_complete 'berth up ')
-    expect_contains "install.zsh: berth up <TAB> offers install-db" "$got" install-db
-    expect_contains "install.zsh: berth up <TAB> offers install-web" "$got" install-web
+    got=$(zsh_complete 'berth up install-')
+    expect_contains "install.zsh: berth up install-<TAB> lists install-db" "$got" install-db
+    expect_contains "install.zsh: berth up install-<TAB> lists install-web" "$got" install-web
     expect_contains "install.zsh: berth up --det<TAB> completes --detach" \
         "$(zsh_complete 'berth up --det')" "berth up --detach"
 else
