@@ -11,8 +11,7 @@
 #include "cmd/cmdtab.h"
 #include "util/signame.h"
 
-/* berth's own flags that take a value: they come before the command, and
- * those naming the project are passed on to `berth config`. */
+/* A subcommand's row ("image ls"). */
 static bool is_sub(const struct cmd_def *d)
 {
     return strchr(d->name, ' ') != NULL;
@@ -303,7 +302,8 @@ static void zsh_action(const struct cmd_flag *fl, FILE *f)
 
 static void zsh_spec(const struct cmd_flag *fl, const char *spelling, bool shrt, FILE *f)
 {
-    fprintf(f, " \\\n        '*%s%s%s[", spelling, fl->value ? (shrt ? "+" : "=") : "", "");
+    /* '*-t+[help]:SECONDS:action': repeatable, value glued or apart */
+    fprintf(f, " \\\n        '*%s%s[", spelling, fl->value ? (shrt ? "+" : "=") : "");
     zsh_text(fl->help, f);
     fputc(']', f);
     if (fl->value) {
