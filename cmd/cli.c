@@ -1,5 +1,7 @@
 #include "cmd/cli.h"
 
+#include "cmd/cmdtab.h"
+
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -15,18 +17,13 @@ extern char **environ;
 
 /* docker compose version [--short] [--format json]: its JSON is
  * {"version":"v2.x"}; berth's adds the commit. */
-static int cmd_version(struct cli *c, int argc, char **argv)
+int cmd_version(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"short", no_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "version");
     bool json = false, short_ = false;
     int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'f':
             json = strcmp(optarg, "json") == 0;
@@ -40,12 +37,9 @@ static int cmd_version(struct cli *c, int argc, char **argv)
             short_ = true;
             break;
         case 'h':
-            puts("Usage: berth version [--short] [--format json|pretty]\n\nShow the berth "
-                 "version and the commit it was built from.");
+            cmd_print_help(op.def, stdout);
             return 0;
         default:
-            fprintf(stderr, "berth: version: unknown flag or missing value: %s\n",
-                    argv[optind - 1]);
             return 2;
         }
     }
@@ -63,68 +57,40 @@ static int cmd_version(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-static int cmd_help(struct cli *c, int argc, char **argv);
-
-/* Every command: add new ones here (name, entry point, one line of help;
- * NULL help hides an alias). */
-static const struct command {
-    const char *name;
-    int (*fn)(struct cli *c, int argc, char **argv);
-    const char *help;
-} commands[] = {
-    {"up", cmd_up, "Create and start containers"},
-    {"down", cmd_down, "Stop and remove containers"},
-    {"ps", cmd_ps, "List containers"},
-    {"ls", cmd_ls, "List running projects"},
-    {"logs", cmd_logs, "View output from containers"},
-    {"start", cmd_start, "Start services"},
-    {"stop", cmd_stop, "Stop services"},
-    {"restart", cmd_restart, "Restart services"},
-    {"kill", cmd_kill, "Force stop services"},
-    {"pause", cmd_pause, "Pause services"},
-    {"unpause", cmd_unpause, "Unpause services"},
-    {"wait", cmd_wait, "Block until containers of services stop"},
-    {"rm", cmd_rm, "Remove stopped containers"},
-    {"run", cmd_run, "Run a one-off command on a service"},
-    {"exec", cmd_exec, "Execute a command in a running container"},
-    {"top", cmd_top, "Display the running processes"},
-    {"config", cmd_config, "Parse, resolve and render compose files in canonical format"},
-    {"load", cmd_load, "Load an image from a tar archive (docker save or OCI layout)"},
-    {"image", cmd_image, "Manage images (image ls, image rm)"},
-    {"images", cmd_images_ls, NULL},
-    {"rmi", cmd_images_rm, NULL},
-    {"info", cmd_info, "Show what berth finds on this host; fails when it cannot run containers"},
-    {"version", cmd_version, "Show the berth version"},
-    {"help", cmd_help, NULL},
-};
-
-static void usage(FILE *f)
+int cmd_help(struct cli *c, int argc, char **argv)
 {
-    fputs("Usage: berth [OPTIONS] COMMAND\n"
-          "\n"
-          "Run docker-compose files on this host, with no daemon.\n"
-          "\n"
-          "Options:\n"
-          "  -f, --file FILE             Compose configuration files (repeatable)\n"
-          "  -p, --project-name NAME     Project name\n"
-          "      --project-directory DIR Alternate working directory\n"
-          "      --profile PROFILE       Enable a profile (repeatable)\n"
-          "      --env-file FILE         An alternate environment file (repeatable)\n"
-          "  -v, --version               Print version and exit\n"
-          "\n"
-          "Commands:\n",
-          f);
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (commands[i].help)
-            fprintf(f, "  %-10s  %s\n", commands[i].name, commands[i].help);
-    fputs("\nEnvironment: BERTH_ROOT (default /var/lib/berth), BERTH_RUNROOT (default "
-          "/run/berth)\n",
-          f);
-}
-
-static int cmd_help(struct cli *c, int argc, char **argv)
-{
-    usage(stdout);
+    struct cmd_parser op;
+    cmd_parser_init(&op, "help");
+    int opt;
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
+        switch (opt) {
+        case 'M':
+            cmd_print_man_source(stdout);
+            return 0;
+        case 'L':
+            for (size_t i = 0; i < cmd_table_len; i++)
+                if (!cmd_table[i].hidden)
+                    puts(cmd_table[i].name);
+            return 0;
+        case 'h':
+            cmd_print_help(op.def, stdout);
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    /* `berth help COMMAND` is `berth COMMAND --help` */
+    if (optind < argc) {
+        const struct cmd_def *d = cmd_find(argv[optind]);
+        if (!d) {
+            fprintf(stderr, "berth: help: unknown command \"%s\" (see 'berth --help')\n",
+                    argv[optind]);
+            return 2;
+        }
+        cmd_print_help(d, stdout);
+        return 0;
+    }
+    cmd_print_usage(stdout);
     return 0;
 }
 
@@ -154,19 +120,11 @@ int cli_main(int argc, char **argv)
     const char *nc = getenv("NO_COLOR");
     c.color = c.stdout_tty && !(nc && *nc);
 
-    static const struct option opts[] = {
-        {"file", required_argument, NULL, 'f'},
-        {"project-name", required_argument, NULL, 'p'},
-        {"project-directory", required_argument, NULL, 'D'},
-        {"profile", required_argument, NULL, 'P'},
-        {"env-file", required_argument, NULL, 'E'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'v'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser gp;
+    cmd_parser_init_flags(&gp, cmd_global_flags);
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+f:p:hv", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&gp, argc, argv)) != -1) {
         switch (opt) {
         case 'f':
             strv_push(&c.files, xstrdup(optarg));
@@ -184,7 +142,7 @@ int cli_main(int argc, char **argv)
             strv_push(&c.env_files, xstrdup(optarg));
             break;
         case 'h':
-            usage(stdout);
+            cmd_print_usage(stdout);
             cli_free(&c);
             return 0;
         case 'v':
@@ -202,7 +160,7 @@ int cli_main(int argc, char **argv)
     /* Subcommands parse their own flags with getopt_long from index 1. */
     optind = 0;
     if (i >= argc) {
-        usage(stderr);
+        cmd_print_usage(stderr);
         cli_free(&c);
         return 2;
     }
@@ -210,11 +168,10 @@ int cli_main(int argc, char **argv)
     int sub_argc = argc - i;
     char **sub_argv = argv + i;
     int rc = -1;
-    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
-        if (strcmp(cmd, commands[k].name) == 0) {
-            rc = commands[k].fn(&c, sub_argc, sub_argv);
-            break;
-        }
+    /* a subcommand's row ("image ls") is reached through its parent */
+    const struct cmd_def *d = strchr(cmd, ' ') ? NULL : cmd_find(cmd);
+    if (d)
+        rc = d->fn(&c, sub_argc, sub_argv);
     if (rc == -1) {
         fprintf(stderr, "berth: unknown command \"%s\" (see 'berth --help')\n", cmd);
         rc = 2;

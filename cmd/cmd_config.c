@@ -9,29 +9,12 @@
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "cmd/cmdtab.h"
 #include "compose/compose.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
-
-static void config_usage(FILE *f)
-{
-    fputs("Usage: berth config [OPTIONS] [SERVICE...]\n\n"
-          "Parse, resolve and render compose files in canonical format.\n\n"
-          "Options:\n"
-          "      --format FORMAT      yaml (default) or json\n"
-          "  -q, --quiet              Only validate the configuration, print nothing\n"
-          "      --services           Print the service names, one per line\n"
-          "      --volumes            Print the volume names, one per line\n"
-          "      --networks           Print the network names, one per line\n"
-          "      --profiles           Print the profile names, one per line\n"
-          "      --images             Print the image names, one per line\n"
-          "      --hash SERVICE|*     Print the config hash of services, one per line\n"
-          "      --no-interpolate     Don't interpolate environment variables\n"
-          "  -o, --output FILE        Write to FILE instead of standard output\n",
-          f);
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -129,20 +112,14 @@ static void flush_warnings(FILE *ms, char **buf, size_t *len)
 
 int cmd_config(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'F'},   {"quiet", no_argument, NULL, 'q'},
-        {"services", no_argument, NULL, 'S'},       {"volumes", no_argument, NULL, 'V'},
-        {"networks", no_argument, NULL, 'N'},       {"profiles", no_argument, NULL, 'P'},
-        {"images", no_argument, NULL, 'I'},         {"hash", required_argument, NULL, 'H'},
-        {"no-interpolate", no_argument, NULL, 'n'}, {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "config");
     enum compose_format format = COMPOSE_FORMAT_YAML;
     enum listing what = L_NONE;
     const char *hash = NULL, *output = NULL;
     bool quiet = false, no_interp = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+qo:h", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'F':
             if (strcmp(optarg, "yaml") == 0)
@@ -184,10 +161,9 @@ int cmd_config(struct cli *c, int argc, char **argv)
             output = optarg;
             break;
         case 'h':
-            config_usage(stdout);
+            cmd_print_help(op.def, stdout);
             return 0;
         default:
-            config_usage(stderr);
             return 2;
         }
     }

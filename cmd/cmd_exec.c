@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/cmdtab.h"
 #include "cmd/project.h"
 #include "cmd/ui/session.h"
 #include "compose/compose.h"
@@ -61,47 +62,19 @@ static int open_running(struct cli *c, const char *project, const struct ctr_rec
 
 /* --- exec ------------------------------------------------------------------ */
 
-static void exec_usage(FILE *f)
-{
-    fputs("Usage: berth exec [OPTIONS] SERVICE COMMAND [ARGS...]\n\n"
-          "Execute a command in a running container.\n\n"
-          "Options:\n"
-          "  -d, --detach          Detached mode: run the command in the background\n"
-          "  -e, --env KEY=VAL     Set environment variables (repeatable)\n"
-          "      --index N         Index of the container if the service has several (default 1)\n"
-          "      --privileged      Give extended privileges to the process (not supported yet)\n"
-          "  -T, --no-TTY          Disable pseudo-TTY allocation (default: a TTY when stdin and\n"
-          "                        stdout are terminals)\n"
-          "  -u, --user USER       Run the command as this user\n"
-          "  -w, --workdir DIR     Working directory for the command\n",
-          f);
-}
-
 int cmd_exec(struct cli *c, int argc, char **argv)
 {
     /* A stream berth was started without: the command gets /dev/null. */
     int stdio[3] = {cli_stdio_fd(STDIN_FILENO), cli_stdio_fd(STDOUT_FILENO),
                     cli_stdio_fd(STDERR_FILENO)};
-    static const struct option opts[] = {
-        {"detach", no_argument, NULL, 'd'},
-        {"env", required_argument, NULL, 'e'},
-        {"workdir", required_argument, NULL, 'w'},
-        {"user", required_argument, NULL, 'u'},
-        {"no-TTY", no_argument, NULL, 'T'},
-        {"no-tty", no_argument, NULL, 'T'},
-        {"index", required_argument, NULL, 'I'},
-        {"privileged", no_argument, NULL, 'P'},
-        {"interactive", no_argument, NULL, 'i'}, /* docker compose's defaults, accepted */
-        {"tty", no_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "exec");
     bool detach = false, no_tty = false;
     const char *workdir = NULL, *user = NULL;
     _cleanup_strv_ char **env_args = NULL;
     long index = 1;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+de:w:u:Tith", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'd':
             detach = true;
@@ -135,16 +108,15 @@ int cmd_exec(struct cli *c, int argc, char **argv)
         case 't':
             break;
         case 'h':
-            exec_usage(stdout);
+            cmd_print_help(op.def, stdout);
             return 0;
         default:
-            exec_usage(stderr);
             return 2;
         }
     }
     if (argc - optind < 2) {
         fprintf(stderr, "berth: \"exec\" requires at least 2 arguments: SERVICE COMMAND\n");
-        exec_usage(stderr);
+        cmd_print_help(op.def, stderr);
         return 2;
     }
     const char *svc = argv[optind];
@@ -466,20 +438,12 @@ static int cmp_name(const void *a, const void *b)
 
 int cmd_top(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "top");
     int opt;
-    while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        if (opt == 'h') {
-            fputs("Usage: berth top [SERVICE...]\n\n"
-                  "Display the running processes of the project's containers.\n",
-                  stdout);
-            return 0;
-        }
-        fputs("Usage: berth top [SERVICE...]\n", stderr);
-        return 2;
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
+        cmd_print_help(op.def, opt == 'h' ? stdout : stderr);
+        return opt == 'h' ? 0 : 2;
     }
     struct berr e = BERR_INIT;
     struct project *p = NULL;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/cmdtab.h"
 #include "cmd/ui/format.h"
 #include "engine/image/image.h"
 #include "engine/image/imgconfig.h"
@@ -43,17 +44,13 @@ static int bad_flag(const char *cmd, char **argv)
 
 int cmd_load(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"input", required_argument, NULL, 'i'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "load");
     const char *input = NULL;
     bool quiet = false;
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "i:qh", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'i':
             input = optarg;
@@ -62,9 +59,7 @@ int cmd_load(struct cli *c, int argc, char **argv)
             quiet = true;
             break;
         case 'h':
-            puts("Usage: berth load [-i FILE] [-q]\n\n"
-                 "Load an image from a tar archive (docker save or OCI layout; plain, gzip or\n"
-                 "zstd) or from standard input.");
+            cmd_print_help(op.def, stdout);
             return 0;
         default:
             return bad_flag("load", argv);
@@ -186,15 +181,12 @@ static void print_table(struct row *rows, size_t n)
 
 int cmd_images_ls(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"quiet", no_argument, NULL, 'q'},    {"format", required_argument, NULL, 'F'},
-        {"no-trunc", no_argument, NULL, 'T'}, {"all", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "image ls");
     bool quiet = false, no_trunc = false, json = false;
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "qah", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'q':
             quiet = true;
@@ -214,7 +206,7 @@ int cmd_images_ls(struct cli *c, int argc, char **argv)
             }
             break;
         case 'h':
-            puts("Usage: berth image ls [-q] [--format json|table] [--no-trunc]\n\nList images.");
+            cmd_print_help(op.def, stdout);
             return 0;
         default:
             return bad_flag("image ls", argv);
@@ -263,16 +255,12 @@ int cmd_images_ls(struct cli *c, int argc, char **argv)
 
 int cmd_images_rm(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"force", no_argument, NULL, 'f'},
-        {"no-prune", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "image rm");
     bool force = false;
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'f':
             force = true;
@@ -280,7 +268,7 @@ int cmd_images_rm(struct cli *c, int argc, char **argv)
         case 'P':
             break;
         case 'h':
-            puts("Usage: berth image rm [-f] IMAGE...\n\nRemove images.");
+            cmd_print_help(op.def, stdout);
             return 0;
         default:
             return bad_flag("image rm", argv);
@@ -315,14 +303,15 @@ int cmd_images_rm(struct cli *c, int argc, char **argv)
 
 int cmd_images_repair(struct cli *c, int argc, char **argv)
 {
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        puts("Usage: berth image repair\n\nRebuild a damaged image index from the store's "
-             "manifests.\nReferences the damaged index still names are kept; the damaged file "
-             "is kept\nas images.json.corrupt.");
-        return 0;
+    struct cmd_parser op;
+    cmd_parser_init(&op, "image repair");
+    int opt;
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
+        cmd_print_help(op.def, opt == 'h' ? stdout : stderr);
+        return opt == 'h' ? 0 : 2;
     }
-    if (argc > 1) {
-        fprintf(stderr, "berth: image repair: unexpected argument \"%s\"\n", argv[1]);
+    if (optind < argc) {
+        fprintf(stderr, "berth: image repair: unexpected argument \"%s\"\n", argv[optind]);
         return 2;
     }
     _cleanup_store_ struct store *s = NULL;
@@ -344,13 +333,7 @@ int cmd_images_repair(struct cli *c, int argc, char **argv)
 int cmd_image(struct cli *c, int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs("Usage: berth image COMMAND\n\n"
-              "Commands:\n"
-              "  ls      List images (also: berth images)\n"
-              "  rm      Remove images (also: berth rmi)\n"
-              "  load    Load an image from a tar archive (also: berth load)\n"
-              "  repair  Rebuild a damaged image index from the store\n",
-              argc < 2 ? stderr : stdout);
+        cmd_print_help(cmd_find("image"), argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     const char *sub = argv[1];

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd/cli.h"
+#include "cmd/cmdtab.h"
 #include "cmd/ui/format.h"
 #include "engine/info/hostinfo.h"
 #include "util/cleanup.h"
@@ -225,18 +226,13 @@ static void cleanup_jsonp(json_t **j)
 
 int cmd_info(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'F'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "info");
     bool json = false;
     int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'f':
-        case 'F':
             if (strcmp(optarg, "json") == 0 || strcmp(optarg, "{{json .}}") == 0) {
                 json = true;
             } else if (strcmp(optarg, "text") != 0 && strcmp(optarg, "table") != 0) {
@@ -246,14 +242,9 @@ int cmd_info(struct cli *c, int argc, char **argv)
             }
             break;
         case 'h':
-            puts("Usage: berth info [--format json|text]\n\n"
-                 "Show what berth finds on this host (kernel features, cgroups, overlay)\n"
-                 "and in its store; exits 1 when berth cannot run containers here.");
+            cmd_print_help(op.def, stdout);
             return 0;
         default:
-            fprintf(stderr,
-                    "berth: info: unknown flag or missing value: %s (see 'berth info --help')\n",
-                    argv[optind - 1]);
             return 2;
         }
     }

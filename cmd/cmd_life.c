@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/cmdtab.h"
 #include "cmd/project.h"
 #include "cmd/ps_state.h"
 #include "engine/runtime/cgroup.h"
@@ -103,24 +104,18 @@ static int finish(struct life *l, struct berr *e, int r)
 }
 
 /* Flags: -t/--timeout for stop and restart, none else. */
-static int simple_flags(int argc, char **argv, const char *usage, int64_t *timeout_ns)
+static int simple_flags(int argc, char **argv, const char *name, int64_t *timeout_ns)
 {
-    static const struct option opts[] = {
-        {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, name);
     int opt;
-    while ((opt = getopt_long(argc, argv, timeout_ns ? "+t:h" : "+h", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         if (opt == 't' && timeout_ns) {
             if (cli_parse_timeout(optarg, timeout_ns) < 0)
                 return 2;
-        } else if (opt == 'h') {
-            puts(usage);
-            return 0;
         } else {
-            fprintf(stderr, "%s\n", usage);
-            return 2;
+            cmd_print_help(op.def, opt == 'h' ? stdout : stderr);
+            return opt == 'h' ? 0 : 2;
         }
     }
     return -1;
@@ -153,8 +148,7 @@ static int do_start(struct life *l, struct berr *e)
 int cmd_stop(struct cli *c, int argc, char **argv)
 {
     int64_t timeout = -1;
-    int f = simple_flags(argc, argv,
-                         "Usage: berth stop [-t SECONDS] [SERVICE...]\n\nStop services.", &timeout);
+    int f = simple_flags(argc, argv, "stop", &timeout);
     if (f >= 0)
         return f;
     struct life l;
@@ -167,7 +161,7 @@ int cmd_stop(struct cli *c, int argc, char **argv)
 
 int cmd_start(struct cli *c, int argc, char **argv)
 {
-    int f = simple_flags(argc, argv, "Usage: berth start [SERVICE...]\n\nStart services.", NULL);
+    int f = simple_flags(argc, argv, "start", NULL);
     if (f >= 0)
         return f;
     struct life l;
@@ -183,9 +177,7 @@ int cmd_start(struct cli *c, int argc, char **argv)
 int cmd_restart(struct cli *c, int argc, char **argv)
 {
     int64_t timeout = -1;
-    int f = simple_flags(argc, argv,
-                         "Usage: berth restart [-t SECONDS] [SERVICE...]\n\nRestart services.",
-                         &timeout);
+    int f = simple_flags(argc, argv, "restart", &timeout);
     if (f >= 0)
         return f;
     struct life l;
@@ -200,13 +192,10 @@ int cmd_restart(struct cli *c, int argc, char **argv)
 
 int cmd_kill(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"signal", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "kill");
     int sig = SIGKILL, opt;
-    while ((opt = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         if (opt == 's') {
             sig = signal_parse(optarg);
             if (sig < 0) {
@@ -214,8 +203,7 @@ int cmd_kill(struct cli *c, int argc, char **argv)
                 return 2;
             }
         } else if (opt == 'h') {
-            puts("Usage: berth kill [-s SIGNAL] [SERVICE...]\n\nForce stop service containers "
-                 "(SIGKILL by default).");
+            cmd_print_help(op.def, stdout);
             return 0;
         } else {
             return 2;
@@ -241,10 +229,7 @@ int cmd_kill(struct cli *c, int argc, char **argv)
 
 static int pause_common(struct cli *c, int argc, char **argv, const char *op)
 {
-    char usage[128];
-    snprintf(usage, sizeof usage, "Usage: berth %s [SERVICE...]\n\n%s services.", op,
-             strcmp(op, "pause") == 0 ? "Pause" : "Unpause");
-    int f = simple_flags(argc, argv, usage, NULL);
+    int f = simple_flags(argc, argv, op, NULL);
     if (f >= 0)
         return f;
     struct life l;
@@ -271,19 +256,15 @@ int cmd_unpause(struct cli *c, int argc, char **argv)
  * codes and exits with the first one's. */
 int cmd_wait(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"down-project", no_argument, NULL, 'D'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "wait");
     bool down = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         if (opt == 'D')
             down = true;
         else if (opt == 'h') {
-            puts("Usage: berth wait [--down-project] SERVICE...\n\nBlock until containers of "
-                 "all (or specified) services stop.");
+            cmd_print_help(op.def, stdout);
             return 0;
         } else
             return 2;
@@ -331,16 +312,11 @@ int cmd_wait(struct cli *c, int argc, char **argv)
 /* rm: removes stopped containers (-s stops them first; -f does not ask). */
 int cmd_rm(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"force", no_argument, NULL, 'f'},
-        {"stop", no_argument, NULL, 's'},
-        {"volumes", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "rm");
     bool force = false, stop = false, anon = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+fsvh", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         if (opt == 'f')
             force = true;
         else if (opt == 's')
@@ -348,8 +324,7 @@ int cmd_rm(struct cli *c, int argc, char **argv)
         else if (opt == 'v')
             anon = true;
         else if (opt == 'h') {
-            puts("Usage: berth rm [-f] [-s] [-v] [SERVICE...]\n\nRemove stopped service "
-                 "containers.");
+            cmd_print_help(op.def, stdout);
             return 0;
         } else
             return 2;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/cmdtab.h"
 #include "cmd/project.h"
 #include "cmd/ps_state.h"
 #include "engine/supervise/logfile.h"
@@ -317,19 +318,14 @@ int cli_logs_attach(struct cli *c, const char *project, const struct ctr_record 
 
 int cmd_logs(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"follow", no_argument, NULL, 'f'},        {"tail", required_argument, NULL, 'n'},
-        {"timestamps", no_argument, NULL, 't'},    {"since", required_argument, NULL, 'S'},
-        {"until", required_argument, NULL, 'U'},   {"no-color", no_argument, NULL, 'C'},
-        {"no-log-prefix", no_argument, NULL, 'P'}, {"index", required_argument, NULL, 'I'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "logs");
     struct logs l = {.c = c, .prefix = true, .color = c->color, .tail = -1};
     bool follow = false;
     int index = 0;
     int64_t now = ps_now_ns();
     int opt;
-    while ((opt = getopt_long(argc, argv, "+fn:th", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'f':
             follow = true;
@@ -369,17 +365,7 @@ int cmd_logs(struct cli *c, int argc, char **argv)
             index = atoi(optarg);
             break;
         case 'h':
-            fputs("Usage: berth logs [OPTIONS] [SERVICE...]\n\nView output from containers.\n\n"
-                  "Options:\n"
-                  "  -f, --follow          Follow log output\n"
-                  "  -n, --tail N          Number of lines from the end of each log (all)\n"
-                  "  -t, --timestamps      Show timestamps\n"
-                  "      --since TIME      Since a time (RFC 3339, Unix time) or duration (10m)\n"
-                  "      --until TIME      Until a time or duration\n"
-                  "      --no-color        Monochrome output\n"
-                  "      --no-log-prefix   Don't print the service prefix\n"
-                  "      --index N         Only the N-th container of the service\n",
-                  stdout);
+            cmd_print_help(op.def, stdout);
             return 0;
         default:
             return 2;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cmd/cli.h"
+#include "cmd/cmdtab.h"
 #include "cmd/ps_state.h"
 #include "cmd/project.h"
 #include "cmd/ui/format.h"
@@ -18,22 +19,6 @@
 
 static const char *const states[] = {"paused", "restarting", "removing", "running",
                                      "dead",   "created",    "exited",   NULL};
-
-static void ps_usage(FILE *f)
-{
-    fputs("Usage: berth ps [OPTIONS] [SERVICE...]\n\n"
-          "List containers.\n\n"
-          "Options:\n"
-          "  -a, --all             Show all stopped containers\n"
-          "      --format FORMAT   table (default) or json\n"
-          "  -q, --quiet           Only display IDs\n"
-          "      --services        Display services\n"
-          "      --status STATUS   Filter by status: paused, restarting, removing, running,\n"
-          "                        dead, created, exited (repeatable)\n"
-          "      --filter status=STATUS\n"
-          "      --no-trunc        Don't truncate output\n",
-          f);
-}
 
 static char *quoted_command(char *const *argv, bool no_trunc)
 {
@@ -55,21 +40,12 @@ static char *quoted_command(char *const *argv, bool no_trunc)
 
 int cmd_ps(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"all", no_argument, NULL, 'a'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"services", no_argument, NULL, 'S'},
-        {"status", required_argument, NULL, 's'},
-        {"filter", required_argument, NULL, 'f'},
-        {"format", required_argument, NULL, 'F'},
-        {"no-trunc", no_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "ps");
     bool all = false, quiet = false, services_only = false, json = false, no_trunc = false;
     _cleanup_strv_ char **status = NULL;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+aqh", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'a':
             all = true;
@@ -110,10 +86,9 @@ int cmd_ps(struct cli *c, int argc, char **argv)
             no_trunc = true;
             break;
         case 'h':
-            ps_usage(stdout);
+            cmd_print_help(op.def, stdout);
             return 0;
         default:
-            ps_usage(stderr);
             return 2;
         }
     }
@@ -229,16 +204,11 @@ int cmd_ps(struct cli *c, int argc, char **argv)
 /* ls: projects with their containers' states, from the records on disk. */
 int cmd_ls(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"all", no_argument, NULL, 'a'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"format", required_argument, NULL, 'F'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "ls");
     bool all = false, quiet = false, json = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+aqh", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'a':
             all = true;
@@ -254,8 +224,7 @@ int cmd_ls(struct cli *c, int argc, char **argv)
             }
             break;
         case 'h':
-            fputs("Usage: berth ls [-a] [-q] [--format table|json]\n\nList running projects.\n",
-                  stdout);
+            cmd_print_help(op.def, stdout);
             return 0;
         default:
             return 2;

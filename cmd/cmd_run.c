@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/cmdtab.h"
 #include "cmd/project.h"
 #include "cmd/ui/session.h"
 #include "compose/compose.h"
@@ -29,23 +30,6 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-static void run_usage(FILE *f)
-{
-    fputs("Usage: berth run [OPTIONS] SERVICE [COMMAND] [ARGS...]\n\n"
-          "Run a one-off command on a service.\n\n"
-          "Options:\n"
-          "  -d, --detach              Run the container in the background, print its name\n"
-          "      --rm                  Remove the container when it exits\n"
-          "  -e, --env KEY=VAL         Set an environment variable (repeatable)\n"
-          "      --entrypoint CMD      Override the entrypoint\n"
-          "      --name NAME           Name the container\n"
-          "      --no-deps             Don't start linked services\n"
-          "  -T, --no-TTY              Disable pseudo-TTY allocation\n"
-          "  -u, --user USER           Run as this user\n"
-          "  -w, --workdir DIR         Working directory inside the container\n",
-          f);
-}
-
 static char *short_id(void)
 {
     _cleanup_free_ char *id = ctr_new_id();
@@ -57,27 +41,14 @@ int cmd_run(struct cli *c, int argc, char **argv)
     /* A stream berth was started without: the container gets /dev/null. */
     int stdio[3] = {cli_stdio_fd(STDIN_FILENO), cli_stdio_fd(STDOUT_FILENO),
                     cli_stdio_fd(STDERR_FILENO)};
-    static const struct option opts[] = {
-        {"detach", no_argument, NULL, 'd'},
-        {"rm", no_argument, NULL, 'R'},
-        {"env", required_argument, NULL, 'e'},
-        {"entrypoint", required_argument, NULL, 'E'},
-        {"name", required_argument, NULL, 'N'},
-        {"no-deps", no_argument, NULL, 'D'},
-        {"no-TTY", no_argument, NULL, 'T'},
-        {"interactive", no_argument, NULL, 'i'},
-        {"tty", no_argument, NULL, 't'},
-        {"user", required_argument, NULL, 'u'},
-        {"workdir", required_argument, NULL, 'w'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "run");
     bool detach = false, rm = false, no_deps = false;
     int tty = -1;
     const char *entrypoint = NULL, *name_opt = NULL, *user = NULL, *workdir = NULL;
     _cleanup_strv_ char **env = NULL;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+de:Titu:w:h", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'd':
             detach = true;
@@ -112,15 +83,14 @@ int cmd_run(struct cli *c, int argc, char **argv)
             workdir = optarg;
             break;
         case 'h':
-            run_usage(stdout);
+            cmd_print_help(op.def, stdout);
             return 0;
         default:
-            run_usage(stderr);
             return 2;
         }
     }
     if (optind >= argc) {
-        run_usage(stderr);
+        cmd_print_help(op.def, stderr);
         return 2;
     }
     const char *svc_name = argv[optind];

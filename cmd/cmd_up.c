@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd/cli.h"
+#include "cmd/cmdtab.h"
 #include "cmd/project.h"
 #include "cmd/ps_state.h"
 #include "compose/compose.h"
@@ -78,28 +79,6 @@ static void up_items_free(struct up_item *items, size_t n)
         free(items[i].cgroup);
     }
     free(items);
-}
-
-static void up_usage(FILE *f)
-{
-    fputs("Usage: berth up [OPTIONS] [SERVICE...]\n\n"
-          "Create and start containers. Attached (the default), their output is streamed\n"
-          "until they exit and Ctrl-C stops them (twice: kills them).\n\n"
-          "Options:\n"
-          "  -d, --detach                    Run containers in the background\n"
-          "      --wait                      Wait for services to be running|healthy (implies -d)\n"
-          "      --abort-on-container-exit   Stop all containers if any container exits\n"
-          "      --exit-code-from SERVICE    Return the exit code of SERVICE (implies\n"
-          "                                  --abort-on-container-exit)\n"
-          "      --force-recreate            Recreate containers even if unchanged\n"
-          "      --no-recreate               Keep existing containers even if changed\n"
-          "      --remove-orphans            Remove containers of services not in the file\n"
-          "      --no-deps                   Don't start linked services\n"
-          "      --scale SERVICE=NUM         Scale SERVICE to NUM instances (repeatable)\n"
-          "  -t, --timeout SECONDS           Shutdown timeout when stopping containers (Ctrl-C,\n"
-          "                                  recreate)\n"
-          "      --no-color                  Monochrome output\n",
-          f);
 }
 
 struct force_ctx {
@@ -188,28 +167,15 @@ static int attach_existing(struct cli *c, const char *project, int ctl,
 
 int cmd_up(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"detach", no_argument, NULL, 'd'},
-        {"wait", no_argument, NULL, 'W'},
-        {"abort-on-container-exit", no_argument, NULL, 'A'},
-        {"exit-code-from", required_argument, NULL, 'X'},
-        {"force-recreate", no_argument, NULL, 'F'},
-        {"no-recreate", no_argument, NULL, 'N'},
-        {"remove-orphans", no_argument, NULL, 'O'},
-        {"timeout", required_argument, NULL, 't'},
-        {"no-color", no_argument, NULL, 'C'},
-        {"no-deps", no_argument, NULL, 'D'},
-        {"scale", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "up");
     bool detach = false, wait = false, abort_on_exit = false, color = c->color, no_deps = false;
     _cleanup_strv_ char **scale = NULL;
     bool force_recreate = false, no_recreate = false, remove_orphans = false;
     const char *exit_from = NULL;
     int64_t timeout_ns = -1;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+dt:h", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'd':
             detach = true;
@@ -254,10 +220,9 @@ int cmd_up(struct cli *c, int argc, char **argv)
             break;
         }
         case 'h':
-            up_usage(stdout);
+            cmd_print_help(op.def, stdout);
             return 0;
         default:
-            up_usage(stderr);
             return 2;
         }
     }
@@ -662,17 +627,12 @@ static void wait_pidfds(struct down_item *items, size_t n)
 
 int cmd_down(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"timeout", required_argument, NULL, 't'},
-        {"volumes", no_argument, NULL, 'v'},
-        {"remove-orphans", no_argument, NULL, 'O'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    struct cmd_parser op;
+    cmd_parser_init(&op, "down");
     int64_t timeout_ns = -1;
     bool remove_orphans = false, volumes = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+t:vh", opts, NULL)) != -1) {
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 't':
             if (cli_parse_timeout(optarg, &timeout_ns) < 0)
@@ -685,11 +645,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
             remove_orphans = true;
             break;
         case 'h':
-            fputs("Usage: berth down [OPTIONS]\n\nStop and remove containers.\n\nOptions:\n"
-                  "      --remove-orphans    Also remove containers of services not in the file\n"
-                  "  -t, --timeout SECONDS   Shutdown timeout\n"
-                  "  -v, --volumes           Remove named volumes too\n",
-                  stdout);
+            cmd_print_help(op.def, stdout);
             return 0;
         default:
             return 2;

@@ -9,6 +9,7 @@ pkgs=(
     libnftables-dev libcmocka-dev liblz4-dev libacl1-dev
     libzstd-dev libbz2-dev zlib1g-dev libxml2-dev liblzma-dev nettle-dev
     busybox-static zstd gzip tar iproute2 procps util-linux mount crun bc python3 strace
+    scdoc man-db groff-base file dpkg-dev zsh fish  # man page, .deb, completion tests
 )
 missing=()
 for p in "${pkgs[@]}"; do

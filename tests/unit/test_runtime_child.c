@@ -162,8 +162,15 @@ static int run_init(int (*command)(int), int arg, int sig)
         sigset_t all;
         sigfillset(&all);
         sigprocmask(SIG_BLOCK, &all, NULL); /* as run_init in proc.c */
+        int gate[2];                        /* the init closes gate[1] once it has named itself */
+        if (pipe2(gate, O_CLOEXEC) < 0 || fcntl(gate[1], F_SETFD, 0) < 0)
+            _exit(98);
         pid_t cmd = fork();
         if (cmd == 0) {
+            close(gate[1]);
+            char b;
+            if (read(gate[0], &b, 1) != 0) /* EOF: the init closed it */
+                _exit(97);
             struct sigaction sa = {.sa_handler = on_usr1};
             sigaction(SIGUSR1, &sa, NULL);
             sigset_t none;
@@ -173,9 +180,11 @@ static int run_init(int (*command)(int), int arg, int sig)
             close(ready[1]);
             _exit(command(arg));
         }
-        char pid[16];
+        close(gate[0]);
+        char pid[16], gfd[16];
         snprintf(pid, sizeof pid, "%d", (int)cmd);
-        char *const argv[] = {"init", pid, NULL};
+        snprintf(gfd, sizeof gfd, "%d", gate[1]);
+        char *const argv[] = {"init", pid, gfd, NULL};
         char *const envp[] = {NULL};
         syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
         _exit(99);
