@@ -19,6 +19,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/signame.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -102,6 +103,93 @@ void sv_progress(struct sv_ctr *c, const char *status, const char *detail)
     json_decref(msg);
 }
 
+/* ---- the service manager (sd_notify) ---------------------------------- */
+
+/* What `systemctl status` shows: "2/2 containers running, 1/1 healthy",
+ * after why the project stops, once it does. */
+static char *status_line(struct supervisor *sv)
+{
+    size_t asked = 0, running = 0, checked = 0, healthy = 0, exited = 0, failed = 0;
+    for (size_t i = 0; i < sv->n; i++) {
+        const struct sv_ctr *c = sv->ctrs[i];
+        if (c->state == C_IDLE)
+            continue;
+        asked++;
+        running += c->state == C_RUNNING;
+        exited += c->state == C_EXITED;
+        failed += c->state == C_FAILED;
+        if (c->rec.plan.health.enabled && c->state == C_RUNNING) {
+            checked++;
+            healthy += c->health == H_HEALTHY;
+        }
+    }
+    _cleanup_free_ char *counts = xasprintf("%zu/%zu containers running", running, asked);
+    if (checked) {
+        char *t = xasprintf("%s, %zu/%zu healthy", counts, healthy, checked);
+        free(counts);
+        counts = t;
+    }
+    if (exited) {
+        char *t = xasprintf("%s, %zu exited", counts, exited);
+        free(counts);
+        counts = t;
+    }
+    if (failed) {
+        char *t = xasprintf("%s, %zu failed to start", counts, failed);
+        free(counts);
+        counts = t;
+    }
+    if (sv->stop_reason)
+        return xasprintf("%s; %s", sv->stop_reason, counts);
+    return TAKE_PTR(counts);
+}
+
+/* STATUS=, when it changed. Sends are fire and forget (util/sdnotify.h). */
+static void notify_status(struct supervisor *sv)
+{
+    if (!sdnotify_enabled(sv->opt.notify))
+        return;
+    _cleanup_free_ char *line = status_line(sv);
+    if (sv->told_status && strcmp(sv->told_status, line) == 0)
+        return;
+    sdnotify_sendf(sv->opt.notify, "STATUS=%s", line);
+    free(sv->told_status);
+    sv->told_status = TAKE_PTR(line);
+}
+
+/* The grace a stop gives a container: up -t, else its stop_grace_period. */
+static int64_t stop_grace_ns(const struct sv_ctr *c, int64_t grace_ns)
+{
+    return grace_ns >= 0                    ? grace_ns
+           : c->rec.plan.stop_grace_ns >= 0 ? c->rec.plan.stop_grace_ns
+                                            : 0;
+}
+
+/* Stops every container gracefully: on SIGINT/SIGTERM, a failed start,
+ * --abort-on-container-exit. The service manager hears STOPPING=1 and how
+ * long the stop may take (the longest grace, SIGKILL's wait, a margin), so
+ * that the unit's TimeoutStopSec= need not know the project's grace
+ * periods. */
+static void stop_all(struct supervisor *sv, const char *why)
+{
+    if (!sv->stopping_all) {
+        sv->stopping_all = true;
+        sv->stop_reason = xstrdup(why);
+        int64_t longest = 0;
+        for (size_t i = 0; i < sv->n; i++) {
+            int64_t g = stop_grace_ns(sv->ctrs[i], sv->opt.stop_timeout_ns);
+            if (sv->ctrs[i]->run && g > longest)
+                longest = g;
+        }
+        uint64_t us = (uint64_t)longest / 1000 + (KILL_WAIT_MS + 5000) * 1000ULL;
+        sdnotify_sendf(sv->opt.notify, "STOPPING=1\nEXTEND_TIMEOUT_USEC=%llu",
+                       (unsigned long long)us);
+    }
+    for (size_t i = 0; i < sv->n; i++)
+        sv_stop_ctr(sv->ctrs[i], false, sv->opt.stop_timeout_ns);
+    notify_status(sv);
+}
+
 static void finish_waiter(struct supervisor *sv, struct sv_waiter *w, const char *error)
 {
     w->done = true;
@@ -121,9 +209,11 @@ static void finish_waiter(struct supervisor *sv, struct sv_waiter *w, const char
             if (sv->opt.attached) {
                 fprintf(stderr, "berth: %s\n", error);
                 /* as docker compose: a failed start ends the attached up */
-                for (size_t i = 0; i < sv->n; i++)
-                    sv_stop_ctr(sv->ctrs[i], false, sv->opt.stop_timeout_ns);
+                stop_all(sv, error);
             }
+        } else if (sdnotify_enabled(sv->opt.notify) && !sv->told_ready) {
+            sv->told_ready = true;
+            sdnotify_send(sv->opt.notify, "READY=1");
         }
     }
     json_decref(msg);
@@ -162,6 +252,7 @@ void sv_check_waiters(struct supervisor *sv)
         else if (all)
             finish_waiter(sv, w, NULL);
     }
+    notify_status(sv);
 }
 
 /* ---- output ----------------------------------------------------------- */
@@ -539,8 +630,8 @@ static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
                 printf("Aborting on container exit...\n");
                 fflush(stdout);
             }
-            for (size_t i = 0; i < sv->n; i++)
-                sv_stop_ctr(sv->ctrs[i], false, sv->opt.stop_timeout_ns);
+            _cleanup_free_ char *why = xasprintf("%s exited", c->rec.name);
+            stop_all(sv, why);
         }
     }
     sv_check_waiters(sv);
@@ -603,10 +694,7 @@ void sv_stop_ctr(struct sv_ctr *c, bool force, int64_t grace_ns)
     }
     int sig = c->rec.plan.stop_signal > 0 ? c->rec.plan.stop_signal : SIGTERM;
     container_signal(&c->run->proc, sig);
-    int64_t grace = grace_ns >= 0                    ? grace_ns
-                    : c->rec.plan.stop_grace_ns >= 0 ? c->rec.plan.stop_grace_ns
-                                                     : 0;
-    uv_timer_start(&c->timer, on_timer, (uint64_t)(grace / 1000000), 0);
+    uv_timer_start(&c->timer, on_timer, (uint64_t)(stop_grace_ns(c, grace_ns) / 1000000), 0);
 }
 
 /* ---- dependencies ----------------------------------------------------- */
@@ -756,8 +844,9 @@ static void on_signal(uv_signal_t *h, int signum)
         sv->interrupt_sig = signum;
         if (sv->opt.attached)
             fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
-        for (size_t i = 0; i < sv->n; i++)
-            sv_stop_ctr(sv->ctrs[i], false, sv->opt.stop_timeout_ns);
+        char name[16];
+        _cleanup_free_ char *why = xasprintf("stopping on %s", signal_name(signum, name));
+        stop_all(sv, why);
     } else {
         for (size_t i = 0; i < sv->n; i++)
             sv_stop_ctr(sv->ctrs[i], true, -1);
@@ -978,6 +1067,8 @@ void sv_free(struct supervisor *sv)
         close(sv->opt.events_fd);
     free(sv->ctrs);
     free(sv->sock_path);
+    free(sv->stop_reason);
+    free(sv->told_status);
     uv_loop_close(&sv->loop);
     free(sv);
 }
