@@ -165,28 +165,57 @@ static int64_t stop_grace_ns(const struct sv_ctr *c, int64_t grace_ns)
                                             : 0;
 }
 
-/* Stops every container gracefully: on SIGINT/SIGTERM, a failed start,
- * --abort-on-container-exit. The service manager hears STOPPING=1 and how
- * long the stop may take (the longest grace, SIGKILL's wait, a margin), so
- * that the unit's TimeoutStopSec= need not know the project's grace
- * periods. */
+/* Whether a container whose process is still there (and not beyond
+ * SIGKILL) depends on c's service: then c stops after it. */
+static bool has_live_dependent(struct supervisor *sv, const struct sv_ctr *c)
+{
+    for (size_t i = 0; i < sv->n; i++) {
+        const struct sv_ctr *d = sv->ctrs[i];
+        if (d == c || !d->run || d->unkillable || strcmp(d->rec.service, c->rec.service) == 0)
+            continue;
+        for (size_t k = 0; k < d->rec.plan.n_depends; k++)
+            if (strcmp(d->rec.plan.depends[k].service, c->rec.service) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* The next wave of a whole-project stop: every container that nothing
+ * still running depends on, as docker compose stops them (dependents
+ * first, each with its stop signal and grace). Called again as each one
+ * ends. The service manager is told how long this wave may take (the
+ * longest grace, SIGKILL's wait, a margin): systemd waits that long for
+ * the next message, whatever the unit's TimeoutStopSec= says. */
+static void stop_wave(struct supervisor *sv)
+{
+    int64_t longest = -1;
+    for (size_t i = 0; i < sv->n; i++) {
+        struct sv_ctr *c = sv->ctrs[i];
+        bool was_stopping = c->stop_requested && uv_is_active((uv_handle_t *)&c->timer);
+        bool runs = c->run && !c->run->reaped;
+        /* what has no process (waiting, backing off) stops at once */
+        if (was_stopping || (runs && has_live_dependent(sv, c)))
+            continue;
+        sv_stop_ctr(c, false, sv->opt.stop_timeout_ns);
+        int64_t g = stop_grace_ns(c, sv->opt.stop_timeout_ns);
+        if (runs && g > longest)
+            longest = g;
+    }
+    if (longest >= 0)
+        sdnotify_sendf(sv->opt.notify, "EXTEND_TIMEOUT_USEC=%llu",
+                       (unsigned long long)longest / 1000 + (KILL_WAIT_MS + 5000) * 1000ULL);
+}
+
+/* Stops every container gracefully, in reverse dependency order: on
+ * SIGINT/SIGTERM, a failed start, --abort-on-container-exit. */
 static void stop_all(struct supervisor *sv, const char *why)
 {
     if (!sv->stopping_all) {
         sv->stopping_all = true;
         sv->stop_reason = xstrdup(why);
-        int64_t longest = 0;
-        for (size_t i = 0; i < sv->n; i++) {
-            int64_t g = stop_grace_ns(sv->ctrs[i], sv->opt.stop_timeout_ns);
-            if (sv->ctrs[i]->run && g > longest)
-                longest = g;
-        }
-        uint64_t us = (uint64_t)longest / 1000 + (KILL_WAIT_MS + 5000) * 1000ULL;
-        sdnotify_sendf(sv->opt.notify, "STOPPING=1\nEXTEND_TIMEOUT_USEC=%llu",
-                       (unsigned long long)us);
+        sdnotify_send(sv->opt.notify, "STOPPING=1");
     }
-    for (size_t i = 0; i < sv->n; i++)
-        sv_stop_ctr(sv->ctrs[i], false, sv->opt.stop_timeout_ns);
+    stop_wave(sv);
     notify_status(sv);
 }
 
@@ -572,7 +601,7 @@ static void try_start(struct sv_ctr *c, bool restart)
  * run of 10 s resets it. */
 static bool should_restart(struct sv_ctr *c)
 {
-    if (c->stop_requested || c->sv->quitting || c->sv->interrupts)
+    if (c->stop_requested || c->sv->quitting || c->sv->interrupts || c->sv->stopping_all)
         return false;
     const struct plan_restart *rp = &c->rec.plan.restart;
     switch (rp->policy) {
@@ -617,6 +646,8 @@ static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
         c->state = C_EXITED;
     }
     sv_save_state(c);
+    if (sv->stopping_all)
+        stop_wave(sv); /* what depended on it is down: its dependencies go next */
 
     if (sv->opt.abort_on_exit && !sv->interrupts && c->state == C_EXITED) {
         bool from = sv->opt.exit_code_from && strcmp(sv->opt.exit_code_from, c->rec.service) == 0;
@@ -649,6 +680,8 @@ static void on_timer(uv_timer_t *t)
              * uninterruptible sleep): stop requests are answered anyway,
              * and the removal says what is left. */
             c->unkillable = true;
+            if (c->sv->stopping_all)
+                stop_wave(c->sv);
             sv_check_stops(c->sv);
             return;
         }
