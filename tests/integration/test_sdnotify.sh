@@ -4,7 +4,8 @@
 # `up --wait` waits for), and once only; STATUS= lines; STOPPING=1 and a
 # graceful stop on SIGTERM, exit 0; no READY and a non-zero exit when a
 # service fails first; NOTIFY_SOCKET reaches no container; an abstract
-# (@name) address; and the unit file itself, through systemd-analyze.
+# (@name) address; the stop's reverse dependency order; and the unit file
+# itself, through systemd-analyze.
 # A listener (sdnotify_listen.py) plays systemd's part.
 . "$(dirname "$0")/lib.sh"
 
@@ -139,6 +140,41 @@ kill -TERM "$BPID"
 rc=0
 wait "$BPID" || rc=$?
 expect_eq "sdn_abstract_exit: status after SIGTERM" "$rc" 0
+kill "$LPID" && wait "$LPID" || true
+
+# --- SIGTERM stops in reverse dependency order, each with its grace ---
+# Each service notes its stop signal and its end in one shared file; web
+# takes its time, so a stop of all at once would show db's end first.
+new_project sdnorder >/dev/null <<'EOF2'
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "trap 'echo db-term >> /flag/order; exit 0' TERM; touch /flag/db-up; while :; do sleep 0.1; done"]
+    volumes: ["./flag:/flag"]
+    stop_grace_period: 5s
+  web:
+    image: busybox
+    command: ["sh", "-c", "trap 'echo web-term >> /flag/order; sleep 0.7; echo web-end >> /flag/order; exit 0' TERM; touch /flag/web-up; while :; do sleep 0.1; done"]
+    volumes: ["./flag:/flag"]
+    stop_grace_period: 5s
+    depends_on: [db]
+EOF2
+d=$T_DIR/sdnorder
+mkdir -p "$d/flag"
+listen sdnorder "$T_DIR/notify-order"
+up_notify sdnorder "$T_DIR/notify-order"
+wait_until 20 has_msg sdnorder "READY=1" || fail "sdn_order: not ready: $(msgs sdnorder)"
+wait_until 10 test -e "$d/flag/web-up" -a -e "$d/flag/db-up" || fail "sdn_order: the services did not start"
+note_namespaces
+kill -TERM "$BPID"
+rc=0
+wait "$BPID" || rc=$?
+order=$(tr '\n' ' ' <"$d/flag/order" 2>/dev/null || echo "<no order file>")
+expect_eq "sdn_order_sigterm: the stop signals' order (dependents first)" "$order" \
+    "web-term web-end db-term "
+expect_eq "sdn_order_exit: status after SIGTERM" "$rc" 0
+n_ext=$(grep -c ' EXTEND_TIMEOUT_USEC=' "$T_DIR/sdnorder.msgs" || true)
+expect_eq "sdn_order_extend: EXTEND_TIMEOUT_USEC once per wave" "$n_ext" 2
 kill "$LPID" && wait "$LPID" || true
 
 # --- the unit file ---
