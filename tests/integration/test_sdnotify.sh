@@ -204,4 +204,105 @@ else
     done
 fi
 
+# --- the unit under a real systemd: a user manager of this test's own ---
+# PID 1 here need not be systemd: `systemd --user` runs the unit as it is
+# installed (a drop-in points it at this build, this store and a project
+# directory), in cgroups of its own below the ones this test makes, and in
+# a mount namespace whose /run says the system was booted with systemd.
+real_unit() {
+    local sysd=/lib/systemd/systemd R=$T_DIR/sysd h rc
+    # the hierarchies systemd uses: its named v1 one and cgroup2, wherever
+    # they are mounted (hybrid: systemd/ and unified/; pure v2: the top)
+    SYSD_CGS=""
+    for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+        [ -e "$h/cgroup.procs" ] && SYSD_CGS="$SYSD_CGS $h/sdn-$$"
+    done
+    mkdir -p "$R/xdg" "$R/config/systemd/user/berth@.service.d"
+    chmod 700 "$R/xdg"
+    cp "$unit" "$R/config/systemd/user/"
+    cat >"$R/config/systemd/user/berth@.service.d/test.conf" <<EOF2
+[Service]
+WorkingDirectory=
+WorkingDirectory=$T_DIR/%i
+ExecStart=
+ExecStart=$(realpath "$BERTH") up
+Environment=BERTH_ROOT=$BERTH_ROOT BERTH_RUNROOT=$BERTH_RUNROOT NO_COLOR=1
+Environment="ASAN_OPTIONS=$ASAN_OPTIONS" "UBSAN_OPTIONS=$UBSAN_OPTIONS"
+EOF2
+    cat >"$R/start.sh" <<EOF2
+mount --make-rprivate /
+[ -d /run/systemd/system ] || { mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/system; }
+for cg in $SYSD_CGS; do mkdir -p "\$cg" && echo \$\$ >"\$cg/cgroup.procs"; done
+export XDG_RUNTIME_DIR=$R/xdg XDG_CONFIG_HOME=$R/config
+exec $sysd --user --log-target=console --log-level=notice
+EOF2
+    unshare -m bash "$R/start.sh" >"$R/manager.log" 2>&1 &
+    SYSD_PID=$!
+    export XDG_RUNTIME_DIR=$R/xdg XDG_CONFIG_HOME=$R/config
+    if ! wait_until 20 systemctl --user show -p Version; then
+        skip_check "sdn_unit_real: systemd --user did not come up here: $(head -c 300 "$R/manager.log")"
+        real_unit_end
+        return 0
+    fi
+    d=$T_DIR/sdnunit
+    mkdir -p "$d/flag"
+    # starts in the background: it returns once the project is ready
+    (timeout 60 systemctl --user start berth@sdnunit; echo $? >"$R/start.rc") &
+    wait_until 20 test -e "$d/flag/up" || fail "sdn_unit_real: the container did not start: $(systemctl --user status berth@sdnunit 2>&1)"
+    sleep 1
+    expect_eq "sdn_unit_real_waits: the unit's state while the healthcheck fails" \
+        "$(systemctl --user is-active berth@sdnunit)" activating
+    touch "$d/flag/ok"
+    wait_until 20 test -e "$R/start.rc" || fail "sdn_unit_real: systemctl start did not return"
+    expect_eq "sdn_unit_real_start: systemctl start's status" "$(cat "$R/start.rc" 2>/dev/null)" 0
+    expect_eq "sdn_unit_real_active: the unit's state once healthy" \
+        "$(systemctl --user is-active berth@sdnunit)" active
+    expect_contains "sdn_unit_real_status: its status line" \
+        "$(systemctl --user show -p StatusText berth@sdnunit)" "1/1 containers running, 1/1 healthy"
+    note_namespaces
+    rc=0
+    timeout 60 systemctl --user stop berth@sdnunit || rc=$?
+    expect_eq "sdn_unit_real_stop: systemctl stop's status" "$rc" 0
+    expect_eq "sdn_unit_real_stop: the unit's result" \
+        "$(systemctl --user show -p Result --value berth@sdnunit)" success
+    check "sdn_unit_real_graceful: the container got SIGTERM" test -e "$d/flag/term"
+    real_unit_end
+}
+
+real_unit_end() {
+    local cg i
+    kill -TERM "$SYSD_PID" 2>/dev/null || true
+    wait "$SYSD_PID" 2>/dev/null || true
+    unset XDG_RUNTIME_DIR XDG_CONFIG_HOME
+    # its cgroups, deepest first (empty once it is gone)
+    for cg in $SYSD_CGS; do
+        for i in $(seq 1 20); do
+            find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+            [ -e "$cg" ] || break
+            sleep 0.1
+        done
+        [ -e "$cg" ] && fail "sdn_unit_real: cgroup $cg is left: $(find "$cg" -name cgroup.procs -exec cat {} +)"
+    done
+    return 0
+}
+
+new_project sdnunit >/dev/null <<'EOF2'
+services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "trap 'touch /flag/term; exit 0' TERM; touch /flag/up; while :; do sleep 0.1; done"]
+    volumes: ["./flag:/flag"]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/flag/ok"]
+      interval: 100ms
+      retries: 10000
+EOF2
+if [ ! -x /lib/systemd/systemd ] || ! command -v systemctl >/dev/null || ! command -v unshare >/dev/null; then
+    skip_check "sdn_unit_real: no systemd (/lib/systemd/systemd, systemctl) or unshare here"
+elif [ ! -e "$unit" ]; then
+    fail "sdn_unit_real: the configured unit $unit is missing"
+else
+    real_unit
+fi
+
 finish
