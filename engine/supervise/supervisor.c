@@ -189,17 +189,30 @@ static bool has_live_dependent(struct supervisor *sv, const struct sv_ctr *c)
 static void stop_wave(struct supervisor *sv)
 {
     int64_t longest = -1;
-    for (size_t i = 0; i < sv->n; i++) {
-        struct sv_ctr *c = sv->ctrs[i];
-        bool was_stopping = c->stop_requested && uv_is_active((uv_handle_t *)&c->timer);
-        bool runs = c->run && !c->run->reaped;
-        /* what has no process (waiting, backing off) stops at once */
-        if (was_stopping || (runs && has_live_dependent(sv, c)))
-            continue;
-        sv_stop_ctr(c, false, sv->opt.stop_timeout_ns);
-        int64_t g = stop_grace_ns(c, sv->opt.stop_timeout_ns);
-        if (runs && g > longest)
-            longest = g;
+    bool in_progress = false, held = false;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < sv->n; i++) {
+            struct sv_ctr *c = sv->ctrs[i];
+            bool was_stopping = c->stop_requested && uv_is_active((uv_handle_t *)&c->timer);
+            bool runs = c->run && !c->run->reaped && !c->unkillable;
+            in_progress |= runs && was_stopping;
+            /* what has no process (waiting, backing off) stops at once;
+             * on the second pass, what a dependency cycle holds */
+            if (was_stopping || (runs && pass == 0 && has_live_dependent(sv, c))) {
+                held |= runs && !was_stopping;
+                continue;
+            }
+            sv_stop_ctr(c, false, sv->opt.stop_timeout_ns);
+            int64_t g = stop_grace_ns(c, sv->opt.stop_timeout_ns);
+            if (runs && g > longest) {
+                longest = g;
+                in_progress = true;
+            }
+        }
+        /* Nothing stopping, yet something held: records of two versions
+         * of the file can depend on each other in a circle. */
+        if (in_progress || !held)
+            break;
     }
     if (longest >= 0)
         sdnotify_sendf(sv->opt.notify, "EXTEND_TIMEOUT_USEC=%llu",
