@@ -9,6 +9,8 @@ pkgs=(
     libnftables-dev libcmocka-dev liblz4-dev libacl1-dev
     libzstd-dev libbz2-dev zlib1g-dev libxml2-dev liblzma-dev nettle-dev
     busybox-static zstd gzip tar iproute2 procps util-linux mount crun bc python3 strace
+    # berth@.service's test: systemd-analyze verifies it, a systemd user manager runs it
+    systemd
 )
 missing=()
 for p in "${pkgs[@]}"; do
