@@ -26,6 +26,7 @@
 #include "engine/volume/mounts.h"
 #include "util/cleanup.h"
 #include "util/log.h"
+#include "util/sdnotify.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -237,6 +238,14 @@ int cmd_up(struct cli *c, int argc, char **argv)
     }
 
     struct berr e = BERR_INIT;
+    /* Started by a service manager (berth@.service, Type=notify): taken
+     * before the compose file is read, so that neither interpolation nor a
+     * container can see it. */
+    struct sdnotify nf;
+    if (sdnotify_from_env(&nf, &e) < 0) {
+        log_warn("%s; the service manager will not be told when the project is ready", e.msg);
+        berr_clear(&e);
+    }
     struct project *p = NULL;
     struct store *st = NULL;
     struct runtime rt;
@@ -493,6 +502,10 @@ int cmd_up(struct cli *c, int argc, char **argv)
         strv_push(&start_ids, xstrdup(r->id));
     }
 
+    if (sdnotify_enabled(&nf) && (ctl >= 0 || detach))
+        log_warn("NOTIFY_SOCKET is set, but only an attached `up` that supervises project \"%s\" "
+                 "itself tells the service manager it is ready",
+                 p->name);
     if (ctl >= 0) {
         /* A supervisor already runs this project: hand the containers over
          * and, attached, follow them as if this `up` ran them. */
@@ -528,14 +541,20 @@ int cmd_up(struct cli *c, int argc, char **argv)
         .exit_code_from = exit_from,
         .events_fd = -1,
         .stop_timeout_ns = timeout_ns,
+        .notify = sdnotify_enabled(&nf) ? &nf : NULL,
     };
     sv = sv_new(&rt, &so);
     if (sv_listen(sv, &e) < 0)
         goto out;
-    sv_request_start(sv, start, n_start, false, &e);
+    /* Ready, for a service manager, is what `up --wait` waits for. */
+    sv_request_start(sv, start, n_start, so.notify != NULL, &e);
     project_unlock(lockfd);
     lockfd = -1;
     rc = sv_run(sv);
+    /* SIGTERM is how a service manager stops its service: a stop it asked
+     * for and got is a success, not the 143 a terminal shows. */
+    if (so.notify && rc == 128 + SIGTERM)
+        rc = 0;
 
 out:
     if (e.msg) {
@@ -557,6 +576,7 @@ out:
         runtime_fini(&rt);
     store_close(st);
     project_free(p);
+    sdnotify_close(&nf);
     return rc;
 }
 

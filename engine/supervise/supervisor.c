@@ -19,6 +19,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/signame.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -102,6 +103,135 @@ void sv_progress(struct sv_ctr *c, const char *status, const char *detail)
     json_decref(msg);
 }
 
+/* ---- the service manager (sd_notify) ---------------------------------- */
+
+/* What `systemctl status` shows: "2/2 containers running, 1/1 healthy",
+ * after why the project stops, once it does. */
+static char *status_line(struct supervisor *sv)
+{
+    size_t asked = 0, running = 0, checked = 0, healthy = 0, exited = 0, failed = 0;
+    for (size_t i = 0; i < sv->n; i++) {
+        const struct sv_ctr *c = sv->ctrs[i];
+        if (c->state == C_IDLE)
+            continue;
+        asked++;
+        running += c->state == C_RUNNING;
+        exited += c->state == C_EXITED;
+        failed += c->state == C_FAILED;
+        if (c->rec.plan.health.enabled && c->state == C_RUNNING) {
+            checked++;
+            healthy += c->health == H_HEALTHY;
+        }
+    }
+    _cleanup_free_ char *counts = xasprintf("%zu/%zu containers running", running, asked);
+    if (checked) {
+        char *t = xasprintf("%s, %zu/%zu healthy", counts, healthy, checked);
+        free(counts);
+        counts = t;
+    }
+    if (exited) {
+        char *t = xasprintf("%s, %zu exited", counts, exited);
+        free(counts);
+        counts = t;
+    }
+    if (failed) {
+        char *t = xasprintf("%s, %zu failed to start", counts, failed);
+        free(counts);
+        counts = t;
+    }
+    if (sv->stop_reason)
+        return xasprintf("%s; %s", sv->stop_reason, counts);
+    return TAKE_PTR(counts);
+}
+
+/* STATUS=, when it changed. Sends are fire and forget (util/sdnotify.h). */
+static void notify_status(struct supervisor *sv)
+{
+    if (!sdnotify_enabled(sv->opt.notify))
+        return;
+    _cleanup_free_ char *line = status_line(sv);
+    if (sv->told_status && strcmp(sv->told_status, line) == 0)
+        return;
+    sdnotify_sendf(sv->opt.notify, "STATUS=%s", line);
+    free(sv->told_status);
+    sv->told_status = TAKE_PTR(line);
+}
+
+/* The grace a stop gives a container: up -t, else its stop_grace_period. */
+static int64_t stop_grace_ns(const struct sv_ctr *c, int64_t grace_ns)
+{
+    return grace_ns >= 0                    ? grace_ns
+           : c->rec.plan.stop_grace_ns >= 0 ? c->rec.plan.stop_grace_ns
+                                            : 0;
+}
+
+/* Whether a container whose process is still there (and not beyond
+ * SIGKILL) depends on c's service: then c stops after it. */
+static bool has_live_dependent(struct supervisor *sv, const struct sv_ctr *c)
+{
+    for (size_t i = 0; i < sv->n; i++) {
+        const struct sv_ctr *d = sv->ctrs[i];
+        if (d == c || !d->run || d->unkillable || strcmp(d->rec.service, c->rec.service) == 0)
+            continue;
+        for (size_t k = 0; k < d->rec.plan.n_depends; k++)
+            if (strcmp(d->rec.plan.depends[k].service, c->rec.service) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* The next wave of a whole-project stop: every container that nothing
+ * still running depends on, as docker compose stops them (dependents
+ * first, each with its stop signal and grace). Called again as each one
+ * ends. The service manager is told how long this wave may take (the
+ * longest grace, SIGKILL's wait, a margin): systemd waits that long for
+ * the next message, whatever the unit's TimeoutStopSec= says. */
+static void stop_wave(struct supervisor *sv)
+{
+    int64_t longest = -1;
+    bool in_progress = false, held = false;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < sv->n; i++) {
+            struct sv_ctr *c = sv->ctrs[i];
+            bool was_stopping = c->stop_requested && uv_is_active((uv_handle_t *)&c->timer);
+            bool runs = c->run && !c->run->reaped && !c->unkillable;
+            in_progress |= runs && was_stopping;
+            /* what has no process (waiting, backing off) stops at once;
+             * on the second pass, what a dependency cycle holds */
+            if (was_stopping || (runs && pass == 0 && has_live_dependent(sv, c))) {
+                held |= runs && !was_stopping;
+                continue;
+            }
+            sv_stop_ctr(c, false, sv->opt.stop_timeout_ns);
+            int64_t g = stop_grace_ns(c, sv->opt.stop_timeout_ns);
+            if (runs && g > longest) {
+                longest = g;
+                in_progress = true;
+            }
+        }
+        /* Nothing stopping, yet something held: records of two versions
+         * of the file can depend on each other in a circle. */
+        if (in_progress || !held)
+            break;
+    }
+    if (longest >= 0)
+        sdnotify_sendf(sv->opt.notify, "EXTEND_TIMEOUT_USEC=%llu",
+                       (unsigned long long)longest / 1000 + (KILL_WAIT_MS + 5000) * 1000ULL);
+}
+
+/* Stops every container gracefully, in reverse dependency order: on
+ * SIGINT/SIGTERM, a failed start, --abort-on-container-exit. */
+static void stop_all(struct supervisor *sv, const char *why)
+{
+    if (!sv->stopping_all) {
+        sv->stopping_all = true;
+        sv->stop_reason = xstrdup(why);
+        sdnotify_send(sv->opt.notify, "STOPPING=1");
+    }
+    stop_wave(sv);
+    notify_status(sv);
+}
+
 static void finish_waiter(struct supervisor *sv, struct sv_waiter *w, const char *error)
 {
     w->done = true;
@@ -121,9 +251,11 @@ static void finish_waiter(struct supervisor *sv, struct sv_waiter *w, const char
             if (sv->opt.attached) {
                 fprintf(stderr, "berth: %s\n", error);
                 /* as docker compose: a failed start ends the attached up */
-                for (size_t i = 0; i < sv->n; i++)
-                    sv_stop_ctr(sv->ctrs[i], false, sv->opt.stop_timeout_ns);
+                stop_all(sv, error);
             }
+        } else if (sdnotify_enabled(sv->opt.notify) && !sv->told_ready) {
+            sv->told_ready = true;
+            sdnotify_send(sv->opt.notify, "READY=1");
         }
     }
     json_decref(msg);
@@ -162,6 +294,7 @@ void sv_check_waiters(struct supervisor *sv)
         else if (all)
             finish_waiter(sv, w, NULL);
     }
+    notify_status(sv);
 }
 
 /* ---- output ----------------------------------------------------------- */
@@ -481,7 +614,7 @@ static void try_start(struct sv_ctr *c, bool restart)
  * run of 10 s resets it. */
 static bool should_restart(struct sv_ctr *c)
 {
-    if (c->stop_requested || c->sv->quitting || c->sv->interrupts)
+    if (c->stop_requested || c->sv->quitting || c->sv->interrupts || c->sv->stopping_all)
         return false;
     const struct plan_restart *rp = &c->rec.plan.restart;
     switch (rp->policy) {
@@ -526,6 +659,8 @@ static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
         c->state = C_EXITED;
     }
     sv_save_state(c);
+    if (sv->stopping_all)
+        stop_wave(sv); /* what depended on it is down: its dependencies go next */
 
     if (sv->opt.abort_on_exit && !sv->interrupts && c->state == C_EXITED) {
         bool from = sv->opt.exit_code_from && strcmp(sv->opt.exit_code_from, c->rec.service) == 0;
@@ -539,8 +674,8 @@ static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
                 printf("Aborting on container exit...\n");
                 fflush(stdout);
             }
-            for (size_t i = 0; i < sv->n; i++)
-                sv_stop_ctr(sv->ctrs[i], false, sv->opt.stop_timeout_ns);
+            _cleanup_free_ char *why = xasprintf("%s exited", c->rec.name);
+            stop_all(sv, why);
         }
     }
     sv_check_waiters(sv);
@@ -558,6 +693,8 @@ static void on_timer(uv_timer_t *t)
              * uninterruptible sleep): stop requests are answered anyway,
              * and the removal says what is left. */
             c->unkillable = true;
+            if (c->sv->stopping_all)
+                stop_wave(c->sv);
             sv_check_stops(c->sv);
             return;
         }
@@ -603,10 +740,7 @@ void sv_stop_ctr(struct sv_ctr *c, bool force, int64_t grace_ns)
     }
     int sig = c->rec.plan.stop_signal > 0 ? c->rec.plan.stop_signal : SIGTERM;
     container_signal(&c->run->proc, sig);
-    int64_t grace = grace_ns >= 0                    ? grace_ns
-                    : c->rec.plan.stop_grace_ns >= 0 ? c->rec.plan.stop_grace_ns
-                                                     : 0;
-    uv_timer_start(&c->timer, on_timer, (uint64_t)(grace / 1000000), 0);
+    uv_timer_start(&c->timer, on_timer, (uint64_t)(stop_grace_ns(c, grace_ns) / 1000000), 0);
 }
 
 /* ---- dependencies ----------------------------------------------------- */
@@ -756,8 +890,9 @@ static void on_signal(uv_signal_t *h, int signum)
         sv->interrupt_sig = signum;
         if (sv->opt.attached)
             fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
-        for (size_t i = 0; i < sv->n; i++)
-            sv_stop_ctr(sv->ctrs[i], false, sv->opt.stop_timeout_ns);
+        char name[16];
+        _cleanup_free_ char *why = xasprintf("stopping on %s", signal_name(signum, name));
+        stop_all(sv, why);
     } else {
         for (size_t i = 0; i < sv->n; i++)
             sv_stop_ctr(sv->ctrs[i], true, -1);
@@ -978,6 +1113,8 @@ void sv_free(struct supervisor *sv)
         close(sv->opt.events_fd);
     free(sv->ctrs);
     free(sv->sock_path);
+    free(sv->stop_reason);
+    free(sv->told_status);
     uv_loop_close(&sv->loop);
     free(sv);
 }

@@ -24,6 +24,7 @@
 #include "engine/runtime/runtime.h"
 #include "engine/supervise/records.h"
 #include "util/err.h"
+#include "util/sdnotify.h"
 
 struct supervisor;
 
@@ -37,6 +38,13 @@ struct sv_options {
     const char *exit_code_from; /* --exit-code-from SERVICE (implies abort) */
     int events_fd;              /* -1, or where start progress goes as JSON lines */
     int64_t stop_timeout_ns;    /* up -t: the grace when it stops them; -1: each service's */
+    /* NULL, or the service manager that started this attached `up`
+     * (Type=notify): READY=1 once the first start request is complete as
+     * `up --wait` defines it (so then the request waits for health, and a
+     * container that fails or turns unhealthy before that ends the `up`);
+     * STATUS= as containers change; STOPPING=1 and the time the stop needs
+     * (EXTEND_TIMEOUT_USEC=) when the whole project stops. */
+    const struct sdnotify *notify;
 };
 
 struct supervisor *sv_new(struct runtime *rt, const struct sv_options *o);

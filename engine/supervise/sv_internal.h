@@ -167,6 +167,10 @@ struct supervisor {
     int exit_code;
     bool start_failed;
     bool quitting;
+    bool stopping_all; /* the whole project is stopping (signal, failed start, abort) */
+    char *stop_reason; /* ... and why */
+    bool told_ready;   /* READY=1 went to the service manager */
+    char *told_status; /* the last STATUS= it got */
     char readbuf[65536];
 };
 

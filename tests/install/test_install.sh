@@ -16,12 +16,17 @@ man=$prefix/share/man/man1/berth.1
 bashc=$prefix/share/bash-completion/completions/berth
 zshc=$prefix/share/zsh/vendor-completions/_berth
 fishc=$prefix/share/fish/vendor_completions.d/berth.fish
-# (the lead adds the systemd unit's check here: lib/systemd/system/berth@.service)
+unit=$prefix/lib/systemd/system/berth@.service
 
 # --- the binary ----------------------------------------------------------------
 version=$("$BERTH" version | awk '{print $3}')
 expect_eq "install.binary: the installed berth runs (default prefix /usr/local)" \
     "$("$bin" version --short 2>&1)" "$version"
+
+# --- the systemd unit: it names the binary this install put there ----------------
+check "install.unit: berth@.service is installed" test -s "$unit"
+expect_eq "install.unit: ExecStart is the installed berth" \
+    "$(grep '^ExecStart=' "$unit" 2>&1)" "ExecStart=/usr/local/bin/berth up"
 
 # The commands of the table, and the flags `up --help` documents.
 mapfile -t commands < <("$BERTH" help --list)
@@ -196,13 +201,17 @@ else
             for p in ./usr/bin/berth ./usr/share/man/man1/berth.1 \
                 ./usr/share/bash-completion/completions/berth \
                 ./usr/share/zsh/vendor-completions/_berth \
-                ./usr/share/fish/vendor_completions.d/berth.fish; do
+                ./usr/share/fish/vendor_completions.d/berth.fish \
+                ./usr/lib/systemd/system/berth@.service; do
                 grep -qxF "$p" <<<"$contents" || fail "install.deb: dpkg-deb -c lacks $p"
             done
             pass
             dpkg-deb -x "$deb" "$T_DIR/unpacked"
             expect_eq "install.deb: the packaged berth runs" \
                 "$("$T_DIR/unpacked/usr/bin/berth" version --short 2>&1)" "$version"
+            expect_eq "install.deb: the packaged unit runs /usr/bin/berth" \
+                "$(grep '^ExecStart=' "$T_DIR/unpacked/usr/lib/systemd/system/berth@.service" 2>&1)" \
+                "ExecStart=/usr/bin/berth up"
         fi
     fi
 fi
