@@ -22,7 +22,7 @@ done
 # compose, half of it for each of the others), from the committed corpora.
 if command -v clang >/dev/null; then
     cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
-        -DBERTH_FUZZ=ON -DBERTH_FUZZ_SECONDS="${BERTH_FUZZ_SECONDS:-60}" >/dev/null &&
+        -DBERTH_FUZZ=ON -DBERTH_WERROR=ON -DBERTH_FUZZ_SECONDS="${BERTH_FUZZ_SECONDS:-60}" >/dev/null &&
         cmake --build build-fuzz --target fuzz_compose fuzz_tar fuzz_index &&
         (cd build-fuzz && ctest -R '^fuzz\.(compose|tar|index)\.run$' --output-on-failure) || rc=1
 fi
