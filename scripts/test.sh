@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite: installs dependencies, builds the normal and the
-# ASan+UBSan configurations, and runs every test (unit and integration, as
-# root) in both.
+# The whole test suite: installs dependencies, compiles berth in every
+# build type with GCC and in one with clang (warnings as errors), builds the
+# normal and the ASan+UBSan configurations, and runs every test (unit and
+# integration, as root) in both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+ci_rc=0
+ci_summary=$(bash scripts/ci_builds.sh) || ci_rc=$?
+printf '%s\n' "$ci_summary"
 bash scripts/build.sh --sanitize
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -26,5 +30,6 @@ if command -v clang >/dev/null; then
         cmake --build build-fuzz --target fuzz_compose fuzz_tar fuzz_index &&
         (cd build-fuzz && ctest -R '^fuzz\.(compose|tar|index)\.run$' --output-on-failure) || rc=1
 fi
-printf '%s\n' "${summary[@]}"
+printf '%s\n' "$ci_summary" "${summary[@]}"
+[ "$ci_rc" -eq 0 ] || rc=1
 exit $rc
