@@ -226,7 +226,7 @@ while IFS=$'\t' read -r target lib file; do
             echo "FAIL: $target links $lib: $f belongs to no Debian package" >&2
             fails=$((fails + 1))
         elif [ -z "${ok[$pkg]:-}" ]; then
-            echo "FAIL: $target links $lib: $f is in package $pkg, which $deps neither names nor pulls in" >&2
+            echo "FAIL: $target links $lib: $f is in package $pkg, which ${deps##*/} neither names nor pulls in" >&2
             fails=$((fails + 1))
         elif [ -n "${BERTH_LINK_DEPS_VERBOSE:-}" ]; then
             echo "$target: $lib: $f: $pkg"
