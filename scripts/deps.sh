@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages berth needs to build, test and run its demo.
-# Idempotent; needs root.
+# Idempotent; needs root. `deps.sh --list` prints the names, one a line, and
+# installs nothing (lint.link_deps checks every library berth links against
+# them). Every library on a link line needs its -dev package here, also the
+# ones a static archive (libarchive.a, libcrypto.a) pulls in.
 set -euo pipefail
 pkgs=(
     build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
@@ -13,6 +16,10 @@ pkgs=(
     # berth@.service's test: systemd-analyze verifies it, a systemd user manager runs it
     systemd
 )
+if [ "${1:-}" = --list ]; then
+    printf '%s\n' "${pkgs[@]}"
+    exit 0
+fi
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

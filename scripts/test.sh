@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite: installs dependencies, builds the normal and the
-# ASan+UBSan configurations, and runs every test (unit and integration, as
-# root) in both.
+# The whole test suite: installs dependencies, compiles berth in every
+# build type with GCC and in one with clang (warnings as errors), builds the
+# normal and the ASan+UBSan configurations, and runs every test (unit and
+# integration, as root) in both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# Compile-only builds (scripts/ci_builds.sh). GCC RelWithDebInfo is not
+# among them: build/ below is that build (all targets, BERTH_WERROR on),
+# and a failure there stops this script.
+ci_rc=0
+ci_summary=$(bash scripts/ci_builds.sh gcc:Debug gcc:Release gcc:MinSizeRel clang:Release) || ci_rc=$?
+printf '%s\n' "$ci_summary"
 bash scripts/build.sh --sanitize
+ci_summary+=$'\ncompile gcc RelWithDebInfo: ok (build/, the test build)'
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 rc=0
@@ -22,9 +30,10 @@ done
 # compose, half of it for each of the others), from the committed corpora.
 if command -v clang >/dev/null; then
     cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
-        -DBERTH_FUZZ=ON -DBERTH_FUZZ_SECONDS="${BERTH_FUZZ_SECONDS:-60}" >/dev/null &&
+        -DBERTH_FUZZ=ON -DBERTH_WERROR=ON -DBERTH_FUZZ_SECONDS="${BERTH_FUZZ_SECONDS:-60}" >/dev/null &&
         cmake --build build-fuzz --target fuzz_compose fuzz_tar fuzz_index &&
         (cd build-fuzz && ctest -R '^fuzz\.(compose|tar|index)\.run$' --output-on-failure) || rc=1
 fi
-printf '%s\n' "${summary[@]}"
+printf '%s\n' "$ci_summary" "${summary[@]}"
+[ "$ci_rc" -eq 0 ] || rc=1
 exit $rc

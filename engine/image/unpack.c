@@ -164,9 +164,13 @@ static int entry_ids(struct unpacker *u, struct archive_entry *ent, const char *
                      gid_t *gid, struct berr *e)
 {
     la_int64_t u64 = archive_entry_uid(ent), g64 = archive_entry_gid(ent);
-    if (u64 < 0 || u64 >= (la_int64_t)UINT32_MAX || g64 < 0 || g64 >= (la_int64_t)UINT32_MAX)
-        return entry_err(u, e, entry, -EINVAL, "invalid owner %lld:%lld", (long long)u64,
-                         (long long)g64);
+    if (u64 < 0 || u64 >= (la_int64_t)UINT32_MAX || g64 < 0 || g64 >= (la_int64_t)UINT32_MAX) {
+        /* The literal code, not entry_err's result: the callers read *uid
+         * and *gid when this returns >= 0, and the compiler must see that
+         * this path cannot (GCC 12 -O3 inlines this and warns otherwise). */
+        entry_err(u, e, entry, -EINVAL, "invalid owner %lld:%lld", (long long)u64, (long long)g64);
+        return -EINVAL;
+    }
     *uid = (uid_t)u64;
     *gid = (gid_t)g64;
     return 0;

@@ -565,15 +565,15 @@ static int add_profile(struct sink *s, uint64_t caps, bool compat_x86, struct be
             r = add_rule(s, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL, e);
     }
     for (size_t i = 0; i < ARRAY_SIZE(personas) && r == 0; i++) {
-        struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, personas[i]);
+        struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, personas[i], 0);
         r = add_rule(s, SCMP_ACT_ALLOW, "personality", 1, &a, e);
     }
     for (size_t i = 0; i < ARRAY_SIZE(socket_families) && r == 0 && !compat_x86; i++)
         r = allow_int_range(s, "socket", socket_families[i].lo, socket_families[i].hi, e);
     if (r == 0 && compat_x86) {
         /* socketcall: everything but SYS_SOCKET (1). */
-        struct scmp_arg_cmp below = SCMP_A0(SCMP_CMP_LT, 1);
-        struct scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, 1);
+        struct scmp_arg_cmp below = SCMP_A0(SCMP_CMP_LT, 1, 0);
+        struct scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, 1, 0);
         r = add_rule(s, SCMP_ACT_ALLOW, "socketcall", 1, &below, e);
         if (r == 0)
             r = add_rule(s, SCMP_ACT_ALLOW, "socketcall", 1, &above, e);

@@ -488,8 +488,9 @@ static void test_L16_hostile_manifests(void **state)
     }
     const char *bad_digests[] = {
         "sha256:../../x", "sha256:../../../../../../sentinel/passwd",
-        "sha256:ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef01234567"
-        "89",
+        /* Upper-case hex (parenthesised: one string split over two lines). */
+        ("sha256:ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+         "89"),
         "md5:0123456789abcdef0123456789abcdef"};
     for (size_t i = 0; i < ARRAY_SIZE(bad_digests); i++) {
         struct oci_opts o = {.name = "x/y:z", .index_dg = bad_digests[i]};

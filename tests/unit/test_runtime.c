@@ -248,6 +248,7 @@ static void test_seccomp_cache(void **state)
     assert_int_equal(d.len, c.len);
     assert_memory_equal(d.insns, c.insns, bytes);
     _cleanup_free_ char *name3 = cache_entry(cache, &st3);
+    assert_string_equal(name3, name);
     if (st3.st_ino == st1.st_ino)
         fail_msg("a damaged cache entry was not rewritten");
     seccomp_prog_free(&a);

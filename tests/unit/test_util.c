@@ -110,6 +110,7 @@ static void test_open_in_root(void **state)
     assert_int_equal(fstatat(root, "realetc/a/b", &st, 0), 0);
     struct berr e = BERR_INIT;
     _cleanup_close_ int parent = open(dir, O_PATH | O_DIRECTORY);
+    assert_true(parent >= 0);
     assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, &e), 0);
     assert_false(fs_exists(dir));
 }
