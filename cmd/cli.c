@@ -25,14 +25,13 @@ int cmd_version(struct cli *c, int argc, char **argv)
     int opt;
     while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
-        case 'f':
-            json = strcmp(optarg, "json") == 0;
-            if (!json && strcmp(optarg, "pretty") != 0 && strcmp(optarg, "text") != 0) {
-                fprintf(stderr, "berth: version: unsupported --format \"%s\" (json or pretty)\n",
-                        optarg);
+        case 'f': {
+            int k = cmd_parser_choice(&op, 'f', optarg); /* pretty json */
+            if (k < 0)
                 return 2;
-            }
+            json = k == 1;
             break;
+        }
         case 's':
             short_ = true;
             break;

@@ -121,17 +121,13 @@ int cmd_config(struct cli *c, int argc, char **argv)
     int opt;
     while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
-        case 'F':
-            if (strcmp(optarg, "yaml") == 0)
-                format = COMPOSE_FORMAT_YAML;
-            else if (strcmp(optarg, "json") == 0)
-                format = COMPOSE_FORMAT_JSON;
-            else {
-                fprintf(stderr, "berth: config: unsupported format \"%s\" (use yaml or json)\n",
-                        optarg);
+        case 'F': {
+            int k = cmd_parser_choice(&op, 'F', optarg); /* yaml json */
+            if (k < 0)
                 return 2;
-            }
+            format = k == 1 ? COMPOSE_FORMAT_JSON : COMPOSE_FORMAT_YAML;
             break;
+        }
         case 'q':
             quiet = true;
             break;

@@ -35,13 +35,6 @@ static int open_store(struct cli *c, struct store **s)
     return 0;
 }
 
-static int bad_flag(const char *cmd, char **argv)
-{
-    fprintf(stderr, "berth: %s: unknown flag or missing value: %s (see 'berth %s --help')\n", cmd,
-            argv[optind - 1], cmd);
-    return 2;
-}
-
 int cmd_load(struct cli *c, int argc, char **argv)
 {
     struct cmd_parser op;
@@ -62,7 +55,7 @@ int cmd_load(struct cli *c, int argc, char **argv)
             cmd_print_help(op.def, stdout);
             return 0;
         default:
-            return bad_flag("load", argv);
+            return 2; /* cmd_parser_next said why */
         }
     }
     if (optind < argc) {
@@ -196,20 +189,18 @@ int cmd_images_ls(struct cli *c, int argc, char **argv)
             break;
         case 'a':
             break;
-        case 'F':
-            if (strcmp(optarg, "json") == 0 || strcmp(optarg, "{{json .}}") == 0) {
-                json = true;
-            } else if (strcmp(optarg, "table") != 0) {
-                fprintf(stderr, "berth: image ls: unsupported --format \"%s\" (json or table)\n",
-                        optarg);
+        case 'F': {
+            int k = cmd_parser_choice(&op, 'F', optarg); /* table json */
+            if (k < 0)
                 return 2;
-            }
+            json = k == 1;
             break;
+        }
         case 'h':
             cmd_print_help(op.def, stdout);
             return 0;
         default:
-            return bad_flag("image ls", argv);
+            return 2; /* cmd_parser_next said why */
         }
     }
     if (optind < argc) {
@@ -271,7 +262,7 @@ int cmd_images_rm(struct cli *c, int argc, char **argv)
             cmd_print_help(op.def, stdout);
             return 0;
         default:
-            return bad_flag("image rm", argv);
+            return 2; /* cmd_parser_next said why */
         }
     }
     if (optind >= argc) {

@@ -232,15 +232,13 @@ int cmd_info(struct cli *c, int argc, char **argv)
     int opt;
     while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
-        case 'f':
-            if (strcmp(optarg, "json") == 0 || strcmp(optarg, "{{json .}}") == 0) {
-                json = true;
-            } else if (strcmp(optarg, "text") != 0 && strcmp(optarg, "table") != 0) {
-                fprintf(stderr, "berth: info: unsupported --format \"%s\" (json or text)\n",
-                        optarg);
+        case 'f': {
+            int k = cmd_parser_choice(&op, 'f', optarg); /* text json */
+            if (k < 0)
                 return 2;
-            }
+            json = k == 1;
             break;
+        }
         case 'h':
             cmd_print_help(op.def, stdout);
             return 0;

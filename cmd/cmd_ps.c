@@ -74,14 +74,13 @@ int cmd_ps(struct cli *c, int argc, char **argv)
             strv_push(&status, xstrdup(optarg));
             all = true;
             break;
-        case 'F':
-            if (strcmp(optarg, "json") == 0)
-                json = true;
-            else if (strcmp(optarg, "table") != 0) {
-                fprintf(stderr, "berth: ps: unsupported format \"%s\" (table or json)\n", optarg);
+        case 'F': {
+            int k = cmd_parser_choice(&op, 'F', optarg); /* table json */
+            if (k < 0)
                 return 2;
-            }
+            json = k == 1;
             break;
+        }
         case 'T':
             no_trunc = true;
             break;
@@ -216,13 +215,13 @@ int cmd_ls(struct cli *c, int argc, char **argv)
         case 'q':
             quiet = true;
             break;
-        case 'F':
-            json = strcmp(optarg, "json") == 0;
-            if (!json && strcmp(optarg, "table") != 0) {
-                fprintf(stderr, "berth: ls: unsupported format \"%s\" (table or json)\n", optarg);
+        case 'F': {
+            int k = cmd_parser_choice(&op, 'F', optarg); /* table json */
+            if (k < 0)
                 return 2;
-            }
+            json = k == 1;
             break;
+        }
         case 'h':
             cmd_print_help(op.def, stdout);
             return 0;

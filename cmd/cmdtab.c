@@ -350,6 +350,28 @@ int cmd_parser_next(struct cmd_parser *p, int argc, char **argv)
     return opt;
 }
 
+int cmd_parser_choice(const struct cmd_parser *p, int key, const char *value)
+{
+    const struct cmd_flag *fl = NULL;
+    for (size_t i = 0; p->def->flags && p->def->flags[i].name && !fl; i++)
+        if (p->def->flags[i].key == key)
+            fl = &p->def->flags[i];
+    if (!fl || !fl->choices)
+        abort(); /* not a CC_LIST flag of this command: a programming error */
+    const char *v = strcmp(value, "{{json .}}") == 0 ? "json" : value;
+    int idx = 0;
+    for (const char *w = fl->choices; *w; idx++) {
+        size_t n = strcspn(w, " ");
+        if (strlen(v) == n && strncmp(w, v, n) == 0)
+            return idx;
+        w += n;
+        w += strspn(w, " ");
+    }
+    fprintf(stderr, "berth %s: unsupported --%s \"%s\" (one of: %s)\n", p->name, fl->name, value,
+            fl->choices);
+    return -1;
+}
+
 /* Writes text from column col, wrapping at 80 columns and indenting
  * continuation lines to col. */
 static void print_wrapped(const char *text, size_t col, size_t at, FILE *f)

@@ -91,6 +91,11 @@ void cmd_parser_init_flags(struct cmd_parser *p, const struct cmd_flag *flags);
  * an unknown flag or a missing value, -1 at the end. */
 int cmd_parser_next(struct cmd_parser *p, int argc, char **argv);
 
+/* A value of the flag key checked against that flag's choices (a CC_LIST
+ * row; docker's `{{json .}}` counts as "json"): its index among them, or -1
+ * after one line naming the command, the flag and the choices. */
+int cmd_parser_choice(const struct cmd_parser *p, int key, const char *value);
+
 /* berth's own --help: global flags and the command list. */
 void cmd_print_usage(FILE *f);
 /* A command's --help text: usage line, paragraph, its flags. */

@@ -182,13 +182,41 @@ static void test_derived_texts_name_every_flag(void **state)
     free(man);
 }
 
+/* --format values are checked against the row's choices: the index of
+ * the word, docker's {{json .}} as json, -1 for anything else (the row's
+ * second choice is json for every --format of the table). */
+static void test_format_choices(void **state)
+{
+    (void)state;
+    static const char *const cmds[] = {"ps",     "ls",   "image ls", "images",
+                                       "config", "info", "version"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        struct cmd_parser p;
+        cmd_parser_init(&p, cmds[i]);
+        int key = 0;
+        for (size_t k = 0; p.def->flags[k].name; k++)
+            if (strcmp(p.def->flags[k].name, "format") == 0)
+                key = p.def->flags[k].key;
+        assert_true(key != 0);
+        assert_int_equal(cmd_parser_choice(&p, key, "json"), 1);
+        assert_int_equal(cmd_parser_choice(&p, key, "{{json .}}"), 1);
+        assert_int_equal(cmd_parser_choice(&p, key, "jso"), -1);
+        assert_int_equal(cmd_parser_choice(&p, key, "json "), -1);
+        assert_int_equal(cmd_parser_choice(&p, key, ""), -1);
+    }
+    struct cmd_parser p;
+    cmd_parser_init(&p, "config");
+    assert_int_equal(cmd_parser_choice(&p, 'F', "yaml"), 0);
+    cmd_parser_init(&p, "ps");
+    assert_int_equal(cmd_parser_choice(&p, 'F', "table"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rows_complete),
-        cmocka_unit_test(test_flags_well_formed),
-        cmocka_unit_test(test_getopt_tables),
-        cmocka_unit_test(test_derived_texts_name_every_flag),
+        cmocka_unit_test(test_rows_complete),  cmocka_unit_test(test_flags_well_formed),
+        cmocka_unit_test(test_getopt_tables),  cmocka_unit_test(test_derived_texts_name_every_flag),
+        cmocka_unit_test(test_format_choices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
