@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Command-line front end: global flags, dispatch, and the per-command entry
  * points (one file per command family). */
 #ifndef BERTH_CMD_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the command table (cmdtab.c) becomes besides --help: the shell
  * completion scripts of `berth completion bash|zsh|fish` and the man page's
  * option and command sections (`berth help --man-source`, scdoc). Service

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `berth config`: the resolved project in canonical form, as `docker compose
  * config` prints it, or parts of it (--services, --volumes, --networks,
  * --profiles, --images, --hash). Validates first: any problem in the files

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `berth exec` (a command in a running container) and `berth top` (the
  * processes of the project's running containers). Both find containers
  * from the records on disk and the run state (pid and start time, so a

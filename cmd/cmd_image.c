@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth load, berth image ls|rm (also `images`, `rmi`): docker's output. */
 #include <getopt.h>
 #include <jansson.h>

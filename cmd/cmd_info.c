@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `berth info`: what this host offers berth and what the store holds,
  * shaped like `docker info`, and checked: when berth cannot run containers
  * here it says why and exits 1. The facts come from engine/info. */

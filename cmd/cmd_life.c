@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Lifecycle commands on existing containers: start, stop, restart, kill,
  * pause, unpause, wait, rm. Changes go through the project's supervisor
  * (the parent of every container), so that a stopped container is not

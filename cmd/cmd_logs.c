@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `berth logs`: the containers' output from their log files (which the
  * supervisor writes, across restarts), merged in time order; -f follows
  * them, also across rotation, until the containers stop. */

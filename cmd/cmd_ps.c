@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `berth ps` (the project's containers) and `berth ls` (projects), from the
  * state on disk: they answer the same whether or not a supervisor runs. */
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `berth run`: a one-off container of a service, PROJECT-SERVICE-run-ID,
  * with the service's configuration and the command given. Attached, this
  * process is its parent (its terminal is the container's); with -d the

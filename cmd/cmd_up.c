@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `berth up` (attached or detached) and `berth down`. */
 #include <fcntl.h>
 #include <getopt.h>

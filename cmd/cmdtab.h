@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The command and flag table: every command of berth with its summary,
  * usage, help paragraph and flags. It is the one place a command or a flag
  * is declared; everything the user reads about them is derived from it:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What most commands start with: the project (from the compose files, or
  * from -p alone where a command allows it), its container records, and the
  * supervisor, if one runs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A container's state as `ps`, `ls`, `wait` and friends show it, derived
  * from its record and its run state on disk (a run state whose process is
  * gone, e.g. after the supervisor was killed, reads as exited). */

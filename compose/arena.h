@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A bump allocator for one compose load: the YAML node trees of every file
  * and the merged tree live here and are released together, so shared (aliased
  * or merged) nodes need no reference counts.

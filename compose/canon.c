@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The canonical pass (see canon.h): a table per compose object gives each
  * key its type and its place in compose's output order; keys with a short
  * syntax or a special shape have their own function. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The canonical form of a compose tree: every key of the specification
  * checked for its type and brought to docker compose's long syntax, the
  * shape `docker compose config` prints (ports as {mode, target, published,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The compose module's only door: find, read and validate compose files into
  * a typed project model. Knows nothing of containers. */
 #ifndef BERTH_COMPOSE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `berth config` output and config hashes, from the canonical tree a loaded
  * project keeps. */
 #include <errno.h>

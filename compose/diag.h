@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Diagnostics of one compose load: errors are collected (so a user sees every
  * problem of a file at once, first one first) and warnings are handed to a
  * callback as they arise. Every line names its place as "file:line:col: ". */

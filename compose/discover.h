@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Which compose files to read and the project directory, exactly as docker
  * compose decides them:
  *  1. -f files in order (later ones override earlier ones; "-" is stdin);

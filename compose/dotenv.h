@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* .env files (the project's .env, --env-file, a service's env_file), read
  * by docker compose's rules (compose-go's dotenv package):
  *  - one KEY=VALUE per line; blank lines and lines starting with "#" are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Printing a canonical compose tree the way `docker compose config` prints
  * its project: YAML as Go's yaml encoder writes it (2-space indents, lists
  * indented under their key, strings quoted only where YAML would read them

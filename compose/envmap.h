@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `environment` (and later other list-or-dict keys such as labels) comes as
  * a mapping or as a list of "KEY=VALUE" / bare "KEY" strings. These helpers
  * bring both forms to one mapping: one pair per name in order of first

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The variables interpolation reads: the process environment first, then
  * the project's .env (or --env-file) files, as docker compose layers them
  * (a variable set in the shell wins). Sorted once, looked up in O(log n),

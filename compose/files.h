@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* From compose files to one canonical tree, per docker compose's rules:
  * each file is parsed, interpolated with its project's variables, its
  * `include` entries loaded as projects of their own (their own directory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a loaded project keeps besides its typed model: the canonical tree
  * `berth config` prints and hashes, and the arena it lives in. */
 #ifndef BERTH_COMPOSE_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Variable interpolation exactly as docker compose does it (compose-go's
  * template package): $VAR and ${VAR}; ${VAR:-default} (unset or empty),
  * ${VAR-default} (unset), ${VAR:?message} and ${VAR?message} (an error),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* compose_load: discovery, variables, reading (parse, interpolate, include,
  * canonical form, extends) and merging, naming, profiles and normalizing,
  * validation and the model, in that order. Every stage reports into one diag so the user sees all

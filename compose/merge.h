@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Merging of compose trees, the way `-f a.yml -f b.yml`, `extends` and
  * override files combine: mappings merge key by key with the later file
  * winning; lists are appended, and the lists compose keeps unique are

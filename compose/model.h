@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The merged node tree turned into the typed project model: services in
  * file order with the keys berth supports converted and checked. A key that
  * is not supported yet is warned about by name and place, never dropped

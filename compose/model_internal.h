@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the files that build the typed model (model.c, model_run.c):
  * the build context and the value helpers, each of which reports a wrong
  * value as "file:line:col: service "web": key: message" and returns NULL or

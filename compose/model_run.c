@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The typed model of the keys the runtime works from: mounts (volumes and
  * tmpfs), depends_on, healthcheck, restart, deploy, and the top-level
  * volumes, with the cross-checks between them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What docker compose adds to a merged project before using it: the active
  * profiles (services outside them are left out), each service's effective
  * environment (its env_file entries under its `environment`, bare names

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Lexical path helpers for the loader: compose, like Go's filepath.Abs,
  * makes paths absolute and clean without touching the file system. */
 #ifndef BERTH_COMPOSE_PATH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The compose project name. Precedence, as docker compose: -p, then
  * COMPOSE_PROJECT_NAME, then the top-level `name:` of the (merged) files,
  * then the basename of the project directory. A name given explicitly must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The string form of `command` and `entrypoint`, split into words the way
  * compose-go does it (mattn/go-shellwords, with no variable or backtick
  * expansion): blanks separate words; single quotes keep everything; double

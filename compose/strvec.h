@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Building a NULL-terminated string vector in amortized O(1) per item
  * (util/strv's strv_push recounts the vector each time, which is quadratic
  * for the huge lists a hostile compose file can hold), and its "KEY=VALUE"

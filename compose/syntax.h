@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Short syntaxes of compose values, parsed as docker compose parses them:
  * volume specs ("./data:/srv:ro"), restart policies ("on-failure:3"), port
  * specs ("127.0.0.1:8000-8001:80-81/udp"). Pure string functions; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Value syntaxes of compose keys: sizes ("512m") and durations ("1m30s"),
  * read the way docker and compose read them. */
 #ifndef BERTH_COMPOSE_UNITS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Checks across a normalized project that no single key can make: every
  * service has an image or a build; depends_on, links and
  * network_mode: service:x name existing services (a required dependency

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* YAML files read with libyaml's event API into a node tree that keeps what
  * compose needs and libyaml's loader loses or cannot bound:
  *  - every node's place, file:line:col (1-based);

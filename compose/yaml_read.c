@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading parsed trees: lookups and the YAML 1.2 core-schema typing of
  * scalars (see compose/yaml.h). */
 #include "compose/yaml.h"

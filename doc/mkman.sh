@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the man page: the hand-written doc/berth.1.scd with the option and
 # command sections berth prints from its command table in place of the
 # @GENERATED@ line, through scdoc. Usage: mkman.sh BERTH SOURCE OUTPUT

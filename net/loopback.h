@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Networking, first part: every container has its own network namespace
  * with the loopback interface up (bridges, veth pairs, IPAM, published
  * ports and DNS come with the networking work). */

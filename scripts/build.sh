@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds berth into build/ (and, with --sanitize, an ASan+UBSan build into
 # build-asan/), with warnings as errors (BERTH_WERROR): these are the
 # project's own builds.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Compile-only builds, warnings as errors (BERTH_WERROR), each in its own
 # tree build-ci-COMPILER-TYPE: GCC in the four CMake build types (-O0, -O2,
 # -O3, -Os: GCC's flow-based warnings differ by level) and clang in one.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Writes OUT (a C file defining berth_commit) with the git commit of the
 # source tree SRC: "abc123def456", "-dirty" appended when tracked files
 # differ from it, "unknown" outside a git checkout (a release tarball).

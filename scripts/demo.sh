@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages, builds berth, makes the demo image from
 # busybox-static (no network needed), and brings up examples/demo.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages berth needs to build, test and run its demo.
 # Idempotent; needs root. `deps.sh --list` prints the names, one a line, and
 # installs nothing (lint.link_deps checks every library berth links against

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Writes a busybox image archive from Debian's busybox-static, with no
 # network and no container engine: a docker-archive (what `docker save`
 # writes) or an OCI image-layout tar, with a plain, gzip or zstd layer.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole test suite: installs dependencies, compiles berth in every
 # build type with GCC and in one with clang (warnings as errors), builds the
 # normal and the ASan+UBSan configurations, and runs every test (unit and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test_summary.sh BUILD_DIR CTEST_OUTPUT: one line for a build's test run:
 # passed / failed / skipped, naming the failed and the skipped tests, and a
 # line per test that passed with checks skipped inside it (lib.sh's

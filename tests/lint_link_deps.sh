@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # lint_link_deps.sh BUILD_DIR DEPS_SH CC: every library a link line of the
 # build tree uses comes from a Debian package that scripts/deps.sh names or
 # that one of those depends on, so a fresh machine that runs deps.sh can

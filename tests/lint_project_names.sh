@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # lint_project_names.sh DIR: every integration test uses project names of
 # its own. Cgroups, run state and the leak check are per project name
 # within a store, and two tests' containers with one name make each other's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Linux capabilities as docker and compose name them in cap_add and
  * cap_drop ("NET_ADMIN", "cap_net_admin", "CAP_NET_ADMIN", "ALL"), and
  * Docker's way of combining the two lists with its default set

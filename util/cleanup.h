@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Scope-bound cleanup helpers (__attribute__((cleanup))), so early returns
  * never leak. Transfer ownership out of a scope with TAKE_PTR / TAKE_FD. */
 #ifndef BERTH_UTIL_CLEANUP_H

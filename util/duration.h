@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Durations as Go prints them (time.Duration.String: "1h2m3.5s", "200ms",
  * "1.5µs", "0s"), the form docker compose users see. */
 #ifndef BERTH_UTIL_DURATION_H

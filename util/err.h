@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Error objects: every fallible function returns a negative errno-style code
  * and fills a caller-owned struct berr with a message. Callers that add
  * context wrap the message ("loading image x: reading y: No such file"), so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* File-system helpers. Paths inside a container root or a layer are always
  * resolved with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) from a root
  * dirfd (fs_open_in_root), so a symlink the image controls can never lead

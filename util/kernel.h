@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The running kernel's version, for features that no probe can tell apart
  * cheaply (overlayfs options, CLONE_INTO_CGROUP). Probe a system call where
  * one can be probed; compare versions only where nothing else says. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* User-facing diagnostics on stderr: one line each. */
 #ifndef BERTH_UTIL_LOG_H
 #define BERTH_UTIL_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The service manager's readiness protocol (sd_notify(3)), written by hand:
  * one datagram of "KEY=VALUE" lines to the AF_UNIX socket that
  * $NOTIFY_SOCKET names (a path, or "@name" for an abstract one). systemd

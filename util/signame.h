@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Signal names as docker and compose accept them: "SIGTERM", "TERM",
  * "sigterm", "15", "SIGRTMIN+3". */
 #ifndef BERTH_UTIL_SIGNAME_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* NULL-terminated string vectors (argv/envp shaped). */
 #ifndef BERTH_UTIL_STRV_H
 #define BERTH_UTIL_STRV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The RFC 3339 formatter (util/timefmt.h). Not here: parsing of
  * timestamps, durations (util/duration.h). */
 #include "util/timefmt.h"

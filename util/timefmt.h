@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Timestamps as text: the one RFC 3339 formatter every layer uses (log
  * files, events, records, image configs). UTC only, "Z"-terminated: what
  * docker writes in its JSON and what Go's time.Parse(RFC3339Nano) reads.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Allocation wrappers: the single place for the out-of-memory policy, which
  * is to print one line and abort. Callers never check for NULL. */
 #ifndef BERTH_UTIL_XALLOC_H

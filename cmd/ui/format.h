@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Output the way docker prints it: human durations and sizes, tables laid
  * out like Go's tabwriter, JSON escaped like Go's encoding/json. */
 #ifndef BERTH_CMD_UI_FORMAT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Attaching this process's terminal to a process berth started (a one-off
  * `run` container, an `exec`'d command): waits for it to exit, forwarding
  * signals; with a pseudo-terminal, copies the terminal both ways in raw

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The event type's helpers (engine/events/event.h): emitting, attributes,
  * JSON in and out, copies. Not here: rendering (cmd/ui), the supervisor's
  * ring and its stream over the control socket (engine/supervise). */

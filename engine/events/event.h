@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What happens in the engine, as typed events. The engine (image store,
  * runtime, volumes, supervisor; next the network, pull and build code)
  * never writes to stdout or stderr: it hands each event to the sink its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `load`: imports a docker-archive (docker save: manifest.json, legacy
  * <id>/layer.tar or blobs/sha256/...) or an OCI image-layout tar, plain or
  * compressed, from a file or standard input.

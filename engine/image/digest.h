@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Content digests: strict validation of "sha256:<64 lowercase hex>" strings
  * (before any path or URL is formed from one) and streaming sha256 through
  * libcrypto. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The image module's only door: the content store under $BERTH_ROOT, image
  * lookup by reference or ID, `load` of docker-archive and OCI-layout tars,
  * listing and removal. */

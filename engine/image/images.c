@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Image lookup, listing and removal over the index (images.json). */
 #include <stdio.h>
 #include <stdlib.h>

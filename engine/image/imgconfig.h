@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The image config blob (OCI image config / docker container image JSON):
  * what the runtime needs from it and the layer DiffIDs. */
 #ifndef BERTH_ENGINE_IMAGE_IMGCONFIG_H

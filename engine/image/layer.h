@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Layer streams: one libarchive reader (format "raw" plus the in-process
  * decompressors) yields the uncompressed tar bytes; they are counted against
  * a byte budget and hashed into the DiffID while a second libarchive reader

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OCI image manifests and indexes (also docker's v2 schema 2 manifest and
  * manifest list): descriptors with validated digests, type-confusion checks
  * (a document is either a manifest or an index, never both). */

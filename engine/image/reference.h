@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Docker image references: parsing with docker's grammar
  * (distribution/reference), normalization ("busybox" →
  * "docker.io/library/busybox:latest") and the familiar form for display. */

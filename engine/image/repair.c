@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Rebuilding a damaged image index (images.json) from what the store holds:
  * every manifest blob whose config blob and unpacked layers are all there
  * becomes an image again; references are kept from the damaged file where

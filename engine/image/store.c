@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The content store: directories, the writer lock, blobs, unpacked layers,
  * the image index file and garbage collection. */
 #include "engine/image/store.h"

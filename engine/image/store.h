@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Store internals shared by the image module's files (not for other
  * modules: they use engine/image/image.h).
  *

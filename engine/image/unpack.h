@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The layer extractor: libarchive only reads the tar stream; every entry is
  * written here, fd-relative, below a layer root fd. Parent directories are
  * resolved with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); files are

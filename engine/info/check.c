@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What berth needs from a host, and what stops working without each: one
  * row per requirement. A required one missing means berth cannot run any
  * container here; an optional one costs the feature its row names. */

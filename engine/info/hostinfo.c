@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The probing half of the host report: each feature is tried the way berth
  * uses it, with calls that change nothing (a bad argument that only an
  * existing system call rejects with EINVAL, an unshare in a child that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The info module's only door: what `berth info` reports about this host
  * and the store, and whether berth can run containers here at all.
  *

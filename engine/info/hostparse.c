@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pure half of the host probe: text from /proc and /sys in, facts out. */
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The store half of the report: where it is, what it holds, how much room
  * is left; read through the same readers `image ls`, `ls` and `ps` use. */
 #include <errno.h>

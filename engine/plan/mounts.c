@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The service's mounts as the container's plan carries them. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* From the compose model and the image config to what a container runs:
  * command, environment, user, working directory, hostname, limits, stop
  * signal, healthcheck, restart policy, dependencies, mounts — everything the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-container cgroups behind one interface with two drivers: the unified
  * hierarchy (cgroup v2) and the legacy one (cgroup v1, including hybrid
  * hosts with a controller-less v2 mount beside v1 controllers). The mode is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The device cgroup: which device nodes a container's processes may create
  * (mknod), open for reading and open for writing. Containers keep
  * CAP_MKNOD (Docker's default set) and their root and /dev allow device

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* container_exec: a process born inside a running container.
  *
  * The caller points its pid_for_children at the container's PID namespace

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The container's init: the code that runs in the cloned child between
  * clone3 and execve. Everything it needs is prepared by the parent in
  * struct init_args (the child sees a copy-on-write snapshot), so the child

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The parent's half of starting a process inside a container, shared by
  * container_start (a new container's init) and container_exec (a process
  * joining a running container): what the allocation-free child needs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The parent's half of a container's mounts: the spec's mounts checked and
  * turned into what the allocation-free init needs (struct init_mount):
  * targets made lexically clean and relative to the root, targets on or

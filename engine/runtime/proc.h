@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The last steps of every process berth starts inside a container (the
  * container's init, and processes exec'd into a running container): the
  * user from the container's own files, the working directory, standard

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The runtime module's only door: start a container from a spec as a child
  * of this process (clone3 into fresh namespaces and its own cgroup), watch
  * it through a pidfd, reap it, clean up after it. Knows nothing of YAML or

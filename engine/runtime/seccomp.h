@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The default seccomp profile: Docker's default semantics (an allow-list
  * with EPERM for everything else, namespace flags of clone refused, clone3
  * answering ENOSYS, capability-gated groups), with io_uring, AF_ALG and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Resolution of a container's `user` against the container's own
  * /etc/passwd and /etc/group, parsed by berth from buffers (never NSS).
  * Async-signal-safe: no allocation, so the container's init can call it

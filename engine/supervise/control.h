@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The client side of a project supervisor's control socket
  * ($BERTH_RUNROOT/<project>/sock): one JSON object per line each way.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-container log files: $BERTH_ROOT/containers/<id>/container.log, one
  * line per output line:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What berth keeps on disk about containers, so that `down`, `ps` and the
  * next `up` see the true state even after the supervisor died:
  *

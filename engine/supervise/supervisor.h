@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The project's supervisor: one libuv loop that is the parent of every
  * container's first process (no daemon, no per-container shim). It starts
  * containers from their records in dependency order, gated by depends_on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The supervisor's control socket: accepts `berth` commands on
  * $BERTH_RUNROOT/<project>/sock (root only, checked with SO_PEERCRED) and
  * serves their JSON-line requests (see engine/supervise/control.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Healthchecks, run by the supervisor on any init system: each probe is a
  * process exec'd into the container's namespaces and cgroup with the
  * container's user and security settings; its exit status decides. The

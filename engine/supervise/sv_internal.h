@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The supervisor's internals, shared by its files: supervisor.c (the
  * container state machine: starts, exits, restarts, stops, dependencies,
  * output), sv_control.c (the control socket) and sv_health.c

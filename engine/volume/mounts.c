@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The bridge between a container's planned mounts, the volume store and the
  * runtime's mount specs (see mounts.h for who calls what, and when). */
 #include "engine/volume/mounts.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* From a container's planned mounts (struct plan_mount in its plan) to what
  * must exist on the host before it starts, and to the runtime's mount
  * specs. What `up`, `down` and the supervisor call:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Seeding a new volume from the image: the image's layers are mounted
  * read-only (an overlay, or a bind of the only layer) in a short-lived
  * child with its own mount namespace; the target is resolved inside that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The volume store: creation, listing, inspection and removal of
  * $BERTH_ROOT/volumes/<name>. Seeding is in seed.c. */
 #include "engine/volume/volume.h"

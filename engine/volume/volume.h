@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Named volumes: directories under $BERTH_ROOT/volumes/<name>/_data that
  * outlive containers. Created on `up`, kept by `down`, removed by
  * `down -v`; a new volume is seeded from the image's content at its mount

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared between the volume module's files; not part of its interface. */
 #ifndef BERTH_VOLUME_INTERNAL_H
 #define BERTH_VOLUME_INTERNAL_H

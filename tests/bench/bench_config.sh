@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark (not a test): `berth config` of a generated 500-service project
 # (x- anchors with << merge keys, an override file, interpolation) against
 # the floor: parsing the same YAML with libyaml and doing nothing else.

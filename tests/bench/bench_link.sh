@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark (not a test): start-up cost of two berth binaries built two
 # ways, e.g. libarchive and libcrypto linked statically (BERTH_STATIC_HEAVY
 # on, the default) against dynamically (off). Each round runs every

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark (not a test): container start-up, berth against crun, in the
 # same run on the same rootfs.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark (not a test): the supervisor.
 #
 #   up -d of 1, 10 and 50 services (`sleep` on the busybox image) until all

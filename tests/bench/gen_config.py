@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes a large compose project for bench_config.sh: N services built
 from x- anchors with << merge keys (three tiers), each with ports, volumes,
 environment, healthchecks and depends_on, plus an override file that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The floor for bench_config.sh: parse YAML files with libyaml's event API
  * and do nothing else (what any loader pays at least). */
 #include <stdio.h>

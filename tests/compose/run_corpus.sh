@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The compose corpus: every directory under good/ is a project whose
 # `berth config --format json` output must equal its expected.json byte for
 # byte (the project's own path is written @DIR@ there), and whose YAML

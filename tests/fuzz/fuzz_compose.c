@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for the compose loader: bytes taken as a compose file go
  * through the whole path (YAML, interpolation, canonical form, merging,
  * normalizing, validation, the typed model) and, when they load, out again

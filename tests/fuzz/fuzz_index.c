@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for the image store's index: the bytes become
  * images.json of a store that holds one image's config blob, then go
  * through the real readers: store_index_load (via listing), lookups by

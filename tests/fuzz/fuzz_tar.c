@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for the layer extractor (catalogue L17): the bytes are a
  * layer blob (plain tar or any in-process compression) applied with the
  * real code path, layer_apply -> unpack_tar, into a scratch root. Input

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the seed corpora of the tar (L17) and image-index fuzz targets:
 tests/fuzz/corpus_tar/ and tests/fuzz/corpus_index/. The committed seeds are
 its output; run it again only to change them. Usage: make_seeds.py"""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Replays the fuzz corpus through the fuzz target without libFuzzer, so the
  * normal (and the sanitizer) build checks every committed input. Usage:
  * fuzz_compose_replay DIR... */

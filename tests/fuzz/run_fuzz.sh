@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs a fuzzer for a bounded time, starting from the committed
 # corpus (copied: new inputs stay out of the source tree). Any crash, leak,
 # sanitizer report or input slower than 10 s fails the run.

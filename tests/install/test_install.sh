@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What `cmake --install` and `cpack -G DEB` make: the binary, the man page
 # and the three shell completions in a DESTDIR install; bash (and fish)
 # completion exercised; the .deb's control fields and contents.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared helpers for integration tests (sourced). Each test gets its own
 # store and run root under $BERTH_TEST_TMP, its own project names, and a
 # leak check when it ends: no mounts, cgroups, processes or files of its

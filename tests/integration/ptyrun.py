@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Runs a command on a pseudo-terminal of its own, as a person at a terminal
 would: ptyrun.py [STEP...] -- COMMAND [ARGS...]
 

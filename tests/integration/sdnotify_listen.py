@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Listens as a service manager does on a notification socket (sd_notify):
 sdnotify_listen.py ADDRESS OUT. ADDRESS is a path or @name (abstract), as
 $NOTIFY_SOCKET gives it. Each datagram is appended to OUT as its lines, each

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # On a pure cgroup v2 host (tests/vm/run-v2.sh boots one; this machine is a
 # hybrid, where the test says SKIPPED): the container's own cgroup is a leaf
 # of berth-STORE/PROJECT/SERVICE/CONTAINER holding its processes and its limits as

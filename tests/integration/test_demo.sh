@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Quick start's demo stack (examples/demo) runs as the README shows it:
 # every service's output, clean exits, and no warning about its file.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # devices_mknod_host_disk (catalogue L07): a container's root keeps
 # CAP_MKNOD, so it can make a node for any device; the device cgroup
 # (Docker's allow-list) must refuse to open any but the allowed ones. A

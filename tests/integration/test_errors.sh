@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Bad input gives one clear line naming what is wrong and where, a non-zero
 # exit, and nothing half-created; hostile images and settings are refused.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `berth exec` and `berth top` against running containers: the exec'd
 # process lives in the container's namespaces (PID, UTS, mount, cgroup) with
 # the container's security settings and nothing of the host's; user,

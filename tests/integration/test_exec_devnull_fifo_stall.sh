@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A container must not stall its supervisor (defect 9). Healthcheck probes
 # are processes exec'd into the container: the supervisor used to wait for
 # each to reach execve inside its event loop, and the exec'd process opened

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # exec_no_host_terminal: a container without a TTY of its own never gets
 # berth's terminal. Under a pseudo-terminal this test allocates, `exec -T`,
 # `exec` with stdout redirected and `run -T` give the command pipes that

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A corrupt image index (images.json, F12): every image command refuses it
 # with one line naming the file and the way out, never a crash; the way out,
 # `berth image repair`, rebuilds the index from the store's manifests and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # berth info: on this host it reports the cgroup layout and controllers the
 # test reads itself from /proc/cgroups and /sys/fs/cgroup (hybrid here, v2
 # in tests/vm/run-v2.sh); the store's counts follow a load, an up -d with

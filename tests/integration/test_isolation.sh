@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Real containers are isolated the way Docker isolates them: own PID, UTS,
 # network, mount and cgroup namespaces; Docker's capabilities, seccomp
 # profile, masked and read-only paths; no inherited file descriptors.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Resource limits are enforced through the container's own cgroup on this
 # host's cgroup layout (detected at run time): mem_limit (with OOM kills
 # detected and reported), pids_limit, cpus; a limit the kernel refuses is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # berth load / image ls / image rm against the busybox test archives:
 # docker-archive and OCI (gzip, zstd) loads, shared layers stored once,
 # idempotent re-load, a load killed after its first layer (no image

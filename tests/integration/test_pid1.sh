@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What runs as a container's first process, and what it is left with: it
 # dies with its supervisor whatever its user (F03 as designed here: no
 # container outlives a supervisor killed with SIGKILL); with `init: true`

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # project_name_traversal (SECURITY.md C10): a project name, a container name
 # or a volume name taken from the command line or the file is a name, never
 # a path. With no compose file, `-p` alone names the project for down, ps,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A container whose cgroup cannot be emptied is not removed (defect 8):
 # `down` and `rm` used to remove its record and directory while its
 # processes lived on, so nothing would ever stop them again. Here the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `berth up` under a service manager (berth@.service, Type=notify): READY=1
 # on $NOTIFY_SOCKET only once every service runs and is healthy (what
 # `up --wait` waits for), and once only; STATUS= lines; STOPPING=1 and a

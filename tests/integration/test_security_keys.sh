@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Hardening keys (SECURITY.md E07; the finding "hardening keys fail open":
 # cap_drop [ALL] plus no-new-privileges:true ran with CapEff a80425fb and
 # NoNewPrivs 0). cap_add, cap_drop and security_opt no-new-privileges reach

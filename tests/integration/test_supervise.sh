@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The supervisor: up -d / --wait, dependency gates, healthchecks, restart
 # policies with back-off, the lifecycle commands (ps, logs, stop, start,
 # restart, kill, pause, unpause, wait, rm, run, ls) and recovery after the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The attached `up` lifecycle: down from another shell, Ctrl-C (graceful,
 # then forced), exit-status rules, container reuse, and the overlay rootfs
 # (writes land in the container's upper dir; shared layers stay untouched).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Volumes and mounts: named volumes (kept by down, removed by down -v,
 # seeded from the image unless nocopy), anonymous volumes, bind mounts
 # (read-only, relative to the project directory, missing host dirs made for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the compose unit tests (header-only; each test program
  * includes it once). Scratch directories live under $BERTH_TEST_TMP. */
 #ifndef BERTH_TESTS_COMPOSE_TESTUTIL_H

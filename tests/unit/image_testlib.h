@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers for the image module's unit tests: tars built in memory with
  * libarchive's write API (raw, hostile pathnames allowed), scratch
  * directories under $BERTH_TEST_TMP, and sentinel snapshots that prove

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs one cmocka program for ctest. cmocka's skip() exits 0, which ctest
 # would count as a pass: a program with no failure but a skipped test
 # exits 77 here (SKIP_RETURN_CODE), so ctest shows it as skipped and

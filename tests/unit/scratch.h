@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A scratch directory for a unit test, under $BERTH_TEST_TMP (or /tmp):
  * made fresh, removed with everything in it. Include after cmocka.h. */
 #ifndef BERTH_TESTS_SCRATCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The cgroup path of a container per store (cmd/project.c): the default
  * store keeps berth/, any other store gets berth-<8 hex of the sha256 of
  * its canonical path>/, the same for every spelling of the same directory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the command table (cmd/cmdtab.c): every row is complete,
  * and what is derived from it (getopt tables, --help, completions, man
  * source) carries every flag. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for compose file discovery, the project directory and the
  * project name (precedence, normalization, invalid names). */
 #include <setjmp.h>

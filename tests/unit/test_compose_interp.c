@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Table-driven tests of interpolation (compose-go's template rules), .env
  * parsing (compose-go's dotenv rules), and their use by the loader: the
  * shell's variables over .env, --env-file, errors naming file:line:col. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Table-driven tests of the whole-specification loader: port and volume
  * short syntaxes, merging of several files (per-key rules, !reset,
  * !override), extends, include, profiles, cross-service validation with

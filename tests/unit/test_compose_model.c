@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the compose model through compose_load: every supported
  * service key in its forms, environment resolution, warnings for keys not
  * supported yet, error messages with file:line:col, merging of several

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the typed model of the keys the runtime works from:
  * volumes and tmpfs (mounts), depends_on, healthcheck, restart, deploy,
  * labels, profiles, container_name, scale, init, stdin_open, shm_size and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the compose value syntaxes: sizes, durations, the shell
  * word splitter of command/entrypoint, and the lexical path helpers. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for compose/yaml: positions, scalar styles and types, anchors,
  * merge keys, duplicate keys, and hostile inputs (alias and merge bombs,
  * deep nesting, invalid UTF-8, NUL bytes). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* container_exec against a minimal "container": a process cloned into new
  * PID, mount, UTS, IPC and network namespaces that shares the host's files.
  * Checks that the exec'd process is born inside the PID namespace as a

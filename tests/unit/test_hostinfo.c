@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `berth info`'s pure parts: the cgroup layout the runtime decides from
  * mountinfo text of a v1, a hybrid and a v2 host (engine/runtime/cgroup.c),
  * the controllers it reports and uses, /proc/cgroups, /proc/filesystems,

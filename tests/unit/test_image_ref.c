@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the image module's parsers: references, digests, image
  * configs, manifests and indexes. */
 #include <setjmp.h>

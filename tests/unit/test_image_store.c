@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The content store and `load`: blobs verified as written, docker-archive
  * and OCI-layout imports built in memory, DiffID checks (L13), hostile
  * manifests (L16), atomicity (a failed load leaves nothing), lookup,

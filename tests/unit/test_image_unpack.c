@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The layer extractor against hostile archives (SECURITY.md B: L01-L06,
  * L07, L09, L11, L14, L15), plus whiteouts and gzip/zstd layers. Every
  * case runs in a scratch tree: T/a/b/root is the layer root, T/sentinel a

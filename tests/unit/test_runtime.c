@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the runtime's pure logic: user resolution from passwd and
  * group buffers, the seccomp profile (checked against Docker's own profile,
  * a fixture in tests/fixtures/seccomp), and the plan's Docker rules for

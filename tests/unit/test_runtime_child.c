@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a cloned child starts with, and the init program of `init: true`:
  * proc_close_fds_except leaves exactly the fds it is given; the init
  * program comes from a sealed memfd made once, and run as the parent of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The device allow-list: Docker's rules, their v1 spelling, and the BPF
  * program built from them, run here through a small evaluator of the few
  * instructions it uses and compared with the rules for every device and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* container_start with mounts, on a root made from the host's static
  * busybox: binds (read-only, of a file), tmpfs (size, mode, read-only),
  * targets through hostile symlinks in the image (absolute to a host path,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for util/sdnotify: $NOTIFY_SOCKET addresses (paths and
  * abstract names), the datagram, and the variable's removal. */
 #include <setjmp.h>

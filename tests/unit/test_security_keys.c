@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the security keys (SECURITY.md E07, "hardening keys fail
  * open"): capability names and Docker's way of combining cap_add and
  * cap_drop (moby oci/caps TweakCapabilities), their reading at load,

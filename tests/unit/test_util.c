@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for util/: errors, string vectors, signal names, fs helpers. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for named volumes: the name rule, creation, listing,
  * inspection and removal, and seeding from image layers (content, owners,
  * modes, times, symlinks as links, whiteouts, deep and wide trees, hostile

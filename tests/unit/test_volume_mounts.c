@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the mount path from compose to runtime: planning a
  * service's mounts (volume names, anonymous volumes, refused targets), the
  * host side before a start (bind sources, volume creation, labels, external

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # PID 1 of the cgroup v2 guest (tests/vm/run-v2.sh): mounts what a host has,
 # with cgroup2 only, proves no v1 hierarchy exists, runs the integration tests
 # with ctest in the build tree (at its host path), reports one line per test

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs berth's integration tests on a pure cgroup v2 host: Debian 12's own
 # kernel (linux-image-amd64) booted under qemu-system-x86_64 (software
 # emulation, -accel tcg) with systemd.unified_cgroup_hierarchy=1

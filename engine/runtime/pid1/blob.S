@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The init program (pid1.c, built static by CMake) inside the berth
  * binary, written into a sealed memfd on first use (runtime_init_program). */
     .section .rodata

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth's init for compose `init: true` (Docker's --init, as tini): PID 1
  * of the container. berth forks the command first and then execs this
  * program in PID 1 from a sealed memfd (engine/runtime/proc.c run_init),
