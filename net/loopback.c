@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Bringing up "lo" inside a container's fresh network namespace, the only
+ * networking berth has so far. Not here: creating the namespace
+ * (engine/runtime/container.c, clone flags); bridges, veth, IPAM, NAT and DNS
+ * are still to come. */
 #include "net/loopback.h"
 
 #include <errno.h>

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Capability names and numbers both ways, and Docker's way of combining
+ * cap_add and cap_drop with its default set: pure bit arithmetic, so the plan
+ * can decide a container's set before anything runs. Not here: applying a set
+ * to a process (engine/runtime/proc.c), the seccomp groups a set opens
+ * (engine/runtime/seccomp.c). */
 #include "util/caps.h"
 
 #include <errno.h>

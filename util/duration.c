@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Durations printed the way Go's time.Duration prints them, because that is
+ * what docker compose users read in `ps` and in errors. Not here: parsing the
+ * compose syntaxes ("1m30s", compose/units.c), human "2 minutes ago" forms
+ * (cmd/ui/format.c). */
 #include "util/duration.h"
 
 #include <stdbool.h>

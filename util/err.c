@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The error object's few operations: set a message, add errno's text, wrap
+ * with context, move and clear. A NULL berr is accepted everywhere and means
+ * the caller ignores the error. Not here: printing errors to the user
+ * (util/log.c and the commands in cmd/), compose's file:line:col diagnostics
+ * (compose/diag.c). */
 #include "util/err.h"
 
 #include <stdarg.h>

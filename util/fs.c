@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Host file-system helpers every layer shares: openat2 lookups confined to a
+ * root, directory creation, atomic writes (temp file, fsync, rename), bounded
+ * reads, a recursive remove that never follows a symlink, directory listings.
+ * Not here: path text cleaning (compose/path.c, engine/runtime/mountspec.c,
+ * engine/image/unpack.c), layer extraction (engine/image/unpack.c). */
 #include "util/fs.h"
 
 #include <dirent.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The running kernel's version compared against a minimum, for the few
+ * features no harmless system call can probe. Not here: the probes themselves
+ * (engine/info/hostinfo.c) and cgroup layout detection
+ * (engine/runtime/cgroup.c). */
 #include "util/kernel.h"
 
 #include <stdio.h>

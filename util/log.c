@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The lowest rung of user output: one "berth: ..." line on stderr for a
+ * warning, an informational line or an error object. Not here: deciding which
+ * error to print and the exit code (cmd/), progress and tables (cmd/ui/,
+ * engine/supervise/control.c). */
 #include "util/log.h"
 
 #include <stdarg.h>

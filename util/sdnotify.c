@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The sd_notify datagram, written by hand because the protocol is one sendmsg
+ * and berth links no libsystemd: address parsing, READY=/STATUS= sending,
+ * closing. Not here: when `up` reports readiness (cmd/cmd_up.c). */
 #include "util/sdnotify.h"
 
 #include <stdarg.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Signal names and numbers both ways, as docker and compose spell them
+ * (SIGTERM, TERM, 15, SIGRTMIN+3). Not here: sending signals
+ * (engine/runtime/container.c) or stop-signal policy (engine/supervise/). */
 #include "util/signame.h"
 
 #include <ctype.h>

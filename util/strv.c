@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* NULL-terminated string vectors and the KEY=VALUE environment operations on
+ * them (get, set, put), for argv and envp. Simple and O(n) per push; the
+ * compose loader's large lists use compose/strvec.h instead. */
 #include "util/strv.h"
 
 #include <stdlib.h>

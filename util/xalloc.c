@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Allocation that never returns NULL: the one place the out-of-memory policy
+ * lives (print one line, abort). Not here: the compose loader's arena
+ * (compose/arena.c), which frees a whole load at once. */
 #include "util/xalloc.h"
 
 #include <stdio.h>
