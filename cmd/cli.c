@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The program's entry after main(): global flags, environment defaults
+ * ($BERTH_ROOT, $BERTH_RUNROOT, NO_COLOR), dispatch to a command, and the
+ * small `version` and `help` commands. Not here: the flag and command
+ * declarations (cmd/cmdtab.c), each command's work (cmd/cmd_*.c). */
 #include "cmd/cli.h"
 
 #include "cmd/cmdtab.h"

@@ -3,7 +3,9 @@
  * completion scripts of `berth completion bash|zsh|fish` and the man page's
  * option and command sections (`berth help --man-source`, scdoc). Service
  * and profile names are not in the scripts: they ask `berth config
- * --services` (--profiles) of the project on the line when completing. */
+ * --services` (--profiles) of the project on the line when completing.
+ * Not here: the table itself (cmd/cmdtab.c), the man page's prose
+ * (doc/berth.1.scd). */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>

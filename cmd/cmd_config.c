@@ -2,7 +2,9 @@
 /* `berth config`: the resolved project in canonical form, as `docker compose
  * config` prints it, or parts of it (--services, --volumes, --networks,
  * --profiles, --images, --hash). Validates first: any problem in the files
- * is reported (all of them, with file:line:col) and nothing is printed. */
+ * is reported (all of them, with file:line:col) and nothing is printed.
+ * Not here: the canonical form, output and hashes (compose/config.c,
+ * compose/emit.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

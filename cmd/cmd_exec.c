@@ -3,7 +3,9 @@
  * processes of the project's running containers). Both find containers
  * from the records on disk and the run state (pid and start time, so a
  * recycled pid is never taken for a container); neither needs the
- * supervisor. */
+ * supervisor.
+ * Not here: entering the container (engine/runtime/exec.c), the terminal
+ * session (cmd/ui/session.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

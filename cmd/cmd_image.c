@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* berth load, berth image ls|rm (also `images`, `rmi`): docker's output. */
+/* berth load, berth image ls|rm|repair (also `images`, `rmi`): options,
+ * docker's output and messages. Not here: the store, archives and the index
+ * (engine/image/), the table layout (cmd/ui/format.c). */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>

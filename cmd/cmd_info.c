@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `berth info`: what this host offers berth and what the store holds,
  * shaped like `docker info`, and checked: when berth cannot run containers
- * here it says why and exits 1. The facts come from engine/info. */
+ * here it says why and exits 1. The facts come from engine/info.
+ * Not here: probing and the requirement table (engine/info/). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>

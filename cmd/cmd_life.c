@@ -2,7 +2,9 @@
 /* Lifecycle commands on existing containers: start, stop, restart, kill,
  * pause, unpause, wait, rm. Changes go through the project's supervisor
  * (the parent of every container), so that a stopped container is not
- * restarted by its policy; `start` brings up a supervisor when none runs. */
+ * restarted by its policy; `start` brings up a supervisor when none runs.
+ * Not here: `up`, `down` (cmd/cmd_up.c) and the supervisor's side of each
+ * request (engine/supervise/sv_control.c). */
 #include <getopt.h>
 #include <jansson.h>
 #include <poll.h>

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `berth logs`: the containers' output from their log files (which the
  * supervisor writes, across restarts), merged in time order; -f follows
- * them, also across rotation, until the containers stop. */
+ * them, also across rotation, until the containers stop.
+ * Not here: the log file format and its parsers (engine/supervise/logfile.c). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `berth ps` (the project's containers) and `berth ls` (projects), from the
- * state on disk: they answer the same whether or not a supervisor runs. */
+ * state on disk: they answer the same whether or not a supervisor runs.
+ * Not here: what a state is (cmd/ps_state.c), the records
+ * (engine/supervise/records.c). */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>

@@ -3,7 +3,9 @@
  * with the service's configuration and the command given. Attached, this
  * process is its parent (its terminal is the container's); with -d the
  * project's supervisor takes it. Its dependencies are started first, as
- * `up` would (unless --no-deps). */
+ * `up` would (unless --no-deps).
+ * Not here: the terminal session (cmd/ui/session.c), starting dependencies and
+ * detached supervisors (cmd/project.c). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>

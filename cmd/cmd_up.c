@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `berth up` (attached or detached) and `berth down`. */
+/* `berth up` (attached: this process is the supervisor; -d: a detached one)
+ * and `berth down`: loading the project, planning each container against its
+ * record, creating records and volumes, starting; on down, stopping and
+ * removing the containers and, with -v, the project's volumes. Not here: the
+ * supervisor's loop (engine/supervise/), planning rules (engine/plan/),
+ * starting and removing one container (cmd/project.c). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>

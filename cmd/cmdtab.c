@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The table of every command and flag, and what reads it: lookup of a command
+ * or alias, the getopt_long tables, --format choices, --help and usage text.
+ * Not here: completion scripts and man sections made from the same table
+ * (cmd/cmd_completion.c), running the commands (cmd/cmd_*.c). */
 #include "cmd/cmdtab.h"
 
 #include <stdlib.h>

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* What several commands share around a project: loading it and its name, its
+ * container records, the cgroup path per store, the service's image, timeouts,
+ * starting containers through a supervisor or a new detached one, removing a
+ * container. Not here: the commands themselves (cmd/cmd_*.c), the supervisor
+ * (engine/supervise/). */
 #include "cmd/project.h"
 
 #include <fcntl.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* A container's state as `ps`, `ls` and `wait` show it, from its record and
+ * its run state on disk, with a dead pid read as exited. Not here: reading the
+ * files (engine/supervise/records.c), printing tables (cmd/ui/format.c). */
 #include "cmd/ps_state.h"
 
 #include <stdio.h>

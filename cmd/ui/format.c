@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* docker-shaped output primitives: "2 minutes", "1.5MB", tables laid out as
+ * Go's tabwriter does, one JSON object per line. Not here: what goes in the
+ * tables (each cmd/cmd_*.c), Go-style durations (util/duration.c). */
 #include "cmd/ui/format.h"
 
 #include <stdio.h>

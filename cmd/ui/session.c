@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* This process's terminal attached to a process berth started (`run`, `exec`):
+ * raw mode, copying both ways, window sizes, forwarded signals, and waiting
+ * for the exit. Not here: starting the process (engine/runtime/exec.c,
+ * container.c), the supervisor's log copying (engine/supervise/supervisor.c). */
 #include "cmd/ui/session.h"
 
 #include <errno.h>
