@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The bump allocator's slow path (a new chunk) and its release; the fast path
+ * is inline in arena.h. One arena per compose load, freed whole. Not here: the
+ * node types that live in it (compose/yaml.h). */
 #include "compose/arena.h"
 
 #include <stdalign.h>

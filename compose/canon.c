@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The canonical pass (see canon.h): a table per compose object gives each
  * key its type and its place in compose's output order; keys with a short
- * syntax or a special shape have their own function. */
+ * syntax or a special shape have their own function.
+ * Not here: the short-syntax string parsers (compose/syntax.c), merging
+ * (compose/merge.c), the typed model (compose/model.c). */
 #include "compose/canon.h"
 
 #include <errno.h>

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `berth config` output and config hashes, from the canonical tree a loaded
- * project keeps. */
+ * project keeps.
+ * Not here: the YAML and JSON writers (compose/emit.c), the command's options
+ * (cmd/cmd_config.c). */
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdlib.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Collecting a load's diagnostics: errors kept in order with file:line:col,
+ * warnings passed to the caller's callback, all errors joined into one berr at
+ * the end. Not here: deciding what is wrong (every compose pass), printing
+ * (cmd/). */
 #include "compose/diag.h"
 
 #include <stdarg.h>

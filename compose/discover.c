@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Which compose files and which project directory, as docker compose picks
+ * them (-f, COMPOSE_FILE, the default names searched upward, override files).
+ * Not here: reading the files (compose/files.c), the project name
+ * (compose/project_name.c). */
 #include "compose/discover.h"
 
 #include <errno.h>

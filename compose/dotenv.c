@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* .env files parsed by compose-go's dotenv rules (quotes, escapes, export,
+ * inline comments, interpolation against earlier values). Not here: the lookup
+ * table the values go into (compose/envtab.c), ${VAR} in compose files
+ * (compose/interp.c). */
 #include "compose/dotenv.h"
 
 #include <errno.h>

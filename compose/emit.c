@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Writing a canonical tree out as docker compose config prints it: YAML like
+ * Go's yaml encoder (quoting, literal blocks, indents) or JSON like
+ * encoding/json, through a buffered writer. Not here: choosing what to print
+ * and config hashes (compose/config.c), putting the tree in canonical form
+ * (compose/canon.c). */
 #include "compose/emit.h"
 
 #include <math.h>

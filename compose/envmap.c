@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* List-or-mapping keys (`environment` and the like) turned into one mapping,
+ * last value winning, bare KEY kept as null; and merging two such mappings.
+ * Not here: resolving bare names against variables (compose/normalize.c). */
 #include "compose/envmap.h"
 
 #include <errno.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The sorted variable table interpolation reads: the process environment over
+ * the .env files, looked up by binary search. Not here: parsing .env
+ * (compose/dotenv.c), substitution (compose/interp.c). */
 #include "compose/envtab.h"
 
 #include <stdlib.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Reading files into one tree: per file parse, interpolate, follow `include`
+ * (as projects of their own), canonicalize, resolve `extends`, then merge the
+ * files in order, with cycle and depth checks. Not here: the order of the
+ * load's stages (compose/load.c), the per-key merge rules (compose/merge.c). */
 #include "compose/files.h"
 
 #include <errno.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* ${VAR} substitution with compose-go's template rules, on one string and on a
+ * whole tree (keys stay as written; errors name file:line:col). Not here:
+ * where the variables come from (compose/envtab.c, dotenv.c). */
 #include "compose/interp.h"
 
 #include <errno.h>

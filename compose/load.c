@@ -2,7 +2,9 @@
 /* compose_load: discovery, variables, reading (parse, interpolate, include,
  * canonical form, extends) and merging, naming, profiles and normalizing,
  * validation and the model, in that order. Every stage reports into one diag so the user sees all
- * the problems of a file together. */
+ * the problems of a file together.
+ * Not here: any stage's own rules (each has its file: files.c, merge.c,
+ * normalize.c, validate.c, model.c). */
 #include "compose/compose.h"
 
 #include <errno.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* How two compose trees combine: mappings key by key, later wins; lists
+ * appended or de-duplicated by their key; !reset and !override. Used for -f
+ * files, override files and extends. Not here: which files merge and in what
+ * order (compose/files.c). */
 #include "compose/merge.h"
 
 #include <stdio.h>

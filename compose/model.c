@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The typed model: each service key of the canonical tree converted and
+ * checked into struct service, with shared value helpers (sizes, durations,
+ * lists) that report "file:line:col: service ...". Unsupported keys are warned
+ * about here. Not here: the runtime-facing keys (mounts, depends_on,
+ * healthcheck, restart, deploy: compose/model_run.c), cross-service checks
+ * (compose/validate.c). */
 #include "compose/model.h"
 
 #include <errno.h>

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The typed model of the keys the runtime works from: mounts (volumes and
  * tmpfs), depends_on, healthcheck, restart, deploy, and the top-level
- * volumes, with the cross-checks between them. */
+ * volumes, with the cross-checks between them.
+ * Not here: the other service keys and the value helpers (compose/model.c),
+ * the short-syntax parsers (compose/syntax.c). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* What docker compose adds to a merged project before using it: active
+ * profiles, each service's effective environment, the default network, real
+ * resource names, implicit dependencies, scale. Not here: merging
+ * (compose/merge.c), validation (compose/validate.c). */
 #include "compose/normalize.h"
 
 #include <errno.h>

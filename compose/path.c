@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Lexical path helpers with Go's filepath semantics: clean, absolute, dirname,
+ * basename, and the short form shown to users; no file-system access. Not
+ * here: paths resolved inside a root (util/fs.c), mount target cleaning
+ * (engine/runtime/mountspec.c). */
 #include "compose/path.h"
 
 #include <string.h>

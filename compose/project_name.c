@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The project name: its precedence (-p, COMPOSE_PROJECT_NAME, `name:`, the
+ * directory), its rule, and normalizing a directory name into one. Not here:
+ * the directory itself (compose/discover.c). */
 #include "compose/project_name.h"
 
 #include <errno.h>

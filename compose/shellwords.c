@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Splitting the string form of command and entrypoint into words the way
+ * go-shellwords does (quotes and backslashes, no expansion). Not here:
+ * Docker's entrypoint/command combination rules (engine/plan/plan.c). */
 #include "compose/shellwords.h"
 
 #include <errno.h>

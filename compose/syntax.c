@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Parsers for compose's short syntaxes: volume specs, restart policies, port
+ * ranges, expose entries. Pure string functions that hand back an error
+ * text, not a diagnostic. Not here: turning them into long-syntax nodes
+ * (compose/canon.c) or model fields (compose/model_run.c). */
 #include "compose/syntax.h"
 
 #include <arpa/inet.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Size ("512m") and duration ("1m30s") syntaxes as docker reads them, and
+ * integer formatting for canonical output. Not here: Go-style duration
+ * printing (util/duration.c). */
 #include "compose/units.h"
 
 #include <ctype.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Checks across a normalized project that no single key can make: references
+ * between services and to declared networks and volumes, dependency cycles,
+ * shared names and targets, and the start order. Every problem is reported at
+ * once. Not here: per-key type checks (compose/canon.c, compose/model.c). */
 #include "compose/validate.h"
 
 #include <stdlib.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* YAML to node tree through libyaml's event API, keeping positions, tags and
+ * scalar styles, with bounds on depth, node count and alias expansion so a
+ * hostile file cannot exhaust memory. Not here: reading and typing the tree
+ * (compose/yaml_read.c), writing YAML back (compose/emit.c). */
 #include "compose/yaml.h"
 
 #include <errno.h>

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Reading parsed trees: lookups and the YAML 1.2 core-schema typing of
- * scalars (see compose/yaml.h). */
+ * scalars (see compose/yaml.h).
+ * Not here: parsing (compose/yaml.c), writing (compose/emit.c). */
 #include "compose/yaml.h"
 
 #include <errno.h>
