@@ -8,7 +8,9 @@
  * any order). Then the manifests are checked against the staged digests,
  * each layer is unpacked once (DiffID verified on the uncompressed stream),
  * blobs and layers are committed, and the index is replaced last: a killed
- * load leaves no visible image, and a re-run completes it. */
+ * load leaves no visible image, and a re-run completes it.
+ * Not here: the store's blob writer and index (engine/image/store.c), applying
+ * layers (engine/image/layer.c), the `load` command (cmd/cmd_image.c). */
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>

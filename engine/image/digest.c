@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Digest strings checked strictly before any path or URL is made from them,
+ * and sha256 streamed through libcrypto. Not here: verifying blobs as they are
+ * written (engine/image/store.c). */
 #include "engine/image/digest.h"
 
 #include <openssl/evp.h>

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Image lookup, listing and removal over the index (images.json). */
+/* Image lookup, listing and removal over the index (images.json).
+ * Not here: the index file's format and its writer (engine/image/store.c),
+ * rebuilding a damaged index (engine/image/repair.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The image config blob parsed into what the runtime needs (Env, Cmd,
+ * Entrypoint, User, WorkingDir, StopSignal, Healthcheck, ...) and the layer
+ * DiffIDs, with bounded JSON loading. Not here: manifests and indexes
+ * (engine/image/manifest.c), applying defaults to a container (engine/plan/). */
 #include "engine/image/imgconfig.h"
 
 #include <stdio.h>

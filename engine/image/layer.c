@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* One layer blob applied to a directory: decompression filters limited to safe
+ * in-process ones, a size budget, and the DiffID checked over the uncompressed
+ * stream. Not here: writing each tar entry (engine/image/unpack.c), where
+ * layers live (engine/image/store.c). */
 #include "engine/image/layer.h"
 
 #include <archive.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* OCI and docker manifests and image indexes: parsing, choosing the host's
+ * platform, and synthesizing a manifest for a legacy archive. Not here:
+ * fetching or storing blobs (engine/image/store.c, archive.c). */
 #include "engine/image/manifest.h"
 
 #include <jansson.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Image references as docker parses them: name, tag, digest, the default
+ * registry and library/ prefix, and the short "familiar" form users see. Not
+ * here: lookup of a reference in the store (engine/image/images.c). */
 #include "engine/image/reference.h"
 
 #include <ctype.h>

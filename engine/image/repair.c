@@ -4,7 +4,8 @@
  * becomes an image again; references are kept from the damaged file where
  * it still parses far enough to name them, else the images come back
  * untagged. Nothing is removed: the damaged file is kept beside the new one,
- * and no garbage collection runs. */
+ * and no garbage collection runs.
+ * Not here: the index in normal use (engine/image/store.c, images.c). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

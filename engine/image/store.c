@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The content store: directories, the writer lock, blobs, unpacked layers,
- * the image index file and garbage collection. */
+ * the image index file and garbage collection.
+ * Not here: lookup, listing and removal by reference (engine/image/images.c),
+ * `load` (engine/image/archive.c), tar extraction (engine/image/unpack.c). */
 #include "engine/image/store.h"
 
 #include <dirent.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The tar extractor: every entry written fd-relative below the layer root with
+ * openat2 confinement and O_EXCL|O_NOFOLLOW, whiteouts applied, hostile entries
+ * refused (SECURITY.md 5.B). Not here: decompression and DiffID checks
+ * (engine/image/layer.c). */
 #include "engine/image/unpack.h"
 
 #include <archive.h>

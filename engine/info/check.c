@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What berth needs from a host, and what stops working without each: one
  * row per requirement. A required one missing means berth cannot run any
- * container here; an optional one costs the feature its row names. */
+ * container here; an optional one costs the feature its row names.
+ * Not here: gathering the facts (hostinfo.c, storeinfo.c), printing them
+ * (cmd/cmd_info.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

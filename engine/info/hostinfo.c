@@ -2,7 +2,9 @@
 /* The probing half of the host report: each feature is tried the way berth
  * uses it, with calls that change nothing (a bad argument that only an
  * existing system call rejects with EINVAL, an unshare in a child that
- * exits at once). */
+ * exits at once).
+ * Not here: parsing the text it reads (hostparse.c), judging the results
+ * (check.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>

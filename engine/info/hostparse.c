@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The pure half of the host probe: text from /proc and /sys in, facts out. */
+/* The pure half of the host probe: text from /proc and /sys in, facts out.
+ * Not here: reading the files (hostinfo.c), the cgroup layout itself
+ * (engine/runtime/cgroup.c). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

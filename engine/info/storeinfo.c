@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The store half of the report: where it is, what it holds, how much room
- * is left; read through the same readers `image ls`, `ls` and `ps` use. */
+ * is left; read through the same readers `image ls`, `ls` and `ps` use.
+ * Not here: the host half (hostinfo.c), the readers themselves (engine/image/,
+ * engine/supervise/records.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <fts.h>

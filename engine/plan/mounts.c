@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The service's mounts as the container's plan carries them. */
+/* The service's mounts as the container's plan carries them.
+ * Volume names, anonymous volumes, binds and tmpfs are decided here; refused
+ * targets are reported by service. Not here: creating volumes or checking host
+ * paths (engine/volume/mounts.c), the mounts in the container
+ * (engine/runtime/). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

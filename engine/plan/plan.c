@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* A container's plan from a service and its image config: Docker's rules for
+ * entrypoint, command, environment, user, workdir, stop signal, healthcheck,
+ * restart and caps, and the plan's JSON form kept in the container record. Not
+ * here: mounts (engine/plan/mounts.c), starting anything (engine/runtime/,
+ * engine/supervise/). */
 #include "engine/plan/plan.h"
 
 #include <jansson.h>

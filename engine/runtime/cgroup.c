@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Container cgroups on v1, hybrid and v2 hosts behind one interface: layout
+ * detection from mountinfo, creation with limits, joining, freezing, OOM
+ * counts, removal. Not here: the device allow-list (engine/runtime/devices.c),
+ * the cgroup path per store (cmd/project.c). */
 #include "engine/runtime/cgroup.h"
 
 #include <fcntl.h>

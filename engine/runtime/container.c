@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Starting a container: the runtime's set-up (cgroup layout, seccomp cache,
+ * the init program), the parent's half of container_start (overlay options,
+ * cgroup, clone3 into namespaces, waiting for the child's status), and
+ * reaping, signalling and releasing it. Not here: what the child does
+ * (engine/runtime/init.c, proc.c), exec into a running one
+ * (engine/runtime/exec.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The device allow-list: Docker's default rules, written as v1 devices.allow
+ * lines or compiled into a BPF_CGROUP_DEVICE program for v2. Not here: the
+ * rest of the cgroup (engine/runtime/cgroup.c), /dev inside the container
+ * (engine/runtime/init.c). */
 #include "engine/runtime/devices.h"
 
 #include <errno.h>

@@ -12,7 +12,9 @@
  * /proc/PID/exe (the berth binary) while it joins: CVE-2019-5736,
  * CVE-2016-9962. It then joins the v1 cgroups and the remaining namespaces
  * and finishes like the container's init (proc.c). Allocation-free after
- * clone, like init.c. */
+ * clone, like init.c.
+ * Not here: the parent's shared launch steps (engine/runtime/launch.c), the
+ * child's last steps (engine/runtime/proc.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The container's init between clone3 and execve, system calls only: the
+ * overlay root, /dev, /proc, /sys and cgroup mounts, the spec's mounts through
+ * openat2, masked and read-only paths, pivot_root. Not here: the last steps
+ * shared with exec (user, caps, seccomp, execve: engine/runtime/proc.c),
+ * anything the parent prepares (container.c, mountspec.c). */
 #include "engine/runtime/init.h"
 
 #include <errno.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The parent's half of starting a process in a container, shared by start and
+ * exec: the environment, the status pipe the child reports failures on, the
+ * console socket, waiting and reaping. Not here: the child's own steps
+ * (engine/runtime/proc.c, init.c). */
 #include "engine/runtime/launch.h"
 
 #include <errno.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The parent's checks on a container's mounts before clone: targets made clean
+ * and relative, /proc, /sys and the root refused, the allocation-free
+ * init_mount array built. Not here: performing the mounts
+ * (engine/runtime/init.c), volumes and binds on the host (engine/volume/). */
 #include "engine/runtime/mountspec.h"
 
 #include <limits.h>

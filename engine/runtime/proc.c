@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The last steps of every process berth starts in a container, system calls
+ * only: user and groups, working directory, standard streams and console,
+ * capabilities, seccomp, signals, closing fds, the `init: true` fork, execve,
+ * and reporting a failure to the parent. Not here: mounts
+ * (engine/runtime/init.c), the parent side (engine/runtime/launch.c). */
 #include "engine/runtime/proc.h"
 
 #include <errno.h>

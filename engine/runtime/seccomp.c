@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Docker's default seccomp profile compiled to classic BPF for a given
+ * capability set, and cached on disk by that set. Not here: loading the filter
+ * into a process (engine/runtime/proc.c). */
 #include "engine/runtime/seccomp.h"
 
 #include <errno.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* A container's `user` resolved against its own /etc/passwd and /etc/group
+ * from buffers, allocation-free so the init can call it after clone. Never
+ * NSS. Not here: reading the files and switching ids (engine/runtime/proc.c). */
 #include "engine/runtime/user.h"
 
 #include <string.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The client side of a supervisor's control socket: connecting, one JSON-line
+ * request, its streamed replies, and the progress lines `up` and `start`
+ * print. Not here: the server (engine/supervise/sv_control.c). */
 #include "engine/supervise/control.h"
 
 #include <errno.h>

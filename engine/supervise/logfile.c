@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Container log files: the writer (timestamped lines, partial-line markers,
+ * rotation) and the reader's line and --since parsers. Not here: copying a
+ * container's output into the writer (engine/supervise/supervisor.c), `berth
+ * logs` (cmd/cmd_logs.c). */
 #include "engine/supervise/logfile.h"
 
 #include <ctype.h>

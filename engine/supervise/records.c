@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* What berth keeps on disk about containers: the durable record per container
+ * (with its plan) and the volatile run state per project, written atomically,
+ * listed and swept. Not here: deciding state changes
+ * (engine/supervise/supervisor.c), showing them (cmd/ps_state.c). */
 #include "engine/supervise/records.h"
 
 #include <dirent.h>

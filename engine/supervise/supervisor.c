@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The supervisor's state machine on one libuv loop: starting containers in
+ * dependency order behind their depends_on conditions, pidfd watches, exits,
+ * restart policy, stops with grace periods, output to log files, run state,
+ * and when to quit. Not here: the control socket (sv_control.c), healthchecks
+ * (sv_health.c), starting a process (engine/runtime/). */
 #include "engine/supervise/supervisor.h"
 
 #include <fcntl.h>

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The supervisor's control socket: accepts `berth` commands on
  * $BERTH_RUNROOT/<project>/sock (root only, checked with SO_PEERCRED) and
- * serves their JSON-line requests (see engine/supervise/control.h). */
+ * serves their JSON-line requests (see engine/supervise/control.h).
+ * Not here: the client side (engine/supervise/control.c), what each request
+ * does to a container (engine/supervise/supervisor.c). */
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>

@@ -9,7 +9,9 @@
  * success; "unhealthy" after `retries` failures in a row, failures during
  * the start period not counting; probes every `interval` (every
  * `start_interval` during the start period); a probe past its timeout is
- * killed and fails. */
+ * killed and fails.
+ * Not here: the exec mechanics (engine/runtime/exec.c), the healthcheck's
+ * settings (engine/plan/plan.c). */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>

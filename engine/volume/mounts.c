@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The bridge between a container's planned mounts, the volume store and the
- * runtime's mount specs (see mounts.h for who calls what, and when). */
+ * runtime's mount specs (see mounts.h for who calls what, and when).
+ * Not here: the volume store itself (engine/volume/volume.c), performing the
+ * mounts inside the container (engine/runtime/init.c). */
 #include "engine/volume/mounts.h"
 
 #include <stdio.h>

@@ -4,7 +4,9 @@
  * child with its own mount namespace; the target is resolved inside that
  * tree with openat2(RESOLVE_IN_ROOT), and its content copied fd-relative,
  * never following a symlink, into a directory of the volume that is then
- * swapped in for the empty data directory. */
+ * swapped in for the empty data directory.
+ * Not here: creating and naming volumes (engine/volume/volume.c), deciding
+ * when to seed (engine/volume/mounts.c). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>

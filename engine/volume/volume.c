@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The volume store: creation, listing, inspection and removal of
- * $BERTH_ROOT/volumes/<name>. Seeding is in seed.c. */
+ * $BERTH_ROOT/volumes/<name>. Seeding is in seed.c.
+ * Not here: mounts for a start (engine/volume/mounts.c). */
 #include "engine/volume/volume.h"
 
 #include <dirent.h>

@@ -12,7 +12,9 @@
  * A static program of its own, built by the project and embedded in the
  * berth binary (blob.S): nothing of the supervisor (its heap, its
  * environment, its binary) is in PID 1. Past the gate it holds no file
- * descriptor, and it allocates nothing. */
+ * descriptor, and it allocates nothing.
+ * Not here: the fork that precedes it (engine/runtime/proc.c), embedding it in
+ * the binary (blob.S, engine/runtime/container.c). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
