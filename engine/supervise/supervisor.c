@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "engine/supervise/policy.h"
 #include "engine/supervise/sv_internal.h"
 #include "engine/volume/mounts.h"
 #include "util/cleanup.h"
@@ -615,23 +616,22 @@ static void try_start(struct sv_ctr *c, bool restart)
         sv_progress(c, "Started", NULL);
 }
 
-/* The restart decision when a run ends, Docker's way: on-failure counts
- * retries; the back-off starts at 100 ms and doubles up to a minute, and a
- * run of 10 s resets it. */
+/* The restart decision when a run ends (policy.h). */
 static bool should_restart(struct sv_ctr *c)
 {
-    if (c->stop_requested || c->sv->quitting || c->sv->interrupts || c->sv->stopping_all)
-        return false;
     const struct plan_restart *rp = &c->rec.plan.restart;
-    switch (rp->policy) {
-    case PLAN_RESTART_ALWAYS:
-    case PLAN_RESTART_UNLESS_STOPPED:
-        return true;
-    case PLAN_RESTART_ON_FAILURE:
-        return c->exit_code != 0 && (rp->max_retries == 0 || c->restarts < rp->max_retries);
-    default:
-        return false;
-    }
+    struct svp_exit x = {
+        .policy = rp->policy == PLAN_RESTART_ALWAYS           ? SVP_RESTART_ALWAYS
+                  : rp->policy == PLAN_RESTART_ON_FAILURE     ? SVP_RESTART_ON_FAILURE
+                  : rp->policy == PLAN_RESTART_UNLESS_STOPPED ? SVP_RESTART_UNLESS_STOPPED
+                                                              : SVP_RESTART_NO,
+        .max_retries = rp->max_retries,
+        .exit_code = c->exit_code,
+        .restarts = c->restarts,
+        .stop_requested = c->stop_requested,
+        .project_stopping = c->sv->quitting || c->sv->interrupts || c->sv->stopping_all,
+    };
+    return svp_should_restart(&x);
 }
 
 static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
@@ -653,14 +653,10 @@ static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
     if (c->stop_requested)
         sv_progress(c, "Stopped", NULL);
     if (should_restart(c)) {
-        if (ran_ms >= BACKOFF_RESET_MS)
-            c->backoff_step = 0;
+        struct svp_backoff b = svp_backoff_next(c->backoff_step, ran_ms);
+        c->backoff_step = b.step;
         c->state = C_BACKOFF;
-        uint64_t delay = BACKOFF_START_MS << (c->backoff_step < 10 ? c->backoff_step : 10);
-        if (delay > BACKOFF_MAX_MS)
-            delay = BACKOFF_MAX_MS;
-        c->backoff_step++;
-        uv_timer_start(&c->timer, on_timer, delay, 0);
+        uv_timer_start(&c->timer, on_timer, b.delay_ms, 0);
     } else {
         c->state = C_EXITED;
     }
@@ -751,64 +747,33 @@ void sv_stop_ctr(struct sv_ctr *c, bool force, int64_t grace_ns)
 
 /* ---- dependencies ----------------------------------------------------- */
 
-static bool dep_satisfied(struct supervisor *sv, struct sv_ctr *c, const struct plan_depend *d,
-                          char **why)
+/* The gate of one depends_on entry (policy.h): each container of the
+ * service depended on, until one is not open. A service not supervised
+ * here (--no-deps) has nothing to wait for. */
+static enum svp_gate dep_gate(struct supervisor *sv, const struct plan_depend *d, char **why)
 {
-    bool any = false;
+    enum svp_condition cond = d->condition == PLAN_DEP_HEALTHY     ? SVP_DEP_HEALTHY
+                              : d->condition == PLAN_DEP_COMPLETED ? SVP_DEP_COMPLETED
+                                                                   : SVP_DEP_STARTED;
     for (size_t i = 0; i < sv->n; i++) {
         struct sv_ctr *o = sv->ctrs[i];
         if (strcmp(o->rec.service, d->service) != 0 || o->rec.oneoff)
             continue;
-        any = true;
-        switch (d->condition) {
-        case PLAN_DEP_STARTED:
-            if (o->state == C_FAILED) {
-                *why = xasprintf("dependency %s failed to start", o->rec.name);
-                return false;
-            }
-            if (!o->ever_started)
-                return false;
-            break;
-        case PLAN_DEP_HEALTHY:
-            if (o->state == C_FAILED) {
-                *why = xasprintf("dependency %s failed to start", o->rec.name);
-                return false;
-            }
-            if (!o->rec.plan.health.enabled) {
-                *why = xasprintf("dependency %s has no healthcheck configured", o->rec.name);
-                return false;
-            }
-            if (o->health == H_UNHEALTHY) {
-                *why =
-                    xasprintf("dependency failed to start: container %s is unhealthy", o->rec.name);
-                return false;
-            }
-            if ((o->state == C_EXITED) && o->health != H_HEALTHY) {
-                *why = xasprintf("dependency failed to start: container %s exited (%d)",
-                                 o->rec.name, o->exit_code);
-                return false;
-            }
-            if (o->health != H_HEALTHY)
-                return false;
-            break;
-        case PLAN_DEP_COMPLETED:
-            if (o->state == C_FAILED) {
-                *why = xasprintf("dependency %s failed to start", o->rec.name);
-                return false;
-            }
-            if (o->state != C_EXITED)
-                return false;
-            if (o->exit_code != 0) {
-                *why = xasprintf("service \"%s\" didn't complete successfully: exit %d", d->service,
-                                 o->exit_code);
-                return false;
-            }
-            break;
-        }
+        struct svp_dep_ctr v = {
+            .name = o->rec.name,
+            .failed = o->state == C_FAILED,
+            .ever_started = o->ever_started,
+            .exited = o->state == C_EXITED,
+            .has_healthcheck = o->rec.plan.health.enabled,
+            .healthy = o->health == H_HEALTHY,
+            .unhealthy = o->health == H_UNHEALTHY,
+            .exit_code = o->exit_code,
+        };
+        enum svp_gate g = svp_dep_gate(cond, d->service, &v, why);
+        if (g != SVP_GATE_OPEN)
+            return g;
     }
-    (void)c;
-    (void)any; /* not supervised here (--no-deps): nothing to wait for */
-    return true;
+    return SVP_GATE_OPEN;
 }
 
 void sv_schedule(struct supervisor *sv)
@@ -823,18 +788,20 @@ void sv_schedule(struct supervisor *sv)
             bool ok = true;
             for (size_t k = 0; k < c->rec.plan.n_depends && ok; k++) {
                 const struct plan_depend *d = &c->rec.plan.depends[k];
-                char *why = NULL;
-                if (!dep_satisfied(sv, c, d, &why)) {
+                _cleanup_free_ char *why = NULL;
+                switch (svp_dep_verdict(dep_gate(sv, d, &why), d->required)) {
+                case SVP_START:
+                    break;
+                case SVP_WAIT:
                     ok = false;
-                    if (why) {
-                        if (d->required) {
-                            set_failed(c, why);
-                        } else {
-                            log_warn("%s: %s; starting anyway (required: false)", c->rec.name, why);
-                            ok = true;
-                        }
-                        free(why);
-                    }
+                    break;
+                case SVP_FAIL:
+                    ok = false;
+                    set_failed(c, why);
+                    break;
+                case SVP_START_ANYWAY:
+                    log_warn("%s: %s; starting anyway (required: false)", c->rec.name, why);
+                    break;
                 }
             }
             if (ok && c->state == C_WAITING) {

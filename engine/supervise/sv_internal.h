@@ -14,11 +14,8 @@
 #include "engine/supervise/logfile.h"
 #include "engine/supervise/supervisor.h"
 
-#define BACKOFF_START_MS 100
-#define BACKOFF_MAX_MS   60000
-#define BACKOFF_RESET_MS 10000 /* a run this long resets the back-off */
-#define KILL_WAIT_MS     3000  /* a stop waits this long for SIGKILL to work */
-#define CLIENT_LINE_MAX  (1 << 20)
+#define KILL_WAIT_MS    3000 /* a stop waits this long for SIGKILL to work */
+#define CLIENT_LINE_MAX (1 << 20)
 
 enum cstate {
     C_IDLE,    /* known, not asked to run */
