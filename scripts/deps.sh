@@ -6,7 +6,7 @@
 # ones a static archive (libarchive.a, libcrypto.a) pulls in.
 set -euo pipefail
 pkgs=(
-    build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+    build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format
     libyaml-dev libjansson-dev libarchive-dev
     libnl-3-dev libuv1-dev libssl-dev libseccomp-dev
     libnftables-dev libcmocka-dev liblz4-dev libacl1-dev
