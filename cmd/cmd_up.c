@@ -28,18 +28,8 @@
 #include "util/log.h"
 #include "util/sdnotify.h"
 #include "util/strv.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
-
-static char *now_rfc3339(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char buf[64];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
-}
 
 static const struct ctr_record *find_record(const struct ctr_record *list, size_t n,
                                             const char *name)
@@ -465,7 +455,8 @@ int cmd_up(struct cli *c, int argc, char **argv)
         } else {
             fprintf(stderr, " Container %s  Creating\n", it->plan.name);
         }
-        _cleanup_free_ char *created = now_rfc3339();
+        char created[TIME_RFC3339_MAX];
+        time_rfc3339(time_now_ns(), 9, created);
         struct ctr_record rec = {
             .id = it->id,
             .name = it->plan.name,

@@ -13,6 +13,7 @@
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/timefmt.h"
 #include "util/units.h"
 #include "util/xalloc.h"
 
@@ -43,25 +44,13 @@ static void rotate(struct log_writer *w)
     w->size = 0;
 }
 
-void log_format_time(int64_t time_ns, char *buf, size_t size)
-{
-    time_t secs = (time_t)(time_ns / 1000000000LL);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char head[32];
-    strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%09lldZ", head, (long long)(time_ns % 1000000000LL));
-}
-
 void log_writer_line(struct log_writer *w, const char *stream, bool partial, const char *data,
                      size_t len)
 {
     if (w->fd < 0)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     char head[80];
-    log_format_time((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec, head, 48);
+    time_rfc3339(time_now_ns(), 9, head);
     size_t hl = strlen(head);
     hl += (size_t)snprintf(head + hl, sizeof head - hl, " %s %c ", stream, partial ? 'P' : 'F');
     struct iovec iov[3] = {
