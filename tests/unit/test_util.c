@@ -351,6 +351,25 @@ static void test_write_read_atomic(void **state)
     assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, &e), 0);
 }
 
+/* The one joiner (util/strv.h) and the path join built on it. */
+static void test_join(void **state)
+{
+    _cleanup_free_ char *a = str_join("KEY", '=', "v=1");
+    assert_string_equal(a, "KEY=v=1");
+    char *v[] = {"a", "", "b c", NULL};
+    _cleanup_free_ char *b = strv_join(v, ", ");
+    assert_string_equal(b, "a, , b c");
+    _cleanup_free_ char *c = strv_join(NULL, ",");
+    assert_string_equal(c, "");
+    char *one[] = {"x", NULL};
+    _cleanup_free_ char *d = strv_join(one, "--");
+    assert_string_equal(d, "x");
+    _cleanup_free_ char *e = fs_path_join("/a//", "//b/c");
+    assert_string_equal(e, "/a/b/c");
+    _cleanup_free_ char *g = fs_path_join("rel", "");
+    assert_string_equal(g, "rel/");
+}
+
 /* The one duration parser and size parser (util/units.h) as `logs
  * --since` and BERTH_LOG_MAX_SIZE use them: Go's units only, no sign. */
 static void test_units_for_logs(void **state)
@@ -386,11 +405,17 @@ int main(void)
     if (unshare(CLONE_NEWNS) == 0)
         mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_chain),         cmocka_unit_test(test_strv_env),
-        cmocka_unit_test(test_signals),           cmocka_unit_test(test_open_in_root),
-        cmocka_unit_test(test_rm_rf_deep),        cmocka_unit_test(test_rm_rf_wide),
-        cmocka_unit_test(test_rm_rf_symlinks),    cmocka_unit_test(test_rm_rf_rename_race),
-        cmocka_unit_test(test_write_read_atomic), cmocka_unit_test(test_units_for_logs),
+        cmocka_unit_test(test_err_chain),
+        cmocka_unit_test(test_strv_env),
+        cmocka_unit_test(test_signals),
+        cmocka_unit_test(test_open_in_root),
+        cmocka_unit_test(test_rm_rf_deep),
+        cmocka_unit_test(test_rm_rf_wide),
+        cmocka_unit_test(test_rm_rf_symlinks),
+        cmocka_unit_test(test_rm_rf_rename_race),
+        cmocka_unit_test(test_write_read_atomic),
+        cmocka_unit_test(test_units_for_logs),
+        cmocka_unit_test(test_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
