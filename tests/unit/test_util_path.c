@@ -26,7 +26,8 @@
 static const struct {
     const char *in, *abs, *rel;
 } cases[] = {
-    /* F-catalogue style escapes: ".." at the root stays at the root */
+    /* escapes (containerd CVE-2022-23648: image VOLUMEs with traversal):
+     * ".." at the root stays at the root */
     {"/..", "/", ""},
     {"/../../etc/passwd", "/etc/passwd", "etc/passwd"},
     {"/a/../../..", "/", ""},
