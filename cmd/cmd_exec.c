@@ -319,8 +319,13 @@ static char *stime_cell(time_t start, time_t now)
     struct tm tm;
     localtime_r(&start, &tm);
     char buf[32];
-    const char *fmt = now - start < 24 * 3600 ? "%H:%M" : now - start < 365 * 86400 ? "%b%d" : "%Y";
-    strftime(buf, sizeof buf, fmt, &tm);
+    /* Literal formats, so the compiler checks them (-Wformat=2). */
+    if (now - start < 24 * 3600)
+        strftime(buf, sizeof buf, "%H:%M", &tm);
+    else if (now - start < 365 * 86400)
+        strftime(buf, sizeof buf, "%b%d", &tm);
+    else
+        strftime(buf, sizeof buf, "%Y", &tm);
     return xstrdup(buf);
 }
 

@@ -23,6 +23,7 @@
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strv.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 static const char *const colors[] = {"36", "33", "32", "35", "34", "96", "93", "92", "95", "94"};
@@ -68,8 +69,8 @@ static void print_entry(struct logs *l, size_t ctr, int64_t t, const char *data,
             printf("%-*s  | ", l->width, name);
     }
     if (l->timestamps) {
-        char ts[48];
-        log_format_time(t, ts, sizeof ts);
+        char ts[TIME_RFC3339_MAX];
+        time_rfc3339(t, 9, ts);
         printf("%s ", ts);
     }
     fwrite(data, 1, len, stdout);

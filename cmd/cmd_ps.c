@@ -25,12 +25,7 @@ static const char *const states[] = {"paused", "restarting", "removing", "runnin
 
 static char *quoted_command(char *const *argv, bool no_trunc)
 {
-    _cleanup_free_ char *joined = xstrdup("");
-    for (size_t i = 0; argv && argv[i]; i++) {
-        char *j = xasprintf("%s%s%s", joined, i ? " " : "", argv[i]);
-        free(joined);
-        joined = j;
-    }
+    _cleanup_free_ char *joined = strv_join(argv, " ");
     /* docker truncates to 20 characters, ending with "…" */
     size_t cps = 0, cut = 0;
     for (size_t i = 0; joined[i]; i++)
@@ -150,12 +145,7 @@ int cmd_ps(struct cli *c, int argc, char **argv)
             json_object_set_new(o, "ID", json_string(recs[i].id));
             json_object_set_new(o, "Image", json_string(recs[i].image ? recs[i].image : ""));
             json_t *labels = json_array();
-            _cleanup_free_ char *lab = xstrdup("");
-            for (size_t k = 0; recs[i].plan.labels && recs[i].plan.labels[k]; k++) {
-                char *l = xasprintf("%s%s%s", lab, k ? "," : "", recs[i].plan.labels[k]);
-                free(lab);
-                lab = l;
-            }
+            _cleanup_free_ char *lab = strv_join(recs[i].plan.labels, ",");
             json_decref(labels);
             json_object_set_new(o, "Labels", json_string(lab));
             json_object_set_new(o, "LocalVolumes", json_string("0"));

@@ -31,6 +31,7 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/strv.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 static char *short_id(void)
@@ -203,11 +204,8 @@ int cmd_run(struct cli *c, int argc, char **argv)
     lockfd = project_lock(c->runroot, p->name, &e);
     if (lockfd < 0)
         goto out;
-    char now[64];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char now[TIME_RFC3339_MAX];
+    time_rfc3339(time_now_ns(), 0, now);
     struct ctr_record rec = {
         .id = id,
         .name = ctr_name,

@@ -34,18 +34,8 @@
 #include "util/log.h"
 #include "util/sdnotify.h"
 #include "util/strv.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
-
-static char *now_rfc3339(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char buf[64];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
-}
 
 static const struct ctr_record *find_record(const struct ctr_record *list, size_t n,
                                             const char *name)
@@ -471,7 +461,8 @@ int cmd_up(struct cli *c, int argc, char **argv)
         } else {
             fprintf(stderr, " Container %s  Creating\n", it->plan.name);
         }
-        _cleanup_free_ char *created = now_rfc3339();
+        char created[TIME_RFC3339_MAX];
+        time_rfc3339(time_now_ns(), 9, created);
         struct ctr_record rec = {
             .id = it->id,
             .name = it->plan.name,
@@ -618,9 +609,11 @@ static void deadline_in(struct timespec *t, int64_t ns)
  * (once), and after that 10 s more at most. */
 static void wait_pidfds(struct down_item *items, size_t n)
 {
+    /* On the heap, not as VLAs: n comes from the number of containers. */
+    _cleanup_free_ struct pollfd *pfds = xcalloc(n + 1, sizeof *pfds);
+    _cleanup_free_ size_t *idx = xcalloc(n + 1, sizeof *idx);
     for (;;) {
-        struct pollfd pfds[n ? n : 1];
-        size_t idx[n ? n : 1], k = 0;
+        size_t k = 0;
         int64_t timeout = -1;
         for (size_t i = 0; i < n; i++) {
             if (items[i].pidfd < 0)
@@ -724,8 +717,8 @@ int cmd_down(struct cli *c, int argc, char **argv)
                  orphans);
 
     /* The supervisor stops them (stop signal, grace, SIGKILL; no restart). */
-    bool was_running[n ? n : 1];
-    pid_t supervisors[n ? n : 1];
+    _cleanup_free_ bool *was_running = xcalloc(n + 1, sizeof *was_running);
+    _cleanup_free_ pid_t *supervisors = xcalloc(n + 1, sizeof *supervisors);
     for (size_t i = 0; i < n; i++) {
         struct run_state rs;
         was_running[i] =
@@ -780,7 +773,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
 
     /* A supervisor ends once it has nothing left to watch; wait for it, so
      * that it cannot write run state after it is removed. */
-    struct down_item sups[n ? n : 1];
+    _cleanup_free_ struct down_item *sups = xcalloc(n + 1, sizeof *sups);
     size_t ns = 0;
     for (size_t i = 0; i < n; i++) {
         pid_t s = supervisors[i];

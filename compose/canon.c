@@ -23,6 +23,7 @@
 #include "compose/units.h"
 #include "util/cleanup.h"
 #include "util/duration.h"
+#include "util/path.h"
 #include "util/signame.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -1436,7 +1437,7 @@ static struct ynode *vol_short(struct canon *c, const struct ynode *it, const ch
     }
     struct ynode *res = NULL;
     bool bind = strcmp(vs.type, "bind") == 0;
-    _cleanup_free_ char *target = path_clean(vs.target);
+    _cleanup_free_ char *target = path_normalize_dup(vs.target);
     if (vs.target[0] != '/') {
         cerr(c, it, path, "target %s must be an absolute path in the container", QS(vs.target));
         goto out;

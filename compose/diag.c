@@ -18,7 +18,8 @@
 /* "file:line:col: message". A message that fits a stack buffer is made
  * there in one go (a big file's warnings are many), a longer one on the
  * heap. */
-static char *format_at(const char *file, int line, int col, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static char *format_at(const char *file, int line, int col,
+                                                             const char *fmt, va_list ap)
 {
     char buf[512];
     int n = 0;

@@ -59,14 +59,10 @@ static char **find_files(const char *dir, const char *const *list)
 
 static char *join_display(const char *cwd, char **paths)
 {
-    char *s = xstrdup("");
-    for (size_t i = 0; paths[i]; i++) {
-        _cleanup_free_ char *disp = path_display(cwd, paths[i]);
-        char *next = xasprintf("%s%s%s", s, i ? ", " : "", disp);
-        free(s);
-        s = next;
-    }
-    return s;
+    _cleanup_strv_ char **disp = xcalloc(strv_len(paths) + 1, sizeof(char *));
+    for (size_t i = 0; paths[i]; i++)
+        disp[i] = path_display(cwd, paths[i]);
+    return strv_join(disp, ", ");
 }
 
 /* First match of list in dir; warns as compose does when there are several. */

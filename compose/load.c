@@ -33,6 +33,7 @@
 #include "compose/yaml.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -100,7 +101,7 @@ static char *current_dir(const char *given, struct diag *d)
         return NULL;
     }
     if (!given)
-        return path_clean(real);
+        return path_normalize_dup(real);
     return path_absolute(real ? real : "/", given);
 }
 

@@ -17,6 +17,7 @@
 #include "compose/syntax.h"
 #include "compose/units.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -96,7 +97,7 @@ static void volume_short(struct model *m, struct service *s, const struct ynode 
     }
     struct svc_mount *mt = new_mount(s, bind ? MOUNT_BIND : MOUNT_VOLUME, m, it);
     mt->source = bind ? src : TAKE_PTR(vs.source);
-    mt->target = path_clean(vs.target);
+    mt->target = path_normalize_dup(vs.target);
     mt->read_only = vs.read_only;
     mt->create_host_path = bind;
     warn_propagation(m, s, it, vs.propagation);
@@ -217,7 +218,7 @@ static void volume_long(struct model *m, struct service *s, const struct ynode *
     struct svc_mount *dst = new_mount(s, mtype, m, it);
     *dst = mt;
     dst->source = mtype == MOUNT_BIND ? resolved : source ? xstrdup(source) : NULL;
-    dst->target = path_clean(target);
+    dst->target = path_normalize_dup(target);
 }
 
 void key_volumes(struct model *m, struct service *s, const struct ypair *kv)
@@ -281,7 +282,7 @@ static void tmpfs_one(struct model *m, struct service *s, const struct ynode *it
     }
     struct svc_mount *dst = new_mount(s, MOUNT_TMPFS, m, it);
     *dst = mt;
-    dst->target = path_clean(target);
+    dst->target = path_normalize_dup(target);
 }
 
 void key_tmpfs(struct model *m, struct service *s, const struct ypair *kv)

@@ -9,48 +9,15 @@
 
 #include "compose/strvec.h"
 #include "util/cleanup.h"
+#include "util/path.h"
 #include "util/xalloc.h"
-
-char *path_clean(const char *p)
-{
-    size_t n = strlen(p);
-    char *out = xmalloc(n + 2);
-    size_t o = 0;
-    out[o++] = '/';
-    const char *s = p;
-    while (*s) {
-        while (*s == '/')
-            s++;
-        if (!*s)
-            break;
-        const char *e = strchr(s, '/');
-        size_t len = e ? (size_t)(e - s) : strlen(s);
-        if (len == 1 && s[0] == '.') {
-            /* skip */
-        } else if (len == 2 && s[0] == '.' && s[1] == '.') {
-            /* Drop the last component; ".." of the root is the root. */
-            while (o > 1 && out[o - 1] != '/')
-                o--;
-            if (o > 1)
-                o--;
-        } else {
-            if (o > 1)
-                out[o++] = '/';
-            memcpy(out + o, s, len);
-            o += len;
-        }
-        s += len;
-    }
-    out[o] = '\0';
-    return out;
-}
 
 char *path_absolute(const char *base, const char *p)
 {
     if (p[0] == '/')
-        return path_clean(p);
+        return path_normalize_dup(p);
     _cleanup_free_ char *joined = str_join(base, '/', p);
-    return path_clean(joined);
+    return path_normalize_dup(joined);
 }
 
 char *path_dirname(const char *p)

@@ -4,11 +4,9 @@
 #ifndef BERTH_COMPOSE_PATH_H
 #define BERTH_COMPOSE_PATH_H
 
-/* base + "/" + p, cleaned (".", "..", "//" removed); p as is when absolute.
- * Heap string. */
+/* base + "/" + p, cleaned (".", "..", "//" removed: util/path.h); p as is
+ * when absolute. Heap string. */
 char *path_absolute(const char *base, const char *p);
-/* Lexically cleaned copy of an absolute path. */
-char *path_clean(const char *p);
 /* Directory part of a clean absolute path ("/a/b" -> "/a", "/a" -> "/"). */
 char *path_dirname(const char *p);
 /* Last component of a clean absolute path ("/" for the root). */

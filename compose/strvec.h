@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Building a NULL-terminated string vector in amortized O(1) per item
  * (util/strv's strv_push recounts the vector each time, which is quadratic
- * for the huge lists a hostile compose file can hold), and its "KEY=VALUE"
- * items. */
+ * for the huge lists a hostile compose file can hold). Its "KEY=VALUE"
+ * items are made with str_join (util/strv.h). */
 #ifndef BERTH_COMPOSE_STRVEC_H
 #define BERTH_COMPOSE_STRVEC_H
 
@@ -34,18 +34,6 @@ static inline char **strvec_take(struct strvec *sv)
     char **v = sv->v ? sv->v : xcalloc(1, sizeof(char *));
     *sv = (struct strvec){0};
     return v;
-}
-
-/* "a", sep and "b" in a new string: what xasprintf("%s=%s", a, b) gives,
- * without the cost of a format. */
-static inline char *str_join(const char *a, char sep, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *s = xmalloc(la + lb + 2);
-    memcpy(s, a, la);
-    s[la] = sep;
-    memcpy(s + la + 1, b, lb + 1);
-    return s;
 }
 
 static inline void strvec_clear(struct strvec *sv)

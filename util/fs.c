@@ -493,7 +493,8 @@ char *fs_path_join(const char *a, const char *b)
         la--;
     while (*b == '/')
         b++;
-    return xasprintf("%.*s/%s", (int)la, a, b);
+    _cleanup_free_ char *head = xstrndup(a, la);
+    return str_join(head, '/', b);
 }
 
 bool fs_exists(const char *path)

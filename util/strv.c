@@ -92,3 +92,32 @@ void strv_env_put(char ***env, const char *entry)
         strv_push(env, xstrdup(entry));
     }
 }
+
+char *str_join(const char *a, char sep, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = xmalloc(la + lb + 2);
+    memcpy(s, a, la);
+    s[la] = sep;
+    memcpy(s + la + 1, b, lb + 1);
+    return s;
+}
+
+char *strv_join(char *const *v, const char *sep)
+{
+    size_t ls = strlen(sep), len = 0, n = 0;
+    for (; v && v[n]; n++)
+        len += strlen(v[n]) + (n ? ls : 0);
+    char *out = xmalloc(len + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (i) {
+            memcpy(o, sep, ls);
+            o += ls;
+        }
+        size_t l = strlen(v[i]);
+        memcpy(o, v[i], l);
+        o += l;
+    }
+    *o = '\0';
+    return out;
+}

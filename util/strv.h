@@ -12,6 +12,13 @@ void strv_free(char **v);
 void strv_push(char ***v, char *s);
 char **strv_dup(char *const *v);
 bool strv_contains(char *const *v, const char *s);
+/* "a", sep and "b" in a new string: what xasprintf("%s=%s", a, b) gives,
+ * without the cost of a format. The one string joiner (fs_path_join adds
+ * a path's slash rules on top). */
+char *str_join(const char *a, char sep, const char *b);
+/* The items of v with sep between them ("" for an empty or NULL v), in
+ * one allocation. */
+char *strv_join(char *const *v, const char *sep);
 /* Environment helpers: entries are "KEY=VALUE". */
 const char *strv_env_get(char *const *env, const char *key);
 /* Sets KEY=VALUE, replacing an existing KEY in place (order kept). */

@@ -32,6 +32,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/strv.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 #define MEMBERS_MAX  100000
@@ -647,11 +648,8 @@ static json_t *index_entry(const struct plan *p)
                                         "unpacked_size", (json_int_t)pl->unpacked));
         total += pl->unpacked;
     }
-    char now[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char now[TIME_RFC3339_MAX];
+    time_rfc3339(time_now_ns(), 0, now);
     json_t *e = json_pack("{s:s, s:I, s:o, s:I, s:s}", "manifest", p->manifest_digest,
                           "config_size", (json_int_t)p->config->size, "layers", layers, "size",
                           (json_int_t)total, "loaded", now);

@@ -23,6 +23,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/strv.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 #define INDEX_FILE     "images.json"
@@ -101,11 +102,8 @@ static json_t *entry_from_manifest(struct store *s, const char *mdigest, char **
                       m.layers[i].media_type ? m.layers[i].media_type : "", "diff_id",
                       c.diff_ids[i], "chain_id", chain, "unpacked_size", (json_int_t)unpacked));
     }
-    char now[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char now[TIME_RFC3339_MAX];
+    time_rfc3339(time_now_ns(), 0, now);
     entry = json_pack("{s:s, s:I, s:o, s:I, s:s}", "manifest", mdigest, "config_size",
                       (json_int_t)m.config.size, "layers", layers, "size", (json_int_t)total,
                       "loaded", now);

@@ -22,17 +22,6 @@ struct req {
     const char *message;
 };
 
-static char *join(char *const *v, const char *sep)
-{
-    char *out = xstrdup("");
-    for (size_t i = 0; v && v[i]; i++) {
-        char *next = xasprintf("%s%s%s", out, i ? sep : "", v[i]);
-        free(out);
-        out = next;
-    }
-    return out;
-}
-
 static bool no_root(const struct hostinfo *hi, const struct storeinfo *si, char **d)
 {
     if (hi->cap_sys_admin == PROBE_YES || (hi->cap_sys_admin == PROBE_UNKNOWN && hi->euid == 0))
@@ -44,7 +33,7 @@ static bool no_root(const struct hostinfo *hi, const struct storeinfo *si, char 
 static bool no_namespaces(const struct hostinfo *hi, const struct storeinfo *si, char **d)
 {
     if (hi->ns_missing && hi->ns_missing[0]) {
-        _cleanup_free_ char *names = join(hi->ns_missing, ", ");
+        _cleanup_free_ char *names = strv_join(hi->ns_missing, ", ");
         *d = xasprintf("this kernel has no %s namespace", names);
         return true;
     }

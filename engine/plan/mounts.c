@@ -11,43 +11,9 @@
 #include "engine/image/digest.h"
 #include "engine/plan/plan.h"
 #include "engine/volume/volume.h"
+#include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
-
-/* "//a/./b/../c/" → "/a/c"; ".." never climbs above "/". */
-static char *clean_target(const char *t)
-{
-    size_t len = strlen(t);
-    char *out = xmalloc(len + 2);
-    size_t n = 0;
-    const char *p = t;
-    while (*p) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break;
-        const char *s = p;
-        while (*p && *p != '/')
-            p++;
-        size_t l = (size_t)(p - s);
-        if (l == 1 && s[0] == '.')
-            continue;
-        if (l == 2 && s[0] == '.' && s[1] == '.') {
-            while (n > 0 && out[n - 1] != '/')
-                n--;
-            if (n > 0)
-                n--;
-            continue;
-        }
-        out[n++] = '/';
-        memcpy(out + n, s, l);
-        n += l;
-    }
-    if (n == 0)
-        out[n++] = '/';
-    out[n] = '\0';
-    return out;
-}
 
 static bool under(const char *clean, const char *dir)
 {
@@ -100,7 +66,7 @@ static int image_volumes(const struct service *s, const struct image *img, struc
                          struct berr *e)
 {
     for (size_t i = 0; img && img->volumes && img->volumes[i]; i++) {
-        char *target = clean_target(img->volumes[i]);
+        char *target = path_normalize_dup(img->volumes[i]);
         if (is_forbidden_target(target)) {
             int r = berr_set(e, -EPERM,
                              "service \"%s\": the image %s declares VOLUME \"%s\", which is not "
@@ -135,7 +101,7 @@ int plan_mounts(const struct project *p, const struct service *s, const struct i
             return berr_set(e, -EINVAL,
                             "service \"%s\": mount target \"%s\" must be an absolute path", s->name,
                             sm->target ? sm->target : "");
-        char *target = clean_target(sm->target);
+        char *target = path_normalize_dup(sm->target);
         if (is_forbidden_target(target)) {
             int r = berr_set(e, -EPERM,
                              "service \"%s\": mount target \"%s\" is not allowed: nothing can "

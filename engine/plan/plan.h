@@ -13,7 +13,7 @@
 
 #include "compose/compose.h"
 #include "engine/image/image.h"
-#include "engine/runtime/cgroup.h"
+#include "engine/runtime/ctrplan.h"
 
 #define STOP_GRACE_DEFAULT_NS (10LL * 1000 * 1000 * 1000)
 
@@ -23,103 +23,19 @@
 #define HEALTH_START_INTERVAL_DEFAULT_NS (5LL * 1000 * 1000 * 1000)
 #define HEALTH_RETRIES_DEFAULT           3
 
-struct plan_health {
-    bool enabled; /* there is a test to run */
-    char **test;  /* argv to exec: CMD's arguments, or /bin/sh -c for CMD-SHELL */
-    int64_t interval_ns, timeout_ns, start_period_ns, start_interval_ns;
-    int retries;
-};
-
-enum plan_restart_policy {
-    PLAN_RESTART_NO,
-    PLAN_RESTART_ALWAYS,
-    PLAN_RESTART_ON_FAILURE,
-    PLAN_RESTART_UNLESS_STOPPED,
-};
-
-struct plan_restart {
-    enum plan_restart_policy policy;
-    int max_retries; /* on-failure:N; 0 = unlimited */
-};
-
-enum plan_dep_condition {
-    PLAN_DEP_STARTED,
-    PLAN_DEP_HEALTHY,
-    PLAN_DEP_COMPLETED,
-};
-
-struct plan_depend {
-    char *service;
-    enum plan_dep_condition condition;
-    bool required;
-    bool restart;
-};
-
-enum plan_mount_type {
-    PLAN_MOUNT_BIND,
-    PLAN_MOUNT_VOLUME,
-    PLAN_MOUNT_TMPFS,
-};
-
-struct plan_mount {
-    enum plan_mount_type type;
-    /* bind: absolute host path; volume: the volume's real name (an anonymous
-     * volume's is 64 hex digits, derived from the container's name and the
-     * target, so the container and its recreations reuse it); tmpfs: NULL */
-    char *source;
-    char *target; /* absolute, lexically clean path in the container */
-    bool read_only;
-    /* bind: create a missing host directory; volume: create a missing
-     * volume (false for an external one, which must exist) */
-    bool create_host_path;
-    bool nocopy;         /* volume: do not seed a new volume from the image */
-    int64_t tmpfs_size;  /* bytes, 0 = default */
-    uint32_t tmpfs_mode; /* 0 = default */
-};
-
-struct ctr_plan {
-    char *name;     /* PROJECT-SERVICE-N */
-    char *log_name; /* SERVICE-N, the log prefix */
-    char **argv;
-    char **env;
-    char *cwd;
-    char *user; /* NULL: root */
-    char *hostname;
-    bool read_only;
-    bool tty;
-    bool stdin_open;
-    bool init;
-    int64_t shm_size; /* bytes, 0 = Docker's default */
-    struct cgroup_limits limits;
-    int stop_signal;
-    int64_t stop_grace_ns;
-    char **layer_dirs; /* the image's, bottom first */
-    struct plan_health health;
-    struct plan_restart restart;
-    struct plan_depend *depends;
-    size_t n_depends;
-    struct plan_mount *mounts;
-    size_t n_mounts;
-    char **labels; /* "key=value" */
-    /* cap_add/cap_drop on Docker's default set (util/caps.h), and the
-     * capabilities the file named (the runtime refuses one the kernel
-     * lacks); security_opt no-new-privileges. */
-    uint64_t caps;
-    uint64_t caps_named;
-    bool no_new_privs;
-    /* Canonical JSON of everything that shapes the container, with the
-     * image ID: an existing container with the same text needs no recreate.
-     * Compared as text, so `up` needs no digest on this path. */
-    char *config;
-};
-
 /* Fails (with a message naming the service) when there is nothing to run,
  * the image's StopSignal or healthcheck is invalid, or the service sets a
  * key berth does not honour yet whose absence would give the container
  * more privilege than the file asks for (compose_service_refused). */
 int plan_container(const struct project *p, const struct service *s, const struct image *img,
                    int number, const char *container_id, struct ctr_plan *out, struct berr *e);
-void ctr_plan_free(struct ctr_plan *c);
+
+/* Creates the volumes the project declares at the top level (volumes:)
+ * in the volume store, checking external ones exist: volumes_create in
+ * engine/volume/mounts.h says how. *created (may be NULL) receives the
+ * names made now. */
+int volumes_create_declared(const char *root, const struct project *p, char ***created,
+                            struct berr *e);
 
 /* The service's volumes: and tmpfs: as the plan's mounts (engine/plan/
  * mounts.c): volume keys become the volumes' real names, anonymous volumes
@@ -129,12 +45,5 @@ void ctr_plan_free(struct ctr_plan *c);
  * Called by plan_container (out->name must be set). */
 int plan_mounts(const struct project *p, const struct service *s, const struct image *img,
                 struct ctr_plan *out, struct berr *e);
-
-/* The plan as stored in the container record, and back. */
-json_t *plan_to_json(const struct ctr_plan *c);
-int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e);
-
-const char *plan_restart_name(enum plan_restart_policy p);
-const char *plan_condition_name(enum plan_dep_condition c);
 
 #endif

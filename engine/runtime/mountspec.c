@@ -11,45 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/path.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
-
-int mount_target_clean(const char *path, char *out, size_t cap)
-{
-    if (!path || path[0] != '/')
-        return -EINVAL;
-    size_t n = 0;
-    const char *p = path;
-    while (*p) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break;
-        const char *s = p;
-        while (*p && *p != '/')
-            p++;
-        size_t len = (size_t)(p - s);
-        if (len == 1 && s[0] == '.')
-            continue;
-        if (len == 2 && s[0] == '.' && s[1] == '.') {
-            while (n > 0 && out[n - 1] != '/')
-                n--;
-            if (n > 0)
-                n--; /* the separator */
-            continue;
-        }
-        if (n + (n ? 1 : 0) + len + 1 > cap)
-            return -ENAMETOOLONG;
-        if (n)
-            out[n++] = '/';
-        memcpy(out + n, s, len);
-        n += len;
-    }
-    if (cap == 0)
-        return -ENAMETOOLONG;
-    out[n] = '\0';
-    return 0;
-}
 
 bool mount_target_forbidden(const char *clean)
 {
@@ -81,7 +45,8 @@ int init_mounts_prepare(const struct container_spec *spec, struct init_mounts *o
         const struct mount_spec *s = &spec->mounts[i];
         struct init_mount *m = &out->v[out->n++];
         char clean[PATH_MAX];
-        int c = mount_target_clean(s->target, clean, sizeof clean);
+        int c = path_normalize(s->target, PATH_NORM_ABSOLUTE_ONLY | PATH_NORM_STRIP_ROOT, clean,
+                               sizeof clean);
         if (c == -EINVAL) {
             r = berr_set(e, -EINVAL, "%s: mount target \"%s\" must be an absolute path", spec->name,
                          s->target ? s->target : "");

@@ -23,11 +23,6 @@ struct init_mounts {
 int init_mounts_prepare(const struct container_spec *spec, struct init_mounts *out, struct berr *e);
 void init_mounts_free(struct init_mounts *m);
 
-/* Cleans an absolute container path lexically ("//a/./b/../c/" → "a/c",
- * ".." never climbing above the root) into out (size cap); "" is the
- * root. -EINVAL when not absolute, -ENAMETOOLONG when it does not fit. */
-int mount_target_clean(const char *path, char *out, size_t cap);
-
 /* True for "proc", "sys" and what lies under them (a clean relative path). */
 bool mount_target_forbidden(const char *clean);
 

@@ -18,6 +18,8 @@
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/timefmt.h"
+#include "util/units.h"
 #include "util/xalloc.h"
 
 int log_writer_open(struct log_writer *w, const char *ctr_dir, int64_t max_size, struct berr *e)
@@ -47,25 +49,13 @@ static void rotate(struct log_writer *w)
     w->size = 0;
 }
 
-void log_format_time(int64_t time_ns, char *buf, size_t size)
-{
-    time_t secs = (time_t)(time_ns / 1000000000LL);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char head[32];
-    strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%09lldZ", head, (long long)(time_ns % 1000000000LL));
-}
-
 void log_writer_line(struct log_writer *w, const char *stream, bool partial, const char *data,
                      size_t len)
 {
     if (w->fd < 0)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     char head[80];
-    log_format_time((int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec, head, 48);
+    time_rfc3339(time_now_ns(), 9, head);
     size_t hl = strlen(head);
     hl += (size_t)snprintf(head + hl, sizeof head - hl, " %s %c ", stream, partial ? 'P' : 'F');
     struct iovec iov[3] = {
@@ -156,40 +146,6 @@ bool log_parse_line(const char *line, size_t len, struct log_entry *out)
     return true;
 }
 
-/* Go-style durations ("1h30m", "10s", "500ms"); 0 on success. */
-static int parse_duration(const char *s, int64_t *out)
-{
-    int64_t total = 0;
-    const char *p = s;
-    if (!*p)
-        return -EINVAL;
-    while (*p) {
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p || v < 0)
-            return -EINVAL;
-        p = end;
-        int64_t unit;
-        if (strncmp(p, "ns", 2) == 0)
-            unit = 1, p += 2;
-        else if (strncmp(p, "us", 2) == 0)
-            unit = 1000, p += 2;
-        else if (strncmp(p, "ms", 2) == 0)
-            unit = 1000000, p += 2;
-        else if (*p == 's')
-            unit = 1000000000LL, p++;
-        else if (*p == 'm')
-            unit = 60LL * 1000000000LL, p++;
-        else if (*p == 'h')
-            unit = 3600LL * 1000000000LL, p++;
-        else
-            return -EINVAL;
-        total += (int64_t)(v * (double)unit);
-    }
-    *out = total;
-    return 0;
-}
-
 int log_parse_since(const char *s, int64_t now_ns, int64_t *out_ns)
 {
     if (parse_time(s, strlen(s), out_ns))
@@ -212,8 +168,9 @@ int log_parse_since(const char *s, int64_t now_ns, int64_t *out_ns)
         *out_ns = (int64_t)(unix_secs * 1e9);
         return 0;
     }
+    /* A duration ago, as Go's time.ParseDuration reads it. */
     int64_t d;
-    if (parse_duration(s, &d) == 0) {
+    if (s[0] != '-' && duration_parse(s, 0, &d) == 0) {
         *out_ns = now_ns - d;
         return 0;
     }
@@ -225,24 +182,9 @@ int64_t log_max_size_from_env(void)
     const char *v = getenv("BERTH_LOG_MAX_SIZE");
     if (!v || !*v)
         return LOG_MAX_SIZE_DEFAULT;
-    char *end;
-    double n = strtod(v, &end);
-    if (end == v || n <= 0)
+    /* Sizes as compose's ("10m", "512k"); a bad one is the default. */
+    int64_t r;
+    if (parse_size(v, &r) < 0 || r <= 0)
         return LOG_MAX_SIZE_DEFAULT;
-    int64_t mult = 1;
-    switch (tolower((unsigned char)*end)) {
-    case 'k':
-        mult = 1024;
-        break;
-    case 'm':
-        mult = 1024 * 1024;
-        break;
-    case 'g':
-        mult = 1024LL * 1024 * 1024;
-        break;
-    default:
-        break;
-    }
-    int64_t r = (int64_t)(n * (double)mult);
     return r < 4096 ? 4096 : r;
 }

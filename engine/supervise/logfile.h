@@ -47,8 +47,6 @@ struct log_entry {
 
 /* Parses one line of a log file (without its newline). */
 bool log_parse_line(const char *line, size_t len, struct log_entry *out);
-/* Formats a time as RFC 3339 with nanoseconds (buf >= 40 bytes). */
-void log_format_time(int64_t time_ns, char *buf, size_t size);
 /* Parses --since: an RFC 3339 time, a Unix time, or a duration ago
  * ("10m", "1h30m"). */
 int log_parse_since(const char *s, int64_t now_ns, int64_t *out_ns);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "engine/runtime/runtime.h"
+#include "engine/volume/mounts.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -412,4 +413,33 @@ void project_unlock(int fd)
 {
     if (fd >= 0)
         close(fd);
+}
+
+int volumes_remove_project(const char *root, const char *project, char ***removed, struct berr *e)
+{
+    if (removed)
+        *removed = xcalloc(1, sizeof(char *));
+    struct ctr_record *recs = NULL;
+    size_t n_recs = 0;
+    int r = ctr_list(root, NULL, &recs, &n_recs, e);
+    if (r < 0)
+        return r;
+    size_t n_users = 0;
+    for (size_t k = 0; k < n_recs; k++)
+        n_users += recs[k].plan.n_mounts;
+    _cleanup_free_ struct volume_user *users = xcalloc(n_users + 1, sizeof *users);
+    n_users = 0;
+    for (size_t k = 0; k < n_recs; k++)
+        for (size_t j = 0; j < recs[k].plan.n_mounts; j++) {
+            const struct plan_mount *m = &recs[k].plan.mounts[j];
+            if (m->type == PLAN_MOUNT_VOLUME && m->source)
+                users[n_users++] = (struct volume_user){m->source, recs[k].name};
+        }
+    if (removed) {
+        free(*removed);
+        *removed = NULL;
+    }
+    r = volumes_remove_labelled(root, project, users, n_users, removed, e);
+    ctr_list_free(recs, n_recs);
+    return r;
 }

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "engine/plan/plan.h"
+#include "engine/runtime/ctrplan.h"
 #include "util/err.h"
 
 struct ctr_record {
@@ -85,6 +85,13 @@ void run_dir_prune(const char *runroot, const char *project);
 /* True when the recorded process is alive and is the same process (pid and
  * start time match: a recycled pid is never taken for it). */
 bool run_state_alive(const struct run_state *st);
+
+/* down -v: removes every volume labelled with the project, keeping (with
+ * an error naming it) one that a remaining container's record still
+ * mounts (another project's, or an orphan down keeps): call it after
+ * removing the containers. *removed (may be NULL) receives the names
+ * removed. See volumes_remove_labelled (engine/volume/mounts.h). */
+int volumes_remove_project(const char *root, const char *project, char ***removed, struct berr *e);
 
 /* Takes the project lock (flock on $RUNROOT/<project>/lock); returns the fd. */
 int project_lock(const char *runroot, const char *project, struct berr *e);

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "engine/supervise/records.h"
 #include "engine/volume/volume.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -27,16 +26,16 @@ static bool has_label(char *const *labels, const char *key, const char *value)
     return false;
 }
 
-int volumes_create_declared(const char *root, const struct project *p, char ***created,
-                            struct berr *e)
+int volumes_create(const char *root, const char *project, const struct volume_decl *decls, size_t n,
+                   char ***created, struct berr *e)
 {
     if (created)
         *created = xcalloc(1, sizeof(char *));
     /* Check every name and every external volume first: a missing one
      * leaves nothing half-made. */
-    for (size_t i = 0; i < p->n_volumes; i++) {
-        const struct volume_def *v = &p->volumes[i];
-        const char *name = v->name ? v->name : v->key;
+    for (size_t i = 0; i < n; i++) {
+        const struct volume_decl *v = &decls[i];
+        const char *name = v->name;
         if (!volume_name_valid(name))
             return berr_set(e, -EINVAL,
                             "volume \"%s\": invalid name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] "
@@ -50,13 +49,13 @@ int volumes_create_declared(const char *root, const struct project *p, char ***c
         if (r < 0)
             return r;
     }
-    for (size_t i = 0; i < p->n_volumes; i++) {
-        const struct volume_def *v = &p->volumes[i];
-        const char *name = v->name ? v->name : v->key;
+    for (size_t i = 0; i < n; i++) {
+        const struct volume_decl *v = &decls[i];
+        const char *name = v->name;
         if (v->external)
             continue;
         _cleanup_strv_ char **labels = NULL;
-        strv_push(&labels, xasprintf("%s=%s", VOLUME_LABEL_PROJECT, p->name));
+        strv_push(&labels, xasprintf("%s=%s", VOLUME_LABEL_PROJECT, project));
         strv_push(&labels, xasprintf("%s=%s", VOLUME_LABEL_VOLUME, v->key));
         for (size_t k = 0; v->labels && v->labels[k]; k++)
             strv_push(&labels, xstrdup(v->labels[k]));
@@ -224,7 +223,8 @@ int mounts_remove_anonymous(const char *root, const char *project, const struct 
     return ret;
 }
 
-int volumes_remove_project(const char *root, const char *project, char ***removed, struct berr *e)
+int volumes_remove_labelled(const char *root, const char *project, const struct volume_user *users,
+                            size_t n_users, char ***removed, struct berr *e)
 {
     if (removed)
         *removed = xcalloc(1, sizeof(char *));
@@ -232,26 +232,14 @@ int volumes_remove_project(const char *root, const char *project, char ***remove
     int r = volume_list(root, &names, e);
     if (r < 0)
         return r;
-    /* Volumes that a container still mounts are kept (the caller removed
-     * the project's own containers first; what is left is another
-     * project's, or an orphan that down was told to keep). */
-    struct ctr_record *recs = NULL;
-    size_t n_recs = 0;
-    r = ctr_list(root, NULL, &recs, &n_recs, e);
-    if (r < 0)
-        return r;
     int ret = 0;
     for (size_t i = 0; names[i]; i++) {
         if (!volume_of(root, names[i], project, false))
             continue;
         const char *user = NULL;
-        for (size_t k = 0; k < n_recs && !user; k++) {
-            for (size_t j = 0; j < recs[k].plan.n_mounts; j++) {
-                const struct plan_mount *m = &recs[k].plan.mounts[j];
-                if (m->type == PLAN_MOUNT_VOLUME && m->source && strcmp(m->source, names[i]) == 0)
-                    user = recs[k].name;
-            }
-        }
+        for (size_t k = 0; k < n_users && !user; k++)
+            if (strcmp(users[k].volume, names[i]) == 0)
+                user = users[k].container;
         if (user) {
             if (ret == 0)
                 ret = berr_set(e, -EBUSY, "volume %s is in use by container %s: kept", names[i],
@@ -270,6 +258,5 @@ int volumes_remove_project(const char *root, const char *project, char ***remove
         }
         berr_clear(&err);
     }
-    ctr_list_free(recs, n_recs);
     return ret;
 }

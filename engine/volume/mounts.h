@@ -3,8 +3,10 @@
  * must exist on the host before it starts, and to the runtime's mount
  * specs. What `up`, `down` and the supervisor call:
  *
- *   up, once, after planning and before creating containers:
- *       volumes_create_declared(root, project, &created, &e)
+ *   up, once, after planning and before creating containers (through
+ *   engine/plan's volumes_create_declared, which reads the compose file's
+ *   volumes: into struct volume_decl):
+ *       volumes_create(root, project, decls, n, &created, &e)
  *   before every start of a container (first start and restarts):
  *       mounts_prepare(root, project_name, &plan, &e)
  *       mounts_build(root, &plan, &set, &e)
@@ -12,16 +14,16 @@
  *       container_start(...); mount_set_free(&set);
  *   down, for each container it removes (after removing it):
  *       mounts_remove_anonymous(root, project_name, &plan, &e)
- *   down -v, after every container is removed:
- *       volumes_remove_project(root, project_name, &removed, &e)
+ *   down -v, after every container is removed (through engine/supervise's
+ *   volumes_remove_project, which finds the volumes still in use):
+ *       volumes_remove_labelled(root, project_name, users, n, &removed, &e)
  */
 #ifndef BERTH_VOLUME_MOUNTS_H
 #define BERTH_VOLUME_MOUNTS_H
 
 #include <stddef.h>
 
-#include "compose/compose.h"
-#include "engine/plan/plan.h"
+#include "engine/runtime/ctrplan.h"
 #include "engine/runtime/runtime.h"
 #include "util/err.h"
 
@@ -30,13 +32,22 @@
 #define VOLUME_LABEL_VOLUME    "com.docker.compose.volume"
 #define VOLUME_LABEL_ANONYMOUS "com.docker.volume.anonymous"
 
-/* Creates every volume the project declares at the top level and that is
- * not external (labels: project, volume key, the file's labels:), and
- * checks that each external one exists ("external volume "x" not found").
- * An existing volume is kept as it is. *created (may be NULL) receives the
- * names of the volumes made now, for " Volume "x"  Created" lines. */
-int volumes_create_declared(const char *root, const struct project *p, char ***created,
-                            struct berr *e);
+/* A volume the project declares at the top level, as plain values (the
+ * compose model stays above this layer). */
+struct volume_decl {
+    const char *key;     /* the key under volumes: */
+    const char *name;    /* the real name */
+    bool external;       /* must exist; never created */
+    char *const *labels; /* "k=v", NULL-terminated; may be NULL */
+};
+
+/* Creates every declared volume that is not external (labels: project,
+ * volume key, the file's labels:), and checks that each external one
+ * exists ("external volume "x" not found"). An existing volume is kept as
+ * it is. *created (may be NULL) receives the names of the volumes made
+ * now, for " Volume "x"  Created" lines. */
+int volumes_create(const char *root, const char *project, const struct volume_decl *decls, size_t n,
+                   char ***created, struct berr *e);
 
 /* Makes everything the container's mounts need on the host, in order:
  *   bind:   a missing source directory is created (mkdir -p, 0755) when the
@@ -71,13 +82,19 @@ void mount_set_free(struct mount_set *m);
 int mounts_remove_anonymous(const char *root, const char *project, const struct ctr_plan *plan,
                             struct berr *e);
 
+/* A volume a remaining container still mounts, and that container. */
+struct volume_user {
+    const char *volume;
+    const char *container;
+};
+
 /* down -v: removes every volume labelled with the project (its declared
- * volumes, never external ones, and its anonymous volumes). A volume that a
- * remaining container (another project's, or an orphan down keeps) still
- * has in its mounts is kept, with an error naming it (the others are
- * removed all the same): call it after removing the containers. *removed
- * (may be NULL) receives the names removed, for " Volume x  Removed"
- * lines. */
-int volumes_remove_project(const char *root, const char *project, char ***removed, struct berr *e);
+ * volumes, never external ones, and its anonymous volumes). A volume in
+ * users (a remaining container, another project's or an orphan down
+ * keeps, still has it in its mounts) is kept, with an error naming it (the
+ * others are removed all the same). *removed (may be NULL) receives the
+ * names removed, for " Volume x  Removed" lines. */
+int volumes_remove_labelled(const char *root, const char *project, const struct volume_user *users,
+                            size_t n_users, char ***removed, struct berr *e);
 
 #endif

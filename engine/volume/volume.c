@@ -20,6 +20,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/strv.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 #define META_NAME "volume.json"
@@ -141,17 +142,6 @@ static void remove_leftovers(int vfd)
     strv_free(gone);
 }
 
-char *volume_now_rfc3339(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char buf[64];
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
-}
-
 static char *meta_text(const char *name, char *const *labels)
 {
     json_t *lab = json_object();
@@ -161,7 +151,8 @@ static char *meta_text(const char *name, char *const *labels)
             eq ? xstrndup(labels[i], (size_t)(eq - labels[i])) : xstrdup(labels[i]);
         json_object_set_new(lab, k, json_string(eq ? eq + 1 : ""));
     }
-    _cleanup_free_ char *created = volume_now_rfc3339();
+    char created[TIME_RFC3339_MAX];
+    time_rfc3339(time_now_ns(), 9, created);
     json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "name", name, "driver", "local", "created",
                           created, "labels", lab);
     char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);

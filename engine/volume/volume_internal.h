@@ -13,7 +13,4 @@
  * name; -ENOENT with "no such volume" when absent. */
 int volume_open_dir(const char *root, const char *name, struct berr *e);
 
-/* "2024-01-02T03:04:05.123456789Z" (heap). */
-char *volume_now_rfc3339(void);
-
 #endif

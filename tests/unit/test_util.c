@@ -18,11 +18,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/supervise/logfile.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/signame.h"
 #include "util/strv.h"
+#include "util/units.h"
 #include "util/xalloc.h"
 
 static void test_err_chain(void **state)
@@ -350,17 +352,71 @@ static void test_write_read_atomic(void **state)
     assert_int_equal(fs_rm_rf_at(AT_FDCWD, dir, &e), 0);
 }
 
+/* The one joiner (util/strv.h) and the path join built on it. */
+static void test_join(void **state)
+{
+    _cleanup_free_ char *a = str_join("KEY", '=', "v=1");
+    assert_string_equal(a, "KEY=v=1");
+    char *v[] = {"a", "", "b c", NULL};
+    _cleanup_free_ char *b = strv_join(v, ", ");
+    assert_string_equal(b, "a, , b c");
+    _cleanup_free_ char *c = strv_join(NULL, ",");
+    assert_string_equal(c, "");
+    char *one[] = {"x", NULL};
+    _cleanup_free_ char *d = strv_join(one, "--");
+    assert_string_equal(d, "x");
+    _cleanup_free_ char *e = fs_path_join("/a//", "//b/c");
+    assert_string_equal(e, "/a/b/c");
+    _cleanup_free_ char *g = fs_path_join("rel", "");
+    assert_string_equal(g, "rel/");
+}
+
+/* The one duration parser and size parser (util/units.h) as `logs
+ * --since` and BERTH_LOG_MAX_SIZE use them: Go's units only, no sign. */
+static void test_units_for_logs(void **state)
+{
+    int64_t ns;
+    assert_int_equal(duration_parse("1h30m", 0, &ns), 0);
+    assert_true(ns == 5400LL * 1000000000LL);
+    assert_int_equal(duration_parse("1d", 0, &ns), -EINVAL);
+    assert_int_equal(duration_parse("1d", DURATION_DAYS_WEEKS, &ns), 0);
+    assert_true(ns == 86400LL * 1000000000LL);
+    const int64_t now = 1000000LL * 1000000000LL;
+    assert_int_equal(log_parse_since("10m", now, &ns), 0);
+    assert_true(ns == now - 600LL * 1000000000LL);
+    assert_int_equal(log_parse_since("1.5s", now, &ns), 0);
+    assert_true(ns == now - 1500000000LL);
+    assert_int_equal(log_parse_since("-5m", now, &ns), -EINVAL);
+    assert_int_equal(log_parse_since("1d", now, &ns), -EINVAL);
+    assert_int_equal(log_parse_since("5x", now, &ns), -EINVAL);
+    setenv("BERTH_LOG_MAX_SIZE", "1m", 1);
+    assert_true(log_max_size_from_env() == 1024 * 1024);
+    setenv("BERTH_LOG_MAX_SIZE", "1.5K", 1);
+    assert_true(log_max_size_from_env() == 4096); /* the floor */
+    setenv("BERTH_LOG_MAX_SIZE", "0", 1);
+    assert_true(log_max_size_from_env() == LOG_MAX_SIZE_DEFAULT);
+    setenv("BERTH_LOG_MAX_SIZE", "lots", 1);
+    assert_true(log_max_size_from_env() == LOG_MAX_SIZE_DEFAULT);
+    unsetenv("BERTH_LOG_MAX_SIZE");
+}
+
 int main(void)
 {
     /* Scratch tmpfs mounts stay this process's own (fast_scratch). */
     if (unshare(CLONE_NEWNS) == 0)
         mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_chain),         cmocka_unit_test(test_strv_env),
-        cmocka_unit_test(test_signals),           cmocka_unit_test(test_open_in_root),
-        cmocka_unit_test(test_rm_rf_deep),        cmocka_unit_test(test_rm_rf_wide),
-        cmocka_unit_test(test_rm_rf_symlinks),    cmocka_unit_test(test_rm_rf_rename_race),
+        cmocka_unit_test(test_err_chain),
+        cmocka_unit_test(test_strv_env),
+        cmocka_unit_test(test_signals),
+        cmocka_unit_test(test_open_in_root),
+        cmocka_unit_test(test_rm_rf_deep),
+        cmocka_unit_test(test_rm_rf_wide),
+        cmocka_unit_test(test_rm_rf_symlinks),
+        cmocka_unit_test(test_rm_rf_rename_race),
         cmocka_unit_test(test_write_read_atomic),
+        cmocka_unit_test(test_units_for_logs),
+        cmocka_unit_test(test_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The container's plan (ctrplan.h): freeing it, and its JSON form in the
+ * container record. Not here: making a plan from a service (engine/plan). */
+#include "engine/runtime/ctrplan.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/caps.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+static void health_free(struct plan_health *h)
+{
+    strv_free(h->test);
+    memset(h, 0, sizeof *h);
+}
+
+void ctr_plan_free(struct ctr_plan *c)
+{
+    free(c->name);
+    free(c->log_name);
+    strv_free(c->argv);
+    strv_free(c->env);
+    free(c->cwd);
+    free(c->user);
+    free(c->hostname);
+    strv_free(c->layer_dirs);
+    health_free(&c->health);
+    for (size_t i = 0; i < c->n_depends; i++)
+        free(c->depends[i].service);
+    free(c->depends);
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        free(c->mounts[i].source);
+        free(c->mounts[i].target);
+    }
+    free(c->mounts);
+    strv_free(c->labels);
+    free(c->config);
+    memset(c, 0, sizeof *c);
+}
+
+const char *plan_restart_name(enum plan_restart_policy p)
+{
+    switch (p) {
+    case PLAN_RESTART_ALWAYS:
+        return "always";
+    case PLAN_RESTART_ON_FAILURE:
+        return "on-failure";
+    case PLAN_RESTART_UNLESS_STOPPED:
+        return "unless-stopped";
+    default:
+        return "no";
+    }
+}
+
+const char *plan_condition_name(enum plan_dep_condition c)
+{
+    switch (c) {
+    case PLAN_DEP_HEALTHY:
+        return "service_healthy";
+    case PLAN_DEP_COMPLETED:
+        return "service_completed_successfully";
+    default:
+        return "service_started";
+    }
+}
+
+static json_t *strv_json(char *const *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; v && v[i]; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static const char *const mount_types[] = {"bind", "volume", "tmpfs"};
+
+json_t *plan_to_json(const struct ctr_plan *c)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "name", json_string(c->name ? c->name : ""));
+    json_object_set_new(j, "log_name", json_string(c->log_name ? c->log_name : ""));
+    json_object_set_new(j, "argv", strv_json(c->argv));
+    json_object_set_new(j, "env", strv_json(c->env));
+    json_object_set_new(j, "cwd", json_string(c->cwd ? c->cwd : "/"));
+    if (c->user)
+        json_object_set_new(j, "user", json_string(c->user));
+    json_object_set_new(j, "hostname", json_string(c->hostname ? c->hostname : ""));
+    json_object_set_new(j, "read_only", json_boolean(c->read_only));
+    json_object_set_new(j, "tty", json_boolean(c->tty));
+    json_object_set_new(j, "stdin_open", json_boolean(c->stdin_open));
+    json_object_set_new(j, "init", json_boolean(c->init));
+    json_object_set_new(j, "shm_size", json_integer(c->shm_size));
+    json_object_set_new(j, "memory", json_integer(c->limits.memory));
+    json_object_set_new(j, "cpus", json_real(c->limits.cpus));
+    json_object_set_new(j, "pids", json_integer(c->limits.pids));
+    json_object_set_new(j, "stop_signal", json_integer(c->stop_signal));
+    json_object_set_new(j, "stop_grace_ns", json_integer(c->stop_grace_ns));
+    json_object_set_new(j, "layers", strv_json(c->layer_dirs));
+    if (c->health.enabled)
+        json_object_set_new(
+            j, "health",
+            json_pack("{s:o, s:I, s:I, s:I, s:I, s:i}", "test", strv_json(c->health.test),
+                      "interval_ns", (json_int_t)c->health.interval_ns, "timeout_ns",
+                      (json_int_t)c->health.timeout_ns, "start_period_ns",
+                      (json_int_t)c->health.start_period_ns, "start_interval_ns",
+                      (json_int_t)c->health.start_interval_ns, "retries", c->health.retries));
+    json_object_set_new(j, "restart",
+                        json_pack("{s:s, s:i}", "policy", plan_restart_name(c->restart.policy),
+                                  "max_retries", c->restart.max_retries));
+    json_t *deps = json_array();
+    for (size_t i = 0; i < c->n_depends; i++)
+        json_array_append_new(
+            deps, json_pack("{s:s, s:s, s:b, s:b}", "service", c->depends[i].service, "condition",
+                            plan_condition_name(c->depends[i].condition), "required",
+                            c->depends[i].required, "restart", c->depends[i].restart));
+    json_object_set_new(j, "depends_on", deps);
+    json_t *mounts = json_array();
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        const struct plan_mount *m = &c->mounts[i];
+        json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:b, s:I, s:i}", "type", mount_types[m->type],
+                              "target", m->target, "read_only", m->read_only, "create_host_path",
+                              m->create_host_path, "nocopy", m->nocopy, "tmpfs_size",
+                              (json_int_t)m->tmpfs_size, "tmpfs_mode", (int)m->tmpfs_mode);
+        if (m->source)
+            json_object_set_new(o, "source", json_string(m->source));
+        json_array_append_new(mounts, o);
+    }
+    json_object_set_new(j, "mounts", mounts);
+    json_object_set_new(j, "labels", strv_json(c->labels));
+    /* Written only when not Docker's defaults, so that a container made
+     * before these keys were honoured keeps its config (and is not
+     * recreated), and one whose caps changed is. */
+    if (c->caps != CAPS_DOCKER_DEFAULT)
+        json_object_set_new(j, "caps", json_integer((json_int_t)c->caps));
+    if (c->caps_named)
+        json_object_set_new(j, "caps_named", json_integer((json_int_t)c->caps_named));
+    if (c->no_new_privs)
+        json_object_set_new(j, "no_new_privs", json_true());
+    return j;
+}
+
+static char **json_strv(json_t *a)
+{
+    char **v = xcalloc(1, sizeof(char *));
+    size_t i;
+    json_t *it;
+    json_array_foreach(a, i, it) if (json_is_string(it))
+        strv_push(&v, xstrdup(json_string_value(it)));
+    return v;
+}
+
+static char *json_str(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? xstrdup(v) : NULL;
+}
+
+int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
+{
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(j) || !json_is_array(json_object_get(j, "argv")))
+        return berr_set(e, -EINVAL, "invalid container plan");
+    out->name = json_str(j, "name");
+    out->log_name = json_str(j, "log_name");
+    out->argv = json_strv(json_object_get(j, "argv"));
+    out->env = json_strv(json_object_get(j, "env"));
+    out->cwd = json_str(j, "cwd");
+    out->user = json_str(j, "user");
+    out->hostname = json_str(j, "hostname");
+    out->read_only = json_is_true(json_object_get(j, "read_only"));
+    out->tty = json_is_true(json_object_get(j, "tty"));
+    out->stdin_open = json_is_true(json_object_get(j, "stdin_open"));
+    out->init = json_is_true(json_object_get(j, "init"));
+    out->shm_size = json_integer_value(json_object_get(j, "shm_size"));
+    out->limits.memory = json_integer_value(json_object_get(j, "memory"));
+    out->limits.cpus = json_number_value(json_object_get(j, "cpus"));
+    out->limits.pids = json_integer_value(json_object_get(j, "pids"));
+    out->stop_signal = (int)json_integer_value(json_object_get(j, "stop_signal"));
+    out->stop_grace_ns = json_integer_value(json_object_get(j, "stop_grace_ns"));
+    out->layer_dirs = json_strv(json_object_get(j, "layers"));
+    json_t *h = json_object_get(j, "health");
+    if (json_is_object(h)) {
+        out->health.enabled = true;
+        out->health.test = json_strv(json_object_get(h, "test"));
+        out->health.interval_ns = json_integer_value(json_object_get(h, "interval_ns"));
+        out->health.timeout_ns = json_integer_value(json_object_get(h, "timeout_ns"));
+        out->health.start_period_ns = json_integer_value(json_object_get(h, "start_period_ns"));
+        out->health.start_interval_ns = json_integer_value(json_object_get(h, "start_interval_ns"));
+        out->health.retries = (int)json_integer_value(json_object_get(h, "retries"));
+    }
+    json_t *r = json_object_get(j, "restart");
+    const char *pol = json_string_value(json_object_get(r, "policy"));
+    for (int p = PLAN_RESTART_NO; pol && p <= PLAN_RESTART_UNLESS_STOPPED; p++)
+        if (strcmp(pol, plan_restart_name(p)) == 0)
+            out->restart.policy = p;
+    out->restart.max_retries = (int)json_integer_value(json_object_get(r, "max_retries"));
+    json_t *deps = json_object_get(j, "depends_on");
+    size_t i;
+    json_t *it;
+    out->depends = xcalloc(json_array_size(deps) + 1, sizeof *out->depends);
+    json_array_foreach(deps, i, it)
+    {
+        const char *svc = json_string_value(json_object_get(it, "service"));
+        if (!svc)
+            continue;
+        struct plan_depend *d = &out->depends[out->n_depends++];
+        d->service = xstrdup(svc);
+        const char *cond = json_string_value(json_object_get(it, "condition"));
+        for (int c = PLAN_DEP_STARTED; cond && c <= PLAN_DEP_COMPLETED; c++)
+            if (strcmp(cond, plan_condition_name(c)) == 0)
+                d->condition = c;
+        d->required = json_is_true(json_object_get(it, "required"));
+        d->restart = json_is_true(json_object_get(it, "restart"));
+    }
+    json_t *mounts = json_object_get(j, "mounts");
+    out->mounts = xcalloc(json_array_size(mounts) + 1, sizeof *out->mounts);
+    json_array_foreach(mounts, i, it)
+    {
+        const char *type = json_string_value(json_object_get(it, "type"));
+        const char *target = json_string_value(json_object_get(it, "target"));
+        if (!type || !target)
+            continue;
+        struct plan_mount *m = &out->mounts[out->n_mounts++];
+        for (int t = 0; t < 3; t++)
+            if (strcmp(type, mount_types[t]) == 0)
+                m->type = t;
+        m->target = xstrdup(target);
+        m->source = json_str(it, "source");
+        m->read_only = json_is_true(json_object_get(it, "read_only"));
+        m->create_host_path = json_is_true(json_object_get(it, "create_host_path"));
+        m->nocopy = json_is_true(json_object_get(it, "nocopy"));
+        m->tmpfs_size = json_integer_value(json_object_get(it, "tmpfs_size"));
+        m->tmpfs_mode = (uint32_t)json_integer_value(json_object_get(it, "tmpfs_mode"));
+    }
+    out->labels = json_strv(json_object_get(j, "labels"));
+    /* No "caps": Docker's default set (see plan_to_json). */
+    json_t *caps = json_object_get(j, "caps");
+    out->caps = json_is_integer(caps) ? (uint64_t)json_integer_value(caps) : CAPS_DOCKER_DEFAULT;
+    out->caps_named = (uint64_t)json_integer_value(json_object_get(j, "caps_named"));
+    out->no_new_privs = json_is_true(json_object_get(j, "no_new_privs"));
+    if (!out->argv[0]) {
+        ctr_plan_free(out);
+        return berr_set(e, -EINVAL, "invalid container plan: no command");
+    }
+    return 0;
+}

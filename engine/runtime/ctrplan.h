@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The container's plan: everything the supervisor needs to start (and
+ * restart) a container without the compose file, as engine/plan makes it
+ * and the container record stores it; its JSON form and back. A plain
+ * type below compose: the runtime's own limits, no compose model. Not
+ * here: making a plan from a service (engine/plan/plan.h). */
+#ifndef BERTH_RUNTIME_CTRPLAN_H
+#define BERTH_RUNTIME_CTRPLAN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/runtime/cgroup.h"
+#include "util/err.h"
+
+struct plan_health {
+    bool enabled; /* there is a test to run */
+    char **test;  /* argv to exec: CMD's arguments, or /bin/sh -c for CMD-SHELL */
+    int64_t interval_ns, timeout_ns, start_period_ns, start_interval_ns;
+    int retries;
+};
+
+enum plan_restart_policy {
+    PLAN_RESTART_NO,
+    PLAN_RESTART_ALWAYS,
+    PLAN_RESTART_ON_FAILURE,
+    PLAN_RESTART_UNLESS_STOPPED,
+};
+
+struct plan_restart {
+    enum plan_restart_policy policy;
+    int max_retries; /* on-failure:N; 0 = unlimited */
+};
+
+enum plan_dep_condition {
+    PLAN_DEP_STARTED,
+    PLAN_DEP_HEALTHY,
+    PLAN_DEP_COMPLETED,
+};
+
+struct plan_depend {
+    char *service;
+    enum plan_dep_condition condition;
+    bool required;
+    bool restart;
+};
+
+enum plan_mount_type {
+    PLAN_MOUNT_BIND,
+    PLAN_MOUNT_VOLUME,
+    PLAN_MOUNT_TMPFS,
+};
+
+struct plan_mount {
+    enum plan_mount_type type;
+    /* bind: absolute host path; volume: the volume's real name (an anonymous
+     * volume's is 64 hex digits, derived from the container's name and the
+     * target, so the container and its recreations reuse it); tmpfs: NULL */
+    char *source;
+    char *target; /* absolute, lexically clean path in the container */
+    bool read_only;
+    /* bind: create a missing host directory; volume: create a missing
+     * volume (false for an external one, which must exist) */
+    bool create_host_path;
+    bool nocopy;         /* volume: do not seed a new volume from the image */
+    int64_t tmpfs_size;  /* bytes, 0 = default */
+    uint32_t tmpfs_mode; /* 0 = default */
+};
+
+struct ctr_plan {
+    char *name;     /* PROJECT-SERVICE-N */
+    char *log_name; /* SERVICE-N, the log prefix */
+    char **argv;
+    char **env;
+    char *cwd;
+    char *user; /* NULL: root */
+    char *hostname;
+    bool read_only;
+    bool tty;
+    bool stdin_open;
+    bool init;
+    int64_t shm_size; /* bytes, 0 = Docker's default */
+    struct cgroup_limits limits;
+    int stop_signal;
+    int64_t stop_grace_ns;
+    char **layer_dirs; /* the image's, bottom first */
+    struct plan_health health;
+    struct plan_restart restart;
+    struct plan_depend *depends;
+    size_t n_depends;
+    struct plan_mount *mounts;
+    size_t n_mounts;
+    char **labels; /* "key=value" */
+    /* cap_add/cap_drop on Docker's default set (util/caps.h), and the
+     * capabilities the file named (the runtime refuses one the kernel
+     * lacks); security_opt no-new-privileges. */
+    uint64_t caps;
+    uint64_t caps_named;
+    bool no_new_privs;
+    /* Canonical JSON of everything that shapes the container, with the
+     * image ID: an existing container with the same text needs no recreate.
+     * Compared as text, so `up` needs no digest on this path. */
+    char *config;
+};
+
+void ctr_plan_free(struct ctr_plan *c);
+
+/* The plan as stored in the container record, and back. */
+json_t *plan_to_json(const struct ctr_plan *c);
+int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e);
+
+const char *plan_restart_name(enum plan_restart_policy p);
+const char *plan_condition_name(enum plan_dep_condition c);
+
+#endif
