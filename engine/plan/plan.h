@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "compose/compose.h"
+#include "util/cleanup.h"
 #include "engine/image/image.h"
 #include "engine/runtime/cgroup.h"
 
@@ -119,6 +120,8 @@ struct ctr_plan {
 int plan_container(const struct project *p, const struct service *s, const struct image *img,
                    int number, const char *container_id, struct ctr_plan *out, struct berr *e);
 void ctr_plan_free(struct ctr_plan *c);
+/* A zero-initialised (or planned) struct ctr_plan freed when it leaves scope. */
+#define _cleanup_ctr_plan_ _cleanup_(ctr_plan_free)
 
 /* The service's volumes: and tmpfs: as the plan's mounts (engine/plan/
  * mounts.c): volume keys become the volumes' real names, anonymous volumes
