@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/log.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -22,7 +23,7 @@ extern char **environ;
 
 /* docker compose version [--short] [--format json]: its JSON is
  * {"version":"v2.x"}; berth's adds the commit. */
-int cmd_version(struct cli *c, int argc, char **argv)
+int cmd_version(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "version");
@@ -61,7 +62,7 @@ int cmd_version(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-int cmd_help(struct cli *c, int argc, char **argv)
+int cmd_help(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "help");
@@ -96,6 +97,17 @@ int cmd_help(struct cli *c, int argc, char **argv)
     }
     cmd_print_usage(stdout);
     return 0;
+}
+
+/* The one place a command's error is printed: "berth: MESSAGE" on stderr.
+ * A negative result exits 1; a status that comes with an error (a
+ * container that could not start) keeps its status, and 0 becomes 1. */
+static int cli_exit_status(int rc, const struct berr *e)
+{
+    if (rc >= 0 && !e->msg)
+        return rc;
+    log_berr(e);
+    return rc > 0 ? rc : 1;
 }
 
 static void cli_free(struct cli *c)
@@ -169,17 +181,15 @@ int cli_main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[i];
-    int sub_argc = argc - i;
-    char **sub_argv = argv + i;
-    int rc = -1;
     /* a subcommand's row ("image ls") is reached through its parent */
     const struct cmd_def *d = strchr(cmd, ' ') ? NULL : cmd_find(cmd);
-    if (d)
-        rc = d->fn(&c, sub_argc, sub_argv);
-    if (rc == -1) {
+    if (!d) {
         fprintf(stderr, "berth: unknown command \"%s\" (see 'berth --help')\n", cmd);
-        rc = 2;
+        cli_free(&c);
+        return 2;
     }
+    _cleanup_berr_ struct berr e = BERR_INIT;
+    int rc = d->fn(&c, argc - i, argv + i, &e);
     cli_free(&c);
-    return rc;
+    return cli_exit_status(rc, &e);
 }

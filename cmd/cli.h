@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+#include "util/err.h"
+
 /* The store (and the run root) when the environment names none. */
 #define BERTH_DEFAULT_ROOT    "/var/lib/berth"
 #define BERTH_DEFAULT_RUNROOT "/run/berth"
@@ -31,32 +33,38 @@ int cli_main(int argc, char **argv);
  * (generated at build time by scripts/commit.cmake). */
 extern const char berth_commit[];
 
-/* Each returns the process exit status. argv[0] is the command name. */
-int cmd_load(struct cli *c, int argc, char **argv);
-int cmd_config(struct cli *c, int argc, char **argv);
-int cmd_image(struct cli *c, int argc, char **argv); /* image ls|rm */
-int cmd_images_ls(struct cli *c, int argc, char **argv);
-int cmd_images_rm(struct cli *c, int argc, char **argv);
-int cmd_images_repair(struct cli *c, int argc, char **argv);
-int cmd_up(struct cli *c, int argc, char **argv);
-int cmd_down(struct cli *c, int argc, char **argv);
-int cmd_ps(struct cli *c, int argc, char **argv);
-int cmd_ls(struct cli *c, int argc, char **argv);
-int cmd_logs(struct cli *c, int argc, char **argv);
-int cmd_start(struct cli *c, int argc, char **argv);
-int cmd_stop(struct cli *c, int argc, char **argv);
-int cmd_restart(struct cli *c, int argc, char **argv);
-int cmd_kill(struct cli *c, int argc, char **argv);
-int cmd_pause(struct cli *c, int argc, char **argv);
-int cmd_unpause(struct cli *c, int argc, char **argv);
-int cmd_wait(struct cli *c, int argc, char **argv);
-int cmd_rm(struct cli *c, int argc, char **argv);
-int cmd_run(struct cli *c, int argc, char **argv);
-int cmd_exec(struct cli *c, int argc, char **argv);
-int cmd_top(struct cli *c, int argc, char **argv);
-int cmd_info(struct cli *c, int argc, char **argv);
-int cmd_version(struct cli *c, int argc, char **argv);
-int cmd_help(struct cli *c, int argc, char **argv);
-int cmd_completion(struct cli *c, int argc, char **argv);
+/* The commands. argv[0] is the command name. Each returns the process exit
+ * status (0 or more: a usage error's 2, a container's exit code, 130/143
+ * after a signal), or a negative code with e filled: cli_main prints that
+ * error, once, as "berth: MESSAGE" and exits 1. A command that ends with a
+ * status and an error (a container that could not be started: 126/127)
+ * returns the status with e filled, and cli_main prints it too. Warnings
+ * that are not errors are printed where they arise (util/log.h). */
+int cmd_load(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_config(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_image(struct cli *c, int argc, char **argv, struct berr *e); /* image ls|rm */
+int cmd_images_ls(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_images_rm(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_images_repair(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_up(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_down(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_ps(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_ls(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_logs(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_start(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_stop(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_restart(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_kill(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_pause(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_unpause(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_wait(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_rm(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_run(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_exec(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_top(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_info(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_version(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_help(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_completion(struct cli *c, int argc, char **argv, struct berr *e);
 
 #endif

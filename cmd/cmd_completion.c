@@ -643,7 +643,7 @@ int cmd_print_completion(const char *shell, FILE *f)
     return 0;
 }
 
-int cmd_completion(struct cli *c, int argc, char **argv)
+int cmd_completion(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "completion");

@@ -113,7 +113,7 @@ static void flush_warnings(FILE *ms, char **buf, size_t *len)
     *buf = NULL;
 }
 
-int cmd_config(struct cli *c, int argc, char **argv)
+int cmd_config(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "config");
@@ -188,32 +188,23 @@ int cmd_config(struct cli *c, int argc, char **argv)
         o.warn = collect_warning;
         o.warn_userdata = warn_ms;
     }
-    struct project *p = NULL;
-    struct berr e = BERR_INIT;
-    int loaded = compose_load(&o, &p, &e);
+    _cleanup_project_ struct project *p = NULL;
+    int loaded = compose_load(&o, &p, e);
     if (warn_ms)
         flush_warnings(warn_ms, &warn_buf, &warn_len);
-    if (loaded < 0) {
-        log_berr(&e);
-        berr_clear(&e);
-        return 1;
-    }
+    if (loaded < 0)
+        return loaded;
     int rc = 0;
     for (size_t i = 0; only && only[i]; i++)
         if (!project_service(p, only[i])) {
             fprintf(stderr, "berth: config: no such service: %s\n", only[i]);
             rc = 1;
         }
-    if (rc || quiet) {
-        project_free(p);
+    if (rc || quiet)
         return rc;
-    }
     FILE *out = stdout;
-    if (output && !(out = fopen(output, "w"))) {
-        fprintf(stderr, "berth: config: cannot write %s: %s\n", output, strerror(errno));
-        project_free(p);
-        return 1;
-    }
+    if (output && !(out = fopen(output, "w")))
+        return berr_errno(e, errno, "config: cannot write %s", output);
     if (what != L_NONE) {
         rc = run_listing(out, p, what, hash);
     } else {
@@ -223,6 +214,5 @@ int cmd_config(struct cli *c, int argc, char **argv)
         fprintf(stderr, "berth: config: writing the output failed: %s\n", strerror(errno));
         rc = 1;
     }
-    project_free(p);
     return rc;
 }

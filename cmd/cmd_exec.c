@@ -65,39 +65,146 @@ static int open_running(struct cli *c, const char *project, const struct ctr_rec
 
 /* --- exec ------------------------------------------------------------------ */
 
-int cmd_exec(struct cli *c, int argc, char **argv)
+/* What exec's flags decided. */
+struct exec_opts {
+    bool detach, no_tty;
+    const char *workdir, *user;
+    char **env_args; /* -e values (borrowed) */
+    long index;
+};
+
+/* A pidfd of the running container #index of svc (*rec: its record), or
+ * a negative code naming why there is none. */
+static int exec_target(struct cli *c, const char *project, const struct project *p,
+                       const struct ctr_list *l, const char *svc, long index,
+                       const struct ctr_record **rec, struct berr *e)
+{
+    if (!service_known(p, l->v, l->n, svc))
+        return berr_set(e, -ENOENT, "no such service: %s", svc);
+    *rec = NULL;
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].service, svc) == 0 && l->v[i].number == index && !l->v[i].oneoff)
+            *rec = &l->v[i];
+    bool paused = false;
+    int target = *rec ? open_running(c, project, *rec, &paused) : -1;
+    if (target >= 0 && paused) {
+        close(target);
+        return berr_set(e, -EBUSY, "container %s is paused, unpause the container before exec",
+                        (*rec)->name);
+    }
+    if (target < 0 && index == 1)
+        return berr_set(e, -ESRCH, "service \"%s\" is not running", svc);
+    if (target < 0)
+        return berr_set(e, -ESRCH, "service \"%s\" is not running container #%ld", svc, index);
+    return target;
+}
+
+/* The container's environment, -e on top (KEY alone: this shell's value,
+ * or nothing when it has none); TERM for a terminal, as Docker does. */
+static char **exec_env(struct cli *c, const struct ctr_record *rec, char **env_args, bool tty)
+{
+    char **env = strv_dup(rec->plan.env);
+    for (char **a = env_args; a && *a; a++) {
+        if (strchr(*a, '=')) {
+            strv_env_put(&env, *a);
+        } else {
+            const char *v = strv_env_get(c->environ, *a);
+            if (v)
+                strv_env_set(&env, *a, v);
+        }
+    }
+    if (tty && !strv_env_get(env, "TERM"))
+        strv_env_set(&env, "TERM", "xterm");
+    return env;
+}
+
+/* Runs cmd in the container whose init is target: its exit status, or
+ * Docker's 127 (command not found) / 126 (could not run it) with e set. */
+static int exec_in(struct cli *c, const struct exec_opts *o, const struct ctr_record *rec,
+                   int target, char **cmd, const int stdio[3], struct berr *e)
+{
+    bool tty = !o->detach && !o->no_tty && stdio[0] >= 0 && stdio[1] >= 0 && isatty(STDIN_FILENO) &&
+               isatty(STDOUT_FILENO);
+    _cleanup_strv_ char **env = exec_env(c, rec, o->env_args, tty);
+    _cleanup_free_ char *cache = xasprintf("%s/cache/seccomp", c->root);
+    _cleanup_runtime_ struct runtime rt = RUNTIME_UNSET;
+    int r = runtime_init(&rt, cache, e);
+    if (r < 0)
+        return r;
+    /* Signals are taken before the process exists, so none is lost. */
+    int child[3] = {-1, -1, -1};
+    _cleanup_cli_session_ struct cli_session *sess = NULL;
+    if (!o->detach) {
+        sess = cli_session_new(tty);
+        /* Without a TTY of its own, never this process's terminal. */
+        if (!tty && (r = cli_session_stdio(sess, stdio, child, e)) < 0)
+            return r;
+    }
+    struct exec_spec x = {
+        .name = rec->name,
+        .target_pidfd = target,
+        .cgroup_rel = rec->cgroup,
+        .argv = cmd,
+        .env = env,
+        .cwd = o->workdir ? o->workdir : rec->plan.cwd,
+        .user = o->user ? o->user : rec->plan.user,
+        .caps = rec->plan.caps,
+        .no_new_privs = rec->plan.no_new_privs,
+        .tty = tty,
+        .stdin_fd = child[0],
+        .stdout_fd = child[1],
+        .stderr_fd = child[2],
+    };
+    struct winsize ws;
+    if (tty &&
+        (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)) {
+        x.tty_rows = ws.ws_row;
+        x.tty_cols = ws.ws_col;
+    }
+    struct container_proc proc = {.pidfd = -1, .console_fd = -1};
+    int rc = 0;
+    if (container_exec(&rt, &x, &proc, e) < 0)
+        rc = e->code == -ENOENT ? 127 : 126;
+    else if (!o->detach)
+        rc = cli_session_wait(sess, &proc, NULL);
+    if (proc.console_fd >= 0)
+        close(proc.console_fd);
+    if (proc.pidfd >= 0)
+        close(proc.pidfd);
+    return rc;
+}
+
+int cmd_exec(struct cli *c, int argc, char **argv, struct berr *e)
 {
     /* A stream berth was started without: the command gets /dev/null. */
     int stdio[3] = {cli_stdio_fd(STDIN_FILENO), cli_stdio_fd(STDOUT_FILENO),
                     cli_stdio_fd(STDERR_FILENO)};
     struct cmd_parser op;
     cmd_parser_init(&op, "exec");
-    bool detach = false, no_tty = false;
-    const char *workdir = NULL, *user = NULL;
+    struct exec_opts o = {.index = 1};
     _cleanup_strv_ char **env_args = NULL;
-    long index = 1;
     int opt;
     while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'd':
-            detach = true;
+            o.detach = true;
             break;
         case 'e':
             strv_push(&env_args, xstrdup(optarg));
             break;
         case 'w':
-            workdir = optarg;
+            o.workdir = optarg;
             break;
         case 'u':
-            user = optarg;
+            o.user = optarg;
             break;
         case 'T':
-            no_tty = true;
+            o.no_tty = true;
             break;
         case 'I': {
             char *end;
-            index = strtol(optarg, &end, 10);
-            if (*end || end == optarg || index < 1 || index > 1000000) {
+            o.index = strtol(optarg, &end, 10);
+            if (*end || end == optarg || o.index < 1 || o.index > 1000000) {
                 fprintf(stderr, "berth: exec: invalid --index \"%s\" (a number from 1)\n", optarg);
                 return 2;
             }
@@ -122,133 +229,23 @@ int cmd_exec(struct cli *c, int argc, char **argv)
         cmd_print_help(op.def, stderr);
         return 2;
     }
+    o.env_args = env_args;
     const char *svc = argv[optind];
-    char **cmd = argv + optind + 1;
-
-    struct berr e = BERR_INIT;
-    struct project *p = NULL;
-    _cleanup_free_ char *project = NULL;
-    struct ctr_record *recs = NULL;
-    size_t n = 0;
-    struct runtime rt;
-    bool rt_ok = false;
-    _cleanup_strv_ char **env = NULL;
-    _cleanup_free_ char *cache = NULL;
-    struct container_proc proc = {.pidfd = -1, .console_fd = -1};
-    struct cli_session *sess = NULL;
-    bool tty = false;
-    int target = -1;
-    int rc = 1;
-
     char *named[] = {(char *)svc, NULL};
-    if (cli_project_name(c, named, &project, &p, &e) < 0)
-        goto out;
-    if (ctr_list(c->root, project, &recs, &n, &e) < 0)
-        goto out;
-    if (!service_known(p, recs, n, svc)) {
-        berr_set(&e, -ENOENT, "no such service: %s", svc);
-        goto out;
-    }
+    _cleanup_project_ struct project *p = NULL;
+    _cleanup_free_ char *project = NULL;
+    int r = cli_project_name(c, named, &project, &p, e);
+    if (r < 0)
+        return r;
+    _cleanup_ctr_list_ struct ctr_list l = {0};
+    r = ctr_list(c->root, project, &l.v, &l.n, e);
+    if (r < 0)
+        return r;
     const struct ctr_record *rec = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(recs[i].service, svc) == 0 && recs[i].number == index && !recs[i].oneoff)
-            rec = &recs[i];
-    bool paused = false;
-    if (rec)
-        target = open_running(c, project, rec, &paused);
-    if (target >= 0 && paused) {
-        berr_set(&e, -EBUSY, "container %s is paused, unpause the container before exec",
-                 rec->name);
-        goto out;
-    }
-    if (target < 0) {
-        if (index == 1)
-            berr_set(&e, -ESRCH, "service \"%s\" is not running", svc);
-        else
-            berr_set(&e, -ESRCH, "service \"%s\" is not running container #%ld", svc, index);
-        goto out;
-    }
-
-    /* The container's environment, -e on top (KEY alone: this shell's value,
-     * or nothing when it has none). */
-    env = strv_dup(rec->plan.env);
-    for (char **a = env_args; a && *a; a++) {
-        if (strchr(*a, '=')) {
-            strv_env_put(&env, *a);
-        } else {
-            const char *v = strv_env_get(c->environ, *a);
-            if (v)
-                strv_env_set(&env, *a, v);
-        }
-    }
-
-    tty = !detach && !no_tty && stdio[0] >= 0 && stdio[1] >= 0 && isatty(STDIN_FILENO) &&
-          isatty(STDOUT_FILENO);
-    if (tty && !strv_env_get(env, "TERM"))
-        strv_env_set(&env, "TERM", "xterm"); /* as Docker does for a terminal */
-
-    cache = xasprintf("%s/cache/seccomp", c->root);
-    if (runtime_init(&rt, cache, &e) < 0)
-        goto out;
-    rt_ok = true;
-
-    /* Signals are taken before the process exists, so none is lost. */
-    int child[3] = {-1, -1, -1};
-    if (!detach) {
-        sess = cli_session_new(tty);
-        /* Without a TTY of its own, never this process's terminal. */
-        if (!tty && cli_session_stdio(sess, stdio, child, &e) < 0)
-            goto out;
-    }
-
-    struct exec_spec x = {
-        .name = rec->name,
-        .target_pidfd = target,
-        .cgroup_rel = rec->cgroup,
-        .argv = cmd,
-        .env = env,
-        .cwd = workdir ? workdir : rec->plan.cwd,
-        .user = user ? user : rec->plan.user,
-        .caps = rec->plan.caps,
-        .no_new_privs = rec->plan.no_new_privs,
-        .tty = tty,
-        .stdin_fd = child[0],
-        .stdout_fd = child[1],
-        .stderr_fd = child[2],
-    };
-    struct winsize ws;
-    if (tty &&
-        (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)) {
-        x.tty_rows = ws.ws_row;
-        x.tty_cols = ws.ws_col;
-    }
-    if (container_exec(&rt, &x, &proc, &e) < 0) {
-        /* Docker's statuses: 127 command not found, 126 could not run it. */
-        rc = e.code == -ENOENT ? 127 : 126;
-        goto out;
-    }
-    if (detach) {
-        rc = 0;
-        goto out;
-    }
-    rc = cli_session_wait(sess, &proc, NULL);
-
-out:
-    if (e.msg)
-        log_berr(&e);
-    berr_clear(&e);
-    cli_session_free(sess);
-    if (proc.console_fd >= 0)
-        close(proc.console_fd);
-    if (proc.pidfd >= 0)
-        close(proc.pidfd);
-    if (target >= 0)
-        close(target);
-    if (rt_ok)
-        runtime_fini(&rt);
-    ctr_list_free(recs, n);
-    project_free(p);
-    return rc;
+    _cleanup_close_ int target = exec_target(c, project, p, &l, svc, o.index, &rec, e);
+    if (target < 0)
+        return target;
+    return exec_in(c, &o, rec, target, argv + optind + 1, stdio, e);
 }
 
 /* --- top ------------------------------------------------------------------- */
@@ -336,22 +333,15 @@ static bool top_read(pid_t pid, time_t boot, time_t now, long hz, struct top_row
     char path[64];
     _cleanup_free_ char *stat = NULL, *status = NULL, *cmdline = NULL;
     size_t cmdlen = 0;
-    struct berr ign = BERR_INIT;
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (fs_read_file(AT_FDCWD, path, 4096, &stat, NULL, &ign) < 0) {
-        berr_clear(&ign);
+    if (fs_read_file(AT_FDCWD, path, 4096, &stat, NULL, NULL) < 0)
         return false;
-    }
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    if (fs_read_file(AT_FDCWD, path, 65536, &status, NULL, &ign) < 0) {
-        berr_clear(&ign);
+    if (fs_read_file(AT_FDCWD, path, 65536, &status, NULL, NULL) < 0)
         return false;
-    }
     snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-    if (fs_read_file(AT_FDCWD, path, 65536, &cmdline, &cmdlen, &ign) < 0) {
-        berr_clear(&ign);
+    if (fs_read_file(AT_FDCWD, path, 65536, &cmdline, &cmdlen, NULL) < 0)
         cmdlen = 0;
-    }
     /* comm may hold spaces and parens: fields start after the last ')' */
     char *open = strchr(stat, '('), *close_ = strrchr(stat, ')');
     if (!open || !close_ || close_ < open)
@@ -404,11 +394,8 @@ static bool top_read(pid_t pid, time_t boot, time_t now, long hz, struct top_row
 static time_t boot_time(void)
 {
     _cleanup_free_ char *buf = NULL;
-    struct berr ign = BERR_INIT;
-    if (fs_read_file(AT_FDCWD, "/proc/stat", 1 << 20, &buf, NULL, &ign) < 0) {
-        berr_clear(&ign);
+    if (fs_read_file(AT_FDCWD, "/proc/stat", 1 << 20, &buf, NULL, NULL) < 0)
         return 0;
-    }
     const char *b = strstr(buf, "\nbtime ");
     return b ? (time_t)strtoll(b + 7, NULL, 10) : 0;
 }
@@ -444,7 +431,43 @@ static int cmp_name(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-int cmd_top(struct cli *c, int argc, char **argv)
+/* One container's processes (those of its cgroup), as a table. */
+static void top_container(const struct cgroup_sys *cs, const struct ctr_record *rec, time_t boot,
+                          time_t now, long hz)
+{
+    _cleanup_free_ char *file = procs_file(cs, rec->cgroup);
+    _cleanup_free_ char *buf = NULL;
+    if (!file || fs_read_file(AT_FDCWD, file, 1 << 22, &buf, NULL, NULL) < 0)
+        return;
+    size_t np = 0, cap = 16;
+    _cleanup_free_ pid_t *pids = xcalloc(cap, sizeof *pids);
+    for (char *l = buf; *l;) {
+        char *end;
+        long v = strtol(l, &end, 10);
+        if (end == l)
+            break;
+        if (v > 0) {
+            if (np == cap)
+                pids = xreallocarray(pids, cap *= 2, sizeof *pids);
+            pids[np++] = (pid_t)v;
+        }
+        l = end;
+        while (*l == '\n')
+            l++;
+    }
+    xqsort(pids, np, sizeof *pids, cmp_pid);
+    _cleanup_free_ struct top_row *rows = xcalloc(np ? np : 1, sizeof *rows);
+    size_t nr = 0;
+    for (size_t i = 0; i < np; i++)
+        if (top_read(pids[i], boot, now, hz, &rows[nr]))
+            nr++;
+    top_print(rec->name, rows, nr);
+    for (size_t i = 0; i < nr; i++)
+        for (int k = 0; k < 8; k++)
+            free(rows[i].cell[k]);
+}
+
+int cmd_top(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "top");
@@ -453,36 +476,30 @@ int cmd_top(struct cli *c, int argc, char **argv)
         cmd_print_help(op.def, opt == 'h' ? stdout : stderr);
         return opt == 'h' ? 0 : 2;
     }
-    struct berr e = BERR_INIT;
-    struct project *p = NULL;
+    _cleanup_project_ struct project *p = NULL;
     _cleanup_free_ char *project = NULL;
-    struct ctr_record *recs = NULL;
-    size_t n = 0;
-    struct cgroup_sys cs;
-    bool cs_ok = false;
-    int rc = 1;
-
-    if (cli_project_name(c, argv + optind, &project, &p, &e) < 0)
-        goto out;
-    if (ctr_list(c->root, project, &recs, &n, &e) < 0)
-        goto out;
+    int r = cli_project_name(c, argv + optind, &project, &p, e);
+    if (r < 0)
+        return r;
+    _cleanup_ctr_list_ struct ctr_list l = {0};
+    r = ctr_list(c->root, project, &l.v, &l.n, e);
+    if (r < 0)
+        return r;
     for (int i = optind; i < argc; i++)
-        if (!service_known(p, recs, n, argv[i])) {
-            berr_set(&e, -ENOENT, "no such service: %s", argv[i]);
-            goto out;
-        }
-    if (cgroup_sys_detect(&cs, &e) < 0)
-        goto out;
-    cs_ok = true;
-    if (n > 1)
-        xqsort(recs, n, sizeof *recs, cmp_name);
+        if (!service_known(p, l.v, l.n, argv[i]))
+            return berr_set(e, -ENOENT, "no such service: %s", argv[i]);
+    _cleanup_(cgroup_sys_free) struct cgroup_sys cs = {0};
+    r = cgroup_sys_detect(&cs, e);
+    if (r < 0)
+        return r;
+    if (l.n > 1)
+        xqsort(l.v, l.n, sizeof *l.v, cmp_name);
     long hz = sysconf(_SC_CLK_TCK);
     if (hz <= 0)
         hz = 100;
     time_t boot = boot_time(), now = time(NULL);
-
-    for (size_t r = 0; r < n; r++) {
-        const struct ctr_record *rec = &recs[r];
+    for (size_t i = 0; i < l.n; i++) {
+        const struct ctr_record *rec = &l.v[i];
         if (optind < argc && !strv_contains(argv + optind, rec->service))
             continue;
         if (rec->oneoff || !rec->cgroup || !*rec->cgroup)
@@ -491,50 +508,7 @@ int cmd_top(struct cli *c, int argc, char **argv)
         if (fd < 0)
             continue;
         close(fd);
-        _cleanup_free_ char *file = procs_file(&cs, rec->cgroup);
-        _cleanup_free_ char *buf = NULL;
-        if (!file || fs_read_file(AT_FDCWD, file, 1 << 22, &buf, NULL, &e) < 0) {
-            berr_clear(&e);
-            continue;
-        }
-        size_t np = 0, cap = 16;
-        pid_t *pids = xcalloc(cap, sizeof *pids);
-        for (char *l = buf; *l;) {
-            char *end;
-            long v = strtol(l, &end, 10);
-            if (end == l)
-                break;
-            if (v > 0) {
-                if (np == cap)
-                    pids = xreallocarray(pids, cap *= 2, sizeof *pids);
-                pids[np++] = (pid_t)v;
-            }
-            l = end;
-            while (*l == '\n')
-                l++;
-        }
-        xqsort(pids, np, sizeof *pids, cmp_pid);
-        struct top_row *rows = xcalloc(np ? np : 1, sizeof *rows);
-        size_t nr = 0;
-        for (size_t i = 0; i < np; i++)
-            if (top_read(pids[i], boot, now, hz, &rows[nr]))
-                nr++;
-        top_print(rec->name, rows, nr);
-        for (size_t i = 0; i < nr; i++)
-            for (int k = 0; k < 8; k++)
-                free(rows[i].cell[k]);
-        free(rows);
-        free(pids);
+        top_container(&cs, rec, boot, now, hz);
     }
-    rc = 0;
-
-out:
-    if (e.msg)
-        log_berr(&e);
-    berr_clear(&e);
-    if (cs_ok)
-        cgroup_sys_free(&cs);
-    ctr_list_free(recs, n);
-    project_free(p);
-    return rc;
+    return 0;
 }

@@ -21,24 +21,7 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-static void cleanup_storep(struct store **s)
-{
-    store_close(*s);
-}
-#define _cleanup_store_ __attribute__((cleanup(cleanup_storep)))
-
-static int open_store(struct cli *c, struct store **s)
-{
-    struct berr e = BERR_INIT;
-    if (store_open(c->root, s, &e) < 0) {
-        log_berr(&e);
-        berr_clear(&e);
-        return -1;
-    }
-    return 0;
-}
-
-int cmd_load(struct cli *c, int argc, char **argv)
+int cmd_load(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "load");
@@ -66,15 +49,13 @@ int cmd_load(struct cli *c, int argc, char **argv)
         return 2;
     }
     _cleanup_store_ struct store *s = NULL;
-    if (open_store(c, &s) < 0)
-        return 1;
-    struct berr e = BERR_INIT;
+    int r = store_open(c->root, &s, e);
+    if (r < 0)
+        return r;
     _cleanup_strv_ char **loaded = NULL;
-    if (image_load_archive(s, input, &loaded, &e) < 0) {
-        log_berr(&e);
-        berr_clear(&e);
-        return 1;
-    }
+    r = image_load_archive(s, input, &loaded, e);
+    if (r < 0)
+        return r;
     for (size_t i = 0; !quiet && loaded && loaded[i]; i++) {
         if (strncmp(loaded[i], "sha256:", 7) == 0 && !strchr(loaded[i], '/')) {
             printf("Loaded image ID: %s\n", loaded[i]);
@@ -175,7 +156,7 @@ static void print_table(struct row *rows, size_t n)
     ui_table(cells, n + 1, 5);
 }
 
-int cmd_images_ls(struct cli *c, int argc, char **argv)
+int cmd_images_ls(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "image ls");
@@ -212,16 +193,14 @@ int cmd_images_ls(struct cli *c, int argc, char **argv)
         return 2;
     }
     _cleanup_store_ struct store *s = NULL;
-    if (open_store(c, &s) < 0)
-        return 1;
-    struct berr e = BERR_INIT;
+    int r = store_open(c->root, &s, e);
+    if (r < 0)
+        return r;
     struct image **list = NULL;
     size_t n = 0;
-    if (store_image_list_all(s, true, &list, &n, &e) < 0) {
-        log_berr(&e);
-        berr_clear(&e);
-        return 1;
-    }
+    r = store_image_list_all(s, true, &list, &n, e);
+    if (r < 0)
+        return r;
     struct row *rows = xcalloc(n + 1, sizeof *rows);
     for (size_t i = 0; i < n; i++)
         make_row(&rows[i], list[i], no_trunc);
@@ -247,7 +226,7 @@ int cmd_images_ls(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-int cmd_images_rm(struct cli *c, int argc, char **argv)
+int cmd_images_rm(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "image rm");
@@ -273,29 +252,32 @@ int cmd_images_rm(struct cli *c, int argc, char **argv)
         return 2;
     }
     _cleanup_store_ struct store *s = NULL;
-    if (open_store(c, &s) < 0)
-        return 1;
+    int r = store_open(c->root, &s, e);
+    if (r < 0)
+        return r;
     int rc = 0;
     for (int i = optind; i < argc; i++) {
-        struct berr e = BERR_INIT;
         _cleanup_strv_ char **untagged = NULL;
         _cleanup_strv_ char **deleted = NULL;
-        int r = store_image_remove_ex(s, argv[i], force, &untagged, &deleted, &e);
+        r = store_image_remove_ex(s, argv[i], force, &untagged, &deleted, e);
         for (size_t k = 0; untagged && untagged[k]; k++)
             printf("Untagged: %s\n", untagged[k]);
         for (size_t k = 0; deleted && deleted[k]; k++)
             printf("Deleted: %s\n", deleted[k]);
+        if (r < 0 && i == argc - 1)
+            return r; /* the last image's error is the command's */
         if (r < 0) {
+            /* docker goes on with the next image: this one's error now */
             fflush(stdout);
-            log_berr(&e);
-            berr_clear(&e);
+            log_berr(e);
+            berr_clear(e);
             rc = 1;
         }
     }
     return rc;
 }
 
-int cmd_images_repair(struct cli *c, int argc, char **argv)
+int cmd_images_repair(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "image repair");
@@ -309,22 +291,20 @@ int cmd_images_repair(struct cli *c, int argc, char **argv)
         return 2;
     }
     _cleanup_store_ struct store *s = NULL;
-    if (open_store(c, &s) < 0)
-        return 1;
-    struct berr e = BERR_INIT;
+    int r = store_open(c->root, &s, e);
+    if (r < 0)
+        return r;
     size_t n_images = 0, n_refs = 0;
-    if (store_index_repair(s, &n_images, &n_refs, &e) < 0) {
-        log_berr(&e);
-        berr_clear(&e);
-        return 1;
-    }
+    r = store_index_repair(s, &n_images, &n_refs, e);
+    if (r < 0)
+        return r;
     printf("Rebuilt %s/images.json: %zu image%s, %zu reference%s (the damaged file is kept as "
            "images.json.corrupt)\n",
            store_root(s), n_images, n_images == 1 ? "" : "s", n_refs, n_refs == 1 ? "" : "s");
     return 0;
 }
 
-int cmd_image(struct cli *c, int argc, char **argv)
+int cmd_image(struct cli *c, int argc, char **argv, struct berr *e)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         cmd_print_help(cmd_find("image"), argc < 2 ? stderr : stdout);
@@ -333,13 +313,13 @@ int cmd_image(struct cli *c, int argc, char **argv)
     const char *sub = argv[1];
     optind = 0;
     if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0)
-        return cmd_images_ls(c, argc - 1, argv + 1);
+        return cmd_images_ls(c, argc - 1, argv + 1, e);
     if (strcmp(sub, "rm") == 0 || strcmp(sub, "remove") == 0)
-        return cmd_images_rm(c, argc - 1, argv + 1);
+        return cmd_images_rm(c, argc - 1, argv + 1, e);
     if (strcmp(sub, "load") == 0)
-        return cmd_load(c, argc - 1, argv + 1);
+        return cmd_load(c, argc - 1, argv + 1, e);
     if (strcmp(sub, "repair") == 0)
-        return cmd_images_repair(c, argc - 1, argv + 1);
+        return cmd_images_repair(c, argc - 1, argv + 1, e);
     fprintf(stderr, "berth: image: unknown command \"%s\" (see 'berth image --help')\n", sub);
     return 2;
 }

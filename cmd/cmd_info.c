@@ -226,7 +226,7 @@ static void cleanup_jsonp(json_t **j)
     json_decref(*j);
 }
 
-int cmd_info(struct cli *c, int argc, char **argv)
+int cmd_info(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "info");

@@ -19,7 +19,9 @@
 #include "cmd/cli.h"
 #include "cmd/cmdtab.h"
 #include "cmd/project.h"
+#include "cmd/down.h"
 #include "cmd/ps_state.h"
+#include "cmd/up.h"
 #include "engine/runtime/cgroup.h"
 #include "engine/supervise/control.h"
 #include "engine/volume/mounts.h"
@@ -47,14 +49,19 @@ static void life_free(struct life *l)
     free(l->name);
     if (l->ctl >= 0)
         close(l->ctl);
+    memset(l, 0, sizeof *l);
+    l->ctl = -1;
 }
+#define LIFE_INIT                                                                                  \
+    {                                                                                              \
+        .ctl = -1                                                                                  \
+    }
+#define _cleanup_life_ _cleanup_(life_free)
 
 static int life_open(struct life *l, struct cli *c, int argc, char **argv, bool oneoff,
                      struct berr *e)
 {
-    memset(l, 0, sizeof *l);
     l->c = c;
-    l->ctl = -1;
     int r = cli_project_name(c, argv + optind, &l->name, &l->p, e);
     if (r < 0)
         return r;
@@ -64,13 +71,7 @@ static int life_open(struct life *l, struct cli *c, int argc, char **argv, bool 
     r = cli_project_containers(c, l->name, l->p, sel, oneoff, &l->recs, &l->n, e);
     if (r < 0)
         return r;
-    l->ctl = ctl_connect(c->runroot, l->name, e);
-    if (l->ctl < 0 && l->ctl != -ENOENT && l->ctl != -ECONNREFUSED)
-        return l->ctl;
-    if (l->ctl < 0)
-        l->ctl = -1;
-    berr_clear(e);
-    return 0;
+    return cli_supervisor(c, l->name, &l->ctl, e);
 }
 
 static json_t *names_of(struct life *l)
@@ -95,15 +96,6 @@ static int life_request(struct life *l, const char *op, json_t *extra, struct be
     int r = ctl_request(l->ctl, req, ctl_print_progress, NULL, e);
     json_decref(req);
     return r;
-}
-
-static int finish(struct life *l, struct berr *e, int r)
-{
-    if (r < 0 && e->msg)
-        log_berr(e);
-    berr_clear(e);
-    life_free(l);
-    return r < 0 ? 1 : 0;
 }
 
 /* Flags: -t/--timeout for stop and restart, none else. */
@@ -132,68 +124,66 @@ static int do_stop(struct life *l, int64_t timeout_ns, struct berr *e)
     return life_request(l, "stop", extra, e);
 }
 
+/* up's start phase for the selected containers, under the project lock
+ * (the supervisor is looked up again once the lock is held). */
 static int do_start(struct life *l, struct berr *e)
 {
     if (l->n == 0)
         return 0;
-    int lockfd = project_lock(l->c->runroot, l->name, e);
+    _cleanup_project_lock_ int lockfd = project_lock(l->c->runroot, l->name, e);
     if (lockfd < 0)
         return lockfd;
-    if (l->ctl >= 0) {
+    if (l->ctl >= 0)
         close(l->ctl);
-        l->ctl = -1;
-    }
-    int r = cli_start(l->c, l->name, l->recs, l->n, false, lockfd, e);
-    project_unlock(lockfd);
-    return r;
+    int r = cli_supervisor(l->c, l->name, &l->ctl, e);
+    if (r < 0)
+        return r;
+    return up_start_records(l->c, l->name, l->ctl, NULL, l->recs, l->n, false, lockfd, e);
 }
 
-int cmd_stop(struct cli *c, int argc, char **argv)
+int cmd_stop(struct cli *c, int argc, char **argv, struct berr *e)
 {
     int64_t timeout = -1;
     int f = simple_flags(argc, argv, "stop", &timeout);
     if (f >= 0)
         return f;
-    struct life l;
-    struct berr e = BERR_INIT;
-    int r = life_open(&l, c, argc, argv, false, &e);
+    _cleanup_life_ struct life l = LIFE_INIT;
+    int r = life_open(&l, c, argc, argv, false, e);
     if (r == 0)
-        r = do_stop(&l, timeout, &e);
-    return finish(&l, &e, r);
+        r = do_stop(&l, timeout, e);
+    return r;
 }
 
-int cmd_start(struct cli *c, int argc, char **argv)
+int cmd_start(struct cli *c, int argc, char **argv, struct berr *e)
 {
     int f = simple_flags(argc, argv, "start", NULL);
     if (f >= 0)
         return f;
-    struct life l;
-    struct berr e = BERR_INIT;
-    int r = life_open(&l, c, argc, argv, false, &e);
+    _cleanup_life_ struct life l = LIFE_INIT;
+    int r = life_open(&l, c, argc, argv, false, e);
     if (r == 0 && l.n == 0)
-        r = berr_set(&e, -ENOENT, "no containers to start (create them with `berth up`)");
+        r = berr_set(e, -ENOENT, "no containers to start (create them with `berth up`)");
     if (r == 0)
-        r = do_start(&l, &e);
-    return finish(&l, &e, r);
+        r = do_start(&l, e);
+    return r;
 }
 
-int cmd_restart(struct cli *c, int argc, char **argv)
+int cmd_restart(struct cli *c, int argc, char **argv, struct berr *e)
 {
     int64_t timeout = -1;
     int f = simple_flags(argc, argv, "restart", &timeout);
     if (f >= 0)
         return f;
-    struct life l;
-    struct berr e = BERR_INIT;
-    int r = life_open(&l, c, argc, argv, false, &e);
+    _cleanup_life_ struct life l = LIFE_INIT;
+    int r = life_open(&l, c, argc, argv, false, e);
     if (r == 0)
-        r = do_stop(&l, timeout, &e);
+        r = do_stop(&l, timeout, e);
     if (r == 0)
-        r = do_start(&l, &e);
-    return finish(&l, &e, r);
+        r = do_start(&l, e);
+    return r;
 }
 
-int cmd_kill(struct cli *c, int argc, char **argv)
+int cmd_kill(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "kill");
@@ -212,9 +202,8 @@ int cmd_kill(struct cli *c, int argc, char **argv)
             return 2;
         }
     }
-    struct life l;
-    struct berr e = BERR_INIT;
-    int r = life_open(&l, c, argc, argv, false, &e);
+    _cleanup_life_ struct life l = LIFE_INIT;
+    int r = life_open(&l, c, argc, argv, false, e);
     if (r == 0) {
         bool any = false;
         for (size_t i = 0; i < l.n; i++) {
@@ -223,41 +212,40 @@ int cmd_kill(struct cli *c, int argc, char **argv)
             any |= ps.alive;
         }
         if (!any)
-            r = berr_set(&e, -ENOENT, "no container to kill");
+            r = berr_set(e, -ENOENT, "no container to kill");
         else
-            r = life_request(&l, "kill", json_pack("{s:i}", "signal", sig), &e);
+            r = life_request(&l, "kill", json_pack("{s:i}", "signal", sig), e);
     }
-    return finish(&l, &e, r);
+    return r;
 }
 
-static int pause_common(struct cli *c, int argc, char **argv, const char *op)
+static int pause_common(struct cli *c, int argc, char **argv, const char *op, struct berr *e)
 {
     int f = simple_flags(argc, argv, op, NULL);
     if (f >= 0)
         return f;
-    struct life l;
-    struct berr e = BERR_INIT;
-    int r = life_open(&l, c, argc, argv, false, &e);
+    _cleanup_life_ struct life l = LIFE_INIT;
+    int r = life_open(&l, c, argc, argv, false, e);
     if (r == 0 && l.ctl < 0)
-        r = berr_set(&e, -ENOENT, "nothing of project %s is running", l.name);
+        r = berr_set(e, -ENOENT, "nothing of project %s is running", l.name);
     if (r == 0)
-        r = life_request(&l, op, NULL, &e);
-    return finish(&l, &e, r);
+        r = life_request(&l, op, NULL, e);
+    return r;
 }
 
-int cmd_pause(struct cli *c, int argc, char **argv)
+int cmd_pause(struct cli *c, int argc, char **argv, struct berr *e)
 {
-    return pause_common(c, argc, argv, "pause");
+    return pause_common(c, argc, argv, "pause", e);
 }
 
-int cmd_unpause(struct cli *c, int argc, char **argv)
+int cmd_unpause(struct cli *c, int argc, char **argv, struct berr *e)
 {
-    return pause_common(c, argc, argv, "unpause");
+    return pause_common(c, argc, argv, "unpause", e);
 }
 
 /* wait: until every selected container has stopped; prints their exit
  * codes and exits with the first one's. */
-int cmd_wait(struct cli *c, int argc, char **argv)
+int cmd_wait(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "wait");
@@ -272,11 +260,10 @@ int cmd_wait(struct cli *c, int argc, char **argv)
         } else
             return 2;
     }
-    struct life l;
-    struct berr e = BERR_INIT;
-    int r = life_open(&l, c, argc, argv, false, &e);
+    _cleanup_life_ struct life l = LIFE_INIT;
+    int r = life_open(&l, c, argc, argv, false, e);
     if (r < 0)
-        return finish(&l, &e, r);
+        return r;
     int first = -1;
     for (size_t i = 0; i < l.n; i++) {
         struct ps_state ps;
@@ -305,15 +292,17 @@ int cmd_wait(struct cli *c, int argc, char **argv)
     fflush(stdout);
     life_free(&l);
     if (down) {
-        char *dargv[] = {"down", NULL};
-        optind = 0;
-        cmd_down(c, 1, dargv);
+        /* the status stays the container's: a failed down is only said */
+        struct down_opts o = {.timeout_ns = -1};
+        _cleanup_berr_ struct berr de = BERR_INIT;
+        if (down_project(c, &o, NULL, &de) < 0)
+            log_berr(&de);
     }
     return first < 0 ? 0 : first;
 }
 
 /* rm: removes stopped containers (-s stops them first; -f does not ask). */
-int cmd_rm(struct cli *c, int argc, char **argv)
+int cmd_rm(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "rm");
@@ -332,13 +321,12 @@ int cmd_rm(struct cli *c, int argc, char **argv)
         } else
             return 2;
     }
-    struct life l;
-    struct berr e = BERR_INIT;
-    int r = life_open(&l, c, argc, argv, true, &e);
+    _cleanup_life_ struct life l = LIFE_INIT;
+    int r = life_open(&l, c, argc, argv, true, e);
     if (r == 0 && stop)
-        r = do_stop(&l, -1, &e);
+        r = do_stop(&l, -1, e);
     if (r < 0)
-        return finish(&l, &e, r);
+        return r;
     _cleanup_strv_ char **victims = NULL;
     for (size_t i = 0; i < l.n; i++) {
         struct ps_state ps;
@@ -348,7 +336,7 @@ int cmd_rm(struct cli *c, int argc, char **argv)
     }
     if (!victims) {
         puts("No stopped containers");
-        return finish(&l, &e, 0);
+        return 0;
     }
     if (!force) {
         printf("Going to remove");
@@ -358,25 +346,24 @@ int cmd_rm(struct cli *c, int argc, char **argv)
         fflush(stdout);
         char ans[16] = "";
         if (!fgets(ans, sizeof ans, stdin) || (ans[0] != 'y' && ans[0] != 'Y'))
-            return finish(&l, &e, 0);
+            return 0;
     }
-    int lockfd = project_lock(c->runroot, l.name, &e);
+    int lockfd = project_lock(c->runroot, l.name, e);
     if (lockfd < 0)
-        return finish(&l, &e, lockfd);
+        return lockfd;
     if (l.ctl >= 0) {
         json_t *req = json_pack("{s:s}", "op", "forget");
         json_t *names = json_array();
         for (size_t i = 0; victims[i]; i++)
             json_array_append_new(names, json_string(victims[i]));
         json_object_set_new(req, "names", names);
-        ctl_request(l.ctl, req, NULL, NULL, &e);
+        ctl_request(l.ctl, req, NULL, NULL, NULL);
         json_decref(req);
-        berr_clear(&e);
     }
     for (size_t i = 0; i < l.n && r == 0; i++)
         if (strv_contains(victims, l.recs[i].name))
-            r = cli_remove_container(c, l.name, -1, &l.recs[i], RM_SAY | (anon ? RM_ANON : 0), &e);
+            r = cli_remove_container(c, l.name, -1, &l.recs[i], RM_SAY | (anon ? RM_ANON : 0), e);
     run_dir_prune(c->runroot, l.name);
     project_unlock(lockfd);
-    return finish(&l, &e, r);
+    return r;
 }

@@ -319,7 +319,7 @@ int cli_logs_attach(struct cli *c, const char *project, const struct ctr_record 
     return logs_show(&l, true, sigfd);
 }
 
-int cmd_logs(struct cli *c, int argc, char **argv)
+int cmd_logs(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "logs");
@@ -374,23 +374,17 @@ int cmd_logs(struct cli *c, int argc, char **argv)
             return 2;
         }
     }
-    struct berr e = BERR_INIT;
-    struct project *p = NULL;
+    _cleanup_project_ struct project *p = NULL;
     _cleanup_free_ char *name = NULL;
-    if (cli_project_name(c, argv + optind, &name, &p, &e) < 0) {
-        log_berr(&e);
-        berr_clear(&e);
-        return 1;
-    }
+    int r = cli_project_name(c, argv + optind, &name, &p, e);
+    if (r < 0)
+        return r;
     _cleanup_strv_ char **sel = NULL;
     for (int i = optind; i < argc; i++)
         strv_push(&sel, xstrdup(argv[i]));
-    if (cli_project_containers(c, name, p, sel, false, &l.recs, &l.n, &e) < 0) {
-        log_berr(&e);
-        berr_clear(&e);
-        project_free(p);
-        return 1;
-    }
+    r = cli_project_containers(c, name, p, sel, false, &l.recs, &l.n, e);
+    if (r < 0)
+        return r;
     if (index > 0) {
         size_t k = 0;
         for (size_t i = 0; i < l.n; i++)
@@ -403,6 +397,5 @@ int cmd_logs(struct cli *c, int argc, char **argv)
     l.project = name;
     logs_show(&l, follow, -1);
     ctr_list_free(l.recs, l.n);
-    project_free(p);
     return 0;
 }

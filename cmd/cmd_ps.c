@@ -36,7 +36,40 @@ static char *quoted_command(char *const *argv, bool no_trunc)
     return xasprintf("\"%s\"", joined);
 }
 
-int cmd_ps(struct cli *c, int argc, char **argv)
+/* One container as docker compose's `ps --format json` line. */
+static void print_json_row(const char *name, const struct ctr_record *r, const struct ps_state *ps,
+                           const char *cmd)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "Command", json_string(cmd));
+    json_object_set_new(o, "CreatedAt", json_string(ps->created_at));
+    json_object_set_new(o, "ExitCode", json_integer(ps->exit_code));
+    json_object_set_new(o, "Health", json_string(ps->health));
+    json_object_set_new(o, "ID", json_string(r->id));
+    json_object_set_new(o, "Image", json_string(r->image ? r->image : ""));
+    json_t *labels = json_array();
+    _cleanup_free_ char *lab = strv_join(r->plan.labels, ",");
+    json_decref(labels);
+    json_object_set_new(o, "Labels", json_string(lab));
+    json_object_set_new(o, "LocalVolumes", json_string("0"));
+    json_object_set_new(o, "Mounts", json_string(""));
+    json_object_set_new(o, "Name", json_string(r->name));
+    json_object_set_new(o, "Names", json_string(r->name));
+    json_object_set_new(o, "Networks", json_string(""));
+    json_object_set_new(o, "Ports", json_string(""));
+    json_object_set_new(o, "Project", json_string(name));
+    json_object_set_new(o, "Publishers", json_array());
+    json_object_set_new(o, "RestartCount", json_integer(ps->rs.restarts));
+    json_object_set_new(o, "RunningFor", json_string(ps->running_for));
+    json_object_set_new(o, "Service", json_string(r->service));
+    json_object_set_new(o, "Size", json_string("0B"));
+    json_object_set_new(o, "State", json_string(ps->state));
+    json_object_set_new(o, "Status", json_string(ps->status));
+    ui_print_json_line(o);
+    json_decref(o);
+}
+
+int cmd_ps(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "ps");
@@ -89,17 +122,12 @@ int cmd_ps(struct cli *c, int argc, char **argv)
             return 2;
         }
     }
-    struct berr e = BERR_INIT;
-    struct project *p = NULL;
+    _cleanup_project_ struct project *p = NULL;
     _cleanup_free_ char *name = NULL;
-    if (cli_project_name(c, argv + optind, &name, &p, &e) < 0) {
-        log_berr(&e);
-        berr_clear(&e);
-        return 1;
-    }
-    struct ctr_record *recs = NULL;
-    size_t n = 0;
-    int rc = 0;
+    int r = cli_project_name(c, argv + optind, &name, &p, e);
+    if (r < 0)
+        return r;
+    _cleanup_ctr_list_ struct ctr_list l = {0};
     char *const *sel = optind < argc ? argv + optind : NULL;
     _cleanup_strv_ char **sel_copy = NULL;
     if (sel) {
@@ -107,12 +135,11 @@ int cmd_ps(struct cli *c, int argc, char **argv)
             strv_push(&sel_copy, xstrdup(argv[i]));
         sel = sel_copy;
     }
-    if (cli_project_containers(c, name, p, sel, true, &recs, &n, &e) < 0) {
-        log_berr(&e);
-        berr_clear(&e);
-        project_free(p);
-        return 1;
-    }
+    r = cli_project_containers(c, name, p, sel, true, &l.v, &l.n, e);
+    if (r < 0)
+        return r;
+    const struct ctr_record *recs = l.v;
+    size_t n = l.n;
     const char *hdr[] = {"NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS", "PORTS"};
     const size_t ncol = ARRAY_SIZE(hdr);
     _cleanup_free_ char **cells = xcalloc((n + 1) * ncol, sizeof *cells);
@@ -137,33 +164,7 @@ int cmd_ps(struct cli *c, int argc, char **argv)
         }
         _cleanup_free_ char *cmd = quoted_command(recs[i].plan.argv, no_trunc);
         if (json) {
-            json_t *o = json_object();
-            json_object_set_new(o, "Command", json_string(cmd));
-            json_object_set_new(o, "CreatedAt", json_string(ps.created_at));
-            json_object_set_new(o, "ExitCode", json_integer(ps.exit_code));
-            json_object_set_new(o, "Health", json_string(ps.health));
-            json_object_set_new(o, "ID", json_string(recs[i].id));
-            json_object_set_new(o, "Image", json_string(recs[i].image ? recs[i].image : ""));
-            json_t *labels = json_array();
-            _cleanup_free_ char *lab = strv_join(recs[i].plan.labels, ",");
-            json_decref(labels);
-            json_object_set_new(o, "Labels", json_string(lab));
-            json_object_set_new(o, "LocalVolumes", json_string("0"));
-            json_object_set_new(o, "Mounts", json_string(""));
-            json_object_set_new(o, "Name", json_string(recs[i].name));
-            json_object_set_new(o, "Names", json_string(recs[i].name));
-            json_object_set_new(o, "Networks", json_string(""));
-            json_object_set_new(o, "Ports", json_string(""));
-            json_object_set_new(o, "Project", json_string(name));
-            json_object_set_new(o, "Publishers", json_array());
-            json_object_set_new(o, "RestartCount", json_integer(ps.rs.restarts));
-            json_object_set_new(o, "RunningFor", json_string(ps.running_for));
-            json_object_set_new(o, "Service", json_string(recs[i].service));
-            json_object_set_new(o, "Size", json_string("0B"));
-            json_object_set_new(o, "State", json_string(ps.state));
-            json_object_set_new(o, "Status", json_string(ps.status));
-            ui_print_json_line(o);
-            json_decref(o);
+            print_json_row(name, &recs[i], &ps, cmd);
             continue;
         }
         char **row = cells + (rows + 1) * ncol;
@@ -188,13 +189,11 @@ int cmd_ps(struct cli *c, int argc, char **argv)
         for (size_t i = 0; i < (rows + 1) * ncol; i++)
             free(cells[i]);
     }
-    ctr_list_free(recs, n);
-    project_free(p);
-    return rc;
+    return 0;
 }
 
 /* ls: projects with their containers' states, from the records on disk. */
-int cmd_ls(struct cli *c, int argc, char **argv)
+int cmd_ls(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "ls");
@@ -222,14 +221,12 @@ int cmd_ls(struct cli *c, int argc, char **argv)
             return 2;
         }
     }
-    struct berr e = BERR_INIT;
-    struct ctr_record *recs = NULL;
-    size_t n = 0;
-    if (ctr_list(c->root, NULL, &recs, &n, &e) < 0) {
-        log_berr(&e);
-        berr_clear(&e);
-        return 1;
-    }
+    _cleanup_ctr_list_ struct ctr_list l = {0};
+    int r = ctr_list(c->root, NULL, &l.v, &l.n, e);
+    if (r < 0)
+        return r;
+    const struct ctr_record *recs = l.v;
+    size_t n = l.n;
     /* group by project (records come in directory order) */
     _cleanup_strv_ char **projects = NULL;
     for (size_t i = 0; i < n; i++)
@@ -297,6 +294,5 @@ int cmd_ls(struct cli *c, int argc, char **argv)
             free(cells[i]);
     }
     json_decref(arr);
-    ctr_list_free(recs, n);
     return 0;
 }

@@ -4,8 +4,8 @@
  * process is its parent (its terminal is the container's); with -d the
  * project's supervisor takes it. Its dependencies are started first, as
  * `up` would (unless --no-deps).
- * Not here: the terminal session (cmd/ui/session.c), starting dependencies and
- * detached supervisors (cmd/project.c). */
+ * Not here: the terminal session (cmd/ui/session.c), the phases of `up`
+ * (cmd/up.h), starting and removing one container (cmd/project.c). */
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -20,6 +20,7 @@
 #include "cmd/cli.h"
 #include "cmd/cmdtab.h"
 #include "cmd/project.h"
+#include "cmd/up.h"
 #include "cmd/ui/session.h"
 #include "compose/compose.h"
 #include "compose/shellwords.h"
@@ -40,51 +41,307 @@ static char *short_id(void)
     return xstrndup(id, 12);
 }
 
-int cmd_run(struct cli *c, int argc, char **argv)
+/* What run's flags decided. */
+struct run_opts {
+    bool detach, rm, no_deps;
+    int tty; /* -1: when stdin and stdout are terminals */
+    const char *entrypoint, *name, *user, *workdir;
+    char **env; /* -e values */
+};
+
+/* One run, from its plan to its end. */
+struct run {
+    struct cli *c;
+    const struct run_opts *o;
+    struct project *p;
+    struct store *st;
+    struct image *img;
+    struct ctr_plan plan;
+    char *id, *ctr_name, *cgroup;
+    int lockfd;
+    bool created;
+};
+
+/* Frees the run; with --rm (attached) its container goes too, once made. */
+static void run_free(struct run *r)
 {
-    /* A stream berth was started without: the container gets /dev/null. */
-    int stdio[3] = {cli_stdio_fd(STDIN_FILENO), cli_stdio_fd(STDOUT_FILENO),
-                    cli_stdio_fd(STDERR_FILENO)};
+    if (r->created && r->o->rm && !r->o->detach) {
+        _cleanup_berr_ struct berr re = BERR_INIT;
+        struct ctr_record gone = {
+            .id = r->id, .name = r->ctr_name, .cgroup = r->cgroup, .plan = r->plan};
+        if (cli_remove_container(r->c, r->p->name, -1, &gone, RM_ANON, &re) < 0)
+            log_berr(&re); /* its record stays for `down` */
+    }
+    if (r->p)
+        run_dir_prune(r->c->runroot, r->p->name);
+    project_unlock(r->lockfd);
+    ctr_plan_free(&r->plan);
+    image_free(r->img);
+    store_close(r->st);
+    project_free(r->p);
+    free(r->id);
+    free(r->ctr_name);
+    free(r->cgroup);
+}
+
+/* Dependencies first, as `up -d SERVICE...` starts them: up's phases. */
+static int run_deps(struct cli *c, const struct service *s, struct berr *e)
+{
+    _cleanup_strv_ char **deps = NULL;
+    for (size_t i = 0; i < s->n_depends; i++)
+        strv_push(&deps, xstrdup(s->depends_on[i].service));
+    struct up_opts o = {.services = deps, .detach = true, .color = c->color, .timeout_ns = -1};
+    int r = up_project(c, &o, e);
+    if (r != 0)
+        return berr_wrap(e, "starting the dependencies of %s", s->name);
+    return 0;
+}
+
+/* The service with the run's overrides (command, entrypoint), planned as
+ * container #1, then -e, -u, -w, a terminal, no restart, and its name. */
+static int run_plan(struct run *r, const struct service *s0, char **cmd_args, struct berr *e)
+{
+    const struct run_opts *o = r->o;
+    struct service s = *s0;
+    if (cmd_args[0]) {
+        s.command = cmd_args;
+        s.command_set = true;
+    }
+    _cleanup_strv_ char **ep = NULL;
+    if (o->entrypoint) {
+        long stop = -1;
+        const char *why = NULL;
+        if (shellwords_split(o->entrypoint, &ep, &stop, &why) < 0)
+            return berr_set(e, -EINVAL, "--entrypoint \"%s\": %s", o->entrypoint,
+                            why ? why : "cannot split it into words");
+        s.entrypoint = ep;
+        s.entrypoint_set = true;
+    }
+    int rr = store_open(r->c->root, &r->st, e);
+    if (rr >= 0)
+        rr = cli_service_image(r->st, &s, &r->img, e);
+    if (rr >= 0)
+        rr = plan_container(r->p, &s, r->img, 1, r->id, &r->plan, e);
+    if (rr < 0)
+        return rr;
+    for (size_t i = 0; o->env && o->env[i]; i++)
+        strv_env_put(&r->plan.env, o->env[i]);
+    if (o->user) {
+        free(r->plan.user);
+        r->plan.user = xstrdup(o->user);
+    }
+    if (o->workdir) {
+        free(r->plan.cwd);
+        r->plan.cwd = xstrdup(o->workdir);
+    }
+    r->plan.tty = o->tty;
+    r->plan.restart.policy = PLAN_RESTART_NO; /* one-off: never restarted */
+    _cleanup_free_ char *run_id = short_id();
+    r->ctr_name =
+        o->name ? xstrdup(o->name) : xasprintf("%s-%s-run-%s", r->p->name, s0->name, run_id);
+    free(r->plan.name);
+    r->plan.name = xstrdup(r->ctr_name);
+    free(r->plan.log_name);
+    r->plan.log_name = xstrdup(r->ctr_name);
+    return cli_cgroup_rel(r->c->root, r->p->name, s0->name, r->ctr_name, &r->cgroup, e);
+}
+
+/* The one-off's record, under the project lock. */
+static int run_create(struct run *r, const struct service *s0, struct berr *e)
+{
+    r->lockfd = project_lock(r->c->runroot, r->p->name, e);
+    if (r->lockfd < 0)
+        return r->lockfd;
+    char now[TIME_RFC3339_MAX];
+    time_rfc3339(time_now_ns(), 0, now);
+    struct ctr_record rec = {
+        .id = r->id,
+        .name = r->ctr_name,
+        .project = r->p->name,
+        .service = (char *)s0->name,
+        .number = 1,
+        .oneoff = true,
+        .image = s0->image,
+        .image_id = r->img->id,
+        .created = now,
+        .cgroup = r->cgroup,
+        .working_dir = r->p->working_dir,
+        .plan = r->plan,
+    };
+    int rr = ctr_create(r->c->root, &rec, e);
+    r->created = rr == 0;
+    return rr;
+}
+
+/* -d: up's start phase hands the one-off to the project's supervisor. */
+static int run_detached(struct run *r, struct berr *e)
+{
+    _cleanup_ctr_list_ struct ctr_list l = {0};
+    int rr = ctr_list(r->c->root, r->p->name, &l.v, &l.n, e);
+    if (rr < 0)
+        return rr;
+    _cleanup_close_ int ctl = -1;
+    rr = cli_supervisor(r->c, r->p->name, &ctl, e);
+    if (rr < 0)
+        return rr;
+    rr = berr_set(e, -ENOENT, "container %s has no record", r->ctr_name);
+    for (size_t i = 0; i < l.n; i++)
+        if (strcmp(l.v[i].id, r->id) == 0) {
+            berr_clear(e);
+            rr = up_start_records(r->c, r->p->name, ctl, NULL, &l.v[i], 1, false, r->lockfd, e);
+        }
+    if (rr < 0)
+        return rr;
+    puts(r->ctr_name);
+    return 0;
+}
+
+/* Records the one-off's state for ps and down ("ignored": a run state
+ * that cannot be written leaves the container running all the same). */
+static void run_state_note(struct run *r, struct run_state *rs)
+{
+    run_state_write(r->c->runroot, r->p->name, r->ctr_name, rs, NULL);
+}
+
+/* Attached: this process is the container's parent; its exit status. */
+static int run_attached(struct run *r, const int stdio[3], struct berr *e)
+{
+    _cleanup_free_ char *cache = xasprintf("%s/cache/seccomp", r->c->root);
+    _cleanup_runtime_ struct runtime rt = RUNTIME_UNSET;
+    int rr = runtime_init(&rt, cache, e);
+    if (rr < 0)
+        return rr;
+    _cleanup_free_ char *upper = ctr_path(r->c->root, r->id, "upper");
+    _cleanup_free_ char *work = ctr_path(r->c->root, r->id, "work");
+    _cleanup_free_ char *rootfs = ctr_path(r->c->root, r->id, "rootfs");
+    const struct ctr_plan *pl = &r->plan;
+    struct container_spec spec = {
+        .name = r->ctr_name,
+        .layer_dirs = pl->layer_dirs,
+        .upper_dir = upper,
+        .work_dir = work,
+        .rootfs_dir = rootfs,
+        .argv = pl->argv,
+        .env = pl->env,
+        .cwd = pl->cwd,
+        .user = pl->user,
+        .hostname = pl->hostname,
+        .read_only = pl->read_only,
+        .tty = r->o->tty,
+        .cgroup_rel = r->cgroup,
+        .limits = pl->limits,
+        .shm_size = pl->shm_size,
+        .init = pl->init,
+        .stdin_fd = -1,
+        .stdout_fd = -1,
+        .stderr_fd = -1,
+        .caps = pl->caps,
+        .caps_named = pl->caps_named,
+        .no_new_privs = pl->no_new_privs,
+    };
+    _cleanup_mount_set_ struct mount_set mset = {0};
+    if (pl->n_mounts > 0) {
+        if ((rr = mounts_prepare(r->c->root, r->p->name, &r->plan, e)) < 0 ||
+            (rr = mounts_build(r->c->root, &r->plan, &mset, e)) < 0)
+            return rr;
+        spec.mounts = mset.specs;
+        spec.n_mounts = mset.n;
+    }
+    /* Signals are taken before the container exists, so none is lost. */
+    _cleanup_cli_session_ struct cli_session *sess = cli_session_new(r->o->tty);
+    /* Without a TTY of its own, never this process's terminal. */
+    if (!r->o->tty) {
+        int child[3];
+        if ((rr = cli_session_stdio(sess, stdio, child, e)) < 0)
+            return rr;
+        spec.stdin_fd = child[0];
+        spec.stdout_fd = child[1];
+        spec.stderr_fd = child[2];
+    }
+    struct container_proc proc;
+    if (container_start(&rt, &spec, &proc, e) < 0)
+        return e->code == -ENOENT ? 127 : e->code == -EACCES ? 126 : 1;
+    struct run_state rs = {.pid = proc.pid,
+                           .start_time = proc.start_time,
+                           .supervisor = getpid(),
+                           .running = true,
+                           .started_at_ns = (int64_t)time(NULL) * 1000000000LL};
+    run_state_note(r, &rs);
+    struct container_exit x = {0};
+    int rc = cli_session_wait(sess, &proc, &x);
+    if (proc.console_fd >= 0)
+        close(proc.console_fd);
+    proc.console_fd = -1;
+    rs.running = false;
+    rs.exit_code = x.status;
+    rs.finished_at_ns = (int64_t)time(NULL) * 1000000000LL;
+    run_state_note(r, &rs);
+    container_release(&proc, NULL);
+    return rc;
+}
+
+/* The project and the one-off's service, refused before anything is made
+ * (volumes, dependencies) when its file asks for what berth cannot give. */
+static int run_open(struct run *r, const char *svc_name, const struct service **s0, struct berr *e)
+{
+    char *named[] = {(char *)svc_name, NULL};
+    int rr = cli_load_project(r->c, named, &r->p, e);
+    if (rr < 0)
+        return rr;
+    *s0 = project_service(r->p, svc_name);
+    if (!*s0)
+        return berr_set(e, -ENOENT, "no such service: %s", svc_name);
+    if (!(*s0)->image)
+        return berr_set(e, -EINVAL, "service \"%s\" has no image", svc_name);
+    rr = compose_service_refused(*s0, e);
+    if (rr < 0)
+        return rr;
+    _cleanup_strv_ char **made = NULL;
+    rr = volumes_create_declared(r->c->root, r->p, &made, e);
+    if (rr < 0)
+        return rr;
+    return !r->o->no_deps && (*s0)->n_depends > 0 ? run_deps(r->c, *s0, e) : 0;
+}
+
+/* Parses run's flags into o: -1 to go on, else the exit status. */
+static int run_flags(int argc, char **argv, struct run_opts *o, char ***env)
+{
     struct cmd_parser op;
     cmd_parser_init(&op, "run");
-    bool detach = false, rm = false, no_deps = false;
-    int tty = -1;
-    const char *entrypoint = NULL, *name_opt = NULL, *user = NULL, *workdir = NULL;
-    _cleanup_strv_ char **env = NULL;
     int opt;
     while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'd':
-            detach = true;
+            o->detach = true;
             break;
         case 'R':
-            rm = true;
+            o->rm = true;
             break;
         case 'e':
-            strv_push(&env, xstrdup(optarg));
+            strv_push(env, xstrdup(optarg));
             break;
         case 'E':
-            entrypoint = optarg;
+            o->entrypoint = optarg;
             break;
         case 'N':
-            name_opt = optarg;
+            o->name = optarg;
             break;
         case 'D':
-            no_deps = true;
+            o->no_deps = true;
             break;
         case 'T':
-            tty = 0;
+            o->tty = 0;
             break;
         case 't':
-            tty = 1;
+            o->tty = 1;
             break;
         case 'i':
             break;
         case 'u':
-            user = optarg;
+            o->user = optarg;
             break;
         case 'w':
-            workdir = optarg;
+            o->workdir = optarg;
             break;
         case 'h':
             cmd_print_help(op.def, stdout);
@@ -97,254 +354,39 @@ int cmd_run(struct cli *c, int argc, char **argv)
         cmd_print_help(op.def, stderr);
         return 2;
     }
-    const char *svc_name = argv[optind];
-    char **cmd_args = argv + optind + 1;
     /* The name becomes part of paths (cgroup, run state): docker's rule,
      * checked before anything is made. */
-    if (name_opt && !compose_container_name_valid(name_opt)) {
+    if (o->name && !compose_container_name_valid(o->name)) {
         fprintf(stderr,
                 "berth: run: invalid container name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
                 "allowed (at least 2 characters)\n",
-                name_opt);
+                o->name);
         return 2;
     }
-    if (tty < 0)
-        tty = !detach && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    return -1;
+}
 
-    struct berr e = BERR_INIT;
-    struct project *p = NULL;
-    struct store *st = NULL;
-    struct image *img = NULL;
-    struct ctr_plan plan = {0};
-    int rc = 1, lockfd = -1;
-    bool rt_ok = false, created = false;
-    struct runtime rt;
-    _cleanup_free_ char *id = ctr_new_id();
-    _cleanup_free_ char *run_id = short_id();
-    _cleanup_free_ char *ctr_name = NULL, *cgroup = NULL, *cache = NULL;
-    _cleanup_free_ char *upper = NULL, *work = NULL, *rootfs = NULL;
-    struct mount_set mset = {0};
-    struct cli_session *sess = NULL;
-    _cleanup_strv_ char **ep = NULL;
-
-    char *named[] = {(char *)svc_name, NULL};
-    if (cli_load_project(c, named, &p, &e) < 0)
-        goto out;
-    const struct service *s0 = project_service(p, svc_name);
-    if (!s0) {
-        berr_set(&e, -ENOENT, "no such service: %s", svc_name);
-        goto out;
-    }
-    if (!s0->image) {
-        berr_set(&e, -EINVAL, "service \"%s\" has no image", svc_name);
-        goto out;
-    }
-    /* Fail closed before anything is made (volumes, dependencies). */
-    if (compose_service_refused(s0, &e) < 0)
-        goto out;
-    {
-        _cleanup_strv_ char **made = NULL;
-        if (volumes_create_declared(c->root, p, &made, &e) < 0)
-            goto out;
-    }
-    /* Dependencies first, as `up -d SERVICE...` would start them. */
-    if (!no_deps && s0->n_depends > 0) {
-        _cleanup_strv_ char **up_argv = NULL;
-        strv_push(&up_argv, xstrdup("up"));
-        strv_push(&up_argv, xstrdup("-d"));
-        for (size_t i = 0; i < s0->n_depends; i++)
-            strv_push(&up_argv, xstrdup(s0->depends_on[i].service));
-        optind = 0;
-        if (cmd_up(c, (int)strv_len(up_argv), up_argv) != 0) {
-            berr_set(&e, -EIO, "starting the dependencies of %s failed", svc_name);
-            goto out;
-        }
-    }
-    /* The service with the run's overrides. */
-    struct service s = *s0;
-    if (cmd_args[0]) {
-        s.command = cmd_args;
-        s.command_set = true;
-    }
-    if (entrypoint) {
-        long stop = -1;
-        const char *why = NULL;
-        if (shellwords_split(entrypoint, &ep, &stop, &why) < 0) {
-            berr_set(&e, -EINVAL, "--entrypoint \"%s\": %s", entrypoint,
-                     why ? why : "cannot split it into words");
-            goto out;
-        }
-        s.entrypoint = ep;
-        s.entrypoint_set = true;
-    }
-    if (store_open(c->root, &st, &e) < 0 || cli_service_image(st, &s, &img, &e) < 0)
-        goto out;
-    if (plan_container(p, &s, img, 1, id, &plan, &e) < 0)
-        goto out;
-    for (size_t i = 0; env && env[i]; i++)
-        strv_env_put(&plan.env, env[i]);
-    if (user) {
-        free(plan.user);
-        plan.user = xstrdup(user);
-    }
-    if (workdir) {
-        free(plan.cwd);
-        plan.cwd = xstrdup(workdir);
-    }
-    plan.tty = tty;
-    plan.restart.policy = PLAN_RESTART_NO; /* one-off: never restarted */
-    ctr_name = name_opt ? xstrdup(name_opt) : xasprintf("%s-%s-run-%s", p->name, svc_name, run_id);
-    free(plan.name);
-    plan.name = xstrdup(ctr_name);
-    free(plan.log_name);
-    plan.log_name = xstrdup(ctr_name);
-    if (cli_cgroup_rel(c->root, p->name, svc_name, ctr_name, &cgroup, &e) < 0)
-        goto out;
-
-    lockfd = project_lock(c->runroot, p->name, &e);
-    if (lockfd < 0)
-        goto out;
-    char now[TIME_RFC3339_MAX];
-    time_rfc3339(time_now_ns(), 0, now);
-    struct ctr_record rec = {
-        .id = id,
-        .name = ctr_name,
-        .project = p->name,
-        .service = (char *)svc_name,
-        .number = 1,
-        .oneoff = true,
-        .image = s.image,
-        .image_id = img->id,
-        .created = now,
-        .cgroup = cgroup,
-        .working_dir = p->working_dir,
-        .plan = plan,
-    };
-    if (ctr_create(c->root, &rec, &e) < 0)
-        goto out;
-    created = true;
-
-    if (detach) {
-        struct ctr_record *recs = NULL;
-        size_t n = 0;
-        if (ctr_list(c->root, p->name, &recs, &n, &e) < 0)
-            goto out;
-        int r = -1;
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(recs[i].id, id) == 0)
-                r = cli_start(c, p->name, &recs[i], 1, false, lockfd, &e);
-        ctr_list_free(recs, n);
-        if (r < 0)
-            goto out;
-        puts(ctr_name);
-        rc = 0;
-        goto out;
-    }
-    project_unlock(lockfd);
-    lockfd = -1;
-
-    /* Attached: this process is the container's parent. */
-    cache = xasprintf("%s/cache/seccomp", c->root);
-    if (runtime_init(&rt, cache, &e) < 0)
-        goto out;
-    rt_ok = true;
-    upper = ctr_path(c->root, id, "upper");
-    work = ctr_path(c->root, id, "work");
-    rootfs = ctr_path(c->root, id, "rootfs");
-    struct container_spec spec = {
-        .name = ctr_name,
-        .layer_dirs = plan.layer_dirs,
-        .upper_dir = upper,
-        .work_dir = work,
-        .rootfs_dir = rootfs,
-        .argv = plan.argv,
-        .env = plan.env,
-        .cwd = plan.cwd,
-        .user = plan.user,
-        .hostname = plan.hostname,
-        .read_only = plan.read_only,
-        .tty = tty,
-        .cgroup_rel = cgroup,
-        .limits = plan.limits,
-        .shm_size = plan.shm_size,
-        .init = plan.init,
-        .stdin_fd = -1,
-        .stdout_fd = -1,
-        .stderr_fd = -1,
-        .caps = plan.caps,
-        .caps_named = plan.caps_named,
-        .no_new_privs = plan.no_new_privs,
-    };
-    if (plan.n_mounts > 0) {
-        if (mounts_prepare(c->root, p->name, &plan, &e) < 0 ||
-            mounts_build(c->root, &plan, &mset, &e) < 0)
-            goto out;
-        spec.mounts = mset.specs;
-        spec.n_mounts = mset.n;
-    }
-    struct container_proc proc;
-    /* Signals are taken before the container exists, so none is lost. */
-    sess = cli_session_new(tty);
-    /* Without a TTY of its own, never this process's terminal. */
-    if (!tty) {
-        int child[3];
-        if (cli_session_stdio(sess, stdio, child, &e) < 0)
-            goto out;
-        spec.stdin_fd = child[0];
-        spec.stdout_fd = child[1];
-        spec.stderr_fd = child[2];
-    }
-    if (container_start(&rt, &spec, &proc, &e) < 0) {
-        if (e.code == -ENOENT)
-            rc = 127;
-        else if (e.code == -EACCES)
-            rc = 126;
-        goto out;
-    }
-    struct run_state rs = {.pid = proc.pid,
-                           .start_time = proc.start_time,
-                           .supervisor = getpid(),
-                           .running = true,
-                           .started_at_ns = (int64_t)time(NULL) * 1000000000LL};
-    run_state_write(c->runroot, p->name, ctr_name, &rs, &e);
-    berr_clear(&e);
-    struct container_exit x = {0};
-    rc = cli_session_wait(sess, &proc, &x);
-    if (proc.console_fd >= 0)
-        close(proc.console_fd);
-    proc.console_fd = -1;
-    rs.running = false;
-    rs.exit_code = x.status;
-    rs.finished_at_ns = (int64_t)time(NULL) * 1000000000LL;
-    run_state_write(c->runroot, p->name, ctr_name, &rs, &e);
-    berr_clear(&e);
-    container_release(&proc, &e);
-    berr_clear(&e);
-
-out:
-    cli_session_free(sess);
-    if (e.msg) {
-        log_berr(&e);
-        if (rc == 0)
-            rc = 1;
-    }
-    berr_clear(&e);
-    mount_set_free(&mset);
-    if (created && rm && !detach) {
-        struct berr ign = BERR_INIT;
-        struct ctr_record gone = {.id = id, .name = ctr_name, .cgroup = cgroup, .plan = plan};
-        if (cli_remove_container(c, p->name, -1, &gone, RM_ANON, &ign) < 0)
-            log_berr(&ign); /* its record stays for `down` */
-        berr_clear(&ign);
-    }
-    if (p)
-        run_dir_prune(c->runroot, p->name);
-    project_unlock(lockfd);
-    if (rt_ok)
-        runtime_fini(&rt);
-    ctr_plan_free(&plan);
-    image_free(img);
-    store_close(st);
-    project_free(p);
-    return rc;
+int cmd_run(struct cli *c, int argc, char **argv, struct berr *e)
+{
+    /* A stream berth was started without: the container gets /dev/null. */
+    int stdio[3] = {cli_stdio_fd(STDIN_FILENO), cli_stdio_fd(STDOUT_FILENO),
+                    cli_stdio_fd(STDERR_FILENO)};
+    struct run_opts o = {.tty = -1};
+    _cleanup_strv_ char **env = NULL;
+    int rr = run_flags(argc, argv, &o, &env);
+    if (rr >= 0)
+        return rr;
+    o.env = env;
+    if (o.tty < 0)
+        o.tty = !o.detach && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    _cleanup_(run_free) struct run r = {.c = c, .o = &o, .lockfd = -1, .id = ctr_new_id()};
+    const struct service *s0 = NULL;
+    if ((rr = run_open(&r, argv[optind], &s0, e)) < 0 ||
+        (rr = run_plan(&r, s0, argv + optind + 1, e)) < 0 || (rr = run_create(&r, s0, e)) < 0)
+        return rr;
+    if (o.detach)
+        return run_detached(&r, e);
+    project_unlock(r.lockfd);
+    r.lockfd = -1;
+    return run_attached(&r, stdio, e);
 }

@@ -1,82 +1,390 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `berth up` (attached: this process is the supervisor; -d: a detached one)
- * and `berth down`: loading the project, planning each container against its
- * record, creating records and volumes, starting; on down, stopping and
- * removing the containers and, with -v, the project's volumes. Not here: the
- * supervisor's loop (engine/supervise/), planning rules (engine/plan/),
- * starting and removing one container (cmd/project.c). */
-#include <fcntl.h>
+/* `berth up` (attached or detached), in the phases of cmd/up.h: plan,
+ * orphans, create, start, attach. `up` parses its flags and calls them;
+ * `run`, `start` and `restart` call them too. Not here: `down`
+ * (cmd/cmd_down.c), the pure decisions (cmd/up_decide.c). */
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cli.h"
 #include "cmd/cmdtab.h"
 #include "cmd/project.h"
 #include "cmd/ps_state.h"
-#include "compose/compose.h"
-#include "engine/image/image.h"
-#include "engine/plan/plan.h"
-#include "engine/runtime/runtime.h"
+#include "cmd/up.h"
 #include "engine/supervise/control.h"
-#include "engine/supervise/records.h"
-#include "engine/supervise/supervisor.h"
 #include "engine/volume/mounts.h"
 #include "util/cleanup.h"
 #include "util/log.h"
-#include "util/sdnotify.h"
 #include "util/strv.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
-static const struct ctr_record *find_record(const struct ctr_record *list, size_t n,
-                                            const char *name)
+static const struct ctr_record *find_record(const struct ctr_list *l, const char *name)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(list[i].name, name) == 0)
-            return &list[i];
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].name, name) == 0)
+            return &l->v[i];
     return NULL;
 }
 
-/* One container of a service, from planning to start. */
-struct up_item {
-    const struct service *svc;
-    struct image *img;
-    bool owns_img; /* replicas share their service's image */
-    int number;
-    struct ctr_plan plan;
-    char *id;
-    char *cgroup;
-    bool keep; /* an unchanged container that already runs */
-};
-
-static bool find_record_in_items(const struct up_item *items, size_t n, const char *name)
+void up_plan_free(struct up_plan *pl)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(items[i].plan.name, name) == 0)
-            return true;
-    return false;
-}
-
-static void up_items_free(struct up_item *items, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].owns_img)
-            image_free(items[i].img);
-        ctr_plan_free(&items[i].plan);
-        free(items[i].id);
-        free(items[i].cgroup);
+    for (size_t i = 0; i < pl->n_items; i++) {
+        struct up_item *it = &pl->items[i];
+        if (it->owns_img)
+            image_free(it->img);
+        ctr_plan_free(&it->plan);
+        free(it->id);
+        free(it->cgroup);
     }
-    free(items);
+    free(pl->items);
+    free(pl->want);
+    free(pl->config_files);
+    store_close(pl->st);
+    project_free(pl->p);
+    memset(pl, 0, sizeof *pl);
 }
+
+void up_free(struct up *u)
+{
+    sv_free(u->sv);
+    if (u->ctl >= 0)
+        close(u->ctl);
+    if (u->pl.p)
+        run_dir_prune(u->c->runroot, u->pl.p->name);
+    project_unlock(u->lockfd);
+    free(u->start);
+    ctr_list_clear(&u->existing);
+    up_plan_free(&u->pl);
+    runtime_fini(&u->rt);
+    sdnotify_close(&u->nf);
+}
+
+/* --- plan ------------------------------------------------------------------ */
+
+/* The containers of one service: its image, then a plan per replica. */
+static int plan_service(struct up *u, const struct service *s, int replicas, struct berr *e)
+{
+    struct up_plan *pl = &u->pl;
+    if (s->container_name && replicas > 1)
+        return berr_set(e, -EINVAL,
+                        "service \"%s\" has a container_name and cannot be scaled to %d "
+                        "containers",
+                        s->name, replicas);
+    if (!s->image)
+        return berr_set(e, -EINVAL,
+                        "%s:%d:%d: service \"%s\" has neither an image nor a build section",
+                        s->pos.file, s->pos.line, s->pos.col, s->name);
+    struct image *img = NULL;
+    int r = replicas > 0 ? cli_service_image(pl->st, s, &img, e) : 0;
+    if (r < 0)
+        return r;
+    for (int num = 1; num <= replicas; num++) {
+        pl->items = xreallocarray(pl->items, pl->n_items + 1, sizeof *pl->items);
+        struct up_item *it = &pl->items[pl->n_items++];
+        *it = (struct up_item){.svc = s, .img = img, .owns_img = num == 1, .number = num};
+        it->id = ctr_new_id();
+        r = plan_container(pl->p, s, img, num, it->id, &it->plan, e);
+        if (r < 0)
+            return r;
+        if (s->container_name) {
+            free(it->plan.name);
+            it->plan.name = xstrdup(s->container_name);
+            free(it->plan.log_name);
+            it->plan.log_name = xstrdup(s->container_name);
+        }
+        r = cli_cgroup_rel(u->c->root, pl->p->name, s->name, it->plan.name, &it->cgroup, e);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* Loads the project and plans every container before anything is made:
+ * a missing image leaves nothing half-done. Dependencies first; each
+ * service's replicas numbered from 1. */
+int up_plan(struct up *u, struct berr *e)
+{
+    const struct up_opts *o = u->o;
+    struct up_plan *pl = &u->pl;
+    int r = cli_load_project(u->c, o->services, &pl->p, e);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; o->services && o->services[i]; i++)
+        if (!project_service(pl->p, o->services[i]))
+            return berr_set(e, -ENOENT, "no such service: %s", o->services[i]);
+    if (o->exit_from && !project_service(pl->p, o->exit_from))
+        return berr_set(e, -ENOENT, "--exit-code-from: no such service: %s", o->exit_from);
+    r = store_open(u->c->root, &pl->st, e);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; pl->p->files && pl->p->files[i]; i++) {
+        char *f = xasprintf("%s%s%s", pl->config_files ? pl->config_files : "", i ? "," : "",
+                            pl->p->files[i]);
+        free(pl->config_files);
+        pl->config_files = f;
+    }
+    pl->want = up_wanted(pl->p, o->services, o->no_deps);
+    for (size_t k = 0; k < pl->p->n_services; k++) {
+        size_t i = pl->p->start_order ? pl->p->start_order[k] : k;
+        const struct service *s = &pl->p->services[i];
+        if (!pl->want[i])
+            continue;
+        r = plan_service(u, s, up_replicas(s, o->scale), e);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* The runtime, the project lock, the records and the running supervisor
+ * (when one runs): what create and start work with. */
+static int up_open(struct up *u, struct berr *e)
+{
+    _cleanup_free_ char *cache = xasprintf("%s/cache/seccomp", u->c->root);
+    int r = runtime_init(&u->rt, cache, e);
+    if (r < 0)
+        return r;
+    u->lockfd = project_lock(u->c->runroot, u->pl.p->name, e);
+    if (u->lockfd < 0)
+        return u->lockfd;
+    r = ctr_list(u->c->root, u->pl.p->name, &u->existing.v, &u->existing.n, e);
+    if (r < 0)
+        return r;
+    return cli_supervisor(u->c, u->pl.p->name, &u->ctl, e);
+}
+
+/* --- orphans --------------------------------------------------------------- */
+
+/* Containers of services no longer in the file: removed with
+ * --remove-orphans (unless one runs), else named in a warning. */
+int up_orphans(struct up *u, struct berr *e)
+{
+    const struct project *p = u->pl.p;
+    _cleanup_free_ char *orphans = NULL;
+    for (size_t i = 0; i < u->existing.n; i++) {
+        const struct ctr_record *r = &u->existing.v[i];
+        if (r->oneoff || project_service(p, r->service))
+            continue;
+        if (u->o->remove_orphans) {
+            struct run_state rs;
+            if (run_state_read(u->c->runroot, p->name, r->name, &rs) == 0 && run_state_alive(&rs))
+                return berr_set(e, -EBUSY, "orphan container %s is running; stop it first",
+                                r->name);
+            int rr = cli_remove_container(u->c, p->name, u->ctl, r, RM_SAY | RM_ANON, e);
+            if (rr < 0)
+                return rr;
+            continue;
+        }
+        char *o = xasprintf("%s%s%s", orphans ? orphans : "", orphans ? ", " : "", r->name);
+        free(orphans);
+        orphans = o;
+    }
+    if (orphans)
+        log_warn("Found orphan containers ([%s]) for this project. If you removed or renamed "
+                 "this service in your compose file, you can run this command with the "
+                 "--remove-orphans flag to clean it up.",
+                 orphans);
+    return 0;
+}
+
+/* --- create ---------------------------------------------------------------- */
+
+/* Asks the running supervisor to stop one container (-t's grace when
+ * given). */
+static int stop_one(struct up *u, const char *name, bool grace, struct berr *e)
+{
+    json_t *req = json_pack("{s:s, s:[s]}", "op", "stop", "names", name);
+    if (grace && u->o->timeout_ns >= 0)
+        json_object_set_new(req, "timeout_ns", json_integer(u->o->timeout_ns));
+    int r = ctl_request(u->ctl, req, ctl_print_progress, NULL, e);
+    json_decref(req);
+    return r;
+}
+
+/* Scaled down: containers of a wanted service beyond its new count go. */
+static int remove_scaled_down(struct up *u, struct berr *e)
+{
+    for (size_t i = 0; i < u->existing.n; i++) {
+        const struct ctr_record *r = &u->existing.v[i];
+        if (!up_scaled_down(u->pl.p, u->pl.want, r, u->pl.items, u->pl.n_items))
+            continue;
+        int rr = u->ctl >= 0 ? stop_one(u, r->name, false, e) : 0;
+        if (rr < 0)
+            return rr;
+        rr = cli_remove_container(u->c, u->pl.p->name, u->ctl, r, RM_SAY | RM_ANON, e);
+        if (rr < 0)
+            return rr;
+    }
+    return 0;
+}
+
+/* One planned container: kept when unchanged, else (re)created. */
+static int create_item(struct up *u, struct up_item *it, struct berr *e)
+{
+    const struct project *p = u->pl.p;
+    const struct ctr_record *old = find_record(&u->existing, it->plan.name);
+    enum up_action act = up_decide(old, it->plan.config, u->o->force_recreate, u->o->no_recreate);
+    struct run_state rs;
+    bool alive =
+        old && run_state_read(u->c->runroot, p->name, old->name, &rs) == 0 && run_state_alive(&rs);
+    if (act == UP_KEEP) {
+        free(it->id);
+        it->id = xstrdup(old->id);
+        it->keep = alive;
+        if (alive)
+            fprintf(stderr, " Container %s  Running\n", it->plan.name);
+        return 0;
+    }
+    if (act == UP_RECREATE) {
+        if (alive && u->ctl < 0)
+            return berr_set(e, -EBUSY, "container %s runs without a supervisor; run `berth down`",
+                            old->name);
+        int r = alive ? stop_one(u, old->name, true, e) : 0;
+        if (r < 0)
+            return r;
+        fprintf(stderr, " Container %s  Recreate\n", it->plan.name);
+        r = cli_remove_container(u->c, p->name, u->ctl, old, 0, e);
+        if (r < 0)
+            return r;
+    } else {
+        fprintf(stderr, " Container %s  Creating\n", it->plan.name);
+    }
+    char created[TIME_RFC3339_MAX];
+    time_rfc3339(time_now_ns(), 9, created);
+    struct ctr_record rec = {
+        .id = it->id,
+        .name = it->plan.name,
+        .project = p->name,
+        .service = (char *)it->svc->name,
+        .number = it->number,
+        .image = it->svc->image,
+        .image_id = it->img->id,
+        .created = created,
+        .cgroup = it->cgroup,
+        .config_files = u->pl.config_files,
+        .working_dir = p->working_dir,
+        .plan = it->plan,
+    };
+    int r = ctr_create(u->c->root, &rec, e);
+    if (r < 0)
+        return r;
+    fprintf(stderr, " Container %s  %s\n", it->plan.name, old ? "Recreated" : "Created");
+    return 0;
+}
+
+/* Volumes, then the containers (created, kept, recreated, or removed when
+ * scaled down); then what start hands on, as stored records. */
+int up_create(struct up *u, struct berr *e)
+{
+    _cleanup_strv_ char **made = NULL;
+    int r = volumes_create_declared(u->c->root, u->pl.p, &made, e);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; made && made[i]; i++)
+        fprintf(stderr, " Volume \"%s\"  Created\n", made[i]);
+    r = remove_scaled_down(u, e);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < u->pl.n_items; i++)
+        if ((r = create_item(u, &u->pl.items[i], e)) < 0)
+            return r;
+    ctr_sync(u->c->root);
+    ctr_list_clear(&u->existing);
+    r = ctr_list(u->c->root, u->pl.p->name, &u->existing.v, &u->existing.n, e);
+    if (r < 0)
+        return r;
+    u->start = xcalloc(u->pl.n_items + 1, sizeof *u->start);
+    for (size_t i = 0; i < u->pl.n_items; i++) {
+        const struct ctr_record *rec = find_record(&u->existing, u->pl.items[i].plan.name);
+        if (!rec)
+            continue;
+        u->start[u->n_start++] = *rec; /* shallow: `existing` owns the strings */
+    }
+    return 0;
+}
+
+/* --- start ----------------------------------------------------------------- */
+
+/* Attached, with no supervisor running: this process becomes it. Its
+ * options are filled here, in one place. */
+static int start_attached(struct up *u, struct berr *e)
+{
+    const struct up_opts *o = u->o;
+    u->so = (struct sv_options){
+        .root = u->c->root,
+        .runroot = u->c->runroot,
+        .project = u->pl.p->name,
+        .attached = true,
+        .color = o->color,
+        .abort_on_exit = o->abort_on_exit,
+        .exit_code_from = o->exit_from,
+        .events_fd = -1,
+        .stop_timeout_ns = o->timeout_ns,
+        .notify = sdnotify_enabled(&u->nf) ? &u->nf : NULL,
+    };
+    u->sv = sv_new(&u->rt, &u->so);
+    int r = sv_listen(u->sv, e);
+    if (r < 0)
+        return r;
+    /* Ready, for a service manager, is what `up --wait` waits for. An
+     * error here is the up's, said when the stack has ended. */
+    sv_request_start(u->sv, u->start, u->n_start, u->so.notify != NULL, e);
+    project_unlock(u->lockfd);
+    u->lockfd = -1;
+    return 0;
+}
+
+int up_start_records(struct cli *c, const char *project, int ctl, struct runtime *rt,
+                     const struct ctr_record *recs, size_t n, bool wait, int lockfd, struct berr *e)
+{
+    if (ctl >= 0) {
+        _cleanup_strv_ char **ids = NULL;
+        for (size_t i = 0; i < n; i++)
+            strv_push(&ids, xstrdup(recs[i].id));
+        return cli_start_via_supervisor(ctl, ids, wait, e);
+    }
+    _cleanup_runtime_ struct runtime own = RUNTIME_UNSET;
+    if (!rt) {
+        _cleanup_free_ char *cache = xasprintf("%s/cache/seccomp", c->root);
+        int r = runtime_init(&own, cache, e);
+        if (r < 0)
+            return r;
+        rt = &own;
+    }
+    return cli_start_detached(c, rt, project, recs, n, wait, lockfd, e);
+}
+
+/* Hands the records to a supervisor: the project's running one, a new
+ * detached one (-d), or this process (attached). */
+int up_start(struct up *u, struct berr *e)
+{
+    const struct up_opts *o = u->o;
+    if (sdnotify_enabled(&u->nf) && (u->ctl >= 0 || o->detach))
+        log_warn("NOTIFY_SOCKET is set, but only an attached `up` that supervises project \"%s\" "
+                 "itself tells the service manager it is ready",
+                 u->pl.p->name);
+    if (u->ctl >= 0) {
+        if (!o->detach && o->abort_on_exit)
+            return berr_set(e, -EBUSY,
+                            "--abort-on-container-exit and --exit-code-from need the containers "
+                            "to be started by this up, but a detached up supervises project "
+                            "\"%s\" (stop it first: berth stop)",
+                            u->pl.p->name);
+        u->since = ps_now_ns(); /* attached, their output from here on */
+    }
+    if (u->ctl >= 0 || o->detach)
+        return up_start_records(u->c, u->pl.p->name, u->ctl, &u->rt, u->start, u->n_start, o->wait,
+                                u->lockfd, e);
+    return start_attached(u, e);
+}
+
+/* --- attach ---------------------------------------------------------------- */
 
 struct force_ctx {
     struct cli *c;
@@ -94,30 +402,53 @@ static void on_second_signal(int sigfd, void *ud)
     if (read(sigfd, &si, sizeof si) != (ssize_t)sizeof si || f->forced)
         return;
     f->forced = true;
-    struct berr e = BERR_INIT;
-    int fd = ctl_connect(f->c->runroot, f->project, &e);
+    _cleanup_close_ int fd = ctl_connect(f->c->runroot, f->project, NULL);
     if (fd >= 0) {
         json_t *req =
             json_pack("{s:s, s:O, s:i}", "op", "kill", "names", f->names, "signal", SIGKILL);
-        ctl_request(fd, req, NULL, NULL, &e);
+        ctl_request(fd, req, NULL, NULL, NULL);
         json_decref(req);
-        close(fd);
     }
-    berr_clear(&e);
+}
+
+static const char *log_name(const struct ctr_record *r)
+{
+    return r->plan.log_name ? r->plan.log_name : r->name;
+}
+
+/* Ctrl-C while following a detached supervisor's containers: stop them
+ * (a second one kills them), then show what they said while stopping. */
+static int stop_attached(struct up *u, int sfd, int sig, struct berr *e)
+{
+    const char *project = u->pl.p->name;
+    int64_t t_int = ps_now_ns();
+    fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
+    struct force_ctx f = {.c = u->c, .project = project, .names = json_array()};
+    for (size_t i = 0; i < u->n_start; i++)
+        json_array_append_new(f.names, json_string(u->start[i].name));
+    json_t *req = json_pack("{s:s, s:O}", "op", "stop", "names", f.names);
+    if (u->o->timeout_ns >= 0)
+        json_object_set_new(req, "timeout_ns", json_integer(u->o->timeout_ns));
+    int r = ctl_request_watch(u->ctl, req, ctl_print_progress, sfd, on_second_signal, &f, e);
+    json_decref(req);
+    json_decref(f.names);
+    if (r == 0) /* what they said while stopping ("bye") */
+        cli_logs_attach(u->c, project, u->start, u->n_start, u->o->color, t_int, -1);
+    return r < 0 ? 1 : 128 + sig;
 }
 
 /* Attached `up` of a project a detached supervisor runs: prints the
  * containers' output as if this process ran them, until they all stop;
  * Ctrl-C stops them (a second one kills them), as docker compose does. */
-static int attach_existing(struct cli *c, const char *project, int ctl,
-                           const struct ctr_record *recs, size_t n, bool color, int64_t since,
-                           int64_t timeout_ns, struct berr *e)
+static int attach_existing(struct up *u, struct berr *e)
 {
+    const struct ctr_record *recs = u->start;
+    size_t n = u->n_start;
     if (n == 0)
         return 0;
     printf("Attaching to ");
     for (size_t i = 0; i < n; i++)
-        printf("%s%s", i ? ", " : "", recs[i].plan.log_name ? recs[i].plan.log_name : recs[i].name);
+        printf("%s%s", i ? ", " : "", log_name(&recs[i]));
     printf("\n");
     fflush(stdout);
     sigset_t set, old;
@@ -125,97 +456,122 @@ static int attach_existing(struct cli *c, const char *project, int ctl,
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigprocmask(SIG_BLOCK, &set, &old);
-    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
     if (sfd < 0) /* then Ctrl-C just ends this command; the containers run on */
         sigprocmask(SIG_SETMASK, &old, NULL);
     int rc = 0;
-    int sig = cli_logs_attach(c, project, recs, n, color, since, sfd);
-    if (sig > 0) {
-        int64_t t_int = ps_now_ns();
-        fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
-        struct force_ctx f = {.c = c, .project = project, .names = json_array()};
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(f.names, json_string(recs[i].name));
-        json_t *req = json_pack("{s:s, s:O}", "op", "stop", "names", f.names);
-        if (timeout_ns >= 0)
-            json_object_set_new(req, "timeout_ns", json_integer(timeout_ns));
-        int r = ctl_request_watch(ctl, req, ctl_print_progress, sfd, on_second_signal, &f, e);
-        json_decref(req);
-        json_decref(f.names);
-        rc = r < 0 ? 1 : 128 + sig;
-        /* what they said while stopping ("bye") */
-        if (r == 0)
-            cli_logs_attach(c, project, recs, n, color, t_int, -1);
-    }
+    int sig = cli_logs_attach(u->c, u->pl.p->name, recs, n, u->o->color, u->since, sfd);
+    if (sig > 0)
+        rc = stop_attached(u, sfd, sig, e);
     int64_t now = ps_now_ns();
     for (size_t i = 0; i < n; i++) {
         struct ps_state ps;
-        ps_state_of(c, project, &recs[i], now, &ps);
+        ps_state_of(u->c, u->pl.p->name, &recs[i], now, &ps);
         if (!ps.alive)
-            printf("%s exited with code %d\n",
-                   recs[i].plan.log_name ? recs[i].plan.log_name : recs[i].name, ps.exit_code);
+            printf("%s exited with code %d\n", log_name(&recs[i]), ps.exit_code);
     }
     fflush(stdout);
-    if (sfd >= 0)
-        close(sfd);
     sigprocmask(SIG_SETMASK, &old, NULL);
     return rc;
 }
 
-int cmd_up(struct cli *c, int argc, char **argv)
+int up_attach(struct up *u, struct berr *e)
+{
+    if (u->o->detach)
+        return 0;
+    if (!u->sv)
+        return attach_existing(u, e);
+    int rc = sv_run(u->sv);
+    /* SIGTERM is how a service manager stops its service: a stop it asked
+     * for and got is a success, not the 143 a terminal shows. */
+    if (u->so.notify && rc == 128 + SIGTERM)
+        rc = 0;
+    return rc;
+}
+
+/* --- up -------------------------------------------------------------------- */
+
+int up_project(struct cli *c, const struct up_opts *o, struct berr *e)
+{
+    _cleanup_up_ struct up u = UP_INIT;
+    u.c = c;
+    u.o = o;
+    /* Started by a service manager (berth@.service, Type=notify): taken
+     * before the compose file is read, so that neither interpolation nor a
+     * container can see it. */
+    _cleanup_berr_ struct berr w = BERR_INIT;
+    if (sdnotify_from_env(&u.nf, &w) < 0)
+        log_warn("%s; the service manager will not be told when the project is ready", w.msg);
+    int r = up_plan(&u, e);
+    if (r >= 0)
+        r = up_open(&u, e);
+    if (r >= 0)
+        r = up_orphans(&u, e);
+    if (r >= 0)
+        r = up_create(&u, e);
+    if (r >= 0)
+        r = up_start(&u, e);
+    if (r < 0)
+        return r;
+    return up_attach(&u, e);
+}
+
+/* --scale SERVICE=NUMBER, checked: NUMBER from 0 to 1000. */
+static bool scale_valid(const char *v)
+{
+    const char *eq = strchr(v, '=');
+    char *end = NULL;
+    long n = eq ? strtol(eq + 1, &end, 10) : -1;
+    return eq && eq != v && end && !*end && n >= 0 && n <= 1000;
+}
+
+int cmd_up(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "up");
-    bool detach = false, wait = false, abort_on_exit = false, color = c->color, no_deps = false;
+    struct up_opts o = {.color = c->color, .timeout_ns = -1};
     _cleanup_strv_ char **scale = NULL;
-    bool force_recreate = false, no_recreate = false, remove_orphans = false;
-    const char *exit_from = NULL;
-    int64_t timeout_ns = -1;
     int opt;
     while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'd':
-            detach = true;
+            o.detach = true;
             break;
         case 'W':
-            wait = detach = true;
+            o.wait = o.detach = true;
             break;
         case 'A':
-            abort_on_exit = true;
+            o.abort_on_exit = true;
             break;
         case 'X':
-            exit_from = optarg;
+            o.exit_from = optarg;
             break;
         case 'F':
-            force_recreate = true;
+            o.force_recreate = true;
             break;
         case 'N':
-            no_recreate = true;
+            o.no_recreate = true;
             break;
         case 'O':
-            remove_orphans = true;
+            o.remove_orphans = true;
             break;
         case 't':
-            if (cli_parse_timeout(optarg, &timeout_ns) < 0)
+            if (cli_parse_timeout(optarg, &o.timeout_ns) < 0)
                 return 2;
             break;
         case 'C':
-            color = false;
+            o.color = false;
             break;
         case 'D':
-            no_deps = true;
+            o.no_deps = true;
             break;
-        case 'S': {
-            const char *eq = strchr(optarg, '=');
-            char *end = NULL;
-            long v = eq ? strtol(eq + 1, &end, 10) : -1;
-            if (!eq || eq == optarg || !end || *end || v < 0 || v > 1000) {
+        case 'S':
+            if (!scale_valid(optarg)) {
                 fprintf(stderr, "berth: up: invalid --scale \"%s\" (SERVICE=NUMBER)\n", optarg);
                 return 2;
             }
             strv_push(&scale, xstrdup(optarg));
             break;
-        }
         case 'h':
             cmd_print_help(op.def, stdout);
             return 0;
@@ -223,599 +579,16 @@ int cmd_up(struct cli *c, int argc, char **argv)
             return 2;
         }
     }
-    if (detach && (abort_on_exit || exit_from)) {
+    if (o.detach && (o.abort_on_exit || o.exit_from)) {
         fprintf(stderr, "berth: up: -d cannot be combined with --abort-on-container-exit or "
                         "--exit-code-from\n");
         return 2;
     }
-    if (force_recreate && no_recreate) {
+    if (o.force_recreate && o.no_recreate) {
         fprintf(stderr, "berth: up: --force-recreate and --no-recreate are incompatible\n");
         return 2;
     }
-
-    struct berr e = BERR_INIT;
-    /* Started by a service manager (berth@.service, Type=notify): taken
-     * before the compose file is read, so that neither interpolation nor a
-     * container can see it. */
-    struct sdnotify nf;
-    if (sdnotify_from_env(&nf, &e) < 0) {
-        log_warn("%s; the service manager will not be told when the project is ready", e.msg);
-        berr_clear(&e);
-    }
-    struct project *p = NULL;
-    struct store *st = NULL;
-    struct runtime rt;
-    bool rt_ok = false;
-    struct supervisor *sv = NULL;
-    struct up_item *items = NULL;
-    size_t n_items = 0;
-    struct ctr_record *existing = NULL;
-    size_t n_existing = 0;
-    struct ctr_record *start = NULL;
-    size_t n_start = 0;
-    int lockfd = -1, ctl = -1;
-    int rc = 1;
-    _cleanup_free_ char *cache = NULL;
-    _cleanup_strv_ char **start_ids = NULL;
-    _cleanup_free_ char *config_files = NULL;
-    _cleanup_free_ bool *want = NULL;
-
-    if (cli_load_project(c, argv + optind, &p, &e) < 0)
-        goto out;
-    for (int i = optind; i < argc; i++)
-        if (!project_service(p, argv[i])) {
-            berr_set(&e, -ENOENT, "no such service: %s", argv[i]);
-            goto out;
-        }
-    if (exit_from && !project_service(p, exit_from)) {
-        berr_set(&e, -ENOENT, "--exit-code-from: no such service: %s", exit_from);
-        goto out;
-    }
-    if (store_open(c->root, &st, &e) < 0)
-        goto out;
-    for (size_t i = 0; p->files && p->files[i]; i++) {
-        char *f = xasprintf("%s%s%s", config_files ? config_files : "", i ? "," : "", p->files[i]);
-        free(config_files);
-        config_files = f;
-    }
-
-    /* The services to run: the named ones and what they depend on (unless
-     * --no-deps), or all of them. */
-    want = xcalloc(p->n_services + 1, sizeof *want);
-    for (size_t i = 0; i < p->n_services; i++) {
-        want[i] = optind >= argc;
-        for (int k = optind; k < argc; k++)
-            if (strcmp(argv[k], p->services[i].name) == 0)
-                want[i] = true;
-    }
-    for (bool grew = !no_deps; grew;) {
-        grew = false;
-        for (size_t i = 0; i < p->n_services; i++)
-            for (size_t d = 0; want[i] && d < p->services[i].n_depends; d++)
-                for (size_t j = 0; j < p->n_services; j++)
-                    if (!want[j] &&
-                        strcmp(p->services[j].name, p->services[i].depends_on[d].service) == 0)
-                        want[j] = grew = true;
-    }
-
-    /* Resolve every image and plan every container before creating
-     * anything: a missing image leaves nothing half-done. Dependencies
-     * first; each service's replicas numbered from 1. */
-    size_t cap = 0;
-    for (size_t k = 0; k < p->n_services; k++) {
-        size_t i = p->start_order ? p->start_order[k] : k;
-        const struct service *s = &p->services[i];
-        if (!want[i])
-            continue;
-        int replicas = s->replicas > 0 ? s->replicas : 1;
-        size_t slen = strlen(s->name);
-        for (size_t k2 = 0; scale && scale[k2]; k2++)
-            if (strncmp(scale[k2], s->name, slen) == 0 && scale[k2][slen] == '=')
-                replicas = atoi(scale[k2] + slen + 1);
-        if (s->container_name && replicas > 1) {
-            berr_set(&e, -EINVAL,
-                     "service \"%s\" has a container_name and cannot be scaled to %d "
-                     "containers",
-                     s->name, replicas);
-            goto out;
-        }
-        if (!s->image) {
-            berr_set(&e, -EINVAL,
-                     "%s:%d:%d: service \"%s\" has neither an image nor a build section",
-                     s->pos.file, s->pos.line, s->pos.col, s->name);
-            goto out;
-        }
-        struct image *img = NULL;
-        if (replicas > 0 && cli_service_image(st, s, &img, &e) < 0)
-            goto out;
-        for (int num = 1; num <= replicas; num++) {
-            if (n_items == cap) {
-                cap = cap ? cap * 2 : 16;
-                items = xreallocarray(items, cap, sizeof *items);
-            }
-            struct up_item *it = &items[n_items++];
-            memset(it, 0, sizeof *it);
-            it->svc = s;
-            it->img = img;
-            it->owns_img = num == 1;
-            it->number = num;
-            it->id = ctr_new_id();
-            if (plan_container(p, s, img, num, it->id, &it->plan, &e) < 0)
-                goto out;
-            if (s->container_name) {
-                free(it->plan.name);
-                it->plan.name = xstrdup(s->container_name);
-                free(it->plan.log_name);
-                it->plan.log_name = xstrdup(s->container_name);
-            }
-            if (cli_cgroup_rel(c->root, p->name, s->name, it->plan.name, &it->cgroup, &e) < 0)
-                goto out;
-        }
-    }
-
-    cache = xasprintf("%s/cache/seccomp", c->root);
-    if (runtime_init(&rt, cache, &e) < 0)
-        goto out;
-    rt_ok = true;
-    lockfd = project_lock(c->runroot, p->name, &e);
-    if (lockfd < 0)
-        goto out;
-    if (ctr_list(c->root, p->name, &existing, &n_existing, &e) < 0)
-        goto out;
-    ctl = ctl_connect(c->runroot, p->name, &e);
-    if (ctl < 0 && ctl != -ENOENT && ctl != -ECONNREFUSED)
-        goto out;
-    berr_clear(&e);
-
-    /* Orphans: containers of services no longer in the file. */
-    {
-        _cleanup_free_ char *orphans = NULL;
-        for (size_t i = 0; i < n_existing; i++) {
-            if (existing[i].oneoff || project_service(p, existing[i].service))
-                continue;
-            if (remove_orphans) {
-                struct run_state rs;
-                if (run_state_read(c->runroot, p->name, existing[i].name, &rs) == 0 &&
-                    run_state_alive(&rs)) {
-                    berr_set(&e, -EBUSY, "orphan container %s is running; stop it first",
-                             existing[i].name);
-                    goto out;
-                }
-                if (cli_remove_container(c, p->name, ctl, &existing[i], RM_SAY | RM_ANON, &e) < 0)
-                    goto out;
-                continue;
-            }
-            char *o =
-                xasprintf("%s%s%s", orphans ? orphans : "", orphans ? ", " : "", existing[i].name);
-            free(orphans);
-            orphans = o;
-        }
-        if (orphans)
-            log_warn("Found orphan containers ([%s]) for this project. If you removed or renamed "
-                     "this service in your compose file, you can run this command with the "
-                     "--remove-orphans flag to clean it up.",
-                     orphans);
-    }
-
-    /* The project's volumes, before any container that mounts them. */
-    {
-        _cleanup_strv_ char **made = NULL;
-        if (volumes_create_declared(c->root, p, &made, &e) < 0)
-            goto out;
-        for (size_t i = 0; made && made[i]; i++)
-            fprintf(stderr, " Volume \"%s\"  Created\n", made[i]);
-    }
-
-    /* Scaled down: containers of a wanted service beyond its new count go. */
-    for (size_t i = 0; i < n_existing; i++) {
-        const struct ctr_record *r = &existing[i];
-        const struct service *s = r->oneoff ? NULL : project_service(p, r->service);
-        if (!s || !want[s - p->services] || find_record_in_items(items, n_items, r->name))
-            continue;
-        if (ctl >= 0) {
-            json_t *req = json_pack("{s:s, s:[s]}", "op", "stop", "names", r->name);
-            int rr = ctl_request(ctl, req, ctl_print_progress, NULL, &e);
-            json_decref(req);
-            if (rr < 0)
-                goto out;
-        }
-        if (cli_remove_container(c, p->name, ctl, r, RM_SAY | RM_ANON, &e) < 0)
-            goto out;
-    }
-
-    /* Create (or keep, or recreate) the containers. */
-    for (size_t i = 0; i < n_items; i++) {
-        struct up_item *it = &items[i];
-        const struct ctr_record *old = find_record(existing, n_existing, it->plan.name);
-        if (old) {
-            struct run_state rs;
-            bool alive =
-                run_state_read(c->runroot, p->name, old->name, &rs) == 0 && run_state_alive(&rs);
-            bool same = old->plan.config && strcmp(old->plan.config, it->plan.config) == 0;
-            if ((same && !force_recreate) || no_recreate) {
-                /* Unchanged: keep the container (and its writable layer). */
-                free(it->id);
-                it->id = xstrdup(old->id);
-                it->keep = alive;
-                if (alive)
-                    fprintf(stderr, " Container %s  Running\n", it->plan.name);
-                continue;
-            }
-            if (alive) {
-                if (ctl < 0) {
-                    berr_set(&e, -EBUSY, "container %s runs without a supervisor; run `berth down`",
-                             old->name);
-                    goto out;
-                }
-                json_t *req = json_pack("{s:s, s:[s]}", "op", "stop", "names", old->name);
-                if (timeout_ns >= 0)
-                    json_object_set_new(req, "timeout_ns", json_integer(timeout_ns));
-                int r = ctl_request(ctl, req, ctl_print_progress, NULL, &e);
-                json_decref(req);
-                if (r < 0)
-                    goto out;
-            }
-            fprintf(stderr, " Container %s  Recreate\n", it->plan.name);
-            if (cli_remove_container(c, p->name, ctl, old, 0, &e) < 0)
-                goto out;
-        } else {
-            fprintf(stderr, " Container %s  Creating\n", it->plan.name);
-        }
-        char created[TIME_RFC3339_MAX];
-        time_rfc3339(time_now_ns(), 9, created);
-        struct ctr_record rec = {
-            .id = it->id,
-            .name = it->plan.name,
-            .project = p->name,
-            .service = (char *)it->svc->name,
-            .number = it->number,
-            .image = it->svc->image,
-            .image_id = it->img->id,
-            .created = created,
-            .cgroup = it->cgroup,
-            .config_files = config_files,
-            .working_dir = p->working_dir,
-            .plan = it->plan,
-        };
-        if (ctr_create(c->root, &rec, &e) < 0)
-            goto out;
-        fprintf(stderr, " Container %s  %s\n", it->plan.name, old ? "Recreated" : "Created");
-    }
-
-    ctr_sync(c->root);
-
-    /* What to start, as stored records (the supervisor's input). */
-    ctr_list_free(existing, n_existing);
-    existing = NULL;
-    n_existing = 0;
-    if (ctr_list(c->root, p->name, &existing, &n_existing, &e) < 0)
-        goto out;
-    start = xcalloc(n_items + 1, sizeof *start);
-    for (size_t i = 0; i < n_items; i++) {
-        const struct ctr_record *r = find_record(existing, n_existing, items[i].plan.name);
-        if (!r)
-            continue;
-        start[n_start++] = *r; /* shallow: `existing` owns the strings */
-        strv_push(&start_ids, xstrdup(r->id));
-    }
-
-    if (sdnotify_enabled(&nf) && (ctl >= 0 || detach))
-        log_warn("NOTIFY_SOCKET is set, but only an attached `up` that supervises project \"%s\" "
-                 "itself tells the service manager it is ready",
-                 p->name);
-    if (ctl >= 0) {
-        /* A supervisor already runs this project: hand the containers over
-         * and, attached, follow them as if this `up` ran them. */
-        if (!detach && abort_on_exit) {
-            berr_set(&e, -EBUSY,
-                     "--abort-on-container-exit and --exit-code-from need the containers to be "
-                     "started by this up, but a detached up supervises project \"%s\" (stop "
-                     "it first: berth stop)",
-                     p->name);
-            goto out;
-        }
-        int64_t since = ps_now_ns();
-        if (cli_start_via_supervisor(ctl, start_ids, wait, &e) < 0)
-            goto out;
-        rc = detach
-                 ? 0
-                 : attach_existing(c, p->name, ctl, start, n_start, color, since, timeout_ns, &e);
-        goto out;
-    }
-    if (detach) {
-        rc = cli_start_detached(c, &rt, p->name, start, n_start, wait, lockfd, &e) < 0 ? 1 : 0;
-        goto out;
-    }
-
-    /* Attached: this process is the supervisor. */
-    struct sv_options so = {
-        .root = c->root,
-        .runroot = c->runroot,
-        .project = p->name,
-        .attached = true,
-        .color = color,
-        .abort_on_exit = abort_on_exit,
-        .exit_code_from = exit_from,
-        .events_fd = -1,
-        .stop_timeout_ns = timeout_ns,
-        .notify = sdnotify_enabled(&nf) ? &nf : NULL,
-    };
-    sv = sv_new(&rt, &so);
-    if (sv_listen(sv, &e) < 0)
-        goto out;
-    /* Ready, for a service manager, is what `up --wait` waits for. */
-    sv_request_start(sv, start, n_start, so.notify != NULL, &e);
-    project_unlock(lockfd);
-    lockfd = -1;
-    rc = sv_run(sv);
-    /* SIGTERM is how a service manager stops its service: a stop it asked
-     * for and got is a success, not the 143 a terminal shows. */
-    if (so.notify && rc == 128 + SIGTERM)
-        rc = 0;
-
-out:
-    if (e.msg) {
-        log_berr(&e);
-        if (rc == 0)
-            rc = 1;
-    }
-    berr_clear(&e);
-    sv_free(sv);
-    if (ctl >= 0)
-        close(ctl);
-    if (p)
-        run_dir_prune(c->runroot, p->name);
-    project_unlock(lockfd);
-    free(start);
-    ctr_list_free(existing, n_existing);
-    up_items_free(items, n_items);
-    if (rt_ok)
-        runtime_fini(&rt);
-    store_close(st);
-    project_free(p);
-    sdnotify_close(&nf);
-    return rc;
-}
-
-/* down: stop every running container of the project (through its
- * supervisor, so nothing restarts; directly when none is left), then remove
- * containers, cgroups and run state. Works from the files on disk alone. */
-
-struct down_item {
-    int pidfd;
-    struct timespec deadline;
-    bool killed;
-};
-
-static int64_t ms_until(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)(t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000;
-}
-
-static void deadline_in(struct timespec *t, int64_t ns)
-{
-    clock_gettime(CLOCK_MONOTONIC, t);
-    t->tv_sec += ns / 1000000000LL;
-    t->tv_nsec += ns % 1000000000LL;
-    if (t->tv_nsec >= 1000000000L) {
-        t->tv_sec++;
-        t->tv_nsec -= 1000000000L;
-    }
-}
-
-/* Waits for pidfds to become readable; past its deadline each gets SIGKILL
- * (once), and after that 10 s more at most. */
-static void wait_pidfds(struct down_item *items, size_t n)
-{
-    /* On the heap, not as VLAs: n comes from the number of containers. */
-    _cleanup_free_ struct pollfd *pfds = xcalloc(n + 1, sizeof *pfds);
-    _cleanup_free_ size_t *idx = xcalloc(n + 1, sizeof *idx);
-    for (;;) {
-        size_t k = 0;
-        int64_t timeout = -1;
-        for (size_t i = 0; i < n; i++) {
-            if (items[i].pidfd < 0)
-                continue;
-            int64_t left = ms_until(&items[i].deadline);
-            if (left <= 0 && !items[i].killed) {
-                pidfd_send_signal(items[i].pidfd, SIGKILL, NULL, 0);
-                items[i].killed = true;
-            }
-            if (!items[i].killed && (timeout < 0 || left < timeout))
-                timeout = left;
-            pfds[k].fd = items[i].pidfd;
-            pfds[k].events = POLLIN;
-            idx[k++] = i;
-        }
-        if (k == 0)
-            return;
-        int r = poll(pfds, k, (int)(timeout < 0 ? 10000 : timeout));
-        if (r < 0 && errno != EINTR)
-            return;
-        if (r == 0 && timeout < 0)
-            return;
-        for (size_t j = 0; j < k; j++)
-            if (pfds[j].revents) {
-                close(items[idx[j]].pidfd);
-                items[idx[j]].pidfd = -1;
-            }
-    }
-}
-
-int cmd_down(struct cli *c, int argc, char **argv)
-{
-    struct cmd_parser op;
-    cmd_parser_init(&op, "down");
-    int64_t timeout_ns = -1;
-    bool remove_orphans = false, volumes = false;
-    int opt;
-    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
-        switch (opt) {
-        case 't':
-            if (cli_parse_timeout(optarg, &timeout_ns) < 0)
-                return 2;
-            break;
-        case 'v':
-            volumes = true;
-            break;
-        case 'O':
-            remove_orphans = true;
-            break;
-        case 'h':
-            cmd_print_help(op.def, stdout);
-            return 0;
-        default:
-            return 2;
-        }
-    }
-    struct berr e = BERR_INIT;
-    struct project *p = NULL;
-    _cleanup_free_ char *name = NULL;
-    if (cli_project_name(c, argv + optind, &name, &p, &e) < 0) {
-        log_berr(&e);
-        berr_clear(&e);
-        return 1;
-    }
-
-    int rc = 0;
-    int lockfd = project_lock(c->runroot, name, &e);
-    if (lockfd < 0) {
-        log_berr(&e);
-        berr_clear(&e);
-        project_free(p);
-        return 1;
-    }
-    struct ctr_record *all = NULL;
-    size_t n_all = 0;
-    if (ctr_list(c->root, name, &all, &n_all, &e) < 0) {
-        log_berr(&e);
-        berr_clear(&e);
-        project_unlock(lockfd);
-        project_free(p);
-        return 1;
-    }
-    /* Without --remove-orphans, docker compose leaves containers of
-     * services that are no longer in the file. */
-    struct ctr_record *recs = xcalloc(n_all + 1, sizeof *recs);
-    size_t n = 0;
-    _cleanup_free_ char *orphans = NULL;
-    for (size_t i = 0; i < n_all; i++) {
-        if (p && !remove_orphans && !all[i].oneoff && !project_service(p, all[i].service)) {
-            char *o = xasprintf("%s%s%s", orphans ? orphans : "", orphans ? ", " : "", all[i].name);
-            free(orphans);
-            orphans = o;
-            continue;
-        }
-        recs[n++] = all[i];
-    }
-    if (orphans)
-        log_warn("Found orphan containers ([%s]) for this project. If you removed or renamed this "
-                 "service in your compose file, you can run this command with the "
-                 "--remove-orphans flag to clean it up.",
-                 orphans);
-
-    /* The supervisor stops them (stop signal, grace, SIGKILL; no restart). */
-    _cleanup_free_ bool *was_running = xcalloc(n + 1, sizeof *was_running);
-    _cleanup_free_ pid_t *supervisors = xcalloc(n + 1, sizeof *supervisors);
-    for (size_t i = 0; i < n; i++) {
-        struct run_state rs;
-        was_running[i] =
-            run_state_read(c->runroot, name, recs[i].name, &rs) == 0 && run_state_alive(&rs);
-        supervisors[i] = was_running[i] ? rs.supervisor : 0;
-    }
-    int ctl = ctl_connect(c->runroot, name, &e);
-    berr_clear(&e);
-    if (ctl == -ECONNREFUSED) {
-        /* a socket nobody serves: its supervisor was killed */
-        _cleanup_free_ char *sock = sv_socket_path(c->runroot, name);
-        unlink(sock);
-    }
-    if (ctl >= 0) {
-        json_t *req = json_pack("{s:s}", "op", "stop");
-        json_t *names = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(names, json_string(recs[i].name));
-        json_object_set_new(req, "names", names);
-        if (timeout_ns >= 0)
-            json_object_set_new(req, "timeout_ns", json_integer(timeout_ns));
-        if (ctl_request(ctl, req, ctl_print_progress, NULL, &e) < 0) {
-            log_berr(&e);
-            berr_clear(&e);
-        }
-        json_decref(req);
-        close(ctl);
-    }
-    /* Whatever still runs (no supervisor answered): signal it directly. */
-    struct down_item *items = xcalloc(n ? n : 1, sizeof *items);
-    for (size_t i = 0; i < n; i++) {
-        items[i].pidfd = -1;
-        struct run_state rs;
-        if (run_state_read(c->runroot, name, recs[i].name, &rs) < 0 || !run_state_alive(&rs))
-            continue;
-        int fd = pidfd_open(rs.pid, 0);
-        if (fd < 0 || proc_start_time(rs.pid) != rs.start_time) {
-            if (fd >= 0)
-                close(fd);
-            continue;
-        }
-        items[i].pidfd = fd;
-        fprintf(stderr, " Container %s  Stopping\n", recs[i].name);
-        int sig = recs[i].plan.stop_signal > 0 ? recs[i].plan.stop_signal : SIGTERM;
-        int64_t grace = timeout_ns >= 0                   ? timeout_ns
-                        : recs[i].plan.stop_grace_ns >= 0 ? recs[i].plan.stop_grace_ns
-                                                          : STOP_GRACE_DEFAULT_NS;
-        deadline_in(&items[i].deadline, grace);
-        pidfd_send_signal(fd, sig, NULL, 0);
-    }
-    wait_pidfds(items, n);
-
-    /* A supervisor ends once it has nothing left to watch; wait for it, so
-     * that it cannot write run state after it is removed. */
-    _cleanup_free_ struct down_item *sups = xcalloc(n + 1, sizeof *sups);
-    size_t ns = 0;
-    for (size_t i = 0; i < n; i++) {
-        pid_t s = supervisors[i];
-        bool seen = s <= 0 || s == getpid();
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = supervisors[k] == s;
-        if (seen)
-            continue;
-        int fd = pidfd_open(s, 0);
-        if (fd < 0)
-            continue;
-        sups[ns] = (struct down_item){.pidfd = fd, .killed = true};
-        deadline_in(&sups[ns].deadline, 10LL * 1000000000LL);
-        ns++;
-    }
-    wait_pidfds(sups, ns);
-
-    for (size_t i = 0; i < n; i++) {
-        if (was_running[i])
-            fprintf(stderr, " Container %s  Stopped\n", recs[i].name);
-        if (cli_remove_container(c, name, -1, &recs[i], RM_SAY | RM_ANON, &e) < 0) {
-            log_berr(&e);
-            berr_clear(&e);
-            rc = 1;
-        }
-    }
-    if (volumes) {
-        _cleanup_strv_ char **removed = NULL;
-        if (volumes_remove_project(c->root, name, &removed, &e) < 0) {
-            log_berr(&e);
-            berr_clear(&e);
-            rc = 1;
-        }
-        for (size_t i = 0; removed && removed[i]; i++)
-            fprintf(stderr, " Volume %s  Removed\n", removed[i]);
-    }
-    free(items);
-    free(recs);
-    ctr_list_free(all, n_all);
-    run_state_sweep(c->root, c->runroot, name);
-    run_dir_prune(c->runroot, name);
-    project_unlock(lockfd);
-    project_free(p);
-    return rc;
+    o.scale = scale;
+    o.services = optind < argc ? argv + optind : NULL;
+    return up_project(c, &o, e);
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 struct cli;
+struct berr;
 
 /* What a value (or a positional argument) completes to. */
 enum cmd_complete {
@@ -53,7 +54,7 @@ enum cmd_args {
 
 struct cmd_def {
     const char *name; /* "up"; a subcommand is "image ls" */
-    int (*fn)(struct cli *c, int argc, char **argv);
+    int (*fn)(struct cli *c, int argc, char **argv, struct berr *e); /* cli.h */
     const char *summary;          /* one line, for the command list */
     const char *usage;            /* what follows "berth NAME " in the usage line */
     const char *about;            /* the help paragraph; NULL: the summary and "." */

@@ -31,17 +31,15 @@ int cli_remove_container(struct cli *c, const char *project, int ctl, const stru
                          unsigned flags, struct berr *e)
 {
     int first = 0;
-    struct berr ign = BERR_INIT;
     if (flags & RM_SAY)
         fprintf(stderr, " Container %s  Removing\n", r->name);
     if (ctl >= 0) {
         json_t *req = json_pack("{s:s, s:[s]}", "op", "forget", "names", r->name);
-        ctl_request(ctl, req, NULL, NULL, &ign);
+        ctl_request(ctl, req, NULL, NULL, NULL);
         json_decref(req);
-        berr_clear(&ign);
     }
     struct cgroup_sys cgs;
-    if (r->cgroup && *r->cgroup && cgroup_sys_detect(&cgs, &ign) == 0) {
+    if (r->cgroup && *r->cgroup && cgroup_sys_detect(&cgs, NULL) == 0) {
         struct cgroup *cg = cgroup_open(&cgs, r->cgroup);
         first = cgroup_kill_wait(cg, RM_KILL_WAIT_MS, e);
         if (first == 0)
@@ -49,24 +47,20 @@ int cli_remove_container(struct cli *c, const char *project, int ctl, const stru
         cgroup_free(cg);
         cgroup_sys_free(&cgs);
     }
-    berr_clear(&ign);
     if (first < 0) {
         /* Its processes live on: the record, its run state and its
          * directory stay, so that a later `down` can finish. */
         return berr_wrap(e, "container %s is not removed", r->name);
     }
-    struct berr *to = e;
-    int rr = ctr_remove(c->root, r->id, to);
+    int rr = ctr_remove(c->root, r->id, e);
     if (rr < 0 && first == 0)
         first = rr;
     run_state_remove(c->runroot, project, r->name);
     if ((flags & RM_ANON) && rr == 0) {
-        to = first < 0 ? &ign : e;
-        int ar = mounts_remove_anonymous(c->root, project, &r->plan, to);
+        int ar = mounts_remove_anonymous(c->root, project, &r->plan, first < 0 ? NULL : e);
         if (ar < 0 && first == 0)
             first = ar;
     }
-    berr_clear(&ign);
     if (first == 0 && (flags & RM_SAY))
         fprintf(stderr, " Container %s  Removed\n", r->name);
     return first;
@@ -273,9 +267,8 @@ int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
             .stop_timeout_ns = -1,
         };
         struct supervisor *sv = sv_new(rt, &so);
-        struct berr se = BERR_INIT;
-        int rc = 1;
-        if (sv_listen(sv, &se) == 0 && sv_request_start(sv, recs, n, wait, &se) == 0)
+        int rc = 1; /* the parent says why: the progress pipe closed early */
+        if (sv_listen(sv, NULL) == 0 && sv_request_start(sv, recs, n, wait, NULL) == 0)
             rc = sv_run(sv);
         sv_free(sv);
         _exit(rc);
@@ -312,27 +305,14 @@ int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
     return result;
 }
 
-int cli_start(struct cli *c, const char *project, const struct ctr_record *recs, size_t n,
-              bool wait, int lockfd, struct berr *e)
+int cli_supervisor(struct cli *c, const char *project, int *fd, struct berr *e)
 {
-    int ctl = ctl_connect(c->runroot, project, e);
-    if (ctl < 0 && ctl != -ENOENT && ctl != -ECONNREFUSED)
-        return ctl;
-    berr_clear(e);
-    if (ctl >= 0) {
-        _cleanup_strv_ char **ids = NULL;
-        for (size_t i = 0; i < n; i++)
-            strv_push(&ids, xstrdup(recs[i].id));
-        int r = cli_start_via_supervisor(ctl, ids, wait, e);
-        close(ctl);
+    _cleanup_berr_ struct berr ce = BERR_INIT;
+    int r = ctl_connect(c->runroot, project, &ce);
+    *fd = r >= 0 ? r : -1;
+    if (r < 0 && r != -ENOENT && r != -ECONNREFUSED) {
+        berr_move(e, &ce);
         return r;
     }
-    _cleanup_free_ char *cache = xasprintf("%s/cache/seccomp", c->root);
-    struct runtime rt;
-    int r = runtime_init(&rt, cache, e);
-    if (r < 0)
-        return r;
-    r = cli_start_detached(c, &rt, project, recs, n, wait, lockfd, e);
-    runtime_fini(&rt);
-    return r;
+    return 0;
 }

@@ -86,8 +86,8 @@ int cli_start_via_supervisor(int fd, char *const *ids, bool wait, struct berr *e
 int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
                        const struct ctr_record *recs, size_t n, bool wait, int lockfd,
                        struct berr *e);
-/* Either of the two: the project's supervisor when one runs, else a new one. */
-int cli_start(struct cli *c, const char *project, const struct ctr_record *recs, size_t n,
-              bool wait, int lockfd, struct berr *e);
+/* The project's running supervisor: *fd is a connection to its control
+ * socket, or -1 when none runs (no socket, or one nobody serves). */
+int cli_supervisor(struct cli *c, const char *project, int *fd, struct berr *e);
 
 #endif

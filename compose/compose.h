@@ -182,6 +182,8 @@ int compose_project_name_check(const char *name, const char *from, struct berr *
 bool compose_container_name_valid(const char *name);
 
 void project_free(struct project *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct project *, project_free)
+#define _cleanup_project_ _cleanup_(project_freep)
 const struct service *project_service(const struct project *p, const char *name);
 
 /* Whether berth honours a service key at run time yet (the one table of

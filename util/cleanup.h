@@ -40,6 +40,16 @@ static inline void cleanup_closedirp(DIR **d)
 #define _cleanup_fclose_   _cleanup_(cleanup_fclosep)
 #define _cleanup_closedir_ _cleanup_(cleanup_closedirp)
 
+/* For an owned type with a free function taking the pointer (and NULL):
+ * DEFINE_TRIVIAL_CLEANUP_FUNC(struct project *, project_free) defines
+ * project_freep, for _cleanup_(project_freep). */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                    \
+    static inline void func##p(type *p)                                                            \
+    {                                                                                              \
+        if (*p)                                                                                    \
+            func(*p);                                                                              \
+    }
+
 #define TAKE_PTR(p)                                                                                \
     ({                                                                                             \
         __typeof__(p) _taken = (p);                                                                \

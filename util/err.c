@@ -86,6 +86,10 @@ void berr_clear(struct berr *e)
 
 void berr_move(struct berr *dst, struct berr *src)
 {
+    if (!dst || !src) {
+        berr_clear(src);
+        return;
+    }
     berr_clear(dst);
     dst->code = src->code;
     dst->msg = src->msg;

@@ -2,11 +2,15 @@
 /* Error objects: every fallible function returns a negative errno-style code
  * and fills a caller-owned struct berr with a message. Callers that add
  * context wrap the message ("loading image x: reading y: No such file"), so
- * the user sees one line naming what is at fault. */
+ * the user sees one line naming what is at fault. Every function here
+ * accepts e == NULL, meaning "the caller ignores this error": pass NULL
+ * rather than a local berr that is cleared. */
 #ifndef BERTH_UTIL_ERR_H
 #define BERTH_UTIL_ERR_H
 
 #include <errno.h>
+
+#include "util/cleanup.h"
 
 struct berr {
     int code;  /* negative errno-style code, 0 when no error is set */
@@ -33,7 +37,10 @@ int berr_wrap(struct berr *e, const char *fmt, ...) __attribute__((format(printf
 
 void berr_clear(struct berr *e);
 
-/* Moves src into dst (dst is cleared first). */
+/* Moves src into dst (dst is cleared first; a NULL dst drops src's error). */
 void berr_move(struct berr *dst, struct berr *src);
+
+/* A struct berr cleared when it leaves scope. */
+#define _cleanup_berr_ _cleanup_(berr_clear)
 
 #endif

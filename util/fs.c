@@ -455,7 +455,7 @@ int fs_rm_rf_at(int dirfd, const char *name, struct berr *e)
         enum rm_pass r = rm_pass(&w, top, &tst, e);
         rm_walk_reset(&w);
         if (r == RM_FAILED) {
-            ret = e->code < 0 ? e->code : -EIO;
+            ret = e && e->code < 0 ? e->code : -EIO;
             break;
         }
         if (r == RM_CHANGED)

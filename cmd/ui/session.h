@@ -43,5 +43,7 @@ int cli_session_wait(struct cli_session *s, struct container_proc *proc, struct 
 
 /* Gives the signals back; NULL is a no-op. */
 void cli_session_free(struct cli_session *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct cli_session *, cli_session_free)
+#define _cleanup_cli_session_ _cleanup_(cli_session_freep)
 
 #endif

@@ -17,6 +17,8 @@ struct store;
  * Removes leftovers of killed operations (temp files, unfinished layers). */
 int store_open(const char *root, struct store **out, struct berr *e);
 void store_close(struct store *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_close)
+#define _cleanup_store_ _cleanup_(store_closep)
 /* Opens an existing store for reading only (listing, lookup): nothing is
  * created or cleaned up, no lock is taken, so a read-only or foreign store
  * can be read. -ENOENT when it has not been made yet. */
@@ -55,6 +57,8 @@ struct image {
  * naming the reference when absent. */
 int store_image_get(struct store *s, const char *ref_or_id, struct image **out, struct berr *e);
 void image_free(struct image *img);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct image *, image_free)
+#define _cleanup_image_ _cleanup_(image_freep)
 
 /* All tagged images, sorted by reference. */
 int store_image_list(struct store *s, struct image ***out, size_t *n, struct berr *e);

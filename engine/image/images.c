@@ -132,8 +132,9 @@ static int resolve(json_t *idx, const char *ref_or_id, const char **id, char **r
         }
     }
     if (pe.msg) {
+        int code = pe.code;
         berr_move(e, &pe);
-        return e->code;
+        return code;
     }
     return berr_set(e, -ENOENT, "image \"%s\" not found", ref_or_id);
 }

@@ -61,11 +61,8 @@ static void remove_stale(struct store *s)
                 strv_push(&victims, xstrdup(de->d_name));
         }
         closedir(dir);
-        for (size_t k = 0; victims && victims[k]; k++) {
-            struct berr e = BERR_INIT;
-            fs_rm_rf_at(fds[i], victims[k], &e);
-            berr_clear(&e);
-        }
+        for (size_t k = 0; victims && victims[k]; k++)
+            fs_rm_rf_at(fds[i], victims[k], NULL);
     }
 }
 
@@ -74,62 +71,50 @@ int store_open(const char *root, struct store **out, struct berr *e)
     int r = fs_mkdir_p(root, 0700, e);
     if (r < 0)
         return berr_wrap(e, "opening the image store");
-    struct store *s = xcalloc(1, sizeof *s);
+    _cleanup_store_ struct store *s = xcalloc(1, sizeof *s);
     s->root = xstrdup(root);
     s->rootfd = s->blobsfd = s->layersfd = s->tmpfd = s->lockfd = -1;
     _cleanup_close_ int blobs = -1;
     s->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (s->rootfd < 0) {
-        r = berr_errno(e, errno, "opening the image store %s", root);
-        goto fail;
-    }
+    if (s->rootfd < 0)
+        return berr_errno(e, errno, "opening the image store %s", root);
     if ((r = blobs = open_dir(s->rootfd, "blobs", true, e)) < 0 ||
         (r = s->blobsfd = open_dir(blobs, "sha256", true, e)) < 0 ||
         (r = s->layersfd = open_dir(s->rootfd, "layers", true, e)) < 0 ||
-        (r = s->tmpfd = open_dir(s->rootfd, "tmp", true, e)) < 0)
-        goto fail_wrap;
-    s->lockfd = openat(s->rootfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (s->lockfd < 0) {
-        r = berr_errno(e, errno, "opening %s/lock", root);
-        goto fail;
+        (r = s->tmpfd = open_dir(s->rootfd, "tmp", true, e)) < 0) {
+        berr_wrap(e, "opening the image store %s", root);
+        return r;
     }
+    s->lockfd = openat(s->rootfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (s->lockfd < 0)
+        return berr_errno(e, errno, "opening %s/lock", root);
     /* Clean up only when no other writer is at work. */
     if (flock(s->lockfd, LOCK_EX | LOCK_NB) == 0) {
         remove_stale(s);
         flock(s->lockfd, LOCK_UN);
     }
-    *out = s;
+    *out = TAKE_PTR(s);
     return 0;
-fail_wrap:
-    berr_wrap(e, "opening the image store %s", root);
-fail:
-    store_close(s);
-    return r;
 }
 
 int store_open_readonly(const char *root, struct store **out, struct berr *e)
 {
-    struct store *s = xcalloc(1, sizeof *s);
+    _cleanup_store_ struct store *s = xcalloc(1, sizeof *s);
     s->root = xstrdup(root);
     s->rootfd = s->blobsfd = s->layersfd = s->tmpfd = s->lockfd = -1;
     _cleanup_close_ int blobs = -1;
     int r;
     s->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (s->rootfd < 0) {
-        r = berr_errno(e, errno, "opening the image store %s", root);
-        goto fail;
-    }
+    if (s->rootfd < 0)
+        return berr_errno(e, errno, "opening the image store %s", root);
     if ((r = blobs = open_dir(s->rootfd, "blobs", false, e)) < 0 ||
         (r = s->blobsfd = open_dir(blobs, "sha256", false, e)) < 0 ||
         (r = s->layersfd = open_dir(s->rootfd, "layers", false, e)) < 0) {
         berr_wrap(e, "opening the image store %s", root);
-        goto fail;
+        return r;
     }
-    *out = s;
+    *out = TAKE_PTR(s);
     return 0;
-fail:
-    store_close(s);
-    return r;
 }
 
 void store_close(struct store *s)

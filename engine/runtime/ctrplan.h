@@ -106,6 +106,8 @@ struct ctr_plan {
 };
 
 void ctr_plan_free(struct ctr_plan *c);
+/* A zero-initialised (or planned) struct ctr_plan freed when it leaves scope. */
+#define _cleanup_ctr_plan_ _cleanup_(ctr_plan_free)
 
 /* The plan as stored in the container record, and back. */
 json_t *plan_to_json(const struct ctr_plan *c);

@@ -42,6 +42,13 @@ struct runtime {
 /* cache_dir: where compiled seccomp filters are kept (NULL: none). */
 int runtime_init(struct runtime *rt, const char *cache_dir, struct berr *e);
 void runtime_fini(struct runtime *rt);
+/* A runtime runtime_fini accepts whether or not runtime_init ran (or
+ * failed): declare it _cleanup_runtime_ struct runtime rt = RUNTIME_UNSET. */
+#define RUNTIME_UNSET                                                                              \
+    {                                                                                              \
+        .init_program = -1                                                                         \
+    }
+#define _cleanup_runtime_ _cleanup_(runtime_fini)
 
 /* The init program (engine/runtime/pid1) as an fd to execveat: a memfd
  * written once per process from the copy inside berth, then sealed against

@@ -338,13 +338,9 @@ void run_state_remove(const char *runroot, const char *project, const char *name
 
 void run_state_sweep(const char *root, const char *runroot, const char *project)
 {
-    struct ctr_record *recs = NULL;
-    size_t n = 0;
-    struct berr ign = BERR_INIT;
-    if (ctr_list(root, project, &recs, &n, &ign) < 0) {
-        berr_clear(&ign);
+    _cleanup_ctr_list_ struct ctr_list l = {0};
+    if (ctr_list(root, project, &l.v, &l.n, NULL) < 0)
         return; /* without the records, nothing is known to be stale */
-    }
     _cleanup_free_ char *dir = run_path(runroot, project, NULL);
     _cleanup_closedir_ DIR *d = opendir(dir);
     struct dirent *de;
@@ -354,14 +350,13 @@ void run_state_sweep(const char *root, const char *runroot, const char *project)
             continue;
         _cleanup_free_ char *name = xstrndup(de->d_name, len - 5);
         bool known = false;
-        for (size_t i = 0; i < n && !known; i++)
-            known = strcmp(recs[i].name, name) == 0;
+        for (size_t i = 0; i < l.n && !known; i++)
+            known = strcmp(l.v[i].name, name) == 0;
         struct run_state st;
         if (known || (run_state_read(runroot, project, name, &st) == 0 && run_state_alive(&st)))
             continue;
         run_state_remove(runroot, project, name);
     }
-    ctr_list_free(recs, n);
 }
 
 void run_dir_prune(const char *runroot, const char *project)

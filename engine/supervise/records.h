@@ -46,6 +46,20 @@ void ctr_sync(const char *root);
 int ctr_list(const char *root, const char *project, struct ctr_record **out, size_t *n,
              struct berr *e);
 void ctr_list_free(struct ctr_record *list, size_t n);
+/* A record list and its length, for a scope that owns one:
+ *   _cleanup_ctr_list_ struct ctr_list l = {0};
+ *   ctr_list(root, project, &l.v, &l.n, e); */
+struct ctr_list {
+    struct ctr_record *v;
+    size_t n;
+};
+static inline void ctr_list_clear(struct ctr_list *l)
+{
+    ctr_list_free(l->v, l->n);
+    l->v = NULL;
+    l->n = 0;
+}
+#define _cleanup_ctr_list_ _cleanup_(ctr_list_clear)
 /* Removes the container directory and everything in it. */
 int ctr_remove(const char *root, const char *id, struct berr *e);
 /* $ROOT/containers/<id>/<sub> (heap). */
@@ -96,5 +110,11 @@ int volumes_remove_project(const char *root, const char *project, char ***remove
 /* Takes the project lock (flock on $RUNROOT/<project>/lock); returns the fd. */
 int project_lock(const char *runroot, const char *project, struct berr *e);
 void project_unlock(int fd);
+/* A project lock (fd, or -1) released when it leaves scope. */
+static inline void project_unlockp(int *fd)
+{
+    project_unlock(*fd);
+}
+#define _cleanup_project_lock_ _cleanup_(project_unlockp)
 
 #endif

@@ -50,6 +50,8 @@ struct sv_options {
 
 struct supervisor *sv_new(struct runtime *rt, const struct sv_options *o);
 void sv_free(struct supervisor *sv);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct supervisor *, sv_free)
+#define _cleanup_supervisor_ _cleanup_(sv_freep)
 
 /* Serves the control socket; fails when another supervisor serves it. */
 int sv_listen(struct supervisor *sv, struct berr *e);

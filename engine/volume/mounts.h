@@ -73,6 +73,7 @@ struct mount_set {
 int mounts_build(const char *root, const struct ctr_plan *plan, struct mount_set *out,
                  struct berr *e);
 void mount_set_free(struct mount_set *m);
+#define _cleanup_mount_set_ _cleanup_(mount_set_free)
 
 /* Removes the anonymous volumes of a container that is being removed for
  * good (down). Docker keeps them as unreachable leftovers; berth removes

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* `up` in phases, for `up` itself and for the commands that bring
+ * containers up too (`run` starts a one-off's dependencies with them,
+ * `start` and `restart` hand records to a supervisor as `up` does):
+ *
+ *   plan     load the project, resolve images, plan every container
+ *            (nothing is made yet: a missing image leaves nothing half-done)
+ *   orphans  containers of services no longer in the file: warn, or remove
+ *   create   volumes, then create / keep / recreate / remove containers
+ *   start    hand the records to a supervisor (a running one, a detached
+ *            one, or this process)
+ *   attach   the attached view: logs and progress until the stack ends
+ *
+ * struct up_opts carries what the flags decided; struct up the state the
+ * phases share. The pure decisions (which services, how many replicas,
+ * keep or recreate) are in cmd/up_decide.c, with unit tests. Not here:
+ * `down` (cmd/cmd_down.c), the supervisor itself (engine/supervise). */
+#ifndef BERTH_CMD_UP_H
+#define BERTH_CMD_UP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cmd/cli.h"
+#include "compose/compose.h"
+#include "engine/image/image.h"
+#include "engine/plan/plan.h"
+#include "engine/runtime/runtime.h"
+#include "engine/supervise/records.h"
+#include "engine/supervise/supervisor.h"
+#include "util/err.h"
+#include "util/sdnotify.h"
+
+/* What the flags decided (all borrowed). */
+struct up_opts {
+    char *const *services; /* the services named (NULL or empty: all) */
+    char *const *scale;    /* SERVICE=NUMBER values of --scale */
+    const char *exit_from; /* --exit-code-from SERVICE */
+    int64_t timeout_ns;    /* -t: the stop grace; -1: each service's */
+    bool detach, wait, abort_on_exit, no_deps, force_recreate, no_recreate, remove_orphans;
+    bool color;
+};
+
+/* One container of a service, from planning to start. */
+struct up_item {
+    const struct service *svc;
+    struct image *img;
+    bool owns_img; /* replicas share their service's image */
+    int number;
+    struct ctr_plan plan;
+    char *id;
+    char *cgroup;
+    bool keep; /* an unchanged container that already runs */
+};
+
+/* The plan phase's result. */
+struct up_plan {
+    struct project *p;
+    struct store *st;
+    bool *want; /* per service of p: brought up */
+    struct up_item *items;
+    size_t n_items;
+    char *config_files; /* the project's files, comma-separated (records keep it) */
+};
+void up_plan_free(struct up_plan *pl);
+#define _cleanup_up_plan_ _cleanup_(up_plan_free)
+
+/* The state the phases share; zero it with UP_INIT, free it with up_free. */
+struct up {
+    struct cli *c;
+    const struct up_opts *o;
+    struct sdnotify nf; /* the service manager that started this up, if any */
+    struct up_plan pl;
+    struct runtime rt;
+    int lockfd;
+    int ctl;                  /* the running supervisor, or -1 */
+    struct ctr_list existing; /* the project's records (after create: the new ones) */
+    struct ctr_record *start; /* what start hands on (shallow, in existing) */
+    size_t n_start;
+    int64_t since;         /* attached to a running supervisor: output from then on */
+    struct supervisor *sv; /* attached: this process's own */
+    struct sv_options so;
+};
+#define UP_INIT                                                                                    \
+    {                                                                                              \
+        .nf = {.fd = -1}, .rt = RUNTIME_UNSET, .lockfd = -1, .ctl = -1                             \
+    }
+void up_free(struct up *u);
+#define _cleanup_up_ _cleanup_(up_free)
+
+int up_plan(struct up *u, struct berr *e);
+int up_orphans(struct up *u, struct berr *e);
+int up_create(struct up *u, struct berr *e);
+int up_start(struct up *u, struct berr *e);
+/* The start phase for records already created (`start`, `restart`,
+ * `run -d`, and `up -d`): hands them to the project's running supervisor
+ * (ctl, a connection to it), or with ctl -1 to a new detached one, made
+ * with rt (NULL: a runtime of its own). lockfd: the project lock, which the
+ * supervisor does not keep. Done when they have started (are healthy, with
+ * wait). */
+int up_start_records(struct cli *c, const char *project, int ctl, struct runtime *rt,
+                     const struct ctr_record *recs, size_t n, bool wait, int lockfd,
+                     struct berr *e);
+/* The exit status of `up` (attached: the supervisor's), e filled when the
+ * stack ended on an error. */
+int up_attach(struct up *u, struct berr *e);
+
+/* Every phase in order: what `up` does once its flags are parsed, and what
+ * `run` does for a one-off's dependencies. */
+int up_project(struct cli *c, const struct up_opts *o, struct berr *e);
+
+/* --- the pure decisions (cmd/up_decide.c) -------------------------------- */
+
+/* Per service of p: the named ones and, unless no_deps, what they depend
+ * on; all of them when none is named. Heap, p->n_services + 1 entries. */
+bool *up_wanted(const struct project *p, char *const *services, bool no_deps);
+
+/* How many containers service s gets: --scale's SERVICE=N, else replicas
+ * (at least 1). */
+int up_replicas(const struct service *s, char *const *scale);
+
+enum up_action {
+    UP_CREATE,   /* no container of that name */
+    UP_KEEP,     /* unchanged (or --no-recreate): keep it, and its writable layer */
+    UP_RECREATE, /* changed (or --force-recreate): remove it, create it anew */
+};
+/* What to do for a planned container whose configuration hash is want,
+ * given the existing record (NULL: none) with its hash (NULL: unknown). */
+enum up_action up_decide(const struct ctr_record *old, const char *want, bool force_recreate,
+                         bool no_recreate);
+
+/* True when the record is a container of a wanted service that the plan
+ * no longer has (scaled down): it goes. */
+bool up_scaled_down(const struct project *p, const bool *want, const struct ctr_record *r,
+                    const struct up_item *items, size_t n_items);
+
+#endif
