@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/ui/render.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -95,6 +96,7 @@ int cmd_help(struct cli *c, int argc, char **argv)
 
 static void cli_free(struct cli *c)
 {
+    ui_render_free(c->ui);
     strv_free(c->files);
     strv_free(c->profiles);
     strv_free(c->env_files);
@@ -116,8 +118,8 @@ int cli_main(int argc, char **argv)
         .environ = environ,
         .stdout_tty = isatty(STDOUT_FILENO),
     };
-    const char *nc = getenv("NO_COLOR");
-    c.color = c.stdout_tty && !(nc && *nc);
+    enum ui_progress progress = UI_PROGRESS_AUTO;
+    enum ui_ansi ansi = UI_ANSI_AUTO;
 
     struct cmd_parser gp;
     cmd_parser_init_flags(&gp, cmd_global_flags);
@@ -140,6 +142,22 @@ int cli_main(int argc, char **argv)
         case 'E':
             strv_push(&c.env_files, xstrdup(optarg));
             break;
+        case 'G':
+            if (ui_progress_parse(optarg, &progress) < 0) {
+                fprintf(stderr, "berth: unsupported --progress \"%s\" (one of: %s)\n", optarg,
+                        cmd_global_choices('G'));
+                cli_free(&c);
+                return 2;
+            }
+            break;
+        case 'A':
+            if (ui_ansi_parse(optarg, &ansi) < 0) {
+                fprintf(stderr, "berth: unsupported --ansi \"%s\" (one of: %s)\n", optarg,
+                        cmd_global_choices('A'));
+                cli_free(&c);
+                return 2;
+            }
+            break;
         case 'h':
             cmd_print_usage(stdout);
             cli_free(&c);
@@ -155,6 +173,14 @@ int cli_main(int argc, char **argv)
             return 2;
         }
     }
+    c.color = ui_color_resolve(ansi, c.stdout_tty, getenv("NO_COLOR"));
+    struct ui_render_opts uo = {
+        .mode = ui_progress_resolve(progress, ansi, isatty(STDERR_FILENO)),
+        .color = c.color,
+        .out = stdout,
+        .err = stderr,
+    };
+    c.ui = ui_render_new(&uo);
     int i = optind;
     /* Subcommands parse their own flags with getopt_long from index 1. */
     optind = 0;

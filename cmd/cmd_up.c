@@ -536,13 +536,15 @@ int cmd_up(struct cli *c, int argc, char **argv)
         .runroot = c->runroot,
         .project = p->name,
         .attached = true,
-        .color = color,
+        .sink = ui_render_sink(c->ui),
         .abort_on_exit = abort_on_exit,
         .exit_code_from = exit_from,
         .events_fd = -1,
         .stop_timeout_ns = timeout_ns,
         .notify = sdnotify_enabled(&nf) ? &nf : NULL,
     };
+    ui_render_set_color(c->ui, color);
+    ui_render_logs_view(c->ui, true);
     sv = sv_new(&rt, &so);
     if (sv_listen(sv, &e) < 0)
         goto out;
