@@ -110,6 +110,12 @@ static void on_second_signal(int sigfd, void *ud)
     berr_clear(&e);
 }
 
+static void force_progress(json_t *msg, void *ud)
+{
+    struct force_ctx *f = ud;
+    ui_render_progress_json(msg, f->c->ui);
+}
+
 /* Attached `up` of a project a detached supervisor runs: prints the
  * containers' output as if this process ran them, until they all stop;
  * Ctrl-C stops them (a second one kills them), as docker compose does. */
@@ -119,11 +125,14 @@ static int attach_existing(struct cli *c, const char *project, int ctl,
 {
     if (n == 0)
         return 0;
-    printf("Attaching to ");
-    for (size_t i = 0; i < n; i++)
-        printf("%s%s", i ? ", " : "", recs[i].plan.log_name ? recs[i].plan.log_name : recs[i].name);
-    printf("\n");
-    fflush(stdout);
+    _cleanup_free_ char *names = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *one = recs[i].plan.log_name ? recs[i].plan.log_name : recs[i].name;
+        char *t = names ? xasprintf("%s, %s", names, one) : xstrdup(one);
+        free(names);
+        names = t;
+    }
+    ui_notice(c->ui, "attach", names, NULL);
     sigset_t set, old;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -136,14 +145,14 @@ static int attach_existing(struct cli *c, const char *project, int ctl,
     int sig = cli_logs_attach(c, project, recs, n, color, since, sfd);
     if (sig > 0) {
         int64_t t_int = ps_now_ns();
-        fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
+        ui_notice(c->ui, "stopping", "stopping on a signal", "signal");
         struct force_ctx f = {.c = c, .project = project, .names = json_array()};
         for (size_t i = 0; i < n; i++)
             json_array_append_new(f.names, json_string(recs[i].name));
         json_t *req = json_pack("{s:s, s:O}", "op", "stop", "names", f.names);
         if (timeout_ns >= 0)
             json_object_set_new(req, "timeout_ns", json_integer(timeout_ns));
-        int r = ctl_request_watch(ctl, req, ctl_print_progress, sfd, on_second_signal, &f, e);
+        int r = ctl_request_watch(ctl, req, force_progress, sfd, on_second_signal, &f, e);
         json_decref(req);
         json_decref(f.names);
         rc = r < 0 ? 1 : 128 + sig;
@@ -156,10 +165,8 @@ static int attach_existing(struct cli *c, const char *project, int ctl,
         struct ps_state ps;
         ps_state_of(c, project, &recs[i], now, &ps);
         if (!ps.alive)
-            printf("%s exited with code %d\n",
-                   recs[i].plan.log_name ? recs[i].plan.log_name : recs[i].name, ps.exit_code);
+            ui_exited(c->ui, recs[i].name, recs[i].plan.log_name, ps.exit_code);
     }
-    fflush(stdout);
     if (sfd >= 0)
         close(sfd);
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -407,7 +414,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
         if (volumes_create_declared(c->root, p, &made, &e) < 0)
             goto out;
         for (size_t i = 0; made && made[i]; i++)
-            fprintf(stderr, " Volume \"%s\"  Created\n", made[i]);
+            ui_progress(c->ui, EV_VOLUME, "create", made[i], "Created");
     }
 
     /* Scaled down: containers of a wanted service beyond its new count go. */
@@ -418,7 +425,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
             continue;
         if (ctl >= 0) {
             json_t *req = json_pack("{s:s, s:[s]}", "op", "stop", "names", r->name);
-            int rr = ctl_request(ctl, req, ctl_print_progress, NULL, &e);
+            int rr = ctl_request(ctl, req, ui_render_progress_json, c->ui, &e);
             json_decref(req);
             if (rr < 0)
                 goto out;
@@ -442,7 +449,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
                 it->id = xstrdup(old->id);
                 it->keep = alive;
                 if (alive)
-                    fprintf(stderr, " Container %s  Running\n", it->plan.name);
+                    ui_progress(c->ui, EV_CONTAINER, "running", it->plan.name, "Running");
                 continue;
             }
             if (alive) {
@@ -454,16 +461,16 @@ int cmd_up(struct cli *c, int argc, char **argv)
                 json_t *req = json_pack("{s:s, s:[s]}", "op", "stop", "names", old->name);
                 if (timeout_ns >= 0)
                     json_object_set_new(req, "timeout_ns", json_integer(timeout_ns));
-                int r = ctl_request(ctl, req, ctl_print_progress, NULL, &e);
+                int r = ctl_request(ctl, req, ui_render_progress_json, c->ui, &e);
                 json_decref(req);
                 if (r < 0)
                     goto out;
             }
-            fprintf(stderr, " Container %s  Recreate\n", it->plan.name);
+            ui_progress(c->ui, EV_CONTAINER, "recreate", it->plan.name, "Recreate");
             if (cli_remove_container(c, p->name, ctl, old, 0, &e) < 0)
                 goto out;
         } else {
-            fprintf(stderr, " Container %s  Creating\n", it->plan.name);
+            ui_progress(c->ui, EV_CONTAINER, "creating", it->plan.name, "Creating");
         }
         _cleanup_free_ char *created = now_rfc3339();
         struct ctr_record rec = {
@@ -482,7 +489,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
         };
         if (ctr_create(c->root, &rec, &e) < 0)
             goto out;
-        fprintf(stderr, " Container %s  %s\n", it->plan.name, old ? "Recreated" : "Created");
+        ui_progress(c->ui, EV_CONTAINER, "create", it->plan.name, old ? "Recreated" : "Created");
     }
 
     ctr_sync(c->root);
@@ -518,7 +525,7 @@ int cmd_up(struct cli *c, int argc, char **argv)
             goto out;
         }
         int64_t since = ps_now_ns();
-        if (cli_start_via_supervisor(ctl, start_ids, wait, &e) < 0)
+        if (cli_start_via_supervisor(ctl, start_ids, wait, c->ui, &e) < 0)
             goto out;
         rc = detach
                  ? 0
@@ -743,7 +750,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
         json_object_set_new(req, "names", names);
         if (timeout_ns >= 0)
             json_object_set_new(req, "timeout_ns", json_integer(timeout_ns));
-        if (ctl_request(ctl, req, ctl_print_progress, NULL, &e) < 0) {
+        if (ctl_request(ctl, req, ui_render_progress_json, c->ui, &e) < 0) {
             log_berr(&e);
             berr_clear(&e);
         }
@@ -764,7 +771,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
             continue;
         }
         items[i].pidfd = fd;
-        fprintf(stderr, " Container %s  Stopping\n", recs[i].name);
+        ui_progress(c->ui, EV_CONTAINER, "kill", recs[i].name, "Stopping");
         int sig = recs[i].plan.stop_signal > 0 ? recs[i].plan.stop_signal : SIGTERM;
         int64_t grace = timeout_ns >= 0                   ? timeout_ns
                         : recs[i].plan.stop_grace_ns >= 0 ? recs[i].plan.stop_grace_ns
@@ -796,7 +803,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
 
     for (size_t i = 0; i < n; i++) {
         if (was_running[i])
-            fprintf(stderr, " Container %s  Stopped\n", recs[i].name);
+            ui_progress(c->ui, EV_CONTAINER, "stop", recs[i].name, "Stopped");
         if (cli_remove_container(c, name, -1, &recs[i], RM_SAY | RM_ANON, &e) < 0) {
             log_berr(&e);
             berr_clear(&e);
@@ -811,7 +818,7 @@ int cmd_down(struct cli *c, int argc, char **argv)
             rc = 1;
         }
         for (size_t i = 0; removed && removed[i]; i++)
-            fprintf(stderr, " Volume %s  Removed\n", removed[i]);
+            ui_progress(c->ui, EV_VOLUME, "destroy", removed[i], "Removed");
     }
     free(items);
     free(recs);

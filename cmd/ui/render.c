@@ -207,14 +207,17 @@ static void plain_event(struct ui_render *r, const struct ev *e)
     /* the error itself comes as the command's (or the project's) error */
     if (!e->status || is(e->status, "Error"))
         return;
+    /* docker compose quotes a volume's name where it creates one */
+    bool quote = e->type == EV_VOLUME && is(e->action, "create");
+    const char *q = quote ? "\"" : "";
     if (r->logs_view) {
         if (!quiet_in_logs_view(e->status))
-            fprintf(r->o.err, " %s %s  %s\n", kind_word(e->type), e->name ? e->name : "",
+            fprintf(r->o.err, " %s %s%s%s  %s\n", kind_word(e->type), q, e->name ? e->name : "", q,
                     e->status);
         return;
     }
-    fprintf(r->o.err, " %s %s  %s%s%s\n", kind_word(e->type), e->name ? e->name : "", e->status,
-            e->detail ? ": " : "", e->detail ? e->detail : "");
+    fprintf(r->o.err, " %s %s%s%s  %s%s%s\n", kind_word(e->type), q, e->name ? e->name : "", q,
+            e->status, e->detail ? ": " : "", e->detail ? e->detail : "");
 }
 
 /* ---- tty ---------------------------------------------------------------- */
@@ -222,7 +225,8 @@ static void plain_event(struct ui_render *r, const struct ev *e)
 static bool status_pending(const char *s)
 {
     size_t n = strlen(s);
-    return (n > 3 && strcmp(s + n - 3, "ing") == 0) || strcmp(s, "Recreate") == 0;
+    return (n > 3 && strcmp(s + n - 3, "ing") == 0 && strcmp(s, "Running") != 0) ||
+           strcmp(s, "Recreate") == 0;
 }
 
 static bool status_error(const char *s)
@@ -428,5 +432,58 @@ static void on_log(void *ud, const struct ev_log *l)
 
 struct ev_sink ui_render_sink(struct ui_render *r)
 {
+    if (!r)
+        return (struct ev_sink){0}; /* renders nothing */
     return (struct ev_sink){.event = on_event, .log = on_log, .ud = r};
+}
+
+void ui_progress(struct ui_render *r, enum ev_type type, const char *action, const char *name,
+                 const char *status)
+{
+    struct ev e = {.type = type, .action = action, .id = name, .name = name, .status = status};
+    ev_attr_add(&e, "name", name);
+    struct ev_sink s = ui_render_sink(r);
+    ev_emit(&s, &e);
+}
+
+void ui_notice(struct ui_render *r, const char *action, const char *detail, const char *reason)
+{
+    struct ev e = {.type = EV_PROJECT, .action = action, .detail = detail};
+    ev_attr_add(&e, "reason", reason);
+    struct ev_sink s = ui_render_sink(r);
+    ev_emit(&s, &e);
+}
+
+void ui_exited(struct ui_render *r, const char *name, const char *log_name, int code)
+{
+    char num[16];
+    snprintf(num, sizeof num, "%d", code);
+    struct ev e = {.type = EV_CONTAINER, .action = "die", .id = name, .name = name};
+    ev_attr_add(&e, "name", name);
+    ev_attr_add(&e, "exitCode", num);
+    ev_attr_add(&e, "logName", log_name);
+    struct ev_sink s = ui_render_sink(r);
+    ev_emit(&s, &e);
+}
+
+void ui_render_progress_json(json_t *msg, void *ud)
+{
+    struct ui_render *r = ud;
+    const char *kind = json_string_value(json_object_get(msg, "event"));
+    if (!r || !kind || strcmp(kind, "progress") != 0)
+        return;
+    struct ev e;
+    if (ev_from_json(msg, &e) < 0) {
+        /* a supervisor of an older berth: progress without an event */
+        memset(&e, 0, sizeof e);
+        e.type = EV_CONTAINER;
+        e.action = "";
+        e.name = json_string_value(json_object_get(msg, "name"));
+        e.status = json_string_value(json_object_get(msg, "status"));
+        e.detail = json_string_value(json_object_get(msg, "detail"));
+        if (!e.name || !e.status)
+            return;
+    }
+    struct ev_sink s = ui_render_sink(r);
+    ev_emit(&s, &e);
 }

@@ -22,6 +22,7 @@
 #ifndef BERTH_CMD_UI_RENDER_H
 #define BERTH_CMD_UI_RENDER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -65,7 +66,8 @@ struct ui_render;
 struct ui_render *ui_render_new(const struct ui_render_opts *o);
 void ui_render_free(struct ui_render *r);
 
-/* The sink that renders into r (valid while r lives). */
+/* The sink that renders into r (valid while r lives); r NULL: a sink that
+ * drops everything (so do the helpers below). */
 struct ev_sink ui_render_sink(struct ui_render *r);
 
 /* Colours on or off from now on (`up --no-color`). */
@@ -75,5 +77,21 @@ void ui_render_set_color(struct ui_render *r, bool on);
  * now on only stops and errors are progress lines (the logs speak for the
  * rest), without their detail, as docker compose shows them. */
 void ui_render_logs_view(struct ui_render *r, bool on);
+
+/* A progress event of the command itself (" Container proj-web-1
+ * Created", " Volume \"proj_data\"  Created"): rendered as the engine's. */
+void ui_progress(struct ui_render *r, enum ev_type type, const char *action, const char *name,
+                 const char *status);
+
+/* A project's notice of the command itself ("attach" with the names,
+ * "stopping" with reason "signal" or "abort", "error"), as the engine's. */
+void ui_notice(struct ui_render *r, const char *action, const char *detail, const char *reason);
+/* A container found exited (die, exitCode code), shown under log_name. */
+void ui_exited(struct ui_render *r, const char *name, const char *log_name, int code);
+
+/* A supervisor's message on the control socket or the detached start's
+ * pipe (engine/supervise/control.h): its progress events rendered into ud
+ * (a struct ui_render *); other messages ignored. A ctl_request callback. */
+void ui_render_progress_json(json_t *msg, void *ud);
 
 #endif
