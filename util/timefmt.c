@@ -27,9 +27,11 @@ char *time_rfc3339(int64_t unix_ns, unsigned frac_digits, char buf[TIME_RFC3339_
     }
     if (frac_digits > 9)
         frac_digits = 9;
+    /* 0 <= frac < 10^9: as unsigned, the compiler sees it fits the buffer */
+    unsigned f = (unsigned)frac;
     for (unsigned i = frac_digits; i < 9; i++)
-        frac /= 10;
-    snprintf(buf, TIME_RFC3339_MAX, "%s.%0*lldZ", head, (int)frac_digits, (long long)frac);
+        f /= 10;
+    snprintf(buf, TIME_RFC3339_MAX, "%s.%0*uZ", head, (int)frac_digits, f % 1000000000u);
     return buf;
 }
 
