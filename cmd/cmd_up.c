@@ -470,7 +470,8 @@ int cmd_up(struct cli *c, int argc, char **argv)
             if (cli_remove_container(c, p->name, ctl, old, 0, &e) < 0)
                 goto out;
         } else {
-            ui_progress(c->ui, EV_CONTAINER, "creating", it->plan.name, "Creating");
+            ui_progress_ctr(c->ui, "creating", it->id, it->svc->name, it->plan.name, it->svc->image,
+                            "Creating");
         }
         _cleanup_free_ char *created = now_rfc3339();
         struct ctr_record rec = {
@@ -489,7 +490,8 @@ int cmd_up(struct cli *c, int argc, char **argv)
         };
         if (ctr_create(c->root, &rec, &e) < 0)
             goto out;
-        ui_progress(c->ui, EV_CONTAINER, "create", it->plan.name, old ? "Recreated" : "Created");
+        ui_progress_ctr(c->ui, "create", it->id, it->svc->name, it->plan.name, it->svc->image,
+                        old ? "Recreated" : "Created");
     }
 
     ctr_sync(c->root);

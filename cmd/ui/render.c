@@ -446,6 +446,21 @@ void ui_progress(struct ui_render *r, enum ev_type type, const char *action, con
     ev_emit(&s, &e);
 }
 
+void ui_progress_ctr(struct ui_render *r, const char *action, const char *id, const char *service,
+                     const char *name, const char *image, const char *status)
+{
+    struct ev e = {.type = EV_CONTAINER,
+                   .action = action,
+                   .id = id,
+                   .service = service,
+                   .name = name,
+                   .status = status};
+    ev_attr_add(&e, "name", name);
+    ev_attr_add(&e, "image", image);
+    struct ev_sink s = ui_render_sink(r);
+    ev_emit(&s, &e);
+}
+
 void ui_notice(struct ui_render *r, const char *action, const char *detail, const char *reason)
 {
     struct ev e = {.type = EV_PROJECT, .action = action, .detail = detail};

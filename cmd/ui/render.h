@@ -83,6 +83,11 @@ void ui_render_logs_view(struct ui_render *r, bool on);
 void ui_progress(struct ui_render *r, enum ev_type type, const char *action, const char *name,
                  const char *status);
 
+/* The same for a container the command creates, with docker's event
+ * fields: its id, service and image (attribute). */
+void ui_progress_ctr(struct ui_render *r, const char *action, const char *id, const char *service,
+                     const char *name, const char *image, const char *status);
+
 /* A project's notice of the command itself ("attach" with the names,
  * "stopping" with reason "signal" or "abort", "error"), as the engine's. */
 void ui_notice(struct ui_render *r, const char *action, const char *detail, const char *reason);
