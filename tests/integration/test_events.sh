@@ -32,10 +32,53 @@ for line in open(sys.argv[1]):
 print(" ".join(acts))' "$T_DIR/evjson.out" 2>&1) || fail "json: a line is not an event object: $actions"
 expect_contains "json: create, then start" " $actions " " create "
 expect_contains "json: start follows create" "$actions" "create starting start"
+check "json: create event has the container's id and image" \
+    grep -q '"action":"create","id":"[0-9a-f]\{64\}","service":"web","attributes":{"name":"evjson-web-1","image":"busybox"}' "$T_DIR/evjson.out"
 check "json: start event has the image attribute" \
     grep -q '"action":"start".*"attributes":{"name":"evjson-web-1","image":"busybox"' "$T_DIR/evjson.out"
 out=$(bz evjson --progress json down 2>&1) || fail "json down failed: $out"
 expect_contains "json: down's removal is an event" "$out" '"action":"destroy"'
+
+# --- json, attached: die with exitCode, restart by the policy, output lines -
+new_project evdie >/dev/null <<'EOF2'
+services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "echo hi; exit 3"]
+    restart: on-failure:1
+EOF2
+bz evdie --progress json up >"$T_DIR/evdie.out" 2>"$T_DIR/evdie.err" || true
+actions=$(python3 -c '
+import json, sys
+acts = []
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if o.get("type") == "log":
+        acts.append("log:" + o["line"])
+    elif o.get("name") == "evdie-web-1" and o["action"] in ("start", "die", "restart"):
+        acts.append(o["action"] + ("=" + o["attributes"]["exitCode"] if o["action"] == "die" else ""))
+print(" ".join(acts))' "$T_DIR/evdie.out" 2>&1) || fail "json attached: a line is not JSON: $actions"
+expect_eq "json attached: start, output, die with exitCode, restart, again" "$actions" \
+    "start log:hi die=3 restart log:hi die=3"
+bz evdie down >/dev/null 2>&1
+
+# --- json with --wait: the healthcheck's health_status event --------------
+new_project evhealth >/dev/null <<'EOF2'
+services:
+  db:
+    image: busybox
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 100ms
+EOF2
+out=$(bz evhealth --progress json up -d --wait 2>&1) || fail "json up --wait failed: $out"
+expect_contains "json --wait: health_status healthy" "$out" \
+    '"action":"health_status","id":'
+check "json --wait: the health_status attribute" \
+    grep -q '"health_status":"healthy"},"name":"evhealth-db-1","status":"Healthy"' <<<"$out"
+bz evhealth down >/dev/null 2>&1
 
 # --- --progress plain: the text berth printed before events ----------------
 new_project evplain >/dev/null <<'EOF2'
