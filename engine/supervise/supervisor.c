@@ -326,7 +326,7 @@ void sv_check_waiters(struct supervisor *sv)
 
 /* ---- output ----------------------------------------------------------- */
 
-static void print_line(struct sv_ctr *c, int idx, const char *data, size_t len)
+static void emit_log_line(struct sv_ctr *c, int idx, const char *data, size_t len)
 {
     struct ev_log l = {
         .service = c->rec.service,
@@ -355,14 +355,14 @@ static void emit_lines(struct sv_run *r, int idx, bool eof)
             end--;
         if (c) {
             log_writer_line(&c->log, stream, false, b->data + start, end - start);
-            print_line(c, idx, b->data + start, end - start);
+            emit_log_line(c, idx, b->data + start, end - start);
         }
         start = i + 1;
     }
     /* An over-long line goes out in pieces; a last partial one at EOF. */
     if (c && ((b->len - start >= LOG_LINE_MAX) || (eof && b->len > start))) {
         log_writer_line(&c->log, stream, !eof, b->data + start, b->len - start);
-        print_line(c, idx, b->data + start, b->len - start);
+        emit_log_line(c, idx, b->data + start, b->len - start);
         start = b->len;
     }
     if (start > 0) {
