@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/ui/render.h"
 #include "util/log.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -112,6 +113,7 @@ static int cli_exit_status(int rc, const struct berr *e)
 
 static void cli_free(struct cli *c)
 {
+    ui_render_free(c->ui);
     strv_free(c->files);
     strv_free(c->profiles);
     strv_free(c->env_files);
@@ -133,8 +135,8 @@ int cli_main(int argc, char **argv)
         .environ = environ,
         .stdout_tty = isatty(STDOUT_FILENO),
     };
-    const char *nc = getenv("NO_COLOR");
-    c.color = c.stdout_tty && !(nc && *nc);
+    enum ui_progress progress = UI_PROGRESS_AUTO;
+    enum ui_ansi ansi = UI_ANSI_AUTO;
 
     struct cmd_parser gp;
     cmd_parser_init_flags(&gp, cmd_global_flags);
@@ -157,6 +159,22 @@ int cli_main(int argc, char **argv)
         case 'E':
             strv_push(&c.env_files, xstrdup(optarg));
             break;
+        case 'G':
+            if (ui_progress_parse(optarg, &progress) < 0) {
+                fprintf(stderr, "berth: unsupported --progress \"%s\" (one of: %s)\n", optarg,
+                        cmd_global_choices('G'));
+                cli_free(&c);
+                return 2;
+            }
+            break;
+        case 'A':
+            if (ui_ansi_parse(optarg, &ansi) < 0) {
+                fprintf(stderr, "berth: unsupported --ansi \"%s\" (one of: %s)\n", optarg,
+                        cmd_global_choices('A'));
+                cli_free(&c);
+                return 2;
+            }
+            break;
         case 'h':
             cmd_print_usage(stdout);
             cli_free(&c);
@@ -172,6 +190,14 @@ int cli_main(int argc, char **argv)
             return 2;
         }
     }
+    c.color = ui_color_resolve(ansi, c.stdout_tty, getenv("NO_COLOR"));
+    struct ui_render_opts uo = {
+        .mode = ui_progress_resolve(progress, ansi, isatty(STDERR_FILENO)),
+        .color = c.color,
+        .out = stdout,
+        .err = stderr,
+    };
+    c.ui = ui_render_new(&uo);
     int i = optind;
     /* Subcommands parse their own flags with getopt_long from index 1. */
     optind = 0;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "cmd/ui/render.h"
 #include "util/err.h"
 
 /* The store (and the run root) when the environment names none. */
@@ -24,7 +25,8 @@ struct cli {
     const char *project_dir;
     char **environ;
     bool stdout_tty;
-    bool color; /* colours on stdout */
+    bool color;           /* colours on stdout (--ansi, NO_COLOR) */
+    struct ui_render *ui; /* renders the engine's events (--progress): the sink commands hand on */
 };
 
 int cli_main(int argc, char **argv);

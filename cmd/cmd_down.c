@@ -140,7 +140,7 @@ static void stop_via_supervisor(struct cli *c, const char *name, const struct ct
     if (timeout_ns >= 0)
         json_object_set_new(req, "timeout_ns", json_integer(timeout_ns));
     _cleanup_berr_ struct berr se = BERR_INIT;
-    if (ctl_request(ctl, req, ctl_print_progress, NULL, &se) < 0)
+    if (ctl_request(ctl, req, ui_render_progress_json, c->ui, &se) < 0)
         log_berr(&se);
     json_decref(req);
 }
@@ -163,7 +163,7 @@ static void stop_directly(struct cli *c, const char *name, const struct ctr_reco
             continue;
         }
         items[i].pidfd = fd;
-        fprintf(stderr, " Container %s  Stopping\n", recs[i].name);
+        ui_progress(c->ui, EV_CONTAINER, "kill", recs[i].name, "Stopping");
         int sig = recs[i].plan.stop_signal > 0 ? recs[i].plan.stop_signal : SIGTERM;
         int64_t grace = timeout_ns >= 0                   ? timeout_ns
                         : recs[i].plan.stop_grace_ns >= 0 ? recs[i].plan.stop_grace_ns
@@ -216,7 +216,7 @@ static int down_containers(struct cli *c, const char *name, const struct ctr_rec
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         if (was_running[i])
-            fprintf(stderr, " Container %s  Stopped\n", recs[i].name);
+            ui_progress(c->ui, EV_CONTAINER, "stop", recs[i].name, "Stopped");
         _cleanup_berr_ struct berr re = BERR_INIT;
         if (cli_remove_container(c, name, -1, &recs[i], RM_SAY | RM_ANON, &re) < 0) {
             log_berr(&re);
@@ -247,7 +247,7 @@ int down_project(struct cli *c, const struct down_opts *o, char *const *services
         _cleanup_strv_ char **removed = NULL;
         r = volumes_remove_project(c->root, name, &removed, e);
         for (size_t i = 0; removed && removed[i]; i++)
-            fprintf(stderr, " Volume %s  Removed\n", removed[i]);
+            ui_progress(c->ui, EV_VOLUME, "destroy", removed[i], "Removed");
         if (r < 0)
             rc = r;
     }

@@ -93,7 +93,7 @@ static int life_request(struct life *l, const char *op, json_t *extra, struct be
     json_t *req = extra ? extra : json_object();
     json_object_set_new(req, "op", json_string(op));
     json_object_set_new(req, "names", names_of(l));
-    int r = ctl_request(l->ctl, req, ctl_print_progress, NULL, e);
+    int r = ctl_request(l->ctl, req, ui_render_progress_json, l->c->ui, e);
     json_decref(req);
     return r;
 }

@@ -202,7 +202,7 @@ static int stop_one(struct up *u, const char *name, bool grace, struct berr *e)
     json_t *req = json_pack("{s:s, s:[s]}", "op", "stop", "names", name);
     if (grace && u->o->timeout_ns >= 0)
         json_object_set_new(req, "timeout_ns", json_integer(u->o->timeout_ns));
-    int r = ctl_request(u->ctl, req, ctl_print_progress, NULL, e);
+    int r = ctl_request(u->ctl, req, ui_render_progress_json, u->c->ui, e);
     json_decref(req);
     return r;
 }
@@ -238,7 +238,7 @@ static int create_item(struct up *u, struct up_item *it, struct berr *e)
         it->id = xstrdup(old->id);
         it->keep = alive;
         if (alive)
-            fprintf(stderr, " Container %s  Running\n", it->plan.name);
+            ui_progress(u->c->ui, EV_CONTAINER, "running", it->plan.name, "Running");
         return 0;
     }
     if (act == UP_RECREATE) {
@@ -248,12 +248,13 @@ static int create_item(struct up *u, struct up_item *it, struct berr *e)
         int r = alive ? stop_one(u, old->name, true, e) : 0;
         if (r < 0)
             return r;
-        fprintf(stderr, " Container %s  Recreate\n", it->plan.name);
+        ui_progress(u->c->ui, EV_CONTAINER, "recreate", it->plan.name, "Recreate");
         r = cli_remove_container(u->c, p->name, u->ctl, old, 0, e);
         if (r < 0)
             return r;
     } else {
-        fprintf(stderr, " Container %s  Creating\n", it->plan.name);
+        ui_progress_ctr(u->c->ui, "creating", it->id, it->svc->name, it->plan.name, it->svc->image,
+                        "Creating");
     }
     char created[TIME_RFC3339_MAX];
     time_rfc3339(time_now_ns(), 9, created);
@@ -274,7 +275,8 @@ static int create_item(struct up *u, struct up_item *it, struct berr *e)
     int r = ctr_create(u->c->root, &rec, e);
     if (r < 0)
         return r;
-    fprintf(stderr, " Container %s  %s\n", it->plan.name, old ? "Recreated" : "Created");
+    ui_progress_ctr(u->c->ui, "create", it->id, it->svc->name, it->plan.name, it->svc->image,
+                    old ? "Recreated" : "Created");
     return 0;
 }
 
@@ -287,7 +289,7 @@ int up_create(struct up *u, struct berr *e)
     if (r < 0)
         return r;
     for (size_t i = 0; made && made[i]; i++)
-        fprintf(stderr, " Volume \"%s\"  Created\n", made[i]);
+        ui_progress(u->c->ui, EV_VOLUME, "create", made[i], "Created");
     r = remove_scaled_down(u, e);
     if (r < 0)
         return r;
@@ -321,13 +323,15 @@ static int start_attached(struct up *u, struct berr *e)
         .runroot = u->c->runroot,
         .project = u->pl.p->name,
         .attached = true,
-        .color = o->color,
+        .sink = ui_render_sink(u->c->ui),
         .abort_on_exit = o->abort_on_exit,
         .exit_code_from = o->exit_from,
         .events_fd = -1,
         .stop_timeout_ns = o->timeout_ns,
         .notify = sdnotify_enabled(&u->nf) ? &u->nf : NULL,
     };
+    ui_render_set_color(u->c->ui, o->color);
+    ui_render_logs_view(u->c->ui, true);
     u->sv = sv_new(&u->rt, &u->so);
     int r = sv_listen(u->sv, e);
     if (r < 0)
@@ -347,7 +351,7 @@ int up_start_records(struct cli *c, const char *project, int ctl, struct runtime
         _cleanup_strv_ char **ids = NULL;
         for (size_t i = 0; i < n; i++)
             strv_push(&ids, xstrdup(recs[i].id));
-        return cli_start_via_supervisor(ctl, ids, wait, e);
+        return cli_start_via_supervisor(ctl, ids, wait, c->ui, e);
     }
     _cleanup_runtime_ struct runtime own = RUNTIME_UNSET;
     if (!rt) {
@@ -416,20 +420,26 @@ static const char *log_name(const struct ctr_record *r)
     return r->plan.log_name ? r->plan.log_name : r->name;
 }
 
+static void force_progress(json_t *msg, void *ud)
+{
+    struct force_ctx *f = ud;
+    ui_render_progress_json(msg, f->c->ui);
+}
+
 /* Ctrl-C while following a detached supervisor's containers: stop them
  * (a second one kills them), then show what they said while stopping. */
 static int stop_attached(struct up *u, int sfd, int sig, struct berr *e)
 {
     const char *project = u->pl.p->name;
     int64_t t_int = ps_now_ns();
-    fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
+    ui_notice(u->c->ui, "stopping", "stopping on a signal", "signal");
     struct force_ctx f = {.c = u->c, .project = project, .names = json_array()};
     for (size_t i = 0; i < u->n_start; i++)
         json_array_append_new(f.names, json_string(u->start[i].name));
     json_t *req = json_pack("{s:s, s:O}", "op", "stop", "names", f.names);
     if (u->o->timeout_ns >= 0)
         json_object_set_new(req, "timeout_ns", json_integer(u->o->timeout_ns));
-    int r = ctl_request_watch(u->ctl, req, ctl_print_progress, sfd, on_second_signal, &f, e);
+    int r = ctl_request_watch(u->ctl, req, force_progress, sfd, on_second_signal, &f, e);
     json_decref(req);
     json_decref(f.names);
     if (r == 0) /* what they said while stopping ("bye") */
@@ -446,11 +456,11 @@ static int attach_existing(struct up *u, struct berr *e)
     size_t n = u->n_start;
     if (n == 0)
         return 0;
-    printf("Attaching to ");
+    _cleanup_strv_ char **each = NULL;
     for (size_t i = 0; i < n; i++)
-        printf("%s%s", i ? ", " : "", log_name(&recs[i]));
-    printf("\n");
-    fflush(stdout);
+        strv_push(&each, xstrdup(log_name(&recs[i])));
+    _cleanup_free_ char *names = strv_join(each, ", ");
+    ui_notice(u->c->ui, "attach", names, NULL);
     sigset_t set, old;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -468,9 +478,8 @@ static int attach_existing(struct up *u, struct berr *e)
         struct ps_state ps;
         ps_state_of(u->c, u->pl.p->name, &recs[i], now, &ps);
         if (!ps.alive)
-            printf("%s exited with code %d\n", log_name(&recs[i]), ps.exit_code);
+            ui_exited(u->c->ui, recs[i].name, recs[i].plan.log_name, ps.exit_code);
     }
-    fflush(stdout);
     sigprocmask(SIG_SETMASK, &old, NULL);
     return rc;
 }

@@ -186,6 +186,10 @@ const struct cmd_flag cmd_global_flags[] = {
     {"project-directory", 'D', false, "DIR", "Alternate working directory", CC_DIR},
     {"profile", 'P', false, "PROFILE", "Enable a profile (repeatable)", CC_PROFILE},
     {"env-file", 'E', false, "FILE", "An alternate environment file (repeatable)", CC_FILE},
+    {"progress", 'G', false, "TYPE", "Progress output: auto, tty, plain, json or quiet",
+     CC_LIST, "auto tty plain json quiet"},
+    {"ansi", 'A', false, "WHEN", "Colours and cursor movement: never, always or auto",
+     CC_LIST, "never always auto"},
     {"version", 'v', true, NULL, "Print version and exit"},
     {0},
 };
@@ -353,6 +357,14 @@ int cmd_parser_next(struct cmd_parser *p, int argc, char **argv)
         fprintf(stderr, "berth %s: unknown flag or missing value: %s (see 'berth %s --help')\n",
                 p->name, argv[optind - 1], p->name);
     return opt;
+}
+
+const char *cmd_global_choices(int key)
+{
+    for (size_t i = 0; cmd_global_flags[i].name; i++)
+        if (cmd_global_flags[i].key == key)
+            return cmd_global_flags[i].choices;
+    abort(); /* not a global flag: a programming error */
 }
 
 int cmd_parser_choice(const struct cmd_parser *p, int key, const char *value)

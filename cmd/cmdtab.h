@@ -70,6 +70,8 @@ struct cmd_def {
 extern const struct cmd_def cmd_table[];
 extern const size_t cmd_table_len;
 extern const struct cmd_flag cmd_global_flags[];
+/* A global CC_LIST flag's choices (for its error message). */
+const char *cmd_global_choices(int key);
 
 /* The row named name ("up", "image ls"), or NULL. */
 const struct cmd_def *cmd_find(const char *name);

@@ -32,7 +32,7 @@ int cli_remove_container(struct cli *c, const char *project, int ctl, const stru
 {
     int first = 0;
     if (flags & RM_SAY)
-        fprintf(stderr, " Container %s  Removing\n", r->name);
+        ui_progress(c->ui, EV_CONTAINER, "destroying", r->name, "Removing");
     if (ctl >= 0) {
         json_t *req = json_pack("{s:s, s:[s]}", "op", "forget", "names", r->name);
         ctl_request(ctl, req, NULL, NULL, NULL);
@@ -62,7 +62,7 @@ int cli_remove_container(struct cli *c, const char *project, int ctl, const stru
             first = ar;
     }
     if (first == 0 && (flags & RM_SAY))
-        fprintf(stderr, " Container %s  Removed\n", r->name);
+        ui_progress(c->ui, EV_CONTAINER, "destroy", r->name, "Removed");
     return first;
 }
 
@@ -199,14 +199,15 @@ int cli_project_containers(struct cli *c, const char *name, const struct project
 }
 
 /* Talks to a running supervisor: asks it to start the containers. */
-int cli_start_via_supervisor(int fd, char *const *ids, bool wait, struct berr *e)
+int cli_start_via_supervisor(int fd, char *const *ids, bool wait, struct ui_render *ui,
+                             struct berr *e)
 {
     json_t *req = json_pack("{s:s, s:b}", "op", "start", "wait", wait);
     json_t *a = json_array();
     for (size_t i = 0; ids && ids[i]; i++)
         json_array_append_new(a, json_string(ids[i]));
     json_object_set_new(req, "ids", a);
-    int r = ctl_request(fd, req, ctl_print_progress, NULL, e);
+    int r = ctl_request(fd, req, ui_render_progress_json, ui, e);
     json_decref(req);
     return r;
 }
@@ -297,7 +298,7 @@ int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
             json_decref(ev);
             break;
         }
-        ctl_print_progress(ev, NULL);
+        ui_render_progress_json(ev, c->ui);
         json_decref(ev);
     }
     if (result == -1)

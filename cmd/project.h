@@ -79,7 +79,8 @@ int cli_project_containers(struct cli *c, const char *name, const struct project
 
 /* Asks a running supervisor to start containers (by ID), printing its
  * progress; done when started (healthy with wait). */
-int cli_start_via_supervisor(int fd, char *const *ids, bool wait, struct berr *e);
+int cli_start_via_supervisor(int fd, char *const *ids, bool wait, struct ui_render *ui,
+                             struct berr *e);
 /* Starts a detached supervisor (its own session, a child subreaper) for the
  * containers and returns once they have started (are healthy, with wait).
  * lockfd: the project lock, which the supervisor does not keep. */

@@ -70,6 +70,8 @@ struct ev_log {
     int stream;           /* 1 stdout, 2 stderr */
     const char *data;     /* without the newline */
     size_t len;
+    int width; /* the widest log_name attached so far (the prefixes' column) */
+    int index; /* the container's place in the project (picks its colour) */
 };
 
 struct ev_sink {

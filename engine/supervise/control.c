@@ -120,18 +120,3 @@ int ctl_request_watch(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud
         len += (size_t)n;
     }
 }
-
-void ctl_print_progress(json_t *ev, void *ud)
-{
-    (void)ud;
-    const char *kind = json_string_value(json_object_get(ev, "event"));
-    if (!kind || strcmp(kind, "progress") != 0)
-        return;
-    const char *name = json_string_value(json_object_get(ev, "name"));
-    const char *status = json_string_value(json_object_get(ev, "status"));
-    const char *detail = json_string_value(json_object_get(ev, "detail"));
-    if (!name || !status || strcmp(status, "Error") == 0)
-        return; /* the error itself comes with "done" */
-    fprintf(stderr, " Container %s  %s%s%s\n", name, status, detail ? ": " : "",
-            detail ? detail : "");
-}

@@ -6,7 +6,9 @@
  * "timeout_ns":N}, {"op":"kill","names":[...],"signal":N}, {"op":"pause"|
  * "unpause"|"forget","names":[...]}, {"op":"hello"}. An empty or absent
  * "names" means every container. The supervisor answers with progress
- * events {"event":"progress","name":...,"status":"Started"|...} and ends
+ * events: the container's event as ev_to_json gives it (engine/events),
+ * with "event":"progress" ({"event":"progress","type":"container",
+ * "action":"start","name":...,"status":"Started",...}), and ends
  * each request with {"event":"done","ok":bool[,"error":...]}. */
 #ifndef BERTH_SUPERVISE_CONTROL_H
 #define BERTH_SUPERVISE_CONTROL_H
@@ -29,8 +31,5 @@ int ctl_request(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), voi
  * must consume what made watch_fd readable) each time it is. */
 int ctl_request_watch(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), int watch_fd,
                       void (*on_watch)(int watch_fd, void *ud), void *ud, struct berr *e);
-
-/* Prints a progress event the way `up` prints progress (" Container x  Started"). */
-void ctl_print_progress(json_t *ev, void *ud);
 
 #endif

@@ -30,8 +30,6 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-static const char *const colors[] = {"36", "33", "32", "35", "34", "96", "93", "92", "95", "94"};
-
 int64_t sv_now_ns(void)
 {
     struct timespec ts;
@@ -84,22 +82,34 @@ static void send_events_fd(struct supervisor *sv, json_t *msg)
     }
 }
 
-/* Progress of one container (" Container proj-web-1  Started"), to the
- * terminal when attached and to everyone waiting on a request. */
-void sv_progress(struct sv_ctr *c, const char *status, const char *detail)
+/* Every event of the supervisor goes out here: to the sink its caller
+ * gave (the terminal's renderer, when attached). */
+void sv_emit(struct supervisor *sv, struct ev *e)
+{
+    ev_emit(&sv->opt.sink, e);
+}
+
+void sv_ctr_ev(const struct sv_ctr *c, struct ev *e, const char *action, const char *status)
+{
+    memset(e, 0, sizeof *e);
+    e->type = EV_CONTAINER;
+    e->action = action;
+    e->id = c->rec.id;
+    e->service = c->rec.service;
+    e->name = c->rec.name;
+    e->status = status;
+    ev_attr_add(e, "name", c->rec.name);
+    ev_attr_add(e, "image", c->rec.image);
+    ev_attr_add(e, "logName", c->rec.plan.log_name);
+}
+
+void sv_progress_ev(struct sv_ctr *c, struct ev *e)
 {
     struct supervisor *sv = c->sv;
-    /* Attached, docker compose shows only stops and errors here: the logs
-     * speak for the rest. */
-    bool quiet = strcmp(status, "Starting") == 0 || strcmp(status, "Started") == 0 ||
-                 strcmp(status, "Waiting") == 0 || strcmp(status, "Healthy") == 0 ||
-                 strcmp(status, "Error") == 0;
-    if (sv->opt.attached && !quiet)
-        fprintf(stderr, " Container %s  %s\n", c->rec.name, status);
-    json_t *msg =
-        json_pack("{s:s, s:s, s:s}", "event", "progress", "name", c->rec.name, "status", status);
-    if (detail)
-        json_object_set_new(msg, "detail", json_string(detail));
+    sv_emit(sv, e);
+    /* The event, as JSON, with the progress keys the clients read. */
+    json_t *msg = ev_to_json(e);
+    json_object_set_new(msg, "event", json_string("progress"));
     send_events_fd(sv, msg);
     for (struct sv_client *cl = sv->clients; cl; cl = cl->next)
         for (size_t i = 0; i < cl->n_watch; i++)
@@ -108,6 +118,23 @@ void sv_progress(struct sv_ctr *c, const char *status, const char *detail)
                 break;
             }
     json_decref(msg);
+}
+
+void sv_progress(struct sv_ctr *c, const char *action, const char *status, const char *detail)
+{
+    struct ev e;
+    sv_ctr_ev(c, &e, action, status);
+    e.detail = detail;
+    sv_progress_ev(c, &e);
+}
+
+/* A notice about the whole project ("attach", "stopping", "error"). */
+static void project_event(struct supervisor *sv, const char *action, const char *detail,
+                          const char *reason)
+{
+    struct ev e = {.type = EV_PROJECT, .action = action, .name = sv->opt.project, .detail = detail};
+    ev_attr_add(&e, "reason", reason);
+    sv_emit(sv, &e);
 }
 
 /* ---- the service manager (sd_notify) ---------------------------------- */
@@ -255,8 +282,8 @@ static void finish_waiter(struct supervisor *sv, struct sv_waiter *w, const char
         }
         if (error) {
             sv->start_failed = true;
+            project_event(sv, "error", error, NULL);
             if (sv->opt.attached) {
-                fprintf(stderr, "berth: %s\n", error);
                 /* as docker compose: a failed start ends the attached up */
                 stop_all(sv, error);
             }
@@ -306,15 +333,19 @@ void sv_check_waiters(struct supervisor *sv)
 
 /* ---- output ----------------------------------------------------------- */
 
-static void print_line(struct sv_ctr *c, const char *data, size_t len)
+static void emit_log_line(struct sv_ctr *c, int idx, const char *data, size_t len)
 {
-    struct supervisor *sv = c->sv;
-    const char *name = c->rec.plan.log_name ? c->rec.plan.log_name : c->rec.name;
-    if (sv->opt.color)
-        printf("\033[%sm%-*s  |\033[0m %.*s\n", colors[c->color % ARRAY_SIZE(colors)], sv->width,
-               name, (int)len, data);
-    else
-        printf("%-*s  | %.*s\n", sv->width, name, (int)len, data);
+    struct ev_log l = {
+        .service = c->rec.service,
+        .name = c->rec.name,
+        .log_name = c->rec.plan.log_name ? c->rec.plan.log_name : c->rec.name,
+        .stream = idx + 1,
+        .data = data,
+        .len = len,
+        .width = c->sv->width,
+        .index = c->color,
+    };
+    ev_emit_log(&c->sv->opt.sink, &l);
 }
 
 static void emit_lines(struct sv_run *r, int idx, bool eof)
@@ -331,24 +362,20 @@ static void emit_lines(struct sv_run *r, int idx, bool eof)
             end--;
         if (c) {
             log_writer_line(&c->log, stream, false, b->data + start, end - start);
-            if (c->sv->opt.attached)
-                print_line(c, b->data + start, end - start);
+            emit_log_line(c, idx, b->data + start, end - start);
         }
         start = i + 1;
     }
     /* An over-long line goes out in pieces; a last partial one at EOF. */
     if (c && ((b->len - start >= LOG_LINE_MAX) || (eof && b->len > start))) {
         log_writer_line(&c->log, stream, !eof, b->data + start, b->len - start);
-        if (c->sv->opt.attached)
-            print_line(c, b->data + start, b->len - start);
+        emit_log_line(c, idx, b->data + start, b->len - start);
         start = b->len;
     }
     if (start > 0) {
         memmove(b->data, b->data + start, b->len - start);
         b->len -= start;
     }
-    if (c && c->sv->opt.attached)
-        fflush(stdout);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -444,7 +471,7 @@ static void set_failed(struct sv_ctr *c, const char *msg)
     c->state = C_FAILED;
     free(c->error);
     c->error = xstrdup(msg);
-    sv_progress(c, "Error", msg);
+    sv_progress(c, "error", "Error", msg);
     if (c->ever_started)
         sv_save_state(c);
 }
@@ -606,14 +633,19 @@ static void try_start(struct sv_ctr *c, bool restart)
 {
     struct berr e = BERR_INIT;
     if (!restart)
-        sv_progress(c, "Starting", NULL);
+        sv_progress(c, "starting", "Starting", NULL);
     if (start_ctr(c, &e) < 0) {
         set_failed(c, e.msg ? e.msg : "failed to start");
         berr_clear(&e);
         return;
     }
     if (!restart)
-        sv_progress(c, "Started", NULL);
+        sv_progress(c, "start", "Started", NULL);
+    else {
+        struct ev ev;
+        sv_ctr_ev(c, &ev, "restart", NULL);
+        sv_emit(c->sv, &ev);
+    }
 }
 
 /* The restart decision when a run ends (policy.h). */
@@ -641,17 +673,20 @@ static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
     uv_timer_stop(&c->timer);
     sv_health_stop(c);
     c->paused = false;
-    if (sv->opt.attached) {
-        const char *name = c->rec.plan.log_name ? c->rec.plan.log_name : c->rec.name;
-        if (c->oom_killed)
-            printf("%s exited with code %d (OOM killed: the container reached its memory limit)\n",
-                   name, c->exit_code);
-        else
-            printf("%s exited with code %d\n", name, c->exit_code);
-        fflush(stdout);
+    struct ev ev;
+    if (c->oom_killed) {
+        sv_ctr_ev(c, &ev, "oom", NULL);
+        sv_emit(sv, &ev);
     }
+    char code[16];
+    snprintf(code, sizeof code, "%d", c->exit_code);
+    sv_ctr_ev(c, &ev, "die", NULL);
+    ev_attr_add(&ev, "exitCode", code);
+    if (c->oom_killed)
+        ev_attr_add(&ev, "oomKilled", "true");
+    sv_emit(sv, &ev);
     if (c->stop_requested)
-        sv_progress(c, "Stopped", NULL);
+        sv_progress(c, "stop", "Stopped", NULL);
     if (should_restart(c)) {
         struct svp_backoff b = svp_backoff_next(c->backoff_step, ran_ms);
         c->backoff_step = b.step;
@@ -672,11 +707,8 @@ static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
         }
         if (!sv->aborting) {
             sv->aborting = true;
-            if (sv->opt.attached) {
-                printf("Aborting on container exit...\n");
-                fflush(stdout);
-            }
             _cleanup_free_ char *why = xasprintf("%s exited", c->rec.name);
+            project_event(sv, "stopping", why, "abort");
             stop_all(sv, why);
         }
     }
@@ -701,7 +733,7 @@ static void on_timer(uv_timer_t *t)
             return;
         }
         /* the grace period is over */
-        container_signal(&c->run->proc, SIGKILL);
+        sv_signal_ctr(c, SIGKILL, NULL);
         c->killed = true;
         uv_timer_start(&c->timer, on_timer, KILL_WAIT_MS, 0);
         return;
@@ -717,6 +749,20 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- stop, kill ------------------------------------------------------- */
 
+void sv_signal_ctr(struct sv_ctr *c, int sig, const char *status)
+{
+    container_signal(&c->run->proc, sig);
+    char num[16];
+    snprintf(num, sizeof num, "%d", sig);
+    struct ev e;
+    sv_ctr_ev(c, &e, "kill", status);
+    ev_attr_add(&e, "signal", num);
+    if (status)
+        sv_progress_ev(c, &e);
+    else
+        sv_emit(c->sv, &e);
+}
+
 void sv_stop_ctr(struct sv_ctr *c, bool force, int64_t grace_ns)
 {
     c->stop_requested = true;
@@ -729,19 +775,18 @@ void sv_stop_ctr(struct sv_ctr *c, bool force, int64_t grace_ns)
     if (c->state != C_RUNNING || !c->run || c->run->reaped)
         return;
     if (force) {
-        container_signal(&c->run->proc, SIGKILL);
+        sv_signal_ctr(c, SIGKILL, NULL);
         return;
     }
     if (uv_is_active((uv_handle_t *)&c->timer))
         return; /* already stopping */
-    sv_progress(c, "Stopping", NULL);
     if (c->paused) {
         /* a frozen process cannot handle its signal */
         cgroup_freeze(c->run->proc.cg, false);
         c->paused = false;
     }
     int sig = c->rec.plan.stop_signal > 0 ? c->rec.plan.stop_signal : SIGTERM;
-    container_signal(&c->run->proc, sig);
+    sv_signal_ctr(c, sig, "Stopping");
     uv_timer_start(&c->timer, on_timer, (uint64_t)(stop_grace_ns(c, grace_ns) / 1000000), 0);
 }
 
@@ -861,10 +906,9 @@ static void on_signal(uv_signal_t *h, int signum)
     sv->interrupts++;
     if (sv->interrupts == 1) {
         sv->interrupt_sig = signum;
-        if (sv->opt.attached)
-            fprintf(stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
         char name[16];
         _cleanup_free_ char *why = xasprintf("stopping on %s", signal_name(signum, name));
+        project_event(sv, "stopping", why, "signal");
         stop_all(sv, why);
     } else {
         for (size_t i = 0; i < sv->n; i++)
@@ -1005,21 +1049,18 @@ int sv_request_start(struct supervisor *sv, const struct ctr_record *recs, size_
 int sv_run(struct supervisor *sv)
 {
     if (sv->opt.attached) {
-        int any = 0;
-        for (size_t i = 0; i < sv->n; i++)
-            if (sv->ctrs[i]->state != C_IDLE)
-                any++;
-        if (any) {
-            printf("Attaching to ");
-            int k = 0;
-            for (size_t i = 0; i < sv->n; i++)
-                if (sv->ctrs[i]->state != C_IDLE)
-                    printf("%s%s", k++ ? ", " : "",
-                           sv->ctrs[i]->rec.plan.log_name ? sv->ctrs[i]->rec.plan.log_name
-                                                          : sv->ctrs[i]->rec.name);
-            printf("\n");
-            fflush(stdout);
+        _cleanup_free_ char *names = NULL;
+        for (size_t i = 0; i < sv->n; i++) {
+            const struct sv_ctr *c = sv->ctrs[i];
+            if (c->state == C_IDLE)
+                continue;
+            const char *n = c->rec.plan.log_name ? c->rec.plan.log_name : c->rec.name;
+            char *t = names ? xasprintf("%s, %s", names, n) : xstrdup(n);
+            free(names);
+            names = t;
         }
+        if (names)
+            project_event(sv, "attach", names, NULL);
     }
     sv_maybe_quit(sv);
     uv_run(&sv->loop, UV_RUN_DEFAULT);

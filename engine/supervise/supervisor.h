@@ -3,8 +3,9 @@
  * container's first process (no daemon, no per-container shim). It starts
  * containers from their records in dependency order, gated by depends_on
  * conditions; watches each through a pidfd (never waitpid(-1)); writes its
- * output to the container's log file (and, attached, to the terminal with a
- * coloured "service-1  | " prefix); restarts it by its restart policy with
+ * output to the container's log file (and hands each line to the sink of
+ * its options, with every event: docker's create, start, die, ...; it
+ * never prints); restarts it by its restart policy with
  * Docker's back-off; runs its healthcheck; stops it gracefully (stop signal,
  * grace period, SIGKILL) in reverse dependency order; records every state
  * change on disk for `ps`, `down` and the next command; and serves the
@@ -22,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/events/event.h"
 #include "engine/runtime/runtime.h"
 #include "engine/supervise/records.h"
 #include "util/err.h"
@@ -33,8 +35,13 @@ struct sv_options {
     const char *root; /* $BERTH_ROOT */
     const char *runroot;
     const char *project;
-    bool attached;              /* print logs and progress to the terminal */
-    bool color;                 /* colour the log prefixes */
+    /* This process is the attached `up`: a failed start stops the
+     * project, a lost terminal (SIGHUP) too, and the "attach" event goes
+     * out when it runs. */
+    bool attached;
+    /* Where its events and the containers' output lines go (the CLI's
+     * renderer); zero: nowhere. The engine itself never prints. */
+    struct ev_sink sink;
     bool abort_on_exit;         /* --abort-on-container-exit */
     const char *exit_code_from; /* --exit-code-from SERVICE (implies abort) */
     int events_fd;              /* -1, or where start progress goes as JSON lines */

@@ -203,7 +203,7 @@ static void handle_request(struct sv_client *cl, json_t *req)
             sig = SIGKILL;
         for (size_t i = 0; i < n; i++)
             if (list[i]->run && !list[i]->run->reaped)
-                container_signal(&list[i]->run->proc, sig);
+                sv_signal_ctr(list[i], sig, NULL);
         reply(cl, NULL);
     } else if (strcmp(op, "pause") == 0 || strcmp(op, "unpause") == 0) {
         bool freeze = strcmp(op, "pause") == 0;
@@ -217,7 +217,7 @@ static void handle_request(struct sv_client *cl, json_t *req)
             else {
                 c->paused = freeze;
                 sv_save_state(c);
-                sv_progress(c, freeze ? "Paused" : "Unpaused", NULL);
+                sv_progress(c, freeze ? "pause" : "unpause", freeze ? "Paused" : "Unpaused", NULL);
             }
         }
         reply(cl, err);

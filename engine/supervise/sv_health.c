@@ -104,10 +104,15 @@ static void probe_result(struct sv_ctr *c, struct sv_probe *p)
     }
     if (c->health != before) {
         sv_save_state(c);
-        if (c->health == H_HEALTHY)
-            sv_progress(c, "Healthy", NULL);
-        else if (c->health == H_UNHEALTHY)
-            sv_progress(c, "Unhealthy", c->health_output[0] ? c->health_output : NULL);
+        if (c->health == H_HEALTHY || c->health == H_UNHEALTHY) {
+            bool good = c->health == H_HEALTHY;
+            struct ev e;
+            sv_ctr_ev(c, &e, "health_status", good ? "Healthy" : "Unhealthy");
+            ev_attr_add(&e, "health_status", health_names[c->health]);
+            if (!good && c->health_output[0])
+                e.detail = c->health_output;
+            sv_progress_ev(c, &e);
+        }
         sv_check_waiters(c->sv);
         sv_schedule(c->sv);
     }

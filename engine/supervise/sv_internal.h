@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "engine/events/event.h"
 #include "engine/supervise/logfile.h"
 #include "engine/supervise/supervisor.h"
 
@@ -174,9 +175,20 @@ struct supervisor {
 
 int64_t sv_now_ns(void);
 void sv_save_state(struct sv_ctr *c);
-/* Progress of a container (" Container proj-web-1  Started"): to the
- * terminal when attached, to everyone waiting on a request. */
-void sv_progress(struct sv_ctr *c, const char *status, const char *detail);
+/* Hands an event on: to the sink of sv_options. Every event of the
+ * supervisor goes through here. */
+void sv_emit(struct supervisor *sv, struct ev *e);
+/* A container's event with docker's attributes (name, image; logName when
+ * the container shows under another name), borrowing c's strings. */
+void sv_ctr_ev(const struct sv_ctr *c, struct ev *e, const char *action, const char *status);
+/* Emits a container's event that is also progress (it has a status:
+ * " Container proj-web-1  Started"): it goes to everyone waiting on a
+ * request for the container and to events_fd as well. */
+void sv_progress_ev(struct sv_ctr *c, struct ev *e);
+void sv_progress(struct sv_ctr *c, const char *action, const char *status, const char *detail);
+/* Sends a signal to the container's running process and emits "kill"
+ * (with status: as progress). */
+void sv_signal_ctr(struct sv_ctr *c, int sig, const char *status);
 void sv_check_waiters(struct supervisor *sv);
 /* Stops a container: its stop signal, then SIGKILL after grace_ns (-1: the
  * service's stop_grace_period); force: SIGKILL at once. */
