@@ -276,14 +276,14 @@ int cmd_wait(struct cli *c, int argc, char **argv, struct berr *e)
                     ;
                 close(fd);
             }
-            /* the supervisor records the exit right after it reaps */
-            for (int k = 0; k < 200; k++) {
-                ps_state_of(c, l.name, &l.recs[i], ps_now_ns(), &ps);
-                if (!ps.alive && !ps.rs.running)
-                    break;
-                struct timespec ts = {0, 10 * 1000 * 1000};
-                nanosleep(&ts, NULL);
-            }
+        }
+        /* The supervisor records the exit right after it reaps: a container
+         * that died just now can still be recorded as running, its exit
+         * code not yet written. */
+        for (int k = 0; k < 200 && (ps.alive || ps.rs.running); k++) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            ps_state_of(c, l.name, &l.recs[i], ps_now_ns(), &ps);
         }
         printf("%d\n", ps.exit_code);
         if (first < 0)
