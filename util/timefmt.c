@@ -29,7 +29,8 @@ char *time_rfc3339(int64_t unix_ns, unsigned frac_digits, char buf[TIME_RFC3339_
         frac_digits = 9;
     for (unsigned i = frac_digits; i < 9; i++)
         frac /= 10;
-    snprintf(buf, TIME_RFC3339_MAX, "%s.%0*lldZ", head, (int)frac_digits, (long long)frac);
+    /* frac < 10^9 fits an unsigned int: GCC then bounds the output. */
+    snprintf(buf, TIME_RFC3339_MAX, "%s.%0*uZ", head, (int)frac_digits, (unsigned)frac);
     return buf;
 }
 
