@@ -589,6 +589,7 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
     c->failures = 0;
     c->health_output[0] = '\0';
     sv_save_state(c);
+    sv_publish_ctr(c, "start", NULL, NULL);
     sv_health_start(c);
     return 0;
 }
@@ -644,6 +645,11 @@ static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
             printf("%s exited with code %d\n", name, c->exit_code);
         fflush(stdout);
     }
+    if (c->oom_killed)
+        sv_publish_ctr(c, "oom", NULL, NULL);
+    sv_publish_ctr(c, "die", "exitCode", "%d", c->exit_code);
+    if (c->stop_requested)
+        sv_publish_ctr(c, "stop", NULL, NULL);
     if (c->stop_requested)
         sv_progress(c, "Stopped", NULL);
     if (should_restart(c)) {
@@ -699,6 +705,7 @@ static void on_timer(uv_timer_t *t)
             return;
         }
         /* the grace period is over */
+        sv_publish_ctr(c, "kill", "signal", "%d", SIGKILL);
         container_signal(&c->run->proc, SIGKILL);
         c->killed = true;
         uv_timer_start(&c->timer, on_timer, KILL_WAIT_MS, 0);
@@ -707,6 +714,7 @@ static void on_timer(uv_timer_t *t)
     if (c->state == C_BACKOFF) {
         c->restarts++;
         c->state = C_WAITING;
+        sv_publish_ctr(c, "restart", NULL, NULL);
         try_start(c, true);
         sv_check_waiters(c->sv);
         sv_maybe_quit(c->sv);
@@ -727,6 +735,7 @@ void sv_stop_ctr(struct sv_ctr *c, bool force, int64_t grace_ns)
     if (c->state != C_RUNNING || !c->run || c->run->reaped)
         return;
     if (force) {
+        sv_publish_ctr(c, "kill", "signal", "%d", SIGKILL);
         container_signal(&c->run->proc, SIGKILL);
         return;
     }
@@ -739,6 +748,7 @@ void sv_stop_ctr(struct sv_ctr *c, bool force, int64_t grace_ns)
         c->paused = false;
     }
     int sig = c->rec.plan.stop_signal > 0 ? c->rec.plan.stop_signal : SIGTERM;
+    sv_publish_ctr(c, "kill", "signal", "%d", sig);
     container_signal(&c->run->proc, sig);
     uv_timer_start(&c->timer, on_timer, (uint64_t)(stop_grace_ns(c, grace_ns) / 1000000), 0);
 }
@@ -849,7 +859,11 @@ static bool busy(struct supervisor *sv)
         if (c->state == C_WAITING || c->state == C_BACKOFF || c->run || c->probe)
             return true;
     }
-    return sv->clients != NULL;
+    /* a request in progress keeps it; an event stream does not */
+    for (struct sv_client *cl = sv->clients; cl; cl = cl->next)
+        if (!cl->events)
+            return true;
+    return false;
 }
 
 static void close_listeners(struct supervisor *sv)
@@ -877,6 +891,7 @@ void sv_maybe_quit(struct supervisor *sv)
         if (!w->done)
             finish_waiter(sv, w, "the containers ended before they were ready");
     sv->quitting = true;
+    sv_events_end(sv);
     close_listeners(sv);
 }
 
@@ -916,6 +931,7 @@ struct supervisor *sv_new(struct runtime *rt, const struct sv_options *o)
     uv_signal_start(&sv->sig_term, on_signal, SIGTERM);
     uv_signal_start(&sv->sig_hup, on_signal, SIGHUP);
     sv->signals_open = true;
+    ev_ring_init(&sv->ring, EV_RING_DEFAULT_CAP);
     return sv;
 }
 
@@ -951,6 +967,16 @@ static void record_copy(struct ctr_record *dst, const struct ctr_record *src)
     dst->plan.config = src->plan.config ? xstrdup(src->plan.config) : NULL;
 }
 
+/* A container the supervisor takes on for the first time is "created" for
+ * the event stream unless it ever ran (its run state says so): the record
+ * was made by the command that hands it over. */
+static bool never_started(struct supervisor *sv, const struct ctr_record *rec)
+{
+    struct run_state st;
+    return run_state_read(sv->opt.runroot, sv->opt.project, rec->name, &st) < 0 ||
+           st.started_at_ns == 0;
+}
+
 static struct sv_ctr *adopt(struct supervisor *sv, const struct ctr_record *rec)
 {
     struct sv_ctr *c = sv_find_ctr(sv, rec->name);
@@ -964,6 +990,8 @@ static struct sv_ctr *adopt(struct supervisor *sv, const struct ctr_record *rec)
             record_copy(&c->rec, rec);
             c->restarts = 0;
             c->ever_started = false;
+            if (never_started(sv, rec))
+                sv_publish_ctr(c, "create", NULL, NULL);
         }
         return c;
     }
@@ -981,6 +1009,8 @@ static struct sv_ctr *adopt(struct supervisor *sv, const struct ctr_record *rec)
     int w = (int)strlen(c->rec.plan.log_name ? c->rec.plan.log_name : c->rec.name);
     if (w > sv->width)
         sv->width = w;
+    if (never_started(sv, rec))
+        sv_publish_ctr(c, "create", NULL, NULL);
     return c;
 }
 
@@ -1115,6 +1145,7 @@ void sv_free(struct supervisor *sv)
     free(sv->sock_path);
     free(sv->stop_reason);
     free(sv->told_status);
+    ev_ring_fini(&sv->ring);
     uv_loop_close(&sv->loop);
     free(sv);
 }

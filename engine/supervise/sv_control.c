@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 /* ---- control socket --------------------------------------------------- */
@@ -33,10 +34,11 @@ static void client_free(uv_handle_t *h)
     struct sv_client *cl = h->data;
     free(cl->in.data);
     free(cl->watch);
+    strv_free(cl->ev_services);
     free(cl);
 }
 
-void sv_client_close(struct sv_client *cl)
+void sv_client_detach(struct sv_client *cl)
 {
     if (cl->closing)
         return;
@@ -53,7 +55,14 @@ void sv_client_close(struct sv_client *cl)
             w->done = true;
         }
     uv_close((uv_handle_t *)&cl->pipe, client_free);
-    sv_maybe_quit(sv);
+}
+
+void sv_client_close(struct sv_client *cl)
+{
+    if (cl->closing)
+        return;
+    sv_client_detach(cl);
+    sv_maybe_quit(cl->sv);
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -140,6 +149,12 @@ static void handle_request(struct sv_client *cl, json_t *req)
         reply(cl, "request without \"op\"");
         return;
     }
+    if (cl->events)
+        return; /* an event stream takes no more requests */
+    if (strcmp(op, "events") == 0) {
+        sv_events_subscribe(cl, req);
+        return;
+    }
     if (strcmp(op, "start") == 0) {
         json_t *ids = json_object_get(req, "ids");
         bool healthy = json_is_true(json_object_get(req, "wait"));
@@ -199,8 +214,10 @@ static void handle_request(struct sv_client *cl, json_t *req)
         if (sig <= 0)
             sig = SIGKILL;
         for (size_t i = 0; i < n; i++)
-            if (list[i]->run && !list[i]->run->reaped)
+            if (list[i]->run && !list[i]->run->reaped) {
+                sv_publish_ctr(list[i], "kill", "signal", "%d", sig);
                 container_signal(&list[i]->run->proc, sig);
+            }
         reply(cl, NULL);
     } else if (strcmp(op, "pause") == 0 || strcmp(op, "unpause") == 0) {
         bool freeze = strcmp(op, "pause") == 0;
@@ -214,6 +231,7 @@ static void handle_request(struct sv_client *cl, json_t *req)
             else {
                 c->paused = freeze;
                 sv_save_state(c);
+                sv_publish_ctr(c, freeze ? "pause" : "unpause", NULL, NULL);
                 sv_progress(c, freeze ? "Paused" : "Unpaused", NULL);
             }
         }

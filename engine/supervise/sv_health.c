@@ -101,6 +101,7 @@ static void probe_result(struct sv_ctr *c, struct sv_probe *p)
     }
     if (c->health != before) {
         sv_save_state(c);
+        sv_publish_ctr(c, "health_status", "health_status", "%s", health_names[c->health]);
         if (c->health == H_HEALTHY)
             sv_progress(c, "Healthy", NULL);
         else if (c->health == H_UNHEALTHY)

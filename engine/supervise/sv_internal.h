@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "engine/events/ring.h"
 #include "engine/supervise/logfile.h"
 #include "engine/supervise/supervisor.h"
 
@@ -18,6 +19,8 @@
 #define BACKOFF_RESET_MS 10000 /* a run this long resets the back-off */
 #define KILL_WAIT_MS     3000  /* a stop waits this long for SIGKILL to work */
 #define CLIENT_LINE_MAX  (1 << 20)
+/* An event subscriber with more unsent bytes than this is dropped. */
+#define SV_EVENTS_QUEUE_MAX (256 * 1024)
 
 enum cstate {
     C_IDLE,    /* known, not asked to run */
@@ -123,6 +126,8 @@ struct sv_client {
     size_t n_watch;
     struct linebuf in;
     bool closing;
+    bool events;        /* subscribed to the event stream (sv_events.c) */
+    char **ev_services; /* ... of these services only; NULL: all */
     struct sv_client *next;
 };
 
@@ -171,6 +176,8 @@ struct supervisor {
     char *stop_reason; /* ... and why */
     bool told_ready;   /* READY=1 went to the service manager */
     char *told_status; /* the last STATUS= it got */
+    /* recent events, for `berth events --since` (sv_events.c) */
+    struct ev_ring ring;
     char readbuf[65536];
 };
 
@@ -193,6 +200,9 @@ void sv_client_send(struct sv_client *cl, json_t *msg);
 /* The client gets the progress of these containers from now on. */
 void sv_client_watch(struct sv_client *cl, struct sv_ctr **ctrs, size_t n);
 void sv_client_close(struct sv_client *cl);
+/* sv_client_close without asking whether the supervisor is done now: for
+ * the event stream, whose subscribers never keep it alive. */
+void sv_client_detach(struct sv_client *cl);
 
 /* Answers the stop requests whose containers are all down (sv_control.c). */
 void sv_check_stops(struct supervisor *sv);
@@ -200,5 +210,18 @@ void sv_check_stops(struct supervisor *sv);
 /* Healthchecks (sv_health.c): started with each run, stopped at its end. */
 void sv_health_start(struct sv_ctr *c);
 void sv_health_stop(struct sv_ctr *c);
+
+/* Events (sv_events.c). sv_publish keeps a copy of e in the ring (its
+ * time set if 0) and sends it to every subscriber that wants it. */
+void sv_publish(struct supervisor *sv, const struct ev *e);
+/* A container event with docker's attributes (image, name) and, when key
+ * is not NULL, one more whose value is printf(fmt, ...). */
+void sv_publish_ctr(struct sv_ctr *c, const char *action, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* {"op":"events", "services":[...], "since_ns":N}: the connection becomes
+ * a subscriber, first replaying the ring from since_ns when given. */
+void sv_events_subscribe(struct sv_client *cl, json_t *req);
+/* The supervisor ends: each subscriber's stream ends with "done". */
+void sv_events_end(struct supervisor *sv);
 
 #endif

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The supervisor's events: the ring of recent ones (engine/events/ring.h)
+ * and their stream to the control-socket clients that asked for it with
+ * {"op":"events"} (`berth events`). Each event goes out as one ev_to_json
+ * line; the stream ends with {"event":"done","ok":true} when the
+ * supervisor ends. A subscriber that does not read is dropped (its
+ * connection closed) once its unsent lines pass SV_EVENTS_QUEUE_MAX: the
+ * loop never waits for a reader, and the events it missed stay in the
+ * ring for a `--since` replay. Not here: the other requests
+ * (sv_control.c), where the state changes happen (supervisor.c,
+ * sv_health.c), how a person sees an event (cmd/). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/supervise/sv_internal.h"
+#include "util/strv.h"
+#include "util/timefmt.h"
+#include "util/xalloc.h"
+
+static bool wants(const struct sv_client *cl, const struct ev *e)
+{
+    if (!cl->ev_services)
+        return true;
+    return e->service && strv_contains(cl->ev_services, e->service);
+}
+
+/* One event to one subscriber, or the subscriber dropped when it has
+ * fallen too far behind. */
+static void send_event(struct sv_client *cl, const struct ev *e)
+{
+    if (cl->closing || !wants(cl, e))
+        return;
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&cl->pipe) > SV_EVENTS_QUEUE_MAX) {
+        sv_client_detach(cl);
+        return;
+    }
+    json_t *j = ev_to_json(e);
+    sv_client_send(cl, j);
+    json_decref(j);
+}
+
+void sv_publish(struct supervisor *sv, const struct ev *e)
+{
+    struct ev x = *e;
+    if (x.time_ns == 0)
+        x.time_ns = time_now_ns();
+    ev_ring_push(&sv->ring, &x);
+    /* send_event may drop a client: it stays allocated (and keeps its
+     * next) until the loop runs its close callback */
+    for (struct sv_client *cl = sv->clients, *next; cl; cl = next) {
+        next = cl->next;
+        if (cl->events)
+            send_event(cl, &x);
+    }
+}
+
+void sv_publish_ctr(struct sv_ctr *c, const char *action, const char *key, const char *fmt, ...)
+{
+    char value[64] = "";
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(value, sizeof value, fmt, ap);
+        va_end(ap);
+    }
+    struct ev e = {
+        .type = EV_CONTAINER,
+        .action = action,
+        .id = c->rec.id,
+        .service = c->rec.service,
+        .name = c->rec.name,
+    };
+    ev_attr_add(&e, "image", c->rec.image);
+    ev_attr_add(&e, "name", c->rec.name);
+    if (key)
+        ev_attr_add(&e, key, value);
+    sv_publish(c->sv, &e);
+}
+
+static void replay_one(void *ud, const struct ev *e)
+{
+    send_event(ud, e);
+}
+
+/* The stream's end: "done", then the connection closes. */
+static void end_stream(struct sv_client *cl)
+{
+    json_t *msg = json_pack("{s:s, s:b}", "event", "done", "ok", 1);
+    sv_client_send(cl, msg);
+    json_decref(msg);
+    sv_client_detach(cl);
+}
+
+void sv_events_subscribe(struct sv_client *cl, json_t *req)
+{
+    struct supervisor *sv = cl->sv;
+    json_t *services = json_object_get(req, "services");
+    size_t i;
+    json_t *v;
+    json_array_foreach(services, i, v)
+    {
+        if (json_is_string(v))
+            strv_push(&cl->ev_services, xstrdup(json_string_value(v)));
+    }
+    cl->events = true;
+    json_t *since = json_object_get(req, "since_ns");
+    if (json_is_integer(since))
+        ev_ring_replay(&sv->ring, json_integer_value(since), 0, replay_one, cl);
+    if (sv->quitting && !cl->closing)
+        end_stream(cl);
+}
+
+void sv_events_end(struct supervisor *sv)
+{
+    for (struct sv_client *cl = sv->clients, *next; cl; cl = next) {
+        next = cl->next;
+        if (cl->events && !cl->closing)
+            end_stream(cl);
+    }
+}
