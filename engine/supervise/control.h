@@ -6,11 +6,19 @@
  * "unpause"|"forget","names":[...]}, {"op":"hello"}. An empty or absent
  * "names" means every container. The supervisor answers with progress
  * events {"event":"progress","name":...,"status":"Started"|...} and ends
- * each request with {"event":"done","ok":bool[,"error":...]}. */
+ * each request with {"event":"done","ok":bool[,"error":...]}.
+ *
+ * {"op":"events","services":[...],"since_ns":N} makes the connection an
+ * event stream: the events of the ring from since_ns on (none without
+ * it), then each new one, as ev_to_json objects (engine/events/event.h),
+ * of the named services only when "services" is given; "done" ends the
+ * stream when the supervisor ends. A reader that falls 256 KiB behind is
+ * disconnected without "done". */
 #ifndef BERTH_SUPERVISE_CONTROL_H
 #define BERTH_SUPERVISE_CONTROL_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "util/err.h"
 
@@ -28,6 +36,13 @@ int ctl_request(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), voi
  * must consume what made watch_fd readable) each time it is. */
 int ctl_request_watch(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), int watch_fd,
                       void (*on_watch)(int watch_fd, void *ud), void *ud, struct berr *e);
+
+/* Sends an "events" request and hands each event the supervisor streams
+ * to on_event until the stream's "done" (returns 0), until_ns (> 0, wall
+ * clock) passes (returns 1), or on_event returns non-zero (returned).
+ * The connection ending without "done" is -EPIPE. */
+int ctl_events(int fd, json_t *req, int64_t until_ns, int (*on_event)(json_t *ev, void *ud),
+               void *ud, struct berr *e);
 
 /* Prints a progress event the way `up` prints progress (" Container x  Started"). */
 void ctl_print_progress(json_t *ev, void *ud);
