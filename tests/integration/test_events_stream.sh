@@ -156,6 +156,10 @@ stall=$(cat "$T_DIR/stall" 2>/dev/null || echo missing)
 expect_contains "the non-reading client's stream ended with the supervisor" "$stall" "eof"
 
 # the follower ends when the supervisor does, cleanly
+if ! wait_until 20 bash -c "! kill -0 $live_pid"; then
+    fail "the live follower still runs 20 s after down"
+    kill "$live_pid" 2>/dev/null || true
+fi
 rc=0
 wait "$live_pid" || rc=$?
 check "the live follower ended with the supervisor (exit $rc)" test "$rc" -eq 0
