@@ -116,8 +116,9 @@ filt=$(ev_lines "$T_DIR/filt.json")
 expect_contains "the filter keeps checked's events" "$filt" "checked create"
 expect_not_contains "the filter drops crash's events" "$filt" "crash "
 rc=0
-out=$(bz evs1 events nosuch 2>&1) || rc=$?
+out=$(bz evs1 events --until "$(date -d '+2 second' +%s.%N)" nosuch 2>&1) || rc=$?
 expect_contains "an unknown service is an error" "$out" "no such service: nosuch"
+check "an unknown service fails (exit $rc)" test "$rc" -eq 1
 
 # --- a client that never reads ----------------------------------------------------
 sock="$BERTH_RUNROOT/evs1/sock"
