@@ -130,6 +130,45 @@ static int ms_until(int64_t until_ns)
     return ms > 60000 ? 60000 : (int)ms;
 }
 
+int ctl_query(int fd, json_t *req, int timeout_ms, json_t **reply, struct berr *e)
+{
+    *reply = NULL;
+    _cleanup_free_ char *text = json_dumps(req, JSON_COMPACT);
+    _cleanup_free_ char *line = xasprintf("%s\n", text);
+    int r = write_all(fd, line, strlen(line));
+    if (r < 0)
+        return berr_errno(e, r, "talking to the supervisor");
+    _cleanup_free_ char *buf = xmalloc(REPLY_LINE_MAX);
+    size_t len = 0;
+    int64_t deadline = time_now_ns() + (int64_t)timeout_ms * 1000000;
+    while (!memchr(buf, '\n', len)) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        int left = ms_until(deadline);
+        if (left == 0 || len + 1 >= REPLY_LINE_MAX)
+            return berr_set(e, -ETIMEDOUT, "the supervisor did not answer");
+        int p = poll(&pf, 1, left);
+        if (p < 0 && errno != EINTR)
+            return berr_errno(e, errno, "waiting for the supervisor");
+        if (p <= 0)
+            continue;
+        ssize_t n = recv(fd, buf + len, REPLY_LINE_MAX - len - 1, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return berr_set(e, -EPIPE, "the supervisor went away before answering");
+        len += (size_t)n;
+    }
+    *(char *)memchr(buf, '\n', len) = '\0';
+    json_error_t je;
+    json_t *msg = json_loads(buf, 0, &je);
+    if (!msg || !json_is_true(json_object_get(msg, "ok"))) {
+        json_decref(msg);
+        return berr_set(e, -EIO, "the supervisor refused");
+    }
+    *reply = msg;
+    return 0;
+}
+
 int ctl_events(int fd, json_t *req, int64_t until_ns, int (*on_event)(json_t *ev, void *ud),
                void *ud, struct berr *e)
 {

@@ -13,7 +13,11 @@
  * it), then each new one, as ev_to_json objects (engine/events/event.h),
  * of the named services only when "services" is given; "done" ends the
  * stream when the supervisor ends. A reader that falls 256 KiB behind is
- * disconnected without "done". */
+ * disconnected without "done".
+ *
+ * {"op":"state"} is answered by "done" with "containers": each container's
+ * run state (records.h's fields, by container name) as the supervisor
+ * knows it now. */
 #ifndef BERTH_SUPERVISE_CONTROL_H
 #define BERTH_SUPERVISE_CONTROL_H
 
@@ -36,6 +40,10 @@ int ctl_request(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), voi
  * must consume what made watch_fd readable) each time it is. */
 int ctl_request_watch(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), int watch_fd,
                       void (*on_watch)(int watch_fd, void *ud), void *ud, struct berr *e);
+
+/* Sends req and returns the supervisor's "done" answer (*reply, a new
+ * reference) when it says ok within timeout_ms; else a negative code. */
+int ctl_query(int fd, json_t *req, int timeout_ms, json_t **reply, struct berr *e);
 
 /* Sends an "events" request and hands each event the supervisor streams
  * to on_event until the stream's "done" (returns 0), until_ns (> 0, wall

@@ -39,9 +39,8 @@ char *sv_socket_path(const char *runroot, const char *project)
 
 /* ---- state on disk ---------------------------------------------------- */
 
-void sv_save_state(struct sv_ctr *c)
+void sv_run_state(const struct sv_ctr *c, struct run_state *out)
 {
-    struct supervisor *sv = c->sv;
     struct run_state st = {
         .pid = c->run && !c->run->reaped ? c->run->proc.pid : 0,
         .start_time = c->run && !c->run->reaped ? c->run->proc.start_time : 0,
@@ -57,6 +56,14 @@ void sv_save_state(struct sv_ctr *c)
     };
     snprintf(st.health, sizeof st.health, "%s", health_names[c->health]);
     snprintf(st.health_output, sizeof st.health_output, "%s", c->health_output);
+    *out = st;
+}
+
+void sv_save_state(struct sv_ctr *c)
+{
+    struct supervisor *sv = c->sv;
+    struct run_state st;
+    sv_run_state(c, &st);
     struct berr e = BERR_INIT;
     if (run_state_write(sv->opt.runroot, sv->opt.project, c->rec.name, &st, &e) < 0)
         log_berr(&e);

@@ -155,6 +155,10 @@ static void handle_request(struct sv_client *cl, json_t *req)
         sv_events_subscribe(cl, req);
         return;
     }
+    if (strcmp(op, "state") == 0) {
+        sv_state_reply(cl);
+        return;
+    }
     if (strcmp(op, "start") == 0) {
         json_t *ids = json_object_get(req, "ids");
         bool healthy = json_is_true(json_object_get(req, "wait"));

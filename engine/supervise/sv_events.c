@@ -111,6 +111,20 @@ void sv_events_subscribe(struct sv_client *cl, json_t *req)
         end_stream(cl);
 }
 
+void sv_state_reply(struct sv_client *cl)
+{
+    struct supervisor *sv = cl->sv;
+    json_t *all = json_object();
+    for (size_t i = 0; i < sv->n; i++) {
+        struct run_state st;
+        sv_run_state(sv->ctrs[i], &st);
+        json_object_set_new(all, sv->ctrs[i]->rec.name, run_state_to_json(&st));
+    }
+    json_t *msg = json_pack("{s:s, s:b, s:o}", "event", "done", "ok", 1, "containers", all);
+    sv_client_send(cl, msg);
+    json_decref(msg);
+}
+
 void sv_events_end(struct supervisor *sv)
 {
     for (struct sv_client *cl = sv->clients, *next; cl; cl = next) {

@@ -182,6 +182,9 @@ struct supervisor {
 };
 
 int64_t sv_now_ns(void);
+/* A container's run state as the supervisor knows it now; sv_save_state
+ * writes it to disk (records.h), the "state" request sends it. */
+void sv_run_state(const struct sv_ctr *c, struct run_state *out);
 void sv_save_state(struct sv_ctr *c);
 /* Progress of a container (" Container proj-web-1  Started"): to the
  * terminal when attached, to everyone waiting on a request. */
@@ -223,5 +226,8 @@ void sv_publish_ctr(struct sv_ctr *c, const char *action, const char *key, const
 void sv_events_subscribe(struct sv_client *cl, json_t *req);
 /* The supervisor ends: each subscriber's stream ends with "done". */
 void sv_events_end(struct supervisor *sv);
+/* {"op":"state"}: "done" carrying "containers", each container's run
+ * state by name, as the events have left it (`berth ps`). */
+void sv_state_reply(struct sv_client *cl);
 
 #endif
