@@ -1,5 +1,6 @@
-/* `berth ps` (the project's containers) and `berth ls` (projects), from the
- * state on disk: they answer the same whether or not a supervisor runs. */
+/* `berth ps` (the project's containers), from the project's supervisor when
+ * one runs, else from the state on disk, and `berth ls` (projects), from
+ * the disk: they answer the same whether or not a supervisor runs. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "cmd/ps_state.h"
 #include "cmd/project.h"
 #include "cmd/ui/format.h"
+#include "engine/supervise/control.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -36,6 +38,38 @@ static char *quoted_command(char *const *argv, bool no_trunc)
     if (!no_trunc && cps > 20)
         return xasprintf("\"%.*s…\"", (int)cut, joined);
     return xasprintf("\"%s\"", joined);
+}
+
+/* The containers' states from the project's supervisor, which knows them
+ * as its events left them (NULL when none runs, or it does not answer
+ * within a second: then each comes from its run state on disk). */
+static json_t *supervisor_states(struct cli *c, const char *project)
+{
+    struct berr e = BERR_INIT;
+    _cleanup_close_ int fd = ctl_connect(c->runroot, project, &e);
+    json_t *reply = NULL;
+    if (fd >= 0) {
+        json_t *req = json_pack("{s:s}", "op", "state");
+        ctl_query(fd, req, 1000, &reply, &e);
+        json_decref(req);
+    }
+    berr_clear(&e);
+    json_t *all = json_incref(json_object_get(reply, "containers"));
+    json_decref(reply);
+    return all;
+}
+
+static void state_of(struct cli *c, const char *project, json_t *live, const struct ctr_record *r,
+                     int64_t now, struct ps_state *out)
+{
+    json_t *j = json_object_get(live, r->name);
+    if (!j) {
+        ps_state_of(c, project, r, now, out);
+        return;
+    }
+    struct run_state rs;
+    run_state_from_json(j, &rs);
+    ps_state_from(r, &rs, now, out);
 }
 
 int cmd_ps(struct cli *c, int argc, char **argv)
@@ -119,10 +153,11 @@ int cmd_ps(struct cli *c, int argc, char **argv)
     const size_t ncol = ARRAY_SIZE(hdr);
     _cleanup_free_ char **cells = xcalloc((n + 1) * ncol, sizeof *cells);
     size_t rows = 0;
+    json_t *live = supervisor_states(c, name);
     int64_t now = ps_now_ns();
     for (size_t i = 0; i < n; i++) {
         struct ps_state ps;
-        ps_state_of(c, name, &recs[i], now, &ps);
+        state_of(c, name, live, &recs[i], now, &ps);
         if (!all && strcmp(ps.state, "running") != 0 && strcmp(ps.state, "paused") != 0 &&
             strcmp(ps.state, "restarting") != 0)
             continue;
@@ -195,6 +230,7 @@ int cmd_ps(struct cli *c, int argc, char **argv)
         for (size_t i = 0; i < (rows + 1) * ncol; i++)
             free(cells[i]);
     }
+    json_decref(live);
     ctr_list_free(recs, n);
     project_free(p);
     return rc;

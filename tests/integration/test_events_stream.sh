@@ -120,6 +120,13 @@ out=$(bz evs1 events --until "$(date -d '+2 second' +%s.%N)" nosuch 2>&1) || rc=
 expect_contains "an unknown service is an error" "$out" "no such service: nosuch"
 check "an unknown service fails (exit $rc)" test "$rc" -eq 1
 
+# --- ps asks the supervisor ------------------------------------------------------
+# its run state file gone, checked still runs as far as the supervisor knows
+rm -f "$BERTH_RUNROOT/evs1/evs1-checked-1.json"
+st=$(bz evs1 ps --format json checked 2>&1) || fail "ps failed: $st"
+expect_contains "ps takes checked's state from the supervisor" "$st" '"State":"running"'
+expect_contains "... its health too" "$st" '"Health":"healthy"'
+
 # --- a client that never reads ----------------------------------------------------
 sock="$BERTH_RUNROOT/evs1/sock"
 python3 - "$sock" "$T_DIR/stall" <<'PY' &
