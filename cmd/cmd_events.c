@@ -119,6 +119,8 @@ static int events_follow(struct cli *c, char *const *services, int64_t since_ns,
     }
     if (since_ns >= 0)
         json_object_set_new(req, "since_ns", json_integer(since_ns));
+    if (o->until_ns > 0)
+        json_object_set_new(req, "until_ns", json_integer(o->until_ns));
     r = ctl_events(fd, req, o->until_ns, on_event, o, e);
     json_decref(req);
     if (r == -EPIPE)

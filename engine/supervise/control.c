@@ -177,6 +177,8 @@ int ctl_events(int fd, json_t *req, int64_t until_ns, int (*on_event)(json_t *ev
     int r = write_all(fd, line, strlen(line));
     if (r < 0)
         return berr_errno(e, r, "talking to the supervisor");
+    if (until_ns > 0 && until_ns <= time_now_ns())
+        until_ns = 0; /* the supervisor's "done" ends it */
     _cleanup_free_ char *buf = xmalloc(4096);
     size_t cap = 4096, len = 0;
     for (;;) {
@@ -191,8 +193,12 @@ int ctl_events(int fd, json_t *req, int64_t until_ns, int (*on_event)(json_t *ev
             if (!msg)
                 continue;
             if (json_object_get(msg, "event")) { /* not an event: the end */
+                const char *err = json_string_value(json_object_get(msg, "error"));
+                r = json_is_true(json_object_get(msg, "ok"))
+                        ? 0
+                        : berr_set(e, -EIO, "%s", err ? err : "the supervisor refused");
                 json_decref(msg);
-                return 0;
+                return r;
             }
             r = on_event(msg, ud);
             json_decref(msg);

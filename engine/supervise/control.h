@@ -8,9 +8,10 @@
  * events {"event":"progress","name":...,"status":"Started"|...} and ends
  * each request with {"event":"done","ok":bool[,"error":...]}.
  *
- * {"op":"events","services":[...],"since_ns":N} makes the connection an
- * event stream: the events of the ring from since_ns on (none without
- * it), then each new one, as ev_to_json objects (engine/events/event.h),
+ * {"op":"events","services":[...],"since_ns":N,"until_ns":M} makes the
+ * connection an event stream: the events of the ring from since_ns on
+ * (none without it; to until_ns, which ends the stream when already
+ * past), then each new one, as ev_to_json objects (engine/events/event.h),
  * of the named services only when "services" is given; "done" ends the
  * stream when the supervisor ends. A reader that falls 256 KiB behind is
  * disconnected without "done".
@@ -46,9 +47,10 @@ int ctl_request_watch(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud
 int ctl_query(int fd, json_t *req, int timeout_ms, json_t **reply, struct berr *e);
 
 /* Sends an "events" request and hands each event the supervisor streams
- * to on_event until the stream's "done" (returns 0), until_ns (> 0, wall
- * clock) passes (returns 1), or on_event returns non-zero (returned).
- * The connection ending without "done" is -EPIPE. */
+ * to on_event until the stream's "done" (returns 0; an error when it is
+ * not ok), until_ns (> 0, wall clock) passes (returns 1; when already past,
+ * the supervisor ends the stream after its replay), or on_event returns
+ * non-zero (returned). The connection ending without "done" is -EPIPE. */
 int ctl_events(int fd, json_t *req, int64_t until_ns, int (*on_event)(json_t *ev, void *ud),
                void *ud, struct berr *e);
 

@@ -105,10 +105,15 @@ void sv_events_subscribe(struct sv_client *cl, json_t *req)
     }
     cl->events = true;
     json_t *since = json_object_get(req, "since_ns");
+    int64_t until = json_integer_value(json_object_get(req, "until_ns"));
     if (json_is_integer(since))
-        ev_ring_replay(&sv->ring, json_integer_value(since), 0, replay_one, cl);
-    if (sv->quitting && !cl->closing)
+        ev_ring_replay(&sv->ring, json_integer_value(since), until, replay_one, cl);
+    /* an end already past: the replay was all of it */
+    if ((sv->quitting || (until > 0 && until <= time_now_ns())) && !cl->closing)
         end_stream(cl);
+    /* the connection kept the supervisor alive until now; as a stream it
+     * no longer does */
+    sv_maybe_quit(sv);
 }
 
 void sv_state_reply(struct sv_client *cl)

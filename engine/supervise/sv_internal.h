@@ -221,8 +221,9 @@ void sv_publish(struct supervisor *sv, const struct ev *e);
  * is not NULL, one more whose value is printf(fmt, ...). */
 void sv_publish_ctr(struct sv_ctr *c, const char *action, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* {"op":"events", "services":[...], "since_ns":N}: the connection becomes
- * a subscriber, first replaying the ring from since_ns when given. */
+/* {"op":"events", "services":[...], "since_ns":N, "until_ns":M}: the
+ * connection becomes a subscriber, first replaying the ring from since_ns
+ * (to until_ns) when given; an until_ns already past ends it after that. */
 void sv_events_subscribe(struct sv_client *cl, json_t *req);
 /* The supervisor ends: each subscriber's stream ends with "done". */
 void sv_events_end(struct supervisor *sv);

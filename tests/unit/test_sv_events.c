@@ -24,7 +24,10 @@
 struct fixture {
     char *dir;
     struct supervisor *sv;
+    int holder; /* a connection with no request: it keeps the supervisor busy */
 };
+
+static void spin(struct supervisor *sv);
 
 static int setup(void **state)
 {
@@ -40,6 +43,13 @@ static int setup(void **state)
     f->sv = sv_new(NULL, &o);
     struct berr e = BERR_INIT;
     assert_int_equal(sv_listen(f->sv, &e), 0);
+    f->holder = ctl_connect(f->dir, "evu", &e);
+    assert_true(f->holder >= 0);
+    for (int i = 0; i < 200 && !f->sv->clients; i++) {
+        spin(f->sv);
+        usleep(1000);
+    }
+    assert_non_null(f->sv->clients);
     *state = f;
     return 0;
 }
@@ -47,6 +57,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
+    if (f->holder >= 0)
+        close(f->holder);
     sv_free(f->sv);
     scratch_remove(f->dir);
     free(f);
@@ -138,8 +150,10 @@ static void test_replay_filter_and_end(void **state)
     int fd = subscribe(f, "{\"op\":\"events\",\"since_ns\":2000,\"services\":[\"web\"]}\n");
     publish(f->sv, 4000, "db", "die", NULL);
     publish(f->sv, 5000, "web", "die", NULL);
-    /* the supervisor ends: the stream says so */
-    sv_maybe_quit(f->sv);
+    /* the last request's connection goes: the supervisor, with nothing
+     * else to do, ends, and the stream says so */
+    close(f->holder);
+    f->holder = -1;
     _cleanup_free_ char *got = drain(f, fd, true);
     close(fd);
     /* replayed from 2000 (web's start only), then web's die, then done */
@@ -162,6 +176,26 @@ static void test_no_since_no_replay(void **state)
     close(fd);
     assert_null(strstr(got, "\"create\""));
     assert_int_equal(count(got, "\"action\":\"start\""), 1);
+}
+
+static void test_until_past_ends_after_replay(void **state)
+{
+    struct fixture *f = *state;
+    publish(f->sv, 1000, "web", "create", NULL);
+    publish(f->sv, 2000, "web", "start", NULL);
+    publish(f->sv, 3000, "web", "die", NULL);
+    /* the stream ends at once: connect and read, no subscriber to wait for */
+    const char *req = "{\"op\":\"events\",\"since_ns\":0,\"until_ns\":2000}\n";
+    struct berr e = BERR_INIT;
+    int fd = ctl_connect(f->dir, "evu", &e);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    _cleanup_free_ char *got = drain(f, fd, true);
+    close(fd);
+    assert_int_equal(count(got, "\n"), 3);
+    assert_non_null(strstr(got, "\"start\""));
+    assert_null(strstr(got, "\"die\""));
+    assert_non_null(strstr(got, "{\"event\":\"done\",\"ok\":true}\n"));
 }
 
 static void test_never_reading_client_is_dropped(void **state)
@@ -204,6 +238,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_replay_filter_and_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_since_no_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_until_past_ends_after_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_never_reading_client_is_dropped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
