@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `berth ps` (the project's containers) and `berth ls` (projects), from the
- * state on disk: they answer the same whether or not a supervisor runs.
+/* `berth ps` (the project's containers), from the project's supervisor when
+ * one runs, else from the state on disk, and `berth ls` (projects), from
+ * the disk: they answer the same whether or not a supervisor runs.
  * Not here: what a state is (cmd/ps_state.c), the records
  * (engine/supervise/records.c). */
 #include <getopt.h>
@@ -15,6 +16,7 @@
 #include "cmd/ps_state.h"
 #include "cmd/project.h"
 #include "cmd/ui/format.h"
+#include "engine/supervise/control.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -34,6 +36,35 @@ static char *quoted_command(char *const *argv, bool no_trunc)
     if (!no_trunc && cps > 20)
         return xasprintf("\"%.*s…\"", (int)cut, joined);
     return xasprintf("\"%s\"", joined);
+}
+
+/* The containers' states from the project's supervisor, which knows them
+ * as its events left them (NULL when none runs, or it does not answer
+ * within a second: then each comes from its run state on disk). */
+static json_t *supervisor_states(struct cli *c, const char *project)
+{
+    _cleanup_close_ int fd = ctl_connect(c->runroot, project, NULL);
+    json_t *reply = NULL;
+    if (fd >= 0) {
+        json_auto_t *req = json_pack("{s:s}", "op", "state");
+        ctl_query(fd, req, 1000, &reply, NULL);
+    }
+    json_t *all = json_incref(json_object_get(reply, "containers"));
+    json_decref(reply);
+    return all;
+}
+
+static void state_of(struct cli *c, const char *project, json_t *live, const struct ctr_record *r,
+                     int64_t now, struct ps_state *out)
+{
+    json_t *j = json_object_get(live, r->name);
+    if (!j) {
+        ps_state_of(c, project, r, now, out);
+        return;
+    }
+    struct run_state rs;
+    run_state_from_json(j, &rs);
+    ps_state_from(r, &rs, now, out);
 }
 
 /* One container as docker compose's `ps --format json` line. */
@@ -144,10 +175,11 @@ int cmd_ps(struct cli *c, int argc, char **argv, struct berr *e)
     const size_t ncol = ARRAY_SIZE(hdr);
     _cleanup_free_ char **cells = xcalloc((n + 1) * ncol, sizeof *cells);
     size_t rows = 0;
+    json_auto_t *live = supervisor_states(c, name);
     int64_t now = ps_now_ns();
     for (size_t i = 0; i < n; i++) {
         struct ps_state ps;
-        ps_state_of(c, name, &recs[i], now, &ps);
+        state_of(c, name, live, &recs[i], now, &ps);
         if (!all && strcmp(ps.state, "running") != 0 && strcmp(ps.state, "paused") != 0 &&
             strcmp(ps.state, "restarting") != 0)
             continue;

@@ -173,6 +173,14 @@ static const struct cmd_flag version_flags[] = {
     {0},
 };
 
+static const struct cmd_flag events_flags[] = {
+    {"json", 'J', false, NULL, "Output events as a stream of json objects"},
+    {"since", 'S', false, "TIME",
+     "Replay the supervisor's recent events from TIME (RFC 3339, Unix time, or 10m)"},
+    {"until", 'U', false, "TIME", "Stream events until TIME"},
+    {0},
+};
+
 static const struct cmd_flag help_flags[] = {
     {"man-source", 'M', false, NULL, "Print the man page's command sections (scdoc)"},
     {"list", 'L', false, NULL, "Print the command names, one per line"},
@@ -241,6 +249,13 @@ const struct cmd_def cmd_table[] = {
      .usage = "[SERVICE...]",
      .about = "Display the running processes of the project's containers.",
      .args = CA_SERVICES},
+    {.name = "events", .fn = cmd_events, .summary = "Receive real time events from containers",
+     .usage = "[--json] [--since TIME] [--until TIME] [SERVICE...]",
+     .about = "Stream the container events of a running project (create, start, health_status,\n"
+              "die, restart, kill, stop, pause, ...) from its supervisor, until it ends. The\n"
+              "supervisor keeps its last 256 events: with --since, those from TIME come first.\n"
+              "Fails when no supervisor runs the project.",
+     .flags = events_flags, .args = CA_SERVICES},
     {.name = "config", .fn = cmd_config,
      .summary = "Parse, resolve and render compose files in canonical format",
      .usage = "[OPTIONS] [SERVICE...]", .flags = config_flags, .args = CA_SERVICES},

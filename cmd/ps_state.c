@@ -45,6 +45,14 @@ static void ago(long long secs, char *buf, size_t n)
 void ps_state_of(struct cli *c, const char *project, const struct ctr_record *r, int64_t now_ns,
                  struct ps_state *out)
 {
+    struct run_state rs;
+    bool have = run_state_read(c->runroot, project, r->name, &rs) == 0;
+    ps_state_from(r, have ? &rs : NULL, now_ns, out);
+}
+
+void ps_state_from(const struct ctr_record *r, const struct run_state *from, int64_t now_ns,
+                   struct ps_state *out)
+{
     memset(out, 0, sizeof *out);
     long long now = now_ns / 1000000000LL;
     long long created = parse_created(r->created);
@@ -55,7 +63,9 @@ void ps_state_of(struct cli *c, const char *project, const struct ctr_record *r,
     strftime(out->created_at, sizeof out->created_at, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
 
     struct run_state *rs = &out->rs;
-    if (run_state_read(c->runroot, project, r->name, rs) < 0 || rs->started_at_ns == 0) {
+    if (from)
+        *rs = *from;
+    if (!from || rs->started_at_ns == 0) {
         snprintf(out->state, sizeof out->state, "created");
         snprintf(out->status, sizeof out->status, "Created");
         return;

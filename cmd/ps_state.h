@@ -27,6 +27,10 @@ struct ps_state {
 int64_t ps_now_ns(void);
 void ps_state_of(struct cli *c, const char *project, const struct ctr_record *r, int64_t now_ns,
                  struct ps_state *out);
+/* The same from a run state in hand (rs; NULL: none, the container never
+ * ran): the supervisor's answer to "state". */
+void ps_state_from(const struct ctr_record *r, const struct run_state *rs, int64_t now_ns,
+                   struct ps_state *out);
 /* qsort comparator for arrays of strings. */
 int strcmp_p(const char **a, const char **b);
 

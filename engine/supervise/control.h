@@ -9,11 +9,24 @@
  * events: the container's event as ev_to_json gives it (engine/events),
  * with "event":"progress" ({"event":"progress","type":"container",
  * "action":"start","name":...,"status":"Started",...}), and ends
- * each request with {"event":"done","ok":bool[,"error":...]}. */
+ * each request with {"event":"done","ok":bool[,"error":...]}.
+ *
+ * {"op":"events","services":[...],"since_ns":N,"until_ns":M} makes the
+ * connection an event stream: the events of the ring from since_ns on
+ * (none without it; to until_ns, which ends the stream when already
+ * past), then each new one, as ev_to_json objects (engine/events/event.h),
+ * of the named services only when "services" is given; "done" ends the
+ * stream when the supervisor ends. A reader that falls 256 KiB behind is
+ * disconnected without "done".
+ *
+ * {"op":"state"} is answered by "done" with "containers": each container's
+ * run state (records.h's fields, by container name) as the supervisor
+ * knows it now. */
 #ifndef BERTH_SUPERVISE_CONTROL_H
 #define BERTH_SUPERVISE_CONTROL_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "util/err.h"
 
@@ -31,5 +44,17 @@ int ctl_request(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), voi
  * must consume what made watch_fd readable) each time it is. */
 int ctl_request_watch(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), int watch_fd,
                       void (*on_watch)(int watch_fd, void *ud), void *ud, struct berr *e);
+
+/* Sends req and returns the supervisor's "done" answer (*reply, a new
+ * reference) when it says ok within timeout_ms; else a negative code. */
+int ctl_query(int fd, json_t *req, int timeout_ms, json_t **reply, struct berr *e);
+
+/* Sends an "events" request and hands each event the supervisor streams
+ * to on_event until the stream's "done" (returns 0; an error when it is
+ * not ok), until_ns (> 0, wall clock) passes (returns 1; when already past,
+ * the supervisor ends the stream after its replay), or on_event returns
+ * non-zero (returned). The connection ending without "done" is -EPIPE. */
+int ctl_events(int fd, json_t *req, int64_t until_ns, int (*on_event)(json_t *ev, void *ud),
+               void *ud, struct berr *e);
 
 #endif

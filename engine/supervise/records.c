@@ -274,6 +274,37 @@ static char *run_path(const char *runroot, const char *project, const char *name
     return xasprintf("%s/%s", runroot, project);
 }
 
+json_t *run_state_to_json(const struct run_state *st)
+{
+    return json_pack("{s:i, s:I, s:i, s:b, s:b, s:b, s:i, s:b, s:I, s:I, s:i, s:s, s:s}", "pid",
+                     (int)st->pid, "start_time", (json_int_t)st->start_time, "supervisor",
+                     (int)st->supervisor, "running", st->running, "paused", st->paused,
+                     "restarting", st->restarting, "exit_code", st->exit_code, "oom_killed",
+                     st->oom_killed, "started_at", (json_int_t)st->started_at_ns, "finished_at",
+                     (json_int_t)st->finished_at_ns, "restarts", st->restarts, "health", st->health,
+                     "health_output", st->health_output);
+}
+
+void run_state_from_json(json_t *o, struct run_state *st)
+{
+    memset(st, 0, sizeof *st);
+    st->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
+    st->start_time = (unsigned long long)json_integer_value(json_object_get(o, "start_time"));
+    st->supervisor = (pid_t)json_integer_value(json_object_get(o, "supervisor"));
+    st->running = json_is_true(json_object_get(o, "running"));
+    st->paused = json_is_true(json_object_get(o, "paused"));
+    st->restarting = json_is_true(json_object_get(o, "restarting"));
+    st->exit_code = (int)json_integer_value(json_object_get(o, "exit_code"));
+    st->oom_killed = json_is_true(json_object_get(o, "oom_killed"));
+    st->started_at_ns = json_integer_value(json_object_get(o, "started_at"));
+    st->finished_at_ns = json_integer_value(json_object_get(o, "finished_at"));
+    st->restarts = (int)json_integer_value(json_object_get(o, "restarts"));
+    const char *h = json_string_value(json_object_get(o, "health"));
+    snprintf(st->health, sizeof st->health, "%s", h ? h : "");
+    const char *ho = json_string_value(json_object_get(o, "health_output"));
+    snprintf(st->health_output, sizeof st->health_output, "%s", ho ? ho : "");
+}
+
 int run_state_write(const char *runroot, const char *project, const char *name,
                     const struct run_state *st, struct berr *e)
 {
@@ -281,13 +312,7 @@ int run_state_write(const char *runroot, const char *project, const char *name,
     int r = fs_mkdir_p(dir, 0700, e);
     if (r < 0)
         return r;
-    json_t *j = json_pack("{s:i, s:I, s:i, s:b, s:b, s:b, s:i, s:b, s:I, s:I, s:i, s:s, s:s}",
-                          "pid", (int)st->pid, "start_time", (json_int_t)st->start_time,
-                          "supervisor", (int)st->supervisor, "running", st->running, "paused",
-                          st->paused, "restarting", st->restarting, "exit_code", st->exit_code,
-                          "oom_killed", st->oom_killed, "started_at", (json_int_t)st->started_at_ns,
-                          "finished_at", (json_int_t)st->finished_at_ns, "restarts", st->restarts,
-                          "health", st->health, "health_output", st->health_output);
+    json_t *j = run_state_to_json(st);
     _cleanup_free_ char *text = json_dumps(j, JSON_SORT_KEYS);
     json_decref(j);
     _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -311,21 +336,7 @@ int run_state_read(const char *runroot, const char *project, const char *name, s
     json_t *o = json_loads(buf, 0, &je);
     if (!o)
         return -EINVAL;
-    st->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
-    st->start_time = (unsigned long long)json_integer_value(json_object_get(o, "start_time"));
-    st->supervisor = (pid_t)json_integer_value(json_object_get(o, "supervisor"));
-    st->running = json_is_true(json_object_get(o, "running"));
-    st->paused = json_is_true(json_object_get(o, "paused"));
-    st->restarting = json_is_true(json_object_get(o, "restarting"));
-    st->exit_code = (int)json_integer_value(json_object_get(o, "exit_code"));
-    st->oom_killed = json_is_true(json_object_get(o, "oom_killed"));
-    st->started_at_ns = json_integer_value(json_object_get(o, "started_at"));
-    st->finished_at_ns = json_integer_value(json_object_get(o, "finished_at"));
-    st->restarts = (int)json_integer_value(json_object_get(o, "restarts"));
-    const char *h = json_string_value(json_object_get(o, "health"));
-    snprintf(st->health, sizeof st->health, "%s", h ? h : "");
-    const char *ho = json_string_value(json_object_get(o, "health_output"));
-    snprintf(st->health_output, sizeof st->health_output, "%s", ho ? ho : "");
+    run_state_from_json(o, st);
     json_decref(o);
     return 0;
 }

@@ -13,6 +13,7 @@
 #ifndef BERTH_SUPERVISE_RECORDS_H
 #define BERTH_SUPERVISE_RECORDS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -82,6 +83,11 @@ struct run_state {
     char health[12];         /* "", "starting", "healthy", "unhealthy" */
     char health_output[256]; /* the last probe's output, for messages */
 };
+
+/* The run state as the file (and the supervisor's "state" answer) has it. */
+json_t *run_state_to_json(const struct run_state *st);
+/* The reverse; missing fields are zero. */
+void run_state_from_json(json_t *o, struct run_state *st);
 
 int run_state_write(const char *runroot, const char *project, const char *name,
                     const struct run_state *st, struct berr *e);

@@ -28,6 +28,7 @@
 #include "util/log.h"
 #include "util/signame.h"
 #include "util/strv.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 int64_t sv_now_ns(void)
@@ -44,9 +45,8 @@ char *sv_socket_path(const char *runroot, const char *project)
 
 /* ---- state on disk ---------------------------------------------------- */
 
-void sv_save_state(struct sv_ctr *c)
+void sv_run_state(const struct sv_ctr *c, struct run_state *out)
 {
-    struct supervisor *sv = c->sv;
     struct run_state st = {
         .pid = c->run && !c->run->reaped ? c->run->proc.pid : 0,
         .start_time = c->run && !c->run->reaped ? c->run->proc.start_time : 0,
@@ -62,6 +62,14 @@ void sv_save_state(struct sv_ctr *c)
     };
     snprintf(st.health, sizeof st.health, "%s", health_names[c->health]);
     snprintf(st.health_output, sizeof st.health_output, "%s", c->health_output);
+    *out = st;
+}
+
+void sv_save_state(struct sv_ctr *c)
+{
+    struct supervisor *sv = c->sv;
+    struct run_state st;
+    sv_run_state(c, &st);
     struct berr e = BERR_INIT;
     if (run_state_write(sv->opt.runroot, sv->opt.project, c->rec.name, &st, &e) < 0)
         log_berr(&e);
@@ -86,7 +94,10 @@ static void send_events_fd(struct supervisor *sv, json_t *msg)
  * gave (the terminal's renderer, when attached). */
 void sv_emit(struct supervisor *sv, struct ev *e)
 {
+    if (e->time_ns == 0)
+        e->time_ns = time_now_ns();
     ev_emit(&sv->opt.sink, e);
+    sv_publish(sv, e);
 }
 
 void sv_ctr_ev(const struct sv_ctr *c, struct ev *e, const char *action, const char *status)
@@ -642,8 +653,9 @@ static void try_start(struct sv_ctr *c, bool restart)
     if (!restart)
         sv_progress(c, "start", "Started", NULL);
     else {
+        /* after "restart": not progress, `up` showed the start once */
         struct ev ev;
-        sv_ctr_ev(c, &ev, "restart", NULL);
+        sv_ctr_ev(c, &ev, "start", NULL);
         sv_emit(c->sv, &ev);
     }
 }
@@ -741,6 +753,9 @@ static void on_timer(uv_timer_t *t)
     if (c->state == C_BACKOFF) {
         c->restarts++;
         c->state = C_WAITING;
+        struct ev ev;
+        sv_ctr_ev(c, &ev, "restart", NULL);
+        sv_emit(c->sv, &ev);
         try_start(c, true);
         sv_check_waiters(c->sv);
         sv_maybe_quit(c->sv);
@@ -867,7 +882,11 @@ static bool busy(struct supervisor *sv)
         if (c->state == C_WAITING || c->state == C_BACKOFF || c->run || c->probe)
             return true;
     }
-    return sv->clients != NULL;
+    /* a request in progress keeps it; an event stream does not */
+    for (struct sv_client *cl = sv->clients; cl; cl = cl->next)
+        if (!cl->events)
+            return true;
+    return false;
 }
 
 static void close_listeners(struct supervisor *sv)
@@ -895,6 +914,7 @@ void sv_maybe_quit(struct supervisor *sv)
         if (!w->done)
             finish_waiter(sv, w, "the containers ended before they were ready");
     sv->quitting = true;
+    sv_events_end(sv);
     close_listeners(sv);
 }
 
@@ -933,6 +953,7 @@ struct supervisor *sv_new(struct runtime *rt, const struct sv_options *o)
     uv_signal_start(&sv->sig_term, on_signal, SIGTERM);
     uv_signal_start(&sv->sig_hup, on_signal, SIGHUP);
     sv->signals_open = true;
+    ev_ring_init(&sv->ring, EV_RING_DEFAULT_CAP);
     return sv;
 }
 
@@ -968,6 +989,25 @@ static void record_copy(struct ctr_record *dst, const struct ctr_record *src)
     dst->plan.config = src->plan.config ? xstrdup(src->plan.config) : NULL;
 }
 
+/* A container the supervisor takes on for the first time is "created" for
+ * the event stream unless it ever ran (its run state says so): the record
+ * was made by the command that hands it over. */
+static bool never_started(struct supervisor *sv, const struct ctr_record *rec)
+{
+    struct run_state st;
+    return run_state_read(sv->opt.runroot, sv->opt.project, rec->name, &st) < 0 ||
+           st.started_at_ns == 0;
+}
+
+/* The container's "create", for the event stream only: the command that
+ * made the record has shown its creation already. */
+static void publish_created(struct sv_ctr *c)
+{
+    struct ev ev;
+    sv_ctr_ev(c, &ev, "create", NULL);
+    sv_publish(c->sv, &ev);
+}
+
 static struct sv_ctr *adopt(struct supervisor *sv, const struct ctr_record *rec)
 {
     struct sv_ctr *c = sv_find_ctr(sv, rec->name);
@@ -981,6 +1021,8 @@ static struct sv_ctr *adopt(struct supervisor *sv, const struct ctr_record *rec)
             record_copy(&c->rec, rec);
             c->restarts = 0;
             c->ever_started = false;
+            if (never_started(sv, rec))
+                publish_created(c);
         }
         return c;
     }
@@ -998,6 +1040,8 @@ static struct sv_ctr *adopt(struct supervisor *sv, const struct ctr_record *rec)
     int w = (int)strlen(c->rec.plan.log_name ? c->rec.plan.log_name : c->rec.name);
     if (w > sv->width)
         sv->width = w;
+    if (never_started(sv, rec))
+        publish_created(c);
     return c;
 }
 
@@ -1129,6 +1173,7 @@ void sv_free(struct supervisor *sv)
     free(sv->sock_path);
     free(sv->stop_reason);
     free(sv->told_status);
+    ev_ring_fini(&sv->ring);
     uv_loop_close(&sv->loop);
     free(sv);
 }

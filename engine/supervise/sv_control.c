@@ -20,6 +20,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 /* ---- control socket --------------------------------------------------- */
@@ -36,10 +37,11 @@ static void client_free(uv_handle_t *h)
     struct sv_client *cl = h->data;
     free(cl->in.data);
     free(cl->watch);
+    strv_free(cl->ev_services);
     free(cl);
 }
 
-void sv_client_close(struct sv_client *cl)
+void sv_client_detach(struct sv_client *cl)
 {
     if (cl->closing)
         return;
@@ -56,7 +58,14 @@ void sv_client_close(struct sv_client *cl)
             w->done = true;
         }
     uv_close((uv_handle_t *)&cl->pipe, client_free);
-    sv_maybe_quit(sv);
+}
+
+void sv_client_close(struct sv_client *cl)
+{
+    if (cl->closing)
+        return;
+    sv_client_detach(cl);
+    sv_maybe_quit(cl->sv);
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -141,6 +150,16 @@ static void handle_request(struct sv_client *cl, json_t *req)
     const char *op = json_string_value(json_object_get(req, "op"));
     if (!op) {
         reply(cl, "request without \"op\"");
+        return;
+    }
+    if (cl->events)
+        return; /* an event stream takes no more requests */
+    if (strcmp(op, "events") == 0) {
+        sv_events_subscribe(cl, req);
+        return;
+    }
+    if (strcmp(op, "state") == 0) {
+        sv_state_reply(cl);
         return;
     }
     if (strcmp(op, "start") == 0) {

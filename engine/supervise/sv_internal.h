@@ -12,11 +12,14 @@
 #include <uv.h>
 
 #include "engine/events/event.h"
+#include "engine/events/ring.h"
 #include "engine/supervise/logfile.h"
 #include "engine/supervise/supervisor.h"
 
 #define KILL_WAIT_MS    3000 /* a stop waits this long for SIGKILL to work */
 #define CLIENT_LINE_MAX (1 << 20)
+/* An event subscriber with more unsent bytes than this is dropped. */
+#define SV_EVENTS_QUEUE_MAX (256 * 1024)
 
 enum cstate {
     C_IDLE,    /* known, not asked to run */
@@ -122,6 +125,8 @@ struct sv_client {
     size_t n_watch;
     struct linebuf in;
     bool closing;
+    bool events;        /* subscribed to the event stream (sv_events.c) */
+    char **ev_services; /* ... of these services only; NULL: all */
     struct sv_client *next;
 };
 
@@ -170,10 +175,15 @@ struct supervisor {
     char *stop_reason; /* ... and why */
     bool told_ready;   /* READY=1 went to the service manager */
     char *told_status; /* the last STATUS= it got */
+    /* recent events, for `berth events --since` (sv_events.c) */
+    struct ev_ring ring;
     char readbuf[65536];
 };
 
 int64_t sv_now_ns(void);
+/* A container's run state as the supervisor knows it now; sv_save_state
+ * writes it to disk (records.h), the "state" request sends it. */
+void sv_run_state(const struct sv_ctr *c, struct run_state *out);
 void sv_save_state(struct sv_ctr *c);
 /* Hands an event on: to the sink of sv_options. Every event of the
  * supervisor goes through here. */
@@ -203,6 +213,9 @@ void sv_client_send(struct sv_client *cl, json_t *msg);
 /* The client gets the progress of these containers from now on. */
 void sv_client_watch(struct sv_client *cl, struct sv_ctr **ctrs, size_t n);
 void sv_client_close(struct sv_client *cl);
+/* sv_client_close without asking whether the supervisor is done now: for
+ * the event stream, whose subscribers never keep it alive. */
+void sv_client_detach(struct sv_client *cl);
 
 /* Answers the stop requests whose containers are all down (sv_control.c). */
 void sv_check_stops(struct supervisor *sv);
@@ -210,5 +223,18 @@ void sv_check_stops(struct supervisor *sv);
 /* Healthchecks (sv_health.c): started with each run, stopped at its end. */
 void sv_health_start(struct sv_ctr *c);
 void sv_health_stop(struct sv_ctr *c);
+
+/* Events (sv_events.c). sv_publish keeps a copy of e in the ring (its
+ * time set if 0) and sends it to every subscriber that wants it. */
+void sv_publish(struct supervisor *sv, const struct ev *e);
+/* {"op":"events", "services":[...], "since_ns":N, "until_ns":M}: the
+ * connection becomes a subscriber, first replaying the ring from since_ns
+ * (to until_ns) when given; an until_ns already past ends it after that. */
+void sv_events_subscribe(struct sv_client *cl, json_t *req);
+/* The supervisor ends: each subscriber's stream ends with "done". */
+void sv_events_end(struct supervisor *sv);
+/* {"op":"state"}: "done" carrying "containers", each container's run
+ * state by name, as the events have left it (`berth ps`). */
+void sv_state_reply(struct sv_client *cl);
 
 #endif

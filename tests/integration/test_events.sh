@@ -59,7 +59,7 @@ for line in open(sys.argv[1]):
         acts.append(o["action"] + ("=" + o["attributes"]["exitCode"] if o["action"] == "die" else ""))
 print(" ".join(acts))' "$T_DIR/evdie.out" 2>&1) || fail "json attached: a line is not JSON: $actions"
 expect_eq "json attached: start, output, die with exitCode, restart, again" "$actions" \
-    "start log:hi die=3 restart log:hi die=3"
+    "start log:hi die=3 restart start log:hi die=3"
 bz evdie down >/dev/null 2>&1
 
 # --- json with --wait: the healthcheck's health_status event --------------
