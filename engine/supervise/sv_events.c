@@ -39,14 +39,17 @@ static void send_event(struct sv_client *cl, const struct ev *e)
     json_decref(j);
 }
 
-/* What the stream carries: docker's container actions. The progress-only
- * steps ("starting", "creating", "destroying", "error") and the project's
- * notices are for the person watching `up`, not for `berth events`. */
+/* What the stream carries: docker's container actions, and berth's
+ * "error" (a container that could not be started, the message as detail),
+ * which docker has no event for (its API call fails instead) but a client
+ * following the project (`up --wait`) must see. The progress-only steps
+ * ("starting", "creating", "destroying") and the project's notices are
+ * for the person watching `up`, not for `berth events`. */
 static bool streamed(const struct ev *e)
 {
-    static const char *const actions[] = {"create",  "start",   "health_status", "die",
-                                          "restart", "oom",     "kill",          "stop",
-                                          "pause",   "unpause", "destroy",       NULL};
+    static const char *const actions[] = {
+        "create", "start", "health_status", "die",     "restart", "oom", "kill",
+        "stop",   "pause", "unpause",       "destroy", "error",   NULL};
     if (e->type != EV_CONTAINER || !e->action)
         return false;
     for (size_t i = 0; actions[i]; i++)
