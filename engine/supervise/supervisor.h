@@ -63,6 +63,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct supervisor *, sv_free)
 /* Serves the control socket; fails when another supervisor serves it. */
 int sv_listen(struct supervisor *sv, struct berr *e);
 
+/* Serves fd (a connected stream socket, e.g. one end of a socketpair the
+ * caller made before starting a detached supervisor) as a connection to
+ * the control socket, as if accepted: the command that starts the
+ * supervisor keeps a connection it cannot miss, whose requests (and, as a
+ * connection that is not an event stream, whose mere presence) keep the
+ * supervisor running. The supervisor owns fd from here on. */
+int sv_serve_fd(struct supervisor *sv, int fd, struct berr *e);
+
 /* Asks for containers (by record, copied) to run: they start when their
  * dependencies allow, in order. wait_healthy: the request (and the events
  * on events_fd) completes when each is healthy, rather than started. */

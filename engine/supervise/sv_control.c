@@ -4,6 +4,7 @@
  * serves their JSON-line requests (see engine/supervise/control.h).
  * Not here: the client side (engine/supervise/control.c), what each request
  * does to a container (engine/supervise/supervisor.c). */
+#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
@@ -297,15 +298,29 @@ static void on_client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = sizeof cl->sv->readbuf;
 }
 
+static struct sv_client *client_new(struct supervisor *sv)
+{
+    struct sv_client *cl = xcalloc(1, sizeof *cl);
+    cl->sv = sv;
+    uv_pipe_init(&sv->loop, &cl->pipe, 0);
+    cl->pipe.data = cl;
+    return cl;
+}
+
+static void client_serve(struct sv_client *cl)
+{
+    struct supervisor *sv = cl->sv;
+    cl->next = sv->clients;
+    sv->clients = cl;
+    uv_read_start((uv_stream_t *)&cl->pipe, on_client_alloc, on_client_read);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     struct supervisor *sv = server->data;
     if (status < 0)
         return;
-    struct sv_client *cl = xcalloc(1, sizeof *cl);
-    cl->sv = sv;
-    uv_pipe_init(&sv->loop, &cl->pipe, 0);
-    cl->pipe.data = cl;
+    struct sv_client *cl = client_new(sv);
     if (uv_accept(server, (uv_stream_t *)&cl->pipe) < 0) {
         uv_close((uv_handle_t *)&cl->pipe, client_free);
         return;
@@ -320,9 +335,20 @@ static void on_connection(uv_stream_t *server, int status)
         uv_close((uv_handle_t *)&cl->pipe, client_free);
         return;
     }
-    cl->next = sv->clients;
-    sv->clients = cl;
-    uv_read_start((uv_stream_t *)&cl->pipe, on_client_alloc, on_client_read);
+    client_serve(cl);
+}
+
+int sv_serve_fd(struct supervisor *sv, int fd, struct berr *e)
+{
+    struct sv_client *cl = client_new(sv);
+    int r = uv_pipe_open(&cl->pipe, fd);
+    if (r < 0) {
+        close(fd);
+        uv_close((uv_handle_t *)&cl->pipe, client_free);
+        return berr_set(e, -EIO, "serving a connection: %s", uv_strerror(r));
+    }
+    client_serve(cl);
+    return 0;
 }
 
 int sv_listen(struct supervisor *sv, struct berr *e)
