@@ -16,6 +16,7 @@
 #include "cmd/project.h"
 #include "cmd/ps_state.h"
 #include "cmd/up.h"
+#include "cmd/up_wait.h"
 #include "engine/supervise/control.h"
 #include "engine/volume/mounts.h"
 #include "util/cleanup.h"
@@ -347,11 +348,21 @@ static int start_attached(struct up *u, struct berr *e)
 int up_start_records(struct cli *c, const char *project, int ctl, struct runtime *rt,
                      const struct ctr_record *recs, size_t n, bool wait, int lockfd, struct berr *e)
 {
+    if (wait)
+        return up_wait_start(c, project, ctl, rt, recs, n, lockfd, e);
+    struct cli_progress p = {.ui = c->ui};
+    return up_start_conn(c, project, ctl, rt, recs, n, NULL, lockfd, &p, e);
+}
+
+int up_start_conn(struct cli *c, const char *project, int ctl, struct runtime *rt,
+                  const struct ctr_record *recs, size_t n, int *conn, int lockfd,
+                  struct cli_progress *p, struct berr *e)
+{
     if (ctl >= 0) {
         _cleanup_strv_ char **ids = NULL;
         for (size_t i = 0; i < n; i++)
             strv_push(&ids, xstrdup(recs[i].id));
-        return cli_start_via_supervisor(ctl, ids, wait, c->ui, e);
+        return cli_start_via_supervisor(ctl, ids, p, e);
     }
     _cleanup_runtime_ struct runtime own = RUNTIME_UNSET;
     if (!rt) {
@@ -361,7 +372,7 @@ int up_start_records(struct cli *c, const char *project, int ctl, struct runtime
             return r;
         rt = &own;
     }
-    return cli_start_detached(c, rt, project, recs, n, wait, lockfd, e);
+    return cli_start_detached(c, rt, project, recs, n, conn, lockfd, p, e);
 }
 
 /* Hands the records to a supervisor: the project's running one, a new

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "engine/image/digest.h"
@@ -198,28 +199,46 @@ int cli_project_containers(struct cli *c, const char *name, const struct project
     return 0;
 }
 
-/* Talks to a running supervisor: asks it to start the containers. */
-int cli_start_via_supervisor(int fd, char *const *ids, bool wait, struct ui_render *ui,
-                             struct berr *e)
+/* Renders a supervisor's progress message, noting the time of the last
+ * event rendered. A ctl_request callback; ud: a struct cli_progress. */
+static void render_progress(json_t *msg, void *ud)
 {
-    json_t *req = json_pack("{s:s, s:b}", "op", "start", "wait", wait);
+    struct cli_progress *p = ud;
+    ui_render_progress_json(msg, p->ui);
+    const char *kind = json_string_value(json_object_get(msg, "event"));
+    json_t *t = json_object_get(msg, "time_ns");
+    if (kind && strcmp(kind, "progress") == 0 && json_is_integer(t) &&
+        json_integer_value(t) > p->last_ns)
+        p->last_ns = json_integer_value(t);
+}
+
+/* Talks to a running supervisor: asks it to start the containers. */
+int cli_start_via_supervisor(int fd, char *const *ids, struct cli_progress *p, struct berr *e)
+{
+    json_t *req = json_pack("{s:s}", "op", "start");
     json_t *a = json_array();
     for (size_t i = 0; ids && ids[i]; i++)
         json_array_append_new(a, json_string(ids[i]));
     json_object_set_new(req, "ids", a);
-    int r = ctl_request(fd, req, ui_render_progress_json, ui, e);
+    int r = ctl_request(fd, req, render_progress, p, e);
     json_decref(req);
     return r;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
 /* The detached supervisor outlives its caller: nothing the caller had
  * open (its locks, pipes, a terminal, the store's descriptors of this
- * process) stays with it but fds 0-2 and the two it needs (-1: none). */
-static void close_inherited(int a, int b)
+ * process) stays with it but fds 0-2 and the n it needs (-1: none). */
+static void close_inherited(int *keep, size_t n)
 {
-    int keep[2] = {a < b ? a : b, a < b ? b : a};
+    qsort(keep, n, sizeof *keep, cmp_int);
     unsigned from = 3;
-    for (int i = 0; i < 2; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (keep[i] < (int)from)
             continue;
         if (keep[i] > (int)from)
@@ -234,21 +253,37 @@ static void close_inherited(int a, int b)
  * the containers have started, or are healthy with --wait, reading the
  * supervisor's progress through a pipe. */
 int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
-                       const struct ctr_record *recs, size_t n, bool wait, int lockfd,
-                       struct berr *e)
+                       const struct ctr_record *recs, size_t n, int *conn, int lockfd,
+                       struct cli_progress *p, struct berr *e)
 {
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) < 0)
         return berr_errno(e, errno, "creating a pipe");
+    /* the connection the caller keeps: made before the supervisor runs,
+     * so that it cannot end before the caller has spoken */
+    int sp[2] = {-1, -1};
+    if (conn && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+        int err = errno;
+        close(pfd[0]);
+        close(pfd[1]);
+        return berr_errno(e, err, "creating a socket pair");
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
+        int err = errno;
         close(pfd[0]);
         close(pfd[1]);
-        return berr_errno(e, errno, "starting the supervisor");
+        if (conn) {
+            close(sp[0]);
+            close(sp[1]);
+        }
+        return berr_errno(e, err, "starting the supervisor");
     }
     if (pid == 0) {
         close(pfd[0]);
+        if (conn)
+            close(sp[0]);
         close(lockfd); /* the parent releases the project lock when it returns */
         setsid();
         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -259,7 +294,8 @@ int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
             dup2(null, 2);
             close(null);
         }
-        close_inherited(pfd[1], rt->init_program);
+        int keep[3] = {pfd[1], rt->init_program, sp[1]};
+        close_inherited(keep, 3);
         struct sv_options so = {
             .root = c->root,
             .runroot = c->runroot,
@@ -269,12 +305,17 @@ int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
         };
         struct supervisor *sv = sv_new(rt, &so);
         int rc = 1; /* the parent says why: the progress pipe closed early */
-        if (sv_listen(sv, NULL) == 0 && sv_request_start(sv, recs, n, wait, NULL) == 0)
+        if (sv_listen(sv, NULL) == 0 && (sp[1] < 0 || sv_serve_fd(sv, sp[1], NULL) == 0) &&
+            sv_request_start(sv, recs, n, false, NULL) == 0)
             rc = sv_run(sv);
         sv_free(sv);
         _exit(rc);
     }
     close(pfd[1]);
+    if (conn) {
+        close(sp[1]);
+        *conn = sp[0];
+    }
     /* Read progress until "done" (or until the pipe closes). */
     _cleanup_fclose_ FILE *f = fdopen(pfd[0], "r");
     if (!f) {
@@ -298,7 +339,7 @@ int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
             json_decref(ev);
             break;
         }
-        ui_render_progress_json(ev, c->ui);
+        render_progress(ev, p);
         json_decref(ev);
     }
     if (result == -1)

@@ -6,6 +6,7 @@
 #define BERTH_CMD_PROJECT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cmd/cli.h"
 #include "compose/compose.h"
@@ -77,16 +78,26 @@ int cli_project_containers(struct cli *c, const char *name, const struct project
                            char *const *services, bool oneoff, struct ctr_record **out, size_t *n,
                            struct berr *e);
 
+/* Where a start's progress goes: rendered into ui; last_ns is the time
+ * (the event's time_ns) of the last progress event rendered, so that a
+ * client following the event stream afterwards knows what it has shown. */
+struct cli_progress {
+    struct ui_render *ui;
+    int64_t last_ns;
+};
+
 /* Asks a running supervisor to start containers (by ID), printing its
- * progress; done when started (healthy with wait). */
-int cli_start_via_supervisor(int fd, char *const *ids, bool wait, struct ui_render *ui,
-                             struct berr *e);
+ * progress; done when they have started (or one could not be). */
+int cli_start_via_supervisor(int fd, char *const *ids, struct cli_progress *p, struct berr *e);
 /* Starts a detached supervisor (its own session, a child subreaper) for the
- * containers and returns once they have started (are healthy, with wait).
- * lockfd: the project lock, which the supervisor does not keep. */
+ * containers and returns once they have started. lockfd: the project lock,
+ * which the supervisor does not keep. conn (may be NULL) receives a
+ * connection to the supervisor (engine/supervise/control.h) made before it
+ * ran: it keeps the supervisor running until closed or made an event
+ * stream, so that nothing it did since can be missed (`up --wait`). */
 int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
-                       const struct ctr_record *recs, size_t n, bool wait, int lockfd,
-                       struct berr *e);
+                       const struct ctr_record *recs, size_t n, int *conn, int lockfd,
+                       struct cli_progress *p, struct berr *e);
 /* The project's running supervisor: *fd is a connection to its control
  * socket, or -1 when none runs (no socket, or one nobody serves). */
 int cli_supervisor(struct cli *c, const char *project, int *fd, struct berr *e);

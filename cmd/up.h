@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "cmd/cli.h"
+#include "cmd/project.h"
 #include "compose/compose.h"
 #include "engine/image/image.h"
 #include "engine/plan/plan.h"
@@ -96,11 +97,17 @@ int up_start(struct up *u, struct berr *e);
  * `run -d`, and `up -d`): hands them to the project's running supervisor
  * (ctl, a connection to it), or with ctl -1 to a new detached one, made
  * with rt (NULL: a runtime of its own). lockfd: the project lock, which the
- * supervisor does not keep. Done when they have started (are healthy, with
- * wait). */
+ * supervisor does not keep. Done when they have started; with wait, when
+ * they are ready as `up --wait` means it (cmd/up_wait.h). */
 int up_start_records(struct cli *c, const char *project, int ctl, struct runtime *rt,
                      const struct ctr_record *recs, size_t n, bool wait, int lockfd,
                      struct berr *e);
+/* The same start, done when they have started, with the progress in p;
+ * for a new detached supervisor, conn (may be NULL) receives a connection
+ * to it that keeps it running until closed (cmd/project.h). */
+int up_start_conn(struct cli *c, const char *project, int ctl, struct runtime *rt,
+                  const struct ctr_record *recs, size_t n, int *conn, int lockfd,
+                  struct cli_progress *p, struct berr *e);
 /* The exit status of `up` (attached: the supervisor's), e filled when the
  * stack ended on an error. */
 int up_attach(struct up *u, struct berr *e);

@@ -2,14 +2,16 @@
 /* The client side of a project supervisor's control socket
  * ($BERTH_RUNROOT/<project>/sock): one JSON object per line each way.
  *
- * Requests: {"op":"start","ids":[...],"wait":bool}, {"op":"stop","names":[...],
+ * Requests: {"op":"start","ids":[...]}, {"op":"stop","names":[...],
  * "timeout_ns":N}, {"op":"kill","names":[...],"signal":N}, {"op":"pause"|
  * "unpause"|"forget","names":[...]}, {"op":"hello"}. An empty or absent
  * "names" means every container. The supervisor answers with progress
  * events: the container's event as ev_to_json gives it (engine/events),
  * with "event":"progress" ({"event":"progress","type":"container",
  * "action":"start","name":...,"status":"Started",...}), and ends
- * each request with {"event":"done","ok":bool[,"error":...]}.
+ * each request with {"event":"done","ok":bool[,"error":...]}. A start is
+ * done when each of its containers has started, or as soon as one could
+ * not be (`up --wait` then follows the event stream for their health).
  *
  * {"op":"events","services":[...],"since_ns":N,"until_ns":M} makes the
  * connection an event stream: the events of the ring from since_ns on

@@ -73,7 +73,10 @@ int sv_serve_fd(struct supervisor *sv, int fd, struct berr *e);
 
 /* Asks for containers (by record, copied) to run: they start when their
  * dependencies allow, in order. wait_healthy: the request (and the events
- * on events_fd) completes when each is healthy, rather than started. */
+ * on events_fd) completes when each is healthy, rather than started: what
+ * an attached `up` under a service manager calls ready (sv_options.notify).
+ * `up --wait` does not use it: it decides from the event stream
+ * (cmd/up_wait.h). */
 int sv_request_start(struct supervisor *sv, const struct ctr_record *recs, size_t n,
                      bool wait_healthy, struct berr *e);
 

@@ -165,7 +165,6 @@ static void handle_request(struct sv_client *cl, json_t *req)
     }
     if (strcmp(op, "start") == 0) {
         json_t *ids = json_object_get(req, "ids");
-        bool healthy = json_is_true(json_object_get(req, "wait"));
         struct ctr_record *all = NULL;
         size_t n_all = 0;
         struct berr e = BERR_INIT;
@@ -195,7 +194,7 @@ static void handle_request(struct sv_client *cl, json_t *req)
             _cleanup_free_ char *msg = xasprintf("no container record %.12s", missing);
             reply(cl, msg);
         } else {
-            sv_start_request(sv, pick, k, healthy, cl);
+            sv_start_request(sv, pick, k, false, cl);
         }
         free(pick);
         ctr_list_free(all, n_all);
