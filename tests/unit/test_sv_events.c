@@ -2,8 +2,10 @@
 /* Unit tests for the supervisor's event stream (engine/supervise/sv_events.c)
  * over a real control socket, with no containers: a subscriber gets the
  * ring's replay and the new events of its services, its stream ends with
- * "done" when the supervisor ends, and one that never reads is dropped once
- * it is SV_EVENTS_QUEUE_MAX behind, without the loop waiting for it. */
+ * "done" when the supervisor ends, one that never reads is dropped once
+ * it is SV_EVENTS_QUEUE_MAX behind, without the loop waiting for it, and a
+ * connection served from a socketpair (sv_serve_fd) holds the supervisor
+ * until it subscribes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -233,6 +235,35 @@ static void test_never_reading_client_is_dropped(void **state)
     free(fast_got);
 }
 
+/* A connection the supervisor's starter made before it ran (sv_serve_fd,
+ * as `up --wait` does with a new detached supervisor): with no other
+ * client and nothing to run, it keeps the supervisor from ending until it
+ * asks for the stream, and then gets everything since its time. */
+static void test_served_connection_keeps_it_until_subscribed(void **state)
+{
+    struct fixture *f = *state;
+    int sp[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+    struct berr e = BERR_INIT;
+    assert_int_equal(sv_serve_fd(f->sv, sp[1], &e), 0);
+    publish(f->sv, 1000, "job", "start", NULL);
+    publish(f->sv, 2000, "job", "die", NULL);
+    close(f->holder);
+    f->holder = -1;
+    spin(f->sv);
+    sv_maybe_quit(f->sv);
+    assert_false(f->sv->quitting);
+    const char *req = "{\"op\":\"events\",\"since_ns\":1000}\n";
+    assert_int_equal(write(sp[0], req, strlen(req)), (ssize_t)strlen(req));
+    _cleanup_free_ char *got = drain(f, sp[0], true);
+    close(sp[0]);
+    /* the replay, then the end: as a stream it no longer holds it */
+    assert_true(f->sv->quitting);
+    assert_int_equal(count(got, "\n"), 3);
+    assert_true(strstr(got, "\"start\"") && strstr(got, "\"die\""));
+    assert_non_null(strstr(got, "{\"event\":\"done\",\"ok\":true}\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +271,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_since_no_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_until_past_ends_after_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_never_reading_client_is_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_served_connection_keeps_it_until_subscribed, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
