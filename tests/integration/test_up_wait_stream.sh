@@ -46,6 +46,8 @@ check "healthy_after_1s: up --wait exits 0 (exit $rc): $out" test "$rc" -eq 0
 check "healthy_after_1s: it waited for the health (${ms} ms >= 1000)" test "$ms" -ge 1000
 expect_contains "healthy_after_1s: the Healthy line, once" "$out" "Container uws1-db-1  Healthy"
 check "healthy_after_1s: ... exactly once" test "$(grep -c 'Healthy' <<<"$out")" -eq 1
+check "healthy_after_1s: the start's lines are not shown again from the stream" \
+    test "$(grep -c 'Container uws1-db-1  Started' <<<"$out")" -eq 1
 ev=$(bz uws1 events --json --since "$t0" --until "$(date -d '+1 second' +%s.%N)" 2>&1)
 hs_ns=$(python3 -c '
 import json, sys
