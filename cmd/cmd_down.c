@@ -237,7 +237,7 @@ int down_project(struct cli *c, const struct down_opts *o, char *const *services
     if (lockfd < 0)
         return lockfd;
     _cleanup_ctr_list_ struct ctr_list all = {0};
-    r = ctr_list(c->root, name, &all.v, &all.n, e);
+    r = ctr_list(c->root, name, &c->sink, &all.v, &all.n, e);
     if (r < 0)
         return r;
     size_t n = 0;

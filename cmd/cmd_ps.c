@@ -270,7 +270,7 @@ int cmd_ls(struct cli *c, int argc, char **argv, struct berr *e)
         }
     }
     _cleanup_ctr_list_ struct ctr_list l = {0};
-    int r = ctr_list(c->root, NULL, &l.v, &l.n, e);
+    int r = ctr_list(c->root, NULL, &c->sink, &l.v, &l.n, e);
     if (r < 0)
         return r;
     const struct ctr_record *recs = l.v;

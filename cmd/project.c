@@ -180,7 +180,7 @@ int cli_project_containers(struct cli *c, const char *name, const struct project
             return berr_set(e, -ENOENT, "no such service: %s", services[i]);
     struct ctr_record *all = NULL;
     size_t n_all = 0;
-    int r = ctr_list(c->root, name, &all, &n_all, e);
+    int r = ctr_list(c->root, name, &c->sink, &all, &n_all, e);
     if (r < 0)
         return r;
     size_t k = 0;
