@@ -198,6 +198,7 @@ int cli_main(int argc, char **argv)
         .err = stderr,
     };
     c.ui = ui_render_new(&uo);
+    c.sink = ui_render_sink(c.ui);
     int i = optind;
     /* Subcommands parse their own flags with getopt_long from index 1. */
     optind = 0;

@@ -26,7 +26,8 @@ struct cli {
     char **environ;
     bool stdout_tty;
     bool color;           /* colours on stdout (--ansi, NO_COLOR) */
-    struct ui_render *ui; /* renders the engine's events (--progress): the sink commands hand on */
+    struct ui_render *ui; /* renders the engine's events (--progress) */
+    struct ev_sink sink;  /* ui's sink: what commands hand the engine */
 };
 
 int cli_main(int argc, char **argv);

@@ -146,7 +146,8 @@ static void stop_via_supervisor(struct cli *c, const char *name, const struct ct
 }
 
 /* Whatever still runs (no supervisor answered): signalled directly, its
- * stop signal, then SIGKILL past the grace. */
+ * stop signal, then SIGKILL past the grace, and said stopped here (the
+ * supervisor says so for the ones it stops). */
 static void stop_directly(struct cli *c, const char *name, const struct ctr_record *recs, size_t n,
                           int64_t timeout_ns)
 {
@@ -171,7 +172,13 @@ static void stop_directly(struct cli *c, const char *name, const struct ctr_reco
         deadline_in(&items[i].deadline, grace);
         pidfd_send_signal(fd, sig, NULL, 0);
     }
+    _cleanup_free_ bool *signalled = xcalloc(n + 1, sizeof *signalled);
+    for (size_t i = 0; i < n; i++)
+        signalled[i] = items[i].pidfd >= 0;
     wait_pidfds(items, n);
+    for (size_t i = 0; i < n; i++)
+        if (signalled[i])
+            ui_progress(c->ui, EV_CONTAINER, "stop", recs[i].name, "Stopped");
 }
 
 /* A supervisor ends once it has nothing left to watch; wait for it, so
@@ -202,21 +209,18 @@ static void wait_supervisors(const pid_t *supervisors, size_t n)
 static int down_containers(struct cli *c, const char *name, const struct ctr_record *recs, size_t n,
                            int64_t timeout_ns)
 {
-    _cleanup_free_ bool *was_running = xcalloc(n + 1, sizeof *was_running);
     _cleanup_free_ pid_t *supervisors = xcalloc(n + 1, sizeof *supervisors);
     for (size_t i = 0; i < n; i++) {
         struct run_state rs;
-        was_running[i] =
+        bool running =
             run_state_read(c->runroot, name, recs[i].name, &rs) == 0 && run_state_alive(&rs);
-        supervisors[i] = was_running[i] ? rs.supervisor : 0;
+        supervisors[i] = running ? rs.supervisor : 0;
     }
     stop_via_supervisor(c, name, recs, n, timeout_ns);
     stop_directly(c, name, recs, n, timeout_ns);
     wait_supervisors(supervisors, n);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
-        if (was_running[i])
-            ui_progress(c->ui, EV_CONTAINER, "stop", recs[i].name, "Stopped");
         _cleanup_berr_ struct berr re = BERR_INIT;
         if (cli_remove_container(c, name, -1, &recs[i], RM_SAY | RM_ANON, &re) < 0) {
             log_berr(&re);
@@ -237,7 +241,7 @@ int down_project(struct cli *c, const struct down_opts *o, char *const *services
     if (lockfd < 0)
         return lockfd;
     _cleanup_ctr_list_ struct ctr_list all = {0};
-    r = ctr_list(c->root, name, &all.v, &all.n, e);
+    r = ctr_list(c->root, name, &c->sink, &all.v, &all.n, e);
     if (r < 0)
         return r;
     size_t n = 0;

@@ -238,7 +238,7 @@ int cmd_exec(struct cli *c, int argc, char **argv, struct berr *e)
     if (r < 0)
         return r;
     _cleanup_ctr_list_ struct ctr_list l = {0};
-    r = ctr_list(c->root, project, &l.v, &l.n, e);
+    r = ctr_list(c->root, project, &c->sink, &l.v, &l.n, e);
     if (r < 0)
         return r;
     const struct ctr_record *rec = NULL;
@@ -482,7 +482,7 @@ int cmd_top(struct cli *c, int argc, char **argv, struct berr *e)
     if (r < 0)
         return r;
     _cleanup_ctr_list_ struct ctr_list l = {0};
-    r = ctr_list(c->root, project, &l.v, &l.n, e);
+    r = ctr_list(c->root, project, &c->sink, &l.v, &l.n, e);
     if (r < 0)
         return r;
     for (int i = optind; i < argc; i++)

@@ -52,6 +52,7 @@ int cmd_load(struct cli *c, int argc, char **argv, struct berr *e)
     int r = store_open(c->root, &s, e);
     if (r < 0)
         return r;
+    store_set_sink(s, &c->sink);
     _cleanup_strv_ char **loaded = NULL;
     r = image_load_archive(s, input, &loaded, e);
     if (r < 0)

@@ -100,23 +100,27 @@ static void print_json_row(const char *name, const struct ctr_record *r, const s
     json_decref(o);
 }
 
-int cmd_ps(struct cli *c, int argc, char **argv, struct berr *e)
+struct ps_opts {
+    bool all, quiet, services_only, json, no_trunc;
+    char **status; /* --status / --filter status=...: the states shown */
+};
+
+/* ps's flags into o: -1 to go on, else the exit status (usage: 2). */
+static int ps_flags(int argc, char **argv, struct ps_opts *o)
 {
     struct cmd_parser op;
     cmd_parser_init(&op, "ps");
-    bool all = false, quiet = false, services_only = false, json = false, no_trunc = false;
-    _cleanup_strv_ char **status = NULL;
     int opt;
     while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'a':
-            all = true;
+            o->all = true;
             break;
         case 'q':
-            quiet = true;
+            o->quiet = true;
             break;
         case 'S':
-            services_only = true;
+            o->services_only = true;
             break;
         case 'f':
             if (strncmp(optarg, "status=", 7) != 0) {
@@ -133,18 +137,18 @@ int cmd_ps(struct cli *c, int argc, char **argv, struct berr *e)
                         optarg);
                 return 2;
             }
-            strv_push(&status, xstrdup(optarg));
-            all = true;
+            strv_push(&o->status, xstrdup(optarg));
+            o->all = true;
             break;
         case 'F': {
             int k = cmd_parser_choice(&op, 'F', optarg); /* table json */
             if (k < 0)
                 return 2;
-            json = k == 1;
+            o->json = k == 1;
             break;
         }
         case 'T':
-            no_trunc = true;
+            o->no_trunc = true;
             break;
         case 'h':
             cmd_print_help(op.def, stdout);
@@ -153,6 +157,18 @@ int cmd_ps(struct cli *c, int argc, char **argv, struct berr *e)
             return 2;
         }
     }
+    return -1;
+}
+
+int cmd_ps(struct cli *c, int argc, char **argv, struct berr *e)
+{
+    struct ps_opts o = {0};
+    int fr = ps_flags(argc, argv, &o);
+    _cleanup_strv_ char **status = o.status;
+    if (fr >= 0)
+        return fr;
+    bool all = o.all, quiet = o.quiet, services_only = o.services_only, json = o.json,
+         no_trunc = o.no_trunc;
     _cleanup_project_ struct project *p = NULL;
     _cleanup_free_ char *name = NULL;
     int r = cli_project_name(c, argv + optind, &name, &p, e);
@@ -254,7 +270,7 @@ int cmd_ls(struct cli *c, int argc, char **argv, struct berr *e)
         }
     }
     _cleanup_ctr_list_ struct ctr_list l = {0};
-    int r = ctr_list(c->root, NULL, &l.v, &l.n, e);
+    int r = ctr_list(c->root, NULL, &c->sink, &l.v, &l.n, e);
     if (r < 0)
         return r;
     const struct ctr_record *recs = l.v;

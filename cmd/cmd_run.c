@@ -177,7 +177,7 @@ static int run_create(struct run *r, const struct service *s0, struct berr *e)
 static int run_detached(struct run *r, struct berr *e)
 {
     _cleanup_ctr_list_ struct ctr_list l = {0};
-    int rr = ctr_list(r->c->root, r->p->name, &l.v, &l.n, e);
+    int rr = ctr_list(r->c->root, r->p->name, &r->c->sink, &l.v, &l.n, e);
     if (rr < 0)
         return rr;
     _cleanup_close_ int ctl = -1;

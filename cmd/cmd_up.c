@@ -154,7 +154,7 @@ static int up_open(struct up *u, struct berr *e)
     u->lockfd = project_lock(u->c->runroot, u->pl.p->name, e);
     if (u->lockfd < 0)
         return u->lockfd;
-    r = ctr_list(u->c->root, u->pl.p->name, &u->existing.v, &u->existing.n, e);
+    r = ctr_list(u->c->root, u->pl.p->name, &u->c->sink, &u->existing.v, &u->existing.n, e);
     if (r < 0)
         return r;
     return cli_supervisor(u->c, u->pl.p->name, &u->ctl, e);
@@ -299,7 +299,7 @@ int up_create(struct up *u, struct berr *e)
             return r;
     ctr_sync(u->c->root);
     ctr_list_clear(&u->existing);
-    r = ctr_list(u->c->root, u->pl.p->name, &u->existing.v, &u->existing.n, e);
+    r = ctr_list(u->c->root, u->pl.p->name, &u->c->sink, &u->existing.v, &u->existing.n, e);
     if (r < 0)
         return r;
     u->start = xcalloc(u->pl.n_items + 1, sizeof *u->start);

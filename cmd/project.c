@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -181,7 +183,7 @@ int cli_project_containers(struct cli *c, const char *name, const struct project
             return berr_set(e, -ENOENT, "no such service: %s", services[i]);
     struct ctr_record *all = NULL;
     size_t n_all = 0;
-    int r = ctr_list(c->root, name, &all, &n_all, e);
+    int r = ctr_list(c->root, name, &c->sink, &all, &n_all, e);
     if (r < 0)
         return r;
     size_t k = 0;
@@ -347,14 +349,51 @@ int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
     return result;
 }
 
+/* Waits (10 s at most) for the process pid to end. */
+static void wait_gone(pid_t pid)
+{
+    _cleanup_close_ int pfd = pid > 0 ? pidfd_open(pid, 0) : -1;
+    if (pfd < 0)
+        return;
+    struct pollfd p = {.fd = pfd, .events = POLLIN};
+    while (poll(&p, 1, 10000) < 0 && errno == EINTR)
+        ;
+}
+
 int cli_supervisor(struct cli *c, const char *project, int *fd, struct berr *e)
 {
-    _cleanup_berr_ struct berr ce = BERR_INIT;
-    int r = ctl_connect(c->runroot, project, &ce);
-    *fd = r >= 0 ? r : -1;
-    if (r < 0 && r != -ENOENT && r != -ECONNREFUSED) {
-        berr_move(e, &ce);
-        return r;
+    *fd = -1;
+    /* A supervisor that has just found nothing left to watch (the stop of
+     * `restart`, a `stop` right before `up`) closes its socket and ends;
+     * a connection it had not accepted yet then goes unanswered. Such a
+     * supervisor is waited for and counts as none: the caller starts a
+     * new one. */
+    for (int tries = 0; tries < 2; tries++) {
+        _cleanup_berr_ struct berr ce = BERR_INIT;
+        int r = ctl_connect(c->runroot, project, &ce);
+        if (r == -ENOENT || r == -ECONNREFUSED)
+            return 0;
+        if (r < 0) {
+            berr_move(e, &ce);
+            return r;
+        }
+        _cleanup_close_ int conn = r;
+        struct ucred cred = {0};
+        socklen_t len = sizeof cred;
+        getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+        json_auto_t *hello = json_pack("{s:s}", "op", "hello");
+        json_t *reply = NULL;
+        r = ctl_query(conn, hello, 10000, &reply, &ce);
+        json_decref(reply);
+        if (r == 0) {
+            *fd = TAKE_FD(conn);
+            return 0;
+        }
+        if (r != -EPIPE && r != -ECONNRESET) {
+            berr_move(e, &ce);
+            return r;
+        }
+        wait_gone(cred.pid);
     }
     return 0;
 }

@@ -399,6 +399,14 @@ static void json_log(struct ui_render *r, const struct ev_log *l)
 static void on_event(void *ud, const struct ev *e)
 {
     struct ui_render *r = ud;
+    if (is(e->action, "warning") && r->o.mode != UI_PROGRESS_JSON) {
+        /* in every text mode, quiet too: as the engine printed them */
+        if (r->o.mode == UI_PROGRESS_TTY)
+            tty_below(r);
+        fprintf(r->o.err, "berth: warning: %s\n", e->detail ? e->detail : "");
+        fflush(r->o.err);
+        return;
+    }
     switch (r->o.mode) {
     case UI_PROGRESS_JSON:
         json_event(r, e);

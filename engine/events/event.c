@@ -4,6 +4,8 @@
  * ring and its stream over the control socket (engine/supervise). */
 #include "engine/events/event.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,17 @@ void ev_emit(const struct ev_sink *s, struct ev *e)
     if (e->time_ns == 0)
         e->time_ns = time_now_ns();
     s->event(s->ud, e);
+}
+
+void ev_warn(const struct ev_sink *s, enum ev_type type, const char *name, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    struct ev e = {.type = type, .action = "warning", .name = name, .detail = msg};
+    ev_emit(s, &e);
 }
 
 void ev_emit_log(const struct ev_sink *s, const struct ev_log *l)

@@ -44,7 +44,8 @@ struct ev {
      * "start", "health_status", "die", "restart", "oom", "kill", "stop",
      * "pause", "unpause", "destroy"; image "pull", "load", "layer" (one
      * layer's progress), "tag", "delete"; network and volume "create",
-     * "destroy"; build "step"; project "attach", "stopping", "error". */
+     * "destroy"; build "step"; project "attach", "stopping", "error";
+     * of any type berth's "warning" (ev_warn). */
     const char *action;
     const char *id;      /* container id, image id, network or volume name; or NULL */
     const char *service; /* or NULL */
@@ -83,6 +84,12 @@ struct ev_sink {
 /* Hands e to the sink (time_ns set if 0). */
 void ev_emit(const struct ev_sink *s, struct ev *e);
 void ev_emit_log(const struct ev_sink *s, const struct ev_log *l);
+/* A warning: something went wrong that does not stop the work (an entry of
+ * a layer skipped, a state file not written). An event of the given type
+ * with action "warning" and the formatted message as its detail; the
+ * renderer shows it as "berth: warning: MESSAGE". */
+void ev_warn(const struct ev_sink *s, enum ev_type type, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Adds an attribute (silently dropped past EV_MAX_ATTRS; value NULL: not
  * added). */

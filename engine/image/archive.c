@@ -604,7 +604,7 @@ static int commit_layer(struct load *l, struct plan_layer *pl, struct berr *e)
         _cleanup_close_ int fd = open_member(l, pl->blob, e);
         if (fd < 0)
             return fd;
-        if ((r = layer_apply(fd, -1, budget, pl->diffid, what, NULL, NULL, e)) < 0)
+        if ((r = layer_apply(fd, -1, budget, pl->diffid, what, NULL, NULL, NULL, e)) < 0)
             return r;
         return adopt(l, pl->blob, e);
     }
@@ -616,7 +616,7 @@ static int commit_layer(struct load *l, struct plan_layer *pl, struct berr *e)
     if ((r = store_layer_tmpdir(l->s, &tmp, &dfd, e)) < 0)
         return r;
     struct unpack_stats st = {0};
-    r = layer_apply(fd, dfd, budget, pl->diffid, what, NULL, &st, e);
+    r = layer_apply(fd, dfd, budget, pl->diffid, what, &l->s->sink, NULL, &st, e);
     if (r == 0)
         r = adopt(l, pl->blob, e);
     if (r == 0)

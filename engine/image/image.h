@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/events/event.h"
 #include "util/err.h"
 
 struct store;
@@ -17,6 +18,8 @@ struct store;
  * Removes leftovers of killed operations (temp files, unfinished layers). */
 int store_open(const char *root, struct store **out, struct berr *e);
 void store_close(struct store *s);
+/* Where the store's warnings go (an entry of a layer skipped): copied. */
+void store_set_sink(struct store *s, const struct ev_sink *sink);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_close)
 #define _cleanup_store_ _cleanup_(store_closep)
 /* Opens an existing store for reading only (listing, lookup): nothing is

@@ -99,7 +99,8 @@ static void free_archive(struct archive **a)
 }
 
 int layer_apply(int blobfd, int destfd, uint64_t budget, const char *expected_diffid,
-                const char *what, char *diffid, struct unpack_stats *st, struct berr *e)
+                const char *what, const struct ev_sink *sink, char *diffid, struct unpack_stats *st,
+                struct berr *e)
 {
     __attribute__((cleanup(free_archive))) struct archive *raw = archive_read_new();
     __attribute__((cleanup(free_archive))) struct archive *tar = NULL;
@@ -127,7 +128,7 @@ int layer_apply(int blobfd, int destfd, uint64_t budget, const char *expected_di
                          src->err.msg ? src->err.msg : archive_error_string(tar));
             goto out;
         }
-        if ((r = unpack_tar(tar, destfd, what, &src->err, st, e)) < 0)
+        if ((r = unpack_tar(tar, destfd, what, &src->err, sink, st, e)) < 0)
             goto out;
     }
     /* The DiffID covers the whole stream, past the tar end marker too. */

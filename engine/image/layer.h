@@ -23,8 +23,10 @@ int archive_support_safe_filters(struct archive *a);
  * bytes), verifies the uncompressed stream stays within budget bytes and,
  * when expected_diffid is not NULL, hashes to it. Unpacks it into destfd, or
  * only verifies when destfd < 0. The DiffID computed is written to diffid
- * (may be NULL). what names the layer in errors. */
+ * (may be NULL). what names the layer in errors; warnings go to sink
+ * (unpack_tar). */
 int layer_apply(int blobfd, int destfd, uint64_t budget, const char *expected_diffid,
-                const char *what, char *diffid, struct unpack_stats *st, struct berr *e);
+                const char *what, const struct ev_sink *sink, char *diffid, struct unpack_stats *st,
+                struct berr *e);
 
 #endif

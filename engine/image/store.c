@@ -117,6 +117,11 @@ int store_open_readonly(const char *root, struct store **out, struct berr *e)
     return 0;
 }
 
+void store_set_sink(struct store *s, const struct ev_sink *sink)
+{
+    s->sink = *sink;
+}
+
 void store_close(struct store *s)
 {
     if (!s)

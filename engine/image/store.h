@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/events/event.h"
 #include "engine/image/digest.h"
 #include "engine/image/image.h"
 #include "util/err.h"
@@ -32,6 +33,9 @@ struct store {
     int tmpfd;    /* tmp */
     int lockfd;
     bool locked;
+    /* Where the store's warnings go (an entry of a layer skipped); the
+     * opener sets it, zero drops them. */
+    struct ev_sink sink;
 };
 
 /* Takes the writer lock (blocking) and removes stale staging left by killed

@@ -21,7 +21,6 @@
 
 #include "util/cleanup.h"
 #include "util/fs.h"
-#include "util/log.h"
 #include "util/xalloc.h"
 
 #define WH           ".wh."
@@ -38,6 +37,7 @@ struct unpacker {
     int rootfd;
     const char *what;
     const struct berr *stream_err;
+    const struct ev_sink *sink; /* the skipped entries' warnings */
     struct archive *a;
     /* The last parent directory resolved (or directory entry created): tar
      * streams list siblings together, so most entries reuse it. Valid
@@ -216,8 +216,9 @@ static int apply_xattrs(struct unpacker *u, int fd, struct archive_entry *ent, c
                              "extended attribute \"%.100s\" too large (%zu bytes, limit %u)", name,
                              size, UNPACK_XATTR_MAX_SIZE);
         if (fsetxattr(fd, name, val, size, 0) < 0 && errno != ENOTSUP)
-            log_warn("%s: entry \"%.300s\": extended attribute \"%.100s\" not set: %s", u->what,
-                     entry, name, strerror(errno));
+            ev_warn(u->sink, EV_IMAGE, u->what,
+                    "%s: entry \"%.300s\": extended attribute \"%.100s\" not set: %s", u->what,
+                    entry, name, strerror(errno));
     }
     return 0;
 }
@@ -452,11 +453,13 @@ static int do_entry(struct unpacker *u, struct archive_entry *ent, struct berr *
         return apply_meta(u, u->rootfd, ent, raw, e);
     }
     if (!hardlink && (type == AE_IFCHR || type == AE_IFBLK)) {
-        log_warn("%s: entry \"%.300s\": device node skipped", u->what, raw);
+        ev_warn(u->sink, EV_IMAGE, u->what, "%s: entry \"%.300s\": device node skipped", u->what,
+                raw);
         return 0;
     }
     if (!hardlink && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK && type != AE_IFIFO) {
-        log_warn("%s: entry \"%.300s\": unsupported file type skipped", u->what, raw);
+        ev_warn(u->sink, EV_IMAGE, u->what, "%s: entry \"%.300s\": unsupported file type skipped",
+                u->what, raw);
         return 0;
     }
 
@@ -499,13 +502,14 @@ static int do_entry(struct unpacker *u, struct archive_entry *ent, struct berr *
 }
 
 int unpack_tar(struct archive *tar, int rootfd, const char *what, const struct berr *stream_err,
-               struct unpack_stats *st, struct berr *e)
+               const struct ev_sink *sink, struct unpack_stats *st, struct berr *e)
 {
     struct unpack_stats local = {0};
     struct unpacker u = {
         .rootfd = rootfd,
         .what = what,
         .stream_err = stream_err,
+        .sink = sink,
         .a = tar,
         .cache_fd = -1,
         .st = st ? st : &local,

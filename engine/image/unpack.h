@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "engine/events/event.h"
 #include "util/err.h"
 
 struct archive;
@@ -27,9 +28,11 @@ struct unpack_stats {
  * format) into the directory rootfd. what names the layer in errors, which
  * name the entry at fault. When the read fails and stream_err holds a
  * message (set by the reader's data source: decompression, byte budget),
- * that message is reported instead of libarchive's. */
+ * that message is reported instead of libarchive's. Entries skipped (a
+ * device node, an extended attribute the file system refuses) are image
+ * "warning" events to sink (NULL: dropped). */
 int unpack_tar(struct archive *tar, int rootfd, const char *what, const struct berr *stream_err,
-               struct unpack_stats *st, struct berr *e);
+               const struct ev_sink *sink, struct unpack_stats *st, struct berr *e);
 
 /* Lexically cleans a tar entry name: leading '/' and empty or "."
  * components dropped, ".." resolved. -EXDEV when it climbs above the root.

@@ -150,7 +150,7 @@ static void count_containers(struct storeinfo *si)
     struct berr e = BERR_INIT;
     struct ctr_record *recs = NULL;
     size_t n = 0;
-    if (ctr_list(si->path, NULL, &recs, &n, &e) < 0) {
+    if (ctr_list(si->path, NULL, NULL, &recs, &n, &e) < 0) {
         si->containers_error = msg_of(&e);
         return;
     }

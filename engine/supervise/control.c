@@ -55,71 +55,71 @@ static int write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-int ctl_request(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), void *ud,
-                struct berr *e)
-{
-    return ctl_request_watch(fd, req, on_event, -1, NULL, ud, e);
-}
-
-int ctl_request_watch(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), int watch_fd,
-                      void (*on_watch)(int watch_fd, void *ud), void *ud, struct berr *e)
+/* The request as one JSON line. */
+static int send_request(int fd, json_t *req, struct berr *e)
 {
     _cleanup_free_ char *text = json_dumps(req, JSON_COMPACT);
     _cleanup_free_ char *line = xasprintf("%s\n", text);
     int r = write_all(fd, line, strlen(line));
-    if (r < 0)
-        return berr_errno(e, r, "talking to the supervisor");
-    _cleanup_free_ char *buf = xmalloc(4096);
-    size_t cap = 4096, len = 0;
-    for (;;) {
-        char *nl;
-        while ((nl = memchr(buf, '\n', len))) {
-            *nl = '\0';
-            json_error_t je;
-            json_t *ev = json_loads(buf, 0, &je);
-            size_t used = (size_t)(nl - buf) + 1;
-            memmove(buf, nl + 1, len - used);
-            len -= used;
-            if (!ev)
-                continue;
-            const char *kind = json_string_value(json_object_get(ev, "event"));
-            if (kind && strcmp(kind, "done") == 0) {
-                int ok = json_is_true(json_object_get(ev, "ok"));
-                const char *msg = json_string_value(json_object_get(ev, "error"));
-                r = ok ? 0 : berr_set(e, -EIO, "%s", msg ? msg : "the supervisor refused");
-                json_decref(ev);
-                return r;
-            }
-            if (on_event)
-                on_event(ev, ud);
-            json_decref(ev);
-        }
-        if (len + 1 >= cap) {
-            if (cap >= REPLY_LINE_MAX)
-                return berr_set(e, -EPROTO, "the supervisor sent an oversized reply");
-            cap *= 2;
-            buf = xrealloc(buf, cap);
-        }
-        if (watch_fd >= 0) {
-            struct pollfd pf[2] = {{.fd = fd, .events = POLLIN},
-                                   {.fd = watch_fd, .events = POLLIN}};
-            if (poll(pf, 2, -1) < 0) {
-                if (errno == EINTR)
-                    continue;
-                return berr_errno(e, errno, "waiting for the supervisor");
-            }
-            if (pf[1].revents)
-                on_watch(watch_fd, ud);
-            if (!pf[0].revents)
-                continue;
-        }
-        ssize_t n = recv(fd, buf + len, cap - len - 1, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return berr_set(e, -EPIPE, "the supervisor went away before answering");
-        len += (size_t)n;
+    return r < 0 ? berr_errno(e, r, "talking to the supervisor") : 0;
+}
+
+/* The supervisor's replies, one JSON object per line, as they arrive. */
+struct line_reader {
+    char *buf;
+    size_t cap, len;
+};
+
+static void line_reader_free(struct line_reader *lr)
+{
+    free(lr->buf);
+}
+
+/* The next complete line as JSON (a new reference), or NULL when no whole
+ * line is buffered. A line that is not JSON is skipped. */
+static json_t *lr_take(struct line_reader *lr)
+{
+    char *nl;
+    while (lr->len > 0 && (nl = memchr(lr->buf, '\n', lr->len))) {
+        *nl = '\0';
+        json_t *msg = json_loads(lr->buf, 0, NULL);
+        size_t used = (size_t)(nl - lr->buf) + 1;
+        memmove(lr->buf, nl + 1, lr->len - used);
+        lr->len -= used;
+        if (msg)
+            return msg;
     }
+    return NULL;
+}
+
+/* Reads what fd has: 0, -EPIPE at its end, -EPROTO for a line past
+ * REPLY_LINE_MAX, or -errno (-EINTR: try again). */
+static int lr_fill(struct line_reader *lr, int fd)
+{
+    if (lr->len + 1 >= lr->cap) {
+        if (lr->cap >= REPLY_LINE_MAX)
+            return -EPROTO;
+        lr->cap = lr->cap ? lr->cap * 2 : 4096;
+        lr->buf = xrealloc(lr->buf, lr->cap);
+    }
+    ssize_t n = recv(fd, lr->buf + lr->len, lr->cap - lr->len - 1, 0);
+    if (n < 0)
+        return -errno;
+    if (n == 0)
+        return -EPIPE;
+    lr->len += (size_t)n;
+    return 0;
+}
+
+/* Waits up to timeout_ms (-1: no limit) for fd to be readable: 1, 0 when
+ * the time is up, or -errno. */
+static int wait_readable(int fd, int timeout_ms)
+{
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    int p = poll(&pf, 1, timeout_ms);
+    if (p < 0)
+        return errno == EINTR ? 0 : -errno;
+    return p > 0;
 }
 
 /* Milliseconds until until_ns for poll(2): -1 without one, 0 once past. */
@@ -134,73 +134,114 @@ static int ms_until(int64_t until_ns)
     return ms > 60000 ? 60000 : (int)ms;
 }
 
+/* A "done" line's verdict: 0 when ok, else its error. */
+static int done_result(json_t *msg, struct berr *e)
+{
+    if (json_is_true(json_object_get(msg, "ok")))
+        return 0;
+    const char *err = json_string_value(json_object_get(msg, "error"));
+    return berr_set(e, -EIO, "%s", err ? err : "the supervisor refused");
+}
+
+int ctl_request(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), void *ud,
+                struct berr *e)
+{
+    return ctl_request_watch(fd, req, on_event, -1, NULL, ud, e);
+}
+
+int ctl_request_watch(int fd, json_t *req, void (*on_event)(json_t *ev, void *ud), int watch_fd,
+                      void (*on_watch)(int watch_fd, void *ud), void *ud, struct berr *e)
+{
+    int r = send_request(fd, req, e);
+    if (r < 0)
+        return r;
+    _cleanup_(line_reader_free) struct line_reader lr = {0};
+    for (;;) {
+        json_t *ev;
+        while ((ev = lr_take(&lr))) {
+            const char *kind = json_string_value(json_object_get(ev, "event"));
+            if (kind && strcmp(kind, "done") == 0) {
+                r = done_result(ev, e);
+                json_decref(ev);
+                return r;
+            }
+            if (on_event)
+                on_event(ev, ud);
+            json_decref(ev);
+        }
+        if (watch_fd >= 0) {
+            struct pollfd pf[2] = {{.fd = fd, .events = POLLIN},
+                                   {.fd = watch_fd, .events = POLLIN}};
+            if (poll(pf, 2, -1) < 0) {
+                if (errno == EINTR)
+                    continue;
+                return berr_errno(e, errno, "waiting for the supervisor");
+            }
+            if (pf[1].revents)
+                on_watch(watch_fd, ud);
+            if (!pf[0].revents)
+                continue;
+        }
+        r = lr_fill(&lr, fd);
+        if (r == -EINTR)
+            continue;
+        if (r == -EPROTO)
+            return berr_set(e, r, "the supervisor sent an oversized reply");
+        if (r < 0)
+            return berr_set(e, -EPIPE, "the supervisor went away before answering");
+    }
+}
+
 int ctl_query(int fd, json_t *req, int timeout_ms, json_t **reply, struct berr *e)
 {
     *reply = NULL;
-    _cleanup_free_ char *text = json_dumps(req, JSON_COMPACT);
-    _cleanup_free_ char *line = xasprintf("%s\n", text);
-    int r = write_all(fd, line, strlen(line));
+    int r = send_request(fd, req, e);
     if (r < 0)
-        return berr_errno(e, r, "talking to the supervisor");
-    _cleanup_free_ char *buf = xmalloc(REPLY_LINE_MAX);
-    size_t len = 0;
+        return r;
+    _cleanup_(line_reader_free) struct line_reader lr = {0};
     int64_t deadline = time_now_ns() + (int64_t)timeout_ms * 1000000;
-    while (!memchr(buf, '\n', len)) {
-        struct pollfd pf = {.fd = fd, .events = POLLIN};
+    for (;;) {
+        json_t *msg = lr_take(&lr);
+        if (msg) {
+            if (!json_is_true(json_object_get(msg, "ok"))) {
+                json_decref(msg);
+                return berr_set(e, -EIO, "the supervisor refused");
+            }
+            *reply = msg;
+            return 0;
+        }
         int left = ms_until(deadline);
-        if (left == 0 || len + 1 >= REPLY_LINE_MAX)
+        if (left == 0)
             return berr_set(e, -ETIMEDOUT, "the supervisor did not answer");
-        int p = poll(&pf, 1, left);
-        if (p < 0 && errno != EINTR)
-            return berr_errno(e, errno, "waiting for the supervisor");
-        if (p <= 0)
+        r = wait_readable(fd, left);
+        if (r < 0)
+            return berr_errno(e, r, "waiting for the supervisor");
+        if (r == 0)
             continue;
-        ssize_t n = recv(fd, buf + len, REPLY_LINE_MAX - len - 1, 0);
-        if (n < 0 && errno == EINTR)
+        r = lr_fill(&lr, fd);
+        if (r == -EINTR)
             continue;
-        if (n <= 0)
+        if (r == -EPROTO)
+            return berr_set(e, r, "the supervisor sent an oversized reply");
+        if (r < 0)
             return berr_set(e, -EPIPE, "the supervisor went away before answering");
-        len += (size_t)n;
     }
-    *(char *)memchr(buf, '\n', len) = '\0';
-    json_error_t je;
-    json_t *msg = json_loads(buf, 0, &je);
-    if (!msg || !json_is_true(json_object_get(msg, "ok"))) {
-        json_decref(msg);
-        return berr_set(e, -EIO, "the supervisor refused");
-    }
-    *reply = msg;
-    return 0;
 }
 
 int ctl_events(int fd, json_t *req, int64_t until_ns, int (*on_event)(json_t *ev, void *ud),
                void *ud, struct berr *e)
 {
-    _cleanup_free_ char *text = json_dumps(req, JSON_COMPACT);
-    _cleanup_free_ char *line = xasprintf("%s\n", text);
-    int r = write_all(fd, line, strlen(line));
+    int r = send_request(fd, req, e);
     if (r < 0)
-        return berr_errno(e, r, "talking to the supervisor");
+        return r;
     if (until_ns > 0 && until_ns <= time_now_ns())
         until_ns = 0; /* the supervisor's "done" ends it */
-    _cleanup_free_ char *buf = xmalloc(4096);
-    size_t cap = 4096, len = 0;
+    _cleanup_(line_reader_free) struct line_reader lr = {0};
     for (;;) {
-        char *nl;
-        while ((nl = memchr(buf, '\n', len))) {
-            *nl = '\0';
-            json_error_t je;
-            json_t *msg = json_loads(buf, 0, &je);
-            size_t used = (size_t)(nl - buf) + 1;
-            memmove(buf, nl + 1, len - used);
-            len -= used;
-            if (!msg)
-                continue;
+        json_t *msg;
+        while ((msg = lr_take(&lr))) {
             if (json_object_get(msg, "event")) { /* not an event: the end */
-                const char *err = json_string_value(json_object_get(msg, "error"));
-                r = json_is_true(json_object_get(msg, "ok"))
-                        ? 0
-                        : berr_set(e, -EIO, "%s", err ? err : "the supervisor refused");
+                r = done_result(msg, e);
                 json_decref(msg);
                 return r;
             }
@@ -209,28 +250,22 @@ int ctl_events(int fd, json_t *req, int64_t until_ns, int (*on_event)(json_t *ev
             if (r != 0)
                 return r;
         }
-        if (len + 1 >= cap) {
-            if (cap >= REPLY_LINE_MAX)
-                return berr_set(e, -EPROTO, "the supervisor sent an oversized event");
-            cap *= 2;
-            buf = xrealloc(buf, cap);
-        }
-        struct pollfd pf = {.fd = fd, .events = POLLIN};
         int timeout = ms_until(until_ns);
         if (timeout == 0)
             return 1;
-        int p = poll(&pf, 1, timeout);
-        if (p < 0 && errno != EINTR)
-            return berr_errno(e, errno, "waiting for the supervisor");
-        if (p <= 0)
+        r = wait_readable(fd, timeout);
+        if (r < 0)
+            return berr_errno(e, r, "waiting for the supervisor");
+        if (r == 0)
             continue;
-        ssize_t n = recv(fd, buf + len, cap - len - 1, 0);
-        if (n < 0 && errno == EINTR)
+        r = lr_fill(&lr, fd);
+        if (r == -EINTR)
             continue;
-        if (n < 0)
-            return berr_errno(e, errno, "reading the supervisor's events");
-        if (n == 0)
-            return -EPIPE;
-        len += (size_t)n;
+        if (r == -EPROTO)
+            return berr_set(e, r, "the supervisor sent an oversized event");
+        if (r == -EPIPE)
+            return r;
+        if (r < 0)
+            return berr_errno(e, r, "reading the supervisor's events");
     }
 }

@@ -20,7 +20,6 @@
 #include "engine/volume/mounts.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-#include "util/log.h"
 #include "util/xalloc.h"
 
 #define RECORD_MAX (1 << 20)
@@ -192,8 +191,8 @@ void ctr_sync(const char *root)
         syncfs(fd);
 }
 
-int ctr_list(const char *root, const char *project, struct ctr_record **out, size_t *n,
-             struct berr *e)
+int ctr_list(const char *root, const char *project, const struct ev_sink *sink,
+             struct ctr_record **out, size_t *n, struct berr *e)
 {
     *out = NULL;
     *n = 0;
@@ -220,13 +219,15 @@ int ctr_list(const char *root, const char *project, struct ctr_record **out, siz
         struct ctr_record rec;
         if (record_parse(buf, &rec) < 0) {
             /* Not silently: nothing else would ever clean it up. */
-            log_warn("%s/%s: not a container record berth can read (from another version?); "
-                     "ignored (remove the directory to clean it up)",
-                     dir, de->d_name);
+            ev_warn(sink, EV_CONTAINER, de->d_name,
+                    "%s/%s: not a container record berth can read (from another version?); "
+                    "ignored (remove the directory to clean it up)",
+                    dir, de->d_name);
             continue;
         }
         if (strcmp(rec.id, de->d_name) != 0) {
-            log_warn("%s: the record's id is not its directory's; ignored", cfg);
+            ev_warn(sink, EV_CONTAINER, de->d_name,
+                    "%s: the record's id is not its directory's; ignored", cfg);
             ctr_record_free(&rec);
             continue;
         }
@@ -350,7 +351,7 @@ void run_state_remove(const char *runroot, const char *project, const char *name
 void run_state_sweep(const char *root, const char *runroot, const char *project)
 {
     _cleanup_ctr_list_ struct ctr_list l = {0};
-    if (ctr_list(root, project, &l.v, &l.n, NULL) < 0)
+    if (ctr_list(root, project, NULL, &l.v, &l.n, NULL) < 0)
         return; /* without the records, nothing is known to be stale */
     _cleanup_free_ char *dir = run_path(runroot, project, NULL);
     _cleanup_closedir_ DIR *d = opendir(dir);
@@ -427,7 +428,7 @@ int volumes_remove_project(const char *root, const char *project, char ***remove
         *removed = xcalloc(1, sizeof(char *));
     struct ctr_record *recs = NULL;
     size_t n_recs = 0;
-    int r = ctr_list(root, NULL, &recs, &n_recs, e);
+    int r = ctr_list(root, NULL, NULL, &recs, &n_recs, e);
     if (r < 0)
         return r;
     size_t n_users = 0;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "engine/events/event.h"
 #include "engine/runtime/ctrplan.h"
 #include "util/err.h"
 
@@ -43,13 +44,15 @@ void ctr_record_free(struct ctr_record *r);
 int ctr_create(const char *root, const struct ctr_record *rec, struct berr *e);
 /* Makes the containers created so far durable (one flush for all). */
 void ctr_sync(const char *root);
-/* Lists the records of a project (all projects when project is NULL). */
-int ctr_list(const char *root, const char *project, struct ctr_record **out, size_t *n,
-             struct berr *e);
+/* Lists the records of a project (all projects when project is NULL). A
+ * record it cannot read is skipped with a container "warning" event to
+ * sink (NULL: dropped, for a listing that another one has already said). */
+int ctr_list(const char *root, const char *project, const struct ev_sink *sink,
+             struct ctr_record **out, size_t *n, struct berr *e);
 void ctr_list_free(struct ctr_record *list, size_t n);
 /* A record list and its length, for a scope that owns one:
  *   _cleanup_ctr_list_ struct ctr_list l = {0};
- *   ctr_list(root, project, &l.v, &l.n, e); */
+ *   ctr_list(root, project, sink, &l.v, &l.n, e); */
 struct ctr_list {
     struct ctr_record *v;
     size_t n;

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,6 @@
 #include "engine/volume/mounts.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-#include "util/log.h"
 #include "util/signame.h"
 #include "util/strv.h"
 #include "util/timefmt.h"
@@ -72,7 +72,7 @@ void sv_save_state(struct sv_ctr *c)
     sv_run_state(c, &st);
     struct berr e = BERR_INIT;
     if (run_state_write(sv->opt.runroot, sv->opt.project, c->rec.name, &st, &e) < 0)
-        log_berr(&e);
+        sv_warn(c, "%s", e.msg);
     berr_clear(&e);
 }
 
@@ -98,6 +98,19 @@ void sv_emit(struct supervisor *sv, struct ev *e)
         e->time_ns = time_now_ns();
     ev_emit(&sv->opt.sink, e);
     sv_publish(sv, e);
+}
+
+void sv_warn(struct sv_ctr *c, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    struct ev e;
+    sv_ctr_ev(c, &e, "warning", NULL);
+    e.detail = msg;
+    sv_emit(c->sv, &e);
 }
 
 void sv_ctr_ev(const struct sv_ctr *c, struct ev *e, const char *action, const char *status)
@@ -472,7 +485,7 @@ static void on_pidfd(uv_poll_t *p, int status, int events)
     /* The cgroup goes now; the process is gone. */
     struct berr e = BERR_INIT;
     if (container_release(&r->proc, &e) < 0)
-        log_berr(&e);
+        sv_warn(r->c, "%s", e.msg);
     berr_clear(&e);
     run_check_done(r);
 }
@@ -860,7 +873,7 @@ void sv_schedule(struct supervisor *sv)
                     set_failed(c, why);
                     break;
                 case SVP_START_ANYWAY:
-                    log_warn("%s: %s; starting anyway (required: false)", c->rec.name, why);
+                    sv_warn(c, "%s: %s; starting anyway (required: false)", c->rec.name, why);
                     break;
                 }
             }

@@ -20,7 +20,6 @@
 #include "engine/supervise/sv_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-#include "util/log.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -168,7 +167,7 @@ static void handle_request(struct sv_client *cl, json_t *req)
         struct ctr_record *all = NULL;
         size_t n_all = 0;
         struct berr e = BERR_INIT;
-        if (ctr_list(sv->opt.root, sv->opt.project, &all, &n_all, &e) < 0) {
+        if (ctr_list(sv->opt.root, sv->opt.project, &sv->opt.sink, &all, &n_all, &e) < 0) {
             reply(cl, e.msg);
             berr_clear(&e);
             return;

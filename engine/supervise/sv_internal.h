@@ -191,6 +191,8 @@ void sv_emit(struct supervisor *sv, struct ev *e);
 /* A container's event with docker's attributes (name, image; logName when
  * the container shows under another name), borrowing c's strings. */
 void sv_ctr_ev(const struct sv_ctr *c, struct ev *e, const char *action, const char *status);
+/* A container's warning (ev_warn's "warning" event), through sv_emit. */
+void sv_warn(struct sv_ctr *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Emits a container's event that is also progress (it has a status:
  * " Container proj-web-1  Started"): it goes to everyone waiting on a
  * request for the container and to events_fd as well. */

@@ -204,7 +204,7 @@ static void apply(const uint8_t *data, size_t size, int rootfd)
     must(lseek(mfd, 0, SEEK_SET) == 0, "lseek");
     struct berr e = BERR_INIT;
     struct unpack_stats st = {0};
-    layer_apply(mfd, rootfd, FUZZ_TAR_BUDGET, NULL, "fuzz layer", NULL, &st, &e);
+    layer_apply(mfd, rootfd, FUZZ_TAR_BUDGET, NULL, "fuzz layer", NULL, NULL, &st, &e);
     berr_clear(&e);
     close(mfd);
 }

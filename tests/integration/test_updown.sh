@@ -32,6 +32,8 @@ check "containers start" wait_for "$T_DIR/life.out" "worker-1  | started"
 check "run state recorded" test -f "$BERTH_RUNROOT/life/life-web-1.json"
 out=$(bz life down 2>&1) || fail "down failed: $out"
 expect_contains "down stops" "$out" "Container life-web-1  Stopped"
+expect_eq "down says each container stopped once" \
+    "$(grep -c 'Container life-web-1  Stopped' <<<"$out")" 1
 expect_contains "down removes" "$out" "Container life-worker-1  Removed"
 rc=0
 wait $uppid || rc=$?

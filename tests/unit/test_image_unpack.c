@@ -21,6 +21,7 @@
 struct fx {
     char *t, *root, *sentinel, *before;
     int rootfd;
+    const struct ev_sink *sink; /* where apply's warnings go (NULL: dropped) */
 };
 
 static int setup(void **state)
@@ -82,22 +83,28 @@ static void fresh_root(struct fx *f)
     assert_true(f->rootfd >= 0);
 }
 
-static int apply_bytes(int rootfd, const char *buf, size_t len, uint64_t budget, char *diffid,
-                       struct berr *e)
+static int apply_bytes_to(int rootfd, const char *buf, size_t len, uint64_t budget, char *diffid,
+                          const struct ev_sink *sink, struct berr *e)
 {
     _cleanup_close_ int fd = memfd_create("layer", MFD_CLOEXEC);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, buf, len), (ssize_t)len);
     assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
     struct unpack_stats st = {0};
-    return layer_apply(fd, rootfd, budget, NULL, "layer test", diffid, &st, e);
+    return layer_apply(fd, rootfd, budget, NULL, "layer test", sink, diffid, &st, e);
+}
+
+static int apply_bytes(int rootfd, const char *buf, size_t len, uint64_t budget, char *diffid,
+                       struct berr *e)
+{
+    return apply_bytes_to(rootfd, buf, len, budget, diffid, NULL, e);
 }
 
 static int apply(struct fx *f, struct tb *t, struct berr *e)
 {
     size_t len;
     _cleanup_free_ char *buf = tb_finish(t, &len);
-    return apply_bytes(f->rootfd, buf, len, 1ull << 30, NULL, e);
+    return apply_bytes_to(f->rootfd, buf, len, 1ull << 30, NULL, f->sink, e);
 }
 
 /* Applies a one-entry-per-call list and expects failure naming the entry. */
@@ -359,14 +366,36 @@ static void test_L06_whiteouts(void **state)
     check_outside(f);
 }
 
-/* L07: device nodes are skipped with a warning; FIFOs are created. */
+/* The warnings a layer's unpacking hands its sink. */
+struct warned {
+    int n;
+    char detail[512];
+};
+
+static void on_warning(void *ud, const struct ev *e)
+{
+    struct warned *w = ud;
+    if (e->type == EV_IMAGE && strcmp(e->action, "warning") == 0) {
+        w->n++;
+        snprintf(w->detail, sizeof w->detail, "%s", e->detail ? e->detail : "");
+    }
+}
+
+/* L07: device nodes are skipped with a warning (an image "warning" event,
+ * never a write of the engine's own); FIFOs are created. */
 static void test_L07_devices(void **state)
 {
     struct fx *f = *state;
     struct tb *t = tb_new("none");
     tb_add(t, 'c', "dev/mem", NULL, 0600, NULL, 0, 0, 0);
     tb_add(t, 'p', "fifo", NULL, 0640, NULL, 0, 7, 8);
+    struct warned w = {0};
+    struct ev_sink sink = {.event = on_warning, .ud = &w};
+    f->sink = &sink;
     expect_ok(f, t);
+    f->sink = NULL;
+    assert_int_equal(w.n, 1);
+    assert_string_equal(w.detail, "layer test: entry \"dev/mem\": device node skipped");
     assert_false(exists_in_root(f, "dev/mem", 0));
     struct stat st;
     assert_int_equal(fstatat(f->rootfd, "fifo", &st, AT_SYMLINK_NOFOLLOW), 0);
@@ -560,7 +589,7 @@ static void test_compressed_layers(void **state)
     assert_int_equal(write(fd, buf, len), (ssize_t)len);
     lseek(fd, 0, SEEK_SET);
     struct berr e = BERR_INIT;
-    assert_int_equal(layer_apply(fd, -1, 1 << 20, plain_diffid, "layer x", NULL, NULL, &e),
+    assert_int_equal(layer_apply(fd, -1, 1 << 20, plain_diffid, "layer x", NULL, NULL, NULL, &e),
                      -EBADMSG);
     assert_non_null(strstr(e.msg, "DiffID mismatch"));
     berr_clear(&e);

@@ -3,7 +3,8 @@
  * start, health_status, die with exitCode, restart, a layer's progress
  * with a total, an output line, a project error) rendered in the plain,
  * tty and json modes, each compared with the text written out here, and
- * the attached view's rule (only stops and errors are progress lines).
+ * the attached view's rule (only stops and errors are progress lines),
+ * and a warning in every mode.
  * Not here: the engine's emitting (integration tests). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -253,6 +254,38 @@ static void test_json_log_not_utf8(void **state)
     free(buf);
 }
 
+/* A warning (ev_warn) is "berth: warning: ..." on stderr in every text
+ * mode, quiet too, as the engine printed them itself; in json an event. */
+static void test_warning(void **state)
+{
+    (void)state;
+    const enum ui_progress text[] = {UI_PROGRESS_PLAIN, UI_PROGRESS_TTY, UI_PROGRESS_QUIET,
+                                     UI_PROGRESS_JSON};
+    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++) {
+        struct capture c = {0};
+        FILE *out = open_memstream(&c.out, &c.out_len);
+        FILE *err = open_memstream(&c.err, &c.err_len);
+        struct ui_render_opts o = {.mode = text[i], .out = out, .err = err};
+        struct ui_render *r = ui_render_new(&o);
+        struct ev_sink s = ui_render_sink(r);
+        ev_warn(&s, EV_IMAGE, "layer x", "layer x: entry \"%s\": device node skipped", "dev/mem");
+        ui_render_free(r);
+        fclose(out);
+        fclose(err);
+        if (text[i] == UI_PROGRESS_JSON) {
+            assert_string_equal(c.err, "");
+            assert_non_null(strstr(c.out, "\"type\":\"image\",\"action\":\"warning\""));
+            assert_non_null(strstr(
+                c.out, "\"detail\":\"layer x: entry \\\"dev/mem\\\": device node skipped\""));
+        } else {
+            assert_string_equal(
+                c.err, "berth: warning: layer x: entry \"dev/mem\": device node skipped\n");
+            assert_string_equal(c.out, "");
+        }
+        capture_free(&c);
+    }
+}
+
 static void test_modes(void **state)
 {
     (void)state;
@@ -282,7 +315,7 @@ int main(void)
         cmocka_unit_test(test_plain), cmocka_unit_test(test_plain_logs_view),
         cmocka_unit_test(test_tty),   cmocka_unit_test(test_json),
         cmocka_unit_test(test_quiet), cmocka_unit_test(test_json_log_not_utf8),
-        cmocka_unit_test(test_modes),
+        cmocka_unit_test(test_modes), cmocka_unit_test(test_warning),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
