@@ -244,8 +244,8 @@ static void short_size(int64_t v, char *buf, size_t n)
         d /= 1000;
         u++;
     }
-    if (u == 0)
-        snprintf(buf, n, "%lldB", (long long)v);
+    if (u == 0) /* 0 <= v < 1000: as such, the compiler can bound it */
+        snprintf(buf, n, "%uB", v > 0 ? (unsigned)(v % 1000) : 0u);
     else
         snprintf(buf, n, "%.3g%s", d, units[u]);
 }
