@@ -47,7 +47,7 @@ services:
       - NOTIFY_SOCKET
       - SEEN=${NOTIFY_SOCKET:-unset}
     healthcheck:
-      test: ["CMD-SHELL", "env > /flag/probe-env; test -f /flag/ok"]
+      test: ["CMD-SHELL", "env > /flag/probe-env.new; mv /flag/probe-env.new /flag/probe-env; test -f /flag/ok"]
       interval: 100ms
       retries: 10000
 EOF2
