@@ -384,8 +384,8 @@ static void test_corrupt_state(void **state)
         "[]",
         "{\"networks\": 3}",
         "{\"networks\": {\"x\": {\"subnet\": \"nope\", \"gateway\": \"10.0.0.1\"}}}",
-        "{\"networks\": {\"x\": {\"subnet\": \"10.0.0.0/8\", \"gateway\": \"10.0.0.1\", "
-        "\"addresses\": {\"c\": 5}}}}",
+        ("{\"networks\": {\"x\": {\"subnet\": \"10.0.0.0/8\", \"gateway\": \"10.0.0.1\", "
+         "\"addresses\": {\"c\": 5}}}}"),
         "\x01\x02\xff",
     };
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
