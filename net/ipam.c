@@ -493,6 +493,17 @@ int ipam_network_acquire(const char *root, const char *network, const struct ipa
     json_t *have = json_object_get(st.networks, network);
     if (have) {
         fill_network(have, out);
+        /* the file changed under a network that is still allocated: the
+         * caller must release it first, never run with the old subnet */
+        if (req && req->subnet) {
+            struct ipam_prefix want, got;
+            if (ipam_prefix_parse(req->subnet, true, "subnet", &want, e) < 0)
+                return berr_wrap(e, "network %s", network);
+            ipam_prefix_parse(out->subnet, false, "subnet", &got, NULL);
+            if (want.len != got.len || !ipam_prefix_contains(&got, &want))
+                return berr_set(e, -EEXIST, "network %s already has subnet %s, not %s", network,
+                                out->subnet, req->subnet);
+        }
         return 0;
     }
     size_t n = 0, cap = nhost + json_object_size(st.networks);

@@ -82,7 +82,8 @@ struct ipam_network {
 
 /* Under the store's lock: returns network's recorded allocation, or
  * records a new one (req, checked against host_taken and every other
- * recorded network). root is the store (ROOT/network is made). */
+ * recorded network). A recorded network asked for with another subnet is
+ * an error (release it first). root is the store (ROOT/network is made). */
 int ipam_network_acquire(const char *root, const char *network, const struct ipam_request *req,
                          const struct ipam_prefix *host_taken, size_t nhost,
                          struct ipam_network *out, struct berr *e);

@@ -234,6 +234,14 @@ static void test_persistence(void **state)
     assert_int_equal(ipam_network_acquire(dir, "p_fixed", &req, &host, 1, &n3, &e), 0);
     assert_string_equal(n3.gateway, "10.30.0.254");
     assert_string_equal(n3.ip_range, "10.30.4.0/24");
+    /* asking again with the recorded subnet is the same network; another
+     * subnet for it is an error */
+    assert_int_equal(ipam_network_acquire(dir, "p_fixed", &req, NULL, 0, &again, &e), 0);
+    assert_string_equal(again.subnet, "10.30.0.0/16");
+    struct ipam_request moved = {"10.31.0.0/16", NULL, NULL};
+    assert_int_equal(ipam_network_acquire(dir, "p_fixed", &moved, NULL, 0, &again, &e), -EEXIST);
+    assert_string_equal(e.msg, "network p_fixed already has subnet 10.30.0.0/16, not 10.31.0.0/16");
+    berr_clear(&e);
     /* another network's subnet is taken */
     struct ipam_request clash = {"172.18.3.0/24", NULL, NULL};
     assert_int_equal(ipam_network_acquire(dir, "p_clash", &clash, NULL, 0, &again, &e), -EEXIST);
