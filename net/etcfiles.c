@@ -132,8 +132,7 @@ int net_resolv_parse(const char *text, struct net_resolv *out)
                                xcalloc(1, sizeof(char *))};
     for (const char *p = text; *p;) {
         size_t n = strcspn(p, "\n");
-        if (p[0] != '#' && p[0] != ';')
-            parse_line(out, p, n);
+        parse_line(out, p, n); /* a comment line starts with no keyword */
         p += n + (p[n] == '\n');
     }
     return 0;

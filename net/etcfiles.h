@@ -35,8 +35,8 @@ void net_resolv_free(struct net_resolv *rc);
 
 /* Parses resolv.conf text. Comments ('#' or ';' first on a line), unknown
  * keywords, sortlist and nameservers that are not addresses are skipped,
- * as glibc does; this never fails on content (0, or -ENOMEM never: xalloc
- * aborts). */
+ * as glibc does. No content is an error: always returns 0 (allocation
+ * failure aborts, util/xalloc.h). Free *out with net_resolv_free. */
 int net_resolv_parse(const char *text, struct net_resolv *out);
 
 /* True when every nameserver is a systemd-resolved stub (127.0.0.53 or
