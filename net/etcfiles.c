@@ -28,9 +28,11 @@ void net_resolv_free(struct net_resolv *rc)
     *rc = (struct net_resolv){0};
 }
 
+/* A word separator: space and tab as glibc, and the other whitespace bytes
+ * (a CRLF file's '\r') so none reaches a container's file inside a word. */
 static bool is_blank(char c)
 {
-    return c == ' ' || c == '\t';
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
 /* An IPv4 or IPv6 address; a "%scope" after an IPv6 one is allowed when

@@ -52,6 +52,8 @@ static const struct {
      "edns0,trust-ad", true},
     {"nameserver 127.0.0.53\nnameserver 127.0.0.54\n", "127.0.0.53,127.0.0.54", "", "", true},
     {"nameserver 127.0.0.53\nnameserver 10.0.0.1\n", "127.0.0.53,10.0.0.1", "", "", false},
+    /* a CRLF file: no '\r' kept in a word */
+    {"nameserver 192.0.2.1\r\nsearch lan\r\noptions edns0\r\n", "192.0.2.1", "lan", "edns0", false},
 };
 
 static void test_parse(void **state)
