@@ -214,8 +214,14 @@ static int wait_for_term(int unused)
 
 static int exit_on_usr1(int code)
 {
+    /* SIGUSR1 blocked between the test of got and the wait: with pause()
+     * a signal landing in between was lost and the test hung. */
+    sigset_t usr1, old;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, &old);
     while (!got)
-        pause();
+        sigsuspend(&old);
     return code;
 }
 
