@@ -331,8 +331,11 @@ int nft_run(const char *script, char **out, struct berr *e)
         _cleanup_free_ char *msg = first_error_line(nft_ctx_get_error_buffer(ctx));
         return berr_set(e, -EIO, "%s", msg);
     }
-    if (out)
-        *out = xstrdup(nft_ctx_get_output_buffer(ctx) ? nft_ctx_get_output_buffer(ctx) : "");
+    if (out) {
+        /* Reading the buffer empties it: read once. */
+        const char *text = nft_ctx_get_output_buffer(ctx);
+        *out = xstrdup(text ? text : "");
+    }
     return 0;
 }
 
