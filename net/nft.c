@@ -113,7 +113,8 @@ enum bind_kind { BIND_NONE, BIND_ANY, BIND_ONE };
 
 struct port_plan {
     const char *proto;
-    enum bind_kind bind[2]; /* [0] IPv4, [1] IPv6 */
+    enum bind_kind claim[2]; /* what host_ip names: [0] IPv4, [1] IPv6 */
+    enum bind_kind bind[2];  /* the rules made (no loopback, ...) */
     char host[INET6_ADDRSTRLEN];
     char ctr[2][INET6_ADDRSTRLEN];
 };
@@ -147,12 +148,10 @@ static int plan_port(const struct nft_project *p, const struct nft_port *pt, str
         return berr_wrap(e, "port %u", pt->host_port);
 
     const char *h = pt->host_ip;
-    unsigned char bin[16];
+    unsigned char bin[16] = {0};
     if (!h || !*h) {
         pl->bind[0] = pl->bind[1] = BIND_ANY;
     } else if (inet_pton(AF_INET, h, bin) == 1) {
-        if (bin[0] == 127)
-            return 0;
         pl->bind[0] = bin[0] || bin[1] || bin[2] || bin[3] ? BIND_ONE : BIND_ANY;
         inet_ntop(AF_INET, bin, pl->host, sizeof pl->host);
     } else if (inet_pton(AF_INET6, h, bin) == 1) {
@@ -162,20 +161,47 @@ static int plan_port(const struct nft_project *p, const struct nft_port *pt, str
             return berr_set(e, -EINVAL,
                             "nftables: port %u: host_ip %s is IPv4-mapped: give the IPv4 form",
                             pt->host_port, h);
-        if (IN6_IS_ADDR_LOOPBACK(&a))
-            return 0;
         pl->bind[1] = IN6_IS_ADDR_UNSPECIFIED(&a) ? BIND_ANY : BIND_ONE;
         inet_ntop(AF_INET6, bin, pl->host, sizeof pl->host);
     } else {
         return berr_set(e, -EINVAL, "nftables: port %u: host_ip \"%s\" is not an address",
                         pt->host_port, shown(h, (char[SHOWN_MAX]){0}));
     }
+    memcpy(pl->claim, pl->bind, sizeof pl->claim);
+    if ((pl->bind[0] == BIND_ONE && bin[0] == 127) ||
+        (pl->bind[1] == BIND_ONE && memcmp(bin, &in6addr_loopback, sizeof in6addr_loopback) == 0))
+        pl->bind[0] = pl->bind[1] = BIND_NONE;
     if (is_internal_bridge(p, pt->bridge))
         pl->bind[0] = pl->bind[1] = BIND_NONE;
     if (!pt->ctr_addr4)
         pl->bind[0] = BIND_NONE;
     if (!pt->ctr_addr6)
         pl->bind[1] = BIND_NONE;
+    return 0;
+}
+
+/* Two entries for one protocol, host port and address (or one of them on
+ * every address of the family): the second would never see a packet. */
+static int check_duplicates(const struct nft_project *p, const struct port_plan *plans,
+                            struct berr *e)
+{
+    for (size_t i = 0; i < p->n_ports; i++)
+        for (size_t j = i + 1; j < p->n_ports; j++) {
+            const struct port_plan *a = &plans[i], *b = &plans[j];
+            if (p->ports[i].host_port != p->ports[j].host_port || a->proto != b->proto)
+                continue;
+            for (int v6 = 0; v6 < 2; v6++) {
+                if (a->claim[v6] == BIND_NONE || b->claim[v6] == BIND_NONE)
+                    continue;
+                if (a->claim[v6] == BIND_ANY || b->claim[v6] == BIND_ANY ||
+                    strcmp(a->host, b->host) == 0)
+                    return berr_set(e, -EINVAL,
+                                    "nftables: host port %u/%s is published twice (on %s and %s)",
+                                    p->ports[i].host_port, a->proto,
+                                    a->claim[v6] == BIND_ANY ? "every address" : a->host,
+                                    b->claim[v6] == BIND_ANY ? "every address" : b->host);
+            }
+        }
     return 0;
 }
 
@@ -279,6 +305,8 @@ int nft_project_script(const struct nft_project *p, char **out, struct berr *e)
     for (size_t i = 0; i < p->n_ports; i++)
         if (plan_port(p, &p->ports[i], &plans[i], e) < 0)
             return -EINVAL;
+    if (check_duplicates(p, plans, e) < 0)
+        return -EINVAL;
 
     char *buf = NULL;
     size_t len = 0;

@@ -241,6 +241,44 @@ static void test_hostile_strings_refused(void **state)
     }
 }
 
+/* One protocol, host port and address published twice is refused (the
+ * second entry would never see a packet); tcp and udp, IPv4 and IPv6, two
+ * addresses may share a port. */
+static void test_duplicate_ports(void **state)
+{
+    static const struct {
+        int proto1;
+        const char *ip1;
+        int proto2;
+        const char *ip2;
+        bool ok;
+    } cases[] = {
+        {IPPROTO_TCP, NULL, IPPROTO_TCP, NULL, false},
+        {IPPROTO_TCP, NULL, IPPROTO_TCP, "192.0.2.1", false},
+        {IPPROTO_TCP, "0.0.0.0", IPPROTO_TCP, "192.0.2.1", false},
+        {IPPROTO_TCP, "::", IPPROTO_TCP, "2001:db8::1", false},
+        {IPPROTO_TCP, "127.0.0.1", IPPROTO_TCP, "127.0.0.1", false},
+        {IPPROTO_TCP, "2001:db8::1", IPPROTO_TCP, "2001:db8:0::1", false},
+        {IPPROTO_TCP, NULL, IPPROTO_UDP, NULL, true},
+        {IPPROTO_TCP, "0.0.0.0", IPPROTO_TCP, "::", true},
+        {IPPROTO_TCP, "192.0.2.1", IPPROTO_TCP, "192.0.2.2", true},
+        {IPPROTO_TCP, "127.0.0.1", IPPROTO_TCP, "192.0.2.2", true},
+        {IPPROTO_TCP, "::1", IPPROTO_TCP, "127.0.0.1", true},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        const struct nft_port ports[] = {
+            {cases[i].proto1, cases[i].ip1, 8080, "172.18.0.2", "fd00::2", 80, "br-0a1b2c3d4e5f"},
+            {cases[i].proto2, cases[i].ip2, 8080, "172.18.0.3", "fd00::3", 80, "br-0a1b2c3d4e5f"},
+        };
+        struct nft_project p = {"dup", web_net, 1, ports, 2};
+        if (cases[i].ok) {
+            free(script_of(&p));
+            continue;
+        }
+        refused(&p, "host port 8080/tcp is published twice");
+    }
+}
+
 /* The project's own name is all the table is: no other table is named. */
 static void test_only_own_table(void **state)
 {
@@ -266,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_host_ip_and_protocols),
         cmocka_unit_test(test_loopback_never_dnat),
         cmocka_unit_test(test_hostile_strings_refused),
+        cmocka_unit_test(test_duplicate_ports),
         cmocka_unit_test(test_only_own_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
