@@ -265,10 +265,13 @@ static void emit_postrouting(FILE *f, const struct nft_project *p, const struct 
     fputs("\t}\n", f);
 }
 
-/* New connections into a bridge from anywhere else are dropped unless a
- * published port's DNAT made them; an internal network's bridge is cut
- * off both ways. Nothing is accepted here: the host's firewall still
- * decides what passes. */
+/* Into a bridge from anywhere else passes only what belongs to a
+ * connection (replies to the containers' own, and related ICMP) or what a
+ * published port's DNAT made: not only new connections are dropped but
+ * also packets conntrack calls invalid, which a "ct state new" test would
+ * let through. An internal network's bridge is cut off both ways.
+ * Nothing is accepted here: the host's firewall still decides what
+ * passes. */
 static void emit_forward(FILE *f, const struct nft_project *p)
 {
     fputs("\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n", f);
@@ -279,8 +282,8 @@ static void emit_forward(FILE *f, const struct nft_project *p)
             fprintf(f, "\t\toifname \"%s\" iifname != \"%s\" drop\n", br, br);
         } else {
             fprintf(f,
-                    "\t\toifname \"%s\" iifname != \"%s\" ct state new ct status & dnat == 0 "
-                    "drop\n",
+                    "\t\toifname \"%s\" iifname != \"%s\" ct state != { established, related "
+                    "} ct status & dnat == 0 drop\n",
                     br, br);
         }
     }

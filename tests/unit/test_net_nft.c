@@ -73,8 +73,8 @@ static void test_typical_project(void **state)
     has_line(s, "type nat hook postrouting priority srcnat; policy accept;");
     has_line(s, "ip saddr 172.18.0.0/16 oifname != \"br-0a1b2c3d4e5f\" masquerade");
     has_line(s, "type filter hook forward priority filter; policy accept;");
-    has_line(s, "oifname \"br-0a1b2c3d4e5f\" iifname != \"br-0a1b2c3d4e5f\" ct state new ct "
-                "status & dnat == 0 drop");
+    has_line(s, "oifname \"br-0a1b2c3d4e5f\" iifname != \"br-0a1b2c3d4e5f\" ct state != { "
+                "established, related } ct status & dnat == 0 drop");
     /* No v6 rule without a v6 address; nothing ever accepted; N07. */
     lacks(s, "ip6");
     lacks(s, " accept\n");

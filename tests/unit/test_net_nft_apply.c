@@ -3,12 +3,12 @@
  * table applied, listed back, applied again (idempotent), replaced,
  * removed, with tables outside berth's names untouched; then real traffic
  * through the rules, all inside namespaces this test makes itself: a
- * "host" netns H (bridge br0 10.215.X.1/24, veth ha 10.214.X.1/24), an
- * "outside" netns A on ha's peer (10.214.X.2) and a "container" netns B on
- * the bridge (10.215.X.2, a TCP echo listener on port 80). No address of
- * the real host is ever sent traffic, and the real host's ip_forward is
- * never touched (H's own is turned on). Not here: the script's text (pure,
- * test_net_nft.c). */
+ * "host" netns H (veth ha 10.214.X.1/24, bridges br0 10.215.X.1/24 and
+ * br1 10.217.X.1/24, the latter internal), an "outside" netns A on ha's
+ * peer (10.214.X.2), and "container" netns B on br0 and C on br1 (.2 each,
+ * TCP listeners on port 80, UDP on 5353 in C). No address of the real host is ever sent
+ * traffic, and the real host's ip_forward is never touched (H's own is
+ * turned on). Not here: the script's text (pure, test_net_nft.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,12 +34,13 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-#define HOST_PORT 8088
+#define HOST_PORT    8088
+#define OUTSIDE_PORT 7000
 
 /* The test's names: this process's pid in each (a second run at the same
  * time, or a leftover, never collides). */
 struct names {
-    char project[32], foreign[32], ns_h[32], ns_a[32], ns_b[32];
+    char project[32], foreign[32], ns_h[32], ns_a[32], ns_b[32], ns_c[32];
     unsigned x; /* the third octet of the test's subnets */
 };
 
@@ -52,6 +53,7 @@ static struct names names_of(void)
     snprintf(n.ns_h, sizeof n.ns_h, "bt%dh", pid);
     snprintf(n.ns_a, sizeof n.ns_a, "bt%da", pid);
     snprintf(n.ns_b, sizeof n.ns_b, "bt%db", pid);
+    snprintf(n.ns_c, sizeof n.ns_c, "bt%dc", pid);
     n.x = (unsigned)pid % 250 + 1;
     return n;
 }
@@ -160,8 +162,8 @@ static void test_apply_list_remove(void **state)
                "10.216.1.2:53");
     has(first, "ip saddr 10.216.1.0/24 oifname != \"br-bttest0\" masquerade");
     has(first, "ip6 saddr fd42:216:1::/64 oifname != \"br-bttest0\" masquerade");
-    has(first, "oifname \"br-bttest0\" iifname != \"br-bttest0\" ct state new ct status ! dnat "
-               "drop");
+    has(first, "oifname \"br-bttest0\" iifname != \"br-bttest0\" ct state != { "
+               "established, related } ct status ! dnat drop");
     has(first, "iifname \"br-bttest1\" oifname != \"br-bttest1\" drop");
     has(first, "oifname \"br-bttest1\" iifname != \"br-bttest1\" drop");
 
@@ -206,9 +208,11 @@ static int enter_ns(const char *ns)
     return 0;
 }
 
-/* A child in ns B echoing one byte per connection on port 80 until
- * killed; returns its pid once it listens. */
-static pid_t echo_server(const char *ns)
+/* A child in ns answering one byte per TCP connection on port until
+ * killed: the byte it got, or with peer_octet the last octet of the
+ * peer's address (who the connection seemed to come from). Returns its
+ * pid once it listens. */
+static pid_t server(const char *ns, unsigned port, bool peer_octet)
 {
     int ready[2];
     assert_int_equal(pipe(ready), 0);
@@ -216,18 +220,28 @@ static pid_t echo_server(const char *ns)
     assert_true(pid >= 0);
     if (pid == 0) {
         close(ready[0]);
-        int s = -1;
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(80)};
+        int s = -1, one = 1;
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
         if (enter_ns(ns) < 0 || (s = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+            setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
             bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 8) < 0)
             _exit(1);
         if (write(ready[1], "r", 1) != 1)
             _exit(1);
         for (;;) {
-            int c = accept(s, NULL, NULL);
-            char b;
-            if (c >= 0 && read(c, &b, 1) == 1 && write(c, &b, 1) == 1)
-                close(c);
+            struct sockaddr_in peer;
+            socklen_t len = sizeof peer;
+            int c = accept(s, (struct sockaddr *)&peer, &len);
+            unsigned char b;
+            if (c < 0)
+                continue;
+            if (read(c, &b, 1) == 1) {
+                if (peer_octet)
+                    b = ((unsigned char *)&peer.sin_addr)[3];
+                if (write(c, &b, 1) != 1)
+                    _exit(1);
+            }
+            close(c);
         }
     }
     close(ready[1]);
@@ -237,36 +251,94 @@ static pid_t echo_server(const char *ns)
     return pid;
 }
 
-/* Whether a byte sent from ns to addr:port comes back within 2 s. */
-static bool echoes(const char *ns, const char *addr, unsigned port)
+static void stop(pid_t pid)
 {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+/* Sends 'x' from ns to addr:port over TCP: the byte answered within 1 s,
+ * or -1 (no connection, no answer). */
+static int talk(const char *ns, const char *addr, unsigned port)
+{
+    int res[2];
+    assert_int_equal(pipe(res), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        close(res[0]);
         struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
         inet_pton(AF_INET, addr, &a.sin_addr);
         int s;
         if (enter_ns(ns) < 0 || (s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)) < 0)
             _exit(2);
         if (connect(s, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS)
-            _exit(1);
+            _exit(0);
         struct pollfd p = {s, POLLOUT, 0};
-        if (poll(&p, 1, 2000) != 1)
-            _exit(1);
         int err = 0;
         socklen_t len = sizeof err;
-        if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0)
-            _exit(1);
+        if (poll(&p, 1, 1000) != 1 || getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) < 0 ||
+            err != 0)
+            _exit(0);
         char b = 'x';
         p.events = POLLIN;
-        if (write(s, &b, 1) != 1 || poll(&p, 1, 2000) != 1 || read(s, &b, 1) != 1 || b != 'x')
-            _exit(1);
+        if (write(s, &b, 1) == 1 && poll(&p, 1, 1000) == 1 && read(s, &b, 1) == 1 &&
+            write(res[1], &b, 1) != 1)
+            _exit(2);
         _exit(0);
     }
+    close(res[1]);
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 2);
-    return WEXITSTATUS(st) == 0;
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    unsigned char b;
+    int r = read(res[0], &b, 1) == 1 ? b : -1;
+    close(res[0]);
+    return r;
+}
+
+/* Whether a UDP datagram sent from ns_send to addr:port arrives at a
+ * receiver in ns_recv within 1 s (one-way: no answer is needed, so a rule
+ * that only drops the answers would not hide it). */
+static bool udp_arrives(const char *ns_send, const char *ns_recv, const char *addr, unsigned port)
+{
+    int got[2];
+    assert_int_equal(pipe(got), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, addr, &a.sin_addr);
+    pid_t rcv = fork();
+    assert_true(rcv >= 0);
+    if (rcv == 0) {
+        close(got[0]);
+        struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = htons(port)};
+        int s;
+        char b;
+        if (enter_ns(ns_recv) < 0 || (s = socket(AF_INET, SOCK_DGRAM, 0)) < 0 ||
+            bind(s, (struct sockaddr *)&any, sizeof any) < 0 || write(got[1], "r", 1) != 1)
+            _exit(2);
+        if (recv(s, &b, 1, 0) == 1 && write(got[1], &b, 1) != 1)
+            _exit(2);
+        _exit(0);
+    }
+    close(got[1]);
+    char b = 0;
+    assert_int_equal(read(got[0], &b, 1), 1);
+    pid_t snd = fork();
+    assert_true(snd >= 0);
+    if (snd == 0) {
+        int s;
+        if (enter_ns(ns_send) < 0 || (s = socket(AF_INET, SOCK_DGRAM, 0)) < 0)
+            _exit(2);
+        _exit(sendto(s, "u", 1, 0, (struct sockaddr *)&a, sizeof a) == 1 ? 0 : 2);
+    }
+    int st;
+    assert_int_equal(waitpid(snd, &st, 0), snd);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    struct pollfd p = {got[0], POLLIN, 0};
+    bool arrived = poll(&p, 1, 1000) == 1 && read(got[0], &b, 1) == 1 && b == 'u';
+    close(got[0]);
+    stop(rcv);
+    return arrived;
 }
 
 /* nft_project_apply run inside ns. */
@@ -291,8 +363,9 @@ static void apply_in(const char *ns, const struct nft_project *p)
 
 static void remove_namespaces(const struct names *n)
 {
-    sh("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null",
-       n->ns_h, n->ns_a, n->ns_b);
+    const char *all[] = {n->ns_h, n->ns_a, n->ns_b, n->ns_c};
+    for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+        sh("ip netns del %s 2>/dev/null", all[i]);
 }
 
 static int teardown_namespaces(void **state)
@@ -302,30 +375,39 @@ static int teardown_namespaces(void **state)
     return 0;
 }
 
+/* H: ha 10.214.X.1 (to A), br0 10.215.X.1 (B's network), br1 10.217.X.1
+ * (C's, internal). A: 10.214.X.2, routes to both bridges' subnets via H
+ * (as a router's neighbour would have). B and C: .2 on their bridge,
+ * default route via H. */
 static void make_namespaces(const struct names *n)
 {
     unsigned x = n->x;
-    const char *h = n->ns_h, *a = n->ns_a, *b = n->ns_b;
+    const char *h = n->ns_h, *a = n->ns_a, *b = n->ns_b, *c = n->ns_c;
+    int r = sh("set -e; for ns in %s %s %s %s; do ip netns add $ns; done\n"
+               "ip -n %s link set lo up; ip -n %s link set lo up; ip -n %s link set lo up\n"
+               "ip netns exec %s sysctl -qw net.ipv4.ip_forward=1\n",
+               h, a, b, c, h, b, c, h);
     /* A keeps its loopback down: with no local 127.0.0.0/8 route there,
      * it can send to 127.0.0.1 through H, as a LAN neighbour of a real
      * host can (route_localnet on A's own interface, in A). */
-    int r = sh("set -e; ip netns add %s; ip netns add %s; ip netns add %s\n"
-               "ip -n %s link set lo up; ip -n %s link set lo up\n"
-               "ip -n %s link add ha type veth peer name eth0 netns %s\n"
-               "ip -n %s addr add 10.214.%u.1/24 dev ha; ip -n %s link set ha up\n"
-               "ip -n %s addr add 10.214.%u.2/24 dev eth0; ip -n %s link set eth0 up\n"
-               "ip -n %s route add 10.215.%u.0/24 via 10.214.%u.1\n"
-               "ip netns exec %s sysctl -qw net.ipv4.conf.eth0.route_localnet=1\n"
-               "ip -n %s route add 127.0.0.1/32 via 10.214.%u.1 dev eth0\n"
-               "ip -n %s link add br0 type bridge; ip -n %s addr add 10.215.%u.1/24 dev br0\n"
-               "ip -n %s link set br0 up\n"
-               "ip -n %s link add hb type veth peer name eth0 netns %s\n"
-               "ip -n %s link set hb master br0; ip -n %s link set hb up\n"
-               "ip -n %s addr add 10.215.%u.2/24 dev eth0; ip -n %s link set eth0 up\n"
-               "ip -n %s route add default via 10.215.%u.1\n"
-               "ip netns exec %s sysctl -qw net.ipv4.ip_forward=1\n",
-               h, a, b, h, b, h, a, h, x, h, a, x, a, a, x, x, a, a, x, h, h, x, h, h, b, h, h, b,
-               x, b, b, x, h);
+    r = r
+            ?: sh("set -e; ip -n %s link add ha type veth peer name eth0 netns %s\n"
+                  "ip -n %s addr add 10.214.%u.1/24 dev ha; ip -n %s link set ha up\n"
+                  "ip -n %s addr add 10.214.%u.2/24 dev eth0; ip -n %s link set eth0 up\n"
+                  "ip -n %s route add 10.215.%u.0/24 via 10.214.%u.1\n"
+                  "ip -n %s route add 10.217.%u.0/24 via 10.214.%u.1\n"
+                  "ip netns exec %s sysctl -qw net.ipv4.conf.eth0.route_localnet=1\n"
+                  "ip -n %s route add 127.0.0.1/32 via 10.214.%u.1 dev eth0\n",
+                  h, a, h, x, h, a, x, a, a, x, x, a, x, x, a, a, x);
+    for (unsigned i = 0; i < 2 && !r; i++)
+        r = sh("set -e; ip -n %s link add br%u type bridge\n"
+               "ip -n %s addr add 10.%u.%u.1/24 dev br%u; ip -n %s link set br%u up\n"
+               "ip -n %s link add h%u type veth peer name eth0 netns %s\n"
+               "ip -n %s link set h%u master br%u; ip -n %s link set h%u up\n"
+               "ip -n %s addr add 10.%u.%u.2/24 dev eth0; ip -n %s link set eth0 up\n"
+               "ip -n %s route add default via 10.%u.%u.1\n",
+               h, i, h, 215 + 2 * i, x, i, h, i, h, i, i ? c : b, h, i, i, h, i, i ? c : b,
+               215 + 2 * i, x, i ? c : b, i ? c : b, 215 + 2 * i, x);
     if (r != 0)
         fail_msg("making the test's namespaces failed (%d)", r);
 }
@@ -338,10 +420,37 @@ static char *read_forward(void)
     return s;
 }
 
+/* What each path answered (-1: nothing), before and with the table. */
+struct paths {
+    int published, from_host, direct, lo_from_host, lo_from_neighbour;
+    int egress, internal_egress;
+    bool internal_ingress;
+};
+
+static struct paths try_paths(const struct names *n)
+{
+    char hostaddr[32], direct[32], outside[32], internal[32];
+    snprintf(hostaddr, sizeof hostaddr, "10.214.%u.1", n->x);
+    snprintf(outside, sizeof outside, "10.214.%u.2", n->x);
+    snprintf(direct, sizeof direct, "10.215.%u.2", n->x);
+    snprintf(internal, sizeof internal, "10.217.%u.2", n->x);
+    return (struct paths){
+        .published = talk(n->ns_a, hostaddr, HOST_PORT),
+        .from_host = talk(n->ns_h, hostaddr, HOST_PORT),
+        .direct = talk(n->ns_a, direct, 80),
+        .lo_from_host = talk(n->ns_h, "127.0.0.1", HOST_PORT),
+        .lo_from_neighbour = talk(n->ns_a, "127.0.0.1", HOST_PORT),
+        .egress = talk(n->ns_b, outside, OUTSIDE_PORT),
+        .internal_egress = talk(n->ns_c, outside, OUTSIDE_PORT),
+        .internal_ingress = udp_arrives(n->ns_a, n->ns_c, internal, 5353),
+    };
+}
+
 /* The published port reaches the container from outside and from the
  * host's own address; a new connection straight to the container is
  * dropped; loopback is never DNAT'ed, neither from the host nor arriving
- * from a neighbour (N07, CVE-2020-8558). */
+ * from a neighbour (N07, CVE-2020-8558); egress is masqueraded; an
+ * internal network reaches nothing outside and nothing reaches it. */
 static void test_dnat_and_isolation(void **state)
 {
     if (!can_run()) {
@@ -352,53 +461,66 @@ static void test_dnat_and_isolation(void **state)
     _cleanup_free_ char *forward_before = read_forward();
     remove_namespaces(&n);
     make_namespaces(&n);
-    char subnet[32], ctr[32], hostaddr[32], direct[32];
+    char subnet[32], subnet_in[32], ctr[32], ctr_in[32];
     snprintf(subnet, sizeof subnet, "10.215.%u.0/24", n.x);
+    snprintf(subnet_in, sizeof subnet_in, "10.217.%u.0/24", n.x);
     snprintf(ctr, sizeof ctr, "10.215.%u.2", n.x);
-    snprintf(hostaddr, sizeof hostaddr, "10.214.%u.1", n.x);
-    snprintf(direct, sizeof direct, "10.215.%u.2", n.x);
-    const struct nft_net net = {.bridge = "br0", .subnet4 = subnet};
-    const struct nft_port port = {IPPROTO_TCP, NULL, HOST_PORT, ctr, NULL, 80, "br0"};
-    struct nft_project p = {n.project, &net, 1, &port, 1};
-    pid_t srv = echo_server(n.ns_b);
+    snprintf(ctr_in, sizeof ctr_in, "10.217.%u.2", n.x);
+    const struct nft_net nets[] = {
+        {.bridge = "br0", .subnet4 = subnet},
+        {.bridge = "br1", .subnet4 = subnet_in, .internal = true},
+    };
+    const struct nft_port ports[] = {
+        {IPPROTO_TCP, NULL, HOST_PORT, ctr, NULL, 80, "br0"},
+        {IPPROTO_TCP, NULL, HOST_PORT + 1, ctr_in, NULL, 80, "br1"},
+    };
+    struct nft_project p = {n.project, nets, 2, ports, 2};
+    pid_t srv_b = server(n.ns_b, 80, false);
+    pid_t srv_c = server(n.ns_c, 80, false);
+    pid_t srv_a = server(n.ns_a, OUTSIDE_PORT, true);
 
-    /* Without the rules, the direct path is open (the drop below is the
-     * table's doing) and the port is closed. */
-    bool direct_before = echoes(n.ns_a, direct, 80);
-    bool published_before = echoes(n.ns_a, hostaddr, HOST_PORT);
+    /* Without the table every path but the port is open, unmasqueraded
+     * (the drops below are the table's doing). */
+    struct paths before = try_paths(&n);
     apply_in(n.ns_h, &p);
-    bool published = echoes(n.ns_a, hostaddr, HOST_PORT);
-    bool from_host = echoes(n.ns_h, hostaddr, HOST_PORT);
-    bool direct_after = echoes(n.ns_a, direct, 80);
-    bool lo_from_host = echoes(n.ns_h, "127.0.0.1", HOST_PORT);
-    bool lo_from_neighbour = echoes(n.ns_a, "127.0.0.1", HOST_PORT);
+    struct paths with = try_paths(&n);
 
-    kill(srv, SIGKILL);
-    waitpid(srv, NULL, 0);
+    stop(srv_a);
+    stop(srv_b);
+    stop(srv_c);
     remove_namespaces(&n);
     _cleanup_free_ char *forward_after = read_forward();
 
-    assert_true(direct_before);
-    assert_false(published_before);
-    if (!published)
-        fail_msg("FAIL published port %s:%d did not reach the container", hostaddr, HOST_PORT);
-    if (!from_host)
-        fail_msg("FAIL published port %s:%d from the host did not reach the container", hostaddr,
-                 HOST_PORT);
-    if (direct_after)
-        fail_msg("FAIL a new connection from outside straight to %s:80 was not dropped", direct);
-    if (lo_from_host)
+    assert_int_equal(before.published, -1);
+    assert_int_equal(before.direct, 'x');
+    assert_int_equal(before.egress, 2);
+    assert_int_equal(before.internal_egress, 2);
+    assert_true(before.internal_ingress);
+    if (with.published != 'x')
+        fail_msg("FAIL published port 10.214.%u.1:%d did not reach the container", n.x, HOST_PORT);
+    if (with.from_host != 'x')
+        fail_msg("FAIL published port 10.214.%u.1:%d from the host did not reach the container",
+                 n.x, HOST_PORT);
+    if (with.direct != -1)
+        fail_msg("FAIL a new connection from outside straight to %s:80 was not dropped", ctr);
+    if (with.lo_from_host != -1)
         fail_msg("FAIL the host's 127.0.0.1:%d was DNAT'ed to the container", HOST_PORT);
-    if (lo_from_neighbour)
+    if (with.lo_from_neighbour != -1)
         fail_msg("FAIL 127.0.0.1:%d sent by a neighbour reached the container (N07)", HOST_PORT);
+    if (with.egress != 1)
+        fail_msg("FAIL egress from the container arrived from .%d, not masqueraded as .1",
+                 with.egress);
+    if (with.internal_egress != -1)
+        fail_msg("FAIL a container on an internal network reached the outside");
+    if (with.internal_ingress)
+        fail_msg("FAIL the outside reached a container on an internal network");
     /* Nothing left: the namespaces (with their links and the table) are
      * gone, and the real host's forwarding is as it was. */
-    _cleanup_free_ char *h = xasprintf("/run/netns/%s", n.ns_h);
-    _cleanup_free_ char *a = xasprintf("/run/netns/%s", n.ns_a);
-    _cleanup_free_ char *b = xasprintf("/run/netns/%s", n.ns_b);
-    assert_int_not_equal(access(h, F_OK), 0);
-    assert_int_not_equal(access(a, F_OK), 0);
-    assert_int_not_equal(access(b, F_OK), 0);
+    const char *all[] = {n.ns_h, n.ns_a, n.ns_b, n.ns_c};
+    for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
+        _cleanup_free_ char *path = xasprintf("/run/netns/%s", all[i]);
+        assert_int_not_equal(access(path, F_OK), 0);
+    }
     assert_string_equal(forward_before, forward_after);
     assert_false(table_exists(n.project));
 }
