@@ -496,7 +496,7 @@ static int endpoint_parse(const struct link_endpoint_spec *s, struct endpoint *e
 }
 
 /* The veth pair, host side in the bridge (index bridx) and up, the peer
- * made inside nsfd as ifname with its MAC and MTU, up. */
+ * made inside nsfd as ifname with its MAC and MTU (down). */
 static int veth_create(struct nl_sock *sk, int nsfd, const struct endpoint *ep, int bridx,
                        unsigned mtu, struct berr *e)
 {
@@ -516,7 +516,8 @@ static int veth_create(struct nl_sock *sk, int nsfd, const struct endpoint *ep, 
     rtnl_link_set_ns_fd(peer, nsfd);
     rtnl_link_set_addr(peer, mac);
     rtnl_link_set_mtu(peer, mtu);
-    rtnl_link_set_flags(peer, IFF_UP);
+    /* not up yet: the kernel configures the peer before pairing it, and
+     * a veth without its peer refuses to open (ENOTCONN) */
     int r = rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL);
     if (r < 0)
         return nl_fail(e, r, "creating veth %s (%s in the container) on bridge %s", s->host_ifname,
