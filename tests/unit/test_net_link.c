@@ -305,8 +305,8 @@ static void test_bridge_refuses_non_bridge(void **state)
     assert_false(link_exists(f->otherpeer));
 }
 
-/* The IPv4 default route's gateway and device index inside nsfd. */
-static bool ns_default_route(int nsfd, const char *gw, int ifindex)
+/* Whether nsfd has a default route of family via gw on ifindex. */
+static bool ns_default_route(int nsfd, int family, const char *gw, int ifindex)
 {
     struct berr e = BERR_INIT;
     int fd = netns_socket(nsfd, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, &e);
@@ -316,9 +316,10 @@ static bool ns_default_route(int nsfd, const char *gw, int ifindex)
     struct nl_sock *sk = nl_socket_alloc();
     assert_int_equal(nl_socket_set_fd(sk, NETLINK_ROUTE, fd), 0);
     struct nl_cache *c = NULL;
-    assert_int_equal(rtnl_route_alloc_cache(sk, AF_INET, 0, &c), 0);
-    struct in_addr want;
-    assert_int_equal(inet_pton(AF_INET, gw, &want), 1);
+    assert_int_equal(rtnl_route_alloc_cache(sk, family, 0, &c), 0);
+    uint8_t want[16];
+    unsigned wlen = family == AF_INET ? 4 : 16;
+    assert_int_equal(inet_pton(family, gw, want), 1);
     bool found = false;
     for (struct nl_object *o = nl_cache_get_first(c); o; o = nl_cache_get_next(o)) {
         struct rtnl_route *rt = (struct rtnl_route *)o;
@@ -328,7 +329,8 @@ static bool ns_default_route(int nsfd, const char *gw, int ifindex)
             continue;
         struct rtnl_nexthop *nh = rtnl_route_nexthop_n(rt, 0);
         struct nl_addr *via = rtnl_route_nh_get_gateway(nh);
-        if (via && nl_addr_get_len(via) == 4 && !memcmp(nl_addr_get_binary_addr(via), &want, 4) &&
+        if (via && nl_addr_get_len(via) == wlen &&
+            !memcmp(nl_addr_get_binary_addr(via), want, wlen) &&
             rtnl_route_nh_get_ifindex(nh) == ifindex)
             found = true;
     }
@@ -337,29 +339,36 @@ static bool ns_default_route(int nsfd, const char *gw, int ifindex)
     return found;
 }
 
-/* A byte from the namespace to a listener on the bridge's address in the
- * host, and one back. */
-static void exchange(const struct fx *f, int nsfd)
+/* A byte from the namespace (its address from) to a listener on the
+ * bridge's address gw in the host, and one back. */
+static void exchange(int nsfd, int family, const char *gw, const char *from_ip)
 {
-    _cleanup_close_ int host = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_storage where = {.ss_family = (sa_family_t)family};
+    socklen_t wl = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    void *wa = family == AF_INET ? (void *)&((struct sockaddr_in *)&where)->sin_addr
+                                 : (void *)&((struct sockaddr_in6 *)&where)->sin6_addr;
+    assert_int_equal(inet_pton(family, gw, wa), 1);
+    _cleanup_close_ int host = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     assert_true(host >= 0);
-    assert_int_equal(bind_ip(host, f->gw), 0);
-    struct sockaddr_in where;
-    socklen_t wl = sizeof where;
+    assert_int_equal(bind(host, (struct sockaddr *)&where, wl), 0);
     assert_int_equal(getsockname(host, (struct sockaddr *)&where, &wl), 0);
-    _cleanup_close_ int in = udp_in(nsfd);
-    assert_int_equal(connect(in, (struct sockaddr *)&where, sizeof where), 0);
+    struct berr e = BERR_INIT;
+    _cleanup_close_ int in = netns_socket(nsfd, family, SOCK_DGRAM, 0, &e);
+    must(in, &e);
+    assert_int_equal(connect(in, (struct sockaddr *)&where, wl), 0);
     assert_int_equal(send(in, "x", 1, 0), 1);
     struct pollfd p = {.fd = host, .events = POLLIN};
     assert_int_equal(poll(&p, 1, 5000), 1);
     char c = 0;
-    struct sockaddr_in from;
+    struct sockaddr_storage from;
     socklen_t fl = sizeof from;
     assert_int_equal(recvfrom(host, &c, 1, 0, (struct sockaddr *)&from, &fl), 1);
     assert_int_equal(c, 'x');
-    char ip[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
-    assert_string_equal(ip, f->addr);
+    char ip[INET6_ADDRSTRLEN];
+    const void *fa = family == AF_INET ? (void *)&((struct sockaddr_in *)&from)->sin_addr
+                                       : (void *)&((struct sockaddr_in6 *)&from)->sin6_addr;
+    inet_ntop(family, fa, ip, sizeof ip);
+    assert_string_equal(ip, from_ip);
     assert_int_equal(sendto(host, "y", 1, 0, (struct sockaddr *)&from, fl), 1);
     p.fd = in;
     assert_int_equal(poll(&p, 1, 5000), 1);
@@ -399,7 +408,7 @@ static void test_endpoint(void **state)
     const uint8_t mac[6] = {0x02, 0x42, 10, 213, (uint8_t)f->oct, 2};
     assert_memory_equal(ifr.ifr_hwaddr.sa_data, mac, 6);
     assert_int_equal(ioctl(in, SIOCGIFINDEX, &ifr), 0);
-    assert_true(ns_default_route(nsfd, f->gw, ifr.ifr_ifindex));
+    assert_true(ns_default_route(nsfd, AF_INET, f->gw, ifr.ifr_ifindex));
     /* the address is the namespace's, not the host's; the bridge's is
      * the host's, not the namespace's */
     assert_int_equal(bind_ip(in, f->addr), 0);
@@ -407,7 +416,7 @@ static void test_endpoint(void **state)
     assert_int_equal(bind_ip(host, f->addr), -EADDRNOTAVAIL);
     _cleanup_close_ int in2 = udp_in(nsfd);
     assert_int_equal(bind_ip(in2, f->gw), -EADDRNOTAVAIL);
-    exchange(f, nsfd);
+    exchange(nsfd, AF_INET, f->gw, f->addr);
 
     /* an existing host_ifname: an error naming it, no new link */
     struct link_endpoint_spec dup = s;
@@ -445,6 +454,52 @@ static void test_endpoint(void **state)
     must(link_remove(f->br, &e), &e);
     assert_false(link_exists(f->veth));
     assert_false(link_exists(f->br));
+}
+
+/* IPv6: the bridge's gateway and the endpoint's address (no DAD wait),
+ * the default route via the gateway, a random unicast, locally
+ * administered MAC when there is no IPv4 address, and a byte each way. */
+static void test_endpoint_v6(void **state)
+{
+    struct fx *f = *state;
+    _cleanup_free_ char *v6 = NULL;
+    size_t len;
+    if (fs_read_file(AT_FDCWD, "/proc/sys/net/ipv6/conf/all/disable_ipv6", 16, &v6, &len, NULL) <
+            0 ||
+        v6[0] != '0')
+        skip();
+    _cleanup_berr_ struct berr e = BERR_INIT;
+    _cleanup_free_ char *gw = xasprintf("fdbe:7213:%x::1", f->oct);
+    _cleanup_free_ char *gwcidr = xasprintf("%s/64", gw);
+    _cleanup_free_ char *addr = xasprintf("fdbe:7213:%x::2", f->oct);
+    _cleanup_free_ char *addrcidr = xasprintf("%s/64", addr);
+    struct link_bridge_spec b = {.name = f->br, .gateway4 = f->gwcidr, .gateway6 = gwcidr};
+    must(link_bridge_ensure(&b, NULL, &e), &e);
+    must(netns_create(f->ns, &e), &e);
+    _cleanup_close_ int nsfd = netns_open(f->ns, &e);
+    must(nsfd, &e);
+    struct link_endpoint_spec s = {
+        .bridge = f->br,
+        .host_ifname = f->veth,
+        .ifname = "eth0",
+        .addr6 = addrcidr,
+        .gateway6 = gw,
+        .mtu = 1400,
+    };
+    must(link_endpoint_add(nsfd, &s, &e), &e);
+    _cleanup_close_ int in = udp_in(nsfd);
+    struct ifreq ifr = {.ifr_name = "eth0"};
+    assert_int_equal(ioctl(in, SIOCGIFHWADDR, &ifr), 0);
+    uint8_t m0 = (uint8_t)ifr.ifr_hwaddr.sa_data[0];
+    assert_int_equal(m0 & 0x03, 0x02);
+    assert_int_equal(ioctl(in, SIOCGIFMTU, &ifr), 0);
+    assert_int_equal(ifr.ifr_mtu, 1400);
+    assert_int_equal(ioctl(in, SIOCGIFINDEX, &ifr), 0);
+    assert_true(ns_default_route(nsfd, AF_INET6, gw, ifr.ifr_ifindex));
+    exchange(nsfd, AF_INET6, gw, addr);
+    must(link_remove(f->veth, &e), &e);
+    must(netns_remove(f->ns, &e), &e);
+    must(link_remove(f->br, &e), &e);
 }
 
 static void test_host_facts(void **state)
@@ -513,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_bridge_ensure),
         cmocka_unit_test(test_bridge_refuses_non_bridge),
         cmocka_unit_test(test_endpoint),
+        cmocka_unit_test(test_endpoint_v6),
         cmocka_unit_test(test_host_facts),
         cmocka_unit_test(test_forwarding),
     };
