@@ -103,14 +103,15 @@ static int group_setup(void **state)
     return 0;
 }
 
-/* Nothing of this run is left: no link, no namespace file, no mount.
- * What a failed test left is removed first, then reported. */
-static int group_teardown(void **state)
+/* After each test: no link of this run and no namespace file is left.
+ * What a failed test left is removed first (so the next test starts
+ * clean), then reported. cmocka counts a failing per-test teardown as a
+ * failure (a failing group teardown is only printed). */
+static int nothing_left(void **state)
 {
     struct fx *f = *state;
     const char *names[] = {f->br, f->veth, f->vbad, f->other, f->otherpeer};
     bool left[ARRAY_SIZE(names)];
-    _cleanup_berr_ struct berr e = BERR_INIT;
     for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
         left[i] = link_exists(names[i]);
         if (left[i])
@@ -118,18 +119,34 @@ static int group_teardown(void **state)
     }
     bool ns_left = fs_exists(f->ns);
     netns_remove(f->ns, NULL);
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (left[i])
+            fail_msg("link %s was left", names[i]);
+    if (ns_left)
+        fail_msg("network namespace %s was left", f->ns);
+    return 0;
+}
+
+/* The last test: netns_dir_release undoes netns_create's self-bind of
+ * the directory, and no mount of this run is left. */
+static void test_dir_released(void **state)
+{
+    struct fx *f = *state;
+    _cleanup_berr_ struct berr e = BERR_INIT;
+    must(netns_dir_release(f->dir, &e), &e);
     must(netns_dir_release(f->dir, &e), &e);
     _cleanup_free_ char *mounts = NULL;
     size_t len;
     must(fs_read_file(AT_FDCWD, "/proc/self/mountinfo", 1 << 22, &mounts, &len, &e), &e);
-    bool mount_left = strstr(mounts, f->dir) != NULL;
+    assert_null(strstr(mounts, f->dir));
+}
+
+static int group_teardown(void **state)
+{
+    struct fx *f = *state;
+    netns_dir_release(f->dir, NULL);
     scratch_remove(f->dir);
     free(f);
-    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-        if (left[i])
-            fail_msg("link %s was left", names[i]);
-    assert_false(ns_left);
-    assert_false(mount_left);
     return 0;
 }
 
@@ -206,6 +223,15 @@ static void test_netns_lifecycle(void **state)
     assert_false(fs_exists(f->ns));
     assert_true(netns_open(f->ns, &e) < 0);
     berr_clear(&e);
+    /* an empty file left where a namespace was bound (a crash between
+     * the two steps) is bound again */
+    pfd = open(f->ns, O_WRONLY | O_CREAT | O_CLOEXEC, 0444);
+    assert_true(pfd >= 0);
+    close(pfd);
+    must(netns_create(f->ns, &e), &e);
+    _cleanup_close_ int again = netns_open(f->ns, &e);
+    must(again, &e);
+    must(netns_remove(f->ns, &e), &e);
     /* a directory that does not exist: an error, nothing made */
     _cleanup_free_ char *missing = xasprintf("%s/no/ns", f->dir);
     assert_true(netns_create(missing, &e) < 0);
@@ -564,13 +590,14 @@ int main(void)
         return 77;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_netns_lifecycle),
-        cmocka_unit_test(test_bridge_ensure),
-        cmocka_unit_test(test_bridge_refuses_non_bridge),
-        cmocka_unit_test(test_endpoint),
-        cmocka_unit_test(test_endpoint_v6),
-        cmocka_unit_test(test_host_facts),
-        cmocka_unit_test(test_forwarding),
+        cmocka_unit_test_teardown(test_netns_lifecycle, nothing_left),
+        cmocka_unit_test_teardown(test_bridge_ensure, nothing_left),
+        cmocka_unit_test_teardown(test_bridge_refuses_non_bridge, nothing_left),
+        cmocka_unit_test_teardown(test_endpoint, nothing_left),
+        cmocka_unit_test_teardown(test_endpoint_v6, nothing_left),
+        cmocka_unit_test_teardown(test_host_facts, nothing_left),
+        cmocka_unit_test_teardown(test_forwarding, nothing_left),
+        cmocka_unit_test_teardown(test_dir_released, nothing_left),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
