@@ -281,6 +281,7 @@ struct upstream {
     uint8_t tbuf[600];
     size_t thave;
     int tcp_queries;
+    struct sockaddr_storage from; /* where the last query came from */
     bool mute;
     int queries;
     uint16_t last_id;
@@ -300,6 +301,7 @@ static void up_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sock
     if (n <= 0 || !from)
         return;
     u->queries++;
+    memcpy(&u->from, from, sizeof(struct sockaddr_in));
     struct dns_question q;
     if (dns_parse_query((uint8_t *)b->base, (size_t)n, &q) < 0)
         return;
@@ -604,6 +606,60 @@ static void test_udp_all_dead_servfail(void **state)
     assert_true(took < 1500);
 }
 
+/* An answer with the right id from an address that is not the upstream's
+ * is not relayed; the upstream's own is. */
+static void test_udp_spoofed_answer_ignored(void **state)
+{
+    struct fx *f = *state;
+    serve(f, "1", 5000);
+    uint8_t q[512], a[512];
+    size_t len = mkquery(q, 0x7012, 0x01, 1, W("\x07\x65xample\x03org\x00"), DNS_TYPE_A, 1);
+    assert_int_equal(sendto(f->client, q, len, 0, (struct sockaddr *)&f->udp_at, sizeof f->udp_at),
+                     (ssize_t)len);
+    for (int i = 0; i < 500 && !f->dead1.queries; i++)
+        run_until_readable(f, f->client, 2);
+    assert_int_equal(f->dead1.queries, 1);
+    /* the answer, as the upstream would give it */
+    struct dns_question dq;
+    size_t ql = mkquery(q, f->dead1.last_id, 0x01, 1, W("\x07\x65xample\x03org\x00"), 1, 1);
+    assert_int_equal(dns_parse_query(q, ql, &dq), 0);
+    int al = dns_build_answer(q, &dq, 0, AF_INET, (uint8_t[]){6, 6, 6, 6}, 1, 60, a, sizeof a);
+    int spoof = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(sendto(spoof, a, (size_t)al, 0, (struct sockaddr *)&f->dead1.from,
+                            sizeof(struct sockaddr_in)),
+                     al);
+    close(spoof);
+    assert_false(run_until_readable(f, f->client, 300));
+    uv_buf_t b = uv_buf_init((char *)a, (unsigned)al);
+    assert_int_equal(uv_udp_try_send(&f->dead1.udp, &b, 1, (struct sockaddr *)&f->dead1.from), al);
+    assert_true(run_until_readable(f, f->client, 2000));
+    assert_int_equal(recv(f->client, a, sizeof a, 0), al);
+    assert_int_equal(rd16(a), 0x7012);
+}
+
+/* Over 1024 queries in flight: SERVFAIL at once. */
+static void test_udp_inflight_bound(void **state)
+{
+    struct fx *f = *state;
+    serve(f, "1", 20000);
+    uint8_t q[512], a[512];
+    for (int i = 0; i <= 1024; i++) {
+        size_t len = mkquery(q, (uint16_t)i, 0x01, 1, W("\x07\x65xample\x03org\x00"), 1, 1);
+        assert_int_equal(
+            sendto(f->client, q, len, 0, (struct sockaddr *)&f->udp_at, sizeof f->udp_at),
+            (ssize_t)len);
+        if (i % 64 == 63) /* let the server read them before its buffer fills */
+            for (int k = 0; k < 20 && f->dead1.queries < i + 1; k++)
+                run_until_readable(f, f->client, 1);
+    }
+    assert_true(run_until_readable(f, f->client, 2000));
+    assert_int_equal(recv(f->client, a, sizeof a, 0),
+                     (ssize_t)mkquery(q, 0, 1, 1, W("\x07\x65xample\x03org\x00"), 1, 1));
+    assert_int_equal(rd16(a), 1024);
+    assert_int_equal(a[3] & 0x0f, DNS_RCODE_SERVFAIL);
+    assert_int_equal(f->dead1.queries, 1024);
+}
+
 static void test_udp_malformed(void **state)
 {
     struct fx *f = *state;
@@ -762,6 +818,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_udp_forward, setup, teardown),
         cmocka_unit_test_setup_teardown(test_udp_dead_upstream_then_next, setup, teardown),
         cmocka_unit_test_setup_teardown(test_udp_all_dead_servfail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_udp_spoofed_answer_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_udp_inflight_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_udp_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unlisten_closes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tcp_query, setup, teardown),
