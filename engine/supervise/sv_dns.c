@@ -29,7 +29,7 @@
 #define RECV_BATCH       16    /* datagrams per recvmmsg */
 #define DGRAM_CHUNK      65536 /* libuv's UV__UDP_DGRAM_MAXSIZE: one recvmmsg slot */
 #define ADDRS_MAX        256   /* addresses asked of the lookup for one answer */
-#define FWD_QUERY_MAX    4096  /* a bigger query to forward is refused (FORMERR) */
+#define FWD_QUERY_MAX    4096  /* a bigger query to forward gets SERVFAIL */
 #define TCP_WRITE_QUEUED 65536 /* a TCP client that reads no answers is closed past this */
 
 struct upstream {
@@ -73,7 +73,8 @@ struct conn {
     int open_handles;
     bool dead, busy; /* busy: a forward is in progress */
     bool processing; /* in conn_process */
-    uint8_t *buf;    /* what the client sent, not yet handled */
+    bool reading;
+    uint8_t *buf; /* what the client sent, not yet handled */
     size_t have;
     /* the forward in progress: the query with its length prefix */
     uint8_t *fq;
@@ -805,10 +806,15 @@ static void conn_process(struct conn *c)
     c->processing = false;
     if (c->dead)
         return;
-    if (c->busy)
+    if (c->busy && c->reading) {
         uv_read_stop((uv_stream_t *)&c->tcp);
-    else if (!uv_is_active((uv_handle_t *)&c->tcp))
-        uv_read_start((uv_stream_t *)&c->tcp, on_conn_alloc, on_conn_read);
+        c->reading = false;
+    } else if (!c->busy && !c->reading) {
+        if (uv_read_start((uv_stream_t *)&c->tcp, on_conn_alloc, on_conn_read) < 0)
+            conn_drop(c);
+        else
+            c->reading = true;
+    }
 }
 
 static void on_conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -856,6 +862,7 @@ static void on_tcp_conn(uv_stream_t *server, int status)
         conn_drop(c);
         return;
     }
+    c->reading = true;
     uv_timer_start(&c->idle, on_conn_idle, d->idle_ms, 0);
 }
 

@@ -275,9 +275,10 @@ static int fake_lookup(void *owner, void *asker, const char *name, int family, u
 /* An upstream that answers every query with 192.0.2.7, or (mute) never. */
 struct upstream {
     uv_udp_t udp;
-    uv_tcp_t tcp; /* the answering one's, on the same port */
-    uv_tcp_t conn;
-    bool has_tcp, has_conn;
+    uv_tcp_t tcp;     /* the answering one's, on the same port */
+    uv_tcp_t conn[4]; /* a connection per forwarded query */
+    int nconn;
+    bool has_tcp;
     uint8_t tbuf[600];
     size_t thave;
     int tcp_queries;
@@ -361,12 +362,13 @@ static void tup_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 static void tup_conn(uv_stream_t *server, int status)
 {
     struct upstream *u = server->data;
-    assert_false(u->has_conn);
-    assert_int_equal(uv_tcp_init(server->loop, &u->conn), 0);
-    u->conn.data = u;
-    u->has_conn = true;
-    assert_int_equal(uv_accept(server, (uv_stream_t *)&u->conn), 0);
-    assert_int_equal(uv_read_start((uv_stream_t *)&u->conn, tup_alloc, tup_read), 0);
+    assert_true(u->nconn < 4);
+    uv_tcp_t *c = &u->conn[u->nconn++];
+    assert_int_equal(uv_tcp_init(server->loop, c), 0);
+    c->data = u;
+    u->thave = 0;
+    assert_int_equal(uv_accept(server, (uv_stream_t *)c), 0);
+    assert_int_equal(uv_read_start((uv_stream_t *)c, tup_alloc, tup_read), 0);
 }
 
 static void upstream_start(uv_loop_t *loop, struct upstream *u, bool mute)
@@ -461,8 +463,8 @@ static int teardown(void **state)
     uv_close((uv_handle_t *)&f->dead1.udp, on_close_noop);
     uv_close((uv_handle_t *)&f->dead2.udp, on_close_noop);
     uv_close((uv_handle_t *)&f->good.tcp, on_close_noop);
-    if (f->good.has_conn)
-        uv_close((uv_handle_t *)&f->good.conn, on_close_noop);
+    for (int i = 0; i < f->good.nconn; i++)
+        uv_close((uv_handle_t *)&f->good.conn[i], on_close_noop);
     /* Every handle closes within a few turns; one left open fails here
      * rather than hanging the test. */
     for (int i = 0; i < 200 && uv_loop_alive(&f->loop); i++)
@@ -717,27 +719,31 @@ static int tcp_ask(struct fx *f, const uint8_t *q, size_t len)
     return s;
 }
 
+/* Reads exactly n bytes from s, running the loop; whether it could. */
+static bool tcp_read_exact(struct fx *f, int s, uint8_t *b, size_t n, int64_t end)
+{
+    size_t have = 0;
+    while (have < n && now_ms() < end) {
+        if (!run_until_readable(f, s, (int)(end - now_ms())))
+            return false;
+        ssize_t r = recv(s, b + have, n - have, MSG_DONTWAIT);
+        if (r <= 0)
+            return false;
+        have += (size_t)r;
+    }
+    return have == n;
+}
+
 /* Reads one length-prefixed answer, running the loop; its length or -1. */
 static ssize_t tcp_answer(struct fx *f, int s, uint8_t *out, size_t cap, int ms)
 {
-    size_t have = 0;
-    uint8_t b[4096];
     int64_t end = now_ms() + ms;
-    while (now_ms() < end) {
-        if (!run_until_readable(f, s, (int)(end - now_ms())))
-            break;
-        ssize_t n = recv(s, b + have, sizeof b - have, MSG_DONTWAIT);
-        if (n <= 0)
-            return -1;
-        have += (size_t)n;
-        if (have >= 2 && have >= 2u + rd16(b)) {
-            size_t len = rd16(b);
-            assert_true(len <= cap);
-            memcpy(out, b + 2, len);
-            return (ssize_t)len;
-        }
-    }
-    return -1;
+    uint8_t pre[2];
+    if (!tcp_read_exact(f, s, pre, 2, end))
+        return -1;
+    size_t len = rd16(pre);
+    assert_true(len <= cap);
+    return tcp_read_exact(f, s, out, len, end) ? (ssize_t)len : -1;
 }
 
 static void test_tcp_query(void **state)
@@ -779,6 +785,20 @@ static void test_tcp_forward(void **state)
     assert_memory_equal(a + len + 12, ((uint8_t[]){192, 0, 2, 7}), 4);
     assert_int_equal(f->good.tcp_queries, 1);
     assert_int_not_equal(f->good.last_id, 0x7011);
+    /* Pipelined: a forwarded query, then a local one, in one write; the
+     * answers come in order (reading waits for the forward). */
+    uint8_t two[600];
+    size_t l1 = mkquery(two + 2, 0x7013, 0x01, 1, W("\x07\x65xample\x03org\x00"), 1, 1);
+    two[0] = 0;
+    two[1] = (uint8_t)l1;
+    size_t l2 = mkquery(two + 4 + l1, 0x7014, 0x01, 1, W("\x03web\x00"), 1, 1);
+    two[2 + l1] = 0;
+    two[3 + l1] = (uint8_t)l2;
+    assert_int_equal(write(s, two, 4 + l1 + l2), (ssize_t)(4 + l1 + l2));
+    assert_int_equal(tcp_answer(f, s, a, sizeof a, 3000), (ssize_t)l1 + 16);
+    assert_int_equal(rd16(a), 0x7013);
+    assert_int_equal(tcp_answer(f, s, a, sizeof a, 3000), (ssize_t)l2 + 32);
+    assert_int_equal(rd16(a), 0x7014);
     close(s);
 }
 
