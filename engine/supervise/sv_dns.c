@@ -117,6 +117,13 @@ struct sv_dns {
     unsigned rotate;
     uint8_t *rbuf; /* the receive buffer of every UDP socket */
     uint8_t out[DNS_UDP_MAX];
+    /* the answers of the current recvmmsg batch (batch_slot) */
+    struct listener *batch_l;
+    unsigned nbatch;
+    uint8_t bout[RECV_BATCH][DNS_UDP_MAX];
+    struct sockaddr_storage bto[RECV_BATCH];
+    struct iovec biov[RECV_BATCH];
+    struct mmsghdr bmsg[RECV_BATCH];
     uint8_t addrs[ADDRS_MAX * 16], addrs2[ADDRS_MAX * 16];
     int live; /* open handles of the server and owners not yet freed */
     bool freeing;
@@ -213,6 +220,10 @@ static void listener_drop(struct listener *l)
 {
     struct sv_dns *d = l->d;
     l->dead = true;
+    if (d->batch_l == l) {
+        d->batch_l = NULL;
+        d->nbatch = 0;
+    }
     for (size_t i = 0; i < INFLIGHT_MAX && d->npend; i++)
         if (d->pend[i].l == l)
             pending_release(d, &d->pend[i]);
@@ -530,28 +541,82 @@ static void on_fwd_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 
 /* --- UDP: queries ---------------------------------------------------------- */
 
+/* Answers from one recvmmsg batch go out together with one sendmmsg when
+ * the batch ends (libuv's UV_UDP_MMSG_FREE call): a syscall per batch, not
+ * per answer. A batch belongs to one listener; one left over (its end
+ * never came) is dropped rather than sent on another's socket. */
+static uint8_t *batch_slot(struct sv_dns *d, struct listener *l, unsigned flags)
+{
+    if (!(flags & UV_UDP_MMSG_CHUNK))
+        return NULL;
+    if (d->batch_l != l) {
+        d->batch_l = l;
+        d->nbatch = 0;
+    }
+    return d->nbatch < RECV_BATCH ? d->bout[d->nbatch] : NULL;
+}
+
+static void batch_add(struct sv_dns *d, size_t len, const struct sockaddr *to)
+{
+    unsigned i = d->nbatch++;
+    memcpy(&d->bto[i], to,
+           to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    d->biov[i] = (struct iovec){d->bout[i], len};
+    d->bmsg[i] =
+        (struct mmsghdr){.msg_hdr = {
+                             .msg_name = &d->bto[i],
+                             .msg_namelen = to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                      : sizeof(struct sockaddr_in),
+                             .msg_iov = &d->biov[i],
+                             .msg_iovlen = 1,
+                         }};
+}
+
+static void batch_flush(struct sv_dns *d, struct listener *l)
+{
+    uv_os_fd_t fd;
+    if (d->batch_l == l && d->nbatch && !l->dead && uv_fileno((uv_handle_t *)&l->udp, &fd) == 0) {
+        /* A full socket buffer drops the rest: the clients ask again. */
+        for (unsigned sent = 0; sent < d->nbatch;) {
+            int n = sendmmsg(fd, d->bmsg + sent, d->nbatch - sent, MSG_DONTWAIT);
+            if (n <= 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            sent += (unsigned)n;
+        }
+    }
+    d->batch_l = NULL;
+    d->nbatch = 0;
+}
+
 static void on_listener_udp(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
                             const struct sockaddr *addr, unsigned flags)
 {
     struct listener *l = h->data;
-    if (nread <= 0 || !addr || l->dead || (flags & UV_UDP_PARTIAL))
-        return;
     struct sv_dns *d = l->d;
-    const uint8_t *msg = (const uint8_t *)buf->base;
-    size_t len = (size_t)nread;
-    struct dns_question q;
-    int r = dns_parse_query(msg, len, &q);
-    if (r < 0) {
-        r = error_answer(msg, len, r, d->out, sizeof d->out);
-        if (r > 0)
-            udp_reply(l, d->out, (size_t)r, addr);
+    if (nread == 0 && !addr && (flags & UV_UDP_MMSG_FREE)) {
+        batch_flush(d, l);
         return;
     }
-    r = local_answer(d, l->asker, msg, &q, d->out, sizeof d->out);
+    if (nread <= 0 || !addr || l->dead || (flags & UV_UDP_PARTIAL))
+        return;
+    const uint8_t *msg = (const uint8_t *)buf->base;
+    size_t len = (size_t)nread;
+    uint8_t *slot = batch_slot(d, l, flags);
+    uint8_t *out = slot ? slot : d->out;
+    struct dns_question q;
+    int r = dns_parse_query(msg, len, &q);
+    if (r < 0)
+        r = error_answer(msg, len, r, out, DNS_UDP_MAX);
+    else
+        r = local_answer(d, l->asker, msg, &q, out, DNS_UDP_MAX);
     if (r == -ENOENT)
         forward_udp(d, l, msg, len, &q, addr);
+    else if (r > 0 && slot)
+        batch_add(d, (size_t)r, addr);
     else if (r > 0)
-        udp_reply(l, d->out, (size_t)r, addr);
+        udp_reply(l, out, (size_t)r, addr);
 }
 
 /* --- TCP ------------------------------------------------------------------- */

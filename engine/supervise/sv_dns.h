@@ -18,8 +18,9 @@
  * timeout is closed, and an asker has at most 16 connections.
  *
  * Answering a UDP query allocates nothing: one receive buffer (recvmmsg
- * batches where libuv has them) and one answer buffer serve every socket,
- * as the loop runs one callback at a time.
+ * batches where libuv has them) and one set of answer buffers serve every
+ * socket, as the loop runs one callback at a time; the answers to one
+ * batch go out with one sendmmsg.
  *
  * Not here: binding the sockets in a namespace, what names mean (the
  * lookup), the wire format (net/dns.h), reading the host's resolv.conf

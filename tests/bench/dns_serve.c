@@ -2,8 +2,8 @@
 /* Benchmark harness (not a test): serves DNS on 127.0.0.1 with berth's
  * embedded server (engine/supervise/sv_dns.h) and a fixed lookup ("web"
  * has 10.0.0.2), or, as the reference, a plain libuv UDP echo loop on the
- * same kind of socket. Prints the UDP port it bound, then serves until
- * SIGTERM or SIGINT. Usage: dns_serve dns|echo. Not here: the client
+ * same kind of socket (recvmmsg in, sendmmsg out, as the server does). Prints the UDP port it
+ * bound, then serves until SIGTERM or SIGINT. Usage: dns_serve dns|echo. Not here: the client
  * (dns_flood.c) and the figures (bench_dns.sh). */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,20 +47,49 @@ static int bound_socket(int type, int *port)
     return fd;
 }
 
-static char echo_buf[16 * 65536];
+/* The echo loop: what it receives in one recvmmsg batch goes back with
+ * one sendmmsg, as the DNS server sends its answers. */
+#define ECHO_BATCH 16
+struct echo {
+    uv_udp_t h;
+    char buf[ECHO_BATCH * 65536];
+    struct mmsghdr msg[ECHO_BATCH];
+    struct iovec iov[ECHO_BATCH];
+    struct sockaddr_in to[ECHO_BATCH];
+    unsigned n;
+};
 
 static void echo_alloc(uv_handle_t *h, size_t s, uv_buf_t *b)
 {
-    *b = uv_buf_init(echo_buf, sizeof echo_buf);
+    struct echo *e = h->data;
+    *b = uv_buf_init(e->buf, sizeof e->buf);
 }
 
 static void echo_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *from,
                       unsigned flags)
 {
-    if (n <= 0 || !from)
+    struct echo *echo_out = h->data;
+    if (n == 0 && !from && (flags & UV_UDP_MMSG_FREE) && echo_out->n) {
+        uv_os_fd_t fd;
+        uv_fileno((uv_handle_t *)h, &fd);
+        (void)sendmmsg(fd, echo_out->msg, echo_out->n, MSG_DONTWAIT);
+        echo_out->n = 0;
         return;
-    uv_buf_t ob = uv_buf_init(b->base, (unsigned)n);
-    (void)uv_udp_try_send(h, &ob, 1, from);
+    }
+    if (n <= 0 || !from || from->sa_family != AF_INET)
+        return;
+    if (!(flags & UV_UDP_MMSG_CHUNK) || echo_out->n == ECHO_BATCH) {
+        uv_buf_t ob = uv_buf_init(b->base, (unsigned)n);
+        (void)uv_udp_try_send(h, &ob, 1, from);
+        return;
+    }
+    unsigned i = echo_out->n++;
+    memcpy(&echo_out->to[i], from, sizeof echo_out->to[i]);
+    echo_out->iov[i] = (struct iovec){b->base, (size_t)n};
+    echo_out->msg[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &echo_out->to[i],
+                                                    .msg_namelen = sizeof echo_out->to[i],
+                                                    .msg_iov = &echo_out->iov[i],
+                                                    .msg_iovlen = 1}};
 }
 
 static void on_signal(uv_signal_t *s, int sig)
@@ -83,7 +112,7 @@ int main(int argc, char **argv)
     int port, tport;
     int ufd = bound_socket(SOCK_DGRAM, &port);
     struct sv_dns *d = NULL;
-    uv_udp_t echo;
+    struct echo *echo = calloc(1, sizeof *echo);
     if (!strcmp(argv[1], "dns")) {
         int tfd = bound_socket(SOCK_STREAM, &tport);
         struct sv_dns_options o = {.lookup = lookup};
@@ -93,9 +122,10 @@ int main(int argc, char **argv)
             return 1;
         }
     } else {
-        uv_udp_init_ex(loop, &echo, AF_UNSPEC | UV_UDP_RECVMMSG);
-        uv_udp_open(&echo, ufd);
-        uv_udp_recv_start(&echo, echo_alloc, echo_recv);
+        uv_udp_init_ex(loop, &echo->h, AF_UNSPEC | UV_UDP_RECVMMSG);
+        echo->h.data = echo;
+        uv_udp_open(&echo->h, ufd);
+        uv_udp_recv_start(&echo->h, echo_alloc, echo_recv);
     }
     printf("%d\n", port);
     fflush(stdout);
@@ -103,9 +133,10 @@ int main(int argc, char **argv)
     if (d)
         sv_dns_free(d);
     else
-        uv_close((uv_handle_t *)&echo, NULL);
+        uv_close((uv_handle_t *)&echo->h, NULL);
     uv_close((uv_handle_t *)&sterm, NULL);
     uv_close((uv_handle_t *)&sint, NULL);
     uv_run(loop, UV_RUN_DEFAULT);
+    free(echo);
     return uv_loop_close(loop) == 0 ? 0 : 1;
 }

@@ -525,6 +525,31 @@ static void test_udp_known_name(void **state)
     assert_int_equal(f->good.queries, 0);
 }
 
+/* A burst read in recvmmsg batches: every query answered, each once. */
+static void test_udp_burst(void **state)
+{
+    struct fx *f = *state;
+    serve(f, "g", 0);
+    uint8_t q[512], a[512];
+    enum { N = 40 };
+    for (int i = 0; i < N; i++) {
+        size_t len = mkquery(q, (uint16_t)(0x100 + i), 0x01, 1, W("\x03web\x00"), 1, 1);
+        assert_int_equal(
+            sendto(f->client, q, len, 0, (struct sockaddr *)&f->udp_at, sizeof f->udp_at),
+            (ssize_t)len);
+    }
+    bool seen[N] = {0};
+    for (int got = 0; got < N; got++) {
+        assert_true(run_until_readable(f, f->client, 2000));
+        assert_true(recv(f->client, a, sizeof a, 0) > 12);
+        int i = rd16(a) - 0x100;
+        assert_true(i >= 0 && i < N && !seen[i]);
+        seen[i] = true;
+        assert_int_equal(rd16(a + 6), 2);
+    }
+    assert_false(run_until_readable(f, f->client, 100));
+}
+
 static void test_udp_nodata(void **state)
 {
     struct fx *f = *state;
@@ -838,6 +863,7 @@ int main(void)
         cmocka_unit_test(test_build_answer),
         cmocka_unit_test(test_build_error),
         cmocka_unit_test_setup_teardown(test_udp_known_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_udp_burst, setup, teardown),
         cmocka_unit_test_setup_teardown(test_udp_nodata, setup, teardown),
         cmocka_unit_test_setup_teardown(test_udp_forward, setup, teardown),
         cmocka_unit_test_setup_teardown(test_udp_dead_upstream_then_next, setup, teardown),
