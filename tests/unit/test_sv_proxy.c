@@ -170,6 +170,7 @@ static void *echo_main(void *arg)
     int c = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
     if (c < 0)
         return NULL;
+    set_timeout(c, 10000); /* a proxy that never passes EOF on ends it */
     char *buf = malloc(MIB);
     for (;;) {
         ssize_t n = read(c, buf, MIB);
@@ -201,7 +202,11 @@ static void echo_start(struct echo *s)
 
 static void echo_join(struct echo *s)
 {
-    pthread_join(s->thread, NULL);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 15;
+    if (pthread_timedjoin_np(s->thread, NULL, &until) != 0)
+        fail_msg("the target's connection was still open 15 s on");
     close(s->lfd);
 }
 
@@ -250,6 +255,48 @@ static void test_tcp_echo_1mib(void **state)
     echo_join(&srv);
     harness_stop(&h);
     assert_int_equal(fd_count(), before);
+}
+
+/* A client that writes and does not read: the proxy stops reading it once
+ * its queues are full, so the client's writes stall after a bounded amount
+ * (the sockets' buffers, tens of MiB at most on loopback) instead of the
+ * proxy holding everything in memory; once the client reads, all of it
+ * comes back (reading resumed on every side). */
+static void test_tcp_backpressure(void **state)
+{
+    struct echo srv;
+    echo_start(&srv);
+    struct harness h;
+    harness_start(&h, IPPROTO_TCP, srv.port, 0);
+    int fd = connect_proxy(&h);
+    size_t limit = 256 * (size_t)MIB, sent = 0;
+    char *chunk = calloc(1, MIB);
+    uint64_t last = now_ms();
+    while (sent < limit && now_ms() - last < 1000) {
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        if (poll(&pfd, 1, 100) != 1)
+            continue;
+        ssize_t w = send(fd, chunk, MIB, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w > 0) {
+            sent += (size_t)w;
+            last = now_ms();
+        }
+    }
+    if (sent >= 128 * (size_t)MIB)
+        fail_msg("the proxy took %zu MiB from a client that never reads", sent / MIB);
+    /* Reading now drains every queue: the proxy must take up reading each
+     * side it paused, or the echo stalls short. */
+    size_t got = 0;
+    while (got < sent) {
+        ssize_t r = recv(fd, chunk, MIB, 0);
+        if (r <= 0)
+            fail_msg("got %zu of %zu bytes back once the client read again", got, sent);
+        got += (size_t)r;
+    }
+    free(chunk);
+    close(fd);
+    echo_join(&srv);
+    harness_stop(&h);
 }
 
 /* The client's shutdown(SHUT_WR) reaches the target as EOF; the target's
@@ -510,6 +557,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tcp_echo_1mib),
+        cmocka_unit_test(test_tcp_backpressure),
         cmocka_unit_test(test_tcp_half_close),
         cmocka_unit_test(test_tcp_target_down),
         cmocka_unit_test(test_busy_port),
