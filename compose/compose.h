@@ -96,6 +96,49 @@ struct volume_def {
     struct srcpos pos;
 };
 
+/* One ports entry (long syntax; a short "8000-8001:80-81" is one entry
+ * per target port by then). */
+struct svc_port {
+    char *host_ip; /* NULL: every host address */
+    /* 0,0: a random host port; a range (any free port in it) when
+     * published_end > published */
+    uint16_t published, published_end;
+    uint16_t target, target_end; /* target_end == target for one port */
+    int proto;                   /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
+    char *mode;                  /* "ingress" (the default) or "host" */
+    char *name, *app_protocol;   /* NULL when not set */
+    struct srcpos pos;
+};
+
+/* One network a service joins. */
+struct svc_network {
+    char *key;                                       /* the top-level networks key */
+    char **aliases;                                  /* NULL-terminated or NULL */
+    char *ipv4_address, *ipv6_address, *mac_address; /* NULL when not set */
+    int priority, gw_priority;
+    struct srcpos pos;
+};
+
+struct network_ipam_config {
+    char *subnet, *gateway, *ip_range; /* NULL when not set */
+    struct srcpos pos;
+};
+
+struct network_def {
+    char *key;  /* "default", "front" */
+    char *name; /* the real name: PROJECT_key unless name: (external: name: or the key) */
+    bool external, internal, attachable, enable_ipv6;
+    bool enable_ipv4;   /* default true */
+    char *driver;       /* NULL: bridge */
+    char **driver_opts; /* "k=v", NULL-terminated or NULL */
+    char **labels;      /* "k=v", NULL-terminated or NULL */
+    char *ipam_driver;  /* NULL: the default */
+    struct network_ipam_config *ipam;
+    size_t n_ipam;
+    bool used; /* some service of the project joins it (compose makes only used ones) */
+    struct srcpos pos;
+};
+
 struct service {
     char *name;
     struct srcpos pos; /* the service's key */
@@ -145,6 +188,22 @@ struct service {
         struct srcpos pos;
     } * refused;
     size_t n_refused;
+
+    /* Network keys. */
+    char *network_mode; /* NULL: networks below; "host", "none", "service:NAME", "container:NAME" */
+    /* In connection order: priority descending, then key (compose-go's
+     * NetworksByPriority); a service with neither networks nor
+     * network_mode has the one entry "default". */
+    struct svc_network *networks;
+    size_t n_networks;
+    struct svc_port *ports;
+    size_t n_ports;
+    char **expose; /* canonical "80", "8000-8010/udp" */
+    char **dns, **dns_search, **dns_opt;
+    char **extra_hosts;    /* "name:ip" (compose's "name=ip" and "name:ip" both taken) */
+    char **links;          /* "SERVICE:ALIAS" (the alias is the service when none is given) */
+    char **external_links; /* "CONTAINER:ALIAS" */
+    char *mac_address, *domainname;
 };
 
 struct compose_tree;
@@ -158,6 +217,10 @@ struct project {
     size_t n_services; /* in file order */
     struct volume_def *volumes;
     size_t n_volumes;
+    /* Every top-level network, plus "default" (PROJECT_default) when some
+     * service uses it; in the order of the networks mapping. */
+    struct network_def *networks;
+    size_t n_networks;
     /* Indexes into services in start order: dependencies first, file order
      * among services that don't depend on each other. */
     size_t *start_order;
@@ -185,6 +248,7 @@ void project_free(struct project *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct project *, project_free)
 #define _cleanup_project_ _cleanup_(project_freep)
 const struct service *project_service(const struct project *p, const char *name);
+const struct network_def *project_network(const struct project *p, const char *key);
 
 /* Whether berth honours a service key at run time yet (the one table of
  * service keys, compose/model.c). */

@@ -899,17 +899,17 @@ static const struct svc_key {
     {"develop",             NULL,                   KEY_IGNORED},  /* watch mode only */
     {"device_cgroup_rules", NULL,                   KEY_IGNORED},  /* rules only allow more devices */
     {"devices",             NULL,                   KEY_IGNORED},  /* adds devices: absent is less */
-    {"dns",                 NULL,                   KEY_IGNORED},  /* resolver settings */
-    {"dns_opt",             NULL,                   KEY_IGNORED},  /* resolver settings */
-    {"dns_search",          NULL,                   KEY_IGNORED},  /* resolver settings */
-    {"domainname",          NULL,                   KEY_IGNORED},  /* a name */
+    {"dns",                 key_dns,                KEY_IGNORED},  /* resolver settings */
+    {"dns_opt",             key_dns_opt,            KEY_IGNORED},  /* resolver settings */
+    {"dns_search",          key_dns_search,         KEY_IGNORED},  /* resolver settings */
+    {"domainname",          key_domainname,         KEY_IGNORED},  /* a name */
     {"entrypoint",          key_entrypoint,         KEY_HONOURED},
     {"env_file",            NULL,                   KEY_HONOURED}, /* read at load */
     {"environment",         key_environment,        KEY_HONOURED},
-    {"expose",              NULL,                   KEY_IGNORED},  /* metadata only */
+    {"expose",              key_expose,             KEY_IGNORED},  /* metadata only */
     {"extends",             NULL,                   KEY_HONOURED}, /* resolved at load */
-    {"external_links",      NULL,                   KEY_IGNORED},  /* adds reachability: absent is less */
-    {"extra_hosts",         NULL,                   KEY_IGNORED},  /* /etc/hosts entries */
+    {"external_links",      key_external_links,     KEY_IGNORED},  /* adds reachability: absent is less */
+    {"extra_hosts",         key_extra_hosts,        KEY_IGNORED},  /* /etc/hosts entries */
     {"gpus",                NULL,                   KEY_IGNORED},  /* adds devices: absent is less */
     {"group_add",           NULL,                   KEY_IGNORED},  /* adds groups: absent is less */
     {"healthcheck",         key_healthcheck,        KEY_HONOURED},
@@ -920,22 +920,22 @@ static const struct svc_key {
     {"isolation",           NULL,                   KEY_IGNORED},  /* Windows only */
     {"label_file",          NULL,                   KEY_IGNORED},  /* metadata only */
     {"labels",              key_labels,             KEY_HONOURED},
-    {"links",               NULL,                   KEY_IGNORED},  /* adds reachability: absent is less */
+    {"links",               key_links,              KEY_IGNORED},  /* adds reachability: absent is less */
     {"logging",             NULL,                   KEY_IGNORED},  /* berth keeps its own log files */
-    {"mac_address",         NULL,                   KEY_IGNORED},  /* an address */
+    {"mac_address",         key_mac_address,        KEY_IGNORED},  /* an address */
     {"mem_limit",           key_mem_limit,          KEY_HONOURED},
     {"mem_reservation",     NULL,                   KEY_REFUSED},  /* a memory soft limit */
     {"mem_swappiness",      NULL,                   KEY_REFUSED},  /* a swap limit */
     {"memswap_limit",       NULL,                   KEY_REFUSED},  /* a swap limit */
     {"models",              NULL,                   KEY_IGNORED},  /* adds services: absent is less */
-    {"network_mode",        NULL,                   KEY_IGNORED},  /* berth gives no network yet: at most "none" */
-    {"networks",            NULL,                   KEY_IGNORED},  /* berth gives no network yet: less */
+    {"network_mode",        key_network_mode,       KEY_IGNORED},  /* berth gives no network yet: at most "none" */
+    {"networks",            key_networks,           KEY_IGNORED},  /* berth gives no network yet: less */
     {"oom_kill_disable",    NULL,                   KEY_IGNORED},  /* protects the container: absent is less */
     {"oom_score_adj",       NULL,                   KEY_REFUSED},  /* a positive value makes it killed first */
     {"pid",                 NULL,                   KEY_IGNORED},  /* sharing a PID namespace: absent is less */
     {"pids_limit",          key_pids_limit,         KEY_HONOURED},
     {"platform",            NULL,                   KEY_IGNORED},  /* the loaded image is used */
-    {"ports",               NULL,                   KEY_IGNORED},  /* publishing: absent is less exposure */
+    {"ports",               key_ports,              KEY_IGNORED},  /* publishing: absent is less exposure */
     {"post_start",          NULL,                   KEY_IGNORED},  /* runs more: absent is less */
     {"pre_stop",            NULL,                   KEY_IGNORED},  /* runs more: absent is less */
     {"privileged",          NULL,                   KEY_IGNORED},  /* absent is less privilege */
@@ -1123,7 +1123,7 @@ int model_build(struct arena *a, const struct ynode *root, const struct envtab *
 {
     struct model m = {.a = a, .env = env, .p = p, .d = d};
     size_t errors = d->n_errors;
-    const struct ynode *services = NULL, *volumes = NULL;
+    const struct ynode *services = NULL, *volumes = NULL, *networks = NULL;
     /* The tree is canonical (compose/canon.c): unknown keys were refused
      * there; here only the top-level keys berth can't honour yet warn. */
     for (size_t i = 0; i < root->n_pairs; i++) {
@@ -1132,14 +1132,21 @@ int model_build(struct arena *a, const struct ynode *root, const struct envtab *
             services = root->pairs[i].value;
         else if (k->len == 7 && memcmp(k->str, "volumes", 7) == 0)
             volumes = root->pairs[i].value;
-        else if (in_list(unsupported_top_keys, k) && k->line > 0)
+        else if (k->len == 8 && memcmp(k->str, "networks", 8) == 0) {
+            networks = root->pairs[i].value;
+            if (k->line > 0) /* until berth makes networks */
+                diag_warn_at(d, YPOS(k), "top-level key %s is not supported yet; ignored", QN(k));
+        } else if (in_list(unsupported_top_keys, k) && k->line > 0)
             diag_warn_at(d, YPOS(k), "top-level key %s is not supported yet; ignored", QN(k));
     }
     m.home = envtab_get(env, "HOME", 4);
     if (volumes && !ynode_is_null(volumes))
         build_volume_defs(&m, volumes);
+    if (networks && !ynode_is_null(networks))
+        build_network_defs(&m, networks);
     if (services && !ynode_is_null(services))
         build_services(&m, services);
+    mark_used_networks(p);
     if (d->n_errors == errors && p->n_services == 0) {
         if (services)
             diag_error_at(d, YPOS(services), "services: no services defined");
@@ -1175,5 +1182,6 @@ void service_clear(struct service *s)
     for (size_t i = 0; i < s->n_refused; i++)
         free(s->refused[i].what);
     free(s->refused);
+    service_net_clear(s);
     *s = (struct service){0};
 }

@@ -54,6 +54,12 @@ int want_kv_list(struct model *m, const struct service *s, const char *key, cons
 int want_str_list(struct model *m, const struct service *s, const char *key, const struct ynode *v,
                   bool allow_one, char ***out);
 
+/* A top-level definition's problem: "file:line:col: message". */
+void top_error(struct model *m, const struct ynode *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A string for a top-level definition's key; NULL after reporting. */
+const char *top_string(struct model *m, const char *what, const struct ynode *v);
+
 /* Runtime keys (model_run.c). */
 void key_volumes(struct model *m, struct service *s, const struct ypair *kv);
 void key_tmpfs(struct model *m, struct service *s, const struct ypair *kv);
@@ -62,5 +68,24 @@ void key_healthcheck(struct model *m, struct service *s, const struct ypair *kv)
 void key_restart(struct model *m, struct service *s, const struct ypair *kv);
 void key_deploy(struct model *m, struct service *s, const struct ypair *kv);
 void build_volume_defs(struct model *m, const struct ynode *volumes);
+
+/* Network keys (model_net.c). */
+void key_networks(struct model *m, struct service *s, const struct ypair *kv);
+void key_network_mode(struct model *m, struct service *s, const struct ypair *kv);
+void key_ports(struct model *m, struct service *s, const struct ypair *kv);
+void key_expose(struct model *m, struct service *s, const struct ypair *kv);
+void key_dns(struct model *m, struct service *s, const struct ypair *kv);
+void key_dns_search(struct model *m, struct service *s, const struct ypair *kv);
+void key_dns_opt(struct model *m, struct service *s, const struct ypair *kv);
+void key_extra_hosts(struct model *m, struct service *s, const struct ypair *kv);
+void key_links(struct model *m, struct service *s, const struct ypair *kv);
+void key_external_links(struct model *m, struct service *s, const struct ypair *kv);
+void key_mac_address(struct model *m, struct service *s, const struct ypair *kv);
+void key_domainname(struct model *m, struct service *s, const struct ypair *kv);
+/* The top-level networks, then which of them services join. */
+void build_network_defs(struct model *m, const struct ynode *networks);
+void mark_used_networks(struct project *p);
+void service_net_clear(struct service *s);
+void network_defs_clear(struct project *p);
 
 #endif

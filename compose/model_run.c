@@ -601,10 +601,7 @@ void key_deploy(struct model *m, struct service *s, const struct ypair *kv)
 
 /* --- Top-level volumes and cross-checks ------------------------------------ */
 
-static void top_error(struct model *m, const struct ynode *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void top_error(struct model *m, const struct ynode *at, const char *fmt, ...)
+void top_error(struct model *m, const struct ynode *at, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -613,7 +610,7 @@ static void top_error(struct model *m, const struct ynode *at, const char *fmt, 
     diag_error_at(m->d, YPOS(at), "%s", msg);
 }
 
-static const char *top_string(struct model *m, const char *what, const struct ynode *v)
+const char *top_string(struct model *m, const char *what, const struct ynode *v)
 {
     if (v->kind == YNODE_SCALAR && !ynode_is_null(v) && !yscalar_has_nul(v) &&
         yscalar_type(v) != YTYPE_BOOL)
@@ -685,4 +682,5 @@ void project_defs_clear(struct project *p)
     free(p->volumes);
     p->volumes = NULL;
     p->n_volumes = 0;
+    network_defs_clear(p);
 }

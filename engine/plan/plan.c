@@ -2,8 +2,8 @@
 /* A container's plan from a service and its image config: Docker's rules for
  * entrypoint, command, environment, user, workdir, stop signal, healthcheck,
  * restart and caps, and the plan's JSON form kept in the container record. Not
- * here: mounts (engine/plan/mounts.c), starting anything (engine/runtime/,
- * engine/supervise/). */
+ * here: mounts (engine/plan/mounts.c), networking (engine/plan/netplan.c), starting anything
+ * (engine/runtime/, engine/supervise/). */
 #include "engine/plan/plan.h"
 
 #include <jansson.h>
@@ -30,6 +30,7 @@ static char *canonical_config(const struct ctr_plan *c, const struct image *img,
     json_object_del(j, "name");
     json_object_del(j, "log_name");
     json_object_del(j, "layers");
+    json_object_del(j, "service"); /* the name says it */
     json_object_set_new(j, "hostname", json_string(hostname));
     json_object_set_new(j, "image", json_string(img->id));
     char *text = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
@@ -203,6 +204,11 @@ int plan_container(const struct project *p, const struct service *s, const struc
     if (mr < 0) {
         ctr_plan_free(out);
         return mr;
+    }
+    int nr = plan_network(p, s, out, e);
+    if (nr < 0) {
+        ctr_plan_free(out);
+        return nr;
     }
     out->config = canonical_config(out, img, s->hostname ? s->hostname : "");
     if (!strv_env_get(out->env, "HOSTNAME"))

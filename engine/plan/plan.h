@@ -46,4 +46,14 @@ int volumes_create_declared(const char *root, const struct project *p, char ***c
 int plan_mounts(const struct project *p, const struct service *s, const struct image *img,
                 struct ctr_plan *out, struct berr *e);
 
+/* The service's networking as the plan's (engine/plan/netplan.c): its
+ * networks' real names in connection order, network_mode (service:X made
+ * "container:" and X's first container's name), ports one per container
+ * port, expose as "80/tcp", dns keys, extra_hosts, links and
+ * external_links as "CONTAINER:ALIAS". Refuses (-ENOTSUP, naming the
+ * service, the network and its place) a network whose driver is not
+ * bridge. Called by plan_container. */
+int plan_network(const struct project *p, const struct service *s, struct ctr_plan *out,
+                 struct berr *e);
+
 #endif

@@ -4,6 +4,7 @@
 #include "engine/runtime/ctrplan.h"
 
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,40 @@ static void health_free(struct plan_health *h)
 {
     strv_free(h->test);
     memset(h, 0, sizeof *h);
+}
+
+static void endpoint_free(struct plan_endpoint *ep)
+{
+    free(ep->network);
+    strv_free(ep->aliases);
+    free(ep->ipv4_address);
+    free(ep->ipv6_address);
+    free(ep->mac_address);
+    free(ep->bridge);
+    free(ep->addr4);
+    free(ep->gateway4);
+    free(ep->addr6);
+    free(ep->gateway6);
+}
+
+static void plan_net_free(struct ctr_plan *c)
+{
+    free(c->service);
+    free(c->network_mode);
+    for (size_t i = 0; i < c->n_endpoints; i++)
+        endpoint_free(&c->endpoints[i]);
+    free(c->endpoints);
+    for (size_t i = 0; i < c->n_ports; i++)
+        free(c->ports[i].host_ip);
+    free(c->ports);
+    strv_free(c->expose);
+    strv_free(c->dns);
+    strv_free(c->dns_search);
+    strv_free(c->dns_opt);
+    strv_free(c->extra_hosts);
+    strv_free(c->links);
+    free(c->domainname);
+    free(c->mac_address);
 }
 
 void ctr_plan_free(struct ctr_plan *c)
@@ -37,6 +72,7 @@ void ctr_plan_free(struct ctr_plan *c)
     }
     free(c->mounts);
     strv_free(c->labels);
+    plan_net_free(c);
     free(c->config);
     memset(c, 0, sizeof *c);
 }
@@ -67,12 +103,103 @@ const char *plan_condition_name(enum plan_dep_condition c)
     }
 }
 
+const char *plan_proto_name(int proto)
+{
+    switch (proto) {
+    case IPPROTO_UDP:
+        return "udp";
+    case IPPROTO_SCTP:
+        return "sctp";
+    default:
+        return "tcp";
+    }
+}
+
+int plan_proto_parse(const char *name)
+{
+    if (!name)
+        return -1;
+    if (strcmp(name, "tcp") == 0)
+        return IPPROTO_TCP;
+    if (strcmp(name, "udp") == 0)
+        return IPPROTO_UDP;
+    if (strcmp(name, "sctp") == 0)
+        return IPPROTO_SCTP;
+    return -1;
+}
+
 static json_t *strv_json(char *const *v)
 {
     json_t *a = json_array();
     for (size_t i = 0; v && v[i]; i++)
         json_array_append_new(a, json_string(v[i]));
     return a;
+}
+
+/* Optional members are written only when set, so that the JSON of a plan
+ * without them (and the config text made from it) stays as it was. */
+static void put_str(json_t *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_set_new(o, k, json_string(v));
+}
+
+static void put_strv(json_t *o, const char *k, char *const *v)
+{
+    if (v && v[0])
+        json_object_set_new(o, k, strv_json(v));
+}
+
+static json_t *endpoint_json(const struct plan_endpoint *ep)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "network", json_string(ep->network ? ep->network : ""));
+    put_strv(o, "aliases", ep->aliases);
+    put_str(o, "ipv4_address", ep->ipv4_address);
+    put_str(o, "ipv6_address", ep->ipv6_address);
+    put_str(o, "mac_address", ep->mac_address);
+    if (ep->gw_priority)
+        json_object_set_new(o, "gw_priority", json_integer(ep->gw_priority));
+    put_str(o, "bridge", ep->bridge);
+    put_str(o, "addr4", ep->addr4);
+    put_str(o, "gateway4", ep->gateway4);
+    put_str(o, "addr6", ep->addr6);
+    put_str(o, "gateway6", ep->gateway6);
+    if (ep->internal)
+        json_object_set_new(o, "internal", json_true());
+    return o;
+}
+
+static void net_to_json(const struct ctr_plan *c, json_t *j)
+{
+    put_str(j, "service", c->service);
+    put_str(j, "network_mode", c->network_mode);
+    if (c->n_endpoints) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < c->n_endpoints; i++)
+            json_array_append_new(a, endpoint_json(&c->endpoints[i]));
+        json_object_set_new(j, "endpoints", a);
+    }
+    if (c->n_ports) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < c->n_ports; i++) {
+            const struct plan_port *p = &c->ports[i];
+            json_t *o = json_pack("{s:s, s:i, s:i, s:i}", "proto", plan_proto_name(p->proto),
+                                  "host_port", (int)p->host_port, "host_port_end",
+                                  (int)p->host_port_end, "ctr_port", (int)p->ctr_port);
+            put_str(o, "host_ip", p->host_ip);
+            json_array_append_new(a, o);
+        }
+        json_object_set_new(j, "ports", a);
+    }
+    put_strv(j, "expose", c->expose);
+    put_strv(j, "dns", c->dns);
+    put_strv(j, "dns_search", c->dns_search);
+    put_strv(j, "dns_opt", c->dns_opt);
+    put_strv(j, "extra_hosts", c->extra_hosts);
+    put_strv(j, "links", c->links);
+    put_str(j, "domainname", c->domainname);
+    put_str(j, "mac_address", c->mac_address);
 }
 
 static const char *const mount_types[] = {"bind", "volume", "tmpfs"};
@@ -139,6 +266,7 @@ json_t *plan_to_json(const struct ctr_plan *c)
         json_object_set_new(j, "caps_named", json_integer((json_int_t)c->caps_named));
     if (c->no_new_privs)
         json_object_set_new(j, "no_new_privs", json_true());
+    net_to_json(c, j);
     return j;
 }
 
@@ -156,6 +284,76 @@ static char *json_str(json_t *o, const char *k)
 {
     const char *v = json_string_value(json_object_get(o, k));
     return v ? xstrdup(v) : NULL;
+}
+
+/* An optional list: NULL when absent (as the plan had it). */
+static char **json_strv_opt(json_t *o, const char *k)
+{
+    json_t *a = json_object_get(o, k);
+    return json_is_array(a) ? json_strv(a) : NULL;
+}
+
+/* A port number member: 0..65535, else -1. */
+static int json_port(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 65535)
+        return -1;
+    return (int)json_integer_value(v);
+}
+
+static int net_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
+{
+    out->service = json_str(j, "service");
+    out->network_mode = json_str(j, "network_mode");
+    json_t *eps = json_object_get(j, "endpoints"), *it;
+    size_t i;
+    out->endpoints = xcalloc(json_array_size(eps) + 1, sizeof *out->endpoints);
+    json_array_foreach(eps, i, it)
+    {
+        const char *net = json_string_value(json_object_get(it, "network"));
+        if (!net || !*net)
+            return berr_set(e, -EINVAL, "invalid container plan: endpoint %zu has no network",
+                            i + 1);
+        struct plan_endpoint *ep = &out->endpoints[out->n_endpoints++];
+        ep->network = xstrdup(net);
+        ep->aliases = json_strv_opt(it, "aliases");
+        ep->ipv4_address = json_str(it, "ipv4_address");
+        ep->ipv6_address = json_str(it, "ipv6_address");
+        ep->mac_address = json_str(it, "mac_address");
+        ep->gw_priority = (int)json_integer_value(json_object_get(it, "gw_priority"));
+        ep->bridge = json_str(it, "bridge");
+        ep->addr4 = json_str(it, "addr4");
+        ep->gateway4 = json_str(it, "gateway4");
+        ep->addr6 = json_str(it, "addr6");
+        ep->gateway6 = json_str(it, "gateway6");
+        ep->internal = json_is_true(json_object_get(it, "internal"));
+    }
+    json_t *ports = json_object_get(j, "ports");
+    out->ports = xcalloc(json_array_size(ports) + 1, sizeof *out->ports);
+    json_array_foreach(ports, i, it)
+    {
+        int proto = plan_proto_parse(json_string_value(json_object_get(it, "proto")));
+        int hp = json_port(it, "host_port"), hpe = json_port(it, "host_port_end"),
+            cp = json_port(it, "ctr_port");
+        if (proto < 0 || hp < 0 || hpe < 0 || cp <= 0)
+            return berr_set(e, -EINVAL, "invalid container plan: port %zu", i + 1);
+        struct plan_port *p = &out->ports[out->n_ports++];
+        p->proto = proto;
+        p->host_port = (uint16_t)hp;
+        p->host_port_end = (uint16_t)hpe;
+        p->ctr_port = (uint16_t)cp;
+        p->host_ip = json_str(it, "host_ip");
+    }
+    out->expose = json_strv_opt(j, "expose");
+    out->dns = json_strv_opt(j, "dns");
+    out->dns_search = json_strv_opt(j, "dns_search");
+    out->dns_opt = json_strv_opt(j, "dns_opt");
+    out->extra_hosts = json_strv_opt(j, "extra_hosts");
+    out->links = json_strv_opt(j, "links");
+    out->domainname = json_str(j, "domainname");
+    out->mac_address = json_str(j, "mac_address");
+    return 0;
 }
 
 int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
@@ -241,6 +439,11 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
     out->caps = json_is_integer(caps) ? (uint64_t)json_integer_value(caps) : CAPS_DOCKER_DEFAULT;
     out->caps_named = (uint64_t)json_integer_value(json_object_get(j, "caps_named"));
     out->no_new_privs = json_is_true(json_object_get(j, "no_new_privs"));
+    int nr = net_from_json(j, out, e);
+    if (nr < 0) {
+        ctr_plan_free(out);
+        return nr;
+    }
     if (!out->argv[0]) {
         ctr_plan_free(out);
         return berr_set(e, -EINVAL, "invalid container plan: no command");

@@ -69,6 +69,30 @@ struct plan_mount {
     uint32_t tmpfs_mode; /* 0 = default */
 };
 
+/* One network the container joins, in connection order. */
+struct plan_endpoint {
+    char *network; /* the network's real name */
+    /* More DNS names on this network: the file's aliases (the names links
+     * give it are not here). NULL-terminated or NULL. */
+    char **aliases;
+    char *ipv4_address, *ipv6_address, *mac_address; /* as the file asks, or NULL */
+    int gw_priority; /* the file's: the highest gives the default route */
+    /* Filled when the container is created (from IPAM); NULL in a fresh
+     * plan. */
+    char *bridge, *addr4 /* "a.b.c.d/len" */, *gateway4, *addr6, *gateway6;
+    bool internal; /* the network has no way out */
+};
+
+/* One published port; a range is one entry per container port. */
+struct plan_port {
+    int proto;     /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
+    char *host_ip; /* NULL: every address */
+    /* 0,0: a random port; a range with one container port: any free one
+     * in it */
+    uint16_t host_port, host_port_end;
+    uint16_t ctr_port;
+};
+
 struct ctr_plan {
     char *name;     /* PROJECT-SERVICE-N */
     char *log_name; /* SERVICE-N, the log prefix */
@@ -99,6 +123,22 @@ struct ctr_plan {
     uint64_t caps;
     uint64_t caps_named;
     bool no_new_privs;
+
+    /* Networking. */
+    char *service; /* the compose service (DNS answers by its name) */
+    /* NULL: the endpoints; "host"; "none"; "container:NAME" (the file's
+     * service:X becomes X's first container's name). */
+    char *network_mode;
+    struct plan_endpoint *endpoints;
+    size_t n_endpoints;
+    struct plan_port *ports;
+    size_t n_ports;
+    char **expose;                                      /* "80/tcp" */
+    char **dns, **dns_search, **dns_opt, **extra_hosts; /* extra_hosts: "name:ip" */
+    char **links; /* "CONTAINER:ALIAS" (links and external_links resolved to names) */
+    char *domainname;
+    char *mac_address; /* the service's (docker: the first endpoint's) */
+
     /* Canonical JSON of everything that shapes the container, with the
      * image ID: an existing container with the same text needs no recreate.
      * Compared as text, so `up` needs no digest on this path. */
@@ -114,6 +154,9 @@ json_t *plan_to_json(const struct ctr_plan *c);
 int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e);
 
 const char *plan_restart_name(enum plan_restart_policy p);
+/* "tcp", "udp", "sctp" for IPPROTO_*; and back (-1 for anything else). */
+const char *plan_proto_name(int proto);
+int plan_proto_parse(const char *name);
 const char *plan_condition_name(enum plan_dep_condition c);
 
 #endif
