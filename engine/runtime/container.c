@@ -247,6 +247,15 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     if (mr < 0)
         return mr;
 
+    /* The network namespace to join, opened before anything is made. */
+    _cleanup_close_ int netns_fd = -1;
+    if (spec->netns_path) {
+        netns_fd = open(spec->netns_path, O_RDONLY | O_CLOEXEC);
+        if (netns_fd < 0)
+            return berr_errno(e, errno, "%s: opening the network namespace %s", spec->name,
+                              spec->netns_path);
+    }
+
     int init_fd = -1;
     if (spec->init) {
         init_fd = runtime_init_program(rt, e);
@@ -299,6 +308,8 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         .cgroup_unified = rt->cgsys.unified,
         .cgroup_has_v2 = !rt->cgsys.unified && rt->cgsys.v2_root != NULL,
         .hostname = spec->hostname,
+        .netns_fd = netns_fd,
+        .net_host = spec->net_host,
         .read_only = spec->read_only,
         .mounts = mnts.v,
         .n_mounts = mnts.n,
@@ -319,8 +330,8 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     a.cg_join_v2 = -1;
 
     struct clone_args ca = {
-        .flags =
-            CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_PIDFD,
+        .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD |
+                 (netns_fd < 0 && !spec->net_host ? CLONE_NEWNET : 0),
         .pidfd = (uint64_t)(uintptr_t)&pidfd,
         .exit_signal = SIGCHLD,
     };

@@ -523,6 +523,7 @@ void container_init(struct init_args *a)
         keep[n++] = a->p.stdio[i];
     keep[n++] = a->p.devnull;
     keep[n++] = a->p.init ? a->p.init_fd : -1;
+    keep[n++] = a->netns_fd;
     if (proc_close_fds_except(keep, n) < 0)
         fail_errno(a, "closing file descriptors");
     char go;
@@ -530,6 +531,12 @@ void container_init(struct init_args *a)
         _exit(1);
     close(a->sync_fd);
     umask(0);
+    /* Into the container's network namespace before anything is mounted:
+     * /sys shows the network devices of the namespace that mounts it. */
+    if (a->netns_fd >= 0) {
+        check(a, setns(a->netns_fd, CLONE_NEWNET), "joining the network namespace");
+        close(a->netns_fd);
+    }
 
     /* Join the container's cgroup in each hierarchy, then make it the root
      * of a new cgroup namespace. */
@@ -578,10 +585,12 @@ void container_init(struct init_args *a)
     mask_paths(a, rootfd, nullfd);
     readonly_paths(a, rootfd);
 
-    int lo = net_loopback_up();
-    if (lo < 0) {
-        errno = -lo;
-        fail_errno(a, "bringing up the loopback interface");
+    if (a->netns_fd < 0 && !a->net_host) {
+        int lo = net_loopback_up();
+        if (lo < 0) {
+            errno = -lo;
+            fail_errno(a, "bringing up the loopback interface");
+        }
     }
     if (a->hostname && *a->hostname)
         check(a, sethostname(a->hostname, strlen(a->hostname)), "setting the hostname");

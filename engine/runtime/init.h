@@ -50,6 +50,12 @@ struct init_args {
     const struct init_mount *mounts; /* in order, after /dev and /sys, before masking */
     size_t n_mounts;
 
+    /* The network namespace: netns_fd >= 0 joins that one (its "lo" is
+     * the creator's business); net_host stays in the caller's; neither:
+     * the fresh one from clone, with "lo" brought up here. */
+    int netns_fd;
+    bool net_host;
+
     const char *hostname;
     bool read_only;
     char shm_size[32]; /* tmpfs size= of /dev/shm ("65536k" when empty) */

@@ -84,6 +84,12 @@ struct container_spec {
     const char *cwd;        /* NULL: "/" */
     const char *user;       /* NULL: root */
     const char *hostname;
+    /* Network: netns_path joins the namespace bound there (a held one,
+     * made with its links by net/netns.h), net_host keeps the host's
+     * (network_mode: host); neither: a fresh namespace with only "lo"
+     * (network_mode: none). */
+    const char *netns_path;
+    bool net_host;
     bool read_only;
     bool tty;               /* a pseudo-terminal from the container's devpts replaces the
                                three fds below; its master side is returned in console_fd */
