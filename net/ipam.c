@@ -620,3 +620,23 @@ int ipam_network_release(const char *root, const char *network, struct berr *e)
         return 0;
     return state_commit(&st, e);
 }
+
+int ipam_network_users(const char *root, const char *network, char ***out, struct berr *e)
+{
+    *out = NULL;
+    _cleanup_(state_close) struct state st = {.dirfd = -1, .lockfd = -1};
+    int r = state_open(root, &st, e);
+    if (r < 0)
+        return r;
+    json_t *addrs = json_object_get(json_object_get(st.networks, network), "addresses");
+    const char *ctr;
+    json_t *a;
+    size_t n = 0;
+    json_object_foreach(addrs, ctr, a)
+    {
+        *out = xreallocarray(*out, n + 2, sizeof **out);
+        (*out)[n++] = xstrdup(ctr);
+        (*out)[n] = NULL;
+    }
+    return 0;
+}

@@ -98,6 +98,10 @@ int ipam_address_acquire(const char *root, const char *network, const char *cont
 int ipam_address_release(const char *root, const char *network, const char *container,
                          struct berr *e);
 
+/* The containers holding an address on network (NULL-terminated, NULL
+ * when none): a network that still has them is in use. */
+int ipam_network_users(const char *root, const char *network, char ***out, struct berr *e);
+
 /* Forgets network's subnet and every address on it (none: not an error). */
 int ipam_network_release(const char *root, const char *network, struct berr *e);
 

@@ -89,6 +89,24 @@ static int bind_new_netns(const char *path, struct berr *e)
     return 0;
 }
 
+int netns_new(struct berr *e)
+{
+    _cleanup_close_ int cur = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+    if (cur < 0)
+        return berr_errno(e, errno, "opening %s", SELF_NETNS);
+    if (unshare(CLONE_NEWNET) < 0)
+        return berr_errno(e, errno, "creating a network namespace");
+    int r = net_loopback_up();
+    int fd = r < 0 ? -1 : open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+    int err = errno;
+    netns_return(cur);
+    if (r < 0)
+        return berr_errno(e, r, "a new network namespace: bringing up lo");
+    if (fd < 0)
+        return berr_errno(e, err, "opening a new network namespace");
+    return fd;
+}
+
 int netns_create(const char *path, struct berr *e)
 {
     _cleanup_close_ int old = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

@@ -26,6 +26,13 @@ int netns_create(const char *path, struct berr *e);
  * a network namespace), or <0. */
 int netns_open(const char *path, struct berr *e);
 
+/* A new network namespace with "lo" up, held only by the returned fd
+ * (O_CLOEXEC): no file, no mount, nothing to clean up but the fd; the
+ * namespace lives as long as the fd or a process in it. Made on the
+ * calling thread, which returns to its own namespace (or the process
+ * aborts). */
+int netns_new(struct berr *e);
+
 /* Unmounts (MNT_DETACH) and unlinks path; neither there: 0. */
 int netns_remove(const char *path, struct berr *e);
 
