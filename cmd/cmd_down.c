@@ -247,6 +247,13 @@ int down_project(struct cli *c, const struct down_opts *o, char *const *services
     size_t n = 0;
     _cleanup_free_ struct ctr_record *recs = down_select(p, &all, o->remove_orphans, &n);
     int rc = down_containers(c, name, recs, n, o->timeout_ns);
+    {
+        _cleanup_berr_ struct berr ne = BERR_INIT;
+        if (down_networks(c, name, &ne) < 0) {
+            log_berr(&ne);
+            rc = 1;
+        }
+    }
     if (o->volumes) {
         _cleanup_strv_ char **removed = NULL;
         r = volumes_remove_project(c->root, name, &removed, e);

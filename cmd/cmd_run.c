@@ -26,6 +26,7 @@
 #include "compose/shellwords.h"
 #include "engine/image/image.h"
 #include "engine/plan/plan.h"
+#include "engine/runtime/netsetup.h"
 #include "engine/runtime/runtime.h"
 #include "engine/supervise/records.h"
 #include "engine/volume/mounts.h"
@@ -136,6 +137,12 @@ static int run_plan(struct run *r, const struct service *s0, char **cmd_args, st
     }
     r->plan.tty = o->tty;
     r->plan.restart.policy = PLAN_RESTART_NO; /* one-off: never restarted */
+    /* As docker compose: a one-off publishes none of the service's ports. */
+    for (size_t i = 0; i < r->plan.n_ports; i++)
+        free(r->plan.ports[i].host_ip);
+    free(r->plan.ports);
+    r->plan.ports = NULL;
+    r->plan.n_ports = 0;
     _cleanup_free_ char *run_id = short_id();
     r->ctr_name =
         o->name ? xstrdup(o->name) : xasprintf("%s-%s-run-%s", r->p->name, s0->name, run_id);
@@ -168,7 +175,17 @@ static int run_create(struct run *r, const struct service *s0, struct berr *e)
         .working_dir = r->p->working_dir,
         .plan = r->plan,
     };
-    int rr = ctr_create(r->c->root, &rec, e);
+    _cleanup_strv_ char **made = NULL;
+    const struct ctr_plan *plans[] = {&r->plan};
+    int rr = cli_networks_ensure(r->c, r->p, plans, 1, &made, e);
+    if (rr == 0 && (rr = cli_endpoints_assign(r->c, s0, &r->plan, e)) == 0) {
+        rec.plan = r->plan;
+        rr = ctr_create(r->c->root, &rec, e);
+        if (rr < 0)
+            cli_endpoints_release(r->c, &r->plan, r->ctr_name);
+    }
+    if (rr < 0)
+        cli_networks_undo(r->c, &made);
     r->created = rr == 0;
     return rr;
 }
@@ -201,6 +218,36 @@ static int run_detached(struct run *r, struct berr *e)
 static void run_state_note(struct run *r, struct run_state *rs)
 {
     run_state_write(r->c->runroot, r->p->name, r->ctr_name, rs, NULL);
+}
+
+/* An attached one-off's network (see run_attached): *nsfd (this
+ * process's, -1 when none) holds its namespace while it runs. */
+static int run_network(struct run *r, struct container_spec *spec, int *nsfd, char **netns,
+                       struct mount_set *ms, struct berr *e)
+{
+    const struct ctr_plan *pl = &r->plan;
+    const char *mode = pl->network_mode;
+    if (mode && strcmp(mode, "host") == 0) {
+        spec->net_host = true;
+    } else if (mode && strncmp(mode, "container:", 10) == 0) {
+        const char *target = mode + 10;
+        struct run_state rs;
+        if (run_state_read(r->c->runroot, r->p->name, target, &rs) < 0 || !run_state_alive(&rs))
+            return berr_set(e, -ENOENT, "network_mode container:%s: no such running container",
+                            target);
+        *netns = xasprintf("/proc/%d/ns/net", (int)rs.pid);
+    } else if (netsetup_has_endpoints(pl)) {
+        unsigned mtu = 0;
+        *nsfd = netsetup_attach(pl, r->ctr_name, &mtu, e);
+        if (*nsfd < 0)
+            return *nsfd;
+        *netns = netsetup_fd_path(*nsfd);
+    }
+    spec->netns_path = *netns;
+    _cleanup_strv_ char **more = cli_hosts_snapshot(r->c, r->p->name, pl);
+    _cleanup_free_ char *dir = ctr_path(r->c->root, r->id, NULL);
+    struct netsetup_files o = {.resolv_conf = getenv("BERTH_RESOLV_CONF"), .more_hosts = more};
+    return netsetup_etc(dir, r->plan.name, pl, &o, &ms->specs, &ms->n, &ms->strings, e);
 }
 
 /* Attached: this process is the container's parent; its exit status. */
@@ -244,9 +291,16 @@ static int run_attached(struct run *r, const int stdio[3], struct berr *e)
         if ((rr = mounts_prepare(r->c->root, r->p->name, &r->plan, e)) < 0 ||
             (rr = mounts_build(r->c->root, &r->plan, &mset, e)) < 0)
             return rr;
-        spec.mounts = mset.specs;
-        spec.n_mounts = mset.n;
     }
+    /* Its network: its own namespace on the service's networks, or the
+     * mode's; /etc/hosts names the project's containers it can reach now
+     * (no supervisor serves its DNS). */
+    _cleanup_free_ char *netns = NULL;
+    _cleanup_close_ int nsfd = -1;
+    if ((rr = run_network(r, &spec, &nsfd, &netns, &mset, e)) < 0)
+        return rr;
+    spec.mounts = mset.specs;
+    spec.n_mounts = mset.n;
     /* Signals are taken before the container exists, so none is lost. */
     _cleanup_cli_session_ struct cli_session *sess = cli_session_new(r->o->tty);
     /* Without a TTY of its own, never this process's terminal. */

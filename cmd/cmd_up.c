@@ -60,6 +60,7 @@ void up_free(struct up *u)
         run_dir_prune(u->c->runroot, u->pl.p->name);
     project_unlock(u->lockfd);
     free(u->start);
+    strv_free(u->nets_made);
     ctr_list_clear(&u->existing);
     up_plan_free(&u->pl);
     runtime_fini(&u->rt);
@@ -257,6 +258,9 @@ static int create_item(struct up *u, struct up_item *it, struct berr *e)
         ui_progress_ctr(u->c->ui, "creating", it->id, it->svc->name, it->plan.name, it->svc->image,
                         "Creating");
     }
+    int r = up_endpoints(u, it, e);
+    if (r < 0)
+        return r;
     char created[TIME_RFC3339_MAX];
     time_rfc3339(time_now_ns(), 9, created);
     struct ctr_record rec = {
@@ -273,9 +277,11 @@ static int create_item(struct up *u, struct up_item *it, struct berr *e)
         .working_dir = p->working_dir,
         .plan = it->plan,
     };
-    int r = ctr_create(u->c->root, &rec, e);
-    if (r < 0)
+    r = ctr_create(u->c->root, &rec, e);
+    if (r < 0) {
+        cli_endpoints_release(u->c, &it->plan, it->plan.name);
         return r;
+    }
     ui_progress_ctr(u->c->ui, "create", it->id, it->svc->name, it->plan.name, it->svc->image,
                     old ? "Recreated" : "Created");
     return 0;
@@ -294,9 +300,15 @@ int up_create(struct up *u, struct berr *e)
     r = remove_scaled_down(u, e);
     if (r < 0)
         return r;
+    if ((r = up_networks(u, e)) < 0) {
+        up_networks_undo(u);
+        return r;
+    }
     for (size_t i = 0; i < u->pl.n_items; i++)
-        if ((r = create_item(u, &u->pl.items[i], e)) < 0)
+        if ((r = create_item(u, &u->pl.items[i], e)) < 0) {
+            up_networks_undo(u);
             return r;
+        }
     ctr_sync(u->c->root);
     ctr_list_clear(&u->existing);
     r = ctr_list(u->c->root, u->pl.p->name, &u->c->sink, &u->existing.v, &u->existing.n, e);
@@ -330,6 +342,7 @@ static int start_attached(struct up *u, struct berr *e)
         .events_fd = -1,
         .stop_timeout_ns = o->timeout_ns,
         .notify = sdnotify_enabled(&u->nf) ? &u->nf : NULL,
+        .resolv_conf = getenv("BERTH_RESOLV_CONF"),
     };
     ui_render_set_color(u->c->ui, o->color);
     ui_render_logs_view(u->c->ui, true);

@@ -59,6 +59,13 @@ int cli_remove_container(struct cli *c, const char *project, int ctl, const stru
     if (rr < 0 && first == 0)
         first = rr;
     run_state_remove(c->runroot, project, r->name);
+    if (rr == 0) {
+        struct berr ne = BERR_INIT;
+        int nr = cli_net_forget_container(c, project, r, first < 0 ? &ne : e);
+        if (nr < 0 && first == 0)
+            first = nr;
+        berr_clear(&ne);
+    }
     if ((flags & RM_ANON) && rr == 0) {
         int ar = mounts_remove_anonymous(c->root, project, &r->plan, first < 0 ? NULL : e);
         if (ar < 0 && first == 0)
@@ -304,6 +311,7 @@ int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
             .project = project,
             .events_fd = pfd[1],
             .stop_timeout_ns = -1,
+            .resolv_conf = getenv("BERTH_RESOLV_CONF"),
         };
         struct supervisor *sv = sv_new(rt, &so);
         int rc = 1; /* the parent says why: the progress pipe closed early */

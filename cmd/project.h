@@ -102,4 +102,32 @@ int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
  * socket, or -1 when none runs (no socket, or one nobody serves). */
 int cli_supervisor(struct cli *c, const char *project, int *fd, struct berr *e);
 
+/* The networks n plans join, made (or, external, found) before any of
+ * their containers is created; the names of those made are pushed to
+ * *made, which cli_networks_undo removes again (when what follows fails). */
+struct ctr_plan;
+struct project;
+struct service;
+int cli_networks_ensure(struct cli *c, const struct project *p, const struct ctr_plan *const *plans,
+                        size_t n, char ***made, struct berr *e);
+void cli_networks_undo(struct cli *c, char ***made);
+/* A container about to be created gets its address on each of its
+ * networks (IPAM, by its name: asked again, the same one); s (may be
+ * NULL) names the file's place in messages. cli_endpoints_release frees
+ * them. */
+int cli_endpoints_assign(struct cli *c, const struct service *s, struct ctr_plan *pl,
+                         struct berr *e);
+void cli_endpoints_release(struct cli *c, const struct ctr_plan *pl, const char *name);
+/* For a container that has no embedded DNS server to ask (an attached
+ * `run`): "name:address" lines for /etc/hosts, for each running container
+ * of the project on a network pl shares (service, container name,
+ * aliases), as they are now. NULL when none. */
+char **cli_hosts_snapshot(struct cli *c, const char *project, const struct ctr_plan *pl);
+/* A container removed for good: its addresses (cmd/net_project.c). */
+int cli_net_forget_container(struct cli *c, const char *project, const struct ctr_record *r,
+                             struct berr *e);
+/* down: the project's nftables table, and the networks it made that no
+ * other container still uses. */
+int down_networks(struct cli *c, const char *project, struct berr *e);
+
 #endif

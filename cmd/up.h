@@ -81,6 +81,7 @@ struct up {
     int64_t since;         /* attached to a running supervisor: output from then on */
     struct supervisor *sv; /* attached: this process's own */
     struct sv_options so;
+    char **nets_made; /* networks this up made (undone when it fails) */
 };
 #define UP_INIT                                                                                    \
     {                                                                                              \
@@ -111,6 +112,14 @@ int up_start_conn(struct cli *c, const char *project, int ctl, struct runtime *r
 /* The exit status of `up` (attached: the supervisor's), e filled when the
  * stack ended on an error. */
 int up_attach(struct up *u, struct berr *e);
+
+/* Networks (cmd/net_project.c): up_networks makes (or finds, external)
+ * the networks the planned containers join, before any is created;
+ * up_endpoints gives a container about to be created its address on each;
+ * up_networks_undo removes what up_networks made, when the up fails. */
+int up_networks(struct up *u, struct berr *e);
+void up_networks_undo(struct up *u);
+int up_endpoints(struct up *u, struct up_item *it, struct berr *e);
 
 /* Every phase in order: what `up` does once its flags are parsed, and what
  * `run` does for a one-off's dependencies. */

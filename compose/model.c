@@ -899,17 +899,17 @@ static const struct svc_key {
     {"develop",             NULL,                   KEY_IGNORED},  /* watch mode only */
     {"device_cgroup_rules", NULL,                   KEY_IGNORED},  /* rules only allow more devices */
     {"devices",             NULL,                   KEY_IGNORED},  /* adds devices: absent is less */
-    {"dns",                 key_dns,                KEY_IGNORED},  /* resolver settings */
-    {"dns_opt",             key_dns_opt,            KEY_IGNORED},  /* resolver settings */
-    {"dns_search",          key_dns_search,         KEY_IGNORED},  /* resolver settings */
-    {"domainname",          key_domainname,         KEY_IGNORED},  /* a name */
+    {"dns",                 key_dns,                KEY_HONOURED}, /* net/etcfiles.c: the embedded server forwards to them */
+    {"dns_opt",             key_dns_opt,            KEY_HONOURED}, /* net/etcfiles.c: the container's resolv.conf */
+    {"dns_search",          key_dns_search,         KEY_HONOURED}, /* net/etcfiles.c: the container's resolv.conf */
+    {"domainname",          key_domainname,         KEY_HONOURED}, /* /etc/hosts, as docker */
     {"entrypoint",          key_entrypoint,         KEY_HONOURED},
     {"env_file",            NULL,                   KEY_HONOURED}, /* read at load */
     {"environment",         key_environment,        KEY_HONOURED},
-    {"expose",              key_expose,             KEY_IGNORED},  /* metadata only */
+    {"expose",              key_expose,             KEY_HONOURED}, /* recorded, shown by ps */
     {"extends",             NULL,                   KEY_HONOURED}, /* resolved at load */
-    {"external_links",      key_external_links,     KEY_IGNORED},  /* adds reachability: absent is less */
-    {"extra_hosts",         key_extra_hosts,        KEY_IGNORED},  /* /etc/hosts entries */
+    {"external_links",      key_external_links,     KEY_HONOURED}, /* DNS aliases of another container */
+    {"extra_hosts",         key_extra_hosts,        KEY_HONOURED}, /* /etc/hosts entries */
     {"gpus",                NULL,                   KEY_IGNORED},  /* adds devices: absent is less */
     {"group_add",           NULL,                   KEY_IGNORED},  /* adds groups: absent is less */
     {"healthcheck",         key_healthcheck,        KEY_HONOURED},
@@ -920,22 +920,22 @@ static const struct svc_key {
     {"isolation",           NULL,                   KEY_IGNORED},  /* Windows only */
     {"label_file",          NULL,                   KEY_IGNORED},  /* metadata only */
     {"labels",              key_labels,             KEY_HONOURED},
-    {"links",               key_links,              KEY_IGNORED},  /* adds reachability: absent is less */
+    {"links",               key_links,              KEY_HONOURED}, /* DNS aliases (and start order) */
     {"logging",             NULL,                   KEY_IGNORED},  /* berth keeps its own log files */
-    {"mac_address",         key_mac_address,        KEY_IGNORED},  /* an address */
+    {"mac_address",         key_mac_address,        KEY_HONOURED}, /* the first network's veth */
     {"mem_limit",           key_mem_limit,          KEY_HONOURED},
     {"mem_reservation",     NULL,                   KEY_REFUSED},  /* a memory soft limit */
     {"mem_swappiness",      NULL,                   KEY_REFUSED},  /* a swap limit */
     {"memswap_limit",       NULL,                   KEY_REFUSED},  /* a swap limit */
     {"models",              NULL,                   KEY_IGNORED},  /* adds services: absent is less */
-    {"network_mode",        key_network_mode,       KEY_IGNORED},  /* berth gives no network yet: at most "none" */
-    {"networks",            key_networks,           KEY_IGNORED},  /* berth gives no network yet: less */
+    {"network_mode",        key_network_mode,       KEY_HONOURED}, /* host, none, service:, container: */
+    {"networks",            key_networks,           KEY_HONOURED}, /* bridges, IPAM, DNS (net/, sv_net.c) */
     {"oom_kill_disable",    NULL,                   KEY_IGNORED},  /* protects the container: absent is less */
     {"oom_score_adj",       NULL,                   KEY_REFUSED},  /* a positive value makes it killed first */
     {"pid",                 NULL,                   KEY_IGNORED},  /* sharing a PID namespace: absent is less */
     {"pids_limit",          key_pids_limit,         KEY_HONOURED},
     {"platform",            NULL,                   KEY_IGNORED},  /* the loaded image is used */
-    {"ports",               key_ports,              KEY_IGNORED},  /* publishing: absent is less exposure */
+    {"ports",               key_ports,              KEY_HONOURED}, /* kernel NAT and the loopback proxy */
     {"post_start",          NULL,                   KEY_IGNORED},  /* runs more: absent is less */
     {"pre_stop",            NULL,                   KEY_IGNORED},  /* runs more: absent is less */
     {"privileged",          NULL,                   KEY_IGNORED},  /* absent is less privilege */
@@ -1115,8 +1115,7 @@ static void build_services(struct model *m, const struct ynode *services)
     }
 }
 
-static const char *const unsupported_top_keys[] = {"networks", "configs", "secrets",
-                                                   "include",  "models",  NULL};
+static const char *const unsupported_top_keys[] = {"configs", "secrets", "include", "models", NULL};
 
 int model_build(struct arena *a, const struct ynode *root, const struct envtab *env,
                 struct project *p, struct diag *d)
@@ -1132,11 +1131,9 @@ int model_build(struct arena *a, const struct ynode *root, const struct envtab *
             services = root->pairs[i].value;
         else if (k->len == 7 && memcmp(k->str, "volumes", 7) == 0)
             volumes = root->pairs[i].value;
-        else if (k->len == 8 && memcmp(k->str, "networks", 8) == 0) {
+        else if (k->len == 8 && memcmp(k->str, "networks", 8) == 0)
             networks = root->pairs[i].value;
-            if (k->line > 0) /* until berth makes networks */
-                diag_warn_at(d, YPOS(k), "top-level key %s is not supported yet; ignored", QN(k));
-        } else if (in_list(unsupported_top_keys, k) && k->line > 0)
+        else if (in_list(unsupported_top_keys, k) && k->line > 0)
             diag_warn_at(d, YPOS(k), "top-level key %s is not supported yet; ignored", QN(k));
     }
     m.home = envtab_get(env, "HOME", 4);

@@ -568,8 +568,16 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
             return r;
         }
     }
+    /* Its network namespace and /etc files. */
+    struct container_spec net = {0};
+    _cleanup_free_ char *netns = NULL;
+    int r = sv_net_prepare(c, &net, &ms, &netns, e);
+    if (r < 0) {
+        mount_set_free(&ms);
+        return r;
+    }
     int fds[2], child[3], stdin_w;
-    int r = open_pipes(c, fds, child, &stdin_w, e);
+    r = open_pipes(c, fds, child, &stdin_w, e);
     if (r < 0) {
         mount_set_free(&ms);
         return r;
@@ -586,6 +594,8 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
         .cwd = pl->cwd,
         .user = pl->user,
         .hostname = pl->hostname,
+        .netns_path = net.netns_path,
+        .net_host = net.net_host,
         .read_only = pl->read_only,
         .tty = pl->tty,
         .cgroup_rel = c->rec.cgroup,
@@ -916,6 +926,7 @@ static void close_listeners(struct supervisor *sv)
         if (sv->sock_path)
             unlink(sv->sock_path);
     }
+    sv_net_close(sv);
 }
 
 void sv_maybe_quit(struct supervisor *sv)
@@ -1042,6 +1053,7 @@ static struct sv_ctr *adopt(struct supervisor *sv, const struct ctr_record *rec)
     c = xcalloc(1, sizeof *c);
     c->sv = sv;
     c->log.fd = -1;
+    c->netns_fd = -1;
     record_copy(&c->rec, rec);
     c->color = (int)sv->n;
     uv_timer_init(&sv->loop, &c->timer);
@@ -1086,6 +1098,14 @@ void sv_start_request(struct supervisor *sv, const struct ctr_record *recs, size
         free(c->error);
         c->error = NULL;
     }
+    /* Ports and rules before any of them starts: a busy port fails all. */
+    struct berr ne = BERR_INIT;
+    if (sv_net_request(sv, list, n, &ne) < 0) {
+        for (size_t i = 0; i < n; i++)
+            if (list[i]->state == C_WAITING)
+                set_failed(list[i], ne.msg ? ne.msg : "failed to publish its ports");
+    }
+    berr_clear(&ne);
     add_waiter(sv, list, n, wait_healthy, cl);
     if (cl)
         sv_client_watch(cl, list, n);

@@ -53,6 +53,9 @@ struct sv_options {
      * STATUS= as containers change; STOPPING=1 and the time the stop needs
      * (EXTEND_TIMEOUT_USEC=) when the whole project stops. */
     const struct sdnotify *notify;
+    /* The host's resolv.conf (the embedded DNS server's upstreams, the
+     * containers' search and options); NULL: /etc/resolv.conf. */
+    const char *resolv_conf;
 };
 
 struct supervisor *sv_new(struct runtime *rt, const struct sv_options *o);

@@ -241,8 +241,10 @@ static void handle_request(struct sv_client *cl, json_t *req)
         reply(cl, err);
     } else if (strcmp(op, "forget") == 0) {
         for (size_t i = 0; i < n; i++)
-            if (!list[i]->run && list[i]->state != C_BACKOFF && list[i]->state != C_WAITING)
+            if (!list[i]->run && list[i]->state != C_BACKOFF && list[i]->state != C_WAITING) {
                 list[i]->state = C_IDLE;
+                sv_net_forget(list[i]);
+            }
         reply(cl, NULL);
     } else if (strcmp(op, "hello") == 0) {
         json_t *msg = json_pack("{s:s, s:b, s:i}", "event", "done", "ok", 1, "pid", (int)getpid());

@@ -88,6 +88,14 @@ struct sv_ctr {
     uv_timer_t health_timer;
     struct sv_probe *probe;   /* the healthcheck running now, or NULL */
     uint64_t health_since_ms; /* when the current run started (start period) */
+    /* Networking (sv_net.c): the namespace with its links, held by this fd
+     * (-1: none yet), made at the first start in this supervisor and kept
+     * across restarts; the DNS server's sockets in it; the published
+     * ports' sockets, one per plan port (NULL where not bound). */
+    int netns_fd;
+    bool dns_listening;
+    struct sv_proxy **proxies;
+    size_t n_proxies;
 };
 
 /* One healthcheck probe: a process exec'd into the container, its output
@@ -177,6 +185,11 @@ struct supervisor {
     char *told_status; /* the last STATUS= it got */
     /* recent events, for `berth events --since` (sv_events.c) */
     struct ev_ring ring;
+    /* networking (sv_net.c) */
+    struct sv_dns *dns; /* the embedded DNS server, made on first use */
+    unsigned mtu;       /* of the host's default route; 0: not asked yet */
+    bool forwarding_checked;
+    bool rules_applied; /* the project's nftables table is ours to update */
     char readbuf[65536];
 };
 
@@ -225,6 +238,24 @@ void sv_check_stops(struct supervisor *sv);
 /* Healthchecks (sv_health.c): started with each run, stopped at its end. */
 void sv_health_start(struct sv_ctr *c);
 void sv_health_stop(struct sv_ctr *c);
+
+/* Networking (sv_net.c). sv_net_request binds the published ports of a
+ * start request's containers and applies the project's nftables rules:
+ * a busy port fails the request before any of them starts. sv_net_prepare,
+ * at each start: the container's namespace and links (once), the
+ * generated /etc files added to ms, the namespace to join in spec
+ * (*netns_path, heap, lives until the start is done). sv_net_forget: a
+ * container removed (its ports, DNS sockets, namespace); sv_net_close:
+ * the supervisor ends. */
+struct container_spec;
+struct mount_set;
+int sv_net_request(struct supervisor *sv, struct sv_ctr **list, size_t n, struct berr *e);
+int sv_net_prepare(struct sv_ctr *c, struct container_spec *spec, struct mount_set *ms,
+                   char **netns_path, struct berr *e);
+void sv_net_forget(struct sv_ctr *c);
+void sv_net_close(struct supervisor *sv);
+/* The host port bound for c's i-th published port (0: none). */
+uint16_t sv_net_published(const struct sv_ctr *c, size_t i);
 
 /* Events (sv_events.c). sv_publish keeps a copy of e in the ring (its
  * time set if 0) and sends it to every subscriber that wants it. */

@@ -12,7 +12,7 @@ out=$(bz demo up 2>&1) || rc=$?
 expect_eq "the demo's up returns 0" "$rc" "0"
 expect_not_contains "no warning about the demo's file" "$out" "warning"
 expect_contains "hello runs in its own PID namespace" "$out" "PID 1 here is: sh"
-expect_contains "only the loopback interface" "$out" "network interfaces: lo"
+expect_contains "its own network namespace: loopback and a veth" "$out" "network interfaces: eth0 lo"
 expect_contains "the counter counts" "$out" "counter-1  | tick 3"
 expect_contains "limits runs as its user" "$out" "running as app in /home/app"
 expect_contains "with its memory limit" "$out" "memory limit: 67108864"

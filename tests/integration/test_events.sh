@@ -89,7 +89,7 @@ services:
 EOF2
 bz evplain --progress plain up >"$T_DIR/evplain.out" 2>"$T_DIR/evplain.err" || true
 expect_eq "plain: attached up's stderr" "$(cat "$T_DIR/evplain.err")" \
-    "$(printf ' Container evplain-web-1  Creating\n Container evplain-web-1  Created')"
+    "$(printf ' Network evplain_default  Creating\n Network evplain_default  Created\n Container evplain-web-1  Creating\n Container evplain-web-1  Created')"
 expect_eq "plain: attached up's stdout" "$(cat "$T_DIR/evplain.out")" \
     "$(printf 'Attaching to web-1\nweb-1  | hi\nweb-1 exited with code 3')"
 bz evplain down >/dev/null 2>&1 || fail "down failed"
@@ -99,7 +99,7 @@ bz evplain --progress plain up -d >"$T_DIR/evplain2.out" 2>"$T_DIR/evplain2.err"
 check "plain: up -d prints what the default (not a terminal) prints" \
     cmp "$T_DIR/evdefault.err" "$T_DIR/evplain2.err"
 expect_eq "plain: up -d's stderr" "$(cat "$T_DIR/evplain2.err")" \
-    "$(printf ' Container evplain-web-1  Creating\n Container evplain-web-1  Created\n Container evplain-web-1  Starting\n Container evplain-web-1  Started')"
+    "$(printf ' Network evplain_default  Creating\n Network evplain_default  Created\n Container evplain-web-1  Creating\n Container evplain-web-1  Created\n Container evplain-web-1  Starting\n Container evplain-web-1  Started')"
 bz evplain down >/dev/null 2>&1 || fail "down failed"
 
 # --- --ansi: always colours (the control), never leaves no escape byte -----

@@ -79,7 +79,7 @@ cg=$(printf '%s\n' "$out" | sed -n 's/^cg //p')
 check "the container's cgroup namespace: 0::/" grep -qx '0::/' <<<"$cg"
 expect_eq "the container's cgroup namespace: every hierarchy is / ($(printf '%s' "$cg" | tr '\n' ' '))" \
     "$(printf '%s\n' "$cg" | grep -cv ':/$' || true)" "0"
-expect_contains "the container's network namespace" "$out" "links=lo "
+expect_contains "the container's network namespace" "$out" "links=eth0 lo "
 expect_contains "the container's working_dir by default" "$out" "cwd=/srv"
 
 # --- security settings ------------------------------------------------------------

@@ -53,7 +53,7 @@ expect_contains "hostname" "$out" "hostname=isohost"
 # sh, the subshell running ls, grep: nothing of the host's
 procs=$(printf '%s\n' "$out" | sed -n 's/.*procs=\([0-9]*\).*/\1/p')
 check "host processes are invisible (saw $procs)" test "${procs:-0}" -ge 1 -a "${procs:-99}" -le 4
-expect_contains "only loopback is visible" "$out" "links=lo "
+expect_contains "only its own links are visible" "$out" "links=eth0 lo "
 expect_contains "CapEff is Docker's default" "$out" "CapEff:00000000a80425fb"
 expect_contains "CapBnd is Docker's default" "$out" "CapBnd:00000000a80425fb"
 expect_contains "no inheritable capabilities" "$out" "CapInh:0000000000000000"

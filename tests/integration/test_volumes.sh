@@ -41,7 +41,7 @@ services:
       - tmpvol:/tmp
   nocopy:
     image: busybox
-    command: ["sh", "-c", "echo files: $(ls /etc | wc -l)"]
+    command: ["sh", "-c", "echo files: $(ls /etc | grep -cvxE 'hostname|hosts|resolv.conf')"]
     volumes:
       - type: volume
         source: bare
@@ -62,7 +62,9 @@ check "a new volume is seeded from the image (/etc)" said "$out" app-1 "etc-seed
 check "the seed is in the volume on the host" test -f "$(vol_dir vols_etc)/passwd"
 check "the seeded volume takes the image's mode (/tmp: 1777)" said "$out" app-1 "tmp 1777"
 check "nocopy: the volume is not seeded" said "$out" nocopy-1 "files: 0"
-check "nocopy volume stays empty on the host" test -z "$(ls -A "$(vol_dir vols_bare)")"
+# (but for the mount points of the generated /etc files, as in docker)
+check "nocopy volume stays empty on the host" \
+    test -z "$(ls -A "$(vol_dir vols_bare)" | grep -vxE 'hostname|hosts|resolv.conf')"
 check "volume labels recorded" grep -q '"tier": "test"' "$BERTH_ROOT/volumes/vols_tmpvol/volume.json"
 check "volume project label recorded" grep -q '"com.docker.compose.project": "vols"' \
     "$BERTH_ROOT/volumes/vols_data/volume.json"

@@ -498,23 +498,23 @@ static void test_unknown_keys_warn(void **state)
                     "services:\n"
                     "  web:\n"
                     "    image: x\n"
-                    "    ports: [\"80:80\"]\n"
+                    "    group_add: [audio]\n"
                     "    x-custom: 1\n"
-                    "    domainname: p\n"
+                    "    pid: host\n"
                     "    healthcheck:\n"
                     "      test: [CMD, true]\n"
                     "x-top: &t 1\n"
                     "version: \"3.8\"\n"
-                    "networks: {}\n",
+                    "secrets: {}\n",
                     NULL);
     assert_int_equal(r, 0);
-    ct_assert_warned(&l, "compose.yaml:4:5: service \"web\": key \"ports\" is not supported yet; "
+    ct_assert_warned(&l, "compose.yaml:4:5: service \"web\": key \"group_add\" is not supported "
+                         "yet; ignored");
+    ct_assert_warned(&l, "compose.yaml:6:5: service \"web\": key \"pid\" is not supported yet; "
                          "ignored");
-    ct_assert_warned(&l, "compose.yaml:6:5: service \"web\": key \"domainname\" is not "
-                         "supported yet; ignored");
     ct_assert_warned(&l, "compose.yaml:10:1: the attribute `version` is obsolete, it will be "
                          "ignored, please remove it to avoid potential confusion");
-    ct_assert_warned(&l, "compose.yaml:11:1: top-level key \"networks\" is not supported yet; "
+    ct_assert_warned(&l, "compose.yaml:11:1: top-level key \"secrets\" is not supported yet; "
                          "ignored");
     assert_false(ct_warned(&l.w, "x-"));
     assert_false(ct_warned(&l.w, "healthcheck"));
@@ -543,7 +543,7 @@ static void test_warnings_default_to_stderr(void **state)
     /* With no callback, warnings go to stderr as one line each. */
     char *tmp = ct_mkdtemp();
     free(
-        ct_write(tmp, "compose.yaml", "services:\n  web:\n    image: x\n    domainname: always\n"));
+        ct_write(tmp, "compose.yaml", "services:\n  web:\n    image: x\n    group_add: [audio]\n"));
     _cleanup_free_ char *errpath = xasprintf("%s/stderr", tmp);
     int saved = dup(STDERR_FILENO);
     int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -565,7 +565,7 @@ static void test_warnings_default_to_stderr(void **state)
     size_t len;
     assert_int_equal(fs_read_file(AT_FDCWD, errpath, 65536, &out, &len, &e), 0);
     assert_string_equal(out, "berth: warning: compose.yaml:4:5: service \"web\": key "
-                             "\"domainname\" is not supported yet; ignored\n");
+                             "\"group_add\" is not supported yet; ignored\n");
     ct_rmtree(tmp);
 }
 

@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The project's networks as the commands see them: `up` makes the
+ * networks its containers join (a record, a subnet from IPAM, the bridge)
+ * or finds the external ones, and gives each new container its address on
+ * each (IPAM, by container name, so a recreated or restarted container
+ * asks again and gets what it had); removing a container frees its
+ * addresses; `down` removes the project's networks and its nftables table.
+ * (A container's namespace is held by the process that starts it, so
+ * nothing of it outlives that process.)
+ * Not here: what runs while containers run (the supervisor's sv_net.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd/project.h"
+#include "cmd/up.h"
+#include "engine/runtime/netsetup.h"
+#include "engine/supervise/records.h"
+#include "net/ipam.h"
+#include "net/link.h"
+#include "net/netrec.h"
+#include "net/nft.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/strv.h"
+#include "util/timefmt.h"
+#include "util/xalloc.h"
+
+static const struct network_def *find_def(const struct project *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_networks; i++)
+        if (strcmp(p->networks[i].name, name) == 0)
+            return &p->networks[i];
+    return NULL;
+}
+
+static bool in_list(char *const *v, const char *s)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        if (strcmp(v[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* "172.18.0.1" and "172.18.0.0/16" -> "172.18.0.1/16" (heap). */
+static char *with_len(const char *addr, const char *subnet)
+{
+    const char *slash = subnet ? strchr(subnet, '/') : NULL;
+    return xasprintf("%s/%s", addr, slash ? slash + 1 : "32");
+}
+
+static int bridge_up(const struct net_record *rec, struct berr *e)
+{
+    unsigned mtu = 1500;
+    struct berr ign = BERR_INIT;
+    if (link_default_mtu(&mtu, &ign) < 0)
+        mtu = 1500;
+    berr_clear(&ign);
+    _cleanup_free_ char *gw = with_len(rec->gateway4, rec->subnet4);
+    struct link_bridge_spec bs = {.name = rec->bridge, .gateway4 = gw, .mtu = mtu};
+    return link_bridge_ensure(&bs, NULL, e);
+}
+
+/* Undoes a network made by this `up`. */
+static void network_unmake(struct cli *c, const struct net_record *rec)
+{
+    struct berr ign = BERR_INIT;
+    link_remove(rec->bridge, &ign);
+    berr_clear(&ign);
+    ipam_network_release(c->root, rec->name, &ign);
+    berr_clear(&ign);
+    net_record_remove(c->root, rec->name, &ign);
+    berr_clear(&ign);
+}
+
+/* Subnets are the host's, not a store's: every berth on the host (any
+ * store) chooses one under this lock, from the host's routes as they are
+ * once the previous choice has its bridge. */
+#define HOST_NET_LOCK "/run/lock/berth-network.lock"
+
+static int host_net_lock(struct berr *e)
+{
+    (void)mkdir("/run/lock", 0755); /* most hosts have it */
+    int fd = open(HOST_NET_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return berr_errno(e, errno, "opening %s", HOST_NET_LOCK);
+    while (flock(fd, LOCK_EX) < 0)
+        if (errno != EINTR) {
+            int r = berr_errno(e, errno, "locking %s", HOST_NET_LOCK);
+            close(fd);
+            return r;
+        }
+    return fd;
+}
+
+static int network_make(struct cli *c, const struct project *p, const struct network_def *def,
+                        char ***made, struct berr *e)
+{
+    _cleanup_close_ int lock = host_net_lock(e);
+    if (lock < 0)
+        return lock;
+    _cleanup_free_ struct ipam_prefix *host = NULL;
+    size_t nhost = 0;
+    int r = link_host_prefixes(&host, &nhost, e);
+    if (r < 0)
+        return r;
+    struct ipam_request req = {0};
+    if (def->n_ipam > 0)
+        req = (struct ipam_request){.subnet = def->ipam[0].subnet,
+                                    .gateway = def->ipam[0].gateway,
+                                    .ip_range = def->ipam[0].ip_range};
+    struct ipam_network alloc;
+    r = ipam_network_acquire(c->root, def->name, &req, host, nhost, &alloc, e);
+    if (r < 0) {
+        const struct srcpos *pos = def->n_ipam > 0 ? &def->ipam[0].pos : &def->pos;
+        if (pos->file)
+            return berr_wrap(e, "%s:%d:%d: network %s", pos->file, pos->line, pos->col, def->key);
+        return berr_wrap(e, "network %s", def->key);
+    }
+    char created[TIME_RFC3339_MAX];
+    time_rfc3339(time_now_ns(), 9, created);
+    _cleanup_free_ char *id = ctr_new_id();
+    _cleanup_free_ char *bridge = net_bridge_name(id);
+    _cleanup_free_ char *subnet = xstrdup(alloc.subnet);
+    _cleanup_free_ char *gateway = xstrdup(alloc.gateway);
+    struct net_record rec = {
+        .name = (char *)def->name,
+        .id = id,
+        .bridge = bridge,
+        .project = p->name,
+        .key = def->key,
+        .subnet4 = subnet,
+        .gateway4 = gateway,
+        .internal = def->internal,
+        .labels = def->labels,
+        .created = created,
+    };
+    ui_progress(c->ui, EV_NETWORK, "creating", def->name, "Creating");
+    r = net_record_write(c->root, &rec, e);
+    if (r == 0)
+        r = bridge_up(&rec, e);
+    if (r < 0) {
+        network_unmake(c, &rec);
+        return berr_wrap(e, "network %s", def->name);
+    }
+    strv_push(made, xstrdup(def->name));
+    ui_progress(c->ui, EV_NETWORK, "create", def->name, "Created");
+    return 0;
+}
+
+int cli_networks_ensure(struct cli *c, const struct project *p, const struct ctr_plan *const *plans,
+                        size_t n, char ***made, struct berr *e)
+{
+    _cleanup_strv_ char **names = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const struct ctr_plan *pl = plans[i];
+        for (size_t k = 0; !pl->network_mode && k < pl->n_endpoints; k++)
+            if (!in_list(names, pl->endpoints[k].network))
+                strv_push(&names, xstrdup(pl->endpoints[k].network));
+    }
+    for (size_t i = 0; names && names[i]; i++) {
+        const struct network_def *def = find_def(p, names[i]);
+        _cleanup_(net_record_free) struct net_record rec = {0};
+        struct berr re = BERR_INIT;
+        int r = net_record_read(c->root, names[i], &rec, &re);
+        if (r == -ENOENT) {
+            berr_clear(&re);
+            if (def && def->external)
+                return berr_set(e, -ENOENT,
+                                "%s:%d:%d: network %s declared as external, but could not be "
+                                "found",
+                                def->pos.file, def->pos.line, def->pos.col, names[i]);
+            if (!def)
+                return berr_set(e, -ENOENT, "network %s not found", names[i]);
+            r = network_make(c, p, def, made, e);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        if (r < 0) {
+            berr_move(e, &re);
+            return r;
+        }
+        if (def && !def->external && rec.project && strcmp(rec.project, p->name) != 0)
+            return berr_set(e, -EEXIST,
+                            "%s:%d:%d: network %s already exists and belongs to project \"%s\" "
+                            "(declare it external: true to share it)",
+                            def->pos.file, def->pos.line, def->pos.col, names[i], rec.project);
+        /* After a reboot the bridge is gone: make it again, as recorded. */
+        r = bridge_up(&rec, e);
+        if (r < 0)
+            return berr_wrap(e, "network %s", names[i]);
+    }
+    return 0;
+}
+
+void cli_networks_undo(struct cli *c, char ***made)
+{
+    for (size_t i = 0; *made && (*made)[i]; i++) {
+        _cleanup_(net_record_free) struct net_record rec = {0};
+        struct berr ign = BERR_INIT;
+        if (net_record_read(c->root, (*made)[i], &rec, &ign) == 0)
+            network_unmake(c, &rec);
+        berr_clear(&ign);
+        ui_progress(c->ui, EV_NETWORK, "destroy", (*made)[i], "Removed");
+    }
+    strv_free(*made);
+    *made = NULL;
+}
+
+int up_networks(struct up *u, struct berr *e)
+{
+    _cleanup_free_ const struct ctr_plan **plans = xcalloc(u->pl.n_items + 1, sizeof *plans);
+    for (size_t i = 0; i < u->pl.n_items; i++)
+        plans[i] = &u->pl.items[i].plan;
+    return cli_networks_ensure(u->c, u->pl.p, plans, u->pl.n_items, &u->nets_made, e);
+}
+
+void up_networks_undo(struct up *u)
+{
+    cli_networks_undo(u->c, &u->nets_made);
+}
+
+void cli_endpoints_release(struct cli *c, const struct ctr_plan *pl, const char *name)
+{
+    for (size_t k = 0; !pl->network_mode && k < pl->n_endpoints; k++) {
+        struct berr ign = BERR_INIT;
+        ipam_address_release(c->root, pl->endpoints[k].network, name, &ign);
+        berr_clear(&ign);
+    }
+}
+
+static void set_str(char **dst, const char *s)
+{
+    free(*dst);
+    *dst = s ? xstrdup(s) : NULL;
+}
+
+int up_endpoints(struct up *u, struct up_item *it, struct berr *e)
+{
+    return cli_endpoints_assign(u->c, it->svc, &it->plan, e);
+}
+
+int cli_endpoints_assign(struct cli *c, const struct service *s, struct ctr_plan *pl,
+                         struct berr *e)
+{
+    for (size_t k = 0; !pl->network_mode && k < pl->n_endpoints; k++) {
+        struct plan_endpoint *ep = &pl->endpoints[k];
+        _cleanup_(net_record_free) struct net_record rec = {0};
+        int r = net_record_read(c->root, ep->network, &rec, e);
+        char addr[IPAM_PREFIX_STRLEN];
+        if (r == 0)
+            r = ipam_address_acquire(c->root, ep->network, pl->name, ep->ipv4_address, addr, e);
+        if (r < 0) {
+            cli_endpoints_release(c, pl, pl->name);
+            if (s && k < s->n_networks && s->networks[k].pos.file)
+                return berr_wrap(e, "%s:%d:%d: service \"%s\"", s->networks[k].pos.file,
+                                 s->networks[k].pos.line, s->networks[k].pos.col, s->name);
+            return berr_wrap(e, "service \"%s\"", s ? s->name : pl->name);
+        }
+        free(ep->addr4);
+        ep->addr4 = with_len(addr, rec.subnet4);
+        set_str(&ep->gateway4, rec.gateway4);
+        set_str(&ep->bridge, rec.bridge);
+        ep->internal = rec.internal;
+    }
+    return 0;
+}
+
+int cli_net_forget_container(struct cli *c, const char *project, const struct ctr_record *r,
+                             struct berr *e)
+{
+    (void)project;
+    (void)e;
+    cli_endpoints_release(c, &r->plan, r->name);
+    return 0;
+}
+
+int down_networks(struct cli *c, const char *project, struct berr *e)
+{
+    int rc = 0;
+    struct berr te = BERR_INIT;
+    if (nft_project_remove(project, &te) < 0 && rc == 0) {
+        berr_move(e, &te);
+        rc = -EIO;
+    }
+    berr_clear(&te);
+    struct net_record *recs = NULL;
+    size_t n = 0;
+    int r = net_record_list(c->root, project, &recs, &n, e);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        _cleanup_strv_ char **users = NULL;
+        struct berr re = BERR_INIT;
+        if (ipam_network_users(c->root, recs[i].name, &users, &re) == 0 && users) {
+            log_warn("network %s is still in use by %s; not removed", recs[i].name, users[0]);
+            continue;
+        }
+        berr_clear(&re);
+        ui_progress(c->ui, EV_NETWORK, "destroying", recs[i].name, "Removing");
+        if (link_remove(recs[i].bridge, &re) < 0 ||
+            ipam_network_release(c->root, recs[i].name, &re) < 0 ||
+            net_record_remove(c->root, recs[i].name, &re) < 0) {
+            if (rc == 0) {
+                berr_move(e, &re);
+                rc = -EIO;
+            }
+            berr_clear(&re);
+            continue;
+        }
+        ui_progress(c->ui, EV_NETWORK, "destroy", recs[i].name, "Removed");
+    }
+    net_record_list_free(recs, n);
+    return rc;
+}
+
+char **cli_hosts_snapshot(struct cli *c, const char *project, const struct ctr_plan *pl)
+{
+    char **out = NULL;
+    _cleanup_ctr_list_ struct ctr_list l = {0};
+    if (!netsetup_has_endpoints(pl) || ctr_list(c->root, project, NULL, &l.v, &l.n, NULL) < 0)
+        return NULL;
+    for (size_t i = 0; i < l.n; i++) {
+        const struct ctr_record *r = &l.v[i];
+        struct run_state rs;
+        if (!netsetup_has_endpoints(&r->plan) || strcmp(r->name, pl->name) == 0 ||
+            run_state_read(c->runroot, project, r->name, &rs) < 0 || !run_state_alive(&rs))
+            continue;
+        for (size_t k = 0; k < r->plan.n_endpoints; k++) {
+            const struct plan_endpoint *ep = &r->plan.endpoints[k];
+            bool shared = false;
+            for (size_t j = 0; j < pl->n_endpoints && !shared; j++)
+                shared = strcmp(pl->endpoints[j].network, ep->network) == 0;
+            if (!shared || !ep->addr4)
+                continue;
+            char a[IPAM_PREFIX_STRLEN];
+            netsetup_bare_addr(ep->addr4, a);
+            strv_push(&out, xasprintf("%s:%s", r->service, a));
+            strv_push(&out, xasprintf("%s:%s", r->name, a));
+            for (size_t m = 0; ep->aliases && ep->aliases[m]; m++)
+                strv_push(&out, xasprintf("%s:%s", ep->aliases[m], a));
+            break;
+        }
+    }
+    return out;
+}
