@@ -148,7 +148,19 @@ bz() {
     [ -z "$cmd" ] || note_namespaces
     (cd "$T_DIR/$p" && "$BERTH" "$@") || rc=$?
     [ -z "$cmd" ] || note_namespaces
+    [ -z "$cmd" ] || note_bridges
     return $rc
+}
+
+# note_bridges: appends the bridges of the store's networks to
+# $T_DIR/.bridges, so that the leak check can tell that down removed them.
+note_bridges() {
+    local rec
+    for rec in "$BERTH_ROOT"/network/nets/*.json; do
+        [ -e "$rec" ] || continue
+        sed -n 's/.*"bridge": "\(br-[0-9a-f]*\)".*/\1/p' "$rec"
+    done >>"$T_DIR/.bridges"
+    return 0
 }
 
 # pid_of_state FILE [KEY]: the pid (or KEY) recorded in a run state file.
@@ -334,6 +346,18 @@ leak_check() {
     if [ -d "$BERTH_ROOT/containers" ] && [ -n "$(ls -A "$BERTH_ROOT/containers")" ]; then
         fail "container directories left: $(ls -A "$BERTH_ROOT/containers")"
     fi
+    # Networks: down removes every network it made, and its bridge.
+    local rec br
+    note_bridges
+    for rec in "$BERTH_ROOT"/network/nets/*.json; do
+        [ -e "$rec" ] && fail "network record ${rec##*/} left after down"
+    done
+    for br in $(sort -u "$T_DIR/.bridges" 2>/dev/null); do
+        if [ -e "/sys/class/net/$br" ]; then
+            fail "bridge $br left after down"
+            ip link del "$br" 2>/dev/null || true
+        fi
+    done
     if [ -d "$BERTH_RUNROOT" ] && [ -n "$(ls -A "$BERTH_RUNROOT")" ]; then
         fail "run root not empty: $(ls -A "$BERTH_RUNROOT")"
     fi
