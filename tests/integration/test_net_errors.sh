@@ -21,8 +21,8 @@ busy_pid=
 dns_pids=()
 cleanup_ne() {
     ip link del "$HBR" 2>/dev/null || true
-    [ -n "$busy_pid" ] && kill "$busy_pid" 2>/dev/null
-    for p in "${dns_pids[@]}"; do kill "$p" 2>/dev/null; done
+    if [ -n "$busy_pid" ]; then kill "$busy_pid" 2>/dev/null || true; fi
+    for p in "${dns_pids[@]}"; do kill "$p" 2>/dev/null || true; done
     true
 }
 trap cleanup_ne EXIT
