@@ -100,7 +100,7 @@ static int host_net_lock(struct berr *e)
 }
 
 static int network_make(struct cli *c, const struct project *p, const struct network_def *def,
-                        char ***made, struct berr *e)
+                        const char *svc, char ***made, struct berr *e)
 {
     _cleanup_close_ int lock = host_net_lock(e);
     if (lock < 0)
@@ -120,8 +120,9 @@ static int network_make(struct cli *c, const struct project *p, const struct net
     if (r < 0) {
         const struct srcpos *pos = def->n_ipam > 0 ? &def->ipam[0].pos : &def->pos;
         if (pos->file)
-            return berr_wrap(e, "%s:%d:%d: network %s", pos->file, pos->line, pos->col, def->key);
-        return berr_wrap(e, "network %s", def->key);
+            return berr_wrap(e, "%s:%d:%d: service \"%s\": network %s", pos->file, pos->line,
+                             pos->col, svc, def->key);
+        return berr_wrap(e, "service \"%s\": network %s", svc, def->key);
     }
     char created[TIME_RFC3339_MAX];
     time_rfc3339(time_now_ns(), 9, created);
@@ -157,12 +158,38 @@ static int network_make(struct cli *c, const struct project *p, const struct net
 int cli_networks_ensure(struct cli *c, const struct project *p, const struct ctr_plan *const *plans,
                         size_t n, char ***made, struct berr *e)
 {
-    _cleanup_strv_ char **names = NULL;
+    _cleanup_strv_ char **names = NULL, **svcs = NULL; /* svcs[i]: names[i]'s first user */
     for (size_t i = 0; i < n; i++) {
         const struct ctr_plan *pl = plans[i];
-        for (size_t k = 0; !pl->network_mode && k < pl->n_endpoints; k++)
-            if (!in_list(names, pl->endpoints[k].network))
-                strv_push(&names, xstrdup(pl->endpoints[k].network));
+        for (size_t k = 0; !pl->network_mode && k < pl->n_endpoints; k++) {
+            const struct plan_endpoint *ep = &pl->endpoints[k];
+            if (!in_list(names, ep->network)) {
+                strv_push(&names, xstrdup(ep->network));
+                strv_push(&svcs, xstrdup(pl->service ? pl->service : pl->name));
+            }
+            /* One address asked for by two containers: refused before
+             * anything is made (the second would fail after the first
+             * was created). */
+            for (size_t j = 0; ep->ipv4_address && j < i; j++)
+                for (size_t m = 0; !plans[j]->network_mode && m < plans[j]->n_endpoints; m++) {
+                    const struct plan_endpoint *o = &plans[j]->endpoints[m];
+                    if (o->ipv4_address && !strcmp(o->network, ep->network) &&
+                        !strcmp(o->ipv4_address, ep->ipv4_address)) {
+                        const char *who = pl->service ? pl->service : pl->name;
+                        const struct service *sv = pl->service ? project_service(p, who) : NULL;
+                        const struct srcpos *pos =
+                            sv && k < sv->n_networks ? &sv->networks[k].pos : NULL;
+                        berr_set(e, -EEXIST,
+                                 "service \"%s\": network %s: ipv4_address %s is also service "
+                                 "\"%s\"'s",
+                                 who, ep->network, ep->ipv4_address,
+                                 plans[j]->service ? plans[j]->service : plans[j]->name);
+                        if (pos && pos->file)
+                            berr_wrap(e, "%s:%d:%d", pos->file, pos->line, pos->col);
+                        return -EEXIST;
+                    }
+                }
+        }
     }
     for (size_t i = 0; names && names[i]; i++) {
         const struct network_def *def = find_def(p, names[i]);
@@ -173,12 +200,12 @@ int cli_networks_ensure(struct cli *c, const struct project *p, const struct ctr
             berr_clear(&re);
             if (def && def->external)
                 return berr_set(e, -ENOENT,
-                                "%s:%d:%d: network %s declared as external, but could not be "
-                                "found",
-                                def->pos.file, def->pos.line, def->pos.col, names[i]);
+                                "%s:%d:%d: service \"%s\": network %s declared as external, "
+                                "but could not be found",
+                                def->pos.file, def->pos.line, def->pos.col, svcs[i], names[i]);
             if (!def)
                 return berr_set(e, -ENOENT, "network %s not found", names[i]);
-            r = network_make(c, p, def, made, e);
+            r = network_make(c, p, def, svcs[i], made, e);
             if (r < 0)
                 return r;
             continue;

@@ -94,6 +94,10 @@ struct listener {
     bool dead;
     struct conn *conns;
     unsigned nconns;
+    /* the asker's own upstreams (its compose `dns:`), when own */
+    bool own;
+    size_t nup;
+    struct upstream up[SV_DNS_UPSTREAMS_MAX];
 };
 
 struct sv_dns {
@@ -381,9 +385,20 @@ static int error_answer(const uint8_t *msg, size_t len, int r, uint8_t *out, siz
                            cap);
 }
 
-static uint64_t attempt_ms(const struct sv_dns *d)
+/* The upstreams l's queries go to: its own, or the server's. */
+static const struct upstream *ups_of(const struct sv_dns *d, const struct listener *l, size_t *n)
 {
-    uint64_t ms = d->timeout_ms / (d->nup ? d->nup : 1);
+    if (l && l->own) {
+        *n = l->nup;
+        return l->up;
+    }
+    *n = d->nup;
+    return d->up;
+}
+
+static uint64_t attempt_ms(const struct sv_dns *d, size_t nup)
+{
+    uint64_t ms = d->timeout_ms / (nup ? nup : 1);
     return ms ? ms : 1;
 }
 
@@ -436,9 +451,10 @@ static void arm_timer(struct sv_dns *d, uint64_t deadline);
  * when none is left the client gets SERVFAIL and p is released. */
 static void pending_send(struct sv_dns *d, struct pending *p)
 {
-    size_t idx = (size_t)(p - d->pend);
-    for (; p->attempt < d->nup; p->attempt++) {
-        const struct upstream *up = &d->up[p->attempt];
+    size_t idx = (size_t)(p - d->pend), nup;
+    const struct upstream *ups = ups_of(d, p->l, &nup);
+    for (; p->attempt < nup; p->attempt++) {
+        const struct upstream *up = &ups[p->attempt];
         uv_udp_t *u = fwd_socket(d, up->sa.ss_family);
         if (!u)
             continue;
@@ -450,7 +466,7 @@ static void pending_send(struct sv_dns *d, struct pending *p)
         uv_buf_t b = uv_buf_init((char *)p->query, (unsigned)p->len);
         if (uv_udp_try_send(u, &b, 1, (const struct sockaddr *)&up->sa) < 0)
             continue;
-        p->deadline = uv_now(d->loop) + attempt_ms(d);
+        p->deadline = uv_now(d->loop) + attempt_ms(d, nup);
         arm_timer(d, p->deadline);
         return;
     }
@@ -491,7 +507,9 @@ static void arm_timer(struct sv_dns *d, uint64_t deadline)
 static void forward_udp(struct sv_dns *d, struct listener *l, const uint8_t *msg, size_t len,
                         const struct dns_question *q, const struct sockaddr *client)
 {
-    if (d->npend >= INFLIGHT_MAX || d->nup == 0 || len > FWD_QUERY_MAX) {
+    size_t nup;
+    ups_of(d, l, &nup);
+    if (d->npend >= INFLIGHT_MAX || nup == 0 || len > FWD_QUERY_MAX) {
         udp_servfail(d, l, msg, q, client);
         return;
     }
@@ -704,7 +722,9 @@ static void on_conn_fwd_timeout(uv_timer_t *t);
 static void conn_try(struct conn *c)
 {
     struct sv_dns *d = c->d;
-    for (; c->attempt < d->nup; c->attempt++) {
+    size_t nup;
+    const struct upstream *ups = ups_of(d, c->dead ? NULL : c->l, &nup);
+    for (; c->attempt < nup; c->attempt++) {
         struct tattempt *a = calloc(1, sizeof *a);
         if (!a)
             break;
@@ -719,13 +739,13 @@ static void conn_try(struct conn *c)
         a->wreq.data = a;
         d->live++;
         dns_msg_set_id(c->fq + 2, fresh_id(d));
-        if (uv_tcp_connect(&a->creq, &a->tcp, (const struct sockaddr *)&d->up[c->attempt].sa,
+        if (uv_tcp_connect(&a->creq, &a->tcp, (const struct sockaddr *)&ups[c->attempt].sa,
                            on_att_connect) < 0) {
             attempt_drop(a);
             continue;
         }
         c->att = a;
-        uv_timer_start(&c->fwd_timer, on_conn_fwd_timeout, attempt_ms(d), 0);
+        uv_timer_start(&c->fwd_timer, on_conn_fwd_timeout, attempt_ms(d, nup), 0);
         return;
     }
     conn_fwd_finish(c, NULL, 0);
@@ -821,7 +841,9 @@ static void conn_handle(struct conn *c, const uint8_t *msg, size_t len)
     }
     if (r != -ENOENT)
         return;
-    if (d->nup == 0 || !(c->fq = malloc(2 + len))) {
+    size_t nup;
+    ups_of(d, c->l, &nup);
+    if (nup == 0 || !(c->fq = malloc(2 + len))) {
         conn_servfail(c, msg, len);
         return;
     }
@@ -957,10 +979,23 @@ int sv_dns_new(uv_loop_t *loop, const struct sv_dns_options *o, struct sv_dns **
     return 0;
 }
 
-int sv_dns_listen(struct sv_dns *d, int udp_fd, int tcp_fd, void *asker, struct berr *e)
+int sv_dns_listen(struct sv_dns *d, int udp_fd, int tcp_fd, void *asker, char *const *upstreams,
+                  struct berr *e)
 {
     struct listener *l = calloc(1, sizeof *l);
-    int r;
+    int r = 0;
+    for (size_t i = 0; l && upstreams && upstreams[i] && l->nup < SV_DNS_UPSTREAMS_MAX; i++) {
+        if (upstream_parse(upstreams[i], &l->up[l->nup]) < 0) {
+            free(l);
+            close(udp_fd);
+            if (tcp_fd >= 0)
+                close(tcp_fd);
+            return berr_set(e, -EINVAL, "DNS upstream %s: not an address", upstreams[i]);
+        }
+        l->nup++;
+    }
+    if (l)
+        l->own = upstreams && upstreams[0];
     if (!l || (r = uv_udp_init_ex(d->loop, &l->udp, AF_UNSPEC | UV_UDP_RECVMMSG)) < 0) {
         free(l);
         close(udp_fd);

@@ -6,7 +6,8 @@
  * owner's lookup knows are answered from it (TTL 600, as docker; the
  * addresses rotate from one answer to the next); other types of a known
  * name get NODATA; everything else is forwarded, from the supervisor's own
- * network namespace, to the host's resolvers (the upstreams) under a fresh
+ * network namespace, to the asker's own upstreams (its compose `dns:`) or
+ * else the host's resolvers (the server's upstreams) under a fresh
  * random id, and the answer relayed with the client's id (TC passes
  * through). An upstream that does not answer in its share of the forward
  * timeout is replaced by the next; when none answers, the client gets
@@ -61,10 +62,14 @@ struct sv_dns_options {
 int sv_dns_new(uv_loop_t *loop, const struct sv_dns_options *o, struct sv_dns **out,
                struct berr *e);
 
-/* Serves a UDP socket (and a listening TCP socket, or -1) already bound by the caller (in a
+/* upstreams: where asker's queries that are not berth's go (its compose
+ * `dns:`), at most SV_DNS_UPSTREAMS_MAX of them; NULL or empty: the server's.
+ * An entry that is not an address fails (-EINVAL, naming it).
+ * Serves a UDP socket (and a listening TCP socket, or -1) already bound by the caller (in a
  * container's netns); the server owns the fds from then on (also when this fails: then they
  * are closed). */
-int sv_dns_listen(struct sv_dns *d, int udp_fd, int tcp_fd, void *asker, struct berr *e);
+int sv_dns_listen(struct sv_dns *d, int udp_fd, int tcp_fd, void *asker, char *const *upstreams,
+                  struct berr *e);
 
 /* Stops serving asker's sockets and closes them (a container that ended): its
  * forwarded queries and TCP connections are dropped. */

@@ -184,7 +184,7 @@ static int dns_listen(struct sv_ctr *c, int nsfd, struct berr *e)
         bind(t, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(t, 64) < 0)
         return berr_errno(e, errno, "%s: binding the DNS server on %s:53", c->rec.name,
                           EMBEDDED_DNS);
-    r = sv_dns_listen(c->sv->dns, u, t, c, e);
+    r = sv_dns_listen(c->sv->dns, u, t, c, c->rec.plan.dns, e);
     if (r < 0)
         return r;
     u = t = -1; /* the server's now */

@@ -117,7 +117,7 @@ int main(int argc, char **argv)
         int tfd = bound_socket(SOCK_STREAM, &tport);
         struct sv_dns_options o = {.lookup = lookup};
         struct berr e = BERR_INIT;
-        if (sv_dns_new(loop, &o, &d, &e) < 0 || sv_dns_listen(d, ufd, tfd, NULL, &e) < 0) {
+        if (sv_dns_new(loop, &o, &d, &e) < 0 || sv_dns_listen(d, ufd, tfd, NULL, NULL, &e) < 0) {
             fprintf(stderr, "dns_serve: %s\n", e.msg);
             return 1;
         }

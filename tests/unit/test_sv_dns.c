@@ -252,7 +252,7 @@ static int fake_lookup(void *owner, void *asker, const char *name, int family, u
 {
     int *calls = owner;
     (*calls)++;
-    assert_ptr_equal(asker, (void *)0x5ee);
+    assert_true(asker == (void *)0x5ee || asker == (void *)0x5ef); /* the second: own upstreams */
     if (!strcmp(name, "web")) {
         if (family == AF_INET6)
             return 0;
@@ -397,6 +397,7 @@ struct fx {
     uv_loop_t loop;
     struct sv_dns *d;
     struct upstream good, dead1, dead2;
+    struct upstream own; /* answers, but only the asker that names it reaches it */
     int calls;
     int udp_fd, tcp_fd; /* the server's (it owns them) */
     struct sockaddr_in udp_at, tcp_at;
@@ -434,7 +435,7 @@ static void serve(struct fx *f, const char *ups, int64_t timeout_ms)
     assert_int_equal(sv_dns_new(&f->loop, &o, &f->d, &e), 0);
     f->udp_fd = server_socket(SOCK_DGRAM, &f->udp_at);
     f->tcp_fd = server_socket(SOCK_STREAM, &f->tcp_at);
-    assert_int_equal(sv_dns_listen(f->d, f->udp_fd, f->tcp_fd, (void *)0x5ee, &e), 0);
+    assert_int_equal(sv_dns_listen(f->d, f->udp_fd, f->tcp_fd, (void *)0x5ee, NULL, &e), 0);
 }
 
 static int setup(void **state)
@@ -444,6 +445,7 @@ static int setup(void **state)
     upstream_start(&f->loop, &f->good, false);
     upstream_start(&f->loop, &f->dead1, true);
     upstream_start(&f->loop, &f->dead2, true);
+    upstream_start(&f->loop, &f->own, false);
     f->client = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     assert_true(f->client >= 0);
     *state = f;
@@ -465,6 +467,10 @@ static int teardown(void **state)
     uv_close((uv_handle_t *)&f->good.tcp, on_close_noop);
     for (int i = 0; i < f->good.nconn; i++)
         uv_close((uv_handle_t *)&f->good.conn[i], on_close_noop);
+    uv_close((uv_handle_t *)&f->own.udp, on_close_noop);
+    uv_close((uv_handle_t *)&f->own.tcp, on_close_noop);
+    for (int i = 0; i < f->own.nconn; i++)
+        uv_close((uv_handle_t *)&f->own.conn[i], on_close_noop);
     /* Every handle closes within a few turns; one left open fails here
      * rather than hanging the test. */
     for (int i = 0; i < 200 && uv_loop_alive(&f->loop); i++)
@@ -855,6 +861,62 @@ static void test_bad_upstream(void **state)
     f->d = NULL;
 }
 
+/* An asker with its own upstreams (compose `dns:`): its forwarded queries,
+ * over UDP and TCP, go only there; another asker's still go to the
+ * server's; its own names are still answered locally. */
+static void test_asker_upstreams(void **state)
+{
+    struct fx *f = *state;
+    serve(f, "g", 0);
+    struct sockaddr_in at2, tat2;
+    int u2 = server_socket(SOCK_DGRAM, &at2), t2 = server_socket(SOCK_STREAM, &tat2);
+    char *own[] = {f->own.addr, NULL};
+    struct berr e = BERR_INIT;
+    assert_int_equal(sv_dns_listen(f->d, u2, t2, (void *)0x5ef, own, &e), 0);
+    uint8_t q[512], a[512];
+    size_t len = mkquery(q, 0x7101, 0x01, 1, W("\x07\x65xample\x03org\x00"), DNS_TYPE_A, 1);
+    assert_true(ask_udp(f, q, len, a, sizeof a, 2000) > 0);
+    assert_int_equal(f->good.queries, 1);
+    assert_int_equal(f->own.queries, 0);
+    /* the same query from the second asker */
+    f->udp_at = at2;
+    f->tcp_at = tat2;
+    ssize_t n = ask_udp(f, q, len, a, sizeof a, 2000);
+    assert_int_equal(n, (ssize_t)len + 16);
+    assert_int_equal(rd16(a), 0x7101);
+    assert_int_equal(f->own.queries, 1);
+    assert_int_equal(f->good.queries, 1);
+    /* a name berth knows is not forwarded anywhere */
+    len = mkquery(q, 0x7102, 0x01, 1, W("\x03web\x00"), DNS_TYPE_A, 1);
+    assert_true(ask_udp(f, q, len, a, sizeof a, 2000) > 0);
+    assert_int_equal(f->own.queries, 1);
+    /* over TCP too */
+    len = mkquery(q, 0x7103, 0x01, 1, W("\x07\x65xample\x03org\x00"), DNS_TYPE_A, 1);
+    int s = tcp_ask(f, q, len);
+    assert_true(tcp_answer(f, s, a, sizeof a, 2000) > 0);
+    close(s);
+    assert_int_equal(f->own.tcp_queries, 1);
+    assert_int_equal(f->good.tcp_queries, 0);
+    sv_dns_unlisten(f->d, (void *)0x5ef);
+}
+
+/* An asker's upstream that is not an address: refused, naming it, and
+ * the sockets handed over are closed. */
+static void test_asker_bad_upstream(void **state)
+{
+    struct fx *f = *state;
+    serve(f, "g", 0);
+    struct sockaddr_in at2, tat2;
+    int u2 = server_socket(SOCK_DGRAM, &at2), t2 = server_socket(SOCK_STREAM, &tat2);
+    char *bad[] = {"127.0.0.78", "dns.example", NULL};
+    struct berr e = BERR_INIT;
+    assert_int_equal(sv_dns_listen(f->d, u2, t2, (void *)0x5ef, bad, &e), -EINVAL);
+    assert_string_equal(e.msg, "DNS upstream dns.example: not an address");
+    berr_clear(&e);
+    assert_int_equal(fcntl(u2, F_GETFD), -1);
+    assert_int_equal(fcntl(t2, F_GETFD), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -876,6 +938,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tcp_forward, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tcp_forward_all_dead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_upstream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_asker_upstreams, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_asker_bad_upstream, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
