@@ -65,6 +65,7 @@ int cmd_rm(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_run(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_exec(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_top(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_port(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_events(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_info(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_version(struct cli *c, int argc, char **argv, struct berr *e);

@@ -122,6 +122,7 @@ static void bash_command(const struct cmd_def *row, FILE *f)
         fputs("        _berth_reply service\n", f);
         break;
     case CA_SERVICE_FIRST:
+    case CA_SERVICE_PORT:
         fputs("        ((args == 0)) && _berth_reply service\n", f);
         break;
     case CA_LIST:
@@ -405,6 +406,9 @@ static void print_zsh(FILE *f)
         case CA_SERVICE_FIRST:
             fputs(" \\\n        '1:service:__berth_services' \\\n        '*::command:_normal'", f);
             break;
+        case CA_SERVICE_PORT:
+            fputs(" \\\n        '1:service:__berth_services' \\\n        '2:private port: '", f);
+            break;
         case CA_LIST:
             fprintf(f, " \\\n        '1:value:(%s)'", d->arg_choices);
             break;
@@ -616,6 +620,7 @@ static void print_fish(FILE *f)
         switch (d->args) {
         case CA_SERVICES:
         case CA_SERVICE_FIRST:
+        case CA_SERVICE_PORT:
             fprintf(f, "complete -c berth -n %s -a '(__berth_services)'\n", cond);
             break;
         case CA_LIST:

@@ -4,8 +4,10 @@
  * the disk: they answer the same whether or not a supervisor runs.
  * Not here: what a state is (cmd/ps_state.c), the records
  * (engine/supervise/records.c). */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/cmdtab.h"
+#include "cmd/ps_ports.h"
 #include "cmd/ps_state.h"
 #include "cmd/project.h"
 #include "cmd/ui/format.h"
@@ -67,6 +70,26 @@ static void state_of(struct cli *c, const char *project, json_t *live, const str
     ps_state_from(r, &rs, now, out);
 }
 
+/* The networks of r, comma-separated (docker's "Networks"). */
+static char *networks_of(const struct ctr_record *r)
+{
+    char *s = xstrdup("");
+    for (size_t i = 0; i < r->plan.n_endpoints; i++) {
+        char *x = xasprintf("%s%s%s", s, *s ? "," : "", r->plan.endpoints[i].network);
+        free(s);
+        s = x;
+    }
+    return s;
+}
+
+/* The run state whose ports ps shows: a container whose process is gone
+ * has none bound (docker shows only the exposed ones then). */
+static const struct run_state *ports_of(const struct ps_state *ps)
+{
+    static const struct run_state none;
+    return ps->alive ? &ps->rs : &none;
+}
+
 /* One container as docker compose's `ps --format json` line. */
 static void print_json_row(const char *name, const struct ctr_record *r, const struct ps_state *ps,
                            const char *cmd)
@@ -86,10 +109,13 @@ static void print_json_row(const char *name, const struct ctr_record *r, const s
     json_object_set_new(o, "Mounts", json_string(""));
     json_object_set_new(o, "Name", json_string(r->name));
     json_object_set_new(o, "Names", json_string(r->name));
-    json_object_set_new(o, "Networks", json_string(""));
-    json_object_set_new(o, "Ports", json_string(""));
+    _cleanup_free_ char *nets = networks_of(r);
+    json_object_set_new(o, "Networks", json_string(nets));
+    const struct run_state *bound = ports_of(ps);
+    _cleanup_free_ char *ports = ps_ports_text(bound, r->plan.expose);
+    json_object_set_new(o, "Ports", json_string(ports));
     json_object_set_new(o, "Project", json_string(name));
-    json_object_set_new(o, "Publishers", json_array());
+    json_object_set_new(o, "Publishers", ps_ports_publishers(bound, r->plan.expose));
     json_object_set_new(o, "RestartCount", json_integer(ps->rs.restarts));
     json_object_set_new(o, "RunningFor", json_string(ps->running_for));
     json_object_set_new(o, "Service", json_string(r->service));
@@ -222,7 +248,7 @@ int cmd_ps(struct cli *c, int argc, char **argv, struct berr *e)
         row[3] = xstrdup(recs[i].service);
         row[4] = xstrdup(ps.running_for);
         row[5] = xstrdup(ps.status);
-        row[6] = xstrdup("");
+        row[6] = ps_ports_text(ports_of(&ps), recs[i].plan.expose);
         rows++;
     }
     if (services_only) {
@@ -237,6 +263,85 @@ int cmd_ps(struct cli *c, int argc, char **argv, struct berr *e)
         for (size_t i = 0; i < (rows + 1) * ncol; i++)
             free(cells[i]);
     }
+    return 0;
+}
+
+/* port: the host address a container's port is published on, from the
+ * supervisor's bindings (the random port included). */
+int cmd_port(struct cli *c, int argc, char **argv, struct berr *e)
+{
+    struct cmd_parser op;
+    cmd_parser_init(&op, "port");
+    int proto = IPPROTO_TCP;
+    long index = 1;
+    int opt;
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
+        switch (opt) {
+        case 'P': {
+            int k = cmd_parser_choice(&op, 'P', optarg); /* tcp udp */
+            if (k < 0)
+                return 2;
+            proto = k == 1 ? IPPROTO_UDP : IPPROTO_TCP;
+            break;
+        }
+        case 'I': {
+            char *end;
+            index = strtol(optarg, &end, 10);
+            if (*end || end == optarg || index < 1 || index > 1000000) {
+                fprintf(stderr, "berth: port: invalid --index \"%s\" (a number from 1)\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'h':
+            cmd_print_help(op.def, stdout);
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr, "berth: \"port\" requires exactly 2 arguments: SERVICE PRIVATE_PORT\n");
+        cmd_print_help(op.def, stderr);
+        return 2;
+    }
+    const char *svc = argv[optind], *port_arg = argv[optind + 1];
+    char *end;
+    long port = strtol(port_arg, &end, 10);
+    if (*end || end == port_arg || port < 1 || port > 65535) {
+        fprintf(stderr, "berth: port: invalid port \"%s\" (a number from 1 to 65535)\n", port_arg);
+        return 2;
+    }
+    char *named[] = {(char *)svc, NULL};
+    _cleanup_project_ struct project *p = NULL;
+    _cleanup_free_ char *name = NULL;
+    int r = cli_project_name(c, named, &name, &p, e);
+    if (r < 0)
+        return r;
+    _cleanup_ctr_list_ struct ctr_list l = {0};
+    r = cli_project_containers(c, name, p, named, false, &l.v, &l.n, e);
+    if (r < 0)
+        return r;
+    const struct ctr_record *rec = NULL;
+    for (size_t i = 0; i < l.n && !rec; i++)
+        if (strcmp(l.v[i].service, svc) == 0 && l.v[i].number == index)
+            rec = &l.v[i];
+    if (!rec) {
+        if (index == 1)
+            return berr_set(e, -ESRCH, "service \"%s\" is not running", svc);
+        return berr_set(e, -ESRCH, "service \"%s\" is not running container #%ld", svc, index);
+    }
+    json_auto_t *live = supervisor_states(c, name);
+    struct ps_state ps;
+    state_of(c, name, live, rec, ps_now_ns(), &ps);
+    const struct run_state *bound = ports_of(&ps);
+    char addr[64];
+    if (ps_port_lookup(bound, proto, (uint16_t)port, addr, sizeof addr) < 0) {
+        _cleanup_free_ char *all = ps_ports_public_list(bound, rec->plan.expose);
+        return berr_set(e, -ENOENT, "no port %ld/%s for container %s: %s", port,
+                        plan_proto_name(proto), rec->name, all);
+    }
+    puts(addr);
     return 0;
 }
 

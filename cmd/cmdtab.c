@@ -88,6 +88,12 @@ static const struct cmd_flag wait_flags[] = {
     {0},
 };
 
+static const struct cmd_flag port_flags[] = {
+    {"protocol", 'P', false, "PROTO", "tcp (default) or udp", CC_LIST, "tcp udp"},
+    {"index", 'I', false, "N", "Index of the container if the service has several (default 1)"},
+    {0},
+};
+
 static const struct cmd_flag rm_flags[] = {
     {"force", 'f', true, NULL, "Don't ask to confirm the removal"},
     {"stop", 's', true, NULL, "Stop the containers first"},
@@ -249,6 +255,11 @@ const struct cmd_def cmd_table[] = {
      .usage = "[SERVICE...]",
      .about = "Display the running processes of the project's containers.",
      .args = CA_SERVICES},
+    {.name = "port", .fn = cmd_port, .summary = "Print the public port for a port binding",
+     .usage = "[--protocol tcp|udp] [--index N] SERVICE PRIVATE_PORT",
+     .about = "Print the host address (HOST_IP:PORT) that a service container's port is\n"
+              "published on, the random one too. Exits 1 when the port is not published.",
+     .flags = port_flags, .args = CA_SERVICE_PORT},
     {.name = "events", .fn = cmd_events, .summary = "Receive real time events from containers",
      .usage = "[--json] [--since TIME] [--until TIME] [SERVICE...]",
      .about = "Stream the container events of a running project (create, start, health_status,\n"

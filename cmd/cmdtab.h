@@ -44,6 +44,7 @@ enum cmd_args {
     CA_NONE,          /* none */
     CA_SERVICES,      /* service names */
     CA_SERVICE_FIRST, /* a service, then a command line (run, exec) */
+    CA_SERVICE_PORT,  /* a service, then a port number (port) */
     CA_SUBCOMMAND,    /* a subcommand: rows named "NAME SUB" */
     CA_LIST,          /* one of .arg_choices */
     CA_FILES,         /* paths */

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/runtime/ctrplan.h"
 #include "engine/runtime/runtime.h"
 #include "engine/volume/mounts.h"
 #include "util/cleanup.h"
@@ -277,13 +278,45 @@ static char *run_path(const char *runroot, const char *project, const char *name
 
 json_t *run_state_to_json(const struct run_state *st)
 {
-    return json_pack("{s:i, s:I, s:i, s:b, s:b, s:b, s:i, s:b, s:I, s:I, s:i, s:s, s:s}", "pid",
-                     (int)st->pid, "start_time", (json_int_t)st->start_time, "supervisor",
+    json_t *ports = json_array();
+    for (size_t i = 0; i < st->n_ports && i < RUN_STATE_MAX_PORTS; i++) {
+        const struct run_port *p = &st->ports[i];
+        const char *proto = plan_proto_name(p->proto);
+        json_array_append_new(ports,
+                              json_pack("{s:s, s:i, s:i, s:s}", "host_ip", p->host_ip, "host_port",
+                                        (int)p->host_port, "container_port", (int)p->ctr_port,
+                                        "protocol", proto ? proto : "tcp"));
+    }
+    return json_pack("{s:i, s:I, s:i, s:b, s:b, s:b, s:i, s:b, s:I, s:I, s:i, s:s, s:s, s:o}",
+                     "pid", (int)st->pid, "start_time", (json_int_t)st->start_time, "supervisor",
                      (int)st->supervisor, "running", st->running, "paused", st->paused,
                      "restarting", st->restarting, "exit_code", st->exit_code, "oom_killed",
                      st->oom_killed, "started_at", (json_int_t)st->started_at_ns, "finished_at",
                      (json_int_t)st->finished_at_ns, "restarts", st->restarts, "health", st->health,
-                     "health_output", st->health_output);
+                     "health_output", st->health_output, "ports", ports);
+}
+
+static void run_ports_from_json(json_t *arr, struct run_state *st)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(arr, i, o)
+    {
+        if (st->n_ports == RUN_STATE_MAX_PORTS)
+            break;
+        json_int_t hp = json_integer_value(json_object_get(o, "host_port"));
+        json_int_t cp = json_integer_value(json_object_get(o, "container_port"));
+        const char *proto = json_string_value(json_object_get(o, "protocol"));
+        int pr = proto ? plan_proto_parse(proto) : -1;
+        if (hp < 0 || hp > 65535 || cp <= 0 || cp > 65535 || pr < 0)
+            continue; /* not a port this supervisor wrote */
+        struct run_port *p = &st->ports[st->n_ports++];
+        const char *ip = json_string_value(json_object_get(o, "host_ip"));
+        snprintf(p->host_ip, sizeof p->host_ip, "%s", ip ? ip : "");
+        p->host_port = (uint16_t)hp;
+        p->ctr_port = (uint16_t)cp;
+        p->proto = pr;
+    }
 }
 
 void run_state_from_json(json_t *o, struct run_state *st)
@@ -304,6 +337,7 @@ void run_state_from_json(json_t *o, struct run_state *st)
     snprintf(st->health, sizeof st->health, "%s", h ? h : "");
     const char *ho = json_string_value(json_object_get(o, "health_output"));
     snprintf(st->health_output, sizeof st->health_output, "%s", ho ? ho : "");
+    run_ports_from_json(json_object_get(o, "ports"), st);
 }
 
 int run_state_write(const char *runroot, const char *project, const char *name,

@@ -71,6 +71,20 @@ char *ctr_path(const char *root, const char *id, const char *sub);
 /* A new random container ID (64 hex). */
 char *ctr_new_id(void);
 
+/* A published port as the supervisor bound it (the random host port
+ * resolved). */
+struct run_port {
+    char host_ip[46]; /* "" when the file gave none (every address) */
+    uint16_t host_port;
+    uint16_t ctr_port;
+    int proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP */
+};
+
+/* The bound ports a run state keeps; a container publishing more keeps its
+ * first RUN_STATE_MAX_PORTS here (the others are bound all the same, but
+ * `port` and `ps` do not show them). */
+#define RUN_STATE_MAX_PORTS 64
+
 struct run_state {
     pid_t pid;
     unsigned long long start_time;
@@ -83,8 +97,10 @@ struct run_state {
     int64_t started_at_ns; /* wall clock, 0 = never */
     int64_t finished_at_ns;
     int restarts;
-    char health[12];         /* "", "starting", "healthy", "unhealthy" */
-    char health_output[256]; /* the last probe's output, for messages */
+    char health[12];                            /* "", "starting", "healthy", "unhealthy" */
+    char health_output[256];                    /* the last probe's output, for messages */
+    struct run_port ports[RUN_STATE_MAX_PORTS]; /* published and bound */
+    size_t n_ports;
 };
 
 /* The run state as the file (and the supervisor's "state" answer) has it. */

@@ -62,6 +62,18 @@ void sv_run_state(const struct sv_ctr *c, struct run_state *out)
     };
     snprintf(st.health, sizeof st.health, "%s", health_names[c->health]);
     snprintf(st.health_output, sizeof st.health_output, "%s", c->health_output);
+    const struct ctr_plan *pl = &c->rec.plan;
+    for (size_t i = 0; i < pl->n_ports && st.n_ports < RUN_STATE_MAX_PORTS; i++) {
+        uint16_t hp = sv_net_published(c, i);
+        if (hp == 0)
+            continue; /* not bound (stopped, or on no network) */
+        struct run_port *p = &st.ports[st.n_ports++];
+        snprintf(p->host_ip, sizeof p->host_ip, "%s",
+                 pl->ports[i].host_ip ? pl->ports[i].host_ip : "");
+        p->host_port = hp;
+        p->ctr_port = pl->ports[i].ctr_port;
+        p->proto = pl->ports[i].proto;
+    }
     *out = st;
 }
 
