@@ -21,7 +21,7 @@ OUT=bt-out-$$ # the test's "outside" host
 OUT_HOST=vbo$$ # its veth's host side
 # Every subnet here is under one 10.X.0.0/16, X from the test's pid: two
 # build trees running this test at once must not ask for the same one.
-NET=10.$((100 + $$ % 150))
+NET=10.$((100 + $$ % 100))
 fwd_before=$(cat /proc/sys/net/ipv4/ip_forward)
 cleanup_outside() {
     ip netns pids "$OUT" 2>/dev/null | xargs -r kill -9 2>/dev/null || true

@@ -7,7 +7,7 @@
 # queries that are not berth's go there, the others' to the host's
 # resolvers. Not here: the working paths (test_net_bridge.sh). Traffic
 # only to 127.0.0.0/8 and to bridges this test made; subnets under
-# 10.233.0.0/16.
+# one 10.X.0.0/16 of its own.
 . "$(dirname "$0")/lib.sh"
 
 command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
@@ -15,7 +15,7 @@ PROBE=$BERTH_TEST_IMAGES/../berth-probe
 [ -x "$PROBE" ] || skip "the probe program is not built"
 load_image probe.tar
 
-NET=10.233
+NET=10.$((200 + $$ % 40)) # its own 10.X.0.0/16: build trees may run it at once
 HBR=ne-br$$ # the test's own bridge holding a host route
 busy_pid=
 dns_pids=()

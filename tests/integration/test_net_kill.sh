@@ -18,7 +18,7 @@ services:
 networks:
   default:
     ipam:
-      config: [{subnet: 10.$((100 + $$ % 150)).201.0/24}]
+      config: [{subnet: 10.$((100 + $$ % 100)).201.0/24}]
 EOF
 out=$(bz nk up -d 2>&1) || fail "up -d failed: $out"
 check "the port answers" wait_until 10 timeout 3 busybox wget -qO- "http://127.0.0.1:$P/"

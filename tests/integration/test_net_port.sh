@@ -10,7 +10,13 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
-command -v jq >/dev/null || skip "jq is not installed"
+# jq-free JSON: jfield FIELD reads one ps --format json line on stdin and
+# prints the field (a string as is, anything else as compact JSON).
+jfield() {
+    python3 -c 'import json, sys
+v = json.loads(sys.stdin.readline())[sys.argv[1]]
+print(v if isinstance(v, str) else json.dumps(v, separators=(",", ":")))' "$1"
+}
 load_image probe.tar
 
 PU=$((30000 + $$ % 20000))
@@ -25,7 +31,7 @@ services:
 networks:
   default:
     ipam:
-      config: [{subnet: 10.233.1.0/24}]
+      config: [{subnet: 10.$((240 + $$ % 15)).1.0/24}]
 EOF2
 out=$(bz portp up -d 2>&1) || fail "up -d failed: $out"
 
@@ -58,16 +64,16 @@ expect_contains "ps PORTS" "$out" "0.0.0.0:$n->80/tcp, 127.0.0.1:$PU->9000/udp, 
 
 # ps --format json: Publishers, Ports, Networks.
 js=$(bz portp ps --format json 2>&1)
-expect_eq "json Publishers" "$(jq -c .Publishers <<<"$js" 2>&1)" \
+expect_eq "json Publishers" "$(jfield Publishers <<<"$js" 2>&1)" \
     "[{\"URL\":\"0.0.0.0\",\"TargetPort\":80,\"PublishedPort\":$n,\"Protocol\":\"tcp\"},{\"URL\":\"127.0.0.1\",\"TargetPort\":9000,\"PublishedPort\":$PU,\"Protocol\":\"udp\"},{\"URL\":\"\",\"TargetPort\":81,\"PublishedPort\":0,\"Protocol\":\"tcp\"}]"
-expect_eq "json Ports" "$(jq -r .Ports <<<"$js" 2>&1)" \
+expect_eq "json Ports" "$(jfield Ports <<<"$js" 2>&1)" \
     "0.0.0.0:$n->80/tcp, 127.0.0.1:$PU->9000/udp, 81/tcp"
-expect_eq "json Networks" "$(jq -r .Networks <<<"$js" 2>&1)" "portp_default"
+expect_eq "json Networks" "$(jfield Networks <<<"$js" 2>&1)" "portp_default"
 
 # Stopped: no bindings any more; the exposed port is still shown.
 bz portp stop -t 1 >/dev/null 2>&1 || fail "stop failed"
 expect_eq "ps -a after stop: only the exposed port" \
-    "$(bz portp ps -a --format json 2>&1 | jq -r .Ports 2>&1)" "81/tcp"
+    "$(bz portp ps -a --format json 2>&1 | jfield Ports 2>&1)" "81/tcp"
 rc=0
 out=$(bz portp port web 80 2>&1) || rc=$?
 expect_eq "port of a stopped container exits 1" "$rc" 1
