@@ -85,7 +85,8 @@ up_net=() up_none=()
 for _ in $(seq 1 "$rounds"); do
     for k in net none; do
         t0=$(now_us)
-        "$berth" -f "$work/$k/compose.yaml" -p "bn$k" up -d >/dev/null 2>&1
+        "$berth" -f "$work/$k/compose.yaml" -p "bn$k" up -d >"$work/up.log" 2>&1 ||
+            { cat "$work/up.log" >&2; echo "bench_net: up -d of bn$k failed" >&2; exit 1; }
         ms=$((($(now_us) - t0) / 1000))
         [ "$(ls "$BERTH_RUNROOT/bn$k"/*.json 2>/dev/null | wc -l)" -ge 10 ] ||
             { echo "bench_net: up -d of bn$k did not start 10 containers" >&2; exit 1; }
@@ -126,7 +127,8 @@ networks:
     ipam:
       config: [{subnet: $NET.1.0/24}]
 YAML
-"$berth" -f "$work/sink/compose.yaml" -p bnsink up -d >/dev/null 2>&1
+"$berth" -f "$work/sink/compose.yaml" -p bnsink up -d >"$work/up.log" 2>&1 ||
+    { cat "$work/up.log" >&2; echo "bench_net: up -d of bnsink failed" >&2; exit 1; }
 sink_ip=$("$berth" -p bnsink exec -T sink ip -4 -o addr show eth0 | awk '{sub("/.*", "", $4); print $4}')
 send() { "$work/bin/net_stream" send "$@" "$mib"; }
 for _ in $(seq 1 50); do send 127.0.0.1 "$PORT" >/dev/null 2>&1 && break; sleep 0.1; done
