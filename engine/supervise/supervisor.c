@@ -45,16 +45,23 @@ char *sv_socket_path(const char *runroot, const char *project)
 
 /* ---- state on disk ---------------------------------------------------- */
 
+static bool should_restart_code(const struct sv_ctr *c, int exit_code);
+
 void sv_run_state(const struct sv_ctr *c, struct run_state *out)
 {
+    /* Reaped but not yet finished (its output is still being read): the
+     * state says how the run ended and what comes next, so that no reader
+     * sees a dead "running" container as exited between two restarts. */
+    bool ended = c->state == C_RUNNING && c->run && c->run->reaped;
     struct run_state st = {
         .pid = c->run && !c->run->reaped ? c->run->proc.pid : 0,
         .start_time = c->run && !c->run->reaped ? c->run->proc.start_time : 0,
         .supervisor = getpid(),
         .running = c->state == C_RUNNING && c->run && !c->run->reaped,
         .paused = c->paused,
-        .restarting = c->state == C_BACKOFF,
-        .exit_code = c->exit_code,
+        .restarting =
+            c->state == C_BACKOFF || (ended && should_restart_code(c, c->run->exit.status)),
+        .exit_code = ended ? c->run->exit.status : c->exit_code,
         .oom_killed = c->oom_killed,
         .started_at_ns = c->started_at_ns,
         .finished_at_ns = c->finished_at_ns,
@@ -492,6 +499,12 @@ static void on_pidfd(uv_poll_t *p, int status, int events)
         r->exit.status = 255;
     }
     r->reaped = true;
+    if (r->c) {
+        /* Its end is known now, its output may take a while yet: said at
+         * once, or a reader would see a dead "running" one as exited. */
+        r->c->finished_at_ns = sv_now_ns();
+        sv_save_state(r->c);
+    }
     uv_poll_stop(p);
     uv_close((uv_handle_t *)p, on_run_handle_closed);
     /* The cgroup goes now; the process is gone. */
@@ -695,8 +708,8 @@ static void try_start(struct sv_ctr *c, bool restart)
     }
 }
 
-/* The restart decision when a run ends (policy.h). */
-static bool should_restart(struct sv_ctr *c)
+/* The restart decision when a run ends with exit_code (policy.h). */
+static bool should_restart_code(const struct sv_ctr *c, int exit_code)
 {
     const struct plan_restart *rp = &c->rec.plan.restart;
     struct svp_exit x = {
@@ -705,12 +718,17 @@ static bool should_restart(struct sv_ctr *c)
                   : rp->policy == PLAN_RESTART_UNLESS_STOPPED ? SVP_RESTART_UNLESS_STOPPED
                                                               : SVP_RESTART_NO,
         .max_retries = rp->max_retries,
-        .exit_code = c->exit_code,
+        .exit_code = exit_code,
         .restarts = c->restarts,
         .stop_requested = c->stop_requested,
         .project_stopping = c->sv->quitting || c->sv->interrupts || c->sv->stopping_all,
     };
     return svp_should_restart(&x);
+}
+
+static bool should_restart(struct sv_ctr *c)
+{
+    return should_restart_code(c, c->exit_code);
 }
 
 static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
