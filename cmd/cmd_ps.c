@@ -68,6 +68,8 @@ static void state_of(struct cli *c, const char *project, json_t *live, const str
     struct run_state rs;
     run_state_from_json(j, &rs);
     ps_state_from(r, &rs, now, out);
+    if (rs.running && !out->alive)
+        ps_state_of(c, project, r, now, out); /* it ended since: as it says on disk */
 }
 
 /* The networks of r, comma-separated (docker's "Networks"). */

@@ -47,6 +47,16 @@ void ps_state_of(struct cli *c, const char *project, const struct ctr_record *r,
 {
     struct run_state rs;
     bool have = run_state_read(c->runroot, project, r->name, &rs) == 0;
+    /* Said running, and gone: it ended after the read, and its supervisor
+     * (alive) says so within a moment: read again, for up to 20 ms. Gone
+     * with its supervisor: as read. */
+    for (int i = 0; i < 10 && have && rs.running && !run_state_alive(&rs) && rs.supervisor > 0 &&
+                    kill(rs.supervisor, 0) == 0;
+         i++) {
+        if (i > 0)
+            nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL);
+        have = run_state_read(c->runroot, project, r->name, &rs) == 0;
+    }
     ps_state_from(r, have ? &rs : NULL, now_ns, out);
 }
 
