@@ -300,15 +300,6 @@ int cli_endpoints_assign(struct cli *c, const struct service *s, struct ctr_plan
     return 0;
 }
 
-int cli_net_forget_container(struct cli *c, const char *project, const struct ctr_record *r,
-                             struct berr *e)
-{
-    (void)project;
-    (void)e;
-    cli_endpoints_release(c, &r->plan, r->name);
-    return 0;
-}
-
 int down_networks(struct cli *c, const char *project, struct berr *e)
 {
     int rc = 0;
