@@ -124,7 +124,10 @@ void cli_endpoints_release(struct cli *c, const struct ctr_plan *pl, const char 
  * aliases), as they are now. NULL when none. */
 char **cli_hosts_snapshot(struct cli *c, const char *project, const struct ctr_plan *pl);
 /* down: the project's nftables table, and the networks it made that no
- * other container still uses. */
-int down_networks(struct cli *c, const char *project, struct berr *e);
+ * other container still uses. on_networks: some container of the project
+ * (before down removed them) was on a network; with that false and no
+ * network of the project's, there is no table either and libnftables is
+ * not asked. */
+int down_networks(struct cli *c, const char *project, bool on_networks, struct berr *e);
 
 #endif
