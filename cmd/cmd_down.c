@@ -19,6 +19,7 @@
 #include "cmd/project.h"
 #include "compose/compose.h"
 #include "engine/plan/plan.h"
+#include "engine/runtime/netsetup.h"
 #include "engine/runtime/runtime.h"
 #include "engine/supervise/control.h"
 #include "engine/supervise/records.h"
@@ -246,10 +247,13 @@ int down_project(struct cli *c, const struct down_opts *o, char *const *services
         return r;
     size_t n = 0;
     _cleanup_free_ struct ctr_record *recs = down_select(p, &all, o->remove_orphans, &n);
+    bool on_networks = false;
+    for (size_t i = 0; i < all.n && !on_networks; i++)
+        on_networks = netsetup_has_endpoints(&all.v[i].plan);
     int rc = down_containers(c, name, recs, n, o->timeout_ns);
     {
         _cleanup_berr_ struct berr ne = BERR_INIT;
-        if (down_networks(c, name, &ne) < 0) {
+        if (down_networks(c, name, on_networks, &ne) < 0) {
             log_berr(&ne);
             rc = 1;
         }

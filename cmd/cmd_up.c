@@ -538,6 +538,8 @@ int up_project(struct cli *c, const struct up_opts *o, struct berr *e)
     int r = up_plan(&u, e);
     if (r >= 0)
         r = up_open(&u, e);
+    if (r >= 0) /* before anything is made or removed */
+        r = up_ports_check(&u, e);
     if (r >= 0)
         r = up_orphans(&u, e);
     if (r >= 0)

@@ -300,29 +300,21 @@ int cli_endpoints_assign(struct cli *c, const struct service *s, struct ctr_plan
     return 0;
 }
 
-int cli_net_forget_container(struct cli *c, const char *project, const struct ctr_record *r,
-                             struct berr *e)
-{
-    (void)project;
-    (void)e;
-    cli_endpoints_release(c, &r->plan, r->name);
-    return 0;
-}
-
-int down_networks(struct cli *c, const char *project, struct berr *e)
+int down_networks(struct cli *c, const char *project, bool on_networks, struct berr *e)
 {
     int rc = 0;
-    struct berr te = BERR_INIT;
-    if (nft_project_remove(project, &te) < 0 && rc == 0) {
-        berr_move(e, &te);
-        rc = -EIO;
-    }
-    berr_clear(&te);
     struct net_record *recs = NULL;
     size_t n = 0;
     int r = net_record_list(c->root, project, &recs, &n, e);
     if (r < 0)
         return r;
+    /* The table first (it names the bridges); a failure is said, and
+     * the networks go all the same. */
+    struct berr te = BERR_INIT;
+    if ((n > 0 || on_networks) && nft_project_remove(project, &te) < 0) {
+        berr_move(e, &te);
+        rc = -EIO;
+    }
     for (size_t i = 0; i < n; i++) {
         _cleanup_strv_ char **users = NULL;
         struct berr re = BERR_INIT;

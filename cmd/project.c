@@ -59,13 +59,8 @@ int cli_remove_container(struct cli *c, const char *project, int ctl, const stru
     if (rr < 0 && first == 0)
         first = rr;
     run_state_remove(c->runroot, project, r->name);
-    if (rr == 0) {
-        struct berr ne = BERR_INIT;
-        int nr = cli_net_forget_container(c, project, r, first < 0 ? &ne : e);
-        if (nr < 0 && first == 0)
-            first = nr;
-        berr_clear(&ne);
-    }
+    if (rr == 0) /* removed for good: its addresses go too */
+        cli_endpoints_release(c, &r->plan, r->name);
     if ((flags & RM_ANON) && rr == 0) {
         int ar = mounts_remove_anonymous(c->root, project, &r->plan, first < 0 ? NULL : e);
         if (ar < 0 && first == 0)

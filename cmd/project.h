@@ -114,7 +114,7 @@ void cli_networks_undo(struct cli *c, char ***made);
 /* A container about to be created gets its address on each of its
  * networks (IPAM, by its name: asked again, the same one); s (may be
  * NULL) names the file's place in messages. cli_endpoints_release frees
- * them. */
+ * them (a container not created after all, or removed for good). */
 int cli_endpoints_assign(struct cli *c, const struct service *s, struct ctr_plan *pl,
                          struct berr *e);
 void cli_endpoints_release(struct cli *c, const struct ctr_plan *pl, const char *name);
@@ -123,11 +123,11 @@ void cli_endpoints_release(struct cli *c, const struct ctr_plan *pl, const char 
  * of the project on a network pl shares (service, container name,
  * aliases), as they are now. NULL when none. */
 char **cli_hosts_snapshot(struct cli *c, const char *project, const struct ctr_plan *pl);
-/* A container removed for good: its addresses (cmd/net_project.c). */
-int cli_net_forget_container(struct cli *c, const char *project, const struct ctr_record *r,
-                             struct berr *e);
 /* down: the project's nftables table, and the networks it made that no
- * other container still uses. */
-int down_networks(struct cli *c, const char *project, struct berr *e);
+ * other container still uses. on_networks: some container of the project
+ * (before down removed them) was on a network; with that false and no
+ * network of the project's, there is no table either and libnftables is
+ * not asked. */
+int down_networks(struct cli *c, const char *project, bool on_networks, struct berr *e);
 
 #endif

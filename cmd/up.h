@@ -5,6 +5,7 @@
  *
  *   plan     load the project, resolve images, plan every container
  *            (nothing is made yet: a missing image leaves nothing half-done)
+ *   ports    the host ports to publish, free or already the project's
  *   orphans  containers of services no longer in the file: warn, or remove
  *   create   volumes, then create / keep / recreate / remove containers
  *   start    hand the records to a supervisor (a running one, a detached
@@ -121,6 +122,14 @@ int up_networks(struct up *u, struct berr *e);
 void up_networks_undo(struct up *u);
 int up_endpoints(struct up *u, struct up_item *it, struct berr *e);
 
+/* Ports (cmd/up_ports.c): before any network, address or container is
+ * made, every fixed host port the planned containers publish (tcp and
+ * udp; random ones not) is checked: two of them on one host port/proto
+ * whose addresses overlap, or a port a bind test finds taken by anything
+ * but this project's own supervisor, is one error naming the service, the
+ * port, the ports entry's file:line and the holder. */
+int up_ports_check(struct up *u, struct berr *e);
+
 /* Every phase in order: what `up` does once its flags are parsed, and what
  * `run` does for a one-off's dependencies. */
 int up_project(struct cli *c, const struct up_opts *o, struct berr *e);
@@ -149,5 +158,11 @@ enum up_action up_decide(const struct ctr_record *old, const char *want, bool fo
  * no longer has (scaled down): it goes. */
 bool up_scaled_down(const struct project *p, const bool *want, const struct ctr_record *r,
                     const struct up_item *items, size_t n_items);
+
+/* Whether two published ports cannot both be bound: the same proto and
+ * fixed host port (a range with one container port is any free one in it:
+ * never a clash), on addresses that overlap (no host IP or a wildcard
+ * takes every address of its family; 127.0.0.1 and ::1 do not meet). */
+bool up_ports_clash(const struct plan_port *a, const struct plan_port *b);
 
 #endif

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The decisions of `up` that need no store, no runtime and no files: which
- * services, how many replicas, keep or recreate, what a scale-down removes.
+ * services, how many replicas, keep or recreate, what a scale-down removes,
+ * which published ports clash.
  * Pure functions of the project and the records (cmd/up.h); the phases
  * that act on them are in cmd/cmd_up.c. */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/up.h"
+#include "net/portbind.h"
 #include "util/xalloc.h"
 
 static bool named(char *const *services, const char *name)
@@ -64,4 +67,41 @@ bool up_scaled_down(const struct project *p, const bool *want, const struct ctr_
         if (strcmp(items[i].plan.name, r->name) == 0)
             return false;
     return true;
+}
+
+static bool fixed_port(const struct plan_port *p)
+{
+    return p->host_port != 0 && p->host_port_end <= p->host_port;
+}
+
+/* The host IP as an address (no host IP: 0.0.0.0); false for text that is
+ * none (the bind check refuses it). */
+static bool host_addr(const char *ip, struct sockaddr_storage *a, bool *any)
+{
+    if (port_addr_parse(ip && *ip ? ip : "0.0.0.0", 0, a) < 0)
+        return false;
+    static const uint8_t zero[16];
+    if (a->ss_family == AF_INET)
+        *any = !memcmp(&((struct sockaddr_in *)a)->sin_addr, zero, 4);
+    else
+        *any = !memcmp(&((struct sockaddr_in6 *)a)->sin6_addr, zero, 16);
+    return true;
+}
+
+bool up_ports_clash(const struct plan_port *a, const struct plan_port *b)
+{
+    if (a->proto != b->proto || !fixed_port(a) || !fixed_port(b) || a->host_port != b->host_port)
+        return false;
+    struct sockaddr_storage x, y;
+    bool xany, yany;
+    if (!host_addr(a->host_ip, &x, &xany) || !host_addr(b->host_ip, &y, &yany) ||
+        x.ss_family != y.ss_family)
+        return false;
+    if (xany || yany)
+        return true;
+    if (x.ss_family == AF_INET)
+        return !memcmp(&((struct sockaddr_in *)&x)->sin_addr, &((struct sockaddr_in *)&y)->sin_addr,
+                       4);
+    return !memcmp(&((struct sockaddr_in6 *)&x)->sin6_addr, &((struct sockaddr_in6 *)&y)->sin6_addr,
+                   16);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net/portbind.h"
 #include "util/cleanup.h"
 
 #define TCP_LISTEN_STATE 0x0A
@@ -39,22 +40,14 @@ static int want_parse(const char *host_ip, struct want *w)
         w->any = true;
         return 0;
     }
-    char buf[INET6_ADDRSTRLEN + 2];
-    size_t n = strlen(host_ip);
-    if (host_ip[0] == '[' && n >= 2 && host_ip[n - 1] == ']') { /* "[::1]" */
-        host_ip++;
-        n -= 2;
-    }
-    if (n >= sizeof(buf))
+    struct sockaddr_storage ss;
+    if (port_addr_parse(host_ip, 0, &ss) < 0) /* "1.2.3.4", "::1", "[::1]" */
         return -EINVAL;
-    memcpy(buf, host_ip, n);
-    buf[n] = '\0';
-    if (inet_pton(AF_INET, buf, w->a) == 1)
-        w->family = AF_INET;
-    else if (inet_pton(AF_INET6, buf, w->a) == 1)
-        w->family = AF_INET6;
+    w->family = ss.ss_family;
+    if (w->family == AF_INET)
+        memcpy(w->a, &((struct sockaddr_in *)&ss)->sin_addr, 4);
     else
-        return -EINVAL;
+        memcpy(w->a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
     static const uint8_t zero[16];
     w->any = !memcmp(w->a, zero, w->family == AF_INET ? 4 : 16);
     return 0;

@@ -280,7 +280,7 @@ static char **json_strv(json_t *a)
     return v;
 }
 
-static char *json_str(json_t *o, const char *k)
+char *plan_json_str(json_t *o, const char *k)
 {
     const char *v = json_string_value(json_object_get(o, k));
     return v ? xstrdup(v) : NULL;
@@ -304,8 +304,8 @@ static int json_port(json_t *o, const char *k)
 
 static int net_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
 {
-    out->service = json_str(j, "service");
-    out->network_mode = json_str(j, "network_mode");
+    out->service = plan_json_str(j, "service");
+    out->network_mode = plan_json_str(j, "network_mode");
     json_t *eps = json_object_get(j, "endpoints"), *it;
     size_t i;
     out->endpoints = xcalloc(json_array_size(eps) + 1, sizeof *out->endpoints);
@@ -318,15 +318,15 @@ static int net_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
         struct plan_endpoint *ep = &out->endpoints[out->n_endpoints++];
         ep->network = xstrdup(net);
         ep->aliases = json_strv_opt(it, "aliases");
-        ep->ipv4_address = json_str(it, "ipv4_address");
-        ep->ipv6_address = json_str(it, "ipv6_address");
-        ep->mac_address = json_str(it, "mac_address");
+        ep->ipv4_address = plan_json_str(it, "ipv4_address");
+        ep->ipv6_address = plan_json_str(it, "ipv6_address");
+        ep->mac_address = plan_json_str(it, "mac_address");
         ep->gw_priority = (int)json_integer_value(json_object_get(it, "gw_priority"));
-        ep->bridge = json_str(it, "bridge");
-        ep->addr4 = json_str(it, "addr4");
-        ep->gateway4 = json_str(it, "gateway4");
-        ep->addr6 = json_str(it, "addr6");
-        ep->gateway6 = json_str(it, "gateway6");
+        ep->bridge = plan_json_str(it, "bridge");
+        ep->addr4 = plan_json_str(it, "addr4");
+        ep->gateway4 = plan_json_str(it, "gateway4");
+        ep->addr6 = plan_json_str(it, "addr6");
+        ep->gateway6 = plan_json_str(it, "gateway6");
         ep->internal = json_is_true(json_object_get(it, "internal"));
     }
     json_t *ports = json_object_get(j, "ports");
@@ -343,7 +343,7 @@ static int net_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
         p->host_port = (uint16_t)hp;
         p->host_port_end = (uint16_t)hpe;
         p->ctr_port = (uint16_t)cp;
-        p->host_ip = json_str(it, "host_ip");
+        p->host_ip = plan_json_str(it, "host_ip");
     }
     out->expose = json_strv_opt(j, "expose");
     out->dns = json_strv_opt(j, "dns");
@@ -351,8 +351,8 @@ static int net_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
     out->dns_opt = json_strv_opt(j, "dns_opt");
     out->extra_hosts = json_strv_opt(j, "extra_hosts");
     out->links = json_strv_opt(j, "links");
-    out->domainname = json_str(j, "domainname");
-    out->mac_address = json_str(j, "mac_address");
+    out->domainname = plan_json_str(j, "domainname");
+    out->mac_address = plan_json_str(j, "mac_address");
     return 0;
 }
 
@@ -361,13 +361,13 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
     memset(out, 0, sizeof *out);
     if (!json_is_object(j) || !json_is_array(json_object_get(j, "argv")))
         return berr_set(e, -EINVAL, "invalid container plan");
-    out->name = json_str(j, "name");
-    out->log_name = json_str(j, "log_name");
+    out->name = plan_json_str(j, "name");
+    out->log_name = plan_json_str(j, "log_name");
     out->argv = json_strv(json_object_get(j, "argv"));
     out->env = json_strv(json_object_get(j, "env"));
-    out->cwd = json_str(j, "cwd");
-    out->user = json_str(j, "user");
-    out->hostname = json_str(j, "hostname");
+    out->cwd = plan_json_str(j, "cwd");
+    out->user = plan_json_str(j, "user");
+    out->hostname = plan_json_str(j, "hostname");
     out->read_only = json_is_true(json_object_get(j, "read_only"));
     out->tty = json_is_true(json_object_get(j, "tty"));
     out->stdin_open = json_is_true(json_object_get(j, "stdin_open"));
@@ -426,7 +426,7 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
             if (strcmp(type, mount_types[t]) == 0)
                 m->type = t;
         m->target = xstrdup(target);
-        m->source = json_str(it, "source");
+        m->source = plan_json_str(it, "source");
         m->read_only = json_is_true(json_object_get(it, "read_only"));
         m->create_host_path = json_is_true(json_object_get(it, "create_host_path"));
         m->nocopy = json_is_true(json_object_get(it, "nocopy"));

@@ -152,6 +152,9 @@ void ctr_plan_free(struct ctr_plan *c);
 /* The plan as stored in the container record, and back. */
 json_t *plan_to_json(const struct ctr_plan *c);
 int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e);
+/* o's string member k, copied (heap); NULL when absent or not a string.
+ * For the readers of the records that hold a plan, too. */
+char *plan_json_str(json_t *o, const char *k);
 
 const char *plan_restart_name(enum plan_restart_policy p);
 /* "tcp", "udp", "sctp" for IPPROTO_*; and back (-1 for anything else). */

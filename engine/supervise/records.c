@@ -91,12 +91,6 @@ static json_t *record_json(const struct ctr_record *r)
     return j;
 }
 
-static char *jstr(json_t *o, const char *k)
-{
-    const char *v = json_string_value(json_object_get(o, k));
-    return v ? xstrdup(v) : NULL;
-}
-
 static int record_parse(const char *buf, struct ctr_record *r)
 {
     json_error_t je;
@@ -112,19 +106,19 @@ static int record_parse(const char *buf, struct ctr_record *r)
         json_decref(o);
         return -EINVAL;
     }
-    r->plan.config = jstr(o, "config");
-    r->id = jstr(o, "id");
-    r->name = jstr(o, "name");
-    r->project = jstr(o, "project");
-    r->service = jstr(o, "service");
+    r->plan.config = plan_json_str(o, "config");
+    r->id = plan_json_str(o, "id");
+    r->name = plan_json_str(o, "name");
+    r->project = plan_json_str(o, "project");
+    r->service = plan_json_str(o, "service");
     r->number = (int)json_integer_value(json_object_get(o, "number"));
     r->oneoff = json_is_true(json_object_get(o, "oneoff"));
-    r->image = jstr(o, "image");
-    r->image_id = jstr(o, "image_id");
-    r->created = jstr(o, "created");
-    r->cgroup = jstr(o, "cgroup");
-    r->config_files = jstr(o, "config_files");
-    r->working_dir = jstr(o, "working_dir");
+    r->image = plan_json_str(o, "image");
+    r->image_id = plan_json_str(o, "image_id");
+    r->created = plan_json_str(o, "created");
+    r->cgroup = plan_json_str(o, "cgroup");
+    r->config_files = plan_json_str(o, "config_files");
+    r->working_dir = plan_json_str(o, "working_dir");
     json_decref(o);
     if (!r->id || !r->name || !r->project || !r->service || !valid_id(r->id)) {
         ctr_record_free(r);

@@ -32,6 +32,7 @@
 #include "net/link.h"
 #include "net/netns.h"
 #include "net/nft.h"
+#include "net/portbind.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/strv.h"
@@ -292,11 +293,10 @@ static int bind_port(struct sv_ctr *c, const struct plan_port *pp, const char *c
             return r;
     }
     berr_clear(e);
-    return berr_set(e, -EADDRINUSE, "service \"%s\": no free host port in %u-%u/%s", c->rec.service,
-                    pp->host_port, pp->host_port_end,
-                    pp->proto == IPPROTO_UDP    ? "udp"
-                    : pp->proto == IPPROTO_SCTP ? "sctp"
-                                                : "tcp");
+    char what[PORT_TEXT_MAX];
+    port_text(what, pp->proto, pp->host_ip, pp->host_port, pp->host_port_end);
+    return berr_set(e, -EADDRINUSE, "service \"%s\": no free host port in %s", c->rec.service,
+                    what);
 }
 
 static void close_ports(struct sv_ctr *c)

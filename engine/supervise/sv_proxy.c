@@ -26,7 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "net/portholder.h"
+#include "net/portbind.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -101,44 +101,6 @@ struct sv_proxy {
     int open_handles;      /* listeners and timer not yet closed */
     bool stopping;
 };
-
-static const char *proto_name(int proto)
-{
-    return proto == IPPROTO_UDP ? "udp" : "tcp";
-}
-
-/* s ("1.2.3.4", "::1", "[::1]") with port into out. */
-static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *out)
-{
-    char buf[INET6_ADDRSTRLEN + 1];
-    size_t n = strlen(s);
-    if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-        s++;
-        n -= 2;
-    }
-    if (n >= sizeof(buf))
-        return -EINVAL;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    memset(out, 0, sizeof(*out));
-    struct sockaddr_in *in = (struct sockaddr_in *)out;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
-    if (inet_pton(AF_INET, buf, &in->sin_addr) == 1) {
-        in->sin_family = AF_INET;
-        in->sin_port = htons(port);
-    } else if (inet_pton(AF_INET6, buf, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(port);
-    } else {
-        return -EINVAL;
-    }
-    return 0;
-}
-
-static socklen_t addr_len(const struct sockaddr_storage *a)
-{
-    return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
 
 static bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr *b)
 {
@@ -532,26 +494,6 @@ static void on_listener_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
 
 /* --- Binding ------------------------------------------------------------ */
 
-/* A socket bound (and listening, for TCP) on addr, or -errno. */
-static int bind_socket(int proto, const struct sockaddr_storage *addr)
-{
-    int type = proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
-    _cleanup_close_ int fd = socket(addr->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    int one = 1;
-    if (proto == IPPROTO_TCP && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-        return -errno;
-    if (addr->ss_family == AF_INET6 &&
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
-        return -errno;
-    if (bind(fd, (const struct sockaddr *)addr, addr_len(addr)) < 0)
-        return -errno;
-    if (proto == IPPROTO_TCP && listen(fd, SOMAXCONN) < 0)
-        return -errno;
-    return TAKE_FD(fd);
-}
-
 static uint16_t bound_port(int fd)
 {
     struct sockaddr_storage a;
@@ -565,18 +507,7 @@ static uint16_t bound_port(int fd)
 static int bind_error(const struct sv_proxy_spec *s, const char *ip, uint16_t port, int err,
                       struct berr *e)
 {
-    const char *svc = s->service ? s->service : "";
-    if (err != -EADDRINUSE)
-        return berr_errno(e, err, "service \"%s\": binding host port %s%s%u/%s", svc, ip ? ip : "",
-                          ip ? ":" : "", port, proto_name(s->proto));
-    pid_t pid;
-    char comm[16];
-    if (port_holder(s->proto, ip, port, &pid, comm) == 1)
-        return berr_set(e, -EADDRINUSE,
-                        "service \"%s\": host port %u/%s is already in use by PID %d (%s)", svc,
-                        port, proto_name(s->proto), (int)pid, comm);
-    return berr_set(e, -EADDRINUSE, "service \"%s\": host port %u/%s is already in use", svc, port,
-                    proto_name(s->proto));
+    return port_bind_error(e, err, s->service, s->proto, ip, port);
 }
 
 static void close_fds(int *fds, int n)
@@ -595,28 +526,28 @@ static int bind_all(const struct sv_proxy_spec *s, int fds[2], struct berr *e)
     int n = 1;
     if (s->host_ip && *s->host_ip) {
         ip[0] = s->host_ip;
-        if (parse_addr(s->host_ip, s->host_port, &addr[0]) < 0)
+        if (port_addr_parse(s->host_ip, s->host_port, &addr[0]) < 0)
             return berr_set(e, -EINVAL, "service \"%s\": host IP \"%s\" is not an IP address",
                             s->service ? s->service : "", s->host_ip);
     } else {
         ip[0] = NULL;
         ip[1] = NULL;
-        parse_addr("0.0.0.0", s->host_port, &addr[0]);
+        port_addr_parse("0.0.0.0", s->host_port, &addr[0]);
         if (strchr(s->ctr_addr, ':')) {
-            parse_addr("::", s->host_port, &addr[1]);
+            port_addr_parse("::", s->host_port, &addr[1]);
             n = 2;
         }
     }
     for (int attempt = 0;; attempt++) {
         fds[0] = fds[1] = -1;
-        fds[0] = bind_socket(s->proto, &addr[0]);
+        fds[0] = port_bind(s->proto, &addr[0]);
         if (fds[0] < 0)
             return bind_error(s, ip[0], s->host_port, fds[0], e);
         if (n == 1)
             return 1;
         uint16_t port = bound_port(fds[0]);
         ((struct sockaddr_in6 *)&addr[1])->sin6_port = htons(port);
-        fds[1] = bind_socket(s->proto, &addr[1]);
+        fds[1] = port_bind(s->proto, &addr[1]);
         if (fds[1] >= 0)
             return 2;
         int err = fds[1];
@@ -638,7 +569,7 @@ int sv_proxy_start(uv_loop_t *loop, const struct sv_proxy_spec *s, struct sv_pro
         return berr_set(e, -EINVAL, "service \"%s\": protocol %d is neither tcp nor udp", svc,
                         s->proto);
     struct sockaddr_storage target;
-    if (!s->ctr_addr || parse_addr(s->ctr_addr, s->ctr_port, &target) < 0)
+    if (!s->ctr_addr || port_addr_parse(s->ctr_addr, s->ctr_port, &target) < 0)
         return berr_set(e, -EINVAL, "service \"%s\": container address \"%s\" is not an IP address",
                         svc, s->ctr_addr ? s->ctr_addr : "");
     int fds[2] = {-1, -1};
@@ -681,7 +612,7 @@ int sv_proxy_start(uv_loop_t *loop, const struct sv_proxy_spec *s, struct sv_pro
             close_fds(fds, n);
             sv_proxy_stop(p);
             return berr_errno(e, r, "service \"%s\": listening on host port %u/%s", svc, p->port,
-                              proto_name(s->proto));
+                              port_proto_name(s->proto));
         }
     }
     uv_timer_init(loop, &p->timer);
@@ -699,7 +630,7 @@ uint16_t sv_proxy_port(const struct sv_proxy *p)
 int sv_proxy_retarget(struct sv_proxy *p, const char *ctr_addr, uint16_t ctr_port, struct berr *e)
 {
     struct sockaddr_storage target;
-    if (!ctr_addr || parse_addr(ctr_addr, ctr_port, &target) < 0)
+    if (!ctr_addr || port_addr_parse(ctr_addr, ctr_port, &target) < 0)
         return berr_set(e, -EINVAL, "service \"%s\": container address \"%s\" is not an IP address",
                         p->service, ctr_addr ? ctr_addr : "");
     p->target = target;

@@ -42,9 +42,10 @@ struct sv_proxy_spec {
 #define SV_PROXY_MAX_FLOWS   1024
 #define SV_PROXY_UDP_IDLE_MS 90000
 
-/* Binds (SO_REUSEADDR for TCP as docker-proxy does; never SO_REUSEPORT) and starts forwarding.
- * A busy port is -EADDRINUSE with the message
- *   service "web": host port 8080/tcp is already in use by PID 1234 (nginx)
+/* Binds (net/portbind.h's port_bind: the bind `up` checks before anything
+ * is made) and starts forwarding. A busy port is -EADDRINUSE with
+ * port_bind_error's message
+ *   service "web": host port 0.0.0.0:8080/tcp is already in use by PID 1234 (nginx)
  * (or "... is already in use" when /proc does not tell the holder). Other
  * failures (a bad address, a port below 1024 without the right) name the
  * service and the port too. Nothing is left bound on failure. */

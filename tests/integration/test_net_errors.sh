@@ -171,8 +171,11 @@ networks:
 EOF
 refused unknown_network neunk 'service "web"' 'nowhere' "compose.yaml:"
 
-# A host port bound by another program: its PID is named.
+# A host port bound by another program: its PID is named, the ports
+# entry's line too, and nothing is made (the check runs before any
+# network or container).
 PB=$((24000 + $$ % 10000))
+PU=$((PB + 1))
 if command -v python3 >/dev/null; then
     python3 -m http.server --bind 127.0.0.1 "$PB" >/dev/null 2>&1 &
     busy_pid=$!
@@ -186,14 +189,75 @@ networks:
     ipam:
       config: [{subnet: $NET.6.0/24}]
 EOF
-    # (the network and container are made before the supervisor binds the
-    # ports: they stay, as docker compose's do; not checked here yet)
-    KEEP_CTR=1 refused port_busy neport 'service "web"' "$PB" "PID $busy_pid"
+    refused port_busy neport 'service "web"' "127.0.0.1:$PB/tcp" "PID $busy_pid" "compose.yaml:6:"
     kill "$busy_pid"
+    wait "$busy_pid" 2>/dev/null || true
+
+    # A UDP port bound by another program: refused the same way (tcp on
+    # the same number is another port, and free).
+    python3 -c "import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', $PU))
+time.sleep(3600)" &
+    busy_pid=$!
+    check "the other program has the udp port" wait_until 10 bash -c "ss -lun | grep -q '127.0.0.1:$PU '"
+    new_project neudp >/dev/null <<EOF
+services:
+$(svc web)
+    ports: ["127.0.0.1:$PU:53/tcp", "127.0.0.1:$PU:53/udp"]
+networks:
+  default:
+    ipam:
+      config: [{subnet: $NET.10.0/24}]
+EOF
+    refused udp_busy neudp 'service "web"' "127.0.0.1:$PU/udp" "PID $busy_pid" "compose.yaml:6:"
+    kill "$busy_pid"
+    wait "$busy_pid" 2>/dev/null || true
     busy_pid=
 else
-    skip_check "python3 is not installed (the busy port's program)"
+    skip_check "python3 is not installed (the busy ports' program)"
 fi
+
+# Two services of one file on one host port (no host IP takes 127.0.0.1
+# too): refused before anything is made, naming both entries.
+new_project nedupport >/dev/null <<EOF
+services:
+$(svc one)
+    ports: ["$PB:80"]
+$(svc two)
+    ports: ["127.0.0.1:$PB:81"]
+networks:
+  default:
+    ipam:
+      config: [{subnet: $NET.11.0/24}]
+EOF
+refused port_twice nedupport 'service "two"' "127.0.0.1:$PB/tcp" 'service "one"' \
+    "compose.yaml:11:" "(line 6)"
+
+# A running project's own ports are not "in use" to its next up: up -d
+# again, and with one service recreated, succeeds and still publishes.
+new_project neagain >/dev/null <<EOF
+services:
+$(svc web)
+    ports: ["127.0.0.1:$PB:80", "127.0.0.1:$PU:53/udp"]
+$(svc api)
+    ports: ["127.0.0.1:$((PB + 2)):80"]
+networks:
+  default:
+    ipam:
+      config: [{subnet: $NET.12.0/24}]
+EOF
+out=$(bz neagain up -d 2>&1) || fail "neagain up failed: $out"
+rc=0
+out=$(bz neagain up -d 2>&1) || rc=$?
+check "up -d again on a running project with ports: exit 0 ($out)" test "$rc" -eq 0
+expect_contains "up -d again: web still publishes" "$(bz neagain port web 80 2>&1)" "127.0.0.1:$PB"
+rc=0
+out=$(bz neagain up -d --force-recreate api 2>&1) || rc=$?
+check "a service recreated keeps its own port: exit 0 ($out)" test "$rc" -eq 0
+expect_contains "the recreated api publishes" "$(bz neagain port api 80 2>&1)" \
+    "127.0.0.1:$((PB + 2))"
+bz neagain down -t 1 >/dev/null 2>&1 || fail "neagain down failed"
 
 # dns: a service's own servers. The host's resolver answers every name
 # with $NET.8.77, the service's own with $NET.8.78.

@@ -2,7 +2,8 @@
 /* The pure decisions of `up` (cmd/up_decide.c): which services come up
  * (named ones and their dependencies, --no-deps), how many replicas
  * (--scale over replicas), keep or recreate a container (config hash,
- * --force-recreate, --no-recreate), and what a scale-down removes. The
+ * --force-recreate, --no-recreate), what a scale-down removes, and which
+ * published ports clash. The
  * phases that act on them run real containers in the integration tests. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +107,39 @@ static void test_scaled_down(void **state)
     assert_false(up_scaled_down(&proj, w, &oneoff, items, 1)); /* a `run` container */
 }
 
+static struct plan_port pport(int proto, char *ip, uint16_t port, uint16_t end)
+{
+    return (struct plan_port){
+        .proto = proto, .host_ip = ip, .host_port = port, .host_port_end = end};
+}
+
+static void test_ports_clash(void **state)
+{
+    (void)state;
+    const int T = IPPROTO_TCP, U = IPPROTO_UDP;
+    struct plan_port any = pport(T, NULL, 8080, 8080);
+    struct plan_port lo = pport(T, "127.0.0.1", 8080, 8080);
+    struct plan_port lo2 = pport(T, "127.0.0.2", 8080, 8080);
+    struct plan_port wild = pport(T, "0.0.0.0", 8080, 8080);
+    struct plan_port v6lo = pport(T, "::1", 8080, 8080);
+    struct plan_port v6any = pport(T, "[::]", 8080, 8080);
+    struct plan_port udp = pport(U, NULL, 8080, 8080);
+    struct plan_port other = pport(T, NULL, 8081, 8081);
+    struct plan_port range = pport(T, NULL, 8080, 8090);
+    struct plan_port rnd = pport(T, NULL, 0, 0);
+    assert_true(up_ports_clash(&any, &any));    /* the same port twice */
+    assert_true(up_ports_clash(&any, &lo));     /* every address takes 127.0.0.1 too */
+    assert_true(up_ports_clash(&lo, &wild));    /* 0.0.0.0 as no host IP */
+    assert_true(up_ports_clash(&lo, &lo));      /* one address */
+    assert_true(up_ports_clash(&v6lo, &v6any)); /* :: takes ::1 */
+    assert_false(up_ports_clash(&lo, &lo2));    /* two addresses */
+    assert_false(up_ports_clash(&lo, &v6lo));   /* two families */
+    assert_false(up_ports_clash(&any, &udp));   /* tcp and udp are apart */
+    assert_false(up_ports_clash(&any, &other)); /* two ports */
+    assert_false(up_ports_clash(&any, &range)); /* a range: any free port in it */
+    assert_false(up_ports_clash(&rnd, &rnd));   /* random ports */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,6 +149,7 @@ int main(void)
         cmocka_unit_test(test_replicas),
         cmocka_unit_test(test_decide),
         cmocka_unit_test(test_scaled_down),
+        cmocka_unit_test(test_ports_clash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -366,8 +366,9 @@ static void check_busy(int type, int proto, const char *name)
     assert_int_equal(sv_proxy_start(&loop, &s, &p, &e), -EADDRINUSE);
     assert_null(p);
     char want[128];
-    snprintf(want, sizeof(want), "service \"web\": host port %u/%s is already in use by PID %d (",
-             port, name, (int)getpid());
+    snprintf(want, sizeof(want),
+             "service \"web\": host port 127.0.0.1:%u/%s is already in use by PID %d (", port, name,
+             (int)getpid());
     if (strncmp(e.msg, want, strlen(want)) != 0)
         fail_msg("got \"%s\", want it to start \"%s\"", e.msg, want);
     assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 0);
