@@ -186,8 +186,9 @@ struct supervisor {
     /* recent events, for `berth events --since` (sv_events.c) */
     struct ev_ring ring;
     /* networking (sv_net.c) */
-    struct sv_dns *dns; /* the embedded DNS server, made on first use */
-    unsigned mtu;       /* of the host's default route; 0: not asked yet */
+    struct sv_dns *dns;     /* the embedded DNS server, made on first use */
+    struct sv_peers *peers; /* other projects' containers it answers for (sv_peers.c) */
+    unsigned mtu;           /* of the host's default route; 0: not asked yet */
     bool forwarding_checked;
     bool rules_applied; /* the project's nftables table is ours to update */
     char readbuf[65536];
@@ -256,6 +257,20 @@ void sv_net_forget(struct sv_ctr *c);
 void sv_net_close(struct supervisor *sv);
 /* The host port bound for c's i-th published port (0: none). */
 uint16_t sv_net_published(const struct sv_ctr *c, size_t i);
+
+/* Whether a container (its service and name, its aliases on a network)
+ * answers to name there, for an asker with these links ("CONTAINER:ALIAS"):
+ * the embedded DNS server's rule (sv_net.c). */
+bool sv_answers_to(const char *service, const char *ctr, char **aliases, char **links,
+                   const char *name);
+/* Other projects' running containers on asker's networks (sv_peers.c):
+ * their addresses of family for name, appended at out[*n] (at most cap in
+ * all); 1 when one answers to name (even with no address of family), 0
+ * otherwise. sv_peers_free drops what it read. */
+struct ctr_plan;
+int sv_peers_lookup(struct supervisor *sv, const struct ctr_plan *asker, const char *name,
+                    int family, uint8_t *out, size_t cap, size_t *n);
+void sv_peers_free(struct supervisor *sv);
 
 /* Events (sv_events.c). sv_publish keeps a copy of e in the ring (its
  * time set if 0) and sends it to every subscriber that wants it. */

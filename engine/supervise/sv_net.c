@@ -85,27 +85,29 @@ static const struct plan_endpoint *endpoint_on(const struct sv_ctr *c, const cha
     return NULL;
 }
 
-/* Whether t answers to name on endpoint ep, as asker sees it: its
- * service, its container name, its aliases on that network, and the
- * aliases asker's links give it. */
-static bool answers_to(const struct sv_ctr *asker, const struct sv_ctr *t,
-                       const struct plan_endpoint *ep, const char *name)
+bool sv_answers_to(const char *service, const char *ctr, char **aliases, char **links,
+                   const char *name)
 {
-    if (strcasecmp(t->rec.service, name) == 0 || strcasecmp(t->rec.name, name) == 0)
+    if (strcasecmp(service, name) == 0 || strcasecmp(ctr, name) == 0)
         return true;
-    for (size_t i = 0; ep->aliases && ep->aliases[i]; i++)
-        if (strcasecmp(ep->aliases[i], name) == 0)
+    for (size_t i = 0; aliases && aliases[i]; i++)
+        if (strcasecmp(aliases[i], name) == 0)
             return true;
-    for (size_t i = 0; asker->rec.plan.links && asker->rec.plan.links[i]; i++) {
-        const char *l = asker->rec.plan.links[i];
-        const char *colon = strchr(l, ':');
-        size_t n = colon ? (size_t)(colon - l) : strlen(l);
-        const char *alias = colon ? colon + 1 : l;
-        if (strlen(t->rec.name) == n && strncmp(t->rec.name, l, n) == 0 &&
-            strcasecmp(alias, name) == 0)
+    for (size_t i = 0; links && links[i]; i++) {
+        const char *colon = strchr(links[i], ':');
+        size_t n = colon ? (size_t)(colon - links[i]) : strlen(links[i]);
+        if (strlen(ctr) == n && strncmp(ctr, links[i], n) == 0 &&
+            strcasecmp(colon ? colon + 1 : links[i], name) == 0)
             return true;
     }
     return false;
+}
+
+/* Whether t answers to name on endpoint ep, as asker sees it. */
+static bool answers_to(const struct sv_ctr *asker, const struct sv_ctr *t,
+                       const struct plan_endpoint *ep, const char *name)
+{
+    return sv_answers_to(t->rec.service, t->rec.name, ep->aliases, asker->rec.plan.links, name);
 }
 
 static int dns_lookup(void *owner, void *asker_p, const char *name, int family, uint8_t *out,
@@ -133,6 +135,8 @@ static int dns_lookup(void *owner, void *asker_p, const char *name, int family, 
             break; /* one address per container */
         }
     }
+    if (sv_peers_lookup(sv, &asker->rec.plan, name, family, out, cap, &n) > 0)
+        known = true;
     return known ? (int)n : -ENOENT;
 }
 
@@ -462,6 +466,7 @@ void sv_net_close(struct supervisor *sv)
             close(c->netns_fd);
         c->netns_fd = -1;
     }
+    sv_peers_free(sv);
     if (sv->dns) {
         sv_dns_free(sv->dns);
         sv->dns = NULL;

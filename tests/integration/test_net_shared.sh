@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# A network shared by two projects: one makes it, the other names it as
+# external. Their containers reach each other by address, and by service
+# name, container name and alias through the embedded DNS server of
+# either side, and by the aliases external_links give; a third project on
+# a network of its own gets none of those names. A peer that stops is no
+# longer answered. `down` of the owner keeps the network while the other
+# project still uses it, and a second `down` removes it. Traffic goes only
+# to the bridges this test made; subnets under one 10.X.0.0/16 of its own.
+. "$(dirname "$0")/lib.sh"
+
+command -v ip >/dev/null || skip "iproute2 (ip) is not installed"
+PROBE=$BERTH_TEST_IMAGES/../berth-probe
+[ -x "$PROBE" ] || skip "the probe program is not built"
+load_image probe.tar
+
+NET=10.$((50 + $$ % 40))
+# The host's resolver, for names that are not berth's: the test's own,
+# answering every name with a loopback address (in a container, its own).
+FWD=127.0.0.75
+"$PROBE" dnsserve 127.0.0.76 "$FWD" >"$T_DIR/dnsserve.log" 2>&1 &
+dns_pid=$!
+trap 'kill "$dns_pid" 2>/dev/null || true' EXIT
+echo "nameserver 127.0.0.76" >"$T_DIR/resolv.conf"
+export BERTH_RESOLV_CONF=$T_DIR/resolv.conf
+SHARED=nshared-$$
+svc() { # svc NAME: a service that sleeps
+    printf '  %s:\n    image: berth-test/probe\n    command: ["sleep", "3600"]\n    stop_signal: SIGKILL\n' "$1"
+}
+
+new_project nsa >/dev/null <<EOF
+services:
+  web:
+    image: berth-test/probe
+    command: ["sh", "-c", "mkdir -p /www && echo hello-from-a > /www/index.html && exec httpd -f -p 80 -h /www"]
+    networks:
+      shared:
+        aliases: [www]
+    stop_signal: SIGKILL
+networks:
+  shared:
+    name: $SHARED
+    ipam:
+      config: [{subnet: $NET.1.0/24}]
+EOF
+new_project nsb >/dev/null <<EOF
+services:
+$(svc client)
+    networks: [shared]
+    external_links: ["nsa-web-1:legacy"]
+networks:
+  shared:
+    name: $SHARED
+    external: true
+EOF
+new_project nsc >/dev/null <<EOF
+services:
+$(svc client)
+networks:
+  default:
+    ipam:
+      config: [{subnet: $NET.2.0/24}]
+EOF
+
+out=$(bz nsa up -d 2>&1) || fail "up -d of the owner failed: $out"
+out=$(bz nsb up -d 2>&1) || fail "up -d of the project naming it external failed: $out"
+out=$(bz nsc up -d 2>&1) || fail "up -d of the third project failed: $out"
+
+get() { bz "$1" exec -T "$2" timeout 5 wget -qO- "$3" 2>&1; }
+addr() { # addr PROJECT SERVICE NAME: what the embedded server answers
+    bz "$1" exec -T "$2" nslookup "$3" 127.0.0.11 2>/dev/null |
+        awk '/^Name:/ { n = 1 } n && /^Address/ { a = $NF } END { print a }' || true
+}
+web_ip=$(bz nsa exec -T web ip -4 -o addr show eth0 2>/dev/null | awk '{ sub("/.*", "", $4); print $4 }') || true
+check "web has an address on the shared network ($web_ip)" contains "$web_ip" "$NET.1."
+check "the other project reaches it by address" wait_until 10 \
+    bz nsb exec -T client timeout 2 wget -qO- "http://$web_ip/"
+expect_eq "... by its service name" "$(get nsb client http://web/)" hello-from-a
+expect_eq "... by its container name" "$(get nsb client http://nsa-web-1/)" hello-from-a
+expect_eq "... by its alias" "$(get nsb client http://www/)" hello-from-a
+expect_eq "... by the alias external_links gives it" "$(get nsb client http://legacy/)" hello-from-a
+client_ip=$(bz nsb exec -T client ip -4 -o addr show eth0 2>/dev/null | awk '{ sub("/.*", "", $4); print $4 }') || true
+expect_eq "the owner's side resolves the other project's service" "$(addr nsa web client)" "$client_ip"
+expect_eq "the owner's container does not get external_links' alias (forwarded)" \
+    "$(addr nsa web legacy)" "$FWD"
+expect_eq "a project on another network does not get web's name (forwarded)" \
+    "$(addr nsc client web)" "$FWD"
+out=$(get nsc client "http://$web_ip/") && fail "the third project reached web: $out" || pass
+
+bz nsa stop web >/dev/null 2>&1 || fail "stop web failed"
+expect_eq "a stopped peer is no longer answered (forwarded)" "$(addr nsb client web)" "$FWD"
+
+# The owner's down keeps the network while nsb is on it; then it goes.
+out=$(bz nsa down -t 1 2>&1) || fail "down of the owner failed: $out"
+expect_contains "down says the network is still in use" "$out" "still in use"
+check "the shared network's record stays" test -e "$BERTH_ROOT/network/nets/$SHARED.json"
+bz nsb down -t 1 >/dev/null 2>&1 || fail "down of nsb failed"
+bz nsc down -t 1 >/dev/null 2>&1 || fail "down of nsc failed"
+check "the record stays after the user's down (it is not nsb's)" \
+    test -e "$BERTH_ROOT/network/nets/$SHARED.json"
+out=$(bz nsa down -t 1 2>&1) || fail "second down of the owner failed: $out"
+check "the owner's second down removes it" test ! -e "$BERTH_ROOT/network/nets/$SHARED.json"
+kill "$dns_pid" 2>/dev/null || true
+finish
