@@ -60,6 +60,7 @@ void up_free(struct up *u)
         run_dir_prune(u->c->runroot, u->pl.p->name);
     project_unlock(u->lockfd);
     free(u->start);
+    free(u->nft_scope);
     strv_free(u->nets_made);
     ctr_list_clear(&u->existing);
     up_plan_free(&u->pl);
@@ -343,6 +344,7 @@ static int start_attached(struct up *u, struct berr *e)
         .stop_timeout_ns = o->timeout_ns,
         .notify = sdnotify_enabled(&u->nf) ? &u->nf : NULL,
         .resolv_conf = getenv("BERTH_RESOLV_CONF"),
+        .nft_scope = u->nft_scope = cli_nft_scope(u->c->root, u->pl.p->name),
     };
     ui_render_set_color(u->c->ui, o->color);
     ui_render_logs_view(u->c->ui, true);

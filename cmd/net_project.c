@@ -311,7 +311,8 @@ int down_networks(struct cli *c, const char *project, bool on_networks, struct b
     /* The table first (it names the bridges); a failure is said, and
      * the networks go all the same. */
     struct berr te = BERR_INIT;
-    if ((n > 0 || on_networks) && nft_project_remove(project, &te) < 0) {
+    _cleanup_free_ char *scope = cli_nft_scope(c->root, project);
+    if ((n > 0 || on_networks) && nft_project_remove(scope, &te) < 0) {
         berr_move(e, &te);
         rc = -EIO;
     }

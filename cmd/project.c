@@ -80,18 +80,34 @@ char *cli_cgroup_base(const char *canon_root, const char *canon_default)
     return xasprintf("berth-%.8s", digest_hex(d));
 }
 
-int cli_cgroup_rel(const char *root, const char *project, const char *service,
-                   const char *container, char **out, struct berr *e)
+/* The base of the store at root (cli_cgroup_base), or NULL with errno. */
+static char *store_base(const char *root)
 {
     _cleanup_free_ char *canon = realpath(root, NULL);
     if (!canon)
-        return berr_errno(e, -errno, "resolving the store %s", root);
+        return NULL;
     /* The default store need not exist for another store to be told apart
      * from it: then its path is canonical as written. */
     _cleanup_free_ char *def = realpath(BERTH_DEFAULT_ROOT, NULL);
-    _cleanup_free_ char *base = cli_cgroup_base(canon, def ? def : BERTH_DEFAULT_ROOT);
+    return cli_cgroup_base(canon, def ? def : BERTH_DEFAULT_ROOT);
+}
+
+int cli_cgroup_rel(const char *root, const char *project, const char *service,
+                   const char *container, char **out, struct berr *e)
+{
+    _cleanup_free_ char *base = store_base(root);
+    if (!base)
+        return berr_errno(e, -errno, "resolving the store %s", root);
     *out = xasprintf("%s/%s/%s/%s", base, project, service, container);
     return 0;
+}
+
+char *cli_nft_scope(const char *root, const char *project)
+{
+    _cleanup_free_ char *base = store_base(root);
+    const char *tag = base ? base + strlen("berth") : "";
+    /* "berth-1a2b3c4d" -> "1a2b3c4d-PROJECT"; the default store: PROJECT */
+    return *tag == '-' ? xasprintf("%s-%s", tag + 1, project) : xstrdup(project);
 }
 
 int cli_service_image(struct store *st, const struct service *s, struct image **out, struct berr *e)
@@ -307,6 +323,7 @@ int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
             .events_fd = pfd[1],
             .stop_timeout_ns = -1,
             .resolv_conf = getenv("BERTH_RESOLV_CONF"),
+            .nft_scope = cli_nft_scope(c->root, project),
         };
         struct supervisor *sv = sv_new(rt, &so);
         int rc = 1; /* the parent says why: the progress pipe closed early */
@@ -314,6 +331,7 @@ int cli_start_detached(struct cli *c, struct runtime *rt, const char *project,
             sv_request_start(sv, recs, n, false, NULL) == 0)
             rc = sv_run(sv);
         sv_free(sv);
+        free((char *)so.nft_scope);
         _exit(rc);
     }
     close(pfd[1]);

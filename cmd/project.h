@@ -50,6 +50,11 @@ char *cli_cgroup_base(const char *canon_root, const char *canon_default);
 int cli_cgroup_rel(const char *root, const char *project, const char *service,
                    const char *container, char **out, struct berr *e);
 
+/* What names the project's nftables table (net/nft.h) among every
+ * store's on the host, as the cgroup base does: the project's name for the
+ * default store, "HASH-PROJECT" (the base's 8 hex digits) for another. */
+char *cli_nft_scope(const char *root, const char *project);
+
 /* The service's image from the store; a missing one is said with what to
  * do about it. */
 int cli_service_image(struct store *st, const struct service *s, struct image **out,

@@ -82,6 +82,7 @@ struct up {
     int64_t since;         /* attached to a running supervisor: output from then on */
     struct supervisor *sv; /* attached: this process's own */
     struct sv_options so;
+    char *nft_scope;  /* so's (cli_nft_scope) */
     char **nets_made; /* networks this up made (undone when it fails) */
 };
 #define UP_INIT                                                                                    \

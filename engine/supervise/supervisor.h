@@ -56,6 +56,9 @@ struct sv_options {
     /* The host's resolv.conf (the embedded DNS server's upstreams, the
      * containers' search and options); NULL: /etc/resolv.conf. */
     const char *resolv_conf;
+    /* The name of the project's nftables table after "berth-" (net/nft.h):
+     * the store's scope and the project (cmd/project.h); NULL: project. */
+    const char *nft_scope;
 };
 
 struct supervisor *sv_new(struct runtime *rt, const struct sv_options *o);

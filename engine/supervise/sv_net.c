@@ -395,7 +395,7 @@ static int apply_rules(struct supervisor *sv, struct berr *e)
             n_ports++;
         }
     }
-    struct nft_project p = {.project = sv->opt.project,
+    struct nft_project p = {.project = sv->opt.nft_scope ? sv->opt.nft_scope : sv->opt.project,
                             .nets = nets,
                             .n_nets = n_nets,
                             .ports = ports,

@@ -176,7 +176,7 @@ bz nb2 down -t 1 >/dev/null 2>&1 || true
 for b in $bridges; do
     check "bridge $b removed" bash -c "! ip link show $b >/dev/null 2>&1"
 done
-check "no nftables table of nb" bash -c "! nft list table inet berth-nb >/dev/null 2>&1 || ! command -v nft >/dev/null"
+check "no nftables table of nb" bash -c "! nft list table inet $T_CGBASE-nb >/dev/null 2>&1 || ! command -v nft >/dev/null"
 check "no namespace left" bash -c "! grep -q ' nsfs ' <(grep -F '$BERTH_RUNROOT' /proc/self/mountinfo)"
 kill "$dns_pid" 2>/dev/null || true
 cleanup_outside

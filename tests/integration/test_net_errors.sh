@@ -57,7 +57,7 @@ refused() {
     [ -n "${KEEP_CTR:-}" ] || expect_eq "$name: nothing made" "$after" "$before"
     [ -n "${KEEP_CTR:-}" ] || expect_eq "$name: no container" "$(bz "$proj" ps -a -q 2>/dev/null)" ""
     if command -v nft >/dev/null; then
-        check "$name: no table inet berth-$proj" bash -c "! nft list table inet berth-$proj >/dev/null 2>&1"
+        check "$name: no table inet $T_CGBASE-$proj" bash -c "! nft list table inet $T_CGBASE-$proj >/dev/null 2>&1"
     fi
 }
 

@@ -66,6 +66,14 @@ static void test_rel_canonical(void **state)
     assert_string_equal(a, want);
     assert_true(strncmp(a, "berth-", 6) == 0);
 
+    /* The nftables table of a project of this store: its base's hash
+     * before the project, the same through a symlink. */
+    _cleanup_free_ char *scope = cli_nft_scope(root, "proj");
+    _cleanup_free_ char *scope2 = cli_nft_scope(link, "proj");
+    _cleanup_free_ char *want_scope = xasprintf("%s-proj", base + strlen("berth-"));
+    assert_string_equal(scope, want_scope);
+    assert_string_equal(scope2, want_scope);
+
     /* A store that does not exist is an error naming it, not a path. */
     _cleanup_free_ char *missing = xasprintf("%s/nothing", dir);
     _cleanup_free_ char *d = NULL;
