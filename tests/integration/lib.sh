@@ -358,6 +358,16 @@ leak_check() {
             ip link del "$br" 2>/dev/null || true
         fi
     done
+    # nftables: no table of this store's projects (berth-HASH-PROJECT).
+    local t
+    if command -v nft >/dev/null; then
+        for t in $(nft list tables 2>/dev/null | awk -v p="$T_CGBASE-" '$2 == "inet" && index($3, p) == 1 { print $3 }'); do
+            fail "nftables table inet $t left after down"
+            nft delete table inet "$t" 2>/dev/null || true
+        done
+    else
+        skip_check "nft is not installed (the check that no nftables table is left)"
+    fi
     if [ -d "$BERTH_RUNROOT" ] && [ -n "$(ls -A "$BERTH_RUNROOT")" ]; then
         fail "run root not empty: $(ls -A "$BERTH_RUNROOT")"
     fi
