@@ -189,7 +189,8 @@ struct supervisor {
     struct sv_dns *dns; /* the embedded DNS server, made on first use */
     unsigned mtu;       /* of the host's default route; 0: not asked yet */
     bool forwarding_checked;
-    bool rules_applied; /* the project's nftables table is ours to update */
+    bool forwarding6_checked; /* the same for IPv6, once a container has an IPv6 route */
+    bool rules_applied;       /* the project's nftables table is ours to update */
     char readbuf[65536];
 };
 
@@ -256,6 +257,9 @@ void sv_net_forget(struct sv_ctr *c);
 void sv_net_close(struct supervisor *sv);
 /* The host port bound for c's i-th published port (0: none). */
 uint16_t sv_net_published(const struct sv_ctr *c, size_t i);
+/* Whether port i is bound on :: as well as 0.0.0.0 (no host_ip, and the
+ * container has an IPv6 address). */
+bool sv_net_published_v6_too(const struct sv_ctr *c, size_t i);
 
 /* Events (sv_events.c). sv_publish keeps a copy of e in the ring (its
  * time set if 0) and sends it to every subscriber that wants it. */
