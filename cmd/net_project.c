@@ -63,7 +63,9 @@ static int bridge_up(const struct net_record *rec, struct berr *e)
         mtu = 1500;
     berr_clear(&ign);
     _cleanup_free_ char *gw = with_len(rec->gateway4, rec->subnet4);
-    struct link_bridge_spec bs = {.name = rec->bridge, .gateway4 = gw, .mtu = mtu};
+    _cleanup_free_ char *gw6 =
+        rec->subnet6 && rec->gateway6 ? with_len(rec->gateway6, rec->subnet6) : NULL;
+    struct link_bridge_spec bs = {.name = rec->bridge, .gateway4 = gw, .gateway6 = gw6, .mtu = mtu};
     return link_bridge_ensure(&bs, NULL, e);
 }
 
@@ -99,6 +101,47 @@ static int host_net_lock(struct berr *e)
     return fd;
 }
 
+static bool is_v6_entry(const struct network_ipam_config *cfg)
+{
+    return cfg->subnet && strchr(cfg->subnet, ':');
+}
+
+/* The file's ipam.config as one request: its first IPv4 entry (or one
+ * without a subnet) and, with enable_ipv6, its first IPv6 entry (docker
+ * 27 ignores an IPv6 entry without enable_ipv6: berth says so). *pos4 and
+ * *pos6 get the entries' places (the network's when none). */
+static void ipam_request_of(const struct network_def *def, const struct ipam_prefix *pool6,
+                            struct ipam_request *req, const struct srcpos **pos4,
+                            const struct srcpos **pos6)
+{
+    *req = (struct ipam_request){.ipv6 = def->enable_ipv6, .pool6 = pool6};
+    *pos4 = *pos6 = &def->pos;
+    bool have4 = false, have6 = false;
+    for (size_t i = 0; i < def->n_ipam; i++) {
+        const struct network_ipam_config *cfg = &def->ipam[i];
+        if (!is_v6_entry(cfg) && !have4) {
+            have4 = true;
+            req->subnet = cfg->subnet;
+            req->gateway = cfg->gateway;
+            req->ip_range = cfg->ip_range;
+            *pos4 = &cfg->pos;
+        } else if (is_v6_entry(cfg) && !have6) {
+            have6 = true;
+            *pos6 = &cfg->pos;
+            if (!def->enable_ipv6) {
+                log_warn("%s:%d:%d: network %s: IPv6 subnet %s is ignored: enable_ipv6 is not "
+                         "set",
+                         cfg->pos.file ? cfg->pos.file : "?", cfg->pos.line, cfg->pos.col, def->key,
+                         cfg->subnet);
+                continue;
+            }
+            req->subnet6 = cfg->subnet;
+            req->gateway6 = cfg->gateway;
+            req->ip_range6 = cfg->ip_range;
+        }
+    }
+}
+
 static int network_make(struct cli *c, const struct project *p, const struct network_def *def,
                         const char *svc, char ***made, struct berr *e)
 {
@@ -110,15 +153,17 @@ static int network_make(struct cli *c, const struct project *p, const struct net
     int r = link_host_prefixes(&host, &nhost, e);
     if (r < 0)
         return r;
-    struct ipam_request req = {0};
-    if (def->n_ipam > 0)
-        req = (struct ipam_request){.subnet = def->ipam[0].subnet,
-                                    .gateway = def->ipam[0].gateway,
-                                    .ip_range = def->ipam[0].ip_range};
+    struct ipam_prefix pool6;
+    ipam_ula_pool_host(c->root, &pool6);
+    struct ipam_request req;
+    const struct srcpos *pos4, *pos6;
+    ipam_request_of(def, &pool6, &req, &pos4, &pos6);
     struct ipam_network alloc;
     r = ipam_network_acquire(c->root, def->name, &req, host, nhost, &alloc, e);
     if (r < 0) {
-        const struct srcpos *pos = def->n_ipam > 0 ? &def->ipam[0].pos : &def->pos;
+        /* the IPv6 entry's place when the message is about its subnet */
+        bool about6 = req.subnet6 && e->msg && strstr(e->msg, req.subnet6);
+        const struct srcpos *pos = about6 ? pos6 : pos4;
         if (pos->file)
             return berr_wrap(e, "%s:%d:%d: service \"%s\": network %s", pos->file, pos->line,
                              pos->col, svc, def->key);
@@ -130,6 +175,8 @@ static int network_make(struct cli *c, const struct project *p, const struct net
     _cleanup_free_ char *bridge = net_bridge_name(id);
     _cleanup_free_ char *subnet = xstrdup(alloc.subnet);
     _cleanup_free_ char *gateway = xstrdup(alloc.gateway);
+    _cleanup_free_ char *subnet6 = alloc.subnet6[0] ? xstrdup(alloc.subnet6) : NULL;
+    _cleanup_free_ char *gateway6 = alloc.gateway6[0] ? xstrdup(alloc.gateway6) : NULL;
     struct net_record rec = {
         .name = (char *)def->name,
         .id = id,
@@ -138,7 +185,10 @@ static int network_make(struct cli *c, const struct project *p, const struct net
         .key = def->key,
         .subnet4 = subnet,
         .gateway4 = gateway,
+        .subnet6 = subnet6,
+        .gateway6 = gateway6,
         .internal = def->internal,
+        .enable_ipv6 = subnet6 != NULL,
         .labels = def->labels,
         .created = created,
     };
@@ -153,6 +203,17 @@ static int network_make(struct cli *c, const struct project *p, const struct net
     strv_push(made, xstrdup(def->name));
     ui_progress(c->ui, EV_NETWORK, "create", def->name, "Created");
     return 0;
+}
+
+/* Whether two containers ask for the same address (both set). */
+static bool same_requested(const char *a, const char *b)
+{
+    struct ipam_prefix x, y;
+    if (!a || !b)
+        return false;
+    if (ipam_addr_parse(a, "", &x, NULL) < 0 || ipam_addr_parse(b, "", &y, NULL) < 0)
+        return strcmp(a, b) == 0;
+    return x.family == y.family && memcmp(x.addr, y.addr, 16) == 0;
 }
 
 int cli_networks_ensure(struct cli *c, const struct project *p, const struct ctr_plan *const *plans,
@@ -170,19 +231,23 @@ int cli_networks_ensure(struct cli *c, const struct project *p, const struct ctr
             /* One address asked for by two containers: refused before
              * anything is made (the second would fail after the first
              * was created). */
-            for (size_t j = 0; ep->ipv4_address && j < i; j++)
+            for (size_t j = 0; j < i; j++)
                 for (size_t m = 0; !plans[j]->network_mode && m < plans[j]->n_endpoints; m++) {
                     const struct plan_endpoint *o = &plans[j]->endpoints[m];
-                    if (o->ipv4_address && !strcmp(o->network, ep->network) &&
-                        !strcmp(o->ipv4_address, ep->ipv4_address)) {
+                    const char *what =
+                        same_requested(o->ipv4_address, ep->ipv4_address)   ? "ipv4_address"
+                        : same_requested(o->ipv6_address, ep->ipv6_address) ? "ipv6_address"
+                                                                            : NULL;
+                    if (what && !strcmp(o->network, ep->network)) {
                         const char *who = pl->service ? pl->service : pl->name;
                         const struct service *sv = pl->service ? project_service(p, who) : NULL;
                         const struct srcpos *pos =
                             sv && k < sv->n_networks ? &sv->networks[k].pos : NULL;
                         berr_set(e, -EEXIST,
-                                 "service \"%s\": network %s: ipv4_address %s is also service "
+                                 "service \"%s\": network %s: %s %s is also service "
                                  "\"%s\"'s",
-                                 who, ep->network, ep->ipv4_address,
+                                 who, ep->network, what,
+                                 what[3] == '4' ? ep->ipv4_address : ep->ipv6_address,
                                  plans[j]->service ? plans[j]->service : plans[j]->name);
                         if (pos && pos->file)
                             berr_wrap(e, "%s:%d:%d", pos->file, pos->line, pos->col);
@@ -219,6 +284,12 @@ int cli_networks_ensure(struct cli *c, const struct project *p, const struct ctr
                             "%s:%d:%d: network %s already exists and belongs to project \"%s\" "
                             "(declare it external: true to share it)",
                             def->pos.file, def->pos.line, def->pos.col, names[i], rec.project);
+        if (def && !def->external && def->enable_ipv6 != rec.enable_ipv6)
+            return berr_set(e, -EEXIST,
+                            "%s:%d:%d: network %s exists with IPv6 %s, but the file sets "
+                            "enable_ipv6: %s (remove it first: berth down)",
+                            def->pos.file, def->pos.line, def->pos.col, names[i],
+                            rec.enable_ipv6 ? "on" : "off", def->enable_ipv6 ? "true" : "false");
         /* After a reboot the bridge is gone: make it again, as recorded. */
         r = bridge_up(&rec, e);
         if (r < 0)
@@ -281,9 +352,16 @@ int cli_endpoints_assign(struct cli *c, const struct service *s, struct ctr_plan
         struct plan_endpoint *ep = &pl->endpoints[k];
         _cleanup_(net_record_free) struct net_record rec = {0};
         int r = net_record_read(c->root, ep->network, &rec, e);
-        char addr[IPAM_PREFIX_STRLEN];
+        char addr[IPAM_PREFIX_STRLEN], addr6[IPAM_PREFIX_STRLEN] = "";
         if (r == 0)
             r = ipam_address_acquire(c->root, ep->network, pl->name, ep->ipv4_address, addr, e);
+        if (r == 0 && rec.subnet6)
+            r = ipam_address6_acquire(c->root, ep->network, pl->name, ep->ipv6_address, addr6, e);
+        else if (r == 0 && ep->ipv6_address)
+            r = berr_set(e, -EINVAL,
+                         "network %s: ipv6_address %s, but the network has no IPv6 (enable_ipv6 "
+                         "is not set)",
+                         ep->network, ep->ipv6_address);
         if (r < 0) {
             cli_endpoints_release(c, pl, pl->name);
             if (s && k < s->n_networks && s->networks[k].pos.file)
@@ -294,6 +372,9 @@ int cli_endpoints_assign(struct cli *c, const struct service *s, struct ctr_plan
         free(ep->addr4);
         ep->addr4 = with_len(addr, rec.subnet4);
         set_str(&ep->gateway4, rec.gateway4);
+        free(ep->addr6);
+        ep->addr6 = *addr6 ? with_len(addr6, rec.subnet6) : NULL;
+        set_str(&ep->gateway6, *addr6 ? rec.gateway6 : NULL);
         set_str(&ep->bridge, rec.bridge);
         ep->internal = rec.internal;
     }
@@ -360,12 +441,15 @@ char **cli_hosts_snapshot(struct cli *c, const char *project, const struct ctr_p
                 shared = strcmp(pl->endpoints[j].network, ep->network) == 0;
             if (!shared || !ep->addr4)
                 continue;
-            char a[IPAM_PREFIX_STRLEN];
-            netsetup_bare_addr(ep->addr4, a);
-            strv_push(&out, xasprintf("%s:%s", r->service, a));
-            strv_push(&out, xasprintf("%s:%s", r->name, a));
-            for (size_t m = 0; ep->aliases && ep->aliases[m]; m++)
-                strv_push(&out, xasprintf("%s:%s", ep->aliases[m], a));
+            const char *cidrs[] = {ep->addr4, ep->addr6};
+            for (size_t f = 0; f < 2 && cidrs[f]; f++) {
+                char a[IPAM_PREFIX_STRLEN];
+                netsetup_bare_addr(cidrs[f], a);
+                strv_push(&out, xasprintf("%s:%s", r->service, a));
+                strv_push(&out, xasprintf("%s:%s", r->name, a));
+                for (size_t m = 0; ep->aliases && ep->aliases[m]; m++)
+                    strv_push(&out, xasprintf("%s:%s", ep->aliases[m], a));
+            }
             break;
         }
     }

@@ -80,8 +80,9 @@ char *ps_ports_text(const struct run_state *rs, char *const *expose)
     char buf[96];
     for (size_t i = 0; i < rs->n_ports; i++) {
         const struct run_port *p = &rs->ports[i];
-        snprintf(buf, sizeof buf, "%s:%u->%u/%s", url_of(p), (unsigned)p->host_port,
-                 (unsigned)p->ctr_port, proto_name(p->proto));
+        bool v6 = strchr(url_of(p), ':') != NULL; /* "[::]:8080", as docker shows it */
+        snprintf(buf, sizeof buf, "%s%s%s:%u->%u/%s", v6 ? "[" : "", url_of(p), v6 ? "]" : "",
+                 (unsigned)p->host_port, (unsigned)p->ctr_port, proto_name(p->proto));
         append(&s, buf);
     }
     unsigned port;

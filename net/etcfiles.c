@@ -405,15 +405,21 @@ int net_hosts_render(const struct net_hosts_spec *spec, char **out, struct berr 
             return r;
         strv_push(&lines, xasprintf("%s\t%s\n", addr, name));
     }
-    _cleanup_free_ char *extra = strv_join(lines, "");
-    if (!spec->addr) {
-        *out = xasprintf("%s%s", hosts_localhost, extra);
-    } else if (dom) {
-        *out = xasprintf("%s%s%s\t%s.%s %s\n", hosts_localhost, extra, spec->addr, spec->hostname,
-                         dom, spec->hostname);
-    } else {
-        *out = xasprintf("%s%s%s\t%s\n", hosts_localhost, extra, spec->addr, spec->hostname);
+    if (spec->addr6 && !is_addr(spec->addr6))
+        return berr_set(e, -EINVAL, "the container's address \"%s\" is not an IP address",
+                        spec->addr6);
+    const char *own[] = {spec->addr, spec->addr6};
+    for (size_t i = 0; i < 2; i++) {
+        if (!own[i])
+            continue;
+        if (dom)
+            strv_push(&lines,
+                      xasprintf("%s\t%s.%s %s\n", own[i], spec->hostname, dom, spec->hostname));
+        else
+            strv_push(&lines, xasprintf("%s\t%s\n", own[i], spec->hostname));
     }
+    _cleanup_free_ char *rest = strv_join(lines, "");
+    *out = xasprintf("%s%s", hosts_localhost, rest);
     return 0;
 }
 

@@ -96,13 +96,14 @@ struct net_hosts_spec {
     const char *addr;         /* the container's own address; NULL: no line */
     char *const *extra_hosts; /* "name:ip" or "name=ip" (NULL: none) */
     const char *host_gateway; /* what "host-gateway" stands for; NULL: refused */
+    const char *addr6;        /* the own IPv6 address, a line after addr's; NULL: none */
 };
 
 /* The container's /etc/hosts as docker writes it: the localhost lines,
  * then extra_hosts, then the own address with "host.domain host" (or
- * "host"). An extra_hosts entry without a name or an address, an address
- * that is not IPv4/IPv6 (brackets around IPv6 allowed), or a name with
- * whitespace or a control character is an error naming the entry. */
+ * "host"), and the same for its IPv6 address. An extra_hosts entry without a name or an address, an
+ * address that is not IPv4/IPv6 (brackets around IPv6 allowed), or a name with whitespace or a
+ * control character is an error naming the entry. */
 int net_hosts_render(const struct net_hosts_spec *spec, char **out, struct berr *e);
 
 /* The container's /etc/hostname: "hostname\n". A hostname that is empty,

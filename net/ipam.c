@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,83 @@ int ipam_pick_subnet(const struct ipam_prefix *taken, size_t ntaken, const char 
                     npools);
 }
 
+void ipam_ula_pool(const void *seed, size_t len, struct ipam_prefix *out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE] = {0};
+    unsigned mdlen = 0;
+    if (EVP_Digest(seed, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+        memset(md, 0, sizeof md); /* never: SHA-256 is always there */
+    memset(out, 0, sizeof *out);
+    out->family = AF_INET6;
+    out->len = 48;
+    out->addr[0] = 0xfd;
+    memcpy(out->addr + 1, md, 5);
+}
+
+void ipam_ula_pool_host(const char *fallback, struct ipam_prefix *out)
+{
+    _cleanup_free_ char *id = NULL;
+    size_t len = 0;
+    struct berr ign = BERR_INIT;
+    if (fs_read_file(AT_FDCWD, "/etc/machine-id", 4096, &id, &len, &ign) < 0 || len == 0) {
+        berr_clear(&ign);
+        free(id);
+        id = xstrdup(fallback ? fallback : "berth");
+        len = strlen(id);
+    }
+    ipam_ula_pool(id, len, out);
+}
+
+/* Clears the host bits of p (its length kept). */
+static void clear_host_bits(struct ipam_prefix *p)
+{
+    for (unsigned i = p->len; i < prefix_bits(p->family); i++)
+        p->addr[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
+}
+
+/* The /64s of a pool tried at most (a /48 has this many). */
+#define POOL6_TRIES 65536u
+
+int ipam_pick_subnet6(const struct ipam_prefix *taken, size_t ntaken, const char *explicit_subnet,
+                      const struct ipam_prefix *pool, struct ipam_prefix *out, struct berr *e)
+{
+    if (explicit_subnet) {
+        int r = ipam_pick_subnet(taken, ntaken, explicit_subnet, out, e);
+        if (r < 0)
+            return r;
+        if (out->family != AF_INET6)
+            return berr_set(e, -EINVAL, "subnet %s is not an IPv6 subnet", explicit_subnet);
+        return 0;
+    }
+    if (!pool || pool->family != AF_INET6 || pool->len > 64)
+        return berr_set(e, -EINVAL, "no IPv6 address pool to choose a subnet from");
+    char pb[IPAM_PREFIX_STRLEN];
+    ipam_prefix_format(pool, true, pb);
+    struct ipam_prefix base = *pool;
+    clear_host_bits(&base);
+    uint64_t hi = 0;
+    for (int i = 0; i < 8; i++)
+        hi = hi << 8 | base.addr[i];
+    uint64_t count = 64 - pool->len >= 16 ? POOL6_TRIES : 1ull << (64 - pool->len);
+    for (uint64_t k = 0; k < count; k++) {
+        struct ipam_prefix c = base;
+        c.len = 64;
+        for (int i = 0; i < 8; i++)
+            c.addr[i] = (uint8_t)((hi + k) >> (56 - 8 * i));
+        bool free_ = true;
+        for (size_t j = 0; j < ntaken && free_; j++)
+            free_ = !ipam_prefix_overlaps(&c, &taken[j]);
+        if (free_) {
+            *out = c;
+            return 0;
+        }
+    }
+    return berr_set(e, -ENOSPC,
+                    "no free IPv6 subnet: every /64 of the pool %s overlaps a route or network "
+                    "already in use",
+                    pb);
+}
+
 static uint32_t v4(const struct ipam_prefix *p)
 {
     uint32_t x;
@@ -247,6 +325,12 @@ int ipam_pick_gateway(const struct ipam_prefix *subnet, const char *given, struc
                                 "gateway %s is not a host address of subnet %s (network or "
                                 "broadcast address)",
                                 given, sb);
+        } else {
+            struct ipam_prefix net = *subnet;
+            clear_host_bits(&net);
+            if (memcmp(net.addr, out->addr, 16) == 0)
+                return berr_set(e, -EINVAL, "gateway %s is the network address of subnet %s", given,
+                                sb);
         }
         return 0;
     }
@@ -279,14 +363,100 @@ static bool v4_taken(uint32_t a, const struct ipam_prefix *taken, size_t ntaken)
     return false;
 }
 
+static bool addr_taken(const struct ipam_prefix *p, const struct ipam_prefix *taken, size_t ntaken)
+{
+    for (size_t i = 0; i < ntaken; i++)
+        if (ipam_prefix_overlaps(p, &taken[i]))
+            return true;
+    return false;
+}
+
+static void inc128(uint8_t a[16])
+{
+    for (int i = 15; i >= 0; i--)
+        if (++a[i] != 0)
+            break;
+}
+
+static int no_room(const struct ipam_prefix *subnet, const struct ipam_prefix *range,
+                   struct berr *e)
+{
+    char sb[IPAM_PREFIX_STRLEN], rb[IPAM_PREFIX_STRLEN];
+    ipam_prefix_format(subnet, true, sb);
+    if (range) {
+        ipam_prefix_format(range, true, rb);
+        return berr_set(e, -ENOSPC, "no free address left in ip_range %s of subnet %s", rb, sb);
+    }
+    return berr_set(e, -ENOSPC, "no free address left in subnet %s", sb);
+}
+
+/* ipam_pick_address for an IPv6 subnet: no broadcast address; the
+ * network (subnet-router anycast) address is never handed out. Trying
+ * ntaken + 2 candidates in order is enough: each one skipped is taken or
+ * the gateway. */
+static int pick_address6(const struct ipam_prefix *subnet, const struct ipam_prefix *range,
+                         const struct ipam_prefix *gateway, const struct ipam_prefix *taken,
+                         size_t ntaken, const char *requested, struct ipam_prefix *out,
+                         struct berr *e)
+{
+    char sb[IPAM_PREFIX_STRLEN];
+    ipam_prefix_format(subnet, true, sb);
+    if (subnet->len > 126)
+        return berr_set(e, -ENOSPC, "subnet %s has no host address for containers", sb);
+    struct ipam_prefix net = *subnet;
+    clear_host_bits(&net);
+    net.len = 128;
+    if (requested) {
+        struct ipam_prefix p;
+        int r = ipam_addr_parse(requested, "ipv6_address", &p, e);
+        if (r < 0)
+            return r;
+        if (p.family != AF_INET6)
+            return berr_set(e, -EINVAL, "ipv6_address %s is not an IPv6 address", requested);
+        if (!ipam_prefix_contains(subnet, &p))
+            return berr_set(e, -EINVAL, "ipv6_address %s is outside subnet %s", requested, sb);
+        if (memcmp(p.addr, net.addr, 16) == 0)
+            return berr_set(e, -EINVAL, "ipv6_address %s is the network address of subnet %s",
+                            requested, sb);
+        if (gateway && memcmp(p.addr, gateway->addr, 16) == 0)
+            return berr_set(e, -EEXIST, "ipv6_address %s is the gateway of subnet %s", requested,
+                            sb);
+        if (addr_taken(&p, taken, ntaken))
+            return berr_set(e, -EEXIST, "ipv6_address %s is already in use", requested);
+        *out = p;
+        return 0;
+    }
+    const struct ipam_prefix *lim = subnet;
+    struct ipam_prefix c = net;
+    if (range) {
+        char rb[IPAM_PREFIX_STRLEN];
+        ipam_prefix_format(range, true, rb);
+        if (!ipam_prefix_contains(subnet, range))
+            return berr_set(e, -EINVAL, "ip_range %s is outside subnet %s", rb, sb);
+        lim = range;
+        c = *range;
+        clear_host_bits(&c);
+        c.len = 128;
+    }
+    if (memcmp(c.addr, net.addr, 16) == 0)
+        inc128(c.addr);
+    for (size_t i = 0; i < ntaken + 2 && ipam_prefix_contains(lim, &c); i++, inc128(c.addr)) {
+        if ((gateway && memcmp(c.addr, gateway->addr, 16) == 0) || addr_taken(&c, taken, ntaken))
+            continue;
+        *out = c;
+        return 0;
+    }
+    return no_room(subnet, range, e);
+}
+
 int ipam_pick_address(const struct ipam_prefix *subnet, const struct ipam_prefix *range,
                       const struct ipam_prefix *gateway, const struct ipam_prefix *taken,
                       size_t ntaken, const char *requested, struct ipam_prefix *out, struct berr *e)
 {
+    if (subnet->family == AF_INET6)
+        return pick_address6(subnet, range, gateway, taken, ntaken, requested, out, e);
     char sb[IPAM_PREFIX_STRLEN];
     ipam_prefix_format(subnet, true, sb);
-    if (subnet->family != AF_INET)
-        return berr_set(e, -ENOTSUP, "subnet %s: only IPv4 container addresses are allocated", sb);
     uint32_t first, last;
     if (!v4_hosts(subnet, &first, &last))
         return berr_set(e, -ENOSPC, "subnet %s has no host address for containers", sb);
@@ -334,12 +504,7 @@ int ipam_pick_address(const struct ipam_prefix *subnet, const struct ipam_prefix
         set_v4(out, (uint32_t)a);
         return 0;
     }
-    if (range) {
-        char rb[IPAM_PREFIX_STRLEN];
-        ipam_prefix_format(range, true, rb);
-        return berr_set(e, -ENOSPC, "no free address left in ip_range %s of subnet %s", rb, sb);
-    }
-    return berr_set(e, -ENOSPC, "no free address left in subnet %s", sb);
+    return no_room(subnet, range, e);
 }
 
 /* ---- the state file ---- */
@@ -376,6 +541,29 @@ static int check_str(json_t *o, const char *key, bool optional, bool is_prefix, 
     return 0;
 }
 
+/* n's map of container to address under key, made when missing. */
+static int check_addresses(json_t *n, const char *key, const char *path, const char *net,
+                           struct berr *e)
+{
+    json_t *addrs = json_object_get(n, key);
+    if (!addrs) {
+        addrs = json_object();
+        json_object_set_new(n, key, addrs);
+    }
+    if (!json_is_object(addrs))
+        return berr_set(e, -EINVAL, "%s: network \"%s\": \"%s\" is not an object", path, net, key);
+    const char *ctr;
+    json_t *a;
+    json_object_foreach(addrs, ctr, a)
+    {
+        struct ipam_prefix p;
+        if (!json_is_string(a) || ipam_addr_parse(json_string_value(a), "", &p, NULL) < 0)
+            return berr_set(e, -EINVAL, "%s: network \"%s\": bad address of \"%s\"", path, net,
+                            ctr);
+    }
+    return 0;
+}
+
 /* The shape berth writes; anything else is a corrupt file. */
 static int state_check(struct state *st, struct berr *e)
 {
@@ -395,27 +583,16 @@ static int state_check(struct state *st, struct berr *e)
         if (!json_is_object(n))
             return berr_set(e, -EINVAL, "%s: network \"%s\" is not an object", st->path, name);
         int r;
+        bool v6 = json_object_get(n, "subnet6") != NULL;
         if ((r = check_str(n, "subnet", false, true, st->path, name, e)) < 0 ||
             (r = check_str(n, "gateway", false, false, st->path, name, e)) < 0 ||
-            (r = check_str(n, "ip_range", true, true, st->path, name, e)) < 0)
+            (r = check_str(n, "ip_range", true, true, st->path, name, e)) < 0 ||
+            (r = check_str(n, "subnet6", true, true, st->path, name, e)) < 0 ||
+            (r = check_str(n, "gateway6", !v6, false, st->path, name, e)) < 0 ||
+            (r = check_str(n, "ip_range6", true, true, st->path, name, e)) < 0 ||
+            (r = check_addresses(n, "addresses", st->path, name, e)) < 0 ||
+            (v6 && (r = check_addresses(n, "addresses6", st->path, name, e)) < 0))
             return r;
-        json_t *addrs = json_object_get(n, "addresses");
-        if (!addrs) {
-            addrs = json_object();
-            json_object_set_new(n, "addresses", addrs);
-        }
-        if (!json_is_object(addrs))
-            return berr_set(e, -EINVAL, "%s: network \"%s\": \"addresses\" is not an object",
-                            st->path, name);
-        const char *ctr;
-        json_t *a;
-        json_object_foreach(addrs, ctr, a)
-        {
-            struct ipam_prefix p;
-            if (!json_is_string(a) || ipam_addr_parse(json_string_value(a), "", &p, NULL) < 0)
-                return berr_set(e, -EINVAL, "%s: network \"%s\": bad address of \"%s\"", st->path,
-                                name, ctr);
-        }
     }
     return 0;
 }
@@ -470,16 +647,68 @@ static int state_commit(struct state *st, struct berr *e)
     return 0;
 }
 
+static void copy_opt(json_t *n, const char *key, char buf[IPAM_PREFIX_STRLEN])
+{
+    json_t *v = json_object_get(n, key);
+    snprintf(buf, IPAM_PREFIX_STRLEN, "%s", v ? json_string_value(v) : "");
+}
+
 static void fill_network(json_t *n, struct ipam_network *out)
 {
     memset(out, 0, sizeof(*out));
-    snprintf(out->subnet, sizeof(out->subnet), "%s",
-             json_string_value(json_object_get(n, "subnet")));
-    snprintf(out->gateway, sizeof(out->gateway), "%s",
-             json_string_value(json_object_get(n, "gateway")));
-    json_t *rg = json_object_get(n, "ip_range");
-    if (rg)
-        snprintf(out->ip_range, sizeof(out->ip_range), "%s", json_string_value(rg));
+    copy_opt(n, "subnet", out->subnet);
+    copy_opt(n, "gateway", out->gateway);
+    copy_opt(n, "ip_range", out->ip_range);
+    copy_opt(n, "subnet6", out->subnet6);
+    copy_opt(n, "gateway6", out->gateway6);
+    copy_opt(n, "ip_range6", out->ip_range6);
+}
+
+/* A recorded network asked for again: the file must still ask for what it
+ * has (want: the file's subnet, or NULL: any). */
+static int check_same_subnet(const char *network, const char *have, const char *want,
+                             struct berr *e)
+{
+    if (!want)
+        return 0;
+    struct ipam_prefix w, g;
+    if (ipam_prefix_parse(want, true, "subnet", &w, e) < 0)
+        return berr_wrap(e, "network %s", network);
+    if (ipam_prefix_parse(have, false, "subnet", &g, NULL) < 0 || w.len != g.len ||
+        !ipam_prefix_contains(&g, &w))
+        return berr_set(e, -EEXIST, "network %s already has subnet %s, not %s", network,
+                        *have ? have : "(none)", want);
+    return 0;
+}
+
+/* Records subnet, gateway and ip_range (rg: the file's, or NULL) into rec
+ * under the keys sfx ("" or "6") names. */
+static int record_subnet(json_t *rec, const char *sfx, const struct ipam_prefix *subnet,
+                         const struct ipam_prefix *gw, const char *rg, const char *network,
+                         struct berr *e)
+{
+    char sb[IPAM_PREFIX_STRLEN], gb[IPAM_PREFIX_STRLEN], rb[IPAM_PREFIX_STRLEN], key[16];
+    ipam_prefix_format(subnet, true, sb);
+    ipam_prefix_format(gw, false, gb);
+    snprintf(key, sizeof key, "subnet%s", sfx);
+    json_object_set_new(rec, key, json_string(sb));
+    snprintf(key, sizeof key, "gateway%s", sfx);
+    json_object_set_new(rec, key, json_string(gb));
+    snprintf(key, sizeof key, "addresses%s", *sfx ? sfx : "");
+    json_object_set_new(rec, key, json_object());
+    if (!rg)
+        return 0;
+    struct ipam_prefix range;
+    int r = ipam_prefix_parse(rg, true, "ip_range", &range, e);
+    if (r < 0)
+        return berr_wrap(e, "network %s", network);
+    if (range.family != subnet->family || !ipam_prefix_contains(subnet, &range))
+        return berr_set(e, -EINVAL, "network %s: ip_range %s is outside subnet %s", network, rg,
+                        sb);
+    ipam_prefix_format(&range, true, rb);
+    snprintf(key, sizeof key, "ip_range%s", sfx);
+    json_object_set_new(rec, key, json_string(rb));
+    return 0;
 }
 
 int ipam_network_acquire(const char *root, const char *network, const struct ipam_request *req,
@@ -495,18 +724,16 @@ int ipam_network_acquire(const char *root, const char *network, const struct ipa
         fill_network(have, out);
         /* the file changed under a network that is still allocated: the
          * caller must release it first, never run with the old subnet */
-        if (req && req->subnet) {
-            struct ipam_prefix want, got;
-            if (ipam_prefix_parse(req->subnet, true, "subnet", &want, e) < 0)
-                return berr_wrap(e, "network %s", network);
-            ipam_prefix_parse(out->subnet, false, "subnet", &got, NULL);
-            if (want.len != got.len || !ipam_prefix_contains(&got, &want))
-                return berr_set(e, -EEXIST, "network %s already has subnet %s, not %s", network,
-                                out->subnet, req->subnet);
-        }
+        bool want6 = req && req->ipv6;
+        if (want6 != (out->subnet6[0] != 0))
+            return berr_set(e, -EEXIST, "network %s already exists with IPv6 %s (enable_ipv6)",
+                            network, want6 ? "off" : "on");
+        if ((r = check_same_subnet(network, out->subnet, req ? req->subnet : NULL, e)) < 0 ||
+            (r = check_same_subnet(network, out->subnet6, want6 ? req->subnet6 : NULL, e)) < 0)
+            return r;
         return 0;
     }
-    size_t n = 0, cap = nhost + json_object_size(st.networks);
+    size_t n = 0, cap = nhost + 2 * json_object_size(st.networks);
     _cleanup_free_ struct ipam_prefix *taken = xreallocarray(NULL, cap ? cap : 1, sizeof(*taken));
     for (size_t i = 0; i < nhost; i++)
         taken[n++] = host_taken[i];
@@ -516,29 +743,30 @@ int ipam_network_acquire(const char *root, const char *network, const struct ipa
     {
         ipam_prefix_parse(json_string_value(json_object_get(o, "subnet")), false, "subnet",
                           &taken[n++], NULL);
+        json_t *s6 = json_object_get(o, "subnet6");
+        if (s6)
+            ipam_prefix_parse(json_string_value(s6), false, "subnet", &taken[n++], NULL);
     }
-    struct ipam_prefix subnet, gw, range;
+    struct ipam_prefix subnet, gw;
     const char *s = req ? req->subnet : NULL, *g = req ? req->gateway : NULL;
-    const char *rg = req ? req->ip_range : NULL;
     if ((r = ipam_pick_subnet(taken, n, s, &subnet, e)) < 0 ||
         (r = ipam_pick_gateway(&subnet, g, &gw, e)) < 0)
         return berr_wrap(e, "network %s", network);
-    char sb[IPAM_PREFIX_STRLEN], gb[IPAM_PREFIX_STRLEN], rb[IPAM_PREFIX_STRLEN];
-    ipam_prefix_format(&subnet, true, sb);
-    ipam_prefix_format(&gw, false, gb);
-    json_t *rec = json_pack("{s:s, s:s, s:{}}", "subnet", sb, "gateway", gb, "addresses");
-    if (rg) {
-        if ((r = ipam_prefix_parse(rg, true, "ip_range", &range, e)) < 0) {
-            json_decref(rec);
-            return berr_wrap(e, "network %s", network);
-        }
-        if (!ipam_prefix_contains(&subnet, &range)) {
-            json_decref(rec);
-            return berr_set(e, -EINVAL, "network %s: ip_range %s is outside subnet %s", network, rg,
-                            sb);
-        }
-        ipam_prefix_format(&range, true, rb);
-        json_object_set_new(rec, "ip_range", json_string(rb));
+    if (subnet.family != AF_INET)
+        return berr_set(e, -EINVAL, "network %s: subnet %s is not an IPv4 subnet", network, s);
+    json_t *rec = json_object();
+    r = record_subnet(rec, "", &subnet, &gw, req ? req->ip_range : NULL, network, e);
+    if (r == 0 && req && req->ipv6) {
+        struct ipam_prefix subnet6, gw6;
+        if ((r = ipam_pick_subnet6(taken, n, req->subnet6, req->pool6, &subnet6, e)) < 0 ||
+            (r = ipam_pick_gateway(&subnet6, req->gateway6, &gw6, e)) < 0)
+            berr_wrap(e, "network %s", network);
+        else
+            r = record_subnet(rec, "6", &subnet6, &gw6, req->ip_range6, network, e);
+    }
+    if (r < 0) {
+        json_decref(rec);
+        return r;
     }
     json_object_set_new(st.networks, network, rec);
     if ((r = state_commit(&st, e)) < 0)
@@ -547,8 +775,19 @@ int ipam_network_acquire(const char *root, const char *network, const struct ipa
     return 0;
 }
 
-int ipam_address_acquire(const char *root, const char *network, const char *container,
-                         const char *requested, char out[IPAM_PREFIX_STRLEN], struct berr *e)
+/* Whether two address strings name the same address ("fd00::0010" is
+ * "fd00::10"). */
+static bool same_addr(const char *a, const char *b)
+{
+    struct ipam_prefix x, y;
+    return ipam_addr_parse(a, "", &x, NULL) == 0 && ipam_addr_parse(b, "", &y, NULL) == 0 &&
+           x.family == y.family && memcmp(x.addr, y.addr, 16) == 0;
+}
+
+/* ipam_address_acquire for IPv4 (sfx "") or IPv6 (sfx "6"). */
+static int address_acquire(const char *root, const char *network, const char *container,
+                           const char *requested, const char *sfx, char out[IPAM_PREFIX_STRLEN],
+                           struct berr *e)
 {
     _cleanup_(state_close) struct state st = {.dirfd = -1, .lockfd = -1};
     int r = state_open(root, &st, e);
@@ -557,16 +796,25 @@ int ipam_address_acquire(const char *root, const char *network, const char *cont
     json_t *n = json_object_get(st.networks, network);
     if (!n)
         return berr_set(e, -ENOENT, "network %s has no subnet allocated", network);
-    json_t *addrs = json_object_get(n, "addresses");
+    char k_sub[16], k_gw[16], k_rg[16], k_addrs[16];
+    snprintf(k_sub, sizeof k_sub, "subnet%s", sfx);
+    snprintf(k_gw, sizeof k_gw, "gateway%s", sfx);
+    snprintf(k_rg, sizeof k_rg, "ip_range%s", sfx);
+    snprintf(k_addrs, sizeof k_addrs, "addresses%s", sfx);
+    const char *what = *sfx ? "ipv6_address" : "ipv4_address";
+    if (!json_object_get(n, k_sub))
+        return berr_set(e, -ENOENT, "network %s has no IPv6 subnet (enable_ipv6 is not set)",
+                        network);
+    json_t *addrs = json_object_get(n, k_addrs);
     json_t *mine = json_object_get(addrs, container);
-    if (mine && (!requested || strcmp(requested, json_string_value(mine)) == 0)) {
+    if (mine && (!requested || same_addr(requested, json_string_value(mine)))) {
         snprintf(out, IPAM_PREFIX_STRLEN, "%s", json_string_value(mine));
         return 0;
     }
     struct ipam_prefix subnet, gw, range;
-    ipam_prefix_parse(json_string_value(json_object_get(n, "subnet")), false, "", &subnet, NULL);
-    ipam_addr_parse(json_string_value(json_object_get(n, "gateway")), "", &gw, NULL);
-    json_t *rg = json_object_get(n, "ip_range");
+    ipam_prefix_parse(json_string_value(json_object_get(n, k_sub)), false, "", &subnet, NULL);
+    ipam_addr_parse(json_string_value(json_object_get(n, k_gw)), "", &gw, NULL);
+    json_t *rg = json_object_get(n, k_rg);
     if (rg)
         ipam_prefix_parse(json_string_value(rg), false, "", &range, NULL);
     size_t cnt = 0;
@@ -579,9 +827,9 @@ int ipam_address_acquire(const char *root, const char *network, const char *cont
         if (strcmp(ctr, container) == 0)
             continue;
         ipam_addr_parse(json_string_value(a), "", &taken[cnt], NULL);
-        if (requested && strcmp(json_string_value(a), requested) == 0)
-            return berr_set(e, -EEXIST, "network %s: ipv4_address %s is already in use by %s",
-                            network, requested, ctr);
+        if (requested && same_addr(json_string_value(a), requested))
+            return berr_set(e, -EEXIST, "network %s: %s %s is already in use by %s", network, what,
+                            requested, ctr);
         cnt++;
     }
     struct ipam_prefix got;
@@ -597,6 +845,18 @@ int ipam_address_acquire(const char *root, const char *network, const char *cont
     return 0;
 }
 
+int ipam_address_acquire(const char *root, const char *network, const char *container,
+                         const char *requested, char out[IPAM_PREFIX_STRLEN], struct berr *e)
+{
+    return address_acquire(root, network, container, requested, "", out, e);
+}
+
+int ipam_address6_acquire(const char *root, const char *network, const char *container,
+                          const char *requested, char out[IPAM_PREFIX_STRLEN], struct berr *e)
+{
+    return address_acquire(root, network, container, requested, "6", out, e);
+}
+
 int ipam_address_release(const char *root, const char *network, const char *container,
                          struct berr *e)
 {
@@ -604,8 +864,11 @@ int ipam_address_release(const char *root, const char *network, const char *cont
     int r = state_open(root, &st, e);
     if (r < 0)
         return r;
-    json_t *addrs = json_object_get(json_object_get(st.networks, network), "addresses");
-    if (!addrs || json_object_del(addrs, container) < 0)
+    json_t *n = json_object_get(st.networks, network);
+    json_t *addrs = json_object_get(n, "addresses"), *addrs6 = json_object_get(n, "addresses6");
+    bool gone4 = addrs && json_object_del(addrs, container) == 0;
+    bool gone6 = addrs6 && json_object_del(addrs6, container) == 0;
+    if (!gone4 && !gone6)
         return 0;
     return state_commit(&st, e);
 }

@@ -47,6 +47,15 @@ bool ipam_prefix_contains(const struct ipam_prefix *b, const struct ipam_prefix 
 /* Docker's default IPv4 pools, in docker's order; *n gets their count. */
 const struct ipam_prefix *ipam_default_pools(size_t *n);
 
+/* The ULA pool of this host, as docker 27 derives one from its engine ID
+ * (RFC 4193 section 3.2.2, loosely): fd00::/8 with a 40-bit global ID, the
+ * first five bytes of SHA-256(seed), as a /48 (split into /64 subnets). */
+void ipam_ula_pool(const void *seed, size_t len, struct ipam_prefix *out);
+
+/* The host's ULA pool: from /etc/machine-id, or (none readable) from
+ * fallback, e.g. the store's path, so it stays the same on this host. */
+void ipam_ula_pool_host(const char *fallback, struct ipam_prefix *out);
+
 /* Chooses a network's subnet. With explicit (the compose file's
  * ipam.config subnet) that subnet is checked against taken: an overlap is an
  * error naming both prefixes. Without, the first default pool subnet that
@@ -54,15 +63,22 @@ const struct ipam_prefix *ipam_default_pools(size_t *n);
 int ipam_pick_subnet(const struct ipam_prefix *taken, size_t ntaken, const char *explicit_subnet,
                      struct ipam_prefix *out, struct berr *e);
 
+/* Chooses a network's IPv6 subnet: explicit (an IPv6 subnet, checked as
+ * ipam_pick_subnet does), or the first /64 of pool that overlaps none of
+ * taken. */
+int ipam_pick_subnet6(const struct ipam_prefix *taken, size_t ntaken, const char *explicit_subnet,
+                      const struct ipam_prefix *pool, struct ipam_prefix *out, struct berr *e);
+
 /* The gateway of subnet: given (which must be a host address inside it), or
  * the first host address. */
 int ipam_pick_gateway(const struct ipam_prefix *subnet, const char *given, struct ipam_prefix *out,
                       struct berr *e);
 
-/* An IPv4 container address in subnet: requested (an error if outside the
- * subnet, the network or broadcast address, the gateway, or taken), or
- * the first free address of range (NULL: the whole subnet), skipping the
- * network and broadcast addresses, the gateway and taken. */
+/* A container address in subnet: requested (an error if of the other
+ * family, outside the subnet, the network or (IPv4) broadcast address, the
+ * gateway, or taken), or the first free address of range (NULL: the whole
+ * subnet), skipping the network and broadcast addresses, the gateway and
+ * taken. Messages call requested "ipv4_address" or "ipv6_address". */
 int ipam_pick_address(const struct ipam_prefix *subnet, const struct ipam_prefix *range,
                       const struct ipam_prefix *gateway, const struct ipam_prefix *taken,
                       size_t ntaken, const char *requested, struct ipam_prefix *out,
@@ -71,6 +87,11 @@ int ipam_pick_address(const struct ipam_prefix *subnet, const struct ipam_prefix
 /* What the file asks of a network (every field may be NULL). */
 struct ipam_request {
     const char *subnet, *gateway, *ip_range;
+    /* IPv6 (ipv6 set: enable_ipv6): the file's v6 entry, and the pool of a
+     * subnet chosen when the file gives none (ipam_ula_pool_host) */
+    bool ipv6;
+    const char *subnet6, *gateway6, *ip_range6;
+    const struct ipam_prefix *pool6;
 };
 
 /* A network's allocation, formatted. */
@@ -78,12 +99,16 @@ struct ipam_network {
     char subnet[IPAM_PREFIX_STRLEN];
     char gateway[IPAM_PREFIX_STRLEN];
     char ip_range[IPAM_PREFIX_STRLEN]; /* "" when the whole subnet */
+    char subnet6[IPAM_PREFIX_STRLEN];  /* the three: "" without IPv6 */
+    char gateway6[IPAM_PREFIX_STRLEN];
+    char ip_range6[IPAM_PREFIX_STRLEN];
 };
 
 /* Under the store's lock: returns network's recorded allocation, or
  * records a new one (req, checked against host_taken and every other
- * recorded network). A recorded network asked for with another subnet is
- * an error (release it first). root is the store (ROOT/network is made). */
+ * recorded network's subnets, v4 and v6). A recorded network asked for
+ * with another subnet, or with IPv6 on or off where it was not, is an
+ * error (release it first). root is the store (ROOT/network is made). */
 int ipam_network_acquire(const char *root, const char *network, const struct ipam_request *req,
                          const struct ipam_prefix *host_taken, size_t nhost,
                          struct ipam_network *out, struct berr *e);
@@ -94,7 +119,13 @@ int ipam_network_acquire(const char *root, const char *network, const struct ipa
 int ipam_address_acquire(const char *root, const char *network, const char *container,
                          const char *requested, char out[IPAM_PREFIX_STRLEN], struct berr *e);
 
-/* Forgets container's address on network (none recorded: not an error). */
+/* The same for the container's IPv6 address (requested: the file's
+ * ipv6_address) on a network that has an IPv6 subnet. */
+int ipam_address6_acquire(const char *root, const char *network, const char *container,
+                          const char *requested, char out[IPAM_PREFIX_STRLEN], struct berr *e);
+
+/* Forgets container's addresses (v4 and v6) on network (none recorded:
+ * not an error). */
 int ipam_address_release(const char *root, const char *network, const char *container,
                          struct berr *e);
 

@@ -350,6 +350,27 @@ static int bridge_create(struct nl_sock *sk, const struct link_bridge_spec *s, s
     return 0;
 }
 
+/* Turns IPv6 on for ifname (disable_ipv6=0) where it is off: a bridge
+ * made while net.ipv6.conf.default.disable_ipv6 is 1 refuses addresses. */
+static int ipv6_enable_on(const char *ifname, struct berr *e)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+    _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && access("/proc/sys/net/ipv6", F_OK) < 0)
+        return berr_set(e, -EAFNOSUPPORT, "IPv6 is disabled on this host (no /proc/sys/net/ipv6)");
+    if (fd < 0)
+        return berr_errno(e, errno, "opening %s", path);
+    char buf[8] = "";
+    if (pread(fd, buf, sizeof buf - 1, 0) < 0)
+        return berr_errno(e, errno, "reading %s", path);
+    if (buf[0] == '0')
+        return 0;
+    if (pwrite(fd, "0", 1, 0) != 1)
+        return berr_errno(e, errno, "turning IPv6 on in %s", path);
+    return 0;
+}
+
 /* The bridge's addresses and up state, on a bridge that exists. */
 struct bridge_work {
     struct nl_addr *gw4, *gw6;
@@ -368,7 +389,8 @@ static int bridge_complete(struct nl_sock *sk, const char *name, struct bridge_w
     int idx = rtnl_link_get_ifindex(l);
     if (w->gw4 && (r = addr_add(sk, idx, w->gw4, false, &w->added4, name, e)) < 0)
         return r;
-    if (w->gw6 && (r = addr_add(sk, idx, w->gw6, true, &w->added6, name, e)) < 0)
+    if (w->gw6 && ((r = ipv6_enable_on(name, e)) < 0 ||
+                   (r = addr_add(sk, idx, w->gw6, true, &w->added6, name, e)) < 0))
         return r;
     return link_up(sk, l, e);
 }

@@ -27,14 +27,26 @@ bool netsetup_has_endpoints(const struct ctr_plan *pl)
     return !pl->network_mode && pl->n_endpoints > 0;
 }
 
-const struct plan_endpoint *netsetup_primary(const struct ctr_plan *pl)
+/* The first endpoint on a network that is not internal with an address
+ * of that family. */
+static const struct plan_endpoint *first_routed(const struct ctr_plan *pl, bool v6)
 {
     if (!netsetup_has_endpoints(pl))
         return NULL;
     for (size_t i = 0; i < pl->n_endpoints; i++)
-        if (!pl->endpoints[i].internal && pl->endpoints[i].addr4)
+        if (!pl->endpoints[i].internal && (v6 ? pl->endpoints[i].addr6 : pl->endpoints[i].addr4))
             return &pl->endpoints[i];
     return NULL;
+}
+
+const struct plan_endpoint *netsetup_primary(const struct ctr_plan *pl)
+{
+    return first_routed(pl, false);
+}
+
+const struct plan_endpoint *netsetup_primary6(const struct ctr_plan *pl)
+{
+    return first_routed(pl, true);
 }
 
 void netsetup_bare_addr(const char *cidr, char buf[50])
@@ -73,10 +85,22 @@ int netsetup_bridge(const char *bridge, const char *gateway4, const char *subnet
     return link_bridge_ensure(&bs, NULL, e);
 }
 
+/* The endpoint's bridge as its plan records it (both gateways). */
+static int endpoint_bridge(const struct plan_endpoint *ep, unsigned mtu, struct berr *e)
+{
+    _cleanup_free_ char *gw4 =
+        ep->gateway4 ? xasprintf("%s/%s", ep->gateway4, prefix_len(ep->addr4)) : NULL;
+    _cleanup_free_ char *gw6 =
+        ep->addr6 && ep->gateway6 ? xasprintf("%s/%s", ep->gateway6, prefix_len(ep->addr6)) : NULL;
+    struct link_bridge_spec bs = {.name = ep->bridge, .gateway4 = gw4, .gateway6 = gw6, .mtu = mtu};
+    return link_bridge_ensure(&bs, NULL, e);
+}
+
 static int attach_endpoints(int nsfd, const struct ctr_plan *pl, const char *name, unsigned mtu,
                             struct berr *e)
 {
     const struct plan_endpoint *primary = netsetup_primary(pl);
+    const struct plan_endpoint *primary6 = netsetup_primary6(pl);
     for (size_t i = 0; i < pl->n_endpoints; i++) {
         const struct plan_endpoint *ep = &pl->endpoints[i];
         if (!ep->bridge || !ep->addr4)
@@ -84,7 +108,7 @@ static int attach_endpoints(int nsfd, const struct ctr_plan *pl, const char *nam
                             "%s: no address on network %s (recreate it: berth up "
                             "--force-recreate)",
                             name, ep->network);
-        int r = netsetup_bridge(ep->bridge, ep->gateway4, prefix_len(ep->addr4), mtu, e);
+        int r = endpoint_bridge(ep, mtu, e);
         if (r < 0)
             return berr_wrap(e, "%s: network %s", name, ep->network);
         char host[16], ifname[16];
@@ -96,7 +120,9 @@ static int attach_endpoints(int nsfd, const struct ctr_plan *pl, const char *nam
             .ifname = ifname,
             .mac = ep->mac_address ? ep->mac_address : (i == 0 ? pl->mac_address : NULL),
             .addr4 = ep->addr4,
+            .addr6 = ep->addr6,
             .gateway4 = ep == primary ? ep->gateway4 : NULL,
+            .gateway6 = ep == primary6 ? ep->gateway6 : NULL,
             .mtu = mtu,
         };
         r = link_endpoint_add(nsfd, &es, e);
@@ -195,6 +221,10 @@ int netsetup_etc(const char *dir, const char *service, const struct ctr_plan *pl
     char addr[50] = "";
     if (primary)
         netsetup_bare_addr(primary->addr4, addr);
+    const struct plan_endpoint *p6 = primary && primary->addr6 ? primary : netsetup_primary6(pl);
+    char addr6[50] = "";
+    if (p6)
+        netsetup_bare_addr(p6->addr6, addr6);
     _cleanup_strv_ char **extra = strv_dup(pl->extra_hosts);
     for (size_t i = 0; o->more_hosts && o->more_hosts[i]; i++)
         strv_push(&extra, xstrdup(o->more_hosts[i]));
@@ -203,6 +233,7 @@ int netsetup_etc(const char *dir, const char *service, const struct ctr_plan *pl
         .hostname = pl->hostname,
         .domainname = pl->domainname,
         .addr = *addr ? addr : NULL,
+        .addr6 = *addr6 ? addr6 : NULL,
         .extra_hosts = extra,
         .host_gateway = primary ? primary->gateway4 : NULL,
     };

@@ -28,6 +28,10 @@ bool netsetup_has_endpoints(const struct ctr_plan *pl);
  * on a network that is not internal (NULL: none). */
 const struct plan_endpoint *netsetup_primary(const struct ctr_plan *pl);
 
+/* The endpoint with the IPv6 default route: the first on a network that
+ * is not internal and gave the container an IPv6 address (NULL: none). */
+const struct plan_endpoint *netsetup_primary6(const struct ctr_plan *pl);
+
 /* "172.18.0.2/16" -> "172.18.0.2" into buf (50 bytes). */
 void netsetup_bare_addr(const char *cidr, char buf[50]);
 

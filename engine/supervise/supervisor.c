@@ -80,6 +80,12 @@ void sv_run_state(const struct sv_ctr *c, struct run_state *out)
         p->host_port = hp;
         p->ctr_port = pl->ports[i].ctr_port;
         p->proto = pl->ports[i].proto;
+        /* bound on :: too: shown as its own binding, as docker does */
+        if (sv_net_published_v6_too(c, i) && st.n_ports < RUN_STATE_MAX_PORTS) {
+            struct run_port *p6 = &st.ports[st.n_ports++];
+            *p6 = *p;
+            snprintf(p6->host_ip, sizeof p6->host_ip, "::");
+        }
     }
     *out = st;
 }

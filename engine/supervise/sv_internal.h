@@ -190,7 +190,8 @@ struct supervisor {
     struct sv_peers *peers; /* other projects' containers it answers for (sv_peers.c) */
     unsigned mtu;           /* of the host's default route; 0: not asked yet */
     bool forwarding_checked;
-    bool rules_applied; /* the project's nftables table is ours to update */
+    bool forwarding6_checked; /* the same for IPv6, once a container has an IPv6 route */
+    bool rules_applied;       /* the project's nftables table is ours to update */
     char readbuf[65536];
 };
 
@@ -257,12 +258,21 @@ void sv_net_forget(struct sv_ctr *c);
 void sv_net_close(struct supervisor *sv);
 /* The host port bound for c's i-th published port (0: none). */
 uint16_t sv_net_published(const struct sv_ctr *c, size_t i);
+/* Whether port i is bound on :: as well as 0.0.0.0 (no host_ip, and the
+ * container has an IPv6 address). */
+bool sv_net_published_v6_too(const struct sv_ctr *c, size_t i);
 
 /* Whether a container (its service and name, its aliases on a network)
  * answers to name there, for an asker with these links ("CONTAINER:ALIAS"):
  * the embedded DNS server's rule (sv_net.c). */
 bool sv_answers_to(const char *service, const char *ctr, char **aliases, char **links,
                    const char *name);
+/* Appends ep's address of family (AF_INET: 4 bytes, AF_INET6: 16) at
+ * out[*n] unless cap is reached: false when ep has none of that family
+ * (the caller may look at the container's other endpoints). */
+struct plan_endpoint;
+bool sv_endpoint_addr(const struct plan_endpoint *ep, int family, uint8_t *out, size_t cap,
+                      size_t *n);
 /* Other projects' running containers on asker's networks (sv_peers.c):
  * their addresses of family for name, appended at out[*n] (at most cap in
  * all); 1 when one answers to name (even with no address of family), 0

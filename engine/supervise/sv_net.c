@@ -103,6 +103,19 @@ bool sv_answers_to(const char *service, const char *ctr, char **aliases, char **
     return false;
 }
 
+bool sv_endpoint_addr(const struct plan_endpoint *ep, int family, uint8_t *out, size_t cap,
+                      size_t *n)
+{
+    const char *cidr = family == AF_INET ? ep->addr4 : ep->addr6;
+    if (!cidr || *n >= cap)
+        return false; /* maybe an address of this family on another network */
+    char a[IPAM_PREFIX_STRLEN];
+    bare_addr(cidr, a);
+    if (inet_pton(family, a, out + (family == AF_INET ? 4 : 16) * *n) == 1)
+        (*n)++;
+    return true;
+}
+
 /* Whether t answers to name on endpoint ep, as asker sees it. */
 static bool answers_to(const struct sv_ctr *asker, const struct sv_ctr *t,
                        const struct plan_endpoint *ep, const char *name)
@@ -126,13 +139,8 @@ static int dns_lookup(void *owner, void *asker_p, const char *name, int family, 
             if (!endpoint_on(asker, ep->network) || !answers_to(asker, t, ep, name))
                 continue;
             known = true;
-            if (family != AF_INET || !ep->addr4 || n >= cap)
-                continue;
-            char a[IPAM_PREFIX_STRLEN];
-            bare_addr(ep->addr4, a);
-            if (inet_pton(AF_INET, a, out + 4 * n) == 1)
-                n++;
-            break; /* one address per container */
+            if (sv_endpoint_addr(ep, family, out, cap, &n))
+                break; /* one address per container */
         }
     }
     if (sv_peers_lookup(sv, &asker->rec.plan, name, family, out, cap, &n) > 0)
@@ -197,6 +205,24 @@ static int dns_listen(struct sv_ctr *c, int nsfd, struct berr *e)
     return 0;
 }
 
+/* Turns on IP forwarding of family where it is off, and says so (as
+ * docker does). */
+static void forwarding_on(struct sv_ctr *c, int family)
+{
+    const char *v = family == AF_INET ? "IPv4" : "IPv6";
+    const char *key = family == AF_INET ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding";
+    bool changed = false;
+    struct berr fe = BERR_INIT;
+    if (link_forwarding_enable(family, &changed, &fe) < 0)
+        sv_warn(c, "%s forwarding could not be turned on: %s", v, fe.msg ? fe.msg : "?");
+    else if (changed)
+        sv_warn(c,
+                "%s forwarding was off; turned it on (%s=1) for the containers' outbound "
+                "traffic, as docker does",
+                v, key);
+    berr_clear(&fe);
+}
+
 /* Once per container in this supervisor: a fresh namespace, its links,
  * its DNS sockets. On failure nothing is left. */
 static int net_attach(struct sv_ctr *c, struct berr *e)
@@ -205,15 +231,12 @@ static int net_attach(struct sv_ctr *c, struct berr *e)
     if (c->netns_fd >= 0 || !has_endpoints(&c->rec.plan))
         return 0;
     if (!sv->forwarding_checked) {
-        bool changed = false;
-        struct berr fe = BERR_INIT;
-        if (link_forwarding_enable(AF_INET, &changed, &fe) < 0)
-            sv_warn(c, "IPv4 forwarding could not be turned on: %s", fe.msg ? fe.msg : "?");
-        else if (changed)
-            sv_warn(c, "IPv4 forwarding was off; turned it on (net.ipv4.ip_forward=1) for "
-                       "the containers' outbound traffic, as docker does");
-        berr_clear(&fe);
+        forwarding_on(c, AF_INET);
         sv->forwarding_checked = true;
+    }
+    if (!sv->forwarding6_checked && netsetup_primary6(&c->rec.plan)) {
+        forwarding_on(c, AF_INET6);
+        sv->forwarding6_checked = true;
     }
     _cleanup_close_ int nsfd = netsetup_attach(&c->rec.plan, c->rec.name, &sv->mtu, e);
     if (nsfd < 0)
@@ -275,13 +298,14 @@ int sv_net_prepare(struct sv_ctr *c, struct container_spec *spec, struct mount_s
 /* ---- published ports and the project's rules -------------------------- */
 
 static int bind_port(struct sv_ctr *c, const struct plan_port *pp, const char *ctr_addr,
-                     struct sv_proxy **out, struct berr *e)
+                     const char *ctr_addr6, struct sv_proxy **out, struct berr *e)
 {
     struct sv_proxy_spec s = {
         .proto = pp->proto,
         .host_ip = pp->host_ip,
         .host_port = pp->host_port,
         .ctr_addr = ctr_addr,
+        .ctr_addr6 = ctr_addr6,
         .ctr_port = pp->ctr_port,
         .service = c->rec.service,
     };
@@ -320,9 +344,11 @@ static int bind_ports(struct sv_ctr *c, struct berr *e)
     if (c->proxies || pl->n_ports == 0)
         return 0;
     const struct plan_endpoint *ep = primary_endpoint(pl);
-    char addr[IPAM_PREFIX_STRLEN];
+    char addr[IPAM_PREFIX_STRLEN], addr6[IPAM_PREFIX_STRLEN] = "";
     if (ep) {
         bare_addr(ep->addr4, addr);
+        if (ep->addr6)
+            bare_addr(ep->addr6, addr6);
     } else if (pl->network_mode && strcmp(pl->network_mode, "host") == 0) {
         return 0; /* the host's own ports: nothing to publish, as docker */
     } else {
@@ -333,7 +359,7 @@ static int bind_ports(struct sv_ctr *c, struct berr *e)
     c->proxies = xcalloc(pl->n_ports, sizeof *c->proxies);
     c->n_proxies = pl->n_ports;
     for (size_t i = 0; i < pl->n_ports; i++) {
-        int r = bind_port(c, &pl->ports[i], addr, &c->proxies[i], e);
+        int r = bind_port(c, &pl->ports[i], addr, *addr6 ? addr6 : NULL, &c->proxies[i], e);
         if (r < 0) {
             close_ports(c);
             return r;
@@ -355,12 +381,12 @@ static int apply_rules(struct supervisor *sv, struct berr *e)
     if (n_eps == 0 && !sv->rules_applied)
         return 0;
     nets = xcalloc(n_eps + 1, sizeof *nets);
-    subnets = xcalloc(n_eps + 1, sizeof *subnets);
+    subnets = xcalloc(2 * n_eps + 1, sizeof *subnets);
     size_t n_pp = 0;
     for (size_t i = 0; i < sv->n; i++)
         n_pp += sv->ctrs[i]->n_proxies;
     ports = xcalloc(n_pp + 1, sizeof *ports);
-    addrs = xcalloc(n_pp + 1, sizeof *addrs);
+    addrs = xcalloc(2 * n_pp + 1, sizeof *addrs);
     for (size_t i = 0; i < sv->n; i++) {
         const struct sv_ctr *c = sv->ctrs[i];
         const struct ctr_plan *pl = &c->rec.plan;
@@ -373,22 +399,30 @@ static int apply_rules(struct supervisor *sv, struct berr *e)
             bool seen = false;
             for (size_t j = 0; j < n_nets && !seen; j++)
                 seen = strcmp(nets[j].bridge, ep->bridge) == 0;
-            if (seen || subnet_of(ep->addr4, subnets[n_nets]) < 0)
+            char *sub4 = subnets[2 * n_nets], *sub6 = subnets[2 * n_nets + 1];
+            if (seen || subnet_of(ep->addr4, sub4) < 0)
                 continue;
             nets[n_nets] = (struct nft_net){
-                .bridge = ep->bridge, .subnet4 = subnets[n_nets], .internal = ep->internal};
+                .bridge = ep->bridge,
+                .subnet4 = sub4,
+                .subnet6 = ep->addr6 && subnet_of(ep->addr6, sub6) == 0 ? sub6 : NULL,
+                .internal = ep->internal};
             n_nets++;
         }
         const struct plan_endpoint *ep = primary_endpoint(pl);
         for (size_t k = 0; k < c->n_proxies && ep; k++) {
             if (!c->proxies[k])
                 continue;
-            bare_addr(ep->addr4, addrs[n_ports]);
+            char *a4 = addrs[2 * n_ports], *a6 = addrs[2 * n_ports + 1];
+            bare_addr(ep->addr4, a4);
+            if (ep->addr6)
+                bare_addr(ep->addr6, a6);
             ports[n_ports] = (struct nft_port){
                 .proto = pl->ports[k].proto,
                 .host_ip = pl->ports[k].host_ip,
                 .host_port = sv_proxy_port(c->proxies[k]),
-                .ctr_addr4 = addrs[n_ports],
+                .ctr_addr4 = a4,
+                .ctr_addr6 = ep->addr6 ? a6 : NULL,
                 .ctr_port = pl->ports[k].ctr_port,
                 .bridge = ep->bridge,
             };
@@ -476,4 +510,9 @@ void sv_net_close(struct supervisor *sv)
 uint16_t sv_net_published(const struct sv_ctr *c, size_t i)
 {
     return i < c->n_proxies && c->proxies[i] ? sv_proxy_port(c->proxies[i]) : 0;
+}
+
+bool sv_net_published_v6_too(const struct sv_ctr *c, size_t i)
+{
+    return i < c->n_proxies && c->proxies[i] && sv_proxy_dual(c->proxies[i]);
 }

@@ -8,7 +8,6 @@
  * answer is checked against the peer's run state, so that only running
  * containers are answered. Not here: the project's own containers
  * (sv_net.c), the server (sv_dns.c). */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +17,6 @@
 #include "engine/runtime/netsetup.h"
 #include "engine/supervise/records.h"
 #include "engine/supervise/sv_internal.h"
-#include "net/ipam.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -113,13 +111,8 @@ int sv_peers_lookup(struct supervisor *sv, const struct ctr_plan *asker, const c
                 !peer_running(sv, t))
                 continue;
             known = true;
-            if (family != AF_INET || !ep->addr4 || *n >= cap)
-                break;
-            char a[IPAM_PREFIX_STRLEN];
-            netsetup_bare_addr(ep->addr4, a);
-            if (inet_pton(AF_INET, a, out + 4 * *n) == 1)
-                (*n)++;
-            break; /* one address per container */
+            if (sv_endpoint_addr(ep, family, out, cap, n))
+                break; /* one address per container */
         }
     }
     return known;

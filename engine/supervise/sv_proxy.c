@@ -48,6 +48,7 @@ struct px_chunk {
 
 struct px_listener {
     struct sv_proxy *p;
+    int family; /* of the address bound */
     union {
         uv_handle_t handle;
         uv_stream_t stream;
@@ -88,6 +89,7 @@ struct sv_proxy {
     char *service;
     uint16_t port;
     struct sockaddr_storage target;
+    struct sockaddr_storage target6; /* for IPv6 clients; ss_family 0: target */
     struct px_listener lis[2];
     int nlis;
     uv_timer_t timer; /* UDP: expires idle flows */
@@ -305,6 +307,15 @@ static void on_connect(uv_connect_t *req, int status)
     conn_pace(c, 1);
 }
 
+/* Where a client that came in on l goes: the container's IPv6 address
+ * for one on an IPv6 listener, when it has one. */
+static const struct sockaddr *target_of(const struct sv_proxy *p, const struct px_listener *l)
+{
+    if (l->family == AF_INET6 && p->target6.ss_family == AF_INET6)
+        return (const struct sockaddr *)&p->target6;
+    return (const struct sockaddr *)&p->target;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     struct px_listener *l = server->data;
@@ -330,8 +341,7 @@ static void on_connection(uv_stream_t *server, int status)
     }
     uv_tcp_nodelay(&c->side[0], 1);
     c->connect.data = c;
-    if (uv_tcp_connect(&c->connect, &c->side[1], (const struct sockaddr *)&p->target, on_connect) <
-        0) {
+    if (uv_tcp_connect(&c->connect, &c->side[1], target_of(p, l), on_connect) < 0) {
         conn_close(c);
         return;
     }
@@ -462,7 +472,7 @@ static struct px_flow *flow_new(struct px_listener *l, const struct sockaddr *cl
     p->alive++;
     if (p->nflows == 1)
         timer_arm(p);
-    if (uv_udp_connect(&f->up, (const struct sockaddr *)&p->target) < 0 ||
+    if (uv_udp_connect(&f->up, target_of(p, l)) < 0 ||
         uv_udp_recv_start(&f->up, on_flow_alloc, on_flow_recv) < 0) {
         flow_close(f);
         return NULL;
@@ -533,7 +543,7 @@ static int bind_all(const struct sv_proxy_spec *s, int fds[2], struct berr *e)
         ip[0] = NULL;
         ip[1] = NULL;
         port_addr_parse("0.0.0.0", s->host_port, &addr[0]);
-        if (strchr(s->ctr_addr, ':')) {
+        if (strchr(s->ctr_addr, ':') || s->ctr_addr6) {
             port_addr_parse("::", s->host_port, &addr[1]);
             n = 2;
         }
@@ -572,6 +582,12 @@ int sv_proxy_start(uv_loop_t *loop, const struct sv_proxy_spec *s, struct sv_pro
     if (!s->ctr_addr || port_addr_parse(s->ctr_addr, s->ctr_port, &target) < 0)
         return berr_set(e, -EINVAL, "service \"%s\": container address \"%s\" is not an IP address",
                         svc, s->ctr_addr ? s->ctr_addr : "");
+    struct sockaddr_storage target6 = {0};
+    if (s->ctr_addr6 &&
+        (port_addr_parse(s->ctr_addr6, s->ctr_port, &target6) < 0 || target6.ss_family != AF_INET6))
+        return berr_set(e, -EINVAL,
+                        "service \"%s\": container address \"%s\" is not an IPv6 address", svc,
+                        s->ctr_addr6);
     int fds[2] = {-1, -1};
     int n = bind_all(s, fds, e);
     if (n < 0)
@@ -582,11 +598,16 @@ int sv_proxy_start(uv_loop_t *loop, const struct sv_proxy_spec *s, struct sv_pro
     p->proto = s->proto;
     p->service = xstrdup(svc);
     p->target = target;
+    p->target6 = target6;
     p->port = bound_port(fds[0]);
     p->udp_idle_ms = SV_PROXY_UDP_IDLE_MS;
     for (int i = 0; i < n; i++) {
         struct px_listener *l = &p->lis[i];
         l->p = p;
+        struct sockaddr_storage bound;
+        socklen_t blen = sizeof bound;
+        l->family = getsockname(fds[i], (struct sockaddr *)&bound, &blen) == 0 ? bound.ss_family
+                                                                               : AF_UNSPEC;
         int r;
         if (p->proto == IPPROTO_TCP) {
             uv_tcp_init(loop, &l->u.tcp);
@@ -625,6 +646,11 @@ int sv_proxy_start(uv_loop_t *loop, const struct sv_proxy_spec *s, struct sv_pro
 uint16_t sv_proxy_port(const struct sv_proxy *p)
 {
     return p->port;
+}
+
+bool sv_proxy_dual(const struct sv_proxy *p)
+{
+    return p->nlis == 2;
 }
 
 int sv_proxy_retarget(struct sv_proxy *p, const char *ctr_addr, uint16_t ctr_port, struct berr *e)

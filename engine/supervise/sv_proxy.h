@@ -16,6 +16,7 @@
 #ifndef BERTH_SUPERVISE_SV_PROXY_H
 #define BERTH_SUPERVISE_SV_PROXY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -24,11 +25,13 @@
 struct sv_proxy;
 
 struct sv_proxy_spec {
-    int proto;            /* IPPROTO_TCP or IPPROTO_UDP */
-    const char *host_ip;  /* NULL/"": 0.0.0.0 (and :: too when the container has a v6 address:
-                             bind :: with IPV6_V6ONLY=1 beside 0.0.0.0) */
-    uint16_t host_port;   /* 0: the kernel picks one (a random published port) */
-    const char *ctr_addr; /* where to forward: the container's address (v4 or v6) */
+    int proto;             /* IPPROTO_TCP or IPPROTO_UDP */
+    const char *host_ip;   /* NULL/"": 0.0.0.0 (and :: too when the container has a v6 address:
+                              bind :: with IPV6_V6ONLY=1 beside 0.0.0.0) */
+    uint16_t host_port;    /* 0: the kernel picks one (a random published port) */
+    const char *ctr_addr;  /* where to forward: the container's address (v4 or v6) */
+    const char *ctr_addr6; /* or NULL: its IPv6 address, for clients on an IPv6 listener
+                              (with no host_ip, :: is then bound too) */
     uint16_t ctr_port;
     const char *service; /* for messages */
 };
@@ -54,6 +57,9 @@ int sv_proxy_start(uv_loop_t *loop, const struct sv_proxy_spec *s, struct sv_pro
 
 /* The port actually bound (the random one when host_port was 0). */
 uint16_t sv_proxy_port(const struct sv_proxy *p);
+
+/* Whether it listens on both 0.0.0.0 and ::. */
+bool sv_proxy_dual(const struct sv_proxy *p);
 
 /* Changes the target (a recreated container may get the same address, but
  * a restart could change it later): new connections go there. Open TCP

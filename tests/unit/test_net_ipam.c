@@ -229,7 +229,8 @@ static void test_persistence(void **state)
     assert_string_equal(n1.ip_range, "");
     assert_int_equal(ipam_network_acquire(dir, "p_back", NULL, &host, 1, &n2, &e), 0);
     assert_string_equal(n2.subnet, "172.19.0.0/16");
-    struct ipam_request req = {"10.30.0.0/16", "10.30.0.254", "10.30.4.0/24"};
+    struct ipam_request req = {
+        .subnet = "10.30.0.0/16", .gateway = "10.30.0.254", .ip_range = "10.30.4.0/24"};
     struct ipam_network n3;
     assert_int_equal(ipam_network_acquire(dir, "p_fixed", &req, &host, 1, &n3, &e), 0);
     assert_string_equal(n3.gateway, "10.30.0.254");
@@ -238,12 +239,12 @@ static void test_persistence(void **state)
      * subnet for it is an error */
     assert_int_equal(ipam_network_acquire(dir, "p_fixed", &req, NULL, 0, &again, &e), 0);
     assert_string_equal(again.subnet, "10.30.0.0/16");
-    struct ipam_request moved = {"10.31.0.0/16", NULL, NULL};
+    struct ipam_request moved = {.subnet = "10.31.0.0/16"};
     assert_int_equal(ipam_network_acquire(dir, "p_fixed", &moved, NULL, 0, &again, &e), -EEXIST);
     assert_string_equal(e.msg, "network p_fixed already has subnet 10.30.0.0/16, not 10.31.0.0/16");
     berr_clear(&e);
     /* another network's subnet is taken */
-    struct ipam_request clash = {"172.18.3.0/24", NULL, NULL};
+    struct ipam_request clash = {.subnet = "172.18.3.0/24"};
     assert_int_equal(ipam_network_acquire(dir, "p_clash", &clash, NULL, 0, &again, &e), -EEXIST);
     assert_string_equal(e.msg, "network p_clash: subnet 172.18.3.0/24 overlaps 172.18.0.0/16, "
                                "already in use");
@@ -275,6 +276,169 @@ static void test_persistence(void **state)
     size_t len;
     assert_int_equal(fs_read_file(AT_FDCWD, path, 1 << 20, &text, &len, &e), 0);
     assert_non_null(strstr(text, "\"p-db-1\": \"172.18.0.3\""));
+    scratch_remove(dir);
+}
+
+/* The ULA pool: fd00::/8 with 40 bits of the seed's digest, a /48, the
+ * same for the same seed; its /64s are taken in order, skipping what is
+ * in use. */
+static void test_ula_pool(void **state)
+{
+    (void)state;
+    struct berr e = BERR_INIT;
+    struct ipam_prefix a, b, c;
+    ipam_ula_pool("machine-1", 9, &a);
+    ipam_ula_pool("machine-1", 9, &b);
+    ipam_ula_pool("machine-2", 9, &c);
+    assert_int_equal(a.family, AF_INET6);
+    assert_int_equal(a.len, 48);
+    assert_int_equal(a.addr[0], 0xfd);
+    assert_memory_equal(a.addr, b.addr, 16);
+    assert_memory_not_equal(a.addr, c.addr, 6);
+    for (int i = 6; i < 16; i++)
+        assert_int_equal(a.addr[i], 0);
+    /* SHA-256("machine-1") begins f7 a7 26 6d f8: known bytes, so a change of
+     * the derivation is seen */
+    assert_prefix(&a, true, "fdf7:a726:6df8::/48");
+    struct ipam_prefix host;
+    ipam_ula_pool_host("/nonexistent-store", &host);
+    assert_int_equal(host.addr[0], 0xfd);
+    assert_int_equal(host.len, 48);
+
+    struct ipam_prefix pool = P("fd42:1:2::/48"), got;
+    assert_int_equal(ipam_pick_subnet6(NULL, 0, NULL, &pool, &got, &e), 0);
+    assert_prefix(&got, true, "fd42:1:2::/64");
+    struct ipam_prefix taken[] = {P("fd42:1:2::/64"), P("fd42:1:2:1::5/128"), P("10.0.0.0/8")};
+    assert_int_equal(ipam_pick_subnet6(taken, 3, NULL, &pool, &got, &e), 0);
+    assert_prefix(&got, true, "fd42:1:2:2::/64");
+    /* the host's fd00::/64 (this machine's eth0) is skipped like any route */
+    struct ipam_prefix low = P("fd00::/48"), hostnet = P("fd00::2/64");
+    assert_int_equal(ipam_pick_subnet6(&hostnet, 1, NULL, &low, &got, &e), 0);
+    assert_prefix(&got, true, "fd00:0:0:1::/64");
+    /* a pool wholly in use */
+    struct ipam_prefix all = P("fd42::/16");
+    assert_int_equal(ipam_pick_subnet6(&all, 1, NULL, &pool, &got, &e), -ENOSPC);
+    assert_non_null(strstr(e.msg, "fd42:1:2::/48"));
+    berr_clear(&e);
+    /* an explicit subnet: checked like an IPv4 one, and must be IPv6 */
+    assert_int_equal(ipam_pick_subnet6(taken, 3, "fd42:1:2::/56", &pool, &got, &e), -EEXIST);
+    assert_string_equal(e.msg, "subnet fd42:1:2::/56 overlaps fd42:1:2::/64, already in use");
+    berr_clear(&e);
+    assert_int_equal(ipam_pick_subnet6(taken, 3, "192.0.2.0/24", &pool, &got, &e), -EINVAL);
+    berr_clear(&e);
+    assert_int_equal(ipam_pick_subnet6(taken, 3, "fd43::/64", NULL, &got, &e), 0);
+    assert_prefix(&got, true, "fd43::/64");
+}
+
+/* IPv6 container addresses: in order after the gateway, in ip_range,
+ * skipping taken ones; a requested one checked as ipv4_address is. */
+static void test_address6(void **state)
+{
+    (void)state;
+    struct berr e = BERR_INIT;
+    struct ipam_prefix sub = P("fd42:7::/64"), gw, a;
+    assert_int_equal(ipam_pick_gateway(&sub, NULL, &gw, &e), 0);
+    assert_prefix(&gw, false, "fd42:7::1");
+    assert_int_equal(ipam_pick_address(&sub, NULL, &gw, NULL, 0, NULL, &a, &e), 0);
+    assert_prefix(&a, false, "fd42:7::2");
+    struct ipam_prefix taken[] = {P("fd42:7::2"), P("fd42:7::3")};
+    assert_int_equal(ipam_pick_address(&sub, NULL, &gw, taken, 2, NULL, &a, &e), 0);
+    assert_prefix(&a, false, "fd42:7::4");
+    struct ipam_prefix range = P("fd42:7::100/120");
+    assert_int_equal(ipam_pick_address(&sub, &range, &gw, taken, 2, NULL, &a, &e), 0);
+    assert_prefix(&a, false, "fd42:7::100");
+    /* a range at the subnet's start never hands out the network address */
+    struct ipam_prefix front = P("fd42:7::/126"), gw2 = P("fd42:7::2");
+    assert_int_equal(ipam_pick_address(&sub, &front, &gw2, NULL, 0, NULL, &a, &e), 0);
+    assert_prefix(&a, false, "fd42:7::1");
+    struct ipam_prefix full[] = {P("fd42:7::1"), P("fd42:7::3")};
+    assert_int_equal(ipam_pick_address(&sub, &front, &gw2, full, 2, NULL, &a, &e), -ENOSPC);
+    assert_string_equal(e.msg,
+                        "no free address left in ip_range fd42:7::/126 of subnet fd42:7::/64");
+    berr_clear(&e);
+    /* requested */
+    assert_int_equal(ipam_pick_address(&sub, NULL, &gw, taken, 2, "fd42:7::99", &a, &e), 0);
+    assert_prefix(&a, false, "fd42:7::99");
+    assert_int_equal(ipam_pick_address(&sub, NULL, &gw, taken, 2, "fd42:7:0::3", &a, &e), -EEXIST);
+    assert_string_equal(e.msg, "ipv6_address fd42:7:0::3 is already in use");
+    berr_clear(&e);
+    assert_int_equal(ipam_pick_address(&sub, NULL, &gw, taken, 2, "fd42:8::3", &a, &e), -EINVAL);
+    assert_string_equal(e.msg, "ipv6_address fd42:8::3 is outside subnet fd42:7::/64");
+    berr_clear(&e);
+    assert_int_equal(ipam_pick_address(&sub, NULL, &gw, taken, 2, "fd42:7::1", &a, &e), -EEXIST);
+    berr_clear(&e);
+    assert_int_equal(ipam_pick_address(&sub, NULL, &gw, taken, 2, "fd42:7::", &a, &e), -EINVAL);
+    berr_clear(&e);
+    assert_int_equal(ipam_pick_address(&sub, NULL, &gw, taken, 2, "10.0.0.1", &a, &e), -EINVAL);
+    assert_string_equal(e.msg, "ipv6_address 10.0.0.1 is not an IPv6 address");
+    berr_clear(&e);
+    assert_int_equal(ipam_pick_gateway(&sub, "fd42:7::", &gw2, &e), -EINVAL);
+    berr_clear(&e);
+}
+
+/* A network with enable_ipv6 in the state file: both subnets recorded,
+ * v6 addresses kept by container name, released with the v4 ones, and
+ * the v6 subnet taken for the next network. */
+static void test_persistence6(void **state)
+{
+    (void)state;
+    char *dir = scratch_dir("ipam-v6");
+    struct berr e = BERR_INIT;
+    struct ipam_prefix pool = P("fd42:99:1::/48");
+    struct ipam_request auto6 = {.ipv6 = true, .pool6 = &pool};
+    struct ipam_network n1, n2, again;
+    assert_int_equal(ipam_network_acquire(dir, "v_a", &auto6, NULL, 0, &n1, &e), 0);
+    assert_string_equal(n1.subnet, "172.17.0.0/16");
+    assert_string_equal(n1.subnet6, "fd42:99:1::/64");
+    assert_string_equal(n1.gateway6, "fd42:99:1::1");
+    assert_int_equal(ipam_network_acquire(dir, "v_b", &auto6, NULL, 0, &n2, &e), 0);
+    assert_string_equal(n2.subnet6, "fd42:99:1:1::/64");
+    /* an explicit one overlapping v_a's */
+    struct ipam_request clash = {.ipv6 = true, .subnet6 = "fd42:99:1::/60", .pool6 = &pool};
+    assert_int_equal(ipam_network_acquire(dir, "v_c", &clash, NULL, 0, &again, &e), -EEXIST);
+    assert_string_equal(e.msg, "network v_c: subnet fd42:99:1::/60 overlaps fd42:99:1::/64, "
+                               "already in use");
+    berr_clear(&e);
+    /* nothing of v_c was recorded */
+    assert_int_equal(ipam_address_acquire(dir, "v_c", "x", NULL, (char[50]){0}, &e), -ENOENT);
+    berr_clear(&e);
+    struct ipam_request fixed = {.ipv6 = true,
+                                 .subnet6 = "fd42:98::/64",
+                                 .gateway6 = "fd42:98::fe",
+                                 .ip_range6 = "fd42:98::10/124"};
+    assert_int_equal(ipam_network_acquire(dir, "v_d", &fixed, NULL, 0, &again, &e), 0);
+    assert_string_equal(again.gateway6, "fd42:98::fe");
+    assert_string_equal(again.ip_range6, "fd42:98::10/124");
+    /* asked for again without IPv6: an error, not a silent v4-only network */
+    assert_int_equal(ipam_network_acquire(dir, "v_d", NULL, NULL, 0, &again, &e), -EEXIST);
+    berr_clear(&e);
+    char a[IPAM_PREFIX_STRLEN];
+    assert_int_equal(ipam_address6_acquire(dir, "v_a", "c1", NULL, a, &e), 0);
+    assert_string_equal(a, "fd42:99:1::2");
+    assert_int_equal(ipam_address6_acquire(dir, "v_a", "c2", NULL, a, &e), 0);
+    assert_string_equal(a, "fd42:99:1::3");
+    assert_int_equal(ipam_address6_acquire(dir, "v_a", "c1", NULL, a, &e), 0);
+    assert_string_equal(a, "fd42:99:1::2");
+    assert_int_equal(ipam_address6_acquire(dir, "v_a", "c3", "fd42:99:1::0003", a, &e), -EEXIST);
+    assert_string_equal(e.msg, "network v_a: ipv6_address fd42:99:1::0003 is already in use by c2");
+    berr_clear(&e);
+    assert_int_equal(ipam_address6_acquire(dir, "v_d", "c1", NULL, a, &e), 0);
+    assert_string_equal(a, "fd42:98::10");
+    /* the v4 address is independent */
+    assert_int_equal(ipam_address_acquire(dir, "v_a", "c1", NULL, a, &e), 0);
+    assert_string_equal(a, "172.17.0.2");
+    /* a network without IPv6 has no v6 address to give */
+    assert_int_equal(ipam_network_acquire(dir, "v_4", NULL, NULL, 0, &again, &e), 0);
+    assert_string_equal(again.subnet6, "");
+    assert_int_equal(ipam_address6_acquire(dir, "v_4", "c1", NULL, a, &e), -ENOENT);
+    berr_clear(&e);
+    /* release: both families go */
+    assert_int_equal(ipam_address_release(dir, "v_a", "c1", &e), 0);
+    assert_int_equal(ipam_address6_acquire(dir, "v_a", "c4", NULL, a, &e), 0);
+    assert_string_equal(a, "fd42:99:1::2");
+    assert_int_equal(ipam_network_release(dir, "v_a", &e), 0);
+    assert_int_equal(ipam_network_acquire(dir, "v_e", &auto6, NULL, 0, &again, &e), 0);
+    assert_string_equal(again.subnet6, "fd42:99:1::/64");
     scratch_remove(dir);
 }
 
@@ -428,7 +592,8 @@ int main(void)
         cmocka_unit_test(test_address_order),     cmocka_unit_test(test_exhaust_slash30),
         cmocka_unit_test(test_requested_address), cmocka_unit_test(test_persistence),
         cmocka_unit_test(test_release_reuse),     cmocka_unit_test(test_two_processes),
-        cmocka_unit_test(test_corrupt_state),
+        cmocka_unit_test(test_corrupt_state),     cmocka_unit_test(test_ula_pool),
+        cmocka_unit_test(test_address6),          cmocka_unit_test(test_persistence6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,32 @@ static void test_text(void **state)
     s = ps_ports_text(&none, NULL);
     assert_string_equal(s, "");
     free(s);
+}
+
+/* A port bound on :: as well (a container with an IPv6 address): its own
+ * binding, bracketed in the text as docker shows it, URL "::" in JSON;
+ * `port` answers the IPv4 one, as docker compose does. */
+static void test_v6(void **state)
+{
+    (void)state;
+    struct run_state st;
+    two_ports(&st);
+    st.ports[2] = st.ports[0];
+    snprintf(st.ports[2].host_ip, sizeof st.ports[2].host_ip, "::");
+    snprintf(st.ports[1].host_ip, sizeof st.ports[1].host_ip, "::1");
+    st.n_ports = 3;
+    char *s = ps_ports_text(&st, NULL);
+    assert_string_equal(s, "0.0.0.0:8080->80/tcp, [::1]:9000->9000/udp, [::]:8080->80/tcp");
+    free(s);
+    json_t *a = ps_ports_publishers(&st, NULL);
+    s = json_dumps(json_array_get(a, 2), JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_string_equal(
+        s, "{\"URL\":\"::\",\"TargetPort\":80,\"PublishedPort\":8080,\"Protocol\":\"tcp\"}");
+    free(s);
+    json_decref(a);
+    char out[64];
+    assert_int_equal(ps_port_lookup(&st, IPPROTO_TCP, 80, out, sizeof out), 0);
+    assert_string_equal(out, "0.0.0.0:8080");
 }
 
 static void test_publishers(void **state)
@@ -111,6 +138,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_publishers),
+        cmocka_unit_test(test_v6),
         cmocka_unit_test(test_lookup),
         cmocka_unit_test(test_run_state_json),
     };
