@@ -16,6 +16,7 @@ PROBE=$BERTH_TEST_IMAGES/../berth-probe
 load_image probe.tar
 
 NET=10.$((50 + $$ % 40))
+V6=fd43:$(printf %x $(($$ % 65536))) # IPv6 under fd43:Y::/32, of this test only
 # The host's resolver, for names that are not berth's: the test's own,
 # answering every name with a loopback address (in a container, its own).
 FWD=127.0.0.75
@@ -41,8 +42,9 @@ services:
 networks:
   shared:
     name: $SHARED
+    enable_ipv6: true
     ipam:
-      config: [{subnet: $NET.1.0/24}]
+      config: [{subnet: $NET.1.0/24}, {subnet: "$V6::/64"}]
 EOF
 new_project nsb >/dev/null <<EOF
 services:
@@ -68,8 +70,8 @@ out=$(bz nsb up -d 2>&1) || fail "up -d of the project naming it external failed
 out=$(bz nsc up -d 2>&1) || fail "up -d of the third project failed: $out"
 
 get() { bz "$1" exec -T "$2" timeout 5 wget -qO- "$3" 2>&1; }
-addr() { # addr PROJECT SERVICE NAME: what the embedded server answers
-    bz "$1" exec -T "$2" nslookup "$3" 127.0.0.11 2>/dev/null |
+addr() { # addr PROJECT SERVICE NAME: the IPv4 address the embedded server answers
+    bz "$1" exec -T "$2" nslookup -type=a "$3" 127.0.0.11 2>/dev/null |
         awk '/^Name:/ { n = 1 } n && /^Address/ { a = $NF } END { print a }' || true
 }
 web_ip=$(bz nsa exec -T web ip -4 -o addr show eth0 2>/dev/null | awk '{ sub("/.*", "", $4); print $4 }') || true
@@ -80,6 +82,10 @@ expect_eq "... by its service name" "$(get nsb client http://web/)" hello-from-a
 expect_eq "... by its container name" "$(get nsb client http://nsa-web-1/)" hello-from-a
 expect_eq "... by its alias" "$(get nsb client http://www/)" hello-from-a
 expect_eq "... by the alias external_links gives it" "$(get nsb client http://legacy/)" hello-from-a
+web_ip6=$(bz nsa exec -T web ip -6 -o addr show eth0 scope global 2>/dev/null | awk '{ sub("/.*", "", $4); print $4 }') || true
+check "web has an IPv6 address on the shared network ($web_ip6)" contains "$web_ip6" "$V6::"
+expect_contains "the other project gets web's AAAA record" \
+    "$(bz nsb exec -T client nslookup -type=aaaa web 127.0.0.11 2>&1)" "$web_ip6"
 client_ip=$(bz nsb exec -T client ip -4 -o addr show eth0 2>/dev/null | awk '{ sub("/.*", "", $4); print $4 }') || true
 expect_eq "the owner's side resolves the other project's service" "$(addr nsa web client)" "$client_ip"
 expect_eq "the owner's container does not get external_links' alias (forwarded)" \
