@@ -164,10 +164,10 @@ static int network_make(struct cli *c, const struct project *p, const struct net
         /* the IPv6 entry's place when the message is about its subnet */
         bool about6 = req.subnet6 && e->msg && strstr(e->msg, req.subnet6);
         const struct srcpos *pos = about6 ? pos6 : pos4;
+        /* (ipam's message names the network, by its real name) */
         if (pos->file)
-            return berr_wrap(e, "%s:%d:%d: service \"%s\": network %s", pos->file, pos->line,
-                             pos->col, svc, def->key);
-        return berr_wrap(e, "service \"%s\": network %s", svc, def->key);
+            return berr_wrap(e, "%s:%d:%d: service \"%s\"", pos->file, pos->line, pos->col, svc);
+        return berr_wrap(e, "service \"%s\"", svc);
     }
     char created[TIME_RFC3339_MAX];
     time_rfc3339(time_now_ns(), 9, created);

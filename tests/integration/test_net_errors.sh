@@ -78,7 +78,7 @@ networks:
     ipam:
       config: [{subnet: $NET.1.0/24}]
 EOF
-refused same_subnet nedup 'service "web"' 'network b' "compose.yaml:13:"
+refused same_subnet nedup 'service "web"' 'network nedup_b' "compose.yaml:13:"
 
 # A live project's bridge, and a second project overlapping it.
 new_project nelive >/dev/null <<EOF
@@ -99,7 +99,7 @@ networks:
     ipam:
       config: [{subnet: $NET.2.128/25}]
 EOF
-refused overlaps_live_bridge neover 'service "web"' 'network over' "compose.yaml:10:"
+refused overlaps_live_bridge neover 'service "web"' 'network neover_over' "compose.yaml:10:"
 
 # A host route the test made itself.
 ip link add "$HBR" type bridge
@@ -114,7 +114,7 @@ networks:
     ipam:
       config: [{subnet: $NET.9.0/24}]
 EOF
-refused overlaps_host_route neroute 'service "web"' 'network r' "compose.yaml:10:"
+refused overlaps_host_route neroute 'service "web"' 'network neroute_r' "compose.yaml:10:"
 ip link del "$HBR"
 
 # An ipv4_address outside the subnet.

@@ -233,7 +233,7 @@ networks:
         - subnet: $NET.5.0/24
         - subnet: $V6:1::/56
 EOF
-refused "an overlapping v6 subnet" n6x "compose.yaml:12:" 'service "x"' "network over" \
+refused "an overlapping v6 subnet" n6x "compose.yaml:12:" 'service "x"' "network n6x_over" \
     "subnet $V6:1::/56 overlaps $V6:1::/64, already in use"
 new_project n6y >/dev/null <<EOF
 services:
