@@ -216,6 +216,33 @@ static bool same_requested(const char *a, const char *b)
     return x.family == y.family && memcmp(x.addr, y.addr, 16) == 0;
 }
 
+/* Says when the host's firewall would drop what these networks forward
+ * (docker and ufw set FORWARD's policy to drop): their containers would
+ * have no way out and their published ports would not answer other hosts,
+ * with nothing else to tell why. Internal networks forward nothing. */
+static void warn_forward_blocked(struct cli *c, char **names)
+{
+    _cleanup_strv_ char **bridges = NULL;
+    for (size_t i = 0; names && names[i]; i++) {
+        _cleanup_(net_record_free) struct net_record rec = {0};
+        struct berr ign = BERR_INIT;
+        if (net_record_read(c->root, names[i], &rec, &ign) == 0 && !rec.internal)
+            strv_push(&bridges, xstrdup(rec.bridge));
+        berr_clear(&ign);
+    }
+    if (!bridges)
+        return;
+    _cleanup_free_ char *where = NULL;
+    struct berr ign = BERR_INIT;
+    if (nft_forward_blocked((const char *const *)bridges, &where, &ign) == 1)
+        log_warn("the host's firewall drops forwarded traffic (nftables chain %s: policy "
+                 "drop, as docker and ufw set it): the containers cannot reach past their "
+                 "networks and their published ports do not answer other hosts, unless a "
+                 "rule there accepts berth's bridges (br-*)",
+                 where);
+    berr_clear(&ign);
+}
+
 int cli_networks_ensure(struct cli *c, const struct project *p, const struct ctr_plan *const *plans,
                         size_t n, char ***made, struct berr *e)
 {
@@ -295,6 +322,7 @@ int cli_networks_ensure(struct cli *c, const struct project *p, const struct ctr
         if (r < 0)
             return berr_wrap(e, "network %s", names[i]);
     }
+    warn_forward_blocked(c, names);
     return 0;
 }
 

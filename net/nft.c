@@ -442,3 +442,70 @@ int nft_project_exists(const char *project, bool *exists, struct berr *e)
             *exists = true;
     return 0;
 }
+
+/* Whether table (family, name) of the ruleset has a rule naming one of
+ * bridges, or every br- interface. */
+static bool table_names_bridges(json_t *items, const char *family, const char *table,
+                                const char *const *bridges)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        json_t *r = json_object_get(it, "rule");
+        const char *f = json_string_value(json_object_get(r, "family"));
+        const char *t = json_string_value(json_object_get(r, "table"));
+        if (!f || !t || strcmp(f, family) != 0 || strcmp(t, table) != 0)
+            continue;
+        _cleanup_free_ char *text = json_dumps(r, JSON_COMPACT);
+        if (text && strstr(text, "\"br-*\""))
+            return true;
+        for (size_t k = 0; text && bridges && bridges[k]; k++) {
+            _cleanup_free_ char *q = xasprintf("\"%s\"", bridges[k]);
+            if (strstr(text, q))
+                return true;
+        }
+    }
+    return false;
+}
+
+int nft_forward_blocked(const char *const *bridges, char **where, struct berr *e)
+{
+    *where = NULL;
+    _cleanup_(nft_ctx_freep) struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (!ctx)
+        return berr_set(e, -ENOMEM, "nftables: cannot make a libnftables context");
+    nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
+    if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0)
+        return berr_set(e, -ENOMEM, "nftables: cannot buffer libnftables output");
+    if (nft_run_cmd_from_buffer(ctx, "list ruleset") != 0) {
+        _cleanup_free_ char *msg = first_error_line(nft_ctx_get_error_buffer(ctx));
+        return berr_set(e, -EIO, "listing the nftables ruleset: %s", msg);
+    }
+    json_error_t jerr;
+    json_auto_t *root = json_loads(nft_ctx_get_output_buffer(ctx), 0, &jerr);
+    json_t *items = json_object_get(root, "nftables");
+    if (!json_is_array(items))
+        return berr_set(e, -EIO, "listing the nftables ruleset: unexpected output");
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        json_t *c = json_object_get(it, "chain");
+        const char *fam = json_string_value(json_object_get(c, "family"));
+        const char *table = json_string_value(json_object_get(c, "table"));
+        const char *name = json_string_value(json_object_get(c, "name"));
+        const char *hook = json_string_value(json_object_get(c, "hook"));
+        const char *policy = json_string_value(json_object_get(c, "policy"));
+        if (!fam || !table || !name || !hook || !policy || strcmp(hook, "forward") != 0 ||
+            strcmp(policy, "drop") != 0 ||
+            strncmp(table, NFT_TABLE_PREFIX, strlen(NFT_TABLE_PREFIX)) == 0 ||
+            (strcmp(fam, "ip") != 0 && strcmp(fam, "ip6") != 0 && strcmp(fam, "inet") != 0))
+            continue;
+        if (table_names_bridges(items, fam, table, bridges))
+            continue;
+        *where = xasprintf("%s %s %s", fam, table, name);
+        return 1;
+    }
+    return 0;
+}

@@ -81,6 +81,12 @@ int nft_project_exists(const char *project, bool *exists, struct berr *e);
  * leak checks and for `down` after a crash. */
 int nft_tables_list(char ***out, struct berr *e);
 
+/* Whether the host's firewall drops what berth's networks forward: a base
+ * chain of another table on the forward hook with policy drop (docker's
+ * and ufw's FORWARD) whose table has no rule naming one of bridges (or
+ * "br-*", iptables' br-+). 1 with *where ("ip filter FORWARD", malloc'd),
+ * 0 when none does. */
+int nft_forward_blocked(const char *const *bridges, char **where, struct berr *e);
 /* Runs an nft script (libnftables, one transaction); with out, its output
  * (malloc'd). For tests and callers that list a table back; the error
  * text of libnftables in e. */
