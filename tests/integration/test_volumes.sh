@@ -238,7 +238,7 @@ for i in $(seq 1 10); do
         contains "$out" "flipper-1 exited with code 137"; then
         race_ran=$((race_ran + 1))
     elif [ "$rc" -ne 0 ] && printf '%s\n' "$out" | grep -qE \
-        '^berth: container volrace-victim-1: .*mounting /vol/x/[a-z0-9/]+: opening the target: No such file or directory$'; then
+        '^berth: container volrace-victim-1: .*mounting /vol/x/[a-z0-9/]+: (opening|creating) the target: No such file or directory$'; then
         race_refused=$((race_refused + 1))
     else
         say "volrace run $i: up exited $rc:"
