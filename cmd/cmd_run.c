@@ -29,6 +29,7 @@
 #include "engine/runtime/netsetup.h"
 #include "engine/runtime/runtime.h"
 #include "engine/supervise/records.h"
+#include "engine/supervise/sv_oneoff.h"
 #include "engine/volume/mounts.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -221,9 +222,10 @@ static void run_state_note(struct run *r, struct run_state *rs)
 }
 
 /* An attached one-off's network (see run_attached): *nsfd (this
- * process's, -1 when none) holds its namespace while it runs. */
+ * process's, -1 when none) holds its namespace while it runs, and *dns
+ * (NULL when none) is the DNS server in it. */
 static int run_network(struct run *r, struct container_spec *spec, int *nsfd, char **netns,
-                       struct mount_set *ms, struct berr *e)
+                       struct sv_oneoff_dns **dns, struct mount_set *ms, struct berr *e)
 {
     const struct ctr_plan *pl = &r->plan;
     const char *mode = pl->network_mode;
@@ -242,11 +244,17 @@ static int run_network(struct run *r, struct container_spec *spec, int *nsfd, ch
         if (*nsfd < 0)
             return *nsfd;
         *netns = netsetup_fd_path(*nsfd);
+        int dr = sv_oneoff_dns_new(r->c->root, r->c->runroot, getenv("BERTH_RESOLV_CONF"), pl,
+                                   r->ctr_name, *nsfd, dns, e);
+        if (dr < 0)
+            return dr;
     }
     spec->netns_path = *netns;
     _cleanup_strv_ char **more = cli_hosts_snapshot(r->c, r->p->name, pl);
     _cleanup_free_ char *dir = ctr_path(r->c->root, r->id, NULL);
-    struct netsetup_files o = {.resolv_conf = getenv("BERTH_RESOLV_CONF"), .more_hosts = more};
+    struct netsetup_files o = {.resolv_conf = getenv("BERTH_RESOLV_CONF"),
+                               .embedded_dns = *dns != NULL,
+                               .more_hosts = more};
     return netsetup_etc(dir, r->plan.name, pl, &o, &ms->specs, &ms->n, &ms->strings, e);
 }
 
@@ -293,11 +301,13 @@ static int run_attached(struct run *r, const int stdio[3], struct berr *e)
             return rr;
     }
     /* Its network: its own namespace on the service's networks, or the
-     * mode's; /etc/hosts names the project's containers it can reach now
-     * (no supervisor serves its DNS). */
+     * mode's; /etc/hosts names the project's containers it can reach now,
+     * and a DNS server of its own (no supervisor serves it) answers as
+     * they come and go. */
     _cleanup_free_ char *netns = NULL;
     _cleanup_close_ int nsfd = -1;
-    if ((rr = run_network(r, &spec, &nsfd, &netns, &mset, e)) < 0)
+    _cleanup_(sv_oneoff_dns_freep) struct sv_oneoff_dns *dns = NULL;
+    if ((rr = run_network(r, &spec, &nsfd, &netns, &dns, &mset, e)) < 0)
         return rr;
     spec.mounts = mset.specs;
     spec.n_mounts = mset.n;
@@ -315,6 +325,14 @@ static int run_attached(struct run *r, const int stdio[3], struct berr *e)
     struct container_proc proc;
     if (container_start(&rt, &spec, &proc, e) < 0)
         return e->code == -ENOENT ? 127 : e->code == -EACCES ? 126 : 1;
+    /* (a thread only now: the container was cloned from one thread) */
+    if (dns && sv_oneoff_dns_serve(dns, e) < 0) {
+        container_signal(&proc, SIGKILL);
+        struct container_exit ign;
+        cli_session_wait(sess, &proc, &ign);
+        container_release(&proc, NULL);
+        return 1;
+    }
     struct run_state rs = {.pid = proc.pid,
                            .start_time = proc.start_time,
                            .supervisor = getpid(),

@@ -54,7 +54,7 @@ int netsetup_bridge(const char *bridge, const char *gateway4, const char *subnet
 struct netsetup_files {
     const char *resolv_conf; /* the host's; NULL: /etc/resolv.conf */
     /* true: "nameserver 127.0.0.11" (the supervisor serves it); false:
-     * the host's servers written in (no server to ask: an attached run) */
+     * the host's servers written in (no server to ask) */
     bool embedded_dns;
     char *const *more_hosts; /* more "name:ip" lines for /etc/hosts, or NULL */
 };

@@ -186,9 +186,9 @@ struct supervisor {
     /* recent events, for `berth events --since` (sv_events.c) */
     struct ev_ring ring;
     /* networking (sv_net.c) */
-    struct sv_dns *dns;     /* the embedded DNS server, made on first use */
-    struct sv_peers *peers; /* other projects' containers it answers for (sv_peers.c) */
-    unsigned mtu;           /* of the host's default route; 0: not asked yet */
+    struct sv_dns *dns;   /* the embedded DNS server, made on first use */
+    struct sv_dir *peers; /* other projects' containers it answers for (sv_dir.h) */
+    unsigned mtu;         /* of the host's default route; 0: not asked yet */
     bool forwarding_checked;
     bool forwarding6_checked; /* the same for IPv6, once a container has an IPv6 route */
     bool rules_applied;       /* the project's nftables table is ours to update */
@@ -262,6 +262,12 @@ uint16_t sv_net_published(const struct sv_ctr *c, size_t i);
  * container has an IPv6 address). */
 bool sv_net_published_v6_too(const struct sv_ctr *c, size_t i);
 
+/* The host's resolvers (resolv_conf, NULL: /etc/resolv.conf, following
+ * systemd-resolved's stub; none: public fallbacks), NULL-terminated. */
+char **sv_host_upstreams(const char *resolv_conf);
+/* The embedded DNS server's UDP and listening TCP sockets, bound at
+ * 127.0.0.11:53 inside the namespace nsfd; who names it in the error. */
+int sv_dns_bind_ns(int nsfd, const char *who, int *udp, int *tcp, struct berr *e);
 /* Whether a container (its service and name, its aliases on a network)
  * answers to name there, for an asker with these links ("CONTAINER:ALIAS"):
  * the embedded DNS server's rule (sv_net.c). */
@@ -273,14 +279,6 @@ bool sv_answers_to(const char *service, const char *ctr, char **aliases, char **
 struct plan_endpoint;
 bool sv_endpoint_addr(const struct plan_endpoint *ep, int family, uint8_t *out, size_t cap,
                       size_t *n);
-/* Other projects' running containers on asker's networks (sv_peers.c):
- * their addresses of family for name, appended at out[*n] (at most cap in
- * all); 1 when one answers to name (even with no address of family), 0
- * otherwise. sv_peers_free drops what it read. */
-struct ctr_plan;
-int sv_peers_lookup(struct supervisor *sv, const struct ctr_plan *asker, const char *name,
-                    int family, uint8_t *out, size_t cap, size_t *n);
-void sv_peers_free(struct supervisor *sv);
 
 /* Events (sv_events.c). sv_publish keeps a copy of e in the ring (its
  * time set if 0) and sends it to every subscriber that wants it. */

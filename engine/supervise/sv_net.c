@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine/runtime/netsetup.h"
+#include "engine/supervise/sv_dir.h"
 #include "engine/supervise/sv_dns.h"
 #include "engine/supervise/sv_internal.h"
 #include "engine/supervise/sv_proxy.h"
@@ -143,20 +144,21 @@ static int dns_lookup(void *owner, void *asker_p, const char *name, int family, 
                 break; /* one address per container */
         }
     }
-    if (sv_peers_lookup(sv, &asker->rec.plan, name, family, out, cap, &n) > 0)
+    /* other projects' containers on a network asker shares */
+    if (!sv->peers)
+        sv->peers = sv_dir_new(sv->opt.root, sv->opt.runroot, sv->opt.project);
+    if (sv_dir_lookup(sv->peers, &asker->rec.plan, name, family, out, cap, &n) > 0)
         known = true;
     return known ? (int)n : -ENOENT;
 }
 
-/* The host's resolvers, read each time a server is made (the supervisor
- * forwards from the host's namespace, so loopback ones serve too). */
-static char **host_upstreams(const struct supervisor *sv)
+char **sv_host_upstreams(const char *resolv_conf)
 {
     struct net_resolv rc = {0};
     struct berr ign = BERR_INIT;
     char **ups = NULL;
-    if (net_resolv_load(sv->opt.resolv_conf ? sv->opt.resolv_conf : "/etc/resolv.conf",
-                        NET_RESOLVED_STUB_PATH, &rc, NULL, NULL, &ign) == 0) {
+    if (net_resolv_load(resolv_conf ? resolv_conf : "/etc/resolv.conf", NET_RESOLVED_STUB_PATH, &rc,
+                        NULL, NULL, &ign) == 0) {
         for (size_t i = 0; rc.nameservers && rc.nameservers[i]; i++)
             strv_push(&ups, xstrdup(rc.nameservers[i]));
     }
@@ -172,17 +174,13 @@ static int dns_server(struct supervisor *sv, struct berr *e)
 {
     if (sv->dns)
         return 0;
-    _cleanup_strv_ char **ups = host_upstreams(sv);
+    _cleanup_strv_ char **ups = sv_host_upstreams(sv->opt.resolv_conf);
     struct sv_dns_options o = {.upstreams = ups, .lookup = dns_lookup, .owner = sv};
     return sv_dns_new(&sv->loop, &o, &sv->dns, e);
 }
 
-/* The DNS sockets inside the container's namespace, handed to the server. */
-static int dns_listen(struct sv_ctr *c, int nsfd, struct berr *e)
+int sv_dns_bind_ns(int nsfd, const char *who, int *udp, int *tcp, struct berr *e)
 {
-    int r = dns_server(c->sv, e);
-    if (r < 0)
-        return r;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53)};
     inet_pton(AF_INET, EMBEDDED_DNS, &sa.sin_addr);
     _cleanup_close_ int u = netns_socket(nsfd, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0, e);
@@ -195,12 +193,25 @@ static int dns_listen(struct sv_ctr *c, int nsfd, struct berr *e)
     setsockopt(t, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(u, (struct sockaddr *)&sa, sizeof sa) < 0 ||
         bind(t, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(t, 64) < 0)
-        return berr_errno(e, errno, "%s: binding the DNS server on %s:53", c->rec.name,
-                          EMBEDDED_DNS);
-    r = sv_dns_listen(c->sv->dns, u, t, c, c->rec.plan.dns, e);
+        return berr_errno(e, errno, "%s: binding the DNS server on %s:53", who, EMBEDDED_DNS);
+    *udp = TAKE_FD(u);
+    *tcp = TAKE_FD(t);
+    return 0;
+}
+
+/* The DNS sockets inside the container's namespace, handed to the server. */
+static int dns_listen(struct sv_ctr *c, int nsfd, struct berr *e)
+{
+    int r = dns_server(c->sv, e);
     if (r < 0)
         return r;
-    u = t = -1; /* the server's now */
+    int u, t;
+    r = sv_dns_bind_ns(nsfd, c->rec.name, &u, &t, e);
+    if (r < 0)
+        return r;
+    r = sv_dns_listen(c->sv->dns, u, t, c, c->rec.plan.dns, e); /* the server's now */
+    if (r < 0)
+        return r;
     c->dns_listening = true;
     return 0;
 }
@@ -500,7 +511,8 @@ void sv_net_close(struct supervisor *sv)
             close(c->netns_fd);
         c->netns_fd = -1;
     }
-    sv_peers_free(sv);
+    sv_dir_free(sv->peers);
+    sv->peers = NULL;
     if (sv->dns) {
         sv_dns_free(sv->dns);
         sv->dns = NULL;

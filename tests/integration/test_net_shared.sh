@@ -39,6 +39,11 @@ services:
       shared:
         aliases: [www]
     stop_signal: SIGKILL
+  late:
+    image: berth-test/probe
+    command: ["sleep", "3600"]
+    networks: [shared]
+    stop_signal: SIGKILL
 networks:
   shared:
     name: $SHARED
@@ -65,7 +70,7 @@ networks:
       config: [{subnet: $NET.2.0/24}]
 EOF
 
-out=$(bz nsa up -d 2>&1) || fail "up -d of the owner failed: $out"
+out=$(bz nsa up -d web 2>&1) || fail "up -d of the owner failed: $out"
 out=$(bz nsb up -d 2>&1) || fail "up -d of the project naming it external failed: $out"
 out=$(bz nsc up -d 2>&1) || fail "up -d of the third project failed: $out"
 
@@ -93,6 +98,25 @@ expect_eq "the owner's container does not get external_links' alias (forwarded)"
 expect_eq "a project on another network does not get web's name (forwarded)" \
     "$(addr nsc client web)" "$FWD"
 out=$(get nsc client "http://$web_ip/") && fail "the third project reached web: $out" || pass
+
+# An attached one-off (no supervisor serves it) has a DNS server of its
+# own: it answers names of containers started after the one-off, and
+# forwards the rest.
+expect_eq "an attached run's resolv.conf names its own server" \
+    "$(bz nsb run --rm -T client grep nameserver /etc/resolv.conf 2>&1)" "nameserver 127.0.0.11"
+expect_eq "an attached run forwards other names" \
+    "$(bz nsb run --rm -T client sh -c "nslookup -type=a elsewhere.example 127.0.0.11 | awk '/^Name:/ { n = 1 } n && /^Address/ { print \$NF }'" 2>&1)" "$FWD"
+bz nsb run --rm -T client sh -c 'for i in $(seq 1 100); do
+        a=$(nslookup -type=a late 127.0.0.11 2>/dev/null | awk "/^Name:/ { n = 1 } n && /^Address/ { print \$NF }")
+        case $a in 10.*) echo "$a"; exit 0 ;; esac
+        sleep 0.1
+    done; echo none' >"$T_DIR/late.out" 2>&1 &
+oneoff=$!
+sleep 1
+out=$(bz nsa up -d late 2>&1) || fail "up -d late failed: $out"
+wait "$oneoff" || true
+late_ip=$(bz nsa exec -T late ip -4 -o addr show eth0 2>/dev/null | awk '{ sub("/.*", "", $4); print $4 }') || true
+expect_eq "an attached run resolves a container started after it" "$(cat "$T_DIR/late.out")" "$late_ip"
 
 bz nsa stop web >/dev/null 2>&1 || fail "stop web failed"
 expect_eq "a stopped peer is no longer answered (forwarded)" "$(addr nsb client web)" "$FWD"
