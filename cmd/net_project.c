@@ -216,22 +216,33 @@ static bool same_requested(const char *a, const char *b)
     return x.family == y.family && memcmp(x.addr, y.addr, 16) == 0;
 }
 
-/* Says when the host's firewall would drop what these networks forward
- * (docker and ufw set FORWARD's policy to drop): their containers would
- * have no way out and their published ports would not answer other hosts,
- * with nothing else to tell why. Internal networks forward nothing. */
-static void warn_forward_blocked(struct cli *c, char **names)
+/* What these networks need of the host to forward: IP forwarding, and a
+ * firewall that does not drop it. On one that would (docker and ufw set
+ * FORWARD's policy to drop), their containers would have no way out and
+ * their published ports would not answer other hosts, with nothing else
+ * to tell why: said here. Internal networks forward nothing. */
+static void host_forwarding(struct cli *c, char **names)
 {
     _cleanup_strv_ char **bridges = NULL;
+    bool v6 = false;
     for (size_t i = 0; names && names[i]; i++) {
         _cleanup_(net_record_free) struct net_record rec = {0};
         struct berr ign = BERR_INIT;
-        if (net_record_read(c->root, names[i], &rec, &ign) == 0 && !rec.internal)
+        if (net_record_read(c->root, names[i], &rec, &ign) == 0 && !rec.internal) {
             strv_push(&bridges, xstrdup(rec.bridge));
+            v6 = v6 || rec.subnet6;
+        }
         berr_clear(&ign);
     }
     if (!bridges)
         return;
+    /* IP forwarding, as docker turns it on (the supervisor checks again
+     * after a reboot): said here, where the user sees it. */
+    for (int k = 0; k < (v6 ? 2 : 1); k++) {
+        _cleanup_free_ char *m = link_forwarding_on(k ? AF_INET6 : AF_INET);
+        if (m)
+            log_warn("%s", m);
+    }
     _cleanup_free_ char *where = NULL;
     struct berr ign = BERR_INIT;
     if (nft_forward_blocked((const char *const *)bridges, &where, &ign) == 1)
@@ -322,7 +333,7 @@ int cli_networks_ensure(struct cli *c, const struct project *p, const struct ctr
         if (r < 0)
             return berr_wrap(e, "network %s", names[i]);
     }
-    warn_forward_blocked(c, names);
+    host_forwarding(c, names);
     return 0;
 }
 

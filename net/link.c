@@ -644,3 +644,20 @@ int link_endpoint_add(int nsfd, const struct link_endpoint_spec *s, struct berr 
         return r;
     return endpoint_add(sk, nsfd, &ep, e);
 }
+
+char *link_forwarding_on(int family)
+{
+    const char *v = family == AF_INET ? "IPv4" : "IPv6";
+    const char *key = family == AF_INET ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding";
+    bool changed = false;
+    struct berr fe = BERR_INIT;
+    char *msg = NULL;
+    if (link_forwarding_enable(family, &changed, &fe) < 0)
+        msg = xasprintf("%s forwarding could not be turned on: %s", v, fe.msg ? fe.msg : "?");
+    else if (changed)
+        msg = xasprintf("%s forwarding was off; turned it on (%s=1) for the containers' outbound "
+                        "traffic, as docker does",
+                        v, key);
+    berr_clear(&fe);
+    return msg;
+}

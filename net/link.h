@@ -28,6 +28,9 @@ int link_default_mtu(unsigned *mtu, struct berr *e);
 /* Turns on IPv4 (family AF_INET) or IPv6 (AF_INET6) forwarding when it is
  * off; *changed tells whether it was off (the caller says so once). */
 int link_forwarding_enable(int family, bool *changed, struct berr *e);
+/* link_forwarding_enable, and what to say of it, as docker would (malloc'd;
+ * NULL when it was on already). */
+char *link_forwarding_on(int family);
 
 struct link_bridge_spec {
     const char *name;     /* <= 15 bytes, e.g. "br-" + 12 hex */

@@ -220,18 +220,9 @@ static int dns_listen(struct sv_ctr *c, int nsfd, struct berr *e)
  * docker does). */
 static void forwarding_on(struct sv_ctr *c, int family)
 {
-    const char *v = family == AF_INET ? "IPv4" : "IPv6";
-    const char *key = family == AF_INET ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding";
-    bool changed = false;
-    struct berr fe = BERR_INIT;
-    if (link_forwarding_enable(family, &changed, &fe) < 0)
-        sv_warn(c, "%s forwarding could not be turned on: %s", v, fe.msg ? fe.msg : "?");
-    else if (changed)
-        sv_warn(c,
-                "%s forwarding was off; turned it on (%s=1) for the containers' outbound "
-                "traffic, as docker does",
-                v, key);
-    berr_clear(&fe);
+    _cleanup_free_ char *m = link_forwarding_on(family);
+    if (m)
+        sv_warn(c, "%s", m);
 }
 
 /* Once per container in this supervisor: a fresh namespace, its links,
