@@ -23,6 +23,9 @@ export BERTH_RUNROOT=$T_DIR/run
 # store has its own, so two runs of a test (two build trees) never see
 # each other's containers. (berth makes the store: -m, it need not exist.)
 T_CGBASE=berth-$(realpath -m "$BERTH_ROOT" | tr -d '\n' | sha256sum | cut -c1-8)
+# Loopback addresses of this test's own (its upstream resolvers...): build
+# trees run the same test at once, and 127.0.0.77 would be both's.
+T_LO=127.$((64 + $$ % 128)).$(((($$ >> 7) % 250) + 1))
 # The namespaces of this shell: the host's, as far as the test goes.
 T_HOST_NS=$(find /proc/$$/ns -type l -printf '%l\n')
 export NO_COLOR=1
@@ -233,13 +236,17 @@ env_pids() {
 # which the kernel gives again once a namespace is freed: a process of
 # another test may hold a number this test noted, so only this test's
 # processes are looked at.
+# (a namespace's inode number is reused once it is gone: another test's
+# `ip netns add` under /run/netns may get one noted here, and is not
+# berth's, which never mounts there)
 ns_holders() {
     local p=$1 nss="" pid ns host_mnt
     [ -e "$T_DIR/.ns" ] && nss=$(awk -v p="$p" 'p == "" || $1 == p { print $2 }' "$T_DIR/.ns" | sort -u)
     if [ -n "$nss" ]; then
         awk -v nss="$nss" 'BEGIN { n = split(nss, a, "\n"); for (i = 1; i <= n; i++) want[a[i]] = 1 }
             { for (i = 7; i < NF; i++) if ($i == "-") break
-              if ($(i + 1) == "nsfs" && ($4 in want)) print "nsfs mount of " $4 " at " $5 }' \
+              if ($(i + 1) == "nsfs" && ($4 in want) && index($5, "/run/netns/") != 1)
+                  print "nsfs mount of " $4 " at " $5 }' \
             /proc/self/mountinfo
     fi
     host_mnt=$(grep '^mnt:' <<<"$T_HOST_NS")

@@ -43,9 +43,9 @@ echo outside-page >"$T_DIR/outwww/index.html"
 ip netns exec "$OUT" busybox httpd -p "$NET.9.2:8000" -h "$T_DIR/outwww"
 
 # The test's own upstream resolver on the host's loopback.
-"$PROBE" dnsserve 127.0.0.77 "$NET.9.77" >"$T_DIR/dnsserve.log" 2>&1 &
+"$PROBE" dnsserve $T_LO.77 "$NET.9.77" >"$T_DIR/dnsserve.log" 2>&1 &
 dns_pid=$!
-echo "nameserver 127.0.0.77" >"$T_DIR/resolv.conf"
+echo "nameserver $T_LO.77" >"$T_DIR/resolv.conf"
 export BERTH_RESOLV_CONF=$T_DIR/resolv.conf
 
 P1=$((20000 + $$ % 20000))

@@ -261,16 +261,16 @@ bz neagain down -t 1 >/dev/null 2>&1 || fail "neagain down failed"
 
 # dns: a service's own servers. The host's resolver answers every name
 # with $NET.8.77, the service's own with $NET.8.78.
-"$PROBE" dnsserve 127.0.0.79 "$NET.8.77" >"$T_DIR/dns-host.log" 2>&1 &
+"$PROBE" dnsserve $T_LO.79 "$NET.8.77" >"$T_DIR/dns-host.log" 2>&1 &
 dns_pids+=($!)
-"$PROBE" dnsserve 127.0.0.78 "$NET.8.78" >"$T_DIR/dns-own.log" 2>&1 &
+"$PROBE" dnsserve $T_LO.78 "$NET.8.78" >"$T_DIR/dns-own.log" 2>&1 &
 dns_pids+=($!)
-echo "nameserver 127.0.0.79" >"$T_DIR/resolv.conf"
+echo "nameserver $T_LO.79" >"$T_DIR/resolv.conf"
 export BERTH_RESOLV_CONF=$T_DIR/resolv.conf
 new_project nedns >/dev/null <<EOF
 services:
 $(svc own)
-    dns: [127.0.0.78]
+    dns: [$T_LO.78]
 $(svc other)
 networks:
   default:

@@ -20,10 +20,10 @@ V6=fd43:$(printf %x $(($$ % 65536))) # IPv6 under fd43:Y::/32, of this test only
 # The host's resolver, for names that are not berth's: the test's own,
 # answering every name with a loopback address (in a container, its own).
 FWD=127.0.0.75
-"$PROBE" dnsserve 127.0.0.76 "$FWD" >"$T_DIR/dnsserve.log" 2>&1 &
+"$PROBE" dnsserve $T_LO.76 "$FWD" >"$T_DIR/dnsserve.log" 2>&1 &
 dns_pid=$!
 trap 'kill "$dns_pid" 2>/dev/null || true' EXIT
-echo "nameserver 127.0.0.76" >"$T_DIR/resolv.conf"
+echo "nameserver $T_LO.76" >"$T_DIR/resolv.conf"
 export BERTH_RESOLV_CONF=$T_DIR/resolv.conf
 SHARED=nshared-$$
 svc() { # svc NAME: a service that sleeps
