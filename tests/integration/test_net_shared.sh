@@ -15,7 +15,7 @@ PROBE=$BERTH_TEST_IMAGES/../berth-probe
 [ -x "$PROBE" ] || skip "the probe program is not built"
 load_image probe.tar
 
-NET=10.$((50 + $$ % 40))
+NET=10.$((40 + $$ % 10)) # 10.40-49: no other network test uses them
 V6=fd43:$(printf %x $(($$ % 65536))) # IPv6 under fd43:Y::/32, of this test only
 # The host's resolver, for names that are not berth's: the test's own,
 # answering every name with a loopback address (in a container, its own).
