@@ -158,7 +158,7 @@ note_bridges() {
     local rec
     for rec in "$BERTH_ROOT"/network/nets/*.json; do
         [ -e "$rec" ] || continue
-        sed -n 's/.*"bridge": "\(br-[0-9a-f]*\)".*/\1/p' "$rec"
+        sed -n 's/.*"bridge": "\([A-Za-z0-9_.-]*\)".*/\1/p' "$rec"
     done >>"$T_DIR/.bridges"
     return 0
 }
