@@ -254,6 +254,7 @@ static int network_make(struct cli *c, const struct project *p, const struct net
         .mtu = def->opts.mtu,
         .no_masquerade = def->opts.no_masquerade,
         .no_icc = def->opts.no_icc,
+        .host_binding_ipv4 = def->opts.host_binding_ipv4,
         .labels = def->labels,
         .created = created,
     };
@@ -442,6 +443,26 @@ static void set_str(char **dst, const char *s)
 int up_endpoints(struct up *u, struct up_item *it, struct berr *e)
 {
     return cli_endpoints_assign(u->c, it->svc, &it->plan, e);
+}
+
+void cli_ports_external_binding(struct cli *c, const struct project *p, const struct service *s,
+                                struct ctr_plan *pl)
+{
+    for (size_t i = 0; !s->network_mode && i < s->n_networks; i++) {
+        const struct network_def *def = project_network(p, s->networks[i].key);
+        if (!def || def->internal)
+            continue;
+        if (!def->external)
+            return; /* the plan took this network's own option */
+        _cleanup_(net_record_free) struct net_record rec = {0};
+        struct berr ign = BERR_INIT;
+        if (net_record_read(c->root, def->name, &rec, &ign) == 0 && rec.host_binding_ipv4)
+            for (size_t k = 0; k < pl->n_ports; k++)
+                if (!pl->ports[k].host_ip)
+                    pl->ports[k].host_ip = xstrdup(rec.host_binding_ipv4);
+        berr_clear(&ign);
+        return;
+    }
 }
 
 int cli_endpoints_assign(struct cli *c, const struct service *s, struct ctr_plan *pl,

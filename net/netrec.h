@@ -26,11 +26,12 @@ struct net_record {
     bool internal;
     bool enable_ipv6;
     /* The file's driver_opts as made (compose/netopts.h) */
-    unsigned mtu;       /* 0: the host default route's */
-    bool no_masquerade; /* egress keeps the containers' source addresses */
-    bool no_icc;        /* the containers cannot reach each other */
-    char **labels;      /* "k=v", NULL-terminated or NULL */
-    char *created;      /* RFC 3339 */
+    unsigned mtu;            /* 0: the host default route's */
+    bool no_masquerade;      /* egress keeps the containers' source addresses */
+    bool no_icc;             /* the containers cannot reach each other */
+    char *host_binding_ipv4; /* ports published without a host IP bind here; NULL: all */
+    char **labels;           /* "k=v", NULL-terminated or NULL */
+    char *created;           /* RFC 3339 */
 };
 
 void net_record_free(struct net_record *r);

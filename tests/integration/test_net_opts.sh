@@ -109,6 +109,30 @@ expect_contains "the DNS server still answers b" "$(bz nopt exec -T b nslookup a
 expect_eq "a still reaches the outside" \
     "$(bz nopt exec -T a timeout 5 wget -qO- "http://$NET.9.2:8000/cgi-bin/who" 2>/dev/null)" "$a_ip"
 
+# Another project joining the network as external publishes where its
+# maker said.
+P2=$((P1 + 1))
+new_project noptx >/dev/null <<EOF
+services:
+  c:
+    image: berth-test/probe
+    command: ["sh", "-c", "mkdir -p /www && echo hello-from-c > /www/index.html && exec httpd -f -p 80 -h /www"]
+    networks: [quiet]
+    ports: ["$P2:80"]
+    stop_signal: SIGKILL
+networks:
+  quiet:
+    name: nopt_quiet
+    external: true
+EOF
+out=$(bz noptx up -d 2>&1) || fail "up -d of the external network's project failed: $out"
+expect_eq "an external network's host_binding_ipv4 holds too" "$(bz noptx port c 80 2>/dev/null)" "127.0.0.1:$P2"
+check "and the port answers on 127.0.0.1" wait_until 10 \
+    bash -c "timeout 5 busybox wget -qO- http://127.0.0.1:$P2/ | grep -q hello-from-c"
+out=$(ip netns exec "$OUT" timeout 5 busybox wget -qO- "http://$NET.9.1:$P2/" 2>&1) &&
+    fail "the external project's port answered from outside: $out" || pass
+bz noptx down -t 1 >/dev/null 2>&1 || fail "down of the external network's project failed"
+
 bz nopt down -t 1 >/dev/null 2>&1 || fail "down failed"
 check "down removes the named bridge" bash -c "! ip link show $BR >/dev/null 2>&1"
 
