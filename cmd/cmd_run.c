@@ -126,6 +126,7 @@ static int run_plan(struct run *r, const struct service *s0, char **cmd_args, st
         rr = plan_container(r->p, &s, r->img, 1, r->id, &r->plan, e);
     if (rr < 0)
         return rr;
+    cli_ports_external_binding(r->c, r->p, &s, &r->plan);
     for (size_t i = 0; o->env && o->env[i]; i++)
         strv_env_put(&r->plan.env, o->env[i]);
     if (o->user) {

@@ -95,6 +95,7 @@ static int plan_service(struct up *u, const struct service *s, int replicas, str
         r = plan_container(pl->p, s, img, num, it->id, &it->plan, e);
         if (r < 0)
             return r;
+        cli_ports_external_binding(u->c, pl->p, s, &it->plan);
         if (s->container_name) {
             free(it->plan.name);
             it->plan.name = xstrdup(s->container_name);

@@ -57,9 +57,9 @@ static char *with_len(const char *addr, const char *subnet)
 
 static int bridge_up(const struct net_record *rec, struct berr *e)
 {
-    unsigned mtu = 1500;
+    unsigned mtu = rec->mtu;
     struct berr ign = BERR_INIT;
-    if (link_default_mtu(&mtu, &ign) < 0)
+    if (!mtu && link_default_mtu(&mtu, &ign) < 0)
         mtu = 1500;
     berr_clear(&ign);
     _cleanup_free_ char *gw = with_len(rec->gateway4, rec->subnet4);
@@ -106,13 +106,20 @@ static bool is_v6_entry(const struct network_ipam_config *cfg)
     return cfg->subnet && strchr(cfg->subnet, ':');
 }
 
+/* The bare addresses of an entry's aux_addresses ("name=ip"). */
+static void aux_of(const struct network_ipam_config *cfg, char ***out)
+{
+    for (size_t i = 0; cfg->aux_addresses && cfg->aux_addresses[i]; i++)
+        strv_push(out, xstrdup(strchr(cfg->aux_addresses[i], '=') + 1));
+}
+
 /* The file's ipam.config as one request: its first IPv4 entry (or one
  * without a subnet) and, with enable_ipv6, its first IPv6 entry (docker
  * 27 ignores an IPv6 entry without enable_ipv6: berth says so). *pos4 and
  * *pos6 get the entries' places (the network's when none). */
 static void ipam_request_of(const struct network_def *def, const struct ipam_prefix *pool6,
                             struct ipam_request *req, const struct srcpos **pos4,
-                            const struct srcpos **pos6)
+                            const struct srcpos **pos6, char ***aux)
 {
     *req = (struct ipam_request){.ipv6 = def->enable_ipv6, .pool6 = pool6};
     *pos4 = *pos6 = &def->pos;
@@ -125,6 +132,7 @@ static void ipam_request_of(const struct network_def *def, const struct ipam_pre
             req->gateway = cfg->gateway;
             req->ip_range = cfg->ip_range;
             *pos4 = &cfg->pos;
+            aux_of(cfg, aux);
         } else if (is_v6_entry(cfg) && !have6) {
             have6 = true;
             *pos6 = &cfg->pos;
@@ -138,8 +146,56 @@ static void ipam_request_of(const struct network_def *def, const struct ipam_pre
             req->subnet6 = cfg->subnet;
             req->gateway6 = cfg->gateway;
             req->ip_range6 = cfg->ip_range;
+            aux_of(cfg, aux);
         }
     }
+    req->aux = (const char *const *)*aux;
+}
+
+/* The file's com.docker.network.bridge.name must name nothing yet: no
+ * link of the host (another program's, or a bridge berth made for another
+ * network) and no other network's record (its bridge may be gone after a
+ * reboot). Under the host's network lock. */
+static int bridge_name_free(struct cli *c, const struct network_def *def, const char *svc,
+                            struct berr *e)
+{
+    const char *name = def->opts.bridge_name;
+    const char *other = NULL;
+    struct net_record *recs = NULL;
+    size_t n = 0;
+    struct berr ign = BERR_INIT;
+    if (net_record_list(c->root, NULL, &recs, &n, &ign) == 0)
+        for (size_t i = 0; i < n && !other; i++)
+            if (strcmp(recs[i].bridge, name) == 0 && strcmp(recs[i].name, def->name) != 0)
+                other = recs[i].name;
+    berr_clear(&ign);
+    int r = 0;
+    if (other || link_exists(name))
+        r = berr_set(e, -EEXIST,
+                     "%s:%d:%d: service \"%s\": network %s: com.docker.network.bridge.name: %s "
+                     "%s already exists%s%s",
+                     def->pos.file ? def->pos.file : "?", def->pos.line, def->pos.col, svc,
+                     def->name, other ? "the bridge of network" : "a link named",
+                     other ? other : name, other ? " as " : "", other ? name : "");
+    net_record_list_free(recs, n);
+    return r;
+}
+
+/* What the file's driver_opts ask that a network made before does not
+ * have (NULL when the same): it must be removed first, never run as it
+ * was. */
+static const char *opts_changed(const struct network_def *def, const struct net_record *rec)
+{
+    if (def->opts.bridge_name ? strcmp(def->opts.bridge_name, rec->bridge) != 0
+                              : strncmp(rec->bridge, "br-", 3) != 0 || strlen(rec->bridge) != 15)
+        return "com.docker.network.bridge.name";
+    if (def->opts.mtu != rec->mtu)
+        return "com.docker.network.driver.mtu";
+    if (def->opts.no_masquerade != rec->no_masquerade)
+        return "com.docker.network.bridge.enable_ip_masquerade";
+    if (def->opts.no_icc != rec->no_icc)
+        return "com.docker.network.bridge.enable_icc";
+    return NULL;
 }
 
 static int network_make(struct cli *c, const struct project *p, const struct network_def *def,
@@ -148,16 +204,21 @@ static int network_make(struct cli *c, const struct project *p, const struct net
     _cleanup_close_ int lock = host_net_lock(e);
     if (lock < 0)
         return lock;
+    /* before anything is recorded */
+    int r = def->opts.bridge_name ? bridge_name_free(c, def, svc, e) : 0;
+    if (r < 0)
+        return r;
     _cleanup_free_ struct ipam_prefix *host = NULL;
     size_t nhost = 0;
-    int r = link_host_prefixes(&host, &nhost, e);
+    r = link_host_prefixes(&host, &nhost, e);
     if (r < 0)
         return r;
     struct ipam_prefix pool6;
     ipam_ula_pool_host(c->root, &pool6);
     struct ipam_request req;
     const struct srcpos *pos4, *pos6;
-    ipam_request_of(def, &pool6, &req, &pos4, &pos6);
+    _cleanup_strv_ char **aux = NULL;
+    ipam_request_of(def, &pool6, &req, &pos4, &pos6, &aux);
     struct ipam_network alloc;
     r = ipam_network_acquire(c->root, def->name, &req, host, nhost, &alloc, e);
     if (r < 0) {
@@ -172,7 +233,8 @@ static int network_make(struct cli *c, const struct project *p, const struct net
     char created[TIME_RFC3339_MAX];
     time_rfc3339(time_now_ns(), 9, created);
     _cleanup_free_ char *id = ctr_new_id();
-    _cleanup_free_ char *bridge = net_bridge_name(id);
+    _cleanup_free_ char *bridge =
+        def->opts.bridge_name ? xstrdup(def->opts.bridge_name) : net_bridge_name(id);
     _cleanup_free_ char *subnet = xstrdup(alloc.subnet);
     _cleanup_free_ char *gateway = xstrdup(alloc.gateway);
     _cleanup_free_ char *subnet6 = alloc.subnet6[0] ? xstrdup(alloc.subnet6) : NULL;
@@ -189,6 +251,10 @@ static int network_make(struct cli *c, const struct project *p, const struct net
         .gateway6 = gateway6,
         .internal = def->internal,
         .enable_ipv6 = subnet6 != NULL,
+        .mtu = def->opts.mtu,
+        .no_masquerade = def->opts.no_masquerade,
+        .no_icc = def->opts.no_icc,
+        .host_binding_ipv4 = def->opts.host_binding_ipv4,
         .labels = def->labels,
         .created = created,
     };
@@ -328,6 +394,12 @@ int cli_networks_ensure(struct cli *c, const struct project *p, const struct ctr
                             "enable_ipv6: %s (remove it first: berth down)",
                             def->pos.file, def->pos.line, def->pos.col, names[i],
                             rec.enable_ipv6 ? "on" : "off", def->enable_ipv6 ? "true" : "false");
+        const char *changed = def && !def->external ? opts_changed(def, &rec) : NULL;
+        if (changed)
+            return berr_set(e, -EEXIST,
+                            "%s:%d:%d: network %s exists with another %s than the file's "
+                            "driver_opts ask (remove it first: berth down)",
+                            def->pos.file, def->pos.line, def->pos.col, names[i], changed);
         /* After a reboot the bridge is gone: make it again, as recorded. */
         r = bridge_up(&rec, e);
         if (r < 0)
@@ -384,6 +456,26 @@ int up_endpoints(struct up *u, struct up_item *it, struct berr *e)
     return cli_endpoints_assign(u->c, it->svc, &it->plan, e);
 }
 
+void cli_ports_external_binding(struct cli *c, const struct project *p, const struct service *s,
+                                struct ctr_plan *pl)
+{
+    for (size_t i = 0; !s->network_mode && i < s->n_networks; i++) {
+        const struct network_def *def = project_network(p, s->networks[i].key);
+        if (!def || def->internal)
+            continue;
+        if (!def->external)
+            return; /* the plan took this network's own option */
+        _cleanup_(net_record_free) struct net_record rec = {0};
+        struct berr ign = BERR_INIT;
+        if (net_record_read(c->root, def->name, &rec, &ign) == 0 && rec.host_binding_ipv4)
+            for (size_t k = 0; k < pl->n_ports; k++)
+                if (!pl->ports[k].host_ip)
+                    pl->ports[k].host_ip = xstrdup(rec.host_binding_ipv4);
+        berr_clear(&ign);
+        return;
+    }
+}
+
 int cli_endpoints_assign(struct cli *c, const struct service *s, struct ctr_plan *pl,
                          struct berr *e)
 {
@@ -416,6 +508,9 @@ int cli_endpoints_assign(struct cli *c, const struct service *s, struct ctr_plan
         set_str(&ep->gateway6, *addr6 ? rec.gateway6 : NULL);
         set_str(&ep->bridge, rec.bridge);
         ep->internal = rec.internal;
+        ep->mtu = rec.mtu;
+        ep->no_masquerade = rec.no_masquerade;
+        ep->no_icc = rec.no_icc;
     }
     return 0;
 }

@@ -123,6 +123,12 @@ void cli_networks_undo(struct cli *c, char ***made);
 int cli_endpoints_assign(struct cli *c, const struct service *s, struct ctr_plan *pl,
                          struct berr *e);
 void cli_endpoints_release(struct cli *c, const struct ctr_plan *pl, const char *name);
+/* A service that publishes through an external network (its first one
+ * with a way out) binds the ports it publishes without a host IP where
+ * that network's maker asked (com.docker.network.bridge.host_binding_ipv4,
+ * from its record); the plan already did so for the project's own. */
+void cli_ports_external_binding(struct cli *c, const struct project *p, const struct service *s,
+                                struct ctr_plan *pl);
 /* For a container that has no embedded DNS server to ask (an attached
  * `run`): "name:address" lines for /etc/hosts, for each running container
  * of the project on a network pl shares (service, container name,

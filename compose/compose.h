@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "compose/netopts.h"
 #include "util/caps.h"
 #include "util/err.h"
 
@@ -121,6 +122,7 @@ struct svc_network {
 
 struct network_ipam_config {
     char *subnet, *gateway, *ip_range; /* NULL when not set */
+    char **aux_addresses;              /* "name=ip" (inside subnet), NULL-terminated or NULL */
     struct srcpos pos;
 };
 
@@ -128,11 +130,17 @@ struct network_def {
     char *key;  /* "default", "front" */
     char *name; /* the real name: PROJECT_key unless name: (external: name: or the key) */
     bool external, internal, attachable, enable_ipv6;
-    bool enable_ipv4;   /* default true */
-    char *driver;       /* NULL: bridge */
-    char **driver_opts; /* "k=v", NULL-terminated or NULL */
-    char **labels;      /* "k=v", NULL-terminated or NULL */
-    char *ipam_driver;  /* NULL: the default */
+    bool enable_ipv4;    /* default true */
+    char *driver;        /* NULL: bridge */
+    char **driver_opts;  /* "k=v", NULL-terminated or NULL */
+    struct netopts opts; /* what berth makes of the driver_opts it honours */
+    /* The first driver_opts entry (or enable_ipv4: false) berth refuses to
+     * ignore, said when a service joins the network (plan_container);
+     * NULL when none. */
+    char *refused;
+    struct srcpos refused_pos;
+    char **labels;     /* "k=v", NULL-terminated or NULL */
+    char *ipam_driver; /* NULL: the default */
     struct network_ipam_config *ipam;
     size_t n_ipam;
     bool used; /* some service of the project joins it (compose makes only used ones) */

@@ -18,6 +18,8 @@
 #include "compose/model.h"
 #include "compose/internal.h"
 #include "compose/model_internal.h"
+#include "compose/envmap.h"
+#include "compose/netopts.h"
 #include "compose/strvec.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
@@ -467,14 +469,75 @@ static void network_def_clear(struct network_def *n)
     free(n->name);
     free(n->driver);
     strv_free(n->driver_opts);
+    netopts_clear(&n->opts);
+    free(n->refused);
     strv_free(n->labels);
     free(n->ipam_driver);
     for (size_t i = 0; i < n->n_ipam; i++) {
         free(n->ipam[i].subnet);
         free(n->ipam[i].gateway);
         free(n->ipam[i].ip_range);
+        strv_free(n->ipam[i].aux_addresses);
     }
     free(n->ipam);
+}
+
+/* Whether bare address addr lies in subnet "a/len" of its family. */
+static bool subnet_holds(const char *subnet, const char *addr)
+{
+    const char *slash = strchr(subnet, '/');
+    if (!slash)
+        return false;
+    _cleanup_free_ char *net = xstrndup(subnet, (size_t)(slash - subnet));
+    char *end;
+    unsigned long len = strtoul(slash + 1, &end, 10);
+    unsigned char a[16], b[16];
+    int af = strchr(net, ':') ? AF_INET6 : AF_INET;
+    if (*end || inet_pton(af, net, a) != 1 || inet_pton(af, addr, b) != 1 ||
+        len > (af == AF_INET ? 32u : 128u))
+        return false;
+    for (unsigned i = 0; i < len; i++)
+        if (((a[i / 8] ^ b[i / 8]) >> (7 - i % 8)) & 1)
+            return false;
+    return true;
+}
+
+/* ipam.config[].aux_addresses: name -> address, each inside the entry's
+ * subnet (berth never hands them to a container). */
+static int aux_addresses_of(struct model *m, const struct service *none, const struct ynode *it,
+                            struct network_ipam_config *c)
+{
+    const struct ynode *v = ymap_get(it, "aux_addresses");
+    struct ynode *map;
+    const struct ynode *badn = NULL;
+    if (!v || ynode_is_null(v) || raw(m, v))
+        return 0;
+    if (envmap_from_node(m->a, v, &map, &badn) < 0) {
+        svc_error(m, none, badn, "ipam", "aux_addresses: expected a mapping of names to addresses");
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < map->n_pairs; i++) {
+        const struct ynode *k = map->pairs[i].key, *a = map->pairs[i].value;
+        if (raw(m, a))
+            continue;
+        const char *addr = a && a->kind == YNODE_SCALAR ? a->str : "";
+        if (!is_ipv4(addr) && !is_ipv6(addr)) {
+            svc_error(m, none, k, "ipam", "aux_addresses: %s: invalid address %s", k->str,
+                      QS(addr));
+            return -EINVAL;
+        }
+        if (!c->subnet) {
+            svc_error(m, none, k, "ipam", "aux_addresses: %s: needs the entry's subnet", k->str);
+            return -EINVAL;
+        }
+        if (!subnet_holds(c->subnet, addr)) {
+            svc_error(m, none, k, "ipam", "aux_addresses: %s: %s is outside subnet %s", k->str,
+                      addr, c->subnet);
+            return -EINVAL;
+        }
+        strv_push(&c->aux_addresses, str_join(k->str, '=', addr));
+    }
+    return 0;
 }
 
 static int ipam_of(struct model *m, const struct service *none, const struct ynode *ipam,
@@ -505,8 +568,52 @@ static int ipam_of(struct model *m, const struct service *none, const struct yno
         }
         if (opt_member(m, none, "ipam", it, "subnet", &c->subnet) < 0 ||
             opt_member(m, none, "ipam", it, "gateway", &c->gateway) < 0 ||
-            opt_member(m, none, "ipam", it, "ip_range", &c->ip_range) < 0)
+            opt_member(m, none, "ipam", it, "ip_range", &c->ip_range) < 0 ||
+            aux_addresses_of(m, none, it, c) < 0)
             return -EINVAL;
+    }
+    return 0;
+}
+
+/* n's place with the file as messages name it ("compose.yaml"). */
+static struct srcpos named_pos(const struct model *m, const struct ynode *n)
+{
+    struct srcpos pos = pos_of(m, n);
+    if (m->p->file_names && m->p->file_names[n->src->index])
+        pos.file = m->p->file_names[n->src->index];
+    return pos;
+}
+
+/* Each driver_opts entry through the table (compose/netopts.h): honoured
+ * ones fill def->opts, the first refused one is kept for the plan to
+ * refuse the network's services, ignored ones are warned about here. */
+static int driver_opts_of(struct model *m, const struct service *none, const struct ynode *opts,
+                          struct network_def *def)
+{
+    struct ynode *map;
+    const struct ynode *badn = NULL;
+    if (envmap_from_node(m->a, opts, &map, &badn) < 0)
+        return -EINVAL; /* want_kv_list said it */
+    for (size_t i = 0; i < map->n_pairs; i++) {
+        const struct ynode *k = map->pairs[i].key, *val = map->pairs[i].value;
+        if (raw(m, val))
+            continue;
+        bool b;
+        const char *text = !val || ynode_is_null(val) ? "" : val->str;
+        if (val && !ynode_is_null(val) && yscalar_bool(val, &b) == 0)
+            text = b ? "true" : "false";
+        _cleanup_free_ char *why = NULL;
+        int r = netopt_classify(k->str, text, &def->opts, &why);
+        if (r < 0) {
+            svc_error(m, none, val && val->line > 0 ? val : k, "driver_opts", "%s", why);
+            return r;
+        }
+        if (r == NETOPT_IGNORED && k->line > 0)
+            diag_warn_at(m->d, YPOS(k), "network %s: driver_opts: %s", QS(def->key), why);
+        if (r == NETOPT_REFUSED && !def->refused) {
+            def->refused = xasprintf("driver_opts: %s", why);
+            def->refused_pos = named_pos(m, k);
+        }
     }
     return 0;
 }
@@ -551,8 +658,15 @@ static int network_def_of(struct model *m, const struct ynode *k, const struct y
     const struct ynode *opts = ymap_get(v, "driver_opts"), *lab = ymap_get(v, "labels"),
                        *ipam = ymap_get(v, "ipam");
     if (opts && !ynode_is_null(opts) &&
-        want_kv_list(m, &none, "driver_opts", opts, &def->driver_opts) < 0)
+        (want_kv_list(m, &none, "driver_opts", opts, &def->driver_opts) < 0 ||
+         driver_opts_of(m, &none, opts, def) < 0))
         return -EINVAL;
+    const struct ynode *v4 = ymap_get(v, "enable_ipv4");
+    if (!def->enable_ipv4 && v4 && !def->refused) {
+        def->refused = xstrdup("enable_ipv4: false is not supported: berth's networks always "
+                               "have IPv4");
+        def->refused_pos = named_pos(m, v4);
+    }
     if (lab && !ynode_is_null(lab) && want_kv_list(m, &none, "labels", lab, &def->labels) < 0)
         return -EINVAL;
     if (ipam && !ynode_is_null(ipam) && ipam_of(m, &none, ipam, def) < 0)

@@ -768,6 +768,21 @@ int ipam_network_acquire(const char *root, const char *network, const struct ipa
         json_decref(rec);
         return r;
     }
+    if (req && req->aux) {
+        json_t *aux = json_array();
+        for (size_t i = 0; req->aux[i]; i++) {
+            struct ipam_prefix a;
+            char buf[IPAM_PREFIX_STRLEN];
+            if (ipam_addr_parse(req->aux[i], "aux address", &a, e) < 0) {
+                json_decref(aux);
+                json_decref(rec);
+                return berr_wrap(e, "network %s", network);
+            }
+            ipam_prefix_format(&a, false, buf);
+            json_array_append_new(aux, json_string(buf));
+        }
+        json_object_set_new(rec, "aux", aux);
+    }
     json_object_set_new(st.networks, network, rec);
     if ((r = state_commit(&st, e)) < 0)
         return r;
@@ -818,8 +833,22 @@ static int address_acquire(const char *root, const char *network, const char *co
     if (rg)
         ipam_prefix_parse(json_string_value(rg), false, "", &range, NULL);
     size_t cnt = 0;
+    json_t *aux = json_object_get(n, "aux");
     _cleanup_free_ struct ipam_prefix *taken =
-        xreallocarray(NULL, json_object_size(addrs) + 1, sizeof(*taken));
+        xreallocarray(NULL, json_object_size(addrs) + json_array_size(aux) + 1, sizeof(*taken));
+    size_t ai;
+    json_t *av;
+    json_array_foreach(aux, ai, av)
+    {
+        const char *str = json_string_value(av);
+        if (!str || ipam_addr_parse(str, "", &taken[cnt], NULL) < 0 ||
+            taken[cnt].family != subnet.family)
+            continue;
+        if (requested && same_addr(str, requested))
+            return berr_set(e, -EEXIST, "network %s: %s %s is reserved by ipam aux_addresses",
+                            network, what, requested);
+        cnt++;
+    }
     const char *ctr;
     json_t *a;
     json_object_foreach(addrs, ctr, a)

@@ -92,6 +92,9 @@ struct ipam_request {
     bool ipv6;
     const char *subnet6, *gateway6, *ip_range6;
     const struct ipam_prefix *pool6;
+    /* ipam aux_addresses: bare addresses (either family) never handed to
+     * a container; NULL-terminated or NULL */
+    const char *const *aux;
 };
 
 /* A network's allocation, formatted. */
@@ -115,7 +118,8 @@ int ipam_network_acquire(const char *root, const char *network, const struct ipa
 
 /* Under the store's lock: returns container's recorded address on network
  * (the same one on every call), or records a new one (requested: the
- * file's ipv4_address, or NULL). out gets the bare address. */
+ * file's ipv4_address, or NULL), never one of the network's aux addresses
+ * (requested as one: an error naming it). out gets the bare address. */
 int ipam_address_acquire(const char *root, const char *network, const char *container,
                          const char *requested, char out[IPAM_PREFIX_STRLEN], struct berr *e);
 

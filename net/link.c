@@ -14,7 +14,9 @@
 #include <netlink/addr.h>
 #include <netlink/cache.h>
 #include <netlink/errno.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
+#include <netlink/attr.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
@@ -39,6 +41,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_addr *, nl_addr_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_link *, rtnl_link_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_addr *, rtnl_addr_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_route *, rtnl_route_put)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_msg *, nlmsg_free)
 
 #define DEFAULT_MTU 1500
 
@@ -606,6 +609,36 @@ static int endpoint_configure(int nsfd, const struct endpoint *ep, struct berr *
     return 0;
 }
 
+/* Makes bridge port ifindex isolated (IFLA_BRPORT_ISOLATED, Linux 4.18):
+ * the bridge forwards nothing between two isolated ports, while frames
+ * to the bridge itself (the gateway, the host, the embedded DNS server,
+ * the published-port proxy) and routed traffic (published ports' DNAT)
+ * still pass. This is how enable_icc: false is kept: frames between two
+ * ports of one bridge never meet the inet nftables hooks (without
+ * br_netfilter), and a bridge-family table would need `meta ibrname`,
+ * which kernels without nft_meta_bridge refuse; the flag needs nothing
+ * but the bridge. libnl 3.7 has no setter for it: the message is built
+ * with libnl's own message API, as `bridge link set dev X isolated on`
+ * sends it. */
+static int port_isolate(struct nl_sock *sk, int ifindex, const char *ifname, struct berr *e)
+{
+    _cleanup_(nlmsg_freep) struct nl_msg *msg =
+        nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
+    struct ifinfomsg ifi = {.ifi_family = AF_BRIDGE, .ifi_index = ifindex};
+    if (!msg || nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0)
+        return berr_set(e, -ENOMEM, "allocating a netlink message");
+    struct nlattr *info = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED);
+    if (!info || nla_put_u8(msg, IFLA_BRPORT_ISOLATED, 1) < 0)
+        return berr_set(e, -ENOMEM, "allocating a netlink message");
+    nla_nest_end(msg, info);
+    int r = nl_send_auto(sk, msg);
+    if (r >= 0)
+        r = nl_wait_for_ack(sk);
+    if (r < 0)
+        return nl_fail(e, r, "isolating bridge port %s (enable_icc: false)", ifname);
+    return 0;
+}
+
 static int endpoint_add(struct nl_sock *sk, int nsfd, const struct endpoint *ep, struct berr *e)
 {
     const struct link_endpoint_spec *s = ep->s;
@@ -625,6 +658,19 @@ static int endpoint_add(struct nl_sock *sk, int nsfd, const struct endpoint *ep,
     unsigned mtu = s->mtu ? s->mtu : rtnl_link_get_mtu(br);
     if ((r = veth_create(sk, nsfd, ep, rtnl_link_get_ifindex(br), mtu, e)) < 0)
         return r;
+    /* isolated before the peer is up: no frame passes before */
+    if (s->isolated) {
+        _cleanup_(rtnl_link_putp) struct rtnl_link *host = NULL;
+        r = link_get(sk, s->host_ifname, &host, e);
+        if (r == 0 && !host)
+            r = berr_set(e, -ENODEV, "veth %s vanished", s->host_ifname);
+        if (r == 0)
+            r = port_isolate(sk, rtnl_link_get_ifindex(host), s->host_ifname, e);
+        if (r < 0) {
+            link_delete(sk, s->host_ifname);
+            return r;
+        }
+    }
     r = endpoint_configure(nsfd, ep, e);
     if (r < 0) {
         link_delete(sk, s->host_ifname); /* takes the peer with it */

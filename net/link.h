@@ -65,11 +65,14 @@ struct link_endpoint_spec {
     const char *gateway4;    /* default route via it; NULL: no IPv4 default route */
     const char *gateway6;    /* bare address, as gateway4 ("fd00:1::1") */
     unsigned mtu;            /* both ends; 0: the bridge's */
+    bool isolated;           /* the host side an isolated bridge port */
 };
 
-/* A veth pair: host side in the bridge and up, the peer made inside the
- * netns nsfd under the name ifname, with its MAC and MTU, up, then given
- * its addresses and default routes there. An existing host_ifname is an
+/* A veth pair: host side in the bridge and up (an isolated port when
+ * asked: the bridge forwards nothing between two isolated ports, while
+ * the bridge itself, the host and routed traffic still reach it), the
+ * peer made inside the netns nsfd under the name ifname, with its MAC
+ * and MTU, up, then given its addresses and default routes there. An existing host_ifname is an
  * error naming it. On failure nothing is left (the pair deleted). */
 int link_endpoint_add(int nsfd, const struct link_endpoint_spec *s, struct berr *e);
 

@@ -35,6 +35,7 @@ void net_record_free(struct net_record *r)
     free(r->gateway6);
     strv_free(r->labels);
     free(r->created);
+    free(r->host_binding_ipv4);
     memset(r, 0, sizeof *r);
 }
 
@@ -122,9 +123,14 @@ int net_record_read(const char *root, const char *name, struct net_record *out, 
     out->gateway4 = dup_or_null(jstr(j, "gateway4"));
     out->subnet6 = dup_or_null(jstr(j, "subnet6"));
     out->gateway6 = dup_or_null(jstr(j, "gateway6"));
+    out->host_binding_ipv4 = dup_or_null(jstr(j, "host_binding_ipv4"));
     out->created = dup_or_null(jstr(j, "created"));
     out->internal = json_is_true(json_object_get(j, "internal"));
     out->enable_ipv6 = json_is_true(json_object_get(j, "enable_ipv6"));
+    json_int_t mtu = json_integer_value(json_object_get(j, "mtu"));
+    out->mtu = mtu >= 68 && mtu <= 65535 ? (unsigned)mtu : 0;
+    out->no_masquerade = json_is_true(json_object_get(j, "no_masquerade"));
+    out->no_icc = json_is_true(json_object_get(j, "no_icc"));
     json_t *labels = json_object_get(j, "labels");
     size_t i;
     json_t *v;
@@ -161,9 +167,16 @@ int net_record_write(const char *root, const struct net_record *r, struct berr *
     set_opt(j, "gateway4", r->gateway4);
     set_opt(j, "subnet6", r->subnet6);
     set_opt(j, "gateway6", r->gateway6);
+    set_opt(j, "host_binding_ipv4", r->host_binding_ipv4);
     set_opt(j, "created", r->created);
     json_object_set_new(j, "internal", json_boolean(r->internal));
     json_object_set_new(j, "enable_ipv6", json_boolean(r->enable_ipv6));
+    if (r->mtu)
+        json_object_set_new(j, "mtu", json_integer(r->mtu));
+    if (r->no_masquerade)
+        json_object_set_new(j, "no_masquerade", json_true());
+    if (r->no_icc)
+        json_object_set_new(j, "no_icc", json_true());
     json_t *labels = json_array();
     for (size_t i = 0; r->labels && r->labels[i]; i++)
         json_array_append_new(labels, json_string(r->labels[i]));

@@ -16,7 +16,8 @@
 struct net_record {
     char *name;               /* the real name, "proj_default" */
     char *id;                 /* 64 hex digits, random */
-    char *bridge;             /* "br-" + the ID's first 12 digits */
+    char *bridge;             /* "br-" + the ID's first 12 digits, or the file's
+                               * com.docker.network.bridge.name */
     char *project;            /* the project that made it */
     char *key;                /* its key in that project's file ("default") */
     char *subnet4;            /* "172.18.0.0/16" */
@@ -24,8 +25,13 @@ struct net_record {
     char *subnet6, *gateway6; /* NULL without IPv6 */
     bool internal;
     bool enable_ipv6;
-    char **labels; /* "k=v", NULL-terminated or NULL */
-    char *created; /* RFC 3339 */
+    /* The file's driver_opts as made (compose/netopts.h) */
+    unsigned mtu;            /* 0: the host default route's */
+    bool no_masquerade;      /* egress keeps the containers' source addresses */
+    bool no_icc;             /* the containers cannot reach each other */
+    char *host_binding_ipv4; /* ports published without a host IP bind here; NULL: all */
+    char **labels;           /* "k=v", NULL-terminated or NULL */
+    char *created;           /* RFC 3339 */
 };
 
 void net_record_free(struct net_record *r);

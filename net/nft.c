@@ -255,7 +255,7 @@ static void emit_postrouting(FILE *f, const struct nft_project *p, const struct 
           "accept;\n",
           f);
     for (size_t i = 0; i < p->n_nets; i++) {
-        if (p->nets[i].internal)
+        if (p->nets[i].internal || p->nets[i].no_masquerade)
             continue;
         for (int v6 = 0; v6 < 2; v6++)
             if (nets[i].sub[v6][0])

@@ -31,6 +31,7 @@ struct nft_net {
     const char *subnet4; /* "172.18.0.0/16" or NULL */
     const char *subnet6; /* or NULL */
     bool internal;       /* no egress, no published ports */
+    bool no_masquerade;  /* egress keeps the containers' source addresses */
 };
 
 /* One published port (a range is one entry per port). */

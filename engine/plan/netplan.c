@@ -6,6 +6,7 @@
  * network whose driver is not bridge. Not here: addresses, bridges, DNS or
  * port forwarding (the supervisor, from IPAM, when the container is
  * created). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,22 @@ static int plan_network_mode(const struct project *p, const struct service *s, s
     return 0;
 }
 
+/* The aux_addresses entry ("name=ip") of def holding address addr (as
+ * written or in another spelling of it), or NULL. */
+static const char *aux_named(const struct network_def *def, const char *addr)
+{
+    unsigned char want[16], have[16];
+    int af = addr && strchr(addr, ':') ? AF_INET6 : AF_INET;
+    if (!addr || inet_pton(af, addr, want) != 1)
+        return NULL;
+    for (size_t i = 0; i < def->n_ipam; i++)
+        for (char **a = def->ipam[i].aux_addresses; a && *a; a++)
+            if (inet_pton(af, strchr(*a, '=') + 1, have) == 1 &&
+                memcmp(want, have, af == AF_INET ? 4 : 16) == 0)
+                return *a;
+    return NULL;
+}
+
 static int plan_endpoints(const struct project *p, const struct service *s, struct ctr_plan *out,
                           struct berr *e)
 {
@@ -59,6 +76,28 @@ static int plan_endpoints(const struct project *p, const struct service *s, stru
                             "makes only bridge networks",
                             def->pos.file ? def->pos.file : "?", def->pos.line, def->pos.col,
                             s->name, def->key, def->driver);
+        /* fail closed: an option that would leave the containers more
+         * exposed than the file asks if ignored (compose/netopts.c) */
+        if (def->refused && !def->external)
+            return berr_set(e, -EPERM,
+                            "%s:%d:%d: service \"%s\": network \"%s\": %s; refusing to start "
+                            "the service",
+                            def->refused_pos.file ? def->refused_pos.file : "?",
+                            def->refused_pos.line, def->refused_pos.col, s->name, def->key,
+                            def->refused);
+        const char *what = "ipv4_address", *asked = sn->ipv4_address;
+        const char *aux = aux_named(def, asked);
+        if (!aux) {
+            what = "ipv6_address";
+            asked = sn->ipv6_address;
+            aux = aux_named(def, asked);
+        }
+        if (aux)
+            return berr_set(e, -EEXIST,
+                            "%s:%d:%d: service \"%s\": network \"%s\": %s %s is reserved by ipam "
+                            "aux_addresses (%s)",
+                            sn->pos.file ? sn->pos.file : "?", sn->pos.line, sn->pos.col, s->name,
+                            def->key, what, asked, aux);
         struct plan_endpoint *ep = &out->endpoints[out->n_endpoints++];
         ep->network = xstrdup(def->name);
         ep->aliases = sn->aliases && sn->aliases[0] ? strv_dup(sn->aliases) : NULL;
@@ -74,8 +113,19 @@ static int plan_endpoints(const struct project *p, const struct service *s, stru
 /* One entry per container port: a host range as long as the container
  * range maps port to port; a host range for one container port stays a
  * range (any free port in it). */
-static void plan_ports(const struct service *s, struct ctr_plan *out)
+static void plan_ports(const struct project *p, const struct service *s, struct ctr_plan *out)
 {
+    /* A port published without host_ip binds where the network the
+     * container publishes through (the first one with a way out, as the
+     * default route) says: its host_binding_ipv4. */
+    const char *host_default = NULL;
+    for (size_t i = 0; !s->network_mode && i < s->n_networks; i++) {
+        const struct network_def *def = project_network(p, s->networks[i].key);
+        if (def && !def->internal) {
+            host_default = def->external ? NULL : def->opts.host_binding_ipv4;
+            break;
+        }
+    }
     size_t n = 0;
     for (size_t i = 0; i < s->n_ports; i++)
         n += (size_t)(s->ports[i].target_end - s->ports[i].target) + 1;
@@ -87,7 +137,9 @@ static void plan_ports(const struct service *s, struct ctr_plan *out)
             struct plan_port *pp = &out->ports[out->n_ports++];
             unsigned off = t - sp->target;
             pp->proto = sp->proto;
-            pp->host_ip = sp->host_ip ? xstrdup(sp->host_ip) : NULL;
+            pp->host_ip = sp->host_ip    ? xstrdup(sp->host_ip)
+                          : host_default ? xstrdup(host_default)
+                                         : NULL;
             pp->ctr_port = (uint16_t)t;
             if (sp->published == 0 && sp->published_end == 0)
                 continue; /* a random port */
@@ -135,7 +187,7 @@ int plan_network(const struct project *p, const struct service *s, struct ctr_pl
     int r = plan_network_mode(p, s, out, e);
     if (r < 0 || (r = plan_endpoints(p, s, out, e)) < 0 || (r = plan_links(p, s, out, e)) < 0)
         return r;
-    plan_ports(s, out);
+    plan_ports(p, s, out);
     out->expose = plan_expose(s->expose);
     out->dns = dup_or_null(s->dns);
     out->dns_search = dup_or_null(s->dns_search);

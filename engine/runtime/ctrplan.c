@@ -167,6 +167,12 @@ static json_t *endpoint_json(const struct plan_endpoint *ep)
     put_str(o, "gateway6", ep->gateway6);
     if (ep->internal)
         json_object_set_new(o, "internal", json_true());
+    if (ep->mtu)
+        json_object_set_new(o, "mtu", json_integer(ep->mtu));
+    if (ep->no_masquerade)
+        json_object_set_new(o, "no_masquerade", json_true());
+    if (ep->no_icc)
+        json_object_set_new(o, "no_icc", json_true());
     return o;
 }
 
@@ -328,6 +334,10 @@ static int net_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
         ep->addr6 = plan_json_str(it, "addr6");
         ep->gateway6 = plan_json_str(it, "gateway6");
         ep->internal = json_is_true(json_object_get(it, "internal"));
+        json_int_t mtu = json_integer_value(json_object_get(it, "mtu"));
+        ep->mtu = mtu >= 68 && mtu <= 65535 ? (unsigned)mtu : 0;
+        ep->no_masquerade = json_is_true(json_object_get(it, "no_masquerade"));
+        ep->no_icc = json_is_true(json_object_get(it, "no_icc"));
     }
     json_t *ports = json_object_get(j, "ports");
     out->ports = xcalloc(json_array_size(ports) + 1, sizeof *out->ports);

@@ -81,6 +81,10 @@ struct plan_endpoint {
      * plan. */
     char *bridge, *addr4 /* "a.b.c.d/len" */, *gateway4, *addr6, *gateway6;
     bool internal; /* the network has no way out */
+    /* The network's driver_opts, as its record keeps them */
+    unsigned mtu;       /* 0: the host default route's */
+    bool no_masquerade; /* no masquerade for its subnets */
+    bool no_icc;        /* its containers cannot reach each other */
 };
 
 /* One published port; a range is one entry per container port. */

@@ -108,7 +108,8 @@ static int attach_endpoints(int nsfd, const struct ctr_plan *pl, const char *nam
                             "%s: no address on network %s (recreate it: berth up "
                             "--force-recreate)",
                             name, ep->network);
-        int r = endpoint_bridge(ep, mtu, e);
+        unsigned ep_mtu = ep->mtu ? ep->mtu : mtu; /* the network's driver.mtu */
+        int r = endpoint_bridge(ep, ep_mtu, e);
         if (r < 0)
             return berr_wrap(e, "%s: network %s", name, ep->network);
         char host[16], ifname[16];
@@ -123,7 +124,8 @@ static int attach_endpoints(int nsfd, const struct ctr_plan *pl, const char *nam
             .addr6 = ep->addr6,
             .gateway4 = ep == primary ? ep->gateway4 : NULL,
             .gateway6 = ep == primary6 ? ep->gateway6 : NULL,
-            .mtu = mtu,
+            .mtu = ep_mtu,
+            .isolated = ep->no_icc,
         };
         r = link_endpoint_add(nsfd, &es, e);
         if (r < 0)

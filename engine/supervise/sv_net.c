@@ -408,7 +408,8 @@ static int apply_rules(struct supervisor *sv, struct berr *e)
                 .bridge = ep->bridge,
                 .subnet4 = sub4,
                 .subnet6 = ep->addr6 && subnet_of(ep->addr6, sub6) == 0 ? sub6 : NULL,
-                .internal = ep->internal};
+                .internal = ep->internal,
+                .no_masquerade = ep->no_masquerade};
             n_nets++;
         }
         const struct plan_endpoint *ep = primary_endpoint(pl);

@@ -161,9 +161,29 @@ note_bridges() {
     local rec
     for rec in "$BERTH_ROOT"/network/nets/*.json; do
         [ -e "$rec" ] || continue
-        sed -n 's/.*"bridge": "\(br-[0-9a-f]*\)".*/\1/p' "$rec"
+        sed -n 's/.*"bridge": "\([A-Za-z0-9_.-]*\)".*/\1/p' "$rec"
     done >>"$T_DIR/.bridges"
     return 0
+}
+
+# outside_host NS HOSTIF NET: the test's own "outside" host, network
+# namespace NS joined to the host by a veth: HOSTIF on the host with
+# NET.9.1/24, eth0 in NS with NET.9.2/24 and its default route through
+# the host. outside_host_del NS HOSTIF removes it and what runs in it.
+outside_host() {
+    ip netns add "$1"
+    ip link add "$2" type veth peer name eth0 netns "$1"
+    ip addr add "$3.9.1/24" dev "$2"
+    ip link set "$2" up
+    ip -n "$1" addr add "$3.9.2/24" dev eth0
+    ip -n "$1" link set eth0 up
+    ip -n "$1" link set lo up
+    ip -n "$1" route add default via "$3.9.1"
+}
+outside_host_del() {
+    ip netns pids "$1" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$1" 2>/dev/null || true
+    ip link del "$2" 2>/dev/null || true
 }
 
 # pid_of_state FILE [KEY]: the pid (or KEY) recorded in a run state file.

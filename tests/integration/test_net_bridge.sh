@@ -24,20 +24,11 @@ OUT_HOST=vbo$$ # its veth's host side
 NET=10.$((100 + $$ % 100))
 fwd_before=$(cat /proc/sys/net/ipv4/ip_forward)
 cleanup_outside() {
-    ip netns pids "$OUT" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-    ip netns del "$OUT" 2>/dev/null || true
-    ip link del "$OUT_HOST" 2>/dev/null || true
+    outside_host_del "$OUT" "$OUT_HOST"
     echo "$fwd_before" >/proc/sys/net/ipv4/ip_forward
 }
 trap cleanup_outside EXIT
-ip netns add "$OUT"
-ip link add "$OUT_HOST" type veth peer name eth0 netns "$OUT"
-ip addr add "$NET.9.1/24" dev "$OUT_HOST"
-ip link set "$OUT_HOST" up
-ip -n "$OUT" addr add "$NET.9.2/24" dev eth0
-ip -n "$OUT" link set eth0 up
-ip -n "$OUT" link set lo up
-ip -n "$OUT" route add default via "$NET.9.1"
+outside_host "$OUT" "$OUT_HOST" "$NET"
 mkdir -p "$T_DIR/outwww"
 echo outside-page >"$T_DIR/outwww/index.html"
 ip netns exec "$OUT" busybox httpd -p "$NET.9.2:8000" -h "$T_DIR/outwww"

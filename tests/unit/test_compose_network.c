@@ -704,6 +704,177 @@ static void test_plan_refuses_driver(void **state)
     planned_done(&p);
 }
 
+/* driver_opts and aux_addresses in the model: what is honoured lands in
+ * the typed fields, what is ignored is warned about with its place, what
+ * is refused is kept for the plan, values that do not parse are errors. */
+static void test_driver_opts_model(void **state)
+{
+    struct ct_load l;
+    const char *yaml = "services:\n  web:\n    image: img\n    networks: [front]\n"
+                       "networks:\n"
+                       "  front:\n"
+                       "    driver_opts:\n"
+                       "      com.docker.network.bridge.name: br-x\n"
+                       "      com.docker.network.driver.mtu: 1400\n"
+                       "      com.docker.network.bridge.enable_ip_masquerade: false\n"
+                       "      com.docker.network.bridge.enable_icc: \"0\"\n"
+                       "      com.docker.network.bridge.host_binding_ipv4: 127.0.0.1\n"
+                       "      com.docker.network.container_iface_prefix: en\n"
+                       "      com.example.x: y\n"
+                       "    ipam:\n"
+                       "      config:\n"
+                       "        - subnet: 10.20.0.0/24\n"
+                       "          aux_addresses: {r: 10.20.0.2, p: 10.20.0.3}\n"
+                       "        - subnet: fd00:20::/64\n"
+                       "          aux_addresses: {r6: \"fd00:20::2\"}\n";
+    if (ct_load(&l, yaml, NULL) != 0)
+        fail_msg("%s", l.e.msg);
+    const struct network_def *f = project_network(l.p, "front");
+    assert_string_equal(f->opts.bridge_name, "br-x");
+    assert_int_equal(f->opts.mtu, 1400);
+    assert_true(f->opts.no_masquerade && f->opts.no_icc);
+    assert_string_equal(f->opts.host_binding_ipv4, "127.0.0.1");
+    assert_null(f->refused);
+    assert_true(ct_warned(&l.w, "compose.yaml:13:7: network \"front\": driver_opts: "
+                                "com.docker.network.container_iface_prefix is ignored"));
+    assert_true(ct_warned(&l.w, "compose.yaml:14:7: network \"front\": driver_opts: "
+                                "com.example.x is ignored"));
+    assert_string_equal(f->ipam[0].aux_addresses[0], "r=10.20.0.2");
+    assert_string_equal(f->ipam[0].aux_addresses[1], "p=10.20.0.3");
+    assert_null(f->ipam[0].aux_addresses[2]);
+    assert_string_equal(f->ipam[1].aux_addresses[0], "r6=fd00:20::2");
+    ct_load_done(&l);
+
+    /* Refused: kept (the first one, with its place), not an error here:
+     * config still prints the file. */
+    if (ct_load(&l,
+                "services:\n  web:\n    image: img\n"
+                "networks:\n  n:\n    driver_opts:\n"
+                "      com.docker.network.bridge.gateway_mode_ipv4: routed\n"
+                "      com.docker.network.bridge.inhibit_ipv4: true\n",
+                NULL) != 0)
+        fail_msg("%s", l.e.msg);
+    f = project_network(l.p, "n");
+    assert_non_null(strstr(f->refused, "gateway_mode_ipv4: \"routed\" is not supported"));
+    assert_int_equal(f->refused_pos.line, 7);
+    assert_int_equal(f->refused_pos.col, 7);
+    ct_load_done(&l);
+    if (ct_load(&l, "services:\n  web:\n    image: img\nnetworks:\n  n:\n    enable_ipv4: false\n",
+                NULL) != 0)
+        fail_msg("%s", l.e.msg);
+    f = project_network(l.p, "n");
+    assert_non_null(strstr(f->refused, "enable_ipv4: false is not supported"));
+    assert_int_equal(f->refused_pos.line, 6);
+    ct_load_done(&l);
+
+    /* Values that do not parse, aux addresses out of place. */
+    static const char *const head = "services:\n  web:\n    image: img\nnetworks:\n  n:\n";
+    static const struct {
+        const char *body, *err;
+    } bad[] = {
+        {"    driver_opts: {com.docker.network.driver.mtu: abc}\n",
+         "compose.yaml:6:50: network \"n\": driver_opts: com.docker.network.driver.mtu: invalid "
+         "MTU \"abc\" (use a number from 68 to 65535)"},
+        {"    driver_opts: {com.docker.network.bridge.enable_icc: maybe}\n",
+         "enable_icc: invalid boolean \"maybe\""},
+        {"    driver_opts: {com.docker.network.bridge.host_binding_ipv4: 1.2.3}\n",
+         "host_binding_ipv4: invalid IPv4 address \"1.2.3\""},
+        {"    driver_opts: {com.docker.network.bridge.name: this-name-is-too-long}\n",
+         "bridge.name: invalid interface name \"this-name-is-too-long\""},
+        {"    ipam:\n      config:\n        - subnet: 10.20.0.0/24\n"
+         "          aux_addresses: {r: 10.21.0.2}\n",
+         "compose.yaml:9:27: network \"n\": ipam: aux_addresses: r: 10.21.0.2 is outside subnet "
+         "10.20.0.0/24"},
+        {"    ipam:\n      config:\n        - subnet: 10.20.0.0/24\n"
+         "          aux_addresses: {r: \"fd00::1\"}\n",
+         "aux_addresses: r: fd00::1 is outside subnet 10.20.0.0/24"},
+        {"    ipam:\n      config:\n        - subnet: 10.20.0.0/24\n"
+         "          aux_addresses: {r: nope}\n",
+         "aux_addresses: r: invalid address \"nope\""},
+        {"    ipam:\n      config:\n        - gateway: 10.20.0.1\n"
+         "          aux_addresses: {r: 10.20.0.2}\n",
+         "aux_addresses: r: needs the entry's subnet"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        _cleanup_free_ char *y = xasprintf("%s%s", head, bad[i].body);
+        expect_error(y, bad[i].err);
+    }
+}
+
+/* The plan refuses a service on a network with a refused option (not on
+ * an external one: its options are its maker's), binds ports without a
+ * host IP where host_binding_ipv4 says, and refuses an aux address asked
+ * as ipv4_address or ipv6_address. */
+static void test_plan_driver_opts(void **state)
+{
+    struct planned p;
+    plan_yaml(&p,
+              "services:\n  web:\n    image: img\n    networks: [front]\n"
+              "networks:\n  front:\n"
+              "    driver_opts: {com.docker.network.bridge.gateway_mode_ipv4: isolated}\n",
+              "web");
+    assert_int_equal(p.r, -EPERM);
+    assert_string_equal(p.e.msg,
+                        "compose.yaml:7:19: service \"web\": network \"front\": driver_opts: "
+                        "com.docker.network.bridge.gateway_mode_ipv4: \"isolated\" is not "
+                        "supported: berth only NATs (gateway mode \"nat\"); refusing to start the "
+                        "service");
+    planned_done(&p);
+    plan_yaml(&p,
+              "services:\n  web:\n    image: img\n    networks: [front]\n"
+              "networks:\n  front:\n    external: true\n"
+              "    driver_opts: {com.docker.network.bridge.gateway_mode_ipv4: isolated}\n",
+              "web");
+    assert_int_equal(p.r, 0);
+    planned_done(&p);
+
+    plan_yaml(
+        &p,
+        "services:\n  web:\n    image: img\n    networks: [back, front]\n"
+        "    ports: [\"8080:80\", \"10.0.0.1:8081:81\", \"[::1]:8082:82\"]\n"
+        "networks:\n"
+        "  front:\n    driver_opts: {com.docker.network.bridge.host_binding_ipv4: 127.0.0.1}\n"
+        "  back:\n    internal: true\n"
+        "    driver_opts: {com.docker.network.bridge.host_binding_ipv4: 127.0.0.2}\n",
+        "web");
+    assert_int_equal(p.r, 0);
+    assert_int_equal(p.c.n_ports, 3);
+    /* through front, the first network with a way out */
+    assert_string_equal(p.c.ports[0].host_ip, "127.0.0.1");
+    assert_string_equal(p.c.ports[1].host_ip, "10.0.0.1");
+    assert_string_equal(p.c.ports[2].host_ip, "::1");
+    planned_done(&p);
+    plan_web(&p, "    ports: [\"8080:80\"]\n");
+    assert_int_equal(p.r, 0);
+    assert_null(p.c.ports[0].host_ip);
+    planned_done(&p);
+
+#define AUX_YAML                                                                                   \
+    "services:\n  web:\n    image: img\n    networks:\n      front:\n"                             \
+    "        %s: \"%s\"\n"                                                                         \
+    "networks:\n  front:\n    enable_ipv6: true\n    ipam:\n      config:\n"                       \
+    "        - subnet: 10.20.0.0/24\n          aux_addresses: {router: 10.20.0.5}\n"               \
+    "        - subnet: fd00:20::/64\n          aux_addresses: {r6: \"fd00:20::5\"}\n"
+    _cleanup_free_ char *y4 = xasprintf(AUX_YAML, "ipv4_address", "10.20.0.5");
+    plan_yaml(&p, y4, "web");
+    assert_int_equal(p.r, -EEXIST);
+    assert_non_null(strstr(p.e.msg, "compose.yaml:5:7: service \"web\": network \"front\": "
+                                    "ipv4_address 10.20.0.5 is reserved by ipam aux_addresses "
+                                    "(router=10.20.0.5)"));
+    planned_done(&p);
+    _cleanup_free_ char *y6 = xasprintf(AUX_YAML, "ipv6_address", "fd00:20:0::0005");
+    plan_yaml(&p, y6, "web");
+    assert_int_equal(p.r, -EEXIST);
+    assert_non_null(strstr(p.e.msg, "ipv6_address fd00:20:0::0005 is reserved by ipam "
+                                    "aux_addresses (r6=fd00:20::5)"));
+    planned_done(&p);
+    _cleanup_free_ char *ok = xasprintf(AUX_YAML, "ipv4_address", "10.20.0.6");
+    plan_yaml(&p, ok, "web");
+    assert_int_equal(p.r, 0);
+    planned_done(&p);
+#undef AUX_YAML
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -719,6 +890,8 @@ int main(void)
         cmocka_unit_test(test_plan_config_changes),
         cmocka_unit_test(test_plan_json_round_trip),
         cmocka_unit_test(test_plan_refuses_driver),
+        cmocka_unit_test(test_driver_opts_model),
+        cmocka_unit_test(test_plan_driver_opts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -295,6 +295,26 @@ static void test_only_own_table(void **state)
     lacks(s, "flush");
 }
 
+/* enable_ip_masquerade: false drops that network's masquerade only; its
+ * isolation from the other networks stays. */
+static void test_no_masquerade(void **state)
+{
+    const struct nft_net nets[] = {
+        {.bridge = "br-quiet",
+         .subnet4 = "10.20.1.0/24",
+         .subnet6 = "fd00:20::/64",
+         .no_masquerade = true},
+        {.bridge = "br-0a1b2c3d4e5f", .subnet4 = "172.18.0.0/16"},
+    };
+    struct nft_project p = {"opts", nets, 2, NULL, 0};
+    _cleanup_free_ char *s = script_of(&p);
+    lacks(s, "10.20.1.0/24 oifname");
+    lacks(s, "fd00:20::/64 oifname");
+    has_line(s, "ip saddr 172.18.0.0/16 oifname != \"br-0a1b2c3d4e5f\" masquerade");
+    has_line(s, "oifname \"br-quiet\" iifname != \"br-quiet\" ct state != { established, related "
+                "} ct status & dnat == 0 drop");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_hostile_strings_refused),
         cmocka_unit_test(test_duplicate_ports),
         cmocka_unit_test(test_only_own_table),
+        cmocka_unit_test(test_no_masquerade),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
