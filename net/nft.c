@@ -395,23 +395,41 @@ int nft_project_remove(const char *project, struct berr *e)
     return 0;
 }
 
-int nft_tables_list(char ***out, struct berr *e)
+/* Runs a listing command with JSON output: *root (the parsed output, to
+ * json_decref) and its "nftables" array in *items; what names it in an
+ * error. */
+static int list_json(const char *cmd, const char *what, json_t **root, json_t **items,
+                     struct berr *e)
 {
+    *root = NULL;
     _cleanup_(nft_ctx_freep) struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
     if (!ctx)
         return berr_set(e, -ENOMEM, "nftables: cannot make a libnftables context");
     nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
     if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0)
         return berr_set(e, -ENOMEM, "nftables: cannot buffer libnftables output");
-    if (nft_run_cmd_from_buffer(ctx, "list tables") != 0) {
+    if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
         _cleanup_free_ char *msg = first_error_line(nft_ctx_get_error_buffer(ctx));
-        return berr_set(e, -EIO, "listing nftables tables: %s", msg);
+        return berr_set(e, -EIO, "listing %s: %s", what, msg);
     }
     json_error_t jerr;
-    json_auto_t *root = json_loads(nft_ctx_get_output_buffer(ctx), 0, &jerr);
-    json_t *items = json_object_get(root, "nftables");
-    if (!json_is_array(items))
-        return berr_set(e, -EIO, "listing nftables tables: unexpected output");
+    *root = json_loads(nft_ctx_get_output_buffer(ctx), 0, &jerr);
+    *items = json_object_get(*root, "nftables");
+    if (!json_is_array(*items)) {
+        json_decref(*root);
+        *root = NULL;
+        return berr_set(e, -EIO, "listing %s: unexpected output", what);
+    }
+    return 0;
+}
+
+int nft_tables_list(char ***out, struct berr *e)
+{
+    json_auto_t *root = NULL;
+    json_t *items;
+    int r = list_json("list tables", "nftables tables", &root, &items, e);
+    if (r < 0)
+        return r;
     _cleanup_strv_ char **names = xcalloc(1, sizeof *names);
     size_t i;
     json_t *it;
@@ -472,21 +490,11 @@ static bool table_names_bridges(json_t *items, const char *family, const char *t
 int nft_forward_blocked(const char *const *bridges, char **where, struct berr *e)
 {
     *where = NULL;
-    _cleanup_(nft_ctx_freep) struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-    if (!ctx)
-        return berr_set(e, -ENOMEM, "nftables: cannot make a libnftables context");
-    nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
-    if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0)
-        return berr_set(e, -ENOMEM, "nftables: cannot buffer libnftables output");
-    if (nft_run_cmd_from_buffer(ctx, "list ruleset") != 0) {
-        _cleanup_free_ char *msg = first_error_line(nft_ctx_get_error_buffer(ctx));
-        return berr_set(e, -EIO, "listing the nftables ruleset: %s", msg);
-    }
-    json_error_t jerr;
-    json_auto_t *root = json_loads(nft_ctx_get_output_buffer(ctx), 0, &jerr);
-    json_t *items = json_object_get(root, "nftables");
-    if (!json_is_array(items))
-        return berr_set(e, -EIO, "listing the nftables ruleset: unexpected output");
+    json_auto_t *root = NULL;
+    json_t *items;
+    int r = list_json("list ruleset", "the nftables ruleset", &root, &items, e);
+    if (r < 0)
+        return r;
     size_t i;
     json_t *it;
     json_array_foreach(items, i, it)
