@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,22 +77,28 @@ struct plan {
 struct load {
     struct store *s;
     const char *src; /* file name or "stdin", for messages */
-    struct member *m;
+    /* Each member allocated on its own: plans point at them while a pull
+     * adds more. */
+    struct member **m;
     size_t n;
     json_t *by_name; /* name → index into m */
     struct plan *plans;
     size_t n_plans;
     bool kill_after_layer;
+    /* A pull: blobs missing from the load come from here. */
+    const struct image_fetcher *fetch;
+    struct image_pull_stats *stats;
 };
 
 static void load_free(struct load *l)
 {
     for (size_t i = 0; i < l->n; i++) {
-        if (l->m[i].tmpname)
-            unlinkat(l->s->tmpfd, l->m[i].tmpname, 0);
-        free(l->m[i].name);
-        free(l->m[i].link);
-        free(l->m[i].tmpname);
+        if (l->m[i]->tmpname)
+            unlinkat(l->s->tmpfd, l->m[i]->tmpname, 0);
+        free(l->m[i]->name);
+        free(l->m[i]->link);
+        free(l->m[i]->tmpname);
+        free(l->m[i]);
     }
     free(l->m);
     json_decref(l->by_name);
@@ -114,7 +121,7 @@ static struct member *add_member(struct load *l, const char *name)
     json_t *old = json_object_get(l->by_name, name);
     if (old) {
         /* A later member of the same name replaces the earlier one. */
-        struct member *m = &l->m[json_integer_value(old)];
+        struct member *m = l->m[json_integer_value(old)];
         if (m->tmpname)
             unlinkat(l->s->tmpfd, m->tmpname, 0);
         free(m->tmpname);
@@ -124,8 +131,7 @@ static struct member *add_member(struct load *l, const char *name)
         return m;
     }
     l->m = xreallocarray(l->m, l->n + 1, sizeof *l->m);
-    struct member *m = &l->m[l->n];
-    memset(m, 0, sizeof *m);
+    struct member *m = l->m[l->n] = xcalloc(1, sizeof *m);
     m->name = xstrdup(name);
     json_object_set_new(l->by_name, name, json_integer((json_int_t)l->n));
     l->n++;
@@ -255,7 +261,7 @@ static int find_member(struct load *l, const char *path, const char *what, struc
         json_t *ix = json_object_get(l->by_name, name);
         if (!ix)
             break;
-        struct member *m = &l->m[json_integer_value(ix)];
+        struct member *m = l->m[json_integer_value(ix)];
         if (!m->link) {
             *out = m;
             return 0;
@@ -452,12 +458,61 @@ out:
 
 /* ---- OCI image layout ---- */
 
-static int oci_blob(struct load *l, const struct descriptor *d, const char *what,
-                    struct member **out, struct berr *e)
+/* A pull's blob: taken from the store when it is there, else streamed from
+ * the fetcher into tmp/ and checked against the descriptor. */
+static int fetch_member(struct load *l, const struct descriptor *d, const char *path,
+                        const char *label, bool manifest, struct berr *e)
+{
+    if (store_blob_exists(l->s, d->digest)) {
+        _cleanup_close_ int fd = store_blob_open(l->s, d->digest, e);
+        struct stat st;
+        if (fd < 0)
+            return fd;
+        if (fstat(fd, &st) < 0)
+            return berr_errno(e, errno, "%s: %s %s", l->src, label, d->digest);
+        struct member *m = add_member(l, path);
+        memcpy(m->digest, d->digest, DIGEST_STR_SIZE);
+        m->size = (int64_t)st.st_size;
+        l->stats->blobs_present++;
+        return 0;
+    }
+    if (manifest && d->size > (int64_t)IMAGE_JSON_MAX)
+        return berr_set(e, -EFBIG, "%s: %s %s: too large (%lld bytes, limit %u)", l->src, label,
+                        d->digest, (long long)d->size, IMAGE_JSON_MAX);
+    _cleanup_blob_writer_ struct blob_writer *w = NULL;
+    int r = blob_writer_open(l->s, &w, e);
+    if (r < 0)
+        return r;
+    if ((r = l->fetch->fetch(l->fetch->ctx, d->digest, d->size, manifest, w, e)) < 0)
+        return berr_wrap(e, "%s: %s %s", l->src, label, d->digest);
+    if ((r = blob_writer_finish(w, e)) < 0)
+        return r;
+    if (strcmp(w->digest, d->digest) != 0)
+        return berr_set(e, -EBADMSG,
+                        "%s: %s %s: digest mismatch: the registry sent content hashing to %s",
+                        l->src, label, d->digest, w->digest);
+    if ((int64_t)w->size != d->size)
+        return berr_set(e, -EBADMSG, "%s: %s %s: size mismatch: %lld bytes expected, %llu sent",
+                        l->src, label, d->digest, (long long)d->size, (unsigned long long)w->size);
+    struct member *m = add_member(l, path);
+    memcpy(m->digest, w->digest, DIGEST_STR_SIZE);
+    m->size = (int64_t)w->size;
+    blob_writer_detach(w, &m->tmpname);
+    l->stats->blobs_fetched++;
+    l->stats->bytes_fetched += (uint64_t)m->size;
+    return 0;
+}
+
+static int oci_blob(struct load *l, const struct descriptor *d, const char *what, const char *label,
+                    bool manifest, struct member **out, struct berr *e)
 {
     /* d->digest was validated by the parser before this path is formed. */
     _cleanup_free_ char *path = xasprintf("blobs/sha256/%s", digest_hex(d->digest));
-    int r = find_member(l, path, what, out, e);
+    int r;
+    if (l->fetch && !json_object_get(l->by_name, path) &&
+        (r = fetch_member(l, d, path, label, manifest, e)) < 0)
+        return r;
+    r = find_member(l, path, what, out, e);
     if (r < 0)
         return r;
     if (strcmp((*out)->digest, d->digest) != 0)
@@ -473,7 +528,7 @@ static int plan_oci_manifest(struct load *l, const struct descriptor *top,
                              const struct descriptor *d, int depth, struct berr *e)
 {
     struct member *mm;
-    int r = oci_blob(l, d, "index.json", &mm, e);
+    int r = oci_blob(l, d, "index.json", "manifest", true, &mm, e);
     if (r < 0)
         return r;
     _cleanup_free_ char *buf = NULL;
@@ -504,11 +559,13 @@ static int plan_oci_manifest(struct load *l, const struct descriptor *top,
     p->n_layers = m.n_layers;
     p->layers = xcalloc(m.n_layers + 1, sizeof *p->layers);
     _cleanup_free_ char *cw = xasprintf("config %s", m.config.digest);
-    if ((r = oci_blob(l, &m.config, "the manifest", &p->config, e)) < 0)
+    if ((r = oci_blob(l, &m.config, "the manifest", "config", false, &p->config, e)) < 0)
         goto out;
     for (size_t i = 0; i < m.n_layers; i++) {
         struct plan_layer *pl = &p->layers[i];
-        if ((r = oci_blob(l, &m.layers[i], "the manifest", &pl->blob, e)) < 0)
+        char label[32];
+        snprintf(label, sizeof label, "layer %zu", i + 1);
+        if ((r = oci_blob(l, &m.layers[i], "the manifest", label, false, &pl->blob, e)) < 0)
             goto out;
         pl->path = pl->blob->name;
         memcpy(pl->digest, m.layers[i].digest, DIGEST_STR_SIZE);
@@ -704,6 +761,29 @@ static int commit_all(struct load *l, char ***loaded, struct berr *e)
     return r;
 }
 
+/* The end of a load or pull: on failure, drops what it committed and no
+ * image references; unlocks. */
+static int load_end(struct load *l, int r, char **out, char ***loaded)
+{
+    struct store *s = l->s;
+    if (r < 0) {
+        json_t *idx = NULL;
+        struct berr e2 = BERR_INIT;
+        if (store_index_load(s, &idx, &e2) == 0)
+            store_gc(s, idx, NULL, &e2);
+        json_decref(idx);
+        berr_clear(&e2);
+        strv_free(out);
+    } else if (loaded) {
+        *loaded = out;
+    } else {
+        strv_free(out);
+    }
+    load_free(l);
+    store_unlock(s);
+    return r;
+}
+
 int image_load_archive(struct store *s, const char *path, char ***loaded, struct berr *e)
 {
     bool from_stdin = !path || strcmp(path, "-") == 0;
@@ -736,10 +816,10 @@ int image_load_archive(struct store *s, const char *path, char ***loaded, struct
     struct member *mj = NULL, *ij = NULL;
     json_t *x = json_object_get(l.by_name, "manifest.json");
     if (x)
-        mj = &l.m[json_integer_value(x)];
+        mj = l.m[json_integer_value(x)];
     x = json_object_get(l.by_name, "index.json");
     if (x)
-        ij = &l.m[json_integer_value(x)];
+        ij = l.m[json_integer_value(x)];
     if (mj && mj->link)
         mj = NULL;
     if (ij && ij->link)
@@ -755,21 +835,70 @@ int image_load_archive(struct store *s, const char *path, char ***loaded, struct
         goto out;
     r = commit_all(&l, &out, e);
 out:
-    if (r < 0) {
-        /* Drop what this load committed and no image references. */
-        json_t *idx = NULL;
-        struct berr e2 = BERR_INIT;
-        if (store_index_load(s, &idx, &e2) == 0)
-            store_gc(s, idx, NULL, &e2);
-        json_decref(idx);
-        berr_clear(&e2);
-        strv_free(out);
-    } else if (loaded) {
-        *loaded = out;
-    } else {
-        strv_free(out);
+    return load_end(&l, r, out, loaded);
+}
+
+/* Stages the document fetched by reference (the top of the image) like any
+ * other blob, so that a later pull finds it in the store, and plans from it. */
+static int pull_plan(struct load *l, const struct imgref *ir, const char *media_type,
+                     const void *doc, size_t len, struct berr *e)
+{
+    char *digest = l->stats->manifest_digest;
+    sha256_digest(doc, len, digest);
+    if (ir->digest && strcmp(ir->digest, digest) != 0)
+        return berr_set(e, -EBADMSG,
+                        "%s: digest mismatch: the registry sent a manifest hashing to %s", l->src,
+                        digest);
+    if (len > IMAGE_JSON_MAX)
+        return berr_set(e, -EFBIG, "%s: manifest too large (%zu bytes, limit %u)", l->src, len,
+                        IMAGE_JSON_MAX);
+    _cleanup_blob_writer_ struct blob_writer *w = NULL;
+    int r;
+    if ((r = blob_writer_open(l->s, &w, e)) < 0 || (r = blob_writer_write(w, doc, len, e)) < 0 ||
+        (r = blob_writer_finish(w, e)) < 0)
+        return r;
+    _cleanup_free_ char *path = xasprintf("blobs/sha256/%s", digest_hex(digest));
+    struct member *m = add_member(l, path);
+    memcpy(m->digest, w->digest, DIGEST_STR_SIZE);
+    m->size = (int64_t)w->size;
+    blob_writer_detach(w, &m->tmpname);
+    _cleanup_free_ char *mt = xstrdup(media_type ? media_type : "");
+    mt[strcspn(mt, "; \t")] = '\0';
+    _cleanup_free_ char *name = ir->digest ? NULL : xstrdup(l->src);
+    struct descriptor top = {
+        .media_type = *mt ? mt : NULL,
+        .digest = digest,
+        .size = (int64_t)len,
+        /* A digest reference names no tag: the image is found by digest. */
+        .image_name = name,
+    };
+    return plan_oci_manifest(l, &top, &top, 0, e);
+}
+
+int image_pull_import(struct store *s, const char *ref, const char *media_type, const void *doc,
+                      size_t len, const struct image_fetcher *f, struct image_pull_stats *stats,
+                      char ***pulled, struct berr *e)
+{
+    _cleanup_imgref_ struct imgref ir = {0};
+    int r = ref_parse(ref, &ir, e);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *name = ref_string(&ir);
+    struct image_pull_stats dummy = {0};
+    struct load l = {
+        .s = s,
+        .src = name,
+        .by_name = json_object(),
+        .fetch = f,
+        .stats = stats ? stats : &dummy,
+    };
+    if ((r = store_lock(s, e)) < 0) {
+        load_free(&l);
+        return r;
     }
-    load_free(&l);
-    store_unlock(s);
-    return r;
+    char **out = xcalloc(1, sizeof(char *));
+    r = pull_plan(&l, &ir, media_type, doc, len, e);
+    if (r == 0)
+        r = commit_all(&l, &out, e);
+    return load_end(&l, r, out, pulled);
 }

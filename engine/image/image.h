@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "engine/events/event.h"
+#include "engine/image/digest.h"
 #include "util/err.h"
 
 struct store;
@@ -92,6 +93,37 @@ int store_image_remove_ex(struct store *s, const char *ref_or_id, bool force, ch
  * references ("docker.io/library/busybox:latest"), or the image ID
  * ("sha256:...") for an image loaded without a name. */
 int image_load_archive(struct store *s, const char *path, char ***loaded, struct berr *e);
+
+/* Pulling: a fetcher (engine/registry) brings the bytes, the image module
+ * verifies, plans and commits them through the same path as a load. */
+struct blob_writer;
+/* Appends to a blob being written into the store's staging, hashing it. */
+int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct berr *e);
+
+struct image_fetcher {
+    void *ctx;
+    /* Streams the blob named digest (a manifest or index when manifest is
+     * true) into w; stops with an error beyond size bytes. The caller
+     * checks digest and size. */
+    int (*fetch)(void *ctx, const char *digest, int64_t size, bool manifest, struct blob_writer *w,
+                 struct berr *e);
+};
+
+struct image_pull_stats {
+    size_t blobs_fetched, blobs_present;
+    uint64_t bytes_fetched;
+    char manifest_digest[DIGEST_STR_SIZE]; /* of the document fetched by reference */
+};
+
+/* Imports the image whose manifest or index (doc, of media_type as the
+ * registry said) was fetched by ref; every blob it names comes from the
+ * store when present, else from f, and is verified (digest and size) before
+ * anything is committed. A digest mismatch names the image, the blob and
+ * both digests, and leaves nothing behind. *pulled receives the normalized
+ * reference (or the image ID for a reference by digest). */
+int image_pull_import(struct store *s, const char *ref, const char *media_type, const void *doc,
+                      size_t len, const struct image_fetcher *f, struct image_pull_stats *stats,
+                      char ***pulled, struct berr *e);
 
 /* Rebuilds a damaged images.json from the store: every manifest blob whose
  * config and unpacked layers are present becomes an image again, and the

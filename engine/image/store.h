@@ -62,7 +62,6 @@ struct blob_writer {
 };
 
 int blob_writer_open(struct store *s, struct blob_writer **out, struct berr *e);
-int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct berr *e);
 /* fsyncs and computes the digest (w->digest, w->size). */
 int blob_writer_finish(struct blob_writer *w, struct berr *e);
 /* Verifies against expected (digest, and size when >= 0; NULL digest
