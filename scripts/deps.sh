@@ -10,7 +10,7 @@ pkgs=(
     build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev clang-format
     libyaml-dev libjansson-dev libarchive-dev
     libnl-3-dev libnl-route-3-dev libuv1-dev libssl-dev libseccomp-dev
-    libnftables-dev libcmocka-dev liblz4-dev libacl1-dev
+    libnftables-dev libcmocka-dev liblz4-dev libacl1-dev libcurl4-openssl-dev
     libzstd-dev libbz2-dev zlib1g-dev libxml2-dev liblzma-dev nettle-dev
     busybox-static zstd gzip tar iproute2 procps util-linux mount crun bc python3 strace
     nftables  # nft: the tests' check that down left no table

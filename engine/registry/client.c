@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The registry client: one libcurl handle per repository, GET of manifests
+ * (into memory, bounded) and blobs (streamed into the store's blob writer,
+ * bounded by the descriptor's size), registry errors turned into one line.
+ * Not here: endpoints (endpoint.c), verification (engine/image). */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/image/imgconfig.h"
+#include "engine/registry/registry.h"
+#include "util/cleanup.h"
+#include "util/xalloc.h"
+
+#define CONNECT_TIMEOUT_S 30L
+#define LOW_SPEED_TIME_S  60L
+#define MAX_REDIRS        5L
+#define ERRBODY_MAX       4096u
+
+struct registry_client {
+    CURL *curl;
+    char *base;  /* http://127.0.0.1:5000 */
+    char *repo;  /* test/busybox */
+    char *shown; /* 127.0.0.1:5000/test/busybox, for messages */
+    bool plain_http;
+};
+
+/* One response being received: the body goes to w (status 200) or, for
+ * an error, into errbody; a manifest's body into mem. */
+struct response {
+    struct registry_client *c;
+    struct blob_writer *w;
+    char *mem;
+    size_t len, max;
+    char *errbody;
+    size_t errlen;
+    char *content_type;
+    struct berr err; /* why the body was cut short */
+};
+
+static void response_free(struct response *r)
+{
+    free(r->mem);
+    free(r->errbody);
+    free(r->content_type);
+    berr_clear(&r->err);
+}
+
+void registry_client_free(struct registry_client *c)
+{
+    if (!c)
+        return;
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    free(c->base);
+    free(c->repo);
+    free(c->shown);
+    free(c);
+}
+
+int registry_client_new(const struct imgref *ref, struct registry_client **out, struct berr *e)
+{
+    CURL *curl = curl_easy_init();
+    if (!curl)
+        return berr_set(e, -ENOMEM, "%s: initializing libcurl", ref->domain);
+    struct registry_client *c = xcalloc(1, sizeof *c);
+    c->curl = curl;
+    c->base = registry_base_url(ref->domain, &c->plain_http);
+    c->repo = xstrdup(ref->path);
+    c->shown = ref_name(ref);
+    *out = c;
+    return 0;
+}
+
+static long response_code(struct registry_client *c)
+{
+    long code = 0;
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
+    return code;
+}
+
+static size_t on_body(char *buf, size_t size, size_t n, void *ud)
+{
+    struct response *r = ud;
+    size_t len = size * n;
+    if (response_code(r->c) != 200) {
+        size_t room = ERRBODY_MAX - r->errlen;
+        size_t take = len < room ? len : room;
+        r->errbody = xrealloc(r->errbody, r->errlen + take + 1);
+        memcpy(r->errbody + r->errlen, buf, take);
+        r->errlen += take;
+        r->errbody[r->errlen] = '\0';
+        return len;
+    }
+    if (r->len + len > r->max) {
+        berr_set(&r->err, -EFBIG, "the registry sent more than the %zu bytes expected", r->max);
+        return 0;
+    }
+    if (r->w) {
+        if (blob_writer_write(r->w, buf, len, &r->err) < 0)
+            return 0;
+    } else {
+        r->mem = xrealloc(r->mem, r->len + len + 1);
+        memcpy(r->mem + r->len, buf, len);
+        r->mem[r->len + len] = '\0';
+    }
+    r->len += len;
+    return len;
+}
+
+static size_t on_header(char *buf, size_t size, size_t n, void *ud)
+{
+    struct response *r = ud;
+    size_t len = size * n;
+    static const char ct[] = "content-type:";
+    if (len > sizeof ct - 1 && strncasecmp(buf, ct, sizeof ct - 1) == 0) {
+        const char *v = buf + sizeof ct - 1;
+        size_t vl = len - (sizeof ct - 1);
+        while (vl > 0 && (*v == ' ' || *v == '\t'))
+            v++, vl--;
+        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+            vl--;
+        free(r->content_type);
+        r->content_type = xstrndup(v, vl);
+    }
+    return len;
+}
+
+/* The registry's own words for an error response ({"errors": [{"code",
+ * "message"}]}), else the HTTP status. Heap string. */
+static char *error_text(const struct response *r, long code)
+{
+    json_t *j = r->errbody ? json_loadb(r->errbody, r->errlen, 0, NULL) : NULL;
+    json_t *first = json_array_get(json_object_get(j, "errors"), 0);
+    const char *ecode = json_string_value(json_object_get(first, "code"));
+    const char *msg = json_string_value(json_object_get(first, "message"));
+    char *s = ecode || msg ? xasprintf("HTTP %ld, %.100s: %.200s", code, ecode ? ecode : "error",
+                                       msg ? msg : "")
+                           : xasprintf("HTTP %ld", code);
+    json_decref(j);
+    return s;
+}
+
+static int get(struct registry_client *c, const char *kind, const char *what, struct response *r,
+               struct berr *e)
+{
+    _cleanup_free_ char *url = xasprintf("%s/v2/%s/%s/%s", c->base, c->repo, kind, what);
+    struct curl_slist *hdrs = NULL;
+    if (strcmp(kind, "manifests") == 0)
+        hdrs = curl_slist_append(hdrs, registry_manifest_accept);
+    CURL *h = c->curl;
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "berth");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->plain_http ? "http" : "https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, c->plain_http ? "http,https" : "https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, MAX_REDIRS);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, LOW_SPEED_TIME_S);
+    if (c->plain_http) /* a loopback registry is never reached through a proxy */
+        curl_easy_setopt(h, CURLOPT_PROXY, "");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+    char cerr[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+    CURLcode cc = curl_easy_perform(h);
+    curl_slist_free_all(hdrs);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    long code = response_code(c);
+    if (cc == CURLE_WRITE_ERROR && r->err.code) {
+        int rc = r->err.code;
+        berr_move(e, &r->err);
+        return rc;
+    }
+    if (cc != CURLE_OK)
+        return berr_set(e, -EIO, "%s: %s", c->base, *cerr ? cerr : curl_easy_strerror(cc));
+    if (code == 200)
+        return 0;
+    _cleanup_free_ char *why = error_text(r, code);
+    if (code == 401)
+        return berr_set(e, -EACCES,
+                        "%s: the registry asks for authentication (%s), which is not supported "
+                        "yet",
+                        c->base, why);
+    return berr_set(e, code == 404 ? -ENOENT : -EIO, "%s: %s", c->base, why);
+}
+
+int registry_get_manifest(struct registry_client *c, const char *tag_or_digest, char **doc,
+                          size_t *len, char **media_type, struct berr *e)
+{
+    struct response r = {.c = c, .max = IMAGE_JSON_MAX};
+    int rc = get(c, "manifests", tag_or_digest, &r, e);
+    if (rc == -ENOENT) {
+        berr_clear(e);
+        bool by_digest = strncmp(tag_or_digest, "sha256:", 7) == 0;
+        rc = berr_set(e, -ENOENT, "%s%s%s: not found in the registry (manifest unknown)", c->shown,
+                      by_digest ? "@" : ":", tag_or_digest);
+    } else if (rc < 0) {
+        berr_wrap(e, "%s: manifest %s", c->shown, tag_or_digest);
+    }
+    if (rc == 0) {
+        *doc = r.mem ? TAKE_PTR(r.mem) : xstrdup("");
+        *len = r.len;
+        *media_type = TAKE_PTR(r.content_type);
+    }
+    response_free(&r);
+    return rc;
+}
+
+static int fetch(void *ctx, const char *digest, int64_t size, bool manifest, struct blob_writer *w,
+                 struct berr *e)
+{
+    struct registry_client *c = ctx;
+    struct response r = {.c = c, .w = w, .max = size < 0 ? 0 : (size_t)size};
+    int rc = get(c, manifest ? "manifests" : "blobs", digest, &r, e);
+    response_free(&r);
+    return rc;
+}
+
+struct image_fetcher registry_fetcher(struct registry_client *c)
+{
+    return (struct image_fetcher){.ctx = c, .fetch = fetch};
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Pulling images from registries (OCI distribution API over libcurl): where
+ * a reference's registry is and how it is spoken to (endpoint), and a client
+ * that fetches manifests and blobs for the image module to verify and
+ * import (engine/image: image_pull_import). This slice speaks to registries
+ * without authentication; plain HTTP only to loopback hosts, as Docker.
+ * Not here: verification, planning, unpacking (engine/image), output
+ * (cmd/). */
+#ifndef BERTH_ENGINE_REGISTRY_H
+#define BERTH_ENGINE_REGISTRY_H
+
+#include <stdbool.h>
+
+#include "engine/image/image.h"
+#include "engine/image/reference.h"
+#include "util/err.h"
+
+/* docker.io's API host. */
+#define REGISTRY_DOCKER_HUB "registry-1.docker.io"
+
+/* Where a registry domain ("docker.io", "127.0.0.1:5000", "[::1]:5000")
+ * answers: base URL ("http://127.0.0.1:5000", "https://registry-1.docker.io")
+ * and whether that is plain HTTP (loopback hosts only). Heap string. */
+char *registry_base_url(const char *domain, bool *plain_http);
+
+/* True for localhost, 127.0.0.0/8 and ::1, with or without a port. */
+bool registry_is_loopback(const char *domain);
+
+/* Whether this version can pull from the domain without help it lacks: a
+ * plain-HTTP loopback registry. Otherwise *missing (static text) says what
+ * is missing. */
+bool registry_pull_supported(const char *domain, const char **missing);
+
+/* The Accept header of a manifest request: OCI manifest and index, Docker
+ * schema 2 manifest and manifest list. */
+extern const char registry_manifest_accept[];
+
+struct registry_client;
+
+int registry_client_new(const struct imgref *ref, struct registry_client **out, struct berr *e);
+void registry_client_free(struct registry_client *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct registry_client *, registry_client_free)
+#define _cleanup_registry_client_ _cleanup_(registry_client_freep)
+
+/* GET /v2/<name>/manifests/<tag or digest>: the document (at most
+ * IMAGE_JSON_MAX bytes) and its media type (Content-Type). Heap strings. */
+int registry_get_manifest(struct registry_client *c, const char *tag_or_digest, char **doc,
+                          size_t *len, char **media_type, struct berr *e);
+
+/* The fetcher image_pull_import takes: manifests and blobs of c's
+ * repository. */
+struct image_fetcher registry_fetcher(struct registry_client *c);
+
+/* Pulls ref into the store: the manifest by tag or digest, then every blob
+ * the store lacks, verified. *pulled as image_pull_import's. */
+int registry_pull(struct store *s, const char *ref, struct image_pull_stats *stats, char ***pulled,
+                  struct berr *e);
+
+#endif

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests for pulling's pure logic: where a registry answers (endpoint),
+ * which registries this version can pull from, references as a pull names
+ * them, and the manifest documents registries answer (Docker schema 2
+ * manifest list and manifest, platform choice). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/image/manifest.h"
+#include "engine/image/reference.h"
+#include "engine/registry/registry.h"
+#include "util/cleanup.h"
+#include "util/xalloc.h"
+
+#define HEX_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HEX_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define HEX_C "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+
+static void test_endpoint_table(void **state)
+{
+    static const struct {
+        const char *ref, *base;
+        bool plain, supported;
+    } rows[] = {
+        {"busybox", "https://registry-1.docker.io", false, false},
+        {"docker.io/library/redis:7", "https://registry-1.docker.io", false, false},
+        {"index.docker.io/x/y", "https://registry-1.docker.io", false, false},
+        {"ghcr.io/org/app:1.2", "https://ghcr.io", false, false},
+        {"registry.example:5000/a/b", "https://registry.example:5000", false, false},
+        {"127.0.0.1:5000/test/busybox", "http://127.0.0.1:5000", true, true},
+        {"127.1.2.3:80/x", "http://127.1.2.3:80", true, true},
+        {"localhost:5000/x", "http://localhost:5000", true, true},
+        {"localhost/x", "http://localhost", true, true},
+        {"[::1]:5000/x", "http://[::1]:5000", true, true},
+        {"128.0.0.1:5000/x", "https://128.0.0.1:5000", false, false},
+        {"10.0.0.1:5000/x", "https://10.0.0.1:5000", false, false},
+        {"localhost.example:5000/x", "https://localhost.example:5000", false, false},
+        {"127.0.0.1.example:5000/x", "https://127.0.0.1.example:5000", false, false},
+        {"[::2]:5000/x", "https://[::2]:5000", false, false},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+        _cleanup_imgref_ struct imgref r = {0};
+        struct berr e = BERR_INIT;
+        if (ref_parse(rows[i].ref, &r, &e) < 0)
+            fail_msg("%s: %s", rows[i].ref, e.msg);
+        bool plain = !rows[i].plain;
+        _cleanup_free_ char *base = registry_base_url(r.domain, &plain);
+        if (strcmp(base, rows[i].base) != 0 || plain != rows[i].plain)
+            fail_msg("%s: %s (plain %d), want %s (plain %d)", rows[i].ref, base, plain,
+                     rows[i].base, rows[i].plain);
+        const char *missing = NULL;
+        assert_int_equal(registry_pull_supported(r.domain, &missing), rows[i].supported);
+        if (!rows[i].supported)
+            assert_non_null(strstr(missing, "not supported yet"));
+    }
+}
+
+static void test_pull_refs(void **state)
+{
+    static const struct {
+        const char *in, *domain, *path, *tag, *digest;
+    } rows[] = {
+        {"127.0.0.1:5000/test/busybox:1", "127.0.0.1:5000", "test/busybox", "1", NULL},
+        {"127.0.0.1:5000/busybox", "127.0.0.1:5000", "busybox", "latest", NULL},
+        {"localhost:5000/x@sha256:" HEX_A, "localhost:5000", "x", NULL, "sha256:" HEX_A},
+        {"redis:7", "docker.io", "library/redis", "7", NULL},
+        {"org/app", "docker.io", "org/app", "latest", NULL},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+        _cleanup_imgref_ struct imgref r = {0};
+        assert_int_equal(ref_parse(rows[i].in, &r, NULL), 0);
+        assert_string_equal(r.domain, rows[i].domain);
+        assert_string_equal(r.path, rows[i].path);
+        if (rows[i].tag)
+            assert_string_equal(r.tag, rows[i].tag);
+        else
+            assert_null(r.tag);
+        if (rows[i].digest)
+            assert_string_equal(r.digest, rows[i].digest);
+        else
+            assert_null(r.digest);
+    }
+}
+
+static void test_accept_header(void **state)
+{
+    assert_non_null(strstr(registry_manifest_accept, MT_OCI_MANIFEST));
+    assert_non_null(strstr(registry_manifest_accept, MT_OCI_INDEX));
+    assert_non_null(strstr(registry_manifest_accept, MT_DOCKER_MANIFEST));
+    assert_non_null(strstr(registry_manifest_accept, MT_DOCKER_LIST));
+}
+
+/* A Docker manifest list as registries serve it: windows and another
+ * architecture come first; linux and this host's architecture is chosen. */
+static void test_docker_list_platform(void **state)
+{
+    _cleanup_free_ char *list = xasprintf(
+        "{\"schemaVersion\":2,\"mediaType\":\"" MT_DOCKER_LIST "\",\"manifests\":["
+        "{\"mediaType\":\"" MT_DOCKER_MANIFEST "\",\"digest\":\"sha256:" HEX_A "\",\"size\":7,"
+        "\"platform\":{\"architecture\":\"%s\",\"os\":\"windows\"}},"
+        "{\"mediaType\":\"" MT_DOCKER_MANIFEST "\",\"digest\":\"sha256:" HEX_B "\",\"size\":8,"
+        "\"platform\":{\"architecture\":\"not-%s\",\"os\":\"linux\",\"variant\":\"v8\"}},"
+        "{\"mediaType\":\"" MT_DOCKER_MANIFEST "\",\"digest\":\"sha256:" HEX_C "\",\"size\":9,"
+        "\"platform\":{\"architecture\":\"%s\",\"os\":\"linux\"}}]}",
+        platform_host_arch(), platform_host_arch(), platform_host_arch());
+    struct descriptor top = {.media_type = MT_DOCKER_LIST};
+    assert_true(descriptor_is_index(&top));
+    struct oci_index ix;
+    struct berr e = BERR_INIT;
+    assert_int_equal(index_parse(list, strlen(list), "list", &ix, &e), 0);
+    int pick = index_pick_platform(&ix);
+    assert_int_equal(pick, 2);
+    assert_string_equal(ix.manifests[pick].digest, "sha256:" HEX_C);
+    assert_int_equal(ix.manifests[pick].size, 9);
+    index_free(&ix);
+
+    /* No manifest for this platform: none is chosen. */
+    _cleanup_free_ char *other = xasprintf(
+        "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_INDEX "\",\"manifests\":["
+        "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"sha256:" HEX_A "\",\"size\":7,"
+        "\"platform\":{\"architecture\":\"not-%s\",\"os\":\"linux\"}}]}",
+        platform_host_arch());
+    assert_int_equal(index_parse(other, strlen(other), "index", &ix, &e), 0);
+    assert_int_equal(index_pick_platform(&ix), -ENOENT);
+    index_free(&ix);
+}
+
+/* A Docker schema 2 manifest (gzip layers) parses as an image manifest;
+ * it is not taken for an index. */
+static void test_docker_manifest(void **state)
+{
+    const char *m =
+        "{\"schemaVersion\":2,\"mediaType\":\"" MT_DOCKER_MANIFEST "\","
+        "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\","
+        "\"digest\":\"sha256:" HEX_A "\",\"size\":385},\"layers\":["
+        "{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"digest\":"
+        "\"sha256:" HEX_B "\",\"size\":1088169},"
+        "{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"digest\":"
+        "\"sha256:" HEX_C "\",\"size\":12}]}";
+    struct descriptor top = {.media_type = MT_DOCKER_MANIFEST};
+    assert_false(descriptor_is_index(&top));
+    struct oci_manifest om;
+    struct berr e = BERR_INIT;
+    assert_int_equal(manifest_parse(m, strlen(m), "manifest", &om, &e), 0);
+    assert_string_equal(om.config.digest, "sha256:" HEX_A);
+    assert_int_equal(om.n_layers, 2);
+    assert_string_equal(om.layers[1].digest, "sha256:" HEX_C);
+    assert_int_equal(om.layers[0].size, 1088169);
+    manifest_free(&om);
+    /* An index served as a manifest is refused, not read as an image. */
+    const char *ix = "{\"schemaVersion\":2,\"mediaType\":\"" MT_DOCKER_LIST "\",\"manifests\":[]}";
+    assert_true(manifest_parse(ix, strlen(ix), "manifest", &om, &e) < 0);
+    berr_clear(&e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_endpoint_table),  cmocka_unit_test(test_pull_refs),
+        cmocka_unit_test(test_accept_header),   cmocka_unit_test(test_docker_list_platform),
+        cmocka_unit_test(test_docker_manifest),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
