@@ -3,6 +3,7 @@
  * docker's output and messages. Not here: the store, archives and the index
  * (engine/image/), the table layout (cmd/ui/format.c). */
 #include <getopt.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "engine/image/image.h"
 #include "engine/image/imgconfig.h"
 #include "engine/image/reference.h"
+#include "engine/registry/registry.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -305,6 +307,50 @@ int cmd_images_repair(struct cli *c, int argc, char **argv, struct berr *e)
     return 0;
 }
 
+int cmd_images_pull(struct cli *c, int argc, char **argv, struct berr *e)
+{
+    struct cmd_parser op;
+    cmd_parser_init(&op, "image pull");
+    bool quiet = false;
+    int opt;
+    opterr = 0;
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
+        switch (opt) {
+        case 'q':
+            quiet = true;
+            break;
+        case 'h':
+            cmd_print_help(op.def, stdout);
+            return 0;
+        default:
+            return 2; /* cmd_parser_next said why */
+        }
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "berth: image pull: expects exactly one image reference\n");
+        return 2;
+    }
+    _cleanup_store_ struct store *s = NULL;
+    int r = store_open(c->root, &s, e);
+    if (r < 0)
+        return r;
+    store_set_sink(s, &c->sink);
+    struct image_pull_stats st = {0};
+    _cleanup_strv_ char **pulled = NULL;
+    if ((r = registry_pull(s, argv[optind], &st, &pulled, e)) < 0)
+        return r;
+    if (quiet)
+        return 0;
+    printf("%zu blob%s fetched (%" PRIu64 " bytes), %zu already present\n", st.blobs_fetched,
+           st.blobs_fetched == 1 ? "" : "s", st.bytes_fetched, st.blobs_present);
+    printf("Digest: %s\n", st.manifest_digest);
+    for (size_t i = 0; pulled && pulled[i]; i++) {
+        _cleanup_free_ char *fam = ref_familiarize(pulled[i]);
+        printf("Pulled image: %s\n", fam);
+    }
+    return 0;
+}
+
 int cmd_image(struct cli *c, int argc, char **argv, struct berr *e)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -319,6 +365,8 @@ int cmd_image(struct cli *c, int argc, char **argv, struct berr *e)
         return cmd_images_rm(c, argc - 1, argv + 1, e);
     if (strcmp(sub, "load") == 0)
         return cmd_load(c, argc - 1, argv + 1, e);
+    if (strcmp(sub, "pull") == 0)
+        return cmd_images_pull(c, argc - 1, argv + 1, e);
     if (strcmp(sub, "repair") == 0)
         return cmd_images_repair(c, argc - 1, argv + 1, e);
     fprintf(stderr, "berth: image: unknown command \"%s\" (see 'berth image --help')\n", sub);

@@ -162,6 +162,11 @@ static const struct cmd_flag image_ls_flags[] = {
     {0},
 };
 
+static const struct cmd_flag image_pull_flags[] = {
+    {"quiet", 'q', true, NULL, "Print nothing but errors"},
+    {0},
+};
+
 static const struct cmd_flag image_rm_flags[] = {
     {"force", 'f', true, NULL, "Remove the image even if containers use it"},
     {"no-prune", 'P', false, NULL, "Keep untagged parents (berth's images have none)"},
@@ -276,7 +281,7 @@ const struct cmd_def cmd_table[] = {
      .about = "Load an image from a tar archive (docker save or OCI layout; plain, gzip or\n"
               "zstd) or from standard input.",
      .flags = load_flags, .permute = true},
-    {.name = "image", .fn = cmd_image, .summary = "Manage images (image ls, image rm)",
+    {.name = "image", .fn = cmd_image, .summary = "Manage images (image ls, image pull, image rm)",
      .usage = "COMMAND", .args = CA_SUBCOMMAND},
     {.name = "image ls", .fn = cmd_images_ls, .summary = "List images (also: berth images)",
      .usage = "[-q] [--format json|table] [--no-trunc]", .about = "List images.",
@@ -284,6 +289,13 @@ const struct cmd_def cmd_table[] = {
     {.name = "image rm", .fn = cmd_images_rm, .summary = "Remove images (also: berth rmi)",
      .usage = "[-f] IMAGE...", .about = "Remove images.", .flags = image_rm_flags,
      .permute = true},
+    {.name = "image pull", .fn = cmd_images_pull, .summary = "Pull an image from a registry",
+     .usage = "[-q] IMAGE",
+     .about = "Pull an image from a registry: the manifest for linux and this machine's\n"
+              "architecture, and every blob the store lacks, each verified by its digest.\n"
+              "Registries on loopback (localhost, 127.0.0.0/8, ::1) are spoken to over plain\n"
+              "HTTP, others over HTTPS; authentication is not supported yet.",
+     .flags = image_pull_flags, .permute = true},
     {.name = "image load", .fn = cmd_load,
      .summary = "Load an image from a tar archive (also: berth load)", .alias_of = "load"},
     {.name = "image repair", .fn = cmd_images_repair,
