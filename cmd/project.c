@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "engine/image/digest.h"
+#include "engine/image/reference.h"
+#include "engine/registry/registry.h"
 #include "engine/runtime/cgroup.h"
 #include "engine/supervise/control.h"
 #include "engine/supervise/supervisor.h"
@@ -110,15 +112,32 @@ char *cli_nft_scope(const char *root, const char *project)
     return *tag == '-' ? xasprintf("%s-%s", tag + 1, project) : xstrdup(project);
 }
 
+/* A service's image missing from the store: pulled when its registry is
+ * one this version can pull from, else the error says what is missing. */
+static int pull_missing(struct store *st, const struct service *s, struct berr *e)
+{
+    _cleanup_imgref_ struct imgref ir = {0};
+    const char *missing = NULL;
+    if (ref_parse(s->image, &ir, NULL) < 0 || !registry_pull_supported(ir.domain, &missing))
+        return berr_set(e, -ENOENT,
+                        "service \"%s\": image \"%s\" is not in the store (load it with `berth "
+                        "load -i FILE`; %s)",
+                        s->name, s->image, missing ? missing : "it cannot be pulled");
+    fprintf(stderr, "Pulling %s (service \"%s\")\n", s->image, s->name);
+    int r = registry_pull(st, s->image, NULL, NULL, e);
+    if (r < 0)
+        return berr_wrap(e, "service \"%s\": pulling image \"%s\"", s->name, s->image);
+    return 0;
+}
+
 int cli_service_image(struct store *st, const struct service *s, struct image **out, struct berr *e)
 {
     int r = store_image_get(st, s->image, out, e);
     if (r == -ENOENT) {
         berr_clear(e);
-        return berr_set(e, r,
-                        "service \"%s\": image \"%s\" is not in the store (load it with `berth "
-                        "load -i FILE`; pulling from a registry is not supported yet)",
-                        s->name, s->image);
+        if ((r = pull_missing(st, s, e)) < 0)
+            return r;
+        r = store_image_get(st, s->image, out, e);
     }
     if (r < 0)
         berr_wrap(e, "service \"%s\"", s->name);
