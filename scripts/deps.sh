@@ -13,6 +13,7 @@ pkgs=(
     libnftables-dev libcmocka-dev liblz4-dev libacl1-dev libcurl4-openssl-dev
     libzstd-dev libbz2-dev zlib1g-dev libxml2-dev liblzma-dev nettle-dev
     busybox-static zstd gzip tar iproute2 procps util-linux mount crun bc python3 strace
+    docker-registry skopeo  # test_pull: a registry on loopback, images pushed into it
     nftables  # nft: the tests' check that down left no table
     scdoc man-db groff-base file dpkg-dev zsh fish  # man page, .deb, completion tests
     # berth@.service's test: systemd-analyze verifies it, a systemd user manager runs it

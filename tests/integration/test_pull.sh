@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# `berth image pull` and `up` pulling a missing image, against Debian's
+# docker-registry started here on 127.0.0.1 (plain HTTP, no auth, storage
+# in this test's directory), with the test images pushed into it by skopeo:
+# a Docker schema 2 image and an OCI zstd one, an index whose entry for this
+# host's architecture is chosen, a second pull that fetches nothing, a pull
+# by digest, a corrupt blob in the registry refused with nothing stored, an
+# unknown tag, and a registry this version cannot pull from (no traffic).
+# All traffic goes to the registry on 127.0.0.1.
+. "$(dirname "$0")/lib.sh"
+
+for t in docker-registry skopeo curl python3; do
+    command -v "$t" >/dev/null || skip "$t is not installed (scripts/deps.sh installs it)"
+done
+docker_tar=$BERTH_TEST_IMAGES/busybox-docker.tar
+gzip_tar=$BERTH_TEST_IMAGES/busybox-oci-gzip.tar
+zstd_tar=$BERTH_TEST_IMAGES/busybox-oci-zstd.tar
+for f in "$docker_tar" "$gzip_tar" "$zstd_tar"; do
+    [ -f "$f" ] || { echo "FAIL: missing test image $f" >&2; exit 1; }
+done
+
+# A port of this run's own (two build trees run this test at once).
+port=$((20000 + $$ % 20000))
+while ss -Hltn "sport = :$port" | grep -q .; do port=$((port + 1)); done
+reg=127.0.0.1:$port
+mkdir -p "$T_DIR/registry"
+cat >"$T_DIR/registry.yml" <<EOC
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $T_DIR/registry
+http:
+  addr: $reg
+  secret: berth-test-pull
+EOC
+docker-registry serve "$T_DIR/registry.yml" >"$T_DIR/registry.log" 2>&1 &
+reg_pid=$!
+stop_registry() {
+    [ -n "${reg_pid:-}" ] || return 0
+    kill "$reg_pid" 2>/dev/null || true
+    wait "$reg_pid" 2>/dev/null || true
+    reg_pid=
+}
+trap stop_registry EXIT
+wait_until 20 curl -sf "http://$reg/v2/" || {
+    cat "$T_DIR/registry.log" >&2
+    fail "the registry did not start on $reg"
+    finish
+}
+
+push() { # push ARCHIVE-TRANSPORT:FILE REPO:TAG
+    skopeo copy -q --dest-tls-verify=false "$1" "docker://$reg/$2" >/dev/null 2>"$T_DIR/skopeo.err" ||
+        { cat "$T_DIR/skopeo.err" >&2; return 1; }
+}
+check "skopeo pushes the docker-archive image" push "docker-archive:$docker_tar" test/busybox:1
+check "skopeo pushes the OCI zstd image" push "oci-archive:$zstd_tar" test/busybox:zstd
+check "skopeo pushes the OCI gzip image" push "oci-archive:$gzip_tar" test/corrupt:1
+
+# manifest REPO:TAG: the manifest the registry serves (for digests).
+manifest() {
+    curl -sf -H "Accept: application/vnd.docker.distribution.manifest.v2+json" \
+        -H "Accept: application/vnd.oci.image.manifest.v1+json" "http://$reg/v2/${1%%:*}/manifests/${1#*:}"
+}
+layer_of() { manifest "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][0]["digest"])'; }
+in_store() { [ -e "$BERTH_ROOT/blobs/sha256/${1#sha256:}" ]; }
+docker_layer=$(layer_of test/busybox:1)
+gzip_layer=$(layer_of test/corrupt:1)
+
+# --- an index: the entry for linux and this host's architecture is chosen
+arch=$(dpkg --print-architecture)
+desc() { # desc REPO:TAG ARCH
+    manifest "$1" >"$T_DIR/m.json"
+    python3 - "$T_DIR/m.json" "$2" <<'PY'
+import hashlib, json, sys
+b = open(sys.argv[1], "rb").read()
+print(json.dumps({"mediaType": json.loads(b)["mediaType"], "size": len(b),
+                  "digest": "sha256:" + hashlib.sha256(b).hexdigest(),
+                  "platform": {"os": "linux", "architecture": sys.argv[2]}}))
+PY
+}
+push_index() {
+    push "oci-archive:$gzip_tar" test/multi:gzip || return 1
+    push "docker-archive:$docker_tar" test/multi:docker || return 1
+    local other=s390x
+    [ "$arch" != s390x ] || other=arm64
+    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s,%s]}' \
+        "$(desc test/multi:gzip "$other")" "$(desc test/multi:docker "$arch")" >"$T_DIR/index.json"
+    curl -sf -X PUT -H "Content-Type: application/vnd.oci.image.index.v1+json" \
+        --data-binary "@$T_DIR/index.json" "http://$reg/v2/test/multi/manifests/all" >/dev/null
+}
+check "the registry takes an index of two platforms" push_index
+rc=0
+out=$("$BERTH" image pull "$reg/test/multi:all" 2>&1) || rc=$?
+expect_eq "pulling an index succeeds" "$rc" 0
+expect_contains "the index pull names the image" "$out" "Pulled image: $reg/test/multi:all"
+check "the layer of linux/$arch is stored" in_store "$docker_layer"
+check "the layer of the other platform is not fetched" eval '! in_store "$gzip_layer"'
+
+# --- image pull; a second pull fetches nothing
+rc=0
+out=$("$BERTH" image pull "$reg/test/busybox:1" 2>&1) || rc=$?
+expect_eq "image pull succeeds" "$rc" 0
+expect_contains "image pull names the image" "$out" "Pulled image: $reg/test/busybox:1"
+expect_contains "layers the index pull stored are skipped" "$out" "0 blobs fetched (0 bytes), 2 already present"
+out=$("$BERTH" image ls 2>&1)
+expect_contains "image ls lists the pulled image" "$out" "$reg/test/busybox"
+digest=$(manifest test/busybox:1 | sha256sum | cut -d' ' -f1)
+rc=0
+out=$("$BERTH" image pull "$reg/test/busybox@sha256:$digest" 2>&1) || rc=$?
+expect_eq "a pull by digest succeeds" "$rc" 0
+expect_contains "a pull by digest checks the manifest digest" "$out" "Digest: sha256:$digest"
+
+# --- up pulls a missing image, and it runs
+p=$(new_project pulled <<EOC
+services:
+  app:
+    image: $reg/test/busybox:zstd
+    command: ["sh", "-c", "echo ran-the-pulled-image"]
+EOC
+)
+rc=0
+out=$(bz pulled up --abort-on-container-exit 2>&1) || rc=$?
+expect_eq "up with a missing image pulls it and runs" "$rc" 0
+expect_contains "up says it pulls" "$out" "Pulling $reg/test/busybox:zstd"
+expect_contains "the pulled image runs" "$out" "ran-the-pulled-image"
+bz pulled down -t 1 >/dev/null 2>&1 || true
+
+# --- a corrupt blob in the registry: refused, nothing stored
+blob=$T_DIR/registry/docker/registry/v2/blobs/sha256/${gzip_layer:7:2}/${gzip_layer#sha256:}/data
+cp "$blob" "$T_DIR/good-blob"
+printf 'corrupt' | dd of="$blob" bs=1 seek=512 conv=notrunc status=none
+ls -A "$BERTH_ROOT/blobs/sha256" | sort >"$T_DIR/blobs.before"
+rc=0
+out=$("$BERTH" image pull "$reg/test/corrupt:1" 2>&1) || rc=$?
+expect_eq "a corrupt blob fails the pull" "$rc" 1
+expect_contains "the error names the image and layer" "$out" "$reg/test/corrupt:1: layer 1 $gzip_layer: digest mismatch"
+expect_contains "the error names the digest received" "$out" "the registry sent content hashing to sha256:"
+ls -A "$BERTH_ROOT/blobs/sha256" | sort >"$T_DIR/blobs.after"
+check "no blob is stored" cmp -s "$T_DIR/blobs.before" "$T_DIR/blobs.after"
+expect_eq "nothing is left in the store's staging" "$(ls -A "$BERTH_ROOT/tmp")" ""
+out=$("$BERTH" image ls 2>&1)
+expect_not_contains "the image is not listed" "$out" "$reg/test/corrupt"
+cp "$T_DIR/good-blob" "$blob"
+rc=0
+"$BERTH" image pull -q "$reg/test/corrupt:1" >/dev/null 2>&1 || rc=$?
+expect_eq "the same pull succeeds once the blob is whole" "$rc" 0
+
+# --- errors
+rc=0
+out=$("$BERTH" image pull "$reg/test/busybox:nope" 2>&1) || rc=$?
+expect_eq "an unknown tag fails" "$rc" 1
+expect_eq "an unknown tag is one clear line" "$out" \
+    "berth: $reg/test/busybox:nope: not found in the registry (manifest unknown)"
+new_project remote >/dev/null <<'EOC'
+services:
+  app:
+    image: registry.invalid/berth-test/x:1
+EOC
+rc=0
+out=$(bz remote up 2>&1) || rc=$?
+expect_eq "an image on a registry this version cannot pull from fails" "$rc" 1
+expect_contains "that error says the image is missing" "$out" \
+    'image "registry.invalid/berth-test/x:1" is not in the store'
+expect_contains "that error says what is missing" "$out" "token authentication"
+
+stop_registry
+trap - EXIT
+finish
