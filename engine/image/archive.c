@@ -144,6 +144,16 @@ static bool is_top_json(const char *name)
            strcmp(name, "oci-layout") == 0 || strcmp(name, "repositories") == 0;
 }
 
+/* The finished temp file of w becomes the member name. */
+static struct member *stage_member(struct load *l, const char *name, struct blob_writer *w)
+{
+    struct member *m = add_member(l, name);
+    memcpy(m->digest, w->digest, DIGEST_STR_SIZE);
+    m->size = (int64_t)w->size;
+    blob_writer_detach(w, &m->tmpname);
+    return m;
+}
+
 static int stage_file(struct load *l, struct archive *a, const char *name, struct berr *e)
 {
     _cleanup_blob_writer_ struct blob_writer *w = NULL;
@@ -165,10 +175,7 @@ static int stage_file(struct load *l, struct archive *a, const char *name, struc
     }
     if ((r = blob_writer_finish(w, e)) < 0)
         return r;
-    struct member *m = add_member(l, name);
-    memcpy(m->digest, w->digest, DIGEST_STR_SIZE);
-    m->size = (int64_t)w->size;
-    blob_writer_detach(w, &m->tmpname);
+    stage_member(l, name, w);
     return 0;
 }
 
@@ -494,10 +501,7 @@ static int fetch_member(struct load *l, const struct descriptor *d, const char *
     if ((int64_t)w->size != d->size)
         return berr_set(e, -EBADMSG, "%s: %s %s: size mismatch: %lld bytes expected, %llu sent",
                         l->src, label, d->digest, (long long)d->size, (unsigned long long)w->size);
-    struct member *m = add_member(l, path);
-    memcpy(m->digest, w->digest, DIGEST_STR_SIZE);
-    m->size = (int64_t)w->size;
-    blob_writer_detach(w, &m->tmpname);
+    struct member *m = stage_member(l, path, w);
     l->stats->blobs_fetched++;
     l->stats->bytes_fetched += (uint64_t)m->size;
     return 0;
@@ -858,10 +862,7 @@ static int pull_plan(struct load *l, const struct imgref *ir, const char *media_
         (r = blob_writer_finish(w, e)) < 0)
         return r;
     _cleanup_free_ char *path = xasprintf("blobs/sha256/%s", digest_hex(digest));
-    struct member *m = add_member(l, path);
-    memcpy(m->digest, w->digest, DIGEST_STR_SIZE);
-    m->size = (int64_t)w->size;
-    blob_writer_detach(w, &m->tmpname);
+    stage_member(l, path, w);
     _cleanup_free_ char *mt = xstrdup(media_type ? media_type : "");
     mt[strcspn(mt, "; \t")] = '\0';
     _cleanup_free_ char *name = ir->digest ? NULL : xstrdup(l->src);
