@@ -118,6 +118,11 @@ static int pull_missing(struct store *st, const struct service *s, struct berr *
 {
     _cleanup_imgref_ struct imgref ir = {0};
     const char *missing = NULL;
+    if (s->pull_never)
+        return berr_set(e, -ENOENT,
+                        "service \"%s\": image \"%s\" is not in the store, and its pull_policy "
+                        "is never (load it with `berth load -i FILE`)",
+                        s->name, s->image);
     if (ref_parse(s->image, &ir, NULL) < 0 || !registry_pull_supported(ir.domain, &missing))
         return berr_set(e, -ENOENT,
                         "service \"%s\": image \"%s\" is not in the store (load it with `berth "

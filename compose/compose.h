@@ -152,7 +152,8 @@ struct service {
     struct srcpos pos; /* the service's key */
     char *image;       /* NULL when absent */
     struct srcpos image_pos;
-    char **command; /* NULL-terminated argv; NULL when not set */
+    bool pull_never; /* pull_policy: never (a missing image is an error) */
+    char **command;  /* NULL-terminated argv; NULL when not set */
     bool command_set;
     char **entrypoint;
     bool entrypoint_set;

@@ -422,6 +422,23 @@ static void key_pids_limit(struct model *m, struct service *s, const struct ypai
     s->pids_limit = n == 0 ? -1 : n; /* 0 and -1 both mean unlimited */
 }
 
+/* pull_policy: berth pulls an image that is not in the store (missing,
+ * if_not_present) unless the policy is never; the others would also pull
+ * an image that is there, and are warned about. */
+static void key_pull_policy(struct model *m, struct service *s, const struct ypair *kv)
+{
+    const char *v = want_string(m, s, "pull_policy", kv->value);
+    if (!v)
+        return;
+    s->pull_never = strcmp(v, "never") == 0;
+    if (!s->pull_never && strcmp(v, "missing") != 0 && strcmp(v, "if_not_present") != 0 &&
+        kv->key->line > 0)
+        diag_warn_at(m->d, YPOS(kv->key),
+                     "service %s: pull_policy %s is not supported yet; ignored (an image "
+                     "missing from the store is pulled)",
+                     QS(s->name), QS(v));
+}
+
 static void key_stop_signal(struct model *m, struct service *s, const struct ypair *kv)
 {
     const char *str = want_string(m, s, "stop_signal", kv->value);
@@ -941,7 +958,7 @@ static const struct svc_key {
     {"privileged",          NULL,                   KEY_IGNORED},  /* absent is less privilege */
     {"profiles",            key_profiles,           KEY_HONOURED},
     {"provider",            NULL,                   KEY_IGNORED},  /* adds services: absent is less */
-    {"pull_policy",         NULL,                   KEY_IGNORED},  /* no registry pulls yet */
+    {"pull_policy",         key_pull_policy,        KEY_BY_VALUE}, /* missing and never; see key_pull_policy */
     {"pull_refresh_after",  NULL,                   KEY_IGNORED},  /* no registry pulls yet */
     {"read_only",           key_read_only,          KEY_HONOURED},
     {"restart",             key_restart,            KEY_HONOURED},

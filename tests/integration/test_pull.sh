@@ -128,6 +128,29 @@ expect_contains "up says it pulls" "$out" "Pulling $reg/test/busybox:zstd"
 expect_contains "the pulled image runs" "$out" "ran-the-pulled-image"
 bz pulled down -t 1 >/dev/null 2>&1 || true
 
+# --- pull_policy: never keeps a missing image missing; others warn
+new_project never >/dev/null <<EOC
+services:
+  app:
+    image: $reg/test/multi:gzip
+    pull_policy: never
+EOC
+rc=0
+out=$(bz never up 2>&1) || rc=$?
+expect_eq "pull_policy: never with a missing image fails" "$rc" 1
+expect_contains "that error names the policy" "$out" "its pull_policy is never"
+expect_not_contains "nothing is pulled" "$("$BERTH" image ls 2>&1)" "test/multi   gzip"
+new_project always >/dev/null <<EOC
+services:
+  app:
+    image: $reg/test/multi:gzip
+    pull_policy: always
+    command: ["true"]
+EOC
+out=$(bz always config -q 2>&1) || true
+expect_contains "pull_policy: always is warned about" "$out" \
+    'pull_policy "always" is not supported yet; ignored'
+
 # --- a corrupt blob in the registry: refused, nothing stored
 blob=$T_DIR/registry/docker/registry/v2/blobs/sha256/${gzip_layer:7:2}/${gzip_layer#sha256:}/data
 cp "$blob" "$T_DIR/good-blob"
