@@ -330,9 +330,13 @@ int cmd_images_pull(struct cli *c, int argc, char **argv, struct berr *e)
         fprintf(stderr, "berth: image pull: expects exactly one image reference\n");
         return 2;
     }
-    _cleanup_store_ struct store *s = NULL;
-    int r = store_open(c->root, &s, e);
+    /* A bad reference is refused before the store is made. */
+    _cleanup_imgref_ struct imgref ir = {0};
+    int r = ref_parse(argv[optind], &ir, e);
     if (r < 0)
+        return r;
+    _cleanup_store_ struct store *s = NULL;
+    if ((r = store_open(c->root, &s, e)) < 0)
         return r;
     store_set_sink(s, &c->sink);
     struct image_pull_stats st = {0};

@@ -177,6 +177,11 @@ out=$("$BERTH" image pull "$reg/test/busybox:nope" 2>&1) || rc=$?
 expect_eq "an unknown tag fails" "$rc" 1
 expect_eq "an unknown tag is one clear line" "$out" \
     "berth: $reg/test/busybox:nope: not found in the registry (manifest unknown)"
+rc=0
+out=$(BERTH_ROOT=$T_DIR/nostore "$BERTH" image pull "$reg/Test/x:1" 2>&1) || rc=$?
+expect_eq "an invalid reference fails" "$rc" 1
+expect_contains "that error names the reference" "$out" "invalid reference format \"$reg/Test/x:1\""
+check "an invalid reference makes no store" test ! -e "$T_DIR/nostore"
 new_project remote >/dev/null <<'EOC'
 services:
   app:
