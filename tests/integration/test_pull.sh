@@ -127,6 +127,16 @@ expect_eq "up with a missing image pulls it and runs" "$rc" 0
 expect_contains "up says it pulls" "$out" "Pulling $reg/test/busybox:zstd"
 expect_contains "the pulled image runs" "$out" "ran-the-pulled-image"
 bz pulled down -t 1 >/dev/null 2>&1 || true
+new_project runp >/dev/null <<EOC
+services:
+  app:
+    image: $reg/test/multi:docker
+EOC
+rc=0
+out=$(bz runp run --rm app echo ran-by-run 2>&1) || rc=$?
+expect_eq "run with a missing image pulls it and runs" "$rc" 0
+expect_contains "run says it pulls" "$out" "Pulling $reg/test/multi:docker"
+expect_contains "run runs the pulled image" "$out" "ran-by-run"
 
 # --- pull_policy: never keeps a missing image missing; others warn
 new_project never >/dev/null <<EOC
