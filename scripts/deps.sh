@@ -30,5 +30,25 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    # docker-registry is for the tests, which start their own on loopback:
+    # its package would start one on every address of the host, now and at
+    # each boot. Not when this script installs it (policy-rc.d keeps the
+    # install from starting it; the unit is disabled).
+    registry=
+    case " ${missing[*]} " in *" docker-registry "*) registry=1 ;; esac
+    norc=
+    if [ -n "$registry" ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        norc=1
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    if [ -n "$norc" ]; then
+        rm -f /usr/sbin/policy-rc.d
+        trap - EXIT
+    fi
+    if [ -n "$registry" ] && [ -d /run/systemd/system ]; then
+        systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+    fi
 fi
