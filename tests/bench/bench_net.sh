@@ -107,7 +107,7 @@ ip -n "$OUT" link set eth0 up
 ip -n "$OUT" link set lo up
 ip -n "$OUT" route add default via "$NET.9.1"
 
-PORT=$((30000 + $$ % 20000))
+PORT=$((26000 + $$ % 1990)) # (below the ephemeral ports, 32768-: a connection may hold one)
 mkdir -p "$work/sink"
 cat >"$work/sink/compose.yaml" <<YAML
 services:

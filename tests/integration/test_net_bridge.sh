@@ -39,7 +39,7 @@ dns_pid=$!
 echo "nameserver $T_LO.77" >"$T_DIR/resolv.conf"
 export BERTH_RESOLV_CONF=$T_DIR/resolv.conf
 
-P1=$((20000 + $$ % 20000))
+P1=$((12000 + $$ % 1990)) # (below the ephemeral ports, 32768-: a connection may hold one)
 P2=$((P1 + 1))
 PU=$((P1 + 2))
 new_project nb >/dev/null <<EOF

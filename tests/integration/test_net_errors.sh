@@ -174,7 +174,7 @@ refused unknown_network neunk 'service "web"' 'nowhere' "compose.yaml:"
 # A host port bound by another program: its PID is named, the ports
 # entry's line too, and nothing is made (the check runs before any
 # network or container).
-PB=$((24000 + $$ % 10000))
+PB=$((14000 + $$ % 1990)) # (below the ephemeral ports, 32768-: a connection may hold one)
 PU=$((PB + 1))
 if command -v python3 >/dev/null; then
     python3 -m http.server --bind 127.0.0.1 "$PB" >/dev/null 2>&1 &

@@ -56,7 +56,7 @@ ip netns exec "$OUT" busybox httpd -p "[$V6:9::2]:8000" -h "$T_DIR/outwww"
 # Off, so that berth must turn it on (restored at the end).
 echo 0 >/proc/sys/net/ipv6/conf/all/forwarding
 
-P1=$((20000 + $$ % 20000))
+P1=$((16000 + $$ % 1990)) # (below the ephemeral ports, 32768-: a connection may hold one)
 new_project n6 >/dev/null <<EOF
 services:
   web:

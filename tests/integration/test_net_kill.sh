@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 load_image probe.tar
-P=$((30000 + $$ % 20000))
+P=$((18000 + $$ % 1990)) # (below the ephemeral ports, 32768-: a connection may hold one)
 new_project nk >/dev/null <<EOF
 services:
   web:

@@ -36,7 +36,7 @@ printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%%s\\n" "$REMOTE_
 chmod +x "$T_DIR/outwww/cgi-bin/who"
 ip netns exec "$OUT" busybox httpd -p "$NET.9.2:8000" -h "$T_DIR/outwww"
 
-P1=$((30000 + $$ % 20000))
+P1=$((20000 + $$ % 1990)) # (below the ephemeral ports, 32768-: a connection may hold one)
 new_project nopt >/dev/null <<EOF
 services:
   a:

@@ -19,7 +19,7 @@ print(v if isinstance(v, str) else json.dumps(v, separators=(",", ":")))' "$1"
 }
 load_image probe.tar
 
-PU=$((30000 + $$ % 20000))
+PU=$((22000 + $$ % 1990)) # (below the ephemeral ports, 32768-: a connection may hold one)
 new_project portp >/dev/null <<EOF2
 services:
   web:

@@ -21,7 +21,7 @@ for f in "$docker_tar" "$gzip_tar" "$zstd_tar"; do
 done
 
 # A port of this run's own (two build trees run this test at once).
-port=$((20000 + $$ % 20000))
+port=$((24000 + $$ % 1990)) # (below the ephemeral ports, 32768-: a connection may hold one)
 while ss -Hltn "sport = :$port" | grep -q .; do port=$((port + 1)); done
 reg=127.0.0.1:$port
 mkdir -p "$T_DIR/registry"
