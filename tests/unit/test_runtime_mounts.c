@@ -128,12 +128,23 @@ static int teardown(void **state)
     return 0;
 }
 
-static char *mountinfo(void)
+/* The host's mounts that name the fixture's directory: what a container
+ * started from it could leave behind (the whole table also changes with
+ * what other tests mount at the same time). */
+static char *mountinfo(const struct fx *f)
 {
-    char *buf = NULL;
+    _cleanup_free_ char *buf = NULL;
     struct berr e = BERR_INIT;
     assert_int_equal(fs_read_file(AT_FDCWD, "/proc/self/mountinfo", 1 << 22, &buf, NULL, &e), 0);
-    return buf;
+    char *out = xstrdup("");
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        if (strstr(line, f->dir)) {
+            char *more = xasprintf("%s%s\n", out, line);
+            free(out);
+            out = more;
+        }
+    return out;
 }
 
 /* Runs script in a container with the mounts; returns its output (heap)
@@ -225,7 +236,7 @@ static void test_binds_and_tmpfs(void **state)
         {.kind = MOUNT_KIND_TMPFS, .target = "/t/nested/deeper"}, /* inside an earlier one */
         {.kind = MOUNT_KIND_TMPFS, .target = "/rot", .read_only = true},
     };
-    _cleanup_free_ char *before = mountinfo();
+    _cleanup_free_ char *before = mountinfo(f);
     struct berr e = BERR_INIT;
     char *out = run(f, m, ARRAY_SIZE(m), false,
                     "cat /ro/file; touch /ro/x 2>&1; echo w >/rw/written && echo rw-ok; "
@@ -249,7 +260,7 @@ static void test_binds_and_tmpfs(void **state)
     assert_true(fs_exists(w));
     _cleanup_free_ char *x = xasprintf("%s/x", f->src);
     assert_false(fs_exists(x));
-    _cleanup_free_ char *after = mountinfo();
+    _cleanup_free_ char *after = mountinfo(f);
     assert_string_equal(before, after);
 }
 
@@ -268,7 +279,7 @@ static void test_symlinked_targets_stay_inside(void **state)
         {.kind = MOUNT_KIND_TMPFS, .target = "/abs/../../../../../t2"},
         {.kind = MOUNT_KIND_TMPFS, .target = "/dangling/sub"}, /* made where it points */
     };
-    _cleanup_free_ char *before = mountinfo();
+    _cleanup_free_ char *before = mountinfo(f);
     struct berr e = BERR_INIT;
     char *out = run(f, m, ARRAY_SIZE(m), false,
                     "cat /abs/x/file; cat /climb/y/file; grep -c ' /etc/z ' /proc/mounts; "
@@ -292,7 +303,7 @@ static void test_symlinked_targets_stay_inside(void **state)
     assert_false(fs_exists(hx));
     assert_false(fs_exists(hy));
     assert_false(fs_exists("/nonexistent"));
-    _cleanup_free_ char *after = mountinfo();
+    _cleanup_free_ char *after = mountinfo(f);
     assert_string_equal(before, after);
 }
 
