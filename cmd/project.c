@@ -112,32 +112,52 @@ char *cli_nft_scope(const char *root, const char *project)
     return *tag == '-' ? xasprintf("%s-%s", tag + 1, project) : xstrdup(project);
 }
 
-/* A service's image missing from the store: pulled when its registry is
- * one this version can pull from, else the error says what is missing. */
-static int pull_missing(struct store *st, const struct service *s, struct berr *e)
+int cli_service_pull(struct store *st, const struct service *s, bool present, bool quiet,
+                     struct berr *e)
 {
     _cleanup_imgref_ struct imgref ir = {0};
     const char *missing = NULL;
-    if (s->pull_never)
-        return berr_set(e, -ENOENT,
-                        "service \"%s\": image \"%s\" is not in the store, and its pull_policy "
-                        "is never (load it with `berth load -i FILE`)",
-                        s->name, s->image);
-    if (ref_parse(s->image, &ir, NULL) < 0 || !registry_pull_supported(ir.domain, &missing))
+    if (ref_parse(s->image, &ir, NULL) < 0 || !registry_pull_supported(ir.domain, &missing)) {
+        if (present)
+            return berr_set(e, -ENOTSUP, "service \"%s\": image \"%s\" cannot be pulled (%s)",
+                            s->name, s->image, missing ? missing : "an invalid reference");
         return berr_set(e, -ENOENT,
                         "service \"%s\": image \"%s\" is not in the store (load it with `berth "
                         "load -i FILE`; %s)",
                         s->name, s->image, missing ? missing : "it cannot be pulled");
-    fprintf(stderr, "Pulling %s (service \"%s\")\n", s->image, s->name);
+    }
+    if (!quiet)
+        fprintf(stderr, "Pulling %s (service \"%s\")\n", s->image, s->name);
     int r = registry_pull(st, s->image, NULL, NULL, e);
     if (r < 0)
         return berr_wrap(e, "service \"%s\": pulling image \"%s\"", s->name, s->image);
     return 0;
 }
 
+/* A service's image missing from the store: pulled when its registry is
+ * one this version can pull from, else the error says what is missing. */
+static int pull_missing(struct store *st, const struct service *s, struct berr *e)
+{
+    if (s->pull_never)
+        return berr_set(e, -ENOENT,
+                        "service \"%s\": image \"%s\" is not in the store, and its pull_policy "
+                        "is never (load it with `berth load -i FILE`)",
+                        s->name, s->image);
+    return cli_service_pull(st, s, false, false, e);
+}
+
 int cli_service_image(struct store *st, const struct service *s, struct image **out, struct berr *e)
 {
-    int r = store_image_get(st, s->image, out, e);
+    int r = 0;
+    /* pull_policy: always pulls first; the blobs already present are not
+     * fetched again, and the tag moves when the registry's manifest did. */
+    if (s->pull_always) {
+        _cleanup_image_ struct image *had = NULL;
+        bool present = store_image_get(st, s->image, &had, NULL) == 0;
+        if ((r = cli_service_pull(st, s, present, false, e)) < 0)
+            return r;
+    }
+    r = store_image_get(st, s->image, out, e);
     if (r == -ENOENT) {
         berr_clear(e);
         if ((r = pull_missing(st, s, e)) < 0)

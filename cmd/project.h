@@ -60,6 +60,12 @@ char *cli_nft_scope(const char *root, const char *project);
 int cli_service_image(struct store *st, const struct service *s, struct image **out,
                       struct berr *e);
 
+/* Pulls the service's image from its registry (plain-HTTP loopback ones
+ * only in this version; another's error names the service, and says the
+ * image is not in the store unless present). quiet: no "Pulling" line. */
+int cli_service_pull(struct store *st, const struct service *s, bool present, bool quiet,
+                     struct berr *e);
+
 /* -t/--timeout SECONDS (a whole number, 0 or more) in ns; prints the
  * error and returns -1 when invalid. */
 int cli_parse_timeout(const char *s, int64_t *ns);

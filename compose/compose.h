@@ -152,8 +152,10 @@ struct service {
     struct srcpos pos; /* the service's key */
     char *image;       /* NULL when absent */
     struct srcpos image_pos;
-    bool pull_never; /* pull_policy: never (a missing image is an error) */
-    char **command;  /* NULL-terminated argv; NULL when not set */
+    bool pull_never;   /* pull_policy: never (a missing image is an error) */
+    bool pull_always;  /* pull_policy: always (pulled at up/run even when present) */
+    bool pull_missing; /* pull_policy: missing or if_not_present, set in the file */
+    char **command;    /* NULL-terminated argv; NULL when not set */
     bool command_set;
     char **entrypoint;
     bool entrypoint_set;

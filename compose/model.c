@@ -423,16 +423,17 @@ static void key_pids_limit(struct model *m, struct service *s, const struct ypai
 }
 
 /* pull_policy: berth pulls an image that is not in the store (missing,
- * if_not_present) unless the policy is never; the others would also pull
- * an image that is there, and are warned about. */
+ * if_not_present) unless the policy is never, and one that is there too
+ * when it is always; build, daily, weekly and every_N are warned about. */
 static void key_pull_policy(struct model *m, struct service *s, const struct ypair *kv)
 {
     const char *v = want_string(m, s, "pull_policy", kv->value);
     if (!v)
         return;
     s->pull_never = strcmp(v, "never") == 0;
-    if (!s->pull_never && strcmp(v, "missing") != 0 && strcmp(v, "if_not_present") != 0 &&
-        kv->key->line > 0)
+    s->pull_always = strcmp(v, "always") == 0;
+    s->pull_missing = strcmp(v, "missing") == 0 || strcmp(v, "if_not_present") == 0;
+    if (!s->pull_never && !s->pull_always && !s->pull_missing && kv->key->line > 0)
         diag_warn_at(m->d, YPOS(kv->key),
                      "service %s: pull_policy %s is not supported yet; ignored (an image "
                      "missing from the store is pulled)",

@@ -6,7 +6,8 @@
 # a Docker schema 2 image and an OCI zstd one, an index whose entry for this
 # host's architecture is chosen, a second pull that fetches nothing, a pull
 # by digest, a corrupt blob in the registry refused with nothing stored, an
-# unknown tag, and a registry this version cannot pull from (no traffic).
+# unknown tag, and a registry this version cannot pull from (no traffic);
+# pull_policy: always re-pulling a re-pushed tag.
 # All traffic goes to the registry on 127.0.0.1.
 . "$(dirname "$0")/lib.sh"
 
@@ -150,16 +151,62 @@ out=$(bz never up 2>&1) || rc=$?
 expect_eq "pull_policy: never with a missing image fails" "$rc" 1
 expect_contains "that error names the policy" "$out" "its pull_policy is never"
 expect_not_contains "nothing is pulled" "$("$BERTH" image ls 2>&1)" "test/multi   gzip"
-new_project always >/dev/null <<EOC
+new_project daily >/dev/null <<EOC
 services:
   app:
     image: $reg/test/multi:gzip
-    pull_policy: always
+    pull_policy: daily
     command: ["true"]
 EOC
+out=$(bz daily config -q 2>&1) || true
+expect_contains "pull_policy: daily is warned about" "$out" \
+    'pull_policy "daily" is not supported yet; ignored'
+
+# --- pull_policy: always pulls at up even when the image is there: a tag
+# re-pushed with another image is pulled again, and the container runs it
+mkver() { # mkver VERSION: an image whose /version says VERSION, pushed as test/al:1
+    mkdir -p "$T_DIR/ver-$1"
+    echo "$1" >"$T_DIR/ver-$1/version"
+    bash "$BERTH_SRC/scripts/mkimage-busybox.sh" --format docker --tag "al:$1" \
+        --extra "$T_DIR/ver-$1" "$T_DIR/ver-$1.tar" &&
+        push "docker-archive:$T_DIR/ver-$1.tar" test/al:1
+}
+check "the first image of test/al:1 is pushed" mkver one
+new_project always >/dev/null <<EOC
+services:
+  app:
+    image: $reg/test/al:1
+    pull_policy: always
+    command: ["sed", "s/^/version=/", "/version"]
+EOC
 out=$(bz always config -q 2>&1) || true
-expect_contains "pull_policy: always is warned about" "$out" \
-    'pull_policy "always" is not supported yet; ignored'
+expect_not_contains "pull_policy: always is not warned about" "$out" "not supported yet"
+rc=0
+out=$(bz always up --abort-on-container-exit 2>&1) || rc=$?
+expect_eq "up with pull_policy: always runs" "$rc" 0
+expect_contains "the first image runs" "$out" "version=one"
+bz always down -t 1 >/dev/null 2>&1 || true
+check "test/al:1 is re-pushed with another image" mkver two
+rc=0
+out=$(bz always up --abort-on-container-exit 2>&1) || rc=$?
+expect_eq "up with pull_policy: always runs again" "$rc" 0
+expect_contains "up pulls the image that is present" "$out" "Pulling $reg/test/al:1"
+expect_contains "the container runs the re-pushed image" "$out" "version=two"
+bz always down -t 1 >/dev/null 2>&1 || true
+rc=0
+out=$(bz always run --rm app 2>&1) || rc=$?
+expect_eq "run with pull_policy: always runs" "$rc" 0
+expect_contains "run pulls the image that is present" "$out" "Pulling $reg/test/al:1"
+new_project missing >/dev/null <<EOC
+services:
+  app:
+    image: $reg/test/al:1
+    command: ["cat", "/version"]
+EOC
+rc=0
+out=$(bz missing run --rm app 2>&1) || rc=$?
+expect_eq "run with the default pull_policy runs" "$rc" 0
+expect_not_contains "it does not pull an image that is present" "$out" "Pulling"
 
 # --- a corrupt blob in the registry: refused, nothing stored
 blob=$T_DIR/registry/docker/registry/v2/blobs/sha256/${gzip_layer:7:2}/${gzip_layer#sha256:}/data
