@@ -167,6 +167,13 @@ static const struct cmd_flag image_pull_flags[] = {
     {0},
 };
 
+static const struct cmd_flag pull_flags[] = {
+    {"quiet", 'q', true, NULL, "Pull without printing progress information"},
+    {"ignore-pull-failures", 'I', false, NULL, "Warn about images that fail to pull, and exit 0"},
+    {"include-deps", 'D', false, NULL, "Also pull services declared as dependencies"},
+    {0},
+};
+
 static const struct cmd_flag image_rm_flags[] = {
     {"force", 'f', true, NULL, "Remove the image even if containers use it"},
     {"no-prune", 'P', false, NULL, "Keep untagged parents (berth's images have none)"},
@@ -275,6 +282,13 @@ const struct cmd_def cmd_table[] = {
     {.name = "config", .fn = cmd_config,
      .summary = "Parse, resolve and render compose files in canonical format",
      .usage = "[OPTIONS] [SERVICE...]", .flags = config_flags, .args = CA_SERVICES},
+    {.name = "pull", .fn = cmd_pull, .summary = "Pull service images",
+     .usage = "[OPTIONS] [SERVICE...]",
+     .about = "Pull the images of the named services (all when none), each image once, in\n"
+              "file order. Services with build: and no image, those whose pull_policy is\n"
+              "never, and those whose pull_policy is missing and whose image is present\n"
+              "are skipped.",
+     .flags = pull_flags, .args = CA_SERVICES, .permute = true},
     {.name = "load", .fn = cmd_load,
      .summary = "Load an image from a tar archive (docker save or OCI layout)",
      .usage = "[-i FILE] [-q]",

@@ -7,7 +7,8 @@
 # host's architecture is chosen, a second pull that fetches nothing, a pull
 # by digest, a corrupt blob in the registry refused with nothing stored, an
 # unknown tag, and a registry this version cannot pull from (no traffic);
-# pull_policy: always re-pulling a re-pushed tag.
+# pull_policy: always re-pulling a re-pushed tag, and `berth pull` with
+# its flags.
 # All traffic goes to the registry on 127.0.0.1.
 . "$(dirname "$0")/lib.sh"
 
@@ -208,6 +209,89 @@ out=$(bz missing run --rm app 2>&1) || rc=$?
 expect_eq "run with the default pull_policy runs" "$rc" 0
 expect_not_contains "it does not pull an image that is present" "$out" "Pulling"
 
+# --- berth pull: the named services (and with --include-deps what they
+# depend on), each image once, build-only and pull_policy: never skipped
+check "test/pc:a is pushed" push "docker-archive:$docker_tar" test/pc:a
+check "test/pc:b is pushed" push "oci-archive:$zstd_tar" test/pc:b
+mkdir -p "$T_DIR/ctx"
+new_project pullcmd >/dev/null <<EOC
+services:
+  web:
+    image: $reg/test/pc:a
+    depends_on: [db]
+  db:
+    image: $reg/test/pc:b
+  web2:
+    image: $reg/test/pc:a
+  built:
+    build: $T_DIR/ctx
+  off:
+    image: $reg/test/pc:never
+    pull_policy: never
+EOC
+listed() { "$BERTH" image ls 2>&1 | grep -q "^$reg/test/pc *$1 "; }
+rc=0
+out=$(bz pullcmd pull web 2>&1) || rc=$?
+expect_eq "pull of a named service succeeds" "$rc" 0
+expect_contains "it says it pulls the service" "$out" " web Pulling"
+expect_contains "it says the service is pulled" "$out" " web Pulled"
+expect_not_contains "it does not pull a service not named" "$out" "db"
+check "the named service's image is pulled" listed a
+check "its dependency's image is not" eval '! listed b'
+rc=0
+out=$(bz pullcmd pull --include-deps web 2>&1) || rc=$?
+expect_eq "pull --include-deps succeeds" "$rc" 0
+expect_contains "--include-deps pulls the dependency" "$out" " db Pulled"
+check "the dependency's image is pulled" listed b
+rc=0
+out=$(bz pullcmd pull 2>&1) || rc=$?
+expect_eq "pull of every service succeeds" "$rc" 0
+expect_eq "an image two services share is pulled once" "$(grep -c 'Pulling' <<<"$out")" 2
+expect_contains "the second service of a shared image is pulled" "$out" " web2 Pulled"
+expect_contains "pull_policy: never is skipped" "$out" " off Skipped"
+expect_not_contains "a service with build: and no image is skipped" "$out" " built "
+rc=0
+out=$(bz pullcmd pull -q 2>&1) || rc=$?
+expect_eq "pull -q succeeds" "$rc" 0
+expect_eq "pull -q prints nothing (but the file's warnings)" "$(grep -v '^berth: warning: ' <<<"$out")" ""
+new_project pullmiss >/dev/null <<EOC
+services:
+  cached:
+    image: $reg/test/pc:a
+    pull_policy: missing
+  fresh:
+    image: $reg/test/pc:c
+    pull_policy: missing
+EOC
+check "test/pc:c is pushed" push "docker-archive:$docker_tar" test/pc:c
+rc=0
+out=$(bz pullmiss pull 2>&1) || rc=$?
+expect_eq "pull with pull_policy: missing succeeds" "$rc" 0
+expect_contains "pull_policy: missing skips an image that is present" "$out" \
+    " cached Skipped - Image is already present locally"
+expect_contains "pull_policy: missing pulls an image that is not" "$out" " fresh Pulled"
+new_project pullbad >/dev/null <<EOC
+services:
+  bad:
+    image: $reg/test/busybox:nope
+  good:
+    image: $reg/test/pc:a
+EOC
+rc=0
+out=$(bz pullbad pull 2>&1) || rc=$?
+expect_eq "a failed pull fails the command" "$rc" 1
+expect_contains "the error names the service and why" "$out" \
+    "berth: service \"bad\": pulling image \"$reg/test/busybox:nope\": $reg/test/busybox:nope: not found in the registry"
+rc=0
+out=$(bz pullbad pull --ignore-pull-failures 2>&1) || rc=$?
+expect_eq "pull --ignore-pull-failures exits 0" "$rc" 0
+expect_contains "the failure is warned about" "$out" "berth: warning: service \"bad\": pulling image"
+expect_contains "the other services are pulled" "$out" " good Pulled"
+rc=0
+out=$(bz pullcmd pull nosuch 2>&1) || rc=$?
+expect_eq "pull of an unknown service fails" "$rc" 1
+expect_contains "that error names the service" "$out" "no such service: nosuch"
+
 # --- a corrupt blob in the registry: refused, nothing stored
 blob=$T_DIR/registry/docker/registry/v2/blobs/sha256/${gzip_layer:7:2}/${gzip_layer#sha256:}/data
 cp "$blob" "$T_DIR/good-blob"
@@ -250,6 +334,12 @@ expect_eq "an image on a registry this version cannot pull from fails" "$rc" 1
 expect_contains "that error says the image is missing" "$out" \
     'image "registry.invalid/berth-test/x:1" is not in the store'
 expect_contains "that error says what is missing" "$out" "token authentication"
+rc=0
+out=$(bz remote pull 2>&1) || rc=$?
+expect_eq "pull from a registry this version cannot pull from fails" "$rc" 1
+expect_contains "pull says as up does that the image is missing" "$out" \
+    'service "app": image "registry.invalid/berth-test/x:1" is not in the store'
+expect_contains "pull says what is missing" "$out" "token authentication"
 
 stop_registry
 trap - EXIT
