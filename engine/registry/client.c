@@ -9,22 +9,12 @@
 #include <string.h>
 
 #include "engine/image/imgconfig.h"
+#include "engine/registry/client_int.h"
 #include "engine/registry/registry.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
-#define CONNECT_TIMEOUT_S 30L
-#define LOW_SPEED_TIME_S  60L
-#define MAX_REDIRS        5L
-#define ERRBODY_MAX       4096u
-
-struct registry_client {
-    CURL *curl;
-    char *base;  /* http://127.0.0.1:5000 */
-    char *repo;  /* test/busybox */
-    char *shown; /* 127.0.0.1:5000/test/busybox, for messages */
-    bool plain_http;
-};
+#define ERRBODY_MAX 4096u
 
 /* One response being received: the body goes to w (status 200) or, for
  * an error, into errbody; a manifest's body into mem. */
@@ -142,6 +132,25 @@ static char *error_text(const struct response *r, long code)
     return s;
 }
 
+void registry_easy_setup(struct registry_client *c, CURL *h, const char *url,
+                         struct curl_slist **hdrs)
+{
+    (void)hdrs; /* credentials, when the client has them, go here */
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "berth");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->plain_http ? "http" : "https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, c->plain_http ? "http,https" : "https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, REGISTRY_MAX_REDIRS);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, REGISTRY_CONNECT_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, REGISTRY_LOW_SPEED_TIME_S);
+    if (c->plain_http) /* a loopback registry is never reached through a proxy */
+        curl_easy_setopt(h, CURLOPT_PROXY, "");
+}
+
 static int get(struct registry_client *c, const char *kind, const char *what, struct response *r,
                struct berr *e)
 {
@@ -150,20 +159,8 @@ static int get(struct registry_client *c, const char *kind, const char *what, st
     if (strcmp(kind, "manifests") == 0)
         hdrs = curl_slist_append(hdrs, registry_manifest_accept);
     CURL *h = c->curl;
-    curl_easy_reset(h);
-    curl_easy_setopt(h, CURLOPT_URL, url);
+    registry_easy_setup(c, h, url, &hdrs);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "berth");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->plain_http ? "http" : "https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, c->plain_http ? "http,https" : "https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, MAX_REDIRS);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, LOW_SPEED_TIME_S);
-    if (c->plain_http) /* a loopback registry is never reached through a proxy */
-        curl_easy_setopt(h, CURLOPT_PROXY, "");
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

@@ -12,9 +12,8 @@
 # All traffic goes to the registry on 127.0.0.1.
 . "$(dirname "$0")/lib.sh"
 
-for t in docker-registry skopeo curl python3; do
-    command -v "$t" >/dev/null || skip "$t is not installed (scripts/deps.sh installs it)"
-done
+. "$(dirname "$0")/reglib.sh"
+
 docker_tar=$BERTH_TEST_IMAGES/busybox-docker.tar
 gzip_tar=$BERTH_TEST_IMAGES/busybox-oci-gzip.tar
 zstd_tar=$BERTH_TEST_IMAGES/busybox-oci-zstd.tar
@@ -22,41 +21,9 @@ for f in "$docker_tar" "$gzip_tar" "$zstd_tar"; do
     [ -f "$f" ] || { echo "FAIL: missing test image $f" >&2; exit 1; }
 done
 
-# A port of this run's own (two build trees run this test at once).
-port=$((24000 + $$ % 1990)) # (below the ephemeral ports, 32768-: a connection may hold one)
-while ss -Hltn "sport = :$port" | grep -q .; do port=$((port + 1)); done
-reg=127.0.0.1:$port
-mkdir -p "$T_DIR/registry"
-cat >"$T_DIR/registry.yml" <<EOC
-version: 0.1
-log:
-  level: error
-storage:
-  filesystem:
-    rootdirectory: $T_DIR/registry
-http:
-  addr: $reg
-  secret: berth-test-pull
-EOC
-docker-registry serve "$T_DIR/registry.yml" >"$T_DIR/registry.log" 2>&1 &
-reg_pid=$!
-stop_registry() {
-    [ -n "${reg_pid:-}" ] || return 0
-    kill "$reg_pid" 2>/dev/null || true
-    wait "$reg_pid" 2>/dev/null || true
-    reg_pid=
-}
-trap stop_registry EXIT
-wait_until 20 curl -sf "http://$reg/v2/" || {
-    cat "$T_DIR/registry.log" >&2
-    fail "the registry did not start on $reg"
-    finish
-}
+registry_start registry 24000
 
-push() { # push ARCHIVE-TRANSPORT:FILE REPO:TAG
-    skopeo copy -q --dest-tls-verify=false "$1" "docker://$reg/$2" >/dev/null 2>"$T_DIR/skopeo.err" ||
-        { cat "$T_DIR/skopeo.err" >&2; return 1; }
-}
+push() { registry_push "$@"; }
 check "skopeo pushes the docker-archive image" push "docker-archive:$docker_tar" test/busybox:1
 check "skopeo pushes the OCI zstd image" push "oci-archive:$zstd_tar" test/busybox:zstd
 check "skopeo pushes the OCI gzip image" push "oci-archive:$gzip_tar" test/corrupt:1
@@ -341,6 +308,6 @@ expect_contains "pull says as up does that the image is missing" "$out" \
     'service "app": image "registry.invalid/berth-test/x:1" is not in the store'
 expect_contains "pull says what is missing" "$out" "token authentication"
 
-stop_registry
+registry_stop_all
 trap - EXIT
 finish
