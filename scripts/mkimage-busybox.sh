@@ -7,17 +7,20 @@
 #   mkimage-busybox.sh [--format docker|oci] [--compress none|gzip|zstd]
 #                      [--tag NAME:TAG] [--extra DIR] [--volume PATH]... OUT.tar
 #
-# --extra DIR adds a second layer with the contents of DIR; --volume PATH
-# declares a VOLUME in the config (repeatable).
+# --extra DIR adds a layer with the contents of DIR (repeatable: one layer
+# each, in order; whiteouts and opaque markers are files named .wh.NAME and
+# .wh..wh..opq in DIR); --volume PATH declares a VOLUME in the config
+# (repeatable).
 set -euo pipefail
 
-format=docker compress=none tag=busybox:latest extra= volumes=
+format=docker compress=none tag=busybox:latest volumes=
+extras=()
 while [ $# -gt 1 ]; do
     case "$1" in
     --format) format=$2; shift 2 ;;
     --compress) compress=$2; shift 2 ;;
     --tag) tag=$2; shift 2 ;;
-    --extra) extra=$2; shift 2 ;;
+    --extra) extras+=("$2"); shift 2 ;;
     --volume) volumes+="${volumes:+,}\"$2\":{}"; shift 2 ;;
     *) echo "mkimage-busybox: unknown option $1" >&2; exit 2 ;;
     esac
@@ -84,10 +87,10 @@ make_layer() {
 layers=()
 read -r d b s < <(make_layer "$root")
 layers+=("$d $b $s")
-if [ -n "$extra" ]; then
+for extra in "${extras[@]}"; do
     read -r d b s < <(make_layer "$extra")
     layers+=("$d $b $s")
-fi
+done
 
 diffids="" ldesc="" dlayers=""
 case "$compress" in
