@@ -98,25 +98,35 @@ static void free_archive(struct archive **a)
         archive_read_free(*a);
 }
 
-int layer_apply(int blobfd, int destfd, uint64_t budget, const char *expected_diffid,
-                const char *what, const struct ev_sink *sink, char *diffid, struct unpack_stats *st,
-                struct berr *e)
+struct streamsrc {
+    layer_read_fn read;
+    void *ud;
+};
+
+static la_ssize_t stream_read_cb(struct archive *a, void *cd, const void **out)
 {
-    __attribute__((cleanup(free_archive))) struct archive *raw = archive_read_new();
+    struct streamsrc *ss = cd;
+    const char *msg = NULL;
+    ssize_t n = ss->read(ss->ud, out, &msg);
+    if (n < 0)
+        archive_set_error(a, EIO, "%s", msg ? msg : "reading the layer");
+    return n;
+}
+
+/* The layer in raw (opened by the caller, or not: ARCHIVE_FATAL in open_rc)
+ * unpacked into destfd and checked. */
+static int apply_raw(struct archive *raw, int open_rc, int destfd, uint64_t budget,
+                     const char *expected_diffid, const char *what, const struct ev_sink *sink,
+                     char *diffid, struct unpack_stats *st, struct berr *e)
+{
     __attribute__((cleanup(free_archive))) struct archive *tar = NULL;
     _cleanup_free_ struct rawsrc *src = xcalloc(1, sizeof *src);
     src->raw = raw;
     src->budget = budget;
     src->h = sha256_new();
     int r = 0;
-    if (archive_support_safe_filters(raw) < 0 ||
-        archive_read_support_format_raw(raw) != ARCHIVE_OK) {
-        r = berr_set(e, -ENOTSUP, "%s: libarchive lacks an in-process decompressor", what);
-        goto out;
-    }
     struct archive_entry *ent;
-    if (archive_read_open_fd(raw, blobfd, RAW_BUF) != ARCHIVE_OK ||
-        archive_read_next_header(raw, &ent) != ARCHIVE_OK) {
+    if (open_rc != ARCHIVE_OK || archive_read_next_header(raw, &ent) != ARCHIVE_OK) {
         r = berr_set(e, -EINVAL, "%s: unreadable layer: %s", what, archive_error_string(raw));
         goto out;
     }
@@ -155,4 +165,39 @@ out:
     sha256_free(src->h);
     berr_clear(&src->err);
     return r;
+}
+
+static struct archive *raw_reader(const char *what, struct berr *e)
+{
+    struct archive *raw = archive_read_new();
+    if (archive_support_safe_filters(raw) < 0 ||
+        archive_read_support_format_raw(raw) != ARCHIVE_OK) {
+        archive_read_free(raw);
+        berr_set(e, -ENOTSUP, "%s: libarchive lacks an in-process decompressor", what);
+        return NULL;
+    }
+    return raw;
+}
+
+int layer_apply(int blobfd, int destfd, uint64_t budget, const char *expected_diffid,
+                const char *what, const struct ev_sink *sink, char *diffid, struct unpack_stats *st,
+                struct berr *e)
+{
+    __attribute__((cleanup(free_archive))) struct archive *raw = raw_reader(what, e);
+    if (!raw)
+        return e ? e->code : -ENOTSUP;
+    int orc = archive_read_open_fd(raw, blobfd, RAW_BUF);
+    return apply_raw(raw, orc, destfd, budget, expected_diffid, what, sink, diffid, st, e);
+}
+
+int layer_apply_stream(layer_read_fn read, void *ud, int destfd, uint64_t budget,
+                       const char *expected_diffid, const char *what, const struct ev_sink *sink,
+                       char *diffid, struct unpack_stats *st, struct berr *e)
+{
+    __attribute__((cleanup(free_archive))) struct archive *raw = raw_reader(what, e);
+    if (!raw)
+        return e ? e->code : -ENOTSUP;
+    struct streamsrc ss = {.read = read, .ud = ud};
+    int orc = archive_read_open(raw, &ss, NULL, stream_read_cb, NULL);
+    return apply_raw(raw, orc, destfd, budget, expected_diffid, what, sink, diffid, st, e);
 }

@@ -7,6 +7,7 @@
 #define BERTH_ENGINE_IMAGE_LAYER_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "engine/image/digest.h"
 #include "engine/image/unpack.h"
@@ -28,5 +29,15 @@ int archive_support_safe_filters(struct archive *a);
 int layer_apply(int blobfd, int destfd, uint64_t budget, const char *expected_diffid,
                 const char *what, const struct ev_sink *sink, char *diffid, struct unpack_stats *st,
                 struct berr *e);
+
+/* A layer's bytes from elsewhere than a file (a download in progress):
+ * sets *buf and returns how many bytes are there, 0 at the end, -1 on an
+ * error that msg (set by the reader, static or owned by it) says. */
+typedef ssize_t (*layer_read_fn)(void *ud, const void **buf, const char **msg);
+
+/* layer_apply reading from read(ud) instead of a file. */
+int layer_apply_stream(layer_read_fn read, void *ud, int destfd, uint64_t budget,
+                       const char *expected_diffid, const char *what, const struct ev_sink *sink,
+                       char *diffid, struct unpack_stats *st, struct berr *e);
 
 #endif

@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/image/reference.h"
@@ -36,10 +37,45 @@ static int open_dir(int dirfd, const char *name, bool create, struct berr *e)
     return fd;
 }
 
+/* Whether a staging directory's owner still lives: it holds a flock on it. */
+static bool stage_alive(int dirfd, const char *name)
+{
+    _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+static char *partial_name(const char *digest)
+{
+    return xasprintf("sha256-%s", digest_hex(digest));
+}
+
+/* Partials nobody fetches that were not touched for PARTIAL_MAX_AGE_S, with
+ * their lock files; lock files without a partial. */
+static void remove_stale_partials(struct store *s)
+{
+    _cleanup_strv_ char **names = fs_list_names(s->partialfd, false);
+    time_t now = time(NULL);
+    for (size_t i = 0; names[i]; i++) {
+        size_t n = strlen(names[i]);
+        if (n < 5 || strcmp(names[i] + n - 5, ".lock") != 0)
+            continue;
+        _cleanup_close_ int lk = openat(s->partialfd, names[i], O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        if (lk < 0 || flock(lk, LOCK_EX | LOCK_NB) < 0)
+            continue;
+        _cleanup_free_ char *part = xstrndup(names[i], n - 5);
+        struct stat st;
+        bool gone = fstatat(s->partialfd, part, &st, AT_SYMLINK_NOFOLLOW) < 0;
+        if (!gone && now - st.st_mtime < PARTIAL_MAX_AGE_S)
+            continue;
+        unlinkat(s->partialfd, part, 0);
+        unlinkat(s->partialfd, names[i], 0);
+    }
+}
+
 /* Removes leftovers of killed writers; the caller holds the lock. */
 static void remove_stale(struct store *s)
 {
-    int fds[] = {s->tmpfd, s->rootfd, s->layersfd, s->blobsfd};
+    int fds[] = {s->tmptopfd, s->rootfd, s->layersfd, s->blobsfd};
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
         int d = dup(fds[i]);
         if (d < 0)
@@ -56,14 +92,18 @@ static void remove_stale(struct store *s)
         while ((de = readdir(dir))) {
             if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                 continue;
-            /* Everything in tmp/; elsewhere only fs_write_atomic's temps. */
-            if (fds[i] == s->tmpfd || (de->d_name[0] == '.' && strstr(de->d_name, ".tmp.")))
+            /* Everything in tmp/ but the staging of live pulls; elsewhere
+             * only fs_write_atomic's temps. */
+            if (i == 0 ? !stage_alive(fds[i], de->d_name)
+                       : de->d_name[0] == '.' && strstr(de->d_name, ".tmp."))
                 strv_push(&victims, xstrdup(de->d_name));
         }
         closedir(dir);
         for (size_t k = 0; victims && victims[k]; k++)
             fs_rm_rf_at(fds[i], victims[k], NULL);
     }
+    if (s->partialfd >= 0)
+        remove_stale_partials(s);
 }
 
 int store_open(const char *root, struct store **out, struct berr *e)
@@ -73,7 +113,7 @@ int store_open(const char *root, struct store **out, struct berr *e)
         return berr_wrap(e, "opening the image store");
     _cleanup_store_ struct store *s = xcalloc(1, sizeof *s);
     s->root = xstrdup(root);
-    s->rootfd = s->blobsfd = s->layersfd = s->tmpfd = s->lockfd = -1;
+    s->rootfd = s->blobsfd = s->layersfd = s->tmpfd = s->tmptopfd = s->partialfd = s->lockfd = -1;
     _cleanup_close_ int blobs = -1;
     s->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->rootfd < 0)
@@ -81,7 +121,8 @@ int store_open(const char *root, struct store **out, struct berr *e)
     if ((r = blobs = open_dir(s->rootfd, "blobs", true, e)) < 0 ||
         (r = s->blobsfd = open_dir(blobs, "sha256", true, e)) < 0 ||
         (r = s->layersfd = open_dir(s->rootfd, "layers", true, e)) < 0 ||
-        (r = s->tmpfd = open_dir(s->rootfd, "tmp", true, e)) < 0) {
+        (r = s->tmptopfd = s->tmpfd = open_dir(s->rootfd, "tmp", true, e)) < 0 ||
+        (r = s->partialfd = open_dir(s->rootfd, "partial", true, e)) < 0) {
         berr_wrap(e, "opening the image store %s", root);
         return r;
     }
@@ -101,7 +142,7 @@ int store_open_readonly(const char *root, struct store **out, struct berr *e)
 {
     _cleanup_store_ struct store *s = xcalloc(1, sizeof *s);
     s->root = xstrdup(root);
-    s->rootfd = s->blobsfd = s->layersfd = s->tmpfd = s->lockfd = -1;
+    s->rootfd = s->blobsfd = s->layersfd = s->tmpfd = s->tmptopfd = s->partialfd = s->lockfd = -1;
     _cleanup_close_ int blobs = -1;
     int r;
     s->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -126,7 +167,8 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
-    int fds[] = {s->rootfd, s->blobsfd, s->layersfd, s->tmpfd, s->lockfd};
+    store_stage_end(s);
+    int fds[] = {s->rootfd, s->blobsfd, s->layersfd, s->tmptopfd, s->partialfd, s->lockfd};
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
         if (fds[i] >= 0)
             close(fds[i]);
@@ -158,6 +200,126 @@ void store_unlock(struct store *s)
         return;
     flock(s->lockfd, LOCK_UN);
     s->locked = false;
+}
+
+int store_stage_begin(struct store *s, struct berr *e)
+{
+    if (s->stagename)
+        return 0;
+    for (int tries = 0; tries < 100; tries++) {
+        unsigned long rnd = 0;
+        if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+            rnd = ((unsigned long)getpid() << 8) + (unsigned long)tries;
+        _cleanup_free_ char *n = xasprintf("pull-%06lx", rnd & 0xffffff);
+        if (mkdirat(s->tmptopfd, n, 0700) < 0) {
+            if (errno == EEXIST)
+                continue;
+            return berr_errno(e, errno, "creating a staging directory in %s/tmp", s->root);
+        }
+        int d = openat(s->tmptopfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        /* Taken before anyone can see it as stale: nobody else locks it. */
+        if (d < 0 || flock(d, LOCK_EX | LOCK_NB) < 0) {
+            int r = berr_errno(e, errno, "opening %s/tmp/%s", s->root, n);
+            if (d >= 0)
+                close(d);
+            unlinkat(s->tmptopfd, n, AT_REMOVEDIR);
+            return r;
+        }
+        s->tmpfd = d;
+        s->stagename = TAKE_PTR(n);
+        return 0;
+    }
+    return berr_set(e, -EEXIST, "creating a staging directory: too many collisions");
+}
+
+void store_stage_end(struct store *s)
+{
+    if (!s->stagename)
+        return;
+    fs_rm_rf_at(s->tmptopfd, s->stagename, NULL);
+    close(s->tmpfd);
+    s->tmpfd = s->tmptopfd;
+    free(s->stagename);
+    s->stagename = NULL;
+}
+
+/* ---- partial blobs ---- */
+
+int store_partial_lock(struct store *s, const char *digest, int *lockfd, struct berr *e)
+{
+    *lockfd = -1;
+    int r = digest_validate(digest, "blob", e);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *name = xasprintf("sha256-%s.lock", digest_hex(digest));
+    _cleanup_close_ int fd =
+        openat(s->partialfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return berr_errno(e, errno, "%s/partial/%s", s->root, name);
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK)
+            return 0;
+        return berr_errno(e, errno, "locking %s/partial/%s", s->root, name);
+    }
+    /* The clean-up may have unlinked the file between open and lock: a lock
+     * on an unlinked file guards nothing. */
+    struct stat a, b;
+    if (fstat(fd, &a) < 0 || fstatat(s->partialfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+        a.st_ino != b.st_ino)
+        return 0;
+    *lockfd = TAKE_FD(fd);
+    return 1;
+}
+
+int store_partial_open(struct store *s, const char *digest, uint64_t *have, struct berr *e)
+{
+    _cleanup_free_ char *name = partial_name(digest);
+    int fd = openat(s->partialfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int r = berr_errno(e, errno, "%s/partial/%s", s->root, name);
+        if (fd >= 0)
+            close(fd);
+        return r;
+    }
+    *have = (uint64_t)st.st_size;
+    return fd;
+}
+
+int store_partial_commit(struct store *s, const char *digest, int fd, struct berr *e)
+{
+    _cleanup_free_ char *name = partial_name(digest);
+    if (fsync(fd) < 0)
+        return berr_errno(e, errno, "syncing blob %s", digest);
+    if (store_blob_exists(s, digest)) {
+        unlinkat(s->partialfd, name, 0);
+        return 0;
+    }
+    if (renameat(s->partialfd, name, s->blobsfd, digest_hex(digest)) < 0)
+        return berr_errno(e, errno, "storing blob %s", digest);
+    fsync(s->blobsfd);
+    return 0;
+}
+
+void store_partial_remove(struct store *s, const char *digest)
+{
+    _cleanup_free_ char *name = partial_name(digest);
+    unlinkat(s->partialfd, name, 0);
+}
+
+void store_partial_unlock(struct store *s, const char *digest, int lockfd)
+{
+    if (lockfd < 0)
+        return;
+    _cleanup_free_ char *name = partial_name(digest);
+    struct stat st;
+    /* Still locked: a process that opened the file meanwhile sees it
+     * unlinked after its flock and tries again (store_partial_lock). */
+    if (fstatat(s->partialfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+        _cleanup_free_ char *lock = xasprintf("%s.lock", name);
+        unlinkat(s->partialfd, lock, 0);
+    }
+    close(lockfd);
 }
 
 /* ---- blobs ---- */
@@ -243,6 +405,16 @@ int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct
         p += n;
         len -= (size_t)n;
     }
+    return 0;
+}
+
+int blob_writer_reset(struct blob_writer *w, struct berr *e)
+{
+    if (ftruncate(w->fd, 0) < 0 || lseek(w->fd, 0, SEEK_SET) < 0)
+        return berr_errno(e, errno, "resetting a blob in the image store");
+    char dummy[DIGEST_STR_SIZE];
+    sha256_final(w->h, dummy); /* resets it */
+    w->size = 0;
     return 0;
 }
 

@@ -10,7 +10,14 @@
  *   layers/<hex>/          unpacked layer trees named by ChainID (overlay
  *                          lowerdirs), layers/<hex>.json their metadata
  *   tmp/                   staging: temp files and unfinished layers, wiped
- *                          by the next writer
+ *                          by the next writer; a pull stages in its own
+ *                          tmp/pull-XXXXXX/, flock'd while it lives, which
+ *                          is wiped only once its owner is gone
+ *   partial/sha256-<hex>   the bytes received so far of a blob being pulled
+ *                          (kept when a pull is interrupted, so the next one
+ *                          resumes), with sha256-<hex>.lock, flock'd by the
+ *                          one process fetching that blob; the next writer
+ *                          removes partials untouched for PARTIAL_MAX_AGE_S
  *   containers/<id>/image-id   written by the runtime, read here */
 #ifndef BERTH_ENGINE_IMAGE_STORE_H
 #define BERTH_ENGINE_IMAGE_STORE_H
@@ -28,9 +35,12 @@
 struct store {
     char *root;
     int rootfd;
-    int blobsfd;  /* blobs/sha256 */
-    int layersfd; /* layers */
-    int tmpfd;    /* tmp */
+    int blobsfd;     /* blobs/sha256 */
+    int layersfd;    /* layers */
+    int tmpfd;       /* where this process stages: tmp, or its pull's tmp/pull-XXXXXX */
+    int tmptopfd;    /* tmp */
+    int partialfd;   /* partial */
+    char *stagename; /* pull-XXXXXX while staging there, else NULL */
     int lockfd;
     bool locked;
     /* Where the store's warnings go (an entry of a layer skipped); the
@@ -42,6 +52,27 @@ struct store {
  * writers. */
 int store_lock(struct store *s, struct berr *e);
 void store_unlock(struct store *s);
+
+/* A pull's own staging: tmp/pull-XXXXXX, flock'd while this process lives,
+ * becomes where blob writers and layer directories are made (tmpfd), so
+ * that the store's writer lock need not be held while layers download:
+ * another writer's clean-up skips it. store_stage_end removes it and makes
+ * tmp/ the staging again. */
+int store_stage_begin(struct store *s, struct berr *e);
+void store_stage_end(struct store *s);
+
+/* Partial blobs (a pull's downloads, kept across interruptions). */
+#define PARTIAL_MAX_AGE_S (24 * 3600)
+/* Takes the blob's fetch lock without blocking: 0 with *lockfd -1 when
+ * another process holds it, 1 with *lockfd set (release: close it). */
+int store_partial_lock(struct store *s, const char *digest, int *lockfd, struct berr *e);
+/* Opens (creating) the blob's partial file, read-write; *have its size. */
+int store_partial_open(struct store *s, const char *digest, uint64_t *have, struct berr *e);
+/* The finished, verified partial file fd becomes the blob (synced first). */
+int store_partial_commit(struct store *s, const char *digest, int fd, struct berr *e);
+void store_partial_remove(struct store *s, const char *digest);
+/* Lets the fetch lock go; its file goes too when no partial is left. */
+void store_partial_unlock(struct store *s, const char *digest, int lockfd);
 
 /* Blobs */
 bool store_blob_exists(struct store *s, const char *digest);
