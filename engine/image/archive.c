@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/image/archive_int.h"
 #include "engine/image/digest.h"
 #include "engine/image/image.h"
 #include "engine/image/imgconfig.h"
@@ -43,55 +44,10 @@
 #define KILL_ENV     "BERTH_TEST_KILL_AT"
 #define ANNOT_NAMEOK ":/"
 
-struct member {
-    char *name;    /* cleaned path inside the archive */
-    char *link;    /* cleaned target for a symlink or hard link, else NULL */
-    char *tmpname; /* staged file in tmp/, NULL once adopted */
-    char digest[DIGEST_STR_SIZE];
-    int64_t size;
-};
-
-struct plan_layer {
-    struct member *blob;
-    const char *path; /* the member's name, for messages */
-    char digest[DIGEST_STR_SIZE];
-    char *media_type;
-    char diffid[DIGEST_STR_SIZE];
-    char chain[DIGEST_STR_SIZE];
-    int64_t size;
-    int64_t unpacked;
-};
-
-struct plan {
-    struct member *config;
-    char *manifest; /* manifest document (OCI: the staged one) */
-    size_t manifest_len;
-    struct member *manifest_member; /* OCI only */
-    char manifest_digest[DIGEST_STR_SIZE];
-    struct plan_layer *layers;
-    size_t n_layers;
-    char **refs; /* normalized */
-    char *created;
-};
-
-struct load {
-    struct store *s;
-    const char *src; /* file name or "stdin", for messages */
-    /* Each member allocated on its own: plans point at them while a pull
-     * adds more. */
-    struct member **m;
-    size_t n;
-    json_t *by_name; /* name → index into m */
-    struct plan *plans;
-    size_t n_plans;
-    bool kill_after_layer;
-    /* A pull: blobs missing from the load come from here. */
-    const struct image_fetcher *fetch;
-    struct image_pull_stats *stats;
-};
-
 static void load_free(struct load *l)
 {
+    pull_free(l->pull);
+    l->pull = NULL;
     for (size_t i = 0; i < l->n; i++) {
         if (l->m[i]->tmpname)
             unlinkat(l->s->tmpfd, l->m[i]->tmpname, 0);
@@ -467,21 +423,42 @@ out:
 
 /* A pull's blob: taken from the store when it is there, else streamed from
  * the fetcher into tmp/ and checked against the descriptor. */
-static int fetch_member(struct load *l, const struct descriptor *d, const char *path,
-                        const char *label, bool manifest, struct berr *e)
+static int member_from_store(struct load *l, const struct descriptor *d, const char *path,
+                             const char *label, struct berr *e)
 {
-    if (store_blob_exists(l->s, d->digest)) {
-        _cleanup_close_ int fd = store_blob_open(l->s, d->digest, e);
-        struct stat st;
-        if (fd < 0)
-            return fd;
-        if (fstat(fd, &st) < 0)
-            return berr_errno(e, errno, "%s: %s %s", l->src, label, d->digest);
+    _cleanup_close_ int fd = store_blob_open(l->s, d->digest, e);
+    struct stat st;
+    if (fd < 0)
+        return fd;
+    if (fstat(fd, &st) < 0)
+        return berr_errno(e, errno, "%s: %s %s", l->src, label, d->digest);
+    struct member *m = add_member(l, path);
+    memcpy(m->digest, d->digest, DIGEST_STR_SIZE);
+    m->size = (int64_t)st.st_size;
+    l->stats->blobs_present++;
+    return 0;
+}
+
+static int fetch_member(struct load *l, const struct descriptor *d, const char *path,
+                        const char *label, bool manifest, bool layer, struct berr *e)
+{
+    if (store_blob_exists(l->s, d->digest))
+        return member_from_store(l, d, path, label, e);
+    if (layer && l->fetch->fetch_blobs) {
+        /* Streamed later, several at once, unpacked as it arrives. */
         struct member *m = add_member(l, path);
         memcpy(m->digest, d->digest, DIGEST_STR_SIZE);
-        m->size = (int64_t)st.st_size;
-        l->stats->blobs_present++;
+        m->size = d->size;
+        m->remote = true;
         return 0;
+    }
+    if (!manifest && l->fetch->fetch_blobs) {
+        /* Fetched once however many pulls want it at the same time. */
+        int r = pull_lock_blob(l, d->digest, e);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return member_from_store(l, d, path, label, e);
     }
     if (manifest && d->size > (int64_t)IMAGE_JSON_MAX)
         return berr_set(e, -EFBIG, "%s: %s %s: too large (%lld bytes, limit %u)", l->src, label,
@@ -508,13 +485,13 @@ static int fetch_member(struct load *l, const struct descriptor *d, const char *
 }
 
 static int oci_blob(struct load *l, const struct descriptor *d, const char *what, const char *label,
-                    bool manifest, struct member **out, struct berr *e)
+                    bool manifest, bool layer, struct member **out, struct berr *e)
 {
     /* d->digest was validated by the parser before this path is formed. */
     _cleanup_free_ char *path = xasprintf("blobs/sha256/%s", digest_hex(d->digest));
     int r;
     if (l->fetch && !json_object_get(l->by_name, path) &&
-        (r = fetch_member(l, d, path, label, manifest, e)) < 0)
+        (r = fetch_member(l, d, path, label, manifest, layer, e)) < 0)
         return r;
     r = find_member(l, path, what, out, e);
     if (r < 0)
@@ -532,7 +509,7 @@ static int plan_oci_manifest(struct load *l, const struct descriptor *top,
                              const struct descriptor *d, int depth, struct berr *e)
 {
     struct member *mm;
-    int r = oci_blob(l, d, "index.json", "manifest", true, &mm, e);
+    int r = oci_blob(l, d, "index.json", "manifest", true, false, &mm, e);
     if (r < 0)
         return r;
     _cleanup_free_ char *buf = NULL;
@@ -563,13 +540,13 @@ static int plan_oci_manifest(struct load *l, const struct descriptor *top,
     p->n_layers = m.n_layers;
     p->layers = xcalloc(m.n_layers + 1, sizeof *p->layers);
     _cleanup_free_ char *cw = xasprintf("config %s", m.config.digest);
-    if ((r = oci_blob(l, &m.config, "the manifest", "config", false, &p->config, e)) < 0)
+    if ((r = oci_blob(l, &m.config, "the manifest", "config", false, false, &p->config, e)) < 0)
         goto out;
     for (size_t i = 0; i < m.n_layers; i++) {
         struct plan_layer *pl = &p->layers[i];
         char label[32];
         snprintf(label, sizeof label, "layer %zu", i + 1);
-        if ((r = oci_blob(l, &m.layers[i], "the manifest", label, false, &pl->blob, e)) < 0)
+        if ((r = oci_blob(l, &m.layers[i], "the manifest", label, false, true, &pl->blob, e)) < 0)
             goto out;
         pl->path = pl->blob->name;
         memcpy(pl->digest, m.layers[i].digest, DIGEST_STR_SIZE);
@@ -652,6 +629,8 @@ static int adopt(struct load *l, struct member *m, struct berr *e)
 
 static int commit_layer(struct load *l, struct plan_layer *pl, struct berr *e)
 {
+    if (pl->present || pl->uj)
+        return pull_commit_layer(l, pl, e);
     uint64_t budget;
     int r = layer_byte_budget((uint64_t)pl->size, &budget, e);
     if (r < 0)
@@ -770,13 +749,15 @@ static int commit_all(struct load *l, char ***loaded, struct berr *e)
 static int load_end(struct load *l, int r, char **out, char ***loaded)
 {
     struct store *s = l->s;
-    if (r < 0) {
+    if (r < 0 && s->locked) {
         json_t *idx = NULL;
         struct berr e2 = BERR_INIT;
         if (store_index_load(s, &idx, &e2) == 0)
             store_gc(s, idx, NULL, &e2);
         json_decref(idx);
         berr_clear(&e2);
+    }
+    if (r < 0) {
         strv_free(out);
     } else if (loaded) {
         *loaded = out;
@@ -893,13 +874,27 @@ int image_pull_import(struct store *s, const char *ref, const char *media_type, 
         .fetch = f,
         .stats = stats ? stats : &dummy,
     };
-    if ((r = store_lock(s, e)) < 0) {
+    /* Staged in a directory of its own: the writer lock is taken for the
+     * commit only, so pulls of different images run at once. A fetcher
+     * without fetch_blobs plans and fetches under the lock. */
+    bool streamed = f->fetch_blobs != NULL;
+    if ((r = store_stage_begin(s, e)) < 0 || (!streamed && (r = store_lock(s, e)) < 0)) {
         load_free(&l);
+        store_stage_end(s);
         return r;
     }
     char **out = xcalloc(1, sizeof(char *));
     r = pull_plan(&l, &ir, media_type, doc, len, e);
+    if (r == 0 && streamed)
+        r = pull_layers(&l, e);
+    if (streamed) {
+        int lr = store_lock(s, r < 0 ? NULL : e);
+        if (r == 0)
+            r = lr;
+    }
     if (r == 0)
         r = commit_all(&l, &out, e);
-    return load_end(&l, r, out, pulled);
+    r = load_end(&l, r, out, pulled);
+    store_stage_end(s);
+    return r;
 }

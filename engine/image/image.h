@@ -99,6 +99,38 @@ int image_load_archive(struct store *s, const char *path, char ***loaded, struct
 struct blob_writer;
 /* Appends to a blob being written into the store's staging, hashing it. */
 int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct berr *e);
+/* Drops what was written (a transfer starting over). */
+int blob_writer_reset(struct blob_writer *w, struct berr *e);
+
+/* A layer blob a pull downloads while it is unpacked (image_fetcher's
+ * fetch_blobs): the transport hands the bytes to the ops below, the image
+ * module stores, hashes and unpacks them. */
+struct image_blob_job {
+    const char *digest;
+    int64_t size;
+    void *ud; /* the image module's */
+};
+
+#define IMAGE_BLOB_WAIT  0 /* begin: another process fetches it; ask again later */
+#define IMAGE_BLOB_START 1 /* begin: fetch from *offset */
+#define IMAGE_BLOB_SKIP  2 /* begin: nothing to fetch (the store has it now) */
+
+/* Called on the transport's thread, one job at a time. Every job gets
+ * exactly one end call, whether it began or not. */
+struct image_blob_ops {
+    /* Before the first transfer of a job: IMAGE_BLOB_*, or < 0. */
+    int (*begin)(struct image_blob_job *j, uint64_t *offset, struct berr *e);
+    /* The registry answered with the whole blob to a range request: what
+     * was kept is dropped, the bytes start again at 0. */
+    int (*restart)(struct image_blob_job *j, struct berr *e);
+    int (*data)(struct image_blob_job *j, const void *buf, size_t len, struct berr *e);
+    /* A transient failure (why); the transfer resumes after delay_ms. */
+    void (*retry)(struct image_blob_job *j, const char *why, unsigned attempt, unsigned delay_ms);
+    /* r 0: the size bytes are all there; the callee verifies them and
+     * returns < 0 (e says why) to reject. r < 0: the job failed or was
+     * cancelled, e (may be empty) says why; the callee may add context. */
+    int (*end)(struct image_blob_job *j, int r, struct berr *e);
+};
 
 struct image_fetcher {
     void *ctx;
@@ -107,6 +139,12 @@ struct image_fetcher {
      * checks digest and size. */
     int (*fetch)(void *ctx, const char *digest, int64_t size, bool manifest, struct blob_writer *w,
                  struct berr *e);
+    /* Downloads the jobs' blobs, several at once, resuming where begin
+     * says, retrying transient failures; returns when every job has ended:
+     * 0, or the first failure (the others cancelled). May be NULL: blobs
+     * then come one by one through fetch. */
+    int (*fetch_blobs)(void *ctx, struct image_blob_job *jobs, size_t n,
+                       const struct image_blob_ops *ops, struct berr *e);
 };
 
 struct image_pull_stats {

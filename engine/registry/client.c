@@ -7,9 +7,11 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/image/imgconfig.h"
 #include "engine/registry/client_int.h"
+#include "engine/registry/httpparse.h"
 #include "engine/registry/registry.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
@@ -27,6 +29,7 @@ struct response {
     size_t errlen;
     char *content_type;
     struct berr err; /* why the body was cut short */
+    CURLcode cc;     /* the transfer's outcome */
 };
 
 static void response_free(struct response *r)
@@ -132,6 +135,14 @@ static char *error_text(const struct response *r, long code)
     return s;
 }
 
+long registry_low_speed_time(void)
+{
+    const char *v = getenv("BERTH_REGISTRY_LOW_SPEED_TIME");
+    char *end = NULL;
+    long n = v && *v ? strtol(v, &end, 10) : 0;
+    return n > 0 && n <= 3600 && end && !*end ? n : REGISTRY_LOW_SPEED_TIME_S;
+}
+
 void registry_easy_setup(struct registry_client *c, CURL *h, const char *url,
                          struct curl_slist **hdrs)
 {
@@ -146,13 +157,13 @@ void registry_easy_setup(struct registry_client *c, CURL *h, const char *url,
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, REGISTRY_MAX_REDIRS);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, REGISTRY_CONNECT_TIMEOUT_S);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, REGISTRY_LOW_SPEED_TIME_S);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, registry_low_speed_time());
     if (c->plain_http) /* a loopback registry is never reached through a proxy */
         curl_easy_setopt(h, CURLOPT_PROXY, "");
 }
 
-static int get(struct registry_client *c, const char *kind, const char *what, struct response *r,
-               struct berr *e)
+static int get_once(struct registry_client *c, const char *kind, const char *what,
+                    struct response *r, struct berr *e)
 {
     _cleanup_free_ char *url = xasprintf("%s/v2/%s/%s/%s", c->base, c->repo, kind, what);
     struct curl_slist *hdrs = NULL;
@@ -167,7 +178,7 @@ static int get(struct registry_client *c, const char *kind, const char *what, st
     curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
     char cerr[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-    CURLcode cc = curl_easy_perform(h);
+    CURLcode cc = r->cc = curl_easy_perform(h);
     curl_slist_free_all(hdrs);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     long code = response_code(c);
@@ -187,6 +198,31 @@ static int get(struct registry_client *c, const char *kind, const char *what, st
                         "yet",
                         c->base, why);
     return berr_set(e, code == 404 ? -ENOENT : -EIO, "%s: %s", c->base, why);
+}
+
+/* get_once, tried again after a back-off when it failed in a way that may
+ * pass (registry_curl_transient, http_status_transient). */
+static int get(struct registry_client *c, const char *kind, const char *what, struct response *r,
+               struct berr *e)
+{
+    for (unsigned attempt = 1;; attempt++) {
+        int rc = get_once(c, kind, what, r, e);
+        bool transient = r->cc == CURLE_OK ? http_status_transient(response_code(c))
+                                           : !r->err.code && registry_curl_transient(r->cc);
+        if (rc == 0 || !transient || attempt > REGISTRY_RETRIES)
+            return rc;
+        if (r->w && blob_writer_reset(r->w, e) < 0)
+            return rc;
+        berr_clear(e);
+        free(r->mem);
+        free(r->errbody);
+        r->mem = r->errbody = NULL;
+        r->len = r->errlen = 0;
+        unsigned ms = registry_backoff_ms(attempt);
+        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+    }
 }
 
 int registry_get_manifest(struct registry_client *c, const char *tag_or_digest, char **doc,
@@ -221,7 +257,7 @@ static int fetch(void *ctx, const char *digest, int64_t size, bool manifest, str
     return rc;
 }
 
-struct image_fetcher registry_fetcher(struct registry_client *c)
+struct image_fetcher registry_fetcher_seq(struct registry_client *c)
 {
     return (struct image_fetcher){.ctx = c, .fetch = fetch};
 }

@@ -32,4 +32,13 @@ struct registry_client {
 void registry_easy_setup(struct registry_client *c, CURL *h, const char *url,
                          struct curl_slist **hdrs);
 
+/* Seconds below 1 byte/s before a transfer is dropped as stalled:
+ * REGISTRY_LOW_SPEED_TIME_S, or BERTH_REGISTRY_LOW_SPEED_TIME (1-3600; for
+ * tests and slow links). */
+long registry_low_speed_time(void);
+
+/* The fetcher of manifests and blobs one at a time (client.c);
+ * registry_fetcher adds the parallel blob transport (fetch.c). */
+struct image_fetcher registry_fetcher_seq(struct registry_client *c);
+
 #endif
