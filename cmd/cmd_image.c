@@ -338,7 +338,8 @@ int cmd_images_pull(struct cli *c, int argc, char **argv, struct berr *e)
     _cleanup_store_ struct store *s = NULL;
     if ((r = store_open(c->root, &s, e)) < 0)
         return r;
-    store_set_sink(s, &c->sink);
+    if (!quiet) /* -q: errors only, no layer progress */
+        store_set_sink(s, &c->sink);
     struct image_pull_stats st = {0};
     _cleanup_strv_ char **pulled = NULL;
     if ((r = registry_pull(s, argv[optind], &st, &pulled, e)) < 0)
@@ -350,6 +351,8 @@ int cmd_images_pull(struct cli *c, int argc, char **argv, struct berr *e)
     printf("Digest: %s\n", st.manifest_digest);
     for (size_t i = 0; pulled && pulled[i]; i++) {
         _cleanup_free_ char *fam = ref_familiarize(pulled[i]);
+        printf("Status: %s for %s\n",
+               st.blobs_fetched ? "Downloaded newer image" : "Image is up to date", fam);
         printf("Pulled image: %s\n", fam);
     }
     return 0;

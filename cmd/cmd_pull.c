@@ -120,6 +120,7 @@ int cmd_pull(struct cli *c, int argc, char **argv, struct berr *e)
     _cleanup_store_ struct store *st = NULL;
     if ((r = store_open(c->root, &st, e)) < 0)
         return r;
-    store_set_sink(st, &c->sink);
+    if (!o.quiet) /* -q: errors only, no layer progress */
+        store_set_sink(st, &c->sink);
     return pull_services(st, p, want, &o, e);
 }

@@ -121,6 +121,8 @@ static int run_plan(struct run *r, const struct service *s0, char **cmd_args, st
     }
     int rr = store_open(r->c->root, &r->st, e);
     if (rr >= 0)
+        store_set_sink(r->st, &r->c->sink); /* a pull's progress */
+    if (rr >= 0)
         rr = cli_service_image(r->st, &s, &r->img, e);
     if (rr >= 0)
         rr = plan_container(r->p, &s, r->img, 1, r->id, &r->plan, e);

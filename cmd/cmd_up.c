@@ -127,6 +127,7 @@ int up_plan(struct up *u, struct berr *e)
     r = store_open(u->c->root, &pl->st, e);
     if (r < 0)
         return r;
+    store_set_sink(pl->st, &u->c->sink); /* a pull's progress */
     for (size_t i = 0; pl->p->files && pl->p->files[i]; i++) {
         char *f = xasprintf("%s%s%s", pl->config_files ? pl->config_files : "", i ? "," : "",
                             pl->p->files[i]);

@@ -207,6 +207,9 @@ static void plain_event(struct ui_render *r, const struct ev *e)
     /* the error itself comes as the command's (or the project's) error */
     if (!e->status || is(e->status, "Error"))
         return;
+    /* a layer's progress: its first line only, no line per chunk */
+    if (e->type == EV_IMAGE && is(e->action, "layer") && e->current > 0)
+        return;
     /* docker compose quotes a volume's name where it creates one */
     bool quote = e->type == EV_VOLUME && is(e->action, "create");
     const char *q = quote ? "\"" : "";
