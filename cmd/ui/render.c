@@ -192,6 +192,8 @@ static void write_project(struct ui_render *r, const struct ev *e)
     }
 }
 
+static struct tline *tty_line(struct ui_render *r, const struct ev *e);
+
 /* ---- plain -------------------------------------------------------------- */
 
 static void plain_event(struct ui_render *r, const struct ev *e)
@@ -207,9 +209,14 @@ static void plain_event(struct ui_render *r, const struct ev *e)
     /* the error itself comes as the command's (or the project's) error */
     if (!e->status || is(e->status, "Error"))
         return;
-    /* a layer's progress: its first line only, no line per chunk */
-    if (e->type == EV_IMAGE && is(e->action, "layer") && e->current > 0)
-        return;
+    /* a layer's progress: a line when its status changes, not per chunk */
+    if (e->type == EV_IMAGE && is(e->action, "layer")) {
+        struct tline *l = tty_line(r, e);
+        if (is(l->status, e->status))
+            return;
+        free(l->status);
+        l->status = xstrdup(e->status);
+    }
     /* docker compose quotes a volume's name where it creates one */
     bool quote = e->type == EV_VOLUME && is(e->action, "create");
     const char *q = quote ? "\"" : "";

@@ -309,13 +309,53 @@ static void test_modes(void **state)
     assert_false(ui_color_resolve(UI_ANSI_NEVER, true, NULL));
 }
 
+/* A layer's progress in plain text: a line per status, not per chunk. */
+static void test_plain_layer_progress(void **state)
+{
+    (void)state;
+    char *err = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&err, &len);
+    assert_non_null(f);
+    struct ui_render_opts o = {.mode = UI_PROGRESS_PLAIN, .out = f, .err = f};
+    struct ui_render *r = ui_render_new(&o);
+    struct ev_sink s = ui_render_sink(r);
+    static const char *const steps[] = {"Pulling fs layer", "Downloading",       "Downloading",
+                                        "Downloading",      "Download complete", "Extracting",
+                                        "Extracting",       "Pull complete"};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        struct ev e = {.time_ns = T0,
+                       .type = EV_IMAGE,
+                       .action = "layer",
+                       .id = "a1b2c3d4e5f6",
+                       .name = "a1b2c3d4e5f6",
+                       .status = steps[i],
+                       .current = (int64_t)i * 1000,
+                       .total = 9000};
+        ev_emit(&s, &e);
+    }
+    ui_render_free(r);
+    fclose(f);
+    assert_string_equal(err, " Image a1b2c3d4e5f6  Pulling fs layer\n"
+                             " Image a1b2c3d4e5f6  Downloading\n"
+                             " Image a1b2c3d4e5f6  Download complete\n"
+                             " Image a1b2c3d4e5f6  Extracting\n"
+                             " Image a1b2c3d4e5f6  Pull complete\n");
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain), cmocka_unit_test(test_plain_logs_view),
-        cmocka_unit_test(test_tty),   cmocka_unit_test(test_json),
-        cmocka_unit_test(test_quiet), cmocka_unit_test(test_json_log_not_utf8),
-        cmocka_unit_test(test_modes), cmocka_unit_test(test_warning),
+        cmocka_unit_test(test_plain),
+        cmocka_unit_test(test_plain_logs_view),
+        cmocka_unit_test(test_tty),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_quiet),
+        cmocka_unit_test(test_json_log_not_utf8),
+        cmocka_unit_test(test_modes),
+        cmocka_unit_test(test_warning),
+        cmocka_unit_test(test_plain_layer_progress),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
