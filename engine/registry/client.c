@@ -78,12 +78,7 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
     struct response *r = ud;
     size_t len = size * n;
     if (response_code(r->c) != 200) {
-        size_t room = ERRBODY_MAX - r->errlen;
-        size_t take = len < room ? len : room;
-        r->errbody = xrealloc(r->errbody, r->errlen + take + 1);
-        memcpy(r->errbody + r->errlen, buf, take);
-        r->errlen += take;
-        r->errbody[r->errlen] = '\0';
+        registry_errbody_append(&r->errbody, &r->errlen, buf, len);
         return len;
     }
     if (r->len + len > r->max) {
@@ -120,11 +115,19 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
     return len;
 }
 
-/* The registry's own words for an error response ({"errors": [{"code",
- * "message"}]}), else the HTTP status. Heap string. */
-static char *error_text(const struct response *r, long code)
+void registry_errbody_append(char **body, size_t *blen, const char *buf, size_t len)
 {
-    json_t *j = r->errbody ? json_loadb(r->errbody, r->errlen, 0, NULL) : NULL;
+    size_t room = ERRBODY_MAX - *blen;
+    size_t take = len < room ? len : room;
+    *body = xrealloc(*body, *blen + take + 1);
+    memcpy(*body + *blen, buf, take);
+    *blen += take;
+    (*body)[*blen] = '\0';
+}
+
+char *registry_error_text(const char *body, size_t len, long code)
+{
+    json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
     json_t *first = json_array_get(json_object_get(j, "errors"), 0);
     const char *ecode = json_string_value(json_object_get(first, "code"));
     const char *msg = json_string_value(json_object_get(first, "message"));
@@ -191,7 +194,7 @@ static int get_once(struct registry_client *c, const char *kind, const char *wha
         return berr_set(e, -EIO, "%s: %s", c->base, *cerr ? cerr : curl_easy_strerror(cc));
     if (code == 200)
         return 0;
-    _cleanup_free_ char *why = error_text(r, code);
+    _cleanup_free_ char *why = registry_error_text(r->errbody, r->errlen, code);
     if (code == 401)
         return berr_set(e, -EACCES,
                         "%s: the registry asks for authentication (%s), which is not supported "

@@ -32,6 +32,12 @@ struct registry_client {
 void registry_easy_setup(struct registry_client *c, CURL *h, const char *url,
                          struct curl_slist **hdrs);
 
+/* An error answer's body, kept up to 4 KiB (*body NUL-terminated). */
+void registry_errbody_append(char **body, size_t *blen, const char *buf, size_t len);
+/* The registry's own words for an error answer ({"errors": [{"code",
+ * "message"}]} in body), else the HTTP status. Heap string. */
+char *registry_error_text(const char *body, size_t len, long code);
+
 /* Seconds below 1 byte/s before a transfer is dropped as stalled:
  * REGISTRY_LOW_SPEED_TIME_S, or BERTH_REGISTRY_LOW_SPEED_TIME (1-3600; for
  * tests and slow links). */
