@@ -141,8 +141,10 @@ struct image_fetcher {
                  struct berr *e);
     /* Downloads the jobs' blobs, several at once, resuming where begin
      * says, retrying transient failures; returns when every job has ended:
-     * 0, or the first failure (the others cancelled). May be NULL: blobs
-     * then come one by one through fetch. */
+     * 0, or the first failure (the others cancelled). Jobs begin in the
+     * order given, none while another waits: give them sorted by digest,
+     * so that two processes never wait for each other. May be NULL:
+     * blobs then come one by one through fetch. */
     int (*fetch_blobs)(void *ctx, struct image_blob_job *jobs, size_t n,
                        const struct image_blob_ops *ops, struct berr *e);
 };

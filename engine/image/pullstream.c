@@ -462,6 +462,12 @@ static int plan_jobs(struct pull *pu, struct plan *p, struct berr *e)
     return 0;
 }
 
+static int by_digest(const void *a, const void *b)
+{
+    const struct pstream *x = *(struct pstream *const *)a, *y = *(struct pstream *const *)b;
+    return strcmp(x->digest, y->digest);
+}
+
 static int run(struct pull *pu, struct berr *e)
 {
     size_t n_fetch = 0;
@@ -470,10 +476,12 @@ static int run(struct pull *pu, struct berr *e)
     _cleanup_free_ struct image_blob_job *jobs = xcalloc(n_fetch + 1, sizeof *jobs);
     _cleanup_free_ struct pstream **by_job = xcalloc(n_fetch + 1, sizeof *by_job);
     for (size_t i = 0, k = 0; i < pu->n_st; i++)
-        if (pu->st[i]->fetch) {
-            by_job[k] = pu->st[i];
-            jobs[k++] = pu->st[i]->job;
-        }
+        if (pu->st[i]->fetch)
+            by_job[k++] = pu->st[i];
+    /* The fetch locks are taken in one order by every process. */
+    qsort(by_job, n_fetch, sizeof *by_job, by_digest);
+    for (size_t k = 0; k < n_fetch; k++)
+        jobs[k] = by_job[k]->job;
     size_t want = pu->n_uj < WORKERS_MAX ? pu->n_uj : WORKERS_MAX;
     for (; pu->n_workers < want; pu->n_workers++)
         if (pthread_create(&pu->workers[pu->n_workers], NULL, worker, pu) != 0)

@@ -11,7 +11,6 @@
  * Not here: manifests and the other sequential requests (client.c), what
  * the bytes become (engine/image/pullstream.c). */
 #include <curl/curl.h>
-#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +26,6 @@
 
 #define FETCH_PARALLEL 6
 #define WAIT_MS        200 /* asking again for a blob another process fetches */
-#define ERRBODY_MAX    4096u
 
 enum xstate { X_QUEUED, X_WAIT, X_RUN, X_BACKOFF, X_ENDED };
 
@@ -62,6 +60,7 @@ struct fetch {
     const struct image_blob_ops *ops;
     struct xfer *x;
     size_t n, next, active, ended;
+    size_t waiting; /* jobs whose blob another process fetches */
     int rc;
     struct berr err;
 };
@@ -149,21 +148,12 @@ static void retry(struct xfer *x, const char *why)
     uv_timer_start(&x->timer, on_retry_timer, delay, 0);
 }
 
-/* The registry's own words for an error answer ({"errors": [{"code",
- * "message"}]}), else the HTTP status. */
+/* An error answer as one line. */
 static void http_error(const struct xfer *x, struct berr *e)
 {
-    json_t *j = x->errbody ? json_loadb(x->errbody, x->errlen, 0, NULL) : NULL;
-    json_t *first = json_array_get(json_object_get(j, "errors"), 0);
-    const char *ecode = json_string_value(json_object_get(first, "code"));
-    const char *msg = json_string_value(json_object_get(first, "message"));
+    _cleanup_free_ char *why = registry_error_text(x->errbody, x->errlen, x->code);
     int code = x->code == 404 ? -ENOENT : x->code == 401 || x->code == 403 ? -EACCES : -EIO;
-    if (ecode || msg)
-        berr_set(e, code, "%s: HTTP %ld, %.100s: %.200s", x->f->c->base, x->code,
-                 ecode ? ecode : "error", msg ? msg : "");
-    else
-        berr_set(e, code, "%s: HTTP %ld", x->f->c->base, x->code);
-    json_decref(j);
+    berr_set(e, code, "%s: %s", x->f->c->base, why);
 }
 
 /* A transfer libcurl is done with. */
@@ -269,12 +259,7 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
             return 0;
     }
     if (x->code != 200 && x->code != 206) {
-        size_t room = ERRBODY_MAX - x->errlen;
-        size_t take = len < room ? len : room;
-        x->errbody = xrealloc(x->errbody, x->errlen + take + 1);
-        memcpy(x->errbody + x->errlen, buf, take);
-        x->errlen += take;
-        x->errbody[x->errlen] = '\0';
+        registry_errbody_append(&x->errbody, &x->errlen, buf, len);
         return len;
     }
     if (x->f->ops->data(x->job, buf, len, &x->err) < 0)
@@ -334,9 +319,14 @@ static void begin(struct xfer *x)
     struct berr e = BERR_INIT;
     uint64_t offset = 0;
     int r = x->f->ops->begin(x->job, &offset, &e);
+    bool was_waiting = x->state == X_WAIT;
+    if (was_waiting && r != IMAGE_BLOB_WAIT)
+        x->f->waiting--;
     if (r < 0) {
         finish(x, r, &e);
     } else if (r == IMAGE_BLOB_WAIT) {
+        if (x->state != X_WAIT)
+            x->f->waiting++;
         x->state = X_WAIT;
         uv_timer_start(&x->timer, on_wait_timer, WAIT_MS, 0);
     } else if (r == IMAGE_BLOB_SKIP) {
@@ -349,11 +339,16 @@ static void begin(struct xfer *x)
             start_request(x);
     }
     berr_clear(&e);
+    if (was_waiting && r == IMAGE_BLOB_START)
+        fill(x->f); /* the jobs held back while this one waited */
 }
 
+/* Jobs begin in the order given, and none while one waits for another
+ * process: with the jobs sorted by digest (the caller's part), two pulls
+ * never each hold a blob the other waits for. */
 static void fill(struct fetch *f)
 {
-    while (f->rc == 0 && f->active < FETCH_PARALLEL && f->next < f->n) {
+    while (f->rc == 0 && f->active < FETCH_PARALLEL && f->next < f->n && f->waiting == 0) {
         struct xfer *x = &f->x[f->next++];
         f->active++;
         begin(x);
