@@ -66,7 +66,13 @@ out=$("$BERTH" image pull "$reg/test/multi:all" 2>&1) || rc=$?
 expect_eq "pulling an index succeeds" "$rc" 0
 expect_contains "the index pull names the image" "$out" "Pulled image: $reg/test/multi:all"
 check "the layer of linux/$arch is stored" in_store "$docker_layer"
-check "the layer of the other platform is not fetched" eval '! in_store "$gzip_layer"'
+if [ "$(layer_of test/multi:docker)" = "$gzip_layer" ]; then
+    # skopeo's blob-info cache may push the docker image with the gzip
+    # image's blob: then both platforms share it.
+    skip_check "the other platform's layer: skopeo pushed both platforms with one blob"
+else
+    check "the layer of the other platform is not fetched" eval '! in_store "$gzip_layer"'
+fi
 
 # --- image pull; a second pull fetches nothing
 rc=0
@@ -259,11 +265,14 @@ out=$(bz pullcmd pull nosuch 2>&1) || rc=$?
 expect_eq "pull of an unknown service fails" "$rc" 1
 expect_contains "that error names the service" "$out" "no such service: nosuch"
 
-# --- a corrupt blob in the registry: refused, nothing stored
+# --- a corrupt blob in the registry: refused, nothing stored (in a store
+# of its own: a layer the store has unpacked is not fetched again)
+main_root=$BERTH_ROOT
+export BERTH_ROOT=$T_DIR/corrupt-store
 blob=$T_DIR/registry/docker/registry/v2/blobs/sha256/${gzip_layer:7:2}/${gzip_layer#sha256:}/data
 cp "$blob" "$T_DIR/good-blob"
 printf 'corrupt' | dd of="$blob" bs=1 seek=512 conv=notrunc status=none
-ls -A "$BERTH_ROOT/blobs/sha256" | sort >"$T_DIR/blobs.before"
+{ ls -A "$BERTH_ROOT/blobs/sha256" 2>/dev/null || true; } | sort >"$T_DIR/blobs.before"
 rc=0
 out=$("$BERTH" image pull "$reg/test/corrupt:1" 2>&1) || rc=$?
 expect_eq "a corrupt blob fails the pull" "$rc" 1
@@ -278,6 +287,7 @@ cp "$T_DIR/good-blob" "$blob"
 rc=0
 "$BERTH" image pull -q "$reg/test/corrupt:1" >/dev/null 2>&1 || rc=$?
 expect_eq "the same pull succeeds once the blob is whole" "$rc" 0
+export BERTH_ROOT=$main_root
 
 # --- errors
 rc=0
