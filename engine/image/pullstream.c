@@ -34,6 +34,7 @@
 #define PROGRESS_NS  100000000LL /* progress events: at most 10 a second per layer */
 #define SHORT_ID_LEN 12
 #define HASH_CHUNK   (256u << 10)
+#define WRITE_BUF    (256u << 10) /* received bytes written to the partial file at once */
 
 enum stream_state { ST_RUNNING, ST_DONE, ST_FAILED };
 
@@ -47,6 +48,8 @@ struct pstream {
     int64_t size;
     int fd;     /* partial file, or the store's blob */
     int lockfd; /* the blob's fetch lock, held until the commit */
+    char *wbuf; /* received, not yet in fd */
+    size_t wlen;
     struct sha256 *h;
     uint64_t written;        /* bytes in fd, readable (under pu->mu) */
     uint64_t received;       /* bytes received in this pull */
@@ -84,6 +87,7 @@ struct pull {
     struct pull_ujob **uj;
     size_t n_uj, next;
     bool cancel;
+    unsigned sleepers; /* workers waiting for bytes */
     pthread_t workers[WORKERS_MAX];
     size_t n_workers;
     /* Fetch locks of the small blobs planning fetched (the config). */
@@ -150,7 +154,8 @@ static void set_written(struct pstream *st, uint64_t w)
 {
     pthread_mutex_lock(&st->pu->mu);
     st->written = w;
-    pthread_cond_broadcast(&st->pu->cv);
+    if (st->pu->sleepers > 0) /* a wake-up per chunk costs more than the chunk */
+        pthread_cond_broadcast(&st->pu->cv);
     pthread_mutex_unlock(&st->pu->mu);
 }
 
@@ -201,6 +206,7 @@ static int op_begin(struct image_blob_job *j, uint64_t *offset, struct berr *e)
     uint64_t have = 0;
     if ((st->fd = store_partial_open(s, st->digest, &have, e)) < 0)
         return st->fd;
+    st->wbuf = xmalloc(WRITE_BUF);
     if (have > (uint64_t)st->size) {
         if (ftruncate(st->fd, 0) < 0)
             return berr_errno(e, errno, "%s: %s %s: truncating the partial download",
@@ -220,6 +226,7 @@ static int op_restart(struct image_blob_job *j, struct berr *e)
     struct pstream *st = j->ud;
     char dummy[DIGEST_STR_SIZE];
     sha256_final(st->h, dummy); /* resets it */
+    st->wlen = 0;
     set_written(st, 0);
     if (ftruncate(st->fd, 0) < 0)
         return berr_errno(e, errno, "%s: %s %s: truncating the partial download", st->pu->l->src,
@@ -227,30 +234,50 @@ static int op_restart(struct image_blob_job *j, struct berr *e)
     return 0;
 }
 
-static int op_data(struct image_blob_job *j, const void *buf, size_t len, struct berr *e)
+/* The bytes held in wbuf go to the partial file and become readable. */
+static int flush(struct pstream *st, struct berr *e)
 {
-    struct pstream *st = j->ud;
     uint64_t w = st->written; /* only this thread changes it */
-    if (w + len > (uint64_t)st->size)
-        return berr_set(e, -EBADMSG,
-                        "%s: %s %s: the registry sent more than the %lld bytes the manifest says",
-                        st->pu->l->src, st->label, st->digest, (long long)st->size);
-    for (const char *p = buf; len > 0;) {
-        ssize_t n = pwrite(st->fd, p, len, (off_t)w);
+    size_t done = 0;
+    while (done < st->wlen) {
+        ssize_t n = pwrite(st->fd, st->wbuf + done, st->wlen - done, (off_t)(w + done));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return berr_errno(e, errno, "%s: %s %s: writing to the image store", st->pu->l->src,
                               st->label, st->digest);
-        sha256_update(st->h, p, (size_t)n);
-        p += n;
-        len -= (size_t)n;
-        w += (uint64_t)n;
-        st->received += (uint64_t)n;
+        done += (size_t)n;
     }
-    set_written(st, w);
+    st->wlen = 0;
+    set_written(st, w + done);
+    return 0;
+}
+
+static int op_data(struct image_blob_job *j, const void *buf, size_t len, struct berr *e)
+{
+    struct pstream *st = j->ud;
+    uint64_t w = st->written + st->wlen;
+    if (w + len > (uint64_t)st->size)
+        return berr_set(e, -EBADMSG,
+                        "%s: %s %s: the registry sent more than the %lld bytes the manifest says",
+                        st->pu->l->src, st->label, st->digest, (long long)st->size);
+    sha256_update(st->h, buf, len);
+    st->received += len;
+    /* libcurl hands 16 KiB at a time: written (and woken for) in larger
+     * steps. */
+    for (const char *p = buf; len > 0;) {
+        size_t take = WRITE_BUF - st->wlen < len ? WRITE_BUF - st->wlen : len;
+        memcpy(st->wbuf + st->wlen, p, take);
+        st->wlen += take;
+        p += take;
+        len -= take;
+        int r;
+        if (st->wlen == WRITE_BUF && (r = flush(st, e)) < 0)
+            return r;
+    }
     if (due(&st->last_ev))
-        emit(st->pu, st->short_id, "Downloading", (int64_t)w, st->size, NULL);
+        emit(st->pu, st->short_id, "Downloading", (int64_t)(st->written + st->wlen), st->size,
+             NULL);
     return 0;
 }
 
@@ -290,8 +317,10 @@ static int verify(struct pstream *st, struct berr *e)
 static int op_end(struct image_blob_job *j, int r, struct berr *e)
 {
     struct pstream *st = j->ud;
+    /* What arrived is kept, for the next try or the next pull. */
+    int fr = st->wlen > 0 ? flush(st, r == 0 ? e : NULL) : 0;
     if (r == 0)
-        r = verify(st, e);
+        r = fr < 0 ? fr : verify(st, e);
     else if (r != -ECANCELED && r != -EINTR && e && e->msg)
         berr_wrap(e, "%s: %s %s", st->pu->l->src, st->label, st->digest);
     set_state(st, r == 0 ? ST_DONE : ST_FAILED);
@@ -316,8 +345,11 @@ static ssize_t ujob_read(void *ud, const void **buf, const char **msg)
     struct pull *pu = u->pu;
     for (;;) {
         pthread_mutex_lock(&pu->mu);
-        while (u->pos >= st->written && st->state == ST_RUNNING && !pu->cancel)
+        while (u->pos >= st->written && st->state == ST_RUNNING && !pu->cancel) {
+            pu->sleepers++;
             pthread_cond_wait(&pu->cv, &pu->mu);
+            pu->sleepers--;
+        }
         uint64_t avail = st->written > u->pos ? st->written - u->pos : 0;
         enum stream_state state = st->state;
         bool cancel = pu->cancel;
@@ -618,6 +650,7 @@ void pull_free(struct pull *pu)
             close(st->fd);
         store_partial_unlock(pu->l->s, st->digest, st->lockfd);
         sha256_free(st->h);
+        free(st->wbuf);
         free((char *)st->label);
         free(st);
     }

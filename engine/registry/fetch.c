@@ -25,7 +25,8 @@
 #include "util/xalloc.h"
 
 #define FETCH_PARALLEL 6
-#define WAIT_MS        200 /* asking again for a blob another process fetches */
+#define WAIT_MS        200
+#define FETCH_BUFFER   (256L << 10) /* asking again for a blob another process fetches */
 
 enum xstate { X_QUEUED, X_WAIT, X_RUN, X_BACKOFF, X_ENDED };
 
@@ -293,6 +294,9 @@ static void start_request(struct xfer *x)
     curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(x->h, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
+    /* Fewer, larger writes into the partial file (and wake-ups of its
+     * unpacker). */
+    curl_easy_setopt(x->h, CURLOPT_BUFFERSIZE, FETCH_BUFFER);
     *x->cerr = '\0';
     curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->cerr);
     x->offset = x->have;
