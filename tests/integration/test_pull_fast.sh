@@ -242,6 +242,21 @@ expect_eq "the second of two pulls at once completes" "$rb" 0
 expect_eq "each blob is fetched once" "$(plog_query max-fetches)" 1
 check "both leave no staging" staging_empty
 
+# --- stale partials: the next writer removes those untouched for a day
+old_part=$BERTH_ROOT/partial/sha256-$(printf 'a%.0s' $(seq 64))
+new_part=$BERTH_ROOT/partial/sha256-$(printf 'b%.0s' $(seq 64))
+echo stale >"$old_part"
+touch "$old_part.lock"
+touch -d '2 days ago' "$old_part"
+echo fresh >"$new_part"
+rc=0
+"$BERTH" --progress quiet image pull "$px/test/fast:zst" >/dev/null 2>&1 || rc=$?
+expect_eq "a pull with stale partials around succeeds" "$rc" 0
+check "a partial untouched for two days is removed" test ! -e "$old_part"
+check "its lock file too" test ! -e "$old_part.lock"
+check "a fresh partial is kept" test -e "$new_part"
+rm -f "$new_part"
+
 # --- peak memory of a pull of a large layer
 if ldd "$BERTH" 2>/dev/null | grep -q libasan; then
     skip_check "peak RSS: the sanitizer build's memory is not berth's"
