@@ -2,7 +2,9 @@
 /* Pulling images from registries (OCI distribution API over libcurl): where
  * a reference's registry is and how it is spoken to (endpoint), and a client
  * that fetches manifests and blobs for the image module to verify and
- * import (engine/image: image_pull_import). This slice speaks to registries
+ * import (engine/image: image_pull_import): layer blobs several at once on
+ * a libuv loop of its own, resumed with Range requests and retried after
+ * transient failures (fetch.c). This slice speaks to registries
  * without authentication; plain HTTP only to loopback hosts, as Docker.
  * Not here: verification, planning, unpacking (engine/image), output
  * (cmd/). */
@@ -48,7 +50,8 @@ int registry_get_manifest(struct registry_client *c, const char *tag_or_digest, 
                           size_t *len, char **media_type, struct berr *e);
 
 /* The fetcher image_pull_import takes: manifests and blobs of c's
- * repository. */
+ * repository, layer blobs in parallel (fetch_blobs). SIGINT and SIGTERM
+ * are caught while layers download, to stop them cleanly. */
 struct image_fetcher registry_fetcher(struct registry_client *c);
 
 /* Pulls ref into the store: the manifest by tag or digest, then every blob
