@@ -416,6 +416,10 @@ static void unpack_one(struct pull_ujob *u)
         emit(u->pu, u->st->short_id, "Already exists", 0, 0, NULL);
         return;
     }
+    /* The tree reaches the disk now, while other layers still come, not
+     * all at the commit (store_layer_commit's sync then finds it done). */
+    if (r == 0 && syncfs(u->dirfd) < 0)
+        r = berr_errno(&u->err, errno, "%s: syncing layer %s", l->src, pl->digest);
     u->rc = r;
     if (r == 0)
         emit(u->pu, u->st->short_id, "Pull complete", 0, 0, NULL);
