@@ -2041,6 +2041,12 @@ static struct ynode *c_objects(struct canon *c, const struct schema *sc, const s
     return mb_done(c, &b, v, false);
 }
 
+static int cmp_ext_pairs(const void *x, const void *y)
+{
+    const struct ypair *a = x, *b = y;
+    return yscalar_cmp(a->key, b->key);
+}
+
 struct ynode *canon_file(const struct canon_opts *o, struct ynode *root)
 {
     struct canon c = {.o = o, .a = o->a};
@@ -2100,6 +2106,10 @@ struct ynode *canon_file(const struct canon_opts *o, struct ynode *root)
         if (out)
             mb_add(&c, &b, pr->key, out);
     }
+    /* The top level's extensions sorted, as docker compose prints them in
+     * YAML and JSON alike (its Extensions are a Go map). */
+    if (ext.n > 1)
+        qsort(ext.p, ext.n, sizeof *ext.p, cmp_ext_pairs);
     for (size_t i = 0; i < ext.n; i++)
         mb_add(&c, &b, ext.p[i].key, ext.p[i].value);
     return mb_done(&c, &b, root, true);
