@@ -383,22 +383,49 @@ static struct ynode *apply_extends(struct loader *L, struct ynode *root, const c
 
 /* A file's documents, each interpolated, included, canonical and with its
  * extends resolved, merged in order. */
+/* A file read and parsed: its documents (in the arena) and its source. */
+struct parsed {
+    struct ydocs docs;
+    const struct ysource *src;
+    bool ok;
+};
+
+static void parse_file(struct loader *L, const char *path, const char *display, struct parsed *out)
+{
+    _cleanup_free_ char *buf = NULL;
+    size_t len = 0;
+    struct yaml_limits lim;
+    yaml_compose_limits(&lim);
+    out->src = add_source(L, path, display);
+    out->ok = read_one(L, path, display, &buf, &len) == 0 &&
+              yaml_parse(L->a, out->src, buf, len, &lim, L->d, &out->docs) == 0;
+}
+
+static struct ynode *parsed_tree(struct loader *L, const char *path, const struct parsed *pf,
+                                 const char *project_dir, const struct envtab *env);
+
 static struct ynode *file_tree(struct loader *L, const char *path, const char *display,
                                const char *project_dir, const struct envtab *env)
+{
+    struct parsed pf = {0};
+    if (!chain_enter(L, path, NULL, "include"))
+        return NULL;
+    chain_leave(L);
+    parse_file(L, path, display, &pf);
+    return parsed_tree(L, path, &pf, project_dir, env);
+}
+
+static struct ynode *parsed_tree(struct loader *L, const char *path, const struct parsed *pf,
+                                 const char *project_dir, const struct envtab *env)
 {
     if (!chain_enter(L, path, NULL, "include"))
         return NULL;
     struct ynode *acc = NULL;
-    const struct ysource *src = add_source(L, path, display);
-    _cleanup_free_ char *buf = NULL;
-    size_t len = 0;
+    const struct ysource *src = pf->src;
     size_t errs = L->d->n_errors;
-    struct yaml_limits lim;
-    yaml_compose_limits(&lim);
-    struct ydocs docs = {0};
+    const struct ydocs docs = pf->docs;
     _cleanup_free_ char *dir = strcmp(path, "-") ? path_dirname(path) : xstrdup(project_dir);
-    if (read_one(L, path, display, &buf, &len) < 0 ||
-        yaml_parse(L->a, src, buf, len, &lim, L->d, &docs) < 0)
+    if (!pf->ok)
         goto out;
     struct interp_tree_ctx ic = {.a = L->a, .d = L->d, .env = env, .warned = &L->warned};
     for (size_t j = 0; j < docs.n; j++) {
@@ -440,7 +467,7 @@ static struct ynode *file_tree(struct loader *L, const char *path, const char *d
     }
 out:
     chain_leave(L);
-    if (L->d->n_errors > errs)
+    if (L->d->n_errors > errs || !pf->ok)
         return NULL;
     if (!acc) {
         static const struct ynode empty = {.kind = YNODE_MAP, .ordered = 1};
@@ -469,4 +496,61 @@ struct ynode *loader_project(struct loader *L, char *const *paths, char *const *
         acc = merge_trees(L->a, acc, t);
     }
     return failed ? NULL : acc;
+}
+
+/* The last non-empty top-level `name:` of the files' documents, as
+ * compose-go reads it: before interpolation. */
+static struct ynode *last_name(const struct parsed *pf, size_t n)
+{
+    struct ynode *name = NULL;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < pf[i].docs.n; j++) {
+            struct ynode *doc = pf[i].docs.docs[j];
+            struct ynode *v =
+                doc && doc->kind == YNODE_MAP ? (struct ynode *)ymap_get(doc, "name") : NULL;
+            if (v && !ynode_is_null(v) && !(v->kind == YNODE_SCALAR && v->len == 0))
+                name = v; /* not a string: the resolver says so */
+        }
+    return name;
+}
+
+struct ynode *loader_main(struct loader *L, char *const *paths, char *const *names,
+                          const char *project_dir, const struct envtab *env,
+                          const struct loader_name *ln, char **name)
+{
+    size_t n = strv_len(paths);
+    struct parsed *pf = xcalloc(n ? n : 1, sizeof *pf);
+    for (size_t i = 0; i < n; i++)
+        parse_file(L, paths[i], names[i], &pf[i]);
+    struct ynode *acc = NULL;
+    struct envtab vars = {0};
+    _cleanup_free_ char *def = NULL;
+    struct ynode *nn = last_name(pf, n);
+    if (nn && nn->kind == YNODE_SCALAR && L->interpolate) {
+        struct interp_tree_ctx ic = {.a = L->a, .d = L->d, .env = env, .warned = &L->warned};
+        nn = interp_tree(&ic, nn);
+    }
+    if (ln->resolve(ln->ud, nn, name) < 0)
+        goto out;
+    /* COMPOSE_PROJECT_NAME is the project's name while the files are
+     * interpolated, as compose-go defines it. */
+    def = str_join("COMPOSE_PROJECT_NAME", '=', *name);
+    char *const first[] = {def, NULL};
+    envtab_add(&vars, first);
+    envtab_add(&vars, env->entries);
+    bool failed = false;
+    for (size_t i = 0; i < n; i++) {
+        struct ynode *t = parsed_tree(L, paths[i], &pf[i], project_dir, &vars);
+        if (!t) {
+            failed = true;
+            continue;
+        }
+        acc = merge_trees(L->a, acc, t);
+    }
+    if (failed)
+        acc = NULL;
+out:
+    envtab_free(&vars);
+    free(pf);
+    return acc;
 }
