@@ -1162,12 +1162,9 @@ int model_build(struct arena *a, const struct ynode *root, const struct envtab *
     if (services && !ynode_is_null(services))
         build_services(&m, services);
     mark_used_networks(p);
-    if (d->n_errors == errors && p->n_services == 0) {
-        if (services)
-            diag_error_at(d, YPOS(services), "services: no services defined");
-        else
-            diag_error_at(d, YPOS(root), "no services defined (add a top-level services: key)");
-    }
+    /* A project may have no (enabled) services: docker compose prints it
+     * and makes its networks and volumes; `up` says when there is nothing
+     * to start. */
     return d->n_errors > errors ? -EINVAL : 0;
 }
 

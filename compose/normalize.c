@@ -366,6 +366,8 @@ struct ynode *normalize_project(const struct norm_opts *o, struct ynode *root, c
 {
     struct ynode *svcs = ymap_get(root, "services");
     bool uses_default = false;
+    if (!svcs || ynode_is_null(svcs)) /* a project of networks or volumes only */
+        root = map_set(o->a, root, "services", svcs = empty_map(o->a, svcs ? svcs : root));
     if (svcs && svcs->kind == YNODE_MAP) {
         /* Services named on the command line enable their profiles. */
         char **active = strv_dup(o->profiles);

@@ -580,9 +580,6 @@ static void test_services_shape(void **state)
         {"services:\n  web: nginx\n",
          "compose.yaml:2:8: service \"web\": expected a mapping of service keys, got a string"},
         {"services:\n  web:\n", "service \"web\": expected a mapping of service keys, got null"},
-        {"name: x\n", "compose.yaml:1:1: no services defined (add a top-level services: key)"},
-        {"services: {}\n", "compose.yaml:1:11: services: no services defined"},
-        {"services:\n", "compose.yaml:1:10: services: no services defined"},
         {"services: []\n",
          "compose.yaml:1:11: services: expected a mapping of service names to services, got a "
          "list"},
@@ -596,6 +593,16 @@ static void test_services_shape(void **state)
         assert_int_not_equal(ct_load(&l, cases[i].yaml, NULL), 0);
         ct_assert_error(&l, cases[i].err);
         assert_null(l.p);
+        ct_load_done(&l);
+    }
+    /* A project without (enabled) services loads, as in docker compose. */
+    static const char *const none[] = {"name: x\nnetworks: {n: {}}\n", "services: {}\n",
+                                       "services:\n",
+                                       "services: {web: {image: x, profiles: [dev]}}\n"};
+    for (size_t i = 0; i < ARRAY_SIZE(none); i++) {
+        struct ct_load l;
+        assert_int_equal(ct_load(&l, none[i], NULL), 0);
+        assert_int_equal(l.p->n_services, 0);
         ct_load_done(&l);
     }
     /* Valid names, x- entries skipped, services in file order. */
