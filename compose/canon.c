@@ -1989,7 +1989,9 @@ static struct ynode *c_objects(struct canon *c, const struct schema *sc, const s
     mb_reserve(c, &b, v->n_pairs);
     for (size_t i = 0; i < v->n_pairs; i++) {
         const struct ynode *k = v->pairs[i].key, *val = v->pairs[i].value;
-        if (is_ext(k)) {
+        /* Entries of networks, volumes... named x- are extensions; under
+         * services: every entry is a service, as compose-go reads it. */
+        if (kind != 0 && is_ext(k)) {
             mb_add(c, &b, v->pairs[i].key, (struct ynode *)val);
             continue;
         }

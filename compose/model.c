@@ -1107,8 +1107,6 @@ static void build_services(struct model *m, const struct ynode *services)
     for (size_t i = 0; i < services->n_pairs; i++) {
         const struct ypair *svc = &services->pairs[i];
         const struct ynode *k = svc->key;
-        if (is_extension(k))
-            continue;
         if (!valid_service_name(k)) {
             diag_error_at(m->d, YPOS(k),
                           "invalid service name %s: it must start with a letter or digit and "

@@ -381,10 +381,6 @@ struct ynode *normalize_project(const struct norm_opts *o, struct ynode *root, c
         for (size_t i = 0; i < svcs->n_pairs; i++) {
             const struct ynode *k = svcs->pairs[i].key;
             struct ynode *body = svcs->pairs[i].value;
-            if (k->len >= 2 && memcmp(k->str, "x-", 2) == 0) {
-                pb_add(&b, svcs->pairs[i].key, body);
-                continue;
-            }
             if (body->kind == YNODE_MAP && !service_enabled(body, active)) {
                 strv_push(disabled, xstrdup(k->str));
                 continue;

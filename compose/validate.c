@@ -280,9 +280,8 @@ int validate_project(struct diag *d, const struct ynode *root, char *const *disa
     const struct ynode *svcs = ymap_get(root, "services");
     size_t cap = svcs && svcs->kind == YNODE_MAP ? svcs->n_pairs : 0;
     c.s = xcalloc(cap ? cap : 1, sizeof *c.s);
-    for (size_t i = 0; i < cap; i++)
-        if (!is_ext(svcs->pairs[i].key))
-            c.s[c.n++] = (struct svc){svcs->pairs[i].key, svcs->pairs[i].value};
+    for (size_t i = 0; i < cap; i++) /* every entry, x- named too, is a service */
+        c.s[c.n++] = (struct svc){svcs->pairs[i].key, svcs->pairs[i].value};
     c.sorted = xcalloc(c.n ? c.n : 1, sizeof *c.sorted);
     for (size_t i = 0; i < c.n; i++)
         c.sorted[i] = i;

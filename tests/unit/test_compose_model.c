@@ -605,17 +605,20 @@ static void test_services_shape(void **state)
         assert_int_equal(l.p->n_services, 0);
         ct_load_done(&l);
     }
-    /* Valid names, x- entries skipped, services in file order. */
+    /* Valid names, services in file order; an entry named x- is a service
+     * there (compose-go: only keys of the top level and of objects are
+     * extensions). */
     struct ct_load l;
     assert_int_equal(ct_load(&l,
                              "services:\n  Web.1_a-b: {image: x}\n  x-tmpl: {image: y}\n"
                              "  0db: {image: z}\n  api: {image: w}\n",
                              NULL),
                      0);
-    assert_int_equal(l.p->n_services, 3);
+    assert_int_equal(l.p->n_services, 4);
     assert_string_equal(l.p->services[0].name, "Web.1_a-b");
-    assert_string_equal(l.p->services[1].name, "0db");
-    assert_string_equal(l.p->services[2].name, "api");
+    assert_string_equal(l.p->services[1].name, "x-tmpl");
+    assert_string_equal(l.p->services[2].name, "0db");
+    assert_string_equal(l.p->services[3].name, "api");
     ct_load_done(&l);
 }
 
