@@ -96,6 +96,19 @@ int want_bool(struct model *m, const struct service *s, const char *key, const s
                     *out = false;
                     return 0;
                 }
+            /* YAML 1.1's words, written plain: compose-go reads them as
+             * booleans with a warning. */
+            static const char *const t11[] = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"};
+            static const char *const f11[] = {"n", "N", "no", "No", "NO", "off", "Off", "OFF"};
+            for (size_t i = 0; v->style == YSTYLE_PLAIN && i < ARRAY_SIZE(t11); i++)
+                if (strcmp(v->str, t11[i]) == 0 || strcmp(v->str, f11[i]) == 0) {
+                    *out = strcmp(v->str, t11[i]) == 0;
+                    diag_warn_at(m->d, YPOS(v),
+                                 "%s %s: %s: %s is a YAML 1.1 boolean, read as %s (write %s)",
+                                 m->kind ? m->kind : "service", QS(s->name), key, QN(v),
+                                 *out ? "true" : "false", *out ? "true" : "false");
+                    return 0;
+                }
             svc_error(m, s, v, key, "expected true or false, got %s", QN(v));
             return -EINVAL;
         }

@@ -203,7 +203,12 @@ static void test_booleans(void **state)
         {"tty: false", 0, NULL},
         {"tty: \"true\"", 1, NULL},
         {"tty: \"0\"", 0, NULL},
-        {"tty: yes", 0,
+        /* YAML 1.1's words, plain, read with a warning (as compose-go);
+         * quoted they stay strings that are not booleans. */
+        {"tty: yes", 1, NULL},
+        {"tty: off", 0, NULL},
+        {"tty: Y", 1, NULL},
+        {"tty: \"yes\"", 0,
          "compose.yaml:4:10: service \"web\": tty: expected true or false, got "
          "\"yes\""},
         {"tty: 1", 0, "tty: expected true or false, got a number"},
