@@ -3,7 +3,10 @@
  * a reference's registry is and how it is spoken to (endpoint), and a client
  * that fetches manifests and blobs for the image module to verify and
  * import (engine/image: image_pull_import). This slice speaks to registries
- * without authentication; plain HTTP only to loopback hosts, as Docker.
+ * without authentication; HTTPS with the system's CAs and certs.d's,
+ * unverified or plain HTTP only to loopback hosts and registries the user
+ * lists as insecure, docker.io through its configured mirrors, proxies
+ * from the environment, as docker (config.h).
  * Not here: verification, planning, unpacking (engine/image), output
  * (cmd/). */
 #ifndef BERTH_ENGINE_REGISTRY_H
@@ -18,16 +21,12 @@
 /* docker.io's API host. */
 #define REGISTRY_DOCKER_HUB "registry-1.docker.io"
 
-/* Where a registry domain ("docker.io", "127.0.0.1:5000", "[::1]:5000")
- * answers: base URL ("http://127.0.0.1:5000", "https://registry-1.docker.io")
- * and whether that is plain HTTP (loopback hosts only). Heap string. */
-char *registry_base_url(const char *domain, bool *plain_http);
-
 /* True for localhost, 127.0.0.0/8 and ::1, with or without a port. */
 bool registry_is_loopback(const char *domain);
 
 /* Whether this version can pull from the domain without help it lacks: a
- * plain-HTTP loopback registry. Otherwise *missing (static text) says what
+ * loopback registry, or one the user configured (insecure, a certs.d
+ * directory, docker.io with mirrors). Otherwise *missing (static text) says what
  * is missing. */
 bool registry_pull_supported(const char *domain, const char **missing);
 
