@@ -57,8 +57,9 @@ struct field_index {
 struct canon {
     const struct canon_opts *o;
     struct arena *a;
-    struct model m;      /* for the value helpers shared with the model */
-    struct service stub; /* the object messages name */
+    struct model m;               /* for the value helpers shared with the model */
+    struct service stub;          /* the object messages name */
+    const struct ynode *svc_body; /* the service being read, NULL elsewhere */
     struct memo_entry memo[MEMO_SLOTS];
     struct field_index fields[FIELD_INDEXES];
 };
@@ -1067,6 +1068,15 @@ static struct ynode *c_build(struct canon *c, const struct ynode *v, const char 
 static struct ynode *c_image(struct canon *c, const struct ynode *v, const char *path)
 {
     struct ynode *s = c_str(c, v, path);
+    const struct ynode *build = c->svc_body ? ymap_get(c->svc_body, "build") : NULL;
+    if (s && !s->len && build && !ynode_is_null(build)) {
+        /* As docker compose: the service is built, under its default
+         * name (an unset variable in image: is common in such files). */
+        diag_warn_at(c->o->d, YPOS(v),
+                     "service %s: image is empty; the image built from build: is used",
+                     QS(c->stub.name));
+        return NULL;
+    }
     if (s && !s->len) {
         cerr(c, v, path, "must not be empty");
         return NULL;
@@ -2023,7 +2033,9 @@ static struct ynode *c_objects(struct canon *c, const struct schema *sc, const s
                               QN(k), ynode_describe(val));
             continue;
         } else {
+            c->svc_body = kind == 0 ? val : NULL;
             out = c_struct(c, sc, val, "");
+            c->svc_body = NULL;
             /* The legacy external: {name: x} names the object. */
             const struct ynode *ext = kind ? ymap_get(val, "external") : NULL;
             if (out && ext && ext->kind == YNODE_MAP && ymap_get(ext, "name") &&
