@@ -115,6 +115,25 @@ static void check_service(struct vctx *c, size_t i)
     const struct ynode *nm = ymap_get(b, "network_mode");
     if (nm && strncmp(nm->str, "service:", 8) == 0)
         check_service_ref(c, i, nm, nm->str + 8, nm->len - 8, "uses the network of", true);
+    static const struct {
+        const char *key, *what;
+    } ns_keys[] = {{"ipc", "uses the IPC namespace of"}, {"pid", "uses the PID namespace of"}};
+    for (size_t j = 0; j < ARRAY_SIZE(ns_keys); j++) {
+        const struct ynode *v = ymap_get(b, ns_keys[j].key);
+        if (v && v->kind == YNODE_SCALAR && strncmp(v->str, "service:", 8) == 0)
+            check_service_ref(c, i, v, v->str + 8, v->len - 8, ns_keys[j].what, true);
+    }
+    /* volumes_from: SERVICE[:ro|rw], or container:NAME[:mode] (not a
+     * service of the project). */
+    const struct ynode *vf = ymap_get(b, "volumes_from");
+    for (size_t j = 0; vf && vf->kind == YNODE_SEQ && j < vf->n_items; j++) {
+        const struct ynode *e = vf->items[j];
+        if (e->kind != YNODE_SCALAR || strncmp(e->str, "container:", 10) == 0)
+            continue;
+        const char *colon = memchr(e->str, ':', e->len);
+        check_service_ref(c, i, e, e->str, colon ? (size_t)(colon - e->str) : e->len,
+                          "takes volumes from", true);
+    }
     const struct ynode *nets = ymap_get(b, "networks");
     if (nm && nets && nets->kind == YNODE_MAP && nets->n_pairs)
         diag_error_at(c->d, YPOS(nm),
