@@ -383,6 +383,35 @@ static struct ynode *apply_extends(struct loader *L, struct ynode *root, const c
 
 /* A file's documents, each interpolated, included, canonical and with its
  * extends resolved, merged in order. */
+/* Mapping keys must be strings, as compose-go requires (`services: {123:
+ * ...}` or an environment key `1` is refused): a plain key that YAML reads
+ * as a number, boolean or null is an error naming it. The parser bounds
+ * the depth and what aliases expand to, and so this walk. */
+static void check_keys(struct loader *L, const struct ynode *n)
+{
+    if (n->kind == YNODE_SEQ) {
+        for (size_t i = 0; i < n->n_items; i++)
+            check_keys(L, n->items[i]);
+        return;
+    }
+    if (n->kind != YNODE_MAP)
+        return;
+    for (size_t i = 0; i < n->n_pairs; i++) {
+        const struct ynode *k = n->pairs[i].key;
+        enum yscalar_type t = k->kind == YNODE_SCALAR ? yscalar_type(k) : YTYPE_STR;
+        if (t != YTYPE_STR)
+            diag_error_at(L->d, YPOS(k),
+                          "mapping key %s is not a string (YAML reads it as a %s; quote it: "
+                          "\"%.*s\")",
+                          QN(k),
+                          t == YTYPE_NULL   ? "null"
+                          : t == YTYPE_BOOL ? "boolean"
+                                            : "number",
+                          (int)k->len, k->str);
+        check_keys(L, n->pairs[i].value);
+    }
+}
+
 /* A file read and parsed: its documents (in the arena) and its source. */
 struct parsed {
     struct ydocs docs;
@@ -438,6 +467,7 @@ static struct ynode *parsed_tree(struct loader *L, const char *path, const struc
                           ynode_describe(doc));
             continue;
         }
+        check_keys(L, doc);
         if (L->interpolate)
             doc = interp_tree(&ic, doc);
         struct canon_opts co = {
