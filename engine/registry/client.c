@@ -4,7 +4,6 @@
  * bounded by the descriptor's size), registry errors turned into one line.
  * Not here: endpoints (endpoint.c), verification (engine/image). */
 #include <curl/curl.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,19 +173,11 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
     return len;
 }
 
-/* The registry's own words for an error response ({"errors": [{"code",
- * "message"}]}), else the HTTP status. Heap string. */
+/* The registry's own words for an error response, else the HTTP status.
+ * Heap string. */
 static char *error_text(const struct response *r, long code)
 {
-    json_t *j = r->errbody ? json_loadb(r->errbody, r->errlen, 0, NULL) : NULL;
-    json_t *first = json_array_get(json_object_get(j, "errors"), 0);
-    const char *ecode = json_string_value(json_object_get(first, "code"));
-    const char *msg = json_string_value(json_object_get(first, "message"));
-    char *s = ecode || msg ? xasprintf("HTTP %ld, %.100s: %.200s", code, ecode ? ecode : "error",
-                                       msg ? msg : "")
-                           : xasprintf("HTTP %ld", code);
-    json_decref(j);
-    return s;
+    return registry_error_text(r->errbody, r->errlen, code);
 }
 
 void registry_easy_setup(struct registry_client *c, CURL *h, const char *url,
