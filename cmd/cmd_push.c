@@ -120,7 +120,16 @@ static int push_services(struct store *st, const struct project *p, const bool *
     _cleanup_strv_ char **done = NULL; /* images pushed (or failed) already */
     for (size_t i = 0; i < p->n_services; i++) {
         const struct service *s = &p->services[i];
-        if (!want[i] || !s->image || strv_contains(done, s->image))
+        if (!want[i])
+            continue;
+        if (!s->has_build || !s->image) {
+            /* As docker compose: only what the project builds is pushed
+             * (an image from elsewhere is not sent to its registry). */
+            if (!o->quiet)
+                fprintf(stderr, " %s Skipped\n", s->name);
+            continue;
+        }
+        if (strv_contains(done, s->image))
             continue;
         strv_push(&done, xstrdup(s->image));
         _cleanup_berr_ struct berr pe = BERR_INIT;

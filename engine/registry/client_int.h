@@ -42,6 +42,17 @@ struct registry_client {
  * material cannot be read. */
 int registry_client_next_endpoint(struct registry_client *c, struct berr *e);
 
+/* After a transfer of c that got no HTTP answer (cc): when c may still
+ * fall back from HTTPS to plain HTTP (an insecure or loopback registry
+ * whose TLS handshake failed), switches c->base to http:// and returns
+ * true: the caller repeats the request at the new base. Otherwise false. */
+bool registry_fall_back(struct registry_client *c, CURLcode cc);
+
+/* A transfer that got no HTTP answer, as one line naming the registry and,
+ * for TLS failures, what would help. */
+int registry_transfer_error(struct registry_client *c, CURLcode cc, const char *cerr,
+                            struct berr *e);
+
 /* Resets h and sets it up for a request to url of c's registry: user agent,
  * protocols (https only, http for plain-HTTP registries), redirects,
  * connect and low-speed timeouts, TLS (verification, certs.d's CAs and

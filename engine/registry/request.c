@@ -184,10 +184,19 @@ int registry_request(struct registry_client *c, const char *method, const char *
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->code);
     int rc = 0;
+    size_t blen = strlen(c->base);
+    if (cc != CURLE_OK && !out->code && strncmp(url, c->base, blen) == 0) {
+        _cleanup_free_ char *rest = xstrdup(url + blen);
+        if (registry_fall_back(c, cc)) {
+            registry_reply_free(out);
+            _cleanup_free_ char *again = xasprintf("%s%s", c->base, rest);
+            return registry_request(c, method, again, headers, body, out, e);
+        }
+    }
     if (cc == CURLE_ABORTED_BY_CALLBACK && t.read_errno)
         rc = berr_errno(e, t.read_errno, "reading the blob to send");
     else if (cc != CURLE_OK)
-        rc = berr_set(e, -EIO, "%s: %s", c->base, *cerr ? cerr : curl_easy_strerror(cc));
+        rc = registry_transfer_error(c, cc, cerr, e);
     else if (out->code == 401) {
         _cleanup_free_ char *why = registry_error_text(out->body, out->body_len, out->code);
         rc = berr_set(e, -EACCES,

@@ -228,15 +228,21 @@ new_project comp >/dev/null <<EOC
 services:
   missing:
     image: $reg/test/absent:1
+    build: .
   web:
     image: $reg/test/bb:1
+    build: .
     depends_on: [db]
   db:
     image: $reg/test/big:1
+    build: .
   web2:
     image: $reg/test/bb:1
+    build: .
   plain:
     build: .
+  upstream:
+    image: $reg/test/bb:1
 EOC
 rc=0
 out=$(BERTH_ROOT=$SRC bz comp push web web2 2>&1) || rc=$?
@@ -256,6 +262,8 @@ expect_contains "that error names the service and image" "$out" \
 rc=0
 out=$(BERTH_ROOT=$SRC bz comp push --ignore-push-failures 2>&1) || rc=$?
 expect_eq "push --ignore-push-failures exits 0" "$rc" 0
+expect_contains "a service without build: is skipped, as docker compose does" "$out" " upstream Skipped"
+expect_contains "a service without image: is skipped" "$out" " plain Skipped"
 expect_contains "the failure is warned about" "$out" "berth: warning: service \"missing\""
 expect_eq "the images that are there are pushed" "$(grep -c ' Pushed$' <<<"$out")" 2
 rc=0
