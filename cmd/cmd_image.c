@@ -371,6 +371,8 @@ int cmd_image(struct cli *c, int argc, char **argv, struct berr *e)
         return cmd_load(c, argc - 1, argv + 1, e);
     if (strcmp(sub, "pull") == 0)
         return cmd_images_pull(c, argc - 1, argv + 1, e);
+    if (strcmp(sub, "push") == 0)
+        return cmd_images_push(c, argc - 1, argv + 1, e);
     if (strcmp(sub, "repair") == 0)
         return cmd_images_repair(c, argc - 1, argv + 1, e);
     fprintf(stderr, "berth: image: unknown command \"%s\" (see 'berth image --help')\n", sub);

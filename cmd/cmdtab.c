@@ -174,6 +174,18 @@ static const struct cmd_flag pull_flags[] = {
     {0},
 };
 
+static const struct cmd_flag image_push_flags[] = {
+    {"quiet", 'q', true, NULL, "Print only the reference pushed (and errors)"},
+    {0},
+};
+
+static const struct cmd_flag push_flags[] = {
+    {"quiet", 'q', true, NULL, "Push without printing progress information"},
+    {"ignore-push-failures", 'I', false, NULL, "Push what it can and ignore images that fail"},
+    {"include-deps", 'D', false, NULL, "Also push images of services declared as dependencies"},
+    {0},
+};
+
 static const struct cmd_flag image_rm_flags[] = {
     {"force", 'f', true, NULL, "Remove the image even if containers use it"},
     {"no-prune", 'P', false, NULL, "Keep untagged parents (berth's images have none)"},
@@ -289,13 +301,19 @@ const struct cmd_def cmd_table[] = {
               "never, and those whose pull_policy is missing and whose image is present\n"
               "are skipped.",
      .flags = pull_flags, .args = CA_SERVICES, .permute = true},
+    {.name = "push", .fn = cmd_push, .summary = "Push service images",
+     .usage = "[OPTIONS] [SERVICE...]",
+     .about = "Push the images of the named services (all when none) to their registries, each\n"
+              "image once, in file order. Services without image: are skipped; a service\n"
+              "whose image is not in the store fails.",
+     .flags = push_flags, .args = CA_SERVICES, .permute = true},
     {.name = "load", .fn = cmd_load,
      .summary = "Load an image from a tar archive (docker save or OCI layout)",
      .usage = "[-i FILE] [-q]",
      .about = "Load an image from a tar archive (docker save or OCI layout; plain, gzip or\n"
               "zstd) or from standard input.",
      .flags = load_flags, .permute = true},
-    {.name = "image", .fn = cmd_image, .summary = "Manage images (image ls, image pull, image rm)",
+    {.name = "image", .fn = cmd_image, .summary = "Manage images (image ls, image pull, image push, image rm)",
      .usage = "COMMAND", .args = CA_SUBCOMMAND},
     {.name = "image ls", .fn = cmd_images_ls, .summary = "List images (also: berth images)",
      .usage = "[-q] [--format json|table] [--no-trunc]", .about = "List images.",
@@ -310,6 +328,13 @@ const struct cmd_def cmd_table[] = {
               "Registries on loopback (localhost, 127.0.0.0/8, ::1) are spoken to over plain\n"
               "HTTP, others over HTTPS; authentication is not supported yet.",
      .flags = image_pull_flags, .permute = true},
+    {.name = "image push", .fn = cmd_images_push, .summary = "Push an image to a registry",
+     .usage = "[-q] IMAGE",
+     .about = "Push an image from the store to its registry: each layer and the config the\n"
+              "registry lacks (mounted from another repository of the registry that has it\n"
+              "when the image has a reference there), then the manifest as stored, so its\n"
+              "digest is the same. Authentication is not supported yet.",
+     .flags = image_push_flags, .permute = true},
     {.name = "image load", .fn = cmd_load,
      .summary = "Load an image from a tar archive (also: berth load)", .alias_of = "load"},
     {.name = "image repair", .fn = cmd_images_repair,

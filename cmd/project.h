@@ -66,6 +66,23 @@ int cli_service_image(struct store *st, const struct service *s, struct image **
 int cli_service_pull(struct store *st, const struct service *s, bool present, bool quiet,
                      struct berr *e);
 
+/* What `pull` and `push` are given: -q, --ignore-*-failures and
+ * --include-deps, the project, and the services to act on (the named ones,
+ * all when none; with include_deps what they depend on, transitively):
+ * want[i] for service i. */
+struct svc_images_cmd {
+    bool quiet, ignore_failures, include_deps;
+    struct project *p;
+    bool *want;
+};
+void svc_images_cmd_free(struct svc_images_cmd *o);
+
+/* Parses the command's flags and loads the project. 0 when the command is
+ * to run; a status to exit with (0 after --help, 2 after a usage error);
+ * or a negative code with e filled (an unknown service names it). */
+int cli_svc_images_cmd(struct cli *c, const char *name, int argc, char **argv,
+                       struct svc_images_cmd *o, struct berr *e);
+
 /* -t/--timeout SECONDS (a whole number, 0 or more) in ns; prints the
  * error and returns -1 when invalid. */
 int cli_parse_timeout(const char *s, int64_t *ns);

@@ -151,6 +151,7 @@ struct service {
     char *name;
     struct srcpos pos; /* the service's key */
     char *image;       /* NULL when absent */
+    bool has_build;    /* a build: section (what `push` pushes) */
     struct srcpos image_pos;
     bool pull_never;   /* pull_policy: never (a missing image is an error) */
     bool pull_always;  /* pull_policy: always (pulled at up/run even when present) */

@@ -137,6 +137,12 @@ static int parse_decimal(const char *str, int64_t *out)
 
 typedef void (*key_fn)(struct model *m, struct service *s, const struct ypair *kv);
 
+static void key_build(struct model *m, struct service *s, const struct ypair *kv)
+{
+    (void)m;
+    s->has_build = !ynode_is_null(kv->value);
+}
+
 static void key_image(struct model *m, struct service *s, const struct ypair *kv)
 {
     const char *str = want_string(m, s, "image", kv->value);
@@ -907,7 +913,7 @@ static const struct svc_key {
     {"annotations",         NULL,                   KEY_IGNORED},  /* metadata only */
     {"attach",              NULL,                   KEY_IGNORED},  /* log attachment only */
     {"blkio_config",        NULL,                   KEY_REFUSED},  /* an I/O limit: unthrottled is more */
-    {"build",               NULL,                   KEY_IGNORED},  /* an image must be loaded instead */
+    {"build",               key_build,              KEY_IGNORED},  /* an image must be loaded instead */
     {"cap_add",             key_cap_add,            KEY_HONOURED}, /* util/caps.c, Docker's rules */
     {"cap_drop",            key_cap_drop,           KEY_HONOURED}, /* util/caps.c, Docker's rules */
     {"cgroup",              NULL,                   KEY_IGNORED},  /* berth always gives a private cgroup namespace */

@@ -125,6 +125,25 @@ int image_pull_import(struct store *s, const char *ref, const char *media_type, 
                       size_t len, const struct image_fetcher *f, struct image_pull_stats *stats,
                       char ***pulled, struct berr *e);
 
+/* Pushing: what engine/registry reads of a stored image. */
+struct image_push_src {
+    char *id;                              /* the image ID (config digest) */
+    char manifest_digest[DIGEST_STR_SIZE]; /* of manifest, checked */
+    char *manifest;                        /* the manifest as stored, pushed byte for byte */
+    size_t manifest_len;
+    char **refs; /* every reference of the image, normalized, sorted; NULL-terminated */
+};
+
+/* The image ref_or_id names (as store_image_get), its stored manifest
+ * (verified against its digest) and its references. */
+int image_push_src_get(struct store *s, const char *ref_or_id, struct image_push_src *out,
+                       struct berr *e);
+void image_push_src_free(struct image_push_src *p);
+
+/* Opens a stored blob for reading; an error names the blob when it is not
+ * in the store. */
+int image_blob_open(struct store *s, const char *digest, struct berr *e);
+
 /* Rebuilds a damaged images.json from the store: every manifest blob whose
  * config and unpacked layers are present becomes an image again, and the
  * references the damaged file still names are kept. The damaged text is

@@ -4,7 +4,6 @@
  * bounded by the descriptor's size), registry errors turned into one line.
  * Not here: endpoints (endpoint.c), verification (engine/image). */
 #include <curl/curl.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,19 +173,11 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
     return len;
 }
 
-/* The registry's own words for an error response ({"errors": [{"code",
- * "message"}]}), else the HTTP status. Heap string. */
+/* The registry's own words for an error response, else the HTTP status.
+ * Heap string. */
 static char *error_text(const struct response *r, long code)
 {
-    json_t *j = r->errbody ? json_loadb(r->errbody, r->errlen, 0, NULL) : NULL;
-    json_t *first = json_array_get(json_object_get(j, "errors"), 0);
-    const char *ecode = json_string_value(json_object_get(first, "code"));
-    const char *msg = json_string_value(json_object_get(first, "message"));
-    char *s = ecode || msg ? xasprintf("HTTP %ld, %.100s: %.200s", code, ecode ? ecode : "error",
-                                       msg ? msg : "")
-                           : xasprintf("HTTP %ld", code);
-    json_decref(j);
-    return s;
+    return registry_error_text(r->errbody, r->errlen, code);
 }
 
 void registry_easy_setup(struct registry_client *c, CURL *h, const char *url,
@@ -244,6 +235,16 @@ static void fall_back_to_http(struct registry_client *c)
     choose_proxy(c);
 }
 
+bool registry_fall_back(struct registry_client *c, CURLcode cc)
+{
+    /* docker's order for an insecure registry: HTTPS, then HTTP; no
+     * request got an answer yet, so no credentials were sent */
+    if (!may_fall_back(c, cc))
+        return false;
+    fall_back_to_http(c);
+    return true;
+}
+
 static const char *config_path(void)
 {
     const char *p = getenv("BERTH_CONFIG");
@@ -252,7 +253,8 @@ static const char *config_path(void)
 
 /* A transfer that got no HTTP answer, as one line naming the registry and,
  * for TLS failures, what would help. */
-static int transfer_error(struct registry_client *c, CURLcode cc, const char *cerr, struct berr *e)
+int registry_transfer_error(struct registry_client *c, CURLcode cc, const char *cerr,
+                            struct berr *e)
 {
     const char *why = *cerr ? cerr : curl_easy_strerror(cc);
     if (cc == CURLE_PEER_FAILED_VERIFICATION)
@@ -306,15 +308,12 @@ static int get(struct registry_client *c, const char *kind, const char *what, st
         berr_move(e, &r->err);
         return rc;
     }
-    if (cc != CURLE_OK && may_fall_back(c, cc) && r->len == 0) {
-        /* docker's order for an insecure registry: HTTPS, then HTTP; no
-         * request got an answer yet, so no credentials were sent */
-        fall_back_to_http(c);
+    if (cc != CURLE_OK && r->len == 0 && registry_fall_back(c, cc)) {
         response_reset(r);
         return get(c, kind, what, r, e);
     }
     if (cc != CURLE_OK)
-        return transfer_error(c, cc, cerr, e);
+        return registry_transfer_error(c, cc, cerr, e);
     c->http_fallback = false; /* HTTPS answered: it stays HTTPS */
     if (code == 200)
         return 0;

@@ -13,7 +13,10 @@
 #define BERTH_ENGINE_REGISTRY_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#include "engine/events/event.h"
 #include "engine/image/image.h"
 #include "engine/image/reference.h"
 #include "util/err.h"
@@ -54,5 +57,28 @@ struct image_fetcher registry_fetcher(struct registry_client *c);
  * the store lacks, verified. *pulled as image_pull_import's. */
 int registry_pull(struct store *s, const char *ref, struct image_pull_stats *stats, char ***pulled,
                   struct berr *e);
+
+/* What a push did. */
+struct registry_push_result {
+    char digest[DIGEST_STR_SIZE]; /* the manifest's, as the registry has it */
+    size_t size;                  /* the manifest's bytes */
+    size_t blobs_pushed, blobs_present, blobs_mounted;
+    uint64_t bytes_pushed;
+};
+
+/* Default size of an upload's chunks, and the size above which a blob goes
+ * up in chunks; BERTH_PUSH_CHUNK_SIZE (bytes, for tests) overrides it. */
+#define REGISTRY_PUSH_CHUNK (8u << 20)
+
+/* Pushes the stored image ref names to ref's repository: each blob of its
+ * manifest the registry lacks (HEAD; a cross-repository mount from another
+ * repository of the same registry the image has a reference in; else an
+ * upload, in chunks above the chunk size), then the manifest as stored, by
+ * ref's tag or digest. Each layer's progress goes to sink as image "push"
+ * events (id: the digest's first 12 hex digits; status "Pushing",
+ * "Pushed", "Layer already exists", "Mounted from REPO"). Errors name the
+ * image, the blob and the registry's answer. */
+int registry_push(struct store *s, const char *ref, const struct ev_sink *sink,
+                  struct registry_push_result *res, struct berr *e);
 
 #endif
