@@ -368,6 +368,16 @@ static struct ynode *c_str(struct canon *c, const struct ynode *v, const char *p
     return want_string(&c->m, &c->stub, path, v) ? n_text(c, v) : NULL;
 }
 
+/* The specification's string-or-boolean (build.sbom, build.provenance): a
+ * boolean becomes the string compose-go decodes it to. */
+static struct ynode *c_str_or_bool(struct canon *c, const struct ynode *v, const char *path)
+{
+    bool b;
+    if (v->kind == YNODE_SCALAR && yscalar_type(v) == YTYPE_BOOL && yscalar_bool(v, &b) == 0)
+        return n_cstr(c, v, b ? "true" : "false");
+    return c_str(c, v, path);
+}
+
 static struct ynode *c_path(struct canon *c, const struct ynode *v, const char *path)
 {
     const char *s = want_string(&c->m, &c->stub, path, v);
@@ -939,7 +949,7 @@ SCHEMA(deploy_schema, {"mode", K_STR, 0, NULL, NULL}, {"replicas", K_FN, 0, NULL
 SCHEMA(build_schema, {"context", K_FN, 0, NULL, c_build_context},
        {"dockerfile", K_STR, 0, NULL, NULL}, {"dockerfile_inline", K_STR, 0, NULL, NULL},
        {"entitlements", K_STRLIST, 0, NULL, NULL}, {"args", K_MAP_EQ, 0, NULL, NULL},
-       {"provenance", K_STR, 0, NULL, NULL}, {"sbom", K_STR, 0, NULL, NULL},
+       {"provenance", K_FN, 0, NULL, c_str_or_bool}, {"sbom", K_FN, 0, NULL, c_str_or_bool},
        {"ssh", K_ANY, 0, NULL, NULL}, {"labels", K_MAP_STR, 0, NULL, NULL},
        {"cache_from", K_STR_OR_LIST, 0, NULL, NULL}, {"cache_to", K_STR_OR_LIST, 0, NULL, NULL},
        {"no_cache", K_BOOL, F_OMITZERO, NULL, NULL},
@@ -1005,7 +1015,7 @@ SCHEMA(
     {"uts", K_STR, F_OMITZERO, NULL, NULL}, {"volumes", K_FN, 0, NULL, c_volumes},
     {"volumes_from", K_STRLIST, 0, NULL, NULL},
     {"working_dir", K_FN, F_OMITZERO, NULL, c_working_dir}, {"post_start", K_ANY, 0, NULL, NULL},
-    {"pre_stop", K_ANY, 0, NULL, NULL}, );
+    {"pre_start", K_ANY, 0, NULL, NULL}, {"pre_stop", K_ANY, 0, NULL, NULL}, );
 
 SCHEMA(ipam_pool_schema, {"subnet", K_STR, 0, NULL, NULL}, {"gateway", K_STR, 0, NULL, NULL},
        {"ip_range", K_STR, 0, NULL, NULL}, {"aux_addresses", K_MAP_STR, 0, NULL, NULL}, );

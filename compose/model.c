@@ -974,6 +974,7 @@ static const struct svc_key {
     {"platform",            NULL,                   KEY_IGNORED},  /* the loaded image is used */
     {"ports",               key_ports,              KEY_HONOURED}, /* kernel NAT and the loopback proxy */
     {"post_start",          NULL,                   KEY_IGNORED},  /* runs more: absent is less */
+    {"pre_start",           NULL,                   KEY_IGNORED},  /* runs more: absent is less */
     {"pre_stop",            NULL,                   KEY_IGNORED},  /* runs more: absent is less */
     {"privileged",          NULL,                   KEY_IGNORED},  /* absent is less privilege */
     {"profiles",            key_profiles,           KEY_HONOURED},
@@ -1108,7 +1109,8 @@ static void build_service(struct model *m, struct service *s, const struct ypair
             diag_warn_at(m->d, YPOS(k), "service %s: key %s is not supported yet; ignored",
                          QS(s->name), QN(k));
     }
-    if (!s->image && !ymap_get(body, "image") && !ymap_get(body, "build"))
+    if (!s->image && !ymap_get(body, "image") && !ymap_get(body, "build") &&
+        !ymap_get(body, "provider"))
         diag_error_at(m->d, YPOS(svc->key),
                       "service %s has neither an image nor a build context specified", QS(s->name));
 }

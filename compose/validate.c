@@ -93,7 +93,7 @@ static void check_service(struct vctx *c, size_t i)
     const struct ynode *k = c->s[i].key, *b = c->s[i].body;
     if (b->kind != YNODE_MAP)
         return;
-    if (!ymap_get(b, "image") && !ymap_get(b, "build"))
+    if (!ymap_get(b, "image") && !ymap_get(b, "build") && !ymap_get(b, "provider"))
         diag_error_at(c->d, YPOS(k),
                       "service %s has neither an image nor a build context specified", QN(k));
     const struct ynode *deps = ymap_get(b, "depends_on");
