@@ -20,6 +20,7 @@
 #include "engine/registry/registry.h"
 #include "util/cleanup.h"
 #include "util/log.h"
+#include "util/platform.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -312,12 +313,16 @@ int cmd_images_pull(struct cli *c, int argc, char **argv, struct berr *e)
     struct cmd_parser op;
     cmd_parser_init(&op, "image pull");
     bool quiet = false;
+    const char *platform = NULL;
     int opt;
     opterr = 0;
     while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'q':
             quiet = true;
+            break;
+        case 'P':
+            platform = optarg;
             break;
         case 'h':
             cmd_print_help(op.def, stdout);
@@ -335,13 +340,16 @@ int cmd_images_pull(struct cli *c, int argc, char **argv, struct berr *e)
     int r = ref_parse(argv[optind], &ir, e);
     if (r < 0)
         return r;
+    struct platform want;
+    if (platform && (r = platform_parse(platform, &want, e)) < 0)
+        return r;
     _cleanup_store_ struct store *s = NULL;
     if ((r = store_open(c->root, &s, e)) < 0)
         return r;
     store_set_sink(s, &c->sink);
     struct image_pull_stats st = {0};
     _cleanup_strv_ char **pulled = NULL;
-    if ((r = registry_pull(s, argv[optind], &st, &pulled, e)) < 0)
+    if ((r = registry_pull_for(s, argv[optind], platform ? &want : NULL, &st, &pulled, e)) < 0)
         return r;
     if (quiet)
         return 0;

@@ -164,6 +164,8 @@ static const struct cmd_flag image_ls_flags[] = {
 
 static const struct cmd_flag image_pull_flags[] = {
     {"quiet", 'q', true, NULL, "Print nothing but errors"},
+    {"platform", 'P', false, "OS/ARCH[/VARIANT]",
+     "Pull the image of this platform (default: this machine's)"},
     {0},
 };
 
@@ -304,9 +306,10 @@ const struct cmd_def cmd_table[] = {
      .usage = "[-f] IMAGE...", .about = "Remove images.", .flags = image_rm_flags,
      .permute = true},
     {.name = "image pull", .fn = cmd_images_pull, .summary = "Pull an image from a registry",
-     .usage = "[-q] IMAGE",
+     .usage = "[-q] [--platform OS/ARCH[/VARIANT]] IMAGE",
      .about = "Pull an image from a registry: the manifest for linux and this machine's\n"
-              "architecture, and every blob the store lacks, each verified by its digest.\n"
+              "architecture (or --platform's), and every blob the store lacks, each verified\n"
+              "by its digest. An image of another architecture is stored but not run.\n"
               "Registries on loopback (localhost, 127.0.0.0/8, ::1) are spoken to over plain\n"
               "HTTP, others over HTTPS; authentication is not supported yet.",
      .flags = image_pull_flags, .permute = true},

@@ -56,7 +56,8 @@ int cli_cgroup_rel(const char *root, const char *project, const char *service,
 char *cli_nft_scope(const char *root, const char *project);
 
 /* The service's image from the store; a missing one is said with what to
- * do about it. */
+ * do about it, and one of another platform than the service's, or than
+ * this host's, is refused. */
 int cli_service_image(struct store *st, const struct service *s, struct image **out,
                       struct berr *e);
 

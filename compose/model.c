@@ -19,6 +19,7 @@
 #include "compose/strvec.h"
 #include "compose/units.h"
 #include "util/cleanup.h"
+#include "util/platform.h"
 #include "util/signame.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -438,6 +439,25 @@ static void key_pull_policy(struct model *m, struct service *s, const struct ypa
                      "service %s: pull_policy %s is not supported yet; ignored (an image "
                      "missing from the store is pulled)",
                      QS(s->name), QS(v));
+}
+
+/* platform: the image of that platform is pulled (and checked at up). */
+static void key_platform(struct model *m, struct service *s, const struct ypair *kv)
+{
+    const char *v = want_string(m, s, "platform", kv->value);
+    if (!v)
+        return;
+    struct platform p;
+    struct berr e = BERR_INIT;
+    if (platform_parse(v, &p, &e) < 0) {
+        svc_error(m, s, kv->value, "platform", "%s", e.msg);
+        berr_clear(&e);
+        return;
+    }
+    char buf[PLATFORM_STR_MAX];
+    platform_format(&p, buf, sizeof buf);
+    free(s->platform);
+    s->platform = xstrdup(buf);
 }
 
 static void key_stop_signal(struct model *m, struct service *s, const struct ypair *kv)
@@ -952,7 +972,7 @@ static const struct svc_key {
     {"oom_score_adj",       NULL,                   KEY_REFUSED},  /* a positive value makes it killed first */
     {"pid",                 NULL,                   KEY_IGNORED},  /* sharing a PID namespace: absent is less */
     {"pids_limit",          key_pids_limit,         KEY_HONOURED},
-    {"platform",            NULL,                   KEY_IGNORED},  /* the loaded image is used */
+    {"platform",            key_platform,           KEY_HONOURED}, /* index entry chosen; not emulated */
     {"ports",               key_ports,              KEY_HONOURED}, /* kernel NAT and the loopback proxy */
     {"post_start",          NULL,                   KEY_IGNORED},  /* runs more: absent is less */
     {"pre_stop",            NULL,                   KEY_IGNORED},  /* runs more: absent is less */
@@ -1175,6 +1195,7 @@ void service_clear(struct service *s)
 {
     free(s->name);
     free(s->image);
+    free(s->platform);
     strv_free(s->command);
     strv_free(s->entrypoint);
     strv_free(s->environment);

@@ -12,6 +12,7 @@
 #include "engine/events/event.h"
 #include "engine/image/digest.h"
 #include "util/err.h"
+#include "util/platform.h"
 
 struct store;
 
@@ -40,6 +41,8 @@ struct image {
     size_t n_layers;
     char *created; /* RFC 3339 from the config, or NULL */
     int64_t size;  /* sum of unpacked layer sizes in bytes */
+    /* The config's platform, normalized; os and arch "" when it names none. */
+    struct platform platform;
     /* From the image config ("config" object). NULL when absent. */
     char **entrypoint;
     char **cmd;
@@ -124,6 +127,14 @@ struct image_pull_stats {
 int image_pull_import(struct store *s, const char *ref, const char *media_type, const void *doc,
                       size_t len, const struct image_fetcher *f, struct image_pull_stats *stats,
                       char ***pulled, struct berr *e);
+
+/* image_pull_import for a platform (NULL: this host's): an index's entry for
+ * it is chosen (none: the error lists the index's platforms), and an image
+ * whose config names another platform is refused. */
+int image_pull_import_for(struct store *s, const char *ref, const struct platform *platform,
+                          const char *media_type, const void *doc, size_t len,
+                          const struct image_fetcher *f, struct image_pull_stats *stats,
+                          char ***pulled, struct berr *e);
 
 /* Rebuilds a damaged images.json from the store: every manifest blob whose
  * config and unpacked layers are present becomes an image again, and the
