@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <poll.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
@@ -150,6 +151,17 @@ static int pull_missing(struct store *st, const struct service *s, struct berr *
     return cli_service_pull(st, s, false, false, e);
 }
 
+bool cli_service_pull_due(struct store *st, const struct service *s)
+{
+    if (!s->pull_refresh_ns)
+        return false;
+    long long at;
+    if (store_ref_refreshed(st, s->image, &at, NULL) < 0)
+        return true;
+    long long age = (long long)time(NULL) - at;
+    return age >= 0 && (int64_t)age * INT64_C(1000000000) >= s->pull_refresh_ns;
+}
+
 /* The image must be of the service's platform, and one this host runs:
  * berth does not emulate other architectures. */
 static int check_platform(const struct service *s, const struct image *img, struct berr *e)
@@ -182,12 +194,14 @@ static int check_platform(const struct service *s, const struct image *img, stru
 int cli_service_image(struct store *st, const struct service *s, struct image **out, struct berr *e)
 {
     int r = 0;
-    /* pull_policy: always pulls first; the blobs already present are not
-     * fetched again, and the tag moves when the registry's manifest did. */
-    if (s->pull_always) {
+    /* pull_policy: always pulls first, daily/weekly/every_N when the last
+     * pull is that old; the blobs already present are not fetched again,
+     * and the tag moves when the registry's manifest did. */
+    if (s->pull_always || s->pull_refresh_ns) {
         _cleanup_image_ struct image *had = NULL;
         bool present = store_image_get(st, s->image, &had, NULL) == 0;
-        if ((r = cli_service_pull(st, s, present, false, e)) < 0)
+        if ((s->pull_always || (present && cli_service_pull_due(st, s))) &&
+            (r = cli_service_pull(st, s, present, false, e)) < 0)
             return r;
     }
     r = store_image_get(st, s->image, out, e);

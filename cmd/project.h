@@ -55,9 +55,9 @@ int cli_cgroup_rel(const char *root, const char *project, const char *service,
  * default store, "HASH-PROJECT" (the base's 8 hex digits) for another. */
 char *cli_nft_scope(const char *root, const char *project);
 
-/* The service's image from the store; a missing one is said with what to
- * do about it, and one of another platform than the service's, or than
- * this host's, is refused. */
+/* The service's image from the store, pulled first as its pull_policy
+ * says; a missing one is said with what to do about it, and one of another
+ * platform than the service's, or than this host's, is refused. */
 int cli_service_image(struct store *st, const struct service *s, struct image **out,
                       struct berr *e);
 
@@ -66,6 +66,10 @@ int cli_service_image(struct store *st, const struct service *s, struct image **
  * image is not in the store unless present). quiet: no "Pulling" line. */
 int cli_service_pull(struct store *st, const struct service *s, bool present, bool quiet,
                      struct berr *e);
+
+/* Whether the service's pull_policy schedule (daily, weekly, every_N) says
+ * its image is due: last pulled (or loaded) that long ago, or unknown. */
+bool cli_service_pull_due(struct store *st, const struct service *s);
 
 /* -t/--timeout SECONDS (a whole number, 0 or more) in ns; prints the
  * error and returns -1 when invalid. */

@@ -774,6 +774,8 @@ static int commit_all(struct load *l, char ***loaded, struct berr *e)
         }
         if (!p->refs[0] && loaded)
             strv_push(loaded, xstrdup(id));
+        if (l->fetch)
+            index_mark_pulled(idx, p->refs, l->stats->manifest_digest);
     }
     r = store_index_save(l->s, idx, e);
     /* Blobs this load made redundant (an image re-loaded with other layer

@@ -89,6 +89,11 @@ int store_image_remove(struct store *s, const char *ref_or_id, char ***untagged,
 int store_image_remove_ex(struct store *s, const char *ref_or_id, bool force, char ***untagged,
                           char ***deleted, struct berr *e);
 
+/* When the image ref names was last pulled or checked against its
+ * registry, or loaded when never pulled, in seconds since the epoch (0 when
+ * unknown). -ENOENT when no image has that reference. */
+int store_ref_refreshed(struct store *s, const char *ref, long long *at, struct berr *e);
+
 /* Imports a docker-archive (docker save) or OCI image-layout tar, plain or
  * compressed. Every blob is verified; layers are unpacked once. The image
  * becomes visible only when complete. *loaded receives the references. */

@@ -13,6 +13,7 @@
 #include "engine/image/store.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 static void cleanup_jsonp(json_t **j)
@@ -173,6 +174,8 @@ static int build_image(struct store *s, json_t *entry, const char *id, const cha
         img->size += json_integer_value(json_object_get(l, "unpacked_size"));
     }
     img->created = TAKE_PTR(c.created);
+    if (c.architecture && *c.architecture)
+        platform_set(&img->platform, c.os && *c.os ? c.os : "linux", c.architecture, c.variant);
     img->entrypoint = TAKE_PTR(c.entrypoint);
     img->cmd = TAKE_PTR(c.cmd);
     img->env = TAKE_PTR(c.env);
@@ -280,11 +283,13 @@ int store_image_list(struct store *s, struct image ***out, size_t *n, struct ber
     return store_image_list_all(s, false, out, n, e);
 }
 
-static void untag(json_t *refs, const char *ref, char ***untagged)
+/* Drops a reference, and when it was pulled. */
+static void untag(json_t *idx, const char *ref, char ***untagged)
 {
     if (untagged)
         strv_push(untagged, ref_familiarize(ref));
-    json_object_del(refs, ref);
+    json_object_del(json_object_get(idx, "pulled"), ref);
+    json_object_del(json_object_get(idx, "refs"), ref);
 }
 
 static char *short_id(const char *id)
@@ -322,7 +327,7 @@ int store_image_remove_ex(struct store *s, const char *ref_or_id, bool force, ch
     sid = short_id(id);
     if (ref && nrefs > 1) {
         /* Other tags remain: only this one goes. */
-        untag(refs, ref, untagged);
+        untag(idx, ref, untagged);
         r = store_index_save(s, idx, e);
         goto out;
     }
@@ -351,7 +356,7 @@ int store_image_remove_ex(struct store *s, const char *ref_or_id, bool force, ch
         goto out;
     }
     for (size_t i = 0; refs_of && refs_of[i]; i++)
-        untag(refs, refs_of[i], untagged);
+        untag(idx, refs_of[i], untagged);
     if (users[0]) {
         /* Forced while a container uses it: the image stays, untagged, so
          * its layers stay under the container. */
@@ -372,4 +377,27 @@ out:
 int store_image_remove(struct store *s, const char *ref_or_id, char ***untagged, struct berr *e)
 {
     return store_image_remove_ex(s, ref_or_id, false, untagged, NULL, e);
+}
+
+int store_ref_refreshed(struct store *s, const char *ref, long long *at, struct berr *e)
+{
+    _cleanup_imgref_ struct imgref ir = {0};
+    int r = ref_parse(ref, &ir, e);
+    if (r < 0)
+        return r;
+    _cleanup_json_ json_t *idx = NULL;
+    if ((r = store_index_load(s, &idx, e)) < 0)
+        return r;
+    _cleanup_free_ char *norm = ref_string(&ir);
+    const char *id = json_string_value(json_object_get(json_object_get(idx, "refs"), norm));
+    json_t *entry = id ? json_object_get(json_object_get(idx, "images"), id) : NULL;
+    if (!entry)
+        return berr_set(e, -ENOENT, "image \"%s\" not found", ref);
+    const char *when = json_string_value(
+        json_object_get(json_object_get(json_object_get(idx, "pulled"), norm), "at"));
+    if (!when)
+        when = json_string_value(json_object_get(entry, "loaded"));
+    if (!when || rfc3339_parse(when, at) < 0)
+        *at = 0; /* unknown: as old as can be */
+    return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for platforms: parsing and normalization as docker and
  * containerd do them, matching, choosing an index entry for a platform and
- * listing an index's platforms. */
+ * listing an index's platforms; compose's pull_policy schedules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose/units.h"
 #include "engine/image/manifest.h"
 #include "util/cleanup.h"
 #include "util/platform.h"
@@ -126,12 +127,46 @@ static void test_index_pick(void **state)
     index_free(&ix);
 }
 
+static void test_pull_refresh(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        int rc;
+        int64_t ns;
+    } cases[] = {
+        {"daily", 0, 24 * 3600 * 1000000000LL},
+        {"weekly", 0, 7 * 24 * 3600 * 1000000000LL},
+        {"every_12h", 0, 12 * 3600 * 1000000000LL},
+        {"every_2d", 0, 2 * 24 * 3600 * 1000000000LL},
+        {"every_1w", 0, 7 * 24 * 3600 * 1000000000LL},
+        {"every_1s", 0, 1000000000LL},
+        {"every_1h30m", 0, 5400 * 1000000000LL},
+        {"every_", -EINVAL, 0},
+        {"every_0s", -EINVAL, 0},
+        {"every_-1h", -EINVAL, 0},
+        {"every_x", -EINVAL, 0},
+        {"every_12", -EINVAL, 0},
+        {"always", -ENOENT, 0},
+        {"missing", -ENOENT, 0},
+        {"Daily", -ENOENT, 0},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        int64_t v = 0;
+        int rc = pull_refresh_parse(cases[i].in, &v);
+        if (rc != cases[i].rc || (rc == 0 && v != cases[i].ns))
+            fail_msg("%s: rc %d ns %lld, expected rc %d ns %lld", cases[i].in, rc, (long long)v,
+                     cases[i].rc, (long long)cases[i].ns);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_normalize),
         cmocka_unit_test(test_match),
         cmocka_unit_test(test_index_pick),
+        cmocka_unit_test(test_pull_refresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
