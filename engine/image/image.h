@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "engine/events/event.h"
 #include "engine/image/digest.h"
 #include "util/err.h"
@@ -88,6 +90,26 @@ int store_image_remove(struct store *s, const char *ref_or_id, char ***untagged,
  * the ChainIDs of removed layers are appended to *deleted (may be NULL). */
 int store_image_remove_ex(struct store *s, const char *ref_or_id, bool force, char ***untagged,
                           char ***deleted, struct berr *e);
+
+/* The image as `docker image inspect` shows it (one element of its array):
+ * Id, RepoTags, RepoDigests, Created, Config, Architecture, Os, Size,
+ * GraphDriver, RootFS, Metadata... -ENOENT when ref_or_id names none. */
+int store_image_inspect(struct store *s, const char *ref_or_id, json_t **out, struct berr *e);
+
+/* Makes target (normalized as docker: "app" is docker.io/library/app:latest)
+ * name the image source names, as `docker image tag`. A target with a digest
+ * or of invalid form is refused. *tagged (may be NULL) receives the
+ * normalized target. */
+int store_image_tag(struct store *s, const char *source, const char *target, char **tagged,
+                    struct berr *e);
+
+/* `image prune`: removes the images no reference names (with all, every
+ * image), except those a container uses, then the blobs and layers no image
+ * needs any more. Removed references go to *untagged, removed image IDs
+ * and layer ChainIDs to *deleted (each may be NULL); *reclaimed (may be
+ * NULL) receives the bytes freed. */
+int store_image_prune(struct store *s, bool all, char ***untagged, char ***deleted,
+                      uint64_t *reclaimed, struct berr *e);
 
 /* When the image ref names was last pulled or checked against its
  * registry, or loaded when never pulled, in seconds since the epoch (0 when

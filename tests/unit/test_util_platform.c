@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for platforms: parsing and normalization as docker and
  * containerd do them, matching, choosing an index entry for a platform and
- * listing an index's platforms; compose's pull_policy schedules. */
+ * listing an index's platforms; compose's pull_policy schedules; the
+ * --format template subset. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/ui/gotmpl.h"
 #include "compose/units.h"
 #include "engine/image/manifest.h"
 #include "util/cleanup.h"
@@ -160,13 +162,51 @@ static void test_pull_refresh(void **state)
     }
 }
 
+static void test_template(void **state)
+{
+    (void)state;
+    json_t *v = json_pack("{s:s, s:I, s:{s:[s,s], s:n, s:{s:s, s:s}}, s:b}", "Id", "sha256:1",
+                          "Size", (json_int_t)42, "Config", "Env", "A=1", "B=2", "Labels", "Ports",
+                          "b", "2", "a", "1", "Tty", 0);
+    static const struct {
+        const char *tmpl, *out;
+    } ok[] = {
+        {"{{.Id}}", "sha256:1"},
+        {"id={{ .Id }} size={{.Size}}", "id=sha256:1 size=42"},
+        {"{{.Config.Env}}", "[A=1 B=2]"},
+        {"{{json .Config.Env}}", "[\"A=1\",\"B=2\"]"},
+        {"{{.Config.Labels}}", "<nil>"},
+        {"{{.Config.Ports}}", "map[a:1 b:2]"},
+        {"{{.Tty}}", "false"},
+        {"{{.Nope}}", "<no value>"},
+        {"{{.Config.Nope.Deeper}}", "<no value>"},
+        {"plain", "plain"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+        struct berr e = BERR_INIT;
+        _cleanup_free_ char *got = gotmpl_render(ok[i].tmpl, v, &e);
+        if (!got)
+            fail_msg("%s: %s", ok[i].tmpl, e.msg);
+        if (strcmp(got, ok[i].out) != 0)
+            fail_msg("%s: got \"%s\", expected \"%s\"", ok[i].tmpl, got, ok[i].out);
+    }
+    static const char *const bad[] = {
+        "{{range .X}}{{end}}", "{{.Id | printf}}", "{{.Id", "{{Id}}", "{{.Id.}}", "{{..Id}}"};
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        struct berr e = BERR_INIT;
+        if (gotmpl_check(bad[i], &e) == 0)
+            fail_msg("\"%s\" accepted", bad[i]);
+        berr_clear(&e);
+    }
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_normalize),
-        cmocka_unit_test(test_match),
-        cmocka_unit_test(test_index_pick),
-        cmocka_unit_test(test_pull_refresh),
+        cmocka_unit_test(test_parse_normalize), cmocka_unit_test(test_match),
+        cmocka_unit_test(test_index_pick),      cmocka_unit_test(test_pull_refresh),
+        cmocka_unit_test(test_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
