@@ -2,8 +2,9 @@
 /* `berth pull [SERVICE...]`: the images of the named services (all when
  * none), as `docker compose pull`: in file order, each image once however
  * many services name it; services with build: and no image, those whose
- * pull_policy is never, and those whose pull_policy is missing when their
- * image is present, are skipped. Not here: the registry protocol
+ * pull_policy is never, those whose pull_policy is missing when their
+ * image is present, and those whose daily, weekly or every_N schedule is
+ * not due, are skipped. Not here: the registry protocol
  * (engine/registry), what a pull of one service says (cli_service_pull). */
 #include <stdbool.h>
 #include <stdio.h>
@@ -110,6 +111,13 @@ static int pull_services(struct store *st, const struct project *p, const bool *
         if (present && s->pull_missing) {
             if (!o->quiet)
                 fprintf(stderr, " %s Skipped - Image is already present locally\n", s->name);
+            continue;
+        }
+        if (present && s->pull_refresh_ns && !cli_service_pull_due(st, s)) {
+            if (!o->quiet)
+                fprintf(stderr,
+                        " %s Skipped - Image was pulled within its pull_policy's interval\n",
+                        s->name);
             continue;
         }
         strv_push(&done, xstrdup(s->image));

@@ -55,8 +55,9 @@ int cli_cgroup_rel(const char *root, const char *project, const char *service,
  * default store, "HASH-PROJECT" (the base's 8 hex digits) for another. */
 char *cli_nft_scope(const char *root, const char *project);
 
-/* The service's image from the store; a missing one is said with what to
- * do about it. */
+/* The service's image from the store, pulled first as its pull_policy
+ * says; a missing one is said with what to do about it, and one of another
+ * platform than the service's, or than this host's, is refused. */
 int cli_service_image(struct store *st, const struct service *s, struct image **out,
                       struct berr *e);
 
@@ -82,6 +83,9 @@ void svc_images_cmd_free(struct svc_images_cmd *o);
  * or a negative code with e filled (an unknown service names it). */
 int cli_svc_images_cmd(struct cli *c, const char *name, int argc, char **argv,
                        struct svc_images_cmd *o, struct berr *e);
+/* Whether the service's pull_policy schedule (daily, weekly, every_N) says
+ * its image is due: last pulled (or loaded) that long ago, or unknown. */
+bool cli_service_pull_due(struct store *st, const struct service *s);
 
 /* -t/--timeout SECONDS (a whole number, 0 or more) in ns; prints the
  * error and returns -1 when invalid. */

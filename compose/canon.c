@@ -1226,7 +1226,7 @@ static struct ynode *c_pull_policy(struct canon *c, const struct ynode *v, const
                                      "if_not_present", "build",  "refresh",
                                      "daily",          "weekly", NULL};
     int64_t ns;
-    bool good = strncmp(s->str, "every_", 6) == 0 && parse_duration(s->str + 6, &ns) == 0;
+    bool good = pull_refresh_parse(s->str, &ns) == 0;
     for (size_t i = 0; ok[i] && !good; i++)
         good = strcmp(s->str, ok[i]) == 0;
     if (!good) {

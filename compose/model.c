@@ -19,6 +19,7 @@
 #include "compose/strvec.h"
 #include "compose/units.h"
 #include "util/cleanup.h"
+#include "util/platform.h"
 #include "util/signame.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -442,8 +443,9 @@ static void key_pids_limit(struct model *m, struct service *s, const struct ypai
 }
 
 /* pull_policy: berth pulls an image that is not in the store (missing,
- * if_not_present) unless the policy is never, and one that is there too
- * when it is always; build, daily, weekly and every_N are warned about. */
+ * if_not_present) unless the policy is never, one that is there too when it
+ * is always, and one last pulled longer ago than daily, weekly or
+ * every_<duration> says. build is warned about (no builds yet). */
 static void key_pull_policy(struct model *m, struct service *s, const struct ypair *kv)
 {
     const char *v = want_string(m, s, "pull_policy", kv->value);
@@ -452,11 +454,46 @@ static void key_pull_policy(struct model *m, struct service *s, const struct ypa
     s->pull_never = strcmp(v, "never") == 0;
     s->pull_always = strcmp(v, "always") == 0;
     s->pull_missing = strcmp(v, "missing") == 0 || strcmp(v, "if_not_present") == 0;
-    if (!s->pull_never && !s->pull_always && !s->pull_missing && kv->key->line > 0)
+    s->pull_refresh_ns = 0;
+    int r = pull_refresh_parse(v, &s->pull_refresh_ns);
+    if (r == -EINVAL) {
+        svc_error(m, s, kv->value, "pull_policy",
+                  "invalid schedule %s (expected daily, weekly or every_ and a duration, as "
+                  "every_12h or every_2d)",
+                  QS(v));
+        return;
+    }
+    if (r == 0 || s->pull_never || s->pull_always || s->pull_missing || kv->key->line <= 0)
+        return;
+    if (strcmp(v, "build") == 0)
+        diag_warn_at(m->d, YPOS(kv->key),
+                     "service %s: pull_policy \"build\": building images is not supported yet; "
+                     "the image is pulled when it is missing, as with pull_policy: missing",
+                     QS(s->name));
+    else
         diag_warn_at(m->d, YPOS(kv->key),
                      "service %s: pull_policy %s is not supported yet; ignored (an image "
                      "missing from the store is pulled)",
                      QS(s->name), QS(v));
+}
+
+/* platform: the image of that platform is pulled (and checked at up). */
+static void key_platform(struct model *m, struct service *s, const struct ypair *kv)
+{
+    const char *v = want_string(m, s, "platform", kv->value);
+    if (!v)
+        return;
+    struct platform p;
+    struct berr e = BERR_INIT;
+    if (platform_parse(v, &p, &e) < 0) {
+        svc_error(m, s, kv->value, "platform", "%s", e.msg);
+        berr_clear(&e);
+        return;
+    }
+    char buf[PLATFORM_STR_MAX];
+    platform_format(&p, buf, sizeof buf);
+    free(s->platform);
+    s->platform = xstrdup(buf);
 }
 
 static void key_stop_signal(struct model *m, struct service *s, const struct ypair *kv)
@@ -971,7 +1008,7 @@ static const struct svc_key {
     {"oom_score_adj",       NULL,                   KEY_REFUSED},  /* a positive value makes it killed first */
     {"pid",                 NULL,                   KEY_IGNORED},  /* sharing a PID namespace: absent is less */
     {"pids_limit",          key_pids_limit,         KEY_HONOURED},
-    {"platform",            NULL,                   KEY_IGNORED},  /* the loaded image is used */
+    {"platform",            key_platform,           KEY_HONOURED}, /* index entry chosen; not emulated */
     {"ports",               key_ports,              KEY_HONOURED}, /* kernel NAT and the loopback proxy */
     {"post_start",          NULL,                   KEY_IGNORED},  /* runs more: absent is less */
     {"pre_start",           NULL,                   KEY_IGNORED},  /* runs more: absent is less */
@@ -979,7 +1016,7 @@ static const struct svc_key {
     {"privileged",          NULL,                   KEY_IGNORED},  /* absent is less privilege */
     {"profiles",            key_profiles,           KEY_HONOURED},
     {"provider",            NULL,                   KEY_IGNORED},  /* adds services: absent is less */
-    {"pull_policy",         key_pull_policy,        KEY_BY_VALUE}, /* missing and never; see key_pull_policy */
+    {"pull_policy",         key_pull_policy,        KEY_BY_VALUE}, /* all but build; see key_pull_policy */
     {"pull_refresh_after",  NULL,                   KEY_IGNORED},  /* no registry pulls yet */
     {"read_only",           key_read_only,          KEY_HONOURED},
     {"restart",             key_restart,            KEY_HONOURED},
@@ -1191,6 +1228,7 @@ void service_clear(struct service *s)
 {
     free(s->name);
     free(s->image);
+    free(s->platform);
     strv_free(s->command);
     strv_free(s->entrypoint);
     strv_free(s->environment);

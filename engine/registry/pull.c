@@ -34,6 +34,12 @@ static int get_manifest(struct store *s, const char *ref, struct registry_client
 int registry_pull(struct store *s, const char *ref, struct image_pull_stats *stats, char ***pulled,
                   struct berr *e)
 {
+    return registry_pull_for(s, ref, NULL, stats, pulled, e);
+}
+
+int registry_pull_for(struct store *s, const char *ref, const struct platform *platform,
+                      struct image_pull_stats *stats, char ***pulled, struct berr *e)
+{
     _cleanup_imgref_ struct imgref ir = {0};
     int r = ref_parse(ref, &ir, e);
     if (r < 0)
@@ -58,5 +64,5 @@ int registry_pull(struct store *s, const char *ref, struct image_pull_stats *sta
         ev_emit(&s->sink, &ev);
     }
     struct image_fetcher f = registry_fetcher(c);
-    return image_pull_import(s, ref, media_type, doc, len, &f, stats, pulled, e);
+    return image_pull_import_for(s, ref, platform, media_type, doc, len, &f, stats, pulled, e);
 }

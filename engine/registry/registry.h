@@ -57,6 +57,9 @@ struct image_fetcher registry_fetcher(struct registry_client *c);
  * the store lacks, verified. *pulled as image_pull_import's. */
 int registry_pull(struct store *s, const char *ref, struct image_pull_stats *stats, char ***pulled,
                   struct berr *e);
+/* registry_pull for a platform (NULL: this host's; image_pull_import_for). */
+int registry_pull_for(struct store *s, const char *ref, const struct platform *platform,
+                      struct image_pull_stats *stats, char ***pulled, struct berr *e);
 
 /* What a push did. */
 struct registry_push_result {
