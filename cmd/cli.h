@@ -49,8 +49,13 @@ int cmd_image(struct cli *c, int argc, char **argv, struct berr *e); /* image ls
 int cmd_images_ls(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_images_rm(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_images_repair(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_images_inspect(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_images_tag(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_images_prune(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_pull(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_images_pull(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_push(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_images_push(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_up(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_down(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_ps(struct cli *c, int argc, char **argv, struct berr *e);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* berth load, berth image ls|rm|repair (also `images`, `rmi`): options,
+/* berth load, berth image ls|rm|repair|inspect|tag|prune|pull (also
+ * `images`, `rmi`): options,
  * docker's output and messages. Not here: the store, archives and the index
  * (engine/image/), the table layout (cmd/ui/format.c). */
 #include <getopt.h>
@@ -14,12 +15,14 @@
 #include "cmd/cli.h"
 #include "cmd/cmdtab.h"
 #include "cmd/ui/format.h"
+#include "cmd/ui/gotmpl.h"
 #include "engine/image/image.h"
 #include "engine/image/imgconfig.h"
 #include "engine/image/reference.h"
 #include "engine/registry/registry.h"
 #include "util/cleanup.h"
 #include "util/log.h"
+#include "util/platform.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -312,12 +315,16 @@ int cmd_images_pull(struct cli *c, int argc, char **argv, struct berr *e)
     struct cmd_parser op;
     cmd_parser_init(&op, "image pull");
     bool quiet = false;
+    const char *platform = NULL;
     int opt;
     opterr = 0;
     while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'q':
             quiet = true;
+            break;
+        case 'P':
+            platform = optarg;
             break;
         case 'h':
             cmd_print_help(op.def, stdout);
@@ -335,6 +342,9 @@ int cmd_images_pull(struct cli *c, int argc, char **argv, struct berr *e)
     int r = ref_parse(argv[optind], &ir, e);
     if (r < 0)
         return r;
+    struct platform want;
+    if (platform && (r = platform_parse(platform, &want, e)) < 0)
+        return r;
     _cleanup_store_ struct store *s = NULL;
     if ((r = store_open(c->root, &s, e)) < 0)
         return r;
@@ -342,7 +352,7 @@ int cmd_images_pull(struct cli *c, int argc, char **argv, struct berr *e)
         store_set_sink(s, &c->sink);
     struct image_pull_stats st = {0};
     _cleanup_strv_ char **pulled = NULL;
-    if ((r = registry_pull(s, argv[optind], &st, &pulled, e)) < 0)
+    if ((r = registry_pull_for(s, argv[optind], platform ? &want : NULL, &st, &pulled, e)) < 0)
         return r;
     if (quiet)
         return 0;
@@ -356,6 +366,168 @@ int cmd_images_pull(struct cli *c, int argc, char **argv, struct berr *e)
         printf("Pulled image: %s\n", fam);
     }
     return 0;
+}
+
+/* Each image as `docker image inspect`: an indented JSON array, or one
+ * line per image from --format (json, or a template). Unknown images are
+ * said on stderr after the others are printed, and the exit status is 1. */
+int cmd_images_inspect(struct cli *c, int argc, char **argv, struct berr *e)
+{
+    struct cmd_parser op;
+    cmd_parser_init(&op, "image inspect");
+    const char *format = NULL;
+    int opt;
+    opterr = 0;
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
+        switch (opt) {
+        case 'f':
+            format = optarg;
+            break;
+        case 'h':
+            cmd_print_help(op.def, stdout);
+            return 0;
+        default:
+            return 2; /* cmd_parser_next said why */
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "berth: image inspect: requires at least 1 argument (an image)\n");
+        return 2;
+    }
+    if (format && strcmp(format, "json") == 0)
+        format = "{{json .}}";
+    int r;
+    if (format && (r = gotmpl_check(format, e)) < 0)
+        return r;
+    _cleanup_store_ struct store *s = NULL;
+    if ((r = store_open_readonly(c->root, &s, e)) < 0 && r != -ENOENT)
+        return r;
+    berr_clear(e);
+    json_t *all = json_array();
+    _cleanup_strv_ char **missing = NULL;
+    for (int i = optind; i < argc; i++) {
+        json_t *one = NULL;
+        struct berr ie = BERR_INIT;
+        r = s ? store_image_inspect(s, argv[i], &one, &ie) : -ENOENT;
+        if (r == -ENOENT) {
+            strv_push(&missing, xasprintf("Error: No such image: %s", argv[i]));
+        } else if (r < 0) {
+            strv_push(&missing, xasprintf("Error: %s", ie.msg));
+        } else {
+            json_array_append_new(all, one);
+        }
+        berr_clear(&ie);
+    }
+    size_t i;
+    json_t *one;
+    if (!format) {
+        char *txt = json_dumps(all, JSON_INDENT(4));
+        puts(txt ? txt : "[]");
+        free(txt);
+    }
+    json_array_foreach(all, i, one)
+    {
+        if (!format)
+            break;
+        _cleanup_free_ char *line = gotmpl_render(format, one, e);
+        if (!line) {
+            json_decref(all);
+            return -EINVAL;
+        }
+        puts(line);
+    }
+    json_decref(all);
+    fflush(stdout);
+    for (i = 0; missing && missing[i]; i++)
+        fprintf(stderr, "%s\n", missing[i]);
+    return missing ? 1 : 0;
+}
+
+int cmd_images_tag(struct cli *c, int argc, char **argv, struct berr *e)
+{
+    struct cmd_parser op;
+    cmd_parser_init(&op, "image tag");
+    int opt;
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
+        cmd_print_help(op.def, opt == 'h' ? stdout : stderr);
+        return opt == 'h' ? 0 : 2;
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr,
+                "berth: image tag: requires exactly 2 arguments (SOURCE_IMAGE TARGET_IMAGE)\n");
+        return 2;
+    }
+    _cleanup_store_ struct store *s = NULL;
+    int r = store_open(c->root, &s, e);
+    if (r < 0)
+        return r;
+    return store_image_tag(s, argv[optind], argv[optind + 1], NULL, e);
+}
+
+/* docker's question; a non-terminal cannot answer it. */
+static int confirm_prune(bool all, struct berr *e)
+{
+    if (!isatty(STDIN_FILENO))
+        return berr_set(e, -EINVAL,
+                        "image prune: standard input is not a terminal to confirm the removal; "
+                        "use -f to remove without asking");
+    fprintf(stderr, "WARNING! This will remove all %s.\nAre you sure you want to continue? [y/N] ",
+            all ? "images without at least one container associated to them" : "dangling images");
+    fflush(stderr);
+    char line[16] = "";
+    if (!fgets(line, sizeof line, stdin))
+        line[0] = '\0';
+    return line[0] == 'y' || line[0] == 'Y' ? 1 : 0;
+}
+
+int cmd_images_prune(struct cli *c, int argc, char **argv, struct berr *e)
+{
+    struct cmd_parser op;
+    cmd_parser_init(&op, "image prune");
+    bool all = false, force = false;
+    int opt;
+    opterr = 0;
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
+        switch (opt) {
+        case 'a':
+            all = true;
+            break;
+        case 'f':
+            force = true;
+            break;
+        case 'h':
+            cmd_print_help(op.def, stdout);
+            return 0;
+        default:
+            return 2; /* cmd_parser_next said why */
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "berth: image prune: unexpected argument \"%s\"\n", argv[optind]);
+        return 2;
+    }
+    int r;
+    if (!force && (r = confirm_prune(all, e)) <= 0)
+        return r;
+    _cleanup_store_ struct store *s = NULL;
+    if ((r = store_open(c->root, &s, e)) < 0)
+        return r;
+    _cleanup_strv_ char **untagged = NULL;
+    _cleanup_strv_ char **deleted = NULL;
+    uint64_t reclaimed = 0;
+    r = store_image_prune(s, all, &untagged, &deleted, &reclaimed, e);
+    if (untagged || deleted)
+        printf("Deleted Images:\n");
+    for (size_t i = 0; untagged && untagged[i]; i++)
+        printf("untagged: %s\n", untagged[i]);
+    for (size_t i = 0; deleted && deleted[i]; i++)
+        printf("deleted: %s\n", deleted[i]);
+    if (untagged || deleted)
+        printf("\n");
+    char buf[32];
+    ui_human_size((int64_t)reclaimed, buf, sizeof buf);
+    printf("Total reclaimed space: %s\n", buf);
+    return r;
 }
 
 int cmd_image(struct cli *c, int argc, char **argv, struct berr *e)
@@ -374,8 +546,16 @@ int cmd_image(struct cli *c, int argc, char **argv, struct berr *e)
         return cmd_load(c, argc - 1, argv + 1, e);
     if (strcmp(sub, "pull") == 0)
         return cmd_images_pull(c, argc - 1, argv + 1, e);
+    if (strcmp(sub, "push") == 0)
+        return cmd_images_push(c, argc - 1, argv + 1, e);
     if (strcmp(sub, "repair") == 0)
         return cmd_images_repair(c, argc - 1, argv + 1, e);
+    if (strcmp(sub, "inspect") == 0)
+        return cmd_images_inspect(c, argc - 1, argv + 1, e);
+    if (strcmp(sub, "tag") == 0)
+        return cmd_images_tag(c, argc - 1, argv + 1, e);
+    if (strcmp(sub, "prune") == 0)
+        return cmd_images_prune(c, argc - 1, argv + 1, e);
     fprintf(stderr, "berth: image: unknown command \"%s\" (see 'berth image --help')\n", sub);
     return 2;
 }

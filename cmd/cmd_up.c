@@ -119,6 +119,17 @@ int up_plan(struct up *u, struct berr *e)
     int r = cli_load_project(u->c, o->services, &pl->p, e);
     if (r < 0)
         return r;
+    if (pl->p->n_services == 0) {
+        char *const *profiles = compose_all_profiles(pl->p);
+        if (profiles && profiles[0]) {
+            _cleanup_free_ char *list = strv_join(profiles, ", ");
+            return berr_set(e, -ENOENT,
+                            "no service selected: every service needs a profile that is not "
+                            "enabled (%s; enable one with --profile NAME or COMPOSE_PROFILES)",
+                            list);
+        }
+        return berr_set(e, -ENOENT, "no service selected: the project defines no services");
+    }
     for (size_t i = 0; o->services && o->services[i]; i++)
         if (!project_service(pl->p, o->services[i]))
             return berr_set(e, -ENOENT, "no such service: %s", o->services[i]);

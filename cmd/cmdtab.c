@@ -164,6 +164,20 @@ static const struct cmd_flag image_ls_flags[] = {
 
 static const struct cmd_flag image_pull_flags[] = {
     {"quiet", 'q', true, NULL, "Print nothing but errors"},
+    {"platform", 'P', false, "OS/ARCH[/VARIANT]",
+     "Pull the image of this platform (default: this machine's)"},
+    {0},
+};
+
+static const struct cmd_flag image_inspect_flags[] = {
+    {"format", 'f', true, "FORMAT",
+     "json (one line per image), or a template of {{.Field.Sub}} and {{json .Field}}"},
+    {0},
+};
+
+static const struct cmd_flag image_prune_flags[] = {
+    {"all", 'a', true, NULL, "Remove every image no container uses, not just dangling ones"},
+    {"force", 'f', true, NULL, "Do not prompt for confirmation"},
     {0},
 };
 
@@ -171,6 +185,18 @@ static const struct cmd_flag pull_flags[] = {
     {"quiet", 'q', true, NULL, "Pull without printing progress information"},
     {"ignore-pull-failures", 'I', false, NULL, "Warn about images that fail to pull, and exit 0"},
     {"include-deps", 'D', false, NULL, "Also pull services declared as dependencies"},
+    {0},
+};
+
+static const struct cmd_flag image_push_flags[] = {
+    {"quiet", 'q', true, NULL, "Print only the reference pushed (and errors)"},
+    {0},
+};
+
+static const struct cmd_flag push_flags[] = {
+    {"quiet", 'q', true, NULL, "Push without printing progress information"},
+    {"ignore-push-failures", 'I', false, NULL, "Push what it can and ignore images that fail"},
+    {"include-deps", 'D', false, NULL, "Also push images of services declared as dependencies"},
     {0},
 };
 
@@ -289,13 +315,19 @@ const struct cmd_def cmd_table[] = {
               "never, and those whose pull_policy is missing and whose image is present\n"
               "are skipped.",
      .flags = pull_flags, .args = CA_SERVICES, .permute = true},
+    {.name = "push", .fn = cmd_push, .summary = "Push service images",
+     .usage = "[OPTIONS] [SERVICE...]",
+     .about = "Push the images of the named services (all when none) to their registries, each\n"
+              "image once, in file order. Services without image: are skipped; a service\n"
+              "whose image is not in the store fails.",
+     .flags = push_flags, .args = CA_SERVICES, .permute = true},
     {.name = "load", .fn = cmd_load,
      .summary = "Load an image from a tar archive (docker save or OCI layout)",
      .usage = "[-i FILE] [-q]",
      .about = "Load an image from a tar archive (docker save or OCI layout; plain, gzip or\n"
               "zstd) or from standard input.",
      .flags = load_flags, .permute = true},
-    {.name = "image", .fn = cmd_image, .summary = "Manage images (image ls, image pull, image rm)",
+    {.name = "image", .fn = cmd_image, .summary = "Manage images (ls, pull, push, rm, inspect, tag, prune)",
      .usage = "COMMAND", .args = CA_SUBCOMMAND},
     {.name = "image ls", .fn = cmd_images_ls, .summary = "List images (also: berth images)",
      .usage = "[-q] [--format json|table] [--no-trunc]", .about = "List images.",
@@ -304,12 +336,34 @@ const struct cmd_def cmd_table[] = {
      .usage = "[-f] IMAGE...", .about = "Remove images.", .flags = image_rm_flags,
      .permute = true},
     {.name = "image pull", .fn = cmd_images_pull, .summary = "Pull an image from a registry",
-     .usage = "[-q] IMAGE",
+     .usage = "[-q] [--platform OS/ARCH[/VARIANT]] IMAGE",
      .about = "Pull an image from a registry: the manifest for linux and this machine's\n"
-              "architecture, and every blob the store lacks, each verified by its digest.\n"
+              "architecture (or --platform's), and every blob the store lacks, each verified\n"
+              "by its digest. An image of another architecture is stored but not run.\n"
               "Registries on loopback (localhost, 127.0.0.0/8, ::1) are spoken to over plain\n"
               "HTTP, others over HTTPS; authentication is not supported yet.",
      .flags = image_pull_flags, .permute = true},
+    {.name = "image push", .fn = cmd_images_push, .summary = "Push an image to a registry",
+     .usage = "[-q] IMAGE",
+     .about = "Push an image from the store to its registry: each layer and the config the\n"
+              "registry lacks (mounted from another repository of the registry that has it\n"
+              "when the image has a reference there), then the manifest as stored, so its\n"
+              "digest is the same. Authentication is not supported yet.",
+     .flags = image_push_flags, .permute = true},
+    {.name = "image inspect", .fn = cmd_images_inspect,
+     .summary = "Display detailed information on one or more images",
+     .usage = "[-f FORMAT] IMAGE...",
+     .about = "Display detailed information on images, as `docker image inspect`: a JSON\n"
+              "array, or with -f a line per image (json, or a template).",
+     .flags = image_inspect_flags, .permute = true},
+    {.name = "image tag", .fn = cmd_images_tag,
+     .summary = "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+     .usage = "SOURCE_IMAGE TARGET_IMAGE"},
+    {.name = "image prune", .fn = cmd_images_prune, .summary = "Remove unused images",
+     .usage = "[-a] [-f]",
+     .about = "Remove dangling images (no tag names them); with -a every image no container\n"
+              "uses. Then the blobs and layers no image needs. Asks first unless -f.",
+     .flags = image_prune_flags, .permute = true},
     {.name = "image load", .fn = cmd_load,
      .summary = "Load an image from a tar archive (also: berth load)", .alias_of = "load"},
     {.name = "image repair", .fn = cmd_images_repair,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <poll.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
@@ -25,6 +26,7 @@
 #include "engine/supervise/supervisor.h"
 #include "engine/volume/mounts.h"
 #include "util/cleanup.h"
+#include "util/platform.h"
 
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -126,9 +128,12 @@ int cli_service_pull(struct store *st, const struct service *s, bool present, bo
                         "load -i FILE`; %s)",
                         s->name, s->image, missing ? missing : "it cannot be pulled");
     }
+    struct platform want;
+    if (s->platform && platform_parse(s->platform, &want, e) < 0)
+        return berr_wrap(e, "service \"%s\"", s->name);
     if (!quiet)
         fprintf(stderr, "Pulling %s (service \"%s\")\n", s->image, s->name);
-    int r = registry_pull(st, s->image, NULL, NULL, e);
+    int r = registry_pull_for(st, s->image, s->platform ? &want : NULL, NULL, NULL, e);
     if (r < 0)
         return berr_wrap(e, "service \"%s\": pulling image \"%s\"", s->name, s->image);
     return 0;
@@ -146,15 +151,57 @@ static int pull_missing(struct store *st, const struct service *s, struct berr *
     return cli_service_pull(st, s, false, false, e);
 }
 
+bool cli_service_pull_due(struct store *st, const struct service *s)
+{
+    if (!s->pull_refresh_ns)
+        return false;
+    long long at;
+    if (store_ref_refreshed(st, s->image, &at, NULL) < 0)
+        return true;
+    long long age = (long long)time(NULL) - at;
+    return age >= 0 && (int64_t)age * INT64_C(1000000000) >= s->pull_refresh_ns;
+}
+
+/* The image must be of the service's platform, and one this host runs:
+ * berth does not emulate other architectures. */
+static int check_platform(const struct service *s, const struct image *img, struct berr *e)
+{
+    if (!img->platform.arch[0])
+        return 0; /* the config names none */
+    char have[PLATFORM_STR_MAX], want[PLATFORM_STR_MAX];
+    platform_format(&img->platform, have, sizeof have);
+    struct platform p;
+    if (s->platform && platform_parse(s->platform, &p, e) < 0)
+        return berr_wrap(e, "service \"%s\"", s->name);
+    if (s->platform && !platform_matches(&p, &img->platform)) {
+        platform_format(&p, want, sizeof want);
+        return berr_set(e, -EINVAL,
+                        "service \"%s\": image with reference %s was found but does not match the "
+                        "specified platform: wanted %s, actual: %s",
+                        s->name, s->image, want, have);
+    }
+    platform_host(&p);
+    if (!platform_matches(&p, &img->platform)) {
+        platform_format(&p, want, sizeof want);
+        return berr_set(e, -ENOEXEC,
+                        "service \"%s\": cannot run %s on this %s host (image \"%s\"; berth does "
+                        "not emulate other architectures)",
+                        s->name, have, want, s->image);
+    }
+    return 0;
+}
+
 int cli_service_image(struct store *st, const struct service *s, struct image **out, struct berr *e)
 {
     int r = 0;
-    /* pull_policy: always pulls first; the blobs already present are not
-     * fetched again, and the tag moves when the registry's manifest did. */
-    if (s->pull_always) {
+    /* pull_policy: always pulls first, daily/weekly/every_N when the last
+     * pull is that old; the blobs already present are not fetched again,
+     * and the tag moves when the registry's manifest did. */
+    if (s->pull_always || s->pull_refresh_ns) {
         _cleanup_image_ struct image *had = NULL;
         bool present = store_image_get(st, s->image, &had, NULL) == 0;
-        if ((r = cli_service_pull(st, s, present, false, e)) < 0)
+        if ((s->pull_always || (present && cli_service_pull_due(st, s))) &&
+            (r = cli_service_pull(st, s, present, false, e)) < 0)
             return r;
     }
     r = store_image_get(st, s->image, out, e);
@@ -165,7 +212,11 @@ int cli_service_image(struct store *st, const struct service *s, struct image **
         r = store_image_get(st, s->image, out, e);
     }
     if (r < 0)
-        berr_wrap(e, "service \"%s\"", s->name);
+        return berr_wrap(e, "service \"%s\"", s->name);
+    if ((r = check_platform(s, *out, e)) < 0) {
+        image_free(*out);
+        *out = NULL;
+    }
     return r;
 }
 

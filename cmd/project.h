@@ -55,8 +55,9 @@ int cli_cgroup_rel(const char *root, const char *project, const char *service,
  * default store, "HASH-PROJECT" (the base's 8 hex digits) for another. */
 char *cli_nft_scope(const char *root, const char *project);
 
-/* The service's image from the store; a missing one is said with what to
- * do about it. */
+/* The service's image from the store, pulled first as its pull_policy
+ * says; a missing one is said with what to do about it, and one of another
+ * platform than the service's, or than this host's, is refused. */
 int cli_service_image(struct store *st, const struct service *s, struct image **out,
                       struct berr *e);
 
@@ -65,6 +66,26 @@ int cli_service_image(struct store *st, const struct service *s, struct image **
  * image is not in the store unless present). quiet: no "Pulling" line. */
 int cli_service_pull(struct store *st, const struct service *s, bool present, bool quiet,
                      struct berr *e);
+
+/* What `pull` and `push` are given: -q, --ignore-*-failures and
+ * --include-deps, the project, and the services to act on (the named ones,
+ * all when none; with include_deps what they depend on, transitively):
+ * want[i] for service i. */
+struct svc_images_cmd {
+    bool quiet, ignore_failures, include_deps;
+    struct project *p;
+    bool *want;
+};
+void svc_images_cmd_free(struct svc_images_cmd *o);
+
+/* Parses the command's flags and loads the project. 0 when the command is
+ * to run; a status to exit with (0 after --help, 2 after a usage error);
+ * or a negative code with e filled (an unknown service names it). */
+int cli_svc_images_cmd(struct cli *c, const char *name, int argc, char **argv,
+                       struct svc_images_cmd *o, struct berr *e);
+/* Whether the service's pull_policy schedule (daily, weekly, every_N) says
+ * its image is due: last pulled (or loaded) that long ago, or unknown. */
+bool cli_service_pull_due(struct store *st, const struct service *s);
 
 /* -t/--timeout SECONDS (a whole number, 0 or more) in ns; prints the
  * error and returns -1 when invalid. */

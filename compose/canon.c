@@ -57,8 +57,9 @@ struct field_index {
 struct canon {
     const struct canon_opts *o;
     struct arena *a;
-    struct model m;      /* for the value helpers shared with the model */
-    struct service stub; /* the object messages name */
+    struct model m;               /* for the value helpers shared with the model */
+    struct service stub;          /* the object messages name */
+    const struct ynode *svc_body; /* the service being read, NULL elsewhere */
     struct memo_entry memo[MEMO_SLOTS];
     struct field_index fields[FIELD_INDEXES];
 };
@@ -365,6 +366,16 @@ static struct ynode *c_str(struct canon *c, const struct ynode *v, const char *p
     if (ynode_is_null(v) && !v->tag)
         return NULL;
     return want_string(&c->m, &c->stub, path, v) ? n_text(c, v) : NULL;
+}
+
+/* The specification's string-or-boolean (build.sbom, build.provenance): a
+ * boolean becomes the string compose-go decodes it to. */
+static struct ynode *c_str_or_bool(struct canon *c, const struct ynode *v, const char *path)
+{
+    bool b;
+    if (v->kind == YNODE_SCALAR && yscalar_type(v) == YTYPE_BOOL && yscalar_bool(v, &b) == 0)
+        return n_cstr(c, v, b ? "true" : "false");
+    return c_str(c, v, path);
 }
 
 static struct ynode *c_path(struct canon *c, const struct ynode *v, const char *path)
@@ -938,7 +949,7 @@ SCHEMA(deploy_schema, {"mode", K_STR, 0, NULL, NULL}, {"replicas", K_FN, 0, NULL
 SCHEMA(build_schema, {"context", K_FN, 0, NULL, c_build_context},
        {"dockerfile", K_STR, 0, NULL, NULL}, {"dockerfile_inline", K_STR, 0, NULL, NULL},
        {"entitlements", K_STRLIST, 0, NULL, NULL}, {"args", K_MAP_EQ, 0, NULL, NULL},
-       {"provenance", K_STR, 0, NULL, NULL}, {"sbom", K_STR, 0, NULL, NULL},
+       {"provenance", K_FN, 0, NULL, c_str_or_bool}, {"sbom", K_FN, 0, NULL, c_str_or_bool},
        {"ssh", K_ANY, 0, NULL, NULL}, {"labels", K_MAP_STR, 0, NULL, NULL},
        {"cache_from", K_STR_OR_LIST, 0, NULL, NULL}, {"cache_to", K_STR_OR_LIST, 0, NULL, NULL},
        {"no_cache", K_BOOL, F_OMITZERO, NULL, NULL},
@@ -1004,7 +1015,7 @@ SCHEMA(
     {"uts", K_STR, F_OMITZERO, NULL, NULL}, {"volumes", K_FN, 0, NULL, c_volumes},
     {"volumes_from", K_STRLIST, 0, NULL, NULL},
     {"working_dir", K_FN, F_OMITZERO, NULL, c_working_dir}, {"post_start", K_ANY, 0, NULL, NULL},
-    {"pre_stop", K_ANY, 0, NULL, NULL}, );
+    {"pre_start", K_ANY, 0, NULL, NULL}, {"pre_stop", K_ANY, 0, NULL, NULL}, );
 
 SCHEMA(ipam_pool_schema, {"subnet", K_STR, 0, NULL, NULL}, {"gateway", K_STR, 0, NULL, NULL},
        {"ip_range", K_STR, 0, NULL, NULL}, {"aux_addresses", K_MAP_STR, 0, NULL, NULL}, );
@@ -1067,6 +1078,15 @@ static struct ynode *c_build(struct canon *c, const struct ynode *v, const char 
 static struct ynode *c_image(struct canon *c, const struct ynode *v, const char *path)
 {
     struct ynode *s = c_str(c, v, path);
+    const struct ynode *build = c->svc_body ? ymap_get(c->svc_body, "build") : NULL;
+    if (s && !s->len && build && !ynode_is_null(build)) {
+        /* As docker compose: the service is built, under its default
+         * name (an unset variable in image: is common in such files). */
+        diag_warn_at(c->o->d, YPOS(v),
+                     "service %s: image is empty; the image built from build: is used",
+                     QS(c->stub.name));
+        return NULL;
+    }
     if (s && !s->len) {
         cerr(c, v, path, "must not be empty");
         return NULL;
@@ -1206,7 +1226,7 @@ static struct ynode *c_pull_policy(struct canon *c, const struct ynode *v, const
                                      "if_not_present", "build",  "refresh",
                                      "daily",          "weekly", NULL};
     int64_t ns;
-    bool good = strncmp(s->str, "every_", 6) == 0 && parse_duration(s->str + 6, &ns) == 0;
+    bool good = pull_refresh_parse(s->str, &ns) == 0;
     for (size_t i = 0; ok[i] && !good; i++)
         good = strcmp(s->str, ok[i]) == 0;
     if (!good) {
@@ -1989,7 +2009,9 @@ static struct ynode *c_objects(struct canon *c, const struct schema *sc, const s
     mb_reserve(c, &b, v->n_pairs);
     for (size_t i = 0; i < v->n_pairs; i++) {
         const struct ynode *k = v->pairs[i].key, *val = v->pairs[i].value;
-        if (is_ext(k)) {
+        /* Entries of networks, volumes... named x- are extensions; under
+         * services: every entry is a service, as compose-go reads it. */
+        if (kind != 0 && is_ext(k)) {
             mb_add(c, &b, v->pairs[i].key, (struct ynode *)val);
             continue;
         }
@@ -2021,7 +2043,9 @@ static struct ynode *c_objects(struct canon *c, const struct schema *sc, const s
                               QN(k), ynode_describe(val));
             continue;
         } else {
+            c->svc_body = kind == 0 ? val : NULL;
             out = c_struct(c, sc, val, "");
+            c->svc_body = NULL;
             /* The legacy external: {name: x} names the object. */
             const struct ynode *ext = kind ? ymap_get(val, "external") : NULL;
             if (out && ext && ext->kind == YNODE_MAP && ymap_get(ext, "name") &&
@@ -2039,6 +2063,12 @@ static struct ynode *c_objects(struct canon *c, const struct schema *sc, const s
             mb_add(c, &b, v->pairs[i].key, out);
     }
     return mb_done(c, &b, v, false);
+}
+
+static int cmp_ext_pairs(const void *x, const void *y)
+{
+    const struct ypair *a = x, *b = y;
+    return yscalar_cmp(a->key, b->key);
 }
 
 struct ynode *canon_file(const struct canon_opts *o, struct ynode *root)
@@ -2100,6 +2130,10 @@ struct ynode *canon_file(const struct canon_opts *o, struct ynode *root)
         if (out)
             mb_add(&c, &b, pr->key, out);
     }
+    /* The top level's extensions sorted, as docker compose prints them in
+     * YAML and JSON alike (its Extensions are a Go map). */
+    if (ext.n > 1)
+        qsort(ext.p, ext.n, sizeof *ext.p, cmp_ext_pairs);
     for (size_t i = 0; i < ext.n; i++)
         mb_add(&c, &b, ext.p[i].key, ext.p[i].value);
     return mb_done(&c, &b, root, true);

@@ -151,11 +151,16 @@ struct service {
     char *name;
     struct srcpos pos; /* the service's key */
     char *image;       /* NULL when absent */
+    bool has_build;    /* a build: section (what `push` pushes) */
     struct srcpos image_pos;
     bool pull_never;   /* pull_policy: never (a missing image is an error) */
     bool pull_always;  /* pull_policy: always (pulled at up/run even when present) */
     bool pull_missing; /* pull_policy: missing or if_not_present, set in the file */
-    char **command;    /* NULL-terminated argv; NULL when not set */
+    /* pull_policy: daily, weekly, every_<duration>: the image is pulled when
+     * it was last pulled longer ago than this (ns); 0 = no schedule. */
+    int64_t pull_refresh_ns;
+    char *platform; /* normalized "os/arch[/variant]"; NULL when not set */
+    char **command; /* NULL-terminated argv; NULL when not set */
     bool command_set;
     char **entrypoint;
     bool entrypoint_set;

@@ -177,17 +177,30 @@ static int value_double(struct parse *p, const char *key, size_t klen)
     return after_quote(p, q + 1);
 }
 
+/* Taken as written, except that \' is a quote inside the value (as
+ * compose-go reads 'Let\'s go!'); any other backslash stays. */
 static int value_single(struct parse *p, const char *key, size_t klen)
 {
     const char *start = p->s + 1, *q = start;
     int start_line = p->line;
-    while (q < p->end && *q != '\'')
-        q++;
+    size_t n = 0;
+    _cleanup_free_ char *buf = xmalloc((size_t)(p->end - start) + 1);
+    bool esc = false; /* the previous byte was a backslash, not yet written */
+    for (; q < p->end && (*q != '\'' || esc); q++) {
+        if (*q == '\\' && !esc) {
+            esc = true;
+            continue;
+        }
+        if (esc && *q != '\'')
+            buf[n++] = '\\';
+        esc = false;
+        buf[n++] = *q;
+    }
     if (q >= p->end) {
         diag_error_at(p->d, p->name, start_line, 0, "unterminated single-quoted value");
         return -EINVAL;
     }
-    set(p, key, klen, start, (size_t)(q - start));
+    set(p, key, klen, buf, n);
     return after_quote(p, q + 1);
 }
 

@@ -598,7 +598,9 @@ static void yaml_node(struct emit_buf *b, const struct ynode *n, int indent,
         for (size_t i = 0; i < k; i++) {
             if (!(first_inline && i == 0))
                 spaces(b, indent);
-            yaml_scalar(b, pp[i]->key, indent + 2, o);
+            /* Compose's keys are strings: "010" or "true" printed bare
+             * would read back as 8 or a boolean. */
+            yaml_string(b, pp[i]->key->str, pp[i]->key->len, indent + 2, o);
             emit_put(b, ":", 1);
             yaml_value(b, pp[i]->value, indent, false, o);
         }

@@ -174,11 +174,14 @@ static struct ynode *include_one(struct loader *L, const struct ynode *entry,
      * env files (default: its directory's .env). */
     struct envtab sub = {0};
     envtab_add(&sub, env->entries);
+    /* env_file entries are relative to the including project's directory
+     * (compose-go); the default .env is the included project's own. */
+    const char *ef_base = env_files ? project_dir : dir;
     if (!env_files)
         strv_push(&env_files, xstrdup(".env"));
     bool ok = true;
     for (size_t i = 0; env_files[i]; i++) {
-        _cleanup_free_ char *ef = path_absolute(dir, env_files[i]);
+        _cleanup_free_ char *ef = path_absolute(ef_base, env_files[i]);
         _cleanup_free_ char *efs = path_display(L->cwd, ef);
         _cleanup_strv_ char **vars = NULL;
         int r = dotenv_read(ef, efs, &sub, false, L->d, &vars);
@@ -198,6 +201,25 @@ static struct ynode *include_one(struct loader *L, const struct ynode *entry,
 
 /* Adds the resources of an included project to a file's tree; a name the
  * file defines too is an error. */
+/* The service body over merged onto base, with the rules of -f overrides
+ * (merge_trees works on whole trees: one service each). */
+static struct ynode *merged_service(struct loader *L, const struct ynode *name, struct ynode *base,
+                                    struct ynode *over)
+{
+    struct ynode *t[2];
+    struct ynode *bodies[2] = {base, over};
+    for (size_t i = 0; i < 2; i++) {
+        struct ypair *svc = arena_allocarray(L->a, 1, sizeof *svc);
+        svc[0] = (struct ypair){(struct ynode *)name, bodies[i]};
+        struct ypair *top = arena_allocarray(L->a, 1, sizeof *top);
+        top[0] = (struct ypair){canon_key(L->a, name, "services"),
+                                ynode_new_map(L->a, bodies[i], svc, 1)};
+        t[i] = ynode_new_map(L->a, bodies[i], top, 1);
+    }
+    struct ynode *m = merge_trees(L->a, t[0], t[1]);
+    return (struct ynode *)ymap_get(ymap_get(m, "services"), name->str);
+}
+
 static struct ynode *add_included(struct loader *L, struct ynode *root, const struct ynode *inc,
                                   const struct ynode *at)
 {
@@ -223,6 +245,13 @@ static struct ynode *add_included(struct loader *L, struct ynode *root, const st
         for (size_t i = 0; i < theirs->n_pairs; i++) {
             const struct ynode *name = theirs->pairs[i].key;
             const struct ypair *clash = mine ? ymap_get_pair(mine, name->str) : NULL;
+            if (clash && s == 0) {
+                /* A service the including file defines too is merged over
+                 * the included one, as compose-go does. */
+                size_t ci = (size_t)(clash - mine->pairs);
+                np[ci].value = merged_service(L, name, theirs->pairs[i].value, clash->value);
+                continue;
+            }
             if (clash) {
                 diag_error_at(L->d, YPOS(clash->key),
                               "%s %s conflicts with the one imported by the include at line %d "
@@ -383,22 +412,78 @@ static struct ynode *apply_extends(struct loader *L, struct ynode *root, const c
 
 /* A file's documents, each interpolated, included, canonical and with its
  * extends resolved, merged in order. */
+/* Mapping keys must be strings, as compose-go requires (`services: {123:
+ * ...}` or an environment key `1` is refused): a plain key that YAML reads
+ * as a number, boolean or null is an error naming it. The parser bounds
+ * the depth and what aliases expand to, and so this walk. */
+static void check_keys(struct loader *L, const struct ynode *n)
+{
+    if (n->kind == YNODE_SEQ) {
+        for (size_t i = 0; i < n->n_items; i++)
+            check_keys(L, n->items[i]);
+        return;
+    }
+    if (n->kind != YNODE_MAP)
+        return;
+    for (size_t i = 0; i < n->n_pairs; i++) {
+        const struct ynode *k = n->pairs[i].key;
+        enum yscalar_type t = k->kind == YNODE_SCALAR ? yscalar_type(k) : YTYPE_STR;
+        if (t != YTYPE_STR)
+            diag_error_at(L->d, YPOS(k),
+                          "mapping key %s is not a string (YAML reads it as a %s; quote it: "
+                          "\"%.*s\")",
+                          QN(k),
+                          t == YTYPE_NULL   ? "null"
+                          : t == YTYPE_BOOL ? "boolean"
+                                            : "number",
+                          (int)k->len, k->str);
+        check_keys(L, n->pairs[i].value);
+    }
+}
+
+/* A file read and parsed: its documents (in the arena) and its source. */
+struct parsed {
+    struct ydocs docs;
+    const struct ysource *src;
+    bool ok;
+};
+
+static void parse_file(struct loader *L, const char *path, const char *display, struct parsed *out)
+{
+    _cleanup_free_ char *buf = NULL;
+    size_t len = 0;
+    struct yaml_limits lim;
+    yaml_compose_limits(&lim);
+    out->src = add_source(L, path, display);
+    out->ok = read_one(L, path, display, &buf, &len) == 0 &&
+              yaml_parse(L->a, out->src, buf, len, &lim, L->d, &out->docs) == 0;
+}
+
+static struct ynode *parsed_tree(struct loader *L, const char *path, const struct parsed *pf,
+                                 const char *project_dir, const struct envtab *env);
+
 static struct ynode *file_tree(struct loader *L, const char *path, const char *display,
                                const char *project_dir, const struct envtab *env)
+{
+    struct parsed pf = {0};
+    if (!chain_enter(L, path, NULL, "include"))
+        return NULL;
+    chain_leave(L);
+    parse_file(L, path, display, &pf);
+    return parsed_tree(L, path, &pf, project_dir, env);
+}
+
+static struct ynode *parsed_tree(struct loader *L, const char *path, const struct parsed *pf,
+                                 const char *project_dir, const struct envtab *env)
 {
     if (!chain_enter(L, path, NULL, "include"))
         return NULL;
     struct ynode *acc = NULL;
-    const struct ysource *src = add_source(L, path, display);
-    _cleanup_free_ char *buf = NULL;
-    size_t len = 0;
+    const struct ysource *src = pf->src;
     size_t errs = L->d->n_errors;
-    struct yaml_limits lim;
-    yaml_compose_limits(&lim);
-    struct ydocs docs = {0};
+    const struct ydocs docs = pf->docs;
     _cleanup_free_ char *dir = strcmp(path, "-") ? path_dirname(path) : xstrdup(project_dir);
-    if (read_one(L, path, display, &buf, &len) < 0 ||
-        yaml_parse(L->a, src, buf, len, &lim, L->d, &docs) < 0)
+    if (!pf->ok)
         goto out;
     struct interp_tree_ctx ic = {.a = L->a, .d = L->d, .env = env, .warned = &L->warned};
     for (size_t j = 0; j < docs.n; j++) {
@@ -411,6 +496,7 @@ static struct ynode *file_tree(struct loader *L, const char *path, const char *d
                           ynode_describe(doc));
             continue;
         }
+        check_keys(L, doc);
         if (L->interpolate)
             doc = interp_tree(&ic, doc);
         struct canon_opts co = {
@@ -440,7 +526,7 @@ static struct ynode *file_tree(struct loader *L, const char *path, const char *d
     }
 out:
     chain_leave(L);
-    if (L->d->n_errors > errs)
+    if (L->d->n_errors > errs || !pf->ok)
         return NULL;
     if (!acc) {
         static const struct ynode empty = {.kind = YNODE_MAP, .ordered = 1};
@@ -469,4 +555,61 @@ struct ynode *loader_project(struct loader *L, char *const *paths, char *const *
         acc = merge_trees(L->a, acc, t);
     }
     return failed ? NULL : acc;
+}
+
+/* The last non-empty top-level `name:` of the files' documents, as
+ * compose-go reads it: before interpolation. */
+static struct ynode *last_name(const struct parsed *pf, size_t n)
+{
+    struct ynode *name = NULL;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < pf[i].docs.n; j++) {
+            struct ynode *doc = pf[i].docs.docs[j];
+            struct ynode *v =
+                doc && doc->kind == YNODE_MAP ? (struct ynode *)ymap_get(doc, "name") : NULL;
+            if (v && !ynode_is_null(v) && !(v->kind == YNODE_SCALAR && v->len == 0))
+                name = v; /* not a string: the resolver says so */
+        }
+    return name;
+}
+
+struct ynode *loader_main(struct loader *L, char *const *paths, char *const *names,
+                          const char *project_dir, const struct envtab *env,
+                          const struct loader_name *ln, char **name)
+{
+    size_t n = strv_len(paths);
+    struct parsed *pf = xcalloc(n ? n : 1, sizeof *pf);
+    for (size_t i = 0; i < n; i++)
+        parse_file(L, paths[i], names[i], &pf[i]);
+    struct ynode *acc = NULL;
+    struct envtab vars = {0};
+    _cleanup_free_ char *def = NULL;
+    struct ynode *nn = last_name(pf, n);
+    if (nn && nn->kind == YNODE_SCALAR && L->interpolate) {
+        struct interp_tree_ctx ic = {.a = L->a, .d = L->d, .env = env, .warned = &L->warned};
+        nn = interp_tree(&ic, nn);
+    }
+    if (ln->resolve(ln->ud, nn, name) < 0)
+        goto out;
+    /* COMPOSE_PROJECT_NAME is the project's name while the files are
+     * interpolated, as compose-go defines it. */
+    def = str_join("COMPOSE_PROJECT_NAME", '=', *name);
+    char *const first[] = {def, NULL};
+    envtab_add(&vars, first);
+    envtab_add(&vars, env->entries);
+    bool failed = false;
+    for (size_t i = 0; i < n; i++) {
+        struct ynode *t = parsed_tree(L, paths[i], &pf[i], project_dir, &vars);
+        if (!t) {
+            failed = true;
+            continue;
+        }
+        acc = merge_trees(L->a, acc, t);
+    }
+    if (failed)
+        acc = NULL;
+out:
+    envtab_free(&vars);
+    free(pf);
+    return acc;
 }

@@ -40,6 +40,23 @@ struct loader {
 struct ynode *loader_project(struct loader *L, char *const *paths, char *const *names,
                              const char *project_dir, const struct envtab *env);
 
+/* How the top-level load learns the project's name before interpolating:
+ * resolve gets the last non-empty `name:` of the files (interpolated; NULL
+ * when there is none) and sets *name (heap), or fails with its error in the
+ * loader's diag. */
+struct loader_name {
+    int (*resolve)(void *ud, const struct ynode *name_node, char **name);
+    void *ud;
+};
+
+/* loader_project for the project's own files (-f, or those discovered):
+ * the name is resolved first, and COMPOSE_PROJECT_NAME set to it for
+ * interpolation (over any value of env), as compose-go does. *name is set
+ * (heap) when the name could be resolved, even if loading then failed. */
+struct ynode *loader_main(struct loader *L, char *const *paths, char *const *names,
+                          const char *project_dir, const struct envtab *env,
+                          const struct loader_name *ln, char **name);
+
 void loader_release(struct loader *L);
 
 #endif

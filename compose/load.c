@@ -123,6 +123,21 @@ static char **active_profiles(const struct compose_opts *o, const struct envtab 
     return v;
 }
 
+/* The project's name from -p, COMPOSE_PROJECT_NAME, the files' `name:` or
+ * the directory (compose/project_name.c), for loader_main. */
+struct name_ctx {
+    const char *flag;
+    char *const *env;
+    const char *dir;
+    struct diag *d;
+};
+
+static int resolve_name(void *ud, const struct ynode *name_node, char **name)
+{
+    struct name_ctx *c = ud;
+    return project_name_resolve(c->flag, c->env, name_node, c->dir, c->d, name);
+}
+
 int compose_load(const struct compose_opts *o, struct project **out, struct berr *e)
 {
     return compose_load_from_memory(o, NULL, 0, out, e);
@@ -171,7 +186,10 @@ int compose_load_from_memory(const struct compose_opts *o, const char *buf, size
         strv_push(&paths, xstrdup(dv.files[i].path));
         strv_push(&names, xstrdup(dv.files[i].display));
     }
-    struct ynode *root = loader_project(&L, paths, names, dv.project_dir, &vars);
+    struct name_ctx nc = {
+        .flag = o->project_name, .env = vars_strv, .dir = dv.project_dir, .d = &d};
+    const struct loader_name ln = {.resolve = resolve_name, .ud = &nc};
+    struct ynode *root = loader_main(&L, paths, names, dv.project_dir, &vars, &ln, &p->name);
     p->files = strvec_take(&L.paths);
     p->file_names = strvec_take(&L.names);
     if (!root)
@@ -180,9 +198,6 @@ int compose_load_from_memory(const struct compose_opts *o, const char *buf, size
         diag_error_at(&d, dv.files[0].display, 0, 0, "empty compose file: no services defined");
         goto fail;
     }
-    if (project_name_resolve(o->project_name, vars_strv, ymap_get(root, "name"), dv.project_dir, &d,
-                             &p->name) < 0)
-        goto fail;
     p->working_dir = xstrdup(dv.project_dir);
     p->tree->all_profiles = normalize_all_profiles(root);
     active = active_profiles(o, &vars);

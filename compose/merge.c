@@ -85,6 +85,13 @@ static bool path_matches(const char *pattern, const struct path *p)
     return false;
 }
 
+/* Whether the pairs being merged are the entries of services: (a service
+ * named x- is a service there, not an extension). */
+static bool is_service_entry(const struct path *p)
+{
+    return p->n == 1 && p->keys[0]->len == 8 && memcmp(p->keys[0]->str, "services", 8) == 0;
+}
+
 static size_t rule_index(const struct path *p)
 {
     for (size_t i = 0; i < sizeof merge_rules / sizeof merge_rules[0]; i++)
@@ -153,7 +160,7 @@ static struct ynode *merge_maps(struct arena *a, struct ynode *base, struct ynod
             continue;
         }
         /* Extensions and `!override` values are replaced whole. */
-        if ((op->key->len >= 2 && memcmp(op->key->str, "x-", 2) == 0) ||
+        if ((op->key->len >= 2 && memcmp(op->key->str, "x-", 2) == 0 && !is_service_entry(p)) ||
             has_tag(op->value, "!override")) {
             pairs[at].value = op->value;
             continue;

@@ -19,6 +19,7 @@
 #include "compose/strvec.h"
 #include "compose/units.h"
 #include "util/cleanup.h"
+#include "util/platform.h"
 #include "util/signame.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -96,6 +97,19 @@ int want_bool(struct model *m, const struct service *s, const char *key, const s
                     *out = false;
                     return 0;
                 }
+            /* YAML 1.1's words, written plain: compose-go reads them as
+             * booleans with a warning. */
+            static const char *const t11[] = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON"};
+            static const char *const f11[] = {"n", "N", "no", "No", "NO", "off", "Off", "OFF"};
+            for (size_t i = 0; v->style == YSTYLE_PLAIN && i < ARRAY_SIZE(t11); i++)
+                if (strcmp(v->str, t11[i]) == 0 || strcmp(v->str, f11[i]) == 0) {
+                    *out = strcmp(v->str, t11[i]) == 0;
+                    diag_warn_at(m->d, YPOS(v),
+                                 "%s %s: %s: %s is a YAML 1.1 boolean, read as %s (write %s)",
+                                 m->kind ? m->kind : "service", QS(s->name), key, QN(v),
+                                 *out ? "true" : "false", *out ? "true" : "false");
+                    return 0;
+                }
             svc_error(m, s, v, key, "expected true or false, got %s", QN(v));
             return -EINVAL;
         }
@@ -123,6 +137,12 @@ static int parse_decimal(const char *str, int64_t *out)
 /* --- Service keys -------------------------------------------------------- */
 
 typedef void (*key_fn)(struct model *m, struct service *s, const struct ypair *kv);
+
+static void key_build(struct model *m, struct service *s, const struct ypair *kv)
+{
+    (void)m;
+    s->has_build = !ynode_is_null(kv->value);
+}
 
 static void key_image(struct model *m, struct service *s, const struct ypair *kv)
 {
@@ -423,8 +443,9 @@ static void key_pids_limit(struct model *m, struct service *s, const struct ypai
 }
 
 /* pull_policy: berth pulls an image that is not in the store (missing,
- * if_not_present) unless the policy is never, and one that is there too
- * when it is always; build, daily, weekly and every_N are warned about. */
+ * if_not_present) unless the policy is never, one that is there too when it
+ * is always, and one last pulled longer ago than daily, weekly or
+ * every_<duration> says. build is warned about (no builds yet). */
 static void key_pull_policy(struct model *m, struct service *s, const struct ypair *kv)
 {
     const char *v = want_string(m, s, "pull_policy", kv->value);
@@ -433,11 +454,46 @@ static void key_pull_policy(struct model *m, struct service *s, const struct ypa
     s->pull_never = strcmp(v, "never") == 0;
     s->pull_always = strcmp(v, "always") == 0;
     s->pull_missing = strcmp(v, "missing") == 0 || strcmp(v, "if_not_present") == 0;
-    if (!s->pull_never && !s->pull_always && !s->pull_missing && kv->key->line > 0)
+    s->pull_refresh_ns = 0;
+    int r = pull_refresh_parse(v, &s->pull_refresh_ns);
+    if (r == -EINVAL) {
+        svc_error(m, s, kv->value, "pull_policy",
+                  "invalid schedule %s (expected daily, weekly or every_ and a duration, as "
+                  "every_12h or every_2d)",
+                  QS(v));
+        return;
+    }
+    if (r == 0 || s->pull_never || s->pull_always || s->pull_missing || kv->key->line <= 0)
+        return;
+    if (strcmp(v, "build") == 0)
+        diag_warn_at(m->d, YPOS(kv->key),
+                     "service %s: pull_policy \"build\": building images is not supported yet; "
+                     "the image is pulled when it is missing, as with pull_policy: missing",
+                     QS(s->name));
+    else
         diag_warn_at(m->d, YPOS(kv->key),
                      "service %s: pull_policy %s is not supported yet; ignored (an image "
                      "missing from the store is pulled)",
                      QS(s->name), QS(v));
+}
+
+/* platform: the image of that platform is pulled (and checked at up). */
+static void key_platform(struct model *m, struct service *s, const struct ypair *kv)
+{
+    const char *v = want_string(m, s, "platform", kv->value);
+    if (!v)
+        return;
+    struct platform p;
+    struct berr e = BERR_INIT;
+    if (platform_parse(v, &p, &e) < 0) {
+        svc_error(m, s, kv->value, "platform", "%s", e.msg);
+        berr_clear(&e);
+        return;
+    }
+    char buf[PLATFORM_STR_MAX];
+    platform_format(&p, buf, sizeof buf);
+    free(s->platform);
+    s->platform = xstrdup(buf);
 }
 
 static void key_stop_signal(struct model *m, struct service *s, const struct ypair *kv)
@@ -894,7 +950,7 @@ static const struct svc_key {
     {"annotations",         NULL,                   KEY_IGNORED},  /* metadata only */
     {"attach",              NULL,                   KEY_IGNORED},  /* log attachment only */
     {"blkio_config",        NULL,                   KEY_REFUSED},  /* an I/O limit: unthrottled is more */
-    {"build",               NULL,                   KEY_IGNORED},  /* an image must be loaded instead */
+    {"build",               key_build,              KEY_IGNORED},  /* an image must be loaded instead */
     {"cap_add",             key_cap_add,            KEY_HONOURED}, /* util/caps.c, Docker's rules */
     {"cap_drop",            key_cap_drop,           KEY_HONOURED}, /* util/caps.c, Docker's rules */
     {"cgroup",              NULL,                   KEY_IGNORED},  /* berth always gives a private cgroup namespace */
@@ -952,14 +1008,15 @@ static const struct svc_key {
     {"oom_score_adj",       NULL,                   KEY_REFUSED},  /* a positive value makes it killed first */
     {"pid",                 NULL,                   KEY_IGNORED},  /* sharing a PID namespace: absent is less */
     {"pids_limit",          key_pids_limit,         KEY_HONOURED},
-    {"platform",            NULL,                   KEY_IGNORED},  /* the loaded image is used */
+    {"platform",            key_platform,           KEY_HONOURED}, /* index entry chosen; not emulated */
     {"ports",               key_ports,              KEY_HONOURED}, /* kernel NAT and the loopback proxy */
     {"post_start",          NULL,                   KEY_IGNORED},  /* runs more: absent is less */
+    {"pre_start",           NULL,                   KEY_IGNORED},  /* runs more: absent is less */
     {"pre_stop",            NULL,                   KEY_IGNORED},  /* runs more: absent is less */
     {"privileged",          NULL,                   KEY_IGNORED},  /* absent is less privilege */
     {"profiles",            key_profiles,           KEY_HONOURED},
     {"provider",            NULL,                   KEY_IGNORED},  /* adds services: absent is less */
-    {"pull_policy",         key_pull_policy,        KEY_BY_VALUE}, /* missing and never; see key_pull_policy */
+    {"pull_policy",         key_pull_policy,        KEY_BY_VALUE}, /* all but build; see key_pull_policy */
     {"pull_refresh_after",  NULL,                   KEY_IGNORED},  /* no registry pulls yet */
     {"read_only",           key_read_only,          KEY_HONOURED},
     {"restart",             key_restart,            KEY_HONOURED},
@@ -1089,7 +1146,8 @@ static void build_service(struct model *m, struct service *s, const struct ypair
             diag_warn_at(m->d, YPOS(k), "service %s: key %s is not supported yet; ignored",
                          QS(s->name), QN(k));
     }
-    if (!s->image && !ymap_get(body, "image") && !ymap_get(body, "build"))
+    if (!s->image && !ymap_get(body, "image") && !ymap_get(body, "build") &&
+        !ymap_get(body, "provider"))
         diag_error_at(m->d, YPOS(svc->key),
                       "service %s has neither an image nor a build context specified", QS(s->name));
 }
@@ -1107,8 +1165,6 @@ static void build_services(struct model *m, const struct ynode *services)
     for (size_t i = 0; i < services->n_pairs; i++) {
         const struct ypair *svc = &services->pairs[i];
         const struct ynode *k = svc->key;
-        if (is_extension(k))
-            continue;
         if (!valid_service_name(k)) {
             diag_error_at(m->d, YPOS(k),
                           "invalid service name %s: it must start with a letter or digit and "
@@ -1162,12 +1218,9 @@ int model_build(struct arena *a, const struct ynode *root, const struct envtab *
     if (services && !ynode_is_null(services))
         build_services(&m, services);
     mark_used_networks(p);
-    if (d->n_errors == errors && p->n_services == 0) {
-        if (services)
-            diag_error_at(d, YPOS(services), "services: no services defined");
-        else
-            diag_error_at(d, YPOS(root), "no services defined (add a top-level services: key)");
-    }
+    /* A project may have no (enabled) services: docker compose prints it
+     * and makes its networks and volumes; `up` says when there is nothing
+     * to start. */
     return d->n_errors > errors ? -EINVAL : 0;
 }
 
@@ -1175,6 +1228,7 @@ void service_clear(struct service *s)
 {
     free(s->name);
     free(s->image);
+    free(s->platform);
     strv_free(s->command);
     strv_free(s->entrypoint);
     strv_free(s->environment);

@@ -145,9 +145,17 @@ static void volume_long(struct model *m, struct service *s, const struct ynode *
         mtype = MOUNT_VOLUME;
     else if (strcmp(tstr, "tmpfs") == 0)
         mtype = MOUNT_TMPFS;
-    else {
-        svc_error(m, s, type, "volumes", "unsupported volume type %s (use bind, volume or tmpfs)",
-                  QN(type));
+    else if (strcmp(tstr, "image") == 0) {
+        /* An image's file system mounted: valid, not run yet. */
+        if (type->line > 0)
+            diag_warn_at(m->d, YPOS(type),
+                         "service %s: volumes: type %s is not supported yet; this mount is left "
+                         "out",
+                         QS(s->name), QN(type));
+        return;
+    } else {
+        svc_error(m, s, type, "volumes",
+                  "unsupported volume type %s (use bind, volume, tmpfs or image)", QN(type));
         return;
     }
     if (!tgt || ynode_is_null(tgt)) {

@@ -366,6 +366,8 @@ struct ynode *normalize_project(const struct norm_opts *o, struct ynode *root, c
 {
     struct ynode *svcs = ymap_get(root, "services");
     bool uses_default = false;
+    if (!svcs || ynode_is_null(svcs)) /* a project of networks or volumes only */
+        root = map_set(o->a, root, "services", svcs = empty_map(o->a, svcs ? svcs : root));
     if (svcs && svcs->kind == YNODE_MAP) {
         /* Services named on the command line enable their profiles. */
         char **active = strv_dup(o->profiles);
@@ -379,10 +381,6 @@ struct ynode *normalize_project(const struct norm_opts *o, struct ynode *root, c
         for (size_t i = 0; i < svcs->n_pairs; i++) {
             const struct ynode *k = svcs->pairs[i].key;
             struct ynode *body = svcs->pairs[i].value;
-            if (k->len >= 2 && memcmp(k->str, "x-", 2) == 0) {
-                pb_add(&b, svcs->pairs[i].key, body);
-                continue;
-            }
             if (body->kind == YNODE_MAP && !service_enabled(body, active)) {
                 strv_push(disabled, xstrdup(k->str));
                 continue;

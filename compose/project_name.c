@@ -98,15 +98,20 @@ int project_name_resolve(const char *flag, char *const *env, const struct ynode 
                           ynode_describe(name_node));
             return -EINVAL;
         }
-        if (name_node->len > 0) {
-            if ((why = project_name_problem(name_node->str))) {
+        /* Normalized as compose-go does a file's name ("My App" is
+         * "myapp"); nothing left means the directory's name. */
+        char *norm = project_name_normalize(name_node->str);
+        if (*norm) {
+            if ((why = project_name_problem(norm))) {
                 diag_error_at(d, YPOS(name_node), "invalid project name %s: %s", QN(name_node),
                               why);
+                free(norm);
                 return -EINVAL;
             }
-            *out = xstrdup(name_node->str);
+            *out = norm;
             return 0;
         }
+        free(norm);
     }
     const char *base = path_basename(project_dir);
     char *norm = project_name_normalize(base);

@@ -4,7 +4,9 @@
  * printing (util/duration.c). */
 #include "compose/units.h"
 
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 size_t format_int(char *buf, int64_t v)
 {
@@ -21,4 +23,24 @@ size_t format_int(char *buf, int64_t v)
         buf[o++] = tmp[--n];
     buf[o] = '\0';
     return o;
+}
+
+int pull_refresh_parse(const char *v, int64_t *ns)
+{
+    const int64_t day = 24 * 3600 * INT64_C(1000000000);
+    if (strcmp(v, "daily") == 0) {
+        *ns = day;
+        return 0;
+    }
+    if (strcmp(v, "weekly") == 0) {
+        *ns = 7 * day;
+        return 0;
+    }
+    if (strncmp(v, "every_", 6) != 0)
+        return -ENOENT;
+    int64_t d;
+    if (parse_duration(v + 6, &d) < 0 || d <= 0)
+        return -EINVAL;
+    *ns = d;
+    return 0;
 }

@@ -17,6 +17,12 @@ static inline int parse_duration(const char *s, int64_t *ns)
     return duration_parse(s, DURATION_DAYS_WEEKS, ns);
 }
 
+/* pull_policy's refresh schedules as compose reads them: "daily" (24h),
+ * "weekly" (7 days), "every_<duration>" (every_12h, every_2d, every_1h30m).
+ * *ns receives the interval. -ENOENT when v is no schedule, -EINVAL when
+ * every_'s duration does not parse or is not positive. */
+int pull_refresh_parse(const char *v, int64_t *ns);
+
 /* v in decimal as printf's "%lld" writes it, NUL-terminated, into buf
  * (room for FORMAT_INT_MAX bytes); returns its length. */
 #define FORMAT_INT_MAX 21

@@ -93,7 +93,7 @@ static void check_service(struct vctx *c, size_t i)
     const struct ynode *k = c->s[i].key, *b = c->s[i].body;
     if (b->kind != YNODE_MAP)
         return;
-    if (!ymap_get(b, "image") && !ymap_get(b, "build"))
+    if (!ymap_get(b, "image") && !ymap_get(b, "build") && !ymap_get(b, "provider"))
         diag_error_at(c->d, YPOS(k),
                       "service %s has neither an image nor a build context specified", QN(k));
     const struct ynode *deps = ymap_get(b, "depends_on");
@@ -115,6 +115,25 @@ static void check_service(struct vctx *c, size_t i)
     const struct ynode *nm = ymap_get(b, "network_mode");
     if (nm && strncmp(nm->str, "service:", 8) == 0)
         check_service_ref(c, i, nm, nm->str + 8, nm->len - 8, "uses the network of", true);
+    static const struct {
+        const char *key, *what;
+    } ns_keys[] = {{"ipc", "uses the IPC namespace of"}, {"pid", "uses the PID namespace of"}};
+    for (size_t j = 0; j < ARRAY_SIZE(ns_keys); j++) {
+        const struct ynode *v = ymap_get(b, ns_keys[j].key);
+        if (v && v->kind == YNODE_SCALAR && strncmp(v->str, "service:", 8) == 0)
+            check_service_ref(c, i, v, v->str + 8, v->len - 8, ns_keys[j].what, true);
+    }
+    /* volumes_from: SERVICE[:ro|rw], or container:NAME[:mode] (not a
+     * service of the project). */
+    const struct ynode *vf = ymap_get(b, "volumes_from");
+    for (size_t j = 0; vf && vf->kind == YNODE_SEQ && j < vf->n_items; j++) {
+        const struct ynode *e = vf->items[j];
+        if (e->kind != YNODE_SCALAR || strncmp(e->str, "container:", 10) == 0)
+            continue;
+        const char *colon = memchr(e->str, ':', e->len);
+        check_service_ref(c, i, e, e->str, colon ? (size_t)(colon - e->str) : e->len,
+                          "takes volumes from", true);
+    }
     const struct ynode *nets = ymap_get(b, "networks");
     if (nm && nets && nets->kind == YNODE_MAP && nets->n_pairs)
         diag_error_at(c->d, YPOS(nm),
@@ -280,9 +299,8 @@ int validate_project(struct diag *d, const struct ynode *root, char *const *disa
     const struct ynode *svcs = ymap_get(root, "services");
     size_t cap = svcs && svcs->kind == YNODE_MAP ? svcs->n_pairs : 0;
     c.s = xcalloc(cap ? cap : 1, sizeof *c.s);
-    for (size_t i = 0; i < cap; i++)
-        if (!is_ext(svcs->pairs[i].key))
-            c.s[c.n++] = (struct svc){svcs->pairs[i].key, svcs->pairs[i].value};
+    for (size_t i = 0; i < cap; i++) /* every entry, x- named too, is a service */
+        c.s[c.n++] = (struct svc){svcs->pairs[i].key, svcs->pairs[i].value};
     c.sorted = xcalloc(c.n ? c.n : 1, sizeof *c.sorted);
     for (size_t i = 0; i < c.n; i++)
         c.sorted[i] = i;

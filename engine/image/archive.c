@@ -312,6 +312,20 @@ static int plan_config(struct load *l, struct plan *p, const char *what, size_t 
     _cleanup_free_ char *cw = xasprintf("%s: %s", l->src, what);
     if ((r = imgconfig_parse(buf, len, cw, &c, e)) < 0)
         return r;
+    if (l->want && c.architecture && *c.architecture) {
+        struct platform have;
+        platform_set(&have, c.os && *c.os ? c.os : "linux", c.architecture, c.variant);
+        if (!platform_matches(l->want, &have)) {
+            char w[PLATFORM_STR_MAX], h[PLATFORM_STR_MAX];
+            platform_format(l->want, w, sizeof w);
+            platform_format(&have, h, sizeof h);
+            imgconfig_free(&c);
+            return berr_set(e, -EINVAL,
+                            "image with reference %s was found but does not match the specified "
+                            "platform: wanted %s, actual: %s",
+                            l->src, w, h);
+        }
+    }
     if (c.n_diff_ids != n_layers) {
         r = berr_set(e, -EINVAL, "%s: %zu layers but %zu rootfs.diff_ids in the config", cw,
                      n_layers, c.n_diff_ids);
@@ -523,10 +537,16 @@ static int plan_oci_manifest(struct load *l, const struct descriptor *top,
         struct oci_index ix;
         if ((r = index_parse(buf, len, what, &ix, e)) < 0)
             return r;
-        int pick = index_pick_platform(&ix);
-        if (pick < 0)
-            r = berr_set(e, -ENOENT, "%s: no manifest for linux/%s", what, platform_host_arch());
-        else
+        int pick = index_pick(&ix, l->want);
+        if (pick < 0) {
+            struct platform host;
+            char want[PLATFORM_STR_MAX];
+            platform_host(&host);
+            platform_format(l->want ? l->want : &host, want, sizeof want);
+            _cleanup_free_ char *has = index_platforms(&ix);
+            r = berr_set(e, -ENOENT, "%s: no manifest for %s in the index (it has %s)", l->src,
+                         want, has);
+        } else
             r = plan_oci_manifest(l, top, &ix.manifests[pick], depth + 1, e);
         index_free(&ix);
         return r;
@@ -731,6 +751,8 @@ static int commit_all(struct load *l, char ***loaded, struct berr *e)
         }
         if (!p->refs[0] && loaded)
             strv_push(loaded, xstrdup(id));
+        if (l->fetch)
+            index_mark_pulled(idx, p->refs, l->stats->manifest_digest);
     }
     r = store_index_save(l->s, idx, e);
     /* Blobs this load made redundant (an image re-loaded with other layer
@@ -861,6 +883,14 @@ int image_pull_import(struct store *s, const char *ref, const char *media_type, 
                       size_t len, const struct image_fetcher *f, struct image_pull_stats *stats,
                       char ***pulled, struct berr *e)
 {
+    return image_pull_import_for(s, ref, NULL, media_type, doc, len, f, stats, pulled, e);
+}
+
+int image_pull_import_for(struct store *s, const char *ref, const struct platform *platform,
+                          const char *media_type, const void *doc, size_t len,
+                          const struct image_fetcher *f, struct image_pull_stats *stats,
+                          char ***pulled, struct berr *e)
+{
     _cleanup_imgref_ struct imgref ir = {0};
     int r = ref_parse(ref, &ir, e);
     if (r < 0)
@@ -873,6 +903,7 @@ int image_pull_import(struct store *s, const char *ref, const char *media_type, 
         .by_name = json_object(),
         .fetch = f,
         .stats = stats ? stats : &dummy,
+        .want = platform,
     };
     /* Staged in a directory of its own: the writer lock is taken for the
      * commit only, so pulls of different images run at once. A fetcher

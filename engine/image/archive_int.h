@@ -13,6 +13,7 @@
 #include "engine/image/image.h"
 #include "util/err.h"
 
+struct platform;
 struct pull;
 struct pull_ujob;
 
@@ -66,6 +67,8 @@ struct load {
     const struct image_fetcher *fetch;
     struct image_pull_stats *stats;
     struct pull *pull; /* the streamed layers of a pull (pullstream.c) */
+    /* A pull for a platform asked for (NULL: this host's, unchecked). */
+    const struct platform *want;
 };
 
 /* pullstream.c: downloads the remote layer blobs of l's plans, several at

@@ -9,9 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "engine/events/event.h"
 #include "engine/image/digest.h"
 #include "util/err.h"
+#include "util/platform.h"
 
 struct store;
 
@@ -40,6 +43,8 @@ struct image {
     size_t n_layers;
     char *created; /* RFC 3339 from the config, or NULL */
     int64_t size;  /* sum of unpacked layer sizes in bytes */
+    /* The config's platform, normalized; os and arch "" when it names none. */
+    struct platform platform;
     /* From the image config ("config" object). NULL when absent. */
     char **entrypoint;
     char **cmd;
@@ -85,6 +90,31 @@ int store_image_remove(struct store *s, const char *ref_or_id, char ***untagged,
  * the ChainIDs of removed layers are appended to *deleted (may be NULL). */
 int store_image_remove_ex(struct store *s, const char *ref_or_id, bool force, char ***untagged,
                           char ***deleted, struct berr *e);
+
+/* The image as `docker image inspect` shows it (one element of its array):
+ * Id, RepoTags, RepoDigests, Created, Config, Architecture, Os, Size,
+ * GraphDriver, RootFS, Metadata... -ENOENT when ref_or_id names none. */
+int store_image_inspect(struct store *s, const char *ref_or_id, json_t **out, struct berr *e);
+
+/* Makes target (normalized as docker: "app" is docker.io/library/app:latest)
+ * name the image source names, as `docker image tag`. A target with a digest
+ * or of invalid form is refused. *tagged (may be NULL) receives the
+ * normalized target. */
+int store_image_tag(struct store *s, const char *source, const char *target, char **tagged,
+                    struct berr *e);
+
+/* `image prune`: removes the images no reference names (with all, every
+ * image), except those a container uses, then the blobs and layers no image
+ * needs any more. Removed references go to *untagged, removed image IDs
+ * and layer ChainIDs to *deleted (each may be NULL); *reclaimed (may be
+ * NULL) receives the bytes freed. */
+int store_image_prune(struct store *s, bool all, char ***untagged, char ***deleted,
+                      uint64_t *reclaimed, struct berr *e);
+
+/* When the image ref names was last pulled or checked against its
+ * registry, or loaded when never pulled, in seconds since the epoch (0 when
+ * unknown). -ENOENT when no image has that reference. */
+int store_ref_refreshed(struct store *s, const char *ref, long long *at, struct berr *e);
 
 /* Imports a docker-archive (docker save) or OCI image-layout tar, plain or
  * compressed. Every blob is verified; layers are unpacked once. The image
@@ -164,6 +194,32 @@ struct image_pull_stats {
 int image_pull_import(struct store *s, const char *ref, const char *media_type, const void *doc,
                       size_t len, const struct image_fetcher *f, struct image_pull_stats *stats,
                       char ***pulled, struct berr *e);
+
+/* Pushing: what engine/registry reads of a stored image. */
+struct image_push_src {
+    char *id;                              /* the image ID (config digest) */
+    char manifest_digest[DIGEST_STR_SIZE]; /* of manifest, checked */
+    char *manifest;                        /* the manifest as stored, pushed byte for byte */
+    size_t manifest_len;
+    char **refs; /* every reference of the image, normalized, sorted; NULL-terminated */
+};
+
+/* The image ref_or_id names (as store_image_get), its stored manifest
+ * (verified against its digest) and its references. */
+int image_push_src_get(struct store *s, const char *ref_or_id, struct image_push_src *out,
+                       struct berr *e);
+void image_push_src_free(struct image_push_src *p);
+
+/* Opens a stored blob for reading; an error names the blob when it is not
+ * in the store. */
+int image_blob_open(struct store *s, const char *digest, struct berr *e);
+/* image_pull_import for a platform (NULL: this host's): an index's entry for
+ * it is chosen (none: the error lists the index's platforms), and an image
+ * whose config names another platform is refused. */
+int image_pull_import_for(struct store *s, const char *ref, const struct platform *platform,
+                          const char *media_type, const void *doc, size_t len,
+                          const struct image_fetcher *f, struct image_pull_stats *stats,
+                          char ***pulled, struct berr *e);
 
 /* Rebuilds a damaged images.json from the store: every manifest blob whose
  * config and unpacked layers are present becomes an image again, and the

@@ -2,9 +2,11 @@
 /* Image lookup, listing and removal over the index (images.json).
  * Not here: the index file's format and its writer (engine/image/store.c),
  * rebuilding a damaged index (engine/image/repair.c). */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine/image/digest.h"
 #include "engine/image/image.h"
@@ -12,7 +14,9 @@
 #include "engine/image/reference.h"
 #include "engine/image/store.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/strv.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 static void cleanup_jsonp(json_t **j)
@@ -173,6 +177,8 @@ static int build_image(struct store *s, json_t *entry, const char *id, const cha
         img->size += json_integer_value(json_object_get(l, "unpacked_size"));
     }
     img->created = TAKE_PTR(c.created);
+    if (c.architecture && *c.architecture)
+        platform_set(&img->platform, c.os && *c.os ? c.os : "linux", c.architecture, c.variant);
     img->entrypoint = TAKE_PTR(c.entrypoint);
     img->cmd = TAKE_PTR(c.cmd);
     img->env = TAKE_PTR(c.env);
@@ -280,11 +286,13 @@ int store_image_list(struct store *s, struct image ***out, size_t *n, struct ber
     return store_image_list_all(s, false, out, n, e);
 }
 
-static void untag(json_t *refs, const char *ref, char ***untagged)
+/* Drops a reference, and when it was pulled. */
+static void untag(json_t *idx, const char *ref, char ***untagged)
 {
     if (untagged)
         strv_push(untagged, ref_familiarize(ref));
-    json_object_del(refs, ref);
+    json_object_del(json_object_get(idx, "pulled"), ref);
+    json_object_del(json_object_get(idx, "refs"), ref);
 }
 
 static char *short_id(const char *id)
@@ -322,7 +330,7 @@ int store_image_remove_ex(struct store *s, const char *ref_or_id, bool force, ch
     sid = short_id(id);
     if (ref && nrefs > 1) {
         /* Other tags remain: only this one goes. */
-        untag(refs, ref, untagged);
+        untag(idx, ref, untagged);
         r = store_index_save(s, idx, e);
         goto out;
     }
@@ -351,7 +359,7 @@ int store_image_remove_ex(struct store *s, const char *ref_or_id, bool force, ch
         goto out;
     }
     for (size_t i = 0; refs_of && refs_of[i]; i++)
-        untag(refs, refs_of[i], untagged);
+        untag(idx, refs_of[i], untagged);
     if (users[0]) {
         /* Forced while a container uses it: the image stays, untagged, so
          * its layers stay under the container. */
@@ -372,4 +380,151 @@ out:
 int store_image_remove(struct store *s, const char *ref_or_id, char ***untagged, struct berr *e)
 {
     return store_image_remove_ex(s, ref_or_id, false, untagged, NULL, e);
+}
+
+int store_image_resolve(json_t *idx, const char *ref_or_id, char **id, struct berr *e)
+{
+    const char *found;
+    _cleanup_free_ char *ref = NULL;
+    int r = resolve(idx, ref_or_id, &found, &ref, e);
+    if (r < 0)
+        return r;
+    *id = xstrdup(found);
+    return 0;
+}
+
+int store_image_tag(struct store *s, const char *source, const char *target, char **tagged,
+                    struct berr *e)
+{
+    _cleanup_imgref_ struct imgref tr = {0};
+    int r = ref_parse(target, &tr, e);
+    if (r < 0)
+        return r;
+    if (tr.digest)
+        return berr_set(e, -EINVAL, "refusing to create a tag with a digest reference (\"%.200s\")",
+                        target);
+    if ((r = store_lock(s, e)) < 0)
+        return r;
+    _cleanup_json_ json_t *idx = NULL;
+    _cleanup_free_ char *id = NULL;
+    _cleanup_free_ char *norm = ref_string(&tr);
+    if ((r = store_index_load(s, &idx, e)) < 0 ||
+        (r = store_image_resolve(idx, source, &id, e)) < 0)
+        goto out;
+    /* The reference names another image now: it was not pulled as that. */
+    json_object_del(json_object_get(idx, "pulled"), norm);
+    json_object_set_new(json_object_get(idx, "refs"), norm, json_string(id));
+    char now[TIME_RFC3339_MAX];
+    json_object_set_new(json_object_get(json_object_get(idx, "images"), id), "tagged",
+                        json_string(time_rfc3339(time_now_ns(), 0, now)));
+    if ((r = store_index_save(s, idx, e)) == 0 && tagged)
+        *tagged = TAKE_PTR(norm);
+out:
+    store_unlock(s);
+    return r;
+}
+
+/* Bytes the store's blobs and unpacked layers take. */
+static uint64_t store_usage(struct store *s)
+{
+    uint64_t total = 0;
+    _cleanup_strv_ char **bl = fs_list_names(s->blobsfd, false);
+    for (size_t i = 0; bl[i]; i++) {
+        struct stat st;
+        if (fstatat(s->blobsfd, bl[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            total += (uint64_t)st.st_size;
+    }
+    _cleanup_strv_ char **ll = fs_list_names(s->layersfd, false);
+    for (size_t i = 0; ll[i]; i++) {
+        _cleanup_free_ char *c = xasprintf("sha256:%s", ll[i]);
+        int64_t n = strlen(ll[i]) == DIGEST_HEX_LEN ? store_layer_size(s, c) : -1;
+        if (n > 0)
+            total += (uint64_t)n;
+    }
+    return total;
+}
+
+static bool is_tagged(json_t *idx, const char *id)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(idx, "refs"), k, v)
+    {
+        if (str_eq(json_string_value(v), id))
+            return true;
+    }
+    return false;
+}
+
+int store_image_prune(struct store *s, bool all, char ***untagged, char ***deleted,
+                      uint64_t *reclaimed, struct berr *e)
+{
+    int r = store_lock(s, e);
+    if (r < 0)
+        return r;
+    _cleanup_json_ json_t *idx = NULL;
+    _cleanup_strv_ char **gone = NULL;
+    uint64_t before = store_usage(s);
+    if ((r = store_index_load(s, &idx, e)) < 0)
+        goto out;
+    json_t *images = json_object_get(idx, "images");
+    const char *id;
+    json_t *v;
+    json_object_foreach(images, id, v)
+    {
+        if (!all && is_tagged(idx, id))
+            continue;
+        _cleanup_strv_ char **users = store_containers_using(s, id);
+        if (!users[0])
+            strv_push(&gone, xstrdup(id));
+    }
+    for (size_t i = 0; gone && gone[i]; i++) {
+        _cleanup_strv_ char **refs_of = NULL;
+        const char *k;
+        json_object_foreach(json_object_get(idx, "refs"), k, v)
+        {
+            if (str_eq(json_string_value(v), gone[i]))
+                strv_push(&refs_of, xstrdup(k));
+        }
+        for (size_t j = 0; refs_of && refs_of[j]; j++)
+            untag(idx, refs_of[j], untagged);
+        json_object_del(images, gone[i]);
+        if (deleted)
+            strv_push(deleted, xstrdup(gone[i]));
+    }
+    if (gone && (r = store_index_save(s, idx, e)) < 0)
+        goto out;
+    /* Blobs and layers no image needs: those of the removed images, and
+     * leftovers. */
+    r = store_gc(s, idx, deleted, e);
+out:
+    if (reclaimed) {
+        uint64_t after = store_usage(s);
+        *reclaimed = before > after ? before - after : 0;
+    }
+    store_unlock(s);
+    return r;
+}
+
+int store_ref_refreshed(struct store *s, const char *ref, long long *at, struct berr *e)
+{
+    _cleanup_imgref_ struct imgref ir = {0};
+    int r = ref_parse(ref, &ir, e);
+    if (r < 0)
+        return r;
+    _cleanup_json_ json_t *idx = NULL;
+    if ((r = store_index_load(s, &idx, e)) < 0)
+        return r;
+    _cleanup_free_ char *norm = ref_string(&ir);
+    const char *id = json_string_value(json_object_get(json_object_get(idx, "refs"), norm));
+    json_t *entry = id ? json_object_get(json_object_get(idx, "images"), id) : NULL;
+    if (!entry)
+        return berr_set(e, -ENOENT, "image \"%s\" not found", ref);
+    const char *when = json_string_value(
+        json_object_get(json_object_get(json_object_get(idx, "pulled"), norm), "at"));
+    if (!when)
+        when = json_string_value(json_object_get(entry, "loaded"));
+    if (!when || rfc3339_parse(when, at) < 0)
+        *at = 0; /* unknown: as old as can be */
+    return 0;
 }

@@ -102,6 +102,7 @@ void imgconfig_free(struct imgconfig *c)
     free(c->created);
     free(c->architecture);
     free(c->os);
+    free(c->variant);
     strv_free(c->entrypoint);
     strv_free(c->cmd);
     strv_free(c->env);
@@ -129,7 +130,8 @@ int imgconfig_parse(const char *buf, size_t len, const char *what, struct imgcon
     }
     if ((r = opt_string(root, "created", what, &c.created, e)) < 0 ||
         (r = opt_string(root, "architecture", what, &c.architecture, e)) < 0 ||
-        (r = opt_string(root, "os", what, &c.os, e)) < 0)
+        (r = opt_string(root, "os", what, &c.os, e)) < 0 ||
+        (r = opt_string(root, "variant", what, &c.variant, e)) < 0)
         goto out;
     json_t *cfg = json_object_get(root, "config");
     if (cfg && !json_is_null(cfg)) {

@@ -19,6 +19,7 @@ struct imgconfig {
     char *created; /* RFC 3339 or NULL */
     char *architecture;
     char *os;
+    char *variant;
     char **entrypoint; /* NULL-terminated, NULL when absent */
     char **cmd;
     char **env;

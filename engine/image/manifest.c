@@ -229,39 +229,39 @@ out:
 
 const char *platform_host_arch(void)
 {
-#if defined(__x86_64__)
-    return "amd64";
-#elif defined(__aarch64__)
-    return "arm64";
-#elif defined(__i386__)
-    return "386";
-#elif defined(__arm__)
-    return "arm";
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return "ppc64le";
-#elif defined(__s390x__)
-    return "s390x";
-#elif defined(__riscv) && __riscv_xlen == 64
-    return "riscv64";
-#else
-    return "unknown";
-#endif
+    static struct platform host;
+    if (!host.arch[0])
+        platform_host(&host);
+    return host.arch;
 }
 
-int index_pick_platform(const struct oci_index *ix)
+static void descriptor_platform(const struct descriptor *d, struct platform *out)
 {
-    const char *arch = platform_host_arch();
-    for (size_t i = 0; i < ix->n; i++) {
-        const struct descriptor *d = &ix->manifests[i];
-        if (d->attestation)
-            continue;
-        if (!d->platform_os && !d->platform_arch)
-            continue;
-        if (d->platform_os && strcmp(d->platform_os, "linux") != 0)
-            continue;
-        if (d->platform_arch && strcmp(d->platform_arch, arch) != 0)
-            continue;
-        return (int)i;
+    platform_set(out, d->platform_os ? d->platform_os : "linux", d->platform_arch,
+                 d->platform_variant);
+}
+
+int index_pick(const struct oci_index *ix, const struct platform *want)
+{
+    struct platform host;
+    if (!want) {
+        platform_host(&host);
+        want = &host;
+    }
+    /* An entry of exactly the variant asked for first, then any variant
+     * when none was asked for (amd64/v2 serves amd64). */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < ix->n; i++) {
+            const struct descriptor *d = &ix->manifests[i];
+            if (d->attestation || (!d->platform_os && !d->platform_arch))
+                continue;
+            struct platform have;
+            descriptor_platform(d, &have);
+            if (pass == 0
+                    ? platform_matches(want, &have) && strcmp(want->variant, have.variant) == 0
+                    : platform_matches(want, &have))
+                return (int)i;
+        }
     }
     /* Without platform information, a single non-attestation entry is it. */
     int only = -1;
@@ -273,6 +273,29 @@ int index_pick_platform(const struct oci_index *ix)
         only = (int)i;
     }
     return only >= 0 ? only : -ENOENT;
+}
+
+int index_pick_platform(const struct oci_index *ix)
+{
+    return index_pick(ix, NULL);
+}
+
+char *index_platforms(const struct oci_index *ix)
+{
+    char *out = NULL;
+    for (size_t i = 0; i < ix->n; i++) {
+        const struct descriptor *d = &ix->manifests[i];
+        if (d->attestation || !d->platform_arch)
+            continue;
+        struct platform p;
+        char buf[PLATFORM_STR_MAX];
+        descriptor_platform(d, &p);
+        platform_format(&p, buf, sizeof buf);
+        char *next = out ? xasprintf("%s, %s", out, buf) : xstrdup(buf);
+        free(out);
+        out = next;
+    }
+    return out ? out : xstrdup("none");
 }
 
 char *manifest_synthesize(const char *config_digest, int64_t config_size,

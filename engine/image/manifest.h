@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "util/err.h"
+#include "util/platform.h"
 
 #define MT_OCI_INDEX       "application/vnd.oci.image.index.v1+json"
 #define MT_OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
@@ -56,6 +57,15 @@ const char *platform_host_arch(void);
 /* Picks the manifest for linux and this host's architecture from an index
  * (attestations skipped). Returns its position or -ENOENT. */
 int index_pick_platform(const struct oci_index *ix);
+
+/* Picks the manifest for want (NULL: this host's platform): an entry of
+ * that variant first, then, when want names none, one of any variant.
+ * Returns its position or -ENOENT. */
+int index_pick(const struct oci_index *ix, const struct platform *want);
+
+/* The platforms an index offers, "linux/amd64, linux/arm64/v8" (or
+ * "none"), for errors. Heap string. */
+char *index_platforms(const struct oci_index *ix);
 
 /* An OCI manifest document for a config and layers (used for docker-archive
  * loads, which carry none). Heap string. */

@@ -21,6 +21,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/strv.h"
+#include "util/timefmt.h"
 #include "util/xalloc.h"
 
 #define INDEX_FILE     "images.json"
@@ -632,8 +633,12 @@ int store_layer_remove(struct store *s, const char *chainid, struct berr *e)
  *                    "diff_id": DIGEST, "chain_id": DIGEST, "size": N,
  *                    "media_type": S, "unpacked_size": N}, ...],
  *                    "size": N, "config_size": N, "created": S|null,
- *                    "loaded": S}, ...},
- *    "refs": {REFERENCE: ID, ...}}
+ *                    "loaded": S, "tagged": S}, ...},
+ *    "refs": {REFERENCE: ID, ...},
+ *    "pulled": {REFERENCE: {"at": S, "digest": DIGEST}, ...}}
+ * "tagged" is when `image tag` last named the image; "pulled" when each
+ * reference was last pulled or checked against its registry, and the
+ * digest of what the registry answered for it (both optional).
  * Every value is checked for its type (and every digest for its form)
  * once, here, so the code that reads the index can rely on it. where gets
  * the place of the first fault, for the error. */
@@ -672,7 +677,7 @@ static bool image_entry_ok(json_t *img, char *where, size_t wlen, const char *id
     }
     if (!opt_digest(img, "manifest", false) || !opt_size(img, "size") ||
         !opt_size(img, "config_size") || !opt_text(img, "created", true) ||
-        !opt_text(img, "loaded", false)) {
+        !opt_text(img, "loaded", false) || !opt_text(img, "tagged", false)) {
         snprintf(where, wlen, "images[\"%.80s\"] has a field of the wrong type", id);
         return false;
     }
@@ -724,7 +729,37 @@ static bool index_ok(json_t *j, char *where, size_t wlen)
             return false;
         }
     }
+    json_t *pulled = json_object_get(j, "pulled");
+    if (pulled && !json_is_object(pulled)) {
+        snprintf(where, wlen, "\"pulled\" is not an object");
+        return false;
+    }
+    json_object_foreach(pulled, k, v)
+    {
+        if (!json_is_object(v) || !json_is_string(json_object_get(v, "at")) ||
+            !opt_digest(v, "digest", false)) {
+            snprintf(where, wlen, "pulled[\"%.80s\"] is malformed", k);
+            return false;
+        }
+    }
     return true;
+}
+
+void index_mark_pulled(json_t *idx, char *const *refs, const char *digest)
+{
+    json_t *pulled = json_object_get(idx, "pulled");
+    if (!pulled) {
+        pulled = json_object();
+        json_object_set_new(idx, "pulled", pulled);
+    }
+    char now[TIME_RFC3339_MAX];
+    time_rfc3339(time_now_ns(), 0, now);
+    for (size_t i = 0; refs && refs[i]; i++) {
+        json_t *v = json_pack("{s:s}", "at", now);
+        if (digest && digest_is_valid(digest))
+            json_object_set_new(v, "digest", json_string(digest));
+        json_object_set_new(pulled, refs[i], v);
+    }
 }
 
 int store_index_parse(const char *buf, size_t len, json_t **out, char *where, size_t wlen)

@@ -144,6 +144,13 @@ int store_index_load(struct store *s, json_t **out, struct berr *e);
  * and nothing is returned. */
 int store_index_parse(const char *buf, size_t len, json_t **out, char *where, size_t wlen);
 int store_index_save(struct store *s, json_t *idx, struct berr *e);
+/* Records in idx that refs (normalized) were pulled now, the registry
+ * answering digest (the document fetched by reference; may be NULL). */
+void index_mark_pulled(json_t *idx, char *const *refs, const char *digest);
+
+/* The ID of the image ref_or_id names in idx (heap), as store_image_get
+ * finds it; -ENOENT naming it when absent. */
+int store_image_resolve(json_t *idx, const char *ref_or_id, char **id, struct berr *e);
 
 /* Removes every blob and layer that no image in idx references. Deleted
  * layer ChainIDs are appended to *deleted when not NULL. */

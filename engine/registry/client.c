@@ -4,7 +4,6 @@
  * bounded by the descriptor's size), registry errors turned into one line.
  * Not here: endpoints (endpoint.c), verification (engine/image). */
 #include <curl/curl.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,20 +48,77 @@ void registry_client_free(struct registry_client *c)
     free(c->base);
     free(c->repo);
     free(c->shown);
+    registry_endpoints_free(c->eps, c->n_eps);
+    registry_tls_free(&c->tls);
+    free(c->proxy);
+    free(c->noproxy);
     free(c);
+}
+
+/* The proxy for c's registry over its current scheme, and the NO_PROXY
+ * list libcurl applies to redirects to other hosts. */
+static void choose_proxy(struct registry_client *c)
+{
+    struct registry_proxy_env pe;
+    registry_proxy_env_get(&pe);
+    const char *proxy = registry_proxy_for(&pe, !c->plain_http, c->host);
+    free(c->proxy);
+    c->proxy = proxy ? xstrdup(proxy) : NULL;
+    free(c->noproxy);
+    c->noproxy = xasprintf("%s%slocalhost,127.0.0.0/8,::1", pe.no ? pe.no : "", pe.no ? "," : "");
+}
+
+/* Makes endpoint i the one c speaks to: its URL, TLS material and proxy. */
+static int use_endpoint(struct registry_client *c, size_t i, struct berr *e)
+{
+    const struct registry_endpoint *ep = &c->eps[i];
+    c->cur = i;
+    free(c->base);
+    c->base = xstrdup(ep->base);
+    c->host = ep->host;
+    c->plain_http = ep->plain_http;
+    c->verify = ep->verify;
+    c->http_fallback = ep->http_fallback;
+    registry_tls_free(&c->tls);
+    choose_proxy(c);
+    if (!ep->plain_http) {
+        char *cafile = NULL;
+        curl_easy_getinfo(c->curl, CURLINFO_CAINFO, &cafile);
+        int r = registry_tls_load(ep->host, cafile, &c->tls, e);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int registry_client_next_endpoint(struct registry_client *c, struct berr *e)
+{
+    if (c->cur + 1 >= c->n_eps)
+        return 0;
+    int r = use_endpoint(c, c->cur + 1, e);
+    return r < 0 ? r : 1;
 }
 
 int registry_client_new(const struct imgref *ref, struct registry_client **out, struct berr *e)
 {
+    struct registry_config cfg;
+    int r = registry_config_load(&cfg, e);
+    if (r < 0)
+        return r;
     CURL *curl = curl_easy_init();
-    if (!curl)
+    if (!curl) {
+        registry_config_free(&cfg);
         return berr_set(e, -ENOMEM, "%s: initializing libcurl", ref->domain);
-    struct registry_client *c = xcalloc(1, sizeof *c);
+    }
+    _cleanup_registry_client_ struct registry_client *c = xcalloc(1, sizeof *c);
     c->curl = curl;
-    c->base = registry_base_url(ref->domain, &c->plain_http);
+    c->n_eps = registry_endpoints(&cfg, ref->domain, &c->eps);
+    registry_config_free(&cfg);
     c->repo = xstrdup(ref->path);
     c->shown = ref_name(ref);
-    *out = c;
+    if ((r = use_endpoint(c, 0, e)) < 0)
+        return r;
+    *out = TAKE_PTR(c);
     return 0;
 }
 
@@ -125,19 +181,6 @@ void registry_errbody_append(char **body, size_t *blen, const char *buf, size_t 
     (*body)[*blen] = '\0';
 }
 
-char *registry_error_text(const char *body, size_t len, long code)
-{
-    json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
-    json_t *first = json_array_get(json_object_get(j, "errors"), 0);
-    const char *ecode = json_string_value(json_object_get(first, "code"));
-    const char *msg = json_string_value(json_object_get(first, "message"));
-    char *s = ecode || msg ? xasprintf("HTTP %ld, %.100s: %.200s", code, ecode ? ecode : "error",
-                                       msg ? msg : "")
-                           : xasprintf("HTTP %ld", code);
-    json_decref(j);
-    return s;
-}
-
 long registry_low_speed_time(void)
 {
     const char *v = getenv("BERTH_REGISTRY_LOW_SPEED_TIME");
@@ -161,9 +204,96 @@ void registry_easy_setup(struct registry_client *c, CURL *h, const char *url,
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, REGISTRY_CONNECT_TIMEOUT_S);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, registry_low_speed_time());
-    if (c->plain_http) /* a loopback registry is never reached through a proxy */
-        curl_easy_setopt(h, CURLOPT_PROXY, "");
+    if (!c->verify) { /* an insecure registry: its certificate is not checked */
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (c->tls.ca_pem) { /* the system's CAs and certs.d's, as one bundle */
+        struct curl_blob ca = {c->tls.ca_pem, c->tls.ca_len, CURL_BLOB_NOCOPY};
+        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+    }
+    if (c->tls.cert) {
+        curl_easy_setopt(h, CURLOPT_SSLCERT, c->tls.cert);
+        curl_easy_setopt(h, CURLOPT_SSLKEY, c->tls.key);
+    }
+    /* The proxy is chosen here as docker chooses it (HTTPS_PROXY,
+     * HTTP_PROXY, NO_PROXY; loopback never): "" keeps libcurl from
+     * reading the environment its own way. */
+    curl_easy_setopt(h, CURLOPT_PROXY, c->proxy ? c->proxy : "");
+    curl_easy_setopt(h, CURLOPT_NOPROXY, c->noproxy);
 }
+
+/* Whether a failed HTTPS attempt may be retried as plain HTTP: the TLS
+ * handshake failed (a plain-HTTP server answers it with garbage), or the
+ * HTTPS port refused where the HTTP one is another (no port given). */
+static bool may_fall_back(const struct registry_client *c, CURLcode cc)
+{
+    if (!c->http_fallback)
+        return false;
+    return cc == CURLE_SSL_CONNECT_ERROR ||
+           (cc == CURLE_COULDNT_CONNECT &&
+            !strchr(c->host[0] == '[' ? strchr(c->host, ']') : c->host, ':'));
+}
+
+static void fall_back_to_http(struct registry_client *c)
+{
+    free(c->base);
+    c->base = xasprintf("http://%s", c->host);
+    c->plain_http = true;
+    c->http_fallback = false;
+    choose_proxy(c);
+}
+
+bool registry_fall_back(struct registry_client *c, CURLcode cc)
+{
+    /* docker's order for an insecure registry: HTTPS, then HTTP; no
+     * request got an answer yet, so no credentials were sent */
+    if (!may_fall_back(c, cc))
+        return false;
+    fall_back_to_http(c);
+    return true;
+}
+
+static const char *config_path(void)
+{
+    const char *p = getenv("BERTH_CONFIG");
+    return p && *p ? p : REGISTRY_CONFIG_DEFAULT;
+}
+
+/* A transfer that got no HTTP answer, as one line naming the registry and,
+ * for TLS failures, what would help. */
+int registry_transfer_error(struct registry_client *c, CURLcode cc, const char *cerr,
+                            struct berr *e)
+{
+    const char *why = *cerr ? cerr : curl_easy_strerror(cc);
+    if (cc == CURLE_PEER_FAILED_VERIFICATION)
+        return berr_set(e, -EIO,
+                        "%s: TLS certificate verification failed: %s (if the registry's "
+                        "certificate comes from your own CA, put the CA in %s/%s/ca.crt)",
+                        c->host, why, registry_certs_d(), c->host);
+    if (cc == CURLE_SSL_CONNECT_ERROR && !c->plain_http)
+        return berr_set(e, -EIO, "%s: TLS handshake failed: %s%s%s%s", c->host, why,
+                        c->verify ? " (a registry that speaks plain HTTP must be listed in "
+                                    "\"insecure-registries\" in "
+                                  : "",
+                        c->verify ? config_path() : "", c->verify ? ")" : "");
+    if (cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_SSL_CACERT_BADFILE)
+        return berr_set(e, -EIO, "%s: the certificates in %s: %s", c->host,
+                        c->tls.dir ? c->tls.dir : registry_certs_d(), why);
+    return berr_set(e, -EIO, "%s: %s", c->base, why);
+}
+
+static void response_reset(struct response *r)
+{
+    free(r->errbody);
+    free(r->content_type);
+    free(r->mem);
+    r->errbody = r->content_type = r->mem = NULL;
+    r->errlen = r->len = 0;
+}
+
+static int get(struct registry_client *c, const char *kind, const char *what, struct response *r,
+               struct berr *e);
 
 static int get_once(struct registry_client *c, const char *kind, const char *what,
                     struct response *r, struct berr *e)
@@ -190,8 +320,13 @@ static int get_once(struct registry_client *c, const char *kind, const char *wha
         berr_move(e, &r->err);
         return rc;
     }
+    if (cc != CURLE_OK && r->len == 0 && registry_fall_back(c, cc)) {
+        response_reset(r);
+        return get(c, kind, what, r, e);
+    }
     if (cc != CURLE_OK)
-        return berr_set(e, -EIO, "%s: %s", c->base, *cerr ? cerr : curl_easy_strerror(cc));
+        return registry_transfer_error(c, cc, cerr, e);
+    c->http_fallback = false; /* HTTPS answered: it stays HTTPS */
     if (code == 200)
         return 0;
     _cleanup_free_ char *why = registry_error_text(r->errbody, r->errlen, code);
@@ -217,10 +352,7 @@ static int get(struct registry_client *c, const char *kind, const char *what, st
         if (r->w && blob_writer_reset(r->w, e) < 0)
             return rc;
         berr_clear(e);
-        free(r->mem);
-        free(r->errbody);
-        r->mem = r->errbody = NULL;
-        r->len = r->errlen = 0;
+        response_reset(r);
         unsigned ms = registry_backoff_ms(attempt);
         struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)

@@ -9,7 +9,10 @@
 
 #include <curl/curl.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#include "engine/registry/config.h"
 #include "engine/registry/registry.h"
 
 #define REGISTRY_CONNECT_TIMEOUT_S 30L
@@ -22,22 +25,89 @@ struct registry_client {
     char *repo;  /* test/busybox */
     char *shown; /* 127.0.0.1:5000/test/busybox, for messages */
     bool plain_http;
+    /* Where the pull may be served from (config.h), and the one in use:
+     * its TLS material, proxy, and whether a TLS handshake failure may
+     * still turn it into plain HTTP (until the first HTTPS answer). */
+    struct registry_endpoint *eps;
+    size_t n_eps, cur;
+    char *host; /* registry.example:5000, for messages and certs.d */
+    bool verify, http_fallback;
+    struct registry_tls tls;
+    char *proxy;   /* NULL: direct */
+    char *noproxy; /* for redirects to other hosts */
 };
+
+/* Moves c to its next endpoint (the next docker.io mirror, or docker.io
+ * itself): 1 when there is one, 0 when none is left, <0 when its TLS
+ * material cannot be read. */
+int registry_client_next_endpoint(struct registry_client *c, struct berr *e);
+
+/* After a transfer of c that got no HTTP answer (cc): when c may still
+ * fall back from HTTPS to plain HTTP (an insecure or loopback registry
+ * whose TLS handshake failed), switches c->base to http:// and returns
+ * true: the caller repeats the request at the new base. Otherwise false. */
+bool registry_fall_back(struct registry_client *c, CURLcode cc);
+
+/* A transfer that got no HTTP answer, as one line naming the registry and,
+ * for TLS failures, what would help. */
+int registry_transfer_error(struct registry_client *c, CURLcode cc, const char *cerr,
+                            struct berr *e);
 
 /* Resets h and sets it up for a request to url of c's registry: user agent,
  * protocols (https only, http for plain-HTTP registries), redirects,
- * connect and low-speed timeouts, proxy rules. *hdrs receives the headers
+ * connect and low-speed timeouts, TLS (verification, certs.d's CAs and
+ * client certificate), the proxy from the environment. *hdrs receives the headers
  * the request must carry beyond the caller's own (append to it before the
  * call, free it after the transfer with curl_slist_free_all). */
 void registry_easy_setup(struct registry_client *c, CURL *h, const char *url,
                          struct curl_slist **hdrs);
 
-/* An error answer's body, kept up to 4 KiB (*body NUL-terminated). */
-void registry_errbody_append(char **body, size_t *blen, const char *buf, size_t len);
+/* A request's body: len bytes of fd from off, read as they are sent (a
+ * blob is never loaded whole) and read again when libcurl rewinds; or of
+ * mem when fd < 0. */
+struct registry_body {
+    int fd;
+    const char *mem;
+    uint64_t off, len;
+};
+
+/* What the registry answered: the status, the headers an upload follows,
+ * and the start of the body (an error's JSON). */
+struct registry_reply {
+    long code;
+    char *location; /* Location, as sent */
+    char *digest;   /* Docker-Content-Digest */
+    char *body;
+    size_t body_len;
+};
+void registry_reply_free(struct registry_reply *r);
+
+/* Sends one request on c's handle: method "HEAD", "GET", "POST", "PUT",
+ * "PATCH" or "DELETE" to url, with the NULL-terminated headers (may be
+ * NULL) and body (NULL: none). Every upload request goes through here, so
+ * a 401 is answered in this one place (today an error: authentication is
+ * not supported yet). Any other HTTP answer is returned in *out for the
+ * caller to judge; a transfer that fails is an error naming the registry. */
+int registry_request(struct registry_client *c, const char *method, const char *url,
+                     const char *const *headers, const struct registry_body *body,
+                     struct registry_reply *out, struct berr *e);
+
 /* The registry's own words for an error answer ({"errors": [{"code",
- * "message"}]} in body), else the HTTP status. Heap string. */
+ * "message"}]} in body, or a short line of text), else the HTTP status.
+ * Heap string. */
 char *registry_error_text(const char *body, size_t len, long code);
 
+/* Where an upload goes next: location (a Location header, absolute or
+ * relative) resolved against request_url, the URL that answered it. It
+ * must name base's host and port, or be https (a session handed to another
+ * host, e.g. a storage backend, is followed only over TLS; the registry's
+ * credentials are not for that host). With digest, "digest=DIGEST" is
+ * added to its query (the closing PUT). Heap string in *out. */
+int registry_location(const char *base, const char *request_url, const char *location,
+                      const char *digest, char **out, struct berr *e);
+
+/* An error answer's body, kept up to 4 KiB (*body NUL-terminated). */
+void registry_errbody_append(char **body, size_t *blen, const char *buf, size_t len);
 /* Seconds below 1 byte/s before a transfer is dropped as stalled:
  * REGISTRY_LOW_SPEED_TIME_S, or BERTH_REGISTRY_LOW_SPEED_TIME (1-3600; for
  * tests and slow links). */

@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Where a registry answers and how it is spoken to: pure string logic, no
- * network. */
+/* Where a registry answers and how it is spoken to: the endpoints a pull
+ * tries in order (docker.io's mirrors, then docker.io; HTTPS, verified
+ * unless the registry is insecure). No network but the resolution of a
+ * name checked against insecure CIDRs. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include "engine/image/manifest.h"
+#include "engine/registry/config.h"
 #include "engine/registry/registry.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 const char registry_manifest_accept[] =
     "Accept: " MT_OCI_MANIFEST ", " MT_OCI_INDEX ", " MT_DOCKER_MANIFEST ", " MT_DOCKER_LIST;
 
-/* The host part of domain, without port or brackets. Heap string. */
-static char *domain_host(const char *domain)
+char *registry_domain_host(const char *domain)
 {
     if (domain[0] == '[') {
         const char *end = strchr(domain, ']');
@@ -26,7 +29,7 @@ static char *domain_host(const char *domain)
 
 bool registry_is_loopback(const char *domain)
 {
-    _cleanup_free_ char *host = domain_host(domain);
+    _cleanup_free_ char *host = registry_domain_host(domain);
     if (strcmp(host, "localhost") == 0)
         return true;
     struct in_addr a4;
@@ -36,17 +39,64 @@ bool registry_is_loopback(const char *domain)
     return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
-char *registry_base_url(const char *domain, bool *plain_http)
+void registry_endpoints_free(struct registry_endpoint *v, size_t n)
 {
-    *plain_http = registry_is_loopback(domain);
-    if (strcmp(domain, "docker.io") == 0)
-        return xstrdup("https://" REGISTRY_DOCKER_HUB);
-    return xasprintf("%s://%s", *plain_http ? "http" : "https", domain);
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].base);
+        free(v[i].host);
+    }
+    free(v);
+}
+
+static void add(struct registry_endpoint **v, size_t *n, char *base, bool verify, bool fallback,
+                bool mirror)
+{
+    *v = xreallocarray(*v, *n + 1, sizeof **v);
+    const char *host = strstr(base, "://") + 3;
+    (*v)[(*n)++] = (struct registry_endpoint){.base = base,
+                                              .host = xstrdup(host),
+                                              .plain_http = strncmp(base, "http:", 5) == 0,
+                                              .verify = verify,
+                                              .http_fallback = fallback,
+                                              .mirror = mirror};
+}
+
+size_t registry_endpoints(const struct registry_config *cfg, const char *domain,
+                          struct registry_endpoint **out)
+{
+    struct registry_endpoint *v = NULL;
+    size_t n = 0;
+    if (strcmp(domain, "docker.io") == 0) {
+        for (size_t i = 0; cfg->mirrors && cfg->mirrors[i]; i++) {
+            const char *m = cfg->mirrors[i];
+            bool insecure = strncmp(m, "https:", 6) == 0 && registry_config_insecure(cfg, m + 8);
+            add(&v, &n, xstrdup(m), !insecure, false, true);
+        }
+        add(&v, &n, xstrdup("https://" REGISTRY_DOCKER_HUB), true, false, false);
+    } else {
+        /* Insecure (loopback included, as docker): HTTPS without
+         * verification first, then plain HTTP. */
+        bool insecure = registry_config_insecure(cfg, domain);
+        add(&v, &n, xasprintf("https://%s", domain), !insecure, insecure, false);
+    }
+    *out = v;
+    return n;
 }
 
 bool registry_pull_supported(const char *domain, const char **missing)
 {
     if (registry_is_loopback(domain))
+        return true;
+    /* A registry the user configured: listed as insecure, given a certs.d
+     * directory, or docker.io with mirrors. */
+    struct registry_config cfg;
+    if (registry_config_load(&cfg, NULL) < 0)
+        return true; /* the pull says what is wrong with the file */
+    bool configured = strcmp(domain, "docker.io") == 0 ? cfg.mirrors != NULL
+                                                       : registry_config_insecure(&cfg, domain);
+    registry_config_free(&cfg);
+    _cleanup_free_ char *dir = fs_path_join(registry_certs_d(), domain);
+    if (configured || (strcmp(domain, "docker.io") != 0 && !strchr(domain, '/') && fs_exists(dir)))
         return true;
     if (missing)
         *missing = "pulling over HTTPS with token authentication (as docker.io and most "

@@ -191,8 +191,8 @@ static void transfer_done(struct xfer *x, CURLcode cc)
                  *x->cerr ? x->cerr : curl_easy_strerror(cc));
         retry(x, why);
     } else {
-        berr_set(&e, -EIO, "%s: %s", f->c->base, *x->cerr ? x->cerr : curl_easy_strerror(cc));
-        finish(x, -EIO, &e);
+        int r = registry_transfer_error(f->c, cc, x->cerr, &e);
+        finish(x, r, &e);
     }
     berr_clear(&e);
 }

@@ -5,14 +5,20 @@
  * import (engine/image: image_pull_import): layer blobs several at once on
  * a libuv loop of its own, resumed with Range requests and retried after
  * transient failures (fetch.c). This slice speaks to registries
- * without authentication; plain HTTP only to loopback hosts, as Docker.
+ * without authentication; HTTPS with the system's CAs and certs.d's,
+ * unverified or plain HTTP only to loopback hosts and registries the user
+ * lists as insecure, docker.io through its configured mirrors, proxies
+ * from the environment, as docker (config.h).
  * Not here: verification, planning, unpacking (engine/image), output
  * (cmd/). */
 #ifndef BERTH_ENGINE_REGISTRY_H
 #define BERTH_ENGINE_REGISTRY_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#include "engine/events/event.h"
 #include "engine/image/image.h"
 #include "engine/image/reference.h"
 #include "util/err.h"
@@ -20,16 +26,12 @@
 /* docker.io's API host. */
 #define REGISTRY_DOCKER_HUB "registry-1.docker.io"
 
-/* Where a registry domain ("docker.io", "127.0.0.1:5000", "[::1]:5000")
- * answers: base URL ("http://127.0.0.1:5000", "https://registry-1.docker.io")
- * and whether that is plain HTTP (loopback hosts only). Heap string. */
-char *registry_base_url(const char *domain, bool *plain_http);
-
 /* True for localhost, 127.0.0.0/8 and ::1, with or without a port. */
 bool registry_is_loopback(const char *domain);
 
 /* Whether this version can pull from the domain without help it lacks: a
- * plain-HTTP loopback registry. Otherwise *missing (static text) says what
+ * loopback registry, or one the user configured (insecure, a certs.d
+ * directory, docker.io with mirrors). Otherwise *missing (static text) says what
  * is missing. */
 bool registry_pull_supported(const char *domain, const char **missing);
 
@@ -58,5 +60,31 @@ struct image_fetcher registry_fetcher(struct registry_client *c);
  * the store lacks, verified. *pulled as image_pull_import's. */
 int registry_pull(struct store *s, const char *ref, struct image_pull_stats *stats, char ***pulled,
                   struct berr *e);
+/* registry_pull for a platform (NULL: this host's; image_pull_import_for). */
+int registry_pull_for(struct store *s, const char *ref, const struct platform *platform,
+                      struct image_pull_stats *stats, char ***pulled, struct berr *e);
+
+/* What a push did. */
+struct registry_push_result {
+    char digest[DIGEST_STR_SIZE]; /* the manifest's, as the registry has it */
+    size_t size;                  /* the manifest's bytes */
+    size_t blobs_pushed, blobs_present, blobs_mounted;
+    uint64_t bytes_pushed;
+};
+
+/* Default size of an upload's chunks, and the size above which a blob goes
+ * up in chunks; BERTH_PUSH_CHUNK_SIZE (bytes, for tests) overrides it. */
+#define REGISTRY_PUSH_CHUNK (8u << 20)
+
+/* Pushes the stored image ref names to ref's repository: each blob of its
+ * manifest the registry lacks (HEAD; a cross-repository mount from another
+ * repository of the same registry the image has a reference in; else an
+ * upload, in chunks above the chunk size), then the manifest as stored, by
+ * ref's tag or digest. Each layer's progress goes to sink as image "push"
+ * events (id: the digest's first 12 hex digits; status "Pushing",
+ * "Pushed", "Layer already exists", "Mounted from REPO"). Errors name the
+ * image, the blob and the registry's answer. */
+int registry_push(struct store *s, const char *ref, const struct ev_sink *sink,
+                  struct registry_push_result *res, struct berr *e);
 
 #endif

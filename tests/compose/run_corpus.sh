@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # The compose corpus: every directory under good/ is a project whose
 # `berth config --format json` output must equal its expected.json byte for
-# byte (the project's own path is written @DIR@ there), and whose YAML
-# output must load back to the same project; every file under bad/ must be
+# byte (the project's own path is written @DIR@ there), whose YAML output
+# must load back to the same project, and whose YAML and JSON outputs, each
+# read back, must print byte for byte the same again; every file under bad/ must be
 # refused with each "# error: " line of its header in the message.
 #
 # Usage: run_corpus.sh BERTH [--update [--create]]
@@ -95,6 +96,30 @@ for d in "$here"/good/*/; do
     if ! cmp -s "$tmp/again.json" "$tmp/out.json"; then
         fail "$name" "config output read back differs:"
         diff "$tmp/out.json" "$tmp/again.json" | head -20
+        continue
+    fi
+    # Each output is a fixed point: the YAML read back prints the same YAML
+    # byte for byte, and the JSON read back the same JSON.
+    (cd "$d" && run "$berth" -f "$tmp/rt.yaml" --project-directory "$d" config >"$tmp/rt2.yaml" 2>/dev/null)
+    if ! cmp -s "$tmp/rt.yaml" "$tmp/rt2.yaml"; then
+        fail "$name" "its YAML output read back prints differently:"
+        diff "$tmp/rt.yaml" "$tmp/rt2.yaml" | head -20
+        continue
+    fi
+    (cd "$d" && run "$berth" config --format json >"$tmp/rt.json" 2>/dev/null)
+    if ! config_json "$d" "$tmp/again2.json" -f "$tmp/rt.json" --project-directory "$d" ||
+        ! cmp -s "$tmp/again2.json" "$tmp/out.json"; then
+        fail "$name" "its JSON output read back prints differently: $(cat "$tmp/err")"
+        diff "$tmp/out.json" "$tmp/again2.json" | head -20
+        continue
+    fi
+    # And the JSON read back prints the same YAML: the two outputs are one
+    # project in two notations (extensions in the same order, too). Not
+    # where objects carry x- keys: docker compose's JSON leaves those out.
+    (cd "$d" && run "$berth" -f "$tmp/rt.json" --project-directory "$d" config >"$tmp/rt3.yaml" 2>/dev/null)
+    if ! grep -qE '^ +x-' "$tmp/rt.yaml" && ! cmp -s "$tmp/rt.yaml" "$tmp/rt3.yaml"; then
+        fail "$name" "its JSON output read back prints other YAML:"
+        diff "$tmp/rt.yaml" "$tmp/rt3.yaml" | head -20
         continue
     fi
     pass=$((pass + 1))

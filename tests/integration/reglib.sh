@@ -56,9 +56,18 @@ registry_stop_all() {
 
 # registry_push TRANSPORT:FILE REPO:TAG [SKOPEO_ARGS...]: skopeo copy into
 # $reg (plain HTTP unless the arguments say otherwise).
+# skopeo runs with a blob-info cache of its own (a tmpfs over root's
+# /var/lib/containers/cache in a private mount namespace): with the host's,
+# it remembers which compressed blob earlier runs made of a layer and, when
+# the registry has that blob, pushes it instead of compressing the layer
+# itself, so two test images end up sharing a layer and the checks on
+# which layer is fetched go wrong depending on the machine's history.
 registry_push() {
     local src=$1 dst=$2
     shift 2
-    skopeo copy -q --dest-tls-verify=false "$@" "$src" "docker://$reg/$dst" >/dev/null \
+    mkdir -p /var/lib/containers/cache
+    unshare -m --propagation private sh -c \
+        'mount -t tmpfs berth-test /var/lib/containers/cache && exec "$@"' sh \
+        skopeo copy -q --dest-tls-verify=false "$@" "$src" "docker://$reg/$dst" >/dev/null \
         2>"$T_DIR/skopeo.err" || { cat "$T_DIR/skopeo.err" >&2; return 1; }
 }

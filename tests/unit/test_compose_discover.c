@@ -401,6 +401,31 @@ static void test_name_precedence(void **state)
     assert_string_equal(n, "fromfile");
 }
 
+/* A file's name is normalized as compose-go does (it is not refused, as
+ * -p and COMPOSE_PROJECT_NAME are); nothing left means the directory. */
+static void test_name_normalized(void **state)
+{
+    static const struct {
+        const char *yaml, *want;
+    } cases[] = {
+        {"services: {web: {image: x}}\nname: Foo\n", "foo"},
+        {"services: {web: {image: x}}\nname: \"-My App_2.0\"\n", "myapp_20"},
+        {"services: {web: {image: x}}\nname: ../x\n", "x"},
+        {"services: {web: {image: x}}\nname: \"__\"\n", "d"},
+        {"services: {web: {image: \"${COMPOSE_PROJECT_NAME}\"}}\nname: Foo\n", "foo"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct berr e = BERR_INIT;
+        _cleanup_free_ char *name = load_name(cases[i].yaml, NULL, NULL, "d", &e);
+        if (!name || strcmp(name, cases[i].want) != 0) {
+            fprintf(stderr, "case %zu: name %s error [%s]\n", i, name ? name : "(null)",
+                    e.msg ? e.msg : "");
+            fail();
+        }
+        berr_clear(&e);
+    }
+}
+
 static void test_name_invalid(void **state)
 {
     static const char want[] =
@@ -418,8 +443,6 @@ static void test_name_invalid(void **state)
         {svc, false, "_x", "d", "invalid project name \"_x\": "},
         {svc, false, "../..", "d", "invalid project name \"../..\": "},
         {svc, true, NULL, "d", "invalid project name \"Bad\" (from COMPOSE_PROJECT_NAME): "},
-        {"services: {web: {image: x}}\nname: Foo\n", false, NULL, "d",
-         "compose.yaml:2:7: invalid project name \"Foo\": "},
         {"name: [a]\nservices: {web: {image: x}}\n", false, NULL, "d",
          "compose.yaml:1:7: name: expected a string, got a list"},
         {svc, false, NULL, "___", "project name must not be empty"},
@@ -485,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_name_normalize),
         cmocka_unit_test(test_name_precedence),
         cmocka_unit_test(test_name_invalid),
+        cmocka_unit_test(test_name_normalized),
         cmocka_unit_test(test_load_discovered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -136,6 +136,9 @@ static void test_dotenv_table(void **state)
         {"A = spaced  \n", "A=spaced", NULL},
         {"A=x # comment\nB=x#notcomment", "A=x|B=x#notcomment", NULL},
         {"A='single $SHELL_ONLY \\n'", "A=single $SHELL_ONLY \\n", NULL},
+        /* \' is a quote inside single quotes; other backslashes stay. */
+        {"A='Let\\'s go!'", "A=Let's go!", NULL},
+        {"A='a\\b\\\\'", "A=a\\b\\\\", NULL},
         {"A=\"double $SHELL_ONLY\"", "A=double sh", NULL},
         {"A=\"esc\\n\\t\\\\\\\"\\$X\"", "A=esc\n\t\\\"$X", NULL},
         {"A=\"multi\nline\"\nB=2", "A=multi\nline|B=2", NULL},

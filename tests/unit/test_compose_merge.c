@@ -306,14 +306,28 @@ static void test_include(void **state)
     assert_lacks(y, "include");
     ct_load_done(&l);
 
+    /* A service defined again by the including file is merged over the
+     * included one (compose-go); another resource defined twice is an
+     * error. */
     const char *n2[] = {"compose.yaml", "+other.yaml", NULL};
     const char *c2[] = {
         "include: [other.yaml]\nservices:\n  web:\n    image: a\n",
-        "services:\n  web:\n    image: b\n",
+        "services:\n  web:\n    image: b\n    environment: [X=1]\n",
         NULL,
     };
-    assert_int_not_equal(ct_load_files(&l, n2, c2, NULL), 0);
-    ct_assert_error(&l, "compose.yaml:3:3: services \"web\" conflicts with the one imported by "
+    assert_int_equal(ct_load_files(&l, n2, c2, NULL), 0);
+    const struct service *web = project_service(l.p, "web");
+    assert_non_null(web);
+    assert_string_equal(web->image, "a");
+    assert_string_equal(strv_env_get(web->environment, "X"), "1");
+    ct_load_done(&l);
+    const char *c2n[] = {
+        "include: [other.yaml]\nservices: {web: {image: a}}\nnetworks:\n  n: {}\n",
+        "services: {db: {image: b}}\nnetworks:\n  n: {}\n",
+        NULL,
+    };
+    assert_int_not_equal(ct_load_files(&l, n2, c2n, NULL), 0);
+    ct_assert_error(&l, "compose.yaml:4:3: networks \"n\" conflicts with the one imported by "
                         "the include at line 1");
     ct_load_done(&l);
     const char *c3[] = {"include: [compose.yaml]\nservices:\n  web:\n    image: a\n", "", NULL};

@@ -203,7 +203,12 @@ static void test_booleans(void **state)
         {"tty: false", 0, NULL},
         {"tty: \"true\"", 1, NULL},
         {"tty: \"0\"", 0, NULL},
-        {"tty: yes", 0,
+        /* YAML 1.1's words, plain, read with a warning (as compose-go);
+         * quoted they stay strings that are not booleans. */
+        {"tty: yes", 1, NULL},
+        {"tty: off", 0, NULL},
+        {"tty: Y", 1, NULL},
+        {"tty: \"yes\"", 0,
          "compose.yaml:4:10: service \"web\": tty: expected true or false, got "
          "\"yes\""},
         {"tty: 1", 0, "tty: expected true or false, got a number"},
@@ -580,9 +585,6 @@ static void test_services_shape(void **state)
         {"services:\n  web: nginx\n",
          "compose.yaml:2:8: service \"web\": expected a mapping of service keys, got a string"},
         {"services:\n  web:\n", "service \"web\": expected a mapping of service keys, got null"},
-        {"name: x\n", "compose.yaml:1:1: no services defined (add a top-level services: key)"},
-        {"services: {}\n", "compose.yaml:1:11: services: no services defined"},
-        {"services:\n", "compose.yaml:1:10: services: no services defined"},
         {"services: []\n",
          "compose.yaml:1:11: services: expected a mapping of service names to services, got a "
          "list"},
@@ -598,17 +600,30 @@ static void test_services_shape(void **state)
         assert_null(l.p);
         ct_load_done(&l);
     }
-    /* Valid names, x- entries skipped, services in file order. */
+    /* A project without (enabled) services loads, as in docker compose. */
+    static const char *const none[] = {"name: x\nnetworks: {n: {}}\n", "services: {}\n",
+                                       "services:\n",
+                                       "services: {web: {image: x, profiles: [dev]}}\n"};
+    for (size_t i = 0; i < ARRAY_SIZE(none); i++) {
+        struct ct_load l;
+        assert_int_equal(ct_load(&l, none[i], NULL), 0);
+        assert_int_equal(l.p->n_services, 0);
+        ct_load_done(&l);
+    }
+    /* Valid names, services in file order; an entry named x- is a service
+     * there (compose-go: only keys of the top level and of objects are
+     * extensions). */
     struct ct_load l;
     assert_int_equal(ct_load(&l,
                              "services:\n  Web.1_a-b: {image: x}\n  x-tmpl: {image: y}\n"
                              "  0db: {image: z}\n  api: {image: w}\n",
                              NULL),
                      0);
-    assert_int_equal(l.p->n_services, 3);
+    assert_int_equal(l.p->n_services, 4);
     assert_string_equal(l.p->services[0].name, "Web.1_a-b");
-    assert_string_equal(l.p->services[1].name, "0db");
-    assert_string_equal(l.p->services[2].name, "api");
+    assert_string_equal(l.p->services[1].name, "x-tmpl");
+    assert_string_equal(l.p->services[2].name, "0db");
+    assert_string_equal(l.p->services[3].name, "api");
     ct_load_done(&l);
 }
 

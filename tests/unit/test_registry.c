@@ -14,7 +14,9 @@
 
 #include "engine/image/manifest.h"
 #include "engine/image/reference.h"
+#include "engine/registry/config.h"
 #include "engine/registry/registry.h"
+#include "scratch.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -22,43 +24,60 @@
 #define HEX_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define HEX_C "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
 
+/* With no configuration: HTTPS, verified, but for loopback hosts (as
+ * docker: unverified HTTPS, then plain HTTP). */
 static void test_endpoint_table(void **state)
 {
     static const struct {
         const char *ref, *base;
-        bool plain, supported;
+        bool loopback, supported;
     } rows[] = {
         {"busybox", "https://registry-1.docker.io", false, false},
         {"docker.io/library/redis:7", "https://registry-1.docker.io", false, false},
         {"index.docker.io/x/y", "https://registry-1.docker.io", false, false},
         {"ghcr.io/org/app:1.2", "https://ghcr.io", false, false},
         {"registry.example:5000/a/b", "https://registry.example:5000", false, false},
-        {"127.0.0.1:5000/test/busybox", "http://127.0.0.1:5000", true, true},
-        {"127.1.2.3:80/x", "http://127.1.2.3:80", true, true},
-        {"localhost:5000/x", "http://localhost:5000", true, true},
-        {"localhost/x", "http://localhost", true, true},
-        {"[::1]:5000/x", "http://[::1]:5000", true, true},
+        {"127.0.0.1:5000/test/busybox", "https://127.0.0.1:5000", true, true},
+        {"127.1.2.3:80/x", "https://127.1.2.3:80", true, true},
+        {"localhost:5000/x", "https://localhost:5000", true, true},
+        {"localhost/x", "https://localhost", true, true},
+        {"[::1]:5000/x", "https://[::1]:5000", true, true},
         {"128.0.0.1:5000/x", "https://128.0.0.1:5000", false, false},
         {"10.0.0.1:5000/x", "https://10.0.0.1:5000", false, false},
         {"localhost.example:5000/x", "https://localhost.example:5000", false, false},
         {"127.0.0.1.example:5000/x", "https://127.0.0.1.example:5000", false, false},
         {"[::2]:5000/x", "https://[::2]:5000", false, false},
     };
+    char *dir = scratch_dir("endpoints");
+    _cleanup_free_ char *config = xasprintf("%s/config.json", dir);
+    FILE *f = fopen(config, "w");
+    assert_non_null(f);
+    fputs("{}", f);
+    fclose(f);
+    setenv("BERTH_CONFIG", config, 1);
+    setenv("BERTH_CERTS_D", dir, 1);
+    struct registry_config cfg = {0};
     for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
         _cleanup_imgref_ struct imgref r = {0};
         struct berr e = BERR_INIT;
         if (ref_parse(rows[i].ref, &r, &e) < 0)
             fail_msg("%s: %s", rows[i].ref, e.msg);
-        bool plain = !rows[i].plain;
-        _cleanup_free_ char *base = registry_base_url(r.domain, &plain);
-        if (strcmp(base, rows[i].base) != 0 || plain != rows[i].plain)
-            fail_msg("%s: %s (plain %d), want %s (plain %d)", rows[i].ref, base, plain,
-                     rows[i].base, rows[i].plain);
+        struct registry_endpoint *eps = NULL;
+        size_t n = registry_endpoints(&cfg, r.domain, &eps);
+        assert_int_equal(n, 1);
+        if (strcmp(eps[0].base, rows[i].base) != 0 || eps[0].verify == rows[i].loopback ||
+            eps[0].http_fallback != rows[i].loopback || eps[0].plain_http || eps[0].mirror)
+            fail_msg("%s: %s (verify %d, fallback %d), want %s", rows[i].ref, eps[0].base,
+                     eps[0].verify, eps[0].http_fallback, rows[i].base);
+        registry_endpoints_free(eps, n);
         const char *missing = NULL;
         assert_int_equal(registry_pull_supported(r.domain, &missing), rows[i].supported);
         if (!rows[i].supported)
             assert_non_null(strstr(missing, "not supported yet"));
     }
+    unsetenv("BERTH_CONFIG");
+    unsetenv("BERTH_CERTS_D");
+    scratch_remove(dir);
 }
 
 static void test_pull_refs(void **state)
