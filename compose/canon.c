@@ -1043,6 +1043,49 @@ static struct ynode *c_build_ssh(struct canon *c, const struct ynode *v, const c
     return sb_done(c, &out, v);
 }
 
+/* label_file: one path or a list, made absolute (compose-go). */
+static struct ynode *c_label_file(struct canon *c, const struct ynode *v, const char *path)
+{
+    if (v->kind == YNODE_SCALAR) {
+        struct ynode *p = c_path(c, v, path);
+        if (!p)
+            return NULL;
+        struct sb one = {0};
+        sb_add(c, &one, p);
+        return sb_done(c, &one, v);
+    }
+    if (!want_kind(c, v, path, YNODE_SEQ))
+        return NULL;
+    struct sb out = {0};
+    for (size_t i = 0; i < v->n_items; i++) {
+        struct ynode *p = c_path(c, v->items[i], path);
+        if (!p)
+            return NULL;
+        sb_add(c, &out, p);
+    }
+    return sb_done(c, &out, v);
+}
+
+/* build.additional_contexts: a local directory is made absolute; an URL
+ * ("docker-image://", "https://", "oci-layout://") or another stage
+ * ("target:", "service:") is kept as written. */
+static struct ynode *c_additional_contexts(struct canon *c, const struct ynode *v, const char *path)
+{
+    struct ynode *m = canon_value(c, &(const struct field){"", K_MAP_STR, 0, NULL, NULL}, v, path);
+    if (!m || m->kind != YNODE_MAP)
+        return m;
+    struct mb b = {0};
+    for (size_t i = 0; i < m->n_pairs; i++) {
+        struct ynode *val = m->pairs[i].value;
+        const char *s = val->kind == YNODE_SCALAR ? val->str : NULL;
+        bool local = s && *s && !strstr(s, "://") && strncmp(s, "target:", 7) != 0 &&
+                     strncmp(s, "service:", 8) != 0 && strncmp(s, "git@", 4) != 0 &&
+                     !lenient_text(c, val);
+        mb_add(c, &b, m->pairs[i].key, local ? c_path(c, val, path) : val);
+    }
+    return mb_done(c, &b, m, m->ordered);
+}
+
 static struct ynode *c_rp_condition(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_ipam_config(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_vtype(struct canon *c, const struct ynode *v, const char *path);
@@ -1139,12 +1182,12 @@ SCHEMA(build_schema, {"context", K_FN, 0, NULL, c_build_context},
        {"cache_from", K_STR_OR_LIST, 0, NULL, NULL}, {"cache_to", K_STR_OR_LIST, 0, NULL, NULL},
        {"no_cache", K_BOOL, F_OMITZERO, NULL, NULL},
        {"no_cache_filter", K_STR_OR_LIST, 0, NULL, NULL},
-       {"additional_contexts", K_MAP_STR, 0, NULL, NULL}, {"pull", K_BOOL, F_OMITZERO, NULL, NULL},
-       {"extra_hosts", K_FN, 0, NULL, c_extra_hosts}, {"isolation", K_STR, 0, NULL, NULL},
-       {"network", K_STR, 0, NULL, NULL}, {"target", K_STR, 0, NULL, NULL},
-       {"secrets", K_FN, 0, NULL, c_secrets}, {"shm_size", K_BYTES, F_OMITZERO, NULL, NULL},
-       {"tags", K_STR_OR_LIST, 0, NULL, NULL}, {"ulimits", K_FN, 0, NULL, c_ulimits},
-       {"platforms", K_STR_OR_LIST, 0, NULL, NULL},
+       {"additional_contexts", K_FN, 0, NULL, c_additional_contexts},
+       {"pull", K_BOOL, F_OMITZERO, NULL, NULL}, {"extra_hosts", K_FN, 0, NULL, c_extra_hosts},
+       {"isolation", K_STR, 0, NULL, NULL}, {"network", K_STR, 0, NULL, NULL},
+       {"target", K_STR, 0, NULL, NULL}, {"secrets", K_FN, 0, NULL, c_secrets},
+       {"shm_size", K_BYTES, F_OMITZERO, NULL, NULL}, {"tags", K_STR_OR_LIST, 0, NULL, NULL},
+       {"ulimits", K_FN, 0, NULL, c_ulimits}, {"platforms", K_STR_OR_LIST, 0, NULL, NULL},
        {"privileged", K_BOOL, F_OMITZERO, NULL, NULL}, );
 
 /* The service keys in compose's output order (compose-go's ServiceConfig). */
@@ -1174,7 +1217,7 @@ SCHEMA(
     {"healthcheck", K_STRUCT, 0, &healthcheck_schema, NULL}, {"image", K_FN, 0, NULL, c_image},
     {"init", K_BOOL, 0, NULL, NULL}, {"ipc", K_STR, F_OMITZERO, NULL, NULL},
     {"isolation", K_STR, F_OMITZERO, NULL, NULL}, {"labels", K_MAP_STR, 0, NULL, NULL},
-    {"label_file", K_STR_OR_LIST, 0, NULL, NULL}, {"links", K_STRLIST, 0, NULL, NULL},
+    {"label_file", K_FN, 0, NULL, c_label_file}, {"links", K_STRLIST, 0, NULL, NULL},
     {"logging", K_STRUCT, 0, &logging_schema, NULL}, {"mem_limit", K_BYTES, F_OMITZERO, NULL, NULL},
     {"mem_reservation", K_BYTES, F_OMITZERO, NULL, NULL},
     {"memswap_limit", K_FN, F_OMITZERO, NULL, c_memswap},
@@ -1225,9 +1268,23 @@ SCHEMA(network_schema, {"name", K_STR, 0, NULL, NULL}, {"driver", K_STR, 0, NULL
        {"labels", K_MAP_STR, 0, NULL, NULL}, {"enable_ipv4", K_BOOL, 0, NULL, NULL},
        {"enable_ipv6", K_BOOL, 0, NULL, NULL}, );
 
+/* A volume's driver_opts: with a bind option ("o: bind"), device is a host
+ * path, made absolute as compose-go does. */
+static struct ynode *c_vol_driver_opts(struct canon *c, const struct ynode *v, const char *path)
+{
+    struct ynode *m = canon_value(c, &(const struct field){"", K_MAP_STR, 0, NULL, NULL}, v, path);
+    const struct ynode *o = m && m->kind == YNODE_MAP ? ymap_get(m, "o") : NULL;
+    const struct ynode *dev = o ? ymap_get(m, "device") : NULL;
+    if (!dev || dev->kind != YNODE_SCALAR || !strstr(o->str, "bind") || !dev->len ||
+        dev->str[0] == '/' || lenient_text(c, dev))
+        return m;
+    struct ynode *abs = c_path(c, dev, path);
+    return abs ? with_key(c, m, "device", abs) : NULL;
+}
+
 SCHEMA(volume_schema, {"name", K_STR, 0, NULL, NULL}, {"driver", K_STR, 0, NULL, NULL},
-       {"driver_opts", K_MAP_STR, 0, NULL, NULL}, {"external", K_FN, F_OMITZERO, NULL, c_external},
-       {"labels", K_MAP_STR, 0, NULL, NULL}, );
+       {"driver_opts", K_FN, 0, NULL, c_vol_driver_opts},
+       {"external", K_FN, F_OMITZERO, NULL, c_external}, {"labels", K_MAP_STR, 0, NULL, NULL}, );
 
 SCHEMA(file_object_schema, {"name", K_STR, 0, NULL, NULL}, {"file", K_PATH, 0, NULL, NULL},
        {"environment", K_STR, 0, NULL, NULL}, {"content", K_STR, 0, NULL, NULL},
@@ -1769,6 +1826,11 @@ static struct ynode *vol_long(struct canon *c, const struct ynode *it, const cha
     if (tgt->str[0] != '/' && !lenient_text(c, tgt)) {
         cerr(c, tgt, path, "target %s must be an absolute path in the container", QN(tgt));
         return NULL;
+    }
+    if (!lenient_text(c, tgt)) { /* cleaned, as compose-go's path.Clean: "/a//b/" is "/a/b" */
+        _cleanup_free_ char *clean = path_normalize_dup(tgt->str);
+        if (strcmp(clean, tgt->str) != 0)
+            out = with_key(c, out, "target", n_cstr(c, tgt, clean));
     }
     if (strcmp(type->str, "bind") == 0) {
         if (!src || !src->len) {
