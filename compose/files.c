@@ -201,25 +201,6 @@ static struct ynode *include_one(struct loader *L, const struct ynode *entry,
 
 /* Adds the resources of an included project to a file's tree; a name the
  * file defines too is an error. */
-/* The service body over merged onto base, with the rules of -f overrides
- * (merge_trees works on whole trees: one service each). */
-static struct ynode *merged_service(struct loader *L, const struct ynode *name, struct ynode *base,
-                                    struct ynode *over)
-{
-    struct ynode *t[2];
-    struct ynode *bodies[2] = {base, over};
-    for (size_t i = 0; i < 2; i++) {
-        struct ypair *svc = arena_allocarray(L->a, 1, sizeof *svc);
-        svc[0] = (struct ypair){(struct ynode *)name, bodies[i]};
-        struct ypair *top = arena_allocarray(L->a, 1, sizeof *top);
-        top[0] = (struct ypair){canon_key(L->a, name, "services"),
-                                ynode_new_map(L->a, bodies[i], svc, 1)};
-        t[i] = ynode_new_map(L->a, bodies[i], top, 1);
-    }
-    struct ynode *m = merge_trees(L->a, t[0], t[1]);
-    return (struct ynode *)ymap_get(ymap_get(m, "services"), name->str);
-}
-
 static struct ynode *add_included(struct loader *L, struct ynode *root, const struct ynode *inc,
                                   const struct ynode *at)
 {
@@ -249,7 +230,7 @@ static struct ynode *add_included(struct loader *L, struct ynode *root, const st
                 /* A service the including file defines too is merged over
                  * the included one, as compose-go does. */
                 size_t ci = (size_t)(clash - mine->pairs);
-                np[ci].value = merged_service(L, name, theirs->pairs[i].value, clash->value);
+                np[ci].value = merge_service(L->a, theirs->pairs[i].value, clash->value);
                 continue;
             }
             if (clash) {
