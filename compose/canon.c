@@ -1658,7 +1658,10 @@ static struct ynode *c_ports(struct canon *c, const struct ynode *v, const char 
             break;
         }
         if (n < 0) {
-            cerr(c, it, path, "invalid port %s: %s", QN(it), err);
+            cerr(c, it, path,
+                 "invalid port %s: %s (the forms: \"80\", \"8080:80\", "
+                 "\"127.0.0.1:8080:80\", \"8000-8010:80-90\", each with an optional /udp)",
+                 QN(it), err);
             ok = false;
             break;
         }
