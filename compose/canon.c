@@ -733,7 +733,11 @@ static struct ynode *c_struct(struct canon *c, const struct schema *sc, const st
         }
         if (!out)
             continue;
-        if (c->o->final && (f->flags & F_OMITZERO) && is_zero(out))
+        /* A byte size is printed as a string ("67108864") but is zero as
+         * compose-go's int64 is. */
+        if (c->o->final && (f->flags & F_OMITZERO) &&
+            (is_zero(out) ||
+             (f->kind == K_BYTES && out->kind == YNODE_SCALAR && strcmp(out->str, "0") == 0)))
             continue;
         /* Go's omitempty leaves out empty lists and mappings. */
         if (c->o->final && f->kind != K_STRUCT && !(f->flags & (F_ALWAYS | F_KEEP)) &&
