@@ -176,6 +176,7 @@ int cmd_config(struct cli *c, int argc, char **argv, struct berr *e)
         .profiles = c->profiles,
         .services = only,
         .no_interpolate = no_interp,
+        .quiet_unsupported = true, /* docker compose's config says nothing of them */
     };
     /* --profiles lists every profile: load with all of them enabled. */
     static char *all[] = {"*", NULL};

@@ -87,6 +87,7 @@ enum kind {
 #define F_OMITZERO 1u /* a Go value field: false, 0, "" are left out of the output */
 #define F_ALWAYS   2u /* printed in JSON even when unset (command, entrypoint) */
 #define F_KEEP     4u /* printed when empty (a Go pointer to a struct, or [] command) */
+#define F_NONULL   8u /* null is refused in every file, not left to merging */
 
 struct schema;
 typedef struct ynode *(*canon_fn)(struct canon *c, const struct ynode *v, const char *path);
@@ -700,7 +701,7 @@ static struct ynode *c_struct(struct canon *c, const struct schema *sc, const st
                 continue; /* a reset with nothing to reset */
             out = pr->value;
         } else if (!c->o->final && ynode_is_null(pr->value) && !pr->value->tag &&
-                   f->kind != K_BOOL) {
+                   f->kind != K_BOOL && !(f->flags & F_NONULL)) {
             out = pr->value; /* merging decides what a null means */
         } else if (c->o->final && pr->value->canonical && final_reuses(f)) {
             out = pr->value;
@@ -732,7 +733,11 @@ static struct ynode *c_struct(struct canon *c, const struct schema *sc, const st
         }
         if (!out)
             continue;
-        if (c->o->final && (f->flags & F_OMITZERO) && is_zero(out))
+        /* A byte size is printed as a string ("67108864") but is zero as
+         * compose-go's int64 is. */
+        if (c->o->final && (f->flags & F_OMITZERO) &&
+            (is_zero(out) ||
+             (f->kind == K_BYTES && out->kind == YNODE_SCALAR && strcmp(out->str, "0") == 0)))
             continue;
         /* Go's omitempty leaves out empty lists and mappings. */
         if (c->o->final && f->kind != K_STRUCT && !(f->flags & (F_ALWAYS | F_KEEP)) &&
@@ -859,6 +864,232 @@ static struct ynode *c_image(struct canon *c, const struct ynode *v, const char 
 static struct ynode *c_external(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_scale(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_build_context(struct canon *c, const struct ynode *v, const char *path);
+/* A mapping's pairs with key replaced by val (NULL drops it); ordered as v. */
+static struct ynode *with_key(struct canon *c, const struct ynode *v, const char *key,
+                              struct ynode *val)
+{
+    struct mb b = {0};
+    mb_reserve(c, &b, v->n_pairs);
+    for (size_t i = 0; i < v->n_pairs; i++) {
+        const struct ynode *k = v->pairs[i].key;
+        bool is = k->len == strlen(key) && memcmp(k->str, key, k->len) == 0;
+        if (!is)
+            mb_add(c, &b, v->pairs[i].key, v->pairs[i].value);
+        else if (val)
+            mb_add(c, &b, v->pairs[i].key, val);
+    }
+    return mb_done(c, &b, v, v->ordered);
+}
+
+/* develop: each watch rule needs a path and an action (compose-go); the
+ * path is made absolute, as docker compose prints it. */
+static struct ynode *c_develop(struct canon *c, const struct ynode *v, const char *path)
+{
+    if (ynode_is_null(v))
+        return NULL;
+    if (v->kind != YNODE_MAP) {
+        cerr(c, v, path, "expected a mapping, got %s", ynode_describe(v));
+        return NULL;
+    }
+    const struct ynode *w = ymap_get(v, "watch");
+    if (!w || ynode_is_null(w))
+        return (struct ynode *)v;
+    if (w->kind != YNODE_SEQ) {
+        cerr(c, w, "develop.watch", "expected a list of watch rules, got %s", ynode_describe(w));
+        return NULL;
+    }
+    static const char *const actions[] = {"sync", "rebuild", "restart", "sync+restart",
+                                          "sync+exec"};
+    struct sb out = {0};
+    bool ok = true;
+    for (size_t i = 0; i < w->n_items; i++) {
+        const struct ynode *r = w->items[i];
+        if (r->kind != YNODE_MAP) {
+            cerr(c, r, "develop.watch", "expected a watch rule (a mapping), got %s",
+                 ynode_describe(r));
+            ok = false;
+            continue;
+        }
+        const struct ynode *a = ymap_get(r, "action"), *wp = ymap_get(r, "path");
+        size_t k = 0;
+        while (a && a->kind == YNODE_SCALAR && k < ARRAY_SIZE(actions) &&
+               strcmp(a->str, actions[k]))
+            k++;
+        if (!a || ynode_is_null(a) || (k == ARRAY_SIZE(actions) && !lenient_text(c, a))) {
+            cerr(c, a && !ynode_is_null(a) ? a : r, "develop.watch",
+                 "%s%s%s: each watch rule needs an action: sync, rebuild, restart, sync+restart "
+                 "or sync+exec",
+                 a && !ynode_is_null(a) ? "invalid action " : "missing action", "",
+                 a && !ynode_is_null(a) ? QN(a) : "");
+            ok = false;
+            continue;
+        }
+        if (!wp || ynode_is_null(wp)) {
+            cerr(c, r, "develop.watch", "each watch rule needs a path");
+            ok = false;
+            continue;
+        }
+        struct ynode *abs = c_path(c, wp, "develop.watch.path");
+        if (!abs) {
+            ok = false;
+            continue;
+        }
+        sb_add(c, &out, with_key(c, r, "path", abs));
+    }
+    struct ynode *list = sb_done(c, &out, w);
+    return ok ? with_key(c, v, "watch", list) : NULL;
+}
+
+/* Device requests (gpus:, deploy.resources.reservations.devices): count is
+ * a number or "all", and not given together with device_ids; a
+ * reservation also names its capabilities, as compose-go checks. */
+static struct ynode *device_requests(struct canon *c, const struct ynode *v, const char *path,
+                                     bool need_caps)
+{
+    if (ynode_is_null(v))
+        return NULL;
+    if (v->kind != YNODE_SEQ) {
+        cerr(c, v, path, "expected a list of device requests, got %s", ynode_describe(v));
+        return NULL;
+    }
+    bool ok = true;
+    struct sb out = {0};
+    for (size_t i = 0; i < v->n_items; i++) {
+        const struct ynode *d = v->items[i];
+        if (d->kind != YNODE_MAP) {
+            cerr(c, d, path, "expected a device request (a mapping), got %s", ynode_describe(d));
+            ok = false;
+            continue;
+        }
+        const struct ynode *count = ymap_get(d, "count"), *ids = ymap_get(d, "device_ids"),
+                           *caps = ymap_get(d, "capabilities");
+        int64_t n = -1; /* "all", as compose-go's DeviceCount reads it */
+        bool has_count = count && !ynode_is_null(count);
+        if (has_count && lenient_text(c, count))
+            has_count = false; /* left as written */
+        else if (has_count && !(count->kind == YNODE_SCALAR && strcmp(count->str, "all") == 0) &&
+                 want_int(&c->m, &c->stub, path, count, -1, &n) < 0) {
+            ok = false;
+            continue;
+        }
+        if (count && !ynode_is_null(count) && ids && !ynode_is_null(ids)) {
+            cerr(c, ids, path, "count and device_ids cannot be set together");
+            ok = false;
+        }
+        if (need_caps && (!caps || ynode_is_null(caps))) {
+            cerr(c, d, path, "a device request needs its capabilities (e.g. [gpu])");
+            ok = false;
+        }
+        sb_add(c, &out,
+               has_count ? with_key(c, d, "count", n_int(c, count, n)) : (struct ynode *)d);
+    }
+    return ok ? sb_done(c, &out, v) : NULL;
+}
+
+static struct ynode *c_gpus(struct canon *c, const struct ynode *v, const char *path)
+{
+    if (v->kind == YNODE_SCALAR && strcmp(v->str, "all") == 0) {
+        /* compose-go: one request for every device, count -1 */
+        struct mb b = {0};
+        mb_addk(c, &b, v, "count", n_int(c, v, -1));
+        struct sb one = {0};
+        sb_add(c, &one, mb_done(c, &b, v, false));
+        return sb_done(c, &one, v);
+    }
+    return device_requests(c, v, path, false);
+}
+
+static struct ynode *c_reserved_devices(struct canon *c, const struct ynode *v, const char *path)
+{
+    return device_requests(c, v, path, true);
+}
+
+/* build.ssh: a list ("default", "ID=PATH") or a mapping (ID: PATH); the
+ * paths made absolute, as compose-go; null is not a value for it. */
+static struct ynode *c_build_ssh(struct canon *c, const struct ynode *v, const char *path)
+{
+    if (ynode_is_null(v)) {
+        cerr(c, v, path, "expected a list or mapping of SSH agents or keys, got null");
+        return NULL;
+    }
+    if (v->kind == YNODE_MAP) {
+        struct mb b = {0};
+        for (size_t i = 0; i < v->n_pairs; i++) {
+            const struct ynode *val = v->pairs[i].value;
+            struct ynode *p = ynode_is_null(val) ? (struct ynode *)val : c_path(c, val, path);
+            if (!p)
+                return NULL;
+            mb_add(c, &b, v->pairs[i].key, p);
+        }
+        return mb_done(c, &b, v, false);
+    }
+    if (v->kind != YNODE_SEQ) {
+        cerr(c, v, path, "expected a list or mapping of SSH agents or keys, got %s",
+             ynode_describe(v));
+        return NULL;
+    }
+    struct sb out = {0};
+    for (size_t i = 0; i < v->n_items; i++) {
+        const char *e = want_string(&c->m, &c->stub, path, v->items[i]);
+        if (!e)
+            return NULL;
+        const char *eq = strchr(e, '=');
+        if (!eq || lenient_text(c, v->items[i])) {
+            sb_add(c, &out, n_cstr(c, v->items[i], e));
+            continue;
+        }
+        _cleanup_free_ char *id = xstrndup(e, (size_t)(eq - e));
+        _cleanup_free_ char *abs =
+            eq[1] == '/' ? xstrdup(eq + 1) : path_absolute(c->o->base_dir, eq + 1);
+        _cleanup_free_ char *entry = xasprintf("%s=%s", id, abs);
+        sb_add(c, &out, n_cstr(c, v->items[i], entry));
+    }
+    return sb_done(c, &out, v);
+}
+
+/* label_file: one path or a list, made absolute (compose-go). */
+static struct ynode *c_label_file(struct canon *c, const struct ynode *v, const char *path)
+{
+    if (v->kind == YNODE_SCALAR) {
+        struct ynode *p = c_path(c, v, path);
+        if (!p)
+            return NULL;
+        struct sb one = {0};
+        sb_add(c, &one, p);
+        return sb_done(c, &one, v);
+    }
+    if (!want_kind(c, v, path, YNODE_SEQ))
+        return NULL;
+    struct sb out = {0};
+    for (size_t i = 0; i < v->n_items; i++) {
+        struct ynode *p = c_path(c, v->items[i], path);
+        if (!p)
+            return NULL;
+        sb_add(c, &out, p);
+    }
+    return sb_done(c, &out, v);
+}
+
+/* build.additional_contexts: a local directory is made absolute; an URL
+ * ("docker-image://", "https://", "oci-layout://") or another stage
+ * ("target:", "service:") is kept as written. */
+static struct ynode *c_additional_contexts(struct canon *c, const struct ynode *v, const char *path)
+{
+    struct ynode *m = canon_value(c, &(const struct field){"", K_MAP_STR, 0, NULL, NULL}, v, path);
+    if (!m || m->kind != YNODE_MAP)
+        return m;
+    struct mb b = {0};
+    for (size_t i = 0; i < m->n_pairs; i++) {
+        struct ynode *val = m->pairs[i].value;
+        const char *s = val->kind == YNODE_SCALAR ? val->str : NULL;
+        bool local = s && *s && !strstr(s, "://") && strncmp(s, "target:", 7) != 0 &&
+                     strncmp(s, "service:", 8) != 0 && strncmp(s, "git@", 4) != 0 &&
+                     !lenient_text(c, val);
+        mb_add(c, &b, m->pairs[i].key, local ? c_path(c, val, path) : val);
+    }
+    return mb_done(c, &b, m, m->ordered);
+}
+
 static struct ynode *c_rp_condition(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_ipam_config(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_vtype(struct canon *c, const struct ynode *v, const char *path);
@@ -914,7 +1145,8 @@ SCHEMA(update_schema, {"parallelism", K_UINT, 0, NULL, NULL},
 
 SCHEMA(resource_schema, {"cpus", K_FLOAT, F_OMITZERO, NULL, NULL},
        {"memory", K_BYTES, F_OMITZERO, NULL, NULL}, {"pids", K_INT, F_OMITZERO, NULL, NULL},
-       {"devices", K_ANY, 0, NULL, NULL}, {"generic_resources", K_ANY, 0, NULL, NULL}, );
+       {"devices", K_FN, 0, NULL, c_reserved_devices},
+       {"generic_resources", K_ANY, 0, NULL, NULL}, );
 
 SCHEMA(resources_schema, {"limits", K_STRUCT, 0, &resource_schema, NULL},
        {"reservations", K_STRUCT, 0, &resource_schema, NULL}, );
@@ -950,23 +1182,23 @@ SCHEMA(build_schema, {"context", K_FN, 0, NULL, c_build_context},
        {"dockerfile", K_STR, 0, NULL, NULL}, {"dockerfile_inline", K_STR, 0, NULL, NULL},
        {"entitlements", K_STRLIST, 0, NULL, NULL}, {"args", K_MAP_EQ, 0, NULL, NULL},
        {"provenance", K_FN, 0, NULL, c_str_or_bool}, {"sbom", K_FN, 0, NULL, c_str_or_bool},
-       {"ssh", K_ANY, 0, NULL, NULL}, {"labels", K_MAP_STR, 0, NULL, NULL},
+       {"ssh", K_FN, F_NONULL, NULL, c_build_ssh}, {"labels", K_MAP_STR, 0, NULL, NULL},
        {"cache_from", K_STR_OR_LIST, 0, NULL, NULL}, {"cache_to", K_STR_OR_LIST, 0, NULL, NULL},
        {"no_cache", K_BOOL, F_OMITZERO, NULL, NULL},
        {"no_cache_filter", K_STR_OR_LIST, 0, NULL, NULL},
-       {"additional_contexts", K_MAP_STR, 0, NULL, NULL}, {"pull", K_BOOL, F_OMITZERO, NULL, NULL},
-       {"extra_hosts", K_FN, 0, NULL, c_extra_hosts}, {"isolation", K_STR, 0, NULL, NULL},
-       {"network", K_STR, 0, NULL, NULL}, {"target", K_STR, 0, NULL, NULL},
-       {"secrets", K_FN, 0, NULL, c_secrets}, {"shm_size", K_BYTES, F_OMITZERO, NULL, NULL},
-       {"tags", K_STR_OR_LIST, 0, NULL, NULL}, {"ulimits", K_FN, 0, NULL, c_ulimits},
-       {"platforms", K_STR_OR_LIST, 0, NULL, NULL},
+       {"additional_contexts", K_FN, 0, NULL, c_additional_contexts},
+       {"pull", K_BOOL, F_OMITZERO, NULL, NULL}, {"extra_hosts", K_FN, 0, NULL, c_extra_hosts},
+       {"isolation", K_STR, 0, NULL, NULL}, {"network", K_STR, 0, NULL, NULL},
+       {"target", K_STR, 0, NULL, NULL}, {"secrets", K_FN, 0, NULL, c_secrets},
+       {"shm_size", K_BYTES, F_OMITZERO, NULL, NULL}, {"tags", K_STR_OR_LIST, 0, NULL, NULL},
+       {"ulimits", K_FN, 0, NULL, c_ulimits}, {"platforms", K_STR_OR_LIST, 0, NULL, NULL},
        {"privileged", K_BOOL, F_OMITZERO, NULL, NULL}, );
 
 /* The service keys in compose's output order (compose-go's ServiceConfig). */
 SCHEMA(
     service_schema, {"profiles", K_FN, 0, NULL, c_profiles},
     {"annotations", K_MAP_STR, 0, NULL, NULL}, {"attach", K_BOOL, 0, NULL, NULL},
-    {"build", K_FN, 0, NULL, c_build}, {"develop", K_ANY, 0, NULL, NULL},
+    {"build", K_FN, 0, NULL, c_build}, {"develop", K_FN, 0, NULL, c_develop},
     {"blkio_config", K_ANY, 0, NULL, NULL}, {"cap_add", K_STRLIST, 0, NULL, NULL},
     {"cap_drop", K_STRLIST, 0, NULL, NULL}, {"cgroup_parent", K_STR, F_OMITZERO, NULL, NULL},
     {"cgroup", K_STR, F_OMITZERO, NULL, NULL}, {"cpu_count", K_INT, F_OMITZERO, NULL, NULL},
@@ -984,12 +1216,12 @@ SCHEMA(
     {"environment", K_MAP_EQ, 0, NULL, NULL}, {"env_file", K_FN, 0, NULL, c_env_file},
     {"expose", K_FN, 0, NULL, c_expose}, {"extends", K_FN, 0, NULL, c_extends},
     {"external_links", K_STRLIST, 0, NULL, NULL}, {"extra_hosts", K_FN, 0, NULL, c_extra_hosts},
-    {"group_add", K_STRLIST, 0, NULL, NULL}, {"gpus", K_ANY, 0, NULL, NULL},
+    {"group_add", K_STRLIST, 0, NULL, NULL}, {"gpus", K_FN, 0, NULL, c_gpus},
     {"hostname", K_STR, F_OMITZERO, NULL, NULL},
     {"healthcheck", K_STRUCT, 0, &healthcheck_schema, NULL}, {"image", K_FN, 0, NULL, c_image},
     {"init", K_BOOL, 0, NULL, NULL}, {"ipc", K_STR, F_OMITZERO, NULL, NULL},
     {"isolation", K_STR, F_OMITZERO, NULL, NULL}, {"labels", K_MAP_STR, 0, NULL, NULL},
-    {"label_file", K_STR_OR_LIST, 0, NULL, NULL}, {"links", K_STRLIST, 0, NULL, NULL},
+    {"label_file", K_FN, 0, NULL, c_label_file}, {"links", K_STRLIST, 0, NULL, NULL},
     {"logging", K_STRUCT, 0, &logging_schema, NULL}, {"mem_limit", K_BYTES, F_OMITZERO, NULL, NULL},
     {"mem_reservation", K_BYTES, F_OMITZERO, NULL, NULL},
     {"memswap_limit", K_FN, F_OMITZERO, NULL, c_memswap},
@@ -1040,9 +1272,23 @@ SCHEMA(network_schema, {"name", K_STR, 0, NULL, NULL}, {"driver", K_STR, 0, NULL
        {"labels", K_MAP_STR, 0, NULL, NULL}, {"enable_ipv4", K_BOOL, 0, NULL, NULL},
        {"enable_ipv6", K_BOOL, 0, NULL, NULL}, );
 
+/* A volume's driver_opts: with a bind option ("o: bind"), device is a host
+ * path, made absolute as compose-go does. */
+static struct ynode *c_vol_driver_opts(struct canon *c, const struct ynode *v, const char *path)
+{
+    struct ynode *m = canon_value(c, &(const struct field){"", K_MAP_STR, 0, NULL, NULL}, v, path);
+    const struct ynode *o = m && m->kind == YNODE_MAP ? ymap_get(m, "o") : NULL;
+    const struct ynode *dev = o ? ymap_get(m, "device") : NULL;
+    if (!dev || dev->kind != YNODE_SCALAR || !strstr(o->str, "bind") || !dev->len ||
+        dev->str[0] == '/' || lenient_text(c, dev))
+        return m;
+    struct ynode *abs = c_path(c, dev, path);
+    return abs ? with_key(c, m, "device", abs) : NULL;
+}
+
 SCHEMA(volume_schema, {"name", K_STR, 0, NULL, NULL}, {"driver", K_STR, 0, NULL, NULL},
-       {"driver_opts", K_MAP_STR, 0, NULL, NULL}, {"external", K_FN, F_OMITZERO, NULL, c_external},
-       {"labels", K_MAP_STR, 0, NULL, NULL}, );
+       {"driver_opts", K_FN, 0, NULL, c_vol_driver_opts},
+       {"external", K_FN, F_OMITZERO, NULL, c_external}, {"labels", K_MAP_STR, 0, NULL, NULL}, );
 
 SCHEMA(file_object_schema, {"name", K_STR, 0, NULL, NULL}, {"file", K_PATH, 0, NULL, NULL},
        {"environment", K_STR, 0, NULL, NULL}, {"content", K_STR, 0, NULL, NULL},
@@ -1416,7 +1662,10 @@ static struct ynode *c_ports(struct canon *c, const struct ynode *v, const char 
             break;
         }
         if (n < 0) {
-            cerr(c, it, path, "invalid port %s: %s", QN(it), err);
+            cerr(c, it, path,
+                 "invalid port %s: %s (the forms: \"80\", \"8080:80\", "
+                 "\"127.0.0.1:8080:80\", \"8000-8010:80-90\", each with an optional /udp)",
+                 QN(it), err);
             ok = false;
             break;
         }
@@ -1584,6 +1833,11 @@ static struct ynode *vol_long(struct canon *c, const struct ynode *it, const cha
     if (tgt->str[0] != '/' && !lenient_text(c, tgt)) {
         cerr(c, tgt, path, "target %s must be an absolute path in the container", QN(tgt));
         return NULL;
+    }
+    if (!lenient_text(c, tgt)) { /* cleaned, as compose-go's path.Clean: "/a//b/" is "/a/b" */
+        _cleanup_free_ char *clean = path_normalize_dup(tgt->str);
+        if (strcmp(clean, tgt->str) != 0)
+            out = with_key(c, out, "target", n_cstr(c, tgt, clean));
     }
     if (strcmp(type->str, "bind") == 0) {
         if (!src || !src->len) {

@@ -24,7 +24,9 @@ struct compose_opts {
     char **profiles;     /* --profile values; NULL-terminated or NULL */
     char **services;     /* services named on the command line (enable their profiles) */
     bool no_interpolate; /* leave ${VAR} as written (config --no-interpolate) */
-    const char *cwd;     /* where discovery starts; NULL: getcwd() */
+    /* Say nothing of keys not supported yet (config: it runs nothing). */
+    bool quiet_unsupported;
+    const char *cwd; /* where discovery starts; NULL: getcwd() */
     /* Receives each warning (one line, no newline, already prefixed with
      * "file:line:col: " where it has a place); NULL: log_warn on stderr. */
     void (*warn)(void *userdata, const char *msg);

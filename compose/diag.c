@@ -102,6 +102,17 @@ void diag_warn_at(struct diag *d, const char *file, int line, int col, const cha
     emit_warning(d, msg);
 }
 
+void diag_unsupported_at(struct diag *d, const char *file, int line, int col, const char *fmt, ...)
+{
+    if (d->quiet_unsupported)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    _cleanup_free_ char *msg = format_at(file, line, col, fmt, ap);
+    va_end(ap);
+    emit_warning(d, msg);
+}
+
 int diag_to_berr(struct diag *d, struct berr *e)
 {
     if (d->n_errors == 0)

@@ -5,6 +5,7 @@
 #ifndef BERTH_COMPOSE_DIAG_H
 #define BERTH_COMPOSE_DIAG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -19,6 +20,9 @@ struct diag {
     size_t n_warnings;                             /* warnings given so far */
     void (*warn)(void *userdata, const char *msg); /* NULL: log_warn */
     void *warn_userdata;
+    /* What is not supported yet is not said (`config`, which runs nothing:
+     * those warnings belong to the commands that run containers). */
+    bool quiet_unsupported;
 };
 
 void diag_error(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -27,6 +31,10 @@ void diag_error_at(struct diag *d, const char *file, int line, int col, const ch
     __attribute__((format(printf, 5, 6)));
 void diag_warn(struct diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void diag_warn_at(struct diag *d, const char *file, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* A warning that a key or value is not supported yet: diag_warn_at unless
+ * d->quiet_unsupported. */
+void diag_unsupported_at(struct diag *d, const char *file, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 /* Quotes a user-given string for a message: "name", with control characters

@@ -28,6 +28,14 @@ void loader_release(struct loader *L)
     strv_free(L->warned);
     strv_free(L->chain);
     L->warned = L->chain = NULL;
+    for (size_t i = 0; i < L->n_ext; i++) {
+        free(L->ext[i].path);
+        strv_free(L->ext[i].names);
+        free(L->ext[i].canon);
+    }
+    free(L->ext);
+    L->ext = NULL;
+    L->n_ext = 0;
 }
 
 static int read_stdin(size_t max, char **out, size_t *len)
@@ -201,25 +209,6 @@ static struct ynode *include_one(struct loader *L, const struct ynode *entry,
 
 /* Adds the resources of an included project to a file's tree; a name the
  * file defines too is an error. */
-/* The service body over merged onto base, with the rules of -f overrides
- * (merge_trees works on whole trees: one service each). */
-static struct ynode *merged_service(struct loader *L, const struct ynode *name, struct ynode *base,
-                                    struct ynode *over)
-{
-    struct ynode *t[2];
-    struct ynode *bodies[2] = {base, over};
-    for (size_t i = 0; i < 2; i++) {
-        struct ypair *svc = arena_allocarray(L->a, 1, sizeof *svc);
-        svc[0] = (struct ypair){(struct ynode *)name, bodies[i]};
-        struct ypair *top = arena_allocarray(L->a, 1, sizeof *top);
-        top[0] = (struct ypair){canon_key(L->a, name, "services"),
-                                ynode_new_map(L->a, bodies[i], svc, 1)};
-        t[i] = ynode_new_map(L->a, bodies[i], top, 1);
-    }
-    struct ynode *m = merge_trees(L->a, t[0], t[1]);
-    return (struct ynode *)ymap_get(ymap_get(m, "services"), name->str);
-}
-
 static struct ynode *add_included(struct loader *L, struct ynode *root, const struct ynode *inc,
                                   const struct ynode *at)
 {
@@ -249,7 +238,7 @@ static struct ynode *add_included(struct loader *L, struct ynode *root, const st
                 /* A service the including file defines too is merged over
                  * the included one, as compose-go does. */
                 size_t ci = (size_t)(clash - mine->pairs);
-                np[ci].value = merged_service(L, name, theirs->pairs[i].value, clash->value);
+                np[ci].value = merge_service(L->a, theirs->pairs[i].value, clash->value);
                 continue;
             }
             if (clash) {
@@ -306,112 +295,6 @@ static void chain_leave(struct loader *L)
 
 /* --- extends --------------------------------------------------------------- */
 
-struct ext_ctx {
-    const char *path; /* the file the services are in */
-    const char *dir;  /* its directory: where extends.file is relative to */
-    struct ynode *services;
-    const struct envtab *env;
-};
-
-static struct ynode *resolve_service(struct loader *L, struct ext_ctx *x, const struct ynode *name,
-                                     struct ynode *body);
-
-static struct ynode *without_extends(struct loader *L, struct ynode *body)
-{
-    struct ypair *pairs = arena_allocarray(L->a, body->n_pairs, sizeof *pairs);
-    size_t n = 0;
-    for (size_t i = 0; i < body->n_pairs; i++)
-        if (!key_is(body->pairs[i].key, "extends"))
-            pairs[n++] = body->pairs[i];
-    struct ynode *r = ynode_new_map(L->a, body, pairs, n);
-    r->ordered = body->ordered;
-    return r;
-}
-
-static struct ynode *resolve_service(struct loader *L, struct ext_ctx *x, const struct ynode *name,
-                                     struct ynode *body)
-{
-    const struct ynode *ext = body && body->kind == YNODE_MAP ? ymap_get(body, "extends") : NULL;
-    if (!ext || ext->kind != YNODE_MAP)
-        return body;
-    const struct ynode *svc = ymap_get(ext, "service"), *file = ymap_get(ext, "file");
-    if (!svc)
-        return body;
-    _cleanup_free_ char *id = xasprintf("%s#%s", x->path, name->str);
-    if (!chain_enter(L, id, ext, "extends"))
-        return NULL;
-    struct ynode *result = NULL;
-    struct ext_ctx other = *x;
-    _cleanup_free_ char *other_path = NULL, *other_dir = NULL;
-    if (file) {
-        other_path = path_absolute(x->dir, file->str);
-        other_dir = path_dirname(other_path);
-        _cleanup_free_ char *shown = path_display(L->cwd, other_path);
-        struct ynode *t = file_tree(L, other_path, shown, other_dir, x->env);
-        if (!t)
-            goto out;
-        other.path = other_path;
-        other.dir = other_dir;
-        other.services = ymap_get(t, "services");
-    }
-    const struct ypair *basep = other.services && other.services->kind == YNODE_MAP
-                                    ? ymap_get_pair(other.services, svc->str)
-                                    : NULL;
-    if (!basep) {
-        diag_error_at(L->d, YPOS(svc), "service %s: cannot extend service %s%s%s: no such service",
-                      QN(name), QN(svc), file ? " in " : "", file ? QN(file) : "");
-        goto out;
-    }
-    struct ynode *base = resolve_service(L, &other, basep->key, basep->value);
-    if (!base)
-        goto out;
-    if (base->kind != YNODE_MAP) {
-        result = without_extends(L, body);
-        goto out;
-    }
-    result = merge_service(L->a, without_extends(L, base), without_extends(L, body));
-    result->ordered = 1;
-out:
-    chain_leave(L);
-    return result;
-}
-
-static struct ynode *apply_extends(struct loader *L, struct ynode *root, const char *path,
-                                   const char *dir, const struct envtab *env)
-{
-    struct ynode *services = ymap_get(root, "services");
-    if (!services || services->kind != YNODE_MAP)
-        return root;
-    bool any = false;
-    for (size_t i = 0; i < services->n_pairs && !any; i++)
-        any = services->pairs[i].value->kind == YNODE_MAP &&
-              ymap_get(services->pairs[i].value, "extends");
-    if (!any)
-        return root;
-    struct ext_ctx x = {path, dir, services, env};
-    struct ypair *sp = arena_allocarray(L->a, services->n_pairs, sizeof *sp);
-    for (size_t i = 0; i < services->n_pairs; i++) {
-        sp[i] = services->pairs[i];
-        struct ynode *r = resolve_service(L, &x, sp[i].key, sp[i].value);
-        if (r)
-            sp[i].value = r;
-    }
-    struct ynode *ns = ynode_new_map(L->a, services, sp, services->n_pairs);
-    struct ypair *rp = arena_allocarray(L->a, root->n_pairs, sizeof *rp);
-    for (size_t i = 0; i < root->n_pairs; i++) {
-        rp[i] = root->pairs[i];
-        if (rp[i].value == services)
-            rp[i].value = ns;
-    }
-    struct ynode *r = ynode_new_map(L->a, root, rp, root->n_pairs);
-    r->ordered = root->ordered;
-    return r;
-}
-
-/* --- One file -------------------------------------------------------------- */
-
-/* A file's documents, each interpolated, included, canonical and with its
- * extends resolved, merged in order. */
 /* Mapping keys must be strings, as compose-go requires (`services: {123:
  * ...}` or an environment key `1` is refused): a plain key that YAML reads
  * as a number, boolean or null is an error naming it. The parser bounds
@@ -459,6 +342,193 @@ static void parse_file(struct loader *L, const char *path, const char *display, 
               yaml_parse(L->a, out->src, buf, len, &lim, L->d, &out->docs) == 0;
 }
 
+struct ext_ctx {
+    const char *path; /* the file the services are in */
+    const char *dir;  /* its directory: where extends.file is relative to */
+    struct ynode *services;
+    const struct envtab *env;
+    bool raw; /* services as read (another file's): each canonical only when extended */
+};
+
+/* The services of a file named by extends.file, parsed and interpolated
+ * but not checked: only a service that is extended is (canon_service), so
+ * a broken service there that nothing extends does not matter, as in
+ * compose-go. Read once per load. NULL after an error (reported once). */
+static struct ynode *ext_file_services(struct loader *L, const char *path, const char *shown,
+                                       const struct envtab *env)
+{
+    for (size_t i = 0; i < L->n_ext; i++)
+        if (strcmp(L->ext[i].path, path) == 0)
+            return L->ext[i].services;
+    struct parsed pf = {0};
+    parse_file(L, path, shown, &pf);
+    struct ynode *services = NULL;
+    struct interp_tree_ctx ic = {.a = L->a, .d = L->d, .env = env, .warned = &L->warned};
+    for (size_t j = 0; pf.ok && j < pf.docs.n; j++) {
+        struct ynode *doc = pf.docs.docs[j];
+        if (!doc || doc->kind != YNODE_MAP)
+            continue;
+        check_keys(L, doc);
+        struct ynode *sv = (struct ynode *)ymap_get(doc, "services");
+        if (sv && L->interpolate)
+            sv = interp_tree(&ic, sv);
+        if (sv && sv->kind == YNODE_MAP)
+            services = sv; /* a later document's services (rare) win */
+    }
+    L->ext = xreallocarray(L->ext, L->n_ext + 1, sizeof *L->ext);
+    L->ext[L->n_ext++] = (struct loader_ext){xstrdup(path), services, NULL, NULL};
+    return services;
+}
+
+/* One service of another file made canonical on its own (paths relative
+ * to that file's directory); once per load, so two services extending a
+ * broken one report it once. */
+static struct ynode *canon_service_once(struct loader *L, struct ynode *key, struct ynode *body,
+                                        const char *dir, const struct envtab *env);
+
+static struct ynode *canon_service(struct loader *L, const char *path, struct ynode *key,
+                                   struct ynode *body, const char *dir, const struct envtab *env)
+{
+    struct loader_ext *x = NULL;
+    for (size_t i = 0; i < L->n_ext && !x; i++)
+        if (strcmp(L->ext[i].path, path) == 0)
+            x = &L->ext[i];
+    size_t n = x ? strv_len(x->names) : 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(x->names[i], key->str) == 0)
+            return x->canon[i];
+    struct ynode *c = canon_service_once(L, key, body, dir, env);
+    if (x) {
+        strv_push(&x->names, xstrdup(key->str));
+        x->canon = xreallocarray(x->canon, n + 1, sizeof *x->canon);
+        x->canon[n] = c;
+    }
+    return c;
+}
+
+static struct ynode *canon_service_once(struct loader *L, struct ynode *key, struct ynode *body,
+                                        const char *dir, const struct envtab *env)
+{
+    struct ypair *svc = arena_allocarray(L->a, 1, sizeof *svc);
+    svc[0] = (struct ypair){key, body};
+    struct ypair *top = arena_allocarray(L->a, 1, sizeof *top);
+    top[0] = (struct ypair){canon_key(L->a, key, "services"), ynode_new_map(L->a, body, svc, 1)};
+    struct ynode *root = ynode_new_map(L->a, body, top, 1);
+    struct canon_opts co = {
+        .a = L->a, .d = L->d, .base_dir = dir, .env = env, .lenient = !L->interpolate};
+    size_t errs = L->d->n_errors;
+    struct ynode *c = canon_file(&co, root);
+    if (L->d->n_errors > errs)
+        return NULL;
+    return (struct ynode *)ymap_get(ymap_get(c, "services"), key->str);
+}
+
+static struct ynode *resolve_service(struct loader *L, struct ext_ctx *x, const struct ynode *name,
+                                     struct ynode *body);
+
+static struct ynode *without_extends(struct loader *L, struct ynode *body)
+{
+    struct ypair *pairs = arena_allocarray(L->a, body->n_pairs, sizeof *pairs);
+    size_t n = 0;
+    for (size_t i = 0; i < body->n_pairs; i++)
+        if (!key_is(body->pairs[i].key, "extends"))
+            pairs[n++] = body->pairs[i];
+    struct ynode *r = ynode_new_map(L->a, body, pairs, n);
+    r->ordered = body->ordered;
+    return r;
+}
+
+static struct ynode *resolve_service(struct loader *L, struct ext_ctx *x, const struct ynode *name,
+                                     struct ynode *body)
+{
+    const struct ynode *ext = body && body->kind == YNODE_MAP ? ymap_get(body, "extends") : NULL;
+    if (!ext || ext->kind != YNODE_MAP)
+        return body;
+    const struct ynode *svc = ymap_get(ext, "service"), *file = ymap_get(ext, "file");
+    if (!svc)
+        return body;
+    _cleanup_free_ char *id = xasprintf("%s#%s", x->path, name->str);
+    if (!chain_enter(L, id, ext, "extends"))
+        return NULL;
+    struct ynode *result = NULL;
+    struct ext_ctx other = *x;
+    _cleanup_free_ char *other_path = NULL, *other_dir = NULL;
+    if (file) {
+        other_path = path_absolute(x->dir, file->str);
+        other_dir = path_dirname(other_path);
+        _cleanup_free_ char *shown = path_display(L->cwd, other_path);
+        if (!chain_enter(L, other_path, ext, "extends")) /* the file itself, as include does */
+            goto out;
+        chain_leave(L);
+        other.path = other_path;
+        other.dir = other_dir;
+        other.services = ext_file_services(L, other_path, shown, x->env);
+        other.raw = true;
+        if (!other.services)
+            goto out;
+    }
+    const struct ypair *basep = other.services && other.services->kind == YNODE_MAP
+                                    ? ymap_get_pair(other.services, svc->str)
+                                    : NULL;
+    if (!basep) {
+        diag_error_at(L->d, YPOS(svc), "service %s: cannot extend service %s%s%s: no such service",
+                      QN(name), QN(svc), file ? " in " : "", file ? QN(file) : "");
+        goto out;
+    }
+    struct ynode *bbody = basep->value;
+    if (other.raw &&
+        !(bbody = canon_service(L, other.path, basep->key, bbody, other.dir, other.env)))
+        goto out;
+    struct ynode *base = resolve_service(L, &other, basep->key, bbody);
+    if (!base)
+        goto out;
+    if (base->kind != YNODE_MAP) {
+        result = without_extends(L, body);
+        goto out;
+    }
+    result = merge_service(L->a, without_extends(L, base), without_extends(L, body));
+    result->ordered = 1;
+out:
+    chain_leave(L);
+    return result;
+}
+
+static struct ynode *apply_extends(struct loader *L, struct ynode *root, const char *path,
+                                   const char *dir, const struct envtab *env)
+{
+    struct ynode *services = ymap_get(root, "services");
+    if (!services || services->kind != YNODE_MAP)
+        return root;
+    bool any = false;
+    for (size_t i = 0; i < services->n_pairs && !any; i++)
+        any = services->pairs[i].value->kind == YNODE_MAP &&
+              ymap_get(services->pairs[i].value, "extends");
+    if (!any)
+        return root;
+    struct ext_ctx x = {path, dir, services, env, false};
+    struct ypair *sp = arena_allocarray(L->a, services->n_pairs, sizeof *sp);
+    for (size_t i = 0; i < services->n_pairs; i++) {
+        sp[i] = services->pairs[i];
+        struct ynode *r = resolve_service(L, &x, sp[i].key, sp[i].value);
+        if (r)
+            sp[i].value = r;
+    }
+    struct ynode *ns = ynode_new_map(L->a, services, sp, services->n_pairs);
+    struct ypair *rp = arena_allocarray(L->a, root->n_pairs, sizeof *rp);
+    for (size_t i = 0; i < root->n_pairs; i++) {
+        rp[i] = root->pairs[i];
+        if (rp[i].value == services)
+            rp[i].value = ns;
+    }
+    struct ynode *r = ynode_new_map(L->a, root, rp, root->n_pairs);
+    r->ordered = root->ordered;
+    return r;
+}
+
+/* --- One file -------------------------------------------------------------- */
+
+/* A file's documents, each interpolated, included, canonical and with its
+ * extends resolved, merged in order. */
 static struct ynode *parsed_tree(struct loader *L, const char *path, const struct parsed *pf,
                                  const char *project_dir, const struct envtab *env);
 

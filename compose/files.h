@@ -30,6 +30,15 @@ struct loader {
     struct strvec names; /* the same, as named in messages */
     char **warned;       /* unset variables already warned about */
     char **chain;        /* the include/extends chain being loaded */
+    /* The files extends.file named, read once: their services as read. */
+    struct loader_ext {
+        char *path;
+        struct ynode *services;
+        /* its services made canonical so far (NULL: it failed) */
+        char **names;
+        struct ynode **canon;
+    } * ext;
+    size_t n_ext;
     /* A file given in memory (fuzzing, benchmarks): its path and bytes. */
     const char *mem_path, *mem;
     size_t mem_len;

@@ -146,7 +146,9 @@ int compose_load(const struct compose_opts *o, struct project **out, struct berr
 int compose_load_from_memory(const struct compose_opts *o, const char *buf, size_t len,
                              struct project **out, struct berr *e)
 {
-    struct diag d = {.warn = o->warn, .warn_userdata = o->warn_userdata};
+    struct diag d = {.warn = o->warn,
+                     .warn_userdata = o->warn_userdata,
+                     .quiet_unsupported = o->quiet_unsupported};
     struct compose_tree *tree = xcalloc(1, sizeof *tree);
     struct arena *a = &tree->arena;
     char *const *env = o->environ ? o->environ : environ;

@@ -14,14 +14,15 @@
 #include "util/xalloc.h"
 
 enum merge_rule {
-    MERGE_DEEP,    /* mappings key by key; lists appended; otherwise replace */
-    MERGE_REPLACE, /* the later value replaces the earlier one whole */
-    MERGE_ENV,     /* list-or-dict merged by variable name */
-    MERGE_UNIQUE,  /* lists appended, one entry per key (a later entry replaces) */
-    MERGE_LOGGING, /* another driver replaces the whole logging */
+    MERGE_DEEP,      /* mappings key by key; lists appended; otherwise replace */
+    MERGE_REPLACE,   /* the later value replaces the earlier one whole */
+    MERGE_ENV,       /* list-or-dict merged by variable name */
+    MERGE_UNIQUE,    /* lists appended, one entry per key (a later entry replaces) */
+    MERGE_LOGGING,   /* another driver replaces the whole logging */
+    MERGE_BY_SUBNET, /* ipam.config: entries of one subnet merged, others kept */
 };
 
-enum unique_key { U_NONE, U_TEXT, U_PORT, U_TARGET, U_PATH, U_SOURCE_TARGET };
+enum unique_key { U_NONE, U_TEXT, U_PORT, U_TARGET, U_PATH };
 
 /* Paths are keys separated by "."; "*" matches any one key. The first
  * matching entry wins; no match means MERGE_DEEP. (compose-go's
@@ -42,7 +43,7 @@ static const struct {
     {"services.*.secrets", MERGE_UNIQUE, U_TARGET},
     {"services.*.configs", MERGE_UNIQUE, U_TARGET},
     {"services.*.env_file", MERGE_UNIQUE, U_PATH},
-    {"services.*.devices", MERGE_UNIQUE, U_SOURCE_TARGET},
+    {"services.*.devices", MERGE_UNIQUE, U_TARGET},
     {"services.*.expose", MERGE_UNIQUE, U_TEXT},
     {"services.*.dns", MERGE_UNIQUE, U_TEXT},
     {"services.*.dns_opt", MERGE_UNIQUE, U_TEXT},
@@ -58,6 +59,8 @@ static const struct {
     {"services.*.build.tags", MERGE_UNIQUE, U_TEXT},
     {"services.*.build.platforms", MERGE_UNIQUE, U_TEXT},
     {"services.*.build.extra_hosts", MERGE_UNIQUE, U_TEXT},
+    {"networks.*.ipam.config", MERGE_BY_SUBNET, U_NONE},
+    {"models.*.runtime_flags", MERGE_REPLACE, U_NONE},
 };
 
 /* Beyond this depth everything is replaced (the parser's cap is lower). */
@@ -201,8 +204,6 @@ static char *entry_key(const struct ynode *it, enum unique_key k)
         const struct ynode *pa = ymap_get(it, "path");
         return xstrdup(pa && pa->kind == YNODE_SCALAR ? pa->str : "");
     }
-    case U_SOURCE_TARGET:
-        return xasprintf("%s:%s", s ? s->str : "", t ? t->str : "");
     default:
         return xasprintf("%p", (const void *)it);
     }
@@ -283,6 +284,46 @@ static struct ynode *append_seqs(struct arena *a, struct ynode *base, struct yno
     return r;
 }
 
+static struct ynode *merge_maps(struct arena *a, struct ynode *base, struct ynode *over,
+                                struct path *p);
+
+static const struct ynode *subnet_of(const struct ynode *it)
+{
+    return it->kind == YNODE_MAP ? ymap_get(it, "subnet") : NULL;
+}
+
+/* ipam.config: a later entry for a subnet an earlier one has is merged
+ * into it, key by key (compose-go's mergeIPAMConfig); the others are
+ * kept, new subnets appended. */
+static struct ynode *merge_by_subnet(struct arena *a, struct ynode *base, struct ynode *over,
+                                     struct path *p)
+{
+    size_t n = base->n_items;
+    struct ynode **items = arena_allocarray(a, n + over->n_items, sizeof *items);
+    if (n)
+        memcpy(items, base->items, n * sizeof *items);
+    for (size_t i = 0; i < over->n_items; i++) {
+        struct ynode *o = over->items[i];
+        const struct ynode *os = subnet_of(o);
+        size_t j = 0;
+        while (os && j < n && !(subnet_of(items[j]) && yscalar_cmp(subnet_of(items[j]), os) == 0))
+            j++;
+        if (os && j < n)
+            items[j] = merge_maps(a, items[j], o, p);
+        else
+            items[n++] = o;
+    }
+    struct ynode *r = arena_alloc(a, sizeof *r);
+    *r = *base;
+    r->tag = NULL;
+    r->items = items;
+    r->n_items = n;
+    r->weight = 1;
+    for (size_t i = 0; i < n; i++)
+        r->weight += items[i]->weight;
+    return r;
+}
+
 static struct ynode *merge_node(struct arena *a, struct ynode *base, struct ynode *over,
                                 struct path *p)
 {
@@ -314,6 +355,10 @@ static struct ynode *merge_node(struct arena *a, struct ynode *base, struct ynod
             return merge_maps(a, base, over, p);
         return over;
     }
+    case MERGE_BY_SUBNET:
+        if (base->kind == YNODE_SEQ && over->kind == YNODE_SEQ)
+            return merge_by_subnet(a, base, over, p);
+        return over;
     case MERGE_UNIQUE:
         if (base->kind == YNODE_SEQ && over->kind == YNODE_SEQ)
             return merge_unique(a, base, over, merge_rules[ri].key);

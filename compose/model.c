@@ -466,15 +466,16 @@ static void key_pull_policy(struct model *m, struct service *s, const struct ypa
     if (r == 0 || s->pull_never || s->pull_always || s->pull_missing || kv->key->line <= 0)
         return;
     if (strcmp(v, "build") == 0)
-        diag_warn_at(m->d, YPOS(kv->key),
-                     "service %s: pull_policy \"build\": building images is not supported yet; "
-                     "the image is pulled when it is missing, as with pull_policy: missing",
-                     QS(s->name));
+        diag_unsupported_at(
+            m->d, YPOS(kv->key),
+            "service %s: pull_policy \"build\": building images is not supported yet; "
+            "the image is pulled when it is missing, as with pull_policy: missing",
+            QS(s->name));
     else
-        diag_warn_at(m->d, YPOS(kv->key),
-                     "service %s: pull_policy %s is not supported yet; ignored (an image "
-                     "missing from the store is pulled)",
-                     QS(s->name), QS(v));
+        diag_unsupported_at(m->d, YPOS(kv->key),
+                            "service %s: pull_policy %s is not supported yet; ignored (an image "
+                            "missing from the store is pulled)",
+                            QS(s->name), QS(v));
 }
 
 /* platform: the image of that platform is pulled (and checked at up). */
@@ -730,11 +731,12 @@ static void refuse(struct model *m, struct service *s, const struct ynode *at, c
     char *what = xvasprintf(fmt, ap);
     va_end(ap);
     if (at->line > 0)
-        diag_warn_at(m->d, YPOS(at),
-                     "service %s: %s is not supported yet; berth will not start this service "
-                     "(ignoring it could give the container more privilege than the file asks "
-                     "for)",
-                     QS(s->name), what);
+        diag_unsupported_at(
+            m->d, YPOS(at),
+            "service %s: %s is not supported yet; berth will not start this service "
+            "(ignoring it could give the container more privilege than the file asks "
+            "for)",
+            QS(s->name), what);
     s->refused = xreallocarray(s->refused, s->n_refused + 1, sizeof *s->refused);
     /* The file as messages name it ("compose.yaml"), as the warning does. */
     struct srcpos pos = pos_of(m, at);
@@ -849,19 +851,20 @@ static void security_opt_one(struct model *m, struct service *s, const struct yn
     } else if (KEY_IS("disable") || KEY_IS("label")) {
         if (strcmp(v, "disable") == 0) {
             if (at->line > 0)
-                diag_warn_at(m->d, YPOS(at),
-                             "service %s: security_opt %s is not supported yet; ignored",
-                             QS(s->name), QS(opt));
+                diag_unsupported_at(m->d, YPOS(at),
+                                    "service %s: security_opt %s is not supported yet; ignored",
+                                    QS(s->name), QS(opt));
         } else {
             refuse(m, s, at, "security_opt %s", QS(opt));
         }
     } else if (KEY_IS("apparmor") || KEY_IS("seccomp")) {
         if (strcmp(v, "unconfined") == 0) {
             if (at->line > 0)
-                diag_warn_at(m->d, YPOS(at),
-                             "service %s: security_opt %s is not supported yet; ignored (the "
-                             "default confinement stays)",
-                             QS(s->name), QS(opt));
+                diag_unsupported_at(
+                    m->d, YPOS(at),
+                    "service %s: security_opt %s is not supported yet; ignored (the "
+                    "default confinement stays)",
+                    QS(s->name), QS(opt));
         } else if (!(KEY_IS("seccomp") && strcmp(v, "builtin") == 0)) {
             refuse(m, s, at, "security_opt %s", QS(opt));
         }
@@ -870,14 +873,14 @@ static void security_opt_one(struct model *m, struct service *s, const struct yn
             svc_error(m, s, at, "security_opt", "invalid option %s: expected true or false",
                       QS(opt));
         else if (b && at->line > 0)
-            diag_warn_at(m->d, YPOS(at),
-                         "service %s: security_opt %s is not supported yet; ignored", QS(s->name),
-                         QS(opt));
+            diag_unsupported_at(m->d, YPOS(at),
+                                "service %s: security_opt %s is not supported yet; ignored",
+                                QS(s->name), QS(opt));
     } else if (KEY_IS("systempaths") && strcmp(v, "unconfined") == 0) {
         if (at->line > 0)
-            diag_warn_at(m->d, YPOS(at),
-                         "service %s: security_opt %s is not supported yet; ignored", QS(s->name),
-                         QS(opt));
+            diag_unsupported_at(m->d, YPOS(at),
+                                "service %s: security_opt %s is not supported yet; ignored",
+                                QS(s->name), QS(opt));
     } else {
         svc_error(m, s, at, "security_opt", "invalid option %s", QS(opt));
     }
@@ -910,8 +913,8 @@ static void key_ipc(struct model *m, struct service *s, const struct ypair *kv)
     if (strcmp(v, "none") == 0)
         refuse(m, s, kv->key, "ipc %s", QS(v));
     else if (kv->key->line > 0)
-        diag_warn_at(m->d, YPOS(kv->key), "service %s: ipc %s is not supported yet; ignored",
-                     QS(s->name), QS(v));
+        diag_unsupported_at(m->d, YPOS(kv->key), "service %s: ipc %s is not supported yet; ignored",
+                            QS(s->name), QS(v));
 }
 
 /* userns_mode: berth runs containers in the host's user namespace, which
@@ -1143,8 +1146,8 @@ static void build_service(struct model *m, struct service *s, const struct ypair
         if (sk->support == KEY_REFUSED && !asks_nothing(kv->value))
             refuse(m, s, k, "key %s", QN(k));
         else if (sk->support == KEY_IGNORED && k->line > 0)
-            diag_warn_at(m->d, YPOS(k), "service %s: key %s is not supported yet; ignored",
-                         QS(s->name), QN(k));
+            diag_unsupported_at(m->d, YPOS(k), "service %s: key %s is not supported yet; ignored",
+                                QS(s->name), QN(k));
     }
     if (!s->image && !ymap_get(body, "image") && !ymap_get(body, "build") &&
         !ymap_get(body, "provider"))
@@ -1208,7 +1211,8 @@ int model_build(struct arena *a, const struct ynode *root, const struct envtab *
         else if (k->len == 8 && memcmp(k->str, "networks", 8) == 0)
             networks = root->pairs[i].value;
         else if (in_list(unsupported_top_keys, k) && k->line > 0)
-            diag_warn_at(d, YPOS(k), "top-level key %s is not supported yet; ignored", QN(k));
+            diag_unsupported_at(d, YPOS(k), "top-level key %s is not supported yet; ignored",
+                                QN(k));
     }
     m.home = envtab_get(env, "HOME", 4);
     if (volumes && !ynode_is_null(volumes))

@@ -43,10 +43,11 @@ static void warn_propagation(struct model *m, const struct service *s, const str
                              const char *mode)
 {
     if (mode && strcmp(mode, "private") != 0 && strcmp(mode, "rprivate") != 0)
-        diag_warn_at(m->d, YPOS(at),
-                     "service %s: volumes: propagation %s is not supported yet; the mount is "
-                     "private",
-                     QS(s->name), mode);
+        diag_unsupported_at(
+            m->d, YPOS(at),
+            "service %s: volumes: propagation %s is not supported yet; the mount is "
+            "private",
+            QS(s->name), mode);
 }
 
 /* A bind source as docker compose resolves it: "~" is $HOME, a relative
@@ -148,10 +149,11 @@ static void volume_long(struct model *m, struct service *s, const struct ynode *
     else if (strcmp(tstr, "image") == 0) {
         /* An image's file system mounted: valid, not run yet. */
         if (type->line > 0)
-            diag_warn_at(m->d, YPOS(type),
-                         "service %s: volumes: type %s is not supported yet; this mount is left "
-                         "out",
-                         QS(s->name), QN(type));
+            diag_unsupported_at(
+                m->d, YPOS(type),
+                "service %s: volumes: type %s is not supported yet; this mount is left "
+                "out",
+                QS(s->name), QN(type));
         return;
     } else {
         svc_error(m, s, type, "volumes",
@@ -508,9 +510,10 @@ static void deploy_limits(struct model *m, struct service *s, const struct ynode
             if (want_int(m, s, "deploy.resources.limits.pids", v, -1, &n) == 0 && n)
                 s->pids_limit = n;
         } else if (k->len < 2 || memcmp(k->str, "x-", 2) != 0) {
-            diag_warn_at(m->d, YPOS(k),
-                         "service %s: deploy.resources.limits.%s is not supported yet; ignored",
-                         QS(s->name), k->str);
+            diag_unsupported_at(
+                m->d, YPOS(k),
+                "service %s: deploy.resources.limits.%s is not supported yet; ignored", QS(s->name),
+                k->str);
         }
     }
 }
@@ -594,15 +597,17 @@ void key_deploy(struct model *m, struct service *s, const struct ypair *kv)
                 if (key_is(rk, "limits"))
                     deploy_limits(m, s, val->pairs[j].value);
                 else if (rk->len < 2 || memcmp(rk->str, "x-", 2) != 0)
-                    diag_warn_at(m->d, YPOS(rk),
-                                 "service %s: deploy.resources.%s is not supported yet; ignored",
-                                 QS(s->name), rk->str);
+                    diag_unsupported_at(
+                        m->d, YPOS(rk),
+                        "service %s: deploy.resources.%s is not supported yet; ignored",
+                        QS(s->name), rk->str);
             }
         } else if (key_is(k, "restart_policy")) {
             deploy_restart_policy(m, s, val);
         } else if (k->len < 2 || memcmp(k->str, "x-", 2) != 0) {
-            diag_warn_at(m->d, YPOS(k), "service %s: deploy.%s is not supported yet; ignored",
-                         QS(s->name), k->str);
+            diag_unsupported_at(m->d, YPOS(k),
+                                "service %s: deploy.%s is not supported yet; ignored", QS(s->name),
+                                k->str);
         }
     }
 }

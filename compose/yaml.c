@@ -577,6 +577,45 @@ static void libyaml_error(struct parser *p, const yaml_parser_t *yp)
         return;
     }
     int line = (int)yp->problem_mark.line + 1, col = (int)yp->problem_mark.column + 1;
+    size_t at = yp->problem_mark.index;
+    if (yp->problem && strstr(yp->problem, "cannot start any token") && at < p->len &&
+        p->buf[at] == '\t') {
+        diag_error_at(p->d, p->src->name, line, col,
+                      "a tab character: YAML indents with spaces, never tabs");
+        return;
+    }
+    if (yp->problem && strcmp(yp->problem, "mapping values are not allowed in this context") == 0) {
+        /* Most often the line before lacks its colon ("image busybox"),
+         * or a plain value holds ": " and needs quotes. */
+        size_t end = at < p->len ? at : p->len;
+        while (end > 0 && p->buf[end - 1] != '\n')
+            end--; /* the start of the error's line */
+        size_t e = end, b;
+        for (;;) { /* the previous line that is not blank */
+            if (e == 0)
+                break;
+            b = e - 1;
+            while (b > 0 && p->buf[b - 1] != '\n')
+                b--;
+            size_t s0 = b;
+            while (s0 < e - 1 && (p->buf[s0] == ' ' || p->buf[s0] == '\t'))
+                s0++;
+            if (s0 < e - 1 && p->buf[s0] != '#') {
+                int n = (int)(e - 1 - s0);
+                if (!memchr(p->buf + s0, ':', (size_t)n) && n < 200)
+                    diag_error_at(p->d, p->src->name, line, col,
+                                  "%s: the line before, \"%.*s\", may lack the colon after its key",
+                                  yp->problem, n, p->buf + s0);
+                else
+                    diag_error_at(p->d, p->src->name, line, col,
+                                  "%s: a key may lack its colon, or a value holding \": \" "
+                                  "needs quotes",
+                                  yp->problem);
+                return;
+            }
+            e = b;
+        }
+    }
     if (yp->context)
         diag_error_at(p->d, p->src->name, line, col, "%s (%s at line %d, column %d)", problem,
                       yp->context, (int)yp->context_mark.line + 1,

@@ -270,6 +270,30 @@ static void test_extends(void **state)
         ct_assert_error(&l, bad[i].err);
         ct_load_done(&l);
     }
+
+    /* Another file's services are checked only when extended: a broken
+     * one nothing extends is no error, and one extended twice is reported
+     * once. */
+    const char *c2[] = {
+        "services:\n  a:\n    extends: {file: o.yaml, service: ok}\n",
+        "services:\n  ok: {image: x}\n  broken: {image: x, nokey: 1}\n",
+        NULL,
+    };
+    const char *n2[] = {"compose.yaml", "+o.yaml", NULL};
+    assert_int_equal(ct_load_files(&l, n2, c2, NULL), 0);
+    ct_load_done(&l);
+    const char *c3[] = {
+        "services:\n  a:\n    extends: {file: o.yaml, service: broken}\n"
+        "  b:\n    extends: {file: o.yaml, service: broken}\n",
+        c2[1],
+        NULL,
+    };
+    assert_int_not_equal(ct_load_files(&l, n2, c3, NULL), 0);
+    ct_assert_error(&l, "o.yaml:3:22: service \"broken\": unknown key \"nokey\"");
+    const char *first = strstr(l.e.msg, "unknown key");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "unknown key"));
+    ct_load_done(&l);
 }
 
 static void test_include(void **state)
