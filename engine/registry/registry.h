@@ -87,4 +87,28 @@ struct registry_push_result {
 int registry_push(struct store *s, const char *ref, const struct ev_sink *sink,
                   struct registry_push_result *res, struct berr *e);
 
+/* Credentials (Docker's config.json). */
+
+/* $DOCKER_CONFIG/config.json, else ~/.docker/config.json ($HOME, else the
+ * user's home in the password database). Heap string; NULL when there is
+ * no home. */
+char *registry_docker_config_path(void);
+
+/* The registry a login SERVER names: docker.io when none, for docker.io's
+ * hosts and "https://index.docker.io/v1/"; else the HOST[:PORT] of
+ * "HOST[:PORT]" or a URL, lowercased. Heap string, or NULL with e filled. */
+char *registry_server_domain(const char *server, struct berr *e);
+
+/* Writes domain's credentials into the config.json at path (docker's key:
+ * "https://index.docker.io/v1/" or HOST[:PORT]; `auth`, base64), keeping
+ * the file's other keys: created 0600 in a 0700 directory when missing,
+ * replaced atomically. *helpers: the file names credential helpers, which
+ * berth does not use (for the caller's warning). */
+int registry_creds_save(const char *path, const char *domain, const char *user,
+                        const char *password, bool *helpers, struct berr *e);
+
+/* Removes every `auths` entry naming domain from the config.json at path.
+ * Returns 1 when one was, 0 when there was none (or no file). */
+int registry_creds_erase(const char *path, const char *domain, struct berr *e);
+
 #endif
