@@ -4,13 +4,13 @@
  * that fetches manifests and blobs for the image module to verify and
  * import (engine/image: image_pull_import): layer blobs several at once on
  * a libuv loop of its own, resumed with Range requests and retried after
- * transient failures (fetch.c). This slice speaks to registries
- * without authentication; HTTPS with the system's CAs and certs.d's,
- * unverified or plain HTTP only to loopback hosts and registries the user
- * lists as insecure, docker.io through its configured mirrors, proxies
- * from the environment, as docker (config.h).
- * Not here: verification, planning, unpacking (engine/image), output
- * (cmd/). */
+ * transient failures (fetch.c); authenticated as docker does (Bearer
+ * tokens, Basic credentials from Docker's config.json, which `login`
+ * writes); HTTPS with the system's CAs and certs.d's, unverified or plain
+ * HTTP only to loopback hosts and registries the user lists as insecure,
+ * docker.io through its configured mirrors, proxies from the environment,
+ * as docker (config.h). Not here: verification, planning, unpacking
+ * (engine/image), output (cmd/). */
 #ifndef BERTH_ENGINE_REGISTRY_H
 #define BERTH_ENGINE_REGISTRY_H
 
@@ -98,6 +98,12 @@ char *registry_docker_config_path(void);
  * hosts and "https://index.docker.io/v1/"; else the HOST[:PORT] of
  * "HOST[:PORT]" or a URL, lowercased. Heap string, or NULL with e filled. */
 char *registry_server_domain(const char *server, struct berr *e);
+
+/* Checks user and password against domain's /v2/ (Basic, or a token from
+ * its realm as registry_authorize gets one). 0 when the registry lets them
+ * in (or asks for nothing); else a negative code, e saying why in one
+ * line naming the registry. */
+int registry_login(const char *domain, const char *user, const char *password, struct berr *e);
 
 /* Writes domain's credentials into the config.json at path (docker's key:
  * "https://index.docker.io/v1/" or HOST[:PORT]; `auth`, base64), keeping
