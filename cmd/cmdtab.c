@@ -341,7 +341,8 @@ const struct cmd_def cmd_table[] = {
               "architecture (or --platform's), and every blob the store lacks, each verified\n"
               "by its digest. An image of another architecture is stored but not run.\n"
               "Registries on loopback (localhost, 127.0.0.0/8, ::1) are spoken to over plain\n"
-              "HTTP, others over HTTPS; authentication is not supported yet.",
+              "HTTP, others over HTTPS; credentials come from Docker's config.json (berth\n"
+              "login).",
      .flags = image_pull_flags, .permute = true},
     {.name = "image push", .fn = cmd_images_push, .summary = "Push an image to a registry",
      .usage = "[-q] IMAGE",

@@ -29,10 +29,9 @@
 /* True for localhost, 127.0.0.0/8 and ::1, with or without a port. */
 bool registry_is_loopback(const char *domain);
 
-/* Whether this version can pull from the domain without help it lacks: a
- * loopback registry, or one the user configured (insecure, a certs.d
- * directory, docker.io with mirrors). Otherwise *missing (static text) says what
- * is missing. */
+/* Whether this version can pull from the domain without help it lacks
+ * (every registry now); otherwise *missing (static text) would say what is
+ * missing. */
 bool registry_pull_supported(const char *domain, const char **missing);
 
 /* The Accept header of a manifest request: OCI manifest and index, Docker
