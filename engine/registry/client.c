@@ -230,7 +230,9 @@ long registry_low_speed_time(void)
 void registry_easy_setup(struct registry_client *c, CURL *h, const char *url,
                          struct curl_slist **hdrs)
 {
-    if (hdrs && c->auth.header)
+    size_t bl = strlen(c->base);
+    bool ours = strncmp(url, c->base, bl) == 0 && (url[bl] == '/' || url[bl] == '\0');
+    if (hdrs && c->auth.header && ours) /* never to another host (an upload's storage) */
         *hdrs = curl_slist_append(*hdrs, c->auth.header);
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, url);

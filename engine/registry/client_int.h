@@ -87,9 +87,10 @@ int registry_transfer_error(struct registry_client *c, CURLcode cc, const char *
  * the request must carry beyond the caller's own (append to it before the
  * call, free it after the transfer with curl_slist_free_all): the
  * client's Authorization header when it holds one (c->auth.header; record
- * c->auth.gen alongside, for registry_authorize). hdrs NULL: no
- * credentials (the token request itself). libcurl sends that header to
- * the first host only: a redirect elsewhere (a blob's CDN) goes without. */
+ * c->auth.gen alongside, for registry_authorize) and url is on c->base.
+ * hdrs NULL: no credentials (the token request itself). libcurl sends
+ * that header to the first host only: a redirect elsewhere (a blob's CDN)
+ * goes without. */
 void registry_easy_setup(struct registry_client *c, CURL *h, const char *url,
                          struct curl_slist **hdrs);
 
@@ -108,6 +109,7 @@ struct registry_reply {
     long code;
     char *location; /* Location, as sent */
     char *digest;   /* Docker-Content-Digest */
+    char *www_auth; /* WWW-Authenticate, every line joined (a 401's challenges) */
     char *body;
     size_t body_len;
 };
@@ -116,9 +118,10 @@ void registry_reply_free(struct registry_reply *r);
 /* Sends one request on c's handle: method "HEAD", "GET", "POST", "PUT",
  * "PATCH" or "DELETE" to url, with the NULL-terminated headers (may be
  * NULL) and body (NULL: none). Every upload request goes through here, so
- * a 401 is answered in this one place (today an error: authentication is
- * not supported yet). Any other HTTP answer is returned in *out for the
- * caller to judge; a transfer that fails is an error naming the registry. */
+ * a 401 is answered in this one place: registry_authorize for the scope
+ * "pull,push", then the request once more (a second 401 is an error). Any
+ * other HTTP answer is returned in *out for the caller to judge; a
+ * transfer that fails is an error naming the registry. */
 int registry_request(struct registry_client *c, const char *method, const char *url,
                      const char *const *headers, const struct registry_body *body,
                      struct registry_reply *out, struct berr *e);

@@ -10,8 +10,9 @@
 # (tests/integration/token_server.py, RS256 JWTs the registry checks with
 # a certificate made here): an anonymous pull with one token request, a
 # token that goes stale mid-pull refreshed, stored credentials sent to the
-# token server, a denied scope. Every config.json is under $T_DIR (never
-# the real ~/.docker). All traffic goes to 127.0.0.1.
+# token server, a denied scope, a push's pull,push token (and a push with
+# Basic credentials in (a)). Every config.json is under $T_DIR (never the
+# real ~/.docker). All traffic goes to 127.0.0.1.
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/reglib.sh"
@@ -73,6 +74,10 @@ expect_eq "its other keys are kept" "$(cfgget "$cfg" "c['psFormat'], sorted(c['a
 rc=0
 out=$(pull "$breg/test/busybox:1") || rc=$?
 expect_eq "a pull with the stored credentials succeeds" "$rc" 0
+
+rc=0
+out=$("$BERTH" image push "$breg/test/busybox:1" 2>&1) || rc=$?
+expect_eq "a push with the stored credentials succeeds" "$rc" 0
 
 rc=0
 out=$("$BERTH" login -u alice -p s3cret "$breg" 2>&1) || rc=$?
@@ -215,6 +220,21 @@ out=$(pull "$treg/test/private:1") || rc=$?
 expect_eq "the private repository pulls with the stored credentials" "$rc" 0
 expect_eq "the pull sent them to the token server" "$(since "$n")" \
     "token scope=repository:test/private:pull auth=basic:bob granted=test/private:pull"
+
+# A push asks for pull,push, with the stored credentials; anonymous, it is
+# refused in one line.
+n=$(lines)
+rc=0
+out=$("$BERTH" image push "$treg/test/private:1" 2>&1) || rc=$?
+expect_eq "a push through tokens with the stored credentials succeeds" "$rc" 0
+expect_contains "it asked for a pull,push token with them" "$(since "$n")" \
+    "token scope=repository:test/private:pull,push auth=basic:bob granted=test/private:pull,push"
+out=$("$BERTH" logout "$treg" 2>&1)
+rc=0
+out=$("$BERTH" image push "$treg/test/anon:1" 2>&1) || rc=$?
+expect_eq "an anonymous push is refused" "$rc" 1
+expect_contains "it says access is denied, naming the registry" "$out" \
+    "$treg: access to $treg/test/anon denied (HTTP 401, UNAUTHORIZED:"
 
 registry_stop_all
 trap - EXIT

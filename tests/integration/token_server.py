@@ -12,6 +12,7 @@ Usage: token_server.py PORT_FILE LOG KEY CERT ISSUER SERVICE [OPTIONS]
   --user U:P        a user and password (repeatable); others get 401
   --deny REPO       grant nothing on REPO but to a user's push (repeatable)
   --private REPO    grant REPO to logged-in users only (repeatable)
+Anonymous requests are granted pull at most.
   --life REPO=N    the registry accepts REPO's tokens for N seconds only
                     (their exp is N seconds away, less the registry's
                     leeway), though expires_in says 300 (repeatable)
@@ -107,11 +108,14 @@ class Handler(BaseHTTPRequestHandler):
             if len(parts) != 3 or parts[0] != "repository":
                 continue
             name, actions = parts[1], parts[2].split(",")
+            if auth == "none":  # anonymous users pull, never push
+                actions = [a for a in actions if a == "pull"]
             if name in st.args.deny and not (auth != "none" and "push" in actions):
                 continue
             if name in st.args.private and auth == "none":
                 continue
-            access.append({"type": "repository", "name": name, "actions": actions})
+            if actions:
+                access.append({"type": "repository", "name": name, "actions": actions})
         now = int(time.time())
         life = min([300] + [int(n) for r, n in (x.split("=", 1) for x in st.args.life)
                             if any(a["name"] == r for a in access)])
