@@ -172,14 +172,20 @@ expect_contains "it fetches blobs" "$out" "2 blobs fetched"
 expect_eq "it asks for one token, anonymously, for the pull scope" "$(since "$n")" \
     "token scope=repository:test/anon:pull auth=none granted=test/anon:pull"
 
-# A token that goes stale between the manifest and the blobs (the pull
-# waits for the store's lock, held here for 4 s, after the manifest): the
-# registry's 401 is answered with a fresh token and the pull completes.
+# A token that goes stale between the manifest and a layer: the layer's
+# fetch lock (the one a second pull of the same blob waits on) is held
+# here for 4 s, so the pull fetches the manifest and config with a token
+# the registry accepts for 2 s, then waits; the layer's 401 is answered
+# with a fresh token and the pull completes.
+short_layer=$(skopeo inspect --raw --tls-verify=false --creds bob:pw "docker://$treg/test/short:1" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][-1]["digest"])')
 n=$(lines)
 rm -f "$T_DIR/locked"
-flock "$BERTH_ROOT/lock" sh -c "touch '$T_DIR/locked'; sleep 4" &
+mkdir -p "$BERTH_ROOT/partial"
+flock "$BERTH_ROOT/partial/sha256-${short_layer#sha256:}.lock" \
+    sh -c "touch '$T_DIR/locked'; sleep 4" &
 lockpid=$!
-wait_until 10 test -e "$T_DIR/locked" || fail "the store lock was not taken"
+wait_until 10 test -e "$T_DIR/locked" || fail "the layer's fetch lock was not taken"
 rc=0
 out=$(pull "$treg/test/short:1") || rc=$?
 wait "$lockpid" 2>/dev/null || true
