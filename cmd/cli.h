@@ -56,6 +56,8 @@ int cmd_pull(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_images_pull(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_push(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_images_push(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_login(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_logout(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_up(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_down(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_ps(struct cli *c, int argc, char **argv, struct berr *e);

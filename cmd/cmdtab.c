@@ -200,6 +200,13 @@ static const struct cmd_flag push_flags[] = {
     {0},
 };
 
+static const struct cmd_flag login_flags[] = {
+    {"username", 'u', true, "USER", "Username"},
+    {"password", 'p', true, "PASSWORD", "Password (visible to other users: prefer --password-stdin)"},
+    {"password-stdin", 'S', false, NULL, "Take the password from stdin"},
+    {0},
+};
+
 static const struct cmd_flag image_rm_flags[] = {
     {"force", 'f', true, NULL, "Remove the image even if containers use it"},
     {"no-prune", 'P', false, NULL, "Keep untagged parents (berth's images have none)"},
@@ -321,6 +328,18 @@ const struct cmd_def cmd_table[] = {
               "image once, in file order. Services without image: are skipped; a service\n"
               "whose image is not in the store fails.",
      .flags = push_flags, .args = CA_SERVICES, .permute = true},
+    {.name = "login", .fn = cmd_login, .summary = "Log in to a registry",
+     .usage = "[-u USER] [-p PASSWORD | --password-stdin] [SERVER]",
+     .about = "Log in to a registry (docker.io when no SERVER is given): the credentials are\n"
+              "checked against the registry, then stored in Docker's config.json\n"
+              "($DOCKER_CONFIG/config.json, else ~/.docker/config.json; its auths), where\n"
+              "pulls find them. Credential helpers (credsStore, credHelpers) are not used.",
+     .flags = login_flags, .permute = true},
+    {.name = "logout", .fn = cmd_logout, .summary = "Log out from a registry",
+     .usage = "[SERVER]",
+     .about = "Remove a registry's credentials (docker.io when no SERVER is given) from\n"
+              "Docker's config.json.",
+     .permute = true},
     {.name = "load", .fn = cmd_load,
      .summary = "Load an image from a tar archive (docker save or OCI layout)",
      .usage = "[-i FILE] [-q]",
@@ -341,7 +360,8 @@ const struct cmd_def cmd_table[] = {
               "architecture (or --platform's), and every blob the store lacks, each verified\n"
               "by its digest. An image of another architecture is stored but not run.\n"
               "Registries on loopback (localhost, 127.0.0.0/8, ::1) are spoken to over plain\n"
-              "HTTP, others over HTTPS; authentication is not supported yet.",
+              "HTTP, others over HTTPS; credentials come from Docker's config.json (berth\n"
+              "login).",
      .flags = image_pull_flags, .permute = true},
     {.name = "image push", .fn = cmd_images_push, .summary = "Push an image to a registry",
      .usage = "[-q] IMAGE",

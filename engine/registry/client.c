@@ -27,6 +27,7 @@ struct response {
     char *errbody;
     size_t errlen;
     char *content_type;
+    char *www_auth;  /* WWW-Authenticate lines of the last response, joined */
     struct berr err; /* why the body was cut short */
     CURLcode cc;     /* the transfer's outcome */
 };
@@ -36,6 +37,7 @@ static void response_free(struct response *r)
     free(r->mem);
     free(r->errbody);
     free(r->content_type);
+    free(r->www_auth);
     berr_clear(&r->err);
 }
 
@@ -46,12 +48,14 @@ void registry_client_free(struct registry_client *c)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     free(c->base);
+    free(c->domain);
     free(c->repo);
     free(c->shown);
     registry_endpoints_free(c->eps, c->n_eps);
     registry_tls_free(&c->tls);
     free(c->proxy);
     free(c->noproxy);
+    registry_auth_clear(&c->auth);
     free(c);
 }
 
@@ -99,7 +103,10 @@ int registry_client_next_endpoint(struct registry_client *c, struct berr *e)
     return r < 0 ? r : 1;
 }
 
-int registry_client_new(const struct imgref *ref, struct registry_client **out, struct berr *e)
+/* A client of domain's registry (repo NULL: for a login's /v2/ only), at
+ * its first endpoint. */
+static int client_open(const char *domain, const char *repo, struct registry_client **out,
+                       struct berr *e)
 {
     struct registry_config cfg;
     int r = registry_config_load(&cfg, e);
@@ -108,17 +115,26 @@ int registry_client_new(const struct imgref *ref, struct registry_client **out, 
     CURL *curl = curl_easy_init();
     if (!curl) {
         registry_config_free(&cfg);
-        return berr_set(e, -ENOMEM, "%s: initializing libcurl", ref->domain);
+        return berr_set(e, -ENOMEM, "%s: initializing libcurl", domain);
     }
     _cleanup_registry_client_ struct registry_client *c = xcalloc(1, sizeof *c);
     c->curl = curl;
-    c->n_eps = registry_endpoints(&cfg, ref->domain, &c->eps);
+    c->n_eps = registry_endpoints(&cfg, domain, &c->eps);
     registry_config_free(&cfg);
-    c->repo = xstrdup(ref->path);
-    c->shown = ref_name(ref);
+    c->domain = xstrdup(domain);
+    c->repo = repo ? xstrdup(repo) : NULL;
     if ((r = use_endpoint(c, 0, e)) < 0)
         return r;
     *out = TAKE_PTR(c);
+    return 0;
+}
+
+int registry_client_new(const struct imgref *ref, struct registry_client **out, struct berr *e)
+{
+    int r = client_open(ref->domain, ref->path, out, e);
+    if (r < 0)
+        return r;
+    (*out)->shown = ref_name(ref);
     return 0;
 }
 
@@ -153,18 +169,40 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
     return len;
 }
 
+/* The value of header line buf if it is name's ("content-type:"), without
+ * the blanks around it; NULL otherwise. */
+static const char *header_value(const char *buf, size_t len, const char *name, size_t *vlen)
+{
+    size_t nl = strlen(name);
+    if (len <= nl || strncasecmp(buf, name, nl) != 0)
+        return NULL;
+    const char *v = buf + nl;
+    size_t vl = len - nl;
+    while (vl > 0 && (*v == ' ' || *v == '\t'))
+        v++, vl--;
+    while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+        vl--;
+    *vlen = vl;
+    return v;
+}
+
 static size_t on_header(char *buf, size_t size, size_t n, void *ud)
 {
     struct response *r = ud;
-    size_t len = size * n;
-    static const char ct[] = "content-type:";
-    if (len > sizeof ct - 1 && strncasecmp(buf, ct, sizeof ct - 1) == 0) {
-        const char *v = buf + sizeof ct - 1;
-        size_t vl = len - (sizeof ct - 1);
-        while (vl > 0 && (*v == ' ' || *v == '\t'))
-            v++, vl--;
-        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
-            vl--;
+    size_t len = size * n, vl = 0;
+    const char *v;
+    if (len > 5 && strncmp(buf, "HTTP/", 5) == 0) { /* a new response (after a redirect) */
+        free(r->www_auth);
+        r->www_auth = NULL;
+    } else if ((v = header_value(buf, len, "www-authenticate:", &vl))) {
+        size_t have = r->www_auth ? strlen(r->www_auth) : 0;
+        if (have + vl + 2 <= REGISTRY_CHALLENGE_MAX) { /* every line, joined */
+            char *joined = xasprintf("%s%s%.*s", r->www_auth ? r->www_auth : "",
+                                     r->www_auth ? ", " : "", (int)vl, v);
+            free(r->www_auth);
+            r->www_auth = joined;
+        }
+    } else if ((v = header_value(buf, len, "content-type:", &vl))) {
         free(r->content_type);
         r->content_type = xstrndup(v, vl);
     }
@@ -192,7 +230,10 @@ long registry_low_speed_time(void)
 void registry_easy_setup(struct registry_client *c, CURL *h, const char *url,
                          struct curl_slist **hdrs)
 {
-    (void)hdrs; /* credentials, when the client has them, go here */
+    size_t bl = strlen(c->base);
+    bool ours = strncmp(url, c->base, bl) == 0 && (url[bl] == '/' || url[bl] == '\0');
+    if (hdrs && c->auth.header && ours) /* never to another host (an upload's storage) */
+        *hdrs = curl_slist_append(*hdrs, c->auth.header);
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "berth");
@@ -283,24 +324,26 @@ int registry_transfer_error(struct registry_client *c, CURLcode cc, const char *
     return berr_set(e, -EIO, "%s: %s", c->base, why);
 }
 
+/* Ready for the same request again (over plain HTTP, or after a 401 was
+ * answered): nothing of a body was taken. */
 static void response_reset(struct response *r)
 {
     free(r->errbody);
     free(r->content_type);
     free(r->mem);
-    r->errbody = r->content_type = r->mem = NULL;
+    free(r->www_auth);
+    r->errbody = r->content_type = r->mem = r->www_auth = NULL;
     r->errlen = r->len = 0;
 }
 
-static int get(struct registry_client *c, const char *kind, const char *what, struct response *r,
-               struct berr *e);
-
-static int get_once(struct registry_client *c, const char *kind, const char *what,
-                    struct response *r, struct berr *e)
+/* One GET of c->base + path on c->curl into r: 0 for a 200, else a
+ * negative code with e filled (r->www_auth holds a 401's challenges). */
+static int get_once(struct registry_client *c, const char *path, bool manifest, struct response *r,
+                    struct berr *e)
 {
-    _cleanup_free_ char *url = xasprintf("%s/v2/%s/%s/%s", c->base, c->repo, kind, what);
+    _cleanup_free_ char *url = xasprintf("%s%s", c->base, path);
     struct curl_slist *hdrs = NULL;
-    if (strcmp(kind, "manifests") == 0)
+    if (manifest)
         hdrs = curl_slist_append(hdrs, registry_manifest_accept);
     CURL *h = c->curl;
     registry_easy_setup(c, h, url, &hdrs);
@@ -312,6 +355,7 @@ static int get_once(struct registry_client *c, const char *kind, const char *wha
     char cerr[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
     CURLcode cc = r->cc = curl_easy_perform(h);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hdrs);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     long code = response_code(c);
@@ -322,7 +366,7 @@ static int get_once(struct registry_client *c, const char *kind, const char *wha
     }
     if (cc != CURLE_OK && r->len == 0 && registry_fall_back(c, cc)) {
         response_reset(r);
-        return get(c, kind, what, r, e);
+        return get_once(c, path, manifest, r, e);
     }
     if (cc != CURLE_OK)
         return registry_transfer_error(c, cc, cerr, e);
@@ -331,20 +375,17 @@ static int get_once(struct registry_client *c, const char *kind, const char *wha
         return 0;
     _cleanup_free_ char *why = registry_error_text(r->errbody, r->errlen, code);
     if (code == 401)
-        return berr_set(e, -EACCES,
-                        "%s: the registry asks for authentication (%s), which is not supported "
-                        "yet",
-                        c->base, why);
+        return berr_set(e, -EACCES, "%s", why);
     return berr_set(e, code == 404 ? -ENOENT : -EIO, "%s: %s", c->base, why);
 }
 
 /* get_once, tried again after a back-off when it failed in a way that may
  * pass (registry_curl_transient, http_status_transient). */
-static int get(struct registry_client *c, const char *kind, const char *what, struct response *r,
-               struct berr *e)
+static int get_retried(struct registry_client *c, const char *path, bool manifest,
+                       struct response *r, struct berr *e)
 {
     for (unsigned attempt = 1;; attempt++) {
-        int rc = get_once(c, kind, what, r, e);
+        int rc = get_once(c, path, manifest, r, e);
         bool transient = r->cc == CURLE_OK ? http_status_transient(response_code(c))
                                            : !r->err.code && registry_curl_transient(r->cc);
         if (rc == 0 || !transient || attempt > REGISTRY_RETRIES)
@@ -360,6 +401,56 @@ static int get(struct registry_client *c, const char *kind, const char *what, st
     }
 }
 
+/* A GET that answers the registry's 401 once (registry_authorize) and
+ * sends the request again with what that gave. */
+static int get_path(struct registry_client *c, const char *path, bool manifest, struct response *r,
+                    struct berr *e)
+{
+    int rc = registry_auth_refresh(c, e);
+    if (rc < 0)
+        return rc;
+    for (int attempt = 0;; attempt++) {
+        unsigned gen = c->auth.gen;
+        rc = get_retried(c, path, manifest, r, e);
+        if (rc >= 0 || response_code(c) != 401)
+            return rc;
+        if (attempt > 0 || !r->www_auth)
+            break;
+        _cleanup_free_ char *challenge = TAKE_PTR(r->www_auth);
+        response_reset(r);
+        berr_clear(e);
+        if ((rc = registry_authorize(c, challenge, "pull", gen, e)) < 0)
+            return rc;
+    }
+    _cleanup_free_ char *why = xstrdup(e && e->msg ? e->msg : "HTTP 401");
+    berr_clear(e);
+    return registry_auth_denied(c, why, e);
+}
+
+static int get(struct registry_client *c, const char *kind, const char *what, struct response *r,
+               struct berr *e)
+{
+    _cleanup_free_ char *path = xasprintf("/v2/%s/%s/%s", c->repo, kind, what);
+    return get_path(c, path, strcmp(kind, "manifests") == 0, r, e);
+}
+
+int registry_login(const char *domain, const char *user, const char *password, struct berr *e)
+{
+    _cleanup_registry_client_ struct registry_client *c = NULL;
+    int rc = client_open(domain, NULL, &c, e);
+    if (rc < 0)
+        return berr_wrap(e, "login to %s failed", domain);
+    c->auth.creds_loaded = true;
+    c->auth.creds.user = xstrdup(user);
+    c->auth.creds.password = xstrdup(password);
+    struct response r = {.c = c, .max = IMAGE_JSON_MAX};
+    rc = get_path(c, "/v2/", false, &r, e);
+    response_free(&r);
+    if (rc < 0)
+        return berr_wrap(e, "login to %s failed", domain);
+    return 0;
+}
+
 int registry_get_manifest(struct registry_client *c, const char *tag_or_digest, char **doc,
                           size_t *len, char **media_type, struct berr *e)
 {
@@ -370,7 +461,7 @@ int registry_get_manifest(struct registry_client *c, const char *tag_or_digest, 
         bool by_digest = strncmp(tag_or_digest, "sha256:", 7) == 0;
         rc = berr_set(e, -ENOENT, "%s%s%s: not found in the registry (manifest unknown)", c->shown,
                       by_digest ? "@" : ":", tag_or_digest);
-    } else if (rc < 0) {
+    } else if (rc < 0 && rc != -EACCES && rc != -EPERM) { /* those name the registry */
         berr_wrap(e, "%s: manifest %s", c->shown, tag_or_digest);
     }
     if (rc == 0) {

@@ -85,21 +85,7 @@ size_t registry_endpoints(const struct registry_config *cfg, const char *domain,
 
 bool registry_pull_supported(const char *domain, const char **missing)
 {
-    if (registry_is_loopback(domain))
-        return true;
-    /* A registry the user configured: listed as insecure, given a certs.d
-     * directory, or docker.io with mirrors. */
-    struct registry_config cfg;
-    if (registry_config_load(&cfg, NULL) < 0)
-        return true; /* the pull says what is wrong with the file */
-    bool configured = strcmp(domain, "docker.io") == 0 ? cfg.mirrors != NULL
-                                                       : registry_config_insecure(&cfg, domain);
-    registry_config_free(&cfg);
-    _cleanup_free_ char *dir = fs_path_join(registry_certs_d(), domain);
-    if (configured || (strcmp(domain, "docker.io") != 0 && !strchr(domain, '/') && fs_exists(dir)))
-        return true;
-    if (missing)
-        *missing = "pulling over HTTPS with token authentication (as docker.io and most "
-                   "registries need) is not supported yet";
-    return false;
+    (void)domain;
+    (void)missing;
+    return true;
 }

@@ -48,6 +48,9 @@ struct xfer {
     unsigned retry_after_ms;
     char *errbody;
     size_t errlen;
+    char *www_auth;  /* a 401's challenges (WWW-Authenticate lines, joined) */
+    unsigned gen;    /* c->auth.gen the request was sent with */
+    bool reauthed;   /* this job's 401 was answered once already */
     struct berr err; /* why a callback stopped the transfer */
     char cerr[CURL_ERROR_SIZE];
 };
@@ -157,6 +160,23 @@ static void http_error(const struct xfer *x, struct berr *e)
     berr_set(e, code, "%s: %s", x->f->c->base, why);
 }
 
+/* A 401 on a blob (a token gone stale mid-pull): answered once through
+ * registry_authorize (blocking: the other transfers wait for the token),
+ * then the request sent again from where the job is. */
+static void reauthorize(struct xfer *x)
+{
+    struct registry_client *c = x->f->c;
+    struct berr e = BERR_INIT;
+    x->reauthed = true;
+    _cleanup_free_ char *challenge = TAKE_PTR(x->www_auth);
+    int r = registry_authorize(c, challenge, "pull", x->gen, &e);
+    if (r == 0)
+        start_request(x);
+    else
+        finish(x, r, &e);
+    berr_clear(&e);
+}
+
 /* A transfer libcurl is done with. */
 static void transfer_done(struct xfer *x, CURLcode cc)
 {
@@ -164,6 +184,8 @@ static void transfer_done(struct xfer *x, CURLcode cc)
     curl_multi_remove_handle(f->multi, x->h);
     curl_slist_free_all(x->hdrs);
     x->hdrs = NULL;
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->code);
     struct berr e = BERR_INIT;
     if (x->err.code) {
         int r = x->err.code;
@@ -182,6 +204,12 @@ static void transfer_done(struct xfer *x, CURLcode cc)
         char why[64];
         snprintf(why, sizeof why, "the registry answered HTTP %ld", x->code);
         retry(x, why);
+    } else if (cc == CURLE_OK && x->code == 401 && x->www_auth && !x->reauthed) {
+        reauthorize(x);
+    } else if (cc == CURLE_OK && x->code == 401) {
+        _cleanup_free_ char *why = registry_error_text(x->errbody, x->errlen, x->code);
+        int r = registry_auth_denied(f->c, why, &e);
+        finish(x, r, &e);
     } else if (cc == CURLE_OK) {
         http_error(x, &e);
         finish(x, e.code, &e);
@@ -221,6 +249,17 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
     if (strncmp(line, "HTTP/", 5) == 0) {
         /* A new answer (after a redirect): forget the last one's. */
         x->has_range = x->has_retry_after = false;
+        free(x->www_auth);
+        x->www_auth = NULL;
+    } else if (strncasecmp(line, "www-authenticate:", 17) == 0) {
+        const char *v = line + 17 + strspn(line + 17, " \t");
+        size_t have = x->www_auth ? strlen(x->www_auth) : 0;
+        if (have + strlen(v) + 2 <= REGISTRY_CHALLENGE_MAX) { /* every line, joined */
+            char *joined =
+                xasprintf("%s%s%s", x->www_auth ? x->www_auth : "", x->www_auth ? ", " : "", v);
+            free(x->www_auth);
+            x->www_auth = joined;
+        }
     } else if (strncasecmp(line, "content-range:", 14) == 0) {
         int64_t total;
         x->has_range = http_content_range(line + 14, &x->range_start, &total) == 0;
@@ -280,8 +319,15 @@ static void start_request(struct xfer *x)
         berr_clear(&e);
         return;
     }
+    struct berr e = BERR_INIT;
+    if (registry_auth_refresh(c, &e) < 0) { /* a token past its expires_in */
+        finish(x, e.code, &e);
+        berr_clear(&e);
+        return;
+    }
     _cleanup_free_ char *url = xasprintf("%s/v2/%s/blobs/%s", c->base, c->repo, x->job->digest);
     x->hdrs = NULL;
+    x->gen = c->auth.gen;
     if (x->have > 0) {
         char range[64];
         snprintf(range, sizeof range, "Range: bytes=%llu-", (unsigned long long)x->have);
@@ -305,6 +351,8 @@ static void start_request(struct xfer *x)
     free(x->errbody);
     x->errbody = NULL;
     x->errlen = 0;
+    free(x->www_auth);
+    x->www_auth = NULL;
     x->state = X_RUN;
     curl_multi_add_handle(f->multi, x->h);
 }
@@ -459,6 +507,7 @@ static void fetch_free(struct fetch *f)
         }
         curl_slist_free_all(x->hdrs);
         free(x->errbody);
+        free(x->www_auth);
         berr_clear(&x->err);
     }
     if (f->multi)

@@ -47,6 +47,7 @@ int registry_pull_for(struct store *s, const char *ref, const struct platform *p
     _cleanup_registry_client_ struct registry_client *c = NULL;
     if ((r = registry_client_new(&ir, &c, e)) < 0)
         return r;
+    c->sink = &s->sink;
     _cleanup_free_ char *doc = NULL;
     _cleanup_free_ char *media_type = NULL;
     size_t len = 0;

@@ -4,13 +4,13 @@
  * that fetches manifests and blobs for the image module to verify and
  * import (engine/image: image_pull_import): layer blobs several at once on
  * a libuv loop of its own, resumed with Range requests and retried after
- * transient failures (fetch.c). This slice speaks to registries
- * without authentication; HTTPS with the system's CAs and certs.d's,
- * unverified or plain HTTP only to loopback hosts and registries the user
- * lists as insecure, docker.io through its configured mirrors, proxies
- * from the environment, as docker (config.h).
- * Not here: verification, planning, unpacking (engine/image), output
- * (cmd/). */
+ * transient failures (fetch.c); authenticated as docker does (Bearer
+ * tokens, Basic credentials from Docker's config.json, which `login`
+ * writes); HTTPS with the system's CAs and certs.d's, unverified or plain
+ * HTTP only to loopback hosts and registries the user lists as insecure,
+ * docker.io through its configured mirrors, proxies from the environment,
+ * as docker (config.h). Not here: verification, planning, unpacking
+ * (engine/image), output (cmd/). */
 #ifndef BERTH_ENGINE_REGISTRY_H
 #define BERTH_ENGINE_REGISTRY_H
 
@@ -29,10 +29,9 @@
 /* True for localhost, 127.0.0.0/8 and ::1, with or without a port. */
 bool registry_is_loopback(const char *domain);
 
-/* Whether this version can pull from the domain without help it lacks: a
- * loopback registry, or one the user configured (insecure, a certs.d
- * directory, docker.io with mirrors). Otherwise *missing (static text) says what
- * is missing. */
+/* Whether this version can pull from the domain without help it lacks
+ * (every registry now); otherwise *missing (static text) would say what is
+ * missing. */
 bool registry_pull_supported(const char *domain, const char **missing);
 
 /* The Accept header of a manifest request: OCI manifest and index, Docker
@@ -86,5 +85,35 @@ struct registry_push_result {
  * image, the blob and the registry's answer. */
 int registry_push(struct store *s, const char *ref, const struct ev_sink *sink,
                   struct registry_push_result *res, struct berr *e);
+
+/* Credentials (Docker's config.json). */
+
+/* $DOCKER_CONFIG/config.json, else ~/.docker/config.json ($HOME, else the
+ * user's home in the password database). Heap string; NULL when there is
+ * no home. */
+char *registry_docker_config_path(void);
+
+/* The registry a login SERVER names: docker.io when none, for docker.io's
+ * hosts and "https://index.docker.io/v1/"; else the HOST[:PORT] of
+ * "HOST[:PORT]" or a URL, lowercased. Heap string, or NULL with e filled. */
+char *registry_server_domain(const char *server, struct berr *e);
+
+/* Checks user and password against domain's /v2/ (Basic, or a token from
+ * its realm as registry_authorize gets one). 0 when the registry lets them
+ * in (or asks for nothing); else a negative code, e saying why in one
+ * line naming the registry. */
+int registry_login(const char *domain, const char *user, const char *password, struct berr *e);
+
+/* Writes domain's credentials into the config.json at path (docker's key:
+ * "https://index.docker.io/v1/" or HOST[:PORT]; `auth`, base64), keeping
+ * the file's other keys: created 0600 in a 0700 directory when missing,
+ * replaced atomically. *helpers: the file names credential helpers, which
+ * berth does not use (for the caller's warning). */
+int registry_creds_save(const char *path, const char *domain, const char *user,
+                        const char *password, bool *helpers, struct berr *e);
+
+/* Removes every `auths` entry naming domain from the config.json at path.
+ * Returns 1 when one was, 0 when there was none (or no file). */
+int registry_creds_erase(const char *path, const char *domain, struct berr *e);
 
 #endif

@@ -29,6 +29,7 @@ void registry_reply_free(struct registry_reply *r)
 {
     free(r->location);
     free(r->digest);
+    free(r->www_auth);
     free(r->body);
     memset(r, 0, sizeof *r);
 }
@@ -110,6 +111,15 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
     } else if ((v = header_value(buf, len, "Docker-Content-Digest"))) {
         free(r->digest);
         r->digest = v;
+    } else if ((v = header_value(buf, len, "WWW-Authenticate"))) {
+        size_t have = r->www_auth ? strlen(r->www_auth) : 0;
+        if (have + strlen(v) + 2 <= REGISTRY_CHALLENGE_MAX) { /* every line, joined */
+            char *joined =
+                xasprintf("%s%s%s", r->www_auth ? r->www_auth : "", r->www_auth ? ", " : "", v);
+            free(r->www_auth);
+            r->www_auth = joined;
+        }
+        free(v);
     }
     return len;
 }
@@ -157,11 +167,25 @@ static void set_method(CURL *h, const char *method, struct transfer *t)
     }
 }
 
-int registry_request(struct registry_client *c, const char *method, const char *url,
-                     const char *const *headers, const struct registry_body *body,
-                     struct registry_reply *out, struct berr *e)
+/* url, on c's plain-HTTP base when it was made for the HTTPS one before
+ * c fell back (registry_fall_back). Heap string. */
+static char *on_base(const struct registry_client *c, const char *url)
+{
+    size_t hl = strlen(c->host);
+    if (c->plain_http && strncmp(url, "https://", 8) == 0 && strncmp(url + 8, c->host, hl) == 0 &&
+        (url[8 + hl] == '/' || url[8 + hl] == '\0'))
+        return xasprintf("http://%s", url + 8);
+    return xstrdup(url);
+}
+
+/* One request as registry_request's, a 401 returned in *out as any
+ * other answer. */
+static int request_once(struct registry_client *c, const char *method, const char *url,
+                        const char *const *headers, const struct registry_body *body,
+                        struct registry_reply *out, struct berr *e)
 {
     static const struct registry_body empty = {.fd = -1, .mem = ""};
+    _cleanup_free_ char *u = on_base(c, url);
     memset(out, 0, sizeof *out);
     struct transfer t = {.body = body, .reply = out};
     if (!body && strcmp(method, "PUT") == 0)
@@ -170,7 +194,7 @@ int registry_request(struct registry_client *c, const char *method, const char *
     for (size_t i = 0; headers && headers[i]; i++)
         hdrs = curl_slist_append(hdrs, headers[i]);
     CURL *h = c->curl;
-    registry_easy_setup(c, h, url, &hdrs);
+    registry_easy_setup(c, h, u, &hdrs);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     set_method(h, method, &t);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -185,27 +209,42 @@ int registry_request(struct registry_client *c, const char *method, const char *
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->code);
     int rc = 0;
     size_t blen = strlen(c->base);
-    if (cc != CURLE_OK && !out->code && strncmp(url, c->base, blen) == 0) {
-        _cleanup_free_ char *rest = xstrdup(url + blen);
-        if (registry_fall_back(c, cc)) {
-            registry_reply_free(out);
-            _cleanup_free_ char *again = xasprintf("%s%s", c->base, rest);
-            return registry_request(c, method, again, headers, body, out, e);
-        }
+    if (cc != CURLE_OK && !out->code && strncmp(u, c->base, blen) == 0 &&
+        registry_fall_back(c, cc)) {
+        registry_reply_free(out); /* then url goes to the plain-HTTP base */
+        return request_once(c, method, url, headers, body, out, e);
     }
     if (cc == CURLE_ABORTED_BY_CALLBACK && t.read_errno)
         rc = berr_errno(e, t.read_errno, "reading the blob to send");
     else if (cc != CURLE_OK)
         rc = registry_transfer_error(c, cc, cerr, e);
-    else if (out->code == 401) {
-        _cleanup_free_ char *why = registry_error_text(out->body, out->body_len, out->code);
-        rc = berr_set(e, -EACCES,
-                      "%s: the registry asks for authentication (%s), which is not supported yet",
-                      c->base, why);
-    }
     if (rc < 0)
         registry_reply_free(out);
     return rc;
+}
+
+int registry_request(struct registry_client *c, const char *method, const char *url,
+                     const char *const *headers, const struct registry_body *body,
+                     struct registry_reply *out, struct berr *e)
+{
+    int rc = registry_auth_refresh(c, e);
+    if (rc < 0)
+        return rc;
+    for (int attempt = 0;; attempt++) {
+        unsigned gen = c->auth.gen;
+        rc = request_once(c, method, url, headers, body, out, e);
+        if (rc < 0 || out->code != 401)
+            return rc;
+        if (attempt > 0 || !out->www_auth)
+            break;
+        _cleanup_free_ char *challenge = TAKE_PTR(out->www_auth);
+        registry_reply_free(out);
+        if ((rc = registry_authorize(c, challenge, "pull,push", gen, e)) < 0)
+            return rc;
+    }
+    _cleanup_free_ char *why = registry_error_text(out->body, out->body_len, out->code);
+    registry_reply_free(out);
+    return registry_auth_denied(c, why, e);
 }
 
 static void cleanup_curlup(CURLU **u)

@@ -29,6 +29,14 @@ T_LO=127.$((64 + $$ % 128)).$(((($$ >> 7) % 250) + 1))
 # The namespaces of this shell: the host's, as far as the test goes.
 T_HOST_NS=$(find /proc/$$/ns -type l -printf '%l\n')
 export NO_COLOR=1
+# Every registry is pullable: an image a test did not load would be pulled
+# from docker.io. Such a pull goes to a proxy at 127.0.0.1:9 that is not
+# there and fails at once, with no DNS query and no traffic elsewhere
+# (loopback registries are reached directly). Registry credentials come
+# from this test's own config.json, never from the real ~/.docker.
+export https_proxy=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9
+export no_proxy=localhost,127.0.0.0/8,::1 NO_PROXY=localhost,127.0.0.0/8,::1
+export DOCKER_CONFIG=$T_DIR/docker
 # Under the sanitizer build, reports go to files that finish() checks, so a
 # report fails the test even where the test tolerates a non-zero exit.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:log_path=$T_DIR/sanitizer"

@@ -46,6 +46,7 @@ new_project cphbad >/dev/null <<'EOF2'
 services:
   db:
     image: berth-test/no-such-image:1
+    pull_policy: never
   app:
     image: busybox
     depends_on: [db]

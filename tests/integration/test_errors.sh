@@ -28,8 +28,10 @@ services:
     command: ["true"]
   web:
     image: nosuchimage:1.0
+    pull_policy: never
 EOF
-expect_fail "a missing image is named" noimage 'image "nosuchimage:1.0" is not in the store (load it with'
+expect_fail "a missing image is named" noimage \
+    'image "nosuchimage:1.0" is not in the store, and its pull_policy is never (load it with'
 check "a missing image creates nothing" test ! -d "$BERTH_ROOT/containers" -o -z "$(ls -A "$BERTH_ROOT/containers" 2>/dev/null)"
 
 new_project badyaml >/dev/null <<'EOF'
