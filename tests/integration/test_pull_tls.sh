@@ -10,7 +10,9 @@
 # plain-HTTP registry reached by falling back to HTTP and a registry not
 # listed refused, a malformed BERTH_CONFIG, docker.io mirrors in order
 # (broken ones skipped, the pull says which served), and HTTPS_PROXY /
-# HTTP_PROXY / NO_PROXY with a proxy of this test's own.
+# HTTP_PROXY / NO_PROXY with a proxy of this test's own; and a registry
+# with TLS and htpasswd Basic auth together (login over the verified
+# connection, then a pull with the stored credentials).
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/reglib.sh"
@@ -199,6 +201,39 @@ pull "$plain/test/busybox:1" HTTP_PROXY="$proxy" \
 expect_eq "a plain-HTTP pull through HTTP_PROXY succeeds" "$rc" 0
 check "the uppercase HTTP_PROXY carries plain HTTP (as docker)" \
     grep -q "^GET http://$plain/v2/" "$T_DIR/proxy.log"
+
+# --- TLS from the test's CA and htpasswd Basic auth together: login goes
+# over the verified TLS connection, the pull then uses the credentials.
+python3 -W ignore -c 'import crypt
+print("bob:" + crypt.crypt("tls-s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))' \
+    >"$T_DIR/htpasswd" || skip "python3 cannot make bcrypt hashes"
+registry_start tlsauth 8000 "  tls:
+    certificate: $T_DIR/srv.crt
+    key: $T_DIR/srv.key
+auth:
+  htpasswd:
+    realm: berth-test
+    path: $T_DIR/htpasswd"
+ta=berth-reg.test:${reg##*:}
+check "skopeo pushes to the TLS + Basic registry" \
+    registry_push "docker-archive:$docker_tar" test/busybox:1 --dest-creds bob:tls-s3cret
+certs "$ta" "$T_DIR/ca.crt"
+export DOCKER_CONFIG=$T_DIR/docker-config
+pull "$ta/test/busybox:1"
+expect_eq "a pull from the TLS + Basic registry without login fails" "$rc" 1
+expect_contains "that error says to log in" "$out" "berth login $ta"
+rc=0
+out=$(printf 'tls-s3cret' | bn login -u bob --password-stdin "$ta" 2>&1) || rc=$?
+expect_eq "login over TLS with the test's CA succeeds" "$rc" 0
+expect_contains "login says so" "$out" "Login Succeeded"
+pull "$ta/test/busybox:1"
+expect_eq "the pull with the stored login succeeds over TLS" "$rc" 0
+certs "$ta"
+rc=0
+out=$(printf 'tls-s3cret' | bn login -u bob --password-stdin "$ta" 2>&1) || rc=$?
+expect_eq "without the CA the login fails" "$rc" 1
+expect_contains "on the certificate, before any password is sent" "$out" "TLS certificate verification failed"
+unset DOCKER_CONFIG
 
 kill "$proxy_pid" 2>/dev/null || true
 wait "$proxy_pid" 2>/dev/null || true
