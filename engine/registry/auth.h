@@ -40,6 +40,11 @@ struct registry_challenge {
  * before any scheme, more than REGISTRY_CHALLENGE_MAX bytes). */
 int registry_challenges_parse(const char *value, struct registry_challenge *out, size_t max,
                               struct berr *e);
+
+/* Adds one WWW-Authenticate header line's value (vl bytes) to *joined, the
+ * response's challenges so far ("a, b": several lines are one list), up to
+ * REGISTRY_CHALLENGE_MAX bytes; beyond that the line is dropped. */
+void registry_challenge_add(char **joined, const char *v, size_t vl);
 void registry_challenges_free(struct registry_challenge *c, size_t n);
 
 /* The first challenge of scheme (lowercase) among n, or NULL. */

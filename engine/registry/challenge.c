@@ -150,3 +150,13 @@ const struct registry_challenge *registry_challenge_find(const struct registry_c
             return &c[i];
     return NULL;
 }
+
+void registry_challenge_add(char **joined, const char *v, size_t vl)
+{
+    size_t have = *joined ? strlen(*joined) : 0;
+    if (have + vl + 2 > REGISTRY_CHALLENGE_MAX)
+        return;
+    char *j = xasprintf("%s%s%.*s", *joined ? *joined : "", *joined ? ", " : "", (int)vl, v);
+    free(*joined);
+    *joined = j;
+}

@@ -195,13 +195,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
         free(r->www_auth);
         r->www_auth = NULL;
     } else if ((v = header_value(buf, len, "www-authenticate:", &vl))) {
-        size_t have = r->www_auth ? strlen(r->www_auth) : 0;
-        if (have + vl + 2 <= REGISTRY_CHALLENGE_MAX) { /* every line, joined */
-            char *joined = xasprintf("%s%s%.*s", r->www_auth ? r->www_auth : "",
-                                     r->www_auth ? ", " : "", (int)vl, v);
-            free(r->www_auth);
-            r->www_auth = joined;
-        }
+        registry_challenge_add(&r->www_auth, v, vl);
     } else if ((v = header_value(buf, len, "content-type:", &vl))) {
         free(r->content_type);
         r->content_type = xstrndup(v, vl);

@@ -253,13 +253,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
         x->www_auth = NULL;
     } else if (strncasecmp(line, "www-authenticate:", 17) == 0) {
         const char *v = line + 17 + strspn(line + 17, " \t");
-        size_t have = x->www_auth ? strlen(x->www_auth) : 0;
-        if (have + strlen(v) + 2 <= REGISTRY_CHALLENGE_MAX) { /* every line, joined */
-            char *joined =
-                xasprintf("%s%s%s", x->www_auth ? x->www_auth : "", x->www_auth ? ", " : "", v);
-            free(x->www_auth);
-            x->www_auth = joined;
-        }
+        registry_challenge_add(&x->www_auth, v, strlen(v));
     } else if (strncasecmp(line, "content-range:", 14) == 0) {
         int64_t total;
         x->has_range = http_content_range(line + 14, &x->range_start, &total) == 0;

@@ -112,13 +112,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ud)
         free(r->digest);
         r->digest = v;
     } else if ((v = header_value(buf, len, "WWW-Authenticate"))) {
-        size_t have = r->www_auth ? strlen(r->www_auth) : 0;
-        if (have + strlen(v) + 2 <= REGISTRY_CHALLENGE_MAX) { /* every line, joined */
-            char *joined =
-                xasprintf("%s%s%s", r->www_auth ? r->www_auth : "", r->www_auth ? ", " : "", v);
-            free(r->www_auth);
-            r->www_auth = joined;
-        }
+        registry_challenge_add(&r->www_auth, v, strlen(v));
         free(v);
     }
     return len;
