@@ -294,7 +294,9 @@ static const struct ynode *subnet_of(const struct ynode *it)
 
 /* ipam.config: a later entry for a subnet an earlier one has is merged
  * into it, key by key (compose-go's mergeIPAMConfig); the others are
- * kept, new subnets appended. */
+ * kept, new subnets appended. (compose-go also drops an earlier entry
+ * whose subnet no later entry names, when the later list is not empty:
+ * berth keeps it, as a network's other ranges should not vanish.) */
 static struct ynode *merge_by_subnet(struct arena *a, struct ynode *base, struct ynode *over,
                                      struct path *p)
 {
