@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The image builder's front end: the Dockerfile parser, variable
- * substitution with docker's ARG/ENV scoping, as docker's BuildKit
- * frontend behaves.
+ * substitution with docker's ARG/ENV scoping, and the .dockerignore
+ * matcher, as docker's BuildKit frontend and moby/patternmatcher behave.
  * Pure logic: nothing here touches the disk, the network or a container.
  *
  * dockerfile_parse turns Dockerfile text into stages of instructions, each
@@ -174,5 +174,23 @@ void df_walk_set_image_env(struct df_walk *w, char *const *env);
 int df_walk_next(struct df_walk *w, struct df_instr **out, struct berr *e);
 /* The variables in scope now ("K=V": ARGs, then ENVs overriding them). */
 char **df_walk_env(const struct df_walk *w);
+
+/* .dockerignore. */
+#define DI_MAX_BYTES    (1024 * 1024)
+#define DI_MAX_PATTERNS 10000
+
+struct dockerignore;
+/* Parses .dockerignore text; a bad pattern is an error naming its line
+ * (name as given). An empty text is a matcher that excludes nothing. */
+int dockerignore_parse(const char *name, const char *text, size_t len, struct dockerignore **out,
+                       struct berr *e);
+void dockerignore_free(struct dockerignore *di);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct dockerignore *, dockerignore_free)
+/* path: relative to the context root, '/'-separated ("a/b/c"). True when
+ * the last pattern matching it or one of its parents is not a "!". */
+bool dockerignore_excluded(const struct dockerignore *di, const char *path);
+/* For an excluded directory: could a "!" pattern re-include something
+ * below it (so the walker must descend)? False means skip it whole. */
+bool dockerignore_may_reinclude(const struct dockerignore *di, const char *dir);
 
 #endif
