@@ -870,31 +870,15 @@ static int read_heredocs(struct parser *p, int line, struct df_instr *in, const 
 
 /* --- instructions ------------------------------------------------------ */
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 16 || lb > 16)
-        return 99;
-    size_t d[17][17];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = d[i - 1][j - 1] + (toupper((unsigned char)a[i - 1]) != b[j - 1]);
-            size_t del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
-            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-    return d[la][lb];
-}
-
 static int unknown_instr(struct parser *p, int line, const char *word)
 {
-    size_t best = 3;
+    size_t best = 3, n = strlen(word);
+    _cleanup_free_ char *upper = xstrdup(word);
+    for (char *c = upper; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
     const char *hint = NULL;
     for (size_t i = 0; i < ARRAY_SIZE(instrs); i++) {
-        size_t d = edit_distance(word, instrs[i].name);
+        size_t d = str_edit_distance(upper, n, instrs[i].name, strlen(instrs[i].name));
         if (d < best) {
             best = d;
             hint = instrs[i].name;
