@@ -422,10 +422,13 @@ static int walk_from(struct df_walk *w, struct df_instr *in, struct berr *e)
     return r;
 }
 
-static int walk_arg(struct df_walk *w, struct df_instr *in, char *const *vars, struct berr *e)
+/* Each name in turn: `ARG A=1 B=$A` sees A (a fresh scope each time, as
+ * setting one may replace an entry the last scope pointed at). */
+static int walk_arg(struct df_walk *w, struct df_instr *in, struct berr *e)
 {
     for (size_t i = 0; i < in->n_kvs; i++) {
         _cleanup_free_ char *v = NULL;
+        _cleanup_free_ char **vars = scope(w);
         int r = arg_value(w, &in->kvs[i], vars, w->global, &v, e);
         if (r < 0)
             return r;
@@ -502,7 +505,7 @@ static int walk_one(struct df_walk *w, struct df_instr *in, struct berr *e)
     case DF_FROM:
         return walk_from(w, in, e);
     case DF_ARG:
-        return walk_arg(w, in, vars, e);
+        return walk_arg(w, in, e);
     case DF_RUN:
         return walk_run(w, in, vars, e);
     case DF_COPY:

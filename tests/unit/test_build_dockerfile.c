@@ -729,6 +729,20 @@ static void test_walk_env_and_errors(void **state)
     berr_clear(&e);
 }
 
+/* One ARG naming several: each default sees the ones before it, also
+ * when a name is set again (found by the fuzz target: a use after free). */
+static void test_arg_sequence(void **state)
+{
+    (void)state;
+    _cleanup_(dockerfile_freep) struct dockerfile *df =
+        parse_ok("FROM a\nARG A=1\nARG A=2 B=${A}x C=\"${B:+$B}\"\n");
+    struct df_instr **v = walk_all(df, 0, NULL, NULL);
+    assert_string_equal(v[2]->kvs[0].value, "2");
+    assert_string_equal(v[2]->kvs[1].value, "2x");
+    assert_string_equal(v[2]->kvs[2].value, "2x");
+    free_walk(v);
+}
+
 static void test_ports(void **state)
 {
     (void)state;
@@ -757,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_substitution),
         cmocka_unit_test(test_scoping),
         cmocka_unit_test(test_walk_env_and_errors),
+        cmocka_unit_test(test_arg_sequence),
         cmocka_unit_test(test_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
