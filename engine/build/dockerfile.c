@@ -802,8 +802,9 @@ static int parse_args(struct parser *p, int line, struct df_instr *in, const cha
 
 /* --- heredocs --------------------------------------------------------- */
 
-/* "<<EOF", "<<-EOF", "<<'EOF'", "<<\"EOF\"", "3<<EOF": the heredoc a word
- * opens, or false. */
+/* "<<EOF", "<<-EOF", "<<'EOF'", "<<\"EOF\"", "3<<EOF" (BuildKit's
+ * ^(\d*)<<(-?)([^<]*)$): the heredoc a word opens, or false. Its name is
+ * the rest without quotes; any quote in it turns expansion off. */
 static bool heredoc_word(const char *w, struct df_heredoc *h)
 {
     while (isdigit((unsigned char)*w))
@@ -814,19 +815,20 @@ static bool heredoc_word(const char *w, struct df_heredoc *h)
     h->chomp = *w == '-';
     if (h->chomp)
         w++;
-    size_t n = strlen(w);
-    h->expand = true;
-    if (n >= 2 && (w[0] == '"' || w[0] == '\'') && w[n - 1] == w[0]) {
-        h->expand = false;
-        w++;
-        n -= 2;
-    }
-    if (n == 0)
+    if (!*w || strchr(w, '<'))
         return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)w[i]) && w[i] != '_' && w[i] != '-' && w[i] != '.')
-            return false;
-    h->name = xstrndup(w, n);
+    h->expand = !strpbrk(w, "\"'");
+    char *name = xmalloc(strlen(w) + 1);
+    size_t n = 0;
+    for (; *w; w++)
+        if (*w != '"' && *w != '\'')
+            name[n++] = *w;
+    name[n] = '\0';
+    if (n == 0) {
+        free(name);
+        return false;
+    }
+    h->name = name;
     return true;
 }
 
@@ -889,7 +891,7 @@ static int unknown_instr(struct parser *p, int line, const char *word)
     return perr(p, line, "unknown instruction: %.40s", word);
 }
 
-static int parse_instr(struct parser *p, int line, const char *text, int depth, struct df_instr *in)
+static int parse_instr(struct parser *p, int line, const char *text, struct df_instr *in)
 {
     const char *s = skip_ws(text);
     const char *kw = s;
@@ -921,12 +923,13 @@ static int parse_instr(struct parser *p, int line, const char *text, int depth, 
             return perr(p, line, "%s isn't allowed as an ONBUILD trigger",
                         !strcasecmp(sub, "FROM") ? "FROM" : "MAINTAINER");
         in->onbuild = xcalloc(1, sizeof(*in->onbuild));
-        return parse_instr(p, line, trimmed, depth + 1, in->onbuild);
+        return parse_instr(p, line, trimmed, in->onbuild); /* depth 1: no ONBUILD ONBUILD */
     }
     r = parse_args(p, line, in, trimmed);
     if (r < 0)
         return r;
-    if (depth == 0 && (in->kind == DF_RUN || in->kind == DF_COPY || in->kind == DF_ADD))
+    /* ONBUILD RUN <<EOF reads its heredoc too */
+    if (in->kind == DF_RUN || in->kind == DF_COPY || in->kind == DF_ADD)
         return read_heredocs(p, line, in, trimmed);
     return 0;
 }
@@ -950,8 +953,8 @@ static bool trim_continuation(char *l, char esc)
     size_t n = strlen(l);
     while (n > 0 && is_ws(l[n - 1]))
         n--;
-    if (n == 0 || l[n - 1] != esc)
-        return false;
+    if (n == 0 || l[n - 1] != esc || (n >= 2 && l[n - 2] == esc))
+        return false; /* "\\" at the end is an escaped escape, as BuildKit reads it */
     l[n - 1] = '\0';
     return true;
 }
@@ -1070,6 +1073,10 @@ int dockerfile_parse(const char *name, const char *text, size_t len, struct dock
     _cleanup_(dockerfile_freep) struct dockerfile *df = xcalloc(1, sizeof(*df));
     _cleanup_strv_ char **lines = NULL;
     struct parser p = {.name = name, .escape = '\\', .e = e};
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+        text += 3; /* a UTF-8 byte-order mark */
+        len -= 3;
+    }
     lines = split_lines(text, len, &p.n_lines);
     p.lines = lines;
     int r = read_directives(&p, df);
@@ -1085,7 +1092,7 @@ int dockerfile_parse(const char *name, const char *text, size_t len, struct dock
         if (++count > DF_MAX_INSTRS)
             return perr(&p, line, "more than %d instructions", DF_MAX_INSTRS);
         struct df_instr in = {0};
-        r = parse_instr(&p, line, logical, 0, &in);
+        r = parse_instr(&p, line, logical, &in);
         if (r == 0)
             r = add_to_stages(&p, df, &in);
         df_instr_clear(&in);

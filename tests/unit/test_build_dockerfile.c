@@ -196,12 +196,16 @@ static void test_directives_comments_continuations(void **state)
     assert_int_equal(cp->line, 12);
     assert_string_equal(cp->args[0], "c:\\src");
 
-    /* a directive after a comment is a comment; \r\n lines */
+    /* a directive after a comment is a comment; \r\n lines; a BOM; an
+     * escaped escape character at the end does not continue */
     _cleanup_(dockerfile_freep) struct dockerfile *df2 =
-        parse_ok("# hello\r\n# escape=`\r\nfrom a\r\nrun x \\\r\n  y\r\n");
+        parse_ok("\xef\xbb\xbf# hello\r\n# escape=`\r\nfrom a\r\nrun x \\\r\n  y\r\n"
+                 "RUN a\\\\\nUSER b\n");
     assert_int_equal(df2->escape, '\\');
     assert_null(df2->syntax);
     assert_string_equal(instr(df2, 0, 1)->args[0], "x   y");
+    assert_string_equal(instr(df2, 0, 2)->args[0], "a\\\\");
+    assert_int_equal(instr(df2, 0, 3)->kind, DF_USER);
 }
 
 static void test_exec_and_shell_forms(void **state)
@@ -448,24 +452,27 @@ static void test_healthcheck(void **state)
 static void test_heredocs(void **state)
 {
     (void)state;
-    _cleanup_(dockerfile_freep) struct dockerfile *df = parse_ok("FROM a\n"
-                                                                 "RUN <<EOF\n"
-                                                                 "apt-get update\n"
-                                                                 "echo $HOME\n"
-                                                                 "EOF\n"
-                                                                 "RUN <<-EOT bash\n"
-                                                                 "\t\techo tabs\n"
-                                                                 "\tEOT\n"
-                                                                 "COPY <<\"EOF\" /etc/x.conf\n"
-                                                                 "literal $X\n"
-                                                                 "EOF\n"
-                                                                 "RUN cat <<A 3<<'B' > /out\n"
-                                                                 "one\n"
-                                                                 "A\n"
-                                                                 "two\n"
-                                                                 "B\n"
-                                                                 "RUN echo \"<<NOTHEREDOC\"\n"
-                                                                 "USER me\n");
+    _cleanup_(dockerfile_freep) struct dockerfile *df =
+        parse_ok("FROM a\n"
+                 "RUN <<EOF\n"
+                 "apt-get update\n"
+                 "echo $HOME\n"
+                 "EOF\n"
+                 "RUN <<-EOT bash\n"
+                 "\t\techo tabs\n"
+                 "\tEOT\n"
+                 "COPY <<\"EOF\" /etc/x.conf\n"
+                 "literal $X\n"
+                 "EOF\n"
+                 "RUN cat <<A 3<<'B' > /out\n"
+                 "one\n"
+                 "A\n"
+                 "two\n"
+                 "B\n"
+                 "RUN echo \"<<NOTHEREDOC\" <<<herestring\n"
+                 "ONBUILD RUN <<X\nlater\nX\n"
+                 "COPY <<my-file.txt <<E\"O\"F /dst/\nf\nmy-file.txt\n$e\nEOF\n"
+                 "USER me\n");
     const struct df_instr *in = instr(df, 0, 1);
     assert_int_equal(in->n_heredocs, 1);
     assert_string_equal(in->heredocs[0].name, "EOF");
@@ -489,8 +496,17 @@ static void test_heredocs(void **state)
     in = instr(df, 0, 5);
     assert_int_equal(in->n_heredocs, 0);
     in = instr(df, 0, 6);
+    assert_string_equal(in->onbuild->heredocs[0].content, "later\n");
+    in = instr(df, 0, 7);
+    assert_int_equal(in->n_heredocs, 2);
+    assert_string_equal(in->heredocs[0].name, "my-file.txt");
+    assert_true(in->heredocs[0].expand);
+    assert_string_equal(in->heredocs[1].name, "EOF");
+    assert_false(in->heredocs[1].expand); /* partly quoted */
+    assert_string_equal(in->heredocs[1].content, "$e\n");
+    in = instr(df, 0, 8);
     assert_int_equal(in->kind, DF_USER);
-    assert_int_equal(in->line, 18);
+    assert_int_equal(in->line, 26);
 }
 
 /* --- substitution ------------------------------------------------------ */
