@@ -573,6 +573,8 @@ int df_mount_parse(const char *spec, struct df_mount *m, struct berr *e)
 
 /* --- arguments of each instruction ------------------------------------ */
 
+static bool heredoc_word(const char *w, struct df_heredoc *h);
+
 static void set_args(struct df_instr *in, char **args)
 {
     strv_free(in->args);
@@ -658,14 +660,15 @@ static int parse_from(struct parser *p, int line, struct df_instr *in, const cha
     if (n != 1 && !(n == 3 && strcasecmp(in->args[1], "AS") == 0))
         return perr(p, line, "FROM requires either one or three arguments (FROM IMAGE [AS NAME])");
     if (n == 3) {
-        for (char *c = in->args[2]; *c; c++)
+        _cleanup_free_ char *lower = xstrdup(in->args[2]);
+        for (char *c = lower; *c; c++)
             *c = (char)tolower((unsigned char)*c);
-        if (!valid_stage_name(in->args[2]))
+        if (!valid_stage_name(lower))
             return perr(p, line,
                         "invalid name for build stage: \"%s\", name can't start with a number "
                         "or contain symbols",
                         in->args[2]);
-        in->stage_name = xstrdup(in->args[2]);
+        in->stage_name = TAKE_PTR(lower);
         free(in->args[2]);
         free(in->args[1]);
         in->args[1] = NULL;
@@ -679,8 +682,14 @@ static int parse_copy(struct parser *p, int line, struct df_instr *in, const cha
     char **json = parse_json_array(rest);
     in->json = json != NULL;
     set_args(in, json ? json : split_blanks(rest));
-    if (strv_len(in->args) < 2)
+    size_t n = strv_len(in->args);
+    if (n < 2)
         return perr(p, line, "%s requires at least two arguments (source and destination)", kw);
+    struct df_heredoc h = {0};
+    if (!in->json && heredoc_word(in->args[n - 1], &h)) {
+        free(h.name);
+        return perr(p, line, "%s cannot accept a heredoc as a destination", kw);
+    }
     if (in->kind == DF_COPY && flag_value(in, "from") && flag_value(in, "from")[0] == '\0')
         return perr(p, line, "COPY --from needs a stage or image name");
     const char *chmod = flag_value(in, "chmod");

@@ -64,6 +64,10 @@ static const struct {
     {"FROM a AS x\nFROM b AS X\n", "Dockerfile:2: duplicate stage name \"x\""},
     {"FROM a AS 1x\n", "Dockerfile:1: invalid name for build stage: \"1x\", name can't start "
                        "with a number or contain symbols"},
+    {"FROM a\nCOPY a <<EOF\nx\nEOF\n",
+     "Dockerfile:2: COPY cannot accept a heredoc as a destination"},
+    {"FROM a AS Bad!\n", "Dockerfile:1: invalid name for build stage: \"Bad!\", name can't start "
+                         "with a number or contain symbols"},
     {"FROM a AS x$y\n", "Dockerfile:1: invalid name for build stage: \"x$y\", name can't start "
                         "with a number or contain symbols"},
     {"FROM a\nRUN <<EOF\nhello\n", "Dockerfile:2: unterminated heredoc: no line \"EOF\" ends it"},
