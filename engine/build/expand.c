@@ -80,7 +80,7 @@ static int lex_braced(struct lexer *lx, struct buf *out)
         lx->s++;
     size_t n = (size_t)(lx->s - name);
     if (n == 0)
-        return berr_set(lx->e, -EINVAL, "bad substitution: ${%.20s", name);
+        return berr_set(lx->e, -EINVAL, "syntax error: bad substitution: ${%.20s", name);
     const char *val = lookup(lx->env, name, n);
     if (*lx->s == '}') {
         lx->s++;
@@ -88,6 +88,8 @@ static int lex_braced(struct lexer *lx, struct buf *out)
             buf_put(out, val, strlen(val));
         return 0;
     }
+    if (!*lx->s)
+        return berr_set(lx->e, -EINVAL, "syntax error: missing '}' after ${%.*s", (int)n, name);
     bool colon = *lx->s == ':';
     if (colon)
         lx->s++;
@@ -134,7 +136,10 @@ static int lex_dollar(struct lexer *lx, struct buf *out)
     }
     const char *name = lx->s;
     if (isdigit((unsigned char)*lx->s))
-        lx->s++;
+        while (isdigit((unsigned char)*lx->s))
+            lx->s++; /* positional: $1, $12 */
+    else if (*lx->s && strchr("@*#?-$!", *lx->s))
+        lx->s++; /* a shell's special parameter: never set here */
     else if (name_start(*lx->s))
         while (name_char(*lx->s))
             lx->s++;

@@ -543,9 +543,13 @@ static const struct {
     {"\"a\\\"b\\$c\\x\"", "a\"b$c\\x"},
     {"a\\ b", "a b"},
     {"$", "$"},
-    {"a$-b", "a$-b"},
+    {"a$-b", "ab"}, /* special parameters are never set */
+    {"$$", ""},
+    {"$12x", "x"},
+    {"a$ b$/", "a$ b$/"},
     {"$1x", "x"},
     {"${A", NULL},
+    {"${A:-x", NULL},
     {"${}", NULL},
     {"${A%x}", NULL},
     {"'open", NULL},
@@ -575,6 +579,19 @@ static void test_substitution(void **state)
         free(out);
         berr_clear(&e);
     }
+    /* the messages */
+    struct berr e = BERR_INIT;
+    char *o = NULL;
+    assert_true(df_expand_word("x${A", '\\', env, &o, &e) < 0);
+    assert_string_equal(e.msg, "syntax error: missing '}' after ${A");
+    berr_clear(&e);
+    assert_true(df_expand_word("${UNSET?}", '\\', env, &o, &e) < 0);
+    assert_string_equal(e.msg, "UNSET: is not set");
+    berr_clear(&e);
+    assert_true(df_expand_word("${A/x/y}", '\\', env, &o, &e) < 0);
+    assert_string_equal(e.msg, "unsupported modifier (/) in substitution of A");
+    berr_clear(&e);
+    assert_null(o);
     /* the backtick escape */
     char *out = NULL;
     assert_int_equal(df_expand_word("`$A\\x", '`', env, &out, NULL), 0);
