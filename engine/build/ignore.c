@@ -5,7 +5,8 @@
  * within one path segment, "[...]" classes, "**" across segments, '\\'
  * escaping. A path is excluded when the last pattern matching it or one of
  * its parent directories is not an exception. Patterns become POSIX
- * extended regular expressions (libc's regcomp). */
+ * extended regular expressions (libc's regcomp). A line is a comment only
+ * when '#' is its very first character. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <regex.h>
@@ -21,6 +22,9 @@
 struct di_pattern {
     char *text; /* cleaned, without the '!' */
     bool exception;
+    /* "**" then only plain characters: the path ends with what follows,
+     * as patternmatcher's suffix match ("**foo" matches "barfoo") */
+    const char *suffix;
     regex_t re;
 };
 
@@ -54,7 +58,7 @@ static int put_class(const char **s, char **o, size_t *n)
 {
     const char *c = *s;
     put(o, n, "[");
-    if (*c == '^' || *c == '!') {
+    if (*c == '^') { /* Go's negation; '!' is a member, as in docker */
         put(o, n, "^");
         c++;
     }
@@ -116,6 +120,8 @@ static int add_pattern(struct dockerignore *di, const char *name, int line, char
         l++;
         while (*l == ' ' || *l == '\t')
             l++;
+        if (!*l)
+            return berr_set(e, -EINVAL, "%s:%d: illegal exclusion pattern: \"!\"", name, line);
     }
     char clean[4096];
     if (path_normalize(l, PATH_NORM_STRIP_ROOT, clean, sizeof(clean)) < 0)
@@ -126,6 +132,8 @@ static int add_pattern(struct dockerignore *di, const char *name, int line, char
     if (to_regex(clean, &re) < 0)
         return berr_set(e, -EINVAL, "%s:%d: bad pattern: %s", name, line, l);
     struct di_pattern p = {.text = xstrdup(clean), .exception = exception};
+    if (strncmp(clean, "**", 2) == 0 && clean[2] && !strpbrk(clean + 2, "*?[]\\"))
+        p.suffix = p.text + 2;
     if (regcomp(&p.re, re, REG_EXTENDED | REG_NOSUB) != 0) {
         free(p.text);
         return berr_set(e, -EINVAL, "%s:%d: bad pattern: %s", name, line, l);
@@ -144,16 +152,22 @@ int dockerignore_parse(const char *name, const char *text, size_t len, struct do
         return berr_set(e, -EINVAL, "%s: holds a NUL byte: not a text file", name);
     _cleanup_(dockerignore_freep) struct dockerignore *di = xcalloc(1, sizeof(*di));
     const char *end = text + len;
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        text += 3; /* a UTF-8 byte-order mark */
     for (int line = 1; text < end; line++) {
         const char *nl = memchr(text, '\n', (size_t)(end - text));
         const char *le = nl ? nl : end;
+        if (*text == '#') { /* a comment only with '#' first, as docker reads it */
+            text = nl ? nl + 1 : end;
+            continue;
+        }
         while (text < le && strchr(" \t\r\f\v", *text))
             text++;
         while (le > text && strchr(" \t\r\f\v", le[-1]))
             le--;
         _cleanup_free_ char *l = xstrndup(text, (size_t)(le - text));
         text = nl ? nl + 1 : end;
-        if (!*l || *l == '#')
+        if (!*l)
             continue;
         if (di->n >= DI_MAX_PATTERNS)
             return berr_set(e, -E2BIG, "%s:%d: more than %d patterns", name, line, DI_MAX_PATTERNS);
@@ -166,14 +180,25 @@ int dockerignore_parse(const char *name, const char *text, size_t len, struct do
 }
 
 /* path, or one of its parent directories, matches p. */
+static bool match_one(const struct di_pattern *p, const char *path)
+{
+    if (!p->suffix)
+        return regexec(&p->re, path, 0, NULL, 0) == 0;
+    size_t lp = strlen(path), ls = strlen(p->suffix);
+    if (lp >= ls && strcmp(path + lp - ls, p->suffix) == 0)
+        return true;
+    /* a suffix starting with a slash also matches the path without it */
+    return p->suffix[0] == '/' && strcmp(path, p->suffix + 1) == 0;
+}
+
 static bool matches_or_parent(const struct di_pattern *p, const char *path)
 {
-    if (regexec(&p->re, path, 0, NULL, 0) == 0)
+    if (match_one(p, path))
         return true;
     _cleanup_free_ char *parent = xstrdup(path);
     for (char *slash = strchr(parent, '/'); slash; slash = strchr(slash + 1, '/')) {
         *slash = '\0';
-        bool m = regexec(&p->re, parent, 0, NULL, 0) == 0;
+        bool m = match_one(p, parent);
         *slash = '/';
         if (m)
             return true;

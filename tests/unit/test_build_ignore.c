@@ -89,6 +89,17 @@ static const struct {
     {"*\n!src\nsrc/*.tmp\n", "src/a.c", false},
     {"*\n!src\nsrc/*.tmp\n", "src/a.tmp", true},
     {"*\n!src\nsrc/*.tmp\n", "Dockerfile", true},
+    /* '#' starts a comment only as the first character */
+    {" # x\n", "# x", true},
+    {"\xef\xbb\xbf# bom\n", "\xef\xbb\xbf# bom", false},
+    /* "**" then plain characters: a suffix */
+    {"**foo\n", "barfoo", true},
+    {"**foo\n", "a/barfoo", true},
+    {"**/foo\n", "foo", true},
+    {"**/foo\n", "barfoo", false},
+    /* '!' in a class is a member, '^' negates */
+    {"[!a]\n", "!", true},
+    {"[!a]\n", "b", false},
 };
 
 static void test_matching(void **state)
@@ -143,6 +154,7 @@ static void test_errors(void **state)
         {"a\n\nb[\n", ".dockerignore:3: bad pattern: b["},
         {"x\\\n", ".dockerignore:1: bad pattern: x\\"},
         {"!a[]\n", ".dockerignore:1: bad pattern: a[]"},
+        {"a\n ! \n", ".dockerignore:2: illegal exclusion pattern: \"!\""},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct dockerignore *di = NULL;
