@@ -118,6 +118,24 @@ static const struct {
      "Dockerfile:2: --mount=type=cache,target=/c,sharing=all: unsupported sharing value \"all\""},
     {"FROM a\nRUN --mount=type=cache,target=/c,uid=x y\n",
      "Dockerfile:2: --mount=type=cache,target=/c,uid=x: invalid value for uid: x"},
+    {"FROM a\nRUN --mount=target=/x,mode=0700 y\n",
+     "Dockerfile:2: --mount=target=/x,mode=0700: mode not allowed for \"bind\" type mounts"},
+    {"FROM a\nRUN --mount=type=cache,target=/x,required y\n",
+     "Dockerfile:2: --mount=type=cache,target=/x,required: unexpected key 'required' for mount "
+     "type 'cache'"},
+    {"FROM a\nRUN --mount=type=secret,id=a,from=b y\n",
+     "Dockerfile:2: --mount=type=secret,id=a,from=b: secret mount should not have a from"},
+    {"FROM a\nRUN --mount=type=secret,id=a,src=b y\n",
+     "Dockerfile:2: --mount=type=secret,id=a,src=b: both source and id can't be set"},
+    {"FROM a\nRUN --mount=type=secret y\n",
+     "Dockerfile:2: --mount=type=secret: invalid secret mount: one of id, source, target "
+     "required"},
+    {"FROM a\nRUN --mount=type=tmpfs,target=/t,bogus y\n",
+     "Dockerfile:2: --mount=type=tmpfs,target=/t,bogus: invalid field 'bogus' must be a "
+     "key=value pair"},
+    {"FROM a\nRUN --mount=type=bind,target=/t,sharing=locked y\n",
+     "Dockerfile:2: --mount=type=bind,target=/t,sharing=locked: invalid cache sharing set for "
+     "bind mount"},
     {"FROM a\nRUN --network=bridge y\n",
      "Dockerfile:2: unsupported network mode: bridge (default, none or host)"},
     {"FROM a\nRUN --security=root y\n",
@@ -390,7 +408,8 @@ static void test_run_mounts_and_flags(void **state)
         "--mount=type=secret,id=tok,required --mount=type=tmpfs,dst=/tmp,size=64m "
         "--mount=type=ssh --mount=target=/b,ro=false,src=a "
         "--network=none --security=insecure make\n"
-        "RUN --mount=type=cache,target=/c make\n");
+        "RUN --mount=type=cache,target=/c make\n"
+        "RUN --mount=target=/src --mount=type=secret,src=npmrc make\n");
     const struct df_instr *in = instr(df, 0, 1);
     assert_int_equal(in->n_mounts, 6);
     const struct df_mount *m = &in->mounts[0];
@@ -420,7 +439,10 @@ static void test_run_mounts_and_flags(void **state)
     m = &in->mounts[5];
     assert_int_equal(m->type, DF_MOUNT_BIND); /* the default type */
     assert_string_equal(m->source, "a");
-    assert_true(m->readonly); /* bind is read-only unless rw */
+    assert_false(m->readonly);            /* ro=false */
+    assert_false(in->mounts[0].readonly); /* a cache is writable */
+    assert_true(in->mounts[2].readonly);  /* a secret is not */
+    assert_false(in->mounts[3].readonly); /* nor a tmpfs */
     assert_string_equal(flag(in, "network"), "none");
     assert_string_equal(flag(in, "security"), "insecure");
     assert_string_equal(in->args[0], "make");
@@ -428,6 +450,12 @@ static void test_run_mounts_and_flags(void **state)
     assert_string_equal(m->id, "/c"); /* a cache's id defaults to its target */
     assert_string_equal(m->sharing, "shared");
     assert_int_equal(m->uid, -1);
+    m = &instr(df, 0, 3)->mounts[0];
+    assert_int_equal(m->type, DF_MOUNT_BIND);
+    assert_true(m->readonly); /* a bind is read-only unless rw */
+    m = &instr(df, 0, 3)->mounts[1];
+    assert_string_equal(m->id, "npmrc"); /* a secret's id: its source */
+    assert_string_equal(m->target, "/run/secrets/npmrc");
 }
 
 static void test_healthcheck(void **state)
