@@ -161,7 +161,10 @@ int df_expand_word(const char *word, char escape, char *const *env, char **out, 
 /* Walking one stage for the builder, instruction by instruction. */
 struct df_walk;
 /* build_args: "NAME=VALUE" (--build-arg), NULL for none. The global ARGs
- * are evaluated first (build args override their defaults). */
+ * are evaluated first (build args override their defaults). The builder
+ * passes docker's automatic platform ARGs (BUILDPLATFORM, TARGETOS,
+ * TARGETARCH, ...) here too: FROM sees them without an ARG line, a stage
+ * once it says `ARG TARGETARCH`. */
 int df_walk_new(const struct dockerfile *df, size_t stage, char *const *build_args,
                 struct df_walk **out, struct berr *e);
 void df_walk_free(struct df_walk *w);

@@ -330,8 +330,22 @@ static int arg_value(const struct df_walk *w, const struct df_kv *kv, char *cons
     return 0;
 }
 
+/* docker's automatic platform ARGs: in the global scope without an ARG
+ * line when the builder passes them (a stage still re-declares them). */
+static const char *const platform_args[] = {
+    "BUILDPLATFORM",  "BUILDOS",  "BUILDARCH",  "BUILDVARIANT",
+    "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT",
+};
+
 static int eval_globals(struct df_walk *w, struct berr *e)
 {
+    for (size_t i = 0; i < ARRAY_SIZE(platform_args); i++) {
+        const char *v = lookup(w->build_args, platform_args[i], strlen(platform_args[i]));
+        if (!v)
+            continue;
+        strv_push(&w->global_declared, xstrdup(platform_args[i]));
+        strv_env_set(&w->global, platform_args[i], v);
+    }
     for (size_t i = 0; i < w->df->n_meta_args; i++) {
         const struct df_instr *in = &w->df->meta_args[i];
         for (size_t j = 0; j < in->n_kvs; j++) {

@@ -808,6 +808,25 @@ static void test_arg_sequence(void **state)
     free_walk(v);
 }
 
+/* The automatic platform ARGs: in FROM without a global ARG, in a stage
+ * once declared; other build args only when declared. */
+static void test_platform_args(void **state)
+{
+    (void)state;
+    _cleanup_(dockerfile_freep) struct dockerfile *df =
+        parse_ok("FROM --platform=$BUILDPLATFORM golang:$OTHER AS b\n"
+                 "LABEL before=$TARGETARCH\n"
+                 "ARG TARGETARCH\n"
+                 "LABEL after=$TARGETARCH\n");
+    char *args[] = {"BUILDPLATFORM=linux/amd64", "TARGETARCH=arm64", "OTHER=1", NULL};
+    struct df_instr **v = walk_all(df, 0, args, NULL);
+    assert_string_equal(flag(v[0], "platform"), "linux/amd64");
+    assert_string_equal(v[0]->args[0], "golang:");
+    assert_string_equal(v[1]->kvs[0].value, "");
+    assert_string_equal(v[3]->kvs[0].value, "arm64");
+    free_walk(v);
+}
+
 static void test_ports(void **state)
 {
     (void)state;
@@ -837,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_scoping),
         cmocka_unit_test(test_walk_env_and_errors),
         cmocka_unit_test(test_arg_sequence),
+        cmocka_unit_test(test_platform_args),
         cmocka_unit_test(test_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
