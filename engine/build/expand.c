@@ -18,7 +18,10 @@
 #include "util/xalloc.h"
 
 #define EXPAND_MAX_BYTES (1024 * 1024) /* one expanded word */
-#define EXPAND_MAX_DEPTH 64            /* ${a:-${b:-${c...}}} */
+/* ARG and ENV values set in one walk, all told: `ENV A$i=$A` 10000 times
+ * with a 1 MiB A must not take 10 GiB. */
+#define SCOPE_MAX_BYTES  (16 * 1024 * 1024)
+#define EXPAND_MAX_DEPTH 64 /* ${a:-${b:-${c...}}} */
 
 struct buf {
     char *p;
@@ -223,6 +226,8 @@ static int expand(const char *word, char escape, char *const *env, bool raw_quot
     struct buf b = {0};
     buf_put(&b, "", 0);
     int r = lex_until(&lx, '\0', &b);
+    if (r == 0 && b.len > EXPAND_MAX_BYTES)
+        r = berr_set(e, -E2BIG, "expansion longer than %d bytes", EXPAND_MAX_BYTES);
     if (r < 0) {
         free(b.p);
         return r;
@@ -279,7 +284,20 @@ struct df_walk {
     char **global_declared; /* every global ARG's name */
     char **args;            /* this stage's ARGs with a value */
     char **env;             /* the image's Env, then ENV */
+    size_t scope_bytes;     /* every value set so far (an upper bound) */
 };
+
+/* Sets KEY=VALUE in *v, counting it against SCOPE_MAX_BYTES. */
+static int scope_set(struct df_walk *w, char ***v, const char *key, const char *value,
+                     struct berr *e)
+{
+    w->scope_bytes += strlen(key) + strlen(value) + 2;
+    if (w->scope_bytes > SCOPE_MAX_BYTES)
+        return berr_set(e, -E2BIG, "ARG and ENV values larger than %d bytes in all",
+                        SCOPE_MAX_BYTES);
+    strv_env_set(v, key, value);
+    return 0;
+}
 
 void df_walk_free(struct df_walk *w)
 {
@@ -353,8 +371,8 @@ static int eval_globals(struct df_walk *w, struct berr *e)
             if (arg_value(w, &in->kvs[j], w->global, NULL, &v, e) < 0)
                 return werr(w, in, e);
             strv_push(&w->global_declared, xstrdup(in->kvs[j].key));
-            if (v)
-                strv_env_set(&w->global, in->kvs[j].key, v);
+            if (v && scope_set(w, &w->global, in->kvs[j].key, v, e) < 0)
+                return werr(w, in, e);
         }
     }
     return 0;
@@ -454,8 +472,8 @@ static int walk_arg(struct df_walk *w, struct df_instr *in, struct berr *e)
         free(in->kvs[i].value);
         in->kvs[i].value = v ? xstrdup(v) : NULL;
         in->kvs[i].has_value = v != NULL;
-        if (v)
-            strv_env_set(&w->args, in->kvs[i].key, v);
+        if (v && scope_set(w, &w->args, in->kvs[i].key, v, e) < 0)
+            return -E2BIG;
     }
     return 0;
 }
@@ -533,7 +551,7 @@ static int walk_one(struct df_walk *w, struct df_instr *in, struct berr *e)
     case DF_ENV:
         r = expand_kvs(in, esc, vars, e);
         for (size_t i = 0; r == 0 && i < in->n_kvs; i++)
-            strv_env_set(&w->env, in->kvs[i].key, in->kvs[i].value);
+            r = scope_set(w, &w->env, in->kvs[i].key, in->kvs[i].value, e);
         return r;
     case DF_LABEL:
         return expand_kvs(in, esc, vars, e);

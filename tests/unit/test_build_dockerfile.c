@@ -827,6 +827,44 @@ static void test_platform_args(void **state)
     free_walk(v);
 }
 
+/* Values doubling at every ENV stop at the caps, not at the memory's
+ * end: one word at 1 MiB, all values at 16 MiB. */
+static void test_expansion_caps(void **state)
+{
+    (void)state;
+    size_t n = 200;
+    _cleanup_free_ char *text = xmalloc(n * 40 + 64);
+    char *p = text + sprintf(text, "FROM a\nENV A=0123456789abcdef\n");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "ENV A=$A$A\n");
+    _cleanup_(dockerfile_freep) struct dockerfile *df = parse_ok(text);
+    _cleanup_(df_walk_freep) struct df_walk *w = NULL;
+    struct berr e = BERR_INIT;
+    assert_int_equal(df_walk_new(df, 0, NULL, &w, &e), 0);
+    struct df_instr *in;
+    int r;
+    while ((r = df_walk_next(w, &in, &e)) > 0)
+        df_instr_free(in);
+    assert_true(r < 0);
+    assert_string_equal(e.msg, "Dockerfile:19: expansion longer than 1048576 bytes");
+    berr_clear(&e);
+
+    /* many variables of 1 MiB each */
+    df_walk_free(TAKE_PTR(w));
+    p = text + sprintf(text, "FROM a\nENV A=0123456789abcdef\n");
+    for (size_t i = 0; i < 16; i++)
+        p += sprintf(p, "ENV A=$A$A\n");
+    for (size_t i = 0; i < 40; i++)
+        p += sprintf(p, "ENV B%zu=$A\n", i);
+    _cleanup_(dockerfile_freep) struct dockerfile *df2 = parse_ok(text);
+    assert_int_equal(df_walk_new(df2, 0, NULL, &w, &e), 0);
+    while ((r = df_walk_next(w, &in, &e)) > 0)
+        df_instr_free(in);
+    assert_true(r < 0);
+    assert_non_null(strstr(e.msg, "ARG and ENV values larger than 16777216 bytes in all"));
+    berr_clear(&e);
+}
+
 static void test_ports(void **state)
 {
     (void)state;
@@ -857,6 +895,7 @@ int main(void)
         cmocka_unit_test(test_walk_env_and_errors),
         cmocka_unit_test(test_arg_sequence),
         cmocka_unit_test(test_platform_args),
+        cmocka_unit_test(test_expansion_caps),
         cmocka_unit_test(test_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
