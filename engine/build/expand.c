@@ -21,7 +21,8 @@
 /* ARG and ENV values set in one walk, all told: `ENV A$i=$A` 10000 times
  * with a 1 MiB A must not take 10 GiB. */
 #define SCOPE_MAX_BYTES  (16 * 1024 * 1024)
-#define EXPAND_MAX_DEPTH 64 /* ${a:-${b:-${c...}}} */
+#define INSTR_MAX_BYTES  (16 * 1024 * 1024) /* all of one instruction's */
+#define EXPAND_MAX_DEPTH 64                 /* ${a:-${b:-${c...}}} */
 
 struct buf {
     char *p;
@@ -219,8 +220,10 @@ static int lex_until(struct lexer *lx, char stop, struct buf *out)
     return 0;
 }
 
-static int expand(const char *word, char escape, char *const *env, bool raw_quotes, char **out,
-                  struct berr *e)
+/* used: NULL, or the bytes the instruction's expansions made so far,
+ * capped at INSTR_MAX_BYTES. */
+static int expand(const char *word, char escape, char *const *env, bool raw_quotes, size_t *used,
+                  char **out, struct berr *e)
 {
     struct lexer lx = {.s = word, .esc = escape, .env = env, .raw_quotes = raw_quotes, .e = e};
     struct buf b = {0};
@@ -228,6 +231,8 @@ static int expand(const char *word, char escape, char *const *env, bool raw_quot
     int r = lex_until(&lx, '\0', &b);
     if (r == 0 && b.len > EXPAND_MAX_BYTES)
         r = berr_set(e, -E2BIG, "expansion longer than %d bytes", EXPAND_MAX_BYTES);
+    if (r == 0 && used && (*used += b.len) > INSTR_MAX_BYTES)
+        r = berr_set(e, -E2BIG, "expansions longer than %d bytes in all", INSTR_MAX_BYTES);
     if (r < 0) {
         free(b.p);
         return r;
@@ -238,7 +243,7 @@ static int expand(const char *word, char escape, char *const *env, bool raw_quot
 
 int df_expand_word(const char *word, char escape, char *const *env, char **out, struct berr *e)
 {
-    return expand(word, escape, env, false, out, e);
+    return expand(word, escape, env, false, NULL, out, e);
 }
 
 /* --- checks on expanded values ------------------------------------------ */
@@ -285,6 +290,7 @@ struct df_walk {
     char **args;            /* this stage's ARGs with a value */
     char **env;             /* the image's Env, then ENV */
     size_t scope_bytes;     /* every value set so far (an upper bound) */
+    size_t instr_bytes;     /* what the current instruction's expansions made */
 };
 
 /* Sets KEY=VALUE in *v, counting it against SCOPE_MAX_BYTES. */
@@ -332,7 +338,7 @@ static int werr(const struct df_walk *w, const struct df_instr *in, struct berr 
 
 /* An ARG's value: the build arg, else its default (expanded with vars),
  * else fallback (a global ARG's value); NULL: declared without one. */
-static int arg_value(const struct df_walk *w, const struct df_kv *kv, char *const *vars,
+static int arg_value(struct df_walk *w, const struct df_kv *kv, char *const *vars,
                      char *const *fallback, char **out, struct berr *e)
 {
     *out = NULL;
@@ -342,7 +348,7 @@ static int arg_value(const struct df_walk *w, const struct df_kv *kv, char *cons
         return 0;
     }
     if (kv->has_value)
-        return expand(kv->value, w->df->escape, vars, false, out, e);
+        return expand(kv->value, w->df->escape, vars, false, &w->instr_bytes, out, e);
     v = lookup(fallback, kv->key, strlen(kv->key));
     *out = v ? xstrdup(v) : NULL;
     return 0;
@@ -406,10 +412,10 @@ static char **scope(const struct df_walk *w)
     return v;
 }
 
-static int expand_in_place(char **s, char esc, char *const *vars, struct berr *e)
+static int expand_in_place(char **s, char esc, char *const *vars, size_t *used, struct berr *e)
 {
     char *o;
-    int r = expand(*s, esc, vars, false, &o, e);
+    int r = expand(*s, esc, vars, false, used, &o, e);
     if (r < 0)
         return r;
     free(*s);
@@ -417,32 +423,34 @@ static int expand_in_place(char **s, char esc, char *const *vars, struct berr *e
     return 0;
 }
 
-static int expand_args(char **args, char esc, char *const *vars, struct berr *e)
+static int expand_args(char **args, char esc, char *const *vars, size_t *used, struct berr *e)
 {
     for (size_t i = 0; args && args[i]; i++) {
-        int r = expand_in_place(&args[i], esc, vars, e);
+        int r = expand_in_place(&args[i], esc, vars, used, e);
         if (r < 0)
             return r;
     }
     return 0;
 }
 
-static int expand_flags(struct df_instr *in, char esc, char *const *vars, struct berr *e)
+static int expand_flags(struct df_instr *in, char esc, char *const *vars, size_t *used,
+                        struct berr *e)
 {
     for (size_t i = 0; i < in->n_flags; i++) {
-        int r = expand_in_place(&in->flags[i].value, esc, vars, e);
+        int r = expand_in_place(&in->flags[i].value, esc, vars, used, e);
         if (r < 0)
             return r;
     }
     return 0;
 }
 
-static int expand_kvs(struct df_instr *in, char esc, char *const *vars, struct berr *e)
+static int expand_kvs(struct df_instr *in, char esc, char *const *vars, size_t *used,
+                      struct berr *e)
 {
     for (size_t i = 0; i < in->n_kvs; i++) {
-        int r = expand_in_place(&in->kvs[i].key, esc, vars, e);
+        int r = expand_in_place(&in->kvs[i].key, esc, vars, used, e);
         if (r == 0 && in->kvs[i].value)
-            r = expand_in_place(&in->kvs[i].value, esc, vars, e);
+            r = expand_in_place(&in->kvs[i].value, esc, vars, used, e);
         if (r < 0)
             return r;
     }
@@ -451,9 +459,9 @@ static int expand_kvs(struct df_instr *in, char esc, char *const *vars, struct b
 
 static int walk_from(struct df_walk *w, struct df_instr *in, struct berr *e)
 {
-    int r = expand_args(in->args, w->df->escape, w->global, e);
+    int r = expand_args(in->args, w->df->escape, w->global, &w->instr_bytes, e);
     if (r == 0)
-        r = expand_flags(in, w->df->escape, w->global, e);
+        r = expand_flags(in, w->df->escape, w->global, &w->instr_bytes, e);
     if (r == 0 && !in->args[0][0])
         r = berr_set(e, -EINVAL, "base name (%s) should not be blank", in->args[0]);
     return r;
@@ -484,7 +492,7 @@ static int walk_run(struct df_walk *w, struct df_instr *in, char *const *vars, s
         df_mount_clear(&in->mounts[i]);
     in->n_mounts = 0;
     for (size_t i = 0; i < in->n_flags; i++) {
-        int r = expand_in_place(&in->flags[i].value, w->df->escape, vars, e);
+        int r = expand_in_place(&in->flags[i].value, w->df->escape, vars, &w->instr_bytes, e);
         if (r < 0)
             return r;
         if (strcmp(in->flags[i].name, "mount") != 0)
@@ -500,14 +508,14 @@ static int walk_run(struct df_walk *w, struct df_instr *in, char *const *vars, s
 
 static int walk_copy(struct df_walk *w, struct df_instr *in, char *const *vars, struct berr *e)
 {
-    int r = expand_args(in->args, w->df->escape, vars, e);
+    int r = expand_args(in->args, w->df->escape, vars, &w->instr_bytes, e);
     if (r == 0)
-        r = expand_flags(in, w->df->escape, vars, e);
+        r = expand_flags(in, w->df->escape, vars, &w->instr_bytes, e);
     for (size_t i = 0; r == 0 && i < in->n_heredocs; i++) {
         if (!in->heredocs[i].expand)
             continue;
         char *o;
-        r = expand(in->heredocs[i].content, w->df->escape, vars, true, &o, e);
+        r = expand(in->heredocs[i].content, w->df->escape, vars, true, &w->instr_bytes, &o, e);
         if (r == 0) {
             free(in->heredocs[i].content);
             in->heredocs[i].content = o;
@@ -549,18 +557,18 @@ static int walk_one(struct df_walk *w, struct df_instr *in, struct berr *e)
     case DF_ADD:
         return walk_copy(w, in, vars, e);
     case DF_ENV:
-        r = expand_kvs(in, esc, vars, e);
+        r = expand_kvs(in, esc, vars, &w->instr_bytes, e);
         for (size_t i = 0; r == 0 && i < in->n_kvs; i++)
             r = scope_set(w, &w->env, in->kvs[i].key, in->kvs[i].value, e);
         return r;
     case DF_LABEL:
-        return expand_kvs(in, esc, vars, e);
+        return expand_kvs(in, esc, vars, &w->instr_bytes, e);
     case DF_EXPOSE:
     case DF_VOLUME:
     case DF_USER:
     case DF_WORKDIR:
     case DF_STOPSIGNAL:
-        r = expand_args(in->args, esc, vars, e);
+        r = expand_args(in->args, esc, vars, &w->instr_bytes, e);
         return r < 0 ? r : walk_checks(in, e);
     default:
         return 0; /* CMD ENTRYPOINT SHELL HEALTHCHECK ONBUILD MAINTAINER */
@@ -573,6 +581,7 @@ int df_walk_next(struct df_walk *w, struct df_instr **out, struct berr *e)
     if (w->next >= st->n_instrs)
         return 0;
     _cleanup_(df_instr_freep) struct df_instr *in = df_instr_dup(&st->instrs[w->next++]);
+    w->instr_bytes = 0;
     if (walk_one(w, in, e) < 0)
         return werr(w, in, e);
     *out = TAKE_PTR(in);

@@ -863,6 +863,23 @@ static void test_expansion_caps(void **state)
     assert_true(r < 0);
     assert_non_null(strstr(e.msg, "ARG and ENV values larger than 16777216 bytes in all"));
     berr_clear(&e);
+
+    /* one LABEL repeating a 1 MiB value */
+    df_walk_free(TAKE_PTR(w));
+    p = text + sprintf(text, "FROM a\nENV A=0123456789abcdef\n");
+    for (size_t i = 0; i < 16; i++)
+        p += sprintf(p, "ENV A=$A$A\n");
+    p += sprintf(p, "LABEL");
+    for (size_t i = 0; i < 40; i++)
+        p += sprintf(p, " l%zu=$A", i);
+    sprintf(p, "\n");
+    _cleanup_(dockerfile_freep) struct dockerfile *df3 = parse_ok(text);
+    assert_int_equal(df_walk_new(df3, 0, NULL, &w, &e), 0);
+    while ((r = df_walk_next(w, &in, &e)) > 0)
+        df_instr_free(in);
+    assert_true(r < 0);
+    assert_string_equal(e.msg, "Dockerfile:19: expansions longer than 16777216 bytes in all");
+    berr_clear(&e);
 }
 
 static void test_ports(void **state)
