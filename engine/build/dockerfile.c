@@ -244,6 +244,7 @@ static const char *skip_ws(const char *s)
 static char **split_words(const char *s, char esc)
 {
     char **v = NULL;
+    size_t n = 0;
     s = skip_ws(s);
     while (*s) {
         const char *start = s;
@@ -259,7 +260,7 @@ static char **split_words(const char *s, char esc)
                 quote = *s;
             s++;
         }
-        strv_push(&v, xstrndup(start, (size_t)(s - start)));
+        df_words_push(&v, &n, xstrndup(start, (size_t)(s - start)));
         s = skip_ws(s);
     }
     return v;
@@ -270,12 +271,13 @@ static char **split_words(const char *s, char esc)
 static char **split_blanks(const char *s)
 {
     char **v = NULL;
+    size_t n = 0;
     s = skip_ws(s);
     while (*s) {
         const char *start = s;
         while (*s && !is_ws(*s))
             s++;
-        strv_push(&v, xstrndup(start, (size_t)(s - start)));
+        df_words_push(&v, &n, xstrndup(start, (size_t)(s - start)));
         s = skip_ws(s);
     }
     return v;
@@ -292,6 +294,7 @@ static char **parse_json_array(const char *s)
     if (!j)
         return NULL;
     char **v = NULL;
+    size_t n = 0;
     bool ok = json_is_array(j);
     size_t i;
     json_t *el;
@@ -301,7 +304,7 @@ static char **parse_json_array(const char *s)
             ok = false;
             break;
         }
-        strv_push(&v, xstrdup(json_string_value(el)));
+        df_words_push(&v, &n, xstrdup(json_string_value(el)));
     }
     json_decref(j);
     if (!ok) {
@@ -356,8 +359,8 @@ static int parse_flags(struct parser *p, int line, const struct flag_spec *specs
                        struct df_instr *in)
 {
     const char *s = skip_ws(*rest);
+    _cleanup_free_ char *word = xmalloc(strlen(s) + 1); /* one buffer for every flag */
     while (s[0] == '-' && s[1] == '-') {
-        _cleanup_free_ char *word = xmalloc(strlen(s) + 1);
         size_t n = 0;
         char quote = 0;
         for (s += 2; *s && (quote || !is_ws(*s)); s++) {
@@ -388,7 +391,7 @@ static int parse_flags(struct parser *p, int line, const struct flag_spec *specs
         int r = check_flag_value(p, line, fs, &value);
         if (r < 0)
             return r;
-        in->flags = xreallocarray(in->flags, in->n_flags + 1, sizeof(*in->flags));
+        in->flags = df_grow(in->flags, in->n_flags, sizeof(*in->flags));
         in->flags[in->n_flags].name = xstrdup(word);
         in->flags[in->n_flags++].value = TAKE_PTR(value);
     }
@@ -410,9 +413,10 @@ static const char *flag_value(const struct df_instr *in, const char *name)
 static char **split_csv(const char *s)
 {
     char **v = NULL;
+    size_t nv = 0;
+    _cleanup_free_ char *f = xmalloc(strlen(s) + 1); /* one buffer: no strlen per field */
     for (;;) {
-        size_t cap = strlen(s) + 1, n = 0;
-        char *f = xmalloc(cap);
+        size_t n = 0;
         bool quoted = false;
         for (; *s && (quoted || *s != ','); s++) {
             if (*s == '"' && quoted && s[1] == '"')
@@ -422,8 +426,7 @@ static char **split_csv(const char *s)
             else
                 f[n++] = *s;
         }
-        f[n] = '\0';
-        strv_push(&v, f);
+        df_words_push(&v, &nv, xstrndup(f, n));
         if (*s != ',')
             return v;
         s++;
@@ -632,7 +635,7 @@ static void parse_cmdline(struct df_instr *in, const char *rest)
 
 static void add_kv(struct df_instr *in, const char *key, size_t klen, const char *value)
 {
-    in->kvs = xreallocarray(in->kvs, in->n_kvs + 1, sizeof(*in->kvs));
+    in->kvs = df_grow(in->kvs, in->n_kvs, sizeof(*in->kvs));
     struct df_kv *kv = &in->kvs[in->n_kvs++];
     kv->key = xstrndup(key, klen);
     kv->value = value ? xstrdup(value) : NULL;
@@ -756,7 +759,7 @@ static int parse_mounts(struct parser *p, int line, struct df_instr *in)
             berr_clear(&me);
             return r;
         }
-        in->mounts = xreallocarray(in->mounts, in->n_mounts + 1, sizeof(*in->mounts));
+        in->mounts = df_grow(in->mounts, in->n_mounts, sizeof(*in->mounts));
         in->mounts[in->n_mounts++] = m;
     }
     const char *net = flag_value(in, "network");
@@ -888,7 +891,7 @@ static int read_heredocs(struct parser *p, int line, struct df_instr *in, const 
         struct df_heredoc h = {0};
         if (!heredoc_word(words[i], &h))
             continue;
-        in->heredocs = xreallocarray(in->heredocs, in->n_heredocs + 1, sizeof(*in->heredocs));
+        in->heredocs = df_grow(in->heredocs, in->n_heredocs, sizeof(*in->heredocs));
         in->heredocs[in->n_heredocs++] = h;
         size_t cap = 64, len = 0;
         char *body = xmalloc(cap);
@@ -1055,15 +1058,20 @@ static char *next_logical(struct parser *p, int *line)
     *line = (int)p->next + 1;
     char *acc = xstrdup(skip_ws(p->lines[p->next++]));
     bool more = trim_continuation(acc, p->escape);
+    size_t len = strlen(acc), cap = len + 1;
     while (more && p->next < p->n_lines) {
         const char *l = p->lines[p->next++];
         if (comment(l) || blank(l))
             continue;
         _cleanup_free_ char *part = xstrdup(l);
         more = trim_continuation(part, p->escape);
-        char *joined = xasprintf("%s%s", acc, part); /* no separator, as docker */
-        free(acc);
-        acc = joined;
+        size_t pl = strlen(part);
+        if (len + pl + 1 > cap) { /* doubling: a long continuation stays linear */
+            cap = (len + pl + 1) * 2;
+            acc = xrealloc(acc, cap);
+        }
+        memcpy(acc + len, part, pl + 1); /* no separator, as docker */
+        len += pl;
     }
     return acc;
 }
@@ -1073,7 +1081,7 @@ static int add_to_stages(struct parser *p, struct dockerfile *df, struct df_inst
     if (in->kind == DF_FROM) {
         if (in->stage_name && dockerfile_find_stage(df, in->stage_name) >= 0)
             return perr(p, in->line, "duplicate stage name \"%s\"", in->stage_name);
-        df->stages = xreallocarray(df->stages, df->n_stages + 1, sizeof(*df->stages));
+        df->stages = df_grow(df->stages, df->n_stages, sizeof(*df->stages));
         struct df_stage *st = &df->stages[df->n_stages++];
         memset(st, 0, sizeof(*st));
         st->name = dup_or_null(in->stage_name);
@@ -1081,13 +1089,13 @@ static int add_to_stages(struct parser *p, struct dockerfile *df, struct df_inst
         if (in->kind != DF_ARG)
             return perr(p, in->line, "%s before the first FROM (only ARG may come first)",
                         df_kind_name(in->kind));
-        df->meta_args = xreallocarray(df->meta_args, df->n_meta_args + 1, sizeof(*df->meta_args));
+        df->meta_args = df_grow(df->meta_args, df->n_meta_args, sizeof(*df->meta_args));
         df->meta_args[df->n_meta_args++] = *in;
         memset(in, 0, sizeof(*in));
         return 0;
     }
     struct df_stage *st = &df->stages[df->n_stages - 1];
-    st->instrs = xreallocarray(st->instrs, st->n_instrs + 1, sizeof(*st->instrs));
+    st->instrs = df_grow(st->instrs, st->n_instrs, sizeof(*st->instrs));
     st->instrs[st->n_instrs++] = *in;
     memset(in, 0, sizeof(*in));
     return 0;
@@ -1103,8 +1111,7 @@ static char **split_lines(const char *text, size_t len, size_t *n)
         size_t l = nl ? (size_t)(nl - text) : (size_t)(end - text);
         if (l > 0 && text[l - 1] == '\r')
             l--;
-        strv_push(&v, xstrndup(text, l));
-        (*n)++;
+        df_words_push(&v, n, xstrndup(text, l));
         text = nl ? nl + 1 : end;
     }
     return v ? v : xcalloc(1, sizeof(char *));

@@ -20,7 +20,10 @@
 #define EXPAND_MAX_BYTES (1024 * 1024) /* one expanded word */
 /* ARG and ENV values set in one walk, all told: `ENV A$i=$A` 10000 times
  * with a 1 MiB A must not take 10 GiB. */
-#define SCOPE_MAX_BYTES  (16 * 1024 * 1024)
+#define SCOPE_MAX_BYTES (16 * 1024 * 1024)
+/* Names a walk may hold (global ARGs, a stage's ARGs and ENVs), so that
+ * setting and looking one up stays cheap. */
+#define SCOPE_MAX_NAMES  1024
 #define INSTR_MAX_BYTES  (16 * 1024 * 1024) /* all of one instruction's */
 #define EXPAND_MAX_DEPTH 64                 /* ${a:-${b:-${c...}}} */
 
@@ -291,12 +294,22 @@ struct df_walk {
     char **env;             /* the image's Env, then ENV */
     size_t scope_bytes;     /* every value set so far (an upper bound) */
     size_t instr_bytes;     /* what the current instruction's expansions made */
+    size_t n_names;         /* names declared or set so far */
 };
 
 /* Sets KEY=VALUE in *v, counting it against SCOPE_MAX_BYTES. */
+static int count_name(struct df_walk *w, struct berr *e)
+{
+    if (++w->n_names > SCOPE_MAX_NAMES)
+        return berr_set(e, -E2BIG, "more than %d ARG and ENV names", SCOPE_MAX_NAMES);
+    return 0;
+}
+
 static int scope_set(struct df_walk *w, char ***v, const char *key, const char *value,
                      struct berr *e)
 {
+    if (!strv_env_get(*v, key) && count_name(w, e) < 0)
+        return -E2BIG;
     w->scope_bytes += strlen(key) + strlen(value) + 2;
     if (w->scope_bytes > SCOPE_MAX_BYTES)
         return berr_set(e, -E2BIG, "ARG and ENV values larger than %d bytes in all",
@@ -375,6 +388,8 @@ static int eval_globals(struct df_walk *w, struct berr *e)
         for (size_t j = 0; j < in->n_kvs; j++) {
             _cleanup_free_ char *v = NULL;
             if (arg_value(w, &in->kvs[j], w->global, NULL, &v, e) < 0)
+                return werr(w, in, e);
+            if (count_name(w, e) < 0)
                 return werr(w, in, e);
             strv_push(&w->global_declared, xstrdup(in->kvs[j].key));
             if (v && scope_set(w, &w->global, in->kvs[j].key, v, e) < 0)
@@ -500,7 +515,7 @@ static int walk_run(struct df_walk *w, struct df_instr *in, char *const *vars, s
         struct df_mount m;
         if (df_mount_parse(in->flags[i].value, &m, e) < 0)
             return berr_wrap(e, "--mount=%s", in->flags[i].value);
-        in->mounts = xreallocarray(in->mounts, in->n_mounts + 1, sizeof(*in->mounts));
+        in->mounts = df_grow(in->mounts, in->n_mounts, sizeof(*in->mounts));
         in->mounts[in->n_mounts++] = m;
     }
     return 0;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/build/build.h"
+#include "engine/build/internal.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/path.h"
@@ -138,7 +138,7 @@ static int add_pattern(struct dockerignore *di, const char *name, int line, char
         free(p.text);
         return berr_set(e, -EINVAL, "%s:%d: bad pattern: %s", name, line, l);
     }
-    di->p = xreallocarray(di->p, di->n + 1, sizeof(*di->p));
+    di->p = df_grow(di->p, di->n, sizeof(*di->p));
     di->p[di->n++] = p;
     return 0;
 }

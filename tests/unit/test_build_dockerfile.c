@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/build/build.h"
 #include "engine/build/internal.h"
@@ -864,6 +865,18 @@ static void test_expansion_caps(void **state)
     assert_non_null(strstr(e.msg, "ARG and ENV values larger than 16777216 bytes in all"));
     berr_clear(&e);
 
+    /* too many names */
+    df_walk_free(TAKE_PTR(w));
+    _cleanup_free_ char *names = xmalloc(2000 * 8 + 64);
+    p = names + sprintf(names, "ARG");
+    for (size_t i = 0; i < 2000; i++)
+        p += sprintf(p, " a%zu", i);
+    sprintf(p, "\nFROM a\n");
+    _cleanup_(dockerfile_freep) struct dockerfile *df4 = parse_ok(names);
+    assert_true(df_walk_new(df4, 0, NULL, &w, &e) < 0);
+    assert_string_equal(e.msg, "Dockerfile:1: more than 1024 ARG and ENV names");
+    berr_clear(&e);
+
     /* one LABEL repeating a 1 MiB value */
     df_walk_free(TAKE_PTR(w));
     p = text + sprintf(text, "FROM a\nENV A=0123456789abcdef\n");
@@ -880,6 +893,83 @@ static void test_expansion_caps(void **state)
     assert_true(r < 0);
     assert_string_equal(e.msg, "Dockerfile:19: expansions longer than 16777216 bytes in all");
     berr_clear(&e);
+}
+
+/* Inputs near the size cap take time in proportion to their size: a
+ * million lines, half a million words, a long continuation, a --mount
+ * of many fields (each took from 30 s to minutes when every append
+ * counted the entries before it). */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void parse_timed(const char *text, double *total)
+{
+    double t0 = now_s();
+    struct dockerfile *df = NULL;
+    struct berr e = BERR_INIT;
+    if (dockerfile_parse("Dockerfile", text, strlen(text), &df, &e) == 0) {
+        for (size_t s = 0; s < df->n_stages; s++) {
+            struct df_walk *w = NULL;
+            if (df_walk_new(df, s, NULL, &w, &e) == 0) {
+                struct df_instr *in;
+                while (df_walk_next(w, &in, &e) > 0)
+                    df_instr_free(in);
+            }
+            df_walk_free(w);
+            berr_clear(&e);
+        }
+        dockerfile_free(df);
+    }
+    berr_clear(&e);
+    *total += now_s() - t0;
+}
+
+static void test_linear_inputs(void **state)
+{
+    (void)state;
+    size_t cap = DF_MAX_BYTES;
+    _cleanup_free_ char *t = xmalloc(cap + 1);
+    double total = 0;
+    char *p;
+    /* lines */
+    p = t + sprintf(t, "FROM a\n");
+    while ((size_t)(p - t) < cap - 1)
+        *p++ = '\n';
+    *p = '\0';
+    parse_timed(t, &total);
+    /* words */
+    p = t + sprintf(t, "FROM a\nEXPOSE");
+    while ((size_t)(p - t) < cap - 3)
+        p += sprintf(p, " 1");
+    parse_timed(t, &total);
+    /* a continuation */
+    p = t + sprintf(t, "FROM a\nRUN x");
+    while ((size_t)(p - t) < cap - 8)
+        p += sprintf(p, " \\\n y");
+    parse_timed(t, &total);
+    /* --mount fields, and flags */
+    p = t + sprintf(t, "FROM a\nRUN --mount=type=tmpfs,target=/t");
+    while ((size_t)(p - t) < cap - 16)
+        p += sprintf(p, ",uid=1");
+    sprintf(p, " x\n");
+    parse_timed(t, &total);
+    p = t + sprintf(t, "FROM a\nRUN");
+    while ((size_t)(p - t) < cap - 40)
+        p += sprintf(p, " --network=none --security=sandbox");
+    sprintf(p, " x\n");
+    parse_timed(t, &total);
+    /* key=value pairs */
+    p = t + sprintf(t, "FROM a\nLABEL");
+    while ((size_t)(p - t) < cap - 8)
+        p += sprintf(p, " a=b");
+    parse_timed(t, &total);
+    if (total > 10)
+        print_error("took %.1f s\n", total);
+    assert_true(total < 10);
 }
 
 static void test_ports(void **state)
@@ -913,6 +1003,7 @@ int main(void)
         cmocka_unit_test(test_arg_sequence),
         cmocka_unit_test(test_platform_args),
         cmocka_unit_test(test_expansion_caps),
+        cmocka_unit_test(test_linear_inputs),
         cmocka_unit_test(test_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
