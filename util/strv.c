@@ -139,3 +139,15 @@ size_t str_edit_distance(const char *a, size_t la, const char *b, size_t lb)
         }
     return d[la][lb];
 }
+
+void strbuf_put(struct strbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->s = xrealloc(b->s, b->cap);
+    }
+    if (n)
+        memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}

@@ -677,11 +677,10 @@ static int read_heredocs(struct parser *p, int line, struct df_instr *in, const 
             continue;
         in->heredocs = df_grow(in->heredocs, in->n_heredocs, sizeof(*in->heredocs));
         in->heredocs[in->n_heredocs++] = h;
-        size_t cap = 64, len = 0;
-        char *body = xmalloc(cap);
-        body[0] = '\0';
-        in->heredocs[in->n_heredocs - 1].content = body;
+        struct strbuf body = {0};
+        strbuf_put(&body, "", 0);
         for (;;) {
+            in->heredocs[in->n_heredocs - 1].content = body.s; /* freed with in */
             if (p->next >= p->n_lines)
                 return perr(p, line, "unterminated heredoc: no line \"%s\" ends it", h.name);
             const char *l = p->lines[p->next++];
@@ -690,15 +689,8 @@ static int read_heredocs(struct parser *p, int line, struct df_instr *in, const 
                     l++;
             if (strcmp(l, h.name) == 0)
                 break;
-            size_t ll = strlen(l);
-            while (len + ll + 2 > cap)
-                cap *= 2;
-            body = xrealloc(body, cap);
-            memcpy(body + len, l, ll);
-            len += ll;
-            body[len++] = '\n';
-            body[len] = '\0';
-            in->heredocs[in->n_heredocs - 1].content = body;
+            strbuf_put(&body, l, strlen(l));
+            strbuf_put(&body, "\n", 1);
         }
     }
     return 0;
@@ -840,24 +832,20 @@ static char *next_logical(struct parser *p, int *line)
     if (p->next >= p->n_lines)
         return NULL;
     *line = (int)p->next + 1;
-    char *acc = xstrdup(skip_ws(p->lines[p->next++]));
-    bool more = trim_continuation(acc, p->escape);
-    size_t len = strlen(acc), cap = len + 1;
+    struct strbuf acc = {0};
+    const char *first = skip_ws(p->lines[p->next++]);
+    strbuf_put(&acc, first, strlen(first));
+    bool more = trim_continuation(acc.s, p->escape);
+    acc.len = strlen(acc.s);
     while (more && p->next < p->n_lines) {
         const char *l = p->lines[p->next++];
         if (comment(l) || blank(l))
             continue;
         _cleanup_free_ char *part = xstrdup(l);
         more = trim_continuation(part, p->escape);
-        size_t pl = strlen(part);
-        if (len + pl + 1 > cap) { /* doubling: a long continuation stays linear */
-            cap = (len + pl + 1) * 2;
-            acc = xrealloc(acc, cap);
-        }
-        memcpy(acc + len, part, pl + 1); /* no separator, as docker */
-        len += pl;
+        strbuf_put(&acc, part, strlen(part)); /* no separator, as docker */
     }
-    return acc;
+    return acc.s;
 }
 
 static int add_to_stages(struct parser *p, struct dockerfile *df, struct df_instr *in)

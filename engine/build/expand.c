@@ -27,25 +27,9 @@
 #define INSTR_MAX_BYTES  (16 * 1024 * 1024) /* all of one instruction's */
 #define EXPAND_MAX_DEPTH 64                 /* ${a:-${b:-${c...}}} */
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void buf_put(struct buf *b, const char *s, size_t n)
+static void buf_putc(struct strbuf *b, char c)
 {
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->p = xrealloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_putc(struct buf *b, char c)
-{
-    buf_put(b, &c, 1);
+    strbuf_put(b, &c, 1);
 }
 
 struct lexer {
@@ -67,7 +51,7 @@ static const char *lookup(char *const *env, const char *name, size_t n)
     return found;
 }
 
-static int lex_until(struct lexer *lx, char stop, struct buf *out);
+static int lex_until(struct lexer *lx, char stop, struct strbuf *out);
 
 static bool name_start(char c)
 {
@@ -80,7 +64,7 @@ static bool name_char(char c)
 }
 
 /* ${name...}: lx->s is after "${". */
-static int lex_braced(struct lexer *lx, struct buf *out)
+static int lex_braced(struct lexer *lx, struct strbuf *out)
 {
     const char *name = lx->s;
     while (name_char(*lx->s))
@@ -92,7 +76,7 @@ static int lex_braced(struct lexer *lx, struct buf *out)
     if (*lx->s == '}') {
         lx->s++;
         if (val)
-            buf_put(out, val, strlen(val));
+            strbuf_put(out, val, strlen(val));
         return 0;
     }
     if (!*lx->s)
@@ -105,17 +89,17 @@ static int lex_braced(struct lexer *lx, struct buf *out)
         return berr_set(lx->e, -EINVAL, "unsupported modifier (%c) in substitution of %.*s",
                         mod ? mod : '}', (int)n, name);
     lx->s++;
-    struct buf word = {0};
+    struct strbuf word = {0};
     int r = lex_until(lx, '}', &word);
     if (r == 0 && *lx->s != '}')
         r = berr_set(lx->e, -EINVAL, "missing '}' in substitution of %.*s", (int)n, name);
     if (r < 0) {
-        free(word.p);
+        free(word.s);
         return r;
     }
     lx->s++;
     bool set = val && (!colon || *val);
-    const char *w = word.p ? word.p : "";
+    const char *w = word.s ? word.s : "";
     if (mod == '-')
         w = set ? val : w;
     else if (mod == '+')
@@ -125,13 +109,13 @@ static int lex_braced(struct lexer *lx, struct buf *out)
     else
         w = val;
     if (r == 0)
-        buf_put(out, w, strlen(w));
-    free(word.p);
+        strbuf_put(out, w, strlen(w));
+    free(word.s);
     return r;
 }
 
 /* A '$' was read: a variable, or a literal '$'. */
-static int lex_dollar(struct lexer *lx, struct buf *out)
+static int lex_dollar(struct lexer *lx, struct strbuf *out)
 {
     if (*lx->s == '{') {
         lx->s++;
@@ -157,11 +141,11 @@ static int lex_dollar(struct lexer *lx, struct buf *out)
     }
     const char *val = lookup(lx->env, name, n);
     if (val)
-        buf_put(out, val, strlen(val));
+        strbuf_put(out, val, strlen(val));
     return 0;
 }
 
-static int lex_double(struct lexer *lx, struct buf *out)
+static int lex_double(struct lexer *lx, struct strbuf *out)
 {
     for (;;) {
         char c = *lx->s;
@@ -190,7 +174,7 @@ static int lex_double(struct lexer *lx, struct buf *out)
     }
 }
 
-static int lex_until(struct lexer *lx, char stop, struct buf *out)
+static int lex_until(struct lexer *lx, char stop, struct strbuf *out)
 {
     while (*lx->s && *lx->s != stop) {
         if (out->len > EXPAND_MAX_BYTES)
@@ -210,7 +194,7 @@ static int lex_until(struct lexer *lx, char stop, struct buf *out)
                 return berr_set(lx->e, -EINVAL,
                                 "unexpected end of statement while looking for matching "
                                 "single-quote");
-            buf_put(out, lx->s, (size_t)(end - lx->s));
+            strbuf_put(out, lx->s, (size_t)(end - lx->s));
             lx->s = end + 1;
         } else if (c == '"' && !lx->raw_quotes) {
             r = lex_double(lx, out);
@@ -229,18 +213,18 @@ static int expand(const char *word, char escape, char *const *env, bool raw_quot
                   char **out, struct berr *e)
 {
     struct lexer lx = {.s = word, .esc = escape, .env = env, .raw_quotes = raw_quotes, .e = e};
-    struct buf b = {0};
-    buf_put(&b, "", 0);
+    struct strbuf b = {0};
+    strbuf_put(&b, "", 0);
     int r = lex_until(&lx, '\0', &b);
     if (r == 0 && b.len > EXPAND_MAX_BYTES)
         r = berr_set(e, -E2BIG, "expansion longer than %d bytes", EXPAND_MAX_BYTES);
     if (r == 0 && used && (*used += b.len) > INSTR_MAX_BYTES)
         r = berr_set(e, -E2BIG, "expansions longer than %d bytes in all", INSTR_MAX_BYTES);
     if (r < 0) {
-        free(b.p);
+        free(b.s);
         return r;
     }
-    *out = b.p;
+    *out = b.s;
     return 0;
 }
 
