@@ -301,32 +301,13 @@ static bool lenient_text(const struct canon *c, const struct ynode *v)
     return c->o->lenient && v->kind == YNODE_SCALAR && memchr(v->str, '$', v->len);
 }
 
-/* Edit distance, for "did you mean" hints (short keys only). */
-static size_t distance(const char *a, size_t la, const char *b, size_t lb)
-{
-    if (la > 40 || lb > 40)
-        return 99;
-    size_t d[41][41];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            size_t x = d[i - 1][j] + 1, y = d[i][j - 1] + 1,
-                   z = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            d[i][j] = x < y ? (x < z ? x : z) : (y < z ? y : z);
-        }
-    return d[la][lb];
-}
-
 static void unknown_key(struct canon *c, const struct schema *sc, const struct ynode *k,
                         const char *path)
 {
     const char *best = NULL;
     size_t bd = 3;
     for (size_t i = 0; i < sc->n; i++) {
-        size_t dd = distance(k->str, k->len, sc->fields[i].key, strlen(sc->fields[i].key));
+        size_t dd = str_edit_distance(k->str, k->len, sc->fields[i].key, strlen(sc->fields[i].key));
         if (dd < bd) {
             bd = dd;
             best = sc->fields[i].key;

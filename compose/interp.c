@@ -14,23 +14,6 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-struct buf {
-    char *s;
-    size_t len, cap;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    if (n)
-        memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
 static bool name_start(char c)
 {
     return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -53,7 +36,7 @@ static int fail(char **err, const char *fmt, ...)
     return -EINVAL;
 }
 
-static int subst(const struct interp *ip, const char *s, size_t len, struct buf *out, int depth,
+static int subst(const struct interp *ip, const char *s, size_t len, struct strbuf *out, int depth,
                  char **err);
 
 /* The end of a "${...}" body starting at s[i] (just after "${"): the index
@@ -74,8 +57,8 @@ static size_t closing_brace(const char *s, size_t len, size_t i)
     return SIZE_MAX;
 }
 
-static int braced(const struct interp *ip, const char *body, size_t len, struct buf *out, int depth,
-                  char **err)
+static int braced(const struct interp *ip, const char *body, size_t len, struct strbuf *out,
+                  int depth, char **err)
 {
     size_t n = 0;
     if (len == 0 || !name_start(body[0]))
@@ -88,7 +71,7 @@ static int braced(const struct interp *ip, const char *body, size_t len, struct 
     const char *val = ip->lookup(ip->ud, body, n);
     if (n == len) {
         if (val)
-            put(out, val, strlen(val));
+            strbuf_put(out, val, strlen(val));
         else if (ip->unset)
             ip->unset(ip->ud, body, n);
         return 0;
@@ -111,7 +94,7 @@ static int braced(const struct interp *ip, const char *body, size_t len, struct 
     switch (kind) {
     case '-':
         if (present)
-            put(out, val, strlen(val));
+            strbuf_put(out, val, strlen(val));
         else
             return subst(ip, arg, arglen, out, depth + 1, err);
         return 0;
@@ -121,10 +104,10 @@ static int braced(const struct interp *ip, const char *body, size_t len, struct 
         return 0;
     default: /* '?' */
         if (present) {
-            put(out, val, strlen(val));
+            strbuf_put(out, val, strlen(val));
             return 0;
         }
-        struct buf msg = {0};
+        struct strbuf msg = {0};
         int r = subst(ip, arg, arglen, &msg, depth + 1, err);
         if (r == 0)
             fail(err, "required variable %.*s is missing a value%s%s", (int)n, body,
@@ -134,7 +117,7 @@ static int braced(const struct interp *ip, const char *body, size_t len, struct 
     }
 }
 
-static int subst(const struct interp *ip, const char *s, size_t len, struct buf *out, int depth,
+static int subst(const struct interp *ip, const char *s, size_t len, struct strbuf *out, int depth,
                  char **err)
 {
     if (depth > INTERP_MAX_DEPTH)
@@ -146,9 +129,9 @@ static int subst(const struct interp *ip, const char *s, size_t len, struct buf 
         char c = s[i + 1];
         if (c != '$' && c != '{' && !name_start(c))
             continue; /* a lone "$" stays */
-        put(out, s + lit, i - lit);
+        strbuf_put(out, s + lit, i - lit);
         if (c == '$') {
-            put(out, "$", 1);
+            strbuf_put(out, "$", 1);
             i++;
         } else if (c == '{') {
             size_t end = closing_brace(s, len, i + 2);
@@ -164,22 +147,22 @@ static int subst(const struct interp *ip, const char *s, size_t len, struct buf 
                 j++;
             const char *val = ip->lookup(ip->ud, s + i + 1, j - i - 1);
             if (val)
-                put(out, val, strlen(val));
+                strbuf_put(out, val, strlen(val));
             else if (ip->unset)
                 ip->unset(ip->ud, s + i + 1, j - i - 1);
             i = j - 1;
         }
         lit = i + 1;
     }
-    put(out, s + lit, len - lit);
+    strbuf_put(out, s + lit, len - lit);
     return 0;
 }
 
 int interp_string(const struct interp *ip, const char *s, size_t len, char **out, size_t *out_len,
                   char **err)
 {
-    struct buf b = {0};
-    put(&b, "", 0);
+    struct strbuf b = {0};
+    strbuf_put(&b, "", 0);
     *err = NULL;
     int r = subst(ip, s, len, &b, 0, err);
     if (r < 0) {

@@ -19,6 +19,16 @@ char *str_join(const char *a, char sep, const char *b);
 /* The items of v with sep between them ("" for an empty or NULL v), in
  * one allocation. */
 char *strv_join(char *const *v, const char *sep);
+/* Levenshtein distance between a (la bytes) and b (lb bytes), for "did
+ * you mean" hints; 99 when either is longer than 40 bytes. */
+size_t str_edit_distance(const char *a, size_t la, const char *b, size_t lb);
+/* A string that grows by appending (capacity doubling): s is
+ * NUL-terminated once anything, even "", was put; the owner frees s. */
+struct strbuf {
+    char *s;
+    size_t len, cap;
+};
+void strbuf_put(struct strbuf *b, const char *s, size_t n);
 /* Environment helpers: entries are "KEY=VALUE". */
 const char *strv_env_get(char *const *env, const char *key);
 /* Sets KEY=VALUE, replacing an existing KEY in place (order kept). */

@@ -400,6 +400,20 @@ static void test_units_for_logs(void **state)
     unsetenv("BERTH_LOG_MAX_SIZE");
 }
 
+static void test_edit_distance(void **state)
+{
+    (void)state;
+    assert_int_equal(str_edit_distance("FORM", 4, "FROM", 4), 2);
+    assert_int_equal(str_edit_distance("RUNN", 4, "RUN", 3), 1);
+    assert_int_equal(str_edit_distance("", 0, "abc", 3), 3);
+    assert_int_equal(str_edit_distance("same", 4, "same", 4), 0);
+    assert_int_equal(str_edit_distance("kitten", 6, "sitting", 7), 3);
+    char long_key[42];
+    memset(long_key, 'a', 41);
+    long_key[41] = '\0';
+    assert_int_equal(str_edit_distance(long_key, 41, "a", 1), 99);
+}
+
 int main(void)
 {
     /* Scratch tmpfs mounts stay this process's own (fast_scratch). */
@@ -417,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_write_read_atomic),
         cmocka_unit_test(test_units_for_logs),
         cmocka_unit_test(test_join),
+        cmocka_unit_test(test_edit_distance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
