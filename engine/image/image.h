@@ -124,6 +124,16 @@ int store_ref_refreshed(struct store *s, const char *ref, long long *at, struct 
  * ("sha256:...") for an image loaded without a name. */
 int image_load_archive(struct store *s, const char *path, char ***loaded, struct berr *e);
 
+/* Writes the images refs name (references or IDs) to fd as a docker-archive
+ * (docker save) that is also an OCI image layout: each layer as the
+ * uncompressed tar its DiffID names, blobs shared by several images once.
+ * Every ref is resolved first: an unknown one fails before anything is
+ * written. */
+int image_save(struct store *s, char *const *refs, int fd, struct berr *e);
+/* image_save into path.tmp, renamed to path when complete; on error the
+ * temp file is removed and path is untouched. */
+int image_save_file(struct store *s, char *const *refs, const char *path, struct berr *e);
+
 /* Pulling: a fetcher (engine/registry) brings the bytes, the image module
  * verifies, plans and commits them through the same path as a load. */
 struct blob_writer;
