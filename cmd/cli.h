@@ -51,6 +51,7 @@ int cmd_images_rm(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_images_repair(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_images_inspect(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_images_tag(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_images_save(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_images_prune(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_pull(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_images_pull(struct cli *c, int argc, char **argv, struct berr *e);

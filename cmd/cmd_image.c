@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* berth load, berth image ls|rm|repair|inspect|tag|prune|pull (also
+/* berth load, berth image ls|rm|repair|inspect|tag|prune|pull|save (also
  * `images`, `rmi`): options,
  * docker's output and messages. Not here: the store, archives and the index
  * (engine/image/), the table layout (cmd/ui/format.c). */
@@ -71,6 +71,47 @@ int cmd_load(struct cli *c, int argc, char **argv, struct berr *e)
         }
     }
     return 0;
+}
+
+int cmd_images_save(struct cli *c, int argc, char **argv, struct berr *e)
+{
+    struct cmd_parser op;
+    cmd_parser_init(&op, "image save");
+    const char *output = NULL;
+    int opt;
+    opterr = 0;
+    while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
+        switch (opt) {
+        case 'o':
+            output = optarg;
+            break;
+        case 'h':
+            cmd_print_help(op.def, stdout);
+            return 0;
+        default:
+            return 2; /* cmd_parser_next said why */
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "berth: image save: name at least one image\n");
+        return 2;
+    }
+    if (output && strcmp(output, "-") == 0)
+        output = NULL;
+    if (!output && isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "berth: image save: cowardly refusing to write a tar archive to a "
+                        "terminal (use -o FILE or redirect)\n");
+        return 2;
+    }
+    _cleanup_store_ struct store *s = NULL;
+    int r = store_open_readonly(c->root, &s, e);
+    if (r < 0)
+        return r;
+    char **refs = argv + optind;
+    if (output)
+        return image_save_file(s, refs, output, e);
+    fflush(stdout);
+    return image_save(s, refs, STDOUT_FILENO, e);
 }
 
 struct row {
@@ -544,6 +585,8 @@ int cmd_image(struct cli *c, int argc, char **argv, struct berr *e)
         return cmd_images_rm(c, argc - 1, argv + 1, e);
     if (strcmp(sub, "load") == 0)
         return cmd_load(c, argc - 1, argv + 1, e);
+    if (strcmp(sub, "save") == 0)
+        return cmd_images_save(c, argc - 1, argv + 1, e);
     if (strcmp(sub, "pull") == 0)
         return cmd_images_pull(c, argc - 1, argv + 1, e);
     if (strcmp(sub, "push") == 0)

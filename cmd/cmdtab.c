@@ -154,6 +154,11 @@ static const struct cmd_flag load_flags[] = {
     {0},
 };
 
+static const struct cmd_flag image_save_flags[] = {
+    {"output", 'o', true, "FILE", "Write to FILE instead of standard output", CC_FILE},
+    {0},
+};
+
 static const struct cmd_flag image_ls_flags[] = {
     {"quiet", 'q', true, NULL, "Only show image IDs"},
     {"format", 'F', false, "FORMAT", "table (default) or json", CC_LIST, "table json"},
@@ -346,7 +351,7 @@ const struct cmd_def cmd_table[] = {
      .about = "Load an image from a tar archive (docker save or OCI layout; plain, gzip or\n"
               "zstd) or from standard input.",
      .flags = load_flags, .permute = true},
-    {.name = "image", .fn = cmd_image, .summary = "Manage images (ls, pull, push, rm, inspect, tag, prune)",
+    {.name = "image", .fn = cmd_image, .summary = "Manage images (ls, pull, push, rm, inspect, tag, prune, save)",
      .usage = "COMMAND", .args = CA_SUBCOMMAND},
     {.name = "image ls", .fn = cmd_images_ls, .summary = "List images (also: berth images)",
      .usage = "[-q] [--format json|table] [--no-trunc]", .about = "List images.",
@@ -386,6 +391,14 @@ const struct cmd_def cmd_table[] = {
      .flags = image_prune_flags, .permute = true},
     {.name = "image load", .fn = cmd_load,
      .summary = "Load an image from a tar archive (also: berth load)", .alias_of = "load"},
+    {.name = "image save", .fn = cmd_images_save,
+     .summary = "Save images to a tar archive (docker save)",
+     .usage = "[-o FILE] IMAGE...",
+     .about = "Write images to a tar archive as `docker save` does: a docker-archive that is\n"
+              "also an OCI image layout, each layer an uncompressed tar, blobs the images\n"
+              "share once. To standard output unless -o, never to a terminal. With -o the\n"
+              "file appears only when complete.",
+     .flags = image_save_flags, .permute = true},
     {.name = "image repair", .fn = cmd_images_repair,
      .summary = "Rebuild a damaged image index from the store",
      .usage = "",
