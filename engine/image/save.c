@@ -103,8 +103,11 @@ static int layer_stream(struct store *s, const char *blob, const char *what, str
             break;
         sha256_update(h, buf, (size_t)n);
         total += n;
-        if (out && archive_write_data(out, buf, (size_t)n) != n)
-            return berr_set(e, -EIO, "%s: writing: %s", what, archive_error_string(out));
+        if (out && archive_write_data(out, buf, (size_t)n) != n) {
+            const char *why = archive_error_string(out);
+            return berr_set(e, -EIO, "%s: writing: %s", what,
+                            why ? why : "more bytes than when it was measured");
+        }
     }
     sha256_final(h, diffid);
     *size = total;
