@@ -196,4 +196,56 @@ bool dockerignore_excluded(const struct dockerignore *di, const char *path);
  * below it (so the walker must descend)? False means skip it whole. */
 bool dockerignore_may_reinclude(const struct dockerignore *di, const char *dir);
 
+/* The builder: runs a Dockerfile's stages into an image in the store.
+ * RUN steps execute in containers of the runtime on the previous layers
+ * (their upper dir becomes the new layer), COPY and ADD write a layer
+ * directly; each step is cached by its parent, its instruction, the
+ * variables it sees and (COPY, ADD) its sources' contents. */
+struct store;
+struct runtime;
+struct platform;
+
+struct build_opts {
+    const char *context;           /* directory; absolute or relative to the cwd */
+    const char *dockerfile;        /* path (absolute, or relative to the cwd); NULL:
+                                      CONTEXT/Dockerfile */
+    const char *dockerfile_inline; /* the Dockerfile's text (overrides dockerfile) */
+    char *const *build_args;       /* "K=V"; "K" alone takes the environment's value */
+    const char *target;            /* stage name or index; NULL: the last stage */
+    char *const *tags;             /* references the result is tagged with */
+    char *const *labels;           /* "K=V", added to the image's labels */
+    bool no_cache;                 /* run every step (the cache is still written) */
+    bool pull;                     /* pull every FROM image, even when present */
+    const char *network;           /* NULL or "default": the build bridge; "host"; "none" */
+    int64_t shm_size;              /* bytes of RUN's /dev/shm; 0: 64 MiB */
+    char *const *extra_hosts;      /* "name:ip" or "name=ip", added to RUN's /etc/hosts */
+    char *const *secrets;          /* "id=ID,src=PATH" or "id=ID,env=VAR" */
+    const char *platform;          /* NULL: this host's */
+    const char *name;              /* what messages call the build (a service), or NULL */
+    bool quiet;                    /* no progress output (errors still returned) */
+    int out_fd;                    /* where progress goes (2 usually); -1: nowhere */
+    bool tty;                      /* out_fd is a terminal */
+};
+
+struct build_env {
+    struct store *store;
+    struct runtime *rt;
+    const char *root;    /* $BERTH_ROOT: the build cache, RUN's network records */
+    const char *runroot; /* $BERTH_RUNROOT: RUN's network namespaces */
+    char *const *environ;
+    /* Brings ref into the store for platform (NULL: this host's): called
+     * for a FROM image that is not in the store, and for every one with
+     * opts->pull. */
+    int (*pull)(void *ud, const char *ref, const struct platform *platform, bool quiet,
+                struct berr *e);
+    void *pull_ud;
+};
+
+/* Builds; on success *image_id (the caller's) is the image's ID
+ * ("sha256:..."), and every tag names it. A failure names the Dockerfile
+ * line (NAME:LINE) and leaves nothing half-stored: the steps before it
+ * stay cached. */
+int build_image(const struct build_env *env, const struct build_opts *o, char **image_id,
+                struct berr *e);
+
 #endif

@@ -243,4 +243,52 @@ int store_index_repair(struct store *s, size_t *n_images, size_t *n_refs, struct
  * (one line: the config digest); the store reads these to protect images
  * and layers from removal. */
 
+/* Building (engine/build): the builder makes its directories in a
+ * scratch directory of the store's file system, so that a RUN step's
+ * upper dir becomes a layer by a rename. */
+/* tmp/build-XXXXXX, flock'd while this process lives (another writer's
+ * clean-up skips it; a killed build's is removed by the next writer).
+ * *path (the caller's) is absolute; *lockfd keeps it. */
+int image_scratch_begin(struct store *s, char **path, int *lockfd, struct berr *e);
+/* Removes the scratch directory (whatever is left in it) and lets the
+ * lock go. */
+void image_scratch_end(struct store *s, char *path, int lockfd);
+
+/* A layer as a manifest names it, and as the store keeps it. */
+struct image_layer_ref {
+    char diff_id[DIGEST_STR_SIZE];
+    char digest[DIGEST_STR_SIZE]; /* the blob */
+    int64_t size;                 /* the blob's bytes */
+    char media_type[80];          /* the blob's ("application/vnd.oci.image.layer.v1.tar+gzip") */
+    char chain_id[DIGEST_STR_SIZE];
+};
+/* dir: an absolute path, on the store's file system (in a scratch
+ * directory), of a tree in overlay form (whiteouts as 0/0 character
+ * devices, opaque directories marked trusted.overlay.opaque=y, as a RUN
+ * step's upper dir). Writes it as an OCI layer tar (entries in name
+ * order; whiteouts as .wh.NAME, opaque directories as .wh..wh..opq; no
+ * trusted.overlay.* xattr), gzip-compressed, into a blob, then moves dir
+ * into the store as layer ChainID(parent_chain, DiffID) (dir is removed
+ * when the store has that layer already). parent_chain NULL: the bottom
+ * layer. */
+int image_layer_from_dir(struct store *s, const char *dir, const char *parent_chain,
+                         struct image_layer_ref *out, struct berr *e);
+/* Whether the store still has the layer's blob and unpacked tree. */
+bool image_layer_present(struct store *s, const struct image_layer_ref *l);
+/* The unpacked layer's directory (heap), for overlay lowerdirs. */
+char *image_layer_dir(struct store *s, const char *chain_id);
+/* The image ref_or_id names: its config (parsed, the caller's) and its
+ * layers as its manifest lists them (*layers the caller's, free()). */
+int image_parts_get(struct store *s, const char *ref_or_id, json_t **config,
+                    struct image_layer_ref **layers, size_t *n, struct berr *e);
+/* Stores an image: config (JSON text whose rootfs.diff_ids are the
+ * layers' in order) as a blob, an OCI manifest naming it and the layers,
+ * the image in the index, and every tag (a reference, normalized here)
+ * pointing at it, moved from the image it named before as docker moves
+ * it. Every layer must be present (image_layer_present). *id (the
+ * caller's, may be NULL) receives the config digest. */
+int image_commit(struct store *s, const char *config, size_t len,
+                 const struct image_layer_ref *layers, size_t n, char *const *tags, char **id,
+                 struct berr *e);
+
 #endif
