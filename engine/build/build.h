@@ -148,6 +148,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct dockerfile *, dockerfile_free)
 void df_instr_free(struct df_instr *in);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct df_instr *, df_instr_free)
 
+/* The value of in's first --name flag, NULL when absent. */
+const char *df_flag(const struct df_instr *in, const char *name);
+
 /* The stage called name (case-insensitively) or whose index name is;
  * -1 when none. */
 int dockerfile_find_stage(const struct dockerfile *df, const char *name);
@@ -175,6 +178,9 @@ void df_walk_set_image_env(struct df_walk *w, char *const *env);
 /* The next instruction of the stage, expanded (a copy, the caller's):
  * returns 1 and sets *out, 0 at the end of the stage, <0 on error. */
 int df_walk_next(struct df_walk *w, struct df_instr **out, struct berr *e);
+/* Expands in (an ONBUILD trigger of the base image, run as if written
+ * after the FROM) in the walk's scope, as df_walk_next expands. */
+int df_walk_expand(struct df_walk *w, struct df_instr *in, struct berr *e);
 /* The variables in scope now ("K=V": ARGs, then ENVs overriding them). */
 char **df_walk_env(const struct df_walk *w);
 
@@ -233,6 +239,7 @@ struct build_env {
     const char *root;    /* $BERTH_ROOT: the build cache, RUN's network records */
     const char *runroot; /* $BERTH_RUNROOT: RUN's network namespaces */
     char *const *environ;
+    const char *cgroup_parent; /* RUN containers' cgroups go below it; NULL: "berth/build" */
     /* Brings ref into the store for platform (NULL: this host's): called
      * for a FROM image that is not in the store, and for every one with
      * opts->pull. */
