@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "engine/events/event.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 
@@ -228,9 +229,7 @@ struct build_opts {
     char *const *secrets;          /* "id=ID,src=PATH" or "id=ID,env=VAR" */
     const char *platform;          /* NULL: this host's */
     const char *name;              /* what messages call the build (a service), or NULL */
-    bool quiet;                    /* no progress output (errors still returned) */
-    int out_fd;                    /* where progress goes (2 usually); -1: nowhere */
-    bool tty;                      /* out_fd is a terminal */
+    bool quiet;                    /* pull FROM images quietly */
 };
 
 struct build_env {
@@ -240,6 +239,13 @@ struct build_env {
     const char *runroot; /* $BERTH_RUNROOT: RUN's network namespaces */
     char *const *environ;
     const char *cgroup_parent; /* RUN containers' cgroups go below it; NULL: "berth/build" */
+    /* The build's progress: EV_BUILD "step" events, id the step's number
+     * ("3"), status "Started" (detail: the step's title), "Output" (detail:
+     * a line of RUN's output; current: ms since the step started), "Note"
+     * (detail), "CACHED", "DONE" (current: the step's ms), "ERROR"
+     * (detail: why) and "Tail" (detail: the failed step's last output
+     * lines, a block of text to show even when quiet). */
+    struct ev_sink sink;
     /* Brings ref into the store for platform (NULL: this host's): called
      * for a FROM image that is not in the store, and for every one with
      * opts->pull. */

@@ -1,47 +1,38 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The build's output as docker's plain progress writes it: "#N title",
- * RUN's output lines as "#N 0.123 line", then "#N CACHED", "#N DONE 0.3s"
- * or "#N ERROR: why", and a blank line. Nothing when quiet. */
+/* The build's progress as events (EV_BUILD "step", see build_env.sink in
+ * build.h), in the order docker's plain progress shows them: a step's
+ * title, RUN's output lines, then CACHED, DONE or ERROR. cmd/ui renders
+ * them ("#3 [2/5] RUN make", "#3 0.120 ...", "#3 DONE 0.3s"). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "engine/build/builder_int.h"
 #include "util/strv.h"
 #include "util/timefmt.h"
 #include "util/xalloc.h"
 
-static bool quiet(const struct builder *b)
+static void emit(struct bstep *s, const char *status, const char *detail, int64_t current)
 {
-    return b->o->quiet || b->o->out_fd < 0;
+    char id[16];
+    snprintf(id, sizeof id, "%u", s->id);
+    struct ev ev = {
+        .type = EV_BUILD,
+        .action = "step",
+        .id = id,
+        .service = s->b->o->name,
+        .name = s->b->o->name,
+        .status = status,
+        .detail = detail,
+        .current = current,
+    };
+    ev_emit(&s->b->env->sink, &ev);
 }
 
-static void out(const struct builder *b, const char *s, size_t n)
+static int64_t since_ms(const struct bstep *s)
 {
-    while (n > 0) {
-        ssize_t w = write(b->o->out_fd, s, n);
-        if (w <= 0)
-            return; /* progress is best effort */
-        s += w;
-        n -= (size_t)w;
-    }
-}
-
-static void outf(const struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void outf(const struct builder *b, const char *fmt, ...)
-{
-    if (quiet(b))
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        out(b, s, (size_t)n);
-    free(s);
+    return (time_now_ns() - s->t0_ns) / 1000000;
 }
 
 void prog_begin(struct builder *b, struct bstep *s, const char *fmt, ...)
@@ -55,23 +46,19 @@ void prog_begin(struct builder *b, struct bstep *s, const char *fmt, ...)
     if (vasprintf(&s->title, fmt, ap) < 0)
         s->title = NULL;
     va_end(ap);
-    outf(b, "#%u %s\n", s->id, s->title ? s->title : "");
-}
-
-static double since(const struct bstep *s)
-{
-    return (double)(time_now_ns() - s->t0_ns) / 1e9;
+    emit(s, "Started", s->title ? s->title : "", 0);
 }
 
 void prog_line(struct bstep *s, const char *line, size_t len)
 {
-    unsigned slot = s->tail_next % (sizeof s->tail / sizeof s->tail[0]);
+    unsigned cap = sizeof s->tail / sizeof s->tail[0];
+    unsigned slot = s->tail_next % cap;
     free(s->tail[slot]);
     s->tail[slot] = xstrndup(line, len);
     s->tail_next++;
-    if (s->n_tail < sizeof s->tail / sizeof s->tail[0])
+    if (s->n_tail < cap)
         s->n_tail++;
-    outf(s->b, "#%u %.3f %.*s\n", s->id, since(s), (int)len, line);
+    emit(s, "Output", s->tail[slot], since_ms(s));
 }
 
 void prog_note(struct bstep *s, const char *fmt, ...)
@@ -82,37 +69,38 @@ void prog_note(struct bstep *s, const char *fmt, ...)
     if (vasprintf(&m, fmt, ap) < 0)
         m = NULL;
     va_end(ap);
-    outf(s->b, "#%u %s\n", s->id, m ? m : "");
+    emit(s, "Note", m ? m : "", 0);
     free(m);
 }
 
 void prog_cached(struct bstep *s)
 {
-    outf(s->b, "#%u CACHED\n\n", s->id);
+    emit(s, "CACHED", NULL, 0);
 }
 
 void prog_done(struct bstep *s)
 {
-    outf(s->b, "#%u DONE %.1fs\n\n", s->id, since(s));
+    emit(s, "DONE", NULL, since_ms(s));
 }
 
 void prog_error(struct bstep *s, const char *msg)
 {
-    outf(s->b, "#%u ERROR: %s\n", s->id, msg);
-    /* The last lines of output, even when quiet: the error is about them. */
-    if (s->n_tail > 0 && s->b->o->out_fd >= 0) {
-        char *head = xasprintf("------\n > %s:\n", s->title ? s->title : "");
-        out(s->b, head, strlen(head));
-        free(head);
-        unsigned cap = sizeof s->tail / sizeof s->tail[0];
-        for (unsigned k = 0; k < s->n_tail; k++) {
-            const char *l = s->tail[(s->tail_next - s->n_tail + k) % cap];
-            out(s->b, l, strlen(l));
-            out(s->b, "\n", 1);
-        }
-        out(s->b, "------\n", 7);
+    emit(s, "ERROR", msg, since_ms(s));
+    if (s->n_tail == 0)
+        return;
+    struct strbuf sb = {0};
+    char *head = xasprintf("------\n > %s:\n", s->title ? s->title : "");
+    strbuf_put(&sb, head, strlen(head));
+    free(head);
+    unsigned cap = sizeof s->tail / sizeof s->tail[0];
+    for (unsigned k = 0; k < s->n_tail; k++) {
+        const char *l = s->tail[(s->tail_next - s->n_tail + k) % cap];
+        strbuf_put(&sb, l, strlen(l));
+        strbuf_put(&sb, "\n", 1);
     }
-    outf(s->b, "\n");
+    strbuf_put(&sb, "------", 6);
+    emit(s, "Tail", sb.s, 0);
+    free(sb.s);
 }
 
 void prog_end(struct bstep *s)

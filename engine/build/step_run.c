@@ -546,7 +546,7 @@ static int run_container(struct builder *b, struct bstage *st, const struct df_i
     r = watch(b, s, &p, pfd[0], &x, e);
     close(pfd[0]);
     struct berr re = BERR_INIT;
-    if (container_release(&p, &re) < 0 && r == 0)
+    if (container_release_prune(&p, &re) < 0 && r == 0)
         r = berr_wrap(&re, "RUN"), berr_move(e, &re);
     berr_clear(&re);
     if (r == 0 && x.status != 0) {
