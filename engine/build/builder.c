@@ -31,7 +31,8 @@ int builder_err(struct builder *b, const struct df_instr *in, struct berr *e)
 
 int builder_dir(struct builder *b, const char *what, char **path, struct berr *e)
 {
-    char *p = xasprintf("%s/%s%u", b->scratch, what, ++b->next_dir);
+    char *p = xasprintf("%s/%s%u", b->scratch, what,
+                        __atomic_add_fetch(&b->next_dir, 1, __ATOMIC_RELAXED));
     if (mkdir(p, 0755) < 0) {
         int r = berr_errno(e, errno, "making %s", p);
         free(p);
@@ -66,7 +67,10 @@ int builder_layer_step(struct builder *b, struct bstage *st, const struct df_ins
                        struct berr *e)
 {
     struct bcache_rec rec;
-    if (!b->o->no_cache && bcache_get(b, key, &rec)) {
+    pthread_mutex_lock(&b->lock);
+    bool hit = !b->o->no_cache && bcache_get(b, key, &rec);
+    pthread_mutex_unlock(&b->lock);
+    if (hit) {
         if (rec.created_ns > st->created_ns)
             st->created_ns = rec.created_ns;
         if (rec.has_layer)
@@ -89,6 +93,7 @@ int builder_layer_step(struct builder *b, struct bstage *st, const struct df_ins
         r = make(b, st, in, s, upper, work, rootfs, lowers, arg, e);
     memset(&rec, 0, sizeof rec);
     rec.created_ns = time_now_ns();
+    pthread_mutex_lock(&b->lock);
     if (r == 0 && !dir_is_empty(upper)) {
         r = image_layer_from_dir(b->env->store, upper,
                                  st->n_layers ? st->layers[st->n_layers - 1].chain_id : NULL,
@@ -97,6 +102,7 @@ int builder_layer_step(struct builder *b, struct bstage *st, const struct df_ins
     }
     if (r == 0)
         r = bcache_put(b, key, &rec, e);
+    pthread_mutex_unlock(&b->lock);
     if (dir) { /* what is left (the work dir, an empty upper) goes now */
         struct berr ig = BERR_INIT;
         fs_rm_rf_at(AT_FDCWD, dir, &ig);
@@ -140,7 +146,8 @@ static int check_platform(struct builder *b, const char *want, struct berr *e)
 
 /* The image ref names, pulled when absent (or always with --pull): its
  * config, layers and, as key, its ID. */
-static int base_image(struct builder *b, const char *ref, struct bstage *out, struct berr *e)
+static int base_image_locked(struct builder *b, const char *ref, struct bstage *out,
+                             struct berr *e)
 {
     struct store *s = b->env->store;
     bool pulled = false;
@@ -176,6 +183,14 @@ static int base_image(struct builder *b, const char *ref, struct bstage *out, st
     const char *created = json_string_value(json_object_get(out->config, "created"));
     out->base_created = created ? xstrdup(created) : NULL;
     return 0;
+}
+
+static int base_image(struct builder *b, const char *ref, struct bstage *out, struct berr *e)
+{
+    pthread_mutex_lock(&b->lock);
+    int r = base_image_locked(b, ref, out, e);
+    pthread_mutex_unlock(&b->lock);
+    return r;
 }
 
 static void stage_take_base(struct bstage *st, const struct bstage *base)
@@ -322,9 +337,11 @@ static int check_interrupt(struct builder *b, struct berr *e)
 {
     struct signalfd_siginfo si;
     if (b->sigfd >= 0 && read(b->sigfd, &si, sizeof si) == (ssize_t)sizeof si)
-        b->interrupted = (int)si.ssi_signo;
-    if (b->interrupted)
+        __atomic_store_n(&b->interrupted, (int)si.ssi_signo, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&b->interrupted, __ATOMIC_RELAXED))
         return berr_set(e, -EINTR, "interrupted");
+    if (__atomic_load_n(&b->cancel, __ATOMIC_RELAXED))
+        return berr_set(e, -ECANCELED, "cancelled: another stage failed");
     return 0;
 }
 
@@ -357,14 +374,25 @@ static int dispatch(struct builder *b, struct bstage *st, struct df_instr *in, s
 int builder_stage(struct builder *b, size_t i, const struct df_instr *from_instr, struct berr *e)
 {
     struct bstage *st = &b->stages[i];
-    if (st->state == 2)
+    pthread_mutex_lock(&b->lock);
+    /* Another thread building it: wait for it. This one: a cycle. */
+    while (st->state == 1 && !pthread_equal(st->owner, pthread_self()))
+        pthread_cond_wait(&b->stage_done, &b->lock);
+    int state = st->state;
+    if (state == 0) {
+        st->state = 1;
+        st->owner = pthread_self();
+    }
+    pthread_mutex_unlock(&b->lock);
+    if (state == 2)
         return 0;
-    if (st->state == 1) {
+    if (state == 3)
+        return berr_set(e, -ECANCELED, "stage %s failed", st->label ? st->label : "0");
+    if (state == 1) {
         berr_set(e, -ELOOP, "circular dependency detected on stage: %s",
                  b->df->stages[i].name ? b->df->stages[i].name : st->label ? st->label : "0");
         return from_instr ? builder_err(b, from_instr, e) : -ELOOP;
     }
-    st->state = 1;
     const struct df_stage *ds = &b->df->stages[i];
     st->n_steps = 0;
     for (size_t k = 0; k < ds->n_instrs; k++) {
@@ -383,10 +411,126 @@ int builder_stage(struct builder *b, size_t i, const struct df_instr *from_instr
     }
     df_walk_free(st->walk);
     st->walk = NULL;
-    if (r < 0)
-        return r;
-    st->state = 2;
-    return 0;
+    pthread_mutex_lock(&b->lock);
+    st->state = r < 0 ? 3 : 2;
+    pthread_cond_broadcast(&b->stage_done);
+    pthread_mutex_unlock(&b->lock);
+    return r < 0 ? r : 0;
+}
+
+/* --- independent stages in parallel ----------------------------------- */
+
+/* The stages stage i names (FROM an earlier stage, COPY --from, RUN
+ * --mount from=), as far as a walk without the base image's variables
+ * tells; what it misses is still built, when reached, in order. */
+static void stage_deps(struct builder *b, size_t i, bool *deps)
+{
+    struct df_walk *w = NULL;
+    struct berr ig = BERR_INIT;
+    if (df_walk_new(b->df, i, b->build_args, &w, &ig) < 0) {
+        berr_clear(&ig);
+        return;
+    }
+    struct df_instr *in = NULL;
+    while (df_walk_next(w, &in, &ig) == 1) {
+        const char *names[16];
+        size_t n = 0;
+        if (in->kind == DF_FROM)
+            names[n++] = in->args[0];
+        if (in->kind == DF_COPY && df_flag(in, "from"))
+            names[n++] = df_flag(in, "from");
+        for (size_t k = 0; in->kind == DF_RUN && k < in->n_mounts && n < 16; k++)
+            if (in->mounts[k].from)
+                names[n++] = in->mounts[k].from;
+        for (size_t k = 0; k < n; k++) {
+            int j = dockerfile_find_stage(b->df, names[k]);
+            if (j >= 0 && (size_t)j != i && (in->kind != DF_FROM || (size_t)j < i))
+                deps[j] = true;
+        }
+        df_instr_free(in);
+    }
+    berr_clear(&ig);
+    df_walk_free(w);
+}
+
+struct stage_job {
+    struct builder *b;
+    size_t idx;
+    pthread_t thread;
+    int r;
+    struct berr e;
+};
+
+static void *stage_thread(void *arg)
+{
+    struct stage_job *j = arg;
+    j->r = builder_stage(j->b, j->idx, NULL, &j->e);
+    if (j->r < 0)
+        __atomic_store_n(&j->b->cancel, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+#define BUILD_MAX_PARALLEL 4
+
+/* Builds what the target needs, a wave of independent stages at a time
+ * (each wave: the stages whose own needs are built), in threads when a
+ * wave has several. The target itself is left to the caller. */
+static int build_needs(struct builder *b, size_t target, struct berr *e)
+{
+    size_t n = b->df->n_stages;
+    if (n < 3)
+        return 0;
+    _cleanup_free_ bool *deps = xcalloc(n * n, sizeof(bool));
+    for (size_t i = 0; i < n; i++)
+        stage_deps(b, i, deps + i * n);
+    _cleanup_free_ bool *need = xcalloc(n, sizeof(bool));
+    need[target] = true;
+    for (bool grew = true; grew;) { /* the closure of the target's needs */
+        grew = false;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; need[i] && j < n; j++)
+                if (deps[i * n + j] && !need[j])
+                    need[j] = grew = true;
+    }
+    need[target] = false;
+    for (;;) {
+        size_t ready[BUILD_MAX_PARALLEL], nr = 0;
+        for (size_t i = 0; i < n && nr < BUILD_MAX_PARALLEL; i++) {
+            if (!need[i] || b->stages[i].state != 0)
+                continue;
+            bool ok = true;
+            for (size_t j = 0; j < n && ok; j++)
+                ok = !deps[i * n + j] || b->stages[j].state == 2;
+            if (ok)
+                ready[nr++] = i;
+        }
+        if (nr < 2) /* one at a time: in order, when the target reaches it */
+            return 0;
+        b->parallel = true;
+        struct stage_job jobs[BUILD_MAX_PARALLEL];
+        memset(jobs, 0, sizeof jobs);
+        size_t started = 0;
+        for (size_t k = 0; k < nr; k++) {
+            jobs[k] = (struct stage_job){.b = b, .idx = ready[k], .e = BERR_INIT};
+            if (pthread_create(&jobs[k].thread, NULL, stage_thread, &jobs[k]) != 0)
+                break;
+            started++;
+        }
+        int r = 0;
+        for (size_t k = 0; k < started; k++) {
+            pthread_join(jobs[k].thread, NULL);
+            /* the first failure that is not another's cancellation */
+            if (jobs[k].r < 0 && (r == 0 || r == -ECANCELED)) {
+                berr_move(e, &jobs[k].e);
+                r = jobs[k].r;
+            }
+            berr_clear(&jobs[k].e);
+        }
+        if (r < 0)
+            return r;
+        if (started < nr)
+            return 0; /* no more threads: the rest in order */
+    }
 }
 
 /* --- the build -------------------------------------------------------- */
@@ -565,7 +709,7 @@ static int run_build(struct builder *b, char **image_id, struct berr *e)
     if ((r = build_net_open(b->env->root, b->env->runroot, o->network, o->extra_hosts, &b->net,
                             e)) < 0)
         return r;
-    if ((r = builder_stage(b, target, NULL, e)) < 0)
+    if ((r = build_needs(b, target, e)) < 0 || (r = builder_stage(b, target, NULL, e)) < 0)
         return r;
     return finish(b, &b->stages[target], image_id, e);
 }
@@ -582,6 +726,8 @@ int build_image(const struct build_env *env, const struct build_opts *o, char **
         .t0_ns = time_now_ns(),
     };
     platform_host(&b.plat);
+    pthread_mutex_init(&b.lock, NULL);
+    pthread_cond_init(&b.stage_done, NULL);
     b.cgroup_parent = xstrdup(env->cgroup_parent ? env->cgroup_parent : "berth/build");
     /* SIGINT, SIGTERM and SIGHUP stop the build cleanly: the running step
      * is killed and everything removed; they are delivered again when
@@ -612,6 +758,8 @@ int build_image(const struct build_env *env, const struct build_opts *o, char **
     free(b.cgroup_parent);
     if (b.sigfd >= 0)
         close(b.sigfd);
+    pthread_mutex_destroy(&b.lock);
+    pthread_cond_destroy(&b.stage_done);
     if (b.interrupted) /* the signal is delivered when unblocked */
         kill(getpid(), b.interrupted);
     sigprocmask(SIG_SETMASK, &old, NULL);

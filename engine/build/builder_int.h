@@ -8,6 +8,7 @@
 #define BERTH_BUILD_BUILDER_INT_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,7 +25,8 @@
 struct bstage {
     size_t idx;
     char *label;     /* "builder" / "stage-1" in "[builder 2/5]"; NULL: a lone stage */
-    int state;       /* 0 not built, 1 being built, 2 built */
+    int state;       /* 0 not built, 1 being built, 2 built (under the builder's lock) */
+    pthread_t owner; /* the thread building it (state 1) */
     json_t *config;  /* the image config being made (architecture, config, history, rootfs) */
     struct image_layer_ref *layers;
     size_t n_layers;
@@ -55,6 +57,13 @@ struct builder {
     char *cgroup_parent; /* RUN containers' cgroups go below it */
     int sigfd;           /* SIGINT, SIGTERM, SIGHUP while building */
     int interrupted;     /* the signal that stopped the build, 0 */
+    /* Independent stages build in threads of their own: the lock guards
+     * the stages' states, the store, the network and the sink; cancel
+     * tells the others to stop when one failed. */
+    pthread_mutex_t lock;
+    pthread_cond_t stage_done;
+    bool parallel;
+    int cancel;
 };
 
 /* One step as the progress output shows it. */

@@ -27,7 +27,9 @@ static void emit(struct bstep *s, const char *status, const char *detail, int64_
         .detail = detail,
         .current = current,
     };
+    pthread_mutex_lock(&s->b->lock);
     ev_emit(&s->b->env->sink, &ev);
+    pthread_mutex_unlock(&s->b->lock);
 }
 
 static int64_t since_ms(const struct bstep *s)
@@ -39,7 +41,7 @@ void prog_begin(struct builder *b, struct bstep *s, const char *fmt, ...)
 {
     memset(s, 0, sizeof *s);
     s->b = b;
-    s->id = ++b->next_id;
+    s->id = __atomic_add_fetch(&b->next_id, 1, __ATOMIC_RELAXED);
     s->t0_ns = time_now_ns();
     va_list ap;
     va_start(ap, fmt);

@@ -383,14 +383,18 @@ static int watch(struct builder *b, struct bstep *s, struct container_proc *p, i
         struct pollfd pf[3] = {{.fd = eof ? -1 : outfd, .events = POLLIN},
                                {.fd = reaped ? -1 : p->pidfd, .events = POLLIN},
                                {.fd = b->sigfd, .events = POLLIN}};
-        int n = poll(pf, 3, -1);
+        int n = poll(pf, 3, b->parallel ? 250 : -1);
         if (n < 0 && errno != EINTR)
             return berr_errno(e, errno, "waiting for the RUN step");
+        if (!interrupted && __atomic_load_n(&b->cancel, __ATOMIC_RELAXED)) {
+            interrupted = true; /* another stage failed */
+            container_signal(p, SIGKILL);
+        }
         if (pf[2].revents & POLLIN) {
             struct signalfd_siginfo si;
             if (read(b->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
                 interrupted = true;
-                b->interrupted = (int)si.ssi_signo;
+                __atomic_store_n(&b->interrupted, (int)si.ssi_signo, __ATOMIC_RELAXED);
                 container_signal(p, SIGKILL);
             }
         }
@@ -419,6 +423,8 @@ static int watch(struct builder *b, struct bstep *s, struct container_proc *p, i
     }
     if (ll)
         prog_line(s, line, ll);
+    if (interrupted && !__atomic_load_n(&b->interrupted, __ATOMIC_RELAXED))
+        return berr_set(e, -ECANCELED, "cancelled: another stage failed");
     if (interrupted)
         return berr_set(e, -EINTR, "interrupted");
     return 0;
@@ -470,8 +476,13 @@ static int run_container(struct builder *b, struct bstage *st, const struct df_i
     bool none = netflag && strcmp(netflag, "none") == 0;
     struct build_net_step ns = {0};
     int r = 0;
-    if (!none && (r = build_net_step_begin(b->net, "buildkitsandbox", &ns, e)) < 0)
-        return r;
+    if (!none) {
+        pthread_mutex_lock(&b->lock);
+        r = build_net_step_begin(b->net, "buildkitsandbox", &ns, e);
+        pthread_mutex_unlock(&b->lock);
+        if (r < 0)
+            return r;
+    }
     struct run_mounts m = {0};
     _cleanup_strv_ char **env = df_walk_env(st->walk);
     _cleanup_strv_ char **argv = NULL;
@@ -573,8 +584,11 @@ static int run_container(struct builder *b, struct bstage *st, const struct df_i
     }
 out:
     run_mounts_free(&m);
-    if (!none)
+    if (!none) {
+        pthread_mutex_lock(&b->lock);
         build_net_step_end(b->net, &ns);
+        pthread_mutex_unlock(&b->lock);
+    }
     return r;
 }
 
