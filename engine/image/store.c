@@ -366,7 +366,7 @@ int store_blob_remove(struct store *s, const char *digest, struct berr *e)
     return 0;
 }
 
-int blob_writer_open(struct store *s, struct blob_writer **out, struct berr *e)
+int blob_writer_open_in(struct store *s, int dirfd, struct blob_writer **out, struct berr *e)
 {
     char name[] = "blob-XXXXXX";
     /* mkostemp needs a path: build the name ourselves, O_EXCL in tmp/. */
@@ -375,7 +375,7 @@ int blob_writer_open(struct store *s, struct blob_writer **out, struct berr *e)
         if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
             rnd = ((unsigned long)getpid() << 8) + (unsigned long)tries;
         snprintf(name, sizeof name, "blob-%06lx", rnd & 0xffffff);
-        int fd = openat(s->tmpfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno == EEXIST)
             continue;
         if (fd < 0)
@@ -383,12 +383,18 @@ int blob_writer_open(struct store *s, struct blob_writer **out, struct berr *e)
         struct blob_writer *w = xcalloc(1, sizeof *w);
         w->s = s;
         w->fd = fd;
+        w->dirfd = dirfd;
         w->tmpname = xstrdup(name);
         w->h = sha256_new();
         *out = w;
         return 0;
     }
     return berr_set(e, -EEXIST, "creating a temp file in %s/tmp: too many collisions", s->root);
+}
+
+int blob_writer_open(struct store *s, struct blob_writer **out, struct berr *e)
+{
+    return blob_writer_open_in(s, s->tmpfd, out, e);
 }
 
 int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct berr *e)
@@ -445,9 +451,9 @@ int blob_writer_commit(struct blob_writer *w, const char *expected, int64_t expe
                         w->digest, expected_size, w->size);
     struct store *s = w->s;
     if (store_blob_exists(s, w->digest)) {
-        unlinkat(s->tmpfd, w->tmpname, 0);
+        unlinkat(w->dirfd, w->tmpname, 0);
     } else {
-        if (renameat(s->tmpfd, w->tmpname, s->blobsfd, digest_hex(w->digest)) < 0)
+        if (renameat(w->dirfd, w->tmpname, s->blobsfd, digest_hex(w->digest)) < 0)
             return berr_errno(e, errno, "storing blob %s", w->digest);
         fsync(s->blobsfd);
         if (created)
@@ -465,7 +471,7 @@ void blob_writer_free(struct blob_writer *w)
     if (w->fd >= 0)
         close(w->fd);
     if (w->tmpname)
-        unlinkat(w->s->tmpfd, w->tmpname, 0);
+        unlinkat(w->dirfd, w->tmpname, 0);
     free(w->tmpname);
     sha256_free(w->h);
     free(w);
@@ -572,6 +578,12 @@ int store_layer_tmpdir(struct store *s, char **name, int *fd, struct berr *e)
 int store_layer_commit(struct store *s, const char *tmpname, int tmpdirfd, const char *chainid,
                        const char *diffid, int64_t size, struct berr *e)
 {
+    return store_layer_commit_at(s, s->tmpfd, tmpname, tmpdirfd, chainid, diffid, size, e);
+}
+
+int store_layer_commit_at(struct store *s, int parentfd, const char *tmpname, int tmpdirfd,
+                          const char *chainid, const char *diffid, int64_t size, struct berr *e)
+{
     const char *hex = digest_hex(chainid);
     _cleanup_free_ char *meta_name = xasprintf("%s.json", hex);
     json_t *meta = json_pack("{s:s, s:s, s:I}", "chain_id", chainid, "diff_id", diffid, "size",
@@ -585,10 +597,10 @@ int store_layer_commit(struct store *s, const char *tmpname, int tmpdirfd, const
     /* Everything written into the tree reaches the disk before the name. */
     if (syncfs(tmpdirfd) < 0)
         return berr_errno(e, errno, "syncing layer %s", chainid);
-    if (renameat(s->tmpfd, tmpname, s->layersfd, hex) < 0) {
+    if (renameat(parentfd, tmpname, s->layersfd, hex) < 0) {
         if ((errno == EEXIST || errno == ENOTEMPTY) && store_layer_exists(s, chainid)) {
             struct berr e2 = BERR_INIT;
-            fs_rm_rf_at(s->tmpfd, tmpname, &e2);
+            fs_rm_rf_at(parentfd, tmpname, &e2);
             berr_clear(&e2);
             return 0;
         }

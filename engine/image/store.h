@@ -86,6 +86,7 @@ struct blob_writer {
     struct store *s;
     int fd;
     char *tmpname;
+    int dirfd; /* where the temp file is: tmpfd, or blob_writer_open_in's */
     struct sha256 *h;
     uint64_t size;
     char digest[DIGEST_STR_SIZE]; /* set by blob_writer_finish */
@@ -93,6 +94,10 @@ struct blob_writer {
 };
 
 int blob_writer_open(struct store *s, struct blob_writer **out, struct berr *e);
+/* A blob writer whose temp file is in dirfd (on the store's file system),
+ * which must outlive it: a build's scratch directory, which no other
+ * writer's clean-up touches. */
+int blob_writer_open_in(struct store *s, int dirfd, struct blob_writer **out, struct berr *e);
 /* fsyncs and computes the digest (w->digest, w->size). */
 int blob_writer_finish(struct blob_writer *w, struct berr *e);
 /* Verifies against expected (digest, and size when >= 0; NULL digest
@@ -131,6 +136,10 @@ int store_layer_tmpdir(struct store *s, char **name, int *fd, struct berr *e);
 /* Syncs the tree and renames it into layers/<hex> (metadata first). */
 int store_layer_commit(struct store *s, const char *tmpname, int tmpdirfd, const char *chainid,
                        const char *diffid, int64_t size, struct berr *e);
+/* store_layer_commit for the directory tmpname in parentfd (on the
+ * store's file system) rather than in tmp/. */
+int store_layer_commit_at(struct store *s, int parentfd, const char *tmpname, int tmpdirfd,
+                          const char *chainid, const char *diffid, int64_t size, struct berr *e);
 int64_t store_layer_size(struct store *s, const char *chainid);
 int store_layer_remove(struct store *s, const char *chainid, struct berr *e);
 
