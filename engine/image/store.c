@@ -203,15 +203,15 @@ void store_unlock(struct store *s)
     s->locked = false;
 }
 
-int store_stage_begin(struct store *s, struct berr *e)
+/* Makes tmp/<prefix>-XXXXXX and takes its flock: alive to every writer's
+ * clean-up (stage_alive) while this process holds *fd. */
+static int tmp_dir_locked(struct store *s, const char *prefix, char **name, int *fd, struct berr *e)
 {
-    if (s->stagename)
-        return 0;
     for (int tries = 0; tries < 100; tries++) {
         unsigned long rnd = 0;
         if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
             rnd = ((unsigned long)getpid() << 8) + (unsigned long)tries;
-        _cleanup_free_ char *n = xasprintf("pull-%06lx", rnd & 0xffffff);
+        _cleanup_free_ char *n = xasprintf("%s-%06lx", prefix, rnd & 0xffffff);
         if (mkdirat(s->tmptopfd, n, 0700) < 0) {
             if (errno == EEXIST)
                 continue;
@@ -226,11 +226,18 @@ int store_stage_begin(struct store *s, struct berr *e)
             unlinkat(s->tmptopfd, n, AT_REMOVEDIR);
             return r;
         }
-        s->tmpfd = d;
-        s->stagename = TAKE_PTR(n);
+        *fd = d;
+        *name = TAKE_PTR(n);
         return 0;
     }
     return berr_set(e, -EEXIST, "creating a staging directory: too many collisions");
+}
+
+int store_stage_begin(struct store *s, struct berr *e)
+{
+    if (s->stagename)
+        return 0;
+    return tmp_dir_locked(s, "pull", &s->stagename, &s->tmpfd, e);
 }
 
 void store_stage_end(struct store *s)
@@ -242,6 +249,55 @@ void store_stage_end(struct store *s)
     s->tmpfd = s->tmptopfd;
     free(s->stagename);
     s->stagename = NULL;
+}
+
+/* ---- build scratch directories ---- */
+
+#define SCRATCH_PREFIX "build"
+
+int image_scratch_begin(struct store *s, char **path, int *lockfd, struct berr *e)
+{
+    _cleanup_free_ char *root = realpath(s->root, NULL);
+    if (!root)
+        return berr_errno(e, errno, "resolving the image store %s", s->root);
+    _cleanup_free_ char *name = NULL;
+    int r = tmp_dir_locked(s, SCRATCH_PREFIX, &name, lockfd, e);
+    if (r < 0)
+        return berr_wrap(e, "creating a build directory");
+    *path = xasprintf("%s/tmp/%s", root, name);
+    return 0;
+}
+
+/* The name in tmp/ of the scratch directory path, when lockfd is (still)
+ * that directory; NULL for anything else, which is then left alone. */
+static const char *scratch_name(struct store *s, const char *path, int lockfd)
+{
+    const char *base = path ? strrchr(path, '/') : NULL;
+    if (!base || strncmp(base + 1, SCRATCH_PREFIX "-", strlen(SCRATCH_PREFIX) + 1) != 0)
+        return NULL;
+    struct stat a, b;
+    if (fstat(lockfd, &a) < 0 || fstatat(s->tmptopfd, base + 1, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+        a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+        return NULL;
+    return base + 1;
+}
+
+void image_scratch_end(struct store *s, char *path, int lockfd)
+{
+    if (lockfd < 0)
+        return;
+    const char *name = scratch_name(s, path, lockfd);
+    if (name) {
+        /* fs_rm_rf_at neither follows links nor needs the modes of what a
+         * build left (overlay work dirs are d---------): root reads and
+         * unlinks whatever the mode. What it cannot remove (a mount left
+         * below) the next writer's clean-up retries once the lock is
+         * gone. */
+        struct berr e = BERR_INIT;
+        fs_rm_rf_at(s->tmptopfd, name, &e);
+        berr_clear(&e);
+    }
+    close(lockfd);
 }
 
 /* ---- partial blobs ---- */

@@ -12,7 +12,9 @@
  *   tmp/                   staging: temp files and unfinished layers, wiped
  *                          by the next writer; a pull stages in its own
  *                          tmp/pull-XXXXXX/, flock'd while it lives, which
- *                          is wiped only once its owner is gone
+ *                          is wiped only once its owner is gone; a build
+ *                          makes its directories in tmp/build-XXXXXX/ the
+ *                          same way
  *   partial/sha256-<hex>   the bytes received so far of a blob being pulled
  *                          (kept when a pull is interrupted, so the next one
  *                          resumes), with sha256-<hex>.lock, flock'd by the
