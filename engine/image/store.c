@@ -254,6 +254,7 @@ void store_stage_end(struct store *s)
 /* ---- build scratch directories ---- */
 
 #define SCRATCH_PREFIX "build"
+#define PINS_FILE      "pins"
 
 int image_scratch_begin(struct store *s, char **path, int *lockfd, struct berr *e)
 {
@@ -298,6 +299,62 @@ void image_scratch_end(struct store *s, char *path, int lockfd)
         berr_clear(&e);
     }
     close(lockfd);
+}
+
+/* The live build scratch directory holding path (absolute), opened; -1
+ * when path is not in one. */
+static int scratch_of(struct store *s, const char *path)
+{
+    _cleanup_free_ char *root = realpath(s->root, NULL);
+    _cleanup_free_ char *top = root ? xasprintf("%s/tmp/" SCRATCH_PREFIX "-", root) : NULL;
+    if (!top || strncmp(path, top, strlen(top)) != 0)
+        return -1;
+    const char *base = path + strlen(top) - strlen(SCRATCH_PREFIX "-");
+    size_t n = strcspn(base, "/");
+    _cleanup_free_ char *name = xstrndup(base, n);
+    return openat(s->tmptopfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+void store_pin(struct store *s, const char *path, const char *blob, const char *chainid)
+{
+    _cleanup_close_ int d = scratch_of(s, path);
+    if (d < 0)
+        return;
+    _cleanup_close_ int fd =
+        openat(d, PINS_FILE, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    _cleanup_free_ char *line = xasprintf("%s %s\n", blob, chainid);
+    if (fd >= 0 && write(fd, line, strlen(line)) < 0)
+        return; /* unpinned: a concurrent clean-up may take the layer */
+}
+
+/* What live builds pinned: blobs and layers made for images not yet
+ * committed. */
+static void pinned(struct store *s, json_t *blobs, json_t *layers)
+{
+    if (s->tmptopfd < 0)
+        return;
+    _cleanup_strv_ char **names = fs_list_names(s->tmptopfd, false);
+    for (size_t i = 0; names[i]; i++) {
+        if (strncmp(names[i], SCRATCH_PREFIX "-", strlen(SCRATCH_PREFIX) + 1) != 0 ||
+            !stage_alive(s->tmptopfd, names[i]))
+            continue;
+        _cleanup_free_ char *p = xasprintf("%s/" PINS_FILE, names[i]);
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        struct berr e = BERR_INIT;
+        if (fs_read_file(s->tmptopfd, p, INDEX_MAX, &buf, &len, &e) < 0) {
+            berr_clear(&e);
+            continue;
+        }
+        char *save = NULL;
+        for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+            char b[DIGEST_STR_SIZE], c[DIGEST_STR_SIZE];
+            if (sscanf(l, "%71s %71s", b, c) != 2)
+                continue;
+            json_object_set_new(blobs, b, json_true());
+            json_object_set_new(layers, c, json_true());
+        }
+    }
 }
 
 /* ---- partial blobs ---- */
@@ -914,6 +971,7 @@ int store_gc(struct store *s, json_t *idx, char ***deleted, struct berr *e)
 {
     json_t *blobs = json_object(), *layers = json_object();
     referenced(idx, blobs, layers);
+    pinned(s, blobs, layers);
     int r = 0;
     _cleanup_strv_ char **bl = fs_list_names(s->blobsfd, false);
     for (size_t i = 0; bl[i] && r == 0; i++) {

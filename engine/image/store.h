@@ -14,7 +14,9 @@
  *                          tmp/pull-XXXXXX/, flock'd while it lives, which
  *                          is wiped only once its owner is gone; a build
  *                          makes its directories in tmp/build-XXXXXX/ the
- *                          same way
+ *                          same way, with a "pins" file naming the blobs
+ *                          and layers it made that the garbage collection
+ *                          keeps while the build lives
  *   partial/sha256-<hex>   the bytes received so far of a blob being pulled
  *                          (kept when a pull is interrupted, so the next one
  *                          resumes), with sha256-<hex>.lock, flock'd by the
@@ -144,6 +146,12 @@ int store_layer_commit_at(struct store *s, int parentfd, const char *tmpname, in
                           const char *chainid, const char *diffid, int64_t size, struct berr *e);
 int64_t store_layer_size(struct store *s, const char *chainid);
 int store_layer_remove(struct store *s, const char *chainid, struct berr *e);
+
+/* Keeps blob and layer chainid from garbage collection while the build
+ * scratch directory (image_scratch_begin) holding path lives, so that a
+ * build's layers survive until its image is committed. Nothing when path
+ * is not in one. */
+void store_pin(struct store *s, const char *path, const char *blob, const char *chainid);
 
 /* ChainID of (parent, diffid); parent NULL for the bottom layer. */
 void chain_id(const char *parent, const char *diffid, char out[DIGEST_STR_SIZE]);
