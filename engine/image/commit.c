@@ -188,29 +188,17 @@ static int put_blobs(struct store *s, const char *config, size_t len,
     return 0;
 }
 
-/* The index entry, as a load writes it (archive.c index_entry). */
 static json_t *commit_entry(struct store *s, const char *mdigest, size_t config_len,
                             const char *created, const struct image_layer_ref *layers, size_t n)
 {
     json_t *ls = json_array();
-    int64_t total = 0;
     for (size_t i = 0; i < n; i++) {
         const struct image_layer_ref *l = &layers[i];
-        int64_t unpacked = store_layer_size(s, l->chain_id);
-        total += unpacked;
-        json_array_append_new(ls, json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "digest", l->digest,
-                                            "size", (json_int_t)l->size, "media_type",
-                                            oci_layer_type(l->media_type), "diff_id", l->diff_id,
-                                            "chain_id", l->chain_id, "unpacked_size",
-                                            (json_int_t)unpacked));
+        json_array_append_new(ls, index_layer_new(l->digest, l->size, oci_layer_type(l->media_type),
+                                                  l->diff_id, l->chain_id,
+                                                  store_layer_size(s, l->chain_id)));
     }
-    char now[TIME_RFC3339_MAX];
-    time_rfc3339(time_now_ns(), 0, now);
-    json_t *entry =
-        json_pack("{s:s, s:I, s:o, s:I, s:s}", "manifest", mdigest, "config_size",
-                  (json_int_t)config_len, "layers", ls, "size", (json_int_t)total, "loaded", now);
-    json_object_set_new(entry, "created", created ? json_string(created) : json_null());
-    return entry;
+    return index_image_new(mdigest, (int64_t)config_len, created, ls);
 }
 
 /* Under the writer lock: the layers are there (a clean-up may have taken

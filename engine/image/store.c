@@ -753,7 +753,7 @@ int store_layer_remove(struct store *s, const char *chainid, struct berr *e)
 
 /* ---- index ---- */
 
-/* What the index holds, as berth writes it (archive.c index_entry):
+/* What the index holds, as berth writes it (index_image_new):
  *   {"images": {ID: {"manifest": DIGEST, "layers": [{"digest": DIGEST,
  *                    "diff_id": DIGEST, "chain_id": DIGEST, "size": N,
  *                    "media_type": S, "unpacked_size": N}, ...],
@@ -868,6 +868,32 @@ static bool index_ok(json_t *j, char *where, size_t wlen)
         }
     }
     return true;
+}
+
+json_t *index_layer_new(const char *digest, int64_t size, const char *media_type,
+                        const char *diff_id, const char *chain_id, int64_t unpacked)
+{
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "digest", digest, "size", (json_int_t)size,
+                     "media_type", media_type, "diff_id", diff_id, "chain_id", chain_id,
+                     "unpacked_size", (json_int_t)unpacked);
+}
+
+json_t *index_image_new(const char *manifest, int64_t config_size, const char *created,
+                        json_t *layers)
+{
+    json_int_t total = 0;
+    size_t i;
+    json_t *l;
+    json_array_foreach(layers, i, l)
+    {
+        total += json_integer_value(json_object_get(l, "unpacked_size"));
+    }
+    char now[TIME_RFC3339_MAX];
+    time_rfc3339(time_now_ns(), 0, now);
+    json_t *e = json_pack("{s:s, s:I, s:o, s:I, s:s}", "manifest", manifest, "config_size",
+                          (json_int_t)config_size, "layers", layers, "size", total, "loaded", now);
+    json_object_set_new(e, "created", created ? json_string(created) : json_null());
+    return e;
 }
 
 void index_mark_pulled(json_t *idx, char *const *refs, const char *digest)

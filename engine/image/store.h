@@ -163,6 +163,13 @@ int store_index_load(struct store *s, json_t **out, struct berr *e);
  * and nothing is returned. */
 int store_index_parse(const char *buf, size_t len, json_t **out, char *where, size_t wlen);
 int store_index_save(struct store *s, json_t *idx, struct berr *e);
+/* The index's entries, as a load, a repair and a build's commit write
+ * them: one layer of an image; an image (layers taken), its size the sum
+ * of its layers' unpacked sizes, loaded now. */
+json_t *index_layer_new(const char *digest, int64_t size, const char *media_type,
+                        const char *diff_id, const char *chain_id, int64_t unpacked);
+json_t *index_image_new(const char *manifest, int64_t config_size, const char *created,
+                        json_t *layers);
 /* Records in idx that refs (normalized) were pulled now, the registry
  * answering digest (the document fetched by reference; may be NULL). */
 void index_mark_pulled(json_t *idx, char *const *refs, const char *digest);
