@@ -171,6 +171,7 @@ struct svc_build {
     char *refused;
     struct srcpos refused_pos;
     struct srcpos pos; /* the build key */
+    /* (The places here name the file as messages do, "compose.yaml".) */
 };
 
 struct service {

@@ -70,6 +70,16 @@ static bool remote_context(const char *s)
     return strstr(s, "://") || strncmp(s, "git@", 4) == 0 || strncmp(s, "github.com/", 11) == 0;
 }
 
+/* A place as messages name it ("compose.yaml:4:7"): the build's errors
+ * come when building, after the load. */
+static struct srcpos display_pos(const struct model *m, const struct ynode *n)
+{
+    struct srcpos pos = pos_of(m, n);
+    if (m->p->file_names && m->p->file_names[n->src->index])
+        pos.file = m->p->file_names[n->src->index];
+    return pos;
+}
+
 static void set_str(struct model *m, struct service *s, const char *key, const struct ynode *v,
                     char **dst)
 {
@@ -181,10 +191,7 @@ static void read_key(struct model *m, struct service *s, const struct ypair *kv,
             return;
         free(b->refused);
         b->refused = xasprintf("build.%s is not supported (%s)", k->str, bk->why);
-        /* The file as messages name it ("compose.yaml"). */
-        b->refused_pos = pos_of(m, k);
-        if (m->p->file_names && m->p->file_names[k->src->index])
-            b->refused_pos.file = m->p->file_names[k->src->index];
+        b->refused_pos = display_pos(m, k);
         return;
     }
     _cleanup_free_ char *key = xasprintf("build.%s", k->str);
@@ -206,7 +213,7 @@ static void read_key(struct model *m, struct service *s, const struct ypair *kv,
         want_str_list(m, s, key, v, true, &b->tags);
     } else if (strcmp(name, "platforms") == 0) {
         want_str_list(m, s, key, v, true, &b->platforms);
-        b->platforms_pos = pos_of(m, v);
+        b->platforms_pos = display_pos(m, v);
     } else if (strcmp(name, "target") == 0) {
         set_str(m, s, key, v, &b->target);
     } else if (strcmp(name, "network") == 0) {
@@ -265,7 +272,7 @@ void key_build(struct model *m, struct service *s, const struct ypair *kv)
     if (v->kind != YNODE_MAP)
         return; /* canon.c made the string form a mapping, or said why */
     struct svc_build *b = xcalloc(1, sizeof *b);
-    b->pos = pos_of(m, kv->key);
+    b->pos = display_pos(m, kv->key);
     for (size_t i = 0; i < v->n_pairs; i++)
         read_key(m, s, &v->pairs[i], b);
     svc_build_free(s->build);
