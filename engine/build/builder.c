@@ -226,6 +226,10 @@ static int onbuild(struct builder *b, struct bstage *st, const struct df_instr *
         _cleanup_(dockerfile_freep) struct dockerfile *df = NULL;
         if ((r = dockerfile_parse("ONBUILD", doc, strlen(doc), &df, e)) < 0)
             break;
+        for (size_t k = 1; k < df->stages[0].n_instrs; k++) {
+            enum df_kind kd = df->stages[0].instrs[k].kind;
+            st->n_steps += kd == DF_RUN || kd == DF_COPY || kd == DF_ADD || kd == DF_WORKDIR;
+        }
         for (size_t k = 1; r == 0 && k < df->stages[0].n_instrs; k++) {
             _cleanup_(df_instr_freep) struct df_instr *in = df_instr_dup(&df->stages[0].instrs[k]);
             in->line = from->line;

@@ -20,6 +20,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "engine/build/builder_int.h"
@@ -93,7 +94,9 @@ static int find_secret(struct builder *b, const char *id, char **path, char **va
         if (!sid || strcmp(sid, id) != 0)
             continue;
         if (src) {
-            *path = xstrdup(src);
+            *path = realpath(src, NULL);
+            if (!*path)
+                return berr_errno(e, errno, "secret %s: %s", id, src);
             return 1;
         }
         const char *v = strv_env_get(b->env->environ, env ? env : id);
@@ -308,13 +311,13 @@ static int step_mounts(struct builder *b, struct bstage *st, const struct df_ins
 
 /* --- mount stubs ------------------------------------------------------ */
 
-static bool in_lowers(char *const *lowers, const char *rel)
+/* The entry rel of the topmost lower that has it (a whiteout: none). */
+static bool lower_stat(char *const *lowers, const char *rel, struct stat *out)
 {
-    for (size_t i = 0; lowers && lowers[i]; i++) {
-        _cleanup_free_ char *p = xasprintf("%s/%s", lowers[i], rel);
-        struct stat sb;
-        if (lstat(p, &sb) == 0)
-            return !(S_ISCHR(sb.st_mode) && sb.st_rdev == makedev(0, 0));
+    for (size_t n = strv_len(lowers); n-- > 0;) {
+        _cleanup_free_ char *p = xasprintf("%s/%s", lowers[n], rel);
+        if (lstat(p, out) == 0)
+            return !(S_ISCHR(out->st_mode) && out->st_rdev == makedev(0, 0));
     }
     return false;
 }
@@ -347,20 +350,27 @@ static bool empty_stub(int dirfd, const char *rel)
     return empty;
 }
 
-/* Removes rel (absolute in the container) from upper when it is an empty
- * file or directory the lowers do not have, then its parents likewise. */
+/* Removes target (absolute in the container) from upper when it is an
+ * empty file or directory the lowers do not have, then its parents
+ * likewise; a parent the lowers have goes when overlayfs only copied it
+ * up for the stub (empty, same type, mode and owner, not opaque). */
 static void remove_stub(int upperfd, char *const *lowers, const char *target)
 {
     char rel[4096];
     if (path_normalize(target, PATH_NORM_STRIP_ROOT, rel, sizeof rel) < 0 || !rel[0])
         return;
     for (;;) {
-        if (!empty_stub(upperfd, rel) || in_lowers(lowers, rel))
+        struct stat us, ls;
+        if (fstatat(upperfd, rel, &us, AT_SYMLINK_NOFOLLOW) < 0 || !empty_stub(upperfd, rel))
             return;
-        struct stat sb;
-        if (fstatat(upperfd, rel, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-            return;
-        if (unlinkat(upperfd, rel, S_ISDIR(sb.st_mode) ? AT_REMOVEDIR : 0) < 0)
+        if (lower_stat(lowers, rel, &ls)) {
+            char x;
+            _cleanup_free_ char *p = xasprintf("/proc/self/fd/%d/%s", upperfd, rel);
+            if (!S_ISDIR(us.st_mode) || us.st_mode != ls.st_mode || us.st_uid != ls.st_uid ||
+                us.st_gid != ls.st_gid || lgetxattr(p, "trusted.overlay.opaque", &x, 1) >= 0)
+                return;
+        }
+        if (unlinkat(upperfd, rel, S_ISDIR(us.st_mode) ? AT_REMOVEDIR : 0) < 0)
             return;
         char *slash = strrchr(rel, '/');
         if (!slash)
