@@ -19,6 +19,8 @@
 
 #include "engine/build/builder_int.h"
 #include "engine/build/internal.h"
+#include "engine/runtime/cgroup.h"
+#include "engine/runtime/runtime.h"
 #include "util/fs.h"
 #include "util/strv.h"
 #include "util/timefmt.h"
@@ -26,7 +28,44 @@
 
 int builder_err(struct builder *b, const struct df_instr *in, struct berr *e)
 {
+    /* An error naming a line of this Dockerfile already (a step of a
+     * stage this one needs, a COPY source) keeps that line only. */
+    size_t nl = strlen(b->df->name);
+    if (e && e->msg && strncmp(e->msg, b->df->name, nl) == 0 && e->msg[nl] == ':' &&
+        isdigit((unsigned char)e->msg[nl + 1]))
+        return e->code;
     return berr_wrap(e, "%s:%d", b->df->name, in->line);
+}
+
+/* The cgroups of RUN steps whose build was killed (build-PID-N, PID gone):
+ * their processes killed, the cgroups removed. */
+static void prune_stale_cgroups(struct builder *b)
+{
+    const struct cgroup_sys *cs = &b->env->rt->cgsys;
+    const char *root = cs->v2_root;
+    for (int c = 0; !root && c < CG_CTRL_MAX; c++)
+        root = cs->v1_root[c];
+    if (!root)
+        return;
+    _cleanup_free_ char *dir = xasprintf("%s/%s", root, b->cgroup_parent);
+    _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    _cleanup_strv_ char **names = fs_list_names(fd, false);
+    for (char **n = names; n && *n; n++) {
+        int pid;
+        unsigned step;
+        if (sscanf(*n, "build-%d-%u", &pid, &step) != 2 || pid <= 0 || kill(pid, 0) == 0 ||
+            errno != ESRCH)
+            continue;
+        _cleanup_free_ char *rel = xasprintf("%s/%s", b->cgroup_parent, *n);
+        struct cgroup *cg = cgroup_open(cs, rel);
+        struct berr ig = BERR_INIT;
+        if (cg && cgroup_kill_wait(cg, 2000, &ig) == 0)
+            cgroup_destroy(cg, true, &ig);
+        berr_clear(&ig);
+        cgroup_free(cg);
+    }
 }
 
 int builder_dir(struct builder *b, const char *what, char **path, struct berr *e)
@@ -146,8 +185,7 @@ static int check_platform(struct builder *b, const char *want, struct berr *e)
 
 /* The image ref names, pulled when absent (or always with --pull): its
  * config, layers and, as key, its ID. */
-static int base_image_locked(struct builder *b, const char *ref, struct bstage *out,
-                             struct berr *e)
+static int base_image_locked(struct builder *b, const char *ref, struct bstage *out, struct berr *e)
 {
     struct store *s = b->env->store;
     bool pulled = false;
@@ -394,7 +432,9 @@ int builder_stage(struct builder *b, size_t i, const struct df_instr *from_instr
         return berr_set(e, -ECANCELED, "stage %s failed", st->label ? st->label : "0");
     if (state == 1) {
         berr_set(e, -ELOOP, "circular dependency detected on stage: %s",
-                 b->df->stages[i].name ? b->df->stages[i].name : st->label ? st->label : "0");
+                 b->df->stages[i].name ? b->df->stages[i].name
+                 : st->label           ? st->label
+                                       : "0");
         return from_instr ? builder_err(b, from_instr, e) : -ELOOP;
     }
     const struct df_stage *ds = &b->df->stages[i];
@@ -571,10 +611,10 @@ static char **effective_args(struct builder *b)
     const struct {
         const char *k, *v;
     } auto_args[] = {
-        {"BUILDPLATFORM", plat},          {"BUILDOS", b->plat.os},
-        {"BUILDARCH", b->plat.arch},      {"BUILDVARIANT", b->plat.variant},
-        {"TARGETPLATFORM", plat},         {"TARGETOS", b->plat.os},
-        {"TARGETARCH", b->plat.arch},     {"TARGETVARIANT", b->plat.variant},
+        {"BUILDPLATFORM", plat},      {"BUILDOS", b->plat.os},
+        {"BUILDARCH", b->plat.arch},  {"BUILDVARIANT", b->plat.variant},
+        {"TARGETPLATFORM", plat},     {"TARGETOS", b->plat.os},
+        {"TARGETARCH", b->plat.arch}, {"TARGETVARIANT", b->plat.variant},
     };
     for (size_t i = 0; i < sizeof auto_args / sizeof auto_args[0]; i++)
         if (!strv_env_get(v, auto_args[i].k))
@@ -582,8 +622,8 @@ static char **effective_args(struct builder *b)
     return v;
 }
 
-static int read_dockerfile(struct builder *b, char **text, size_t *len, char **name,
-                           char **path, struct berr *e)
+static int read_dockerfile(struct builder *b, char **text, size_t *len, char **name, char **path,
+                           struct berr *e)
 {
     const struct build_opts *o = b->o;
     *path = NULL;
@@ -623,7 +663,8 @@ static int finish(struct builder *b, struct bstage *st, char **image_id, struct 
     }
     char ts[TIME_RFC3339_MAX];
     if (st->created_ns > 0)
-        json_object_set_new(st->config, "created", json_string(time_rfc3339(st->created_ns, 9, ts)));
+        json_object_set_new(st->config, "created",
+                            json_string(time_rfc3339(st->created_ns, 9, ts)));
     else if (!st->base_created)
         json_object_del(st->config, "created");
     struct bstep s;
@@ -699,8 +740,8 @@ static int run_build(struct builder *b, char **image_id, struct berr *e)
     for (size_t i = 0; i < b->df->n_stages; i++) {
         b->stages[i].idx = i;
         if (b->df->n_stages > 1)
-            b->stages[i].label = b->df->stages[i].name ? xstrdup(b->df->stages[i].name)
-                                                       : xasprintf("stage-%zu", i);
+            b->stages[i].label =
+                b->df->stages[i].name ? xstrdup(b->df->stages[i].name) : xasprintf("stage-%zu", i);
     }
     if ((r = image_scratch_begin(b->env->store, &b->scratch, &b->scratch_lock, e)) < 0)
         return r;
@@ -710,6 +751,7 @@ static int run_build(struct builder *b, char **image_id, struct berr *e)
     b->cache_dir = xasprintf("%s/buildcache", b->env->root);
     if ((r = fs_mkdir_p(b->cache_dir, 0700, e)) < 0)
         return r;
+    prune_stale_cgroups(b);
     if ((r = build_net_open(b->env->root, b->env->runroot, o->network, o->extra_hosts, &b->net,
                             e)) < 0)
         return r;

@@ -269,8 +269,8 @@ int imgcfg_apply(struct bstage *st, const struct df_instr *in, struct berr *e)
             ob = json_array();
             json_object_set_new(conf, "OnBuild", ob);
         }
-        json_array_append_new(ob, json_string(in->onbuild && in->onbuild->raw ? in->onbuild->raw
-                                                                              : ""));
+        json_array_append_new(ob,
+                              json_string(in->onbuild && in->onbuild->raw ? in->onbuild->raw : ""));
         return 0;
     }
     case DF_MAINTAINER:

@@ -36,8 +36,8 @@
 struct run_mounts {
     struct mount_spec *v;
     size_t n;
-    char **owned;   /* freed at the end */
-    int *lockfds;   /* cache mounts with sharing=locked */
+    char **owned; /* freed at the end */
+    int *lockfds; /* cache mounts with sharing=locked */
     size_t n_locks;
     char **secret_env; /* "K=V" for secrets exposed as env */
 };
@@ -68,8 +68,7 @@ static struct mount_spec *add_mount(struct run_mounts *m)
 
 /* A secret's file from the options: "id=ID,src=PATH" / "id=ID,env=VAR"
  * (docker's --secret), also "id=ID,source=..." and "type=file|env". */
-static int find_secret(struct builder *b, const char *id, char **path, char **value,
-                       struct berr *e)
+static int find_secret(struct builder *b, const char *id, char **path, char **value, struct berr *e)
 {
     *path = *value = NULL;
     for (char *const *s = b->o->secrets; s && *s; s++) {
@@ -126,8 +125,8 @@ static int secret_mount(struct builder *b, const struct df_mount *dm, struct run
         return r;
     if (r == 0) {
         if (dm->required)
-            return berr_set(e, -ENOENT, "secret %s not found (give it with --secret id=%s,src=FILE)",
-                            id, id);
+            return berr_set(e, -ENOENT,
+                            "secret %s not found (give it with --secret id=%s,src=FILE)", id, id);
         return 0; /* docker: an absent optional secret is skipped */
     }
     if (value) { /* write it to a file of the scratch directory, 0400 */
@@ -166,8 +165,10 @@ static int cache_mount(struct builder *b, const struct df_mount *dm, struct run_
     if (!dm->target)
         return berr_set(e, -EINVAL, "cache mount needs a target");
     if (dm->from)
-        return berr_set(e, -ENOTSUP, "cache mount from=%s: seeding a cache from a stage is not "
-                                     "supported; drop from=", dm->from);
+        return berr_set(e, -ENOTSUP,
+                        "cache mount from=%s: seeding a cache from a stage is not "
+                        "supported; drop from=",
+                        dm->from);
     char hex[DIGEST_STR_SIZE];
     const char *id = dm->id ? dm->id : dm->target;
     sha256_digest(id, strlen(id), hex);
@@ -471,18 +472,20 @@ static char **heredoc_argv(json_t *config, const struct df_instr *in, char **scr
 }
 
 static int run_container(struct builder *b, struct bstage *st, const struct df_instr *in,
-                         struct bstep *s, const char *upper, const char *work,
-                         const char *rootfs, char **lowers, struct berr *e)
+                         struct bstep *s, const char *upper, const char *work, const char *rootfs,
+                         char **lowers, struct berr *e)
 {
     /* The network: the build's, or what RUN --network asks. */
     const char *netflag = df_flag(in, "network");
     if (netflag && strcmp(netflag, "host") == 0 && build_net_mode(b->net) != BUILD_NET_HOST)
-        return berr_set(e, -EPERM, "RUN --network=host needs the build's network to be host "
-                                   "(--network host)");
+        return berr_set(e, -EPERM,
+                        "RUN --network=host needs the build's network to be host "
+                        "(--network host)");
     const char *sec = df_flag(in, "security");
     if (sec && strcmp(sec, "insecure") == 0)
-        return berr_set(e, -EPERM, "RUN --security=insecure is not allowed: berth builds "
-                                   "never run privileged steps");
+        return berr_set(e, -EPERM,
+                        "RUN --security=insecure is not allowed: berth builds "
+                        "never run privileged steps");
     bool none = netflag && strcmp(netflag, "none") == 0;
     struct build_net_step ns = {0};
     int r = 0;
@@ -574,18 +577,17 @@ static int run_container(struct builder *b, struct bstage *st, const struct df_i
         _cleanup_free_ char *cmd = strv_join(argv, " ");
         if (x.signal)
             r = berr_set(e, -ECHILD,
-                         "process \"%s\" did not complete successfully: killed by signal %d%s",
-                         cmd, x.signal, x.oom_killed ? " (out of memory)" : "");
+                         "process \"%s\" did not complete successfully: killed by signal %d%s", cmd,
+                         x.signal, x.oom_killed ? " (out of memory)" : "");
         else
-            r = berr_set(e, -ECHILD,
-                         "process \"%s\" did not complete successfully: exit code: %d", cmd,
-                         x.status);
+            r = berr_set(e, -ECHILD, "process \"%s\" did not complete successfully: exit code: %d",
+                         cmd, x.status);
     }
     if (r == 0) {
         /* The stubs the mounts made, gone before the layer is made. */
         _cleanup_close_ int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        static const char *const fixed[] = {"/proc", "/sys", "/dev", "/etc/resolv.conf",
-                                            "/etc/hosts", "/etc/hostname"};
+        static const char *const fixed[] = {
+            "/proc", "/sys", "/dev", "/etc/resolv.conf", "/etc/hosts", "/etc/hostname"};
         for (size_t i = ufd >= 0 ? 0 : sizeof fixed / sizeof fixed[0];
              i < sizeof fixed / sizeof fixed[0]; i++)
             remove_stub(ufd, lowers, fixed[i]);
