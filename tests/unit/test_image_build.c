@@ -114,6 +114,8 @@ static char *make_upper(struct fx *f, const char *name)
     mkfile(u, "xa", "x");
     setx(u, "xa", "user.test", "hello");
     setx(u, "xa", "trusted.overlay.origin", "stray");
+    mkfile(u, "z-\xc3\xa9", "utf-8 name");
+    mkfile(u, "zz-\xff", "not utf-8");
     assert_int_equal(nftw(u, fix_time_cb, 16, FTW_PHYS | FTW_DEPTH), 0);
     return u;
 }
@@ -240,6 +242,8 @@ static void test_layer_from_dir(void **state)
         "opq/.wh..wh..opq f",
         "opq/new f",
         "xa f",
+        "z-\xc3\xa9 f",
+        "zz-\xff f",
         NULL,
     };
     for (size_t i = 0; want[i]; i++) {
@@ -513,6 +517,10 @@ static void test_commit_get_save_load(void **state)
     assert_int_equal(stat(hard, &a), 0);
     assert_int_equal(stat(hosts, &b), 0);
     assert_int_equal(a.st_ino, b.st_ino);
+    _cleanup_free_ char *utf = xasprintf("%s/z-\xc3\xa9", back->layer_dirs[0]);
+    assert_true(fs_exists(utf));
+    _cleanup_free_ char *lat = xasprintf("%s/zz-\xff", back->layer_dirs[0]);
+    assert_true(fs_exists(lat));
     store_close(s2);
     skopeo_reads(f, img, out);
 }
