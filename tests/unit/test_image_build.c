@@ -472,6 +472,12 @@ static void test_commit_get_save_load(void **state)
     _cleanup_image_ struct image *img2 = NULL;
     assert_int_equal(store_image_get(f->s, "built2", &img2, &e), 0);
     assert_string_equal(img2->id, id);
+    json_t *insp = NULL;
+    assert_int_equal(store_image_inspect(f->s, "built2", &insp, &e), 0);
+    assert_int_equal(json_array_size(json_object_get(insp, "RepoTags")), 2);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(insp, "RootFS"), "Layers")),
+                     2);
+    json_decref(insp);
 
     /* The parts a later build starts from. */
     json_t *config = NULL;
