@@ -167,8 +167,19 @@ static int entry_xattrs(struct layer_writer *lw, int pfd, const char *name, cons
     if (n < 0)
         return berr_errno(e, errno, "%s: \"%s\": listing extended attributes", lw->what, path);
     list[n] = '\0';
+    /* In name order, whatever order the file system keeps them in: the
+     * same tree makes the same tar. */
+    size_t nk = 0;
+    for (char *k = list; k < list + n; k += strlen(k) + 1)
+        nk++;
+    _cleanup_free_ char **keys = xcalloc(nk + 1, sizeof *keys);
+    nk = 0;
+    for (char *k = list; k < list + n; k += strlen(k) + 1)
+        keys[nk++] = k;
+    xqsort(keys, nk, sizeof *keys, cmp_name);
     size_t count = 0;
-    for (char *k = list; k < list + n; k += strlen(k) + 1) {
+    for (size_t i = 0; i < nk; i++) {
+        const char *k = keys[i];
         bool ovl = strncmp(k, OVL_PREFIX, strlen(OVL_PREFIX)) == 0;
         bool keep = strncmp(k, "user.", 5) == 0 || strcmp(k, "security.capability") == 0;
         if (!ovl && !keep)
@@ -190,7 +201,10 @@ static int entry_xattrs(struct layer_writer *lw, int pfd, const char *name, cons
         }
         if (strncmp(k, "user.overlay.", 13) == 0)
             continue; /* the unpacker drops these too */
-        if (ent && ++count <= UNPACK_XATTR_MAX_COUNT)
+        if (ent && ++count > UNPACK_XATTR_MAX_COUNT)
+            return berr_set(e, -E2BIG, "%s: \"%s\": too many extended attributes (limit %u)",
+                            lw->what, path, UNPACK_XATTR_MAX_COUNT);
+        if (ent)
             archive_entry_xattr_add_entry(ent, k, val, (size_t)vn);
     }
     return 0;

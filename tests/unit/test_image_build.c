@@ -92,7 +92,7 @@ static int fix_time_cb(const char *path, const struct stat *st, int flag, struct
 
 /* A RUN step's upper dir, as overlayfs leaves it, with fixed times (the
  * same tree made twice is the same layer). */
-static char *make_upper(struct fx *f, const char *name)
+static char *make_upper_order(struct fx *f, const char *name, bool reversed)
 {
     char *u = xasprintf("%s/%s", f->scratch, name);
     assert_int_equal(mkdir(u, 0755), 0);
@@ -112,12 +112,18 @@ static char *make_upper(struct fx *f, const char *name)
     setx(u, "opq", "trusted.overlay.origin", "stray-file-handle");
     mkfile(u, "opq/new", "new\n");
     mkfile(u, "xa", "x");
-    setx(u, "xa", "user.test", "hello");
+    setx(u, "xa", reversed ? "user.z" : "user.test", reversed ? "last" : "hello");
+    setx(u, "xa", reversed ? "user.test" : "user.z", reversed ? "hello" : "last");
     setx(u, "xa", "trusted.overlay.origin", "stray");
     mkfile(u, "z-\xc3\xa9", "utf-8 name");
     mkfile(u, "zz-\xff", "not utf-8");
     assert_int_equal(nftw(u, fix_time_cb, 16, FTW_PHYS | FTW_DEPTH), 0);
     return u;
+}
+
+static char *make_upper(struct fx *f, const char *name)
+{
+    return make_upper_order(f, name, false);
 }
 
 struct seen {
@@ -293,8 +299,9 @@ static void test_layer_from_dir(void **state)
     assert_true(image_layer_present(f->s, &l));
     assert_true(store_layer_size(f->s, l.chain_id) > 0);
 
-    /* The same tree again: the store has the layer, the dir is dropped. */
-    _cleanup_free_ char *u2 = make_upper(f, "again");
+    /* The same tree again (its xattrs set in another order): the same
+     * blob; the store has the layer, the dir is dropped. */
+    _cleanup_free_ char *u2 = make_upper_order(f, "again", true);
     struct image_layer_ref l2;
     assert_int_equal(image_layer_from_dir(f->s, u2, NULL, &l2, &e), 0);
     assert_false(fs_exists(u2));
