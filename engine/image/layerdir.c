@@ -51,6 +51,7 @@ struct frame {
 struct layer_writer {
     const char *what; /* the directory, for messages */
     int rootfd;
+    dev_t dev;             /* its file system's: the walk never leaves it */
     struct archive *tar;   /* pax, uncompressed: hashed, then into gz */
     struct archive *gz;    /* raw + gzip: into the blob */
     struct blob_writer *w; /* the compressed blob */
@@ -279,6 +280,9 @@ static int put_entry(struct layer_writer *lw, int pfd, const char *name, const c
     struct stat st;
     if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return berr_errno(e, errno, "%s: \"%s\"", lw->what, path);
+    if (st.st_dev != lw->dev)
+        return berr_set(e, -EXDEV, "%s: \"%s\": a mount point (is a step's mount still there?)",
+                        lw->what, path);
     if (S_ISSOCK(st.st_mode))
         return 0; /* a socket a step left bound: not part of an image, as in docker's */
     if (strncmp(name, WH_PREFIX, strlen(WH_PREFIX)) == 0)
@@ -504,6 +508,7 @@ int image_layer_from_dir(struct store *s, const char *dir, const char *parent_ch
         return r;
     }
     int r = 0;
+    lw.dev = dst.st_dev;
     if (dst.st_dev != lst.st_dev) {
         r = berr_set(e, -EXDEV, "layer from %s: not on the file system of the image store %s", dir,
                      store_root(s));

@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/xattr.h>
 
 #include "engine/image/image.h"
@@ -324,6 +326,14 @@ static void test_bad_dirs(void **state)
     _cleanup_free_ char *u = make_upper(f, "u");
     assert_int_equal(image_layer_from_dir(f->s, u, "sha256:nothex", &l, &e), -EINVAL);
     berr_clear(&e);
+    assert_true(fs_exists(u));
+    /* A mount left inside (a tmpfs a step mounted): refused, not read. */
+    _cleanup_free_ char *mnt = xasprintf("%s/etc", u);
+    assert_int_equal(mount("berth-test", mnt, "tmpfs", 0, "size=64k"), 0);
+    assert_int_equal(image_layer_from_dir(f->s, u, NULL, &l, &e), -EXDEV);
+    assert_non_null(strstr(e.msg, "\"etc\": a mount point"));
+    berr_clear(&e);
+    assert_int_equal(umount2(mnt, MNT_DETACH), 0);
     assert_true(fs_exists(u));
     /* Nothing reached the store. */
     _cleanup_free_ char *layers = xasprintf("%s/layers", f->root);
@@ -676,6 +686,12 @@ int main(void)
     if (geteuid() != 0) {
         printf("SKIPPED: test_image_build needs root (whiteouts, trusted.* xattrs)\n");
         return 77;
+    }
+    /* Mounts a test makes die with this process, even when it fails
+     * before unmounting them. */
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        perror("unshare(CLONE_NEWNS)");
+        return 1;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_layer_from_dir, setup, teardown),
