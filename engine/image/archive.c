@@ -698,23 +698,12 @@ static int commit_layer(struct load *l, struct plan_layer *pl, struct berr *e)
 static json_t *index_entry(const struct plan *p)
 {
     json_t *layers = json_array();
-    int64_t total = 0;
     for (size_t i = 0; i < p->n_layers; i++) {
         const struct plan_layer *pl = &p->layers[i];
-        json_array_append_new(layers,
-                              json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "digest", pl->digest,
-                                        "size", (json_int_t)pl->size, "media_type", pl->media_type,
-                                        "diff_id", pl->diffid, "chain_id", pl->chain,
-                                        "unpacked_size", (json_int_t)pl->unpacked));
-        total += pl->unpacked;
+        json_array_append_new(layers, index_layer_new(pl->digest, pl->size, pl->media_type,
+                                                      pl->diffid, pl->chain, pl->unpacked));
     }
-    char now[TIME_RFC3339_MAX];
-    time_rfc3339(time_now_ns(), 0, now);
-    json_t *e = json_pack("{s:s, s:I, s:o, s:I, s:s}", "manifest", p->manifest_digest,
-                          "config_size", (json_int_t)p->config->size, "layers", layers, "size",
-                          (json_int_t)total, "loaded", now);
-    json_object_set_new(e, "created", p->created ? json_string(p->created) : json_null());
-    return e;
+    return index_image_new(p->manifest_digest, p->config->size, p->created, layers);
 }
 
 static int commit_all(struct load *l, char ***loaded, struct berr *e)

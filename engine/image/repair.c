@@ -85,7 +85,6 @@ static json_t *entry_from_manifest(struct store *s, const char *mdigest, char **
         imgconfig_parse(cfg, clen, m.config.digest, &c, &e) < 0 || c.n_diff_ids != m.n_layers)
         goto out;
     json_t *layers = json_array();
-    int64_t total = 0;
     char chain[DIGEST_STR_SIZE];
     for (size_t i = 0; i < m.n_layers; i++) {
         chain_id(i ? chain : NULL, c.diff_ids[i], chain);
@@ -93,21 +92,12 @@ static json_t *entry_from_manifest(struct store *s, const char *mdigest, char **
             json_decref(layers);
             goto out;
         }
-        int64_t unpacked = store_layer_size(s, chain);
-        total += unpacked;
-        json_array_append_new(
-            layers,
-            json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "digest", m.layers[i].digest, "size",
-                      (json_int_t)m.layers[i].size, "media_type",
-                      m.layers[i].media_type ? m.layers[i].media_type : "", "diff_id",
-                      c.diff_ids[i], "chain_id", chain, "unpacked_size", (json_int_t)unpacked));
+        json_array_append_new(layers,
+                              index_layer_new(m.layers[i].digest, m.layers[i].size,
+                                              m.layers[i].media_type ? m.layers[i].media_type : "",
+                                              c.diff_ids[i], chain, store_layer_size(s, chain)));
     }
-    char now[TIME_RFC3339_MAX];
-    time_rfc3339(time_now_ns(), 0, now);
-    entry = json_pack("{s:s, s:I, s:o, s:I, s:s}", "manifest", mdigest, "config_size",
-                      (json_int_t)m.config.size, "layers", layers, "size", (json_int_t)total,
-                      "loaded", now);
-    json_object_set_new(entry, "created", c.created ? json_string(c.created) : json_null());
+    entry = index_image_new(mdigest, m.config.size, c.created, layers);
     *id = xstrdup(m.config.digest);
 out:
     berr_clear(&e);

@@ -203,15 +203,15 @@ void store_unlock(struct store *s)
     s->locked = false;
 }
 
-int store_stage_begin(struct store *s, struct berr *e)
+/* Makes tmp/<prefix>-XXXXXX and takes its flock: alive to every writer's
+ * clean-up (stage_alive) while this process holds *fd. */
+static int tmp_dir_locked(struct store *s, const char *prefix, char **name, int *fd, struct berr *e)
 {
-    if (s->stagename)
-        return 0;
     for (int tries = 0; tries < 100; tries++) {
         unsigned long rnd = 0;
         if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
             rnd = ((unsigned long)getpid() << 8) + (unsigned long)tries;
-        _cleanup_free_ char *n = xasprintf("pull-%06lx", rnd & 0xffffff);
+        _cleanup_free_ char *n = xasprintf("%s-%06lx", prefix, rnd & 0xffffff);
         if (mkdirat(s->tmptopfd, n, 0700) < 0) {
             if (errno == EEXIST)
                 continue;
@@ -226,11 +226,18 @@ int store_stage_begin(struct store *s, struct berr *e)
             unlinkat(s->tmptopfd, n, AT_REMOVEDIR);
             return r;
         }
-        s->tmpfd = d;
-        s->stagename = TAKE_PTR(n);
+        *fd = d;
+        *name = TAKE_PTR(n);
         return 0;
     }
     return berr_set(e, -EEXIST, "creating a staging directory: too many collisions");
+}
+
+int store_stage_begin(struct store *s, struct berr *e)
+{
+    if (s->stagename)
+        return 0;
+    return tmp_dir_locked(s, "pull", &s->stagename, &s->tmpfd, e);
 }
 
 void store_stage_end(struct store *s)
@@ -242,6 +249,107 @@ void store_stage_end(struct store *s)
     s->tmpfd = s->tmptopfd;
     free(s->stagename);
     s->stagename = NULL;
+}
+
+/* ---- build scratch directories ---- */
+
+#define SCRATCH_PREFIX "build"
+#define PINS_FILE      "pins"
+
+int image_scratch_begin(struct store *s, char **path, int *lockfd, struct berr *e)
+{
+    _cleanup_free_ char *root = realpath(s->root, NULL);
+    if (!root)
+        return berr_errno(e, errno, "resolving the image store %s", s->root);
+    _cleanup_free_ char *name = NULL;
+    int r = tmp_dir_locked(s, SCRATCH_PREFIX, &name, lockfd, e);
+    if (r < 0)
+        return berr_wrap(e, "creating a build directory");
+    *path = xasprintf("%s/tmp/%s", root, name);
+    return 0;
+}
+
+/* The name in tmp/ of the scratch directory path, when lockfd is (still)
+ * that directory; NULL for anything else, which is then left alone. */
+static const char *scratch_name(struct store *s, const char *path, int lockfd)
+{
+    const char *base = path ? strrchr(path, '/') : NULL;
+    if (!base || strncmp(base + 1, SCRATCH_PREFIX "-", strlen(SCRATCH_PREFIX) + 1) != 0)
+        return NULL;
+    struct stat a, b;
+    if (fstat(lockfd, &a) < 0 || fstatat(s->tmptopfd, base + 1, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+        a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+        return NULL;
+    return base + 1;
+}
+
+void image_scratch_end(struct store *s, char *path, int lockfd)
+{
+    if (lockfd < 0)
+        return;
+    const char *name = scratch_name(s, path, lockfd);
+    if (name) {
+        /* fs_rm_rf_at neither follows links nor needs the modes of what a
+         * build left (overlay work dirs are d---------): root reads and
+         * unlinks whatever the mode. What it cannot remove (a mount left
+         * below) the next writer's clean-up retries once the lock is
+         * gone. */
+        fs_rm_rf_at(s->tmptopfd, name, NULL);
+    }
+    close(lockfd);
+}
+
+/* The live build scratch directory holding path (absolute), opened; -1
+ * when path is not in one. */
+static int scratch_of(struct store *s, const char *path)
+{
+    _cleanup_free_ char *root = realpath(s->root, NULL);
+    _cleanup_free_ char *top = root ? xasprintf("%s/tmp/" SCRATCH_PREFIX "-", root) : NULL;
+    if (!top || strncmp(path, top, strlen(top)) != 0)
+        return -1;
+    const char *base = path + strlen(top) - strlen(SCRATCH_PREFIX "-");
+    size_t n = strcspn(base, "/");
+    _cleanup_free_ char *name = xstrndup(base, n);
+    return openat(s->tmptopfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+void store_pin(struct store *s, const char *path, const char *blob, const char *chainid)
+{
+    _cleanup_close_ int d = scratch_of(s, path);
+    if (d < 0)
+        return;
+    _cleanup_close_ int fd =
+        openat(d, PINS_FILE, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    _cleanup_free_ char *line = xasprintf("%s %s\n", blob, chainid);
+    if (fd >= 0 && write(fd, line, strlen(line)) < 0)
+        return; /* unpinned: a concurrent clean-up may take the layer */
+}
+
+/* What live builds pinned: blobs and layers made for images not yet
+ * committed. */
+static void pinned(struct store *s, json_t *blobs, json_t *layers)
+{
+    if (s->tmptopfd < 0)
+        return;
+    _cleanup_strv_ char **names = fs_list_names(s->tmptopfd, false);
+    for (size_t i = 0; names[i]; i++) {
+        if (strncmp(names[i], SCRATCH_PREFIX "-", strlen(SCRATCH_PREFIX) + 1) != 0 ||
+            !stage_alive(s->tmptopfd, names[i]))
+            continue;
+        _cleanup_free_ char *p = xasprintf("%s/" PINS_FILE, names[i]);
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        if (fs_read_file(s->tmptopfd, p, INDEX_MAX, &buf, &len, NULL) < 0)
+            continue;
+        char *save = NULL;
+        for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+            char b[DIGEST_STR_SIZE], c[DIGEST_STR_SIZE];
+            if (sscanf(l, "%71s %71s", b, c) != 2)
+                continue;
+            json_object_set_new(blobs, b, json_true());
+            json_object_set_new(layers, c, json_true());
+        }
+    }
 }
 
 /* ---- partial blobs ---- */
@@ -366,7 +474,7 @@ int store_blob_remove(struct store *s, const char *digest, struct berr *e)
     return 0;
 }
 
-int blob_writer_open(struct store *s, struct blob_writer **out, struct berr *e)
+int blob_writer_open_in(struct store *s, int dirfd, struct blob_writer **out, struct berr *e)
 {
     char name[] = "blob-XXXXXX";
     /* mkostemp needs a path: build the name ourselves, O_EXCL in tmp/. */
@@ -375,7 +483,7 @@ int blob_writer_open(struct store *s, struct blob_writer **out, struct berr *e)
         if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
             rnd = ((unsigned long)getpid() << 8) + (unsigned long)tries;
         snprintf(name, sizeof name, "blob-%06lx", rnd & 0xffffff);
-        int fd = openat(s->tmpfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno == EEXIST)
             continue;
         if (fd < 0)
@@ -383,12 +491,18 @@ int blob_writer_open(struct store *s, struct blob_writer **out, struct berr *e)
         struct blob_writer *w = xcalloc(1, sizeof *w);
         w->s = s;
         w->fd = fd;
+        w->dirfd = dirfd;
         w->tmpname = xstrdup(name);
         w->h = sha256_new();
         *out = w;
         return 0;
     }
     return berr_set(e, -EEXIST, "creating a temp file in %s/tmp: too many collisions", s->root);
+}
+
+int blob_writer_open(struct store *s, struct blob_writer **out, struct berr *e)
+{
+    return blob_writer_open_in(s, s->tmpfd, out, e);
 }
 
 int blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct berr *e)
@@ -445,9 +559,9 @@ int blob_writer_commit(struct blob_writer *w, const char *expected, int64_t expe
                         w->digest, expected_size, w->size);
     struct store *s = w->s;
     if (store_blob_exists(s, w->digest)) {
-        unlinkat(s->tmpfd, w->tmpname, 0);
+        unlinkat(w->dirfd, w->tmpname, 0);
     } else {
-        if (renameat(s->tmpfd, w->tmpname, s->blobsfd, digest_hex(w->digest)) < 0)
+        if (renameat(w->dirfd, w->tmpname, s->blobsfd, digest_hex(w->digest)) < 0)
             return berr_errno(e, errno, "storing blob %s", w->digest);
         fsync(s->blobsfd);
         if (created)
@@ -465,7 +579,7 @@ void blob_writer_free(struct blob_writer *w)
     if (w->fd >= 0)
         close(w->fd);
     if (w->tmpname)
-        unlinkat(w->s->tmpfd, w->tmpname, 0);
+        unlinkat(w->dirfd, w->tmpname, 0);
     free(w->tmpname);
     sha256_free(w->h);
     free(w);
@@ -572,6 +686,12 @@ int store_layer_tmpdir(struct store *s, char **name, int *fd, struct berr *e)
 int store_layer_commit(struct store *s, const char *tmpname, int tmpdirfd, const char *chainid,
                        const char *diffid, int64_t size, struct berr *e)
 {
+    return store_layer_commit_at(s, s->tmpfd, tmpname, tmpdirfd, chainid, diffid, size, e);
+}
+
+int store_layer_commit_at(struct store *s, int parentfd, const char *tmpname, int tmpdirfd,
+                          const char *chainid, const char *diffid, int64_t size, struct berr *e)
+{
     const char *hex = digest_hex(chainid);
     _cleanup_free_ char *meta_name = xasprintf("%s.json", hex);
     json_t *meta = json_pack("{s:s, s:s, s:I}", "chain_id", chainid, "diff_id", diffid, "size",
@@ -585,10 +705,10 @@ int store_layer_commit(struct store *s, const char *tmpname, int tmpdirfd, const
     /* Everything written into the tree reaches the disk before the name. */
     if (syncfs(tmpdirfd) < 0)
         return berr_errno(e, errno, "syncing layer %s", chainid);
-    if (renameat(s->tmpfd, tmpname, s->layersfd, hex) < 0) {
+    if (renameat(parentfd, tmpname, s->layersfd, hex) < 0) {
         if ((errno == EEXIST || errno == ENOTEMPTY) && store_layer_exists(s, chainid)) {
             struct berr e2 = BERR_INIT;
-            fs_rm_rf_at(s->tmpfd, tmpname, &e2);
+            fs_rm_rf_at(parentfd, tmpname, &e2);
             berr_clear(&e2);
             return 0;
         }
@@ -628,7 +748,7 @@ int store_layer_remove(struct store *s, const char *chainid, struct berr *e)
 
 /* ---- index ---- */
 
-/* What the index holds, as berth writes it (archive.c index_entry):
+/* What the index holds, as berth writes it (index_image_new):
  *   {"images": {ID: {"manifest": DIGEST, "layers": [{"digest": DIGEST,
  *                    "diff_id": DIGEST, "chain_id": DIGEST, "size": N,
  *                    "media_type": S, "unpacked_size": N}, ...],
@@ -745,6 +865,32 @@ static bool index_ok(json_t *j, char *where, size_t wlen)
     return true;
 }
 
+json_t *index_layer_new(const char *digest, int64_t size, const char *media_type,
+                        const char *diff_id, const char *chain_id, int64_t unpacked)
+{
+    return json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "digest", digest, "size", (json_int_t)size,
+                     "media_type", media_type, "diff_id", diff_id, "chain_id", chain_id,
+                     "unpacked_size", (json_int_t)unpacked);
+}
+
+json_t *index_image_new(const char *manifest, int64_t config_size, const char *created,
+                        json_t *layers)
+{
+    json_int_t total = 0;
+    size_t i;
+    json_t *l;
+    json_array_foreach(layers, i, l)
+    {
+        total += json_integer_value(json_object_get(l, "unpacked_size"));
+    }
+    char now[TIME_RFC3339_MAX];
+    time_rfc3339(time_now_ns(), 0, now);
+    json_t *e = json_pack("{s:s, s:I, s:o, s:I, s:s}", "manifest", manifest, "config_size",
+                          (json_int_t)config_size, "layers", layers, "size", total, "loaded", now);
+    json_object_set_new(e, "created", created ? json_string(created) : json_null());
+    return e;
+}
+
 void index_mark_pulled(json_t *idx, char *const *refs, const char *digest)
 {
     json_t *pulled = json_object_get(idx, "pulled");
@@ -846,6 +992,7 @@ int store_gc(struct store *s, json_t *idx, char ***deleted, struct berr *e)
 {
     json_t *blobs = json_object(), *layers = json_object();
     referenced(idx, blobs, layers);
+    pinned(s, blobs, layers);
     int r = 0;
     _cleanup_strv_ char **bl = fs_list_names(s->blobsfd, false);
     for (size_t i = 0; bl[i] && r == 0; i++) {

@@ -12,7 +12,11 @@
  *   tmp/                   staging: temp files and unfinished layers, wiped
  *                          by the next writer; a pull stages in its own
  *                          tmp/pull-XXXXXX/, flock'd while it lives, which
- *                          is wiped only once its owner is gone
+ *                          is wiped only once its owner is gone; a build
+ *                          makes its directories in tmp/build-XXXXXX/ the
+ *                          same way, with a "pins" file naming the blobs
+ *                          and layers it made that the garbage collection
+ *                          keeps while the build lives
  *   partial/sha256-<hex>   the bytes received so far of a blob being pulled
  *                          (kept when a pull is interrupted, so the next one
  *                          resumes), with sha256-<hex>.lock, flock'd by the
@@ -86,6 +90,7 @@ struct blob_writer {
     struct store *s;
     int fd;
     char *tmpname;
+    int dirfd; /* where the temp file is: tmpfd, or blob_writer_open_in's */
     struct sha256 *h;
     uint64_t size;
     char digest[DIGEST_STR_SIZE]; /* set by blob_writer_finish */
@@ -93,6 +98,10 @@ struct blob_writer {
 };
 
 int blob_writer_open(struct store *s, struct blob_writer **out, struct berr *e);
+/* A blob writer whose temp file is in dirfd (on the store's file system),
+ * which must outlive it: a build's scratch directory, which no other
+ * writer's clean-up touches. */
+int blob_writer_open_in(struct store *s, int dirfd, struct blob_writer **out, struct berr *e);
 /* fsyncs and computes the digest (w->digest, w->size). */
 int blob_writer_finish(struct blob_writer *w, struct berr *e);
 /* Verifies against expected (digest, and size when >= 0; NULL digest
@@ -131,8 +140,18 @@ int store_layer_tmpdir(struct store *s, char **name, int *fd, struct berr *e);
 /* Syncs the tree and renames it into layers/<hex> (metadata first). */
 int store_layer_commit(struct store *s, const char *tmpname, int tmpdirfd, const char *chainid,
                        const char *diffid, int64_t size, struct berr *e);
+/* store_layer_commit for the directory tmpname in parentfd (on the
+ * store's file system) rather than in tmp/. */
+int store_layer_commit_at(struct store *s, int parentfd, const char *tmpname, int tmpdirfd,
+                          const char *chainid, const char *diffid, int64_t size, struct berr *e);
 int64_t store_layer_size(struct store *s, const char *chainid);
 int store_layer_remove(struct store *s, const char *chainid, struct berr *e);
+
+/* Keeps blob and layer chainid from garbage collection while the build
+ * scratch directory (image_scratch_begin) holding path lives, so that a
+ * build's layers survive until its image is committed. Nothing when path
+ * is not in one. */
+void store_pin(struct store *s, const char *path, const char *blob, const char *chainid);
 
 /* ChainID of (parent, diffid); parent NULL for the bottom layer. */
 void chain_id(const char *parent, const char *diffid, char out[DIGEST_STR_SIZE]);
@@ -144,6 +163,13 @@ int store_index_load(struct store *s, json_t **out, struct berr *e);
  * and nothing is returned. */
 int store_index_parse(const char *buf, size_t len, json_t **out, char *where, size_t wlen);
 int store_index_save(struct store *s, json_t *idx, struct berr *e);
+/* The index's entries, as a load, a repair and a build's commit write
+ * them: one layer of an image; an image (layers taken), its size the sum
+ * of its layers' unpacked sizes, loaded now. */
+json_t *index_layer_new(const char *digest, int64_t size, const char *media_type,
+                        const char *diff_id, const char *chain_id, int64_t unpacked);
+json_t *index_image_new(const char *manifest, int64_t config_size, const char *created,
+                        json_t *layers);
 /* Records in idx that refs (normalized) were pulled now, the registry
  * answering digest (the document fetched by reference; may be NULL). */
 void index_mark_pulled(json_t *idx, char *const *refs, const char *digest);
