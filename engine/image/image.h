@@ -270,7 +270,12 @@ struct image_layer_ref {
  * trusted.overlay.* xattr), gzip-compressed, into a blob, then moves dir
  * into the store as layer ChainID(parent_chain, DiffID) (dir is removed
  * when the store has that layer already). parent_chain NULL: the bottom
- * layer. */
+ * layer. The blob's temp file is made beside dir. A layer made in a
+ * scratch directory (image_scratch_begin) is kept from other writers'
+ * garbage collection until that directory ends, so that the image that
+ * names it can be committed; after image_scratch_end, only an image keeps
+ * it. gzip level 1; the same tree (names, contents, owners, modes,
+ * mtimes, xattrs) gives the same blob. */
 int image_layer_from_dir(struct store *s, const char *dir, const char *parent_chain,
                          struct image_layer_ref *out, struct berr *e);
 /* Whether the store still has the layer's blob and unpacked tree. */

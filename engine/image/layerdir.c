@@ -51,6 +51,7 @@ struct frame {
 struct layer_writer {
     const char *what; /* the directory, for messages */
     int rootfd;
+    dev_t dev;             /* its file system's: the walk never leaves it */
     struct archive *tar;   /* pax, uncompressed: hashed, then into gz */
     struct archive *gz;    /* raw + gzip: into the blob */
     struct blob_writer *w; /* the compressed blob */
@@ -167,8 +168,19 @@ static int entry_xattrs(struct layer_writer *lw, int pfd, const char *name, cons
     if (n < 0)
         return berr_errno(e, errno, "%s: \"%s\": listing extended attributes", lw->what, path);
     list[n] = '\0';
+    /* In name order, whatever order the file system keeps them in: the
+     * same tree makes the same tar. */
+    size_t nk = 0;
+    for (char *k = list; k < list + n; k += strlen(k) + 1)
+        nk++;
+    _cleanup_free_ char **keys = xcalloc(nk + 1, sizeof *keys);
+    nk = 0;
+    for (char *k = list; k < list + n; k += strlen(k) + 1)
+        keys[nk++] = k;
+    xqsort(keys, nk, sizeof *keys, cmp_name);
     size_t count = 0;
-    for (char *k = list; k < list + n; k += strlen(k) + 1) {
+    for (size_t i = 0; i < nk; i++) {
+        const char *k = keys[i];
         bool ovl = strncmp(k, OVL_PREFIX, strlen(OVL_PREFIX)) == 0;
         bool keep = strncmp(k, "user.", 5) == 0 || strcmp(k, "security.capability") == 0;
         if (!ovl && !keep)
@@ -190,7 +202,10 @@ static int entry_xattrs(struct layer_writer *lw, int pfd, const char *name, cons
         }
         if (strncmp(k, "user.overlay.", 13) == 0)
             continue; /* the unpacker drops these too */
-        if (ent && ++count <= UNPACK_XATTR_MAX_COUNT)
+        if (ent && ++count > UNPACK_XATTR_MAX_COUNT)
+            return berr_set(e, -E2BIG, "%s: \"%s\": too many extended attributes (limit %u)",
+                            lw->what, path, UNPACK_XATTR_MAX_COUNT);
+        if (ent)
             archive_entry_xattr_add_entry(ent, k, val, (size_t)vn);
     }
     return 0;
@@ -265,6 +280,9 @@ static int put_entry(struct layer_writer *lw, int pfd, const char *name, const c
     struct stat st;
     if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return berr_errno(e, errno, "%s: \"%s\"", lw->what, path);
+    if (st.st_dev != lw->dev)
+        return berr_set(e, -EXDEV, "%s: \"%s\": a mount point (is a step's mount still there?)",
+                        lw->what, path);
     if (S_ISSOCK(st.st_mode))
         return 0; /* a socket a step left bound: not part of an image, as in docker's */
     if (strncmp(name, WH_PREFIX, strlen(WH_PREFIX)) == 0)
@@ -490,6 +508,7 @@ int image_layer_from_dir(struct store *s, const char *dir, const char *parent_ch
         return r;
     }
     int r = 0;
+    lw.dev = dst.st_dev;
     if (dst.st_dev != lst.st_dev) {
         r = berr_set(e, -EXDEV, "layer from %s: not on the file system of the image store %s", dir,
                      store_root(s));

@@ -294,9 +294,7 @@ void image_scratch_end(struct store *s, char *path, int lockfd)
          * unlinks whatever the mode. What it cannot remove (a mount left
          * below) the next writer's clean-up retries once the lock is
          * gone. */
-        struct berr e = BERR_INIT;
-        fs_rm_rf_at(s->tmptopfd, name, &e);
-        berr_clear(&e);
+        fs_rm_rf_at(s->tmptopfd, name, NULL);
     }
     close(lockfd);
 }
@@ -341,11 +339,8 @@ static void pinned(struct store *s, json_t *blobs, json_t *layers)
         _cleanup_free_ char *p = xasprintf("%s/" PINS_FILE, names[i]);
         _cleanup_free_ char *buf = NULL;
         size_t len;
-        struct berr e = BERR_INIT;
-        if (fs_read_file(s->tmptopfd, p, INDEX_MAX, &buf, &len, &e) < 0) {
-            berr_clear(&e);
+        if (fs_read_file(s->tmptopfd, p, INDEX_MAX, &buf, &len, NULL) < 0)
             continue;
-        }
         char *save = NULL;
         for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
             char b[DIGEST_STR_SIZE], c[DIGEST_STR_SIZE];

@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/xattr.h>
 
 #include "engine/image/image.h"
@@ -92,7 +94,7 @@ static int fix_time_cb(const char *path, const struct stat *st, int flag, struct
 
 /* A RUN step's upper dir, as overlayfs leaves it, with fixed times (the
  * same tree made twice is the same layer). */
-static char *make_upper(struct fx *f, const char *name)
+static char *make_upper_order(struct fx *f, const char *name, bool reversed)
 {
     char *u = xasprintf("%s/%s", f->scratch, name);
     assert_int_equal(mkdir(u, 0755), 0);
@@ -112,10 +114,18 @@ static char *make_upper(struct fx *f, const char *name)
     setx(u, "opq", "trusted.overlay.origin", "stray-file-handle");
     mkfile(u, "opq/new", "new\n");
     mkfile(u, "xa", "x");
-    setx(u, "xa", "user.test", "hello");
+    setx(u, "xa", reversed ? "user.z" : "user.test", reversed ? "last" : "hello");
+    setx(u, "xa", reversed ? "user.test" : "user.z", reversed ? "hello" : "last");
     setx(u, "xa", "trusted.overlay.origin", "stray");
+    mkfile(u, "z-\xc3\xa9", "utf-8 name");
+    mkfile(u, "zz-\xff", "not utf-8");
     assert_int_equal(nftw(u, fix_time_cb, 16, FTW_PHYS | FTW_DEPTH), 0);
     return u;
+}
+
+static char *make_upper(struct fx *f, const char *name)
+{
+    return make_upper_order(f, name, false);
 }
 
 struct seen {
@@ -240,6 +250,8 @@ static void test_layer_from_dir(void **state)
         "opq/.wh..wh..opq f",
         "opq/new f",
         "xa f",
+        "z-\xc3\xa9 f",
+        "zz-\xff f",
         NULL,
     };
     for (size_t i = 0; want[i]; i++) {
@@ -289,8 +301,9 @@ static void test_layer_from_dir(void **state)
     assert_true(image_layer_present(f->s, &l));
     assert_true(store_layer_size(f->s, l.chain_id) > 0);
 
-    /* The same tree again: the store has the layer, the dir is dropped. */
-    _cleanup_free_ char *u2 = make_upper(f, "again");
+    /* The same tree again (its xattrs set in another order): the same
+     * blob; the store has the layer, the dir is dropped. */
+    _cleanup_free_ char *u2 = make_upper_order(f, "again", true);
     struct image_layer_ref l2;
     assert_int_equal(image_layer_from_dir(f->s, u2, NULL, &l2, &e), 0);
     assert_false(fs_exists(u2));
@@ -313,6 +326,14 @@ static void test_bad_dirs(void **state)
     _cleanup_free_ char *u = make_upper(f, "u");
     assert_int_equal(image_layer_from_dir(f->s, u, "sha256:nothex", &l, &e), -EINVAL);
     berr_clear(&e);
+    assert_true(fs_exists(u));
+    /* A mount left inside (a tmpfs a step mounted): refused, not read. */
+    _cleanup_free_ char *mnt = xasprintf("%s/etc", u);
+    assert_int_equal(mount("berth-test", mnt, "tmpfs", 0, "size=64k"), 0);
+    assert_int_equal(image_layer_from_dir(f->s, u, NULL, &l, &e), -EXDEV);
+    assert_non_null(strstr(e.msg, "\"etc\": a mount point"));
+    berr_clear(&e);
+    assert_int_equal(umount2(mnt, MNT_DETACH), 0);
     assert_true(fs_exists(u));
     /* Nothing reached the store. */
     _cleanup_free_ char *layers = xasprintf("%s/layers", f->root);
@@ -468,6 +489,12 @@ static void test_commit_get_save_load(void **state)
     _cleanup_image_ struct image *img2 = NULL;
     assert_int_equal(store_image_get(f->s, "built2", &img2, &e), 0);
     assert_string_equal(img2->id, id);
+    json_t *insp = NULL;
+    assert_int_equal(store_image_inspect(f->s, "built2", &insp, &e), 0);
+    assert_int_equal(json_array_size(json_object_get(insp, "RepoTags")), 2);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(insp, "RootFS"), "Layers")),
+                     2);
+    json_decref(insp);
 
     /* The parts a later build starts from. */
     json_t *config = NULL;
@@ -513,6 +540,10 @@ static void test_commit_get_save_load(void **state)
     assert_int_equal(stat(hard, &a), 0);
     assert_int_equal(stat(hosts, &b), 0);
     assert_int_equal(a.st_ino, b.st_ino);
+    _cleanup_free_ char *utf = xasprintf("%s/z-\xc3\xa9", back->layer_dirs[0]);
+    assert_true(fs_exists(utf));
+    _cleanup_free_ char *lat = xasprintf("%s/zz-\xff", back->layer_dirs[0]);
+    assert_true(fs_exists(lat));
     store_close(s2);
     skopeo_reads(f, img, out);
 }
@@ -655,6 +686,12 @@ int main(void)
     if (geteuid() != 0) {
         printf("SKIPPED: test_image_build needs root (whiteouts, trusted.* xattrs)\n");
         return 77;
+    }
+    /* Mounts a test makes die with this process, even when it fails
+     * before unmounting them. */
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        perror("unshare(CLONE_NEWNS)");
+        return 1;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_layer_from_dir, setup, teardown),
