@@ -9,12 +9,9 @@
  * nothing of it outlives that process.)
  * Not here: what runs while containers run (the supervisor's sv_net.c). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd/project.h"
@@ -79,26 +76,6 @@ static void network_unmake(struct cli *c, const struct net_record *rec)
     berr_clear(&ign);
     net_record_remove(c->root, rec->name, &ign);
     berr_clear(&ign);
-}
-
-/* Subnets are the host's, not a store's: every berth on the host (any
- * store) chooses one under this lock, from the host's routes as they are
- * once the previous choice has its bridge. */
-#define HOST_NET_LOCK "/run/lock/berth-network.lock"
-
-static int host_net_lock(struct berr *e)
-{
-    (void)mkdir("/run/lock", 0755); /* most hosts have it */
-    int fd = open(HOST_NET_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return berr_errno(e, errno, "opening %s", HOST_NET_LOCK);
-    while (flock(fd, LOCK_EX) < 0)
-        if (errno != EINTR) {
-            int r = berr_errno(e, errno, "locking %s", HOST_NET_LOCK);
-            close(fd);
-            return r;
-        }
-    return fd;
 }
 
 static bool is_v6_entry(const struct network_ipam_config *cfg)
@@ -201,7 +178,7 @@ static const char *opts_changed(const struct network_def *def, const struct net_
 static int network_make(struct cli *c, const struct project *p, const struct network_def *def,
                         const char *svc, char ***made, struct berr *e)
 {
-    _cleanup_close_ int lock = host_net_lock(e);
+    _cleanup_close_ int lock = ipam_host_lock(e);
     if (lock < 0)
         return lock;
     /* before anything is recorded */

@@ -419,7 +419,9 @@ int net_hosts_render(const struct net_hosts_spec *spec, char **out, struct berr 
             strv_push(&lines, xasprintf("%s\t%s\n", own[i], spec->hostname));
     }
     _cleanup_free_ char *rest = strv_join(lines, "");
-    *out = xasprintf("%s%s", hosts_localhost, rest);
+    const char *base = spec->base ? spec->base : hosts_localhost;
+    size_t blen = strlen(base);
+    *out = xasprintf("%s%s%s", base, blen && base[blen - 1] != '\n' ? "\n" : "", rest);
     return 0;
 }
 

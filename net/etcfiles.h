@@ -97,6 +97,10 @@ struct net_hosts_spec {
     char *const *extra_hosts; /* "name:ip" or "name=ip" (NULL: none) */
     const char *host_gateway; /* what "host-gateway" stands for; NULL: refused */
     const char *addr6;        /* the own IPv6 address, a line after addr's; NULL: none */
+    /* What comes first instead of the localhost lines: the host's own
+     * /etc/hosts for a host-network build step, as docker copies it
+     * (written as given, a final newline added); NULL: the localhost lines */
+    const char *base;
 };
 
 /* The container's /etc/hosts as docker writes it: the localhost lines,

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -931,4 +932,19 @@ int ipam_network_users(const char *root, const char *network, char ***out, struc
         (*out)[n] = NULL;
     }
     return 0;
+}
+
+int ipam_host_lock(struct berr *e)
+{
+    (void)mkdir("/run/lock", 0755); /* most hosts have it */
+    int fd = open(IPAM_HOST_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return berr_errno(e, errno, "opening %s", IPAM_HOST_LOCK);
+    while (flock(fd, LOCK_EX) < 0)
+        if (errno != EINTR) {
+            int r = berr_errno(e, errno, "locking %s", IPAM_HOST_LOCK);
+            close(fd);
+            return r;
+        }
+    return fd;
 }

@@ -140,4 +140,11 @@ int ipam_network_users(const char *root, const char *network, char ***out, struc
 /* Forgets network's subnet and every address on it (none: not an error). */
 int ipam_network_release(const char *root, const char *network, struct berr *e);
 
+/* Subnets are the host's, not a store's: every berth on the host (any
+ * store) chooses one under this lock, from the host's routes as they are
+ * once the previous choice has its bridge. Takes the lock (waiting for
+ * it) and returns its fd: closing it releases the lock. */
+#define IPAM_HOST_LOCK "/run/lock/berth-network.lock"
+int ipam_host_lock(struct berr *e);
+
 #endif

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,12 @@ int net_record_read(const char *root, const char *name, struct net_record *out, 
     out->mtu = mtu >= 68 && mtu <= 65535 ? (unsigned)mtu : 0;
     out->no_masquerade = json_is_true(json_object_get(j, "no_masquerade"));
     out->no_icc = json_is_true(json_object_get(j, "no_icc"));
+    json_int_t pid = json_integer_value(json_object_get(j, "owner_pid"));
+    json_int_t start = json_integer_value(json_object_get(j, "owner_start"));
+    if (pid > 0 && pid <= INT32_MAX && start >= 0) {
+        out->owner_pid = (int)pid;
+        out->owner_start = (unsigned long long)start;
+    }
     json_t *labels = json_object_get(j, "labels");
     size_t i;
     json_t *v;
@@ -177,6 +184,10 @@ int net_record_write(const char *root, const struct net_record *r, struct berr *
         json_object_set_new(j, "no_masquerade", json_true());
     if (r->no_icc)
         json_object_set_new(j, "no_icc", json_true());
+    if (r->owner_pid > 0) {
+        json_object_set_new(j, "owner_pid", json_integer(r->owner_pid));
+        json_object_set_new(j, "owner_start", json_integer((json_int_t)r->owner_start));
+    }
     json_t *labels = json_array();
     for (size_t i = 0; r->labels && r->labels[i]; i++)
         json_array_append_new(labels, json_string(r->labels[i]));

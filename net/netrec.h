@@ -32,6 +32,11 @@ struct net_record {
     char *host_binding_ipv4; /* ports published without a host IP bind here; NULL: all */
     char **labels;           /* "k=v", NULL-terminated or NULL */
     char *created;           /* RFC 3339 */
+    /* A network that lives only as long as one process (a build's): its
+     * pid and start time (/proc/PID/stat field 22), so that what a killed
+     * process left can be told from what a live one uses; 0: none */
+    int owner_pid;
+    unsigned long long owner_start;
 };
 
 void net_record_free(struct net_record *r);

@@ -35,19 +35,22 @@ static const char *shown(const char *s, char buf[SHOWN_MAX])
     return buf;
 }
 
+/* A compose project's name, or (with a '.', which no project name has)
+ * one of berth's own scopes such as a build's network: "build.1a2b3c4d".
+ * nft's identifiers allow all of these characters. */
 static bool project_ok(const char *s)
 {
     if (!s || !*s || strlen(s) > PROJECT_MAX)
         return false;
     if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
         return false;
-    return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == strlen(s);
+    return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-.") == strlen(s);
 }
 
 static int check_project(const char *s, struct berr *e)
 {
     if (!project_ok(s))
-        return berr_set(e, -EINVAL, "nftables: project name \"%s\" is not [a-z0-9][a-z0-9_-]*",
+        return berr_set(e, -EINVAL, "nftables: project name \"%s\" is not [a-z0-9][a-z0-9_.-]*",
                         shown(s, (char[SHOWN_MAX]){0}));
     return 0;
 }

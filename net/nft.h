@@ -50,7 +50,10 @@ struct nft_port {
  * container has an address of that family and host_ip allows it; a
  * loopback host_ip (127.0.0.0/8, ::1) gets none (the proxy serves it). */
 struct nft_project {
-    const char *project; /* [a-z0-9][a-z0-9_-]* */
+    /* [a-z0-9][a-z0-9_-]*, or with a '.' (which compose project names
+     * never have) a scope of berth's own that no project can take:
+     * "build.<8 hex>", a build's network */
+    const char *project;
     const struct nft_net *nets;
     size_t n_nets;
     const struct nft_port *ports;

@@ -238,6 +238,7 @@ int netsetup_etc(const char *dir, const char *service, const struct ctr_plan *pl
         .addr6 = *addr6 ? addr6 : NULL,
         .extra_hosts = extra,
         .host_gateway = primary ? primary->gateway4 : NULL,
+        .base = o->hosts_base,
     };
     int r = net_hostname_render(pl->hostname, &hostname, e);
     if (r == 0)

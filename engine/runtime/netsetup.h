@@ -57,6 +57,8 @@ struct netsetup_files {
      * the host's servers written in (no server to ask) */
     bool embedded_dns;
     char *const *more_hosts; /* more "name:ip" lines for /etc/hosts, or NULL */
+    const char *hosts_base;  /* /etc/hosts starts with this instead of the
+                                localhost lines (net_hosts_spec.base), or NULL */
 };
 
 /* The three files, written into dir (the container's directory) and

@@ -184,6 +184,16 @@ static void refused(const struct nft_project *p, const char *needle)
     berr_clear(&e);
 }
 
+/* A scope of berth's own (a build's network) has a '.', which no compose
+ * project name has, so its table is never a project's. */
+static void test_own_scope_name(void **state)
+{
+    struct nft_project p = {"build.1a2b3c4d", web_net, 1, NULL, 0};
+    _cleanup_free_ char *s = script_of(&p);
+    assert_non_null(strstr(s, "table inet berth-build.1a2b3c4d {\n"));
+    has_line(s, "ip saddr 172.18.0.0/16 oifname != \"br-0a1b2c3d4e5f\" masquerade");
+}
+
 static void test_hostile_strings_refused(void **state)
 {
     struct nft_project p = {"Bad Name", web_net, 1, NULL, 0};
@@ -194,6 +204,8 @@ static void test_hostile_strings_refused(void **state)
     refused(&p, "-lead");
     p.project = "";
     refused(&p, "project name");
+    p.project = ".build";
+    refused(&p, ".build");
 
     static const char *const bad_bridges[] = {
         "br-\" accept", "br-x\nflush", "br x", "", "br-0123456789abc", "br-}", "br-;",
@@ -323,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_host_ip_and_protocols),
         cmocka_unit_test(test_loopback_never_dnat),
+        cmocka_unit_test(test_own_scope_name),
         cmocka_unit_test(test_hostile_strings_refused),
         cmocka_unit_test(test_duplicate_ports),
         cmocka_unit_test(test_only_own_table),
