@@ -435,9 +435,10 @@ static void peer_make(struct fx *f)
         fail_msg("could not make the peer namespace %s", f->peer_ns);
 }
 
-static void test_bridge_steps(void **state)
+/* The default mode's checks; false when the host's firewall kept egress
+ * from being shown. */
+static bool bridge_steps(struct fx *f)
 {
-    struct fx *f = *state;
     struct berr e = BERR_INIT;
     char *const extra[] = {(char *)"db:10.0.0.5", (char *)"gw:host-gateway", NULL};
     _cleanup_(build_net_closep) struct build_net *n = NULL;
@@ -515,18 +516,19 @@ static void test_bridge_steps(void **state)
      * link (masqueraded), never the step's */
     _cleanup_free_ char *blocked = NULL;
     const char *const bridges[] = {rec.bridge, NULL};
-    if (nft_forward_blocked(bridges, &blocked, &e) == 1) {
-        berr_clear(&e);
-        fail_msg("the host's firewall drops forwarding (%s): egress cannot be shown", blocked);
+    bool fw_drops = nft_forward_blocked(bridges, &blocked, NULL) == 1;
+    if (fw_drops) {
+        /* a prerequisite of the host's: said, the rest still checked */
+        print_message("the host's firewall drops forwarding (%s): egress not checked\n", blocked);
+    } else {
+        peer_make(f);
+        _cleanup_free_ char *peer_path = xasprintf("/run/netns/%s", f->peer_ns);
+        srv = serve_once(peer_path, f->peer_addr, 4713, &rfd);
+        assert_int_equal(connect_from(a.netns_path, f->peer_addr, 4713), 0);
+        served(srv, rfd, who);
+        assert_string_equal(who, f->host_addr);
+        peer_remove(f);
     }
-    berr_clear(&e);
-    peer_make(f);
-    _cleanup_free_ char *peer_path = xasprintf("/run/netns/%s", f->peer_ns);
-    srv = serve_once(peer_path, f->peer_addr, 4713, &rfd);
-    assert_int_equal(connect_from(a.netns_path, f->peer_addr, 4713), 0);
-    served(srv, rfd, who);
-    assert_string_equal(who, f->host_addr);
-    peer_remove(f);
 
     /* a step's end: its namespace and veth, its address */
     _cleanup_free_ char *bhosts = xstrdup(b.hosts);
@@ -548,6 +550,14 @@ static void test_bridge_steps(void **state)
     gone(f, &rec);
     build_net_step_end(NULL, &a);
     net_record_free(&rec);
+    return !fw_drops;
+}
+
+static void test_bridge_steps(void **state)
+{
+    /* skip() jumps: called once everything above is freed */
+    if (!bridge_steps(*state))
+        skip(); /* counted as skipped: egress was not shown */
 }
 
 static void test_host_and_none(void **state)
@@ -672,6 +682,11 @@ int main(void)
      * can run, and ctest counts the run as skipped (SKIP_RETURN_CODE). */
     if (geteuid() != 0) {
         printf("SKIPPED: test_build_net needs root\n");
+        return 77;
+    }
+    /* iproute2 (the peer namespace) and nsenter (a veth's host side) */
+    if (sh("command -v ip >/dev/null && command -v nsenter >/dev/null") != 0) {
+        printf("SKIPPED: test_build_net needs ip (iproute2) and nsenter (util-linux)\n");
         return 77;
     }
     const struct CMUnitTest tests[] = {
