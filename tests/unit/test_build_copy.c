@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -798,7 +799,19 @@ static void test_symlinks_and_hardlinks(void **state)
     put(f->ctx, "d/a", "A");
     link_at(f->ctx, "d/rel", "a");
     assert_int_equal(link(pf(f, "%s/d/a", f->ctx), pf(f, "%s/d/hard", f->ctx)), 0);
+    /* user.* extended attributes are kept; others (trusted.*) are not */
+    bool xattrs = setxattr(pf(f, "%s/d/a", f->ctx), "user.note", "hi", 2, 0) == 0;
+    if (xattrs)
+        assert_int_equal(setxattr(pf(f, "%s/d/a", f->ctx), "trusted.x", "t", 1, 0), 0);
     run(f, &(struct args){.srcs = SRCS("d"), .dest = "/o"}, NULL);
+    if (xattrs) {
+        char val[8] = "";
+        assert_int_equal(getxattr(pf(f, "%s/o/a", f->root), "user.note", val, sizeof val), 2);
+        assert_memory_equal(val, "hi", 2);
+        assert_true(getxattr(pf(f, "%s/o/a", f->root), "trusted.x", val, sizeof val) < 0);
+    } else {
+        print_message("no user.* extended attributes here: not checked\n");
+    }
     char target[64] = "";
     assert_true(readlink(pf(f, "%s/o/rel", f->root), target, sizeof target) > 0);
     assert_string_equal(target, "a");
