@@ -3,8 +3,9 @@
  * refused by the caller), the name a download is saved under, and the
  * download itself, with libcurl, into the op's scratch directory: kept
  * there under the URL's digest, so the checksum pass and the copy read
- * the same bytes, verified against --checksum. */
+ * the same bytes, verified against --checksum (sha256, sha384, sha512). */
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -57,7 +58,6 @@ char *copy_url_name(const char *url)
 
 struct dl {
     int fd;
-    struct sha256 *h;
     long long bytes;
     int err; /* errno of a failed write */
 };
@@ -76,7 +76,6 @@ static size_t on_data(char *buf, size_t size, size_t nmemb, void *ud)
         }
         off += (size_t)w;
     }
-    sha256_update(d->h, buf, n);
     d->bytes += (long long)n;
     return n;
 }
@@ -121,36 +120,57 @@ static int download(const char *url, struct dl *d, long long *mtime, struct berr
     return 0;
 }
 
-/* Checks "sha256:<hex>" against the download's digest. */
-static int verify(const char *url, const char *want, const char *got, struct berr *e)
+/* The digest of what fd holds from its offset on: 0 or -errno. */
+static int hash_file(int fd, const EVP_MD *md, unsigned char *bin, unsigned int *len)
 {
-    if (strncmp(want, "sha256:", 7) != 0 || !digest_hex_is_valid(want + 7, DIGEST_HEX_LEN))
-        return berr_set(e, -EINVAL, "--checksum=%s: expected sha256: and 64 lowercase hex digits",
-                        want);
-    if (strcmp(want, got) != 0)
-        return berr_set(e, -EBADMSG, "%s: checksum mismatch: expected %s, got %s", url, want, got);
-    return 0;
-}
-
-/* verify() over a kept download, read again; fd ends at offset 0. */
-static int verify_file(int fd, const char *url, const char *want, struct berr *e)
-{
-    _cleanup_sha256_ struct sha256 *h = sha256_new();
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     _cleanup_free_ char *buf = xmalloc(1 << 16);
+    int r = ctx && EVP_DigestInit_ex(ctx, md, NULL) ? 0 : -ENOMEM;
     for (;;) {
-        ssize_t n = read(fd, buf, 1 << 16);
+        ssize_t n = r == 0 ? read(fd, buf, 1 << 16) : 0;
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return berr_errno(e, errno, "reading the download of %s", url);
-        if (n == 0)
+            r = -errno;
+        if (n <= 0)
             break;
-        sha256_update(h, buf, (size_t)n);
+        EVP_DigestUpdate(ctx, buf, (size_t)n);
     }
+    if (r == 0 && !EVP_DigestFinal_ex(ctx, bin, len))
+        r = -EIO;
+    EVP_MD_CTX_free(ctx);
+    return r;
+}
+
+/* Checks a download against --checksum=ALGO:HEX (sha256, sha384 or
+ * sha512, as BuildKit), reading the kept file; fd ends at offset 0. */
+static int verify_file(int fd, const char *url, const char *want, struct berr *e)
+{
+    const char *colon = strchr(want, ':');
+    _cleanup_free_ char *algo = colon ? xstrndup(want, (size_t)(colon - want)) : NULL;
+    const EVP_MD *md = NULL;
+    if (algo &&
+        (strcmp(algo, "sha256") == 0 || strcmp(algo, "sha384") == 0 || strcmp(algo, "sha512") == 0))
+        md = EVP_get_digestbyname(algo);
+    size_t hexlen = md ? 2 * (size_t)EVP_MD_get_size(md) : 0;
+    if (!md || strlen(colon + 1) != hexlen || !digest_hex_is_valid(colon + 1, hexlen))
+        return berr_set(e, -EINVAL,
+                        "--checksum=%s: expected sha256:, sha384: or sha512: and the "
+                        "digest in lowercase hex",
+                        want);
+    unsigned char bin[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    int r = hash_file(fd, md, bin, &len);
     lseek(fd, 0, SEEK_SET);
-    char got[DIGEST_STR_SIZE];
-    sha256_final(h, got);
-    return verify(url, want, got, e);
+    if (r < 0)
+        return berr_errno(e, -r, "%s: computing its %s", url, algo);
+    char got[2 * EVP_MAX_MD_SIZE + 1] = "";
+    for (unsigned int i = 0; i < len; i++)
+        snprintf(got + 2 * i, 3, "%02x", bin[i]);
+    if (strcmp(colon + 1, got) != 0)
+        return berr_set(e, -EBADMSG, "%s: checksum mismatch: expected %s, got %s:%s", url, want,
+                        algo, got);
+    return 0;
 }
 
 int copy_fetch(const struct copy_op *op, const char *url, int *fdp, long long *mtime,
@@ -179,13 +199,14 @@ int copy_fetch(const struct copy_op *op, const char *url, int *fdp, long long *m
     _cleanup_close_ int wfd = mkostemp(tmp, O_CLOEXEC);
     if (wfd < 0)
         return berr_errno(e, errno, "downloading %s: creating a file in %s", url, dir);
-    _cleanup_sha256_ struct sha256 *h = sha256_new();
-    struct dl d = {.fd = wfd, .h = h};
+    struct dl d = {.fd = wfd};
     int r = download(url, &d, mtime, e);
     if (r == 0 && op->checksum) {
-        char got[DIGEST_STR_SIZE];
-        sha256_final(h, got);
-        r = verify(url, op->checksum, got, e);
+        int rfd = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        r = rfd < 0 ? berr_errno(e, errno, "downloading %s: reading it", url)
+                    : verify_file(rfd, url, op->checksum, e);
+        if (rfd >= 0)
+            close(rfd);
     }
     if (r == 0) {
         struct timespec ts[2] = {{0, UTIME_OMIT}, {*mtime, 0}};

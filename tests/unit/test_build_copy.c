@@ -15,6 +15,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -729,6 +730,23 @@ static void test_add_url(void **state)
     struct stat st = lstat_of(f->root, "web/file.txt");
     assert_int_equal(st.st_mode & 07777, 0600);
     assert_int_equal(st.st_mtim.tv_sec, 1500000000);
+    /* sha512 (and sha384) as BuildKit takes them; a malformed one is named */
+    unsigned char bin[64];
+    unsigned int blen = 0;
+    assert_true(EVP_Digest("downloaded\n", 11, bin, &blen, EVP_sha512(), NULL));
+    char sha512[8 + 128 + 1] = "sha512:";
+    for (unsigned int i = 0; i < blen; i++)
+        snprintf(sha512 + 7 + 2 * i, 3, "%02x", bin[i]);
+    run(f, &(struct args){.srcs = SRCS(url), .dest = "/w512/", .add = true, .checksum = sha512},
+        NULL);
+    expect_content(f->root, "w512/file.txt", "downloaded\n");
+    must_fail(f,
+              &(struct args){.srcs = SRCS(url),
+                             .dest = "/wbad/",
+                             .add = true,
+                             .checksum = "md5:d41d8cd98f00b204e9800998ecf8427e"},
+              "--checksum=md5:d41d8cd98f00b204e9800998ecf8427e: expected sha256:, sha384: or "
+              "sha512:");
     /* dest without a slash: the file itself */
     run(f, &(struct args){.srcs = SRCS(url), .dest = "/named", .add = true}, NULL);
     expect_content(f->root, "named", "downloaded\n");
