@@ -327,6 +327,8 @@ static int collect_src(struct op_state *s, const char *src, struct berr *e)
         add_item(s, IT_URL)->url = src;
         return 0;
     }
+    if (op->checksum)
+        return berr_set(e, -EINVAL, "%s: --checksum applies to http(s) sources only", src);
     struct copy_res *res;
     size_t n;
     int r = copy_expand(&s->c, src, &res, &n, e);

@@ -558,6 +558,10 @@ static void test_add_archives(void **state)
     expect_content(f->root, "p/t/x", "tx");
     run(f, &(struct args){.srcs = SRCS("notes.tar.gz"), .dest = "/n/", .add = true}, NULL);
     expect_content(f->root, "n/notes.tar.gz", "not an archive at all");
+    must_fail(f,
+              &(struct args){
+                  .srcs = SRCS("a.tar.gz"), .dest = "/k/", .add = true, .checksum = "sha256:0000"},
+              "Dockerfile:7: ADD failed: a.tar.gz: --checksum applies to http(s) sources only");
     /* COPY, and ADD from a stage, never unpack */
     run(f, &(struct args){.srcs = SRCS("a.tar.gz"), .dest = "/c/"}, NULL);
     assert_true(S_ISREG(lstat_of(f->root, "c/a.tar.gz").st_mode));
