@@ -535,6 +535,7 @@ static void write_tar(const char *path, const char *filter)
     tb_file(t, "y", 0600, "why");
     tb_add(t, 'f', "owned", NULL, 0644, "o", 1, 1000, 1001);
     tb_symlink(t, "t/esc", "/");
+    tb_file(t, "t/esc/pwn", 0644, "confined");
     size_t len;
     char *buf = tb_finish(t, &len);
     write_file(path, buf, len);
@@ -552,6 +553,10 @@ static void test_add_archives(void **state)
     expect_content(f->root, "u/t/x", "tx");
     expect_content(f->root, "u/y", "why");
     assert_int_equal(lstat_of(f->root, "u/owned").st_uid, 1000);
+    /* through the archive's own symlink to "/": still in the destination */
+    expect_content(f->root, "u/pwn", "confined");
+    assert_false(exists("/", "pwn"));
+    assert_false(exists(f->root, "pwn"));
     assert_false(exists(f->root, "u/a.tar.gz"));
     /* detected from the bytes, not the name */
     run(f, &(struct args){.srcs = SRCS("plain.bin", "z.tzst"), .dest = "/p/", .add = true}, NULL);
