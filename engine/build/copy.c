@@ -369,6 +369,12 @@ static int op_fail(const struct copy_op *op, int r, struct berr *e)
                      op->add ? "ADD" : "COPY");
 }
 
+/* The extended attributes docker keeps on what it copies. */
+static bool kept_xattr(const char *name)
+{
+    return strncmp(name, "user.", 5) == 0 || strcmp(name, "security.capability") == 0;
+}
+
 /* ---- The cache key ---------------------------------------------------- */
 
 struct hasher {
@@ -393,6 +399,23 @@ static int hash_fd(struct hasher *hs, int fd, const char *what, struct berr *e)
         if (n == 0)
             return 0;
         sha256_update(hs->h, hs->s->buf, (size_t)n);
+    }
+}
+
+/* The kept extended attributes of a file, names and values. */
+static void hash_xattrs(struct hasher *hs, int fd)
+{
+    char names[XATTR_LIST_MAX_];
+    ssize_t n = flistxattr(fd, names, sizeof names);
+    for (char *p = names; n > 0 && p < names + n; p += strlen(p) + 1) {
+        ssize_t len = kept_xattr(p) ? fgetxattr(fd, p, hs->s->buf, COPY_BUF) : -1;
+        if (len < 0)
+            continue;
+        char head[32];
+        snprintf(head, sizeof head, "xattr %zd", len);
+        hash_str(hs->h, head);
+        hash_str(hs->h, p);
+        sha256_update(hs->h, hs->s->buf, (size_t)len);
     }
 }
 
@@ -432,6 +455,7 @@ static int hash_enter(void *ud, const struct copy_entry *en, struct berr *e)
             openat(en->pfd, en->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
             return berr_errno(e, errno, "opening \"%s\"", en->name);
+        hash_xattrs(hs, fd);
         return hash_fd(hs, fd, en->name, e);
     }
     return 0;
@@ -550,7 +574,7 @@ static int copy_xattrs(int in, int out, const char *what, struct berr *e)
         return 0;
     _cleanup_free_ char *val = xmalloc(XATTR_SIZE_MAX);
     for (char *p = names; p < names + n; p += strlen(p) + 1) {
-        if (strncmp(p, "user.", 5) != 0 && strcmp(p, "security.capability") != 0)
+        if (!kept_xattr(p))
             continue;
         ssize_t len = fgetxattr(in, p, val, XATTR_SIZE_MAX);
         if (len < 0)

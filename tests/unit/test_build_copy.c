@@ -639,6 +639,11 @@ static void test_checksum(void **state)
     checksum(f, &a, other);
     assert_string_not_equal(sum, other);
     assert_int_equal(chmod(pf(f, "%s/src/a", f->ctx), 0644), 0);
+    if (setxattr(pf(f, "%s/src/a", f->ctx), "user.v", "1", 1, 0) == 0) {
+        checksum(f, &a, other);
+        assert_string_not_equal(sum, other);
+        assert_int_equal(removexattr(pf(f, "%s/src/a", f->ctx), "user.v"), 0);
+    }
     link_at(f->ctx, "src/l", "b");
     checksum(f, &a, other);
     assert_string_not_equal(sum, other);
