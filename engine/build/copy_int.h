@@ -18,6 +18,7 @@
 #define COPY_MAX_DEPTH 256           /* directory levels below a source */
 #define COPY_MAX_LINKS 40            /* symlinks followed in one source path */
 #define COPY_ETC_MAX   (8u << 20)    /* the destination's /etc/passwd, /etc/group */
+#define COPY_BUF       (1 << 20)     /* an op's read buffer */
 
 /* One op's view of its source root. */
 struct copy_ctx {
@@ -70,7 +71,54 @@ struct copy_visitor {
 int copy_walk(struct copy_ctx *c, const struct copy_res *r, const struct copy_visitor *v,
               struct berr *e);
 
-/* ADD's URLs. */
+/* One op, ready to run (copy.c): its sources gathered, its destination
+ * read. */
+struct copy_dest {
+    char *path; /* absolute, normalised */
+    bool dir;   /* written as a directory: "x/", ".", "x/." */
+};
+
+enum copy_item_kind { COPY_ITEM_PATH, COPY_ITEM_HEREDOC, COPY_ITEM_URL };
+
+struct copy_item {
+    enum copy_item_kind kind;
+    struct copy_res res; /* COPY_ITEM_PATH */
+    const struct df_heredoc *hd;
+    const char *url;
+};
+
+struct copy_op_state {
+    struct copy_ctx c;
+    struct copy_item *items;
+    size_t n_items;
+    struct copy_dest dest;
+    char *buf; /* COPY_BUF bytes */
+};
+
+/* Fills s (cleared with copy_op_clear even on failure): every source
+ * found, docker's rule on several sources checked. */
+int copy_op_prepare(const struct copy_op *op, const struct copy_source *src,
+                    struct copy_op_state *s, struct berr *e);
+void copy_op_clear(struct copy_op_state *s);
+/* Wraps e as "FILE:LINE: COPY failed: ..." and returns its code. */
+int copy_op_fail(const struct copy_op *op, int r, struct berr *e);
+
+/* What is set on what is written (copyattr.c). --chmod: */
+struct copy_mode {
+    bool given;
+    bool octal;
+    mode_t mode;
+    const char *sym;
+};
+int copy_parse_chmod(const char *s, struct copy_mode *m, struct berr *e);
+/* The mode for something of mode cur (a directory: dir). */
+mode_t copy_apply_chmod(const struct copy_mode *m, mode_t cur, bool dir);
+/* --chown (NULL: 0:0), names from rootfd's /etc/passwd and /etc/group. */
+int copy_resolve_owner(const char *spec, int rootfd, uid_t *uid, gid_t *gid, struct berr *e);
+/* user.* and security.capability: the extended attributes docker keeps. */
+bool copy_kept_xattr(const char *name);
+
+/* ADD's URLs (fetch.c). */
 bool copy_is_url(const char *s);
 bool copy_is_git_url(const char *s);
 /* The file name an URL is saved under (its path's last segment), or NULL. */
