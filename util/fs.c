@@ -179,6 +179,11 @@ int fs_read_file(int dirfd, const char *path, size_t max, char **out, size_t *le
     _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return berr_errno(e, errno, "opening %s", path);
+    return fs_read_fd(fd, path, max, out, len, e);
+}
+
+int fs_read_fd(int fd, const char *path, size_t max, char **out, size_t *len, struct berr *e)
+{
     struct stat st;
     if (fstat(fd, &st) < 0)
         return berr_errno(e, errno, "reading %s", path);

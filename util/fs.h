@@ -43,6 +43,9 @@ int fs_write_replace(int dirfd, const char *name, const void *buf, size_t len, m
 /* Reads a regular file of at most max bytes (a FIFO, device or oversized file
  * is refused without blocking). *out is NUL-terminated; *len excludes it. */
 int fs_read_file(int dirfd, const char *path, size_t max, char **out, size_t *len, struct berr *e);
+/* The same for a file already open (O_NONBLOCK, so that a FIFO never
+ * blocks: it is refused); path names it in errors. */
+int fs_read_fd(int fd, const char *path, size_t max, char **out, size_t *len, struct berr *e);
 
 /* Removes dirfd/name and everything below it without following symlinks and
  * without recursion (safe for very deep trees; linear in time). Missing name

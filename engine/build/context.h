@@ -55,11 +55,11 @@ struct copy_op {
 
 /* The cache key of the op's sources, as 64 hex digits: a sha256 over
  * every file the op would copy (its path below the source, type, mode,
- * size, contents, link target; owners when no --chown), the heredocs'
- * text, and each URL's downloaded contents (ADD fetches them here, into
- * scratch_dir, and build_copy uses those bytes). A source that matches
- * nothing or lies outside the source root is an error naming the file,
- * line and source. */
+ * size, contents, link target, kept extended attributes; owners when no
+ * --chown), the heredocs' text, and each URL's downloaded contents (ADD
+ * fetches them here, into scratch_dir, and build_copy uses those bytes).
+ * A source that matches nothing or lies outside the source root is an
+ * error naming the file, line and source. */
 int build_copy_checksum(const struct copy_op *op, const struct copy_source *src, char out[65],
                         struct berr *e);
 
