@@ -122,7 +122,7 @@ static int push_services(struct store *st, const struct project *p, const bool *
         const struct service *s = &p->services[i];
         if (!want[i])
             continue;
-        if (!s->has_build || !s->image) {
+        if (!s->has_build || !s->image || s->image_default) {
             /* As docker compose: only what the project builds is pushed
              * (an image from elsewhere is not sent to its registry). */
             if (!o->quiet)
