@@ -105,8 +105,7 @@ static bool asks_nothing_build(const struct ynode *v)
 /* The top-level secret name: its file (absolute) or its environment
  * variable, as "id=ID,src=PATH" / "id=ID,env=VAR" for the builder. The ID
  * is the target when one is given, else the source (docker compose's
- * addSecretsConfig); the default target canon.c gives every secret
- * ("/run/secrets/NAME") is no target the file gave. */
+ * addSecretsConfig). */
 static char *secret_spec(struct model *m, struct service *s, const struct ynode *item)
 {
     const struct ynode *src = ymap_get(item, "source"), *tgt = ymap_get(item, "target");
@@ -122,8 +121,7 @@ static char *secret_spec(struct model *m, struct service *s, const struct ynode 
         return NULL;
     }
     const char *id = src->str;
-    _cleanup_free_ char *dflt = xasprintf("/run/secrets/%s", src->str);
-    if (tgt && tgt->kind == YNODE_SCALAR && tgt->len && strcmp(tgt->str, dflt) != 0)
+    if (tgt && tgt->kind == YNODE_SCALAR && tgt->len)
         id = tgt->str;
     const struct ynode *file = def->kind == YNODE_MAP ? ymap_get(def, "file") : NULL;
     const struct ynode *env = def->kind == YNODE_MAP ? ymap_get(def, "environment") : NULL;
