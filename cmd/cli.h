@@ -53,6 +53,8 @@ int cmd_images_inspect(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_images_tag(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_images_save(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_images_prune(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_images_build(struct cli *c, int argc, char **argv, struct berr *e);
+int cmd_build(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_pull(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_images_pull(struct cli *c, int argc, char **argv, struct berr *e);
 int cmd_push(struct cli *c, int argc, char **argv, struct berr *e);

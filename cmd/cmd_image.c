@@ -597,6 +597,8 @@ int cmd_image(struct cli *c, int argc, char **argv, struct berr *e)
         return cmd_images_inspect(c, argc - 1, argv + 1, e);
     if (strcmp(sub, "tag") == 0)
         return cmd_images_tag(c, argc - 1, argv + 1, e);
+    if (strcmp(sub, "build") == 0)
+        return cmd_images_build(c, argc - 1, argv + 1, e);
     if (strcmp(sub, "prune") == 0)
         return cmd_images_prune(c, argc - 1, argv + 1, e);
     fprintf(stderr, "berth: image: unknown command \"%s\" (see 'berth image --help')\n", sub);

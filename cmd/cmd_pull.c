@@ -94,8 +94,13 @@ static int pull_services(struct store *st, const struct project *p, const bool *
     _cleanup_strv_ char **done = NULL; /* images pulled (or failed) already */
     for (size_t i = 0; i < p->n_services; i++) {
         const struct service *s = &p->services[i];
-        if (!want[i] || !s->image)
+        if (!want[i] || !s->image || s->image_default)
             continue; /* build: without image: nothing to pull */
+        if (s->pull_build) {
+            if (!o->quiet)
+                fprintf(stderr, " %s Skipped (pull_policy: build)\n", s->name);
+            continue;
+        }
         if (s->pull_never) {
             if (!o->quiet)
                 fprintf(stderr, " %s Skipped (pull_policy: never)\n", s->name);

@@ -114,15 +114,15 @@ static int push_service(struct store *st, const struct service *s, const struct 
     return 0;
 }
 
-static int push_services(struct store *st, const struct project *p, const bool *want,
-                         const struct svc_images_cmd *o, struct berr *e)
+int cli_push_services(struct store *st, const struct project *p, const bool *want,
+                      const struct svc_images_cmd *o, struct berr *e)
 {
     _cleanup_strv_ char **done = NULL; /* images pushed (or failed) already */
     for (size_t i = 0; i < p->n_services; i++) {
         const struct service *s = &p->services[i];
         if (!want[i])
             continue;
-        if (!s->has_build || !s->image) {
+        if (!s->has_build || !s->image || s->image_default) {
             /* As docker compose: only what the project builds is pushed
              * (an image from elsewhere is not sent to its registry). */
             if (!o->quiet)
@@ -157,5 +157,5 @@ int cmd_push(struct cli *c, int argc, char **argv, struct berr *e)
     }
     if (r < 0)
         return r;
-    return push_services(st, o.p, o.want, &o, e);
+    return cli_push_services(st, o.p, o.want, &o, e);
 }

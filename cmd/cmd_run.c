@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd/build.h"
 #include "cmd/cli.h"
 #include "cmd/cmdtab.h"
 #include "cmd/project.h"
@@ -46,7 +47,8 @@ static char *short_id(void)
 /* What run's flags decided. */
 struct run_opts {
     bool detach, rm, no_deps;
-    int tty; /* -1: when stdin and stdout are terminals */
+    bool build; /* --build: build the service's image first */
+    int tty;    /* -1: when stdin and stdout are terminals */
     const char *entrypoint, *name, *user, *workdir;
     char **env; /* -e values */
 };
@@ -119,11 +121,7 @@ static int run_plan(struct run *r, const struct service *s0, char **cmd_args, st
         s.entrypoint = ep;
         s.entrypoint_set = true;
     }
-    int rr = store_open(r->c->root, &r->st, e);
-    if (rr >= 0)
-        store_set_sink(r->st, &r->c->sink); /* a pull's progress */
-    if (rr >= 0)
-        rr = cli_service_image(r->st, &s, &r->img, e);
+    int rr = cli_service_image(r->st, &s, &r->img, e);
     if (rr >= 0)
         rr = plan_container(r->p, &s, r->img, 1, r->id, &r->plan, e);
     if (rr < 0)
@@ -371,6 +369,18 @@ static int run_open(struct run *r, const char *svc_name, const struct service **
     rr = compose_service_refused(*s0, e);
     if (rr < 0)
         return rr;
+    /* its image, built when missing or with --build, before anything is
+     * made (the dependencies' as `up` builds them) */
+    rr = store_open(r->c->root, &r->st, e);
+    if (rr < 0)
+        return rr;
+    store_set_sink(r->st, &r->c->sink); /* a pull's progress */
+    struct cli_builder b;
+    cli_builder_init(&b, r->c, r->st);
+    rr = cli_service_build_if(&b, *s0, r->o->build ? BUILD_ALWAYS : BUILD_MISSING, e);
+    cli_builder_fini(&b);
+    if (rr < 0)
+        return rr;
     _cleanup_strv_ char **made = NULL;
     rr = volumes_create_declared(r->c->root, r->p, &made, e);
     if (rr < 0)
@@ -403,6 +413,9 @@ static int run_flags(int argc, char **argv, struct run_opts *o, char ***env)
             break;
         case 'D':
             o->no_deps = true;
+            break;
+        case 'b':
+            o->build = true;
             break;
         case 'T':
             o->tty = 0;

@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "cmd/build.h"
 #include "cmd/cli.h"
 #include "cmd/cmdtab.h"
 #include "cmd/project.h"
@@ -109,6 +110,23 @@ static int plan_service(struct up *u, const struct service *s, int replicas, str
     return 0;
 }
 
+/* The wanted services' images built, in start order, before any container
+ * is planned: a build that fails leaves nothing made. */
+static int up_build(struct up *u, struct berr *e)
+{
+    struct up_plan *pl = &u->pl;
+    struct cli_builder b;
+    cli_builder_init(&b, u->c, pl->st);
+    int r = 0;
+    for (size_t k = 0; r >= 0 && k < pl->p->n_services; k++) {
+        size_t i = pl->p->start_order ? pl->p->start_order[k] : k;
+        if (pl->want[i])
+            r = cli_service_build_if(&b, &pl->p->services[i], u->o->build_when, e);
+    }
+    cli_builder_fini(&b);
+    return r;
+}
+
 /* Loads the project and plans every container before anything is made:
  * a missing image leaves nothing half-done. Dependencies first; each
  * service's replicas numbered from 1. */
@@ -146,6 +164,8 @@ int up_plan(struct up *u, struct berr *e)
         pl->config_files = f;
     }
     pl->want = up_wanted(pl->p, o->services, o->no_deps);
+    if ((r = up_build(u, e)) < 0)
+        return r;
     for (size_t k = 0; k < pl->p->n_services; k++) {
         size_t i = pl->p->start_order ? pl->p->start_order[k] : k;
         const struct service *s = &pl->p->services[i];
@@ -581,11 +601,18 @@ int cmd_up(struct cli *c, int argc, char **argv, struct berr *e)
     cmd_parser_init(&op, "up");
     struct up_opts o = {.color = c->color, .timeout_ns = -1};
     _cleanup_strv_ char **scale = NULL;
+    bool build = false, no_build = false;
     int opt;
     while ((opt = cmd_parser_next(&op, argc, argv)) != -1) {
         switch (opt) {
         case 'd':
             o.detach = true;
+            break;
+        case 'b':
+            build = true;
+            break;
+        case 'B':
+            no_build = true;
             break;
         case 'W':
             o.wait = o.detach = true;
@@ -634,6 +661,11 @@ int cmd_up(struct cli *c, int argc, char **argv, struct berr *e)
                         "--exit-code-from\n");
         return 2;
     }
+    if (build && no_build) {
+        fprintf(stderr, "berth: up: --build and --no-build are incompatible\n");
+        return 2;
+    }
+    o.build_when = build ? BUILD_ALWAYS : no_build ? BUILD_NEVER : BUILD_MISSING;
     if (o.force_recreate && o.no_recreate) {
         fprintf(stderr, "berth: up: --force-recreate and --no-recreate are incompatible\n");
         return 2;

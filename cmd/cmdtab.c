@@ -19,6 +19,8 @@
  * key is a short flag too, value name, help, what the value completes to. */
 static const struct cmd_flag up_flags[] = {
     {"detach", 'd', true, NULL, "Run containers in the background"},
+    {"build", 'b', false, NULL, "Build images before starting containers"},
+    {"no-build", 'B', false, NULL, "Don't build an image, even if it's missing"},
     {"wait", 'W', false, NULL, "Wait for services to be running|healthy (implies -d)"},
     {"abort-on-container-exit", 'A', false, NULL, "Stop all containers if any container exits"},
     {"exit-code-from", 'X', false, "SERVICE",
@@ -108,6 +110,7 @@ static const struct cmd_flag run_flags[] = {
     {"entrypoint", 'E', false, "CMD", "Override the entrypoint"},
     {"name", 'N', false, "NAME", "Name the container"},
     {"no-deps", 'D', false, NULL, "Don't start linked services"},
+    {"build", 'b', false, NULL, "Build the image before starting the container"},
     {"no-TTY", 'T', true, NULL, "Disable pseudo-TTY allocation"},
     {"tty", 't', true, NULL, "Allocate a pseudo-TTY"},
     {"interactive", 'i', true, NULL, "Keep standard input open (the default)"},
@@ -202,6 +205,39 @@ static const struct cmd_flag push_flags[] = {
     {"quiet", 'q', true, NULL, "Push without printing progress information"},
     {"ignore-push-failures", 'I', false, NULL, "Push what it can and ignore images that fail"},
     {"include-deps", 'D', false, NULL, "Also push images of services declared as dependencies"},
+    {0},
+};
+
+static const struct cmd_flag build_flags[] = {
+    {"no-cache", 'N', false, NULL, "Do not use cache when building the image"},
+    {"pull", 'P', false, NULL, "Always attempt to pull a newer version of the base images"},
+    {"build-arg", 'B', false, "KEY=VAL",
+     "Set a build-time variable, overriding build.args (repeatable; KEY alone: from the "
+     "environment)"},
+    {"quiet", 'q', true, NULL, "Don't print anything but errors"},
+    {"push", 'U', false, NULL, "Push the service images after building them"},
+    {"with-dependencies", 'D', false, NULL,
+     "Also build the services the named ones depend on"},
+    {0},
+};
+
+static const struct cmd_flag image_build_flags[] = {
+    {"tag", 't', true, "NAME[:TAG]", "Name the image (repeatable)"},
+    {"file", 'f', true, "FILE", "The Dockerfile (default: CONTEXT/Dockerfile; - for standard "
+     "input)", CC_FILE},
+    {"build-arg", 'B', false, "KEY=VAL", "Set a build-time variable (repeatable)"},
+    {"target", 'T', false, "STAGE", "Build the stage STAGE (default: the last)"},
+    {"no-cache", 'N', false, NULL, "Do not use cache when building the image"},
+    {"pull", 'P', false, NULL, "Always attempt to pull a newer version of the base images"},
+    {"quiet", 'q', true, NULL, "Print only the image ID"},
+    {"label", 'L', false, "KEY=VAL", "Set a label on the image (repeatable)"},
+    {"network", 'n', false, "MODE", "The network of RUN steps: default, host or none",
+     CC_LIST, "default host none"},
+    {"platform", 'p', false, "OS/ARCH", "The platform to build for (only this host's)"},
+    {"secret", 'S', false, "id=ID,src=PATH",
+     "A secret for RUN --mount=type=secret (id=ID,src=PATH or id=ID,env=VAR; repeatable)"},
+    {"add-host", 'H', false, "HOST:IP", "Add a line to RUN steps' /etc/hosts (repeatable)"},
+    {"shm-size", 'M', false, "SIZE", "Size of RUN steps' /dev/shm (default 64m)"},
     {0},
 };
 
@@ -327,6 +363,13 @@ const struct cmd_def cmd_table[] = {
               "never, and those whose pull_policy is missing and whose image is present\n"
               "are skipped.",
      .flags = pull_flags, .args = CA_SERVICES, .permute = true},
+    {.name = "build", .fn = cmd_build, .summary = "Build or rebuild services",
+     .usage = "[OPTIONS] [SERVICE...]",
+     .about = "Build the images of the named services (all when none) from their build:\n"
+              "sections, in dependency order, each image once; services without build: are\n"
+              "skipped. Each image is tagged with the service's image: (default\n"
+              "PROJECT-SERVICE) and build.tags.",
+     .flags = build_flags, .args = CA_SERVICES, .permute = true},
     {.name = "push", .fn = cmd_push, .summary = "Push service images",
      .usage = "[OPTIONS] [SERVICE...]",
      .about = "Push the images of the named services (all when none) to their registries, each\n"
@@ -351,7 +394,7 @@ const struct cmd_def cmd_table[] = {
      .about = "Load an image from a tar archive (docker save or OCI layout; plain, gzip or\n"
               "zstd) or from standard input.",
      .flags = load_flags, .permute = true},
-    {.name = "image", .fn = cmd_image, .summary = "Manage images (ls, pull, push, rm, inspect, tag, prune, save)",
+    {.name = "image", .fn = cmd_image, .summary = "Manage images (ls, build, pull, push, rm, inspect, tag, prune, save)",
      .usage = "COMMAND", .args = CA_SUBCOMMAND},
     {.name = "image ls", .fn = cmd_images_ls, .summary = "List images (also: berth images)",
      .usage = "[-q] [--format json|table] [--no-trunc]", .about = "List images.",
@@ -359,6 +402,14 @@ const struct cmd_def cmd_table[] = {
     {.name = "image rm", .fn = cmd_images_rm, .summary = "Remove images (also: berth rmi)",
      .usage = "[-f] IMAGE...", .about = "Remove images.", .flags = image_rm_flags,
      .permute = true},
+    {.name = "image build", .fn = cmd_images_build,
+     .summary = "Build an image from a Dockerfile (docker build)",
+     .usage = "[OPTIONS] CONTEXT",
+     .about = "Build an image as `docker build` does, from the Dockerfile in the directory\n"
+              "CONTEXT (or -f FILE), and tag it with each -t. CONTEXT - reads the Dockerfile\n"
+              "from standard input and gives it no context. With -q only the image ID is\n"
+              "printed.",
+     .flags = image_build_flags, .args = CA_FILES, .permute = true},
     {.name = "image pull", .fn = cmd_images_pull, .summary = "Pull an image from a registry",
      .usage = "[-q] [--platform OS/ARCH[/VARIANT]] IMAGE",
      .about = "Pull an image from a registry: the manifest for linux and this machine's\n"

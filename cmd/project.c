@@ -143,6 +143,13 @@ int cli_service_pull(struct store *st, const struct service *s, bool present, bo
  * one this version can pull from, else the error says what is missing. */
 static int pull_missing(struct store *st, const struct service *s, struct berr *e)
 {
+    /* a name of the project's own, or an image its policy builds: not
+     * asked of any registry (docker compose pulls neither) */
+    if (s->image_default || s->pull_build)
+        return berr_set(e, -ENOENT,
+                        "service \"%s\": image \"%s\" is not in the store (build it with "
+                        "`berth build %s`)",
+                        s->name, s->image, s->name);
     if (s->pull_never)
         return berr_set(e, -ENOENT,
                         "service \"%s\": image \"%s\" is not in the store, and its pull_policy "
@@ -197,7 +204,7 @@ int cli_service_image(struct store *st, const struct service *s, struct image **
     /* pull_policy: always pulls first, daily/weekly/every_N when the last
      * pull is that old; the blobs already present are not fetched again,
      * and the tag moves when the registry's manifest did. */
-    if (s->pull_always || s->pull_refresh_ns) {
+    if ((s->pull_always || s->pull_refresh_ns) && !s->image_default) {
         _cleanup_image_ struct image *had = NULL;
         bool present = store_image_get(st, s->image, &had, NULL) == 0;
         if ((s->pull_always || (present && cli_service_pull_due(st, s))) &&

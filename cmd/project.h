@@ -83,6 +83,10 @@ void svc_images_cmd_free(struct svc_images_cmd *o);
  * or a negative code with e filled (an unknown service names it). */
 int cli_svc_images_cmd(struct cli *c, const char *name, int argc, char **argv,
                        struct svc_images_cmd *o, struct berr *e);
+/* Pushes the wanted services' images as `berth push` does: each image
+ * once, in file order; those the project does not build are skipped. */
+int cli_push_services(struct store *st, const struct project *p, const bool *want,
+                      const struct svc_images_cmd *o, struct berr *e);
 /* Whether the service's pull_policy schedule (daily, weekly, every_N) says
  * its image is due: last pulled (or loaded) that long ago, or unknown. */
 bool cli_service_pull_due(struct store *st, const struct service *s);

@@ -41,6 +41,7 @@ struct up_opts {
     int64_t timeout_ns;    /* -t: the stop grace; -1: each service's */
     bool detach, wait, abort_on_exit, no_deps, force_recreate, no_recreate, remove_orphans;
     bool color;
+    int build_when; /* enum cli_build_when (cmd/build.h): --build, --no-build */
 };
 
 /* One container of a service, from planning to start. */

@@ -826,6 +826,7 @@ static struct ynode *c_depends_on(struct canon *c, const struct ynode *v, const 
 static struct ynode *c_env_file(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_networks(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_secrets(struct canon *c, const struct ynode *v, const char *path);
+static struct ynode *c_build_secrets(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_configs(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_ulimits(struct canon *c, const struct ynode *v, const char *path);
 static struct ynode *c_extra_hosts(struct canon *c, const struct ynode *v, const char *path);
@@ -1082,11 +1083,12 @@ static struct ynode *c_vsource(struct canon *c, const struct ynode *v, const cha
 static bool final_reuses(const struct field *f)
 {
     static const canon_fn same[] = {
-        c_command,     c_ports,       c_expose,         c_extra_hosts, c_devices,
-        c_ulimits,     c_secrets,     c_configs,        c_networks,    c_restart,
-        c_stop_signal, c_image,       c_container_name, c_profiles,    c_scale,
-        c_pids,        c_memswap,     c_working_dir,    c_hc_test,     c_build_context,
-        c_external,    c_ipam_config, c_rp_condition,   c_vtype,       c_vsource};
+        c_command,       c_ports,       c_expose,        c_extra_hosts,    c_devices,
+        c_ulimits,       c_secrets,     c_build_secrets, c_configs,        c_networks,
+        c_restart,       c_stop_signal, c_image,         c_container_name, c_profiles,
+        c_scale,         c_pids,        c_memswap,       c_working_dir,    c_hc_test,
+        c_build_context, c_external,    c_ipam_config,   c_rp_condition,   c_vtype,
+        c_vsource};
     switch (f->kind) {
     case K_STR:
     case K_PATH:
@@ -1170,7 +1172,7 @@ SCHEMA(build_schema, {"context", K_FN, 0, NULL, c_build_context},
        {"additional_contexts", K_FN, 0, NULL, c_additional_contexts},
        {"pull", K_BOOL, F_OMITZERO, NULL, NULL}, {"extra_hosts", K_FN, 0, NULL, c_extra_hosts},
        {"isolation", K_STR, 0, NULL, NULL}, {"network", K_STR, 0, NULL, NULL},
-       {"target", K_STR, 0, NULL, NULL}, {"secrets", K_FN, 0, NULL, c_secrets},
+       {"target", K_STR, 0, NULL, NULL}, {"secrets", K_FN, 0, NULL, c_build_secrets},
        {"shm_size", K_BYTES, F_OMITZERO, NULL, NULL}, {"tags", K_STR_OR_LIST, 0, NULL, NULL},
        {"ulimits", K_FN, 0, NULL, c_ulimits}, {"platforms", K_STR_OR_LIST, 0, NULL, NULL},
        {"privileged", K_BOOL, F_OMITZERO, NULL, NULL}, );
@@ -2063,6 +2065,13 @@ static struct ynode *file_refs(struct canon *c, const struct ynode *v, const cha
 static struct ynode *c_secrets(struct canon *c, const struct ynode *v, const char *path)
 {
     return file_refs(c, v, path, true);
+}
+
+/* build.secrets: no default target (compose-go defaults only the
+ * service's secrets, transform/defaults.go). */
+static struct ynode *c_build_secrets(struct canon *c, const struct ynode *v, const char *path)
+{
+    return file_refs(c, v, path, false);
 }
 
 static struct ynode *c_configs(struct canon *c, const struct ynode *v, const char *path)

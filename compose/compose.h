@@ -149,11 +149,41 @@ struct network_def {
     struct srcpos pos;
 };
 
+/* A service's build: section (long syntax; paths absolute). */
+struct svc_build {
+    char *context;           /* absolute directory, or the URL as written when remote */
+    bool remote;             /* an URL or git context: berth builds local directories only */
+    char *dockerfile;        /* absolute path; NULL with dockerfile_inline or remote */
+    char *dockerfile_inline; /* the Dockerfile's text, or NULL */
+    char **args;             /* "K=V" (bare ones resolved at load), or NULL */
+    char *target;
+    char **labels; /* "K=V" */
+    char **tags;   /* more references for the image */
+    char *network;
+    int64_t shm_size;   /* bytes; 0: the builder's default */
+    char **extra_hosts; /* "name:ip" */
+    char **platforms;   /* as written; NULL: this host's */
+    struct srcpos platforms_pos;
+    bool pull, no_cache;
+    char **secrets; /* "id=ID,src=PATH" or "id=ID,env=VAR" */
+    /* A key berth will not build with (privileged: true, ...): building
+     * the service fails naming it; NULL when none. */
+    char *refused;
+    struct srcpos refused_pos;
+    struct srcpos pos; /* the build key */
+    /* (The places here name the file as messages do, "compose.yaml".) */
+};
+
 struct service {
     char *name;
     struct srcpos pos; /* the service's key */
-    char *image;       /* NULL when absent */
-    bool has_build;    /* a build: section (what `push` pushes) */
+    /* NULL when absent; with build: and no image:, the default name
+     * PROJECT-SERVICE (lowercase) as docker compose gives it */
+    char *image;
+    bool image_default;      /* image is that default name (the file names none) */
+    bool has_build;          /* a build: section (what `push` pushes) */
+    struct svc_build *build; /* the build: section read, or NULL */
+    bool pull_build;         /* pull_policy: build (built at every up and run) */
     struct srcpos image_pos;
     bool pull_never;   /* pull_policy: never (a missing image is an error) */
     bool pull_always;  /* pull_policy: always (pulled at up/run even when present) */

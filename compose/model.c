@@ -138,12 +138,6 @@ static int parse_decimal(const char *str, int64_t *out)
 
 typedef void (*key_fn)(struct model *m, struct service *s, const struct ypair *kv);
 
-static void key_build(struct model *m, struct service *s, const struct ypair *kv)
-{
-    (void)m;
-    s->has_build = !ynode_is_null(kv->value);
-}
-
 static void key_image(struct model *m, struct service *s, const struct ypair *kv)
 {
     const char *str = want_string(m, s, "image", kv->value);
@@ -445,7 +439,7 @@ static void key_pids_limit(struct model *m, struct service *s, const struct ypai
 /* pull_policy: berth pulls an image that is not in the store (missing,
  * if_not_present) unless the policy is never, one that is there too when it
  * is always, and one last pulled longer ago than daily, weekly or
- * every_<duration> says. build is warned about (no builds yet). */
+ * every_<duration> says; build builds it at every up and run. */
 static void key_pull_policy(struct model *m, struct service *s, const struct ypair *kv)
 {
     const char *v = want_string(m, s, "pull_policy", kv->value);
@@ -454,6 +448,7 @@ static void key_pull_policy(struct model *m, struct service *s, const struct ypa
     s->pull_never = strcmp(v, "never") == 0;
     s->pull_always = strcmp(v, "always") == 0;
     s->pull_missing = strcmp(v, "missing") == 0 || strcmp(v, "if_not_present") == 0;
+    s->pull_build = strcmp(v, "build") == 0;
     s->pull_refresh_ns = 0;
     int r = pull_refresh_parse(v, &s->pull_refresh_ns);
     if (r == -EINVAL) {
@@ -463,19 +458,13 @@ static void key_pull_policy(struct model *m, struct service *s, const struct ypa
                   QS(v));
         return;
     }
-    if (r == 0 || s->pull_never || s->pull_always || s->pull_missing || kv->key->line <= 0)
+    if (r == 0 || s->pull_never || s->pull_always || s->pull_missing || s->pull_build ||
+        kv->key->line <= 0)
         return;
-    if (strcmp(v, "build") == 0)
-        diag_unsupported_at(
-            m->d, YPOS(kv->key),
-            "service %s: pull_policy \"build\": building images is not supported yet; "
-            "the image is pulled when it is missing, as with pull_policy: missing",
-            QS(s->name));
-    else
-        diag_unsupported_at(m->d, YPOS(kv->key),
-                            "service %s: pull_policy %s is not supported yet; ignored (an image "
-                            "missing from the store is pulled)",
-                            QS(s->name), QS(v));
+    diag_unsupported_at(m->d, YPOS(kv->key),
+                        "service %s: pull_policy %s is not supported yet; ignored (an image "
+                        "missing from the store is pulled)",
+                        QS(s->name), QS(v));
 }
 
 /* platform: the image of that platform is pulled (and checked at up). */
@@ -953,7 +942,7 @@ static const struct svc_key {
     {"annotations",         NULL,                   KEY_IGNORED},  /* metadata only */
     {"attach",              NULL,                   KEY_IGNORED},  /* log attachment only */
     {"blkio_config",        NULL,                   KEY_REFUSED},  /* an I/O limit: unthrottled is more */
-    {"build",               key_build,              KEY_IGNORED},  /* an image must be loaded instead */
+    {"build",               key_build,              KEY_BY_VALUE}, /* engine/build; see model_build.c */
     {"cap_add",             key_cap_add,            KEY_HONOURED}, /* util/caps.c, Docker's rules */
     {"cap_drop",            key_cap_drop,           KEY_HONOURED}, /* util/caps.c, Docker's rules */
     {"cgroup",              NULL,                   KEY_IGNORED},  /* berth always gives a private cgroup namespace */
@@ -1019,7 +1008,7 @@ static const struct svc_key {
     {"privileged",          NULL,                   KEY_IGNORED},  /* absent is less privilege */
     {"profiles",            key_profiles,           KEY_HONOURED},
     {"provider",            NULL,                   KEY_IGNORED},  /* adds services: absent is less */
-    {"pull_policy",         key_pull_policy,        KEY_BY_VALUE}, /* all but build; see key_pull_policy */
+    {"pull_policy",         key_pull_policy,        KEY_BY_VALUE}, /* see key_pull_policy */
     {"pull_refresh_after",  NULL,                   KEY_IGNORED},  /* no registry pulls yet */
     {"read_only",           key_read_only,          KEY_HONOURED},
     {"restart",             key_restart,            KEY_HONOURED},
@@ -1149,6 +1138,17 @@ static void build_service(struct model *m, struct service *s, const struct ypair
             diag_unsupported_at(m->d, YPOS(k), "service %s: key %s is not supported yet; ignored",
                                 QS(s->name), QN(k));
     }
+    finish_build(m, s);
+    if (!s->image && s->has_build) {
+        /* docker compose's GetImageNameOrDefault, lowercased as a
+         * reference must be */
+        s->image = xasprintf("%s-%s", m->p->name ? m->p->name : "", s->name);
+        for (char *c = s->image; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
+        s->image_default = true;
+        s->image_pos = s->pos;
+    }
     if (!s->image && !ymap_get(body, "image") && !ymap_get(body, "build") &&
         !ymap_get(body, "provider"))
         diag_error_at(m->d, YPOS(svc->key),
@@ -1197,7 +1197,7 @@ static const char *const unsupported_top_keys[] = {"configs", "secrets", "includ
 int model_build(struct arena *a, const struct ynode *root, const struct envtab *env,
                 struct project *p, struct diag *d)
 {
-    struct model m = {.a = a, .env = env, .p = p, .d = d};
+    struct model m = {.a = a, .env = env, .p = p, .d = d, .root = root};
     size_t errors = d->n_errors;
     const struct ynode *services = NULL, *volumes = NULL, *networks = NULL;
     /* The tree is canonical (compose/canon.c): unknown keys were refused
@@ -1232,6 +1232,7 @@ void service_clear(struct service *s)
 {
     free(s->name);
     free(s->image);
+    svc_build_free(s->build);
     free(s->platform);
     strv_free(s->command);
     strv_free(s->entrypoint);

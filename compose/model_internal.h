@@ -22,6 +22,7 @@ struct model {
     struct diag *d;
     const char *home;         /* for "~" in bind sources; NULL when unknown */
     const struct ynode *body; /* the service being built */
+    const struct ynode *root; /* the canonical project (top-level secrets) */
     const char *kind;         /* what messages name: NULL for "service", "volume"... */
 };
 
@@ -68,6 +69,11 @@ void key_healthcheck(struct model *m, struct service *s, const struct ypair *kv)
 void key_restart(struct model *m, struct service *s, const struct ypair *kv);
 void key_deploy(struct model *m, struct service *s, const struct ypair *kv);
 void build_volume_defs(struct model *m, const struct ynode *volumes);
+
+/* build: (model_build.c); finish_build after every key of the service. */
+void key_build(struct model *m, struct service *s, const struct ypair *kv);
+void finish_build(struct model *m, struct service *s);
+void svc_build_free(struct svc_build *b);
 
 /* Network keys (model_net.c). */
 void key_networks(struct model *m, struct service *s, const struct ypair *kv);

@@ -298,13 +298,20 @@ static struct ynode *normalize_service(const struct norm_opts *o, const struct y
         *uses_default = true;
     }
     struct ynode *build = ymap_get(body, "build");
-    if (build && build->kind == YNODE_MAP && !ymap_get(build, "dockerfile") &&
-        !ymap_get(build, "dockerfile_inline")) {
-        /* After context, where compose prints it. */
+    bool no_ctx = build && build->kind == YNODE_MAP && !ymap_get(build, "context");
+    bool no_df = build && build->kind == YNODE_MAP && !ymap_get(build, "dockerfile") &&
+                 !ymap_get(build, "dockerfile_inline");
+    if (no_ctx || no_df) {
+        /* compose-go's defaults: context "." (transform/defaults.go), and
+         * the Dockerfile after it, where compose prints it */
         struct pb b = {.a = o->a};
+        if (no_ctx)
+            pb_add(&b, canon_key(o->a, build, "context"), str_node(o->a, build, "."));
+        if (no_ctx && no_df)
+            pb_add(&b, canon_key(o->a, build, "dockerfile"), str_node(o->a, build, "Dockerfile"));
         for (size_t i = 0; i < build->n_pairs; i++) {
             pb_add(&b, build->pairs[i].key, build->pairs[i].value);
-            if (key_is(build->pairs[i].key, "context"))
+            if (no_df && key_is(build->pairs[i].key, "context"))
                 pb_add(&b, canon_key(o->a, build, "dockerfile"),
                        str_node(o->a, build, "Dockerfile"));
         }

@@ -128,6 +128,8 @@ static const char *kind_word(enum ev_type t)
         return "Volume";
     case EV_BUILD:
         return "Build";
+    case EV_SERVICE:
+        return "Service";
     default:
         return "Project";
     }

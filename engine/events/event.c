@@ -15,6 +15,7 @@
 static const char *const type_names[] = {
     [EV_CONTAINER] = "container", [EV_IMAGE] = "image", [EV_NETWORK] = "network",
     [EV_VOLUME] = "volume",       [EV_BUILD] = "build", [EV_PROJECT] = "project",
+    [EV_SERVICE] = "service",
 };
 
 const char *ev_type_name(enum ev_type t)

@@ -19,8 +19,8 @@
 #include <stdint.h>
 
 /* docker's object types ("container", "image", "network", "volume"), plus
- * berth's own: "build" steps and "project" notices (attaching, stopping,
- * an error that ends an attached `up`). */
+ * berth's own: "build" steps, "project" notices (attaching, stopping,
+ * an error that ends an attached `up`) and "service" (a service built). */
 enum ev_type {
     EV_CONTAINER,
     EV_IMAGE,
@@ -28,6 +28,7 @@ enum ev_type {
     EV_VOLUME,
     EV_BUILD,
     EV_PROJECT,
+    EV_SERVICE, /* a service as a whole: compose's " Service web  Built" */
 };
 
 #define EV_MAX_ATTRS 8

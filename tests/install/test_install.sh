@@ -117,7 +117,7 @@ expect_eq "install.bash: berth ps --format <TAB>" \
 expect_contains "install.bash: berth <TAB> offers the commands" \
     "$(bash_complete berth '' | paste -sd' ')" "up down ps"
 expect_eq "install.bash: berth image <TAB> offers its subcommands" \
-    "$(bash_complete berth image '' | paste -sd' ')" "ls rm pull push inspect tag prune load save repair"
+    "$(bash_complete berth image '' | paste -sd' ')" "ls rm build pull push inspect tag prune load save repair"
 
 # --- zsh and fish ------------------------------------------------------------------
 # zsh_complete LINE: what zsh's completion shows for LINE<TAB>, run in an
