@@ -44,6 +44,20 @@ void cli_builder_fini(struct cli_builder *b);
  * this host does not run) and the service otherwise. */
 int cli_build_service(struct cli_builder *b, const struct service *s, struct berr *e);
 
+/* The pure decisions, for unit tests too. */
+enum cli_build_decision {
+    BUILD_SKIP,            /* nothing to build (no build:, or the image will do) */
+    BUILD_RUN,             /* build it */
+    BUILD_MISSING_REFUSED, /* --no-build and its image is missing: an error */
+};
+/* Whether to build service s whose image is (present) in the store. */
+enum cli_build_decision cli_build_decide(const struct service *s, bool present,
+                                         enum cli_build_when when);
+/* The build args handed to the builder: the file's ("K=V"), then the
+ * --build-arg values overriding them; a flag's bare "K" takes env's
+ * value, or is left out when env has none. A heap vector. */
+char **cli_build_args(char *const *file, char *const *flags, char *const *env);
+
 /* What up and run do before planning a service's containers: builds it
  * when `when` (and its pull_policy) say so; with BUILD_NEVER, an image
  * missing for a service with build: is an error. Services without build:

@@ -110,7 +110,7 @@ static int run_build(struct cli_builder *b, struct build_opts *o, char **id, str
 /* The build args: the file's, then --build-arg's overriding them; a bare
  * "K" takes the environment's value, or is left out when it has none (as
  * docker compose resolves them). */
-static char **merged_args(char *const *file, char *const *flags, char *const *environ)
+char **cli_build_args(char *const *file, char *const *flags, char *const *env)
 {
     char **out = strv_dup(file);
     for (size_t i = 0; flags && flags[i]; i++) {
@@ -118,7 +118,7 @@ static char **merged_args(char *const *file, char *const *flags, char *const *en
             strv_env_put(&out, flags[i]);
             continue;
         }
-        const char *v = strv_env_get(environ, flags[i]);
+        const char *v = strv_env_get(env, flags[i]);
         if (v)
             strv_env_set(&out, flags[i], v);
     }
@@ -185,7 +185,7 @@ int cli_build_service(struct cli_builder *b, const struct service *s, struct ber
     if (r < 0)
         return r;
     const struct svc_build *sb = s->build;
-    _cleanup_strv_ char **args = merged_args(sb->args, b->build_args, b->c->environ);
+    _cleanup_strv_ char **args = cli_build_args(sb->args, b->build_args, b->c->environ);
     _cleanup_strv_ char **tags = NULL;
     strv_push(&tags, xstrdup(s->image));
     for (size_t i = 0; sb->tags && sb->tags[i]; i++)
@@ -219,6 +219,18 @@ int cli_build_service(struct cli_builder *b, const struct service *s, struct ber
     return 0;
 }
 
+enum cli_build_decision cli_build_decide(const struct service *s, bool present,
+                                         enum cli_build_when when)
+{
+    if (!s->has_build)
+        return BUILD_SKIP;
+    if (when == BUILD_NEVER) /* over pull_policy: build too, as compose */
+        return present ? BUILD_SKIP : BUILD_MISSING_REFUSED;
+    if (present && when == BUILD_MISSING && !s->pull_build)
+        return BUILD_SKIP;
+    return BUILD_RUN;
+}
+
 int cli_service_build_if(struct cli_builder *b, const struct service *s, enum cli_build_when when,
                          struct berr *e)
 {
@@ -226,16 +238,17 @@ int cli_service_build_if(struct cli_builder *b, const struct service *s, enum cl
         return 0;
     _cleanup_image_ struct image *img = NULL;
     bool present = store_image_get(b->st, s->image, &img, NULL) == 0;
-    if (when == BUILD_NEVER) {
-        if (present)
-            return 0;
+    switch (cli_build_decide(s, present, when)) {
+    case BUILD_SKIP:
+        return 0;
+    case BUILD_MISSING_REFUSED:
         return berr_set(e, -ENOENT,
                         "service \"%s\": image \"%s\" is not in the store, and --no-build "
                         "forbids building it (run `berth build %s` first)",
                         s->name, s->image, s->name);
+    case BUILD_RUN:
+        break;
     }
-    if (present && when == BUILD_MISSING && !s->pull_build)
-        return 0;
     return cli_build_service(b, s, e);
 }
 
@@ -500,7 +513,7 @@ int cmd_images_build(struct cli *c, int argc, char **argv, struct berr *e)
     int r = store_open(c->root, &st, e);
     if (r == 0)
         store_set_sink(st, &c->sink);
-    _cleanup_strv_ char **args = r == 0 ? merged_args(NULL, f.args, c->environ) : NULL;
+    _cleanup_strv_ char **args = r == 0 ? cli_build_args(NULL, f.args, c->environ) : NULL;
     _cleanup_strv_ char **hosts = NULL;
     for (size_t i = 0; f.hosts && f.hosts[i]; i++) {
         char *h = xstrdup(f.hosts[i]);
