@@ -64,8 +64,7 @@ static const struct {
     {"FROM scratch\nSHELL [\"/bin/bash\",\"-xc\"]\nCMD x\n",
      "{\"Cmd\":[\"/bin/bash\",\"-xc\",\"x\"],\"Shell\":[\"/bin/bash\",\"-xc\"]}"},
     /* ENTRYPOINT drops an inherited CMD, not one of this stage */
-    {"FROM scratch\nCMD [\"c\"]\nENTRYPOINT [\"e\"]\n",
-     "{\"Cmd\":[\"c\"],\"Entrypoint\":[\"e\"]}"},
+    {"FROM scratch\nCMD [\"c\"]\nENTRYPOINT [\"e\"]\n", "{\"Cmd\":[\"c\"],\"Entrypoint\":[\"e\"]}"},
     {"FROM scratch\nENV A=1 B=\"two words\"\nENV A=3\n", "{\"Env\":[\"A=3\",\"B=two words\"]}"},
     {"FROM scratch\nENV A 1\nENV B=${A:-x}-${C:-y}${A:+z}\n", "{\"Env\":[\"A=1\",\"B=1-yz\"]}"},
     {"FROM scratch\nEXPOSE 80 53/UDP 8000-8001\n",
