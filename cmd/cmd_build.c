@@ -74,11 +74,22 @@ static int builder_runtime(struct cli_builder *b, struct berr *e)
     return 0;
 }
 
+/* -q: of the build's progress only a failed step's last lines. */
+static void quiet_event(void *ud, const struct ev *ev)
+{
+    const struct ev_sink *to = ud;
+    if (ev->type != EV_BUILD || (ev->status && strcmp(ev->status, "Tail") == 0))
+        ev_emit(to, (struct ev *)ev);
+}
+
 /* Runs the builder with the store, the runtime and the pull callback. */
 static int run_build(struct cli_builder *b, struct build_opts *o, char **id, struct berr *e)
 {
     int r = builder_runtime(b, e);
     if (r < 0)
+        return r;
+    _cleanup_free_ char *cg = NULL;
+    if ((r = cli_build_cgroup(b->c->root, &cg, e)) < 0)
         return r;
     struct build_env env = {
         .store = b->st,
@@ -86,11 +97,13 @@ static int run_build(struct cli_builder *b, struct build_opts *o, char **id, str
         .root = b->c->root,
         .runroot = b->c->runroot,
         .environ = b->c->environ,
+        .cgroup_parent = cg,
+        .sink = b->c->sink,
         .pull = pull_from,
         .pull_ud = b->st,
     };
-    o->out_fd = 2;
-    o->tty = isatty(2);
+    if (o->quiet)
+        env.sink = (struct ev_sink){.event = quiet_event, .log = NULL, .ud = &b->c->sink};
     return build_image(&env, o, id, e);
 }
 

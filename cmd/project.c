@@ -106,6 +106,15 @@ int cli_cgroup_rel(const char *root, const char *project, const char *service,
     return 0;
 }
 
+int cli_build_cgroup(const char *root, char **out, struct berr *e)
+{
+    _cleanup_free_ char *base = store_base(root);
+    if (!base)
+        return berr_errno(e, -errno, "resolving the store %s", root);
+    *out = xasprintf("%s/_build", base);
+    return 0;
+}
+
 char *cli_nft_scope(const char *root, const char *project)
 {
     _cleanup_free_ char *base = store_base(root);

@@ -45,6 +45,10 @@ int cli_remove_container(struct cli *c, const char *project, int ctl, const stru
  * canon_default are canonical paths (realpath). */
 char *cli_cgroup_base(const char *canon_root, const char *canon_default);
 
+/* Where a build's RUN steps get their cgroups: BASE/_build (no project
+ * name starts with "_"). */
+int cli_build_cgroup(const char *root, char **out, struct berr *e);
+
 /* A container's cgroup path relative to each hierarchy's root, under the
  * base of the store at root (which must exist). */
 int cli_cgroup_rel(const char *root, const char *project, const char *service,

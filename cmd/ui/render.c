@@ -408,9 +408,40 @@ static void json_log(struct ui_render *r, const struct ev_log *l)
 
 /* ---- the sink ----------------------------------------------------------- */
 
+/* A build step's event as docker's plain build progress writes it: "#3
+ * [2/5] RUN make", "#3 0.120 output", "#3 DONE 0.3s"; a failed step's last
+ * output lines even when quiet. */
+static void build_step(struct ui_render *r, const struct ev *e)
+{
+    FILE *f = r->o.err;
+    const char *id = e->id ? e->id : "?", *d = e->detail ? e->detail : "";
+    if (is(e->status, "Tail")) {
+        fprintf(f, "%s\n", d);
+    } else if (r->o.mode == UI_PROGRESS_QUIET) {
+        return;
+    } else if (is(e->status, "Output")) {
+        fprintf(f, "#%s %.3f %s\n", id, (double)e->current / 1000, d);
+    } else if (is(e->status, "CACHED")) {
+        fprintf(f, "#%s CACHED\n\n", id);
+    } else if (is(e->status, "DONE")) {
+        fprintf(f, "#%s DONE %.1fs\n\n", id, (double)e->current / 1000);
+    } else if (is(e->status, "ERROR")) {
+        fprintf(f, "#%s ERROR: %s\n\n", id, d);
+    } else {
+        fprintf(f, "#%s %s\n", id, d);
+    }
+    fflush(f);
+}
+
 static void on_event(void *ud, const struct ev *e)
 {
     struct ui_render *r = ud;
+    if (e->type == EV_BUILD && is(e->action, "step") && r->o.mode != UI_PROGRESS_JSON) {
+        if (r->o.mode == UI_PROGRESS_TTY)
+            tty_below(r);
+        build_step(r, e);
+        return;
+    }
     if (is(e->action, "warning") && r->o.mode != UI_PROGRESS_JSON) {
         /* in every text mode, quiet too: as the engine printed them */
         if (r->o.mode == UI_PROGRESS_TTY)

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "engine/events/event.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 
@@ -148,6 +149,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct dockerfile *, dockerfile_free)
 void df_instr_free(struct df_instr *in);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct df_instr *, df_instr_free)
 
+/* The value of in's first --name flag, NULL when absent. */
+const char *df_flag(const struct df_instr *in, const char *name);
+
 /* The stage called name (case-insensitively) or whose index name is;
  * -1 when none. */
 int dockerfile_find_stage(const struct dockerfile *df, const char *name);
@@ -175,6 +179,9 @@ void df_walk_set_image_env(struct df_walk *w, char *const *env);
 /* The next instruction of the stage, expanded (a copy, the caller's):
  * returns 1 and sets *out, 0 at the end of the stage, <0 on error. */
 int df_walk_next(struct df_walk *w, struct df_instr **out, struct berr *e);
+/* Expands in (an ONBUILD trigger of the base image, run as if written
+ * after the FROM) in the walk's scope, as df_walk_next expands. */
+int df_walk_expand(struct df_walk *w, struct df_instr *in, struct berr *e);
 /* The variables in scope now ("K=V": ARGs, then ENVs overriding them). */
 char **df_walk_env(const struct df_walk *w);
 
@@ -222,9 +229,7 @@ struct build_opts {
     char *const *secrets;          /* "id=ID,src=PATH" or "id=ID,env=VAR" */
     const char *platform;          /* NULL: this host's */
     const char *name;              /* what messages call the build (a service), or NULL */
-    bool quiet;                    /* no progress output (errors still returned) */
-    int out_fd;                    /* where progress goes (2 usually); -1: nowhere */
-    bool tty;                      /* out_fd is a terminal */
+    bool quiet;                    /* pull FROM images quietly */
 };
 
 struct build_env {
@@ -233,6 +238,14 @@ struct build_env {
     const char *root;    /* $BERTH_ROOT: the build cache, RUN's network records */
     const char *runroot; /* $BERTH_RUNROOT: RUN's network namespaces */
     char *const *environ;
+    const char *cgroup_parent; /* RUN containers' cgroups go below it; NULL: "berth/build" */
+    /* The build's progress: EV_BUILD "step" events, id the step's number
+     * ("3"), status "Started" (detail: the step's title), "Output" (detail:
+     * a line of RUN's output; current: ms since the step started), "Note"
+     * (detail), "CACHED", "DONE" (current: the step's ms), "ERROR"
+     * (detail: why) and "Tail" (detail: the failed step's last output
+     * lines, a block of text to show even when quiet). */
+    struct ev_sink sink;
     /* Brings ref into the store for platform (NULL: this host's): called
      * for a FROM image that is not in the store, and for every one with
      * opts->pull. */

@@ -383,8 +383,12 @@ void build_net_close(struct build_net *n)
     if (n->made)
         network_unmake(n->root, &n->rec);
     net_record_free(&n->rec);
-    if (n->dir)
+    if (n->dir) {
         fs_rm_rf_at(AT_FDCWD, n->dir, NULL);
+        /* the files directory too, when no other build uses it */
+        _cleanup_free_ char *top = xasprintf("%s/" FILES_DIR, n->runroot);
+        rmdir(top);
+    }
     free(n->dir);
     free(n->name);
     free(n->scope);

@@ -388,7 +388,7 @@ static int parse_flags(struct parser *p, int line, const struct flag_spec *specs
     return 0;
 }
 
-static const char *flag_value(const struct df_instr *in, const char *name)
+const char *df_flag(const struct df_instr *in, const char *name)
 {
     for (size_t i = 0; i < in->n_flags; i++)
         if (strcmp(in->flags[i].name, name) == 0)
@@ -515,16 +515,16 @@ static int parse_copy(struct parser *p, int line, struct df_instr *in, const cha
         free(h.name);
         return perr(p, line, "%s cannot accept a heredoc as a destination", kw);
     }
-    if (in->kind == DF_COPY && flag_value(in, "from") && flag_value(in, "from")[0] == '\0')
+    if (in->kind == DF_COPY && df_flag(in, "from") && df_flag(in, "from")[0] == '\0')
         return perr(p, line, "COPY --from needs a stage or image name");
-    const char *chmod = flag_value(in, "chmod");
+    const char *chmod = df_flag(in, "chmod");
     if (chmod && !strchr(chmod, '$')) {
         char *end;
         long mode = strtol(chmod, &end, 8);
         if (!*chmod || *end || mode < 0 || mode > 07777)
             return perr(p, line, "invalid chmod parameter: %s (an octal mode)", chmod);
     }
-    const char *checksum = flag_value(in, "checksum");
+    const char *checksum = df_flag(in, "checksum");
     if (checksum && !strchr(checksum, '$') && strncmp(checksum, "sha256:", 7) != 0 &&
         strncmp(checksum, "sha384:", 7) != 0 && strncmp(checksum, "sha512:", 7) != 0)
         return perr(p, line, "invalid checksum %s (sha256:HEX)", checksum);
@@ -546,10 +546,10 @@ static int parse_mounts(struct parser *p, int line, struct df_instr *in)
         in->mounts = df_grow(in->mounts, in->n_mounts, sizeof(*in->mounts));
         in->mounts[in->n_mounts++] = m;
     }
-    const char *net = flag_value(in, "network");
+    const char *net = df_flag(in, "network");
     if (net && strcmp(net, "default") && strcmp(net, "none") && strcmp(net, "host"))
         return perr(p, line, "unsupported network mode: %s (default, none or host)", net);
-    const char *sec = flag_value(in, "security");
+    const char *sec = df_flag(in, "security");
     if (sec && strcmp(sec, "sandbox") && strcmp(sec, "insecure"))
         return perr(p, line, "unsupported security mode: %s (sandbox or insecure)", sec);
     return 0;

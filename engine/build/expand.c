@@ -586,3 +586,11 @@ int df_walk_next(struct df_walk *w, struct df_instr **out, struct berr *e)
     *out = TAKE_PTR(in);
     return 1;
 }
+
+int df_walk_expand(struct df_walk *w, struct df_instr *in, struct berr *e)
+{
+    w->instr_bytes = 0;
+    if (walk_one(w, in, e) < 0)
+        return werr(w, in, e);
+    return 0;
+}

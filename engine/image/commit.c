@@ -202,13 +202,15 @@ static json_t *commit_entry(struct store *s, const char *mdigest, size_t config_
 }
 
 /* Under the writer lock: the layers are there (a clean-up may have taken
- * a layer no image named), then blobs, then the index. */
+ * a layer no image named), then blobs, then the index. A base image's
+ * layer may lack its blob: a pull skips the blob of a layer the store
+ * has unpacked already (from a load), and so does its image. */
 static int commit_locked(struct store *s, const char *config, size_t len,
                          const struct image_layer_ref *layers, size_t n, char *const *norm,
                          char id[DIGEST_STR_SIZE], struct berr *e)
 {
     for (size_t i = 0; i < n; i++)
-        if (!image_layer_present(s, &layers[i]))
+        if (!store_layer_exists(s, layers[i].chain_id))
             return berr_set(e, -ENOENT, "layer %zu (%s, blob %s) is not in the image store %s", i,
                             layers[i].chain_id, layers[i].digest, store_root(s));
     char mdigest[DIGEST_STR_SIZE];

@@ -290,8 +290,9 @@ int image_parts_get(struct store *s, const char *ref_or_id, json_t **config,
  * layers' in order) as a blob, an OCI manifest naming it and the layers,
  * the image in the index, and every tag (a reference, normalized here)
  * pointing at it, moved from the image it named before as docker moves
- * it. Every layer must be present (image_layer_present). *id (the
- * caller's, may be NULL) receives the config digest. */
+ * it. Every layer must be unpacked in the store (a base image's blob
+ * may be missing, as in that image). *id (the caller's, may be NULL)
+ * receives the config digest. */
 int image_commit(struct store *s, const char *config, size_t len,
                  const struct image_layer_ref *layers, size_t n, char *const *tags, char **id,
                  struct berr *e);

@@ -442,7 +442,7 @@ int container_signal(const struct container_proc *p, int sig)
     return 0;
 }
 
-int container_release(struct container_proc *p, struct berr *e)
+static int release(struct container_proc *p, bool prune, struct berr *e)
 {
     int r = 0;
     if (p->pidfd >= 0) {
@@ -451,9 +451,19 @@ int container_release(struct container_proc *p, struct berr *e)
     }
     if (p->cg) {
         cgroup_kill_all(p->cg);
-        r = cgroup_destroy(p->cg, false, e);
+        r = cgroup_destroy(p->cg, prune, e);
         cgroup_free(p->cg);
         p->cg = NULL;
     }
     return r;
+}
+
+int container_release(struct container_proc *p, struct berr *e)
+{
+    return release(p, false, e);
+}
+
+int container_release_prune(struct container_proc *p, struct berr *e)
+{
+    return release(p, true, e);
 }

@@ -190,6 +190,9 @@ int container_signal(const struct container_proc *p, int sig);
 /* Releases the pidfd and removes the container's cgroup (after reaping); the
  * empty service and project levels stay for the next start (down prunes). */
 int container_release(struct container_proc *p, struct berr *e);
+/* container_release, and the levels above the container's cgroup removed
+ * while they are empty (a build step's: nothing else will use them). */
+int container_release_prune(struct container_proc *p, struct berr *e);
 
 /* The start time of pid as in /proc/PID/stat (0 when it does not exist). */
 unsigned long long proc_start_time(pid_t pid);

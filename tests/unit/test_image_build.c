@@ -621,10 +621,11 @@ static void test_commit_refused(void **state)
     berr_clear(&e);
     assert_int_equal(image_commit(f->s, "{nope", 5, l, 2, moved, NULL, &e), -EINVAL);
     berr_clear(&e);
-    /* A layer the store lacks. */
+    /* A layer the store lacks (its blob alone may lack: a base image's). */
     struct image_layer_ref gone[2] = {l[0], l[1]};
-    gone[1].digest[10] = gone[1].digest[10] == 'a' ? 'b' : 'a';
-    _cleanup_free_ char *c5 = config_for(l[0].diff_id, l[1].diff_id, "five");
+    gone[1].diff_id[10] = gone[1].diff_id[10] == 'a' ? 'b' : 'a';
+    chain_id(gone[0].chain_id, gone[1].diff_id, gone[1].chain_id);
+    _cleanup_free_ char *c5 = config_for(l[0].diff_id, gone[1].diff_id, "five");
     assert_int_equal(image_commit(f->s, c5, strlen(c5), gone, 2, moved, NULL, &e), -ENOENT);
     assert_non_null(strstr(e.msg, "layer 1"));
     berr_clear(&e);
