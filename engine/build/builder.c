@@ -793,8 +793,7 @@ int build_image(const struct build_env *env, const struct build_opts *o, char **
     build_net_close(b.net);
     if (b.scratch)
         image_scratch_end(env->store, b.scratch, b.scratch_lock);
-    else
-        free(b.scratch);
+    free(b.scratch);
     stages_free(&b);
     build_context_free(b.ctx);
     dockerfile_free(b.df);
