@@ -5,7 +5,7 @@
 # labels) and dockerfile_inline; `berth build` and its last lines; `up`
 # building a missing image and running its CMD; `up --build` recreating a
 # container whose image changed and keeping one whose image did not;
-# pull_policy: build; --no-build with a missing image; services sharing
+# pull_policy: build; run --build; --no-build with a missing image; services sharing
 # one image built once; `berth image build` with -t, --target, -q and a
 # Dockerfile on standard input. RUN steps use no network (network: none).
 . "$(dirname "$0")/lib.sh"
@@ -121,6 +121,11 @@ out=$(bz bcomp --profile shared build one two 2>&1) || fail "build of the shared
 expect_eq "one image of two services is built once" "$(grep -c ' Built' <<<"$out")" 1
 expect_contains "the shared image is built under its image: name" \
     "$("$BERTH" image ls 2>&1)" "bcomp-shared"
+
+# --- run --build ----------------------------------------------------------------
+out=$(bz bcomp run --rm -T --build inline echo run-ok 2>&1) || fail "run --build: $out"
+expect_contains "run --build builds the service's image" "$out" " Service inline  Built"
+expect_contains "and runs the one-off on it" "$out" "run-ok"
 
 bz bcomp down >/dev/null 2>&1 || fail "down"
 
