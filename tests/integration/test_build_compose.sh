@@ -5,8 +5,10 @@
 # labels) and dockerfile_inline; `berth build` and its last lines; `up`
 # building a missing image and running its CMD; `up --build` recreating a
 # container whose image changed and keeping one whose image did not;
-# pull_policy: build; run --build; --no-build with a missing image; services sharing
-# one image built once; `berth image build` with -t, --target, -q and a
+# pull_policy: build; run --build; --no-build with a missing image; a
+# failing build stopping up with nothing made; services sharing one image
+# built once; build --with-dependencies and --push (to a loopback
+# registry); `berth image build` with -t, --target, -q and a
 # Dockerfile on standard input. RUN steps use no network (network: none).
 . "$(dirname "$0")/lib.sh"
 
@@ -141,6 +143,68 @@ out=$(bz bcompnb up -d --no-build 2>&1) || rc=$?
 expect_eq "--no-build with a missing image fails" "$rc" 1
 expect_contains "that error says why" "$out" "--no-build forbids building it"
 check "and nothing is created" test -z "$(bz bcompnb ps -a -q)"
+
+# --- a build that fails stops up: nothing is made ------------------------------
+new_project bcompfail >/dev/null <<'EOF'
+services:
+  ok:
+    image: busybox
+    command: ["true"]
+  bad:
+    build:
+      network: none
+      dockerfile_inline: |
+        FROM busybox
+        RUN echo about-to-fail; exit 3
+    depends_on: [ok]
+EOF
+rc=0
+out=$(bz bcompfail up -d 2>&1) || rc=$?
+expect_eq "a failing build fails up" "$rc" 1
+expect_contains "with the builder's error, naming the service" "$out" \
+    'service "bad": building image "bcompfail-bad"'
+check "and nothing of the project is created" test -z "$(bz bcompfail ps -a -q)"
+check "not even its network" sh -c "! grep -qs bcompfail_default '$BERTH_ROOT'/network/nets/*.json"
+
+# --- build --with-dependencies, and --push -------------------------------------
+new_project bcompdeps >/dev/null <<'EOF'
+services:
+  front:
+    build:
+      dockerfile_inline: FROM busybox
+    depends_on: [back]
+  back:
+    build:
+      dockerfile_inline: FROM busybox
+EOF
+out=$(bz bcompdeps build front 2>&1) || fail "build front: $out"
+expect_not_contains "build SERVICE builds that one only" "$out" "Service back"
+out=$(bz bcompdeps build --with-dependencies front 2>&1) || fail "build --with-dependencies: $out"
+order=$(grep -o 'Service [a-z]*  Built' <<<"$out" | paste -sd,)
+expect_eq "--with-dependencies builds the dependency first" "$order" \
+    "Service back  Built,Service front  Built"
+if command -v docker-registry >/dev/null && command -v skopeo >/dev/null &&
+    command -v curl >/dev/null; then
+    . "$(dirname "$0")/reglib.sh"
+    registry_start bcompreg 12000
+    new_project bcomppush >/dev/null <<EOF
+services:
+  app:
+    image: $reg/test/built:1
+    build:
+      dockerfile_inline: FROM busybox
+EOF
+    out=$(bz bcomppush build --push 2>&1) || fail "build --push: $out"
+    expect_contains "build --push pushes what it built" "$out" " app Pushed"
+    check "the registry has it" curl -fsS -o /dev/null \
+        -H "Accept: application/vnd.oci.image.manifest.v1+json" \
+        -H "Accept: application/vnd.docker.distribution.manifest.v2+json" \
+        "http://$reg/v2/test/built/manifests/1"
+    registry_stop_all
+    trap - EXIT
+else
+    skip_check "build --push: docker-registry, skopeo or curl is not installed"
+fi
 
 # --- berth image build ----------------------------------------------------------
 rc=0
