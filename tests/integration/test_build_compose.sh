@@ -97,6 +97,9 @@ wait_until 10 sh -c "cd '$dir' && '$BERTH' logs inline 2>&1 | grep -q inline-ok"
     fail "dockerfile_inline's CMD did not run: $(cd "$dir" && "$BERTH" logs inline 2>&1)"
 pass
 
+expect_contains "ps shows the built image's default name" "$(bz bcomp ps web 2>&1)" "bcomp-web"
+expect_contains "image ls lists it" "$("$BERTH" image ls 2>&1)" "bcomp-web"
+
 # --- up --build: recreate only what changed -----------------------------------
 id1=$(bz bcomp ps -q web)
 in1=$(bz bcomp ps -q inline)
