@@ -368,7 +368,9 @@ hport=$((4000 + ($$ + 997) % 1990))
 while ss -Hltn "sport = :$hport" | grep -q .; do hport=$((hport + 1)); done
 env -u BERTH_ROOT python3 -m http.server --bind 127.0.0.1 --directory "$T_DIR/www" "$hport" >"$T_DIR/www.log" 2>&1 &
 www_pid=$!
-if wait_until 10 curl -sf -o /dev/null "http://127.0.0.1:$hport/remote.txt"; then
+# (probed with python3 too: the v2 VM's root has no curl)
+if wait_until 10 python3 -c 'import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=2)' "http://127.0.0.1:$hport/remote.txt"; then
     mkdir -p "$B/url"
     cat >"$B/url/Dockerfile" <<EOF
 FROM busybox
