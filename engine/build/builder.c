@@ -19,6 +19,7 @@
 
 #include "engine/build/builder_int.h"
 #include "engine/build/internal.h"
+#include "engine/image/reference.h"
 #include "engine/runtime/cgroup.h"
 #include "engine/runtime/runtime.h"
 #include "util/fs.h"
@@ -680,8 +681,11 @@ static int finish(struct builder *b, struct bstage *st, char **image_id, struct 
         return berr_wrap(e, "storing the image");
     }
     prog_note(&s, "writing image %s done", *image_id);
-    for (char *const *t = b->o->tags; t && *t; t++)
-        prog_note(&s, "naming to %s done", *t);
+    for (char *const *t = b->o->tags; t && *t; t++) { /* as docker names it */
+        _cleanup_imgref_ struct imgref ir = {0};
+        _cleanup_free_ char *full = ref_parse(*t, &ir, NULL) == 0 ? ref_string(&ir) : NULL;
+        prog_note(&s, "naming to %s done", full ? full : *t);
+    }
     prog_done(&s);
     prog_end(&s);
     return 0;
