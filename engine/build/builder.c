@@ -706,9 +706,11 @@ static int run_build(struct builder *b, char **image_id, struct berr *e)
             return check_platform(b, o->platform, e);
     }
     struct bstep s;
+    const char *shown = o->dockerfile ? strrchr(o->dockerfile, '/') : NULL;
+    shown = shown ? shown + 1 : o->dockerfile;
     prog_begin(b, &s, "[internal] load build definition from %s",
                o->dockerfile_inline ? "Dockerfile (inline)"
-               : o->dockerfile      ? o->dockerfile
+               : shown              ? shown
                                     : "Dockerfile");
     _cleanup_free_ char *text = NULL, *name = NULL, *path = NULL;
     size_t len = 0;
