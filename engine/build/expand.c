@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Variable substitution as BuildKit's shell lexer does it ($VAR, ${VAR},
- * the :- - :+ + :? ? forms, quotes, the escape character), and the walk
+ * the :- - :+ + :? ? forms, # ## % %% / // with the shell's patterns,
+ * quotes, the escape character), and the walk
  * over one stage that yields each instruction expanded with docker's ARG
  * and ENV scoping: global ARGs (before the first FROM) for FROM only and
  * for a stage's `ARG NAME` that re-declares them, build args overriding
  * defaults, ENV shadowing ARG. */
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +65,122 @@ static bool name_char(char c)
     return isalnum((unsigned char)c) || c == '_';
 }
 
+/* Values longer than this take no wildcard pattern (each candidate
+ * substring is matched on its own: quadratic, cubic for ${v/p/r}). */
+#define PATTERN_MAX_VALUE 4096
+
+static bool has_wildcard(const char *p)
+{
+    return strpbrk(p, "*?[") != NULL;
+}
+
+/* Whether v[from, to) matches pat (a glob as the shell's patterns). */
+static bool glob_at(const char *pat, const char *v, size_t from, size_t to, char *scratch)
+{
+    memcpy(scratch, v + from, to - from);
+    scratch[to - from] = '\0';
+    return fnmatch(pat, scratch, 0) == 0;
+}
+
+/* ${v#p} ${v##p} ${v%p} ${v%%p}: the shortest (longest) prefix (suffix)
+ * matching p removed. */
+static void trim_pattern(const char *v, const char *pat, bool prefix, bool longest,
+                         struct strbuf *out)
+{
+    size_t n = strlen(v);
+    if (!has_wildcard(pat)) { /* a plain string: one comparison */
+        size_t pl = strlen(pat);
+        if (pl <= n && (prefix ? strncmp(v, pat, pl) == 0 : strcmp(v + n - pl, pat) == 0))
+            strbuf_put(out, prefix ? v + pl : v, n - pl);
+        else
+            strbuf_put(out, v, n);
+        return;
+    }
+    _cleanup_free_ char *scratch = xmalloc(n + 1);
+    for (size_t k = 0; k <= n; k++) {
+        size_t len = longest ? n - k : k; /* the candidate's length */
+        if (prefix ? glob_at(pat, v, 0, len, scratch) : glob_at(pat, v, n - len, n, scratch)) {
+            strbuf_put(out, prefix ? v + len : v, n - len);
+            return;
+        }
+    }
+    strbuf_put(out, v, n);
+}
+
+/* ${v/p/r} ${v//p/r}: the first (every) longest match of p replaced. */
+static void replace_pattern(const char *v, const char *pat, const char *rep, bool all,
+                            struct strbuf *out)
+{
+    size_t n = strlen(v), rl = strlen(rep);
+    if (!*pat) {
+        strbuf_put(out, v, n);
+        return;
+    }
+    bool glob = has_wildcard(pat);
+    size_t pl = strlen(pat);
+    _cleanup_free_ char *scratch = xmalloc(n + 1);
+    size_t i = 0;
+    bool done = false;
+    while (i < n) {
+        size_t end = 0;
+        bool hit = false;
+        if (!done && !glob) {
+            hit = strncmp(v + i, pat, pl) == 0;
+            end = i + pl;
+        }
+        for (size_t to = n; !done && glob && to > i; to--)
+            if (glob_at(pat, v, i, to, scratch)) {
+                hit = true;
+                end = to;
+                break;
+            }
+        if (hit) {
+            strbuf_put(out, rep, rl);
+            i = end;
+            done = !all;
+            continue;
+        }
+        strbuf_put(out, v + i, 1);
+        i++;
+    }
+}
+
+/* The pattern forms: lx->s is at '#', '%' or '/'. */
+static int lex_pattern(struct lexer *lx, const char *name, size_t n, const char *val,
+                       struct strbuf *out)
+{
+    char mod = *lx->s++;
+    bool twice = *lx->s == mod;
+    if (twice)
+        lx->s++;
+    struct strbuf pat = {0}, rep = {0};
+    int r = lex_until(lx, mod == '/' ? '/' : '}', &pat);
+    if (r == 0 && mod == '/' && *lx->s == '/') {
+        lx->s++;
+        r = lex_until(lx, '}', &rep);
+    }
+    if (r == 0 && *lx->s != '}')
+        r = berr_set(lx->e, -EINVAL, "missing '}' in substitution of %.*s", (int)n, name);
+    const char *v = val ? val : "", *p = pat.s ? pat.s : "";
+    if (r == 0 && strlen(v) > PATTERN_MAX_VALUE && has_wildcard(p))
+        r = berr_set(lx->e, -E2BIG,
+                     "%.*s: a value of more than %d bytes takes no wildcard "
+                     "pattern",
+                     (int)n, name, PATTERN_MAX_VALUE);
+    if (r == 0) {
+        lx->s++;
+        if (mod == '/')
+            replace_pattern(v, p, rep.s ? rep.s : "", twice, out);
+        else
+            trim_pattern(v, p, mod == '#', twice, out);
+        if (!out->s)
+            strbuf_put(out, "", 0);
+    }
+    free(pat.s);
+    free(rep.s);
+    return r;
+}
+
 /* ${name...}: lx->s is after "${". */
 static int lex_braced(struct lexer *lx, struct strbuf *out)
 {
@@ -81,6 +199,8 @@ static int lex_braced(struct lexer *lx, struct strbuf *out)
     }
     if (!*lx->s)
         return berr_set(lx->e, -EINVAL, "syntax error: missing '}' after ${%.*s", (int)n, name);
+    if (*lx->s == '#' || *lx->s == '%' || *lx->s == '/')
+        return lex_pattern(lx, name, n, val, out);
     bool colon = *lx->s == ':';
     if (colon)
         lx->s++;
@@ -174,9 +294,11 @@ static int lex_double(struct lexer *lx, struct strbuf *out)
     }
 }
 
+/* Up to stop (not consumed); a '/' stop (a ${v/p/r} pattern) also ends
+ * at '}' (${v/p} has no replacement). */
 static int lex_until(struct lexer *lx, char stop, struct strbuf *out)
 {
-    while (*lx->s && *lx->s != stop) {
+    while (*lx->s && *lx->s != stop && !(stop == '/' && *lx->s == '}')) {
         if (out->len > EXPAND_MAX_BYTES)
             return berr_set(lx->e, -E2BIG, "expansion longer than %d bytes", EXPAND_MAX_BYTES);
         char c = *lx->s++;

@@ -580,7 +580,21 @@ static const struct {
     {"${A", NULL},
     {"${A:-x", NULL},
     {"${}", NULL},
-    {"${A%x}", NULL},
+    {"${V#*.}", "2.3-rc1"},
+    {"${V##*.}", "3-rc1"},
+    {"${V%.*}", "v1.2"},
+    {"${V%%.*}", "v1"},
+    {"${V#v}", "1.2.3-rc1"},
+    {"${V%-rc1}", "v1.2.3"},
+    {"${V#x}", "v1.2.3-rc1"},
+    {"${V/./_}", "v1_2.3-rc1"},
+    {"${V//./_}", "v1_2_3-rc1"},
+    {"${V//[0-9]/N}", "vN.N.N-rcN"},
+    {"${V/-rc*/}", "v1.2.3"},
+    {"${V/v}", "1.2.3-rc1"},
+    {"${UNSET#x}", ""},
+    {"${V#${A}}", "v1.2.3-rc1"},
+    {"${V%x", NULL},
     {"'open", NULL},
     {"\"open", NULL},
     {"$PATH_LIKE/bin", "/usr/bin"},
@@ -590,7 +604,7 @@ static const struct {
 static void test_substitution(void **state)
 {
     (void)state;
-    char *env[] = {"A=a", "EMPTY=", "PATH_LIKE=/usr", "SPACE=a b", "A=a", NULL};
+    char *env[] = {"A=a", "EMPTY=", "PATH_LIKE=/usr", "SPACE=a b", "A=a", "V=v1.2.3-rc1", NULL};
     for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
         char *out = NULL;
         struct berr e = BERR_INIT;
@@ -617,7 +631,7 @@ static void test_substitution(void **state)
     assert_true(df_expand_word("${UNSET?}", '\\', env, &o, &e) < 0);
     assert_string_equal(e.msg, "UNSET: is not set");
     berr_clear(&e);
-    assert_true(df_expand_word("${A/x/y}", '\\', env, &o, &e) < 0);
+    assert_true(df_expand_word("${A:/x/y}", '\\', env, &o, &e) < 0);
     assert_string_equal(e.msg, "unsupported modifier (/) in substitution of A");
     berr_clear(&e);
     assert_null(o);
