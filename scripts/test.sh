@@ -26,15 +26,15 @@ for b in build build-asan; do
     set -e
     summary+=("$(bash scripts/test_summary.sh "$b" "$b/ctest.out")")
 done
-# The compose loader, the layer extractor, the image index and the DNS
-# wire format under libFuzzer (clang) for a bounded time
+# The compose loader, the layer extractor, the image index, the DNS wire
+# format and the Dockerfile front end under libFuzzer (clang) for a bounded time
 # (BERTH_FUZZ_SECONDS, default 60 for compose, half of it for each of the
 # others), from the committed corpora.
 if command -v clang >/dev/null; then
     cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
         -DBERTH_FUZZ=ON -DBERTH_WERROR=ON -DBERTH_FUZZ_SECONDS="${BERTH_FUZZ_SECONDS:-60}" >/dev/null &&
-        cmake --build build-fuzz --target fuzz_compose fuzz_tar fuzz_index fuzz_dns &&
-        (cd build-fuzz && ctest -R '^fuzz\.(compose|tar|index|dns)\.run$' --output-on-failure) || rc=1
+        cmake --build build-fuzz --target fuzz_compose fuzz_tar fuzz_index fuzz_dns fuzz_dockerfile &&
+        (cd build-fuzz && ctest -R '^fuzz\.(compose|tar|index|dns|dockerfile)\.run$' --output-on-failure) || rc=1
 fi
 printf '%s\n' "$ci_summary" "${summary[@]}"
 [ "$ci_rc" -eq 0 ] || rc=1
