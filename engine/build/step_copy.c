@@ -221,8 +221,8 @@ int step_copy(struct builder *b, struct bstage *st, const struct df_instr *in, s
     for (size_t i = 0; i < in->n_flags; i++)
         if (strcmp(in->flags[i].name, "exclude") == 0)
             strv_push(&excludes, xstrdup(in->flags[i].value));
-    _cleanup_free_ char *scratch = NULL;
-    int r = builder_dir(b, "add", &scratch, e);
+    _cleanup_free_ char *scratch = NULL; /* where ADD keeps what it downloads */
+    int r = in->kind == DF_ADD ? builder_dir(b, "add", &scratch, e) : 0;
     struct copy_op op = {
         .file = b->df->name,
         .line = in->line,

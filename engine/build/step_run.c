@@ -225,31 +225,25 @@ static int bind_mount(struct builder *b, struct bstage *st, const struct df_inst
     struct bstage *from = NULL, image = {0};
     if (dm->from && (r = builder_from_source(b, in, dm->from, &from, &image, e)) < 0)
         return r;
+    /* dest "/b": a file becomes b, a directory's contents go into b */
     char *srcs[] = {(char *)src, NULL};
     struct copy_op op = {
         .file = b->df->name,
         .line = in->line,
         .srcs = srcs,
-        .dest = "/b/",
+        .dest = "/b",
         .workdir = "/",
     };
     _cleanup_close_ int dfd = open(dir, O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return berr_errno(e, errno, "opening %s", dir);
-    struct stat sb;
-    bool is_dir = true;
-    if (!from && !dm->from) {
-        struct copy_source cs = {.rootfd = build_context_fd(b->ctx), .is_context = true};
-        _cleanup_free_ char *rel = path_normalize_dup(src);
-        if (fstatat(cs.rootfd, rel[1] ? rel + 1 : ".", &sb, AT_SYMLINK_NOFOLLOW) == 0)
-            is_dir = S_ISDIR(sb.st_mode);
-        if (!is_dir)
-            op.dest = "/b";
+    if (dfd < 0) {
+        r = berr_errno(e, errno, "opening %s", dir);
+    } else if (!dm->from) {
+        struct copy_source cs = {.rootfd = build_context_fd(b->ctx),
+                                 .ignore = build_context_ignore(b->ctx),
+                                 .is_context = true};
         r = build_copy(&op, &cs, dfd, e);
     } else {
         r = builder_copy_from(b, from ? from : &image, &op, dfd, e);
-        if (r >= 0 && fstatat(dfd, "b", &sb, AT_SYMLINK_NOFOLLOW) == 0)
-            is_dir = S_ISDIR(sb.st_mode);
     }
     json_decref(image.config);
     free(image.layers);
@@ -260,7 +254,6 @@ static int bind_mount(struct builder *b, struct bstage *st, const struct df_inst
     ms->source = own(m, xasprintf("%s/b", dir));
     ms->target = own(m, xstrdup(dm->target));
     ms->read_only = true; /* rw: writes are discarded, as a copy discards them */
-    (void)is_dir;
     return 0;
 }
 
@@ -570,8 +563,10 @@ static int run_container(struct builder *b, struct bstage *st, const struct df_i
     r = watch(b, s, &p, pfd[0], &x, e);
     close(pfd[0]);
     struct berr re = BERR_INIT;
-    if (container_release_prune(&p, &re) < 0 && r == 0)
-        r = berr_wrap(&re, "RUN"), berr_move(e, &re);
+    if (container_release_prune(&p, &re) < 0 && r == 0) {
+        r = berr_wrap(&re, "RUN");
+        berr_move(e, &re);
+    }
     berr_clear(&re);
     if (r == 0 && x.status != 0) {
         _cleanup_free_ char *cmd = strv_join(argv, " ");
