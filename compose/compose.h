@@ -252,6 +252,26 @@ struct service {
     char **links;          /* "SERVICE:ALIAS" (the alias is the service when none is given) */
     char **external_links; /* "CONTAINER:ALIAS" */
     char *mac_address, *domainname;
+
+    /* Security beyond capabilities: privileged, seccomp profiles, LSM labels,
+     * masked paths, supplementary groups, OOM settings. */
+
+    /* Resources: CPU, memory, block I/O, devices and storage limits
+     * (cgroup v1 and v2). */
+
+    /* Process limits, kernel settings and namespaces: ulimits, sysctls,
+     * pid, ipc, uts, cgroup, cgroup_parent. */
+
+    /* Network shaping: berth's x-berth-network extension (bandwidth,
+     * delay, jitter, loss). */
+
+    /* User namespaces: userns_mode and the ID range the container gets. */
+
+    /* Files given to the container: configs, secrets, volumes_from; and
+     * metadata keys (annotations, platform, runtime). */
+
+    /* Logging and lifecycle hooks: the logging driver and its options,
+     * post_start/pre_stop, attach. */
 };
 
 struct compose_tree;

@@ -143,6 +143,26 @@ struct ctr_plan {
     char *domainname;
     char *mac_address; /* the service's (docker: the first endpoint's) */
 
+    /* Security beyond capabilities: privileged, seccomp profiles, LSM labels,
+     * masked paths, supplementary groups, OOM settings. */
+
+    /* Resources: CPU, memory, block I/O, devices and storage limits
+     * (cgroup v1 and v2). */
+
+    /* Process limits, kernel settings and namespaces: ulimits, sysctls,
+     * pid, ipc, uts, cgroup, cgroup_parent. */
+
+    /* Network shaping: berth's x-berth-network extension (bandwidth,
+     * delay, jitter, loss). */
+
+    /* User namespaces: userns_mode and the ID range the container gets. */
+
+    /* Files given to the container: configs, secrets, volumes_from; and
+     * metadata keys (annotations, platform, runtime). */
+
+    /* Logging and lifecycle hooks: the logging driver and its options,
+     * post_start/pre_stop, attach. */
+
     /* Canonical JSON of everything that shapes the container, with the
      * image ID: an existing container with the same text needs no recreate.
      * Compared as text, so `up` needs no digest on this path. */

@@ -111,6 +111,26 @@ struct container_spec {
     uint64_t caps;
     uint64_t caps_named;
     bool no_new_privs; /* PR_SET_NO_NEW_PRIVS before execve */
+
+    /* Security beyond capabilities: privileged, seccomp profiles, LSM labels,
+     * masked paths, supplementary groups, OOM settings. */
+
+    /* Resources: CPU, memory, block I/O, devices and storage limits
+     * (cgroup v1 and v2). */
+
+    /* Process limits, kernel settings and namespaces: ulimits, sysctls,
+     * pid, ipc, uts, cgroup, cgroup_parent. */
+
+    /* Network shaping: berth's x-berth-network extension (bandwidth,
+     * delay, jitter, loss). */
+
+    /* User namespaces: userns_mode and the ID range the container gets. */
+
+    /* Files given to the container: configs, secrets, volumes_from; and
+     * metadata keys (annotations, platform, runtime). */
+
+    /* Logging and lifecycle hooks: the logging driver and its options,
+     * post_start/pre_stop, attach. */
 };
 
 struct container_proc {
