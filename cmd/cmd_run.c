@@ -152,7 +152,9 @@ static int run_plan(struct run *r, const struct service *s0, char **cmd_args, st
     r->plan.name = xstrdup(r->ctr_name);
     free(r->plan.log_name);
     r->plan.log_name = xstrdup(r->ctr_name);
-    return cli_cgroup_rel(r->c->root, r->p->name, s0->name, r->ctr_name, &r->cgroup, e);
+    int cr = cli_cgroup_rel(r->c->root, r->p->name, s0->name, r->ctr_name, &r->cgroup, e);
+    cli_cgroup_parent(&r->cgroup, &r->plan);
+    return cr;
 }
 
 /* The one-off's record, under the project lock. */
@@ -324,7 +326,12 @@ static int run_attached(struct run *r, const int stdio[3], struct berr *e)
         spec.stderr_fd = child[2];
     }
     struct container_proc proc;
-    if (container_start(&rt, &spec, &proc, e) < 0)
+    struct cli_procns_ctx nsc = {r->c->runroot, r->p->name};
+    if ((rr = plan_procns_spec(pl, &spec, cli_procns_find, &nsc, e)) < 0)
+        return rr;
+    rr = container_start(&rt, &spec, &proc, e);
+    plan_procns_spec_release(&spec);
+    if (rr < 0)
         return e->code == -ENOENT ? 127 : e->code == -EACCES ? 126 : 1;
     /* (a thread only now: the container was cloned from one thread) */
     if (dns && sv_oneoff_dns_serve(dns, e) < 0) {

@@ -206,6 +206,8 @@ int plan_container(const struct project *p, const struct service *s, const struc
         return mr;
     }
     int nr = plan_network(p, s, out, e);
+    if (nr == 0)
+        nr = plan_procns(p, s, out, e);
     if (nr < 0) {
         ctr_plan_free(out);
         return nr;

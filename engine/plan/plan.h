@@ -56,4 +56,18 @@ int plan_mounts(const struct project *p, const struct service *s, const struct i
 int plan_network(const struct project *p, const struct service *s, struct ctr_plan *out,
                  struct berr *e);
 
+/* The service's ulimits, sysctls and namespaces as the plan's
+ * (engine/plan/procnsplan.c): pid and ipc service:X made "container:" and
+ * X's first container's name, uts: host gives the host's name. A ulimit
+ * whose hard limit is above what berth can give (plan_ulimit_ceiling) is
+ * refused here, naming file:line, the service and the key. Called by
+ * plan_container. */
+int plan_procns(const struct project *p, const struct service *s, struct ctr_plan *out,
+                struct berr *e);
+/* The highest hard limit of resource (RLIMIT_*) berth can give a
+ * container, UINT64_MAX for none: its own hard limit, or, when it has
+ * CAP_SYS_RESOURCE and may raise it, the kernel's bound (fs.nr_open for
+ * open files). *raisable says which. */
+uint64_t plan_ulimit_ceiling(int resource, bool *raisable);
+
 #endif

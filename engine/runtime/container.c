@@ -263,8 +263,18 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
             return berr_wrap(e, "%s", spec->name);
     }
 
+    /* Namespaces and sysctls; the levels of a cgroup_parent. */
+    struct procns_init nsi;
+    _cleanup_free_ struct init_sysctl *sysctls = NULL;
+    uint64_t ns_flags = 0;
+    int r = procns_prepare(spec, &nsi, &sysctls, &ns_flags, e);
+    if (r == 0)
+        r = cgroup_parent_prepare(&rt->cgsys, spec->cgroup_rel, spec->name, e);
+    if (r < 0)
+        return r;
+
     struct cgroup *cg = NULL;
-    int r = cgroup_create(&rt->cgsys, spec->cgroup_rel, &spec->limits, spec->name, &cg, e);
+    r = cgroup_create(&rt->cgsys, spec->cgroup_rel, &spec->limits, spec->name, &cg, e);
     if (r < 0)
         return r;
     int sync_pipe[2] = {-1, -1};
@@ -328,9 +338,10 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         a.cg_join[i] = join_v1[i];
     a.n_cg_join = n_join;
     a.cg_join_v2 = -1;
+    procns_init_args(&a, &nsi, spec);
 
     struct clone_args ca = {
-        .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD |
+        .flags = CLONE_NEWNS | ns_flags | CLONE_PIDFD |
                  (netns_fd < 0 && !spec->net_host ? CLONE_NEWNET : 0),
         .pidfd = (uint64_t)(uintptr_t)&pidfd,
         .exit_signal = SIGCHLD,
@@ -343,6 +354,10 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         a.cg_join_v2 = join_v2;
     }
     fflush(NULL);
+    int saved_pidns = -1;
+    r = procns_pid_enter(spec, &saved_pidns, e);
+    if (r < 0)
+        goto fail_pipes;
     pid = syscall(SYS_clone3, &ca, sizeof ca);
     if (pid < 0 && into_cgroup && (errno == EINVAL || errno == EOPNOTSUPP || errno == EBUSY)) {
         into_cgroup = false;
@@ -351,6 +366,8 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         a.cg_join_v2 = join_v2;
         pid = syscall(SYS_clone3, &ca, sizeof ca);
     }
+    if (pid != 0)
+        procns_pid_leave(saved_pidns);
     if (pid == 0) {
         close(sync_pipe[1]);
         launch_child(&l);

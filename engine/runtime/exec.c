@@ -225,6 +225,8 @@ static int exec_spawn(struct runtime *rt, const struct exec_spec *x, struct laun
                 .passwd_buf = rt->passwd_buf,
                 .group_buf = rt->group_buf,
                 .user_buf_size = rt->user_buf_size,
+                .ulimits = x->ulimits,
+                .n_ulimits = x->n_ulimits,
             },
         .target_pidfd = x->target_pidfd,
         .console_sock = launch_console_sock(l),

@@ -509,6 +509,7 @@ void container_init(struct init_args *a)
     /* Die with the supervisor; a parent that is already gone has closed
      * the sync pipe, so the read below sees EOF. */
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    procns_child_join(&a->ns, &a->p);
     /* Nothing the supervisor holds open may reach the container: only
      * what this child uses is kept. */
     int keep[24];
@@ -524,6 +525,7 @@ void container_init(struct init_args *a)
     keep[n++] = a->p.devnull;
     keep[n++] = a->p.init ? a->p.init_fd : -1;
     keep[n++] = a->netns_fd;
+    keep[n++] = a->ns.ipc_fd;
     if (proc_close_fds_except(keep, n) < 0)
         fail_errno(a, "closing file descriptors");
     char go;
@@ -544,7 +546,8 @@ void container_init(struct init_args *a)
         check(a, (int)write(a->cg_join[i], "0", 1), "joining the container's cgroup");
     if (a->cg_join_v2 >= 0)
         check(a, (int)write(a->cg_join_v2, "0", 1), "joining the container's cgroup");
-    check(a, unshare(CLONE_NEWCGROUP), "creating the cgroup namespace");
+    if (!a->ns.cgroupns_host)
+        check(a, unshare(CLONE_NEWCGROUP), "creating the cgroup namespace");
     check(a, setsid(), "creating a session");
     check(a, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "making mounts private");
 
@@ -572,7 +575,8 @@ void container_init(struct init_args *a)
         proc_console(&a->p, rootfd, a->console_sock);
         a->console_sock = -1;
     }
-    mount_at(a, rootfd, "dev/shm", "tmpfs", shm_opts, nsuid, "mounting /dev/shm");
+    if (!procns_child_shm(&a->ns, &a->p, rootfd))
+        mount_at(a, rootfd, "dev/shm", "tmpfs", shm_opts, nsuid, "mounting /dev/shm");
     mount_at(a, rootfd, "dev/mqueue", "mqueue", NULL, nsuid, "mounting /dev/mqueue");
 
     mount_at(a, rootfd, "sys", "sysfs", NULL, nsuid | MOUNT_ATTR_RDONLY, "mounting /sys");
@@ -583,6 +587,7 @@ void container_init(struct init_args *a)
     int nullfd = openat(devrw, "null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
     check(a, nullfd, "opening /dev/null");
     mask_paths(a, rootfd, nullfd);
+    procns_child_sysctls(&a->ns, &a->p, rootfd);
     readonly_paths(a, rootfd);
 
     if (a->netns_fd < 0 && !a->net_host) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "engine/runtime/proc.h"
+#include "engine/runtime/procns.h"
 #include "engine/runtime/seccomp.h"
 
 #define INIT_MAX_CGMOUNTS 8
@@ -58,8 +59,9 @@ struct init_args {
 
     const char *hostname;
     bool read_only;
-    char shm_size[32]; /* tmpfs size= of /dev/shm ("65536k" when empty) */
-    int console_sock;  /* with p.tty: the terminal's master side goes to the parent here */
+    char shm_size[32];     /* tmpfs size= of /dev/shm ("65536k" when empty) */
+    int console_sock;      /* with p.tty: the terminal's master side goes to the parent here */
+    struct procns_init ns; /* pid, ipc, uts and cgroup namespaces, sysctls (procns.h) */
 };
 
 /* Never returns: execs the command or reports through error_fd and exits. */

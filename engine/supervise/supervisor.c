@@ -642,11 +642,14 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
         .caps_named = pl->caps_named,
         .no_new_privs = pl->no_new_privs,
     };
+    r = plan_procns_spec(pl, &spec, sv_procns_find, sv, e);
     struct sv_run *run = xcalloc(1, sizeof *run);
     run->sv = sv;
     run->c = c;
     run->stdin_w = stdin_w;
-    r = container_start(sv->rt, &spec, &run->proc, e);
+    if (r == 0)
+        r = container_start(sv->rt, &spec, &run->proc, e);
+    plan_procns_spec_release(&spec);
     mount_set_free(&ms);
     for (int i = 0; i < 3; i++)
         if (child[i] >= 0)

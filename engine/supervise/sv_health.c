@@ -248,6 +248,8 @@ static void run_probe(struct sv_ctr *c)
         .user = pl->user,
         .caps = pl->caps,
         .no_new_privs = pl->no_new_privs,
+        .ulimits = pl->ulimits,
+        .n_ulimits = pl->n_ulimits,
         .stdin_fd = -1,
         .stdout_fd = pfd[1],
         .stderr_fd = pfd[1],
