@@ -60,7 +60,19 @@ struct init_args {
     bool read_only;
     char shm_size[32]; /* tmpfs size= of /dev/shm ("65536k" when empty) */
     int console_sock;  /* with p.tty: the terminal's master side goes to the parent here */
+    /* In a user namespace of its own (idmap.h): the root file system is
+     * mounted at rootfs_dir by the parent before the go; the child opens
+     * it and clones the mounts' sources into mount_fds (n_mounts slots)
+     * while it is still host root, which may walk the store's private
+     * directories, and then becomes the namespace's root. */
+    bool userns;
+    int *mount_fds;
 };
+
+/* The overlay of the layers (topmost first, "lowerdir+", Linux >= 6.8),
+ * upper and work as a detached mount: its fd, or -errno. System calls
+ * only. */
+int init_overlay_fsmount(char *const *lower_top_first, const char *upper, const char *work);
 
 /* Never returns: execs the command or reports through error_fd and exits. */
 __attribute__((noreturn)) void container_init(struct init_args *a);
