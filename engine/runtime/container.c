@@ -222,6 +222,25 @@ static int cg_mount_names(const struct cgroup_sys *s, const char **names)
     return n;
 }
 
+/* For a user-namespaced container on a v1 or hybrid host: each of
+ * a->cgmount_names' hierarchies' directory of the container's cgroup (a
+ * v1_root of that name, then cgroup_rel); *dirs owns the strings. */
+static void cg_host_dirs(const struct cgroup_sys *s, const char *rel, struct init_args *a,
+                         char ***dirs)
+{
+    for (int i = 0; i < a->n_cgmounts; i++)
+        for (int c = 0; c < CG_CTRL_MAX; c++) {
+            const char *root = s->v1_root[c];
+            const char *base = root ? strrchr(root, '/') : NULL;
+            if (!base || strcmp(base + 1, a->cgmount_names[i]) != 0)
+                continue;
+            char *d = xasprintf("%s/%s", root, rel);
+            strv_push(dirs, d);
+            a->cg_host_dirs[i] = d;
+            break;
+        }
+}
+
 int container_start(struct runtime *rt, const struct container_spec *spec,
                     struct container_proc *out, struct berr *e)
 {
@@ -265,6 +284,7 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
             return berr_wrap(e, "%s", spec->name);
     }
 
+    _cleanup_strv_ char **cg_dirs = NULL; /* userns: cg_host_dirs */
     struct cgroup *cg = NULL;
     int r = cgroup_create(&rt->cgsys, spec->cgroup_rel, &spec->limits, spec->name, &cg, e);
     if (r < 0)
@@ -348,6 +368,7 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
             goto fail_pipes;
         ca.flags |= CLONE_NEWUSER;
         a.userns = true;
+        cg_host_dirs(&rt->cgsys, spec->cgroup_rel, &a, &cg_dirs);
         a.mount_fds = mount_fds;
         a.netns_fd = -1;
         a.net_host = a.net_host || netns_fd >= 0;

@@ -271,17 +271,14 @@ void idmap_dev_nodes(struct proc_args *p, int devfd)
     }
 }
 
-void idmap_bind_sys(struct proc_args *p, int target)
+int idmap_bind_ro(struct proc_args *p, const char *host_path, const char *what)
 {
-    const char *what = "mounting /sys";
-    int m = open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    int m = open_tree(AT_FDCWD, host_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     proc_check(p, m, what);
     struct mount_attr attr = {
         .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
         .propagation = MS_PRIVATE,
     };
     proc_check(p, mount_setattr(m, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr), what);
-    proc_check(p, move_mount(m, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
-               what);
-    close(m);
+    return m;
 }

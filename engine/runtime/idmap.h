@@ -69,9 +69,10 @@ void idmap_become_root(struct proc_args *p, int userns_fd);
  * denied inside a user namespace. */
 void idmap_dev_nodes(struct proc_args *p, int devfd);
 
-/* The host's /sys, recursively and read-only, onto target (an O_PATH fd):
- * sysfs cannot be mounted in a user namespace that does not own the
- * network namespace. */
-void idmap_bind_sys(struct proc_args *p, int target);
+/* A detached read-only (nosuid, nodev, noexec) recursive copy of a host
+ * path: the host's /sys where sysfs cannot be mounted in a user namespace
+ * that does not own the network namespace, a v1 cgroup directory where v1
+ * cannot be mounted. */
+int idmap_bind_ro(struct proc_args *p, const char *host_path, const char *what);
 
 #endif

@@ -239,7 +239,8 @@ static void mount_cgroups(struct init_args *a, int rootfd)
                 p++;
         }
         opts[n].key = NULL;
-        int m = make_mount(a, "cgroup", opts, ro, what);
+        int m = a->userns ? idmap_bind_ro(&a->p, a->cg_host_dirs[i], what)
+                          : make_mount(a, "cgroup", opts, ro, what);
         attach(a, m, sub, what);
         close(m);
         close(sub);
@@ -262,8 +263,8 @@ static void mount_cgroups(struct init_args *a, int rootfd)
 /* Read-only /sys and the cgroups. In a user namespace: sysfs only where
  * it owns the network namespace (a fresh one), else the host's /sys bound
  * read-only as crun does; cgroup v1 hierarchies cannot be mounted there,
- * so on a v1 or hybrid host the bound /sys (with the host's read-only
- * cgroup mounts) stands for them. */
+ * so each is the container's own directory of the host's, bound
+ * read-only (mount_cgroups). */
 static void mount_sys(struct init_args *a, int rootfd)
 {
     const char *what = "mounting /sys";
@@ -275,10 +276,11 @@ static void mount_sys(struct init_args *a, int rootfd)
         return;
     }
     int t = target_dir(a, rootfd, "sys", what);
-    idmap_bind_sys(&a->p, t);
+    int m = idmap_bind_ro(&a->p, "/sys", what);
+    attach(a, m, t, what);
+    close(m);
     close(t);
-    if (a->cgroup_unified)
-        mount_at(a, rootfd, "sys/fs/cgroup", "cgroup2", NULL, attrs, "mounting /sys/fs/cgroup");
+    mount_cgroups(a, rootfd);
 }
 
 /* In a user namespace of its own (idmap.h): what needs host root's

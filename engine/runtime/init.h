@@ -45,6 +45,9 @@ struct init_args {
     bool cgroup_unified; /* mount cgroup2 at /sys/fs/cgroup; else v1 hierarchies */
     bool cgroup_has_v2;  /* hybrid: also a cgroup2 at /sys/fs/cgroup/unified */
     const char *cgmount_names[INIT_MAX_CGMOUNTS]; /* v1 dir names, e.g. "memory", "cpu,cpuacct" */
+    /* userns (v1 cannot be mounted there): each hierarchy's directory of the
+     * container's cgroup on the host, bound instead, as cgmount_names */
+    const char *cg_host_dirs[INIT_MAX_CGMOUNTS];
     int n_cgmounts;
 
     const struct init_mount *mounts; /* in order, after /dev and /sys, before masking */

@@ -146,6 +146,13 @@ expect_eq "root inside cannot load a kernel module's worth of privilege (mknod)"
     "$(bz uns exec -T one sh -c 'mknod /tmp/sda b 8 0 2>/dev/null && echo made || echo denied')" denied
 # A named volume's data directory belongs to the range's root.
 bz uns exec -T one sh -c 'echo v > /data/v' || fail "root inside cannot write its named volume"
+# /sys/fs/cgroup shows the container's own cgroup (each v1 hierarchy's
+# directory bound on hybrid hosts, where v1 cannot be mounted in a user
+# namespace), not the host's tree.
+cg=$(bz uns exec -T one sh -c 'find /sys/fs/cgroup -mindepth 2 -type d | head -3; echo ---
+    cat /sys/fs/cgroup/pids/cgroup.procs /sys/fs/cgroup/cgroup.procs 2>/dev/null | wc -l') || true
+expect_eq "/sys/fs/cgroup holds no other cgroup than the container's" "${cg%%---*}" ""
+check "/sys/fs/cgroup lists the container's processes" [ "${cg##*---}" -ge 1 ] 2>/dev/null
 check "the device nodes work" bz uns exec -T one sh -c 'head -c 4 /dev/urandom | wc -c | grep -q 4 && echo > /dev/null'
 
 # --- recreation and down free the ranges ------------------------------------------------
