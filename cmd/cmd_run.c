@@ -29,6 +29,7 @@
 #include "engine/plan/plan.h"
 #include "engine/runtime/netsetup.h"
 #include "engine/runtime/runtime.h"
+#include "engine/runtime/userns.h"
 #include "engine/supervise/records.h"
 #include "engine/supervise/sv_oneoff.h"
 #include "engine/volume/mounts.h"
@@ -314,6 +315,8 @@ static int run_attached(struct run *r, const int stdio[3], struct berr *e)
         return rr;
     spec.mounts = mset.specs;
     spec.n_mounts = mset.n;
+    if ((rr = userns_spec_fill(r->c->root, r->id, pl, &spec, e)) < 0)
+        return rr;
     /* Signals are taken before the container exists, so none is lost. */
     _cleanup_cli_session_ struct cli_session *sess = cli_session_new(r->o->tty);
     /* Without a TTY of its own, never this process's terminal. */

@@ -279,6 +279,8 @@ struct service {
      * delay, jitter, loss). */
 
     /* User namespaces: userns_mode and the ID range the container gets. */
+    bool userns_auto;         /* userns_mode: auto */
+    struct srcpos userns_pos; /* where userns_mode is set, for messages */
 
     /* Files given to the container: configs, secrets, volumes_from; and
      * metadata keys (annotations, platform, runtime). */

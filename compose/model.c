@@ -889,15 +889,21 @@ static void key_security_opt(struct model *m, struct service *s, const struct yp
     s->no_new_privs = nnp;
 }
 
-/* userns_mode: berth runs containers in the host's user namespace, which
- * is what "host" asks for; anything else asks for a user namespace. */
+/* userns_mode: "host" (the default) is the host's user namespace; "auto"
+ * a user namespace of the container's own with a range of IDs from
+ * berth's subordinate IDs (engine/runtime/userns.h); anything else
+ * (podman's keep-id, nomap, ...) is refused. */
 static void key_userns_mode(struct model *m, struct service *s, const struct ypair *kv)
 {
     if (ynode_is_null(kv->value))
         return;
     const char *v = want_string(m, s, "userns_mode", kv->value);
-    if (v && *v && strcmp(v, "host") != 0)
+    if (v && strcmp(v, "auto") == 0) {
+        s->userns_auto = true;
+        s->userns_pos = pos_of(m, kv->key);
+    } else if (v && *v && strcmp(v, "host") != 0) {
         refuse(m, s, kv->key, "userns_mode %s", QS(v));
+    }
 }
 
 /* Every service key of the compose specification, in one table: how the
@@ -1010,7 +1016,7 @@ static const struct svc_key {
     {"ulimits",             key_ulimits,            KEY_HONOURED}, /* setrlimit before exec (and exec) */
     {"use_api_socket",      NULL,                   KEY_IGNORED},  /* mounts a socket: absent is less */
     {"user",                key_user,               KEY_HONOURED},
-    {"userns_mode",         key_userns_mode,        KEY_BY_VALUE}, /* "host" is berth's; others refused */
+    {"userns_mode",         key_userns_mode,        KEY_BY_VALUE}, /* "host", "auto"; others refused */
     {"uts",                 key_uts,                KEY_HONOURED}, /* host: the host's UTS namespace */
     {"volumes",             key_volumes,            KEY_HONOURED},
     {"volumes_from",        NULL,                   KEY_IGNORED},  /* adds mounts: absent is less */

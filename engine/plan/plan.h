@@ -30,6 +30,11 @@
 int plan_container(const struct project *p, const struct service *s, const struct image *img,
                    int number, const char *container_id, struct ctr_plan *out, struct berr *e);
 
+/* userns_mode: auto: marks the plan, and makes sure berth's subordinate
+ * IDs exist (adding them on first use); the message names the service,
+ * the key and its file:line (engine/plan/plan_userns.c). */
+int plan_userns(const struct service *s, struct ctr_plan *out, struct berr *e);
+
 /* Creates the volumes the project declares at the top level (volumes:)
  * in the volume store, checking external ones exist: volumes_create in
  * engine/volume/mounts.h says how. *created (may be NULL) receives the

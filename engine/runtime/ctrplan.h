@@ -166,6 +166,7 @@ struct ctr_plan {
      * delay, jitter, loss). */
 
     /* User namespaces: userns_mode and the ID range the container gets. */
+    bool userns_auto; /* a user namespace with a range of its own (runtime/userns.h) */
 
     /* Files given to the container: configs, secrets, volumes_from; and
      * metadata keys (annotations, platform, runtime). */

@@ -135,6 +135,11 @@ struct container_spec {
      * delay, jitter, loss). */
 
     /* User namespaces: userns_mode and the ID range the container gets. */
+    /* userns: the container's own user namespace, 0..65535 inside mapped
+     * to uid..uid+65535 and gid..gid+65535 on the host; the layers are seen
+     * through idmapped mounts. */
+    bool userns;
+    uint32_t userns_uid, userns_gid;
 
     /* Files given to the container: configs, secrets, volumes_from; and
      * metadata keys (annotations, platform, runtime). */

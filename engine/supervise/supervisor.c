@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "engine/runtime/userns.h"
 #include "engine/supervise/policy.h"
 #include "engine/supervise/sv_internal.h"
 #include "engine/volume/mounts.h"
@@ -647,6 +648,8 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
     run->sv = sv;
     run->c = c;
     run->stdin_w = stdin_w;
+    if (r == 0)
+        r = userns_spec_fill(root, c->rec.id, pl, &spec, e);
     if (r == 0)
         r = container_start(sv->rt, &spec, &run->proc, e);
     plan_procns_spec_release(&spec);
