@@ -1000,7 +1000,7 @@ static const struct svc_key {
     {"oom_score_adj",       NULL,                   KEY_REFUSED},  /* a positive value makes it killed first */
     {"pid",                 NULL,                   KEY_IGNORED},  /* sharing a PID namespace: absent is less */
     {"pids_limit",          key_pids_limit,         KEY_HONOURED},
-    {"platform",            key_platform,           KEY_HONOURED}, /* index entry chosen; not emulated */
+    {"platform",            key_platform,           KEY_HONOURED}, /* index entry chosen; others run by binfmt_misc */
     {"ports",               key_ports,              KEY_HONOURED}, /* kernel NAT and the loopback proxy */
     {"post_start",          NULL,                   KEY_IGNORED},  /* runs more: absent is less */
     {"pre_start",           NULL,                   KEY_IGNORED},  /* runs more: absent is less */
