@@ -294,6 +294,7 @@ static int run_attached(struct run *r, const int stdio[3], struct berr *e)
         .caps = pl->caps,
         .caps_named = pl->caps_named,
         .no_new_privs = pl->no_new_privs,
+        .domainname = pl->domainname,
     };
     _cleanup_mount_set_ struct mount_set mset = {0};
     if (pl->n_mounts > 0) {

@@ -968,7 +968,7 @@ static const struct svc_key {
     {"dns",                 key_dns,                KEY_HONOURED}, /* net/etcfiles.c: the embedded server forwards to them */
     {"dns_opt",             key_dns_opt,            KEY_HONOURED}, /* net/etcfiles.c: the container's resolv.conf */
     {"dns_search",          key_dns_search,         KEY_HONOURED}, /* net/etcfiles.c: the container's resolv.conf */
-    {"domainname",          key_domainname,         KEY_HONOURED}, /* /etc/hosts, as docker */
+    {"domainname",          key_domainname,         KEY_HONOURED}, /* /etc/hosts and the UTS domain name */
     {"entrypoint",          key_entrypoint,         KEY_HONOURED},
     {"env_file",            NULL,                   KEY_HONOURED}, /* read at load */
     {"environment",         key_environment,        KEY_HONOURED},

@@ -641,6 +641,7 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
         .caps = pl->caps,
         .caps_named = pl->caps_named,
         .no_new_privs = pl->no_new_privs,
+        .domainname = pl->domainname,
     };
     struct sv_run *run = xcalloc(1, sizeof *run);
     run->sv = sv;
