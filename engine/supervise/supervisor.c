@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "engine/supervise/ctr_files.h"
 #include "engine/supervise/policy.h"
 #include "engine/supervise/sv_internal.h"
 #include "engine/volume/mounts.h"
@@ -599,10 +600,18 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
             return r;
         }
     }
+    /* volumes_from, configs and secrets (the tmpfs goes once it runs). */
+    _cleanup_(ctr_files_release) char *files_dir = NULL;
+    int r =
+        ctr_files_prepare(root, sv->opt.runroot, c->rec.project, &c->rec.plan, &ms, &files_dir, e);
+    if (r < 0) {
+        mount_set_free(&ms);
+        return r;
+    }
     /* Its network namespace and /etc files. */
     struct container_spec net = {0};
     _cleanup_free_ char *netns = NULL;
-    int r = sv_net_prepare(c, &net, &ms, &netns, e);
+    r = sv_net_prepare(c, &net, &ms, &netns, e);
     if (r < 0) {
         mount_set_free(&ms);
         return r;
