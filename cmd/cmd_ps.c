@@ -107,6 +107,10 @@ static void print_json_row(const char *name, const struct ctr_record *r, const s
     _cleanup_free_ char *lab = strv_join(r->plan.labels, ",");
     json_decref(labels);
     json_object_set_new(o, "Labels", json_string(lab));
+    if (r->plan.annotations) { /* berth's own: docker shows them in inspect */
+        _cleanup_free_ char *ann = strv_join(r->plan.annotations, ",");
+        json_object_set_new(o, "Annotations", json_string(ann));
+    }
     json_object_set_new(o, "LocalVolumes", json_string("0"));
     json_object_set_new(o, "Mounts", json_string(""));
     json_object_set_new(o, "Name", json_string(r->name));

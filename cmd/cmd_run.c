@@ -30,6 +30,7 @@
 #include "engine/runtime/netsetup.h"
 #include "engine/runtime/runtime.h"
 #include "engine/runtime/userns.h"
+#include "engine/supervise/ctr_files.h"
 #include "engine/supervise/records.h"
 #include "engine/supervise/sv_oneoff.h"
 #include "engine/volume/mounts.h"
@@ -297,6 +298,7 @@ static int run_attached(struct run *r, const int stdio[3], struct berr *e)
         .caps = pl->caps,
         .caps_named = pl->caps_named,
         .no_new_privs = pl->no_new_privs,
+        .domainname = pl->domainname,
     };
     _cleanup_mount_set_ struct mount_set mset = {0};
     if (pl->n_mounts > 0) {
@@ -312,6 +314,10 @@ static int run_attached(struct run *r, const int stdio[3], struct berr *e)
     _cleanup_close_ int nsfd = -1;
     _cleanup_(sv_oneoff_dns_freep) struct sv_oneoff_dns *dns = NULL;
     if ((rr = run_network(r, &spec, &nsfd, &netns, &dns, &mset, e)) < 0)
+        return rr;
+    _cleanup_(ctr_files_release) char *files_dir = NULL;
+    if ((rr = ctr_files_prepare(r->c->root, r->c->runroot, r->p->name, pl, &mset, &files_dir, e)) <
+        0)
         return rr;
     spec.mounts = mset.specs;
     spec.n_mounts = mset.n;

@@ -26,6 +26,7 @@
 #include "engine/supervise/supervisor.h"
 #include "engine/volume/mounts.h"
 #include "util/cleanup.h"
+#include "util/binfmt.h"
 #include "util/platform.h"
 
 #include "util/strv.h"
@@ -179,7 +180,8 @@ bool cli_service_pull_due(struct store *st, const struct service *s)
 }
 
 /* The image must be of the service's platform, and one this host runs:
- * berth does not emulate other architectures. */
+ * its own architecture, or one an enabled binfmt_misc handler (qemu-user)
+ * runs. */
 static int check_platform(const struct service *s, const struct image *img, struct berr *e)
 {
     if (!img->platform.arch[0])
@@ -197,11 +199,12 @@ static int check_platform(const struct service *s, const struct image *img, stru
                         s->name, s->image, want, have);
     }
     platform_host(&p);
-    if (!platform_matches(&p, &img->platform)) {
+    if (!platform_matches(&p, &img->platform) && !binfmt_can_run(NULL, &img->platform)) {
         platform_format(&p, want, sizeof want);
         return berr_set(e, -ENOEXEC,
-                        "service \"%s\": cannot run %s on this %s host (image \"%s\"; berth does "
-                        "not emulate other architectures)",
+                        "service \"%s\": cannot run %s on this %s host (image \"%s\"; no "
+                        "enabled binfmt_misc handler runs its programs: berth does not emulate "
+                        "other architectures itself)",
                         s->name, have, want, s->image);
     }
     return 0;

@@ -284,9 +284,43 @@ struct service {
 
     /* Files given to the container: configs, secrets, volumes_from; and
      * metadata keys (annotations, platform, runtime). */
+    struct svc_file_ref *files; /* configs: then secrets:, in file order */
+    size_t n_files;
+    /* "service:NAME[:ro|:rw]" or "container:NAME[:ro|:rw]" (a bare NAME is
+     * a service), in file order */
+    char **volumes_from;
+    char **annotations;       /* "k=v" */
+    char **label_file_labels; /* "k=v" read from label_file (labels: wins) */
+    /* What berth cannot give (runtime: another one, use_api_socket: true):
+     * the whole message, "file:line:col: service ...: ..."; up and run
+     * refuse the service with it (compose_service_refused), config prints
+     * the file. NULL when none. */
+    char *files_refused;
 
     /* Logging and lifecycle hooks: the logging driver and its options,
      * post_start/pre_stop, attach. */
+};
+
+/* A top-level config or secret (compose/model_files.c). */
+struct file_def {
+    char *key;
+    char *file;        /* file: an absolute host path, or NULL */
+    char *environment; /* environment: the variable's name, or NULL */
+    /* content: (configs) as written, or the environment variable's value
+     * (NULL when it is unset: an error when a container needs it) */
+    char *content;
+    bool external; /* external: true (berth has no swarm to hold it) */
+    struct srcpos pos;
+};
+
+/* A service's configs: or secrets: entry (long syntax, defaults applied). */
+struct svc_file_ref {
+    bool secret;  /* a secret (else a config) */
+    char *source; /* the top-level key */
+    char *target; /* absolute path in the container */
+    uint32_t uid, gid;
+    uint32_t mode; /* default 0444 */
+    struct srcpos pos;
 };
 
 struct compose_tree;
@@ -307,6 +341,9 @@ struct project {
     /* Indexes into services in start order: dependencies first, file order
      * among services that don't depend on each other. */
     size_t *start_order;
+    /* Top-level configs and secrets (compose/model_files.c). */
+    struct file_def *configs, *secrets;
+    size_t n_configs, n_secrets;
     struct compose_tree *tree; /* private: the canonical tree (compose_config_*) */
 };
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "compose/envmap.h"
+#include "compose/model_files.h"
 #include "compose/model_internal.h"
 #include "compose/shellwords.h"
 #include "compose/strvec.h"
@@ -736,6 +737,9 @@ static void refuse(struct model *m, struct service *s, const struct ynode *at, c
 
 int compose_service_refused(const struct service *s, struct berr *e)
 {
+    int fr = service_files_refused(s, e);
+    if (fr < 0)
+        return fr;
     if (s->n_refused == 0)
         return 0;
     const struct svc_refused *r = &s->refused[0];
@@ -928,7 +932,7 @@ static const struct svc_key {
     enum key_support support;
 } service_keys[] = {
     /* clang-format off */
-    {"annotations",         NULL,                   KEY_IGNORED},  /* metadata only */
+    {"annotations",         key_annotations,        KEY_HONOURED}, /* recorded, shown by ps --format json */
     {"attach",              NULL,                   KEY_IGNORED},  /* log attachment only */
     {"blkio_config",        NULL,                   KEY_REFUSED},  /* an I/O limit: unthrottled is more */
     {"build",               key_build,              KEY_BY_VALUE}, /* engine/build; see model_build.c */
@@ -937,7 +941,7 @@ static const struct svc_key {
     {"cgroup",              key_cgroup,             KEY_HONOURED}, /* host: no cgroup namespace (model_procns.c) */
     {"cgroup_parent",       key_cgroup_parent,      KEY_HONOURED}, /* the container's cgroup under it */
     {"command",             key_command,            KEY_HONOURED},
-    {"configs",             NULL,                   KEY_IGNORED},  /* files not mounted: less */
+    {"configs",             key_configs,            KEY_HONOURED}, /* read-only files from a tmpfs */
     {"container_name",      key_container_name,     KEY_HONOURED},
     {"cpu_count",           NULL,                   KEY_IGNORED},  /* Windows only: Docker ignores it on Linux too */
     {"cpu_percent",         NULL,                   KEY_IGNORED},  /* Windows only: Docker ignores it on Linux too */
@@ -957,7 +961,7 @@ static const struct svc_key {
     {"dns",                 key_dns,                KEY_HONOURED}, /* net/etcfiles.c: the embedded server forwards to them */
     {"dns_opt",             key_dns_opt,            KEY_HONOURED}, /* net/etcfiles.c: the container's resolv.conf */
     {"dns_search",          key_dns_search,         KEY_HONOURED}, /* net/etcfiles.c: the container's resolv.conf */
-    {"domainname",          key_domainname,         KEY_HONOURED}, /* /etc/hosts, as docker */
+    {"domainname",          key_domainname,         KEY_HONOURED}, /* /etc/hosts and the UTS domain name */
     {"entrypoint",          key_entrypoint,         KEY_HONOURED},
     {"env_file",            NULL,                   KEY_HONOURED}, /* read at load */
     {"environment",         key_environment,        KEY_HONOURED},
@@ -973,7 +977,7 @@ static const struct svc_key {
     {"init",                key_init,               KEY_HONOURED},
     {"ipc",                 key_ipc,                KEY_HONOURED}, /* private, shareable, none, host, service:, container: */
     {"isolation",           NULL,                   KEY_IGNORED},  /* Windows only */
-    {"label_file",          NULL,                   KEY_IGNORED},  /* metadata only */
+    {"label_file",          key_label_file,         KEY_HONOURED}, /* read at load, under labels: */
     {"labels",              key_labels,             KEY_HONOURED},
     {"links",               key_links,              KEY_HONOURED}, /* DNS aliases (and start order) */
     {"logging",             NULL,                   KEY_IGNORED},  /* berth keeps its own log files */
@@ -989,7 +993,7 @@ static const struct svc_key {
     {"oom_score_adj",       NULL,                   KEY_REFUSED},  /* a positive value makes it killed first */
     {"pid",                 key_pid,                KEY_HONOURED}, /* host, service:, container: */
     {"pids_limit",          key_pids_limit,         KEY_HONOURED},
-    {"platform",            key_platform,           KEY_HONOURED}, /* index entry chosen; not emulated */
+    {"platform",            key_platform,           KEY_HONOURED}, /* index entry chosen; others run by binfmt_misc */
     {"ports",               key_ports,              KEY_HONOURED}, /* kernel NAT and the loopback proxy */
     {"post_start",          NULL,                   KEY_IGNORED},  /* runs more: absent is less */
     {"pre_start",           NULL,                   KEY_IGNORED},  /* runs more: absent is less */
@@ -1001,9 +1005,9 @@ static const struct svc_key {
     {"pull_refresh_after",  NULL,                   KEY_IGNORED},  /* no registry pulls yet */
     {"read_only",           key_read_only,          KEY_HONOURED},
     {"restart",             key_restart,            KEY_HONOURED},
-    {"runtime",             NULL,                   KEY_REFUSED},  /* asks for a sandboxing runtime */
+    {"runtime",             key_runtime,            KEY_BY_VALUE}, /* only the built-in "berth" */
     {"scale",               key_scale,              KEY_HONOURED},
-    {"secrets",             NULL,                   KEY_IGNORED},  /* files not mounted: less */
+    {"secrets",             key_secrets,            KEY_HONOURED}, /* read-only files from a tmpfs */
     {"security_opt",        key_security_opt,       KEY_BY_VALUE}, /* no-new-privileges; see security_opt_one */
     {"shm_size",            key_shm_size,           KEY_HONOURED},
     {"stdin_open",          key_stdin_open,         KEY_HONOURED},
@@ -1014,12 +1018,12 @@ static const struct svc_key {
     {"tmpfs",               key_tmpfs,              KEY_HONOURED},
     {"tty",                 key_tty,                KEY_HONOURED},
     {"ulimits",             key_ulimits,            KEY_HONOURED}, /* setrlimit before exec (and exec) */
-    {"use_api_socket",      NULL,                   KEY_IGNORED},  /* mounts a socket: absent is less */
+    {"use_api_socket",      key_use_api_socket,     KEY_BY_VALUE}, /* true refused: no API socket */
     {"user",                key_user,               KEY_HONOURED},
     {"userns_mode",         key_userns_mode,        KEY_BY_VALUE}, /* "host", "auto"; others refused */
     {"uts",                 key_uts,                KEY_HONOURED}, /* host: the host's UTS namespace */
     {"volumes",             key_volumes,            KEY_HONOURED},
-    {"volumes_from",        NULL,                   KEY_IGNORED},  /* adds mounts: absent is less */
+    {"volumes_from",        key_volumes_from,       KEY_HONOURED}, /* mounts of another container */
     {"working_dir",         key_working_dir,        KEY_HONOURED},
     /* clang-format on */
 };
@@ -1129,6 +1133,7 @@ static void build_service(struct model *m, struct service *s, const struct ypair
     }
     finish_build(m, s);
     finish_procns(m, s);
+    finish_files(m, s);
     if (!s->image && s->has_build) {
         /* docker compose's GetImageNameOrDefault, lowercased as a
          * reference must be */
@@ -1182,7 +1187,7 @@ static void build_services(struct model *m, const struct ynode *services)
     }
 }
 
-static const char *const unsupported_top_keys[] = {"configs", "secrets", "include", "models", NULL};
+static const char *const unsupported_top_keys[] = {"include", "models", NULL};
 
 int model_build(struct arena *a, const struct ynode *root, const struct envtab *env,
                 struct project *p, struct diag *d)
@@ -1209,6 +1214,7 @@ int model_build(struct arena *a, const struct ynode *root, const struct envtab *
         build_volume_defs(&m, volumes);
     if (networks && !ynode_is_null(networks))
         build_network_defs(&m, networks);
+    build_file_object_defs(&m, root);
     if (services && !ynode_is_null(services))
         build_services(&m, services);
     mark_used_networks(p);
@@ -1248,5 +1254,6 @@ void service_clear(struct service *s)
     free(s->refused);
     service_net_clear(s);
     service_procns_clear(s);
+    service_files_clear(s);
     *s = (struct service){0};
 }

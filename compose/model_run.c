@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "compose/model.h"
+#include "compose/model_files.h"
 #include "compose/model_internal.h"
 #include "compose/path.h"
 #include "compose/strvec.h"
@@ -696,4 +697,5 @@ void project_defs_clear(struct project *p)
     p->volumes = NULL;
     p->n_volumes = 0;
     network_defs_clear(p);
+    file_object_defs_clear(p);
 }

@@ -33,6 +33,7 @@ static char *canonical_config(const struct ctr_plan *c, const struct image *img,
     json_object_del(j, "service"); /* the name says it */
     json_object_set_new(j, "hostname", json_string(hostname));
     json_object_set_new(j, "image", json_string(img->id));
+    plan_files_canonical(j);
     char *text = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(j);
     return text;
@@ -214,6 +215,11 @@ int plan_container(const struct project *p, const struct service *s, const struc
     if (nr < 0) {
         ctr_plan_free(out);
         return nr;
+    }
+    int fr = plan_files(p, s, out, e);
+    if (fr < 0) {
+        ctr_plan_free(out);
+        return fr;
     }
     out->config = canonical_config(out, img, s->hostname ? s->hostname : "");
     if (!strv_env_get(out->env, "HOSTNAME"))

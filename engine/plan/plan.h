@@ -75,4 +75,17 @@ int plan_procns(const struct project *p, const struct service *s, struct ctr_pla
  * open files). *raisable says which. */
 uint64_t plan_ulimit_ceiling(int resource, bool *raisable);
 
+/* The service's configs and secrets (each with its host file or its
+ * content, target, owner and mode), volumes_from (service:X made X's first
+ * container's name) and annotations, as the plan's (engine/plan/files.c).
+ * An undefined or external config or secret, or an environment one whose
+ * variable is unset, is an error naming the file:line and the service.
+ * Called by plan_container. */
+int plan_files(const struct project *p, const struct service *s, struct ctr_plan *out,
+               struct berr *e);
+/* The canonical config's form of the files: each content replaced by its
+ * digest, so the config text never holds a secret (a changed content
+ * still recreates the container, which then gets it). */
+void plan_files_canonical(json_t *j);
+
 #endif

@@ -74,6 +74,7 @@ void ctr_plan_free(struct ctr_plan *c)
     strv_free(c->labels);
     plan_net_free(c);
     plan_procns_free(c);
+    plan_files_free(c);
     free(c->config);
     memset(c, 0, sizeof *c);
 }
@@ -277,6 +278,7 @@ json_t *plan_to_json(const struct ctr_plan *c)
         json_object_set_new(j, "userns_mode", json_string("auto"));
     net_to_json(c, j);
     plan_procns_to_json(c, j);
+    plan_files_to_json(c, j);
     return j;
 }
 
@@ -454,6 +456,7 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
     out->caps_named = (uint64_t)json_integer_value(json_object_get(j, "caps_named"));
     out->no_new_privs = json_is_true(json_object_get(j, "no_new_privs"));
     out->userns_auto = json_is_string(json_object_get(j, "userns_mode"));
+    plan_files_from_json(j, out);
     int nr = net_from_json(j, out, e);
     if (nr == 0)
         nr = plan_procns_from_json(j, out, e);

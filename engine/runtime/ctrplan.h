@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "engine/runtime/cgroup.h"
+#include "engine/runtime/ctrplan_files.h"
 #include "util/err.h"
 #include "util/rlimits.h"
 
@@ -170,6 +171,10 @@ struct ctr_plan {
 
     /* Files given to the container: configs, secrets, volumes_from; and
      * metadata keys (annotations, platform, runtime). */
+    struct plan_file *files; /* engine/runtime/ctrplan_files.h */
+    size_t n_files;
+    char **volumes_from; /* "CONTAINER:ro" or "CONTAINER:rw" (service:X made its first's) */
+    char **annotations;  /* "k=v" */
 
     /* Logging and lifecycle hooks: the logging driver and its options,
      * post_start/pre_stop, attach. */

@@ -662,6 +662,8 @@ void container_init(struct init_args *a)
     }
     if (a->hostname && *a->hostname)
         check(a, sethostname(a->hostname, strlen(a->hostname)), "setting the hostname");
+    if (a->domainname && *a->domainname)
+        check(a, setdomainname(a->domainname, strlen(a->domainname)), "setting the domain name");
 
     struct user_ids ids;
     int cwdfd;

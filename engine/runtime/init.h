@@ -61,6 +61,7 @@ struct init_args {
     bool net_host;
 
     const char *hostname;
+    const char *domainname; /* NULL: left empty */
     bool read_only;
     char shm_size[32];     /* tmpfs size= of /dev/shm ("65536k" when empty) */
     int console_sock;      /* with p.tty: the terminal's master side goes to the parent here */

@@ -143,6 +143,7 @@ struct container_spec {
 
     /* Files given to the container: configs, secrets, volumes_from; and
      * metadata keys (annotations, platform, runtime). */
+    const char *domainname; /* the UTS namespace's NIS domain name; NULL: none */
 
     /* Logging and lifecycle hooks: the logging driver and its options,
      * post_start/pre_stop, attach. */

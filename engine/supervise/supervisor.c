@@ -22,6 +22,7 @@
 #include <uv.h>
 
 #include "engine/runtime/userns.h"
+#include "engine/supervise/ctr_files.h"
 #include "engine/supervise/policy.h"
 #include "engine/supervise/sv_internal.h"
 #include "engine/volume/mounts.h"
@@ -600,10 +601,18 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
             return r;
         }
     }
+    /* volumes_from, configs and secrets (the tmpfs goes once it runs). */
+    _cleanup_(ctr_files_release) char *files_dir = NULL;
+    int r =
+        ctr_files_prepare(root, sv->opt.runroot, c->rec.project, &c->rec.plan, &ms, &files_dir, e);
+    if (r < 0) {
+        mount_set_free(&ms);
+        return r;
+    }
     /* Its network namespace and /etc files. */
     struct container_spec net = {0};
     _cleanup_free_ char *netns = NULL;
-    int r = sv_net_prepare(c, &net, &ms, &netns, e);
+    r = sv_net_prepare(c, &net, &ms, &netns, e);
     if (r < 0) {
         mount_set_free(&ms);
         return r;
@@ -642,6 +651,7 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
         .caps = pl->caps,
         .caps_named = pl->caps_named,
         .no_new_privs = pl->no_new_privs,
+        .domainname = pl->domainname,
     };
     r = plan_procns_spec(pl, &spec, sv_procns_find, sv, e);
     struct sv_run *run = xcalloc(1, sizeof *run);

@@ -284,7 +284,6 @@ static void test_hardening_keys_fail_closed(void **state)
     assert_refused("    cpu_quota: 1000\n", "key \"cpu_quota\"");
     assert_refused("    cpu_period: 1000\n", "key \"cpu_period\"");
     assert_refused("    storage_opt: {size: 1G}\n", "key \"storage_opt\"");
-    assert_refused("    runtime: runsc\n", "key \"runtime\"");
     assert_refused("    userns_mode: \"keep-id\"\n", "userns_mode \"keep-id\"");
     assert_refused("    security_opt: [\"seccomp=strict.json\"]\n",
                    "security_opt \"seccomp=strict.json\"");
@@ -298,6 +297,8 @@ static void test_hardening_keys_fail_closed(void **state)
     /* Keys whose absence only means less privilege or exposure warn. */
     assert_not_refused("    privileged: true\n");
     assert_not_refused("    devices: [\"/dev/fuse:/dev/fuse\"]\n");
+    assert_not_refused("    runtime: berth\n");
+    assert_not_refused("    use_api_socket: false\n");
     assert_not_refused("    device_cgroup_rules: [\"c 1:3 mr\"]\n");
     assert_not_refused("    pid: host\n");
     assert_not_refused("    ipc: host\n");
