@@ -400,11 +400,12 @@ static void test_plan_caps(void **state)
 static void test_plan_refuses(void **state)
 {
     struct planned p;
-    plan_of(&p, "    runtime: runsc\n");
+    plan_of(&p, "    userns_mode: keep-id\n");
     assert_int_equal(p.r, -EPERM);
     assert_int_equal(strncmp(p.e.msg, "compose.yaml:4:5: ", 18), 0);
-    assert_non_null(strstr(p.e.msg, "compose.yaml:4:5: service \"web\": key \"runtime\" "
-                                    "is not supported yet; refusing to start the service"));
+    assert_non_null(strstr(p.e.msg, "compose.yaml:4:5: service \"web\": userns_mode "
+                                    "\"keep-id\" is not supported yet; refusing to start the "
+                                    "service"));
     planned_done(&p);
 }
 
