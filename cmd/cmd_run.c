@@ -316,8 +316,8 @@ static int run_attached(struct run *r, const int stdio[3], struct berr *e)
     if ((rr = run_network(r, &spec, &nsfd, &netns, &dns, &mset, e)) < 0)
         return rr;
     _cleanup_(ctr_files_release) char *files_dir = NULL;
-    if ((rr = ctr_files_prepare(r->c->root, r->c->runroot, r->p->name, pl, &mset, &files_dir, e)) <
-        0)
+    if ((rr = ctr_files_prepare(r->c->root, r->c->runroot, r->p->name, r->id, pl, &mset, &files_dir,
+                                e)) < 0)
         return rr;
     spec.mounts = mset.specs;
     spec.n_mounts = mset.n;

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/runtime/userns.h"
 #include "engine/supervise/records.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -148,7 +149,7 @@ static int read_sources(const struct ctr_plan *pl, char **bufs, size_t *lens, st
 }
 
 static int write_one(int dfd, size_t i, const struct plan_file *f, const char *buf, size_t len,
-                     const char *ctr, struct berr *e)
+                     const char *ctr, const struct userns_range *ids, struct berr *e)
 {
     char name[32];
     snprintf(name, sizeof name, "%zu", i);
@@ -165,7 +166,11 @@ static int write_one(int dfd, size_t i, const struct plan_file *f, const char *b
                               f->name);
         off += (size_t)w;
     }
-    if (fchown(fd, f->uid, f->gid) < 0 || fchmod(fd, f->mode & 07777) < 0)
+    /* In a user namespace of its own, the IDs the file asks for are
+     * those of the container's range on the host. */
+    uid_t uid = f->uid + (ids ? ids->uid : 0);
+    gid_t gid = f->gid + (ids ? ids->gid : 0);
+    if (fchown(fd, uid, gid) < 0 || fchmod(fd, f->mode & 07777) < 0)
         return berr_errno(e, errno, "%s: %s \"%s\": setting owner %u:%u and mode %04o", ctr,
                           kind_of(f), f->name, f->uid, f->gid, f->mode & 07777);
     return 0;
@@ -178,7 +183,7 @@ static void drop_tmpfs(const char *dir)
 }
 
 static int make_files(const char *dir, const struct ctr_plan *pl, char **bufs, const size_t *lens,
-                      struct mount_set *ms, struct berr *e)
+                      const struct userns_range *ids, struct mount_set *ms, struct berr *e)
 {
     size_t total = 64 * 1024;
     for (size_t i = 0; i < pl->n_files; i++)
@@ -199,7 +204,7 @@ static int make_files(const char *dir, const struct ctr_plan *pl, char **bufs, c
     for (size_t i = 0; r == 0 && i < pl->n_files; i++) {
         const struct plan_file *f = &pl->files[i];
         r = write_one(dfd, i, f, f->source ? bufs[i] : (f->content ? f->content : ""), lens[i],
-                      pl->name, e);
+                      pl->name, ids, e);
     }
     if (r == 0 &&
         mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
@@ -221,7 +226,7 @@ static int make_files(const char *dir, const struct ctr_plan *pl, char **bufs, c
 }
 
 static int files(const char *runroot, const char *project, const struct ctr_plan *pl,
-                 struct mount_set *ms, char **dir, struct berr *e)
+                 const struct userns_range *ids, struct mount_set *ms, char **dir, struct berr *e)
 {
     char **bufs = xcalloc(pl->n_files, sizeof *bufs);
     size_t *lens = xcalloc(pl->n_files, sizeof *lens);
@@ -231,7 +236,7 @@ static int files(const char *runroot, const char *project, const struct ctr_plan
         r = fs_mkdir_p(base, 0700, e);
         *dir = xasprintf("%s/%s.files", base, pl->name);
         if (r == 0)
-            r = make_files(*dir, pl, bufs, lens, ms, e);
+            r = make_files(*dir, pl, bufs, lens, ids, ms, e);
         if (r < 0) {
             free(*dir);
             *dir = NULL;
@@ -247,7 +252,7 @@ static int files(const char *runroot, const char *project, const struct ctr_plan
     return r;
 }
 
-int ctr_files_prepare(const char *root, const char *runroot, const char *project,
+int ctr_files_prepare(const char *root, const char *runroot, const char *project, const char *id,
                       const struct ctr_plan *pl, struct mount_set *ms, char **dir, struct berr *e)
 {
     *dir = NULL;
@@ -258,7 +263,13 @@ int ctr_files_prepare(const char *root, const char *runroot, const char *project
     }
     if (pl->n_files == 0)
         return 0;
-    return files(runroot, project, pl, ms, dir, e);
+    struct userns_range ids;
+    if (pl->userns_auto) {
+        int r = userns_acquire(root, id, &ids, e);
+        if (r < 0)
+            return berr_wrap(e, "%s: userns_mode auto", pl->name);
+    }
+    return files(runroot, project, pl, pl->userns_auto ? &ids : NULL, ms, dir, e);
 }
 
 void ctr_files_release(char **dir)

@@ -4,7 +4,7 @@
  * supervisor's start and an attached `run` call, around every start:
  *
  *       _cleanup_(ctr_files_release) char *dir = NULL;
- *       ctr_files_prepare(root, runroot, project, &plan, &set, &dir, &e);
+ *       ctr_files_prepare(root, runroot, project, id, &plan, &set, &dir, &e);
  *       ... spec.mounts = set.specs ...; container_start(...);
  *       (dir released at the end of the scope, once the container runs)
  */
@@ -19,9 +19,10 @@
  * by name in the records of every project: an unknown one is an error
  * naming it), then a read-only bind of each config and secret, written
  * with its owner and mode to a tmpfs mounted at *dir (under
- * runroot/project); *dir stays NULL when there is none. Nothing is left
+ * runroot/project; with userns_mode auto, owned by the IDs of container
+ * id's range); *dir stays NULL when there is none. Nothing is left
  * mounted on failure. */
-int ctr_files_prepare(const char *root, const char *runroot, const char *project,
+int ctr_files_prepare(const char *root, const char *runroot, const char *project, const char *id,
                       const struct ctr_plan *plan, struct mount_set *ms, char **dir,
                       struct berr *e);
 /* Detaches the tmpfs (the started container keeps its binds) and removes

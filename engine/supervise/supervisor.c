@@ -603,8 +603,8 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
     }
     /* volumes_from, configs and secrets (the tmpfs goes once it runs). */
     _cleanup_(ctr_files_release) char *files_dir = NULL;
-    int r =
-        ctr_files_prepare(root, sv->opt.runroot, c->rec.project, &c->rec.plan, &ms, &files_dir, e);
+    int r = ctr_files_prepare(root, sv->opt.runroot, c->rec.project, c->rec.id, &c->rec.plan, &ms,
+                              &files_dir, e);
     if (r < 0) {
         mount_set_free(&ms);
         return r;

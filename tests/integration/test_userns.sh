@@ -71,6 +71,10 @@ services:
     volumes:
       - $T_DIR/shared:/shared
       - data:/data
+    secrets:
+      - source: tok
+        uid: "1000"
+        mode: 0400
     networks: [net]
     healthcheck:
       test: ["CMD-SHELL", "cat /proc/self/uid_map > /tmp/hc"]
@@ -94,8 +98,12 @@ networks:
       config: [{subnet: $NET.0/24}]
 volumes:
   data:
+secrets:
+  tok:
+    file: ./tok.txt
 EOF
 )
+echo s3cret >"$proj/tok.txt"
 out=$(bz uns up -d 2>&1) || fail "up failed: $out"
 expect_not_contains "userns_mode auto is not refused" "$out" "userns_mode"
 
@@ -133,6 +141,8 @@ expect_eq "so is a directory" "$(stat -c '%u:%g' "$T_DIR/shared/dir")" "$u1:$u1"
 host_pid=$(pgrep -f -n "sleep 3600" -U "$u1" || true)
 check "the container's process runs as the range's first ID on the host" [ -n "$host_pid" ]
 # The image's files are root's inside (idmapped layers), not nobody's.
+expect_eq "a secret's uid is the one asked, inside the user namespace" \
+    "$(bz uns exec -T one stat -c '%u:%g %a' /run/secrets/tok 2>&1)" "1000:0 400"
 expect_eq "the image's files are root's inside" \
     "$(bz uns exec -T one stat -c '%u:%g' /bin /etc/passwd | tr '\n' ' ')" "0:0 0:0 "
 expect_eq "root inside can change an image file's owner" \
