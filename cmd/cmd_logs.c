@@ -97,18 +97,29 @@ static void feed(struct follow *f, const char *line, size_t len,
     cb(ud, e.time_ns, e.data, e.len);
 }
 
+/* Feeds the complete lines of buf, after the bytes left from the chunk
+ * before (a read may end inside a line); keeps the rest for the next. */
 static void feed_buffer(struct follow *f, const char *buf, size_t len,
                         void (*cb)(void *, int64_t, const char *, size_t), void *ud)
 {
+    _cleanup_free_ char *joined = NULL;
+    if (f->pending_len > 0) {
+        joined = xmalloc(f->pending_len + len + 1);
+        memcpy(joined, f->pending, f->pending_len);
+        memcpy(joined + f->pending_len, buf, len);
+        len += f->pending_len;
+        buf = joined;
+        f->pending_len = 0;
+    }
     size_t start = 0;
     for (size_t i = 0; i < len; i++)
         if (buf[i] == '\n') {
             feed(f, buf + start, i - start, cb, ud);
             start = i + 1;
         }
-    f->pending = xrealloc(f->pending, f->pending_len + (len - start) + 1);
-    memcpy(f->pending + f->pending_len, buf + start, len - start);
-    f->pending_len += len - start;
+    f->pending = xrealloc(f->pending, len - start + 1);
+    memcpy(f->pending, buf + start, len - start);
+    f->pending_len = len - start;
 }
 
 struct collect {
@@ -213,14 +224,7 @@ static bool drain(struct logs *l, size_t i)
     ssize_t r;
     if (f->fd >= 0) {
         while ((r = read(f->fd, buf, sizeof buf)) > 0) {
-            /* pending bytes first: they start the next line */
-            _cleanup_free_ char *joined = NULL;
-            size_t jl = f->pending_len + (size_t)r;
-            joined = xmalloc(jl + 1);
-            memcpy(joined, f->pending, f->pending_len);
-            memcpy(joined + f->pending_len, buf, (size_t)r);
-            f->pending_len = 0;
-            feed_buffer(f, joined, jl, live_cb, &v);
+            feed_buffer(f, buf, (size_t)r, live_cb, &v);
             any = true;
         }
     }
