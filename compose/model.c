@@ -940,7 +940,7 @@ static const struct svc_key {
 } service_keys[] = {
     /* clang-format off */
     {"annotations",         NULL,                   KEY_IGNORED},  /* metadata only */
-    {"attach",              NULL,                   KEY_IGNORED},  /* log attachment only */
+    {"attach",              key_attach,             KEY_HONOURED}, /* attached up hides the output */
     {"blkio_config",        NULL,                   KEY_REFUSED},  /* an I/O limit: unthrottled is more */
     {"build",               key_build,              KEY_BY_VALUE}, /* engine/build; see model_build.c */
     {"cap_add",             key_cap_add,            KEY_HONOURED}, /* util/caps.c, Docker's rules */
@@ -987,7 +987,7 @@ static const struct svc_key {
     {"label_file",          NULL,                   KEY_IGNORED},  /* metadata only */
     {"labels",              key_labels,             KEY_HONOURED},
     {"links",               key_links,              KEY_HONOURED}, /* DNS aliases (and start order) */
-    {"logging",             NULL,                   KEY_IGNORED},  /* berth keeps its own log files */
+    {"logging",             key_logging,            KEY_HONOURED}, /* see model_logs.c, logfile.c */
     {"mac_address",         key_mac_address,        KEY_HONOURED}, /* the first network's veth */
     {"mem_limit",           key_mem_limit,          KEY_HONOURED},
     {"mem_reservation",     NULL,                   KEY_REFUSED},  /* a memory soft limit */
@@ -1002,9 +1002,9 @@ static const struct svc_key {
     {"pids_limit",          key_pids_limit,         KEY_HONOURED},
     {"platform",            key_platform,           KEY_HONOURED}, /* index entry chosen; not emulated */
     {"ports",               key_ports,              KEY_HONOURED}, /* kernel NAT and the loopback proxy */
-    {"post_start",          NULL,                   KEY_IGNORED},  /* runs more: absent is less */
+    {"post_start",          key_post_start,         KEY_HONOURED}, /* sv_hooks.c; privileged refused */
     {"pre_start",           NULL,                   KEY_IGNORED},  /* runs more: absent is less */
-    {"pre_stop",            NULL,                   KEY_IGNORED},  /* runs more: absent is less */
+    {"pre_stop",            key_pre_stop,           KEY_HONOURED}, /* sv_hooks.c; privileged refused */
     {"privileged",          NULL,                   KEY_IGNORED},  /* absent is less privilege */
     {"profiles",            key_profiles,           KEY_HONOURED},
     {"provider",            NULL,                   KEY_IGNORED},  /* adds services: absent is less */
@@ -1257,5 +1257,6 @@ void service_clear(struct service *s)
         free(s->refused[i].what);
     free(s->refused);
     service_net_clear(s);
+    service_logs_clear(s);
     *s = (struct service){0};
 }

@@ -94,4 +94,11 @@ void mark_used_networks(struct project *p);
 void service_net_clear(struct service *s);
 void network_defs_clear(struct project *p);
 
+/* Logging, hooks and attach (model_logs.c). */
+void key_logging(struct model *m, struct service *s, const struct ypair *kv);
+void key_post_start(struct model *m, struct service *s, const struct ypair *kv);
+void key_pre_stop(struct model *m, struct service *s, const struct ypair *kv);
+void key_attach(struct model *m, struct service *s, const struct ypair *kv);
+void service_logs_clear(struct service *s);
+
 #endif
