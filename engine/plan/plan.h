@@ -56,4 +56,8 @@ int plan_mounts(const struct project *p, const struct service *s, const struct i
 int plan_network(const struct project *p, const struct service *s, struct ctr_plan *out,
                  struct berr *e);
 
+/* The service's logging, post_start/pre_stop hooks and attach as the
+ * plan's (engine/plan/plan_logs.c). Called by plan_container. */
+void plan_logs(const struct service *s, struct ctr_plan *out);
+
 #endif
