@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `berth logs`: the containers' output from their log files (which the
- * supervisor writes, across restarts), merged in time order; -f follows
- * them, also across rotation, until the containers stop.
+ * supervisor writes, across restarts; json-file or local, rotated ones
+ * gzipped or not), merged in time order; -f follows them, also across
+ * rotation, until the containers stop.
  * Not here: the log file format and its parsers (engine/supervise/logfile.c). */
 #include <fcntl.h>
 #include <getopt.h>
@@ -88,13 +89,14 @@ static void feed(struct follow *f, const char *line, size_t len,
         f->partial = xrealloc(f->partial, f->partial_len + e.len + 1);
         memcpy(f->partial + f->partial_len, e.data, e.len);
         f->partial_len += e.len;
-        if (e.partial)
-            return;
-        cb(ud, e.time_ns, f->partial, f->partial_len);
-        f->partial_len = 0;
-        return;
+        if (!e.partial) {
+            cb(ud, e.time_ns, f->partial, f->partial_len);
+            f->partial_len = 0;
+        }
+    } else {
+        cb(ud, e.time_ns, e.data, e.len);
     }
-    cb(ud, e.time_ns, e.data, e.len);
+    log_entry_clear(&e);
 }
 
 /* Feeds the complete lines of buf, after the bytes left from the chunk
@@ -150,8 +152,30 @@ static int cmp_entry(const void *a, const void *b)
     return x->ctr < y->ctr ? -1 : x->ctr > y->ctr;
 }
 
-/* Reads what the files hold now (the rotated one first); leaves each
- * container's current file open at its end for -f. */
+struct file_feed {
+    struct follow *f;
+    void (*cb)(void *, int64_t, const char *, size_t);
+    void *ud;
+};
+
+static void file_chunk(void *ud, const char *buf, size_t len)
+{
+    struct file_feed *ff = ud;
+    feed_buffer(ff->f, buf, len, ff->cb, ff->ud);
+}
+
+/* Reads a whole file (a rotated one, maybe gzipped) through cb. */
+static void feed_file(const char *path, void (*cb)(void *, int64_t, const char *, size_t), void *ud)
+{
+    struct follow tmp = {0};
+    struct file_feed ff = {.f = &tmp, .cb = cb, .ud = ud};
+    log_read_file(path, file_chunk, &ff);
+    free(tmp.pending);
+    free(tmp.partial);
+}
+
+/* Reads what the files hold now (the rotated ones first, oldest first);
+ * leaves each container's current file open at its end for -f. */
 static void read_existing(struct logs *l, struct entry **out, size_t *n_out)
 {
     struct entry *all = NULL;
@@ -159,30 +183,22 @@ static void read_existing(struct logs *l, struct entry **out, size_t *n_out)
     for (size_t i = 0; i < l->n; i++) {
         struct collect k = {.l = l, .ctr = i};
         _cleanup_free_ char *dir = ctr_path(l->c->root, l->recs[i].id, NULL);
-        l->f[i].path = fs_path_join(dir, "container.log");
+        _cleanup_strv_ char **files = log_files(dir);
+        size_t nf = strv_len(files);
+        l->f[i].path = xstrdup(files[nf - 1]);
         l->f[i].fd = -1;
-        _cleanup_free_ char *old = xasprintf("%s.1", l->f[i].path);
-        const char *paths[] = {old, l->f[i].path};
-        for (int p = 0; p < 2; p++) {
-            int fd = open(paths[p], O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-            if (fd < 0)
-                continue;
+        for (size_t p = 0; p + 1 < nf; p++)
+            feed_file(files[p], collect_cb, &k);
+        int fd = open(l->f[i].path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0) {
             struct stat st;
             fstat(fd, &st);
             char buf[65536];
             ssize_t r;
-            struct follow tmp = {0};
-            struct follow *f = p == 1 ? &l->f[i] : &tmp;
             while ((r = read(fd, buf, sizeof buf)) > 0)
-                feed_buffer(f, buf, (size_t)r, collect_cb, &k);
-            if (p == 1) {
-                l->f[i].fd = fd;
-                l->f[i].ino = st.st_ino;
-            } else {
-                free(tmp.pending);
-                free(tmp.partial);
-                close(fd);
-            }
+                feed_buffer(&l->f[i], buf, (size_t)r, collect_cb, &k);
+            l->f[i].fd = fd;
+            l->f[i].ino = st.st_ino;
         }
         if (l->tail >= 0 && k.n > (size_t)l->tail) {
             size_t drop = k.n - (size_t)l->tail;
@@ -323,6 +339,29 @@ int cli_logs_attach(struct cli *c, const char *project, const struct ctr_record 
     return logs_show(&l, true, sigfd);
 }
 
+/* Containers whose logging driver keeps nothing berth can read (none,
+ * syslog, journald) are said and left out, as docker says it: 1 then. */
+static int drop_unreadable(struct logs *l)
+{
+    int rc = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        enum log_driver d = log_driver_of(l->recs[i].plan.logging.driver);
+        if (d == LOG_JSON_FILE || d == LOG_LOCAL) {
+            l->recs[k++] = l->recs[i];
+            continue;
+        }
+        fprintf(stderr,
+                "berth: logs: container %s: configured logging driver does not support reading "
+                "(logging driver %s)\n",
+                l->recs[i].name, log_driver_name(d));
+        ctr_record_free(&l->recs[i]);
+        rc = 1;
+    }
+    l->n = k;
+    return rc;
+}
+
 int cmd_logs(struct cli *c, int argc, char **argv, struct berr *e)
 {
     struct cmd_parser op;
@@ -399,7 +438,8 @@ int cmd_logs(struct cli *c, int argc, char **argv, struct berr *e)
         l.n = k;
     }
     l.project = name;
+    int rc = drop_unreadable(&l);
     logs_show(&l, follow, -1);
     ctr_list_free(l.recs, l.n);
-    return 0;
+    return rc;
 }

@@ -397,6 +397,22 @@ static void emit_log_line(struct sv_ctr *c, int idx, const char *data, size_t le
     ev_emit_log(&c->sv->opt.sink, &l);
 }
 
+int sv_log_open(struct sv_ctr *c, const char *dir, struct berr *e)
+{
+    struct log_tag_vars v = {.name = c->rec.name,
+                             .id = c->rec.id,
+                             .image_name = c->rec.image,
+                             .image_id = c->rec.image_id};
+    struct log_config cfg;
+    int r = log_config_from_plan(&c->rec.plan.logging, &v, &cfg, e);
+    if (r < 0)
+        return berr_wrap(e, "service \"%s\"", c->rec.service);
+    cfg.service = c->rec.service;
+    r = log_writer_open(&c->log, dir, &cfg, e);
+    log_config_clear(&cfg);
+    return r;
+}
+
 static void emit_lines(struct sv_run *r, int idx, bool eof)
 {
     struct linebuf *b = &r->buf[idx];
@@ -584,7 +600,7 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
     _cleanup_free_ char *rootfs = ctr_path(root, c->rec.id, "rootfs");
     if (c->log.fd <= 0 && !c->log.path) {
         _cleanup_free_ char *dir = ctr_path(root, c->rec.id, NULL);
-        int r = log_writer_open(&c->log, dir, log_max_size_from_env(), e);
+        int r = sv_log_open(c, dir, e);
         if (r < 0)
             return r;
     }

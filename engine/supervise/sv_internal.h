@@ -237,6 +237,10 @@ void sv_client_detach(struct sv_client *cl);
 /* Answers the stop requests whose containers are all down (sv_control.c). */
 void sv_check_stops(struct supervisor *sv);
 
+/* Logging (supervisor.c): the container's log writer, opened as its plan
+ * says. */
+int sv_log_open(struct sv_ctr *c, const char *dir, struct berr *e);
+
 /* Healthchecks (sv_health.c): started with each run, stopped at its end. */
 void sv_health_start(struct sv_ctr *c);
 void sv_health_stop(struct sv_ctr *c);
