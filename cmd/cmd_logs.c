@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -44,6 +45,7 @@ struct follow {
     size_t pending_len;
     char *partial; /* P pieces waiting for their F */
     size_t partial_len;
+    int64_t last_ns; /* the time of the last line passed on */
 };
 
 struct logs {
@@ -200,6 +202,9 @@ static void read_existing(struct logs *l, struct entry **out, size_t *n_out)
             l->f[i].fd = fd;
             l->f[i].ino = st.st_ino;
         }
+        for (size_t e = 0; e < k.n; e++)
+            if (k.v[e].time_ns > l->f[i].last_ns)
+                l->f[i].last_ns = k.v[e].time_ns;
         if (l->tail >= 0 && k.n > (size_t)l->tail) {
             size_t drop = k.n - (size_t)l->tail;
             for (size_t d = 0; d < drop; d++)
@@ -221,72 +226,153 @@ static void read_existing(struct logs *l, struct entry **out, size_t *n_out)
 struct live {
     struct logs *l;
     size_t ctr;
+    int64_t after_ns; /* only lines after this time (0: all) */
 };
 
 static void live_cb(void *ud, int64_t t, const char *data, size_t len)
 {
     struct live *v = ud;
-    if (t < v->l->since || (v->l->until && t > v->l->until))
+    if (t < v->l->since || (v->l->until && t > v->l->until) || (v->after_ns && t <= v->after_ns))
         return;
+    v->l->f[v->ctr].last_ns = t;
     print_entry(v->l, v->ctr, t, data, len);
+}
+
+/* Reads f's file from where it is to its end. */
+static bool drain_fd(struct follow *f, struct live *v)
+{
+    bool any = false;
+    char buf[65536];
+    ssize_t r;
+    while (f->fd >= 0 && (r = read(f->fd, buf, sizeof buf)) > 0) {
+        feed_buffer(f, buf, (size_t)r, live_cb, v);
+        any = true;
+    }
+    return any;
+}
+
+/* The writer rotated f's file away: finish it (what was written between
+ * the last read and the rename), then the files rotated after it, when
+ * more than one rotation happened between two looks, then the new current
+ * file. The new file is opened first and the files between the two are
+ * found by their inodes, so a rotation meanwhile loses nothing. */
+static void follow_rotation(struct logs *l, size_t i, struct live *v)
+{
+    struct follow *f = &l->f[i];
+    if (f->fd >= 0) {
+        drain_fd(f, v);
+        close(f->fd);
+        f->fd = -1;
+    }
+    f->pending_len = 0;
+    int nfd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (nfd < 0 || fstat(nfd, &st) < 0) {
+        if (nfd >= 0)
+            close(nfd);
+        return; /* between the rename and the new file: next time */
+    }
+    if (f->ino != 0) {
+        _cleanup_free_ char *dir = ctr_path(l->c->root, l->recs[i].id, NULL);
+        _cleanup_strv_ char **files = log_files(dir);
+        size_t nf = strv_len(files), at = nf, upto = nf - 1;
+        for (size_t p = 0; p + 1 < nf; p++) {
+            struct stat fs;
+            if (stat(files[p], &fs) < 0)
+                continue;
+            if (fs.st_ino == f->ino)
+                at = p;
+            else if (fs.st_ino == st.st_ino)
+                upto = p;
+        }
+        /* Not found: it was compressed or is gone (more rotations than
+         * max-file since the last look): what is left after the last
+         * line passed on. */
+        struct live after = *v;
+        after.after_ns = f->last_ns;
+        for (size_t p = at < nf ? at + 1 : 0; p < upto; p++)
+            feed_file(files[p], live_cb, at < nf ? v : &after);
+    }
+    f->fd = nfd;
+    f->ino = st.st_ino;
 }
 
 static bool drain(struct logs *l, size_t i)
 {
     struct follow *f = &l->f[i];
     struct live v = {.l = l, .ctr = i};
-    bool any = false;
-    char buf[65536];
-    ssize_t r;
-    if (f->fd >= 0) {
-        while ((r = read(f->fd, buf, sizeof buf)) > 0) {
-            feed_buffer(f, buf, (size_t)r, live_cb, &v);
-            any = true;
-        }
-    }
+    bool any = drain_fd(f, &v);
     /* Rotated (or created): finish the old file, continue in the new one. */
     struct stat st;
     if (stat(f->path, &st) == 0 && (f->fd < 0 || st.st_ino != f->ino)) {
-        if (f->fd >= 0)
-            close(f->fd);
-        f->fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        f->ino = st.st_ino;
-        f->pending_len = 0;
+        follow_rotation(l, i, &v);
+        drain_fd(f, &v);
         any = true;
     }
     return any;
+}
+
+static bool drain_all(struct logs *l)
+{
+    bool any = false;
+    for (size_t i = 0; i < l->n; i++)
+        any |= drain(l, i);
+    if (any)
+        fflush(stdout);
+    return any;
+}
+
+/* Wakes the loop when a log directory changes (written, rotated): a
+ * writer rotating faster than a timer looks would drop files unread. */
+static int watch_dirs(struct logs *l)
+{
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    for (size_t i = 0; fd >= 0 && i < l->n; i++) {
+        _cleanup_free_ char *dir = ctr_path(l->c->root, l->recs[i].id, NULL);
+        inotify_add_watch(fd, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO);
+    }
+    return fd;
+}
+
+static bool anything_live(struct logs *l)
+{
+    int64_t now = ps_now_ns();
+    for (size_t i = 0; i < l->n; i++) {
+        struct ps_state ps;
+        ps_state_of(l->c, l->project, &l->recs[i], now, &ps);
+        if (ps.alive || strcmp(ps.state, "restarting") == 0)
+            return true;
+    }
+    return false;
 }
 
 /* Until nothing runs or is about to restart; or until a signal arrives on
  * sigfd (a signalfd, or -1), whose number is returned (else 0). */
 static int follow_loop(struct logs *l, int sigfd)
 {
+    _cleanup_close_ int ifd = watch_dirs(l);
     int idle_checks = 0;
     for (;;) {
-        bool any = false;
-        for (size_t i = 0; i < l->n; i++)
-            any |= drain(l, i);
-        if (any)
-            fflush(stdout);
+        bool any = drain_all(l);
         if (ferror(stdout))
             return 0; /* the reader went away (`logs -f | head`) */
-        /* Done once nothing runs or is about to restart any more. */
-        bool live = false;
-        int64_t now = ps_now_ns();
-        for (size_t i = 0; i < l->n && !live; i++) {
-            struct ps_state ps;
-            ps_state_of(l->c, l->project, &l->recs[i], now, &ps);
-            live = ps.alive || strcmp(ps.state, "restarting") == 0;
-        }
-        idle_checks = live ? 0 : idle_checks + 1;
+        /* Done once nothing runs or is about to restart any more, and
+         * what they wrote is read. */
+        idle_checks = any || anything_live(l) ? 0 : idle_checks + 1;
         if (idle_checks >= 3) {
-            for (size_t i = 0; i < l->n; i++)
-                drain(l, i);
-            fflush(stdout);
+            while (drain_all(l))
+                ;
             return 0;
         }
-        struct pollfd pf = {.fd = sigfd, .events = POLLIN};
-        if (poll(&pf, sigfd >= 0 ? 1 : 0, 100) > 0) {
+        struct pollfd pf[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = ifd, .events = POLLIN}};
+        if (poll(pf, 2, any ? 0 : 100) <= 0)
+            continue;
+        if (pf[1].revents & POLLIN) {
+            char ev[4096];
+            while (read(ifd, ev, sizeof ev) > 0)
+                ;
+        }
+        if (pf[0].revents & POLLIN) {
             struct signalfd_siginfo si;
             if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
                 return (int)si.ssi_signo;
