@@ -96,6 +96,11 @@ struct sv_ctr {
     bool dns_listening;
     struct sv_proxy **proxies;
     size_t n_proxies;
+    /* Lifecycle hooks (sv_hooks.c): the one running now, or NULL; a
+     * post_start list not done yet (the start is not reported); pre_stop
+     * begun for this run; a post_start failed (the start fails). */
+    struct sv_hook *hook;
+    bool hooks_pending, pre_stop_started, hook_failed;
 };
 
 /* One healthcheck probe: a process exec'd into the container, its output
@@ -237,9 +242,22 @@ void sv_client_detach(struct sv_client *cl);
 /* Answers the stop requests whose containers are all down (sv_control.c). */
 void sv_check_stops(struct supervisor *sv);
 
-/* Logging (supervisor.c): the container's log writer, opened as its plan
- * says. */
+/* Logging (supervisor.c): the container's log writer opened as its plan
+ * says; one line of its output (idx 0 stdout, 1 stderr) to the log and to
+ * the attached view. */
 int sv_log_open(struct sv_ctr *c, const char *dir, struct berr *e);
+void sv_log_line(struct sv_ctr *c, int idx, const char *data, size_t len);
+
+/* Lifecycle hooks (sv_hooks.c). sv_hooks_post_start, after a start: true
+ * when hooks run (the start is reported when they are done).
+ * sv_hooks_pre_stop, at a stop: true when the stop must wait for them (it
+ * is asked again, with grace_ns, once they are done). sv_hooks_stop: the
+ * run ends or is killed. sv_hooks_post_start_failed (supervisor.c): the
+ * container is stopped and its start fails with msg. */
+bool sv_hooks_post_start(struct sv_ctr *c);
+bool sv_hooks_pre_stop(struct sv_ctr *c, int64_t grace_ns);
+void sv_hooks_stop(struct sv_ctr *c);
+void sv_hooks_post_start_failed(struct sv_ctr *c, const char *msg);
 
 /* Healthchecks (sv_health.c): started with each run, stopped at its end. */
 void sv_health_start(struct sv_ctr *c);
