@@ -53,6 +53,9 @@ struct logs {
     const char *project;
     struct ctr_record *recs;
     size_t n;
+    /* what -f waits for (NULL: recs): also the containers not shown */
+    const struct ctr_record *watch;
+    size_t n_watch;
     struct follow *f;
     bool timestamps, prefix, color;
     int width;
@@ -337,9 +340,11 @@ static int watch_dirs(struct logs *l)
 static bool anything_live(struct logs *l)
 {
     int64_t now = ps_now_ns();
-    for (size_t i = 0; i < l->n; i++) {
+    const struct ctr_record *watch = l->watch ? l->watch : l->recs;
+    size_t n_watch = l->watch ? l->n_watch : l->n;
+    for (size_t i = 0; i < n_watch; i++) {
         struct ps_state ps;
-        ps_state_of(l->c, l->project, &l->recs[i], now, &ps);
+        ps_state_of(l->c, l->project, &watch[i], now, &ps);
         if (ps.alive || strcmp(ps.state, "restarting") == 0)
             return true;
     }
@@ -414,10 +419,21 @@ static int logs_show(struct logs *l, bool follow, int sigfd)
 int cli_logs_attach(struct cli *c, const char *project, const struct ctr_record *recs, size_t n,
                     bool color, int64_t since_ns, int sigfd)
 {
+    /* attach: false, and drivers that keep nothing: not shown (the
+     * copies borrow the records' strings) */
+    _cleanup_free_ struct ctr_record *shown = xcalloc(n + 1, sizeof *shown);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        enum log_driver d = log_driver_of(recs[i].plan.logging.driver);
+        if (!recs[i].plan.no_attach && (d == LOG_JSON_FILE || d == LOG_LOCAL))
+            shown[k++] = recs[i];
+    }
     struct logs l = {.c = c,
                      .project = project,
-                     .recs = (struct ctr_record *)recs,
-                     .n = n,
+                     .recs = shown,
+                     .n = k,
+                     .watch = recs,
+                     .n_watch = n,
                      .prefix = true,
                      .color = color,
                      .tail = -1,

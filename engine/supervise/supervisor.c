@@ -384,6 +384,8 @@ void sv_check_waiters(struct supervisor *sv)
 
 static void emit_log_line(struct sv_ctr *c, int idx, const char *data, size_t len)
 {
+    if (c->rec.plan.no_attach)
+        return; /* attach: false: kept in the log, not shown */
     struct ev_log l = {
         .service = c->rec.service,
         .name = c->rec.name,

@@ -244,7 +244,7 @@ void sv_check_stops(struct supervisor *sv);
 
 /* Logging (supervisor.c): the container's log writer opened as its plan
  * says; one line of its output (idx 0 stdout, 1 stderr) to the log and to
- * the attached view. */
+ * the attached view (unless attach: false). */
 int sv_log_open(struct sv_ctr *c, const char *dir, struct berr *e);
 void sv_log_line(struct sv_ctr *c, int idx, const char *data, size_t len);
 
