@@ -46,6 +46,7 @@ struct follow {
     char *partial; /* P pieces waiting for their F */
     size_t partial_len;
     int64_t last_ns; /* the time of the last line passed on */
+    int hold;        /* log_follow_lock's fd, or -1 */
 };
 
 struct logs {
@@ -169,12 +170,14 @@ static void file_chunk(void *ud, const char *buf, size_t len)
     feed_buffer(ff->f, buf, len, ff->cb, ff->ud);
 }
 
-/* Reads a whole file (a rotated one, maybe gzipped) through cb. */
-static void feed_file(const char *path, void (*cb)(void *, int64_t, const char *, size_t), void *ud)
+/* Reads a whole rotated file (maybe gzipped) through cb. */
+static void feed_file(const struct log_snap_file *sf,
+                      void (*cb)(void *, int64_t, const char *, size_t), void *ud)
 {
     struct follow tmp = {0};
     struct file_feed ff = {.f = &tmp, .cb = cb, .ud = ud};
-    log_read_file(path, file_chunk, &ff);
+    if (sf->fd >= 0)
+        log_read_fd(sf->fd, sf->gz, file_chunk, &ff);
     free(tmp.pending);
     free(tmp.partial);
 }
@@ -188,23 +191,18 @@ static void read_existing(struct logs *l, struct entry **out, size_t *n_out)
     for (size_t i = 0; i < l->n; i++) {
         struct collect k = {.l = l, .ctr = i};
         _cleanup_free_ char *dir = ctr_path(l->c->root, l->recs[i].id, NULL);
-        _cleanup_strv_ char **files = log_files(dir);
-        size_t nf = strv_len(files);
-        l->f[i].path = xstrdup(files[nf - 1]);
-        l->f[i].fd = -1;
-        for (size_t p = 0; p + 1 < nf; p++)
-            feed_file(files[p], collect_cb, &k);
-        int fd = open(l->f[i].path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd >= 0) {
-            struct stat st;
-            fstat(fd, &st);
-            char buf[65536];
-            ssize_t r;
-            while ((r = read(fd, buf, sizeof buf)) > 0)
-                feed_buffer(&l->f[i], buf, (size_t)r, collect_cb, &k);
-            l->f[i].fd = fd;
-            l->f[i].ino = st.st_ino;
-        }
+        l->f[i].path = fs_path_join(dir, "container.log");
+        struct log_snapshot snap;
+        log_snapshot_take(dir, &snap);
+        for (size_t p = 0; p + 1 < snap.n; p++)
+            feed_file(&snap.f[p], collect_cb, &k);
+        struct log_snap_file *cur = &snap.f[snap.n - 1];
+        struct file_feed ff = {.f = &l->f[i], .cb = collect_cb, .ud = &k};
+        if (cur->fd >= 0)
+            log_read_fd(cur->fd, false, file_chunk, &ff);
+        l->f[i].fd = TAKE_FD(cur->fd);
+        l->f[i].ino = cur->ino;
+        log_snapshot_free(&snap);
         for (size_t e = 0; e < k.n; e++)
             if (k.v[e].time_ns > l->f[i].last_ns)
                 l->f[i].last_ns = k.v[e].time_ns;
@@ -255,10 +253,9 @@ static bool drain_fd(struct follow *f, struct live *v)
 }
 
 /* The writer rotated f's file away: finish it (what was written between
- * the last read and the rename), then the files rotated after it, when
- * more than one rotation happened between two looks, then the new current
- * file. The new file is opened first and the files between the two are
- * found by their inodes, so a rotation meanwhile loses nothing. */
+ * the last read and the rename), then the files rotated after it (more
+ * than one rotation can happen between two looks), then the new current
+ * file, all from one snapshot of the files. */
 static void follow_rotation(struct logs *l, size_t i, struct live *v)
 {
     struct follow *f = &l->f[i];
@@ -268,36 +265,29 @@ static void follow_rotation(struct logs *l, size_t i, struct live *v)
         f->fd = -1;
     }
     f->pending_len = 0;
-    int nfd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    struct stat st;
-    if (nfd < 0 || fstat(nfd, &st) < 0) {
-        if (nfd >= 0)
-            close(nfd);
-        return; /* between the rename and the new file: next time */
+    _cleanup_free_ char *dir = ctr_path(l->c->root, l->recs[i].id, NULL);
+    struct log_snapshot snap;
+    log_snapshot_take(dir, &snap);
+    struct log_snap_file *cur = &snap.f[snap.n - 1];
+    if (cur->fd < 0) { /* between the rename and the new file: next time */
+        log_snapshot_free(&snap);
+        return;
     }
     if (f->ino != 0) {
-        _cleanup_free_ char *dir = ctr_path(l->c->root, l->recs[i].id, NULL);
-        _cleanup_strv_ char **files = log_files(dir);
-        size_t nf = strv_len(files), at = nf, upto = nf - 1;
-        for (size_t p = 0; p + 1 < nf; p++) {
-            struct stat fs;
-            if (stat(files[p], &fs) < 0)
-                continue;
-            if (fs.st_ino == f->ino)
+        size_t at = snap.n;
+        for (size_t p = 0; p + 1 < snap.n; p++)
+            if (snap.f[p].fd >= 0 && snap.f[p].ino == f->ino)
                 at = p;
-            else if (fs.st_ino == st.st_ino)
-                upto = p;
-        }
-        /* Not found: it was compressed or is gone (more rotations than
-         * max-file since the last look): what is left after the last
-         * line passed on. */
+        /* Not found: it was compressed or is gone: what is left after
+         * the last line passed on. */
         struct live after = *v;
         after.after_ns = f->last_ns;
-        for (size_t p = at < nf ? at + 1 : 0; p < upto; p++)
-            feed_file(files[p], live_cb, at < nf ? v : &after);
+        for (size_t p = at < snap.n ? at + 1 : 0; p + 1 < snap.n; p++)
+            feed_file(&snap.f[p], live_cb, at < snap.n ? v : &after);
     }
-    f->fd = nfd;
-    f->ino = st.st_ino;
+    f->fd = TAKE_FD(cur->fd);
+    f->ino = cur->ino;
+    log_snapshot_free(&snap);
 }
 
 static bool drain(struct logs *l, size_t i)
@@ -335,6 +325,15 @@ static int watch_dirs(struct logs *l)
         inotify_add_watch(fd, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO);
     }
     return fd;
+}
+
+/* Holds each log against rotation removing files not read yet. */
+static void hold_logs(struct logs *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        _cleanup_free_ char *dir = ctr_path(l->c->root, l->recs[i].id, NULL);
+        l->f[i].hold = log_follow_lock(dir);
+    }
 }
 
 static bool anything_live(struct logs *l)
@@ -395,6 +394,10 @@ static int logs_show(struct logs *l, bool follow, int sigfd)
             l->width = w;
     }
     l->f = xcalloc(l->n + 1, sizeof *l->f);
+    for (size_t i = 0; i < l->n; i++)
+        l->f[i].hold = -1;
+    if (follow)
+        hold_logs(l);
     struct entry *entries;
     size_t n_entries;
     read_existing(l, &entries, &n_entries);
@@ -408,6 +411,8 @@ static int logs_show(struct logs *l, bool follow, int sigfd)
     for (size_t i = 0; i < l->n; i++) {
         if (l->f[i].fd >= 0)
             close(l->f[i].fd);
+        if (l->f[i].hold >= 0)
+            close(l->f[i].hold);
         free(l->f[i].path);
         free(l->f[i].pending);
         free(l->f[i].partial);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 #include "engine/runtime/ctrplan.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/strv.h"
 #include "util/timefmt.h"
 #include "util/units.h"
 #include "util/xalloc.h"
@@ -219,22 +221,67 @@ static char *rotated_name(const char *path, int i, bool gz)
     return xasprintf("%s.%d%s", path, i, gz ? ".gz" : "");
 }
 
-/* container.log becomes .1, .1 becomes .2, ...; the oldest beyond
- * max_file goes. A follower keeps reading the old file through its fd. */
+static bool rotated_exists(const char *path, int i)
+{
+    _cleanup_free_ char *p = rotated_name(path, i, false);
+    _cleanup_free_ char *g = rotated_name(path, i, true);
+    return access(p, F_OK) == 0 || access(g, F_OK) == 0;
+}
+
+static void unlink_rotated(const char *path, int i)
+{
+    for (int gz = 0; gz < 2; gz++) {
+        _cleanup_free_ char *p = rotated_name(path, i, gz);
+        unlink(p);
+    }
+}
+
+/* The lock that keeps rotation from renaming files under a reader's look
+ * (log_snapshot_take). */
+static int rotation_lock(const char *ctr_dir, int op)
+{
+    _cleanup_free_ char *lock = fs_path_join(ctr_dir, "container.log.lock");
+    int fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd >= 0 && flock(fd, op) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Whether a `logs -f` follows this log now: it holds LOG_READERS_FILE
+ * locked shared (log_follow_lock). */
+static bool followed(const char *path)
+{
+    _cleanup_free_ char *lock = xasprintf("%s.readers", path);
+    _cleanup_close_ int fd = open(lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    return fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+/* container.log becomes .1, .1 becomes .2, ...; those beyond max_file go,
+ * unless a follower may not have read them yet: then up to
+ * LOG_FOLLOW_EXTRA more stay until the next rotation without one. A
+ * follower keeps reading its file through its fd. */
 static void rotate(struct log_writer *w)
 {
-    int keep = w->cfg.max_file;
+    /* A reader is looking at the names: rotate at the next line. */
+    _cleanup_free_ char *dir = xstrdup(w->path);
+    *strrchr(dir, '/') = '\0';
+    _cleanup_close_ int lk = rotation_lock(dir, LOCK_EX | LOCK_NB);
+    if (lk < 0)
+        return;
+    int keep = w->cfg.max_file, top = 0;
+    while (top < keep + LOG_FOLLOW_EXTRA && rotated_exists(w->path, top + 1))
+        top++;
     close(w->fd);
     w->fd = -1;
-    for (int gz = 0; gz < 2; gz++) {
-        _cleanup_free_ char *last = rotated_name(w->path, keep - 1 > 0 ? keep - 1 : 1, gz);
-        if (keep > 1 || gz)
-            unlink(last);
-    }
-    if (keep <= 1) {
+    int limit = followed(w->path) ? keep + LOG_FOLLOW_EXTRA : keep;
+    for (; top >= limit - 1 && top >= 1; top--)
+        unlink_rotated(w->path, top);
+    if (limit <= 1) {
         unlink(w->path);
     } else {
-        for (int i = keep - 2; i >= 1; i--)
+        for (int i = top; i >= 1; i--)
             for (int gz = 0; gz < 2; gz++) {
                 _cleanup_free_ char *from = rotated_name(w->path, i, gz);
                 _cleanup_free_ char *to = rotated_name(w->path, i + 1, gz);
@@ -249,6 +296,17 @@ static void rotate(struct log_writer *w)
     }
     w->fd = open_log(w->path);
     w->size = 0;
+}
+
+int log_follow_lock(const char *ctr_dir)
+{
+    _cleanup_free_ char *lock = fs_path_join(ctr_dir, "container.log.readers");
+    int fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd >= 0 && flock(fd, LOCK_SH) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 /* Go's encoder writes invalid UTF-8 as U+FFFD; jansson refuses it. */
@@ -359,7 +417,10 @@ void log_writer_close(struct log_writer *w)
 
 /* ---- reading -------------------------------------------------------------- */
 
-char **log_files(const char *ctr_dir)
+/* The names of a container's log files, oldest first: the rotated ones
+ * that exist (.N or .N.gz), then container.log (whether it exists or
+ * not), NULL-terminated. */
+static char **log_files(const char *ctr_dir)
 {
     _cleanup_free_ char *path = fs_path_join(ctr_dir, "container.log");
     /* The highest index present: rotations never leave gaps. */
@@ -391,17 +452,14 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-int log_read_file(const char *path, void (*cb)(void *ud, const char *buf, size_t len), void *ud)
+int log_read_fd(int fd, bool gz, void (*cb)(void *ud, const char *buf, size_t len), void *ud)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return -errno;
     char buf[65536];
-    if (!ends_with(path, ".gz")) {
+    if (!gz) {
         ssize_t r;
         while ((r = read(fd, buf, sizeof buf)) > 0)
             cb(ud, buf, (size_t)r);
-        return 0;
+        return r < 0 ? -errno : 0;
     }
     struct archive *a = archive_read_new();
     if (!a)
@@ -420,6 +478,36 @@ int log_read_file(const char *path, void (*cb)(void *ud, const char *buf, size_t
     archive_read_free(a);
     return r;
 }
+
+int log_snapshot_take(const char *ctr_dir, struct log_snapshot *s)
+{
+    memset(s, 0, sizeof *s);
+    /* Rotation renames the files one by one: the names are looked at
+     * while it cannot run (it is skipped, never waits, while we hold). */
+    _cleanup_close_ int lk = rotation_lock(ctr_dir, LOCK_SH);
+    _cleanup_strv_ char **names = log_files(ctr_dir);
+    s->n = strv_len(names);
+    s->f = xcalloc(s->n + 1, sizeof *s->f);
+    for (size_t i = 0; i < s->n; i++) {
+        struct log_snap_file *f = &s->f[i];
+        f->gz = ends_with(names[i], ".gz");
+        f->fd = open(names[i], O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st;
+        if (f->fd >= 0 && fstat(f->fd, &st) == 0)
+            f->ino = st.st_ino;
+    }
+    return 0;
+}
+
+void log_snapshot_free(struct log_snapshot *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->f[i].fd >= 0)
+            close(s->f[i].fd);
+    free(s->f);
+    memset(s, 0, sizeof *s);
+}
+
 /* "2026-11-29T02:08:57.123456789Z" → ns since the epoch. */
 static bool parse_time(const char *s, size_t len, int64_t *out)
 {

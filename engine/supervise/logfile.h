@@ -16,7 +16,10 @@
  * ones shifting to .2, ... up to max-file files in all; with compress
  * they are gzipped, container.log.1.gz) and a new file starts. The
  * supervisor writes; `logs` reads and follows, across restarts and
- * rotations. */
+ * rotations. While a `logs -f` follows (it holds container.log.readers
+ * locked), the rotated files it may not have read yet are kept, up to
+ * LOG_FOLLOW_EXTRA beyond max-file, so a follower slower than the
+ * writer loses nothing. */
 #ifndef BERTH_SUPERVISE_LOGFILE_H
 #define BERTH_SUPERVISE_LOGFILE_H
 
@@ -32,6 +35,7 @@
 #define LOG_LOCAL_MAX_SIZE   (20LL * 1024 * 1024) /* local: Docker's defaults */
 #define LOG_LOCAL_MAX_FILE   5
 #define LOG_LINE_MAX         (16 * 1024) /* longer lines are written in pieces (P) */
+#define LOG_FOLLOW_EXTRA     64          /* rotated files kept beyond max-file for a follower */
 
 enum log_driver { LOG_JSON_FILE, LOG_LOCAL, LOG_NONE, LOG_SYSLOG, LOG_JOURNALD };
 
@@ -107,13 +111,25 @@ void log_entry_clear(struct log_entry *e);
 /* One json-file line for a piece of output (with its newline): heap. */
 char *log_json_line(int64_t time_ns, const char *stream, bool partial, const char *data, size_t len,
                     size_t *out_len);
-/* The names of a container's log files, oldest first: the rotated ones
- * that exist (.N or .N.gz), then container.log (whether it exists or
- * not), NULL-terminated. */
-char **log_files(const char *ctr_dir);
-/* Reads a whole log file (gunzipping a .gz one) through cb, in chunks;
- * -errno when it cannot be opened. */
-int log_read_file(const char *path, void (*cb)(void *ud, const char *buf, size_t len), void *ud);
+/* A follower's hold on a container's log (its fd, -1 when it cannot):
+ * rotation keeps the files it may still need while it is open. */
+int log_follow_lock(const char *ctr_dir);
+/* A consistent view of a container's log files, their names looked at
+ * while rotation cannot run: each opened, oldest first (the rotated ones,
+ * then container.log; fd -1 where one is absent). */
+struct log_snapshot {
+    struct log_snap_file {
+        int fd;
+        ino_t ino;
+        bool gz;
+    } * f;
+    size_t n;
+};
+int log_snapshot_take(const char *ctr_dir, struct log_snapshot *s);
+void log_snapshot_free(struct log_snapshot *s);
+/* Reads a log file from fd's position to its end (gunzipping with gz)
+ * through cb, in chunks. */
+int log_read_fd(int fd, bool gz, void (*cb)(void *ud, const char *buf, size_t len), void *ud);
 /* Parses --since: an RFC 3339 time, a Unix time, or a duration ago
  * ("10m", "1h30m"). */
 int log_parse_since(const char *s, int64_t now_ns, int64_t *out_ns);
