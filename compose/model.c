@@ -710,10 +710,7 @@ static void key_read_only(struct model *m, struct service *s, const struct ypair
  * whose absence could give the container more privilege or exposure than
  * the file asks for: `up` and `run` refuse the service (plan_container),
  * `config` still prints it. */
-static void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
+void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -55,6 +55,12 @@ int want_kv_list(struct model *m, const struct service *s, const char *key, cons
 int want_str_list(struct model *m, const struct service *s, const char *key, const struct ynode *v,
                   bool allow_one, char ***out);
 
+/* A value berth cannot honour yet whose absence could give the container
+ * more (or other) privilege than the file asks for: warned about at its
+ * place, and the service is refused at up and run (model.c). */
+void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* A top-level definition's problem: "file:line:col: message". */
 void top_error(struct model *m, const struct ynode *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -133,25 +133,6 @@ static int hook_command(struct model *m, struct service *s, const char *key, con
     return 0;
 }
 
-/* privileged: true asks for more than exec gives (all capabilities):
- * refused as the other keys berth cannot honour yet, so the hook never
- * runs with less than it asked for. */
-static void refuse_privileged(struct model *m, struct service *s, const char *key,
-                              const struct ynode *at)
-{
-    char *what = xasprintf("%s privileged: true", key);
-    if (at->line > 0)
-        diag_unsupported_at(m->d, YPOS(at),
-                            "service %s: %s is not supported yet; berth will not start this "
-                            "service",
-                            QS(s->name), what);
-    s->refused = xreallocarray(s->refused, s->n_refused + 1, sizeof *s->refused);
-    struct srcpos pos = pos_of(m, at);
-    if (m->p->file_names && m->p->file_names[at->src->index])
-        pos.file = m->p->file_names[at->src->index];
-    s->refused[s->n_refused++] = (struct svc_refused){.what = what, .pos = pos};
-}
-
 static int hook_one(struct model *m, struct service *s, const char *key, const struct ynode *v,
                     struct svc_hook *h)
 {
@@ -192,7 +173,9 @@ static int hook_one(struct model *m, struct service *s, const char *key, const s
         if (want_bool(m, s, "privileged", priv, &b) < 0)
             return -EINVAL;
         if (b)
-            refuse_privileged(m, s, key, priv);
+            /* more than exec gives (all capabilities): refused, so the
+             * hook never runs with less than it asks for */
+            refuse(m, s, priv, "%s privileged: true", key);
     }
     return 0;
 }

@@ -236,11 +236,11 @@ static void unlink_rotated(const char *path, int i)
     }
 }
 
-/* The lock that keeps rotation from renaming files under a reader's look
- * (log_snapshot_take). */
-static int rotation_lock(const char *ctr_dir, int op)
+/* A lock file of a container's log, created when missing, locked with
+ * op: its fd, or -1. */
+static int lock_file(const char *ctr_dir, const char *name, int op)
 {
-    _cleanup_free_ char *lock = fs_path_join(ctr_dir, "container.log.lock");
+    _cleanup_free_ char *lock = fs_path_join(ctr_dir, name);
     int fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
     if (fd >= 0 && flock(fd, op) < 0) {
         close(fd);
@@ -267,7 +267,7 @@ static void rotate(struct log_writer *w)
     /* A reader is looking at the names: rotate at the next line. */
     _cleanup_free_ char *dir = xstrdup(w->path);
     *strrchr(dir, '/') = '\0';
-    _cleanup_close_ int lk = rotation_lock(dir, LOCK_EX | LOCK_NB);
+    _cleanup_close_ int lk = lock_file(dir, "container.log.lock", LOCK_EX | LOCK_NB);
     if (lk < 0)
         return;
     int keep = w->cfg.max_file, top = 0;
@@ -300,13 +300,7 @@ static void rotate(struct log_writer *w)
 
 int log_follow_lock(const char *ctr_dir)
 {
-    _cleanup_free_ char *lock = fs_path_join(ctr_dir, "container.log.readers");
-    int fd = open(lock, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-    if (fd >= 0 && flock(fd, LOCK_SH) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
+    return lock_file(ctr_dir, "container.log.readers", LOCK_SH);
 }
 
 /* Go's encoder writes invalid UTF-8 as U+FFFD; jansson refuses it. */
@@ -484,7 +478,7 @@ int log_snapshot_take(const char *ctr_dir, struct log_snapshot *s)
     memset(s, 0, sizeof *s);
     /* Rotation renames the files one by one: the names are looked at
      * while it cannot run (it is skipped, never waits, while we hold). */
-    _cleanup_close_ int lk = rotation_lock(ctr_dir, LOCK_SH);
+    _cleanup_close_ int lk = lock_file(ctr_dir, "container.log.lock", LOCK_SH);
     _cleanup_strv_ char **names = log_files(ctr_dir);
     s->n = strv_len(names);
     s->f = xcalloc(s->n + 1, sizeof *s->f);
