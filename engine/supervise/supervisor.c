@@ -1206,7 +1206,7 @@ int sv_run(struct supervisor *sv)
         _cleanup_free_ char *names = NULL;
         for (size_t i = 0; i < sv->n; i++) {
             const struct sv_ctr *c = sv->ctrs[i];
-            if (c->state == C_IDLE)
+            if (c->state == C_IDLE || c->rec.plan.no_attach)
                 continue;
             const char *n = c->rec.plan.log_name ? c->rec.plan.log_name : c->rec.name;
             char *t = names ? xasprintf("%s, %s", names, n) : xstrdup(n);

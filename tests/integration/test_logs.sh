@@ -166,6 +166,9 @@ out=$(cd "$T_DIR/lgdrv" && BERTH_SYSLOG_SOCKET=$SOCK BERTH_JOURNALD_SOCKET=$JSOC
     timeout 60 "$BERTH" up 2>&1) || true
 expect_contains "an attached up shows a service's output" "$out" "shown-output"
 expect_not_contains "attach: false hides it" "$out" "hidden-output"
+attaching=$(printf '%s\n' "$out" | grep '^Attaching to' || true)
+expect_not_contains "... and up does not say it attaches to it" "$attaching" "hidden-1"
+expect_contains "... but to the others" "$attaching" "shown-1"
 expect_contains "attach: false keeps it in the log" "$(bz lgdrv logs hidden 2>&1)" "hidden-output"
 quiet_dir=$(ctr_dir lgdrv lgdrv-quiet-1)
 check "driver none writes no log file" test ! -e "$quiet_dir/container.log"
