@@ -41,8 +41,8 @@ services:
     command: ["sh", "-c", "n=0; while [ ! -e /sig/go ] && [ $$n -lt 600 ]; do sleep 0.05; n=$$((n + 1)); done; i=0; while [ $$i -lt 20000 ]; do echo \"seq $$i padding-padding-padding\"; i=$$((i + 1)); done"]
 EOF
 mkdir -p "$T_DIR/lgjson/sig"
-bz lgjson up -d >/dev/null 2>&1
-fmt_dir=$(ctr_dir lgjson lgjson-fmt-1)
+bz lgjson up -d >/dev/null 2>&1 || true
+fmt_dir=$(ctr_dir lgjson lgjson-fmt-1) || true
 check "the fmt container's log appears" wait_until 20 grep -q oops "$fmt_dir/container.log"
 parsed=$(python3 - "$fmt_dir/container.log" <<'EOF'
 import json, sys
@@ -52,13 +52,13 @@ for line in open(sys.argv[1]):
     assert o["time"].endswith("Z") and "T" in o["time"], o
     print(o["stream"] + ":" + repr(o["log"]))
 EOF
-)
+) || true
 expect_contains "a json-file line has the text with its newline, on stdout" "$parsed" \
     "stdout:'hello \"json\"\\n'"
 expect_contains "stderr lines say so" "$parsed" "stderr:'oops\\n'"
 expect_contains "logs reads the json-file lines" "$(bz lgjson logs fmt 2>&1)" 'hello "json"'
 
-fast_dir=$(ctr_dir lgjson lgjson-fast-1)
+fast_dir=$(ctr_dir lgjson lgjson-fast-1) || true
 (cd "$T_DIR/lgjson" && timeout 60 "$BERTH" logs -f --no-log-prefix fast >"$T_DIR/follow.out" 2>&1) &
 follower=$!
 sleep 0.5
@@ -70,7 +70,7 @@ inorder=$(awk '/^seq /{ if ($2 != n) { print "line " NR ": " $2 " for " n; exit 
     "$T_DIR/follow.out" | head -1)
 expect_eq "logs -f keeps the lines in order" "$inorder" ok
 check "rotated files are there (.1, .2)" test -e "$fast_dir/container.log.2"
-big=$(stat -c %s "$fast_dir/container.log.1")
+big=$(stat -c %s "$fast_dir/container.log.1" 2>/dev/null || echo 0)
 check "a rotated file is about max-size (128k: $big bytes)" test "$big" -ge 131072 -a "$big" -lt 140000
 bz lgjson down >/dev/null 2>&1
 
@@ -90,22 +90,23 @@ services:
     command: ["sh", "-c", "i=0; while [ $$i -lt 1000 ]; do echo \"local $$i\"; i=$$((i + 1)); done"]
 EOF
 bz lgzip up >/dev/null 2>&1 || true
-gz_dir=$(ctr_dir lgzip lgzip-gz-1)
+gz_dir=$(ctr_dir lgzip lgzip-gz-1) || true
 check "compress: the rotated files are gzipped" test -e "$gz_dir/container.log.1.gz" -a \
     -e "$gz_dir/container.log.3.gz" -a ! -e "$gz_dir/container.log.1"
-nfiles=$(ls "$gz_dir" | grep -cE '^container\.log(\.[0-9]+(\.gz)?)?$')
+nfiles=$(ls "$gz_dir" | grep -cE '^container\.log(\.[0-9]+(\.gz)?)?$') || true
 expect_eq "max-file 4 keeps four files" "$nfiles" 4
 gzok=$(python3 -c 'import gzip, json, sys
 n = sum(1 for l in gzip.open(sys.argv[1]) if json.loads(l)["log"].startswith("line "))
-print("ok" if n > 0 else "empty")' "$gz_dir/container.log.1.gz" 2>&1)
+print("ok" if n > 0 else "empty")' "$gz_dir/container.log.1.gz" 2>&1) || true
 expect_eq "a .gz file holds json-file lines" "$gzok" ok
-last=$(bz lgzip logs --no-log-prefix gz 2>&1 | tail -1)
+last=$(bz lgzip logs --no-log-prefix gz 2>&1 | tail -1) || true
 expect_eq "logs reads through the gzipped files to the last line" "$last" "line 1999"
-kept=$(bz lgzip logs --no-log-prefix gz 2>&1 | grep -c '^line ')
-first=$(bz lgzip logs --no-log-prefix gz 2>&1 | head -1)
-expect_eq "logs gives every kept line once, in order ($first..)" "$kept" \
-    $((2000 - ${first#line }))
-loc_dir=$(ctr_dir lgzip lgzip-loc-1)
+kept=$(bz lgzip logs --no-log-prefix gz 2>&1 | grep -c '^line ') || true
+first=$(bz lgzip logs --no-log-prefix gz 2>&1 | head -1) || true
+fnum=${first#line }
+case $fnum in '' | *[!0-9]*) fnum=99999 ;; esac
+expect_eq "logs gives every kept line once, in order ($first..)" "$kept" $((2000 - fnum))
+loc_dir=$(ctr_dir lgzip lgzip-loc-1) || true
 check "local: berth's line format" grep -q '^20[0-9-]*T[0-9:.]*Z stdout F local 999$' \
     "$loc_dir/container.log"
 check "local compresses rotated files by default" test -e "$loc_dir/container.log.1.gz"
@@ -170,7 +171,7 @@ attaching=$(printf '%s\n' "$out" | grep '^Attaching to' || true)
 expect_not_contains "... and up does not say it attaches to it" "$attaching" "hidden-1"
 expect_contains "... but to the others" "$attaching" "shown-1"
 expect_contains "attach: false keeps it in the log" "$(bz lgdrv logs hidden 2>&1)" "hidden-output"
-quiet_dir=$(ctr_dir lgdrv lgdrv-quiet-1)
+quiet_dir=$(ctr_dir lgdrv lgdrv-quiet-1) || true
 check "driver none writes no log file" test ! -e "$quiet_dir/container.log"
 rc=0
 lo=$(bz lgdrv logs quiet 2>&1) || rc=$?
@@ -195,7 +196,7 @@ for f in data.split(b"\n"):
     if f.startswith((b"CONTAINER_NAME=", b"PRIORITY=")):
         print(f.decode())
 EOF
-)
+) || true
 expect_contains "journald gets the lines (native protocol)" "$jgot" "MESSAGE=journal-first"
 expect_contains "journald gets the container's name" "$jgot" "CONTAINER_NAME=lgdrv-jd-1"
 expect_contains "journald: stderr at priority err" "$jgot" "PRIORITY=3"
