@@ -20,6 +20,18 @@
 #include "engine/supervise/logfile.h"
 #include "util/xalloc.h"
 
+/* A daemon that restarted made a new socket: the old address is
+ * connected again once, and the message sent again. */
+static void send_or_reconnect(const struct log_writer *w, struct msghdr *m)
+{
+    if (sendmsg(w->fd, m, MSG_NOSIGNAL) >= 0 || (errno != ECONNREFUSED && errno != ENOTCONN))
+        return;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", w->cfg.socket);
+    if (connect(w->fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+        sendmsg(w->fd, m, MSG_NOSIGNAL);
+}
+
 int log_sink_connect(const struct log_config *c, struct berr *e)
 {
     const char *drv = log_driver_name(c->driver);
@@ -59,7 +71,7 @@ static void send_syslog(const struct log_writer *w, const char *stream, const ch
     struct iovec iov[2] = {{.iov_base = head, .iov_len = (size_t)hl},
                            {.iov_base = (void *)data, .iov_len = len}};
     struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
-    sendmsg(w->fd, &m, MSG_NOSIGNAL);
+    send_or_reconnect(w, &m);
 }
 
 static void send_journald(const struct log_writer *w, const char *stream, const char *data,
@@ -79,7 +91,7 @@ static void send_journald(const struct log_writer *w, const char *stream, const 
         {.iov_base = "\n", .iov_len = 1},
     };
     struct msghdr m = {.msg_iov = iov, .msg_iovlen = 5};
-    sendmsg(w->fd, &m, MSG_NOSIGNAL);
+    send_or_reconnect(w, &m);
     free(fields);
 }
 
