@@ -708,7 +708,7 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
     c->started_at_ns = sv_now_ns();
     c->exit_code = 0;
     c->oom_killed = false;
-    c->hook_failed = false;
+    c->hook_failed = c->pre_stop_started = false;
     c->health = pl->health.enabled ? H_STARTING : H_NONE;
     c->failures = 0;
     c->health_output[0] = '\0';

@@ -142,7 +142,6 @@ static void hook_next(struct sv_ctr *c, bool pre_stop, size_t index, int64_t gra
 
 bool sv_hooks_post_start(struct sv_ctr *c)
 {
-    c->pre_stop_started = false;
     if (c->rec.plan.n_post_start == 0)
         return false;
     c->hooks_pending = true;
@@ -155,10 +154,10 @@ bool sv_hooks_pre_stop(struct sv_ctr *c, int64_t grace_ns)
     if (c->pre_stop_started)
         return c->hook != NULL; /* running: the stop waits for it */
     c->pre_stop_started = true;
-    if (c->rec.plan.n_pre_stop == 0)
-        return false;
     /* post_start still running: it is cut short, the stop goes on */
     sv_hooks_stop(c);
+    if (c->rec.plan.n_pre_stop == 0)
+        return false;
     hook_next(c, true, 0, grace_ns);
     return c->hook != NULL;
 }

@@ -252,9 +252,13 @@ out=$(bz lghook up -d h 2>&1) || rc=$?
 expect_eq "up with a post_start hook succeeds" "$rc" 0
 check "the main command read what post_start wrote" \
     wait_until 20 grep -q main-read-hv-main-/d "$T_DIR/lghook/d/order"
+bz lghook restart h >/dev/null 2>&1 || true
+two_reads() { [ "$(grep -c main-read "$T_DIR/lghook/d/order")" -ge 2 ]; }
+check "restart runs post_start again" wait_until 20 two_reads
 bz lghook down >/dev/null 2>&1
-expect_eq "pre_stop runs before the stop signal" "$(tr '\n' ' ' <"$T_DIR/lghook/d/order")" \
-    "main-read-hv-main-/d pre-stop got-term "
+expect_eq "pre_stop runs before the stop signal, at each stop" \
+    "$(tr '\n' ' ' <"$T_DIR/lghook/d/order")" \
+    "main-read-hv-main-/d pre-stop got-term main-read-hv-main-/d pre-stop got-term "
 
 rc=0
 out=$(bz lghook up -d f 2>&1) || rc=$?
