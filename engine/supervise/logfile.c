@@ -478,7 +478,7 @@ int log_snapshot_take(const char *ctr_dir, struct log_snapshot *s)
     memset(s, 0, sizeof *s);
     /* Rotation renames the files one by one: the names are looked at
      * while it cannot run (it is skipped, never waits, while we hold). */
-    _cleanup_close_ int lk = lock_file(ctr_dir, "container.log.lock", LOCK_SH);
+    int lk = lock_file(ctr_dir, "container.log.lock", LOCK_SH);
     _cleanup_strv_ char **names = log_files(ctr_dir);
     s->n = strv_len(names);
     s->f = xcalloc(s->n + 1, sizeof *s->f);
@@ -490,6 +490,8 @@ int log_snapshot_take(const char *ctr_dir, struct log_snapshot *s)
         if (f->fd >= 0 && fstat(f->fd, &st) == 0)
             f->ino = st.st_ino;
     }
+    if (lk >= 0)
+        close(lk);
     return 0;
 }
 
