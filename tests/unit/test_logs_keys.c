@@ -3,8 +3,8 @@
  * pre_stop and attach keys at load (values, errors at their place,
  * warnings), the plan's JSON (nothing written for the defaults, so older
  * containers keep their config), the json-file line (Docker's format)
- * and both line formats read back, the tag template, and the defaults a
- * driver gets. */
+ * and both line formats read back, the tag template, the defaults a driver
+ * gets, and rotation (max-file, compress, a follower's hold). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "compose_testutil.h"
+#include "scratch.h"
 #include "engine/plan/plan.h"
 #include "engine/supervise/logfile.h"
 
@@ -256,6 +257,91 @@ static void test_tags_and_defaults(void **state)
     unsetenv("BERTH_SYSLOG_SOCKET");
 }
 
+static size_t count_files(const char *dir, const char *suffix)
+{
+    size_t n = 0;
+    for (int i = *suffix ? 1 : 0; i <= 200; i++) {
+        _cleanup_free_ char *p = i ? xasprintf("%s/container.log.%d%s", dir, i, suffix)
+                                   : xasprintf("%s/container.log", dir);
+        n += access(p, F_OK) == 0;
+    }
+    return n;
+}
+
+static void write_lines(struct log_writer *w, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char line[64];
+        int len = snprintf(line, sizeof line, "line %d", i);
+        log_writer_line(w, "stdout", false, line, (size_t)len);
+    }
+}
+
+struct lines {
+    size_t n;
+    char last[64];
+};
+
+static void count_cb(void *ud, const char *buf, size_t len)
+{
+    struct lines *l = ud;
+    for (size_t i = 0; i < len; i++)
+        l->n += buf[i] == '\n';
+}
+
+/* Rotation keeps max-file files, gzips them with compress, and keeps the
+ * ones a follower may still need while it holds the log. */
+static void test_rotation(void **state)
+{
+    (void)state;
+    _cleanup_free_ char *dir = scratch_dir("logs");
+    struct berr e = BERR_INIT;
+    struct log_config c = {.driver = LOG_JSON_FILE, .max_size = 1000, .max_file = 3};
+    struct log_writer w;
+    assert_int_equal(log_writer_open(&w, dir, &c, &e), 0);
+    write_lines(&w, 200); /* ~80 bytes a line: about 16 rotations */
+    log_writer_close(&w);
+    assert_int_equal(count_files(dir, ""), 3);
+    assert_int_equal(count_files(dir, ".gz"), 0);
+
+    /* A follower holds the log: nothing it may need is removed. */
+    int hold = log_follow_lock(dir);
+    assert_true(hold >= 0);
+    c = (struct log_config){.driver = LOG_JSON_FILE, .max_size = 1000, .max_file = 3};
+    assert_int_equal(log_writer_open(&w, dir, &c, &e), 0);
+    write_lines(&w, 100);
+    log_writer_close(&w);
+    assert_true(count_files(dir, "") > 6);
+    close(hold);
+    /* The first rotation without one trims back to max-file. */
+    c = (struct log_config){.driver = LOG_JSON_FILE, .max_size = 1000, .max_file = 3};
+    assert_int_equal(log_writer_open(&w, dir, &c, &e), 0);
+    write_lines(&w, 20);
+    log_writer_close(&w);
+    assert_int_equal(count_files(dir, ""), 3);
+
+    /* compress: the rotated files are gzipped and read back whole. */
+    c = (struct log_config){.driver = LOG_LOCAL, .max_size = 1000, .max_file = 4, .compress = true};
+    assert_int_equal(log_writer_open(&w, dir, &c, &e), 0);
+    write_lines(&w, 200);
+    log_writer_close(&w);
+    assert_int_equal(count_files(dir, ".gz"), 3);
+    assert_int_equal(count_files(dir, ""), 1);
+    struct log_snapshot snap;
+    assert_int_equal(log_snapshot_take(dir, &snap), 0);
+    assert_int_equal(snap.n, 4);
+    struct lines l = {0};
+    for (size_t i = 0; i < snap.n; i++) {
+        assert_true(snap.f[i].fd >= 0);
+        assert_int_equal(snap.f[i].gz, i + 1 < snap.n);
+        assert_int_equal(log_read_fd(snap.f[i].fd, snap.f[i].gz, count_cb, &l), 0);
+    }
+    assert_true(l.n > 20 && l.n < 200);
+    log_snapshot_free(&snap);
+    scratch_remove(dir);
+    dir = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_plan_json),
         cmocka_unit_test(test_json_line),
         cmocka_unit_test(test_tags_and_defaults),
+        cmocka_unit_test(test_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
