@@ -150,6 +150,8 @@ static int exec_in(struct cli *c, const struct exec_opts *o, const struct ctr_re
         .user = o->user ? o->user : rec->plan.user,
         .caps = rec->plan.caps,
         .no_new_privs = rec->plan.no_new_privs,
+        .ulimits = rec->plan.ulimits,
+        .n_ulimits = rec->plan.n_ulimits,
         .tty = tty,
         .stdin_fd = child[0],
         .stdout_fd = child[1],

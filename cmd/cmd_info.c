@@ -112,7 +112,7 @@ static void print_text(const struct hostinfo *hi, const struct storeinfo *si)
     putchar('\n');
     if (hi->ns_missing && hi->ns_missing[0])
         print_words("Missing", hi->ns_missing);
-    printf(" User Namespaces: %s (max %ld; not used by berth)\n", yes_no(hi->userns),
+    printf(" User Namespaces: %s (max %ld; used by userns_mode: auto)\n", yes_no(hi->userns),
            hi->max_user_namespaces);
 
     printf("Overlay:\n");
@@ -122,7 +122,7 @@ static void print_text(const struct hostinfo *hi, const struct storeinfo *si)
     printf(" index: %s\n", hi->overlay_index ? hi->overlay_index : "unknown");
     printf(" xino_auto: %s\n", hi->overlay_xino ? hi->overlay_xino : "unknown");
     printf(" lowerdir+: %s\n", hi->overlay_lowerdir_plus ? "yes" : "no");
-    printf(" Idmapped Mounts: %s (not used by berth)\n", yes_no(hi->idmapped_mounts));
+    printf(" Idmapped Mounts: %s (used by userns_mode: auto)\n", yes_no(hi->idmapped_mounts));
 
     printf("Kernel Features:\n");
     printf(" clone3: %s\n", yes_no(hi->clone3));

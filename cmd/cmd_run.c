@@ -29,6 +29,7 @@
 #include "engine/plan/plan.h"
 #include "engine/runtime/netsetup.h"
 #include "engine/runtime/runtime.h"
+#include "engine/runtime/userns.h"
 #include "engine/supervise/records.h"
 #include "engine/supervise/sv_oneoff.h"
 #include "engine/volume/mounts.h"
@@ -152,7 +153,9 @@ static int run_plan(struct run *r, const struct service *s0, char **cmd_args, st
     r->plan.name = xstrdup(r->ctr_name);
     free(r->plan.log_name);
     r->plan.log_name = xstrdup(r->ctr_name);
-    return cli_cgroup_rel(r->c->root, r->p->name, s0->name, r->ctr_name, &r->cgroup, e);
+    int cr = cli_cgroup_rel(r->c->root, r->p->name, s0->name, r->ctr_name, &r->cgroup, e);
+    cli_cgroup_parent(&r->cgroup, &r->plan);
+    return cr;
 }
 
 /* The one-off's record, under the project lock. */
@@ -312,6 +315,8 @@ static int run_attached(struct run *r, const int stdio[3], struct berr *e)
         return rr;
     spec.mounts = mset.specs;
     spec.n_mounts = mset.n;
+    if ((rr = userns_spec_fill(r->c->root, r->id, pl, &spec, e)) < 0)
+        return rr;
     /* Signals are taken before the container exists, so none is lost. */
     _cleanup_cli_session_ struct cli_session *sess = cli_session_new(r->o->tty);
     /* Without a TTY of its own, never this process's terminal. */
@@ -324,7 +329,12 @@ static int run_attached(struct run *r, const int stdio[3], struct berr *e)
         spec.stderr_fd = child[2];
     }
     struct container_proc proc;
-    if (container_start(&rt, &spec, &proc, e) < 0)
+    struct cli_procns_ctx nsc = {r->c->runroot, r->p->name};
+    if ((rr = plan_procns_spec(pl, &spec, cli_procns_find, &nsc, e)) < 0)
+        return rr;
+    rr = container_start(&rt, &spec, &proc, e);
+    plan_procns_spec_release(&spec);
+    if (rr < 0)
         return e->code == -ENOENT ? 127 : e->code == -EACCES ? 126 : 1;
     /* (a thread only now: the container was cloned from one thread) */
     if (dns && sv_oneoff_dns_serve(dns, e) < 0) {

@@ -106,6 +106,7 @@ static int plan_service(struct up *u, const struct service *s, int replicas, str
         r = cli_cgroup_rel(u->c->root, pl->p->name, s->name, it->plan.name, &it->cgroup, e);
         if (r < 0)
             return r;
+        cli_cgroup_parent(&it->cgroup, &it->plan);
     }
     return 0;
 }

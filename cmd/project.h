@@ -53,6 +53,16 @@ int cli_build_cgroup(const char *root, char **out, struct berr *e);
  * base of the store at root (which must exist). */
 int cli_cgroup_rel(const char *root, const char *project, const char *service,
                    const char *container, char **out, struct berr *e);
+/* With the plan's cgroup_parent, *rel (cli_cgroup_rel's) becomes
+ * PARENT/CONTAINER, as Docker places it (cmd/procns_cli.c). */
+void cli_cgroup_parent(char **rel, const struct ctr_plan *pl);
+/* pid and ipc container:NAME for a one-off (plan_find_ctr_fn): a pidfd of
+ * the project's running container NAME, from its run state. ctx: a
+ * struct cli_procns_ctx. */
+struct cli_procns_ctx {
+    const char *runroot, *project;
+};
+int cli_procns_find(void *ctx, const char *name, int *pidfd, struct berr *e);
 
 /* What names the project's nftables table (net/nft.h) among every
  * store's on the host, as the cgroup base does: the project's name for the

@@ -278,11 +278,26 @@ struct service {
 
     /* Process limits, kernel settings and namespaces: ulimits, sysctls,
      * pid, ipc, uts, cgroup, cgroup_parent. */
+    struct svc_ulimit {
+        char *name;         /* Docker's: "nofile", "nproc", ... (checked at load) */
+        int64_t soft, hard; /* -1: unlimited */
+        struct srcpos pos;  /* the entry, for the hard-limit check at up and run */
+    } * ulimits;
+    size_t n_ulimits;
+    char **sysctls; /* "key=value", namespaced ones only (checked at load) */
+    /* NULL: a private namespace; else "host", "service:NAME",
+     * "container:NAME"; ipc also "none" and "shareable". */
+    char *pid, *ipc;
+    bool uts_host;       /* uts: host */
+    bool cgroup_host;    /* cgroup: host (no cgroup namespace) */
+    char *cgroup_parent; /* relative to the cgroup root, no leading "/"; NULL: berth's */
 
     /* Network shaping: berth's x-berth-network extension (bandwidth,
      * delay, jitter, loss). */
 
     /* User namespaces: userns_mode and the ID range the container gets. */
+    bool userns_auto;         /* userns_mode: auto */
+    struct srcpos userns_pos; /* where userns_mode is set, for messages */
 
     /* Files given to the container: configs, secrets, volumes_from; and
      * metadata keys (annotations, platform, runtime). */

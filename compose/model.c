@@ -886,32 +886,21 @@ static void key_security_opt(struct model *m, struct service *s, const struct yp
     s->no_new_privs = nnp;
 }
 
-/* ipc: berth gives every container its own IPC namespace and /dev/shm.
- * "none" (no /dev/shm) is more than that and refused; sharing modes are
- * less and ignored. */
-static void key_ipc(struct model *m, struct service *s, const struct ypair *kv)
-{
-    if (ynode_is_null(kv->value))
-        return;
-    const char *v = want_string(m, s, "ipc", kv->value);
-    if (!v || !*v || strcmp(v, "private") == 0)
-        return;
-    if (strcmp(v, "none") == 0)
-        refuse(m, s, kv->key, "ipc %s", QS(v));
-    else if (kv->key->line > 0)
-        diag_unsupported_at(m->d, YPOS(kv->key), "service %s: ipc %s is not supported yet; ignored",
-                            QS(s->name), QS(v));
-}
-
-/* userns_mode: berth runs containers in the host's user namespace, which
- * is what "host" asks for; anything else asks for a user namespace. */
+/* userns_mode: "host" (the default) is the host's user namespace; "auto"
+ * a user namespace of the container's own with a range of IDs from
+ * berth's subordinate IDs (engine/runtime/userns.h); anything else
+ * (podman's keep-id, nomap, ...) is refused. */
 static void key_userns_mode(struct model *m, struct service *s, const struct ypair *kv)
 {
     if (ynode_is_null(kv->value))
         return;
     const char *v = want_string(m, s, "userns_mode", kv->value);
-    if (v && *v && strcmp(v, "host") != 0)
+    if (v && strcmp(v, "auto") == 0) {
+        s->userns_auto = true;
+        s->userns_pos = pos_of(m, kv->key);
+    } else if (v && *v && strcmp(v, "host") != 0) {
         refuse(m, s, kv->key, "userns_mode %s", QS(v));
+    }
 }
 
 /* Every service key of the compose specification, in one table: how the
@@ -942,8 +931,8 @@ static const struct svc_key {
     {"build",               key_build,              KEY_BY_VALUE}, /* engine/build; see model_build.c */
     {"cap_add",             key_cap_add,            KEY_HONOURED}, /* util/caps.c, Docker's rules */
     {"cap_drop",            key_cap_drop,           KEY_HONOURED}, /* util/caps.c, Docker's rules */
-    {"cgroup",              NULL,                   KEY_IGNORED},  /* berth always gives a private cgroup namespace */
-    {"cgroup_parent",       NULL,                   KEY_REFUSED},  /* the parent's limits would not apply */
+    {"cgroup",              key_cgroup,             KEY_HONOURED}, /* host: no cgroup namespace (model_procns.c) */
+    {"cgroup_parent",       key_cgroup_parent,      KEY_HONOURED}, /* the container's cgroup under it */
     {"command",             key_command,            KEY_HONOURED},
     {"configs",             NULL,                   KEY_IGNORED},  /* files not mounted: less */
     {"container_name",      key_container_name,     KEY_HONOURED},
@@ -979,7 +968,7 @@ static const struct svc_key {
     {"hostname",            key_hostname,           KEY_HONOURED},
     {"image",               key_image,              KEY_HONOURED},
     {"init",                key_init,               KEY_HONOURED},
-    {"ipc",                 key_ipc,                KEY_BY_VALUE}, /* "none" refused; sharing modes ignored */
+    {"ipc",                 key_ipc,                KEY_HONOURED}, /* private, shareable, none, host, service:, container: */
     {"isolation",           NULL,                   KEY_IGNORED},  /* Windows only */
     {"label_file",          NULL,                   KEY_IGNORED},  /* metadata only */
     {"labels",              key_labels,             KEY_HONOURED},
@@ -995,7 +984,7 @@ static const struct svc_key {
     {"networks",            key_networks,           KEY_HONOURED}, /* bridges, IPAM, DNS (net/, sv_net.c) */
     {"oom_kill_disable",    NULL,                   KEY_IGNORED},  /* protects the container: absent is less */
     {"oom_score_adj",       NULL,                   KEY_REFUSED},  /* a positive value makes it killed first */
-    {"pid",                 NULL,                   KEY_IGNORED},  /* sharing a PID namespace: absent is less */
+    {"pid",                 key_pid,                KEY_HONOURED}, /* host, service:, container: */
     {"pids_limit",          key_pids_limit,         KEY_HONOURED},
     {"platform",            key_platform,           KEY_HONOURED}, /* index entry chosen; not emulated */
     {"ports",               key_ports,              KEY_HONOURED}, /* kernel NAT and the loopback proxy */
@@ -1018,14 +1007,14 @@ static const struct svc_key {
     {"stop_grace_period",   key_stop_grace_period,  KEY_HONOURED},
     {"stop_signal",         key_stop_signal,        KEY_HONOURED},
     {"storage_opt",         NULL,                   KEY_REFUSED},  /* a disk size limit */
-    {"sysctls",             NULL,                   KEY_REFUSED},  /* a kernel setting may restrict */
+    {"sysctls",             key_sysctls,            KEY_HONOURED}, /* namespaced ones only, as Docker */
     {"tmpfs",               key_tmpfs,              KEY_HONOURED},
     {"tty",                 key_tty,                KEY_HONOURED},
-    {"ulimits",             NULL,                   KEY_REFUSED},  /* resource limits */
+    {"ulimits",             key_ulimits,            KEY_HONOURED}, /* setrlimit before exec (and exec) */
     {"use_api_socket",      NULL,                   KEY_IGNORED},  /* mounts a socket: absent is less */
     {"user",                key_user,               KEY_HONOURED},
-    {"userns_mode",         key_userns_mode,        KEY_BY_VALUE}, /* "host" is berth's; others refused */
-    {"uts",                 NULL,                   KEY_IGNORED},  /* sharing the host's: absent is less */
+    {"userns_mode",         key_userns_mode,        KEY_BY_VALUE}, /* "host", "auto"; others refused */
+    {"uts",                 key_uts,                KEY_HONOURED}, /* host: the host's UTS namespace */
     {"volumes",             key_volumes,            KEY_HONOURED},
     {"volumes_from",        NULL,                   KEY_IGNORED},  /* adds mounts: absent is less */
     {"working_dir",         key_working_dir,        KEY_HONOURED},
@@ -1136,6 +1125,7 @@ static void build_service(struct model *m, struct service *s, const struct ypair
                                 QS(s->name), QN(k));
     }
     finish_build(m, s);
+    finish_procns(m, s);
     if (!s->image && s->has_build) {
         /* docker compose's GetImageNameOrDefault, lowercased as a
          * reference must be */
@@ -1254,6 +1244,7 @@ void service_clear(struct service *s)
         free(s->refused[i].what);
     free(s->refused);
     service_net_clear(s);
+    service_procns_clear(s);
     service_logs_clear(s);
     *s = (struct service){0};
 }

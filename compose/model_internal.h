@@ -94,6 +94,17 @@ void key_links(struct model *m, struct service *s, const struct ypair *kv);
 void key_external_links(struct model *m, struct service *s, const struct ypair *kv);
 void key_mac_address(struct model *m, struct service *s, const struct ypair *kv);
 void key_domainname(struct model *m, struct service *s, const struct ypair *kv);
+/* Process limits, kernel settings and namespaces (model_procns.c);
+ * finish_procns after every key of the service. */
+void key_ulimits(struct model *m, struct service *s, const struct ypair *kv);
+void key_sysctls(struct model *m, struct service *s, const struct ypair *kv);
+void key_pid(struct model *m, struct service *s, const struct ypair *kv);
+void key_ipc(struct model *m, struct service *s, const struct ypair *kv);
+void key_uts(struct model *m, struct service *s, const struct ypair *kv);
+void key_cgroup(struct model *m, struct service *s, const struct ypair *kv);
+void key_cgroup_parent(struct model *m, struct service *s, const struct ypair *kv);
+void finish_procns(struct model *m, struct service *s);
+void service_procns_clear(struct service *s);
 /* The top-level networks, then which of them services join. */
 void build_network_defs(struct model *m, const struct ynode *networks);
 void mark_used_networks(struct project *p);

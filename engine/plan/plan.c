@@ -176,6 +176,9 @@ int plan_container(const struct project *p, const struct service *s, const struc
     out->caps = caps_tweak(CAPS_DOCKER_DEFAULT, CAPS_ALL_KNOWN, s->cap_add, s->cap_drop);
     out->caps_named = s->cap_add.set | s->cap_drop.set;
     out->no_new_privs = s->no_new_privs;
+    int ur = plan_userns(s, out, e);
+    if (ur < 0)
+        return ur;
 
     out->stop_signal = SIGTERM;
     if (s->stop_signal > 0) {
@@ -206,6 +209,8 @@ int plan_container(const struct project *p, const struct service *s, const struc
         return mr;
     }
     int nr = plan_network(p, s, out, e);
+    if (nr == 0)
+        nr = plan_procns(p, s, out, e);
     if (nr < 0) {
         ctr_plan_free(out);
         return nr;

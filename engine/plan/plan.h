@@ -30,6 +30,11 @@
 int plan_container(const struct project *p, const struct service *s, const struct image *img,
                    int number, const char *container_id, struct ctr_plan *out, struct berr *e);
 
+/* userns_mode: auto: marks the plan, and makes sure berth's subordinate
+ * IDs exist (adding them on first use); the message names the service,
+ * the key and its file:line (engine/plan/plan_userns.c). */
+int plan_userns(const struct service *s, struct ctr_plan *out, struct berr *e);
+
 /* Creates the volumes the project declares at the top level (volumes:)
  * in the volume store, checking external ones exist: volumes_create in
  * engine/volume/mounts.h says how. *created (may be NULL) receives the
@@ -56,6 +61,19 @@ int plan_mounts(const struct project *p, const struct service *s, const struct i
 int plan_network(const struct project *p, const struct service *s, struct ctr_plan *out,
                  struct berr *e);
 
+/* The service's ulimits, sysctls and namespaces as the plan's
+ * (engine/plan/procnsplan.c): pid and ipc service:X made "container:" and
+ * X's first container's name, uts: host gives the host's name. A ulimit
+ * whose hard limit is above what berth can give (plan_ulimit_ceiling) is
+ * refused here, naming file:line, the service and the key. Called by
+ * plan_container. */
+int plan_procns(const struct project *p, const struct service *s, struct ctr_plan *out,
+                struct berr *e);
+/* The highest hard limit of resource (RLIMIT_*) berth can give a
+ * container, UINT64_MAX for none: its own hard limit, or, when it has
+ * CAP_SYS_RESOURCE and may raise it, the kernel's bound (fs.nr_open for
+ * open files). *raisable says which. */
+uint64_t plan_ulimit_ceiling(int resource, bool *raisable);
 /* The service's logging, post_start/pre_stop hooks and attach as the
  * plan's (engine/plan/plan_logs.c). Called by plan_container. */
 void plan_logs(const struct service *s, struct ctr_plan *out);

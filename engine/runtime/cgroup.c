@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine/runtime/devices.h"
+#include "engine/runtime/procns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
@@ -121,6 +122,11 @@ static int roots(const struct cgroup_sys *s, const char *out[CG_CTRL_MAX + 1])
                 out[n++] = s->v1_root[c];
         }
     return n;
+}
+
+int cgroup_roots(const struct cgroup_sys *s, const char *out[CG_CTRL_MAX + 1])
+{
+    return roots(s, out);
 }
 
 /* Delegates memory, cpu and pids from the v2 root down to the leaf's
@@ -586,6 +592,8 @@ int cgroup_destroy(struct cgroup *cg, bool prune, struct berr *e)
         for (;;) {
             _cleanup_free_ char *dir = fs_path_join(rs[i], rel);
             bool leaf = strcmp(rel, cg->rel) == 0;
+            if (!leaf && !cgroup_level_prunable(rel, dir))
+                break; /* a cgroup_parent level berth did not make */
             int r = rmdir_retry(dir, leaf ? 200 : 1);
             if (r < 0) {
                 if (leaf && ret == 0)

@@ -57,6 +57,9 @@ void cgroup_sys_free(struct cgroup_sys *s);
 void cgroup_sys_parse_mountinfo(struct cgroup_sys *s, FILE *mountinfo);
 int cgroup_sys_finish(struct cgroup_sys *s, const char *v2_controllers, struct berr *e);
 
+/* The distinct hierarchy roots (the v2 one first), as paths; their number. */
+int cgroup_roots(const struct cgroup_sys *s, const char *out[CG_CTRL_MAX + 1]);
+
 /* "v2" (unified), "hybrid" (v1 controllers beside a cgroup2 mount) or "v1". */
 const char *cgroup_sys_layout(const struct cgroup_sys *s);
 /* "memory", "cpu", ... */

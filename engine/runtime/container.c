@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/runtime/idmap.h"
 #include "engine/runtime/init.h"
 #include "engine/runtime/mountspec.h"
 #include "engine/runtime/launch.h"
@@ -221,6 +222,25 @@ static int cg_mount_names(const struct cgroup_sys *s, const char **names)
     return n;
 }
 
+/* For a user-namespaced container on a v1 or hybrid host: each of
+ * a->cgmount_names' hierarchies' directory of the container's cgroup (a
+ * v1_root of that name, then cgroup_rel); *dirs owns the strings. */
+static void cg_host_dirs(const struct cgroup_sys *s, const char *rel, struct init_args *a,
+                         char ***dirs)
+{
+    for (int i = 0; i < a->n_cgmounts; i++)
+        for (int c = 0; c < CG_CTRL_MAX; c++) {
+            const char *root = s->v1_root[c];
+            const char *base = root ? strrchr(root, '/') : NULL;
+            if (!base || strcmp(base + 1, a->cgmount_names[i]) != 0)
+                continue;
+            char *d = xasprintf("%s/%s", root, rel);
+            strv_push(dirs, d);
+            a->cg_host_dirs[i] = d;
+            break;
+        }
+}
+
 int container_start(struct runtime *rt, const struct container_spec *spec,
                     struct container_proc *out, struct berr *e)
 {
@@ -246,6 +266,7 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     int mr = init_mounts_prepare(spec, &mnts, e);
     if (mr < 0)
         return mr;
+    _cleanup_free_ int *mount_fds = xcalloc(mnts.n + 1, sizeof(int));
 
     /* The network namespace to join, opened before anything is made. */
     _cleanup_close_ int netns_fd = -1;
@@ -263,8 +284,19 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
             return berr_wrap(e, "%s", spec->name);
     }
 
+    /* Namespaces and sysctls; the levels of a cgroup_parent. */
+    struct procns_init nsi;
+    _cleanup_free_ struct init_sysctl *sysctls = NULL;
+    uint64_t ns_flags = 0;
+    int r = procns_prepare(spec, &nsi, &sysctls, &ns_flags, e);
+    if (r == 0)
+        r = cgroup_parent_prepare(&rt->cgsys, spec->cgroup_rel, spec->name, e);
+    if (r < 0)
+        return r;
+
+    _cleanup_strv_ char **cg_dirs = NULL; /* userns: cg_host_dirs */
     struct cgroup *cg = NULL;
-    int r = cgroup_create(&rt->cgsys, spec->cgroup_rel, &spec->limits, spec->name, &cg, e);
+    r = cgroup_create(&rt->cgsys, spec->cgroup_rel, &spec->limits, spec->name, &cg, e);
     if (r < 0)
         return r;
     int sync_pipe[2] = {-1, -1};
@@ -328,13 +360,30 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         a.cg_join[i] = join_v1[i];
     a.n_cg_join = n_join;
     a.cg_join_v2 = -1;
+    procns_init_args(&a, &nsi, spec);
 
     struct clone_args ca = {
-        .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD |
+        .flags = CLONE_NEWNS | ns_flags | CLONE_PIDFD |
                  (netns_fd < 0 && !spec->net_host ? CLONE_NEWNET : 0),
         .pidfd = (uint64_t)(uintptr_t)&pidfd,
         .exit_signal = SIGCHLD,
     };
+    /* userns_mode auto: every namespace owned by the container's user
+     * namespace; a network namespace to join is entered for the clone
+     * (idmap.h). */
+    struct idmap_parent up = IDMAP_PARENT_INIT;
+    if (spec->userns) {
+        r = idmap_clone_prepare(&up, spec->name, spec->upper_dir, spec->userns_uid,
+                                spec->userns_gid, netns_fd, e);
+        if (r < 0)
+            goto fail_pipes;
+        ca.flags |= CLONE_NEWUSER;
+        a.userns = true;
+        cg_host_dirs(&rt->cgsys, spec->cgroup_rel, &a, &cg_dirs);
+        a.mount_fds = mount_fds;
+        a.netns_fd = -1;
+        a.net_host = a.net_host || netns_fd >= 0;
+    }
     bool into_cgroup = cg->v2_fd >= 0;
     if (into_cgroup) {
         ca.flags |= CLONE_INTO_CGROUP;
@@ -343,6 +392,12 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         a.cg_join_v2 = join_v2;
     }
     fflush(NULL);
+    int saved_pidns = -1;
+    r = procns_pid_enter(spec, &saved_pidns, e);
+    if (r < 0) {
+        idmap_clone_done(&up);
+        goto fail_pipes;
+    }
     pid = syscall(SYS_clone3, &ca, sizeof ca);
     if (pid < 0 && into_cgroup && (errno == EINVAL || errno == EOPNOTSUPP || errno == EBUSY)) {
         into_cgroup = false;
@@ -350,6 +405,10 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         ca.cgroup = 0;
         a.cg_join_v2 = join_v2;
         pid = syscall(SYS_clone3, &ca, sizeof ca);
+    }
+    if (pid != 0) {
+        procns_pid_leave(saved_pidns);
+        idmap_clone_done(&up);
     }
     if (pid == 0) {
         close(sync_pipe[1]);
@@ -364,7 +423,22 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     sync_pipe[0] = -1;
     launch_parent(&l);
 
-    if (write(sync_pipe[1], "1", 1) != 1) {
+    if (spec->userns) {
+        struct idmap_rootfs fs = {
+            .lower_top_first = lower,
+            .upper_dir = spec->upper_dir,
+            .work_dir = spec->work_dir,
+            .rootfs_dir = spec->rootfs_dir,
+            .overlay_opts = opts,
+            .lowerdir_plus = rt->lowerdir_plus,
+        };
+        r = idmap_child_go((pid_t)pid, sync_pipe[1], &fs, spec->userns_uid, spec->userns_gid,
+                           spec->name, e);
+        if (r < 0) {
+            kill((pid_t)pid, SIGKILL);
+            goto fail_child;
+        }
+    } else if (write(sync_pipe[1], "1", 1) != 1) {
         r = berr_errno(e, errno, "%s: starting the container process", spec->name);
         kill((pid_t)pid, SIGKILL);
         goto fail_child;

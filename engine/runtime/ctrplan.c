@@ -73,6 +73,7 @@ void ctr_plan_free(struct ctr_plan *c)
     free(c->mounts);
     strv_free(c->labels);
     plan_net_free(c);
+    plan_procns_free(c);
     plan_logs_free(c);
     free(c->config);
     memset(c, 0, sizeof *c);
@@ -273,7 +274,10 @@ json_t *plan_to_json(const struct ctr_plan *c)
         json_object_set_new(j, "caps_named", json_integer((json_int_t)c->caps_named));
     if (c->no_new_privs)
         json_object_set_new(j, "no_new_privs", json_true());
+    if (c->userns_auto)
+        json_object_set_new(j, "userns_mode", json_string("auto"));
     net_to_json(c, j);
+    plan_procns_to_json(c, j);
     plan_logs_to_json(c, j);
     return j;
 }
@@ -451,8 +455,11 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
     out->caps = json_is_integer(caps) ? (uint64_t)json_integer_value(caps) : CAPS_DOCKER_DEFAULT;
     out->caps_named = (uint64_t)json_integer_value(json_object_get(j, "caps_named"));
     out->no_new_privs = json_is_true(json_object_get(j, "no_new_privs"));
+    out->userns_auto = json_is_string(json_object_get(j, "userns_mode"));
     plan_logs_from_json(j, out);
     int nr = net_from_json(j, out, e);
+    if (nr == 0)
+        nr = plan_procns_from_json(j, out, e);
     if (nr < 0) {
         ctr_plan_free(out);
         return nr;

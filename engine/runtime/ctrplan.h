@@ -14,6 +14,7 @@
 
 #include "engine/runtime/cgroup.h"
 #include "util/err.h"
+#include "util/rlimits.h"
 
 struct plan_health {
     bool enabled; /* there is a test to run */
@@ -169,11 +170,21 @@ struct ctr_plan {
 
     /* Process limits, kernel settings and namespaces: ulimits, sysctls,
      * pid, ipc, uts, cgroup, cgroup_parent. */
+    struct ulimit *ulimits; /* util/rlimits.h; stored by Docker's names */
+    size_t n_ulimits;
+    char **sysctls; /* "key=value" */
+    /* NULL: a private namespace; "host"; "container:NAME" (the file's
+     * service:X made X's first container's name); ipc also "none" and
+     * "shareable". */
+    char *pid_mode, *ipc_mode;
+    bool uts_host, cgroupns_host;
+    char *cgroup_parent; /* the file's, relative to the cgroup root; NULL: berth's tree */
 
     /* Network shaping: berth's x-berth-network extension (bandwidth,
      * delay, jitter, loss). */
 
     /* User namespaces: userns_mode and the ID range the container gets. */
+    bool userns_auto; /* a user namespace with a range of its own (runtime/userns.h) */
 
     /* Files given to the container: configs, secrets, volumes_from; and
      * metadata keys (annotations, platform, runtime). */
@@ -201,6 +212,23 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e);
 /* o's string member k, copied (heap); NULL when absent or not a string.
  * For the readers of the records that hold a plan, too. */
 char *plan_json_str(json_t *o, const char *k);
+
+/* The procns group's part of a container spec from the plan (runtime.h):
+ * ulimits, sysctls, namespace modes. A shared namespace
+ * ("container:NAME") is looked up through find, which gives an fd the
+ * spec then owns (a pidfd of that container's init) or fails naming it;
+ * close them with plan_procns_spec_release after the start. */
+struct container_spec;
+typedef int (*plan_find_ctr_fn)(void *ctx, const char *name, int *pidfd, struct berr *e);
+int plan_procns_spec(const struct ctr_plan *c, struct container_spec *spec, plan_find_ctr_fn find,
+                     void *ctx, struct berr *e);
+void plan_procns_spec_release(struct container_spec *spec);
+
+/* The procns group's part of the plan (ctrplan_procns.c): written only
+ * when not the default, so older records read back the same. */
+void plan_procns_to_json(const struct ctr_plan *c, json_t *j);
+int plan_procns_from_json(json_t *j, struct ctr_plan *out, struct berr *e);
+void plan_procns_free(struct ctr_plan *c);
 
 const char *plan_restart_name(enum plan_restart_policy p);
 /* "tcp", "udp", "sctp" for IPPROTO_*; and back (-1 for anything else). */

@@ -31,6 +31,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "engine/runtime/idmap.h"
 #include "engine/runtime/launch.h"
 #include "engine/runtime/proc.h"
 #include "engine/runtime/runtime.h"
@@ -48,6 +49,7 @@ struct exec_args {
     int cg_join_v2; /* v2 cgroup.procs, when CLONE_INTO_CGROUP was not used; else -1 */
     int console_sock;
     struct winsize ws; /* the terminal's size, when known */
+    bool join_userns;  /* the container has a user namespace of its own */
 };
 
 /* The child, between clone3 and execve: system calls only. */
@@ -80,6 +82,8 @@ static __attribute__((noreturn)) void exec_child(struct exec_args *a)
      * root file system, after its init's pivot_root) our "/" and cwd. */
     proc_check(&a->p, setns(a->target_pidfd, EXEC_NAMESPACES),
                "joining the container's namespaces");
+    if (a->join_userns)
+        idmap_become_root(&a->p, a->target_pidfd);
     /* A session of its own: signals from the caller's terminal reach the
      * caller (which forwards them), and a terminal can become ours. */
     proc_check(&a->p, setsid(), "creating a session");
@@ -225,6 +229,8 @@ static int exec_spawn(struct runtime *rt, const struct exec_spec *x, struct laun
                 .passwd_buf = rt->passwd_buf,
                 .group_buf = rt->group_buf,
                 .user_buf_size = rt->user_buf_size,
+                .ulimits = x->ulimits,
+                .n_ulimits = x->n_ulimits,
             },
         .target_pidfd = x->target_pidfd,
         .console_sock = launch_console_sock(l),
@@ -235,6 +241,11 @@ static int exec_spawn(struct runtime *rt, const struct exec_spec *x, struct laun
     if (r < 0) {
         launch_free(l);
         return r;
+    }
+    r = idmap_pidfd_other_userns(x->target_pidfd, &a.join_userns, e);
+    if (r < 0) {
+        launch_free(l);
+        return berr_wrap(e, "%s", x->name);
     }
     int v2dir = -1;
     r = open_cgroup(rt, x, &v2dir, &a, e);

@@ -27,6 +27,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "engine/runtime/idmap.h"
 #include "engine/runtime/proc.h"
 #include "engine/runtime/user.h"
 #include "net/loopback.h"
@@ -127,25 +128,37 @@ static void mount_at(struct init_args *a, int rootfd, const char *path, const ch
     close(t);
 }
 
+int init_overlay_fsmount(char *const *lower_top_first, const char *upper, const char *work)
+{
+    int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return -errno;
+    int m = -1;
+    for (char *const *l = lower_top_first; *l; l++)
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", *l, 0) < 0)
+            goto out;
+    if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+        fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+        fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        goto out;
+    m = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+out:
+    if (m < 0)
+        m = -errno;
+    close(fs);
+    return m;
+}
+
 static void mount_overlay(struct init_args *a)
 {
     const char *what = "mounting the container's root file system";
     int m;
     if (a->lowerdir_plus) {
-        int fs = fsopen("overlay", FSOPEN_CLOEXEC);
-        if (fs < 0)
+        m = init_overlay_fsmount(a->lower_top_first, a->upper_dir, a->work_dir);
+        if (m < 0) {
+            errno = -m;
             fail_errno(a, what);
-        for (char *const *l = a->lower_top_first; *l; l++)
-            if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", *l, 0) < 0)
-                fail_errno(a, what);
-        if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", a->upper_dir, 0) < 0 ||
-            fsconfig(fs, FSCONFIG_SET_STRING, "workdir", a->work_dir, 0) < 0 ||
-            fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-            fail_errno(a, what);
-        m = fsmount(fs, FSMOUNT_CLOEXEC, 0);
-        if (m < 0)
-            fail_errno(a, what);
-        close(fs);
+        }
         if (move_mount(m, "", AT_FDCWD, a->rootfs_dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
             fail_errno(a, what);
         close(m);
@@ -164,7 +177,9 @@ static void make_dev(struct init_args *a, int devfd)
         {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
     };
     const char *what = "populating /dev";
-    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+    if (a->userns)
+        idmap_dev_nodes(&a->p, devfd);
+    for (size_t i = 0; !a->userns && i < sizeof nodes / sizeof nodes[0]; i++) {
         check(a, mknodat(devfd, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].maj, nodes[i].min)),
               what);
         check(a, fchmodat(devfd, nodes[i].name, 0666, 0), what);
@@ -224,7 +239,8 @@ static void mount_cgroups(struct init_args *a, int rootfd)
                 p++;
         }
         opts[n].key = NULL;
-        int m = make_mount(a, "cgroup", opts, ro, what);
+        int m = a->userns ? idmap_bind_ro(&a->p, a->cg_host_dirs[i], what)
+                          : make_mount(a, "cgroup", opts, ro, what);
         attach(a, m, sub, what);
         close(m);
         close(sub);
@@ -242,6 +258,51 @@ static void mount_cgroups(struct init_args *a, int rootfd)
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
     check(a, mount_setattr(tm, "", AT_EMPTY_PATH, &attr, sizeof attr), what);
     close(tm);
+}
+
+/* Read-only /sys and the cgroups. In a user namespace: sysfs only where
+ * it owns the network namespace (a fresh one), else the host's /sys bound
+ * read-only as crun does; cgroup v1 hierarchies cannot be mounted there,
+ * so each is the container's own directory of the host's, bound
+ * read-only (mount_cgroups). */
+static void mount_sys(struct init_args *a, int rootfd)
+{
+    const char *what = "mounting /sys";
+    unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY;
+    bool own_net = a->netns_fd < 0 && !a->net_host;
+    if (!a->userns || (own_net && a->cgroup_unified)) {
+        mount_at(a, rootfd, "sys", "sysfs", NULL, attrs, what);
+        mount_cgroups(a, rootfd);
+        return;
+    }
+    int t = target_dir(a, rootfd, "sys", what);
+    int m = idmap_bind_ro(&a->p, "/sys", what);
+    attach(a, m, t, what);
+    close(m);
+    close(t);
+    mount_cgroups(a, rootfd);
+}
+
+/* In a user namespace of its own (idmap.h): what needs host root's
+ * access to the store's private directories (the root file system the
+ * parent mounted, the mounts' sources) is opened first, then the process
+ * becomes the namespace's root. Returns the root's fd. */
+static int enter_userns(struct init_args *a)
+{
+    int rootfd = open(a->rootfs_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    check(a, rootfd, "opening the root file system");
+    for (size_t i = 0; i < a->n_mounts; i++) {
+        const struct init_mount *m = &a->mounts[i];
+        a->mount_fds[i] = -1;
+        if (!m->source)
+            continue;
+        a->mount_fds[i] =
+            open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (a->mount_fds[i] < 0)
+            fail_errno(a, m->what);
+    }
+    idmap_become_root(&a->p, -1);
+    return rootfd;
 }
 
 /* Mount targets of the spec's mounts may not land on these (a symlink in
@@ -404,8 +465,9 @@ static void spec_mounts(struct init_args *a, int rootfd)
         int t = spec_target(a, rootfd, m);
         int mnt;
         if (m->source) {
-            mnt =
-                open_tree(AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+            mnt = a->userns ? a->mount_fds[i]
+                            : open_tree(AT_FDCWD, m->source,
+                                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
             if (mnt < 0)
                 fail_errno(a, m->what);
             struct mount_attr attr = {
@@ -509,6 +571,7 @@ void container_init(struct init_args *a)
     /* Die with the supervisor; a parent that is already gone has closed
      * the sync pipe, so the read below sees EOF. */
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    procns_child_join(&a->ns, &a->p);
     /* Nothing the supervisor holds open may reach the container: only
      * what this child uses is kept. */
     int keep[24];
@@ -524,12 +587,14 @@ void container_init(struct init_args *a)
     keep[n++] = a->p.devnull;
     keep[n++] = a->p.init ? a->p.init_fd : -1;
     keep[n++] = a->netns_fd;
+    keep[n++] = a->ns.ipc_fd;
     if (proc_close_fds_except(keep, n) < 0)
         fail_errno(a, "closing file descriptors");
     char go;
     if (read(a->sync_fd, &go, 1) != 1)
         _exit(1);
     close(a->sync_fd);
+    int rootfd = a->userns ? enter_userns(a) : -1;
     umask(0);
     /* Into the container's network namespace before anything is mounted:
      * /sys shows the network devices of the namespace that mounts it. */
@@ -544,13 +609,15 @@ void container_init(struct init_args *a)
         check(a, (int)write(a->cg_join[i], "0", 1), "joining the container's cgroup");
     if (a->cg_join_v2 >= 0)
         check(a, (int)write(a->cg_join_v2, "0", 1), "joining the container's cgroup");
-    check(a, unshare(CLONE_NEWCGROUP), "creating the cgroup namespace");
+    if (!a->ns.cgroupns_host)
+        check(a, unshare(CLONE_NEWCGROUP), "creating the cgroup namespace");
     check(a, setsid(), "creating a session");
     check(a, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "making mounts private");
-
-    mount_overlay(a);
-    int rootfd = open(a->rootfs_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    check(a, rootfd, "opening the root file system");
+    if (!a->userns) {
+        mount_overlay(a);
+        rootfd = open(a->rootfs_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        check(a, rootfd, "opening the root file system");
+    }
 
     unsigned nsuid = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
     mount_at(a, rootfd, "proc", "proc", NULL, nsuid, "mounting /proc");
@@ -572,17 +639,18 @@ void container_init(struct init_args *a)
         proc_console(&a->p, rootfd, a->console_sock);
         a->console_sock = -1;
     }
-    mount_at(a, rootfd, "dev/shm", "tmpfs", shm_opts, nsuid, "mounting /dev/shm");
+    if (!procns_child_shm(&a->ns, &a->p, rootfd))
+        mount_at(a, rootfd, "dev/shm", "tmpfs", shm_opts, nsuid, "mounting /dev/shm");
     mount_at(a, rootfd, "dev/mqueue", "mqueue", NULL, nsuid, "mounting /dev/mqueue");
 
-    mount_at(a, rootfd, "sys", "sysfs", NULL, nsuid | MOUNT_ATTR_RDONLY, "mounting /sys");
-    mount_cgroups(a, rootfd);
+    mount_sys(a, rootfd);
 
     spec_mounts(a, rootfd);
 
     int nullfd = openat(devrw, "null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
     check(a, nullfd, "opening /dev/null");
     mask_paths(a, rootfd, nullfd);
+    procns_child_sysctls(&a->ns, &a->p, rootfd);
     readonly_paths(a, rootfd);
 
     if (a->netns_fd < 0 && !a->net_host) {

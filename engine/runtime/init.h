@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "engine/runtime/proc.h"
+#include "engine/runtime/procns.h"
 #include "engine/runtime/seccomp.h"
 
 #define INIT_MAX_CGMOUNTS 8
@@ -45,6 +46,9 @@ struct init_args {
     bool cgroup_unified; /* mount cgroup2 at /sys/fs/cgroup; else v1 hierarchies */
     bool cgroup_has_v2;  /* hybrid: also a cgroup2 at /sys/fs/cgroup/unified */
     const char *cgmount_names[INIT_MAX_CGMOUNTS]; /* v1 dir names, e.g. "memory", "cpu,cpuacct" */
+    /* userns (v1 cannot be mounted there): each hierarchy's directory of the
+     * container's cgroup on the host, bound instead, as cgmount_names */
+    const char *cg_host_dirs[INIT_MAX_CGMOUNTS];
     int n_cgmounts;
 
     const struct init_mount *mounts; /* in order, after /dev and /sys, before masking */
@@ -58,9 +62,22 @@ struct init_args {
 
     const char *hostname;
     bool read_only;
-    char shm_size[32]; /* tmpfs size= of /dev/shm ("65536k" when empty) */
-    int console_sock;  /* with p.tty: the terminal's master side goes to the parent here */
+    char shm_size[32];     /* tmpfs size= of /dev/shm ("65536k" when empty) */
+    int console_sock;      /* with p.tty: the terminal's master side goes to the parent here */
+    struct procns_init ns; /* pid, ipc, uts and cgroup namespaces, sysctls (procns.h) */
+    /* In a user namespace of its own (idmap.h): the root file system is
+     * mounted at rootfs_dir by the parent before the go; the child opens
+     * it and clones the mounts' sources into mount_fds (n_mounts slots)
+     * while it is still host root, which may walk the store's private
+     * directories, and then becomes the namespace's root. */
+    bool userns;
+    int *mount_fds;
 };
+
+/* The overlay of the layers (topmost first, "lowerdir+", Linux >= 6.8),
+ * upper and work as a detached mount: its fd, or -errno. System calls
+ * only. */
+int init_overlay_fsmount(char *const *lower_top_first, const char *upper, const char *work);
 
 /* Never returns: execs the command or reports through error_fd and exits. */
 __attribute__((noreturn)) void container_init(struct init_args *a);

@@ -5,6 +5,7 @@
  * and reporting a failure to the parent. Not here: mounts
  * (engine/runtime/init.c), the parent side (engine/runtime/launch.c). */
 #include "engine/runtime/proc.h"
+#include "engine/runtime/procns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -351,6 +352,8 @@ static void set_rlimits(struct proc_args *a)
         rl.rlim_cur = rl.rlim_max;
         proc_check(a, setrlimit(lims[i].resource, &rl), "setting resource limits");
     }
+    for (size_t i = 0; i < a->n_ulimits; i++)
+        proc_set_ulimit(a, &a->ulimits[i]);
 }
 
 /* A change of user (commit_creds) clears the parent-death signal and

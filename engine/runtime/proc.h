@@ -14,6 +14,7 @@
 
 #include "engine/runtime/seccomp.h"
 #include "engine/runtime/user.h"
+#include "util/rlimits.h"
 
 /* What the child sends back when it cannot reach execve. */
 struct init_error {
@@ -42,6 +43,9 @@ struct proc_args {
     const struct seccomp_prog *seccomp;
     char *passwd_buf, *group_buf;
     size_t user_buf_size;
+    /* compose ulimits, set after Docker's defaults (set_rlimits). */
+    const struct ulimit *ulimits;
+    size_t n_ulimits;
 };
 
 /* Closes every file descriptor of the calling process but the n in keep

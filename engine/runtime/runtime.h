@@ -11,9 +11,11 @@
 #include <sys/types.h>
 
 #include "engine/runtime/cgroup.h"
+#include "engine/runtime/procns.h"
 #include "engine/runtime/seccomp.h"
 #include "util/caps.h"
 #include "util/err.h"
+#include "util/rlimits.h"
 
 /* Built once per process, shared by every container start. */
 struct runtime {
@@ -120,11 +122,24 @@ struct container_spec {
 
     /* Process limits, kernel settings and namespaces: ulimits, sysctls,
      * pid, ipc, uts, cgroup, cgroup_parent. */
+    const struct ulimit *ulimits; /* set before execve, after Docker's defaults */
+    size_t n_ulimits;
+    char *const *sysctls; /* "key=value", namespaced ones (the compose model checked) */
+    /* NS_PRIVATE by default; NS_JOIN joins the namespace of the process
+     * *_join_pidfd (another container's init, the caller's fd). uts and
+     * cgroup: NS_PRIVATE or NS_HOST; ipc may be NS_NONE. */
+    enum ns_mode pid_ns, ipc_ns, uts_ns, cgroup_ns;
+    int pid_join_pidfd, ipc_join_pidfd;
 
     /* Network shaping: berth's x-berth-network extension (bandwidth,
      * delay, jitter, loss). */
 
     /* User namespaces: userns_mode and the ID range the container gets. */
+    /* userns: the container's own user namespace, 0..65535 inside mapped
+     * to uid..uid+65535 and gid..gid+65535 on the host; the layers are seen
+     * through idmapped mounts. */
+    bool userns;
+    uint32_t userns_uid, userns_gid;
 
     /* Files given to the container: configs, secrets, volumes_from; and
      * metadata keys (annotations, platform, runtime). */
@@ -180,6 +195,8 @@ struct exec_spec {
     int stdout_fd;
     int stderr_fd;
     unsigned short tty_rows, tty_cols; /* with tty: its size before the command starts (0: none) */
+    const struct ulimit *ulimits;      /* the container's (Docker applies them to exec too) */
+    size_t n_ulimits;
 };
 
 /* Returns once the process has reached execve, or with why it could not

@@ -18,6 +18,7 @@
 
 #include "engine/runtime/ctrplan.h"
 #include "engine/runtime/runtime.h"
+#include "engine/runtime/userns.h"
 #include "engine/volume/mounts.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -257,10 +258,11 @@ int ctr_remove(const char *root, const char *id, struct berr *e)
     _cleanup_free_ char *gone = xasprintf(".rm-%s", id);
     if (renameat(dfd, id, dfd, gone) < 0) {
         if (errno == ENOENT)
-            return 0;
+            return userns_release(root, id, e);
         return berr_errno(e, errno, "removing container %s", id);
     }
-    return fs_rm_rf_at(dfd, gone, e);
+    int r = fs_rm_rf_at(dfd, gone, e);
+    return r < 0 ? r : userns_release(root, id, e);
 }
 
 static char *run_path(const char *runroot, const char *project, const char *name)

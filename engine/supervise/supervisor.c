@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "engine/runtime/userns.h"
 #include "engine/supervise/policy.h"
 #include "engine/supervise/sv_internal.h"
 #include "engine/volume/mounts.h"
@@ -666,11 +667,16 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
         .caps_named = pl->caps_named,
         .no_new_privs = pl->no_new_privs,
     };
+    r = plan_procns_spec(pl, &spec, sv_procns_find, sv, e);
     struct sv_run *run = xcalloc(1, sizeof *run);
     run->sv = sv;
     run->c = c;
     run->stdin_w = stdin_w;
-    r = container_start(sv->rt, &spec, &run->proc, e);
+    if (r == 0)
+        r = userns_spec_fill(root, c->rec.id, pl, &spec, e);
+    if (r == 0)
+        r = container_start(sv->rt, &spec, &run->proc, e);
+    plan_procns_spec_release(&spec);
     mount_set_free(&ms);
     for (int i = 0; i < 3; i++)
         if (child[i] >= 0)

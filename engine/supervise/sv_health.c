@@ -116,6 +116,8 @@ static void run_probe(struct sv_ctr *c)
         .user = pl->user,
         .caps = pl->caps,
         .no_new_privs = pl->no_new_privs,
+        .ulimits = pl->ulimits,
+        .n_ulimits = pl->n_ulimits,
     };
     struct berr e = BERR_INIT;
     c->probe = sv_exec_start(c->sv, &x, PROBE_OUTPUT_MAX, ns_to_ms(pl->health.timeout_ns),

@@ -121,6 +121,8 @@ static void hook_next(struct sv_ctr *c, bool pre_stop, size_t index, int64_t gra
         .user = ph->user ? ph->user : pl->user,
         .caps = pl->caps,
         .no_new_privs = pl->no_new_privs,
+        .ulimits = pl->ulimits,
+        .n_ulimits = pl->n_ulimits,
     };
     int64_t grace = grace_ns >= 0 ? grace_ns : pl->stop_grace_ns;
     uint64_t ms = pre_stop ? (uint64_t)(grace > 0 ? grace / 1000000 : 0) : HOOK_TIMEOUT_MS;

@@ -244,6 +244,9 @@ void sv_stop_ctr(struct sv_ctr *c, bool force, int64_t grace_ns);
 void sv_schedule(struct supervisor *sv);
 void sv_maybe_quit(struct supervisor *sv);
 struct sv_ctr *sv_find_ctr(struct supervisor *sv, const char *name);
+/* For pid and ipc container:NAME (plan_find_ctr_fn, ctx the supervisor):
+ * a pidfd (a dup, the caller's) of that running container's init. */
+int sv_procns_find(void *ctx, const char *name, int *pidfd, struct berr *e);
 void sv_start_request(struct supervisor *sv, const struct ctr_record *recs, size_t n,
                       bool wait_healthy, struct sv_client *cl);
 

@@ -6,7 +6,7 @@
 # the container's init, `exec`'d processes, healthcheck probes and `run`;
 # the seccomp filter follows the capabilities as Docker's does; a change
 # recreates the container; a key berth does not honour yet whose absence
-# would give the container more privilege (ulimits) refuses the service
+# would give the container more privilege (runtime) refuses the service
 # with nothing made, while `config` still prints the file.
 . "$(dirname "$0")/lib.sh"
 
@@ -126,8 +126,7 @@ services:
   limited:
     image: berth-test/probe
     command: ["sleep", "3600"]
-    ulimits:
-      nproc: 64
+    runtime: runsc
     volumes:
       - data:/data
 volumes:
@@ -137,19 +136,19 @@ rc=0
 out=$(bz secr up -d 2>&1) || rc=$?
 check "up refuses (exit $rc)" test "$rc" -ne 0
 expect_contains "the refusal names file, line, service and key" "$out" \
-    "compose.yaml:9:5: service \"limited\": key \"ulimits\" is not supported yet; refusing to start the service"
+    "compose.yaml:9:5: service \"limited\": key \"runtime\" is not supported yet; refusing to start the service"
 expect_not_contains "no container was started" "$out" "Started"
 rc=0
 out=$(bz secr run --rm limited true 2>&1) || rc=$?
 check "run refuses (exit $rc)" test "$rc" -ne 0
-expect_contains "run names the key" "$out" "key \"ulimits\" is not supported yet; refusing"
+expect_contains "run names the key" "$out" "key \"runtime\" is not supported yet; refusing"
 out=$(bz secr ps -a 2>&1)
 expect_not_contains "nothing was created" "$out" "secr-"
 check "no container directory" test -z "$(ls -A "$BERTH_ROOT/containers" 2>/dev/null)"
 check "no volume was made" test ! -e "$BERTH_ROOT/volumes/secr_data"
 check "no cgroup was made" test -z "$(ls -d /sys/fs/cgroup/*/"$T_CGBASE"/secr /sys/fs/cgroup/"$T_CGBASE"/secr 2>/dev/null)"
 out=$(bz secr config 2>&1) || fail "config failed: $out"
-expect_contains "config still prints the file" "$out" "nproc:"
+expect_contains "config still prints the file" "$out" "runtime: runsc"
 # The other service alone still runs.
 out=$(bz secr up -d fine 2>&1) || fail "up fine failed: $out"
 bz secr down -t 1 >/dev/null 2>&1 || fail "down failed"

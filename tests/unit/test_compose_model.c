@@ -505,7 +505,7 @@ static void test_unknown_keys_warn(void **state)
                     "    image: x\n"
                     "    group_add: [audio]\n"
                     "    x-custom: 1\n"
-                    "    pid: host\n"
+                    "    isolation: default\n"
                     "    healthcheck:\n"
                     "      test: [CMD, true]\n"
                     "x-top: &t 1\n"
@@ -515,8 +515,8 @@ static void test_unknown_keys_warn(void **state)
     assert_int_equal(r, 0);
     ct_assert_warned(&l, "compose.yaml:4:5: service \"web\": key \"group_add\" is not supported "
                          "yet; ignored");
-    ct_assert_warned(&l, "compose.yaml:6:5: service \"web\": key \"pid\" is not supported yet; "
-                         "ignored");
+    ct_assert_warned(&l, "compose.yaml:6:5: service \"web\": key \"isolation\" is not supported "
+                         "yet; ignored");
     ct_assert_warned(&l, "compose.yaml:10:1: the attribute `version` is obsolete, it will be "
                          "ignored, please remove it to avoid potential confusion");
     ct_assert_warned(&l, "compose.yaml:11:1: top-level key \"secrets\" is not supported yet; "
