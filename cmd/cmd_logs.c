@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `berth logs`: the containers' output from their log files (which the
- * supervisor writes, across restarts), merged in time order; -f follows
- * them, also across rotation, until the containers stop.
+ * supervisor writes, across restarts; json-file or local, rotated ones
+ * gzipped or not), merged in time order; -f follows them, also across
+ * rotation, until the containers stop.
  * Not here: the log file format and its parsers (engine/supervise/logfile.c). */
 #include <fcntl.h>
 #include <getopt.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -43,6 +45,8 @@ struct follow {
     size_t pending_len;
     char *partial; /* P pieces waiting for their F */
     size_t partial_len;
+    int64_t last_ns; /* the time of the last line passed on */
+    int hold;        /* log_follow_lock's fd, or -1 */
 };
 
 struct logs {
@@ -50,6 +54,9 @@ struct logs {
     const char *project;
     struct ctr_record *recs;
     size_t n;
+    /* what -f waits for (NULL: recs): also the containers not shown */
+    const struct ctr_record *watch;
+    size_t n_watch;
     struct follow *f;
     bool timestamps, prefix, color;
     int width;
@@ -88,27 +95,39 @@ static void feed(struct follow *f, const char *line, size_t len,
         f->partial = xrealloc(f->partial, f->partial_len + e.len + 1);
         memcpy(f->partial + f->partial_len, e.data, e.len);
         f->partial_len += e.len;
-        if (e.partial)
-            return;
-        cb(ud, e.time_ns, f->partial, f->partial_len);
-        f->partial_len = 0;
-        return;
+        if (!e.partial) {
+            cb(ud, e.time_ns, f->partial, f->partial_len);
+            f->partial_len = 0;
+        }
+    } else {
+        cb(ud, e.time_ns, e.data, e.len);
     }
-    cb(ud, e.time_ns, e.data, e.len);
+    log_entry_clear(&e);
 }
 
+/* Feeds the complete lines of buf, after the bytes left from the chunk
+ * before (a read may end inside a line); keeps the rest for the next. */
 static void feed_buffer(struct follow *f, const char *buf, size_t len,
                         void (*cb)(void *, int64_t, const char *, size_t), void *ud)
 {
+    _cleanup_free_ char *joined = NULL;
+    if (f->pending_len > 0) {
+        joined = xmalloc(f->pending_len + len + 1);
+        memcpy(joined, f->pending, f->pending_len);
+        memcpy(joined + f->pending_len, buf, len);
+        len += f->pending_len;
+        buf = joined;
+        f->pending_len = 0;
+    }
     size_t start = 0;
     for (size_t i = 0; i < len; i++)
         if (buf[i] == '\n') {
             feed(f, buf + start, i - start, cb, ud);
             start = i + 1;
         }
-    f->pending = xrealloc(f->pending, f->pending_len + (len - start) + 1);
-    memcpy(f->pending + f->pending_len, buf + start, len - start);
-    f->pending_len += len - start;
+    f->pending = xrealloc(f->pending, len - start + 1);
+    memcpy(f->pending, buf + start, len - start);
+    f->pending_len = len - start;
 }
 
 struct collect {
@@ -139,8 +158,32 @@ static int cmp_entry(const void *a, const void *b)
     return x->ctr < y->ctr ? -1 : x->ctr > y->ctr;
 }
 
-/* Reads what the files hold now (the rotated one first); leaves each
- * container's current file open at its end for -f. */
+struct file_feed {
+    struct follow *f;
+    void (*cb)(void *, int64_t, const char *, size_t);
+    void *ud;
+};
+
+static void file_chunk(void *ud, const char *buf, size_t len)
+{
+    struct file_feed *ff = ud;
+    feed_buffer(ff->f, buf, len, ff->cb, ff->ud);
+}
+
+/* Reads a whole rotated file (maybe gzipped) through cb. */
+static void feed_file(const struct log_snap_file *sf,
+                      void (*cb)(void *, int64_t, const char *, size_t), void *ud)
+{
+    struct follow tmp = {0};
+    struct file_feed ff = {.f = &tmp, .cb = cb, .ud = ud};
+    if (sf->fd >= 0)
+        log_read_fd(sf->fd, sf->gz, file_chunk, &ff);
+    free(tmp.pending);
+    free(tmp.partial);
+}
+
+/* Reads what the files hold now (the rotated ones first, oldest first);
+ * leaves each container's current file open at its end for -f. */
 static void read_existing(struct logs *l, struct entry **out, size_t *n_out)
 {
     struct entry *all = NULL;
@@ -149,30 +192,20 @@ static void read_existing(struct logs *l, struct entry **out, size_t *n_out)
         struct collect k = {.l = l, .ctr = i};
         _cleanup_free_ char *dir = ctr_path(l->c->root, l->recs[i].id, NULL);
         l->f[i].path = fs_path_join(dir, "container.log");
-        l->f[i].fd = -1;
-        _cleanup_free_ char *old = xasprintf("%s.1", l->f[i].path);
-        const char *paths[] = {old, l->f[i].path};
-        for (int p = 0; p < 2; p++) {
-            int fd = open(paths[p], O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-            if (fd < 0)
-                continue;
-            struct stat st;
-            fstat(fd, &st);
-            char buf[65536];
-            ssize_t r;
-            struct follow tmp = {0};
-            struct follow *f = p == 1 ? &l->f[i] : &tmp;
-            while ((r = read(fd, buf, sizeof buf)) > 0)
-                feed_buffer(f, buf, (size_t)r, collect_cb, &k);
-            if (p == 1) {
-                l->f[i].fd = fd;
-                l->f[i].ino = st.st_ino;
-            } else {
-                free(tmp.pending);
-                free(tmp.partial);
-                close(fd);
-            }
-        }
+        struct log_snapshot snap;
+        log_snapshot_take(dir, &snap);
+        for (size_t p = 0; p + 1 < snap.n; p++)
+            feed_file(&snap.f[p], collect_cb, &k);
+        struct log_snap_file *cur = &snap.f[snap.n - 1];
+        struct file_feed ff = {.f = &l->f[i], .cb = collect_cb, .ud = &k};
+        if (cur->fd >= 0)
+            log_read_fd(cur->fd, false, file_chunk, &ff);
+        l->f[i].fd = TAKE_FD(cur->fd);
+        l->f[i].ino = cur->ino;
+        log_snapshot_free(&snap);
+        for (size_t e = 0; e < k.n; e++)
+            if (k.v[e].time_ns > l->f[i].last_ns)
+                l->f[i].last_ns = k.v[e].time_ns;
         if (l->tail >= 0 && k.n > (size_t)l->tail) {
             size_t drop = k.n - (size_t)l->tail;
             for (size_t d = 0; d < drop; d++)
@@ -194,79 +227,156 @@ static void read_existing(struct logs *l, struct entry **out, size_t *n_out)
 struct live {
     struct logs *l;
     size_t ctr;
+    int64_t after_ns; /* only lines after this time (0: all) */
 };
 
 static void live_cb(void *ud, int64_t t, const char *data, size_t len)
 {
     struct live *v = ud;
-    if (t < v->l->since || (v->l->until && t > v->l->until))
+    if (t < v->l->since || (v->l->until && t > v->l->until) || (v->after_ns && t <= v->after_ns))
         return;
+    v->l->f[v->ctr].last_ns = t;
     print_entry(v->l, v->ctr, t, data, len);
+}
+
+/* Reads f's file from where it is to its end. */
+static bool drain_fd(struct follow *f, struct live *v)
+{
+    bool any = false;
+    char buf[65536];
+    ssize_t r;
+    while (f->fd >= 0 && (r = read(f->fd, buf, sizeof buf)) > 0) {
+        feed_buffer(f, buf, (size_t)r, live_cb, v);
+        any = true;
+    }
+    return any;
+}
+
+/* The writer rotated f's file away: finish it (what was written between
+ * the last read and the rename), then the files rotated after it (more
+ * than one rotation can happen between two looks), then the new current
+ * file, all from one snapshot of the files. */
+static void follow_rotation(struct logs *l, size_t i, struct live *v)
+{
+    struct follow *f = &l->f[i];
+    if (f->fd >= 0) {
+        drain_fd(f, v);
+        close(f->fd);
+        f->fd = -1;
+    }
+    f->pending_len = 0;
+    _cleanup_free_ char *dir = ctr_path(l->c->root, l->recs[i].id, NULL);
+    struct log_snapshot snap;
+    log_snapshot_take(dir, &snap);
+    struct log_snap_file *cur = &snap.f[snap.n - 1];
+    if (cur->fd < 0) { /* between the rename and the new file: next time */
+        log_snapshot_free(&snap);
+        return;
+    }
+    if (f->ino != 0) {
+        size_t at = snap.n;
+        for (size_t p = 0; p + 1 < snap.n; p++)
+            if (snap.f[p].fd >= 0 && snap.f[p].ino == f->ino)
+                at = p;
+        /* Not found: it was compressed or is gone: what is left after
+         * the last line passed on. */
+        struct live after = *v;
+        after.after_ns = f->last_ns;
+        for (size_t p = at < snap.n ? at + 1 : 0; p + 1 < snap.n; p++)
+            feed_file(&snap.f[p], live_cb, at < snap.n ? v : &after);
+    }
+    f->fd = TAKE_FD(cur->fd);
+    f->ino = cur->ino;
+    log_snapshot_free(&snap);
 }
 
 static bool drain(struct logs *l, size_t i)
 {
     struct follow *f = &l->f[i];
     struct live v = {.l = l, .ctr = i};
-    bool any = false;
-    char buf[65536];
-    ssize_t r;
-    if (f->fd >= 0) {
-        while ((r = read(f->fd, buf, sizeof buf)) > 0) {
-            /* pending bytes first: they start the next line */
-            _cleanup_free_ char *joined = NULL;
-            size_t jl = f->pending_len + (size_t)r;
-            joined = xmalloc(jl + 1);
-            memcpy(joined, f->pending, f->pending_len);
-            memcpy(joined + f->pending_len, buf, (size_t)r);
-            f->pending_len = 0;
-            feed_buffer(f, joined, jl, live_cb, &v);
-            any = true;
-        }
-    }
+    bool any = drain_fd(f, &v);
     /* Rotated (or created): finish the old file, continue in the new one. */
     struct stat st;
     if (stat(f->path, &st) == 0 && (f->fd < 0 || st.st_ino != f->ino)) {
-        if (f->fd >= 0)
-            close(f->fd);
-        f->fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        f->ino = st.st_ino;
-        f->pending_len = 0;
+        follow_rotation(l, i, &v);
+        drain_fd(f, &v);
         any = true;
     }
     return any;
+}
+
+static bool drain_all(struct logs *l)
+{
+    bool any = false;
+    for (size_t i = 0; i < l->n; i++)
+        any |= drain(l, i);
+    if (any)
+        fflush(stdout);
+    return any;
+}
+
+/* Wakes the loop when a log directory changes (written, rotated): a
+ * writer rotating faster than a timer looks would drop files unread. */
+static int watch_dirs(struct logs *l)
+{
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    for (size_t i = 0; fd >= 0 && i < l->n; i++) {
+        _cleanup_free_ char *dir = ctr_path(l->c->root, l->recs[i].id, NULL);
+        inotify_add_watch(fd, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO);
+    }
+    return fd;
+}
+
+/* Holds each log against rotation removing files not read yet. */
+static void hold_logs(struct logs *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        _cleanup_free_ char *dir = ctr_path(l->c->root, l->recs[i].id, NULL);
+        l->f[i].hold = log_follow_lock(dir);
+    }
+}
+
+static bool anything_live(struct logs *l)
+{
+    int64_t now = ps_now_ns();
+    const struct ctr_record *watch = l->watch ? l->watch : l->recs;
+    size_t n_watch = l->watch ? l->n_watch : l->n;
+    for (size_t i = 0; i < n_watch; i++) {
+        struct ps_state ps;
+        ps_state_of(l->c, l->project, &watch[i], now, &ps);
+        if (ps.alive || strcmp(ps.state, "restarting") == 0)
+            return true;
+    }
+    return false;
 }
 
 /* Until nothing runs or is about to restart; or until a signal arrives on
  * sigfd (a signalfd, or -1), whose number is returned (else 0). */
 static int follow_loop(struct logs *l, int sigfd)
 {
+    _cleanup_close_ int ifd = watch_dirs(l);
     int idle_checks = 0;
     for (;;) {
-        bool any = false;
-        for (size_t i = 0; i < l->n; i++)
-            any |= drain(l, i);
-        if (any)
-            fflush(stdout);
+        bool any = drain_all(l);
         if (ferror(stdout))
             return 0; /* the reader went away (`logs -f | head`) */
-        /* Done once nothing runs or is about to restart any more. */
-        bool live = false;
-        int64_t now = ps_now_ns();
-        for (size_t i = 0; i < l->n && !live; i++) {
-            struct ps_state ps;
-            ps_state_of(l->c, l->project, &l->recs[i], now, &ps);
-            live = ps.alive || strcmp(ps.state, "restarting") == 0;
-        }
-        idle_checks = live ? 0 : idle_checks + 1;
+        /* Done once nothing runs or is about to restart any more, and
+         * what they wrote is read. */
+        idle_checks = any || anything_live(l) ? 0 : idle_checks + 1;
         if (idle_checks >= 3) {
-            for (size_t i = 0; i < l->n; i++)
-                drain(l, i);
-            fflush(stdout);
+            while (drain_all(l))
+                ;
             return 0;
         }
-        struct pollfd pf = {.fd = sigfd, .events = POLLIN};
-        if (poll(&pf, sigfd >= 0 ? 1 : 0, 100) > 0) {
+        struct pollfd pf[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = ifd, .events = POLLIN}};
+        if (poll(pf, 2, any ? 0 : 100) <= 0)
+            continue;
+        if (pf[1].revents & POLLIN) {
+            char ev[4096];
+            while (read(ifd, ev, sizeof ev) > 0)
+                ;
+        }
+        if (pf[0].revents & POLLIN) {
             struct signalfd_siginfo si;
             if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
                 return (int)si.ssi_signo;
@@ -284,6 +394,10 @@ static int logs_show(struct logs *l, bool follow, int sigfd)
             l->width = w;
     }
     l->f = xcalloc(l->n + 1, sizeof *l->f);
+    for (size_t i = 0; i < l->n; i++)
+        l->f[i].hold = -1;
+    if (follow)
+        hold_logs(l);
     struct entry *entries;
     size_t n_entries;
     read_existing(l, &entries, &n_entries);
@@ -297,6 +411,8 @@ static int logs_show(struct logs *l, bool follow, int sigfd)
     for (size_t i = 0; i < l->n; i++) {
         if (l->f[i].fd >= 0)
             close(l->f[i].fd);
+        if (l->f[i].hold >= 0)
+            close(l->f[i].hold);
         free(l->f[i].path);
         free(l->f[i].pending);
         free(l->f[i].partial);
@@ -308,15 +424,49 @@ static int logs_show(struct logs *l, bool follow, int sigfd)
 int cli_logs_attach(struct cli *c, const char *project, const struct ctr_record *recs, size_t n,
                     bool color, int64_t since_ns, int sigfd)
 {
+    /* attach: false, and drivers that keep nothing: not shown (the
+     * copies borrow the records' strings) */
+    _cleanup_free_ struct ctr_record *shown = xcalloc(n + 1, sizeof *shown);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        enum log_driver d = log_driver_of(recs[i].plan.logging.driver);
+        if (!recs[i].plan.no_attach && (d == LOG_JSON_FILE || d == LOG_LOCAL))
+            shown[k++] = recs[i];
+    }
     struct logs l = {.c = c,
                      .project = project,
-                     .recs = (struct ctr_record *)recs,
-                     .n = n,
+                     .recs = shown,
+                     .n = k,
+                     .watch = recs,
+                     .n_watch = n,
                      .prefix = true,
                      .color = color,
                      .tail = -1,
                      .since = since_ns};
     return logs_show(&l, true, sigfd);
+}
+
+/* Containers whose logging driver keeps nothing berth can read (none,
+ * syslog, journald) are said and left out, as docker says it: 1 then. */
+static int drop_unreadable(struct logs *l)
+{
+    int rc = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        enum log_driver d = log_driver_of(l->recs[i].plan.logging.driver);
+        if (d == LOG_JSON_FILE || d == LOG_LOCAL) {
+            l->recs[k++] = l->recs[i];
+            continue;
+        }
+        fprintf(stderr,
+                "berth: logs: container %s: configured logging driver does not support reading "
+                "(logging driver %s)\n",
+                l->recs[i].name, log_driver_name(d));
+        ctr_record_free(&l->recs[i]);
+        rc = 1;
+    }
+    l->n = k;
+    return rc;
 }
 
 int cmd_logs(struct cli *c, int argc, char **argv, struct berr *e)
@@ -395,7 +545,8 @@ int cmd_logs(struct cli *c, int argc, char **argv, struct berr *e)
         l.n = k;
     }
     l.project = name;
+    int rc = drop_unreadable(&l);
     logs_show(&l, follow, -1);
     ctr_list_free(l.recs, l.n);
-    return 0;
+    return rc;
 }

@@ -518,8 +518,9 @@ static int attach_existing(struct up *u, struct berr *e)
         return 0;
     _cleanup_strv_ char **each = NULL;
     for (size_t i = 0; i < n; i++)
-        strv_push(&each, xstrdup(log_name(&recs[i])));
-    _cleanup_free_ char *names = strv_join(each, ", ");
+        if (!recs[i].plan.no_attach)
+            strv_push(&each, xstrdup(log_name(&recs[i])));
+    _cleanup_free_ char *names = each ? strv_join(each, ", ") : xstrdup("");
     ui_notice(u->c->ui, "attach", names, NULL);
     sigset_t set, old;
     sigemptyset(&set);

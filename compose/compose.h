@@ -149,6 +149,23 @@ struct network_def {
     struct srcpos pos;
 };
 
+/* logging: (compose/model_logs.c). Zero values are the driver's defaults. */
+struct svc_logging {
+    char *driver;      /* "json-file" (NULL: not set), "local", "none", "syslog", "journald" */
+    int64_t max_size;  /* options.max-size, bytes; 0: the default; -1: unlimited */
+    int max_file;      /* options.max-file; 0: the default */
+    int compress;      /* options.compress: 1 true, -1 false, 0 not set */
+    char *tag;         /* options.tag (a template), or NULL */
+    struct srcpos pos; /* the driver's place */
+};
+
+/* One post_start or pre_stop hook. */
+struct svc_hook {
+    char **command; /* argv (a string is split into words as command: is) */
+    char *user, *working_dir;
+    char **environment; /* "K=V" */
+};
+
 /* A service's build: section (long syntax; paths absolute). */
 struct svc_build {
     char *context;           /* absolute directory, or the URL as written when remote */
@@ -299,6 +316,10 @@ struct service {
 
     /* Logging and lifecycle hooks: the logging driver and its options,
      * post_start/pre_stop, attach. */
+    struct svc_logging logging;
+    struct svc_hook *post_start, *pre_stop; /* in file order */
+    size_t n_post_start, n_pre_stop;
+    bool no_attach; /* attach: false */
 };
 
 /* A top-level config or secret (compose/model_files.c). */

@@ -711,10 +711,7 @@ static void key_read_only(struct model *m, struct service *s, const struct ypair
  * whose absence could give the container more privilege or exposure than
  * the file asks for: `up` and `run` refuse the service (plan_container),
  * `config` still prints it. */
-static void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
+void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -933,7 +930,7 @@ static const struct svc_key {
 } service_keys[] = {
     /* clang-format off */
     {"annotations",         key_annotations,        KEY_HONOURED}, /* recorded, shown by ps --format json */
-    {"attach",              NULL,                   KEY_IGNORED},  /* log attachment only */
+    {"attach",              key_attach,             KEY_HONOURED}, /* attached up hides the output */
     {"blkio_config",        NULL,                   KEY_REFUSED},  /* an I/O limit: unthrottled is more */
     {"build",               key_build,              KEY_BY_VALUE}, /* engine/build; see model_build.c */
     {"cap_add",             key_cap_add,            KEY_HONOURED}, /* util/caps.c, Docker's rules */
@@ -980,7 +977,7 @@ static const struct svc_key {
     {"label_file",          key_label_file,         KEY_HONOURED}, /* read at load, under labels: */
     {"labels",              key_labels,             KEY_HONOURED},
     {"links",               key_links,              KEY_HONOURED}, /* DNS aliases (and start order) */
-    {"logging",             NULL,                   KEY_IGNORED},  /* berth keeps its own log files */
+    {"logging",             key_logging,            KEY_HONOURED}, /* see model_logs.c, logfile.c */
     {"mac_address",         key_mac_address,        KEY_HONOURED}, /* the first network's veth */
     {"mem_limit",           key_mem_limit,          KEY_HONOURED},
     {"mem_reservation",     NULL,                   KEY_REFUSED},  /* a memory soft limit */
@@ -995,9 +992,9 @@ static const struct svc_key {
     {"pids_limit",          key_pids_limit,         KEY_HONOURED},
     {"platform",            key_platform,           KEY_HONOURED}, /* index entry chosen; others run by binfmt_misc */
     {"ports",               key_ports,              KEY_HONOURED}, /* kernel NAT and the loopback proxy */
-    {"post_start",          NULL,                   KEY_IGNORED},  /* runs more: absent is less */
+    {"post_start",          key_post_start,         KEY_HONOURED}, /* sv_hooks.c; privileged refused */
     {"pre_start",           NULL,                   KEY_IGNORED},  /* runs more: absent is less */
-    {"pre_stop",            NULL,                   KEY_IGNORED},  /* runs more: absent is less */
+    {"pre_stop",            key_pre_stop,           KEY_HONOURED}, /* sv_hooks.c; privileged refused */
     {"privileged",          NULL,                   KEY_IGNORED},  /* absent is less privilege */
     {"profiles",            key_profiles,           KEY_HONOURED},
     {"provider",            NULL,                   KEY_IGNORED},  /* adds services: absent is less */
@@ -1255,5 +1252,6 @@ void service_clear(struct service *s)
     service_net_clear(s);
     service_procns_clear(s);
     service_files_clear(s);
+    service_logs_clear(s);
     *s = (struct service){0};
 }

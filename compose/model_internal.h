@@ -55,6 +55,12 @@ int want_kv_list(struct model *m, const struct service *s, const char *key, cons
 int want_str_list(struct model *m, const struct service *s, const char *key, const struct ynode *v,
                   bool allow_one, char ***out);
 
+/* A value berth cannot honour yet whose absence could give the container
+ * more (or other) privilege than the file asks for: warned about at its
+ * place, and the service is refused at up and run (model.c). */
+void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* A top-level definition's problem: "file:line:col: message". */
 void top_error(struct model *m, const struct ynode *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -104,5 +110,12 @@ void build_network_defs(struct model *m, const struct ynode *networks);
 void mark_used_networks(struct project *p);
 void service_net_clear(struct service *s);
 void network_defs_clear(struct project *p);
+
+/* Logging, hooks and attach (model_logs.c). */
+void key_logging(struct model *m, struct service *s, const struct ypair *kv);
+void key_post_start(struct model *m, struct service *s, const struct ypair *kv);
+void key_pre_stop(struct model *m, struct service *s, const struct ypair *kv);
+void key_attach(struct model *m, struct service *s, const struct ypair *kv);
+void service_logs_clear(struct service *s);
 
 #endif

@@ -221,6 +221,7 @@ int plan_container(const struct project *p, const struct service *s, const struc
         ctr_plan_free(out);
         return fr;
     }
+    plan_logs(s, out);
     out->config = canonical_config(out, img, s->hostname ? s->hostname : "");
     if (!strv_env_get(out->env, "HOSTNAME"))
         strv_env_set(&out->env, "HOSTNAME", out->hostname);

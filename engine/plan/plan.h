@@ -74,6 +74,9 @@ int plan_procns(const struct project *p, const struct service *s, struct ctr_pla
  * CAP_SYS_RESOURCE and may raise it, the kernel's bound (fs.nr_open for
  * open files). *raisable says which. */
 uint64_t plan_ulimit_ceiling(int resource, bool *raisable);
+/* The service's logging, post_start/pre_stop hooks and attach as the
+ * plan's (engine/plan/plan_logs.c). Called by plan_container. */
+void plan_logs(const struct service *s, struct ctr_plan *out);
 
 /* The service's configs and secrets (each with its host file or its
  * content, target, owner and mode), volumes_from (service:X made X's first

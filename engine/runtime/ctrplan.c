@@ -75,6 +75,7 @@ void ctr_plan_free(struct ctr_plan *c)
     plan_net_free(c);
     plan_procns_free(c);
     plan_files_free(c);
+    plan_logs_free(c);
     free(c->config);
     memset(c, 0, sizeof *c);
 }
@@ -279,6 +280,7 @@ json_t *plan_to_json(const struct ctr_plan *c)
     net_to_json(c, j);
     plan_procns_to_json(c, j);
     plan_files_to_json(c, j);
+    plan_logs_to_json(c, j);
     return j;
 }
 
@@ -457,6 +459,7 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
     out->no_new_privs = json_is_true(json_object_get(j, "no_new_privs"));
     out->userns_auto = json_is_string(json_object_get(j, "userns_mode"));
     plan_files_from_json(j, out);
+    plan_logs_from_json(j, out);
     int nr = net_from_json(j, out, e);
     if (nr == 0)
         nr = plan_procns_from_json(j, out, e);

@@ -99,6 +99,24 @@ struct plan_port {
     uint16_t ctr_port;
 };
 
+/* logging: zero values are the driver's defaults (logfile.h), so a plan
+ * that sets nothing stores nothing. */
+struct plan_logging {
+    char *driver;     /* NULL: json-file; "local", "none", "syslog", "journald" */
+    int64_t max_size; /* bytes; 0: the default; -1: unlimited */
+    int max_file;     /* 0: the default */
+    int compress;     /* 1 true, -1 false, 0 the driver's default */
+    char *tag;        /* template ({{.Name}}, {{.ID}}...), or NULL */
+};
+
+/* A post_start or pre_stop hook: run as `exec` runs a command. */
+struct plan_hook {
+    char **argv;
+    char *user; /* NULL: the container's */
+    char *cwd;  /* NULL: the container's */
+    char **env; /* added to the container's */
+};
+
 struct ctr_plan {
     char *name;     /* PROJECT-SERVICE-N */
     char *log_name; /* SERVICE-N, the log prefix */
@@ -178,6 +196,10 @@ struct ctr_plan {
 
     /* Logging and lifecycle hooks: the logging driver and its options,
      * post_start/pre_stop, attach. */
+    struct plan_logging logging;
+    struct plan_hook *post_start, *pre_stop;
+    size_t n_post_start, n_pre_stop;
+    bool no_attach; /* attach: false: an attached up does not show its output */
 
     /* Canonical JSON of everything that shapes the container, with the
      * image ID: an existing container with the same text needs no recreate.
@@ -218,5 +240,11 @@ const char *plan_restart_name(enum plan_restart_policy p);
 const char *plan_proto_name(int proto);
 int plan_proto_parse(const char *name);
 const char *plan_condition_name(enum plan_dep_condition c);
+
+/* The logging and hook fields (ctrplan_logs.c), each written only when
+ * set; called by plan_to_json, plan_from_json and ctr_plan_free. */
+void plan_logs_to_json(const struct ctr_plan *c, json_t *j);
+void plan_logs_from_json(json_t *j, struct ctr_plan *out);
+void plan_logs_free(struct ctr_plan *c);
 
 #endif

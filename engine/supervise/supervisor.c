@@ -356,7 +356,7 @@ void sv_check_waiters(struct supervisor *sv)
         bool all = true;
         for (size_t i = 0; i < w->n && !err; i++) {
             struct sv_ctr *c = w->ctrs[i];
-            if (c->state == C_FAILED) {
+            if (c->state == C_FAILED || c->hook_failed) {
                 err = c->error ? c->error : "failed to start";
                 buf = xasprintf("container %s: %s", c->rec.name, err);
                 err = buf;
@@ -367,7 +367,7 @@ void sv_check_waiters(struct supervisor *sv)
                        c->exit_code != 0) {
                 buf = xasprintf("container %s exited (%d)", c->rec.name, c->exit_code);
                 err = buf;
-            } else if (!c->ever_started) {
+            } else if (!c->ever_started || c->hooks_pending) {
                 all = false;
             } else if (w->healthy && c->rec.plan.health.enabled && c->health != H_HEALTHY &&
                        c->state != C_EXITED) {
@@ -386,6 +386,8 @@ void sv_check_waiters(struct supervisor *sv)
 
 static void emit_log_line(struct sv_ctr *c, int idx, const char *data, size_t len)
 {
+    if (c->rec.plan.no_attach)
+        return; /* attach: false: kept in the log, not shown */
     struct ev_log l = {
         .service = c->rec.service,
         .name = c->rec.name,
@@ -397,6 +399,28 @@ static void emit_log_line(struct sv_ctr *c, int idx, const char *data, size_t le
         .index = c->color,
     };
     ev_emit_log(&c->sv->opt.sink, &l);
+}
+
+int sv_log_open(struct sv_ctr *c, const char *dir, struct berr *e)
+{
+    struct log_tag_vars v = {.name = c->rec.name,
+                             .id = c->rec.id,
+                             .image_name = c->rec.image,
+                             .image_id = c->rec.image_id};
+    struct log_config cfg;
+    int r = log_config_from_plan(&c->rec.plan.logging, &v, &cfg, e);
+    if (r < 0)
+        return berr_wrap(e, "service \"%s\"", c->rec.service);
+    cfg.service = c->rec.service;
+    r = log_writer_open(&c->log, dir, &cfg, e);
+    log_config_clear(&cfg);
+    return r;
+}
+
+void sv_log_line(struct sv_ctr *c, int idx, const char *data, size_t len)
+{
+    log_writer_line(&c->log, idx == 0 ? "stdout" : "stderr", false, data, len);
+    emit_log_line(c, idx, data, len);
 }
 
 static void emit_lines(struct sv_run *r, int idx, bool eof)
@@ -586,7 +610,7 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
     _cleanup_free_ char *rootfs = ctr_path(root, c->rec.id, "rootfs");
     if (c->log.fd <= 0 && !c->log.path) {
         _cleanup_free_ char *dir = ctr_path(root, c->rec.id, NULL);
-        int r = log_writer_open(&c->log, dir, log_max_size_from_env(), e);
+        int r = sv_log_open(c, dir, e);
         if (r < 0)
             return r;
     }
@@ -700,6 +724,7 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
     c->started_at_ns = sv_now_ns();
     c->exit_code = 0;
     c->oom_killed = false;
+    c->hook_failed = c->pre_stop_started = false;
     c->health = pl->health.enabled ? H_STARTING : H_NONE;
     c->failures = 0;
     c->health_output[0] = '\0';
@@ -720,9 +745,10 @@ static void try_start(struct sv_ctr *c, bool restart)
         berr_clear(&e);
         return;
     }
-    if (!restart)
-        sv_progress(c, "start", "Started", NULL);
-    else {
+    if (!restart) {
+        if (!sv_hooks_post_start(c))
+            sv_progress(c, "start", "Started", NULL);
+    } else {
         /* after "restart": not progress, `up` showed the start once */
         struct ev ev;
         sv_ctr_ev(c, &ev, "start", NULL);
@@ -759,6 +785,7 @@ static void run_finished(struct sv_ctr *c, uint64_t ran_ms)
     c->finished_at_ns = sv_now_ns();
     uv_timer_stop(&c->timer);
     sv_health_stop(c);
+    sv_hooks_stop(c);
     c->paused = false;
     struct ev ev;
     if (c->oom_killed) {
@@ -865,6 +892,7 @@ void sv_stop_ctr(struct sv_ctr *c, bool force, int64_t grace_ns)
     if (c->state != C_RUNNING || !c->run || c->run->reaped)
         return;
     if (force) {
+        sv_hooks_stop(c);
         sv_signal_ctr(c, SIGKILL, NULL);
         return;
     }
@@ -875,9 +903,22 @@ void sv_stop_ctr(struct sv_ctr *c, bool force, int64_t grace_ns)
         cgroup_freeze(c->run->proc.cg, false);
         c->paused = false;
     }
+    if (sv_hooks_pre_stop(c, grace_ns))
+        return; /* asked again when they are done */
     int sig = c->rec.plan.stop_signal > 0 ? c->rec.plan.stop_signal : SIGTERM;
     sv_signal_ctr(c, sig, "Stopping");
     uv_timer_start(&c->timer, on_timer, (uint64_t)(stop_grace_ns(c, grace_ns) / 1000000), 0);
+}
+
+void sv_hooks_post_start_failed(struct sv_ctr *c, const char *msg)
+{
+    c->hook_failed = true;
+    c->pre_stop_started = true; /* no pre_stop for a start that failed */
+    free(c->error);
+    c->error = xstrdup(msg);
+    sv_progress(c, "error", "Error", msg);
+    sv_stop_ctr(c, false, -1);
+    sv_check_waiters(c->sv);
 }
 
 /* ---- dependencies ----------------------------------------------------- */
@@ -1181,7 +1222,7 @@ int sv_run(struct supervisor *sv)
         _cleanup_free_ char *names = NULL;
         for (size_t i = 0; i < sv->n; i++) {
             const struct sv_ctr *c = sv->ctrs[i];
-            if (c->state == C_IDLE)
+            if (c->state == C_IDLE || c->rec.plan.no_attach)
                 continue;
             const char *n = c->rec.plan.log_name ? c->rec.plan.log_name : c->rec.name;
             char *t = names ? xasprintf("%s, %s", names, n) : xstrdup(n);

@@ -3,15 +3,15 @@
  * process exec'd into the container's namespaces and cgroup with the
  * container's user and security settings; its exit status decides. The
  * loop never waits for a probe: its start is watched like its exit (see
- * struct sv_probe), so a container that stops its probes stalls only its
+ * struct sv_exec), so a container that stops its probes stalls only its
  * own health.
  * Docker's rules: "starting" until the first success; "healthy" after a
  * success; "unhealthy" after `retries` failures in a row, failures during
  * the start period not counting; probes every `interval` (every
  * `start_interval` during the start period); a probe past its timeout is
  * killed and fails.
- * Not here: the exec mechanics (engine/runtime/exec.c), the healthcheck's
- * settings (engine/plan/plan.c). */
+ * Not here: running a process on the loop (sv_exec.c), the exec mechanics
+ * (engine/runtime/exec.c), the healthcheck's settings (engine/plan/plan.c). */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,7 +25,8 @@
 #include "util/duration.h"
 #include "util/xalloc.h"
 
-#define HEALTH_MIN_INTERVAL_MS 100 /* an interval of 1ns must not spin */
+#define HEALTH_MIN_INTERVAL_MS 100  /* an interval of 1ns must not spin */
+#define PROBE_OUTPUT_MAX       4096 /* kept, as Docker does */
 
 static uint64_t ns_to_ms(int64_t ns)
 {
@@ -50,33 +51,7 @@ static void schedule_next(struct sv_ctr *c)
     uv_timer_start(&c->health_timer, on_health_timer, ns_to_ms(next), 0);
 }
 
-static void probe_maybe_free(struct sv_probe *p)
-{
-    if (p->open_handles > 0)
-        return;
-    struct berr ign = BERR_INIT;
-    container_release(&p->proc, &ign);
-    berr_clear(&ign);
-    free(p);
-}
-
-static void on_probe_closed(uv_handle_t *h)
-{
-    struct sv_probe *p = h->data;
-    p->open_handles--;
-    probe_maybe_free(p);
-}
-
-/* Closes the status fd once its handle is closed (uv_close does not). */
-static void on_start_closed(uv_handle_t *h)
-{
-    struct sv_probe *p = h->data;
-    close(p->status_fd);
-    p->status_fd = -1;
-    on_probe_closed(h);
-}
-
-static void probe_result(struct sv_ctr *c, struct sv_probe *p)
+static void probe_result(struct sv_ctr *c, const struct sv_exec *p)
 {
     bool ok = !p->timed_out && !p->start_failed && p->exit.signal == 0 && p->exit.status == 0;
     /* Keep the tail of the output for messages (docker keeps 4096 bytes). */
@@ -118,126 +93,19 @@ static void probe_result(struct sv_ctr *c, struct sv_probe *p)
     }
 }
 
-static void probe_check_done(struct sv_probe *p)
+/* The probe is done (struct sv_exec). */
+static void probe_done(struct sv_exec *p, void *owner)
 {
-    if (!p->reaped || p->open_streams > 0)
-        return;
-    uv_timer_stop(&p->timeout);
-    if (!uv_is_closing((uv_handle_t *)&p->timeout))
-        uv_close((uv_handle_t *)&p->timeout, on_probe_closed);
-    struct sv_ctr *c = p->c;
-    if (c) {
-        c->probe = NULL;
-        p->c = NULL;
-        probe_result(c, p);
-        if (c->run && c->state == C_RUNNING)
-            schedule_next(c);
-    }
-    probe_maybe_free(p);
-}
-
-/* The probe runs in a session of its own, so what it left behind (`sleep
- * 1d &`) is in its process group: killed when the probe ends or times out
- * (SECURITY.md E11). Only before the probe is reaped, while its pid, and
- * so the group's id, cannot be taken by another process. */
-static void probe_kill_group(struct sv_probe *p)
-{
-    if (!p->reaped && p->proc.pid > 0)
-        kill(-p->proc.pid, SIGKILL);
-}
-
-static void on_probe_exit(uv_poll_t *h, int status, int events)
-{
-    struct sv_probe *p = h->data;
-    (void)status;
-    (void)events;
-    probe_kill_group(p); /* the probe has exited: its pid is a zombie's */
-    int r = container_reap(&p->proc, &p->exit);
-    if (r == 0)
-        return;
-    if (r < 0) {
-        memset(&p->exit, 0, sizeof p->exit);
-        p->exit.status = 255;
-    }
-    p->reaped = true;
-    uv_poll_stop(h);
-    uv_close((uv_handle_t *)h, on_probe_closed);
-    probe_check_done(p);
-}
-
-static void on_probe_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-    struct sv_probe *p = h->data;
-    (void)suggested;
-    if (p->out_len < sizeof p->output) {
-        buf->base = p->output + p->out_len;
-        buf->len = sizeof p->output - p->out_len;
-    } else { /* read and dropped once the kept part is full */
-        buf->base = p->sv->readbuf;
-        buf->len = sizeof p->sv->readbuf;
-    }
-}
-
-static void on_probe_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
-{
-    struct sv_probe *p = s->data;
-    if (n > 0) {
-        if (buf->base == p->output + p->out_len)
-            p->out_len += (size_t)n;
-        return;
-    }
-    if (n == 0)
-        return;
-    uv_read_stop(s);
-    uv_close((uv_handle_t *)s, on_probe_closed);
-    p->open_streams--;
-    probe_check_done(p);
-}
-
-/* The status fd is readable: the process got to execve (EOF), or reports
- * why it could not (its message becomes the probe's output), or died
- * (EOF too: its exit decides). Called by the loop; p stays valid until its
- * handles have closed. */
-static void on_probe_started(uv_poll_t *h, int status, int events)
-{
-    struct sv_probe *p = h->data;
-    (void)events;
-    struct berr e = BERR_INIT;
-    int r = status < 0
-                ? 0
-                : container_exec_status(p->status_fd, p->c ? p->c->rec.name : "healthcheck", &e);
-    if (r == 1)
-        return; /* nothing yet */
-    if (r < 0) {
-        snprintf(p->output, sizeof p->output, "%s", e.msg ? e.msg : "cannot run the healthcheck");
-        p->out_len = strlen(p->output);
-        p->start_failed = true;
-    }
-    berr_clear(&e);
-    uv_poll_stop(h);
-    uv_close((uv_handle_t *)h, on_start_closed);
-    p->open_streams--;
-    probe_check_done(p);
-}
-
-static void on_probe_timeout(uv_timer_t *t)
-{
-    struct sv_probe *p = t->data;
-    p->timed_out = true;
-    if (!p->reaped)
-        container_signal(&p->proc, SIGKILL);
-    probe_kill_group(p);
+    struct sv_ctr *c = owner;
+    c->probe = NULL;
+    probe_result(c, p);
+    if (c->run && c->state == C_RUNNING)
+        schedule_next(c);
 }
 
 static void run_probe(struct sv_ctr *c)
 {
-    struct supervisor *sv = c->sv;
     const struct ctr_plan *pl = &c->rec.plan;
-    int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC) < 0) {
-        schedule_next(c);
-        return;
-    }
     struct exec_spec x = {
         .name = c->rec.name,
         .target_pidfd = c->run->proc.pidfd,
@@ -250,51 +118,20 @@ static void run_probe(struct sv_ctr *c)
         .no_new_privs = pl->no_new_privs,
         .ulimits = pl->ulimits,
         .n_ulimits = pl->n_ulimits,
-        .stdin_fd = -1,
-        .stdout_fd = pfd[1],
-        .stderr_fd = pfd[1],
     };
-    struct sv_probe *p = xcalloc(1, sizeof *p);
-    p->sv = sv;
-    p->c = c;
     struct berr e = BERR_INIT;
-    int r = container_exec_start(sv->rt, &x, &p->proc, &p->status_fd, &e);
-    close(pfd[1]);
-    if (r < 0) {
-        /* A probe that cannot even be cloned is a failed probe. */
-        close(pfd[0]);
-        snprintf(p->output, sizeof p->output, "%s", e.msg ? e.msg : "cannot run the healthcheck");
-        p->out_len = strlen(p->output);
-        berr_clear(&e);
-        p->reaped = true;
-        p->exit.status = 1;
-        p->c = NULL;
-        probe_result(c, p);
-        free(p);
-        if (c->run && c->state == C_RUNNING)
-            schedule_next(c);
+    c->probe = sv_exec_start(c->sv, &x, PROBE_OUTPUT_MAX, ns_to_ms(pl->health.timeout_ns),
+                             probe_done, c, &e);
+    if (c->probe)
         return;
-    }
-    c->probe = p;
-    uv_poll_init(&sv->loop, &p->poll, p->proc.pidfd);
-    p->poll.data = p;
-    p->open_handles++;
-    uv_poll_start(&p->poll, UV_READABLE, on_probe_exit);
-    uv_pipe_init(&sv->loop, &p->out, 0);
-    p->out.data = p;
-    p->open_handles++;
-    uv_pipe_open(&p->out, pfd[0]);
-    uv_read_start((uv_stream_t *)&p->out, on_probe_alloc, on_probe_read);
-    p->open_streams++;
-    uv_poll_init(&sv->loop, &p->start, p->status_fd);
-    p->start.data = p;
-    p->open_handles++;
-    uv_poll_start(&p->start, UV_READABLE, on_probe_started);
-    p->open_streams++;
-    uv_timer_init(&sv->loop, &p->timeout);
-    p->timeout.data = p;
-    p->open_handles++;
-    uv_timer_start(&p->timeout, on_probe_timeout, ns_to_ms(pl->health.timeout_ns), 0);
+    /* A probe that cannot even be cloned is a failed probe. */
+    char msg[PROBE_OUTPUT_MAX];
+    snprintf(msg, sizeof msg, "%s", e.msg ? e.msg : "cannot run the healthcheck");
+    berr_clear(&e);
+    struct sv_exec failed = {.start_failed = true, .output = msg, .out_len = strlen(msg)};
+    probe_result(c, &failed);
+    if (c->run && c->state == C_RUNNING)
+        schedule_next(c);
 }
 
 static void on_health_timer(uv_timer_t *t)
@@ -320,11 +157,9 @@ void sv_health_start(struct sv_ctr *c)
 void sv_health_stop(struct sv_ctr *c)
 {
     uv_timer_stop(&c->health_timer);
-    struct sv_probe *p = c->probe;
+    struct sv_exec *p = c->probe;
     if (!p)
         return;
     c->probe = NULL;
-    p->c = NULL;
-    if (!p->reaped)
-        container_signal(&p->proc, SIGKILL);
+    sv_exec_abandon(p);
 }

@@ -86,7 +86,7 @@ struct sv_ctr {
     char health_output[256];
     struct log_writer log;
     uv_timer_t health_timer;
-    struct sv_probe *probe;   /* the healthcheck running now, or NULL */
+    struct sv_exec *probe;    /* the healthcheck running now, or NULL */
     uint64_t health_since_ms; /* when the current run started (start period) */
     /* Networking (sv_net.c): the namespace with its links, held by this fd
      * (-1: none yet), made at the first start in this supervisor and kept
@@ -96,28 +96,40 @@ struct sv_ctr {
     bool dns_listening;
     struct sv_proxy **proxies;
     size_t n_proxies;
+    /* Lifecycle hooks (sv_hooks.c): the one running now, or NULL; a
+     * post_start list not done yet (the start is not reported); pre_stop
+     * begun for this run; a post_start failed (the start fails). */
+    struct sv_exec *hook;
+    struct hook_run *hook_run; /* which hook it is (sv_hooks.c) */
+    bool hooks_pending, pre_stop_started, hook_failed;
 };
 
-/* One healthcheck probe: a process exec'd into the container, its output
- * (combined, the first 4096 bytes kept, as Docker does) and its timeout.
- * The probe owns its four handles and is freed when the last has closed
- * (open_handles); it is done once reaped and its two streams (the output
- * pipe and the start status) have ended (open_streams). Its process is
- * started without waiting (container_exec_start): until it reaches execve
- * it runs berth's code inside the container, where the container can stop
- * it, so the loop watches its status fd instead of blocking on it, and the
- * timeout covers the start too. */
-struct sv_probe {
+/* A process exec'd into a running container on the loop (sv_exec.c): a
+ * healthcheck probe or a lifecycle hook, its output (combined, the first
+ * out_cap bytes kept) and its timeout. It owns its four handles and is
+ * freed when the last has closed (open_handles); it is done once reaped
+ * and its two streams (the output pipe and the start status) have ended
+ * (open_streams): then done(x, owner) is called, unless the owner let it
+ * go (sv_exec_abandon). Its process is started without waiting
+ * (container_exec_start): until it reaches execve it runs berth's code
+ * inside the container, where the container can stop it, so the loop
+ * watches its status fd instead of blocking on it, and the timeout covers
+ * the start too. */
+struct sv_exec;
+typedef void (*sv_exec_done_fn)(struct sv_exec *x, void *owner);
+struct sv_exec {
     struct supervisor *sv;
-    struct sv_ctr *c; /* NULL once the container moved on */
+    void *owner; /* NULL once the owner moved on */
+    sv_exec_done_fn done;
+    char *name; /* the container's, for messages */
     struct container_proc proc;
     uv_poll_t poll;  /* the process's pidfd: its exit */
     uv_pipe_t out;   /* its stdout and stderr */
     uv_poll_t start; /* status_fd: EOF at execve, or why it could not start */
-    int status_fd;   /* owned by the probe; closed when `start` has closed */
+    int status_fd;   /* owned here; closed when `start` has closed */
     uv_timer_t timeout;
-    char output[4096];
-    size_t out_len;
+    char *output;
+    size_t out_cap, out_len;
     int open_handles;
     int open_streams;
     bool reaped;
@@ -125,6 +137,15 @@ struct sv_probe {
     bool start_failed; /* its report is in output */
     struct container_exit exit;
 };
+
+/* Starts spec (its stdio is set here) with a timeout; NULL with e when it
+ * cannot even be cloned. */
+struct exec_spec;
+struct sv_exec *sv_exec_start(struct supervisor *sv, struct exec_spec *spec, size_t out_cap,
+                              uint64_t timeout_ms, sv_exec_done_fn done, void *owner,
+                              struct berr *e);
+/* The owner moves on: the process is killed, done is not called. */
+void sv_exec_abandon(struct sv_exec *x);
 
 struct sv_client {
     struct supervisor *sv;
@@ -239,6 +260,23 @@ void sv_client_detach(struct sv_client *cl);
 
 /* Answers the stop requests whose containers are all down (sv_control.c). */
 void sv_check_stops(struct supervisor *sv);
+
+/* Logging (supervisor.c): the container's log writer opened as its plan
+ * says; one line of its output (idx 0 stdout, 1 stderr) to the log and to
+ * the attached view (unless attach: false). */
+int sv_log_open(struct sv_ctr *c, const char *dir, struct berr *e);
+void sv_log_line(struct sv_ctr *c, int idx, const char *data, size_t len);
+
+/* Lifecycle hooks (sv_hooks.c). sv_hooks_post_start, after a start: true
+ * when hooks run (the start is reported when they are done).
+ * sv_hooks_pre_stop, at a stop: true when the stop must wait for them (it
+ * is asked again, with grace_ns, once they are done). sv_hooks_stop: the
+ * run ends or is killed. sv_hooks_post_start_failed (supervisor.c): the
+ * container is stopped and its start fails with msg. */
+bool sv_hooks_post_start(struct sv_ctr *c);
+bool sv_hooks_pre_stop(struct sv_ctr *c, int64_t grace_ns);
+void sv_hooks_stop(struct sv_ctr *c);
+void sv_hooks_post_start_failed(struct sv_ctr *c, const char *msg);
 
 /* Healthchecks (sv_health.c): started with each run, stopped at its end. */
 void sv_health_start(struct sv_ctr *c);
