@@ -21,8 +21,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/runtime/devnodes.h"
 #include "engine/runtime/init.h"
 #include "engine/runtime/mountspec.h"
+#include "engine/runtime/quota.h"
 #include "engine/runtime/launch.h"
 #include "engine/runtime/runtime.h"
 #include "util/cleanup.h"
@@ -247,6 +249,11 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     if (mr < 0)
         return mr;
 
+    _cleanup_(init_devices_free) struct init_devices devs = {0};
+    int dr = init_devices_prepare(&spec->limits, spec->name, &devs, e);
+    if (dr < 0)
+        return dr;
+
     /* The network namespace to join, opened before anything is made. */
     _cleanup_close_ int netns_fd = -1;
     if (spec->netns_path) {
@@ -263,6 +270,12 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
             return berr_wrap(e, "%s", spec->name);
     }
 
+    if (spec->limits.storage_size > 0) {
+        int qr =
+            quota_set(spec->upper_dir, spec->work_dir, spec->limits.storage_size, spec->name, e);
+        if (qr < 0)
+            return qr;
+    }
     struct cgroup *cg = NULL;
     int r = cgroup_create(&rt->cgsys, spec->cgroup_rel, &spec->limits, spec->name, &cg, e);
     if (r < 0)
@@ -313,6 +326,8 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         .read_only = spec->read_only,
         .mounts = mnts.v,
         .n_mounts = mnts.n,
+        .devices = devs.v,
+        .n_devices = devs.n,
         .console_sock = launch_console_sock(&l),
     };
     if (spec->shm_size > 0)

@@ -73,6 +73,7 @@ void ctr_plan_free(struct ctr_plan *c)
     free(c->mounts);
     strv_free(c->labels);
     plan_net_free(c);
+    cgroup_limits_free(&c->limits);
     free(c->config);
     memset(c, 0, sizeof *c);
 }
@@ -273,6 +274,7 @@ json_t *plan_to_json(const struct ctr_plan *c)
     if (c->no_new_privs)
         json_object_set_new(j, "no_new_privs", json_true());
     net_to_json(c, j);
+    plan_res_to_json(&c->limits, j);
     return j;
 }
 
@@ -454,6 +456,7 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
         ctr_plan_free(out);
         return nr;
     }
+    plan_res_from_json(j, &out->limits);
     if (!out->argv[0]) {
         ctr_plan_free(out);
         return berr_set(e, -EINVAL, "invalid container plan: no command");

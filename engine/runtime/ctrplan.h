@@ -147,7 +147,8 @@ struct ctr_plan {
      * masked paths, supplementary groups, OOM settings. */
 
     /* Resources: CPU, memory, block I/O, devices and storage limits
-     * (cgroup v1 and v2). */
+     * (cgroup v1 and v2). All in limits above (struct cgroup_limits), so
+     * that they reach the runtime with it; their JSON: ctrplan_res.c. */
 
     /* Process limits, kernel settings and namespaces: ulimits, sysctls,
      * pid, ipc, uts, cgroup, cgroup_parent. */
@@ -179,6 +180,12 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e);
 /* o's string member k, copied (heap); NULL when absent or not a string.
  * For the readers of the records that hold a plan, too. */
 char *plan_json_str(json_t *o, const char *k);
+
+/* The resource limits beyond memory, cpus and pids (ctrplan_res.c), as a
+ * "resources" member of the plan's JSON, written only when something is
+ * set (so containers made before keep their config text); and back. */
+void plan_res_to_json(const struct cgroup_limits *l, json_t *plan);
+void plan_res_from_json(json_t *plan, struct cgroup_limits *l);
 
 const char *plan_restart_name(enum plan_restart_policy p);
 /* "tcp", "udp", "sctp" for IPPROTO_*; and back (-1 for anything else). */
