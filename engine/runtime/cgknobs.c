@@ -55,8 +55,7 @@ static void memory_knobs(struct knobs *k, const struct cgroup_limits *l, bool v2
         add(k, CG_MEMORY, v2 ? "memory.max" : "memory.limit_in_bytes", "mem_limit", "%" PRId64,
             l->memory);
         /* memswap_limit: memory and swap together; unset, swap up to the
-         * limit again (Docker's default); -1, swap without a limit. v1
-         * writes it only where swap accounting exists. */
+         * limit again (Docker's default); -1, swap without a limit. */
         int64_t both = l->memswap > 0 ? l->memswap : l->memory * 2;
         struct cgroup_knob *o;
         if (!v2 && l->memswap < 0)
@@ -67,7 +66,10 @@ static void memory_knobs(struct knobs *k, const struct cgroup_limits *l, bool v2
             o = add(k, CG_MEMORY, "memory.swap.max", "memswap_limit", "max");
         else
             o = add(k, CG_MEMORY, "memory.swap.max", "memswap_limit", "%" PRId64, both - l->memory);
-        o->optional = true;
+        /* Without swap accounting the default and -1 ask for nothing, and
+         * are skipped; an explicit memswap_limit would go unenforced: an
+         * error (fail closed). */
+        o->optional = l->memswap <= 0;
     }
     if (l->mem_reservation > 0)
         add(k, CG_MEMORY, v2 ? "memory.low" : "memory.soft_limit_in_bytes", "mem_reservation",

@@ -64,7 +64,7 @@ static void test_knobs_cpu_memory(void **state)
     };
     assert_knobs(&l, false,
                  "memory.limit_in_bytes=67108864\n"
-                 "!memory.memsw.limit_in_bytes=100663296\n"
+                 "memory.memsw.limit_in_bytes=100663296\n"
                  "memory.soft_limit_in_bytes=33554432\n"
                  "memory.swappiness=10\n"
                  "cpu.shares=512\n"
@@ -79,7 +79,7 @@ static void test_knobs_cpu_memory(void **state)
      * error when the limits are applied). */
     assert_knobs(&l, true,
                  "memory.max=67108864\n"
-                 "!memory.swap.max=33554432\n"
+                 "memory.swap.max=33554432\n"
                  "memory.low=33554432\n"
                  "cpu.weight=20\n"
                  "cpu.max=30000 60000\n"
@@ -188,6 +188,20 @@ static void test_limits_supported(void **state)
     struct cgroup_limits set = {.cpuset = "0"};
     assert_int_equal(cgroup_limits_supported(&s, &set, "service \"x\"", &e), -ENOTSUP);
     assert_non_null(strstr(e.msg, "cpuset needs the cpuset cgroup controller"));
+    berr_clear(&e);
+    /* No swap accounting: Docker's default swap is skipped, an explicit
+     * memswap_limit is refused rather than left unenforced. */
+    s.v1_root[CG_MEMORY] = xasprintf("%s/memory", dir);
+    assert_int_equal(mkdir(s.v1_root[CG_MEMORY], 0755), 0);
+    free(ct_write(dir, "memory/memory.limit_in_bytes", ""));
+    struct cgroup_limits mem = {.memory = 1 << 20};
+    assert_int_equal(cgroup_limits_supported(&s, &mem, "service \"x\"", &e), 0);
+    mem.memswap = -1;
+    assert_int_equal(cgroup_limits_supported(&s, &mem, "service \"x\"", &e), 0);
+    mem.memswap = 2 << 20;
+    assert_int_equal(cgroup_limits_supported(&s, &mem, "service \"x\"", &e), -ENOTSUP);
+    assert_non_null(strstr(e.msg, "memswap_limit: this kernel has no cgroup file "
+                                  "memory.memsw.limit_in_bytes"));
     berr_clear(&e);
     struct cgroup_sys v2 = {.unified = true, .v2_root = dir};
     assert_int_equal(cgroup_limits_supported(&v2, &rt, "service \"x\"", &e), -ENOTSUP);
