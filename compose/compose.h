@@ -191,6 +191,9 @@ struct svc_build {
     /* (The places here name the file as messages do, "compose.yaml".) */
 };
 
+/* blkio_config per-device settings (struct svc_res). */
+enum { SVC_IO_WEIGHT, SVC_IO_RBPS, SVC_IO_WBPS, SVC_IO_RIOPS, SVC_IO_WIOPS };
+
 struct service {
     char *name;
     struct srcpos pos; /* the service's key */
@@ -274,7 +277,42 @@ struct service {
      * masked paths, supplementary groups, OOM settings. */
 
     /* Resources: CPU, memory, block I/O, devices and storage limits
-     * (cgroup v1 and v2). */
+     * (cgroup v1 and v2). Zero is "not set" for each (compose/model_res.c;
+     * the limits keys above and deploy.resources fill mem_limit, cpus and
+     * pids_limit). Positions name the file as messages do. */
+    struct svc_res {
+        int64_t cpu_shares, cpu_quota, cpu_period; /* µs; cpu_quota -1: unlimited */
+        int64_t cpu_rt_runtime, cpu_rt_period;     /* µs */
+        char *cpuset;                              /* "0-1,3", syntax checked */
+        struct srcpos cpuset_pos;
+        int64_t mem_reservation; /* bytes */
+        int64_t memswap_limit;   /* bytes of memory and swap; -1: unlimited swap */
+        int mem_swappiness;      /* 0..100 when mem_swappiness_set */
+        bool mem_swappiness_set;
+        unsigned blkio_weight; /* 10..1000 */
+        /* blkio_config's per-device settings in file order; kind:
+         * SVC_IO_* (weight_device, device_read_bps ...) */
+        struct svc_io {
+            char *path;
+            int kind;
+            uint64_t value;
+            struct srcpos pos;
+        } * io;
+        size_t n_io;
+        struct svc_device { /* devices: */
+            char *host, *ctr;
+            char perms[4]; /* of "rwm" */
+            struct srcpos pos;
+        } * devices;
+        size_t n_devices;
+        struct svc_dev_rule { /* device_cgroup_rules, checked by the runtime's parser at up */
+            char *rule;
+            struct srcpos pos;
+        } * dev_rules;
+        size_t n_dev_rules;
+        int64_t storage_size; /* storage_opt size, bytes */
+        struct srcpos storage_pos;
+    } res;
 
     /* Process limits, kernel settings and namespaces: ulimits, sysctls,
      * pid, ipc, uts, cgroup, cgroup_parent. */

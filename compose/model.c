@@ -931,7 +931,7 @@ static const struct svc_key {
     /* clang-format off */
     {"annotations",         key_annotations,        KEY_HONOURED}, /* recorded, shown by ps --format json */
     {"attach",              key_attach,             KEY_HONOURED}, /* attached up hides the output */
-    {"blkio_config",        NULL,                   KEY_REFUSED},  /* an I/O limit: unthrottled is more */
+    {"blkio_config",        key_blkio_config,       KEY_HONOURED}, /* io/blkio controller (model_res.c) */
     {"build",               key_build,              KEY_BY_VALUE}, /* engine/build; see model_build.c */
     {"cap_add",             key_cap_add,            KEY_HONOURED}, /* util/caps.c, Docker's rules */
     {"cap_drop",            key_cap_drop,           KEY_HONOURED}, /* util/caps.c, Docker's rules */
@@ -942,19 +942,19 @@ static const struct svc_key {
     {"container_name",      key_container_name,     KEY_HONOURED},
     {"cpu_count",           NULL,                   KEY_IGNORED},  /* Windows only: Docker ignores it on Linux too */
     {"cpu_percent",         NULL,                   KEY_IGNORED},  /* Windows only: Docker ignores it on Linux too */
-    {"cpu_period",          NULL,                   KEY_REFUSED},  /* a CPU limit */
-    {"cpu_quota",           NULL,                   KEY_REFUSED},  /* a CPU limit */
-    {"cpu_rt_period",       NULL,                   KEY_IGNORED},  /* grants real-time time: absent is less */
-    {"cpu_rt_runtime",      NULL,                   KEY_IGNORED},  /* grants real-time time: absent is less */
-    {"cpu_shares",          NULL,                   KEY_REFUSED},  /* a CPU weight: the default may be more */
+    {"cpu_period",          key_cpu_period,         KEY_HONOURED}, /* cfs_period_us / cpu.max */
+    {"cpu_quota",           key_cpu_quota,          KEY_HONOURED}, /* cfs_quota_us / cpu.max */
+    {"cpu_rt_period",       key_cpu_rt_period,      KEY_HONOURED}, /* v1 cpu.rt_period_us; v2: an error */
+    {"cpu_rt_runtime",      key_cpu_rt_runtime,     KEY_HONOURED}, /* v1 cpu.rt_runtime_us; v2: an error */
+    {"cpu_shares",          key_cpu_shares,         KEY_HONOURED}, /* cpu.shares / cpu.weight */
     {"cpus",                key_cpus,               KEY_HONOURED},
-    {"cpuset",              NULL,                   KEY_REFUSED},  /* a CPU placement limit */
+    {"cpuset",              key_cpuset,             KEY_HONOURED}, /* cpuset.cpus, checked against the host's */
     {"credential_spec",     NULL,                   KEY_IGNORED},  /* Windows only */
     {"depends_on",          key_depends_on,         KEY_HONOURED},
-    {"deploy",              key_deploy,             KEY_HONOURED}, /* resources.limits; the rest warns */
+    {"deploy",              key_deploy,             KEY_HONOURED}, /* resources; the rest warns */
     {"develop",             NULL,                   KEY_IGNORED},  /* watch mode only */
-    {"device_cgroup_rules", NULL,                   KEY_IGNORED},  /* rules only allow more devices */
-    {"devices",             NULL,                   KEY_IGNORED},  /* adds devices: absent is less */
+    {"device_cgroup_rules", key_device_cgroup_rules, KEY_HONOURED}, /* the device cgroup (devices.c) */
+    {"devices",             key_devices,            KEY_HONOURED}, /* nodes in /dev, the device cgroup */
     {"dns",                 key_dns,                KEY_HONOURED}, /* net/etcfiles.c: the embedded server forwards to them */
     {"dns_opt",             key_dns_opt,            KEY_HONOURED}, /* net/etcfiles.c: the container's resolv.conf */
     {"dns_search",          key_dns_search,         KEY_HONOURED}, /* net/etcfiles.c: the container's resolv.conf */
@@ -980,9 +980,9 @@ static const struct svc_key {
     {"logging",             key_logging,            KEY_HONOURED}, /* see model_logs.c, logfile.c */
     {"mac_address",         key_mac_address,        KEY_HONOURED}, /* the first network's veth */
     {"mem_limit",           key_mem_limit,          KEY_HONOURED},
-    {"mem_reservation",     NULL,                   KEY_REFUSED},  /* a memory soft limit */
-    {"mem_swappiness",      NULL,                   KEY_REFUSED},  /* a swap limit */
-    {"memswap_limit",       NULL,                   KEY_REFUSED},  /* a swap limit */
+    {"mem_reservation",     key_mem_reservation,    KEY_HONOURED}, /* soft_limit_in_bytes / memory.low */
+    {"mem_swappiness",      key_mem_swappiness,     KEY_HONOURED}, /* v1 only; v2 has none (as Docker) */
+    {"memswap_limit",       key_memswap_limit,      KEY_HONOURED}, /* memsw / memory.swap.max */
     {"models",              NULL,                   KEY_IGNORED},  /* adds services: absent is less */
     {"network_mode",        key_network_mode,       KEY_HONOURED}, /* host, none, service:, container: */
     {"networks",            key_networks,           KEY_HONOURED}, /* bridges, IPAM, DNS (net/, sv_net.c) */
@@ -1010,7 +1010,7 @@ static const struct svc_key {
     {"stdin_open",          key_stdin_open,         KEY_HONOURED},
     {"stop_grace_period",   key_stop_grace_period,  KEY_HONOURED},
     {"stop_signal",         key_stop_signal,        KEY_HONOURED},
-    {"storage_opt",         NULL,                   KEY_REFUSED},  /* a disk size limit */
+    {"storage_opt",         key_storage_opt,        KEY_HONOURED}, /* a project quota, or an error at up */
     {"sysctls",             key_sysctls,            KEY_HONOURED}, /* namespaced ones only, as Docker */
     {"tmpfs",               key_tmpfs,              KEY_HONOURED},
     {"tty",                 key_tty,                KEY_HONOURED},
@@ -1131,6 +1131,7 @@ static void build_service(struct model *m, struct service *s, const struct ypair
     finish_build(m, s);
     finish_procns(m, s);
     finish_files(m, s);
+    finish_resources(m, s);
     if (!s->image && s->has_build) {
         /* docker compose's GetImageNameOrDefault, lowercased as a
          * reference must be */
@@ -1253,5 +1254,6 @@ void service_clear(struct service *s)
     service_procns_clear(s);
     service_files_clear(s);
     service_logs_clear(s);
+    svc_res_clear(&s->res);
     *s = (struct service){0};
 }

@@ -76,6 +76,31 @@ void key_restart(struct model *m, struct service *s, const struct ypair *kv);
 void key_deploy(struct model *m, struct service *s, const struct ypair *kv);
 void build_volume_defs(struct model *m, const struct ynode *volumes);
 
+/* Records that the service asks for something berth does not honour and
+ * whose absence could give more than the file asks for: `config` warns,
+ * `up` and `run` refuse the service (model.c). */
+void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Resource keys (model_res.c); finish_resources after every key of the
+ * service (rules across keys). */
+void key_cpu_shares(struct model *m, struct service *s, const struct ypair *kv);
+void key_cpu_quota(struct model *m, struct service *s, const struct ypair *kv);
+void key_cpu_period(struct model *m, struct service *s, const struct ypair *kv);
+void key_cpu_rt_runtime(struct model *m, struct service *s, const struct ypair *kv);
+void key_cpu_rt_period(struct model *m, struct service *s, const struct ypair *kv);
+void key_cpuset(struct model *m, struct service *s, const struct ypair *kv);
+void key_mem_reservation(struct model *m, struct service *s, const struct ypair *kv);
+void key_memswap_limit(struct model *m, struct service *s, const struct ypair *kv);
+void key_mem_swappiness(struct model *m, struct service *s, const struct ypair *kv);
+void key_blkio_config(struct model *m, struct service *s, const struct ypair *kv);
+void key_devices(struct model *m, struct service *s, const struct ypair *kv);
+void key_device_cgroup_rules(struct model *m, struct service *s, const struct ypair *kv);
+void key_storage_opt(struct model *m, struct service *s, const struct ypair *kv);
+void deploy_resources(struct model *m, struct service *s, const struct ynode *resources);
+void finish_resources(struct model *m, struct service *s);
+void svc_res_clear(struct svc_res *r);
+
 /* build: (model_build.c); finish_build after every key of the service. */
 void key_build(struct model *m, struct service *s, const struct ypair *kv);
 void finish_build(struct model *m, struct service *s);

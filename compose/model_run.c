@@ -485,40 +485,6 @@ void key_restart(struct model *m, struct service *s, const struct ypair *kv)
     s->restart.max_retries = (int)n;
 }
 
-static void deploy_limits(struct model *m, struct service *s, const struct ynode *lim)
-{
-    if (ynode_is_null(lim))
-        return;
-    if (lim->kind != YNODE_MAP) {
-        svc_error(m, s, lim, "deploy.resources.limits", "expected a mapping, got %s",
-                  ynode_describe(lim));
-        return;
-    }
-    for (size_t i = 0; i < lim->n_pairs; i++) {
-        const struct ynode *k = lim->pairs[i].key, *v = lim->pairs[i].value;
-        if (ynode_is_null(v))
-            continue;
-        if (key_is(k, "memory")) {
-            int64_t b;
-            if (want_size(m, s, "deploy.resources.limits.memory", v, &b) == 0 && b)
-                s->mem_limit = b;
-        } else if (key_is(k, "cpus")) {
-            double c;
-            if (want_cpus(m, s, "deploy.resources.limits.cpus", v, &c) == 0 && c > 0)
-                s->cpus = c;
-        } else if (key_is(k, "pids")) {
-            int64_t n;
-            if (want_int(m, s, "deploy.resources.limits.pids", v, -1, &n) == 0 && n)
-                s->pids_limit = n;
-        } else if (k->len < 2 || memcmp(k->str, "x-", 2) != 0) {
-            diag_unsupported_at(
-                m->d, YPOS(k),
-                "service %s: deploy.resources.limits.%s is not supported yet; ignored", QS(s->name),
-                k->str);
-        }
-    }
-}
-
 static void deploy_restart_policy(struct model *m, struct service *s, const struct ynode *rp)
 {
     if (ynode_is_null(rp))
@@ -593,16 +559,7 @@ void key_deploy(struct model *m, struct service *s, const struct ypair *kv)
             }
             s->replicas = (int)n;
         } else if (key_is(k, "resources") && val->kind == YNODE_MAP) {
-            for (size_t j = 0; j < val->n_pairs; j++) {
-                const struct ynode *rk = val->pairs[j].key;
-                if (key_is(rk, "limits"))
-                    deploy_limits(m, s, val->pairs[j].value);
-                else if (rk->len < 2 || memcmp(rk->str, "x-", 2) != 0)
-                    diag_unsupported_at(
-                        m->d, YPOS(rk),
-                        "service %s: deploy.resources.%s is not supported yet; ignored",
-                        QS(s->name), rk->str);
-            }
+            deploy_resources(m, s, val);
         } else if (key_is(k, "restart_policy")) {
             deploy_restart_policy(m, s, val);
         } else if (k->len < 2 || memcmp(k->str, "x-", 2) != 0) {

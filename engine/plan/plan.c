@@ -222,6 +222,11 @@ int plan_container(const struct project *p, const struct service *s, const struc
         return fr;
     }
     plan_logs(s, out);
+    int rsr = plan_resources(s, img, out, e);
+    if (rsr < 0) {
+        ctr_plan_free(out);
+        return rsr;
+    }
     out->config = canonical_config(out, img, s->hostname ? s->hostname : "");
     if (!strv_env_get(out->env, "HOSTNAME"))
         strv_env_set(&out->env, "HOSTNAME", out->hostname);

@@ -91,4 +91,17 @@ int plan_files(const struct project *p, const struct service *s, struct ctr_plan
  * still recreates the container, which then gets it). */
 void plan_files_canonical(json_t *j);
 
+/* The service's resource keys as the plan's limits (engine/plan/
+ * plan_res.c), checked against this host before anything is made: a
+ * cpuset CPU that is not online, a blkio_config path that is not a block
+ * device, a devices host path that is not a device node, a
+ * device_cgroup_rules entry Docker would not take: -EINVAL naming the
+ * file:line, the service, the key and the value; a setting this host's
+ * cgroups or the store's file system cannot enforce: -ENOTSUP. */
+int plan_resources(const struct service *s, const struct image *img, struct ctr_plan *out,
+                   struct berr *e);
+
+/* Where the host lists its online CPUs; tests point it elsewhere. */
+#define PLAN_CPU_ONLINE "/sys/devices/system/cpu/online"
+
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,8 +22,8 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 
-static const char *const ctrl_names[CG_CTRL_MAX] = {"memory", "cpu",     "cpuacct",
-                                                    "pids",   "freezer", "devices"};
+static const char *const ctrl_names[CG_CTRL_MAX] = {"memory",  "cpu",     "cpuacct", "pids",
+                                                    "freezer", "devices", "cpuset",  "blkio"};
 
 const char *cgroup_ctrl_name(enum cgroup_ctrl c)
 {
@@ -137,9 +138,11 @@ static void enable_v2_controllers(const struct cgroup_sys *s, const char *rel)
     for (const char *p = rel;;) {
         _cleanup_free_ char *dir = fs_path_join(s->v2_root, prefix);
         _cleanup_free_ char *ctl = fs_path_join(dir, "cgroup.subtree_control");
-        struct berr ign = BERR_INIT;
-        fs_write_str(AT_FDCWD, ctl, "+memory +cpu +pids", &ign);
-        berr_clear(&ign);
+        /* One at a time: a write naming a controller the parent lacks
+         * fails whole. */
+        static const char *const ctls[] = {"+memory", "+cpu", "+pids", "+io", "+cpuset"};
+        for (size_t i = 0; i < ARRAY_SIZE(ctls); i++)
+            fs_write_str(AT_FDCWD, ctl, ctls[i], NULL);
         const char *slash = strchr(p, '/');
         if (!slash)
             break;
@@ -161,70 +164,99 @@ static int write_knob(const char *dir, const char *knob, const char *val, const 
     return 0;
 }
 
-/* One limit as each driver spells it. */
-struct knob {
-    enum cgroup_ctrl ctrl; /* v1 hierarchy (ignored on unified hosts) */
-    const char *v1, *v2;   /* file names; NULL when that driver has none */
-    char val[64];
-    bool optional; /* written only when the file exists (swap) */
-};
-
-static int apply_limits(const struct cgroup *cg, const struct cgroup_limits *lim, const char *who,
-                        struct berr *e)
+/* Writes the limits into the cgroup rel; with rel NULL only checks that
+ * the host can take them (v1: each file in the hierarchy's root; v2 only
+ * the controller and the driver). */
+static int apply_limits(const struct cgroup_sys *s, const char *rel,
+                        const struct cgroup_limits *lim, const char *who, struct berr *e)
 {
-    const struct cgroup_sys *s = cg->sys;
-    struct knob k[8]; /* at most 3 memory, 3 cpu, 1 pids */
-    size_t n = 0;
-    if (lim->memory > 0) {
-        k[n] = (struct knob){CG_MEMORY, "memory.limit_in_bytes", "memory.max", "", false};
-        snprintf(k[n++].val, sizeof k[0].val, "%" PRId64, lim->memory);
-        /* Like Docker without memswap_limit: swap up to the limit again. */
-        k[n] = (struct knob){CG_MEMORY, "memory.memsw.limit_in_bytes", NULL, "", true};
-        snprintf(k[n++].val, sizeof k[0].val, "%" PRId64, lim->memory * 2);
-        k[n] = (struct knob){CG_MEMORY, NULL, "memory.swap.max", "", true};
-        snprintf(k[n++].val, sizeof k[0].val, "%" PRId64, lim->memory);
-    }
-    if (lim->cpus > 0) {
-        int64_t quota = (int64_t)(lim->cpus * 100000 + 0.5);
-        k[n] = (struct knob){CG_CPU, "cpu.cfs_period_us", NULL, "100000", false};
-        n++;
-        k[n] = (struct knob){CG_CPU, "cpu.cfs_quota_us", NULL, "", false};
-        snprintf(k[n++].val, sizeof k[0].val, "%" PRId64, quota);
-        k[n] = (struct knob){CG_CPU, NULL, "cpu.max", "", false};
-        snprintf(k[n++].val, sizeof k[0].val, "%" PRId64 " 100000", quota);
-    }
-    if (lim->pids != 0) {
-        k[n] = (struct knob){CG_PIDS, "pids.max", "pids.max", "max", false};
-        if (lim->pids > 0)
-            snprintf(k[n].val, sizeof k[0].val, "%" PRId64, lim->pids);
-        n++;
-    }
-    static const char *const needs[CG_CTRL_MAX] = {
-        [CG_MEMORY] = "mem_limit", [CG_CPU] = "cpus", [CG_PIDS] = "pids_limit"};
+    _cleanup_free_ struct cgroup_knob *k = NULL;
+    size_t n = cgroup_knobs(lim, s->unified, &k);
     for (size_t i = 0; i < n; i++) {
-        const char *file = s->unified ? k[i].v2 : k[i].v1;
         const char *root = s->unified ? s->v2_root : s->v1_root[k[i].ctrl];
-        if (!file)
-            continue;
+        if (!k[i].file)
+            return berr_set(e, -ENOTSUP,
+                            "%s: %s: cgroup v2 has no real-time CPU controller (only cgroup v1 "
+                            "has cpu.rt_*)",
+                            who, k[i].key);
         if (!root)
-            return berr_set(e, -ENOTSUP, "%s: %s needs the %s cgroup controller", who,
-                            needs[k[i].ctrl], ctrl_names[k[i].ctrl]);
-        _cleanup_free_ char *dir = fs_path_join(root, cg->rel);
-        if (k[i].optional) {
-            _cleanup_free_ char *path = fs_path_join(dir, file);
-            if (!fs_exists(path))
-                continue;
+            return berr_set(e, -ENOTSUP, "%s: %s needs the %s cgroup controller", who, k[i].key,
+                            ctrl_names[k[i].ctrl]);
+        /* The check reads the root's files: v2's root has no limit files,
+         * v1's no pids.max. */
+        if (!rel && (s->unified || k[i].ctrl == CG_PIDS))
+            continue;
+        _cleanup_free_ char *dir = fs_path_join(root, rel ? rel : "");
+        _cleanup_free_ char *path = fs_path_join(dir, k[i].file);
+        const char *file = k[i].file;
+        if (!fs_exists(path) && k[i].alt) {
+            free(path);
+            path = fs_path_join(dir, k[i].alt);
+            file = k[i].alt;
         }
-        int r = write_knob(dir, file, k[i].val, who, e);
+        if (!fs_exists(path)) {
+            if (k[i].optional)
+                continue;
+            return berr_set(e, -ENOTSUP, "%s: %s: this kernel has no cgroup file %s%s%s", who,
+                            k[i].key, k[i].file, k[i].alt ? " nor " : "", k[i].alt ? k[i].alt : "");
+        }
+        if (!rel)
+            continue;
+        _cleanup_free_ char *what = xasprintf("%s: %s", who, k[i].key);
+        int r = write_knob(dir, file, k[i].val, what, e);
         if (r < 0)
             return r;
     }
     return 0;
 }
 
-/* The device allow-list, through every enforcer the host has. */
-static int apply_devices(const struct cgroup *cg, const char *who, struct berr *e)
+int cgroup_limits_supported(const struct cgroup_sys *s, const struct cgroup_limits *lim,
+                            const char *who, struct berr *e)
 {
+    return apply_limits(s, NULL, lim, who, e);
+}
+
+/* The rules compose's devices (each host node, by its type and number,
+ * with its permissions) and device_cgroup_rules add to Docker's list. */
+static int extra_device_rules(const struct cgroup_limits *lim, struct dev_rule **out, size_t *n,
+                              const char *who, struct berr *e)
+{
+    *n = 0;
+    if (lim->n_devices + lim->n_dev_rules == 0)
+        return 0;
+    struct dev_rule *v = xcalloc(lim->n_devices + lim->n_dev_rules, sizeof *v);
+    for (size_t i = 0; i < lim->n_devices; i++) {
+        struct stat st;
+        if (stat(lim->devices[i].host, &st) < 0) {
+            int r = berr_errno(e, errno, "%s: devices: %s", who, lim->devices[i].host);
+            free(v);
+            return r;
+        }
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) {
+            free(v);
+            return berr_set(e, -ENODEV, "%s: devices: %s is not a device node", who,
+                            lim->devices[i].host);
+        }
+        v[i] = (struct dev_rule){S_ISBLK(st.st_mode) ? 'b' : 'c', (int32_t)major(st.st_rdev),
+                                 (int32_t)minor(st.st_rdev), lim->devices[i].access, NULL};
+    }
+    for (size_t i = 0; i < lim->n_dev_rules; i++)
+        v[lim->n_devices + i] = lim->dev_rules[i];
+    *n = lim->n_devices + lim->n_dev_rules;
+    *out = v;
+    return 0;
+}
+
+/* The device allow-list, through every enforcer the host has: Docker's
+ * defaults, then the devices and device_cgroup_rules of the limits. */
+static int apply_devices(const struct cgroup *cg, const struct cgroup_limits *lim, const char *who,
+                         struct berr *e)
+{
+    _cleanup_free_ struct dev_rule *extra = NULL;
+    size_t n_extra = 0;
+    int rr = extra_device_rules(lim, &extra, &n_extra, who, e);
+    if (rr < 0)
+        return rr;
     const struct cgroup_sys *s = cg->sys;
     bool v1 = !s->unified && s->v1_root[CG_DEVICES];
     if (!v1 && cg->v2_fd < 0)
@@ -237,12 +269,12 @@ static int apply_devices(const struct cgroup *cg, const char *who, struct berr *
         _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
             return berr_errno(e, errno, "%s: opening cgroup %s", who, dir);
-        int r = devices_apply_v1(fd, who, e);
+        int r = devices_apply_v1(fd, extra, n_extra, who, e);
         if (r < 0)
             return r;
     }
     if (cg->v2_fd >= 0)
-        return devices_attach_bpf(cg->v2_fd, who, e);
+        return devices_attach_bpf(cg->v2_fd, extra, n_extra, who, e);
     return 0;
 }
 
@@ -255,13 +287,110 @@ static struct cgroup *cgroup_new(const struct cgroup_sys *s, const char *rel)
     return cg;
 }
 
-int cgroup_create(const struct cgroup_sys *s, const char *rel, const struct cgroup_limits *lim,
+/* The block devices of blkio_config to major:minor, into a copy of the
+ * limits (io only: the rest is shared with lim, not owned). Before
+ * anything is made: a path that is not a block device is an error. */
+static int resolve_io(const struct cgroup_limits *lim, struct cgroup_limits *out, const char *who,
+                      struct berr *e)
+{
+    *out = *lim;
+    if (lim->n_io == 0)
+        return 0;
+    out->io = xcalloc(lim->n_io, sizeof *out->io);
+    for (size_t i = 0; i < lim->n_io; i++) {
+        out->io[i] = lim->io[i];
+        struct stat st;
+        if (stat(lim->io[i].path, &st) < 0) {
+            int r = berr_errno(e, errno, "%s: blkio_config: device %s", who, lim->io[i].path);
+            free(out->io);
+            return r;
+        }
+        if (!S_ISBLK(st.st_mode)) {
+            free(out->io);
+            return berr_set(e, -ENOTBLK, "%s: blkio_config: %s is not a block device", who,
+                            lim->io[i].path);
+        }
+        out->io[i].major = major(st.st_rdev);
+        out->io[i].minor = minor(st.st_rdev);
+    }
+    return 0;
+}
+
+/* v1 cpuset: a new cgroup starts with no CPUs and no memory nodes, and
+ * takes no task until it has both: each level gets its parent's. */
+static int cpuset_fill(const struct cgroup_sys *s, const char *rel, const char *who, struct berr *e)
+{
+    const char *root = s->unified ? NULL : s->v1_root[CG_CPUSET];
+    if (!root)
+        return 0;
+    static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+    _cleanup_free_ char *parent = xstrdup(root);
+    for (const char *p = rel; p;) {
+        const char *slash = strchr(p, '/');
+        _cleanup_free_ char *sub = slash ? xstrndup(rel, (size_t)(slash - rel)) : xstrdup(rel);
+        _cleanup_free_ char *dir = fs_path_join(root, sub);
+        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+            _cleanup_free_ char *mine = NULL, *theirs = NULL;
+            _cleanup_free_ char *mp = fs_path_join(dir, files[i]);
+            _cleanup_free_ char *tp = fs_path_join(parent, files[i]);
+            if (fs_read_file(AT_FDCWD, mp, 65536, &mine, NULL, NULL) == 0 &&
+                strspn(mine, " \n") != strlen(mine))
+                continue;
+            int r = fs_read_file(AT_FDCWD, tp, 65536, &theirs, NULL, e);
+            if (r == 0)
+                r = fs_write_str(AT_FDCWD, mp, theirs, e);
+            if (r < 0)
+                return berr_wrap(e, "%s: copying %s into cgroup %s", who, files[i], dir);
+        }
+        free(parent);
+        parent = TAKE_PTR(dir);
+        p = slash ? slash + 1 : NULL;
+    }
+    return 0;
+}
+
+/* v1 real-time time: a cgroup gets rt_runtime only within its parent's,
+ * and a new one has none; each level above the container gets at least
+ * what the container asks for (the kernel refuses when siblings already
+ * took the rest). */
+static int rt_fill(const struct cgroup_sys *s, const char *rel, const struct cgroup_limits *lim,
+                   const char *who, struct berr *e)
+{
+    const char *root = s->unified ? NULL : s->v1_root[CG_CPU];
+    if (!root || lim->cpu_rt_runtime <= 0)
+        return 0;
+    for (const char *p = strchr(rel, '/'); p; p = strchr(p + 1, '/')) {
+        _cleanup_free_ char *sub = xstrndup(rel, (size_t)(p - rel));
+        _cleanup_free_ char *dir = fs_path_join(root, sub);
+        _cleanup_free_ char *f = fs_path_join(dir, "cpu.rt_runtime_us");
+        _cleanup_free_ char *cur = NULL;
+        if (fs_read_file(AT_FDCWD, f, 64, &cur, NULL, NULL) < 0)
+            return berr_set(e, -ENOTSUP,
+                            "%s: cpu_rt_runtime: this kernel has no real-time group scheduling "
+                            "(no cpu.rt_runtime_us)",
+                            who);
+        if (strtoll(cur, NULL, 10) >= lim->cpu_rt_runtime)
+            continue;
+        char v[32];
+        snprintf(v, sizeof v, "%" PRId64, lim->cpu_rt_runtime);
+        int r = fs_write_str(AT_FDCWD, f, v, e);
+        if (r < 0)
+            return berr_wrap(e, "%s: cpu_rt_runtime: giving cgroup %s real-time time", who, sub);
+    }
+    return 0;
+}
+
+int cgroup_create(const struct cgroup_sys *s, const char *rel, const struct cgroup_limits *lim_in,
                   const char *who, struct cgroup **out, struct berr *e)
 {
+    struct cgroup_limits res;
+    int r = resolve_io(lim_in, &res, who, e);
+    if (r < 0)
+        return r;
+    const struct cgroup_limits *lim = &res;
     struct cgroup *cg = cgroup_new(s, rel);
     const char *rs[CG_CTRL_MAX + 1];
     int n = roots(s, rs);
-    int r = 0;
     for (int i = 0; i < n && r == 0; i++) {
         _cleanup_free_ char *dir = fs_path_join(rs[i], rel);
         r = fs_mkdir_p(dir, 0755, e);
@@ -271,7 +400,11 @@ int cgroup_create(const struct cgroup_sys *s, const char *rel, const struct cgro
     if (r == 0 && s->unified)
         enable_v2_controllers(s, rel);
     if (r == 0)
-        r = apply_limits(cg, lim, who, e);
+        r = cpuset_fill(s, rel, who, e);
+    if (r == 0)
+        r = rt_fill(s, rel, lim, who, e);
+    if (r == 0)
+        r = apply_limits(s, rel, lim, who, e);
     if (r == 0 && s->v2_root) {
         _cleanup_free_ char *dir = fs_path_join(s->v2_root, rel);
         cg->v2_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -279,7 +412,9 @@ int cgroup_create(const struct cgroup_sys *s, const char *rel, const struct cgro
             r = berr_errno(e, errno, "%s: opening cgroup %s", who, dir);
     }
     if (r == 0)
-        r = apply_devices(cg, who, e);
+        r = apply_devices(cg, lim, who, e);
+    if (res.io != lim_in->io)
+        free(res.io);
     if (r < 0) {
         struct berr ign = BERR_INIT;
         cgroup_destroy(cg, true, &ign);
@@ -306,6 +441,11 @@ int cgroup_join_fds(const struct cgroup *cg, int v1[CG_CTRL_MAX], int *v2, struc
         _cleanup_free_ char *dir = fs_path_join(rs[i], cg->rel);
         _cleanup_free_ char *file = fs_path_join(dir, is_v2 ? "cgroup.procs" : "tasks");
         int fd = open(file, O_WRONLY | O_CLOEXEC);
+        /* A container started by an earlier berth has no cpuset or blkio
+         * cgroup: it carries no limit, so there is nothing to join. */
+        if (fd < 0 && errno == ENOENT && !is_v2 &&
+            (rs[i] == cg->sys->v1_root[CG_CPUSET] || rs[i] == cg->sys->v1_root[CG_BLKIO]))
+            continue;
         if (fd < 0) {
             int r = berr_errno(e, errno, "opening %s", file);
             for (int j = 0; j < k; j++)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "engine/runtime/devices.h"
 #include "util/err.h"
 
 enum cgroup_ctrl {
@@ -25,6 +26,8 @@ enum cgroup_ctrl {
     CG_PIDS,
     CG_FREEZER,
     CG_DEVICES, /* no limit of its own: the device allow-list (devices.h) */
+    CG_CPUSET,
+    CG_BLKIO,
     CG_CTRL_MAX,
 };
 
@@ -34,11 +37,74 @@ struct cgroup_sys {
     char *v1_root[CG_CTRL_MAX]; /* each v1 controller's mount, or NULL */
 };
 
+/* One block I/O setting of blkio_config for one device. */
+enum cgroup_io_kind {
+    CG_IO_WEIGHT, /* weight_device: value 10..1000 */
+    CG_IO_RBPS,   /* device_read_bps: bytes per second */
+    CG_IO_WBPS,
+    CG_IO_RIOPS, /* device_read_iops: operations per second */
+    CG_IO_WIOPS,
+};
+
+struct cgroup_io {
+    char *path; /* the host's block device, as the file names it */
+    enum cgroup_io_kind kind;
+    uint64_t value;
+    uint32_t major, minor; /* filled from path when the cgroup is made */
+};
+
+/* A host device node the container gets (compose `devices`). */
+struct cgroup_devmap {
+    char *host;      /* the host's node, e.g. /dev/loop7 */
+    char *ctr;       /* where it appears in the container: under /dev */
+    unsigned access; /* DEV_* bits (devices.h) */
+};
+
 struct cgroup_limits {
     int64_t memory; /* bytes, 0 = none */
     double cpus;    /* 0 = none */
     int64_t pids;   /* 0 = none; -1 = unlimited */
+    /* The rest of compose's resource keys (Docker's meaning); zero is
+     * "not set" for each. Pointers are owned by whoever owns the struct
+     * (a plan: cgroup_limits_free). */
+    int64_t cpu_shares;                    /* v1 cpu.shares, 2..262144 */
+    int64_t cpu_quota, cpu_period;         /* µs; cpu_quota -1: unlimited */
+    int64_t cpu_rt_runtime, cpu_rt_period; /* µs; v1 only */
+    char *cpuset;                          /* "0-1,3" */
+    int64_t mem_reservation;               /* bytes */
+    int64_t memswap;                       /* memory + swap bytes; -1: unlimited swap */
+    int mem_swappiness;                    /* 0..100 when mem_swappiness_set */
+    bool mem_swappiness_set;
+    unsigned blkio_weight; /* 10..1000 */
+    struct cgroup_io *io;  /* per device, in the file's order */
+    size_t n_io;
+    struct cgroup_devmap *devices;
+    size_t n_devices;
+    struct dev_rule *dev_rules; /* device_cgroup_rules (comment NULL) */
+    size_t n_dev_rules;
+    int64_t storage_size; /* storage_opt size: bytes of the upper dir */
 };
+
+void cgroup_limits_free(struct cgroup_limits *l);
+
+/* One file write of the limits, as one driver spells it. */
+struct cgroup_knob {
+    enum cgroup_ctrl ctrl; /* its v1 hierarchy (unused on v2) */
+    /* The file, and the one tried when it is absent (blkio.bfq.weight for
+     * blkio.weight); NULL file: the driver has no such setting, an error. */
+    const char *file, *alt;
+    bool optional;   /* skipped when neither file exists (swap accounting) */
+    const char *key; /* the compose key, for messages */
+    char val[96];
+};
+
+/* The writes for the limits on a v2 (unified) or v1 host, in the order
+ * they must be made; io entries must have their major:minor filled. A
+ * pure function (no file is read): heap array in *out, returns the count. */
+size_t cgroup_knobs(const struct cgroup_limits *lim, bool unified, struct cgroup_knob **out);
+
+/* Docker's (and runc's) cpu.shares to cgroup v2 cpu.weight. */
+uint64_t cgroup_shares_to_weight(uint64_t shares);
 
 struct cgroup {
     const struct cgroup_sys *sys;
@@ -71,6 +137,12 @@ const char *cgroup_ctrl_name(enum cgroup_ctrl c);
  * error nothing is left behind. `who` names the service in messages. */
 int cgroup_create(const struct cgroup_sys *s, const char *rel, const struct cgroup_limits *lim,
                   const char *who, struct cgroup **out, struct berr *e);
+/* Whether this host can take the limits, before anything is made: 0, or
+ * -ENOTSUP naming `who`, the compose key and what the host lacks (a
+ * controller, a file such as blkio.weight, v1's real-time time on v2). */
+int cgroup_limits_supported(const struct cgroup_sys *s, const struct cgroup_limits *lim,
+                            const char *who, struct berr *e);
+
 /* Opens an existing cgroup (for down/recovery); never fails for a missing one. */
 struct cgroup *cgroup_open(const struct cgroup_sys *s, const char *rel);
 

@@ -22,8 +22,10 @@
 #include <unistd.h>
 
 #include "engine/runtime/idmap.h"
+#include "engine/runtime/devnodes.h"
 #include "engine/runtime/init.h"
 #include "engine/runtime/mountspec.h"
+#include "engine/runtime/quota.h"
 #include "engine/runtime/launch.h"
 #include "engine/runtime/runtime.h"
 #include "util/cleanup.h"
@@ -268,6 +270,11 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         return mr;
     _cleanup_free_ int *mount_fds = xcalloc(mnts.n + 1, sizeof(int));
 
+    _cleanup_(init_devices_free) struct init_devices devs = {0};
+    int dr = init_devices_prepare(&spec->limits, spec->name, &devs, e);
+    if (dr < 0)
+        return dr;
+
     /* The network namespace to join, opened before anything is made. */
     _cleanup_close_ int netns_fd = -1;
     if (spec->netns_path) {
@@ -282,6 +289,13 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         init_fd = runtime_init_program(rt, e);
         if (init_fd < 0)
             return berr_wrap(e, "%s", spec->name);
+    }
+
+    if (spec->limits.storage_size > 0) {
+        int qr =
+            quota_set(spec->upper_dir, spec->work_dir, spec->limits.storage_size, spec->name, e);
+        if (qr < 0)
+            return qr;
     }
 
     /* Namespaces and sysctls; the levels of a cgroup_parent. */
@@ -346,6 +360,8 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         .read_only = spec->read_only,
         .mounts = mnts.v,
         .n_mounts = mnts.n,
+        .devices = devs.v,
+        .n_devices = devs.n,
         .console_sock = launch_console_sock(&l),
     };
     if (spec->shm_size > 0)

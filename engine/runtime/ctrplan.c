@@ -76,6 +76,7 @@ void ctr_plan_free(struct ctr_plan *c)
     plan_procns_free(c);
     plan_files_free(c);
     plan_logs_free(c);
+    cgroup_limits_free(&c->limits);
     free(c->config);
     memset(c, 0, sizeof *c);
 }
@@ -281,6 +282,7 @@ json_t *plan_to_json(const struct ctr_plan *c)
     plan_procns_to_json(c, j);
     plan_files_to_json(c, j);
     plan_logs_to_json(c, j);
+    plan_res_to_json(&c->limits, j);
     return j;
 }
 
@@ -467,6 +469,7 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
         ctr_plan_free(out);
         return nr;
     }
+    plan_res_from_json(j, &out->limits);
     if (!out->argv[0]) {
         ctr_plan_free(out);
         return berr_set(e, -EINVAL, "invalid container plan: no command");

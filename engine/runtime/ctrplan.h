@@ -167,7 +167,8 @@ struct ctr_plan {
      * masked paths, supplementary groups, OOM settings. */
 
     /* Resources: CPU, memory, block I/O, devices and storage limits
-     * (cgroup v1 and v2). */
+     * (cgroup v1 and v2). All in limits above (struct cgroup_limits), so
+     * that they reach the runtime with it; their JSON: ctrplan_res.c. */
 
     /* Process limits, kernel settings and namespaces: ulimits, sysctls,
      * pid, ipc, uts, cgroup, cgroup_parent. */
@@ -234,6 +235,12 @@ void plan_procns_spec_release(struct container_spec *spec);
 void plan_procns_to_json(const struct ctr_plan *c, json_t *j);
 int plan_procns_from_json(json_t *j, struct ctr_plan *out, struct berr *e);
 void plan_procns_free(struct ctr_plan *c);
+
+/* The resource limits beyond memory, cpus and pids (ctrplan_res.c), as a
+ * "resources" member of the plan's JSON, written only when something is
+ * set (so containers made before keep their config text); and back. */
+void plan_res_to_json(const struct cgroup_limits *l, json_t *plan);
+void plan_res_from_json(json_t *plan, struct cgroup_limits *l);
 
 const char *plan_restart_name(enum plan_restart_policy p);
 /* "tcp", "udp", "sctp" for IPPROTO_*; and back (-1 for anything else). */

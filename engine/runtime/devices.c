@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/xalloc.h"
 
 /* clang-format off */
 const struct dev_rule devices_docker[] = {
@@ -36,7 +37,8 @@ const size_t devices_docker_n = ARRAY_SIZE(devices_docker);
 static bool rule_matches(const struct dev_rule *r, char type, uint32_t major, uint32_t minor,
                          unsigned access)
 {
-    return r->type == type && (r->major == DEV_ANY || (uint32_t)r->major == major) &&
+    return (r->type == type || r->type == 'a') &&
+           (r->major == DEV_ANY || (uint32_t)r->major == major) &&
            (r->minor == DEV_ANY || (uint32_t)r->minor == minor) && (access & ~r->access) == 0;
 }
 
@@ -91,13 +93,16 @@ static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off,
 static size_t rule_block(const struct dev_rule *r, struct bpf_insn *out)
 {
     bool by_access = (r->access & DEV_RWM) != DEV_RWM;
-    size_t len = 1 + (by_access ? 3 : 0) + (r->major != DEV_ANY) + (r->minor != DEV_ANY) + 2;
+    size_t len =
+        (r->type != 'a') + (by_access ? 3 : 0) + (r->major != DEV_ANY) + (r->minor != DEV_ANY) + 2;
     size_t k = 0;
     /* a jump at k leaves the block when it lands at len: offset len-k-1 */
 #define TO_NEXT ((int16_t)(len - k - 1))
-    int32_t type = r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR;
-    out[k] = JNE_K(BPF_REG_2, type, TO_NEXT);
-    k++;
+    if (r->type != 'a') {
+        int32_t type = r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR;
+        out[k] = JNE_K(BPF_REG_2, type, TO_NEXT);
+        k++;
+    }
     if (by_access) {
         /* (access & allowed) != access: something asked for is not allowed */
         out[k++] = MOV32_X(BPF_REG_1, BPF_REG_3);
@@ -150,16 +155,58 @@ static int write_rule(int dirfd, const char *file, const char *line, const char 
     return 0;
 }
 
-int devices_apply_v1(int cgroup_dirfd, const char *who, struct berr *e)
+int devices_apply_v1(int cgroup_dirfd, const struct dev_rule *extra, size_t n_extra,
+                     const char *who, struct berr *e)
 {
     /* "a" denied first: the cgroup inherited its parent's allow-all. */
     int r = write_rule(cgroup_dirfd, "devices.deny", "a", who, e);
-    for (size_t i = 0; r == 0 && i < devices_docker_n; i++) {
+    for (size_t i = 0; r == 0 && i < devices_docker_n + n_extra; i++) {
         char line[64];
-        devices_rule_v1(&devices_docker[i], line, sizeof line);
+        const struct dev_rule *d =
+            i < devices_docker_n ? &devices_docker[i] : &extra[i - devices_docker_n];
+        devices_rule_v1(d, line, sizeof line);
         r = write_rule(cgroup_dirfd, "devices.allow", line, who, e);
     }
     return r;
+}
+
+static int rule_number(const char **p, int32_t *out)
+{
+    if (**p == '*') {
+        (*p)++;
+        *out = DEV_ANY;
+        return 0;
+    }
+    if (**p < '0' || **p > '9')
+        return -EINVAL;
+    int64_t n = 0;
+    for (; **p >= '0' && **p <= '9'; (*p)++) {
+        n = n * 10 + (**p - '0');
+        if (n > INT32_MAX)
+            return -EINVAL;
+    }
+    *out = (int32_t)n;
+    return 0;
+}
+
+int devices_rule_parse(const char *s, struct dev_rule *out)
+{
+    memset(out, 0, sizeof *out);
+    if ((s[0] != 'a' && s[0] != 'b' && s[0] != 'c') || s[1] != ' ')
+        return -EINVAL;
+    out->type = s[0];
+    const char *p = s + 2;
+    if (rule_number(&p, &out->major) < 0 || *p++ != ':' || rule_number(&p, &out->minor) < 0 ||
+        *p++ != ' ')
+        return -EINVAL;
+    size_t n = 0;
+    for (; *p; p++, n++) {
+        unsigned bit = *p == 'r' ? DEV_READ : *p == 'w' ? DEV_WRITE : *p == 'm' ? DEV_MKNOD : 0;
+        if (!bit || n >= 3)
+            return -EINVAL;
+        out->access |= bit;
+    }
+    return n ? 0 : -EINVAL;
 }
 
 static long sys_bpf(int cmd, union bpf_attr *attr)
@@ -199,11 +246,18 @@ static int detach_id(int cgroup_dirfd, uint32_t id)
     return 0;
 }
 
-int devices_attach_bpf(int cgroup_dirfd, const char *who, struct berr *e)
+int devices_attach_bpf(int cgroup_dirfd, const struct dev_rule *extra, size_t n_extra,
+                       const char *who, struct berr *e)
 {
-    struct bpf_insn prog[DEVICES_BPF_MAX];
-    size_t n = devices_bpf_program(devices_docker, devices_docker_n, prog, ARRAY_SIZE(prog));
-    if (n == 0)
+    size_t n_rules = devices_docker_n + n_extra;
+    _cleanup_free_ struct dev_rule *rules = xcalloc(n_rules, sizeof *rules);
+    memcpy(rules, devices_docker, devices_docker_n * sizeof *rules);
+    if (n_extra)
+        memcpy(rules + devices_docker_n, extra, n_extra * sizeof *rules);
+    size_t cap = 6 + n_rules * 7 + 2;
+    _cleanup_free_ struct bpf_insn *prog = xcalloc(cap, sizeof *prog);
+    size_t n = devices_bpf_program(rules, n_rules, prog, cap);
+    if (n == 0 || n > 4096)
         return berr_set(e, -E2BIG, "%s: the device rules do not fit the program", who);
 
     /* A cgroup of the same path may survive an earlier container (a

@@ -41,7 +41,7 @@
 
 /* One allow rule. */
 struct dev_rule {
-    char type;           /* 'c' or 'b' */
+    char type;           /* 'c', 'b', or 'a' for both */
     int32_t major;       /* DEV_ANY: every major */
     int32_t minor;       /* DEV_ANY: every minor */
     unsigned access;     /* DEV_* bits */
@@ -66,13 +66,20 @@ void devices_rule_v1(const struct dev_rule *r, char *buf, size_t cap);
 size_t devices_bpf_program(const struct dev_rule *rules, size_t n, struct bpf_insn *out,
                            size_t cap);
 
-/* Applies Docker's list to a v1 devices cgroup directory (an O_DIRECTORY
+/* Applies Docker's list and then the extra rules (compose's devices and
+ * device_cgroup_rules) to a v1 devices cgroup directory (an O_DIRECTORY
  * fd). `who` names the service in messages. */
-int devices_apply_v1(int cgroup_dirfd, const char *who, struct berr *e);
+int devices_apply_v1(int cgroup_dirfd, const struct dev_rule *extra, size_t n_extra,
+                     const char *who, struct berr *e);
 
-/* Loads the program for Docker's list and attaches it to the v2 cgroup
- * (an O_DIRECTORY fd), replacing device programs a previous container of
- * the same cgroup path left there. */
-int devices_attach_bpf(int cgroup_dirfd, const char *who, struct berr *e);
+/* Loads the program for Docker's list and the extra rules and attaches it
+ * to the v2 cgroup (an O_DIRECTORY fd), replacing device programs a
+ * previous container of the same cgroup path left there. */
+int devices_attach_bpf(int cgroup_dirfd, const struct dev_rule *extra, size_t n_extra,
+                       const char *who, struct berr *e);
+
+/* "c 1:3 mr", "b *:* rwm", "a 7:* r" as Docker reads device_cgroup_rules
+ * (^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$); -EINVAL otherwise. */
+int devices_rule_parse(const char *s, struct dev_rule *out);
 
 #endif

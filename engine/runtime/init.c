@@ -197,6 +197,44 @@ static void make_dev(struct init_args *a, int devfd)
     check(a, mkdirat(devfd, "mqueue", 01777), what);
 }
 
+/* The devices of the spec, each below /dev through directories made here
+ * (never through a symlink: the standard ones lead to /proc), with the
+ * host node's type, number, mode and owner. One that names a standard
+ * node replaces it. */
+static void make_devices(struct init_args *a, int devfd)
+{
+    for (size_t i = 0; i < a->n_devices; i++) {
+        const struct init_device *d = &a->devices[i];
+        char buf[256];
+        size_t len = strlen(d->path);
+        if (len >= sizeof buf)
+            fail(a, ENAMETOOLONG, 1, d->what, NULL);
+        memcpy(buf, d->path, len + 1);
+        int dir = openat(devfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        check(a, dir, d->what);
+        char *name = buf;
+        for (char *slash; (slash = strchr(name, '/'));) {
+            *slash = '\0';
+            if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
+                fail_errno(a, d->what);
+            int sub = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            check(a, sub, d->what);
+            close(dir);
+            dir = sub;
+            name = slash + 1;
+        }
+        if (mknodat(dir, name, d->mode, d->rdev) < 0) {
+            if (errno != EEXIST)
+                fail_errno(a, d->what);
+            check(a, unlinkat(dir, name, 0), d->what);
+            check(a, mknodat(dir, name, d->mode, d->rdev), d->what);
+        }
+        check(a, fchmodat(dir, name, d->mode & 07777, 0), d->what);
+        check(a, fchownat(dir, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW), d->what);
+        close(dir);
+    }
+}
+
 static void mount_cgroups(struct init_args *a, int rootfd)
 {
     const char *what = "mounting /sys/fs/cgroup";
@@ -629,6 +667,7 @@ void container_init(struct init_args *a)
     int devrw = openat(devfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     check(a, devrw, "mounting /dev");
     make_dev(a, devrw);
+    make_devices(a, devrw);
     static const struct fsopt pts_opts[] = {
         {"newinstance", NULL}, {"ptmxmode", "0666"}, {"mode", "0620"}, {"gid", "5"}, {NULL, NULL}};
     mount_at(a, rootfd, "dev/pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "engine/runtime/proc.h"
 #include "engine/runtime/procns.h"
@@ -26,6 +27,17 @@ struct init_mount {
     bool target_is_file; /* bind of a file: a missing target is made an empty file */
     char tmpfs_size[24]; /* "size" option in bytes, "" for the kernel's default */
     char tmpfs_mode[16]; /* "mode" option, octal */
+};
+
+/* A host device node made in the container's /dev (compose `devices`),
+ * prepared by the parent from the host's node. */
+struct init_device {
+    const char *path; /* below /dev, lexically clean: "loop7", "snd/pcm" */
+    const char *what; /* "making /dev/loop7", for messages */
+    mode_t mode;      /* the host node's type and permission bits */
+    dev_t rdev;
+    uid_t uid;
+    gid_t gid;
 };
 
 struct init_args {
@@ -59,6 +71,9 @@ struct init_args {
      * the fresh one from clone, with "lo" brought up here. */
     int netns_fd;
     bool net_host;
+
+    const struct init_device *devices; /* made after the standard nodes */
+    size_t n_devices;
 
     const char *hostname;
     const char *domainname; /* NULL: left empty */

@@ -266,7 +266,8 @@ static void test_misc_keys(void **state)
     assert_true(b->cpus == 0.5);
     assert_int_equal(b->pids_limit, 50);
     assert_string_equal(b->labels[0], "k=v");
-    ct_assert_warned(&l, "service \"b\": deploy.resources.reservations is not supported yet");
+    assert_int_equal(b->res.mem_reservation, 1LL << 20); /* the memory soft limit */
+    assert_false(ct_warned(&l.w, "reservations"));
     assert_false(ct_warned(&l.w, "deploy.replicas"));
     /* keys the runtime honours are never warned about */
     assert_false(ct_warned(&l.w, "container_name"));
