@@ -88,6 +88,12 @@ void key_links(struct model *m, struct service *s, const struct ypair *kv);
 void key_external_links(struct model *m, struct service *s, const struct ypair *kv);
 void key_mac_address(struct model *m, struct service *s, const struct ypair *kv);
 void key_domainname(struct model *m, struct service *s, const struct ypair *kv);
+
+/* compose/model_shape.c: berth's x-berth-network extension; finish_shape
+ * checks it against network_mode once every key is read. */
+void key_x_berth_network(struct model *m, struct service *s, const struct ypair *kv);
+void finish_shape(struct model *m, struct service *s);
+
 /* The top-level networks, then which of them services join. */
 void build_network_defs(struct model *m, const struct ynode *networks);
 void mark_used_networks(struct project *p);
