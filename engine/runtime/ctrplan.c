@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/runtime/ctrplan_shape.h"
 #include "util/caps.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -273,6 +274,7 @@ json_t *plan_to_json(const struct ctr_plan *c)
     if (c->no_new_privs)
         json_object_set_new(j, "no_new_privs", json_true());
     net_to_json(c, j);
+    plan_shape_to_json(&c->shape, j);
     return j;
 }
 
@@ -449,6 +451,7 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
     out->caps = json_is_integer(caps) ? (uint64_t)json_integer_value(caps) : CAPS_DOCKER_DEFAULT;
     out->caps_named = (uint64_t)json_integer_value(json_object_get(j, "caps_named"));
     out->no_new_privs = json_is_true(json_object_get(j, "no_new_privs"));
+    plan_shape_from_json(j, &out->shape);
     int nr = net_from_json(j, out, e);
     if (nr < 0) {
         ctr_plan_free(out);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "engine/runtime/cgroup.h"
+#include "net/shape.h"
 #include "util/err.h"
 
 struct plan_health {
@@ -153,7 +154,9 @@ struct ctr_plan {
      * pid, ipc, uts, cgroup, cgroup_parent. */
 
     /* Network shaping: berth's x-berth-network extension (bandwidth,
-     * delay, jitter, loss). */
+     * delay, jitter, loss). Not in the config text that decides
+     * recreation: `up` applies a change to the running container. */
+    struct net_shape shape;
 
     /* User namespaces: userns_mode and the ID range the container gets. */
 
