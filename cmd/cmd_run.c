@@ -31,6 +31,7 @@
 #include "engine/runtime/runtime.h"
 #include "engine/runtime/userns.h"
 #include "engine/supervise/ctr_files.h"
+#include "engine/runtime/shapesetup.h"
 #include "engine/supervise/records.h"
 #include "engine/supervise/sv_oneoff.h"
 #include "engine/volume/mounts.h"
@@ -248,6 +249,9 @@ static int run_network(struct run *r, struct container_spec *spec, int *nsfd, ch
         *nsfd = netsetup_attach(pl, r->ctr_name, &mtu, e);
         if (*nsfd < 0)
             return *nsfd;
+        int sr = shapesetup_apply(pl, r->id, *nsfd, e); /* x-berth-network */
+        if (sr < 0)
+            return sr;
         *netns = netsetup_fd_path(*nsfd);
         int dr = sv_oneoff_dns_new(r->c->root, r->c->runroot, getenv("BERTH_RESOLV_CONF"), pl,
                                    r->ctr_name, *nsfd, dns, e);

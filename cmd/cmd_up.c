@@ -271,6 +271,9 @@ static int create_item(struct up *u, struct up_item *it, struct berr *e)
     bool alive =
         old && run_state_read(u->c->runroot, p->name, old->name, &rs) == 0 && run_state_alive(&rs);
     if (act == UP_KEEP) {
+        int sr = up_shape_change(u->c, p->name, old, &it->plan.shape, e);
+        if (sr < 0)
+            return sr;
         free(it->id);
         it->id = xstrdup(old->id);
         it->keep = alive;

@@ -25,6 +25,7 @@
 #include "engine/supervise/control.h"
 #include "engine/supervise/supervisor.h"
 #include "engine/volume/mounts.h"
+#include "net/shape.h"
 #include "util/cleanup.h"
 #include "util/binfmt.h"
 #include "util/platform.h"
@@ -66,6 +67,9 @@ int cli_remove_container(struct cli *c, const char *project, int ctl, const stru
     run_state_remove(c->runroot, project, r->name);
     if (rr == 0) /* removed for good: its addresses go too */
         cli_endpoints_release(c, &r->plan, r->name);
+    int sr = rr == 0 ? net_shape_forget(r->id, first < 0 ? NULL : e) : 0; /* a crashed run's */
+    if (sr < 0 && first == 0)
+        first = sr;
     if ((flags & RM_ANON) && rr == 0) {
         int ar = mounts_remove_anonymous(c->root, project, &r->plan, first < 0 ? NULL : e);
         if (ar < 0 && first == 0)

@@ -124,6 +124,11 @@ int up_networks(struct up *u, struct berr *e);
 void up_networks_undo(struct up *u);
 int up_endpoints(struct up *u, struct up_item *it, struct berr *e);
 
+/* A kept container's x-berth-network changed (cmd/up_shape.c): its links
+ * reshaped in place when it runs, its record rewritten. */
+int up_shape_change(struct cli *c, const char *project, const struct ctr_record *old,
+                    const struct net_shape *want, struct berr *e);
+
 /* Ports (cmd/up_ports.c): before any network, address or container is
  * made, every fixed host port the planned containers publish (tcp and
  * udp; random ones not) is checked: two of them on one host port/proto

@@ -332,6 +332,14 @@ struct service {
 
     /* Network shaping: berth's x-berth-network extension (bandwidth,
      * delay, jitter, loss). */
+    struct svc_shape {
+        bool set;              /* the key is there and asks for something */
+        uint64_t egress_bits;  /* what the container sends, bits/s; 0: no limit */
+        uint64_t ingress_bits; /* what it receives, bits/s; 0: no limit */
+        uint64_t delay_us;     /* netem on what it sends; 0: none */
+        uint64_t jitter_us;    /* with delay */
+        double loss_pct;       /* 0 to 100; 0: none */
+    } shape;
 
     /* User namespaces: userns_mode and the ID range the container gets. */
     bool userns_auto;         /* userns_mode: auto */

@@ -1022,6 +1022,7 @@ static const struct svc_key {
     {"volumes",             key_volumes,            KEY_HONOURED},
     {"volumes_from",        key_volumes_from,       KEY_HONOURED}, /* mounts of another container */
     {"working_dir",         key_working_dir,        KEY_HONOURED},
+    {"x-berth-network",     key_x_berth_network,    KEY_HONOURED}, /* berth's own: net/shape.c */
     /* clang-format on */
 };
 
@@ -1112,9 +1113,9 @@ static void build_service(struct model *m, struct service *s, const struct ypair
     for (size_t i = 0; i < body->n_pairs; i++) {
         const struct ypair *kv = order[i];
         const struct ynode *k = kv->key;
-        if (is_extension(k))
-            continue;
         const struct svc_key *sk = find_service_key(k);
+        if (!sk && is_extension(k))
+            continue;
         if (!sk) {
             diag_warn_at(m->d, YPOS(k), "service %s: key %s is not a compose service key; ignored",
                          QS(s->name), QN(k));
@@ -1132,6 +1133,7 @@ static void build_service(struct model *m, struct service *s, const struct ypair
     finish_procns(m, s);
     finish_files(m, s);
     finish_resources(m, s);
+    finish_shape(m, s);
     if (!s->image && s->has_build) {
         /* docker compose's GetImageNameOrDefault, lowercased as a
          * reference must be */

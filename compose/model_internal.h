@@ -130,6 +130,12 @@ void key_cgroup(struct model *m, struct service *s, const struct ypair *kv);
 void key_cgroup_parent(struct model *m, struct service *s, const struct ypair *kv);
 void finish_procns(struct model *m, struct service *s);
 void service_procns_clear(struct service *s);
+
+/* compose/model_shape.c: berth's x-berth-network extension; finish_shape
+ * checks it against network_mode once every key is read. */
+void key_x_berth_network(struct model *m, struct service *s, const struct ypair *kv);
+void finish_shape(struct model *m, struct service *s);
+
 /* The top-level networks, then which of them services join. */
 void build_network_defs(struct model *m, const struct ynode *networks);
 void mark_used_networks(struct project *p);

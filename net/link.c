@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "net/netns.h"
+#include "net/nl_internal.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -67,8 +68,7 @@ static int nl_errno(int nlerr)
 }
 
 /* Sets e from a libnl error: "<what>: <nl_geterror>". */
-__attribute__((format(printf, 3, 4))) static int nl_fail(struct berr *e, int nlerr, const char *fmt,
-                                                         ...)
+int nl_fail(struct berr *e, int nlerr, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -77,13 +77,13 @@ __attribute__((format(printf, 3, 4))) static int nl_fail(struct berr *e, int nle
     return berr_set(e, nl_errno(nlerr), "%s: %s", what, nl_geterror(nlerr));
 }
 
-static bool nl_not_found(int nlerr)
+bool nl_not_found(int nlerr)
 {
     return nlerr == -NLE_OBJ_NOTFOUND || nlerr == -NLE_NODEV;
 }
 
 /* A connected NETLINK_ROUTE socket in the calling thread's netns. */
-static int host_sock(struct nl_sock **out, struct berr *e)
+int nl_host_sock(struct nl_sock **out, struct berr *e)
 {
     _cleanup_(nl_socket_freep) struct nl_sock *sk = nl_socket_alloc();
     if (!sk)
@@ -96,7 +96,7 @@ static int host_sock(struct nl_sock **out, struct berr *e)
 }
 
 /* A NETLINK_ROUTE socket inside the netns nsfd. */
-static int ns_sock(int nsfd, struct nl_sock **out, struct berr *e)
+int nl_ns_sock(int nsfd, struct nl_sock **out, struct berr *e)
 {
     _cleanup_close_ int fd = netns_socket(nsfd, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, e);
     if (fd < 0)
@@ -188,7 +188,7 @@ static void prefix_push(struct ipam_prefix **v, size_t *n, struct nl_addr *a)
 int link_host_prefixes(struct ipam_prefix **out, size_t *n, struct berr *e)
 {
     _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
-    int r = host_sock(&sk, e);
+    int r = nl_host_sock(&sk, e);
     if (r < 0)
         return r;
     _cleanup_(nl_cache_freep) struct nl_cache *routes = NULL;
@@ -222,7 +222,7 @@ int link_host_prefixes(struct ipam_prefix **out, size_t *n, struct berr *e)
 int link_default_mtu(unsigned *mtu, struct berr *e)
 {
     _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
-    int r = host_sock(&sk, e);
+    int r = nl_host_sock(&sk, e);
     if (r < 0)
         return r;
     _cleanup_(nl_cache_freep) struct nl_cache *routes = NULL;
@@ -412,7 +412,7 @@ int link_bridge_ensure(const struct link_bridge_spec *s, bool *created, struct b
     if (s->gateway6 && (r = parse_addr(s->gateway6, AF_INET6, "bridge gateway", &gw6, e)) < 0)
         return berr_wrap(e, "bridge %s", s->name);
     _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
-    if ((r = host_sock(&sk, e)) < 0)
+    if ((r = nl_host_sock(&sk, e)) < 0)
         return r;
     _cleanup_(rtnl_link_putp) struct rtnl_link *old = NULL;
     if ((r = link_get(sk, s->name, &old, e)) < 0)
@@ -450,7 +450,7 @@ int link_remove(const char *ifname, struct berr *e)
     if (r < 0)
         return r;
     _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
-    if ((r = host_sock(&sk, e)) < 0)
+    if ((r = nl_host_sock(&sk, e)) < 0)
         return r;
     r = link_delete(sk, ifname);
     if (r < 0 && !nl_not_found(r))
@@ -586,7 +586,7 @@ static int endpoint_configure(int nsfd, const struct endpoint *ep, struct berr *
 {
     const struct link_endpoint_spec *s = ep->s;
     _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
-    int r = ns_sock(nsfd, &sk, e);
+    int r = nl_ns_sock(nsfd, &sk, e);
     if (r < 0)
         return r;
     _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
@@ -686,7 +686,7 @@ int link_endpoint_add(int nsfd, const struct link_endpoint_spec *s, struct berr 
     if (r < 0)
         return r;
     _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
-    if ((r = host_sock(&sk, e)) < 0)
+    if ((r = nl_host_sock(&sk, e)) < 0)
         return r;
     return endpoint_add(sk, nsfd, &ep, e);
 }

@@ -195,5 +195,10 @@ int plan_network(const struct project *p, const struct service *s, struct ctr_pl
     out->extra_hosts = dup_or_null(s->extra_hosts);
     out->domainname = s->domainname ? xstrdup(s->domainname) : NULL;
     out->mac_address = s->mac_address ? xstrdup(s->mac_address) : NULL;
+    out->shape = (struct net_shape){.egress_bits = s->shape.egress_bits,
+                                    .ingress_bits = s->shape.ingress_bits,
+                                    .delay_us = s->shape.delay_us,
+                                    .jitter_us = s->shape.jitter_us,
+                                    .loss_pct = s->shape.loss_pct};
     return 0;
 }

@@ -31,6 +31,7 @@ static char *canonical_config(const struct ctr_plan *c, const struct image *img,
     json_object_del(j, "log_name");
     json_object_del(j, "layers");
     json_object_del(j, "service"); /* the name says it */
+    json_object_del(j, "shape");   /* `up` changes it in place */
     json_object_set_new(j, "hostname", json_string(hostname));
     json_object_set_new(j, "image", json_string(img->id));
     plan_files_canonical(j);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/runtime/ctrplan_shape.h"
 #include "util/caps.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -283,6 +284,7 @@ json_t *plan_to_json(const struct ctr_plan *c)
     plan_files_to_json(c, j);
     plan_logs_to_json(c, j);
     plan_res_to_json(&c->limits, j);
+    plan_shape_to_json(&c->shape, j);
     return j;
 }
 
@@ -462,6 +464,7 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
     out->userns_auto = json_is_string(json_object_get(j, "userns_mode"));
     plan_files_from_json(j, out);
     plan_logs_from_json(j, out);
+    plan_shape_from_json(j, &out->shape);
     int nr = net_from_json(j, out, e);
     if (nr == 0)
         nr = plan_procns_from_json(j, out, e);

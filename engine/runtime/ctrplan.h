@@ -14,6 +14,7 @@
 
 #include "engine/runtime/cgroup.h"
 #include "engine/runtime/ctrplan_files.h"
+#include "net/shape.h"
 #include "util/err.h"
 #include "util/rlimits.h"
 
@@ -183,7 +184,9 @@ struct ctr_plan {
     char *cgroup_parent; /* the file's, relative to the cgroup root; NULL: berth's tree */
 
     /* Network shaping: berth's x-berth-network extension (bandwidth,
-     * delay, jitter, loss). */
+     * delay, jitter, loss). Not in the config text that decides
+     * recreation: `up` applies a change to the running container. */
+    struct net_shape shape;
 
     /* User namespaces: userns_mode and the ID range the container gets. */
     bool userns_auto; /* a user namespace with a range of its own (runtime/userns.h) */

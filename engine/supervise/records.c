@@ -246,6 +246,18 @@ void ctr_list_free(struct ctr_record *list, size_t n)
     free(list);
 }
 
+int ctr_rewrite(const char *root, const struct ctr_record *rec, struct berr *e)
+{
+    _cleanup_free_ char *dir = ctr_path(root, rec->id, NULL);
+    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return berr_errno(e, errno, "opening %s", dir);
+    json_t *j = record_json(rec);
+    _cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(j);
+    return fs_write_replace(dfd, "config.json", text, strlen(text), 0600, e);
+}
+
 int ctr_remove(const char *root, const char *id, struct berr *e)
 {
     if (!valid_id(id))

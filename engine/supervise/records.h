@@ -42,6 +42,9 @@ void ctr_record_free(struct ctr_record *r);
 
 /* Creates the container directory (upper, work, rootfs) and its record. */
 int ctr_create(const char *root, const struct ctr_record *rec, struct berr *e);
+/* Writes an existing container's record again (a value changed in place,
+ * such as its network shaping), atomically; ctr_sync makes it durable. */
+int ctr_rewrite(const char *root, const struct ctr_record *rec, struct berr *e);
 /* Makes the containers created so far durable (one flush for all). */
 void ctr_sync(const char *root);
 /* Lists the records of a project (all projects when project is NULL). A

@@ -1129,6 +1129,7 @@ static struct sv_ctr *adopt(struct supervisor *sv, const struct ctr_record *rec)
 {
     struct sv_ctr *c = sv_find_ctr(sv, rec->name);
     if (c) {
+        sv_shape_adopt(c, rec); /* changed in place, not recreated */
         if (c->run)
             return c; /* running: keep it as it is */
         if (strcmp(c->rec.id, rec->id) != 0) {

@@ -303,6 +303,14 @@ uint16_t sv_net_published(const struct sv_ctr *c, size_t i);
  * container has an IPv6 address). */
 bool sv_net_published_v6_too(const struct sv_ctr *c, size_t i);
 
+/* Network shaping (sv_shape.c): sv_shape_attach when the links are made
+ * (nsfd, before the supervisor holds it); sv_shape_adopt when a start
+ * request brings c's record again (a changed x-berth-network applied in
+ * place); sv_shape_forget removes its ifb devices unless it runs. */
+int sv_shape_attach(struct sv_ctr *c, int nsfd, struct berr *e);
+void sv_shape_adopt(struct sv_ctr *c, const struct ctr_record *rec);
+void sv_shape_forget(struct sv_ctr *c);
+
 /* The host's resolvers (resolv_conf, NULL: /etc/resolv.conf, following
  * systemd-resolved's stub; none: public fallbacks), NULL-terminated. */
 char **sv_host_upstreams(const char *resolv_conf);

@@ -243,9 +243,13 @@ static int net_attach(struct sv_ctr *c, struct berr *e)
     _cleanup_close_ int nsfd = netsetup_attach(&c->rec.plan, c->rec.name, &sv->mtu, e);
     if (nsfd < 0)
         return nsfd;
-    int r = dns_listen(c, nsfd, e);
+    int r = sv_shape_attach(c, nsfd, e);
     if (r < 0)
         return r;
+    if ((r = dns_listen(c, nsfd, e)) < 0) {
+        sv_shape_forget(c);
+        return r;
+    }
     c->netns_fd = TAKE_FD(nsfd);
     return 0;
 }
@@ -485,6 +489,7 @@ void sv_net_forget(struct sv_ctr *c)
     if (c->netns_fd >= 0)
         close(c->netns_fd); /* freed once no process is in it */
     c->netns_fd = -1;
+    sv_shape_forget(c);
     if (had_ports) {
         struct berr e = BERR_INIT;
         if (apply_rules(c->sv, &e) < 0)
@@ -499,8 +504,10 @@ void sv_net_close(struct supervisor *sv)
         struct sv_ctr *c = sv->ctrs[i];
         close_ports(c);
         c->dns_listening = false;
-        if (c->netns_fd >= 0)
+        if (c->netns_fd >= 0) {
             close(c->netns_fd);
+            sv_shape_forget(c);
+        }
         c->netns_fd = -1;
     }
     sv_dir_free(sv->peers);

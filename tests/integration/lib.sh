@@ -160,6 +160,7 @@ bz() {
     (cd "$T_DIR/$p" && "$BERTH" "$@") || rc=$?
     [ -z "$cmd" ] || note_namespaces
     [ -z "$cmd" ] || note_bridges
+    [ -z "$cmd" ] || note_ifbs
     return $rc
 }
 
@@ -171,6 +172,19 @@ note_bridges() {
         [ -e "$rec" ] || continue
         sed -n 's/.*"bridge": "\([A-Za-z0-9_.-]*\)".*/\1/p' "$rec"
     done >>"$T_DIR/.bridges"
+    return 0
+}
+
+# note_ifbs: appends the names of the ifb devices this store's containers
+# may have (net/shape.h: "bw" + 12 characters of the ID + the link's
+# index) to $T_DIR/.ifbs, without the index, so that the leak check can
+# tell that down removed them (qdiscs go with their devices).
+note_ifbs() {
+    local d id
+    for d in "$BERTH_ROOT"/containers/*/; do
+        id=$(basename "$d")
+        [ "${#id}" -ge 12 ] && echo "bw${id:0:12}"
+    done >>"$T_DIR/.ifbs"
     return 0
 }
 
@@ -404,6 +418,16 @@ leak_check() {
             fail "bridge $br left after down"
             ip link del "$br" 2>/dev/null || true
         fi
+    done
+    # Network shaping: no ifb device of this store's containers.
+    local ifb dev
+    note_ifbs
+    for ifb in $(sort -u "$T_DIR/.ifbs" 2>/dev/null); do
+        for dev in /sys/class/net/"$ifb"?; do
+            [ -e "$dev" ] || continue
+            fail "ifb device ${dev##*/} left after down"
+            ip link del "${dev##*/}" 2>/dev/null || true
+        done
     done
     # nftables: no table of this store's projects (berth-HASH-PROJECT).
     local t
