@@ -217,7 +217,7 @@ static int apply_limits(const struct cgroup *cg, const struct cgroup_limits *lim
 }
 
 /* The device allow-list, through every enforcer the host has. */
-static int apply_devices(const struct cgroup *cg, const char *who, struct berr *e)
+static int apply_devices(const struct cgroup *cg, bool all, const char *who, struct berr *e)
 {
     const struct cgroup_sys *s = cg->sys;
     bool v1 = !s->unified && s->v1_root[CG_DEVICES];
@@ -231,10 +231,12 @@ static int apply_devices(const struct cgroup *cg, const char *who, struct berr *
         _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
             return berr_errno(e, errno, "%s: opening cgroup %s", who, dir);
-        int r = devices_apply_v1(fd, who, e);
+        int r = all ? devices_allow_all_v1(fd, who, e) : devices_apply_v1(fd, who, e);
         if (r < 0)
             return r;
     }
+    if (cg->v2_fd >= 0 && all)
+        return devices_attach_bpf_rules(cg->v2_fd, devices_all, devices_all_n, who, e);
     if (cg->v2_fd >= 0)
         return devices_attach_bpf(cg->v2_fd, who, e);
     return 0;
@@ -273,7 +275,7 @@ int cgroup_create(const struct cgroup_sys *s, const char *rel, const struct cgro
             r = berr_errno(e, errno, "%s: opening cgroup %s", who, dir);
     }
     if (r == 0)
-        r = apply_devices(cg, who, e);
+        r = apply_devices(cg, lim->devices_all, who, e);
     if (r < 0) {
         struct berr ign = BERR_INIT;
         cgroup_destroy(cg, true, &ign);
@@ -609,4 +611,13 @@ void cgroup_free(struct cgroup *cg)
         close(cg->v2_fd);
     free(cg->rel);
     free(cg);
+}
+
+int cgroup_disable_oom_kill(const struct cgroup *cg, const char *who, struct berr *e)
+{
+    const struct cgroup_sys *s = cg->sys;
+    if (s->unified || !s->v1_root[CG_MEMORY])
+        return -ENOTSUP;
+    _cleanup_free_ char *dir = fs_path_join(s->v1_root[CG_MEMORY], cg->rel);
+    return write_knob(dir, "memory.oom_control", "1", who, e);
 }

@@ -35,9 +35,10 @@ struct cgroup_sys {
 };
 
 struct cgroup_limits {
-    int64_t memory; /* bytes, 0 = none */
-    double cpus;    /* 0 = none */
-    int64_t pids;   /* 0 = none; -1 = unlimited */
+    int64_t memory;   /* bytes, 0 = none */
+    double cpus;      /* 0 = none */
+    int64_t pids;     /* 0 = none; -1 = unlimited */
+    bool devices_all; /* privileged: every device allowed (no Docker allow-list) */
 };
 
 struct cgroup {
@@ -102,6 +103,10 @@ int cgroup_kill_wait(const struct cgroup *cg, int wait_ms, struct berr *e);
 /* Removes the container cgroup; with prune, also the service, project and
  * berth levels when they are empty. Missing directories are fine. */
 int cgroup_destroy(struct cgroup *cg, bool prune, struct berr *e);
+/* oom_kill_disable: the v1 memory controller's memory.oom_control set to
+ * 1. Returns 0 when done, -ENOTSUP where there is no v1 memory controller
+ * (cgroup v2 has no such knob), <0 on other errors. */
+int cgroup_disable_oom_kill(const struct cgroup *cg, const char *who, struct berr *e);
 void cgroup_free(struct cgroup *cg);
 
 #endif

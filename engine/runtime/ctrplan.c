@@ -2,6 +2,7 @@
 /* The container's plan (ctrplan.h): freeing it, and its JSON form in the
  * container record. Not here: making a plan from a service (engine/plan). */
 #include "engine/runtime/ctrplan.h"
+#include "engine/runtime/ctrplan_sec.h"
 
 #include <jansson.h>
 #include <netinet/in.h>
@@ -73,6 +74,7 @@ void ctr_plan_free(struct ctr_plan *c)
     free(c->mounts);
     strv_free(c->labels);
     plan_net_free(c);
+    plan_sec_free(c);
     free(c->config);
     memset(c, 0, sizeof *c);
 }
@@ -273,6 +275,7 @@ json_t *plan_to_json(const struct ctr_plan *c)
     if (c->no_new_privs)
         json_object_set_new(j, "no_new_privs", json_true());
     net_to_json(c, j);
+    plan_sec_to_json(c, j);
     return j;
 }
 
@@ -449,6 +452,7 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
     out->caps = json_is_integer(caps) ? (uint64_t)json_integer_value(caps) : CAPS_DOCKER_DEFAULT;
     out->caps_named = (uint64_t)json_integer_value(json_object_get(j, "caps_named"));
     out->no_new_privs = json_is_true(json_object_get(j, "no_new_privs"));
+    plan_sec_from_json(j, out);
     int nr = net_from_json(j, out, e);
     if (nr < 0) {
         ctr_plan_free(out);

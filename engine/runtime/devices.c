@@ -162,6 +162,17 @@ int devices_apply_v1(int cgroup_dirfd, const char *who, struct berr *e)
     return r;
 }
 
+int devices_allow_all_v1(int cgroup_dirfd, const char *who, struct berr *e)
+{
+    return write_rule(cgroup_dirfd, "devices.allow", "a", who, e);
+}
+
+const struct dev_rule devices_all[] = {
+    {'c', DEV_ANY, DEV_ANY, DEV_RWM, "every character device"},
+    {'b', DEV_ANY, DEV_ANY, DEV_RWM, "every block device"},
+};
+const size_t devices_all_n = ARRAY_SIZE(devices_all);
+
 static long sys_bpf(int cmd, union bpf_attr *attr)
 {
     return syscall(SYS_bpf, cmd, attr, sizeof *attr);
@@ -201,8 +212,14 @@ static int detach_id(int cgroup_dirfd, uint32_t id)
 
 int devices_attach_bpf(int cgroup_dirfd, const char *who, struct berr *e)
 {
+    return devices_attach_bpf_rules(cgroup_dirfd, devices_docker, devices_docker_n, who, e);
+}
+
+int devices_attach_bpf_rules(int cgroup_dirfd, const struct dev_rule *rules, size_t n_rules,
+                             const char *who, struct berr *e)
+{
     struct bpf_insn prog[DEVICES_BPF_MAX];
-    size_t n = devices_bpf_program(devices_docker, devices_docker_n, prog, ARRAY_SIZE(prog));
+    size_t n = devices_bpf_program(rules, n_rules, prog, ARRAY_SIZE(prog));
     if (n == 0)
         return berr_set(e, -E2BIG, "%s: the device rules do not fit the program", who);
 

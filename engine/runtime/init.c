@@ -182,10 +182,38 @@ static void make_dev(struct init_args *a, int devfd)
     check(a, mkdirat(devfd, "mqueue", 01777), what);
 }
 
+/* privileged: the host's device nodes in the container's /dev, with their
+ * owner and mode (those make_dev made are left as they are). */
+static void host_devices(struct init_args *a, int devfd)
+{
+    const char *what = "populating /dev with the host's devices";
+    for (size_t i = 0; i < a->n_devnodes; i++) {
+        const struct init_devnode *d = &a->devnodes[i];
+        char path[sizeof d->path];
+        memcpy(path, d->path, sizeof path);
+        /* its directories first ("snd/controlC0") */
+        for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+            *slash = '\0';
+            if (mkdirat(devfd, path, 0755) < 0 && errno != EEXIST)
+                fail_errno(a, what);
+            *slash = '/';
+        }
+        if (mknodat(devfd, path, d->mode, (dev_t)d->rdev) < 0) {
+            if (errno == EEXIST)
+                continue;
+            fail_errno(a, what);
+        }
+        check(a, fchownat(devfd, path, d->uid, d->gid, AT_SYMLINK_NOFOLLOW), what);
+        check(a, fchmodat(devfd, path, d->mode & 07777, 0), what);
+    }
+}
+
 static void mount_cgroups(struct init_args *a, int rootfd)
 {
     const char *what = "mounting /sys/fs/cgroup";
-    unsigned ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+    /* Docker: read-only unless privileged. */
+    unsigned ro = (a->privileged ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                  MOUNT_ATTR_NOEXEC;
     if (a->cgroup_unified) {
         mount_at(a, rootfd, "sys/fs/cgroup", "cgroup2", NULL, ro, what);
         return;
@@ -240,7 +268,8 @@ static void mount_cgroups(struct init_args *a, int rootfd)
     }
     close(dir);
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-    check(a, mount_setattr(tm, "", AT_EMPTY_PATH, &attr, sizeof attr), what);
+    if (!a->privileged)
+        check(a, mount_setattr(tm, "", AT_EMPTY_PATH, &attr, sizeof attr), what);
     close(tm);
 }
 
@@ -446,8 +475,18 @@ static int open_kernel_path(struct init_args *a, int rootfd, const char *path, c
     return t;
 }
 
-/* Docker's masked paths: /dev/null over files, an empty read-only tmpfs
- * over directories. Missing paths are skipped. */
+/* Whether security_opt unmask= names path ("proc/kcore"). */
+static bool unmasked(const struct init_args *a, const char *path)
+{
+    for (size_t i = 0; a->unmask && a->unmask[i]; i++)
+        if (strcmp(a->unmask[i] + 1, path) == 0)
+            return true;
+    return false;
+}
+
+/* Docker's masked paths, less those unmasked, and security_opt mask=
+ * paths: /dev/null over files, an empty read-only tmpfs over
+ * directories. Missing paths are skipped. */
 static void mask_paths(struct init_args *a, int rootfd, int nullfd)
 {
     static const char *const masked[] = {
@@ -456,8 +495,16 @@ static void mask_paths(struct init_args *a, int rootfd, int nullfd)
         "proc/sched_debug", "proc/scsi",          "sys/firmware",    "sys/devices/virtual/powercap",
     };
     const char *what = "masking paths";
-    for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++) {
-        int t = open_kernel_path(a, rootfd, masked[i], what);
+    size_t n_default = a->unmask_all ? 0 : sizeof masked / sizeof masked[0];
+    size_t n_extra = 0;
+    while (a->mask && a->mask[n_extra])
+        n_extra++;
+    for (size_t i = 0; i < n_default + n_extra; i++) {
+        /* the spec's paths are absolute: relative to the root here */
+        const char *path = i < n_default ? masked[i] : a->mask[i - n_default] + 1;
+        if (i < n_default && unmasked(a, path))
+            continue;
+        int t = open_kernel_path(a, rootfd, path, what);
         if (t < 0)
             continue;
         struct stat st;
@@ -504,6 +551,20 @@ static void readonly_paths(struct init_args *a, int rootfd)
     }
 }
 
+/* oom_score_adj for the container's init, inherited by everything it
+ * starts; written through procfs only. */
+static void set_oom_score_adj(struct init_args *a)
+{
+    const char *what = "setting oom_score_adj";
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    check(a, fd, what);
+    struct statfs sfs;
+    if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+        fail(a, EINVAL, 1, what, "/proc is not procfs");
+    check(a, (int)write(fd, a->oom_score_adj, strlen(a->oom_score_adj)), what);
+    close(fd);
+}
+
 void container_init(struct init_args *a)
 {
     /* Die with the supervisor; a parent that is already gone has closed
@@ -530,6 +591,8 @@ void container_init(struct init_args *a)
     if (read(a->sync_fd, &go, 1) != 1)
         _exit(1);
     close(a->sync_fd);
+    if (a->oom_score_adj[0])
+        set_oom_score_adj(a);
     umask(0);
     /* Into the container's network namespace before anything is mounted:
      * /sys shows the network devices of the namespace that mounts it. */
@@ -562,6 +625,8 @@ void container_init(struct init_args *a)
     int devrw = openat(devfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     check(a, devrw, "mounting /dev");
     make_dev(a, devrw);
+    if (a->privileged)
+        host_devices(a, devrw);
     static const struct fsopt pts_opts[] = {
         {"newinstance", NULL}, {"ptmxmode", "0666"}, {"mode", "0620"}, {"gid", "5"}, {NULL, NULL}};
     mount_at(a, rootfd, "dev/pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
@@ -575,15 +640,18 @@ void container_init(struct init_args *a)
     mount_at(a, rootfd, "dev/shm", "tmpfs", shm_opts, nsuid, "mounting /dev/shm");
     mount_at(a, rootfd, "dev/mqueue", "mqueue", NULL, nsuid, "mounting /dev/mqueue");
 
-    mount_at(a, rootfd, "sys", "sysfs", NULL, nsuid | MOUNT_ATTR_RDONLY, "mounting /sys");
+    mount_at(a, rootfd, "sys", "sysfs", NULL, nsuid | (a->privileged ? 0 : MOUNT_ATTR_RDONLY),
+             "mounting /sys");
     mount_cgroups(a, rootfd);
 
     spec_mounts(a, rootfd);
 
     int nullfd = openat(devrw, "null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
     check(a, nullfd, "opening /dev/null");
-    mask_paths(a, rootfd, nullfd);
-    readonly_paths(a, rootfd);
+    if (!a->no_masks) {
+        mask_paths(a, rootfd, nullfd);
+        readonly_paths(a, rootfd);
+    }
 
     if (a->netns_fd < 0 && !a->net_host) {
         int lo = net_loopback_up();

@@ -27,6 +27,14 @@ struct init_mount {
     char tmpfs_mode[16]; /* "mode" option, octal */
 };
 
+/* A device node of the host's /dev, made in the container's /dev. */
+struct init_devnode {
+    char path[128]; /* relative to /dev: "net/tun" */
+    unsigned mode;  /* type and permission bits */
+    unsigned long long rdev;
+    unsigned uid, gid;
+};
+
 struct init_args {
     struct proc_args p; /* command, user, security: shared with exec */
     int sync_fd;        /* read end: the parent writes one byte to let the child go */
@@ -60,6 +68,16 @@ struct init_args {
     bool read_only;
     char shm_size[32]; /* tmpfs size= of /dev/shm ("65536k" when empty) */
     int console_sock;  /* with p.tty: the terminal's master side goes to the parent here */
+
+    /* Security beyond capabilities (see struct container_sec). */
+    bool privileged;     /* /sys and cgroups writable, the host's devices, nothing masked */
+    bool no_masks;       /* privileged or systempaths=unconfined: no masked or read-only paths */
+    bool unmask_all;     /* unmask=ALL: no default masked path */
+    char *const *mask;   /* more masked paths (absolute), or NULL */
+    char *const *unmask; /* default masked paths left alone (absolute), or NULL */
+    const struct init_devnode *devnodes; /* privileged: the host's /dev nodes */
+    size_t n_devnodes;
+    char oom_score_adj[16]; /* written to /proc/self/oom_score_adj; "" for none */
 };
 
 /* Never returns: execs the command or reports through error_fd and exits. */

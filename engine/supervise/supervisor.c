@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "engine/runtime/ctrplan_sec.h"
 #include "engine/supervise/policy.h"
 #include "engine/supervise/sv_internal.h"
 #include "engine/volume/mounts.h"
@@ -642,6 +643,7 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
         .caps_named = pl->caps_named,
         .no_new_privs = pl->no_new_privs,
     };
+    plan_sec_spec(pl, &spec.sec);
     struct sv_run *run = xcalloc(1, sizeof *run);
     run->sv = sv;
     run->c = c;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/runtime/ctrplan_sec.h"
 #include "engine/runtime/runtime.h"
 #include "engine/supervise/sv_internal.h"
 #include "util/cleanup.h"
@@ -252,6 +253,7 @@ static void run_probe(struct sv_ctr *c)
         .stdout_fd = pfd[1],
         .stderr_fd = pfd[1],
     };
+    plan_sec_spec(pl, &x.sec);
     struct sv_probe *p = xcalloc(1, sizeof *p);
     p->sv = sv;
     p->c = c;
