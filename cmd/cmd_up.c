@@ -18,6 +18,7 @@
 #include "cmd/ps_state.h"
 #include "cmd/up.h"
 #include "cmd/up_wait.h"
+#include "engine/plan/plan_sec.h"
 #include "engine/supervise/control.h"
 #include "engine/volume/mounts.h"
 #include "util/cleanup.h"
@@ -107,6 +108,9 @@ static int plan_service(struct up *u, const struct service *s, int replicas, str
         if (r < 0)
             return r;
     }
+    _cleanup_strv_ char **warn = replicas > 0 ? plan_sec_warnings(s) : NULL;
+    for (size_t i = 0; warn && warn[i]; i++)
+        log_warn("%s", warn[i]);
     return 0;
 }
 
