@@ -164,6 +164,9 @@ int launch_security(struct runtime *rt, uint64_t caps, uint64_t named, bool no_n
         sec = &none;
     p->group_add = sec->group_add;
     p->apparmor = sec->apparmor;
+    p->oom_score_adj[0] = '\0';
+    if (sec->oom_score_adj_set)
+        snprintf(p->oom_score_adj, sizeof p->oom_score_adj, "%d", sec->oom_score_adj);
     if (sec->privileged) {
         /* Docker: every capability the kernel has, no seccomp filter;
          * here, of those, every one berth itself can give (a sandbox may
@@ -452,8 +455,6 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         .devnodes = devnodes,
         .n_devnodes = n_devnodes,
     };
-    if (cs->oom_score_adj_set)
-        snprintf(a.oom_score_adj, sizeof a.oom_score_adj, "%d", cs->oom_score_adj);
     if (spec->shm_size > 0)
         snprintf(a.shm_size, sizeof a.shm_size, "%lldk",
                  (long long)((spec->shm_size + 1023) / 1024));
@@ -464,6 +465,7 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     a.p.seccomp = sec.seccomp;
     a.p.group_add = sec.group_add;
     a.p.apparmor = sec.apparmor;
+    memcpy(a.p.oom_score_adj, sec.oom_score_adj, sizeof a.p.oom_score_adj);
     a.n_cgmounts = cg_mount_names(&rt->cgsys, a.cgmount_names);
     for (int i = 0; i < n_join; i++)
         a.cg_join[i] = join_v1[i];

@@ -551,20 +551,6 @@ static void readonly_paths(struct init_args *a, int rootfd)
     }
 }
 
-/* oom_score_adj for the container's init, inherited by everything it
- * starts; written through procfs only. */
-static void set_oom_score_adj(struct init_args *a)
-{
-    const char *what = "setting oom_score_adj";
-    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    check(a, fd, what);
-    struct statfs sfs;
-    if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
-        fail(a, EINVAL, 1, what, "/proc is not procfs");
-    check(a, (int)write(fd, a->oom_score_adj, strlen(a->oom_score_adj)), what);
-    close(fd);
-}
-
 void container_init(struct init_args *a)
 {
     /* Die with the supervisor; a parent that is already gone has closed
@@ -591,8 +577,6 @@ void container_init(struct init_args *a)
     if (read(a->sync_fd, &go, 1) != 1)
         _exit(1);
     close(a->sync_fd);
-    if (a->oom_score_adj[0])
-        set_oom_score_adj(a);
     umask(0);
     /* Into the container's network namespace before anything is mounted:
      * /sys shows the network devices of the namespace that mounts it. */

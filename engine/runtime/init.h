@@ -77,7 +77,6 @@ struct init_args {
     char *const *unmask; /* default masked paths left alone (absolute), or NULL */
     const struct init_devnode *devnodes; /* privileged: the host's /dev nodes */
     size_t n_devnodes;
-    char oom_score_adj[16]; /* written to /proc/self/oom_score_adj; "" for none */
 };
 
 /* Never returns: execs the command or reports through error_fd and exits. */

@@ -399,6 +399,23 @@ static void add_groups(struct proc_args *a, size_t glen, struct user_ids *ids)
     }
 }
 
+/* oom_score_adj: the container's, for its init (inherited by what it
+ * starts) and for each exec'd process; written through procfs only, while
+ * still privileged (lowering it needs CAP_SYS_RESOURCE). */
+static void set_oom_score_adj(struct proc_args *a)
+{
+    if (!a->oom_score_adj[0])
+        return;
+    const char *what = "setting oom_score_adj";
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    proc_check(a, fd, what);
+    struct statfs sfs;
+    if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+        proc_fail(a, EINVAL, 1, what, "/proc is not procfs");
+    proc_check(a, (int)write(fd, a->oom_score_adj, strlen(a->oom_score_adj)), what);
+    close(fd);
+}
+
 /* security_opt apparmor=PROFILE: the profile the next execve enters, set
  * through the process's own attr file, on procfs only. */
 static void set_apparmor(struct proc_args *a)
@@ -464,6 +481,7 @@ void proc_exec(struct proc_args *a, const struct user_ids *ids, int cwdfd)
     int pdeath = 0;
     prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
     int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    set_oom_score_adj(a);
     set_apparmor(a);
     set_caps(a, ids->uid == 0);
     if (a->seccomp) {

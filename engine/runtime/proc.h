@@ -42,6 +42,7 @@ struct proc_args {
     const struct seccomp_prog *seccomp; /* NULL: no filter (privileged, unconfined) */
     char *const *group_add;             /* more supplementary groups: names or numbers */
     const char *apparmor;               /* profile to exec into, or NULL */
+    char oom_score_adj[16];             /* for /proc/self/oom_score_adj; "" for none */
     char *passwd_buf, *group_buf;
     size_t user_buf_size;
 };

@@ -179,6 +179,9 @@ expect_contains "group_add: the user's own" "$out" "50(staff)"
 
 # OOM: the init's score, and the v1 memory controller's switch.
 expect_eq "oom_score_adj of the init" "$(bz secp exec -T oom cat /proc/1/oom_score_adj || true)" 500
+expect_eq "oom_score_adj of an exec" "$(bz secp exec -T oom cat /proc/self/oom_score_adj || true)" 500
+expect_eq "default: berth's own" "$(bz secp exec -T plain cat /proc/1/oom_score_adj || true)" \
+    "$(cat /proc/self/oom_score_adj)"
 oc=/sys/fs/cgroup/memory/$T_CGBASE/secp/oom/secp-oom-1/memory.oom_control
 if [ -e "$oc" ]; then
     expect_contains "oom_kill_disable: memory.oom_control" "$(cat "$oc")" "oom_kill_disable 1"
