@@ -531,6 +531,9 @@ static void readonly_paths(struct init_args *a, int rootfd)
     };
     const char *what = "making /proc paths read-only";
     for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++) {
+        /* podman's unmask covers the read-only paths too */
+        if (a->unmask_all || unmasked(a, ro[i]))
+            continue;
         int t = open_kernel_path(a, rootfd, ro[i], what);
         if (t < 0)
             continue;

@@ -57,7 +57,7 @@ services:
   paths:
     image: berth-test/probe
     command: ["sleep", "3600"]
-    security_opt: ["unmask=/proc/keys", "mask=/proc/version"]
+    security_opt: ["unmask=/proc/keys:/proc/sys", "mask=/proc/version"]
     stop_signal: SIGKILL
   sysp:
     image: berth-test/probe
@@ -163,6 +163,8 @@ out=$(bz secp exec -T paths cat /proc/mounts) || true
 expect_not_contains "unmask=/proc/keys" "$out" " /proc/keys "
 expect_contains "mask=/proc/version" "$out" " /proc/version "
 expect_contains "the other default masks stay" "$out" " /proc/timer_list "
+expect_not_contains "unmask=/proc/sys: writable" "$out" " /proc/sys "
+expect_contains "the other read-only paths stay" "$out" " /proc/irq "
 expect_eq "a masked file reads empty" "$(bz secp exec -T paths cat /proc/version || echo failed)" ""
 out=$(bz secp exec -T sysp cat /proc/mounts) || true
 expect_not_contains "systempaths=unconfined: nothing masked" "$out" " /proc/keys "
