@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "compose/model_internal.h"
 #include "util/cleanup.h"
@@ -21,19 +20,14 @@ void key_privileged(struct model *m, struct service *s, const struct ypair *kv)
         s->privileged = b;
 }
 
-/* oom_kill_disable: v1's memory.oom_control. Where the host has cgroup v2
- * only there is no such knob: Docker's warning, word for word. */
+/* oom_kill_disable: v1's memory.oom_control (`up` warns where there is
+ * none: engine/plan/plan_sec.h). */
 void key_oom_kill_disable(struct model *m, struct service *s, const struct ypair *kv)
 {
     bool b;
     if (ynode_is_null(kv->value) || want_bool(m, s, "oom_kill_disable", kv->value, &b) < 0)
         return;
     s->oom_kill_disable = b;
-    if (b && kv->key->line > 0 && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
-        diag_warn_at(m->d, YPOS(kv->key),
-                     "service \"%s\": Your kernel does not support OomKillDisable. "
-                     "OomKillDisable discarded.",
-                     s->name);
 }
 
 void key_oom_score_adj(struct model *m, struct service *s, const struct ypair *kv)

@@ -63,6 +63,11 @@ char **plan_sec_warnings(const struct service *s)
     }
     if (s->label && !kernel_lsm_enabled("selinux"))
         strv_push(&w, lsm_absent(s, &s->label_pos, s->label, "SELinux"));
+    /* cgroup v2 only: no memory.oom_control. Docker's words. */
+    if (s->oom_kill_disable && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+        strv_push(&w, xasprintf("service \"%s\": Your kernel does not support OomKillDisable. "
+                                "OomKillDisable discarded.",
+                                s->name));
     return w;
 }
 

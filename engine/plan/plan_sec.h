@@ -15,8 +15,9 @@
 int plan_sec(const struct service *s, struct ctr_plan *out, struct berr *e);
 
 /* What `up` says once per service: LSM options this host cannot apply
- * (no AppArmor, no SELinux), as "FILE:LINE:COL: service ...: ..." lines;
- * NULL when there is nothing to say. */
+ * (no AppArmor, no SELinux), as "FILE:LINE:COL: service ...: ..." lines,
+ * and oom_kill_disable on a cgroup v2 host; NULL when there is nothing
+ * to say. */
 char **plan_sec_warnings(const struct service *s);
 
 #endif

@@ -95,6 +95,7 @@ cat >"$p/profiles/nomkdir.json" <<'EOF'
 }
 EOF
 out=$(bz secp up -d --wait 2>&1) || fail "up -d --wait failed: $out"
+up_out=$out
 expect_not_contains "the keys are not warned about as unsupported" "$out" "not supported"
 expect_not_contains "unconfined and label=disable say nothing" "$out" "not applied"
 
@@ -189,8 +190,11 @@ if [ -e "$oc" ]; then
     expect_contains "oom_kill_disable: memory.oom_control" "$(cat "$oc")" "oom_kill_disable 1"
     oc2=/sys/fs/cgroup/memory/$T_CGBASE/secp/plain/secp-plain-1/memory.oom_control
     expect_contains "default: the OOM killer stays on" "$(cat "$oc2")" "oom_kill_disable 0"
+    expect_not_contains "oom_kill_disable: nothing said on v1" "$up_out" "OomKillDisable"
 else
     skip_check "oom_kill_disable" "no v1 memory controller (cgroup v2 has no such switch)"
+    expect_eq "oom_kill_disable on cgroup v2: Docker's warning, once" \
+        "$(grep -c 'service "oom": Your kernel does not support OomKillDisable. OomKillDisable discarded.' <<<"$up_out")" 1
 fi
 
 # exec --privileged into an unprivileged container.
