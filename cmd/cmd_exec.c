@@ -24,6 +24,7 @@
 #include "cmd/project.h"
 #include "cmd/ui/session.h"
 #include "compose/compose.h"
+#include "engine/runtime/ctrplan_sec.h"
 #include "engine/runtime/runtime.h"
 #include "engine/supervise/records.h"
 #include "util/cleanup.h"
@@ -67,7 +68,7 @@ static int open_running(struct cli *c, const char *project, const struct ctr_rec
 
 /* What exec's flags decided. */
 struct exec_opts {
-    bool detach, no_tty;
+    bool detach, no_tty, privileged;
     const char *workdir, *user;
     char **env_args; /* -e values (borrowed) */
     long index;
@@ -157,6 +158,8 @@ static int exec_in(struct cli *c, const struct exec_opts *o, const struct ctr_re
         .stdout_fd = child[1],
         .stderr_fd = child[2],
     };
+    plan_sec_spec(&rec->plan, &x.sec);
+    x.sec.privileged = x.sec.privileged || o->privileged;
     struct winsize ws;
     if (tty &&
         (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)) {
@@ -213,9 +216,8 @@ int cmd_exec(struct cli *c, int argc, char **argv, struct berr *e)
             break;
         }
         case 'P':
-            fprintf(stderr, "berth: exec: --privileged is not supported yet (a process exec'd "
-                            "into a container gets the container's capabilities)\n");
-            return 2;
+            o.privileged = true;
+            break;
         case 'i':
         case 't':
             break;

@@ -27,6 +27,7 @@
 #include "compose/shellwords.h"
 #include "engine/image/image.h"
 #include "engine/plan/plan.h"
+#include "engine/runtime/ctrplan_sec.h"
 #include "engine/runtime/netsetup.h"
 #include "engine/runtime/runtime.h"
 #include "engine/runtime/userns.h"
@@ -304,6 +305,7 @@ static int run_attached(struct run *r, const int stdio[3], struct berr *e)
         .no_new_privs = pl->no_new_privs,
         .domainname = pl->domainname,
     };
+    plan_sec_spec(pl, &spec.sec);
     _cleanup_mount_set_ struct mount_set mset = {0};
     if (pl->n_mounts > 0) {
         if ((rr = mounts_prepare(r->c->root, r->p->name, &r->plan, e)) < 0 ||

@@ -18,6 +18,7 @@
 #include "cmd/ps_state.h"
 #include "cmd/up.h"
 #include "cmd/up_wait.h"
+#include "engine/plan/plan_sec.h"
 #include "engine/supervise/control.h"
 #include "engine/volume/mounts.h"
 #include "util/cleanup.h"
@@ -108,6 +109,9 @@ static int plan_service(struct up *u, const struct service *s, int replicas, str
             return r;
         cli_cgroup_parent(&it->cgroup, &it->plan);
     }
+    _cleanup_strv_ char **warn = replicas > 0 ? plan_sec_warnings(s) : NULL;
+    for (size_t i = 0; warn && warn[i]; i++)
+        log_warn("%s", warn[i]);
     return 0;
 }
 

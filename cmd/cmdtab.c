@@ -124,7 +124,7 @@ static const struct cmd_flag exec_flags[] = {
     {"env", 'e', true, "KEY=VAL", "Set environment variables (repeatable)"},
     {"index", 'I', false, "N", "Index of the container if the service has several (default 1)"},
     {"privileged", 'P', false, NULL,
-     "Give extended privileges to the process (not supported yet)"},
+     "Give extended privileges to the process (every capability, no seccomp filter)"},
     {"no-TTY", 'T', true, NULL,
      "Disable pseudo-TTY allocation (default: a TTY when stdin and stdout are terminals)",
      CC_NONE, NULL, "no-tty"},

@@ -275,6 +275,23 @@ struct service {
 
     /* Security beyond capabilities: privileged, seccomp profiles, LSM labels,
      * masked paths, supplementary groups, OOM settings. */
+    bool privileged;
+    /* security_opt seccomp=: NULL the default profile, "unconfined" none,
+     * else the profile's absolute path (read when the container is
+     * planned); seccomp_pos is the entry's place, for messages */
+    char *seccomp;
+    struct srcpos seccomp_pos;
+    char *apparmor; /* security_opt apparmor=PROFILE; NULL: none asked */
+    struct srcpos apparmor_pos;
+    char *label; /* the last security_opt label=... other than disable, as written */
+    struct srcpos label_pos;
+    bool systempaths_unconfined; /* security_opt systempaths=unconfined */
+    char **mask;                 /* security_opt mask=/a:/b: more masked paths */
+    char **unmask;               /* security_opt unmask=/a:/b, or "ALL" */
+    char **group_add;            /* names or numbers, as written */
+    int oom_score_adj;           /* -1000..1000 */
+    bool oom_score_adj_set;
+    bool oom_kill_disable;
 
     /* Resources: CPU, memory, block I/O, devices and storage limits
      * (cgroup v1 and v2). Zero is "not set" for each (compose/model_res.c;

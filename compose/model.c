@@ -790,106 +790,6 @@ static void key_cap_drop(struct model *m, struct service *s, const struct ypair 
     key_caps(m, s, kv, "cap_drop", &s->cap_drop);
 }
 
-/* Go's strconv.ParseBool, which Docker uses for security_opt values. */
-static int parse_go_bool(const char *v, bool *out)
-{
-    static const char *const t[] = {"1", "t", "T", "true", "TRUE", "True", NULL};
-    static const char *const f[] = {"0", "f", "F", "false", "FALSE", "False", NULL};
-    for (size_t i = 0; t[i]; i++) {
-        if (strcmp(v, t[i]) == 0) {
-            *out = true;
-            return 0;
-        }
-        if (strcmp(v, f[i]) == 0) {
-            *out = false;
-            return 0;
-        }
-    }
-    return -EINVAL;
-}
-
-/* One security_opt entry, as Docker's daemon reads it: "no-new-privileges"
- * or "disable" alone, else KEY=VALUE (or the older KEY:VALUE). Honoured:
- * no-new-privileges. Ignored with a warning: what only takes confinement
- * away (seccomp, apparmor or systempaths unconfined, label disable,
- * writable-cgroups). Refused: what adds confinement berth does not apply
- * yet (a seccomp profile file, an AppArmor profile, SELinux labels). */
-static void security_opt_one(struct model *m, struct service *s, const struct ynode *at,
-                             const char *opt, bool *nnp)
-{
-    if (strcmp(opt, "no-new-privileges") == 0) {
-        *nnp = true;
-        return;
-    }
-    const char *sep = strchr(opt, '=');
-    if (!sep)
-        sep = strchr(opt, ':');
-    if (strcmp(opt, "disable") != 0 && !sep) {
-        svc_error(m, s, at, "security_opt", "invalid option %s", QS(opt));
-        return;
-    }
-    size_t klen = sep ? (size_t)(sep - opt) : strlen(opt);
-    const char *v = sep ? sep + 1 : "disable";
-#define KEY_IS(name) (klen == strlen(name) && memcmp(opt, name, klen) == 0)
-    bool b;
-    if (KEY_IS("no-new-privileges")) {
-        if (parse_go_bool(v, &b) < 0)
-            svc_error(m, s, at, "security_opt", "invalid option %s: expected true or false",
-                      QS(opt));
-        else
-            *nnp = b;
-    } else if (KEY_IS("disable") || KEY_IS("label")) {
-        if (strcmp(v, "disable") == 0) {
-            if (at->line > 0)
-                diag_unsupported_at(m->d, YPOS(at),
-                                    "service %s: security_opt %s is not supported yet; ignored",
-                                    QS(s->name), QS(opt));
-        } else {
-            refuse(m, s, at, "security_opt %s", QS(opt));
-        }
-    } else if (KEY_IS("apparmor") || KEY_IS("seccomp")) {
-        if (strcmp(v, "unconfined") == 0) {
-            if (at->line > 0)
-                diag_unsupported_at(
-                    m->d, YPOS(at),
-                    "service %s: security_opt %s is not supported yet; ignored (the "
-                    "default confinement stays)",
-                    QS(s->name), QS(opt));
-        } else if (!(KEY_IS("seccomp") && strcmp(v, "builtin") == 0)) {
-            refuse(m, s, at, "security_opt %s", QS(opt));
-        }
-    } else if (KEY_IS("writable-cgroups")) {
-        if (parse_go_bool(v, &b) < 0)
-            svc_error(m, s, at, "security_opt", "invalid option %s: expected true or false",
-                      QS(opt));
-        else if (b && at->line > 0)
-            diag_unsupported_at(m->d, YPOS(at),
-                                "service %s: security_opt %s is not supported yet; ignored",
-                                QS(s->name), QS(opt));
-    } else if (KEY_IS("systempaths") && strcmp(v, "unconfined") == 0) {
-        if (at->line > 0)
-            diag_unsupported_at(m->d, YPOS(at),
-                                "service %s: security_opt %s is not supported yet; ignored",
-                                QS(s->name), QS(opt));
-    } else {
-        svc_error(m, s, at, "security_opt", "invalid option %s", QS(opt));
-    }
-#undef KEY_IS
-}
-
-static void key_security_opt(struct model *m, struct service *s, const struct ypair *kv)
-{
-    _cleanup_strv_ char **v = NULL;
-    if (ynode_is_null(kv->value))
-        return;
-    if (want_str_list(m, s, "security_opt", kv->value, false, &v) < 0)
-        return;
-    bool nnp = false; /* the last entry that says wins, as in Docker */
-    for (size_t i = 0; v[i]; i++)
-        security_opt_one(m, s, kv->value->items[i], v[i], &nnp);
-    s->no_new_privs = nnp;
-}
-
 /* userns_mode: "host" (the default) is the host's user namespace; "auto"
  * a user namespace of the container's own with a range of IDs from
  * berth's subordinate IDs (engine/runtime/userns.h); anything else
@@ -967,7 +867,7 @@ static const struct svc_key {
     {"external_links",      key_external_links,     KEY_HONOURED}, /* DNS aliases of another container */
     {"extra_hosts",         key_extra_hosts,        KEY_HONOURED}, /* /etc/hosts entries */
     {"gpus",                NULL,                   KEY_IGNORED},  /* adds devices: absent is less */
-    {"group_add",           NULL,                   KEY_IGNORED},  /* adds groups: absent is less */
+    {"group_add",           key_group_add,          KEY_HONOURED}, /* the container's /etc/group (runtime/user.c) */
     {"healthcheck",         key_healthcheck,        KEY_HONOURED},
     {"hostname",            key_hostname,           KEY_HONOURED},
     {"image",               key_image,              KEY_HONOURED},
@@ -986,8 +886,8 @@ static const struct svc_key {
     {"models",              NULL,                   KEY_IGNORED},  /* adds services: absent is less */
     {"network_mode",        key_network_mode,       KEY_HONOURED}, /* host, none, service:, container: */
     {"networks",            key_networks,           KEY_HONOURED}, /* bridges, IPAM, DNS (net/, sv_net.c) */
-    {"oom_kill_disable",    NULL,                   KEY_IGNORED},  /* protects the container: absent is less */
-    {"oom_score_adj",       NULL,                   KEY_REFUSED},  /* a positive value makes it killed first */
+    {"oom_kill_disable",    key_oom_kill_disable,   KEY_HONOURED}, /* v1 memory.oom_control; v2 warns, as Docker */
+    {"oom_score_adj",       key_oom_score_adj,      KEY_HONOURED}, /* written for the init before execve */
     {"pid",                 key_pid,                KEY_HONOURED}, /* host, service:, container: */
     {"pids_limit",          key_pids_limit,         KEY_HONOURED},
     {"platform",            key_platform,           KEY_HONOURED}, /* index entry chosen; others run by binfmt_misc */
@@ -995,7 +895,7 @@ static const struct svc_key {
     {"post_start",          key_post_start,         KEY_HONOURED}, /* sv_hooks.c; privileged refused */
     {"pre_start",           NULL,                   KEY_IGNORED},  /* runs more: absent is less */
     {"pre_stop",            key_pre_stop,           KEY_HONOURED}, /* sv_hooks.c; privileged refused */
-    {"privileged",          NULL,                   KEY_IGNORED},  /* absent is less privilege */
+    {"privileged",          key_privileged,         KEY_HONOURED}, /* every cap and device, no seccomp, as Docker */
     {"profiles",            key_profiles,           KEY_HONOURED},
     {"provider",            NULL,                   KEY_IGNORED},  /* adds services: absent is less */
     {"pull_policy",         key_pull_policy,        KEY_BY_VALUE}, /* see key_pull_policy */
@@ -1005,7 +905,7 @@ static const struct svc_key {
     {"runtime",             key_runtime,            KEY_BY_VALUE}, /* only the built-in "berth" */
     {"scale",               key_scale,              KEY_HONOURED},
     {"secrets",             key_secrets,            KEY_HONOURED}, /* read-only files from a tmpfs */
-    {"security_opt",        key_security_opt,       KEY_BY_VALUE}, /* no-new-privileges; see security_opt_one */
+    {"security_opt",        key_security_opt,       KEY_HONOURED}, /* see model_sec.c */
     {"shm_size",            key_shm_size,           KEY_HONOURED},
     {"stdin_open",          key_stdin_open,         KEY_HONOURED},
     {"stop_grace_period",   key_stop_grace_period,  KEY_HONOURED},
@@ -1257,5 +1157,6 @@ void service_clear(struct service *s)
     service_files_clear(s);
     service_logs_clear(s);
     svc_res_clear(&s->res);
+    service_sec_clear(s);
     *s = (struct service){0};
 }

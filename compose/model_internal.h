@@ -106,6 +106,20 @@ void key_build(struct model *m, struct service *s, const struct ypair *kv);
 void finish_build(struct model *m, struct service *s);
 void svc_build_free(struct svc_build *b);
 
+/* Records a key berth does not honour and whose absence could give the
+ * container more privilege than the file asks for (model.c): the service
+ * is refused at up and run. */
+void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Security keys beyond capabilities (model_sec.c). */
+void key_privileged(struct model *m, struct service *s, const struct ypair *kv);
+void key_security_opt(struct model *m, struct service *s, const struct ypair *kv);
+void key_group_add(struct model *m, struct service *s, const struct ypair *kv);
+void key_oom_score_adj(struct model *m, struct service *s, const struct ypair *kv);
+void key_oom_kill_disable(struct model *m, struct service *s, const struct ypair *kv);
+void service_sec_clear(struct service *s);
+
 /* Network keys (model_net.c). */
 void key_networks(struct model *m, struct service *s, const struct ypair *kv);
 void key_network_mode(struct model *m, struct service *s, const struct ypair *kv);

@@ -14,4 +14,9 @@ bool kernel_release_at_least(const char *release, int maj, int min);
 /* The same for the running kernel. */
 bool kernel_at_least(int maj, int min);
 
+/* Whether the host runs the Linux security module name ("apparmor",
+ * "selinux"): /sys/kernel/security/lsm lists it, or, where securityfs is
+ * not mounted, /sys/module/NAME/parameters/enabled says Y or 1. */
+bool kernel_lsm_enabled(const char *name);
+
 #endif

@@ -5,6 +5,7 @@
  * here: mounts (engine/plan/mounts.c), networking (engine/plan/netplan.c), starting anything
  * (engine/runtime/, engine/supervise/). */
 #include "engine/plan/plan.h"
+#include "engine/plan/plan_sec.h"
 
 #include <jansson.h>
 #include <signal.h>
@@ -227,6 +228,11 @@ int plan_container(const struct project *p, const struct service *s, const struc
     if (rsr < 0) {
         ctr_plan_free(out);
         return rsr;
+    }
+    int sr = plan_sec(s, out, e);
+    if (sr < 0) {
+        ctr_plan_free(out);
+        return sr;
     }
     out->config = canonical_config(out, img, s->hostname ? s->hostname : "");
     if (!strv_env_get(out->env, "HOSTNAME"))

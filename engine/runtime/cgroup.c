@@ -269,10 +269,13 @@ static int apply_devices(const struct cgroup *cg, const struct cgroup_limits *li
         _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
             return berr_errno(e, errno, "%s: opening cgroup %s", who, dir);
-        int r = devices_apply_v1(fd, extra, n_extra, who, e);
+        int r = lim->devices_all ? devices_allow_all_v1(fd, who, e)
+                                 : devices_apply_v1(fd, extra, n_extra, who, e);
         if (r < 0)
             return r;
     }
+    if (cg->v2_fd >= 0 && lim->devices_all)
+        return devices_attach_bpf_rules(cg->v2_fd, devices_all, devices_all_n, who, e);
     if (cg->v2_fd >= 0)
         return devices_attach_bpf(cg->v2_fd, extra, n_extra, who, e);
     return 0;
@@ -757,4 +760,13 @@ void cgroup_free(struct cgroup *cg)
         close(cg->v2_fd);
     free(cg->rel);
     free(cg);
+}
+
+int cgroup_disable_oom_kill(const struct cgroup *cg, const char *who, struct berr *e)
+{
+    const struct cgroup_sys *s = cg->sys;
+    if (s->unified || !s->v1_root[CG_MEMORY])
+        return -ENOTSUP;
+    _cleanup_free_ char *dir = fs_path_join(s->v1_root[CG_MEMORY], cg->rel);
+    return write_knob(dir, "memory.oom_control", "1", who, e);
 }

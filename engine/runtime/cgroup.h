@@ -83,6 +83,7 @@ struct cgroup_limits {
     struct dev_rule *dev_rules; /* device_cgroup_rules (comment NULL) */
     size_t n_dev_rules;
     int64_t storage_size; /* storage_opt size: bytes of the upper dir */
+    bool devices_all; /* privileged: every device allowed (no Docker allow-list) */
 };
 
 void cgroup_limits_free(struct cgroup_limits *l);
@@ -177,6 +178,10 @@ int cgroup_kill_wait(const struct cgroup *cg, int wait_ms, struct berr *e);
 /* Removes the container cgroup; with prune, also the service, project and
  * berth levels when they are empty. Missing directories are fine. */
 int cgroup_destroy(struct cgroup *cg, bool prune, struct berr *e);
+/* oom_kill_disable: the v1 memory controller's memory.oom_control set to
+ * 1. Returns 0 when done, -ENOTSUP where there is no v1 memory controller
+ * (cgroup v2 has no such knob), <0 on other errors. */
+int cgroup_disable_oom_kill(const struct cgroup *cg, const char *who, struct berr *e);
 void cgroup_free(struct cgroup *cg);
 
 #endif

@@ -5,6 +5,7 @@
  * reaping, signalling and releasing it. Not here: what the child does
  * (engine/runtime/init.c, proc.c), exec into a running one
  * (engine/runtime/exec.c). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -16,7 +17,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +31,7 @@
 #include "engine/runtime/quota.h"
 #include "engine/runtime/launch.h"
 #include "engine/runtime/runtime.h"
+#include "engine/runtime/seccomp_profile.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/strv.h"
@@ -73,6 +77,11 @@ void runtime_fini(struct runtime *rt)
     for (size_t i = 0; i < rt->n_seccomp_by_caps; i++)
         seccomp_prog_free(&rt->seccomp_by_caps[i].prog);
     free(rt->seccomp_by_caps);
+    for (size_t i = 0; i < rt->n_seccomp_custom; i++) {
+        free(rt->seccomp_custom[i].text);
+        seccomp_prog_free(&rt->seccomp_custom[i].prog);
+    }
+    free(rt->seccomp_custom);
     free(rt->seccomp_cache_dir);
     free(rt->passwd_buf);
     free(rt->group_buf);
@@ -123,9 +132,54 @@ static uint64_t kernel_caps(const struct runtime *rt)
     return last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
 }
 
-int launch_security(struct runtime *rt, uint64_t caps, uint64_t named, bool no_new_privs,
-                    const char *name, struct proc_args *p, struct berr *e)
+/* A security_opt seccomp=PATH profile compiled for caps, once per runtime. */
+static int custom_seccomp(struct runtime *rt, const struct container_sec *sec, uint64_t caps,
+                          const char *name, const struct seccomp_prog **out, struct berr *e)
 {
+    for (size_t i = 0; i < rt->n_seccomp_custom; i++)
+        if (rt->seccomp_custom[i].caps == caps &&
+            strcmp(rt->seccomp_custom[i].text, sec->seccomp) == 0) {
+            *out = &rt->seccomp_custom[i].prog;
+            return 0;
+        }
+    struct seccomp_prog prog = {0};
+    struct seccomp_env env = {.caps = caps};
+    int r = seccomp_profile_compile(sec->seccomp, strlen(sec->seccomp),
+                                    sec->seccomp_source ? sec->seccomp_source : "seccomp profile",
+                                    &env, &prog, e);
+    if (r < 0)
+        return berr_wrap(e, "%s", name);
+    rt->seccomp_custom =
+        xreallocarray(rt->seccomp_custom, rt->n_seccomp_custom + 1, sizeof *rt->seccomp_custom);
+    struct runtime_seccomp_custom *ent = &rt->seccomp_custom[rt->n_seccomp_custom++];
+    *ent =
+        (struct runtime_seccomp_custom){.text = xstrdup(sec->seccomp), .caps = caps, .prog = prog};
+    *out = &ent->prog;
+    return 0;
+}
+
+int launch_security(struct runtime *rt, uint64_t caps, uint64_t named, bool no_new_privs,
+                    const struct container_sec *sec, const char *name, struct proc_args *p,
+                    struct berr *e)
+{
+    static const struct container_sec none = {0};
+    if (!sec)
+        sec = &none;
+    p->group_add = sec->group_add;
+    p->apparmor = sec->apparmor;
+    p->oom_score_adj[0] = '\0';
+    if (sec->oom_score_adj_set)
+        snprintf(p->oom_score_adj, sizeof p->oom_score_adj, "%d", sec->oom_score_adj);
+    if (sec->privileged) {
+        /* Docker: every capability the kernel has, no seccomp filter;
+         * here, of those, every one berth itself can give (a sandbox may
+         * hold some back: capset could not raise them). */
+        caps = 0;
+        for (int c = 0; c <= rt->cap_last_cap && c < 64; c++)
+            if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+                caps |= 1ULL << c;
+        named = 0;
+    }
     uint64_t missing = named & ~kernel_caps(rt);
     for (int c = 0; missing && c < 64; c++)
         if (missing & (1ULL << c)) {
@@ -139,6 +193,11 @@ int launch_security(struct runtime *rt, uint64_t caps, uint64_t named, bool no_n
     p->caps = caps;
     p->no_new_privs = no_new_privs;
     p->cap_last_cap = rt->cap_last_cap;
+    p->seccomp = NULL;
+    if (sec->privileged || (sec->seccomp && strcmp(sec->seccomp, "unconfined") == 0))
+        return 0;
+    if (sec->seccomp)
+        return custom_seccomp(rt, sec, caps, name, &p->seccomp, e);
     if (caps == CAPS_DOCKER_DEFAULT) {
         p->seccomp = &rt->seccomp;
         return 0;
@@ -203,6 +262,53 @@ static char *overlay_opts(const struct container_spec *s)
     return o;
 }
 
+/* privileged: the host's device nodes under dir (relative to /dev), as
+ * runc's HostDevices finds them: character and block devices, no
+ * symlinks, not pts, shm, mqueue or fd, not the console. */
+static void host_devnodes(int parent, const char *prefix, int depth, struct init_devnode **v,
+                          size_t *n)
+{
+    static const char *const skip[] = {"pts",  "shm",         "fd",    "mqueue",
+                                       ".lxc", ".lxd-mounts", ".udev", "console"};
+    _cleanup_close_ int fd = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d)
+        return;
+    fd = -1; /* the DIR owns it */
+    for (struct dirent *de; (de = readdir(d));) {
+        if (de->d_name[0] == '.' && (!de->d_name[1] || strcmp(de->d_name, "..") == 0))
+            continue;
+        bool skipped = false;
+        for (size_t i = 0; i < ARRAY_SIZE(skip) && !*prefix; i++)
+            skipped = skipped || strcmp(de->d_name, skip[i]) == 0;
+        struct stat st;
+        if (skipped || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        char path[sizeof((struct init_devnode *)0)->path];
+        if ((size_t)snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "/" : "", de->d_name) >=
+            sizeof path)
+            continue;
+        if (S_ISDIR(st.st_mode) && depth < 4) {
+            _cleanup_close_ int sub =
+                openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                host_devnodes(sub, path, depth + 1, v, n);
+            continue;
+        }
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+            continue;
+        *v = xreallocarray(*v, *n + 1, sizeof **v);
+        struct init_devnode *dn = &(*v)[(*n)++];
+        memset(dn, 0, sizeof *dn);
+        memcpy(dn->path, path, strlen(path) + 1);
+        dn->mode = st.st_mode;
+        dn->rdev = st.st_rdev;
+        dn->uid = st.st_uid;
+        dn->gid = st.st_gid;
+    }
+    closedir(d);
+}
+
 /* Distinct v1 hierarchy directory names to mount inside the container. */
 static int cg_mount_names(const struct cgroup_sys *s, const char **names)
 {
@@ -243,6 +349,14 @@ static void cg_host_dirs(const struct cgroup_sys *s, const char *rel, struct ini
         }
 }
 
+static bool unmask_all(char *const *unmask)
+{
+    for (size_t i = 0; unmask && unmask[i]; i++)
+        if (strcmp(unmask[i], "ALL") == 0)
+            return true;
+    return false;
+}
+
 int container_start(struct runtime *rt, const struct container_spec *spec,
                     struct container_proc *out, struct berr *e)
 {
@@ -253,8 +367,8 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         return berr_set(e, -EINVAL, "%s: no command given and the image has none", spec->name);
     /* Capabilities, no_new_privs, seccomp: checked before anything is made. */
     struct proc_args sec = {0};
-    int sr =
-        launch_security(rt, spec->caps, spec->caps_named, spec->no_new_privs, spec->name, &sec, e);
+    int sr = launch_security(rt, spec->caps, spec->caps_named, spec->no_new_privs, &spec->sec,
+                             spec->name, &sec, e);
     if (sr < 0)
         return sr;
 
@@ -308,9 +422,20 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     if (r < 0)
         return r;
 
+    const struct container_sec *cs = &spec->sec;
+    _cleanup_free_ struct init_devnode *devnodes = NULL;
+    size_t n_devnodes = 0;
+    if (cs->privileged) {
+        _cleanup_close_ int dev = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dev >= 0)
+            host_devnodes(dev, "", 0, &devnodes, &n_devnodes);
+    }
+
     _cleanup_strv_ char **cg_dirs = NULL; /* userns: cg_host_dirs */
     struct cgroup *cg = NULL;
-    r = cgroup_create(&rt->cgsys, spec->cgroup_rel, &spec->limits, spec->name, &cg, e);
+    struct cgroup_limits lim = spec->limits;
+    lim.devices_all = lim.devices_all || cs->privileged;
+    r = cgroup_create(&rt->cgsys, spec->cgroup_rel, &lim, spec->name, &cg, e);
     if (r < 0)
         return r;
     int sync_pipe[2] = {-1, -1};
@@ -318,6 +443,14 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     int join_v1[CG_CTRL_MAX], join_v2 = -1, n_join = 0;
     int pidfd = -1;
     long pid = -1;
+    if (cs->oom_kill_disable) {
+        /* -ENOTSUP on v2: `up` said so (Docker's "OomKillDisable discarded") */
+        r = cgroup_disable_oom_kill(cg, spec->name, e);
+        if (r == -ENOTSUP)
+            r = 0;
+        if (r < 0)
+            goto fail_pipes;
+    }
     n_join = cgroup_join_fds(cg, join_v1, &join_v2, e);
     if (n_join < 0) {
         r = berr_wrap(e, "%s", spec->name);
@@ -363,6 +496,13 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         .devices = devs.v,
         .n_devices = devs.n,
         .console_sock = launch_console_sock(&l),
+        .privileged = cs->privileged,
+        .no_masks = cs->privileged || cs->systempaths_unconfined,
+        .unmask_all = unmask_all(cs->unmask),
+        .mask = cs->mask,
+        .unmask = cs->unmask,
+        .devnodes = devnodes,
+        .n_devnodes = n_devnodes,
     };
     if (spec->shm_size > 0)
         snprintf(a.shm_size, sizeof a.shm_size, "%lldk",
@@ -372,6 +512,9 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     a.p.no_new_privs = sec.no_new_privs;
     a.p.cap_last_cap = sec.cap_last_cap;
     a.p.seccomp = sec.seccomp;
+    a.p.group_add = sec.group_add;
+    a.p.apparmor = sec.apparmor;
+    memcpy(a.p.oom_score_adj, sec.oom_score_adj, sizeof a.p.oom_score_adj);
     a.n_cgmounts = cg_mount_names(&rt->cgsys, a.cgmount_names);
     for (int i = 0; i < n_join; i++)
         a.cg_join[i] = join_v1[i];

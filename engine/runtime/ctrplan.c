@@ -2,6 +2,7 @@
 /* The container's plan (ctrplan.h): freeing it, and its JSON form in the
  * container record. Not here: making a plan from a service (engine/plan). */
 #include "engine/runtime/ctrplan.h"
+#include "engine/runtime/ctrplan_sec.h"
 
 #include <jansson.h>
 #include <netinet/in.h>
@@ -78,6 +79,7 @@ void ctr_plan_free(struct ctr_plan *c)
     plan_files_free(c);
     plan_logs_free(c);
     cgroup_limits_free(&c->limits);
+    plan_sec_free(c);
     free(c->config);
     memset(c, 0, sizeof *c);
 }
@@ -285,6 +287,7 @@ json_t *plan_to_json(const struct ctr_plan *c)
     plan_logs_to_json(c, j);
     plan_res_to_json(&c->limits, j);
     plan_shape_to_json(&c->shape, j);
+    plan_sec_to_json(c, j);
     return j;
 }
 
@@ -465,6 +468,7 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
     plan_files_from_json(j, out);
     plan_logs_from_json(j, out);
     plan_shape_from_json(j, &out->shape);
+    plan_sec_from_json(j, out);
     int nr = net_from_json(j, out, e);
     if (nr == 0)
         nr = plan_procns_from_json(j, out, e);

@@ -165,7 +165,19 @@ struct ctr_plan {
     char *mac_address; /* the service's (docker: the first endpoint's) */
 
     /* Security beyond capabilities: privileged, seccomp profiles, LSM labels,
-     * masked paths, supplementary groups, OOM settings. */
+     * masked paths, supplementary groups, OOM settings (ctrplan_sec.h). */
+    bool privileged;
+    /* NULL: the default profile; "unconfined": no filter; else a
+     * Docker-format profile's JSON text, read from seccomp_source */
+    char *seccomp;
+    char *seccomp_source;
+    char *apparmor; /* the AppArmor profile to exec into, or NULL */
+    bool systempaths_unconfined;
+    char **mask, **unmask; /* more masked paths; paths left unmasked ("ALL") */
+    char **group_add;      /* supplementary groups: names or numbers */
+    int oom_score_adj;
+    bool oom_score_adj_set;
+    bool oom_kill_disable;
 
     /* Resources: CPU, memory, block I/O, devices and storage limits
      * (cgroup v1 and v2). All in limits above (struct cgroup_limits), so

@@ -209,6 +209,17 @@ int devices_rule_parse(const char *s, struct dev_rule *out)
     return n ? 0 : -EINVAL;
 }
 
+int devices_allow_all_v1(int cgroup_dirfd, const char *who, struct berr *e)
+{
+    return write_rule(cgroup_dirfd, "devices.allow", "a", who, e);
+}
+
+const struct dev_rule devices_all[] = {
+    {'c', DEV_ANY, DEV_ANY, DEV_RWM, "every character device"},
+    {'b', DEV_ANY, DEV_ANY, DEV_RWM, "every block device"},
+};
+const size_t devices_all_n = ARRAY_SIZE(devices_all);
+
 static long sys_bpf(int cmd, union bpf_attr *attr)
 {
     return syscall(SYS_bpf, cmd, attr, sizeof *attr);
@@ -254,6 +265,12 @@ int devices_attach_bpf(int cgroup_dirfd, const struct dev_rule *extra, size_t n_
     memcpy(rules, devices_docker, devices_docker_n * sizeof *rules);
     if (n_extra)
         memcpy(rules + devices_docker_n, extra, n_extra * sizeof *rules);
+    return devices_attach_bpf_rules(cgroup_dirfd, rules, n_rules, who, e);
+}
+
+int devices_attach_bpf_rules(int cgroup_dirfd, const struct dev_rule *rules, size_t n_rules,
+                             const char *who, struct berr *e)
+{
     size_t cap = 6 + n_rules * 7 + 2;
     _cleanup_free_ struct bpf_insn *prog = xcalloc(cap, sizeof *prog);
     size_t n = devices_bpf_program(rules, n_rules, prog, cap);

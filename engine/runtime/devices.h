@@ -82,4 +82,14 @@ int devices_attach_bpf(int cgroup_dirfd, const struct dev_rule *extra, size_t n_
  * (^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$); -EINVAL otherwise. */
 int devices_rule_parse(const char *s, struct dev_rule *out);
 
+/* privileged: every device. The v1 controller's "a" allowed (what the
+ * cgroup inherited from an earlier container is widened again), and a
+ * program that allows everything (rules devices_all) in place of earlier
+ * ones on v2. */
+extern const struct dev_rule devices_all[];
+extern const size_t devices_all_n;
+int devices_allow_all_v1(int cgroup_dirfd, const char *who, struct berr *e);
+int devices_attach_bpf_rules(int cgroup_dirfd, const struct dev_rule *rules, size_t n_rules,
+                             const char *who, struct berr *e);
+
 #endif

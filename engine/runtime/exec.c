@@ -237,7 +237,7 @@ static int exec_spawn(struct runtime *rt, const struct exec_spec *x, struct laun
         .ws = {.ws_row = x->tty_rows, .ws_col = x->tty_cols},
     };
     launch_proc_args(l, &a.p);
-    r = launch_security(rt, x->caps, 0, x->no_new_privs, x->name, &a.p, e);
+    r = launch_security(rt, x->caps, 0, x->no_new_privs, &x->sec, x->name, &a.p, e);
     if (r < 0) {
         launch_free(l);
         return r;

@@ -235,10 +235,38 @@ static void make_devices(struct init_args *a, int devfd)
     }
 }
 
+/* privileged: the host's device nodes in the container's /dev, with their
+ * owner and mode (those make_dev made are left as they are). */
+static void host_devices(struct init_args *a, int devfd)
+{
+    const char *what = "populating /dev with the host's devices";
+    for (size_t i = 0; i < a->n_devnodes; i++) {
+        const struct init_devnode *d = &a->devnodes[i];
+        char path[sizeof d->path];
+        memcpy(path, d->path, sizeof path);
+        /* its directories first ("snd/controlC0") */
+        for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+            *slash = '\0';
+            if (mkdirat(devfd, path, 0755) < 0 && errno != EEXIST)
+                fail_errno(a, what);
+            *slash = '/';
+        }
+        if (mknodat(devfd, path, d->mode, (dev_t)d->rdev) < 0) {
+            if (errno == EEXIST)
+                continue;
+            fail_errno(a, what);
+        }
+        check(a, fchownat(devfd, path, d->uid, d->gid, AT_SYMLINK_NOFOLLOW), what);
+        check(a, fchmodat(devfd, path, d->mode & 07777, 0), what);
+    }
+}
+
 static void mount_cgroups(struct init_args *a, int rootfd)
 {
     const char *what = "mounting /sys/fs/cgroup";
-    unsigned ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+    /* Docker: read-only unless privileged. */
+    unsigned ro = (a->privileged ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                  MOUNT_ATTR_NOEXEC;
     if (a->cgroup_unified) {
         mount_at(a, rootfd, "sys/fs/cgroup", "cgroup2", NULL, ro, what);
         return;
@@ -294,7 +322,8 @@ static void mount_cgroups(struct init_args *a, int rootfd)
     }
     close(dir);
     struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-    check(a, mount_setattr(tm, "", AT_EMPTY_PATH, &attr, sizeof attr), what);
+    if (!a->privileged)
+        check(a, mount_setattr(tm, "", AT_EMPTY_PATH, &attr, sizeof attr), what);
     close(tm);
 }
 
@@ -306,7 +335,8 @@ static void mount_cgroups(struct init_args *a, int rootfd)
 static void mount_sys(struct init_args *a, int rootfd)
 {
     const char *what = "mounting /sys";
-    unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY;
+    unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+                     (a->privileged ? 0 : MOUNT_ATTR_RDONLY);
     bool own_net = a->netns_fd < 0 && !a->net_host;
     if (!a->userns || (own_net && a->cgroup_unified)) {
         mount_at(a, rootfd, "sys", "sysfs", NULL, attrs, what);
@@ -546,8 +576,18 @@ static int open_kernel_path(struct init_args *a, int rootfd, const char *path, c
     return t;
 }
 
-/* Docker's masked paths: /dev/null over files, an empty read-only tmpfs
- * over directories. Missing paths are skipped. */
+/* Whether security_opt unmask= names path ("proc/kcore"). */
+static bool unmasked(const struct init_args *a, const char *path)
+{
+    for (size_t i = 0; a->unmask && a->unmask[i]; i++)
+        if (strcmp(a->unmask[i] + 1, path) == 0)
+            return true;
+    return false;
+}
+
+/* Docker's masked paths, less those unmasked, and security_opt mask=
+ * paths: /dev/null over files, an empty read-only tmpfs over
+ * directories. Missing paths are skipped. */
 static void mask_paths(struct init_args *a, int rootfd, int nullfd)
 {
     static const char *const masked[] = {
@@ -556,8 +596,16 @@ static void mask_paths(struct init_args *a, int rootfd, int nullfd)
         "proc/sched_debug", "proc/scsi",          "sys/firmware",    "sys/devices/virtual/powercap",
     };
     const char *what = "masking paths";
-    for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++) {
-        int t = open_kernel_path(a, rootfd, masked[i], what);
+    size_t n_default = a->unmask_all ? 0 : sizeof masked / sizeof masked[0];
+    size_t n_extra = 0;
+    while (a->mask && a->mask[n_extra])
+        n_extra++;
+    for (size_t i = 0; i < n_default + n_extra; i++) {
+        /* the spec's paths are absolute: relative to the root here */
+        const char *path = i < n_default ? masked[i] : a->mask[i - n_default] + 1;
+        if (i < n_default && unmasked(a, path))
+            continue;
+        int t = open_kernel_path(a, rootfd, path, what);
         if (t < 0)
             continue;
         struct stat st;
@@ -584,6 +632,9 @@ static void readonly_paths(struct init_args *a, int rootfd)
     };
     const char *what = "making /proc paths read-only";
     for (size_t i = 0; i < sizeof ro / sizeof ro[0]; i++) {
+        /* podman's unmask covers the read-only paths too */
+        if (a->unmask_all || unmasked(a, ro[i]))
+            continue;
         int t = open_kernel_path(a, rootfd, ro[i], what);
         if (t < 0)
             continue;
@@ -668,6 +719,8 @@ void container_init(struct init_args *a)
     check(a, devrw, "mounting /dev");
     make_dev(a, devrw);
     make_devices(a, devrw);
+    if (a->privileged)
+        host_devices(a, devrw);
     static const struct fsopt pts_opts[] = {
         {"newinstance", NULL}, {"ptmxmode", "0666"}, {"mode", "0620"}, {"gid", "5"}, {NULL, NULL}};
     mount_at(a, rootfd, "dev/pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,
@@ -688,9 +741,11 @@ void container_init(struct init_args *a)
 
     int nullfd = openat(devrw, "null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
     check(a, nullfd, "opening /dev/null");
-    mask_paths(a, rootfd, nullfd);
+    if (!a->no_masks)
+        mask_paths(a, rootfd, nullfd);
     procns_child_sysctls(&a->ns, &a->p, rootfd);
-    readonly_paths(a, rootfd);
+    if (!a->no_masks)
+        readonly_paths(a, rootfd);
 
     if (a->netns_fd < 0 && !a->net_host) {
         int lo = net_loopback_up();

@@ -40,6 +40,14 @@ struct init_device {
     gid_t gid;
 };
 
+/* A device node of the host's /dev, made in the container's /dev. */
+struct init_devnode {
+    char path[128]; /* relative to /dev: "net/tun" */
+    unsigned mode;  /* type and permission bits */
+    unsigned long long rdev;
+    unsigned uid, gid;
+};
+
 struct init_args {
     struct proc_args p; /* command, user, security: shared with exec */
     int sync_fd;        /* read end: the parent writes one byte to let the child go */
@@ -88,6 +96,15 @@ struct init_args {
      * directories, and then becomes the namespace's root. */
     bool userns;
     int *mount_fds;
+
+    /* Security beyond capabilities (see struct container_sec). */
+    bool privileged;     /* /sys and cgroups writable, the host's devices, nothing masked */
+    bool no_masks;       /* privileged or systempaths=unconfined: no masked or read-only paths */
+    bool unmask_all;     /* unmask=ALL: no default masked path */
+    char *const *mask;   /* more masked paths (absolute), or NULL */
+    char *const *unmask; /* default masked paths left alone (absolute), or NULL */
+    const struct init_devnode *devnodes; /* privileged: the host's /dev nodes */
+    size_t n_devnodes;
 };
 
 /* The overlay of the layers (topmost first, "lowerdir+", Linux >= 6.8),

@@ -50,11 +50,15 @@ static inline int launch_console_sock(const struct launch *l)
 /* The child's security settings in p: the capability set caps cut to
  * this kernel's (a capability in named that the kernel lacks is an error,
  * as in Docker), no_new_privs, and the default seccomp profile for that
- * set (compiled once per set and kept in rt). Call before clone: the
+ * set (compiled once per set and kept in rt); with sec (NULL: the
+ * defaults), privileged (every capability, no filter), seccomp unconfined
+ * or a custom profile, supplementary groups and AppArmor. Call before clone: the
  * child only reads what this prepares. */
 struct runtime;
+struct container_sec;
 int launch_security(struct runtime *rt, uint64_t caps, uint64_t named, bool no_new_privs,
-                    const char *name, struct proc_args *p, struct berr *e);
+                    const struct container_sec *sec, const char *name, struct proc_args *p,
+                    struct berr *e);
 
 /* In the child, right after clone: closes the parent's ends. */
 void launch_child(struct launch *l);

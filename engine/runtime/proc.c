@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -376,6 +378,76 @@ static void keep_after_setuid(struct proc_args *a, int pdeath, int dumpable)
         _exit(1); /* nobody left to report to */
 }
 
+/* group_add: more supplementary groups, from the container's /etc/group
+ * (already in a->group_buf), after those the user's entry gives. A name
+ * not there is an error, as in Docker. */
+static void add_groups(struct proc_args *a, size_t glen, struct user_ids *ids)
+{
+    for (size_t i = 0; a->group_add && a->group_add[i]; i++) {
+        gid_t gid;
+        if (user_group_id(a->group_add[i], a->group_buf, glen, &gid) < 0) {
+            char msg[512] = "Unable to find group ";
+            proc_scat(msg, sizeof msg, a->group_add[i]);
+            proc_scat(msg, sizeof msg, ": no matching entries in group file");
+            proc_fail(a, ENOENT, 1, "group_add", msg);
+        }
+        bool dup = false;
+        for (int k = 0; k < ids->ngroups; k++)
+            dup = dup || ids->groups[k] == gid;
+        if (dup)
+            continue;
+        if (ids->ngroups >= USER_MAX_GROUPS)
+            proc_fail(a, E2BIG, 1, "group_add", "too many supplementary groups");
+        ids->groups[ids->ngroups++] = gid;
+    }
+}
+
+/* oom_score_adj: the container's, for its init (inherited by what it
+ * starts) and for each exec'd process; written through procfs only, while
+ * still privileged (lowering it needs CAP_SYS_RESOURCE). */
+static void set_oom_score_adj(struct proc_args *a)
+{
+    if (!a->oom_score_adj[0])
+        return;
+    const char *what = "setting oom_score_adj";
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    proc_check(a, fd, what);
+    struct statfs sfs;
+    if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+        proc_fail(a, EINVAL, 1, what, "/proc is not procfs");
+    proc_check(a, (int)write(fd, a->oom_score_adj, strlen(a->oom_score_adj)), what);
+    close(fd);
+}
+
+/* security_opt apparmor=PROFILE: the profile the next execve enters, set
+ * through the process's own attr file, on procfs only. */
+static void set_apparmor(struct proc_args *a)
+{
+    if (!a->apparmor)
+        return;
+    const char *what = "applying the AppArmor profile";
+    int fd = open("/proc/thread-self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENOENT)
+        fd = open("/proc/thread-self/attr/exec", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        proc_fail_errno(a, what);
+    struct statfs sfs;
+    if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+        proc_fail(a, EINVAL, 1, what, "/proc is not procfs");
+    char buf[512] = "exec ";
+    proc_scat(buf, sizeof buf, a->apparmor);
+    ssize_t w = write(fd, buf, strlen(buf));
+    if (w < 0) {
+        int err = errno;
+        char msg[600] = "";
+        proc_scat(msg, sizeof msg, a->apparmor);
+        proc_scat(msg, sizeof msg, ": ");
+        proc_scat(msg, sizeof msg, strerrordesc_np(err));
+        proc_fail(a, err, 1, what, msg);
+    }
+    close(fd);
+}
+
 void proc_prepare(struct proc_args *a, int rootfd, struct user_ids *ids, int *cwdfd)
 {
     /* The user, from the container's own files. */
@@ -384,6 +456,7 @@ void proc_prepare(struct proc_args *a, int rootfd, struct user_ids *ids, int *cw
     char uerr[512];
     if (user_resolve(a->user, a->passwd_buf, plen, a->group_buf, glen, ids, uerr, sizeof uerr) < 0)
         proc_fail(a, ENOENT, 1, "resolving the user", uerr);
+    add_groups(a, glen, ids);
     if (a->need_home) {
         proc_scat(a->home_buf, 5 + 256 + 1, ids->home);
         a->envp[a->envc] = a->home_buf;
@@ -411,10 +484,14 @@ void proc_exec(struct proc_args *a, const struct user_ids *ids, int cwdfd)
     int pdeath = 0;
     prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
     int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    set_oom_score_adj(a);
+    set_apparmor(a);
     set_caps(a, ids->uid == 0);
-    struct sock_fprog prog = {.len = a->seccomp->len, .filter = a->seccomp->insns};
-    proc_check(a, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0),
-               "loading the seccomp filter");
+    if (a->seccomp) {
+        struct sock_fprog prog = {.len = a->seccomp->len, .filter = a->seccomp->insns};
+        proc_check(a, prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0),
+                   "loading the seccomp filter");
+    }
     proc_check(a, setgroups((size_t)ids->ngroups, ids->groups), "setting supplementary groups");
     proc_check(a, setresgid(ids->gid, ids->gid, ids->gid), "setting the group");
     proc_check(a, setresuid(ids->uid, ids->uid, ids->uid), "setting the user");

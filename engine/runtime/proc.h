@@ -40,7 +40,10 @@ struct proc_args {
     uint64_t caps;
     bool no_new_privs; /* PR_SET_NO_NEW_PRIVS before execve */
     int cap_last_cap;
-    const struct seccomp_prog *seccomp;
+    const struct seccomp_prog *seccomp; /* NULL: no filter (privileged, unconfined) */
+    char *const *group_add;             /* more supplementary groups: names or numbers */
+    const char *apparmor;               /* profile to exec into, or NULL */
+    char oom_score_adj[16];             /* for /proc/self/oom_score_adj; "" for none */
     char *passwd_buf, *group_buf;
     size_t user_buf_size;
     /* compose ulimits, set after Docker's defaults (set_rlimits). */

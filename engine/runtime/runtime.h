@@ -30,6 +30,14 @@ struct runtime {
     } * seccomp_by_caps;
     size_t n_seccomp_by_caps;
     char *seccomp_cache_dir; /* NULL: no cache */
+    /* Profiles of security_opt seccomp=PATH, compiled on first use for
+     * each capability set (their text is the key). */
+    struct runtime_seccomp_custom {
+        char *text;
+        uint64_t caps;
+        struct seccomp_prog prog;
+    } * seccomp_custom;
+    size_t n_seccomp_custom;
     int cap_last_cap;
     bool lowerdir_plus; /* overlayfs takes "lowerdir+" (Linux >= 6.8) */
     /* Scratch buffers the container init reads /etc/passwd and /etc/group
@@ -75,6 +83,30 @@ struct mount_spec {
     uint32_t tmpfs_mode; /* 0 = 01777 */
 };
 
+/* Security beyond capabilities, as the container's plan has it (made from
+ * one by plan_sec_spec, engine/runtime/ctrplan_sec.h); a zeroed one is
+ * Docker's default confinement. Execs into the container get the same:
+ * its privilege, seccomp filter, groups and AppArmor profile. */
+struct container_sec {
+    /* Every capability of this kernel, no seccomp filter, every device
+     * (the host's nodes in /dev), /sys and /proc/sys writable, nothing
+     * masked. no_new_privs only when asked. */
+    bool privileged;
+    /* NULL: the default profile; "unconfined": none; else a Docker-format
+     * profile's JSON text, named in messages by seccomp_source */
+    const char *seccomp;
+    const char *seccomp_source;
+    const char *apparmor;        /* profile to exec into (the host has AppArmor), or NULL */
+    bool systempaths_unconfined; /* no masked or read-only /proc and /sys paths */
+    char *const *mask;           /* more paths masked; NULL-terminated or NULL */
+    char *const *unmask;         /* default masked paths left alone, or "ALL" */
+    char *const *group_add;      /* supplementary groups: names (the container's
+                                    /etc/group) or numbers */
+    int oom_score_adj;
+    bool oom_score_adj_set;
+    bool oom_kill_disable; /* v1 memory.oom_control; nothing on v2 */
+};
+
 struct container_spec {
     const char *name;        /* for messages: "proj-web-1" */
     char *const *layer_dirs; /* bottom first, NULL-terminated */
@@ -116,6 +148,7 @@ struct container_spec {
 
     /* Security beyond capabilities: privileged, seccomp profiles, LSM labels,
      * masked paths, supplementary groups, OOM settings. */
+    struct container_sec sec;
 
     /* Resources: CPU, memory, block I/O, devices and storage limits
      * (cgroup v1 and v2). */
@@ -191,8 +224,11 @@ struct exec_spec {
     const char *user;       /* NULL: root */
     uint64_t caps;          /* the container's (its plan's caps) */
     bool no_new_privs;      /* the container's */
-    bool tty;               /* a terminal from the container's devpts; master in console_fd */
-    int stdin_fd;           /* -1: /dev/null (ignored with tty) */
+    /* the container's (privileged, seccomp, groups, AppArmor), with
+     * privileged also set by `exec --privileged` */
+    struct container_sec sec;
+    bool tty;     /* a terminal from the container's devpts; master in console_fd */
+    int stdin_fd; /* -1: /dev/null (ignored with tty) */
     int stdout_fd;
     int stderr_fd;
     unsigned short tty_rows, tty_cols; /* with tty: its size before the command starts (0: none) */

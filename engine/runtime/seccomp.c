@@ -622,14 +622,18 @@ int seccomp_build_default(uint64_t caps, struct seccomp_prog *out, struct berr *
         seccomp_release(ctx);
         return r;
     }
+    return seccomp_export_prog(ctx, out, e);
+}
 
+int seccomp_export_prog(void *ctx, struct seccomp_prog *out, struct berr *e)
+{
     /* libseccomp 2.5 exports BPF only to an fd: go through a memfd. */
     _cleanup_close_ int mfd = memfd_create("berth-seccomp", MFD_CLOEXEC);
     if (mfd < 0) {
         seccomp_release(ctx);
         return berr_errno(e, errno, "seccomp: memfd_create");
     }
-    r = seccomp_export_bpf(ctx, mfd);
+    int r = seccomp_export_bpf(ctx, mfd);
     seccomp_release(ctx);
     if (r < 0)
         return berr_errno(e, r, "seccomp: exporting the filter");

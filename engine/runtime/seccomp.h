@@ -33,6 +33,10 @@ int seccomp_load_default(const char *cache_dir, uint64_t caps, struct seccomp_pr
                          struct berr *e);
 void seccomp_prog_free(struct seccomp_prog *p);
 
+/* Exports a libseccomp filter (a scmp_filter_ctx) as classic BPF into
+ * out, and releases it (on every path). */
+int seccomp_export_prog(void *ctx, struct seccomp_prog *out, struct berr *e);
+
 /* Exposed for tests: the names in the unconditional allow-list. */
 extern const char *const seccomp_default_allow[];
 

@@ -219,3 +219,18 @@ int user_resolve(const char *spec, const char *passwd, size_t passwd_len, const 
     }
     return 0;
 }
+
+int user_group_id(const char *spec, const char *group, size_t group_len, gid_t *out)
+{
+    unsigned long num;
+    if (parse_id(spec, strlen(spec), &num)) {
+        *out = (gid_t)num;
+        return 0;
+    }
+    struct gr_query gq = {.name = spec, .name_len = strlen(spec)};
+    for_lines(group, group_len, gr_match, &gq);
+    if (!gq.found)
+        return -1;
+    *out = (gid_t)gq.gid;
+    return 0;
+}

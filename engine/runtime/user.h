@@ -26,4 +26,8 @@ struct user_ids {
 int user_resolve(const char *spec, const char *passwd, size_t passwd_len, const char *group,
                  size_t group_len, struct user_ids *out, char *err, size_t errlen);
 
+/* A group_add entry: a number, or a name in the group file's contents.
+ * Returns 0, or -1 when the name is not there. */
+int user_group_id(const char *spec, const char *group, size_t group_len, gid_t *out);
+
 #endif

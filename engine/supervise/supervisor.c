@@ -23,6 +23,7 @@
 
 #include "engine/runtime/userns.h"
 #include "engine/supervise/ctr_files.h"
+#include "engine/runtime/ctrplan_sec.h"
 #include "engine/supervise/policy.h"
 #include "engine/supervise/sv_internal.h"
 #include "engine/volume/mounts.h"
@@ -678,6 +679,7 @@ static int start_ctr(struct sv_ctr *c, struct berr *e)
         .domainname = pl->domainname,
     };
     r = plan_procns_spec(pl, &spec, sv_procns_find, sv, e);
+    plan_sec_spec(pl, &spec.sec);
     struct sv_run *run = xcalloc(1, sizeof *run);
     run->sv = sv;
     run->c = c;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/runtime/ctrplan_sec.h"
 #include "engine/runtime/runtime.h"
 #include "engine/supervise/sv_internal.h"
 #include "util/cleanup.h"
@@ -119,6 +120,7 @@ static void run_probe(struct sv_ctr *c)
         .ulimits = pl->ulimits,
         .n_ulimits = pl->n_ulimits,
     };
+    plan_sec_spec(pl, &x.sec);
     struct berr e = BERR_INIT;
     c->probe = sv_exec_start(c->sv, &x, PROBE_OUTPUT_MAX, ns_to_ms(pl->health.timeout_ns),
                              probe_done, c, &e);

@@ -63,11 +63,11 @@ services:
   web:
     image: busybox
     command: ["true"]
-    group_add: ["audio"]
+    isolation: process
 EOF
 out=$(bz unknown up 2>&1) || fail "up with an unsupported key should still run: $out"
 expect_contains "an unsupported key is a warning naming it and its line" "$out" 'compose.yaml:5:5'
-expect_contains "the warning names the key" "$out" 'group_add'
+expect_contains "the warning names the key" "$out" 'isolation'
 
 new_project rofs >/dev/null <<'EOF'
 services:

@@ -503,7 +503,7 @@ static void test_unknown_keys_warn(void **state)
                     "services:\n"
                     "  web:\n"
                     "    image: x\n"
-                    "    group_add: [audio]\n"
+                    "    isolation: process\n"
                     "    x-custom: 1\n"
                     "    isolation: default\n"
                     "    healthcheck:\n"
@@ -513,7 +513,7 @@ static void test_unknown_keys_warn(void **state)
                     "secrets: {}\n",
                     NULL);
     assert_int_equal(r, 0);
-    ct_assert_warned(&l, "compose.yaml:4:5: service \"web\": key \"group_add\" is not supported "
+    ct_assert_warned(&l, "compose.yaml:4:5: service \"web\": key \"isolation\" is not supported "
                          "yet; ignored");
     ct_assert_warned(&l, "compose.yaml:6:5: service \"web\": key \"isolation\" is not supported "
                          "yet; ignored");
@@ -547,7 +547,7 @@ static void test_warnings_default_to_stderr(void **state)
     /* With no callback, warnings go to stderr as one line each. */
     char *tmp = ct_mkdtemp();
     free(
-        ct_write(tmp, "compose.yaml", "services:\n  web:\n    image: x\n    group_add: [audio]\n"));
+        ct_write(tmp, "compose.yaml", "services:\n  web:\n    image: x\n    isolation: process\n"));
     _cleanup_free_ char *errpath = xasprintf("%s/stderr", tmp);
     int saved = dup(STDERR_FILENO);
     int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -569,7 +569,7 @@ static void test_warnings_default_to_stderr(void **state)
     size_t len;
     assert_int_equal(fs_read_file(AT_FDCWD, errpath, 65536, &out, &len, &e), 0);
     assert_string_equal(out, "berth: warning: compose.yaml:4:5: service \"web\": key "
-                             "\"group_add\" is not supported yet; ignored\n");
+                             "\"isolation\" is not supported yet; ignored\n");
     ct_rmtree(tmp);
 }
 

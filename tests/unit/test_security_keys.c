@@ -16,6 +16,7 @@
 
 #include "compose_testutil.h"
 #include "engine/plan/plan.h"
+#include "engine/runtime/ctrplan_sec.h"
 #include "util/caps.h"
 
 #define BIT(c) (1ULL << (c))
@@ -195,6 +196,8 @@ static void test_security_opt_forms(void **state)
         {"[\"seccomp:builtin\"]", false},
         {"[\"label=disable\", disable, \"apparmor=unconfined\"]", false},
         {"[\"systempaths=unconfined\", \"writable-cgroups=false\"]", false},
+        {"[\"mask=/proc/a:/sys/b\", \"unmask=ALL\", \"unmask=/proc/kcore\"]", false},
+        {"[\"seccomp=p.json\", \"apparmor=docker-default\", \"label=type:x_t\"]", false},
         {"[]", false},
     };
     for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
@@ -208,16 +211,20 @@ static void test_security_opt_forms(void **state)
             fail_msg("%s: no_new_privs %d, %zu refused", ok[i].opts, s->no_new_privs, s->n_refused);
         ct_load_done(&l);
     }
-    /* What only takes confinement away is warned about and ignored. */
+    /* Honoured: nothing is warned about at load (LSM options a host
+     * cannot apply are said by `up`: engine/plan/plan_sec.h). */
     struct ct_load l;
     assert_int_equal(ct_load(&l,
                              "services:\n  web:\n    image: x\n"
-                             "    security_opt: [\"seccomp=unconfined\", \"seccomp:builtin\"]\n",
+                             "    security_opt: [\"seccomp=unconfined\", \"seccomp:builtin\", "
+                             "\"mask=/proc/x\", \"apparmor=p\"]\n",
                              NULL),
                      0);
-    ct_assert_warned(&l, "compose.yaml:4:20: service \"web\": security_opt "
-                         "\"seccomp=unconfined\" is not supported yet; ignored");
-    assert_false(ct_warned(&l.w, "builtin"));
+    assert_false(ct_warned(&l.w, "security_opt"));
+    const struct service *s = svc(&l, "web");
+    assert_null(s->seccomp); /* builtin: the last one says */
+    assert_string_equal(s->mask[0], "/proc/x");
+    assert_string_equal(s->apparmor, "p");
     ct_load_done(&l);
     /* What Docker refuses is an error. */
     static const char *const bad[] = {
@@ -226,6 +233,10 @@ static void test_security_opt_forms(void **state)
         "[\"bogus=1\"]",
         "[\"writable-cgroups=perhaps\"]",
         "[\"systempaths=confined\"]",
+        "[\"mask=proc/relative\"]",
+        "[\"unmask=/proc/../etc\"]",
+        "[\"seccomp=\"]",
+        "[\"apparmor=\"]",
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         _cleanup_free_ char *y =
@@ -274,16 +285,14 @@ static void assert_not_refused(const char *body)
 
 static void test_hardening_keys_fail_closed(void **state)
 {
-    assert_refused("    oom_score_adj: 500\n", "key \"oom_score_adj\"");
     assert_refused("    userns_mode: \"keep-id\"\n", "userns_mode \"keep-id\"");
-    assert_refused("    security_opt: [\"seccomp=strict.json\"]\n",
-                   "security_opt \"seccomp=strict.json\"");
-    assert_refused("    security_opt: [\"apparmor=docker-default\"]\n",
-                   "security_opt \"apparmor=docker-default\"");
-    assert_refused("    security_opt: [\"label=type:svirt_apache_t\"]\n",
-                   "security_opt \"label=type:svirt_apache_t\"");
-    assert_refused("    security_opt: [\"label:level:s0:c100,c200\"]\n",
-                   "security_opt \"label:level:s0:c100,c200\"");
+    /* Honoured (issue 14): seccomp profiles, AppArmor where the host has
+     * it, oom_score_adj; SELinux labels are refused by the plan where
+     * SELinux runs. */
+    assert_not_refused("    oom_score_adj: 500\n");
+    assert_not_refused("    security_opt: [\"seccomp=strict.json\"]\n");
+    assert_not_refused("    security_opt: [\"apparmor=docker-default\"]\n");
+    assert_not_refused("    security_opt: [\"label:level:s0:c100,c200\"]\n");
 
     /* Keys whose absence only means less privilege or exposure warn. */
     assert_not_refused("    privileged: true\n");
@@ -400,6 +409,78 @@ static void test_plan_refuses(void **state)
     planned_done(&p);
 }
 
+/* privileged, group_add, OOM, masks and a seccomp profile: planned, kept
+ * in the record, and changing the config; an old record has none. */
+static void test_plan_sec(void **state)
+{
+    struct planned d, p;
+    plan_of(&d, "");
+    assert_int_equal(d.r, 0);
+    assert_false(d.c.privileged);
+    assert_null(d.c.seccomp);
+    json_t *j = plan_to_json(&d.c);
+    assert_null(json_object_get(j, "privileged"));
+    assert_null(json_object_get(j, "oom_score_adj"));
+    json_decref(j);
+
+    plan_of(&p, "    privileged: true\n    group_add: [audio, \"42\"]\n"
+                "    oom_score_adj: -5\n    oom_kill_disable: true\n"
+                "    security_opt: [\"seccomp=unconfined\", \"mask=/proc/x\", "
+                "\"unmask=ALL\", \"systempaths=unconfined\"]\n");
+    assert_int_equal(p.r, 0);
+    assert_string_not_equal(p.c.config, d.c.config);
+    j = plan_to_json(&p.c);
+    struct ctr_plan back;
+    struct berr e = BERR_INIT;
+    assert_int_equal(plan_from_json(j, &back, &e), 0);
+    assert_true(back.privileged);
+    assert_string_equal(back.group_add[1], "42");
+    assert_true(back.oom_score_adj_set);
+    assert_int_equal(back.oom_score_adj, -5);
+    assert_true(back.oom_kill_disable);
+    assert_string_equal(back.seccomp, "unconfined");
+    assert_string_equal(back.mask[0], "/proc/x");
+    assert_string_equal(back.unmask[0], "ALL");
+    assert_true(back.systempaths_unconfined);
+    struct container_sec cs;
+    plan_sec_spec(&back, &cs);
+    assert_true(cs.privileged && cs.oom_kill_disable && cs.systempaths_unconfined);
+    ctr_plan_free(&back);
+    json_decref(j);
+    planned_done(&p);
+
+    /* A profile is read from the project directory and kept as text. */
+    struct ct_load l;
+    assert_int_equal(ct_load(&l,
+                             "services:\n  web:\n    image: x\n"
+                             "    security_opt: [\"seccomp=p.json\"]\n",
+                             NULL),
+                     0);
+    free(ct_write(l.dir, "p.json", "{\"defaultAction\": \"SCMP_ACT_ALLOW\"}"));
+    static char *cmd[] = {"/bin/true", NULL};
+    struct image img = {.id = "sha256:aaaa", .familiar = "x:latest", .cmd = cmd};
+    struct ctr_plan c;
+    assert_int_equal(plan_container(l.p, svc(&l, "web"), &img, 1, "0123456789ab", &c, &e), 0);
+    assert_string_equal(c.seccomp, "{\"defaultAction\": \"SCMP_ACT_ALLOW\"}");
+    assert_non_null(strstr(c.seccomp_source, "/p.json"));
+    ctr_plan_free(&c);
+    /* One that does not parse: compose file:line:col and the profile's. */
+    free(ct_write(l.dir, "p.json", "{\n  \"defaultAction\": ,\n}"));
+    assert_true(plan_container(l.p, svc(&l, "web"), &img, 1, "0123456789ab", &c, &e) < 0);
+    if (!strstr(e.msg, "compose.yaml:4:20: service \"web\": security_opt seccomp: ") ||
+        !strstr(e.msg, "/p.json:2:"))
+        fail_msg("%s", e.msg);
+    berr_clear(&e);
+    ct_load_done(&l);
+
+    /* oom_score_adj out of range is a load error naming file:line. */
+    assert_int_not_equal(
+        ct_load(&l, "services:\n  web:\n    image: x\n    oom_score_adj: 1001\n", NULL), 0);
+    ct_assert_error(&l, "compose.yaml:4:20: service \"web\": oom_score_adj: 1001 is out of range");
+    ct_load_done(&l);
+    planned_done(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_hardening_keys_fail_closed),
         cmocka_unit_test(test_plan_caps),
         cmocka_unit_test(test_plan_refuses),
+        cmocka_unit_test(test_plan_sec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
