@@ -83,7 +83,7 @@ struct cgroup_limits {
     struct dev_rule *dev_rules; /* device_cgroup_rules (comment NULL) */
     size_t n_dev_rules;
     int64_t storage_size; /* storage_opt size: bytes of the upper dir */
-    bool devices_all; /* privileged: every device allowed (no Docker allow-list) */
+    bool devices_all;     /* privileged: every device allowed (no Docker allow-list) */
 };
 
 void cgroup_limits_free(struct cgroup_limits *l);

@@ -503,7 +503,7 @@ static void test_unknown_keys_warn(void **state)
                     "services:\n"
                     "  web:\n"
                     "    image: x\n"
-                    "    isolation: process\n"
+                    "    cpu_count: 2\n"
                     "    x-custom: 1\n"
                     "    isolation: default\n"
                     "    healthcheck:\n"
@@ -513,7 +513,7 @@ static void test_unknown_keys_warn(void **state)
                     "secrets: {}\n",
                     NULL);
     assert_int_equal(r, 0);
-    ct_assert_warned(&l, "compose.yaml:4:5: service \"web\": key \"isolation\" is not supported "
+    ct_assert_warned(&l, "compose.yaml:4:5: service \"web\": key \"cpu_count\" is not supported "
                          "yet; ignored");
     ct_assert_warned(&l, "compose.yaml:6:5: service \"web\": key \"isolation\" is not supported "
                          "yet; ignored");
