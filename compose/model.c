@@ -807,6 +807,36 @@ static void key_userns_mode(struct model *m, struct service *s, const struct ypa
     }
 }
 
+/* userns_mode: auto gives the container a user namespace of its own, in
+ * which the host's namespaces and privileges mean nothing: Docker refuses
+ * such a container with privileged, pid or uts host, or a shared IPC
+ * namespace, and so does berth (the kernel would refuse /proc or mqueue
+ * there at start anyway). */
+static void finish_userns(struct model *m, struct service *s)
+{
+    if (!s->userns_auto)
+        return;
+    const char *with = NULL;
+    if (s->privileged)
+        with = "privileged";
+    else if (s->pid)
+        with = "pid";
+    else if (s->ipc && strcmp(s->ipc, "none") != 0 && strcmp(s->ipc, "shareable") != 0 &&
+             strcmp(s->ipc, "private") != 0)
+        with = "ipc";
+    else if (s->uts_host)
+        with = "uts: host";
+    if (!with)
+        return;
+    const struct ypair *kv = ymap_get_pair(m->body, "userns_mode");
+    if (kv)
+        svc_error(m, s, kv->value, "userns_mode",
+                  "auto cannot be combined with %s: a container in a user namespace of its own "
+                  "cannot share the host's or another container's namespaces or privileges (set "
+                  "userns_mode: host)",
+                  with);
+}
+
 /* Every service key of the compose specification, in one table: how the
  * typed model reads it (NULL: only checked and printed by the canonical
  * pass) and what berth does with it at run time:
@@ -1034,6 +1064,7 @@ static void build_service(struct model *m, struct service *s, const struct ypair
     finish_files(m, s);
     finish_resources(m, s);
     finish_shape(m, s);
+    finish_userns(m, s);
     if (!s->image && s->has_build) {
         /* docker compose's GetImageNameOrDefault, lowercased as a
          * reference must be */

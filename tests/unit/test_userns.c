@@ -305,6 +305,38 @@ static void test_key_and_plan(void **state)
     ct_load_done(&l);
 }
 
+/* What Docker refuses beside a user namespace, refused at load with the
+ * key's place. */
+static void test_key_conflicts(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *key, *with;
+    } cases[] = {
+        {"privileged: true", "with privileged"},
+        {"pid: host", "with pid"},
+        {"ipc: host", "with ipc"},
+        {"uts: host", "with uts: host"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        _cleanup_free_ char *yaml = xasprintf(
+            "services:\n  web:\n    image: x\n    userns_mode: auto\n    %s\n", cases[i].key);
+        struct ct_load l;
+        assert_true(ct_load(&l, yaml, NULL) < 0);
+        ct_assert_error(&l, "compose.yaml:4:18: service \"web\": userns_mode: auto cannot be "
+                            "combined");
+        ct_assert_error(&l, cases[i].with);
+        ct_load_done(&l);
+    }
+    struct ct_load l;
+    assert_int_equal(ct_load(&l,
+                             "services:\n  web:\n    image: x\n    userns_mode: auto\n"
+                             "    ipc: shareable\n    network_mode: none\n",
+                             NULL),
+                     0);
+    ct_load_done(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +347,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_too_small_and_corrupt, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_key_and_plan, fx_setup, fx_teardown),
+        cmocka_unit_test(test_key_conflicts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
