@@ -164,6 +164,7 @@ struct svc_hook {
     char **command; /* argv (a string is split into words as command: is) */
     char *user, *working_dir;
     char **environment; /* "K=V" */
+    bool privileged;    /* every capability and no seccomp filter, as exec --privileged */
 };
 
 /* A service's build: section (long syntax; paths absolute). */

@@ -19,6 +19,7 @@ static struct plan_hook *hooks(const struct svc_hook *h, size_t n)
         out[i].user = h[i].user ? xstrdup(h[i].user) : NULL;
         out[i].cwd = h[i].working_dir ? xstrdup(h[i].working_dir) : NULL;
         out[i].env = h[i].environment ? strv_dup(h[i].environment) : NULL;
+        out[i].privileged = h[i].privileged;
     }
     return out;
 }

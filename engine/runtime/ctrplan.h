@@ -113,9 +113,10 @@ struct plan_logging {
 /* A post_start or pre_stop hook: run as `exec` runs a command. */
 struct plan_hook {
     char **argv;
-    char *user; /* NULL: the container's */
-    char *cwd;  /* NULL: the container's */
-    char **env; /* added to the container's */
+    char *user;      /* NULL: the container's */
+    char *cwd;       /* NULL: the container's */
+    char **env;      /* added to the container's */
+    bool privileged; /* as exec --privileged */
 };
 
 struct ctr_plan {

@@ -41,6 +41,8 @@ static json_t *hooks_json(const struct plan_hook *h, size_t n)
             json_object_set_new(o, "cwd", json_string(h[i].cwd));
         if (h[i].env)
             json_object_set_new(o, "env", strings(h[i].env));
+        if (h[i].privileged)
+            json_object_set_new(o, "privileged", json_true());
         json_array_append_new(a, o);
     }
     return a;
@@ -67,6 +69,7 @@ static void hooks_from(json_t *a, struct plan_hook **out, size_t *n)
         h->user = plan_json_str(o, "user");
         h->cwd = plan_json_str(o, "cwd");
         h->env = strings_from(json_object_get(o, "env"));
+        h->privileged = json_is_true(json_object_get(o, "privileged"));
     }
 }
 

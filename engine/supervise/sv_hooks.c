@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/runtime/ctrplan_sec.h"
 #include "engine/runtime/runtime.h"
 #include "engine/supervise/sv_internal.h"
 #include "util/cleanup.h"
@@ -124,6 +125,10 @@ static void hook_next(struct sv_ctr *c, bool pre_stop, size_t index, int64_t gra
         .ulimits = pl->ulimits,
         .n_ulimits = pl->n_ulimits,
     };
+    /* The container's confinement (seccomp profile, groups, AppArmor),
+     * all of it lifted for a privileged hook, as exec --privileged. */
+    plan_sec_spec(pl, &x.sec);
+    x.sec.privileged = x.sec.privileged || ph->privileged;
     int64_t grace = grace_ns >= 0 ? grace_ns : pl->stop_grace_ns;
     uint64_t ms = pre_stop ? (uint64_t)(grace > 0 ? grace / 1000000 : 0) : HOOK_TIMEOUT_MS;
     struct hook_run *h = xcalloc(1, sizeof *h);

@@ -237,6 +237,9 @@ services:
       - command: ["sh", "-c", "echo post-start-output; echo $$HOOKVAR-$$WHO-$$(pwd) > /d/ready"]
         environment: {HOOKVAR: hv}
         working_dir: /d
+      - command: ["sh", "-c", "grep CapEff /proc/self/status > /d/caps-plain"]
+      - command: ["sh", "-c", "grep CapEff /proc/self/status > /d/caps-priv"]
+        privileged: true
     pre_stop:
       - command: sh -c 'echo pre-stop-output; echo pre-stop >> /d/order'
   f:
@@ -252,6 +255,13 @@ out=$(bz lghook up -d h 2>&1) || rc=$?
 expect_eq "up with a post_start hook succeeds" "$rc" 0
 check "the main command read what post_start wrote" \
     wait_until 20 grep -q main-read-hv-main-/d "$T_DIR/lghook/d/order"
+cap_bit() { # FILE BIT: the CapEff line of FILE has capability BIT
+    local v
+    v=$(awk '{print $2}' "$1" 2>/dev/null) && [ -n "$v" ] && (((0x$v >> $2) & 1))
+}
+check "a hook has the container's capabilities (no CAP_SYS_ADMIN)" \
+    eval '! cap_bit "$T_DIR/lghook/d/caps-plain" 21 && cap_bit "$T_DIR/lghook/d/caps-plain" 0'
+check "a privileged hook has every capability (CAP_SYS_ADMIN)" cap_bit "$T_DIR/lghook/d/caps-priv" 21
 bz lghook restart h >/dev/null 2>&1 || true
 two_reads() { [ "$(grep -c main-read "$T_DIR/lghook/d/order")" -ge 2 ]; }
 check "restart runs post_start again" wait_until 20 two_reads

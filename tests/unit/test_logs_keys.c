@@ -103,9 +103,9 @@ static void test_keys_errors(void **state)
     }
 }
 
-/* A hook that asks for privileges exec cannot give yet: the service is
- * refused (fail closed), naming the hook; config still loads it. */
-static void test_privileged_hook_refused(void **state)
+/* A privileged hook runs as exec --privileged: the service is not
+ * refused, and the plan carries it. */
+static void test_privileged_hook(void **state)
 {
     (void)state;
     struct ct_load l;
@@ -114,11 +114,21 @@ static void test_privileged_hook_refused(void **state)
                              "    post_start:\n      - command: id\n        privileged: true\n",
                              NULL),
                      0);
+    const struct service *s = svc(&l, "web");
     struct berr e = BERR_INIT;
-    assert_int_not_equal(compose_service_refused(svc(&l, "web"), &e), 0);
-    assert_non_null(
-        strstr(e.msg, "compose.yaml:6:21: service \"web\": post_start privileged: true"));
-    berr_clear(&e);
+    assert_int_equal(compose_service_refused(s, &e), 0);
+    assert_true(s->post_start[0].privileged);
+    struct ctr_plan c = {0};
+    plan_logs(s, &c);
+    assert_true(c.post_start[0].privileged);
+    json_t *j = json_object();
+    plan_logs_to_json(&c, j);
+    struct ctr_plan back = {0};
+    plan_logs_from_json(j, &back);
+    assert_true(back.post_start[0].privileged);
+    json_decref(j);
+    plan_logs_free(&back);
+    plan_logs_free(&c);
     ct_load_done(&l);
 }
 
@@ -345,12 +355,9 @@ static void test_rotation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_keys_at_load),
-        cmocka_unit_test(test_keys_errors),
-        cmocka_unit_test(test_privileged_hook_refused),
-        cmocka_unit_test(test_plan_json),
-        cmocka_unit_test(test_json_line),
-        cmocka_unit_test(test_tags_and_defaults),
+        cmocka_unit_test(test_keys_at_load),    cmocka_unit_test(test_keys_errors),
+        cmocka_unit_test(test_privileged_hook), cmocka_unit_test(test_plan_json),
+        cmocka_unit_test(test_json_line),       cmocka_unit_test(test_tags_and_defaults),
         cmocka_unit_test(test_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
