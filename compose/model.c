@@ -841,9 +841,10 @@ static void finish_userns(struct model *m, struct service *s)
  * typed model reads it (NULL: only checked and printed by the canonical
  * pass) and what berth does with it at run time:
  *   KEY_HONOURED  it does what the key says;
- *   KEY_IGNORED   not yet: warned about where it stands ("not supported
- *                 yet; ignored"), never dropped silently. Only for keys
- *                 whose absence gives the container no more privilege or
+ *   KEY_IGNORED   means nothing on this host: warned about where it
+ *                 stands, with why ("key "isolation" is a Windows key;
+ *                 ignored"), never dropped silently. Only for keys whose
+ *                 absence gives the container no more privilege or
  *                 exposure than the file asks for (at most less);
  *   KEY_REFUSED   not yet, and ignoring it could give more (a limit, a
  *                 confinement): fail closed, a service that sets it is
@@ -870,8 +871,8 @@ static const struct svc_key {
     {"command",             key_command,            KEY_HONOURED},
     {"configs",             key_configs,            KEY_HONOURED}, /* read-only files from a tmpfs */
     {"container_name",      key_container_name,     KEY_HONOURED},
-    {"cpu_count",           NULL,                   KEY_IGNORED},  /* Windows only: Docker ignores it on Linux too */
-    {"cpu_percent",         NULL,                   KEY_IGNORED},  /* Windows only: Docker ignores it on Linux too */
+    {"cpu_count",           NULL,                   KEY_IGNORED},  /* see ignored_why */
+    {"cpu_percent",         NULL,                   KEY_IGNORED},  /* see ignored_why */
     {"cpu_period",          key_cpu_period,         KEY_HONOURED}, /* cfs_period_us / cpu.max */
     {"cpu_quota",           key_cpu_quota,          KEY_HONOURED}, /* cfs_quota_us / cpu.max */
     {"cpu_rt_period",       key_cpu_rt_period,      KEY_HONOURED}, /* v1 cpu.rt_period_us; v2: an error */
@@ -879,10 +880,10 @@ static const struct svc_key {
     {"cpu_shares",          key_cpu_shares,         KEY_HONOURED}, /* cpu.shares / cpu.weight */
     {"cpus",                key_cpus,               KEY_HONOURED},
     {"cpuset",              key_cpuset,             KEY_HONOURED}, /* cpuset.cpus, checked against the host's */
-    {"credential_spec",     NULL,                   KEY_IGNORED},  /* Windows only */
+    {"credential_spec",     NULL,                   KEY_IGNORED},  /* see ignored_why */
     {"depends_on",          key_depends_on,         KEY_HONOURED},
     {"deploy",              key_deploy,             KEY_HONOURED}, /* resources; the rest warns */
-    {"develop",             NULL,                   KEY_IGNORED},  /* watch mode only */
+    {"develop",             NULL,                   KEY_IGNORED},  /* see ignored_why */
     {"device_cgroup_rules", key_device_cgroup_rules, KEY_HONOURED}, /* the device cgroup (devices.c) */
     {"devices",             key_devices,            KEY_HONOURED}, /* nodes in /dev, the device cgroup */
     {"dns",                 key_dns,                KEY_HONOURED}, /* net/etcfiles.c: the embedded server forwards to them */
@@ -896,14 +897,14 @@ static const struct svc_key {
     {"extends",             NULL,                   KEY_HONOURED}, /* resolved at load */
     {"external_links",      key_external_links,     KEY_HONOURED}, /* DNS aliases of another container */
     {"extra_hosts",         key_extra_hosts,        KEY_HONOURED}, /* /etc/hosts entries */
-    {"gpus",                NULL,                   KEY_IGNORED},  /* adds devices: absent is less */
+    {"gpus",                NULL,                   KEY_IGNORED},  /* see ignored_why */
     {"group_add",           key_group_add,          KEY_HONOURED}, /* the container's /etc/group (runtime/user.c) */
     {"healthcheck",         key_healthcheck,        KEY_HONOURED},
     {"hostname",            key_hostname,           KEY_HONOURED},
     {"image",               key_image,              KEY_HONOURED},
     {"init",                key_init,               KEY_HONOURED},
     {"ipc",                 key_ipc,                KEY_HONOURED}, /* private, shareable, none, host, service:, container: */
-    {"isolation",           NULL,                   KEY_IGNORED},  /* Windows only */
+    {"isolation",           NULL,                   KEY_IGNORED},  /* see ignored_why */
     {"label_file",          key_label_file,         KEY_HONOURED}, /* read at load, under labels: */
     {"labels",              key_labels,             KEY_HONOURED},
     {"links",               key_links,              KEY_HONOURED}, /* DNS aliases (and start order) */
@@ -913,7 +914,7 @@ static const struct svc_key {
     {"mem_reservation",     key_mem_reservation,    KEY_HONOURED}, /* soft_limit_in_bytes / memory.low */
     {"mem_swappiness",      key_mem_swappiness,     KEY_HONOURED}, /* v1 only; v2 has none (as Docker) */
     {"memswap_limit",       key_memswap_limit,      KEY_HONOURED}, /* memsw / memory.swap.max */
-    {"models",              NULL,                   KEY_IGNORED},  /* adds services: absent is less */
+    {"models",              NULL,                   KEY_IGNORED},  /* see ignored_why */
     {"network_mode",        key_network_mode,       KEY_HONOURED}, /* host, none, service:, container: */
     {"networks",            key_networks,           KEY_HONOURED}, /* bridges, IPAM, DNS (net/, sv_net.c) */
     {"oom_kill_disable",    key_oom_kill_disable,   KEY_HONOURED}, /* v1 memory.oom_control; v2 warns, as Docker */
@@ -923,13 +924,13 @@ static const struct svc_key {
     {"platform",            key_platform,           KEY_HONOURED}, /* index entry chosen; others run by binfmt_misc */
     {"ports",               key_ports,              KEY_HONOURED}, /* kernel NAT and the loopback proxy */
     {"post_start",          key_post_start,         KEY_HONOURED}, /* sv_hooks.c; privileged refused */
-    {"pre_start",           NULL,                   KEY_IGNORED},  /* runs more: absent is less */
+    {"pre_start",           NULL,                   KEY_IGNORED},  /* see ignored_why */
     {"pre_stop",            key_pre_stop,           KEY_HONOURED}, /* sv_hooks.c; privileged refused */
     {"privileged",          key_privileged,         KEY_HONOURED}, /* every cap and device, no seccomp, as Docker */
     {"profiles",            key_profiles,           KEY_HONOURED},
-    {"provider",            NULL,                   KEY_IGNORED},  /* adds services: absent is less */
+    {"provider",            NULL,                   KEY_IGNORED},  /* see ignored_why */
     {"pull_policy",         key_pull_policy,        KEY_BY_VALUE}, /* see key_pull_policy */
-    {"pull_refresh_after",  NULL,                   KEY_IGNORED},  /* no registry pulls yet */
+    {"pull_refresh_after",  NULL,                   KEY_IGNORED},  /* see ignored_why */
     {"read_only",           key_read_only,          KEY_HONOURED},
     {"restart",             key_restart,            KEY_HONOURED},
     {"runtime",             key_runtime,            KEY_BY_VALUE}, /* only the built-in "berth" */
@@ -955,6 +956,30 @@ static const struct svc_key {
     {"x-berth-network",     key_x_berth_network,    KEY_HONOURED}, /* berth's own: net/shape.c */
     /* clang-format on */
 };
+
+/* Why each KEY_IGNORED key means nothing on this host, for its warning. */
+static const struct {
+    const char *key, *why;
+} ignored_why[] = {
+    {"cpu_count", "is a Windows key (Docker ignores it on Linux too)"},
+    {"cpu_percent", "is a Windows key (Docker ignores it on Linux too)"},
+    {"credential_spec", "is a Windows key"},
+    {"develop", "is for `docker compose watch`, which berth does not have"},
+    {"gpus", "asks for GPUs, and berth gives containers no GPU devices"},
+    {"isolation", "is a Windows key"},
+    {"models", "asks for AI models, and berth runs no model runner"},
+    {"pre_start", "is not one of docker compose's lifecycle hooks (post_start and pre_stop are)"},
+    {"provider", "needs a docker compose provider plugin, and berth has none"},
+    {"pull_refresh_after", "has no behaviour in docker compose to follow"},
+};
+
+static const char *why_ignored(const char *key)
+{
+    for (size_t i = 0; i < sizeof ignored_why / sizeof ignored_why[0]; i++)
+        if (strcmp(ignored_why[i].key, key) == 0)
+            return ignored_why[i].why;
+    return "is not supported yet";
+}
 
 static const struct svc_key *find_service_key(const struct ynode *k)
 {
@@ -1056,8 +1081,8 @@ static void build_service(struct model *m, struct service *s, const struct ypair
         if (sk->support == KEY_REFUSED && !asks_nothing(kv->value))
             refuse(m, s, k, "key %s", QN(k));
         else if (sk->support == KEY_IGNORED && k->line > 0)
-            diag_unsupported_at(m->d, YPOS(k), "service %s: key %s is not supported yet; ignored",
-                                QS(s->name), QN(k));
+            diag_unsupported_at(m->d, YPOS(k), "service %s: key %s %s; ignored", QS(s->name), QN(k),
+                                why_ignored(sk->key));
     }
     finish_build(m, s);
     finish_procns(m, s);

@@ -513,10 +513,10 @@ static void test_unknown_keys_warn(void **state)
                     "secrets: {}\n",
                     NULL);
     assert_int_equal(r, 0);
-    ct_assert_warned(&l, "compose.yaml:4:5: service \"web\": key \"cpu_count\" is not supported "
-                         "yet; ignored");
-    ct_assert_warned(&l, "compose.yaml:6:5: service \"web\": key \"isolation\" is not supported "
-                         "yet; ignored");
+    ct_assert_warned(&l, "compose.yaml:4:5: service \"web\": key \"cpu_count\" is a Windows key "
+                         "(Docker ignores it on Linux too); ignored");
+    ct_assert_warned(&l, "compose.yaml:6:5: service \"web\": key \"isolation\" is a Windows "
+                         "key; ignored");
     ct_assert_warned(&l, "compose.yaml:10:1: the attribute `version` is obsolete, it will be "
                          "ignored, please remove it to avoid potential confusion");
     assert_false(ct_warned(&l.w, "secrets")); /* honoured */
@@ -569,7 +569,7 @@ static void test_warnings_default_to_stderr(void **state)
     size_t len;
     assert_int_equal(fs_read_file(AT_FDCWD, errpath, 65536, &out, &len, &e), 0);
     assert_string_equal(out, "berth: warning: compose.yaml:4:5: service \"web\": key "
-                             "\"isolation\" is not supported yet; ignored\n");
+                             "\"isolation\" is a Windows key; ignored\n");
     ct_rmtree(tmp);
 }
 
