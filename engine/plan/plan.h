@@ -4,7 +4,11 @@
  * signal, healthcheck, restart policy, dependencies, mounts — everything the
  * supervisor needs to start (and restart) the container without the compose
  * file — and a canonical config that says whether an existing container
- * still matches. Pure logic, no I/O: unit-tested. */
+ * still matches. Mostly pure logic, unit-tested; the few reads of the host
+ * are checks that must fail before anything is made (a seccomp profile's
+ * file, the online CPUs of a cpuset, a device's node, the kernel's limits,
+ * the subordinate ID files of userns_mode auto), each in the plan_* step
+ * of its key group. */
 #ifndef BERTH_PLAN_H
 #define BERTH_PLAN_H
 
