@@ -109,7 +109,7 @@ static int plan_service(struct up *u, const struct service *s, int replicas, str
             return r;
         cli_cgroup_parent(&it->cgroup, &it->plan);
     }
-    _cleanup_strv_ char **warn = replicas > 0 ? plan_sec_warnings(s) : NULL;
+    _cleanup_strv_ char **warn = replicas > 0 ? plan_host_warnings(s) : NULL;
     for (size_t i = 0; warn && warn[i]; i++)
         log_warn("%s", warn[i]);
     return 0;

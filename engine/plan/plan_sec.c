@@ -54,7 +54,7 @@ static char *lsm_absent(const struct service *s, const struct srcpos *at, const 
                      at->file ? at->file : "?", at->line, at->col, s->name, opt, lsm);
 }
 
-char **plan_sec_warnings(const struct service *s)
+char **plan_host_warnings(const struct service *s)
 {
     char **w = NULL;
     if (s->apparmor && !kernel_lsm_enabled("apparmor")) {
@@ -63,10 +63,17 @@ char **plan_sec_warnings(const struct service *s)
     }
     if (s->label && !kernel_lsm_enabled("selinux"))
         strv_push(&w, lsm_absent(s, &s->label_pos, s->label, "SELinux"));
-    /* cgroup v2 only: no memory.oom_control. Docker's words. */
-    if (s->oom_kill_disable && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+    /* cgroup v2 only: no memory.oom_control, no memory.swappiness.
+     * Docker's words. */
+    bool v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
+    if (s->oom_kill_disable && v2)
         strv_push(&w, xasprintf("service \"%s\": Your kernel does not support OomKillDisable. "
                                 "OomKillDisable discarded.",
+                                s->name));
+    if (s->res.mem_swappiness_set && v2)
+        strv_push(&w, xasprintf("service \"%s\": Your kernel does not support memory swappiness "
+                                "capabilities or the cgroup is not mounted. Memory swappiness "
+                                "discarded.",
                                 s->name));
     return w;
 }

@@ -14,10 +14,11 @@
  * runs (berth cannot apply them). */
 int plan_sec(const struct service *s, struct ctr_plan *out, struct berr *e);
 
-/* What `up` says once per service: LSM options this host cannot apply
- * (no AppArmor, no SELinux), as "FILE:LINE:COL: service ...: ..." lines,
- * and oom_kill_disable on a cgroup v2 host; NULL when there is nothing
- * to say. */
-char **plan_sec_warnings(const struct service *s);
+/* What `up` says once per service of what this host cannot apply, as
+ * Docker says it: LSM options (no AppArmor, no SELinux), as "FILE:LINE:COL:
+ * service ...: ..." lines, and on a cgroup v2 host oom_kill_disable and
+ * mem_swappiness, which v2 has no file for; NULL when there is nothing to
+ * say. */
+char **plan_host_warnings(const struct service *s);
 
 #endif

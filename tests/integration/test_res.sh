@@ -94,6 +94,8 @@ if $V2; then
         $((32 << 20))
     io=$(ctl blkio io.max)
     expect_contains "blkio_config is io.max" "$io" "$dev rbps=2097152 wbps=1048576 riops=300 wiops=200"
+    expect_contains "mem_swappiness on cgroup v2: Docker's warning" "$(cat "$T_DIR/resk.out")" \
+        "Memory swappiness discarded."
 else
     expect_eq "cpu_shares is cpu.shares" "$(ctl cpu cpu.shares)" 512
     expect_eq "cpu_quota is cfs_quota_us" "$(ctl cpu cpu.cfs_quota_us)" 25000
@@ -101,6 +103,8 @@ else
     expect_eq "mem_reservation is the soft limit" "$(ctl memory memory.soft_limit_in_bytes)" \
         $((32 << 20))
     expect_eq "mem_swappiness is memory.swappiness" "$(ctl memory memory.swappiness)" 10
+    expect_not_contains "mem_swappiness: nothing said on v1" "$(cat "$T_DIR/resk.out")" \
+        "swappiness"
     if $memsw; then
         expect_eq "memswap_limit is memsw" "$(ctl memory memory.memsw.limit_in_bytes)" $((96 << 20))
     else
