@@ -15,8 +15,8 @@
 #include <jansson.h>
 #include <netinet/in.h>
 
-#include "compose_testutil.h"
 #include "engine/plan/plan.h"
+#include "plan_testutil.h"
 
 static const struct service *svc(const struct ct_load *l, const char *name)
 {
@@ -413,48 +413,19 @@ static void test_keys_honoured(void **state)
 
 /* --- The plan ------------------------------------------------------------ */
 
-struct planned {
-    struct ct_load l;
-    struct image img;
-    struct ctr_plan c;
-    struct berr e;
-    int r;
-};
-
-static void plan_yaml(struct planned *p, const char *yaml, const char *service)
-{
-    memset(p, 0, sizeof *p);
-    if (ct_load(&p->l, yaml, NULL) != 0)
-        fail_msg("%s: %s", yaml, p->l.e.msg);
-    static char *cmd[] = {"/bin/true", NULL};
-    p->img.id = "sha256:aaaa";
-    p->img.familiar = "x:latest";
-    p->img.cmd = cmd;
-    p->r =
-        plan_container(p->l.p, svc(&p->l, service), &p->img, 1, "0123456789abcdef", &p->c, &p->e);
-}
-
 static void plan_web(struct planned *p, const char *body)
 {
     _cleanup_free_ char *y = xasprintf("services:\n  web:\n    image: img\n%s"
                                        "  db:\n    image: img\n    container_name: the-db\n"
                                        "  cache:\n    image: img\n",
                                        body);
-    plan_yaml(p, y, "web");
-}
-
-static void planned_done(struct planned *p)
-{
-    if (p->r == 0)
-        ctr_plan_free(&p->c);
-    berr_clear(&p->e);
-    ct_load_done(&p->l);
+    plan_yaml(p, y, NULL);
 }
 
 static void test_plan_network(void **state)
 {
     struct planned p;
-    plan_yaml(&p, order_yaml, "web");
+    plan_yaml(&p, order_yaml, NULL);
     assert_int_equal(p.r, 0);
     assert_string_equal(p.c.service, "web");
     assert_null(p.c.network_mode);
@@ -680,7 +651,7 @@ static void test_plan_refuses_driver(void **state)
     plan_yaml(&p,
               "services:\n  web:\n    image: img\n    networks: [front]\n"
               "networks:\n  front:\n    driver: overlay\n",
-              "web");
+              NULL);
     assert_int_equal(p.r, -ENOTSUP);
     assert_non_null(strstr(p.e.msg, "compose.yaml:6:3: service \"web\": network \"front\" uses "
                                     "driver \"overlay\"; berth makes only bridge networks"));
@@ -699,7 +670,7 @@ static void test_plan_refuses_driver(void **state)
     plan_yaml(&p,
               "services:\n  web:\n    image: img\n    networks: [front]\n"
               "networks:\n  front:\n    driver: bridge\n",
-              "web");
+              NULL);
     assert_int_equal(p.r, 0);
     planned_done(&p);
 }
@@ -812,7 +783,7 @@ static void test_plan_driver_opts(void **state)
               "services:\n  web:\n    image: img\n    networks: [front]\n"
               "networks:\n  front:\n"
               "    driver_opts: {com.docker.network.bridge.gateway_mode_ipv4: isolated}\n",
-              "web");
+              NULL);
     assert_int_equal(p.r, -EPERM);
     assert_string_equal(p.e.msg,
                         "compose.yaml:7:19: service \"web\": network \"front\": driver_opts: "
@@ -824,7 +795,7 @@ static void test_plan_driver_opts(void **state)
               "services:\n  web:\n    image: img\n    networks: [front]\n"
               "networks:\n  front:\n    external: true\n"
               "    driver_opts: {com.docker.network.bridge.gateway_mode_ipv4: isolated}\n",
-              "web");
+              NULL);
     assert_int_equal(p.r, 0);
     planned_done(&p);
 
@@ -836,7 +807,7 @@ static void test_plan_driver_opts(void **state)
         "  front:\n    driver_opts: {com.docker.network.bridge.host_binding_ipv4: 127.0.0.1}\n"
         "  back:\n    internal: true\n"
         "    driver_opts: {com.docker.network.bridge.host_binding_ipv4: 127.0.0.2}\n",
-        "web");
+        NULL);
     assert_int_equal(p.r, 0);
     assert_int_equal(p.c.n_ports, 3);
     /* through front, the first network with a way out */
@@ -856,20 +827,20 @@ static void test_plan_driver_opts(void **state)
     "        - subnet: 10.20.0.0/24\n          aux_addresses: {router: 10.20.0.5}\n"               \
     "        - subnet: fd00:20::/64\n          aux_addresses: {r6: \"fd00:20::5\"}\n"
     _cleanup_free_ char *y4 = xasprintf(AUX_YAML, "ipv4_address", "10.20.0.5");
-    plan_yaml(&p, y4, "web");
+    plan_yaml(&p, y4, NULL);
     assert_int_equal(p.r, -EEXIST);
     assert_non_null(strstr(p.e.msg, "compose.yaml:5:7: service \"web\": network \"front\": "
                                     "ipv4_address 10.20.0.5 is reserved by ipam aux_addresses "
                                     "(router=10.20.0.5)"));
     planned_done(&p);
     _cleanup_free_ char *y6 = xasprintf(AUX_YAML, "ipv6_address", "fd00:20:0::0005");
-    plan_yaml(&p, y6, "web");
+    plan_yaml(&p, y6, NULL);
     assert_int_equal(p.r, -EEXIST);
     assert_non_null(strstr(p.e.msg, "ipv6_address fd00:20:0::0005 is reserved by ipam "
                                     "aux_addresses (r6=fd00:20::5)"));
     planned_done(&p);
     _cleanup_free_ char *ok = xasprintf(AUX_YAML, "ipv4_address", "10.20.0.6");
-    plan_yaml(&p, ok, "web");
+    plan_yaml(&p, ok, NULL);
     assert_int_equal(p.r, 0);
     planned_done(&p);
 #undef AUX_YAML

@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <jansson.h>
 
-#include "compose_testutil.h"
+#include "plan_testutil.h"
 #include "engine/plan/plan.h"
 #include "util/binfmt.h"
 
@@ -23,34 +23,6 @@ static const struct service *svc(struct ct_load *l, const char *name)
     const struct service *s = project_service(l->p, name);
     assert_non_null(s);
     return s;
-}
-
-struct planned {
-    struct ct_load l;
-    struct image img;
-    struct ctr_plan c;
-    struct berr e;
-    int r;
-};
-
-static void plan_yaml(struct planned *p, const char *yaml, char **env)
-{
-    memset(p, 0, sizeof *p);
-    if (ct_load(&p->l, yaml, env) != 0)
-        fail_msg("%s: %s", yaml, p->l.e.msg);
-    static char *cmd[] = {"/bin/true", NULL};
-    p->img.id = "sha256:aaaa";
-    p->img.familiar = "x:latest";
-    p->img.cmd = cmd;
-    p->r = plan_container(p->l.p, svc(&p->l, "web"), &p->img, 1, "0123456789abcdef", &p->c, &p->e);
-}
-
-static void planned_done(struct planned *p)
-{
-    if (p->r == 0)
-        ctr_plan_free(&p->c);
-    berr_clear(&p->e);
-    ct_load_done(&p->l);
 }
 
 /* --- Configs and secrets ------------------------------------------------------ */

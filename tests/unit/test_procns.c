@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include <sys/resource.h>
 
-#include "compose_testutil.h"
+#include "plan_testutil.h"
 #include "engine/plan/plan.h"
 #include "engine/runtime/runtime.h"
 #include "util/rlimits.h"
@@ -184,41 +184,19 @@ static void test_namespace_keys_at_load(void **state)
     ct_load_done(&l);
 }
 
-struct planned {
-    struct ct_load l;
-    struct image img;
-    struct ctr_plan c;
-    struct berr e;
-    int r;
-};
-
-static void plan_of(struct planned *p, const char *body)
+/* A project "proj" with a service "db" beside "web" (for service:db). */
+static void plan_of_proj(struct planned *p, const char *body)
 {
-    memset(p, 0, sizeof *p);
     _cleanup_free_ char *y =
         xasprintf("name: proj\nservices:\n  db:\n    image: x\n  web:\n    image: x\n%s", body);
-    if (ct_load(&p->l, y, NULL) != 0)
-        fail_msg("%s: %s", body, p->l.e.msg);
-    static char *cmd[] = {"/bin/true", NULL};
-    p->img.id = "sha256:aaaa";
-    p->img.familiar = "x:latest";
-    p->img.cmd = cmd;
-    p->r = plan_container(p->l.p, svc(&p->l, "web"), &p->img, 1, "0123456789abcdef", &p->c, &p->e);
-}
-
-static void planned_done(struct planned *p)
-{
-    if (p->r == 0)
-        ctr_plan_free(&p->c);
-    berr_clear(&p->e);
-    ct_load_done(&p->l);
+    plan_yaml(p, y, NULL);
 }
 
 static void test_plan_and_record(void **state)
 {
     (void)state;
     struct planned d, p;
-    plan_of(&d, "");
+    plan_of_proj(&d, "");
     assert_int_equal(d.r, 0);
     json_t *j = plan_to_json(&d.c);
     static const char *const keys[] = {"ulimits",  "sysctls",       "pid_mode",     "ipc_mode",
@@ -228,8 +206,9 @@ static void test_plan_and_record(void **state)
             fail_msg("a default plan writes \"%s\"", keys[i]);
     json_decref(j);
 
-    plan_of(&p, "    ulimits: {nofile: {soft: 10, hard: 20}}\n    sysctls: [kernel.msgmax=100]\n"
-                "    pid: service:db\n    ipc: none\n    cgroup: host\n    cgroup_parent: ci\n");
+    plan_of_proj(&p,
+                 "    ulimits: {nofile: {soft: 10, hard: 20}}\n    sysctls: [kernel.msgmax=100]\n"
+                 "    pid: service:db\n    ipc: none\n    cgroup: host\n    cgroup_parent: ci\n");
     assert_int_equal(p.r, 0);
     assert_int_equal(p.c.n_ulimits, 1);
     assert_int_equal(p.c.ulimits[0].resource, RLIMIT_NOFILE);
@@ -271,7 +250,7 @@ static void test_spec_from_plan(void **state)
 {
     (void)state;
     struct planned p;
-    plan_of(&p, "    pid: host\n    uts: host\n    ipc: service:db\n");
+    plan_of_proj(&p, "    pid: host\n    uts: host\n    ipc: service:db\n");
     assert_int_equal(p.r, 0);
     /* uts: host gives the host's name, not a made-up one */
     char host[256] = "";
@@ -309,7 +288,7 @@ static void test_plan_hard_limit(void **state)
     _cleanup_free_ char *body =
         xasprintf("    ulimits:\n      nofile: %llu\n", (unsigned long long)max + 1);
     struct planned p;
-    plan_of(&p, body);
+    plan_of_proj(&p, body);
     assert_int_equal(p.r, -EPERM);
     _cleanup_free_ char *want = xasprintf(
         "compose.yaml:8:7: service \"web\": ulimits nofile: the hard limit %llu is above "
@@ -320,14 +299,14 @@ static void test_plan_hard_limit(void **state)
         fail_msg("message [%s], want [%s]", p.e.msg, want);
     planned_done(&p);
     /* -1 (unlimited) asks for more than any finite limit. */
-    plan_of(&p, "    ulimits:\n      nofile: -1\n");
+    plan_of_proj(&p, "    ulimits:\n      nofile: -1\n");
     assert_int_equal(p.r, -EPERM);
     assert_non_null(strstr(p.e.msg, "the hard limit unlimited is above"));
     planned_done(&p);
     /* At the limit is fine. */
     _cleanup_free_ char *at =
         xasprintf("    ulimits:\n      nofile: %llu\n", (unsigned long long)max);
-    plan_of(&p, at);
+    plan_of_proj(&p, at);
     assert_int_equal(p.r, 0);
     planned_done(&p);
 }

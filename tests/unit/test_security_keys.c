@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <jansson.h>
 
-#include "compose_testutil.h"
+#include "plan_testutil.h"
 #include "engine/plan/plan.h"
 #include "engine/runtime/ctrplan_sec.h"
 #include "util/caps.h"
@@ -314,35 +314,6 @@ static void test_hardening_keys_fail_closed(void **state)
 }
 
 /* --- The plan ------------------------------------------------------------------ */
-
-struct planned {
-    struct ct_load l;
-    struct image img;
-    struct ctr_plan c;
-    struct berr e;
-    int r;
-};
-
-static void plan_of(struct planned *p, const char *body)
-{
-    memset(p, 0, sizeof *p);
-    _cleanup_free_ char *y = xasprintf("services:\n  web:\n    image: x\n%s", body);
-    if (ct_load(&p->l, y, NULL) != 0)
-        fail_msg("%s: %s", body, p->l.e.msg);
-    static char *cmd[] = {"/bin/true", NULL};
-    p->img.id = "sha256:aaaa";
-    p->img.familiar = "x:latest";
-    p->img.cmd = cmd;
-    p->r = plan_container(p->l.p, svc(&p->l, "web"), &p->img, 1, "0123456789abcdef", &p->c, &p->e);
-}
-
-static void planned_done(struct planned *p)
-{
-    if (p->r == 0)
-        ctr_plan_free(&p->c);
-    berr_clear(&p->e);
-    ct_load_done(&p->l);
-}
 
 static void test_plan_caps(void **state)
 {
