@@ -18,15 +18,6 @@
 #include "engine/plan/plan.h"
 #include "plan_testutil.h"
 
-static const struct service *svc(const struct ct_load *l, const char *name)
-{
-    if (!l->p)
-        fail_msg("load failed: %s", l->e.msg);
-    const struct service *s = project_service(l->p, name);
-    assert_non_null(s);
-    return s;
-}
-
 /* "services:\n  web:\n    image: img\n<body>" */
 static int load_web(struct ct_load *l, const char *body)
 {
@@ -87,7 +78,7 @@ static void test_ports_forms(void **state)
         struct ct_load l;
         if (load_web(&l, c->body) != 0)
             fail_msg("[%s]: %s", c->body, l.e.msg);
-        const struct service *s = svc(&l, "web");
+        const struct service *s = ct_service(&l, "web");
         if (s->n_ports != c->n)
             fail_msg("[%s]: %zu entries, want %zu", c->body, s->n_ports, c->n);
         const struct svc_port *p = &s->ports[0];
@@ -106,7 +97,7 @@ static void test_ports_forms(void **state)
     /* The expanded range keeps port-to-port pairs. */
     struct ct_load l;
     assert_int_equal(load_web(&l, "    ports: [\"8000-8002:80-82\"]\n"), 0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_int_equal(s->ports[2].published, 8002);
     assert_int_equal(s->ports[2].target, 82);
     ct_load_done(&l);
@@ -114,7 +105,7 @@ static void test_ports_forms(void **state)
     assert_int_equal(load_web(&l, "    ports:\n      - {target: 80, name: web, app_protocol: "
                                   "http}\n"),
                      0);
-    s = svc(&l, "web");
+    s = ct_service(&l, "web");
     assert_string_equal(s->ports[0].name, "web");
     assert_string_equal(s->ports[0].app_protocol, "http");
     ct_load_done(&l);
@@ -146,7 +137,7 @@ static void test_default_network(void **state)
 {
     struct ct_load l;
     assert_int_equal(load_web(&l, ""), 0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_null(s->network_mode);
     assert_int_equal(s->n_networks, 1);
     assert_string_equal(s->networks[0].key, "default");
@@ -163,14 +154,14 @@ static void test_default_network(void **state)
 
     /* network_mode: no networks, no default network. */
     assert_int_equal(load_web(&l, "    network_mode: host\n"), 0);
-    s = svc(&l, "web");
+    s = ct_service(&l, "web");
     assert_string_equal(s->network_mode, "host");
     assert_int_equal(s->n_networks, 0);
     assert_int_equal(l.p->n_networks, 0);
     ct_load_done(&l);
 
     assert_int_equal(load_web(&l, "    network_mode: none\n"), 0);
-    assert_string_equal(svc(&l, "web")->network_mode, "none");
+    assert_string_equal(ct_service(&l, "web")->network_mode, "none");
     ct_load_done(&l);
 }
 
@@ -221,7 +212,7 @@ static void test_networks_order(void **state)
     struct ct_load l;
     if (ct_load(&l, order_yaml, NULL) != 0)
         fail_msg("%s", l.e.msg);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     /* Priority descending, then the key. */
     static const char *const want[] = {"front", "back", "zeta", "alpha"};
     assert_int_equal(s->n_networks, 4);
@@ -239,7 +230,7 @@ static void test_networks_order(void **state)
     assert_string_equal(b->mac_address, "02:42:ac:11:00:05");
     assert_int_equal(b->pos.line, 6);
     assert_null(s->networks[2].ipv4_address);
-    const struct service *db = svc(&l, "db");
+    const struct service *db = ct_service(&l, "db");
     assert_int_equal(db->n_networks, 2);
     assert_string_equal(db->networks[0].key, "back");
     assert_string_equal(db->networks[1].key, "default");
@@ -327,7 +318,7 @@ static void test_implied_dependencies(void **state)
                     "  cache:\n    image: img\n";
     if (ct_load(&l, y, NULL) != 0)
         fail_msg("%s", l.e.msg);
-    const struct service *web = svc(&l, "web"), *side = svc(&l, "side");
+    const struct service *web = ct_service(&l, "web"), *side = ct_service(&l, "side");
     assert_true(depends_on(web, "db", true));
     assert_true(depends_on(web, "cache", true));
     assert_true(depends_on(side, "web", true));
@@ -355,7 +346,7 @@ static void test_resolver_and_host_keys(void **state)
                      "    mac_address: \"02:42:ac:11:00:02\"\n    domainname: example.org\n"
                      "    expose: [\"80\", 8080, \"9000-9001/udp\"]\n") != 0)
         fail_msg("%s", l.e.msg);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_string_equal(s->dns[0], "10.0.0.53");
     assert_null(s->dns[1]);
     assert_string_equal(s->dns_search[0], "example.com");
@@ -377,7 +368,7 @@ static void test_resolver_and_host_keys(void **state)
     assert_int_equal(load_web(&l, "    dns: [1.1.1.1, \"2606:4700::1111\"]\n"
                                   "    extra_hosts:\n      db: 10.0.0.2\n"),
                      0);
-    s = svc(&l, "web");
+    s = ct_service(&l, "web");
     assert_string_equal(s->dns[1], "2606:4700::1111");
     assert_string_equal(s->extra_hosts[0], "db:10.0.0.2");
     ct_load_done(&l);

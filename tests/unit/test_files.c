@@ -18,13 +18,6 @@
 #include "engine/plan/plan.h"
 #include "util/binfmt.h"
 
-static const struct service *svc(struct ct_load *l, const char *name)
-{
-    const struct service *s = project_service(l->p, name);
-    assert_non_null(s);
-    return s;
-}
-
 /* --- Configs and secrets ------------------------------------------------------ */
 
 static void test_file_refs_defaults(void **state)
@@ -52,7 +45,7 @@ static void test_file_refs_defaults(void **state)
                 env);
     if (r != 0)
         fail_msg("%s", l.e.msg);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_int_equal(s->n_files, 5);
     static const struct {
         bool secret;
@@ -222,7 +215,7 @@ static void test_volumes_from(void **state)
     assert_string_equal(p.c.volumes_from[3], "other");
     assert_string_equal(p.c.volumes_from[4], "c2:ro");
     /* The implied dependency on the services, not on containers. */
-    const struct service *s = svc(&p.l, "web");
+    const struct service *s = ct_service(&p.l, "web");
     assert_int_equal(s->n_depends, 2);
     planned_done(&p);
 
@@ -254,7 +247,7 @@ static void test_metadata_keys(void **state)
                                        lf);
     if (ct_load(&l, y, NULL) != 0)
         fail_msg("%s", l.e.msg);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     /* label_file's labels, under those of labels: */
     assert_string_equal(strv_env_get(s->labels, "from.file"), "1");
     assert_string_equal(strv_env_get(s->labels, "both"), "own");
@@ -274,7 +267,7 @@ static void test_metadata_keys(void **state)
     /* Another runtime, or the API socket: config prints them, up refuses. */
     assert_int_equal(ct_load(&l, "services:\n  web:\n    image: x\n    runtime: runc\n", NULL), 0);
     struct berr e = BERR_INIT;
-    assert_int_equal(compose_service_refused(svc(&l, "web"), &e), -EPERM);
+    assert_int_equal(compose_service_refused(ct_service(&l, "web"), &e), -EPERM);
     assert_string_equal(e.msg, "compose.yaml:4:14: service \"web\": runtime \"runc\" is not "
                                "available: berth runs containers with its own built-in runtime "
                                "only, \"berth\"");
@@ -283,7 +276,7 @@ static void test_metadata_keys(void **state)
     ct_load_done(&l);
     assert_int_equal(
         ct_load(&l, "services:\n  web:\n    image: x\n    use_api_socket: true\n", NULL), 0);
-    assert_int_equal(compose_service_refused(svc(&l, "web"), &e), -EPERM);
+    assert_int_equal(compose_service_refused(ct_service(&l, "web"), &e), -EPERM);
     assert_string_equal(e.msg, "compose.yaml:4:21: service \"web\": use_api_socket: berth has no "
                                "daemon, so there is no API socket to give the container");
     berr_clear(&e);

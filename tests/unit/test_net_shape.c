@@ -133,15 +133,6 @@ static void test_percents(void **state)
 
 /* --- At load ----------------------------------------------------------------- */
 
-static const struct service *svc(struct ct_load *l, const char *name)
-{
-    if (!l->p)
-        fail_msg("load failed: %s", l->e.msg);
-    const struct service *s = project_service(l->p, name);
-    assert_non_null(s);
-    return s;
-}
-
 static void test_load(void **state)
 {
     struct ct_load l;
@@ -163,15 +154,15 @@ static void test_load(void **state)
                     "    x-other: {egress: nonsense}\n",
                     NULL);
     assert_int_equal(r, 0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_true(s->shape.set);
     assert_int_equal(s->shape.egress_bits, 10000000);
     assert_int_equal(s->shape.ingress_bits, 16000000);
     assert_int_equal(s->shape.delay_us, 50000);
     assert_int_equal(s->shape.jitter_us, 5000);
     assert_true(s->shape.loss_pct == 1.5);
-    assert_false(svc(&l, "db")->shape.set);
-    assert_false(svc(&l, "plain")->shape.set);
+    assert_false(ct_service(&l, "db")->shape.set);
+    assert_false(ct_service(&l, "plain")->shape.set);
     assert_false(ct_warned(&l.w, "x-berth-network"));
     assert_false(ct_warned(&l.w, "x-other"));
     ct_load_done(&l);
@@ -247,7 +238,7 @@ static void test_network_modes(void **state)
                 NULL);
     assert_int_equal(r, 0);
     ct_assert_warned(&l, "compose.yaml:5:22: service \"web\": x-berth-network: network_mode: none");
-    assert_false(svc(&l, "web")->shape.set);
+    assert_false(ct_service(&l, "web")->shape.set);
     ct_load_done(&l);
 }
 

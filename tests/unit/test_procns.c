@@ -20,15 +20,6 @@
 #include "engine/runtime/runtime.h"
 #include "util/rlimits.h"
 
-static const struct service *svc(const struct ct_load *l, const char *name)
-{
-    if (!l->p)
-        fail_msg("load failed: %s", l->e.msg);
-    const struct service *s = project_service(l->p, name);
-    assert_non_null(s);
-    return s;
-}
-
 static void test_rlimit_names(void **state)
 {
     (void)state;
@@ -51,7 +42,7 @@ static void test_ulimits_at_load(void **state)
                              "      core: -1\n",
                              NULL),
                      0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_int_equal(s->n_ulimits, 3);
     assert_string_equal(s->ulimits[0].name, "nofile");
     assert_int_equal(s->ulimits[0].soft, 100);
@@ -96,7 +87,7 @@ static void test_sysctls_at_load(void **state)
                              "      - fs.mqueue.msg_max=20\n      - kernel.sem=1 2 3 4\n",
                              NULL),
                      0);
-    char **v = svc(&l, "web")->sysctls;
+    char **v = ct_service(&l, "web")->sysctls;
     assert_non_null(v);
     assert_string_equal(v[0], "net.ipv4.ip_unprivileged_port_start=80");
     assert_string_equal(v[4], "kernel.sem=1 2 3 4");
@@ -139,7 +130,7 @@ static void test_namespace_keys_at_load(void **state)
                              "    uts: host\n    cgroup: host\n    cgroup_parent: /ci//jobs/\n",
                              NULL),
                      0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_string_equal(s->pid, "service:db");
     assert_string_equal(s->ipc, "service:db");
     assert_true(s->uts_host);
@@ -178,7 +169,7 @@ static void test_namespace_keys_at_load(void **state)
                              "    cgroup: private\n",
                              NULL),
                      0);
-    s = svc(&l, "web");
+    s = ct_service(&l, "web");
     assert_null(s->ipc);
     assert_false(s->cgroup_host);
     ct_load_done(&l);

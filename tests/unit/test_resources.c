@@ -283,15 +283,6 @@ static void test_device_rules(void **state)
 
 /* --- The keys at load ------------------------------------------------------------- */
 
-static const struct service *svc(const struct ct_load *l, const char *name)
-{
-    if (!l->p)
-        fail_msg("load failed: %s", l->e.msg);
-    const struct service *s = project_service(l->p, name);
-    assert_non_null(s);
-    return s;
-}
-
 static void test_keys_at_load(void **state)
 {
     struct ct_load l;
@@ -324,7 +315,7 @@ static void test_keys_at_load(void **state)
                     "        reservations: {memory: 32m, cpus: \"0.5\"}\n",
                     NULL);
     assert_int_equal(r, 0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     const struct svc_res *res = &s->res;
     assert_int_equal(res->cpu_shares, 512);
     assert_int_equal(res->cpu_quota, 50000);
