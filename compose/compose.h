@@ -250,11 +250,14 @@ struct service {
     bool no_new_privs;                  /* security_opt: no-new-privileges[:true] */
     /* What the service sets that berth does not honour yet and whose
      * absence could leave the container more privilege or exposure than
-     * the file asks for ("ulimits", "security_opt seccomp=x.json"): such a
-     * service is never started (compose_service_refused). */
+     * the file asks for ("ulimits", "security_opt seccomp=x.json"), or
+     * cannot give at all (own: what is the whole message, "runtime \"x\"
+     * is not available: ..."): such a service is never started
+     * (compose_service_refused). */
     struct svc_refused {
         char *what;
         struct srcpos pos;
+        bool own;
     } * refused;
     size_t n_refused;
 
@@ -372,11 +375,6 @@ struct service {
     char **volumes_from;
     char **annotations;       /* "k=v" */
     char **label_file_labels; /* "k=v" read from label_file (labels: wins) */
-    /* What berth cannot give (runtime: another one, use_api_socket: true):
-     * the whole message, "file:line:col: service ...: ..."; up and run
-     * refuse the service with it (compose_service_refused), config prints
-     * the file. NULL when none. */
-    char *files_refused;
 
     /* Logging and lifecycle hooks: the logging driver and its options,
      * post_start/pre_stop, attach. */

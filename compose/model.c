@@ -711,6 +711,17 @@ static void key_read_only(struct model *m, struct service *s, const struct ypair
  * whose absence could give the container more privilege or exposure than
  * the file asks for: `up` and `run` refuse the service (plan_container),
  * `config` still prints it. */
+static void add_refused(struct model *m, struct service *s, const struct ynode *at, char *what,
+                        bool own)
+{
+    s->refused = xreallocarray(s->refused, s->n_refused + 1, sizeof *s->refused);
+    /* The file as messages name it ("compose.yaml"), as the warning does. */
+    struct srcpos pos = pos_of(m, at);
+    if (m->p->file_names && m->p->file_names[at->src->index])
+        pos.file = m->p->file_names[at->src->index];
+    s->refused[s->n_refused++] = (struct svc_refused){.what = what, .pos = pos, .own = own};
+}
+
 void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
 {
     va_list ap;
@@ -724,28 +735,39 @@ void refuse(struct model *m, struct service *s, const struct ynode *at, const ch
             "(ignoring it could give the container more privilege than the file asks "
             "for)",
             QS(s->name), what);
-    s->refused = xreallocarray(s->refused, s->n_refused + 1, sizeof *s->refused);
-    /* The file as messages name it ("compose.yaml"), as the warning does. */
-    struct srcpos pos = pos_of(m, at);
-    if (m->p->file_names && m->p->file_names[at->src->index])
-        pos.file = m->p->file_names[at->src->index];
-    s->refused[s->n_refused++] = (struct svc_refused){.what = what, .pos = pos};
+    add_refused(m, s, at, what, false);
+}
+
+void refuse_own(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *what = xvasprintf(fmt, ap);
+    va_end(ap);
+    add_refused(m, s, at, what, true);
 }
 
 int compose_service_refused(const struct service *s, struct berr *e)
 {
-    int fr = service_files_refused(s, e);
-    if (fr < 0)
-        return fr;
-    if (s->n_refused == 0)
+    size_t n = 0;
+    const struct svc_refused *r = NULL;
+    for (size_t i = 0; i < s->n_refused; i++) {
+        const struct svc_refused *ri = &s->refused[i];
+        if (ri->own)
+            return berr_set(e, -EPERM, "%s:%d:%d: service \"%s\": %s",
+                            ri->pos.file ? ri->pos.file : "?", ri->pos.line, ri->pos.col, s->name,
+                            ri->what);
+        if (n++ == 0)
+            r = ri;
+    }
+    if (!r)
         return 0;
-    const struct svc_refused *r = &s->refused[0];
     return berr_set(e, -EPERM,
                     "%s:%d:%d: service \"%s\": %s is not supported yet; refusing to start the "
                     "service, since ignoring it could give the container more privilege than the "
                     "file asks for%s",
                     r->pos.file ? r->pos.file : "?", r->pos.line, r->pos.col, s->name, r->what,
-                    s->n_refused > 1 ? " (and other such keys: see the warnings above)" : "");
+                    n > 1 ? " (and other such keys: see the warnings above)" : "");
 }
 
 /* A value that asks for nothing: null, {} or []. */

@@ -253,49 +253,23 @@ void key_label_file(struct model *m, struct service *s, const struct ypair *kv)
     }
 }
 
-/* Kept for up and run to refuse the service with (config prints it): the
- * first such key's message, with the file as messages name it. */
-static void files_refuse(struct model *m, struct service *s, const struct ynode *at,
-                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void files_refuse(struct model *m, struct service *s, const struct ynode *at,
-                         const char *fmt, ...)
-{
-    if (s->files_refused)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    _cleanup_free_ char *msg = xvasprintf(fmt, ap);
-    va_end(ap);
-    const char *file = m->p->file_names && m->p->file_names[at->src->index]
-                           ? m->p->file_names[at->src->index]
-                           : at->src->name;
-    s->files_refused =
-        xasprintf("%s:%d:%d: service \"%s\": %s", file, at->line, at->col, s->name, msg);
-}
-
-int service_files_refused(const struct service *s, struct berr *e)
-{
-    return s->files_refused ? berr_set(e, -EPERM, "%s", s->files_refused) : 0;
-}
-
 void key_runtime(struct model *m, struct service *s, const struct ypair *kv)
 {
     const char *v = want_string(m, s, "runtime", kv->value);
     if (v && strcmp(v, BUILTIN_RUNTIME) != 0)
-        files_refuse(m, s, kv->value,
-                     "runtime %s is not available: berth runs containers with its own built-in "
-                     "runtime only, %s",
-                     QS(v), QS(BUILTIN_RUNTIME));
+        refuse_own(m, s, kv->value,
+                   "runtime %s is not available: berth runs containers with its own built-in "
+                   "runtime only, %s",
+                   QS(v), QS(BUILTIN_RUNTIME));
 }
 
 void key_use_api_socket(struct model *m, struct service *s, const struct ypair *kv)
 {
     bool b;
     if (want_bool(m, s, "use_api_socket", kv->value, &b) == 0 && b)
-        files_refuse(m, s, kv->value,
-                     "use_api_socket: berth has no daemon, so there is no API socket to give the "
-                     "container");
+        refuse_own(m, s, kv->value,
+                   "use_api_socket: berth has no daemon, so there is no API socket to give the "
+                   "container");
 }
 
 /* After every key: labels from label_file under those of labels:. */
@@ -320,5 +294,4 @@ void service_files_clear(struct service *s)
     strv_free(s->volumes_from);
     strv_free(s->annotations);
     strv_free(s->label_file_labels);
-    free(s->files_refused);
 }

@@ -23,8 +23,5 @@ void key_use_api_socket(struct model *m, struct service *s, const struct ypair *
 /* After every key of the service (label_file's labels under labels:). */
 void finish_files(struct model *m, struct service *s);
 void service_files_clear(struct service *s);
-/* compose_service_refused's part: -EPERM with the message of the first
- * key berth cannot give (runtime, use_api_socket), else 0. */
-int service_files_refused(const struct service *s, struct berr *e);
 
 #endif

@@ -60,6 +60,12 @@ int want_str_list(struct model *m, const struct service *s, const char *key, con
  * place, and the service is refused at up and run (model.c). */
 void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A value berth cannot give at all (runtime: another one, use_api_socket:
+ * true), with a message of its own: not warned about here; up and run
+ * refuse the service with "file:line:col: service "NAME": MESSAGE",
+ * before any of refuse()'s. */
+void refuse_own(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* A top-level definition's problem: "file:line:col: message". */
 void top_error(struct model *m, const struct ynode *at, const char *fmt, ...)
@@ -75,12 +81,6 @@ void key_healthcheck(struct model *m, struct service *s, const struct ypair *kv)
 void key_restart(struct model *m, struct service *s, const struct ypair *kv);
 void key_deploy(struct model *m, struct service *s, const struct ypair *kv);
 void build_volume_defs(struct model *m, const struct ynode *volumes);
-
-/* Records that the service asks for something berth does not honour and
- * whose absence could give more than the file asks for: `config` warns,
- * `up` and `run` refuse the service (model.c). */
-void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /* Resource keys (model_res.c); finish_resources after every key of the
  * service (rules across keys). */
@@ -105,12 +105,6 @@ void svc_res_clear(struct svc_res *r);
 void key_build(struct model *m, struct service *s, const struct ypair *kv);
 void finish_build(struct model *m, struct service *s);
 void svc_build_free(struct svc_build *b);
-
-/* Records a key berth does not honour and whose absence could give the
- * container more privilege than the file asks for (model.c): the service
- * is refused at up and run. */
-void refuse(struct model *m, struct service *s, const struct ynode *at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /* Security keys beyond capabilities (model_sec.c). */
 void key_privileged(struct model *m, struct service *s, const struct ypair *kv);

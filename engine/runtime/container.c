@@ -265,7 +265,7 @@ static char *overlay_opts(const struct container_spec *s)
 /* privileged: the host's device nodes under dir (relative to /dev), as
  * runc's HostDevices finds them: character and block devices, no
  * symlinks, not pts, shm, mqueue or fd, not the console. */
-static void host_devnodes(int parent, const char *prefix, int depth, struct init_devnode **v,
+static void host_devnodes(int parent, const char *prefix, int depth, struct init_device **v,
                           size_t *n)
 {
     static const char *const skip[] = {"pts",  "shm",         "fd",    "mqueue",
@@ -284,7 +284,7 @@ static void host_devnodes(int parent, const char *prefix, int depth, struct init
         struct stat st;
         if (skipped || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
-        char path[sizeof((struct init_devnode *)0)->path];
+        char path[sizeof((struct init_device *)0)->path];
         if ((size_t)snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "/" : "", de->d_name) >=
             sizeof path)
             continue;
@@ -298,9 +298,10 @@ static void host_devnodes(int parent, const char *prefix, int depth, struct init
         if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
             continue;
         *v = xreallocarray(*v, *n + 1, sizeof **v);
-        struct init_devnode *dn = &(*v)[(*n)++];
+        struct init_device *dn = &(*v)[(*n)++];
         memset(dn, 0, sizeof *dn);
         memcpy(dn->path, path, strlen(path) + 1);
+        dn->what = "populating /dev with the host's devices";
         dn->mode = st.st_mode;
         dn->rdev = st.st_rdev;
         dn->uid = st.st_uid;
@@ -423,7 +424,7 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         return r;
 
     const struct container_sec *cs = &spec->sec;
-    _cleanup_free_ struct init_devnode *devnodes = NULL;
+    _cleanup_free_ struct init_device *devnodes = NULL;
     size_t n_devnodes = 0;
     if (cs->privileged) {
         _cleanup_close_ int dev = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -135,7 +135,7 @@ int plan_proto_parse(const char *name)
     return -1;
 }
 
-static json_t *strv_json(char *const *v)
+json_t *plan_json_strv(char *const *v)
 {
     json_t *a = json_array();
     for (size_t i = 0; v && v[i]; i++)
@@ -151,17 +151,17 @@ static void put_str(json_t *o, const char *k, const char *v)
         json_object_set_new(o, k, json_string(v));
 }
 
-static void put_strv(json_t *o, const char *k, char *const *v)
+void plan_json_put_strv(json_t *o, const char *k, char *const *v)
 {
     if (v && v[0])
-        json_object_set_new(o, k, strv_json(v));
+        json_object_set_new(o, k, plan_json_strv(v));
 }
 
 static json_t *endpoint_json(const struct plan_endpoint *ep)
 {
     json_t *o = json_object();
     json_object_set_new(o, "network", json_string(ep->network ? ep->network : ""));
-    put_strv(o, "aliases", ep->aliases);
+    plan_json_put_strv(o, "aliases", ep->aliases);
     put_str(o, "ipv4_address", ep->ipv4_address);
     put_str(o, "ipv6_address", ep->ipv6_address);
     put_str(o, "mac_address", ep->mac_address);
@@ -205,12 +205,12 @@ static void net_to_json(const struct ctr_plan *c, json_t *j)
         }
         json_object_set_new(j, "ports", a);
     }
-    put_strv(j, "expose", c->expose);
-    put_strv(j, "dns", c->dns);
-    put_strv(j, "dns_search", c->dns_search);
-    put_strv(j, "dns_opt", c->dns_opt);
-    put_strv(j, "extra_hosts", c->extra_hosts);
-    put_strv(j, "links", c->links);
+    plan_json_put_strv(j, "expose", c->expose);
+    plan_json_put_strv(j, "dns", c->dns);
+    plan_json_put_strv(j, "dns_search", c->dns_search);
+    plan_json_put_strv(j, "dns_opt", c->dns_opt);
+    plan_json_put_strv(j, "extra_hosts", c->extra_hosts);
+    plan_json_put_strv(j, "links", c->links);
     put_str(j, "domainname", c->domainname);
     put_str(j, "mac_address", c->mac_address);
 }
@@ -222,8 +222,8 @@ json_t *plan_to_json(const struct ctr_plan *c)
     json_t *j = json_object();
     json_object_set_new(j, "name", json_string(c->name ? c->name : ""));
     json_object_set_new(j, "log_name", json_string(c->log_name ? c->log_name : ""));
-    json_object_set_new(j, "argv", strv_json(c->argv));
-    json_object_set_new(j, "env", strv_json(c->env));
+    json_object_set_new(j, "argv", plan_json_strv(c->argv));
+    json_object_set_new(j, "env", plan_json_strv(c->env));
     json_object_set_new(j, "cwd", json_string(c->cwd ? c->cwd : "/"));
     if (c->user)
         json_object_set_new(j, "user", json_string(c->user));
@@ -238,11 +238,11 @@ json_t *plan_to_json(const struct ctr_plan *c)
     json_object_set_new(j, "pids", json_integer(c->limits.pids));
     json_object_set_new(j, "stop_signal", json_integer(c->stop_signal));
     json_object_set_new(j, "stop_grace_ns", json_integer(c->stop_grace_ns));
-    json_object_set_new(j, "layers", strv_json(c->layer_dirs));
+    json_object_set_new(j, "layers", plan_json_strv(c->layer_dirs));
     if (c->health.enabled)
         json_object_set_new(
             j, "health",
-            json_pack("{s:o, s:I, s:I, s:I, s:I, s:i}", "test", strv_json(c->health.test),
+            json_pack("{s:o, s:I, s:I, s:I, s:I, s:i}", "test", plan_json_strv(c->health.test),
                       "interval_ns", (json_int_t)c->health.interval_ns, "timeout_ns",
                       (json_int_t)c->health.timeout_ns, "start_period_ns",
                       (json_int_t)c->health.start_period_ns, "start_interval_ns",
@@ -269,7 +269,7 @@ json_t *plan_to_json(const struct ctr_plan *c)
         json_array_append_new(mounts, o);
     }
     json_object_set_new(j, "mounts", mounts);
-    json_object_set_new(j, "labels", strv_json(c->labels));
+    json_object_set_new(j, "labels", plan_json_strv(c->labels));
     /* Written only when not Docker's defaults, so that a container made
      * before these keys were honoured keeps its config (and is not
      * recreated), and one whose caps changed is. */
@@ -291,7 +291,7 @@ json_t *plan_to_json(const struct ctr_plan *c)
     return j;
 }
 
-static char **json_strv(json_t *a)
+char **plan_json_strv_of(json_t *a)
 {
     char **v = xcalloc(1, sizeof(char *));
     size_t i;
@@ -307,11 +307,12 @@ char *plan_json_str(json_t *o, const char *k)
     return v ? xstrdup(v) : NULL;
 }
 
-/* An optional list: NULL when absent (as the plan had it). */
-static char **json_strv_opt(json_t *o, const char *k)
+char **plan_json_get_strv(json_t *o, const char *k)
 {
     json_t *a = json_object_get(o, k);
-    return json_is_array(a) ? json_strv(a) : NULL;
+    if (json_array_size(a) == 0)
+        return NULL;
+    return plan_json_strv_of(a);
 }
 
 /* A port number member: 0..65535, else -1. */
@@ -338,7 +339,7 @@ static int net_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
                             i + 1);
         struct plan_endpoint *ep = &out->endpoints[out->n_endpoints++];
         ep->network = xstrdup(net);
-        ep->aliases = json_strv_opt(it, "aliases");
+        ep->aliases = plan_json_get_strv(it, "aliases");
         ep->ipv4_address = plan_json_str(it, "ipv4_address");
         ep->ipv6_address = plan_json_str(it, "ipv6_address");
         ep->mac_address = plan_json_str(it, "mac_address");
@@ -370,12 +371,12 @@ static int net_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
         p->ctr_port = (uint16_t)cp;
         p->host_ip = plan_json_str(it, "host_ip");
     }
-    out->expose = json_strv_opt(j, "expose");
-    out->dns = json_strv_opt(j, "dns");
-    out->dns_search = json_strv_opt(j, "dns_search");
-    out->dns_opt = json_strv_opt(j, "dns_opt");
-    out->extra_hosts = json_strv_opt(j, "extra_hosts");
-    out->links = json_strv_opt(j, "links");
+    out->expose = plan_json_get_strv(j, "expose");
+    out->dns = plan_json_get_strv(j, "dns");
+    out->dns_search = plan_json_get_strv(j, "dns_search");
+    out->dns_opt = plan_json_get_strv(j, "dns_opt");
+    out->extra_hosts = plan_json_get_strv(j, "extra_hosts");
+    out->links = plan_json_get_strv(j, "links");
     out->domainname = plan_json_str(j, "domainname");
     out->mac_address = plan_json_str(j, "mac_address");
     return 0;
@@ -388,8 +389,8 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
         return berr_set(e, -EINVAL, "invalid container plan");
     out->name = plan_json_str(j, "name");
     out->log_name = plan_json_str(j, "log_name");
-    out->argv = json_strv(json_object_get(j, "argv"));
-    out->env = json_strv(json_object_get(j, "env"));
+    out->argv = plan_json_strv_of(json_object_get(j, "argv"));
+    out->env = plan_json_strv_of(json_object_get(j, "env"));
     out->cwd = plan_json_str(j, "cwd");
     out->user = plan_json_str(j, "user");
     out->hostname = plan_json_str(j, "hostname");
@@ -403,11 +404,11 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
     out->limits.pids = json_integer_value(json_object_get(j, "pids"));
     out->stop_signal = (int)json_integer_value(json_object_get(j, "stop_signal"));
     out->stop_grace_ns = json_integer_value(json_object_get(j, "stop_grace_ns"));
-    out->layer_dirs = json_strv(json_object_get(j, "layers"));
+    out->layer_dirs = plan_json_strv_of(json_object_get(j, "layers"));
     json_t *h = json_object_get(j, "health");
     if (json_is_object(h)) {
         out->health.enabled = true;
-        out->health.test = json_strv(json_object_get(h, "test"));
+        out->health.test = plan_json_strv_of(json_object_get(h, "test"));
         out->health.interval_ns = json_integer_value(json_object_get(h, "interval_ns"));
         out->health.timeout_ns = json_integer_value(json_object_get(h, "timeout_ns"));
         out->health.start_period_ns = json_integer_value(json_object_get(h, "start_period_ns"));
@@ -458,7 +459,7 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
         m->tmpfs_size = json_integer_value(json_object_get(it, "tmpfs_size"));
         m->tmpfs_mode = (uint32_t)json_integer_value(json_object_get(it, "tmpfs_mode"));
     }
-    out->labels = json_strv(json_object_get(j, "labels"));
+    out->labels = plan_json_strv_of(json_object_get(j, "labels"));
     /* No "caps": Docker's default set (see plan_to_json). */
     json_t *caps = json_object_get(j, "caps");
     out->caps = json_is_integer(caps) ? (uint64_t)json_integer_value(caps) : CAPS_DOCKER_DEFAULT;

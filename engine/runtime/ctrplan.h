@@ -234,6 +234,16 @@ int plan_from_json(json_t *j, struct ctr_plan *out, struct berr *e);
 /* o's string member k, copied (heap); NULL when absent or not a string.
  * For the readers of the records that hold a plan, too. */
 char *plan_json_str(json_t *o, const char *k);
+/* The string lists of a plan's JSON. plan_json_strv: v as an array ([] when
+ * v is NULL or empty). plan_json_put_strv: o's member k set to v, left out
+ * when v is NULL or empty (an optional member, so that a plan without it
+ * keeps its config text). plan_json_strv_of: a's strings as a vector (empty
+ * when a is not an array). plan_json_get_strv: o's member k as a vector;
+ * NULL when absent or empty. */
+json_t *plan_json_strv(char *const *v);
+void plan_json_put_strv(json_t *o, const char *k, char *const *v);
+char **plan_json_strv_of(json_t *a);
+char **plan_json_get_strv(json_t *o, const char *k);
 
 /* The procns group's part of a container spec from the plan (runtime.h):
  * ulimits, sysctls, namespace modes. A shared namespace

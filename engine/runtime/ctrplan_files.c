@@ -12,28 +12,6 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-static void put_strv(json_t *j, const char *k, char *const *v)
-{
-    if (!v || !v[0])
-        return;
-    json_t *a = json_array();
-    for (size_t i = 0; v[i]; i++)
-        json_array_append_new(a, json_string(v[i]));
-    json_object_set_new(j, k, a);
-}
-
-static char **get_strv(json_t *j, const char *k)
-{
-    json_t *a = json_object_get(j, k), *it;
-    size_t i;
-    if (!json_is_array(a) || json_array_size(a) == 0)
-        return NULL;
-    char **v = xcalloc(json_array_size(a) + 1, sizeof *v);
-    size_t n = 0;
-    json_array_foreach(a, i, it) if (json_is_string(it)) v[n++] = xstrdup(json_string_value(it));
-    return v;
-}
-
 void plan_files_to_json(const struct ctr_plan *c, json_t *j)
 {
     if (c->n_files > 0) {
@@ -52,8 +30,8 @@ void plan_files_to_json(const struct ctr_plan *c, json_t *j)
         }
         json_object_set_new(j, "files", a);
     }
-    put_strv(j, "volumes_from", c->volumes_from);
-    put_strv(j, "annotations", c->annotations);
+    plan_json_put_strv(j, "volumes_from", c->volumes_from);
+    plan_json_put_strv(j, "annotations", c->annotations);
 }
 
 void plan_files_from_json(json_t *j, struct ctr_plan *out)
@@ -78,8 +56,8 @@ void plan_files_from_json(json_t *j, struct ctr_plan *out)
             f->mode = (uint32_t)json_integer_value(json_object_get(it, "mode"));
         }
     }
-    out->volumes_from = get_strv(j, "volumes_from");
-    out->annotations = get_strv(j, "annotations");
+    out->volumes_from = plan_json_get_strv(j, "volumes_from");
+    out->annotations = plan_json_get_strv(j, "annotations");
 }
 
 void plan_files_free(struct ctr_plan *c)

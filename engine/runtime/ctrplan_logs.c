@@ -9,38 +9,18 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-static json_t *strings(char *const *v)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; v && v[i]; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
-}
-
-static char **strings_from(json_t *a)
-{
-    if (!json_is_array(a))
-        return NULL;
-    char **v = xcalloc(1, sizeof *v);
-    size_t i;
-    json_t *it;
-    json_array_foreach(a, i, it) if (json_is_string(it))
-        strv_push(&v, xstrdup(json_string_value(it)));
-    return v;
-}
-
 static json_t *hooks_json(const struct plan_hook *h, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();
-        json_object_set_new(o, "argv", strings(h[i].argv));
+        json_object_set_new(o, "argv", plan_json_strv(h[i].argv));
         if (h[i].user)
             json_object_set_new(o, "user", json_string(h[i].user));
         if (h[i].cwd)
             json_object_set_new(o, "cwd", json_string(h[i].cwd));
-        if (h[i].env)
-            json_object_set_new(o, "env", strings(h[i].env));
+        if (h[i].env) /* [] too: environment given, empty */
+            json_object_set_new(o, "env", plan_json_strv(h[i].env));
         if (h[i].privileged)
             json_object_set_new(o, "privileged", json_true());
         json_array_append_new(a, o);
@@ -59,7 +39,7 @@ static void hooks_from(json_t *a, struct plan_hook **out, size_t *n)
     json_t *o;
     json_array_foreach(a, i, o)
     {
-        char **argv = strings_from(json_object_get(o, "argv"));
+        char **argv = plan_json_get_strv(o, "argv");
         if (!argv || !argv[0]) { /* not a hook berth wrote */
             strv_free(argv);
             continue;
@@ -68,7 +48,8 @@ static void hooks_from(json_t *a, struct plan_hook **out, size_t *n)
         h->argv = argv;
         h->user = plan_json_str(o, "user");
         h->cwd = plan_json_str(o, "cwd");
-        h->env = strings_from(json_object_get(o, "env"));
+        json_t *env = json_object_get(o, "env");
+        h->env = json_is_array(env) ? plan_json_strv_of(env) : NULL;
         h->privileged = json_is_true(json_object_get(o, "privileged"));
     }
 }

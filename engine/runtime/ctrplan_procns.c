@@ -26,12 +26,7 @@ void plan_procns_to_json(const struct ctr_plan *c, json_t *j)
         }
         json_object_set_new(j, "ulimits", o);
     }
-    if (c->sysctls && c->sysctls[0]) {
-        json_t *a = json_array();
-        for (size_t i = 0; c->sysctls[i]; i++)
-            json_array_append_new(a, json_string(c->sysctls[i]));
-        json_object_set_new(j, "sysctls", a);
-    }
+    plan_json_put_strv(j, "sysctls", c->sysctls);
     if (c->pid_mode)
         json_object_set_new(j, "pid_mode", json_string(c->pid_mode));
     if (c->ipc_mode)
@@ -63,11 +58,7 @@ int plan_procns_from_json(json_t *j, struct ctr_plan *out, struct berr *e)
             };
         }
     }
-    json_t *sy = json_object_get(j, "sysctls");
-    size_t i;
-    json_t *it;
-    json_array_foreach(sy, i, it) if (json_is_string(it))
-        strv_push(&out->sysctls, xstrdup(json_string_value(it)));
+    out->sysctls = plan_json_get_strv(j, "sysctls");
     out->pid_mode = plan_json_str(j, "pid_mode");
     out->ipc_mode = plan_json_str(j, "ipc_mode");
     out->uts_host = json_is_true(json_object_get(j, "uts_host"));

@@ -10,29 +10,6 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-static void set_strv(json_t *j, const char *k, char *const *v)
-{
-    if (!v || !v[0])
-        return;
-    json_t *a = json_array();
-    for (size_t i = 0; v[i]; i++)
-        json_array_append_new(a, json_string(v[i]));
-    json_object_set_new(j, k, a);
-}
-
-static char **get_strv(json_t *j, const char *k)
-{
-    json_t *a = json_object_get(j, k);
-    if (!json_is_array(a) || json_array_size(a) == 0)
-        return NULL;
-    char **v = NULL;
-    size_t i;
-    json_t *it;
-    json_array_foreach(a, i, it) if (json_is_string(it))
-        strv_push(&v, xstrdup(json_string_value(it)));
-    return v;
-}
-
 static char *get_str(json_t *j, const char *k)
 {
     const char *v = json_string_value(json_object_get(j, k));
@@ -51,9 +28,9 @@ void plan_sec_to_json(const struct ctr_plan *c, json_t *j)
         json_object_set_new(j, "apparmor", json_string(c->apparmor));
     if (c->systempaths_unconfined)
         json_object_set_new(j, "systempaths_unconfined", json_true());
-    set_strv(j, "mask", c->mask);
-    set_strv(j, "unmask", c->unmask);
-    set_strv(j, "group_add", c->group_add);
+    plan_json_put_strv(j, "mask", c->mask);
+    plan_json_put_strv(j, "unmask", c->unmask);
+    plan_json_put_strv(j, "group_add", c->group_add);
     if (c->oom_score_adj_set)
         json_object_set_new(j, "oom_score_adj", json_integer(c->oom_score_adj));
     if (c->oom_kill_disable)
@@ -67,9 +44,9 @@ void plan_sec_from_json(json_t *j, struct ctr_plan *out)
     out->seccomp_source = get_str(j, "seccomp_source");
     out->apparmor = get_str(j, "apparmor");
     out->systempaths_unconfined = json_is_true(json_object_get(j, "systempaths_unconfined"));
-    out->mask = get_strv(j, "mask");
-    out->unmask = get_strv(j, "unmask");
-    out->group_add = get_strv(j, "group_add");
+    out->mask = plan_json_get_strv(j, "mask");
+    out->unmask = plan_json_get_strv(j, "unmask");
+    out->group_add = plan_json_get_strv(j, "group_add");
     json_t *oom = json_object_get(j, "oom_score_adj");
     out->oom_score_adj_set = json_is_integer(oom);
     out->oom_score_adj = (int)json_integer_value(oom);

@@ -37,14 +37,15 @@ int init_devices_prepare(const struct cgroup_limits *lim, const char *who, struc
             init_devices_free(out);
             return r;
         }
-        out->v[out->n++] = (struct init_device){
-            .path = d->ctr + 5,
+        struct init_device *dv = &out->v[out->n++];
+        *dv = (struct init_device){
             .what = xasprintf("making %s", d->ctr),
             .mode = st.st_mode & (S_IFMT | 07777),
             .rdev = st.st_rdev,
             .uid = st.st_uid,
             .gid = st.st_gid,
         };
+        memcpy(dv->path, d->ctr + 5, strlen(d->ctr + 5) + 1);
     }
     return 0;
 }

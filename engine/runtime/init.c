@@ -197,19 +197,19 @@ static void make_dev(struct init_args *a, int devfd)
     check(a, mkdirat(devfd, "mqueue", 01777), what);
 }
 
-/* The devices of the spec, each below /dev through directories made here
- * (never through a symlink: the standard ones lead to /proc), with the
- * host node's type, number, mode and owner. One that names a standard
- * node replaces it. */
-static void make_devices(struct init_args *a, int devfd)
+/* Device nodes, each below /dev through directories made here (never
+ * through a symlink: the standard ones lead to /proc), with the host
+ * node's type, number, mode and owner. One whose node is there already
+ * replaces it (compose `devices` naming a standard node), or with keep,
+ * leaves it as it is (privileged: the host's nodes after those). */
+static void make_devices(struct init_args *a, int devfd, const struct init_device *v, size_t n,
+                         bool keep)
 {
-    for (size_t i = 0; i < a->n_devices; i++) {
-        const struct init_device *d = &a->devices[i];
-        char buf[256];
-        size_t len = strlen(d->path);
-        if (len >= sizeof buf)
-            fail(a, ENAMETOOLONG, 1, d->what, NULL);
-        memcpy(buf, d->path, len + 1);
+    for (size_t i = 0; i < n; i++) {
+        const struct init_device *d = &v[i];
+        char buf[sizeof d->path];
+        memcpy(buf, d->path, sizeof buf);
+        buf[sizeof buf - 1] = '\0';
         int dir = openat(devfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         check(a, dir, d->what);
         char *name = buf;
@@ -226,38 +226,16 @@ static void make_devices(struct init_args *a, int devfd)
         if (mknodat(dir, name, d->mode, d->rdev) < 0) {
             if (errno != EEXIST)
                 fail_errno(a, d->what);
+            if (keep) {
+                close(dir);
+                continue;
+            }
             check(a, unlinkat(dir, name, 0), d->what);
             check(a, mknodat(dir, name, d->mode, d->rdev), d->what);
         }
         check(a, fchmodat(dir, name, d->mode & 07777, 0), d->what);
         check(a, fchownat(dir, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW), d->what);
         close(dir);
-    }
-}
-
-/* privileged: the host's device nodes in the container's /dev, with their
- * owner and mode (those make_dev made are left as they are). */
-static void host_devices(struct init_args *a, int devfd)
-{
-    const char *what = "populating /dev with the host's devices";
-    for (size_t i = 0; i < a->n_devnodes; i++) {
-        const struct init_devnode *d = &a->devnodes[i];
-        char path[sizeof d->path];
-        memcpy(path, d->path, sizeof path);
-        /* its directories first ("snd/controlC0") */
-        for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
-            *slash = '\0';
-            if (mkdirat(devfd, path, 0755) < 0 && errno != EEXIST)
-                fail_errno(a, what);
-            *slash = '/';
-        }
-        if (mknodat(devfd, path, d->mode, (dev_t)d->rdev) < 0) {
-            if (errno == EEXIST)
-                continue;
-            fail_errno(a, what);
-        }
-        check(a, fchownat(devfd, path, d->uid, d->gid, AT_SYMLINK_NOFOLLOW), what);
-        check(a, fchmodat(devfd, path, d->mode & 07777, 0), what);
     }
 }
 
@@ -718,9 +696,9 @@ void container_init(struct init_args *a)
     int devrw = openat(devfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     check(a, devrw, "mounting /dev");
     make_dev(a, devrw);
-    make_devices(a, devrw);
+    make_devices(a, devrw, a->devices, a->n_devices, false);
     if (a->privileged)
-        host_devices(a, devrw);
+        make_devices(a, devrw, a->devnodes, a->n_devnodes, true);
     static const struct fsopt pts_opts[] = {
         {"newinstance", NULL}, {"ptmxmode", "0666"}, {"mode", "0620"}, {"gid", "5"}, {NULL, NULL}};
     mount_at(a, rootfd, "dev/pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC,

@@ -29,23 +29,16 @@ struct init_mount {
     char tmpfs_mode[16]; /* "mode" option, octal */
 };
 
-/* A host device node made in the container's /dev (compose `devices`),
- * prepared by the parent from the host's node. */
+/* A host device node made in the container's /dev, prepared by the
+ * parent from the host's node: one compose `devices` gives, or one of the
+ * host's /dev (privileged). */
 struct init_device {
-    const char *path; /* below /dev, lexically clean: "loop7", "snd/pcm" */
+    char path[200];   /* below /dev, lexically clean: "loop7", "snd/pcm" */
     const char *what; /* "making /dev/loop7", for messages */
     mode_t mode;      /* the host node's type and permission bits */
     dev_t rdev;
     uid_t uid;
     gid_t gid;
-};
-
-/* A device node of the host's /dev, made in the container's /dev. */
-struct init_devnode {
-    char path[128]; /* relative to /dev: "net/tun" */
-    unsigned mode;  /* type and permission bits */
-    unsigned long long rdev;
-    unsigned uid, gid;
 };
 
 struct init_args {
@@ -103,7 +96,7 @@ struct init_args {
     bool unmask_all;     /* unmask=ALL: no default masked path */
     char *const *mask;   /* more masked paths (absolute), or NULL */
     char *const *unmask; /* default masked paths left alone (absolute), or NULL */
-    const struct init_devnode *devnodes; /* privileged: the host's /dev nodes */
+    const struct init_device *devnodes; /* privileged: the host's /dev nodes */
     size_t n_devnodes;
 };
 

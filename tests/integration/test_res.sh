@@ -129,7 +129,8 @@ bz resk down >/dev/null 2>&1
 # --- A throttled write to a device given with devices: ---------------------
 # 4 MiB written with O_DIRECT at 1 MiB/s takes about 4 s; /proc/uptime
 # (centiseconds) times it inside. Then a marker written there is read on
-# the host; a device_cgroup_rules entry lets /dev/fuse's number be opened
+# the host; /dev/zero given as /dev/full replaces the standard node;
+# a device_cgroup_rules entry lets /dev/fuse's number be opened
 # (the driver answers, not the device cgroup), one not listed is refused.
 cat >"$T_DIR/io.sh" <<'EOF'
 t0=$(cut -d' ' -f1 /proc/uptime)
@@ -140,13 +141,14 @@ printf berth-res-marker | dd of=/dev/xdisk bs=512 seek=100000 conv=notrunc 2>/de
 mknod /dev/fz c 10 229 && cat /dev/fz 2>&1 | sed 's/^/fuse: /'
 mknod /dev/km c 1 11 && cat /dev/km 2>&1 | sed 's/^/kmsg: /'
 ls -l /dev/xdisk
+stat -c 'full: %t:%T' /dev/full
 EOF
 new_project resio >/dev/null <<EOF
 services:
   io:
     image: berth-test/probe
     network_mode: none
-    devices: ["$LOOP:/dev/xdisk:rwm"]
+    devices: ["$LOOP:/dev/xdisk:rwm", "/dev/zero:/dev/full"]
     device_cgroup_rules: ["c 10:229 rw"]
     blkio_config:
       device_write_bps: [{path: $LOOP, rate: 1mb}]
@@ -170,6 +172,7 @@ expect_not_contains "dd to the device given with devices: works" "$out" "dd fail
 expect_contains "the device node is made in the container's /dev, as the host's" "$out" \
     "$(stat -Lc %A "$LOOP")    1 root     root        $LMAJ,   $LMIN"
 expect_contains "a marker is written through it" "$out" "marker written"
+expect_contains "a device naming a standard node replaces it" "$out" "full: 1:5"
 check "the marker is on the host's loop device" \
     grep -q berth-res-marker < <(dd if="$LOOP" bs=512 skip=100000 count=1 2>/dev/null)
 expect_contains "the node device_cgroup_rules names was tried" "$out" "fuse: cat: "

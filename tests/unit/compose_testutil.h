@@ -122,6 +122,18 @@ struct ct_load {
     struct ct_warnings w;
 };
 
+/* The loaded project's service name; fails the test when the load failed
+ * or there is no such service. */
+static inline const struct service *ct_service(const struct ct_load *l, const char *name)
+{
+    if (!l->p)
+        fail_msg("load failed: %s", l->e.msg);
+    const struct service *s = project_service(l->p, name);
+    if (!s)
+        fail_msg("no service %s", name);
+    return s;
+}
+
 static inline int ct_load_files(struct ct_load *l, const char *const *names,
                                 const char *const *contents, char **env)
 {

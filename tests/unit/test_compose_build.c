@@ -11,17 +11,6 @@
 
 #include "compose_testutil.h"
 
-static const struct service *svc(const struct ct_load *l, const char *name)
-{
-    if (!l->p) {
-        fprintf(stderr, "load failed: %s\n", l->e.msg);
-        fail();
-    }
-    const struct service *s = project_service(l->p, name);
-    assert_non_null(s);
-    return s;
-}
-
 static char *joined(char *const *v)
 {
     return v ? strv_join(v, "|") : xstrdup("(unset)");
@@ -38,7 +27,7 @@ static void test_string_form(void **state)
     (void)state;
     struct ct_load l;
     assert_int_equal(ct_load(&l, "services:\n  Web:\n    build: ./app\n", NULL), 0);
-    const struct service *s = svc(&l, "Web");
+    const struct service *s = ct_service(&l, "Web");
     assert_true(s->has_build);
     assert_non_null(s->build);
     _cleanup_free_ char *ctx = xasprintf("%s/app", l.dir);
@@ -82,7 +71,7 @@ static void test_long_form(void **state)
                     "  key: {file: ./key.pem}\n",
                     env);
     assert_int_equal(r, 0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     const struct svc_build *b = s->build;
     assert_string_equal(s->image, "reg.example/web:1");
     assert_false(s->image_default);
@@ -119,11 +108,11 @@ static void test_inline_and_remote(void **state)
                     "    build: https://github.com/example/repo.git#main\n",
                     NULL);
     assert_int_equal(r, 0);
-    const struct svc_build *b = svc(&l, "inline")->build;
+    const struct svc_build *b = ct_service(&l, "inline")->build;
     assert_string_equal(b->dockerfile_inline, "FROM scratch\n");
     assert_null(b->dockerfile);
     assert_string_equal(b->context, l.dir); /* compose's default "." */
-    b = svc(&l, "remote")->build;
+    b = ct_service(&l, "remote")->build;
     assert_true(b->remote);
     assert_string_equal(b->context, "https://github.com/example/repo.git#main");
     ct_load_done(&l);
@@ -151,7 +140,7 @@ static void test_ignored_and_refused(void **state)
     ct_assert_warned(&l, "compose.yaml:5:7: service \"web\": build.cache_from is not supported; "
                          "ignored (berth's build cache is local to its store)");
     ct_assert_warned(&l, "compose.yaml:6:7: service \"web\": build.ssh is not supported; ignored");
-    const struct svc_build *b = svc(&l, "web")->build;
+    const struct svc_build *b = ct_service(&l, "web")->build;
     /* the first refused key is what a build names */
     assert_non_null(b->refused);
     assert_non_null(strstr(b->refused, "build.privileged is not supported"));
@@ -159,7 +148,7 @@ static void test_ignored_and_refused(void **state)
     assert_int_equal(b->refused_pos.col, 7);
     assert_string_equal(b->refused_pos.file, "compose.yaml");
     /* privileged: false asks for nothing */
-    assert_null(svc(&l, "plain")->build->refused);
+    assert_null(ct_service(&l, "plain")->build->refused);
     ct_load_done(&l);
 }
 
@@ -174,7 +163,7 @@ static void test_pull_policy_build(void **state)
                              "    pull_policy: build\n",
                              NULL),
                      0);
-    assert_true(svc(&l, "web")->pull_build);
+    assert_true(ct_service(&l, "web")->pull_build);
     assert_false(ct_warned(&l.w, "pull_policy"));
     ct_load_done(&l);
 }

@@ -15,17 +15,8 @@
 #include <jansson.h>
 #include <netinet/in.h>
 
-#include "compose_testutil.h"
 #include "engine/plan/plan.h"
-
-static const struct service *svc(const struct ct_load *l, const char *name)
-{
-    if (!l->p)
-        fail_msg("load failed: %s", l->e.msg);
-    const struct service *s = project_service(l->p, name);
-    assert_non_null(s);
-    return s;
-}
+#include "plan_testutil.h"
 
 /* "services:\n  web:\n    image: img\n<body>" */
 static int load_web(struct ct_load *l, const char *body)
@@ -87,7 +78,7 @@ static void test_ports_forms(void **state)
         struct ct_load l;
         if (load_web(&l, c->body) != 0)
             fail_msg("[%s]: %s", c->body, l.e.msg);
-        const struct service *s = svc(&l, "web");
+        const struct service *s = ct_service(&l, "web");
         if (s->n_ports != c->n)
             fail_msg("[%s]: %zu entries, want %zu", c->body, s->n_ports, c->n);
         const struct svc_port *p = &s->ports[0];
@@ -106,7 +97,7 @@ static void test_ports_forms(void **state)
     /* The expanded range keeps port-to-port pairs. */
     struct ct_load l;
     assert_int_equal(load_web(&l, "    ports: [\"8000-8002:80-82\"]\n"), 0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_int_equal(s->ports[2].published, 8002);
     assert_int_equal(s->ports[2].target, 82);
     ct_load_done(&l);
@@ -114,7 +105,7 @@ static void test_ports_forms(void **state)
     assert_int_equal(load_web(&l, "    ports:\n      - {target: 80, name: web, app_protocol: "
                                   "http}\n"),
                      0);
-    s = svc(&l, "web");
+    s = ct_service(&l, "web");
     assert_string_equal(s->ports[0].name, "web");
     assert_string_equal(s->ports[0].app_protocol, "http");
     ct_load_done(&l);
@@ -146,7 +137,7 @@ static void test_default_network(void **state)
 {
     struct ct_load l;
     assert_int_equal(load_web(&l, ""), 0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_null(s->network_mode);
     assert_int_equal(s->n_networks, 1);
     assert_string_equal(s->networks[0].key, "default");
@@ -163,14 +154,14 @@ static void test_default_network(void **state)
 
     /* network_mode: no networks, no default network. */
     assert_int_equal(load_web(&l, "    network_mode: host\n"), 0);
-    s = svc(&l, "web");
+    s = ct_service(&l, "web");
     assert_string_equal(s->network_mode, "host");
     assert_int_equal(s->n_networks, 0);
     assert_int_equal(l.p->n_networks, 0);
     ct_load_done(&l);
 
     assert_int_equal(load_web(&l, "    network_mode: none\n"), 0);
-    assert_string_equal(svc(&l, "web")->network_mode, "none");
+    assert_string_equal(ct_service(&l, "web")->network_mode, "none");
     ct_load_done(&l);
 }
 
@@ -221,7 +212,7 @@ static void test_networks_order(void **state)
     struct ct_load l;
     if (ct_load(&l, order_yaml, NULL) != 0)
         fail_msg("%s", l.e.msg);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     /* Priority descending, then the key. */
     static const char *const want[] = {"front", "back", "zeta", "alpha"};
     assert_int_equal(s->n_networks, 4);
@@ -239,7 +230,7 @@ static void test_networks_order(void **state)
     assert_string_equal(b->mac_address, "02:42:ac:11:00:05");
     assert_int_equal(b->pos.line, 6);
     assert_null(s->networks[2].ipv4_address);
-    const struct service *db = svc(&l, "db");
+    const struct service *db = ct_service(&l, "db");
     assert_int_equal(db->n_networks, 2);
     assert_string_equal(db->networks[0].key, "back");
     assert_string_equal(db->networks[1].key, "default");
@@ -327,7 +318,7 @@ static void test_implied_dependencies(void **state)
                     "  cache:\n    image: img\n";
     if (ct_load(&l, y, NULL) != 0)
         fail_msg("%s", l.e.msg);
-    const struct service *web = svc(&l, "web"), *side = svc(&l, "side");
+    const struct service *web = ct_service(&l, "web"), *side = ct_service(&l, "side");
     assert_true(depends_on(web, "db", true));
     assert_true(depends_on(web, "cache", true));
     assert_true(depends_on(side, "web", true));
@@ -355,7 +346,7 @@ static void test_resolver_and_host_keys(void **state)
                      "    mac_address: \"02:42:ac:11:00:02\"\n    domainname: example.org\n"
                      "    expose: [\"80\", 8080, \"9000-9001/udp\"]\n") != 0)
         fail_msg("%s", l.e.msg);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_string_equal(s->dns[0], "10.0.0.53");
     assert_null(s->dns[1]);
     assert_string_equal(s->dns_search[0], "example.com");
@@ -377,7 +368,7 @@ static void test_resolver_and_host_keys(void **state)
     assert_int_equal(load_web(&l, "    dns: [1.1.1.1, \"2606:4700::1111\"]\n"
                                   "    extra_hosts:\n      db: 10.0.0.2\n"),
                      0);
-    s = svc(&l, "web");
+    s = ct_service(&l, "web");
     assert_string_equal(s->dns[1], "2606:4700::1111");
     assert_string_equal(s->extra_hosts[0], "db:10.0.0.2");
     ct_load_done(&l);
@@ -413,48 +404,19 @@ static void test_keys_honoured(void **state)
 
 /* --- The plan ------------------------------------------------------------ */
 
-struct planned {
-    struct ct_load l;
-    struct image img;
-    struct ctr_plan c;
-    struct berr e;
-    int r;
-};
-
-static void plan_yaml(struct planned *p, const char *yaml, const char *service)
-{
-    memset(p, 0, sizeof *p);
-    if (ct_load(&p->l, yaml, NULL) != 0)
-        fail_msg("%s: %s", yaml, p->l.e.msg);
-    static char *cmd[] = {"/bin/true", NULL};
-    p->img.id = "sha256:aaaa";
-    p->img.familiar = "x:latest";
-    p->img.cmd = cmd;
-    p->r =
-        plan_container(p->l.p, svc(&p->l, service), &p->img, 1, "0123456789abcdef", &p->c, &p->e);
-}
-
 static void plan_web(struct planned *p, const char *body)
 {
     _cleanup_free_ char *y = xasprintf("services:\n  web:\n    image: img\n%s"
                                        "  db:\n    image: img\n    container_name: the-db\n"
                                        "  cache:\n    image: img\n",
                                        body);
-    plan_yaml(p, y, "web");
-}
-
-static void planned_done(struct planned *p)
-{
-    if (p->r == 0)
-        ctr_plan_free(&p->c);
-    berr_clear(&p->e);
-    ct_load_done(&p->l);
+    plan_yaml(p, y, NULL);
 }
 
 static void test_plan_network(void **state)
 {
     struct planned p;
-    plan_yaml(&p, order_yaml, "web");
+    plan_yaml(&p, order_yaml, NULL);
     assert_int_equal(p.r, 0);
     assert_string_equal(p.c.service, "web");
     assert_null(p.c.network_mode);
@@ -680,7 +642,7 @@ static void test_plan_refuses_driver(void **state)
     plan_yaml(&p,
               "services:\n  web:\n    image: img\n    networks: [front]\n"
               "networks:\n  front:\n    driver: overlay\n",
-              "web");
+              NULL);
     assert_int_equal(p.r, -ENOTSUP);
     assert_non_null(strstr(p.e.msg, "compose.yaml:6:3: service \"web\": network \"front\" uses "
                                     "driver \"overlay\"; berth makes only bridge networks"));
@@ -699,7 +661,7 @@ static void test_plan_refuses_driver(void **state)
     plan_yaml(&p,
               "services:\n  web:\n    image: img\n    networks: [front]\n"
               "networks:\n  front:\n    driver: bridge\n",
-              "web");
+              NULL);
     assert_int_equal(p.r, 0);
     planned_done(&p);
 }
@@ -812,7 +774,7 @@ static void test_plan_driver_opts(void **state)
               "services:\n  web:\n    image: img\n    networks: [front]\n"
               "networks:\n  front:\n"
               "    driver_opts: {com.docker.network.bridge.gateway_mode_ipv4: isolated}\n",
-              "web");
+              NULL);
     assert_int_equal(p.r, -EPERM);
     assert_string_equal(p.e.msg,
                         "compose.yaml:7:19: service \"web\": network \"front\": driver_opts: "
@@ -824,7 +786,7 @@ static void test_plan_driver_opts(void **state)
               "services:\n  web:\n    image: img\n    networks: [front]\n"
               "networks:\n  front:\n    external: true\n"
               "    driver_opts: {com.docker.network.bridge.gateway_mode_ipv4: isolated}\n",
-              "web");
+              NULL);
     assert_int_equal(p.r, 0);
     planned_done(&p);
 
@@ -836,7 +798,7 @@ static void test_plan_driver_opts(void **state)
         "  front:\n    driver_opts: {com.docker.network.bridge.host_binding_ipv4: 127.0.0.1}\n"
         "  back:\n    internal: true\n"
         "    driver_opts: {com.docker.network.bridge.host_binding_ipv4: 127.0.0.2}\n",
-        "web");
+        NULL);
     assert_int_equal(p.r, 0);
     assert_int_equal(p.c.n_ports, 3);
     /* through front, the first network with a way out */
@@ -856,20 +818,20 @@ static void test_plan_driver_opts(void **state)
     "        - subnet: 10.20.0.0/24\n          aux_addresses: {router: 10.20.0.5}\n"               \
     "        - subnet: fd00:20::/64\n          aux_addresses: {r6: \"fd00:20::5\"}\n"
     _cleanup_free_ char *y4 = xasprintf(AUX_YAML, "ipv4_address", "10.20.0.5");
-    plan_yaml(&p, y4, "web");
+    plan_yaml(&p, y4, NULL);
     assert_int_equal(p.r, -EEXIST);
     assert_non_null(strstr(p.e.msg, "compose.yaml:5:7: service \"web\": network \"front\": "
                                     "ipv4_address 10.20.0.5 is reserved by ipam aux_addresses "
                                     "(router=10.20.0.5)"));
     planned_done(&p);
     _cleanup_free_ char *y6 = xasprintf(AUX_YAML, "ipv6_address", "fd00:20:0::0005");
-    plan_yaml(&p, y6, "web");
+    plan_yaml(&p, y6, NULL);
     assert_int_equal(p.r, -EEXIST);
     assert_non_null(strstr(p.e.msg, "ipv6_address fd00:20:0::0005 is reserved by ipam "
                                     "aux_addresses (r6=fd00:20::5)"));
     planned_done(&p);
     _cleanup_free_ char *ok = xasprintf(AUX_YAML, "ipv4_address", "10.20.0.6");
-    plan_yaml(&p, ok, "web");
+    plan_yaml(&p, ok, NULL);
     assert_int_equal(p.r, 0);
     planned_done(&p);
 #undef AUX_YAML

@@ -11,17 +11,6 @@
 
 #include "compose_testutil.h"
 
-static const struct service *svc(const struct ct_load *l, const char *name)
-{
-    if (!l->p) {
-        fprintf(stderr, "load failed: %s\n", l->e.msg);
-        fail();
-    }
-    const struct service *s = project_service(l->p, name);
-    assert_non_null(s);
-    return s;
-}
-
 static void test_mounts(void **state)
 {
     char *env[] = {"HOME=/home/u", NULL};
@@ -51,7 +40,7 @@ static void test_mounts(void **state)
                     "  db:\n",
                     env);
     assert_int_equal(r, 0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_int_equal(s->n_mounts, 9);
     _cleanup_free_ char *data = xasprintf("%s/data", l.dir);
     assert_int_equal(s->mounts[0].type, MOUNT_BIND);
@@ -136,7 +125,7 @@ static void test_depends_on(void **state)
                              "  cache: {image: x}\n",
                              NULL),
                      0);
-    const struct service *w = svc(&l, "web");
+    const struct service *w = ct_service(&l, "web");
     assert_int_equal(w->n_depends, 3);
     assert_string_equal(w->depends_on[0].service, "db");
     assert_int_equal(w->depends_on[0].condition, DEP_HEALTHY);
@@ -145,7 +134,7 @@ static void test_depends_on(void **state)
     assert_int_equal(w->depends_on[0].pos.line, 5);
     assert_int_equal(w->depends_on[1].condition, DEP_COMPLETED);
     assert_false(w->depends_on[2].required);
-    const struct service *k = svc(&l, "worker");
+    const struct service *k = ct_service(&l, "worker");
     assert_int_equal(k->n_depends, 2);
     assert_int_equal(k->depends_on[1].condition, DEP_STARTED);
     assert_false(k->depends_on[1].restart);
@@ -183,7 +172,7 @@ static void test_healthcheck_restart(void **state)
                              "    healthcheck: {test: [NONE]}\n",
                              NULL),
                      0);
-    const struct service *a = svc(&l, "a");
+    const struct service *a = ct_service(&l, "a");
     assert_int_equal(a->restart.policy, RESTART_ON_FAILURE);
     assert_int_equal(a->restart.max_retries, 3);
     assert_int_equal(a->restart.window_ns, -1);
@@ -195,22 +184,22 @@ static void test_healthcheck_restart(void **state)
     assert_int_equal(a->healthcheck.retries, 3);
     assert_int_equal(a->healthcheck.start_period_ns, 40000000000LL);
     assert_int_equal(a->healthcheck.start_interval_ns, 5000000000LL);
-    const struct service *b = svc(&l, "b");
+    const struct service *b = ct_service(&l, "b");
     assert_int_equal(b->restart.policy, RESTART_UNLESS_STOPPED);
     assert_string_equal(b->healthcheck.test[1], "true");
     assert_int_equal(b->healthcheck.retries, -1);
     assert_int_equal(b->healthcheck.interval_ns, -1);
-    const struct service *c = svc(&l, "c");
+    const struct service *c = ct_service(&l, "c");
     assert_true(c->healthcheck.disable);
     assert_null(c->healthcheck.test);
     assert_int_equal(c->restart.policy, RESTART_ON_FAILURE);
     assert_int_equal(c->restart.max_retries, 5);
     assert_int_equal(c->restart.delay_ns, 2000000000LL);
     assert_int_equal(c->restart.window_ns, 60000000000LL);
-    const struct service *d = svc(&l, "d");
+    const struct service *d = ct_service(&l, "d");
     assert_int_equal(d->restart.policy, RESTART_NO);
     assert_true(d->healthcheck.disable);
-    assert_false(svc(&l, "a")->healthcheck.disable);
+    assert_false(ct_service(&l, "a")->healthcheck.disable);
     ct_assert_warned(&l, "service \"c\": deploy.restart_policy.delay is ignored");
     ct_assert_warned(&l, "service \"c\": deploy.restart_policy.window is ignored");
     ct_load_done(&l);
@@ -220,7 +209,7 @@ static void test_healthcheck_restart(void **state)
                              "    deploy: {restart_policy: {max_attempts: 2}}\n",
                              NULL),
                      0);
-    assert_int_equal(svc(&l, "a")->restart.policy, RESTART_ALWAYS);
+    assert_int_equal(ct_service(&l, "a")->restart.policy, RESTART_ALWAYS);
     assert_false(ct_warned(&l.w, "restart_policy"));
     ct_load_done(&l);
 }
@@ -251,7 +240,7 @@ static void test_misc_keys(void **state)
                              "        reservations: {memory: 1m}\n",
                              profiles_env),
                      0);
-    const struct service *a = svc(&l, "a");
+    const struct service *a = ct_service(&l, "a");
     assert_string_equal(a->container_name, "my-a");
     assert_string_equal(a->labels[0], "com.example.x=1");
     assert_string_equal(a->labels[1], "b=true");
@@ -260,7 +249,7 @@ static void test_misc_keys(void **state)
     assert_true(a->stdin_open);
     assert_int_equal(a->shm_size, 256LL << 20);
     assert_int_equal(a->replicas, 3);
-    const struct service *b = svc(&l, "b");
+    const struct service *b = ct_service(&l, "b");
     assert_int_equal(b->replicas, 2);
     assert_int_equal(b->mem_limit, 64LL << 20); /* deploy limits win */
     assert_true(b->cpus == 0.5);
@@ -280,7 +269,7 @@ static void test_misc_keys(void **state)
     /* Defaults. */
     ct_load_done(&l);
     assert_int_equal(ct_load(&l, "services:\n  a:\n    image: x\n", NULL), 0);
-    a = svc(&l, "a");
+    a = ct_service(&l, "a");
     assert_int_equal(a->replicas, 1);
     assert_int_equal(a->restart.policy, RESTART_NO);
     assert_false(a->healthcheck.set);

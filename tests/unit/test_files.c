@@ -14,44 +14,9 @@
 #include <errno.h>
 #include <jansson.h>
 
-#include "compose_testutil.h"
+#include "plan_testutil.h"
 #include "engine/plan/plan.h"
 #include "util/binfmt.h"
-
-static const struct service *svc(struct ct_load *l, const char *name)
-{
-    const struct service *s = project_service(l->p, name);
-    assert_non_null(s);
-    return s;
-}
-
-struct planned {
-    struct ct_load l;
-    struct image img;
-    struct ctr_plan c;
-    struct berr e;
-    int r;
-};
-
-static void plan_yaml(struct planned *p, const char *yaml, char **env)
-{
-    memset(p, 0, sizeof *p);
-    if (ct_load(&p->l, yaml, env) != 0)
-        fail_msg("%s: %s", yaml, p->l.e.msg);
-    static char *cmd[] = {"/bin/true", NULL};
-    p->img.id = "sha256:aaaa";
-    p->img.familiar = "x:latest";
-    p->img.cmd = cmd;
-    p->r = plan_container(p->l.p, svc(&p->l, "web"), &p->img, 1, "0123456789abcdef", &p->c, &p->e);
-}
-
-static void planned_done(struct planned *p)
-{
-    if (p->r == 0)
-        ctr_plan_free(&p->c);
-    berr_clear(&p->e);
-    ct_load_done(&p->l);
-}
 
 /* --- Configs and secrets ------------------------------------------------------ */
 
@@ -80,7 +45,7 @@ static void test_file_refs_defaults(void **state)
                 env);
     if (r != 0)
         fail_msg("%s", l.e.msg);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_int_equal(s->n_files, 5);
     static const struct {
         bool secret;
@@ -250,7 +215,7 @@ static void test_volumes_from(void **state)
     assert_string_equal(p.c.volumes_from[3], "other");
     assert_string_equal(p.c.volumes_from[4], "c2:ro");
     /* The implied dependency on the services, not on containers. */
-    const struct service *s = svc(&p.l, "web");
+    const struct service *s = ct_service(&p.l, "web");
     assert_int_equal(s->n_depends, 2);
     planned_done(&p);
 
@@ -282,7 +247,7 @@ static void test_metadata_keys(void **state)
                                        lf);
     if (ct_load(&l, y, NULL) != 0)
         fail_msg("%s", l.e.msg);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     /* label_file's labels, under those of labels: */
     assert_string_equal(strv_env_get(s->labels, "from.file"), "1");
     assert_string_equal(strv_env_get(s->labels, "both"), "own");
@@ -302,7 +267,7 @@ static void test_metadata_keys(void **state)
     /* Another runtime, or the API socket: config prints them, up refuses. */
     assert_int_equal(ct_load(&l, "services:\n  web:\n    image: x\n    runtime: runc\n", NULL), 0);
     struct berr e = BERR_INIT;
-    assert_int_equal(compose_service_refused(svc(&l, "web"), &e), -EPERM);
+    assert_int_equal(compose_service_refused(ct_service(&l, "web"), &e), -EPERM);
     assert_string_equal(e.msg, "compose.yaml:4:14: service \"web\": runtime \"runc\" is not "
                                "available: berth runs containers with its own built-in runtime "
                                "only, \"berth\"");
@@ -311,7 +276,7 @@ static void test_metadata_keys(void **state)
     ct_load_done(&l);
     assert_int_equal(
         ct_load(&l, "services:\n  web:\n    image: x\n    use_api_socket: true\n", NULL), 0);
-    assert_int_equal(compose_service_refused(svc(&l, "web"), &e), -EPERM);
+    assert_int_equal(compose_service_refused(ct_service(&l, "web"), &e), -EPERM);
     assert_string_equal(e.msg, "compose.yaml:4:21: service \"web\": use_api_socket: berth has no "
                                "daemon, so there is no API socket to give the container");
     berr_clear(&e);

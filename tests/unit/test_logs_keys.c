@@ -19,15 +19,6 @@
 #include "engine/plan/plan.h"
 #include "engine/supervise/logfile.h"
 
-static const struct service *svc(const struct ct_load *l, const char *name)
-{
-    if (!l->p)
-        fail_msg("load failed: %s", l->e.msg);
-    const struct service *s = project_service(l->p, name);
-    assert_non_null(s);
-    return s;
-}
-
 static void test_keys_at_load(void **state)
 {
     (void)state;
@@ -52,7 +43,7 @@ static void test_keys_at_load(void **state)
                     "    image: x\n",
                     NULL);
     assert_int_equal(r, 0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_true(s->no_attach);
     assert_string_equal(s->logging.driver, "local");
     assert_int_equal(s->logging.max_size, 1024 * 1024);
@@ -68,7 +59,7 @@ static void test_keys_at_load(void **state)
     assert_string_equal(s->post_start[0].environment[0], "A=b");
     assert_int_equal(s->n_pre_stop, 1);
     assert_string_equal(s->pre_stop[0].command[2], "echo bye");
-    s = svc(&l, "db");
+    s = ct_service(&l, "db");
     assert_false(s->no_attach);
     assert_null(s->logging.driver);
     assert_int_equal(s->n_post_start + s->n_pre_stop, 0);
@@ -114,7 +105,7 @@ static void test_privileged_hook(void **state)
                              "    post_start:\n      - command: id\n        privileged: true\n",
                              NULL),
                      0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     struct berr e = BERR_INIT;
     assert_int_equal(compose_service_refused(s, &e), 0);
     assert_true(s->post_start[0].privileged);

@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "compose/tcunits.h"
-#include "compose_testutil.h"
+#include "plan_testutil.h"
 #include "engine/plan/plan.h"
 #include "net/shape.h"
 
@@ -133,15 +133,6 @@ static void test_percents(void **state)
 
 /* --- At load ----------------------------------------------------------------- */
 
-static const struct service *svc(struct ct_load *l, const char *name)
-{
-    if (!l->p)
-        fail_msg("load failed: %s", l->e.msg);
-    const struct service *s = project_service(l->p, name);
-    assert_non_null(s);
-    return s;
-}
-
 static void test_load(void **state)
 {
     struct ct_load l;
@@ -163,15 +154,15 @@ static void test_load(void **state)
                     "    x-other: {egress: nonsense}\n",
                     NULL);
     assert_int_equal(r, 0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_true(s->shape.set);
     assert_int_equal(s->shape.egress_bits, 10000000);
     assert_int_equal(s->shape.ingress_bits, 16000000);
     assert_int_equal(s->shape.delay_us, 50000);
     assert_int_equal(s->shape.jitter_us, 5000);
     assert_true(s->shape.loss_pct == 1.5);
-    assert_false(svc(&l, "db")->shape.set);
-    assert_false(svc(&l, "plain")->shape.set);
+    assert_false(ct_service(&l, "db")->shape.set);
+    assert_false(ct_service(&l, "plain")->shape.set);
     assert_false(ct_warned(&l.w, "x-berth-network"));
     assert_false(ct_warned(&l.w, "x-other"));
     ct_load_done(&l);
@@ -247,46 +238,22 @@ static void test_network_modes(void **state)
                 NULL);
     assert_int_equal(r, 0);
     ct_assert_warned(&l, "compose.yaml:5:22: service \"web\": x-berth-network: network_mode: none");
-    assert_false(svc(&l, "web")->shape.set);
+    assert_false(ct_service(&l, "web")->shape.set);
     ct_load_done(&l);
 }
 
 /* --- The plan ---------------------------------------------------------------- */
 
-struct planned {
-    struct ct_load l;
-    struct image img;
-    struct ctr_plan c;
-    struct berr e;
-    int r;
-};
-
-static void plan_of(struct planned *p, const char *body)
+static void plan_ok(struct planned *p, const char *body)
 {
-    memset(p, 0, sizeof *p);
-    _cleanup_free_ char *y = xasprintf("services:\n  web:\n    image: x\n%s", body);
-    if (ct_load(&p->l, y, NULL) != 0)
-        fail_msg("%s: %s", body, p->l.e.msg);
-    static char *cmd[] = {"/bin/true", NULL};
-    p->img.id = "sha256:aaaa";
-    p->img.familiar = "x:latest";
-    p->img.cmd = cmd;
-    p->r = plan_container(p->l.p, svc(&p->l, "web"), &p->img, 1, "0123456789abcdef", &p->c, &p->e);
+    plan_of(p, body);
     assert_int_equal(p->r, 0);
-}
-
-static void planned_done(struct planned *p)
-{
-    if (p->r == 0)
-        ctr_plan_free(&p->c);
-    berr_clear(&p->e);
-    ct_load_done(&p->l);
 }
 
 static void test_plan(void **state)
 {
     struct planned d, p, q;
-    plan_of(&d, "");
+    plan_ok(&d, "");
     assert_false(net_shape_any(&d.c.shape));
     /* No shaping: no "shape" in the record (a record made before reads
      * the same). */
@@ -294,7 +261,7 @@ static void test_plan(void **state)
     assert_null(json_object_get(j, "shape"));
     json_decref(j);
 
-    plan_of(&p, "    x-berth-network: {egress: 8mbit, ingress: 1mbit, delay: 10ms, jitter: 1ms, "
+    plan_ok(&p, "    x-berth-network: {egress: 8mbit, ingress: 1mbit, delay: 10ms, jitter: 1ms, "
                 "loss: 0.5%}\n");
     assert_int_equal(p.c.shape.egress_bits, 8000000);
     assert_int_equal(p.c.shape.ingress_bits, 1000000);
@@ -303,7 +270,7 @@ static void test_plan(void **state)
     assert_true(p.c.shape.loss_pct == 0.5);
     /* Not in the config that decides recreation: `up` changes it in place. */
     assert_string_equal(p.c.config, d.c.config);
-    plan_of(&q, "    x-berth-network: {egress: 16mbit}\n");
+    plan_ok(&q, "    x-berth-network: {egress: 16mbit}\n");
     assert_string_equal(q.c.config, d.c.config);
     assert_false(net_shape_equal(&p.c.shape, &q.c.shape));
     /* The record keeps it, for the supervisor's starts. */

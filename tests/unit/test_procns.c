@@ -15,19 +15,10 @@
 #include <jansson.h>
 #include <sys/resource.h>
 
-#include "compose_testutil.h"
+#include "plan_testutil.h"
 #include "engine/plan/plan.h"
 #include "engine/runtime/runtime.h"
 #include "util/rlimits.h"
-
-static const struct service *svc(const struct ct_load *l, const char *name)
-{
-    if (!l->p)
-        fail_msg("load failed: %s", l->e.msg);
-    const struct service *s = project_service(l->p, name);
-    assert_non_null(s);
-    return s;
-}
 
 static void test_rlimit_names(void **state)
 {
@@ -51,7 +42,7 @@ static void test_ulimits_at_load(void **state)
                              "      core: -1\n",
                              NULL),
                      0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_int_equal(s->n_ulimits, 3);
     assert_string_equal(s->ulimits[0].name, "nofile");
     assert_int_equal(s->ulimits[0].soft, 100);
@@ -96,7 +87,7 @@ static void test_sysctls_at_load(void **state)
                              "      - fs.mqueue.msg_max=20\n      - kernel.sem=1 2 3 4\n",
                              NULL),
                      0);
-    char **v = svc(&l, "web")->sysctls;
+    char **v = ct_service(&l, "web")->sysctls;
     assert_non_null(v);
     assert_string_equal(v[0], "net.ipv4.ip_unprivileged_port_start=80");
     assert_string_equal(v[4], "kernel.sem=1 2 3 4");
@@ -139,7 +130,7 @@ static void test_namespace_keys_at_load(void **state)
                              "    uts: host\n    cgroup: host\n    cgroup_parent: /ci//jobs/\n",
                              NULL),
                      0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_string_equal(s->pid, "service:db");
     assert_string_equal(s->ipc, "service:db");
     assert_true(s->uts_host);
@@ -178,47 +169,25 @@ static void test_namespace_keys_at_load(void **state)
                              "    cgroup: private\n",
                              NULL),
                      0);
-    s = svc(&l, "web");
+    s = ct_service(&l, "web");
     assert_null(s->ipc);
     assert_false(s->cgroup_host);
     ct_load_done(&l);
 }
 
-struct planned {
-    struct ct_load l;
-    struct image img;
-    struct ctr_plan c;
-    struct berr e;
-    int r;
-};
-
-static void plan_of(struct planned *p, const char *body)
+/* A project "proj" with a service "db" beside "web" (for service:db). */
+static void plan_of_proj(struct planned *p, const char *body)
 {
-    memset(p, 0, sizeof *p);
     _cleanup_free_ char *y =
         xasprintf("name: proj\nservices:\n  db:\n    image: x\n  web:\n    image: x\n%s", body);
-    if (ct_load(&p->l, y, NULL) != 0)
-        fail_msg("%s: %s", body, p->l.e.msg);
-    static char *cmd[] = {"/bin/true", NULL};
-    p->img.id = "sha256:aaaa";
-    p->img.familiar = "x:latest";
-    p->img.cmd = cmd;
-    p->r = plan_container(p->l.p, svc(&p->l, "web"), &p->img, 1, "0123456789abcdef", &p->c, &p->e);
-}
-
-static void planned_done(struct planned *p)
-{
-    if (p->r == 0)
-        ctr_plan_free(&p->c);
-    berr_clear(&p->e);
-    ct_load_done(&p->l);
+    plan_yaml(p, y, NULL);
 }
 
 static void test_plan_and_record(void **state)
 {
     (void)state;
     struct planned d, p;
-    plan_of(&d, "");
+    plan_of_proj(&d, "");
     assert_int_equal(d.r, 0);
     json_t *j = plan_to_json(&d.c);
     static const char *const keys[] = {"ulimits",  "sysctls",       "pid_mode",     "ipc_mode",
@@ -228,8 +197,9 @@ static void test_plan_and_record(void **state)
             fail_msg("a default plan writes \"%s\"", keys[i]);
     json_decref(j);
 
-    plan_of(&p, "    ulimits: {nofile: {soft: 10, hard: 20}}\n    sysctls: [kernel.msgmax=100]\n"
-                "    pid: service:db\n    ipc: none\n    cgroup: host\n    cgroup_parent: ci\n");
+    plan_of_proj(&p,
+                 "    ulimits: {nofile: {soft: 10, hard: 20}}\n    sysctls: [kernel.msgmax=100]\n"
+                 "    pid: service:db\n    ipc: none\n    cgroup: host\n    cgroup_parent: ci\n");
     assert_int_equal(p.r, 0);
     assert_int_equal(p.c.n_ulimits, 1);
     assert_int_equal(p.c.ulimits[0].resource, RLIMIT_NOFILE);
@@ -271,7 +241,7 @@ static void test_spec_from_plan(void **state)
 {
     (void)state;
     struct planned p;
-    plan_of(&p, "    pid: host\n    uts: host\n    ipc: service:db\n");
+    plan_of_proj(&p, "    pid: host\n    uts: host\n    ipc: service:db\n");
     assert_int_equal(p.r, 0);
     /* uts: host gives the host's name, not a made-up one */
     char host[256] = "";
@@ -309,7 +279,7 @@ static void test_plan_hard_limit(void **state)
     _cleanup_free_ char *body =
         xasprintf("    ulimits:\n      nofile: %llu\n", (unsigned long long)max + 1);
     struct planned p;
-    plan_of(&p, body);
+    plan_of_proj(&p, body);
     assert_int_equal(p.r, -EPERM);
     _cleanup_free_ char *want = xasprintf(
         "compose.yaml:8:7: service \"web\": ulimits nofile: the hard limit %llu is above "
@@ -320,14 +290,14 @@ static void test_plan_hard_limit(void **state)
         fail_msg("message [%s], want [%s]", p.e.msg, want);
     planned_done(&p);
     /* -1 (unlimited) asks for more than any finite limit. */
-    plan_of(&p, "    ulimits:\n      nofile: -1\n");
+    plan_of_proj(&p, "    ulimits:\n      nofile: -1\n");
     assert_int_equal(p.r, -EPERM);
     assert_non_null(strstr(p.e.msg, "the hard limit unlimited is above"));
     planned_done(&p);
     /* At the limit is fine. */
     _cleanup_free_ char *at =
         xasprintf("    ulimits:\n      nofile: %llu\n", (unsigned long long)max);
-    plan_of(&p, at);
+    plan_of_proj(&p, at);
     assert_int_equal(p.r, 0);
     planned_done(&p);
 }

@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <jansson.h>
 
-#include "compose_testutil.h"
+#include "plan_testutil.h"
 #include "engine/plan/plan.h"
 #include "engine/runtime/cgroup.h"
 #include "engine/runtime/devices.h"
@@ -283,15 +283,6 @@ static void test_device_rules(void **state)
 
 /* --- The keys at load ------------------------------------------------------------- */
 
-static const struct service *svc(const struct ct_load *l, const char *name)
-{
-    if (!l->p)
-        fail_msg("load failed: %s", l->e.msg);
-    const struct service *s = project_service(l->p, name);
-    assert_non_null(s);
-    return s;
-}
-
 static void test_keys_at_load(void **state)
 {
     struct ct_load l;
@@ -324,7 +315,7 @@ static void test_keys_at_load(void **state)
                     "        reservations: {memory: 32m, cpus: \"0.5\"}\n",
                     NULL);
     assert_int_equal(r, 0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     const struct svc_res *res = &s->res;
     assert_int_equal(res->cpu_shares, 512);
     assert_int_equal(res->cpu_quota, 50000);
@@ -416,35 +407,6 @@ static void test_keys_bad_input(void **state)
 }
 
 /* --- The plan -------------------------------------------------------------------- */
-
-struct planned {
-    struct ct_load l;
-    struct image img;
-    struct ctr_plan c;
-    struct berr e;
-    int r;
-};
-
-static void plan_of(struct planned *p, const char *body)
-{
-    memset(p, 0, sizeof *p);
-    _cleanup_free_ char *y = xasprintf("services:\n  web:\n    image: x\n%s", body);
-    if (ct_load(&p->l, y, NULL) != 0)
-        fail_msg("%s: %s", body, p->l.e.msg);
-    static char *cmd[] = {"/bin/true", NULL};
-    p->img.id = "sha256:aaaa";
-    p->img.familiar = "x:latest";
-    p->img.cmd = cmd;
-    p->r = plan_container(p->l.p, svc(&p->l, "web"), &p->img, 1, "0123456789abcdef", &p->c, &p->e);
-}
-
-static void planned_done(struct planned *p)
-{
-    if (p->r == 0)
-        ctr_plan_free(&p->c);
-    berr_clear(&p->e);
-    ct_load_done(&p->l);
-}
 
 static void assert_plan_error(const char *body, const char *where, const char *needle)
 {

@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <jansson.h>
 
-#include "compose_testutil.h"
+#include "plan_testutil.h"
 #include "engine/plan/plan.h"
 #include "engine/runtime/ctrplan_sec.h"
 #include "util/caps.h"
@@ -127,15 +127,6 @@ static void test_caps_tweak_docker_cases(void **state)
 
 /* --- Reading at load --------------------------------------------------------- */
 
-static const struct service *svc(const struct ct_load *l, const char *name)
-{
-    if (!l->p)
-        fail_msg("load failed: %s", l->e.msg);
-    const struct service *s = project_service(l->p, name);
-    assert_non_null(s);
-    return s;
-}
-
 static void test_caps_at_load(void **state)
 {
     struct ct_load l;
@@ -149,14 +140,14 @@ static void test_caps_at_load(void **state)
                     "    image: x\n",
                     NULL);
     assert_int_equal(r, 0);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_int_equal(s->cap_add.set, BIT(12) | BIT(19));
     assert_false(s->cap_add.all);
     assert_int_equal(s->cap_drop.set, 0);
     assert_true(s->cap_drop.all);
     assert_false(ct_warned(&l.w, "cap_add"));
     assert_false(ct_warned(&l.w, "cap_drop"));
-    s = svc(&l, "db");
+    s = ct_service(&l, "db");
     assert_int_equal(s->cap_add.set | s->cap_drop.set, 0);
     ct_load_done(&l);
 
@@ -206,7 +197,7 @@ static void test_security_opt_forms(void **state)
         struct ct_load l;
         if (ct_load(&l, y, NULL) != 0)
             fail_msg("%s: %s", ok[i].opts, l.e.msg);
-        const struct service *s = svc(&l, "web");
+        const struct service *s = ct_service(&l, "web");
         if (s->no_new_privs != ok[i].nnp || s->n_refused != 0)
             fail_msg("%s: no_new_privs %d, %zu refused", ok[i].opts, s->no_new_privs, s->n_refused);
         ct_load_done(&l);
@@ -221,7 +212,7 @@ static void test_security_opt_forms(void **state)
                              NULL),
                      0);
     assert_false(ct_warned(&l.w, "security_opt"));
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     assert_null(s->seccomp); /* builtin: the last one says */
     assert_string_equal(s->mask[0], "/proc/x");
     assert_string_equal(s->apparmor, "p");
@@ -257,7 +248,7 @@ static void assert_refused(const char *body, const char *needle)
     /* The file loads (config prints it) ... */
     if (ct_load(&l, y, NULL) != 0)
         fail_msg("%s: %s", body, l.e.msg);
-    const struct service *s = svc(&l, "web");
+    const struct service *s = ct_service(&l, "web");
     struct berr e = BERR_INIT;
     /* ... but the service is refused, naming the file, line, service, key. */
     if (compose_service_refused(s, &e) != -EPERM)
@@ -278,7 +269,7 @@ static void assert_not_refused(const char *body)
     if (ct_load(&l, y, NULL) != 0)
         fail_msg("%s: %s", body, l.e.msg);
     struct berr e = BERR_INIT;
-    if (compose_service_refused(svc(&l, "web"), &e) != 0)
+    if (compose_service_refused(ct_service(&l, "web"), &e) != 0)
         fail_msg("%s: refused: %s", body, e.msg);
     ct_load_done(&l);
 }
@@ -314,35 +305,6 @@ static void test_hardening_keys_fail_closed(void **state)
 }
 
 /* --- The plan ------------------------------------------------------------------ */
-
-struct planned {
-    struct ct_load l;
-    struct image img;
-    struct ctr_plan c;
-    struct berr e;
-    int r;
-};
-
-static void plan_of(struct planned *p, const char *body)
-{
-    memset(p, 0, sizeof *p);
-    _cleanup_free_ char *y = xasprintf("services:\n  web:\n    image: x\n%s", body);
-    if (ct_load(&p->l, y, NULL) != 0)
-        fail_msg("%s: %s", body, p->l.e.msg);
-    static char *cmd[] = {"/bin/true", NULL};
-    p->img.id = "sha256:aaaa";
-    p->img.familiar = "x:latest";
-    p->img.cmd = cmd;
-    p->r = plan_container(p->l.p, svc(&p->l, "web"), &p->img, 1, "0123456789abcdef", &p->c, &p->e);
-}
-
-static void planned_done(struct planned *p)
-{
-    if (p->r == 0)
-        ctr_plan_free(&p->c);
-    berr_clear(&p->e);
-    ct_load_done(&p->l);
-}
 
 static void test_plan_caps(void **state)
 {
@@ -460,13 +422,14 @@ static void test_plan_sec(void **state)
     static char *cmd[] = {"/bin/true", NULL};
     struct image img = {.id = "sha256:aaaa", .familiar = "x:latest", .cmd = cmd};
     struct ctr_plan c;
-    assert_int_equal(plan_container(l.p, svc(&l, "web"), &img, 1, "0123456789ab", &c, &e), 0);
+    assert_int_equal(plan_container(l.p, ct_service(&l, "web"), &img, 1, "0123456789ab", &c, &e),
+                     0);
     assert_string_equal(c.seccomp, "{\"defaultAction\": \"SCMP_ACT_ALLOW\"}");
     assert_non_null(strstr(c.seccomp_source, "/p.json"));
     ctr_plan_free(&c);
     /* One that does not parse: compose file:line:col and the profile's. */
     free(ct_write(l.dir, "p.json", "{\n  \"defaultAction\": ,\n}"));
-    assert_true(plan_container(l.p, svc(&l, "web"), &img, 1, "0123456789ab", &c, &e) < 0);
+    assert_true(plan_container(l.p, ct_service(&l, "web"), &img, 1, "0123456789ab", &c, &e) < 0);
     if (!strstr(e.msg, "compose.yaml:4:20: service \"web\": security_opt seccomp: ") ||
         !strstr(e.msg, "/p.json:2:"))
         fail_msg("%s", e.msg);

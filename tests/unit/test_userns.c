@@ -260,15 +260,6 @@ static void test_too_small_and_corrupt(void **state)
     berr_clear(&e);
 }
 
-static const struct service *svc(struct ct_load *l, const char *name)
-{
-    for (size_t i = 0; i < l->p->n_services; i++)
-        if (strcmp(l->p->services[i].name, name) == 0)
-            return &l->p->services[i];
-    fail_msg("no service %s", name);
-    return NULL;
-}
-
 /* The key: "auto" is honoured, other values still refused; a host whose
  * files cannot take berth's entry is named with the key's file:line. */
 static void test_key_and_plan(void **state)
@@ -280,12 +271,12 @@ static void test_key_and_plan(void **state)
                              "  odd:\n    image: x\n    userns_mode: nomap\n",
                              NULL),
                      0);
-    const struct service *web = svc(&l, "web");
+    const struct service *web = ct_service(&l, "web");
     struct berr e = BERR_INIT;
     assert_int_equal(compose_service_refused(web, &e), 0);
     assert_true(web->userns_auto);
     assert_int_equal(web->userns_pos.line, 4);
-    assert_int_equal(compose_service_refused(svc(&l, "odd"), &e), -EPERM);
+    assert_int_equal(compose_service_refused(ct_service(&l, "odd"), &e), -EPERM);
     assert_non_null(strstr(e.msg, "userns_mode \"nomap\""));
     berr_clear(&e);
 
