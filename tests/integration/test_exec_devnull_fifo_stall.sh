@@ -96,11 +96,20 @@ restarted() {
 n1=$(starts)
 check "crash was restarted after the stall began (started $n1 times, then more)" restarted "$n1"
 
+# Every command below is bounded too: one that hangs fails its check by
+# name instead of stalling the whole test.
+cli() { # cli SECONDS ARGS...: berth ARGS in the project, at most SECONDS
+    local t=$1
+    shift
+    timeout "$t" bash -c 'cd "$1" && shift && "$@"' _ "$T_DIR/xstall" "$BERTH" "$@" </dev/null
+}
+
 # `berth exec` with its streams not given (detached) gets the host's
 # /dev/null: cat ends at once instead of blocking on the FIFO.
-bz xstall exec -d fifo sh -c 'cat && echo done >/catdone' >/dev/null 2>&1 ||
-    fail "exec -d into the FIFO container failed"
-catdone() { bz xstall exec -T fifo cat /catdone 2>/dev/null </dev/null | grep -q done; }
+rc=0
+cli 30 exec -d fifo sh -c 'cat && echo done >/catdone' >/dev/null 2>&1 || rc=$?
+check "exec -d into the FIFO container (rc $rc)" test "$rc" -eq 0
+catdone() { cli 10 exec -T fifo cat /catdone 2>/dev/null | grep -q done; }
 retry() {
     local i
     for i in $(seq 1 50); do
@@ -110,7 +119,7 @@ retry() {
     return 1
 }
 check "an exec'd cat reads EOF from the host's /dev/null" retry catdone
-out=$(bz xstall exec -T fifo sh -c 'ls -l /dev/null' 2>&1 </dev/null)
+out=$(cli 30 exec -T fifo sh -c 'ls -l /dev/null' 2>&1)
 expect_contains "the container's own /dev/null is its FIFO" "$out" "prw"
 
 # `berth exec` into the stopping container: its process is stopped before
@@ -123,5 +132,8 @@ if [ "$rc" -ne 0 ]; then
     expect_contains "exec says why" "$out" "did not start within"
 fi
 
-out=$(bz xstall down -t 1 2>&1) || fail "down failed: $out"
+note_namespaces
+rc=0
+out=$(cli 60 down -t 1 2>&1) || rc=$?
+check "down (rc $rc): $out" test "$rc" -eq 0
 finish
