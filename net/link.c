@@ -458,6 +458,29 @@ int link_remove(const char *ifname, struct berr *e)
     return 0;
 }
 
+int link_ns_veths_remove(int nsfd, struct berr *e)
+{
+    _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+    int r = nl_ns_sock(nsfd, &sk, e);
+    if (r < 0)
+        return r;
+    _cleanup_(nl_cache_freep) struct nl_cache *links = NULL;
+    r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
+    if (r < 0)
+        return nl_fail(e, r, "listing the links of a network namespace");
+    int first = 0;
+    for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
+        struct rtnl_link *l = (struct rtnl_link *)o;
+        const char *type = rtnl_link_get_type(l);
+        if (!type || strcmp(type, "veth") != 0)
+            continue;
+        r = rtnl_link_delete(sk, l); /* takes the host side with it */
+        if (r < 0 && !nl_not_found(r) && !first)
+            first = nl_fail(e, r, "deleting link %s", rtnl_link_get_name(l));
+    }
+    return first;
+}
+
 bool link_exists(const char *ifname)
 {
     return ifname && strlen(ifname) < IFNAMSIZ && if_nametoindex(ifname) != 0;

@@ -50,6 +50,12 @@ int link_bridge_ensure(const struct link_bridge_spec *s, bool *created, struct b
  * name: 0. */
 int link_remove(const char *ifname, struct berr *e);
 
+/* Deletes every veth inside the netns nsfd, and so the host side of
+ * each, at once: closing the last reference to a namespace leaves that
+ * to a kernel worker, which may run long after. Goes on past a failure
+ * and returns the first. */
+int link_ns_veths_remove(int nsfd, struct berr *e);
+
 /* Whether a link of that name exists in the calling thread's netns. */
 bool link_exists(const char *ifname);
 

@@ -479,6 +479,39 @@ int sv_net_request(struct supervisor *sv, struct sv_ctr **list, size_t n, struct
     return 0;
 }
 
+/* Whether a process may still be in c's namespace: its own, or a
+ * running container of the project with network_mode container:c. */
+static bool netns_in_use(const struct sv_ctr *c)
+{
+    if (c->run && !c->run->reaped)
+        return true;
+    for (size_t i = 0; i < c->sv->n; i++) {
+        const struct sv_ctr *o = c->sv->ctrs[i];
+        const char *mode = o->rec.plan.network_mode;
+        if (o != c && o->run && !o->run->reaped && mode && strncmp(mode, "container:", 10) == 0 &&
+            strcmp(mode + 10, c->rec.name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Closes c's namespace. The kernel frees it once no process is in it,
+ * but deletes its links later, from a worker; when nothing runs in it
+ * any more its veths go now, so that no host side outlives stop or down. */
+static void netns_release(struct sv_ctr *c)
+{
+    if (c->netns_fd < 0)
+        return;
+    if (!netns_in_use(c)) {
+        struct berr e = BERR_INIT;
+        if (link_ns_veths_remove(c->netns_fd, &e) < 0)
+            sv_warn(c, "%s", e.msg ? e.msg : "its veths were not deleted");
+        berr_clear(&e);
+    }
+    close(c->netns_fd);
+    c->netns_fd = -1;
+}
+
 void sv_net_forget(struct sv_ctr *c)
 {
     bool had_ports = c->proxies != NULL;
@@ -486,9 +519,7 @@ void sv_net_forget(struct sv_ctr *c)
     if (c->dns_listening && c->sv->dns)
         sv_dns_unlisten(c->sv->dns, c);
     c->dns_listening = false;
-    if (c->netns_fd >= 0)
-        close(c->netns_fd); /* freed once no process is in it */
-    c->netns_fd = -1;
+    netns_release(c);
     sv_shape_forget(c);
     if (had_ports) {
         struct berr e = BERR_INIT;
@@ -505,10 +536,9 @@ void sv_net_close(struct supervisor *sv)
         close_ports(c);
         c->dns_listening = false;
         if (c->netns_fd >= 0) {
-            close(c->netns_fd);
+            netns_release(c);
             sv_shape_forget(c);
         }
-        c->netns_fd = -1;
     }
     sv_dir_free(sv->peers);
     sv->peers = NULL;
