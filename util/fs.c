@@ -182,6 +182,36 @@ int fs_read_file(int dirfd, const char *path, size_t max, char **out, size_t *le
     return fs_read_fd(fd, path, max, out, len, e);
 }
 
+int fs_copy_fd(int in, int out, char *buf, size_t size)
+{
+    bool plain = false;
+    for (;;) {
+        ssize_t n;
+        if (!plain) {
+            n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+            if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+                          errno == EOPNOTSUPP || errno == EBADF)) {
+                plain = true;
+                continue;
+            }
+        } else {
+            n = read(in, buf, size);
+            for (ssize_t off = 0; n > 0 && off < n;) {
+                ssize_t k = write(out, buf + off, (size_t)(n - off));
+                if (k < 0 && errno != EINTR)
+                    return -errno;
+                off += k > 0 ? k : 0;
+            }
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return 0;
+    }
+}
+
 int fs_read_fd(int fd, const char *path, size_t max, char **out, size_t *len, struct berr *e)
 {
     struct stat st;

@@ -55,6 +55,11 @@ int fs_read_fd(int fd, const char *path, size_t max, char **out, size_t *len, st
  * changing is refused (-EAGAIN) after some fresh starts. */
 int fs_rm_rf_at(int dirfd, const char *name, struct berr *e);
 
+/* Copies what is left of in (to its end) onto out: copy_file_range, or
+ * read and write through buf (size bytes) where the kernel cannot. 0, or
+ * a negative errno. */
+int fs_copy_fd(int in, int out, char *buf, size_t size);
+
 /* The names in directory dirfd, NULL-terminated (free with strv_free): all
  * but "." and ".." with hidden, else those not starting with '.'; an
  * unreadable directory gives an empty list. dirfd is left as it was. */

@@ -142,32 +142,8 @@ struct writer {
 
 static int copy_data(struct writer *w, int in, int out, const char *what, struct berr *e)
 {
-    bool plain = false;
-    for (;;) {
-        ssize_t n;
-        if (!plain) {
-            n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-            if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-                          errno == EOPNOTSUPP || errno == EBADF)) {
-                plain = true;
-                continue;
-            }
-        } else {
-            n = read(in, w->s->buf, COPY_BUF);
-            for (ssize_t off = 0; n > 0 && off < n;) {
-                ssize_t k = write(out, w->s->buf + off, (size_t)(n - off));
-                if (k < 0 && errno != EINTR)
-                    return berr_errno(e, errno, "writing \"%s\"", what);
-                off += k > 0 ? k : 0;
-            }
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return berr_errno(e, errno, "copying \"%s\"", what);
-        if (n == 0)
-            return 0;
-    }
+    int r = fs_copy_fd(in, out, w->s->buf, COPY_BUF);
+    return r < 0 ? berr_errno(e, -r, "copying \"%s\"", what) : 0;
 }
 
 /* user.* and security.capability, as docker keeps them. */
