@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "engine/runtime/idmap.h"
+#include "engine/runtime/layercopy.h"
 #include "engine/runtime/devnodes.h"
 #include "engine/runtime/init.h"
 #include "engine/runtime/mountspec.h"
@@ -48,6 +49,7 @@ int runtime_init(struct runtime *rt, const char *cache_dir, struct berr *e)
 {
     memset(rt, 0, sizeof *rt);
     rt->init_program = -1;
+    rt->idmap_layers = -1;
     int r = cgroup_sys_detect(&rt->cgsys, e);
     if (r < 0)
         return r;
@@ -241,17 +243,17 @@ unsigned long long proc_start_time(pid_t pid)
     return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-static char *overlay_opts(const struct container_spec *s)
+static char *overlay_opts(const struct container_spec *s, char *const *layers)
 {
     /* lowerdir lists the topmost layer first */
-    size_t n = strv_len(s->layer_dirs);
+    size_t n = strv_len(layers);
     size_t cap = 64 + strlen(s->upper_dir) + strlen(s->work_dir);
     for (size_t i = 0; i < n; i++)
-        cap += strlen(s->layer_dirs[i]) + 1;
+        cap += strlen(layers[i]) + 1;
     char *o = xmalloc(cap);
     strcpy(o, "lowerdir=");
     for (size_t i = n; i-- > 0;) {
-        strcat(o, s->layer_dirs[i]);
+        strcat(o, layers[i]);
         if (i)
             strcat(o, ":");
     }
@@ -358,6 +360,42 @@ static bool unmask_all(char *const *unmask)
     return false;
 }
 
+/* userns: the layers as the container's overlay takes them. Idmapped
+ * where the store's file system allows (asked once per runtime), else,
+ * or when the spec says so, the range's copies (*copies). */
+static int userns_layers(struct runtime *rt, const struct container_spec *spec, char ***copies,
+                         bool *idmapped, struct berr *e)
+{
+    *idmapped = false;
+    if (!spec->layer_dirs || !spec->layer_dirs[0])
+        return 0;
+    if (!spec->userns_layers_copy) {
+        if (rt->idmap_layers < 0) {
+            bool ok;
+            int r = idmap_layers_supported(spec->layer_dirs[0], spec->userns_uid, spec->userns_gid,
+                                           &ok, e);
+            if (r < 0)
+                return berr_wrap(e, "%s: userns_mode auto", spec->name);
+            rt->idmap_layers = ok;
+        }
+        if (rt->idmap_layers) {
+            *idmapped = true;
+            return 0;
+        }
+    }
+    if (!spec->userns_layers_root)
+        return berr_set(e, -EOPNOTSUPP,
+                        "%s: userns_mode auto: the file system of the layers refuses idmapped "
+                        "mounts and no place for copies of them was given",
+                        spec->name);
+    int r = layercopy_dirs(spec->userns_layers_root, spec->layer_dirs, spec->userns_uid,
+                           spec->userns_gid, copies, e);
+    if (r < 0)
+        return berr_wrap(e, "%s: userns_mode auto: copying the layers into its ID range",
+                         spec->name);
+    return 0;
+}
+
 int container_start(struct runtime *rt, const struct container_spec *spec,
                     struct container_proc *out, struct berr *e)
 {
@@ -374,11 +412,21 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
         return sr;
 
     /* Everything the child needs, prepared here (it must not allocate). */
-    size_t n_layers = strv_len(spec->layer_dirs);
+    char *const *layers = spec->layer_dirs;
+    _cleanup_strv_ char **copies = NULL;
+    bool idmapped = false;
+    if (spec->userns) {
+        int ur = userns_layers(rt, spec, &copies, &idmapped, e);
+        if (ur < 0)
+            return ur;
+        if (copies)
+            layers = copies;
+    }
+    size_t n_layers = strv_len(layers);
     _cleanup_free_ char **lower = xcalloc(n_layers + 1, sizeof(char *));
     for (size_t i = 0; i < n_layers; i++)
-        lower[i] = spec->layer_dirs[n_layers - 1 - i];
-    _cleanup_free_ char *opts = overlay_opts(spec);
+        lower[i] = layers[n_layers - 1 - i];
+    _cleanup_free_ char *opts = overlay_opts(spec, layers);
     _cleanup_(init_mounts_free) struct init_mounts mnts = {0};
     int mr = init_mounts_prepare(spec, &mnts, e);
     if (mr < 0)
@@ -592,6 +640,7 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
             .rootfs_dir = spec->rootfs_dir,
             .overlay_opts = opts,
             .lowerdir_plus = rt->lowerdir_plus,
+            .idmapped = idmapped,
         };
         r = idmap_child_go((pid_t)pid, sync_pipe[1], &fs, spec->userns_uid, spec->userns_gid,
                            spec->name, e);

@@ -70,6 +70,39 @@ static int write_map(pid_t pid, const char *file, uint32_t start, struct berr *e
     return 0;
 }
 
+/* clone3 of a helper with its pidfd in *pidfd, every signal blocked
+ * around it: no handler of this process may run in the helper, which
+ * keeps them blocked. In the parent, errno is clone3's. */
+static long clone_quiet(uint64_t flags, int *pidfd)
+{
+    struct clone_args ca = {
+        .flags = flags | CLONE_PIDFD,
+        .pidfd = (uint64_t)(uintptr_t)pidfd,
+        .exit_signal = SIGCHLD,
+    };
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid == 0)
+        return 0;
+    int err = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    errno = err;
+    return pid;
+}
+
+/* Waits for the helper behind pidfd to end, and closes pidfd. */
+static siginfo_t reap(int pidfd)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
+        ;
+    close(pidfd);
+    return si;
+}
+
 /* What the overlay helper reports when it fails. */
 struct helper_error {
     int err;
@@ -79,7 +112,7 @@ struct helper_error {
 struct overlay_job {
     char *const *lower_top_first;
     const char *upper, *work, *rootfs, *overlay_opts;
-    bool lowerdir_plus;
+    bool lowerdir_plus, idmapped;
     int userns_fd, child_mntns, sync, err_fd;
 };
 
@@ -104,7 +137,7 @@ static __attribute__((noreturn)) void overlay_helper(const struct overlay_job *j
 {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         helper_fail(j, "making mounts private");
-    for (char *const *l = j->lower_top_first; *l; l++) {
+    for (char *const *l = j->lower_top_first; j->idmapped && *l; l++) {
         int m = open_tree(AT_FDCWD, *l, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
         if (m < 0)
             helper_fail(j, "opening a layer");
@@ -118,7 +151,8 @@ static __attribute__((noreturn)) void overlay_helper(const struct overlay_job *j
         close(m);
     }
     int root;
-    const char *what = "mounting the root file system on idmapped layers";
+    const char *what = j->idmapped ? "mounting the root file system on idmapped layers"
+                                   : "mounting the root file system on the range's layers";
     if (j->lowerdir_plus) {
         root = init_overlay_fsmount(j->lower_top_first, j->upper, j->work);
         if (root < 0)
@@ -168,36 +202,23 @@ int idmap_child_go(pid_t pid, int sync_fd, const struct idmap_rootfs *fs, uint32
         .rootfs = fs->rootfs_dir,
         .overlay_opts = fs->overlay_opts,
         .lowerdir_plus = fs->lowerdir_plus,
+        .idmapped = fs->idmapped,
         .userns_fd = userns,
         .child_mntns = mntns,
         .sync = sync_fd,
         .err_fd = errp[1],
     };
     int hfd = -1;
-    struct clone_args ca = {
-        .flags = CLONE_NEWNS | CLONE_PIDFD,
-        .pidfd = (uint64_t)(uintptr_t)&hfd,
-        .exit_signal = SIGCHLD,
-    };
-    /* No signal handler of this process may run in the helper. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    long hpid = syscall(SYS_clone3, &ca, sizeof ca);
+    long hpid = clone_quiet(CLONE_NEWNS, &hfd);
     if (hpid == 0)
         overlay_helper(&j);
     int err = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(errp[1]);
     if (hpid < 0) {
         close(errp[0]);
         return berr_errno(e, err, "%s: mounting the root file system", name);
     }
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    while (waitid(P_PIDFD, (id_t)hfd, &si, WEXITED) < 0 && errno == EINTR)
-        ;
-    close(hfd);
+    siginfo_t si = reap(hfd);
     struct helper_error he;
     ssize_t n = read(errp[0], &he, sizeof he);
     close(errp[0]);
@@ -208,6 +229,65 @@ int idmap_child_go(pid_t pid, int sync_fd, const struct idmap_rootfs *fs, uint32
         return berr_errno(e, he.err, "%s: %s", name, he.what);
     }
     return berr_set(e, -EIO, "%s: mounting the root file system failed", name);
+}
+
+/* A user namespace with the range's maps, held by a child that waits on
+ * a pipe; its fd in *userns. */
+static int probe_userns(uint32_t uid, uint32_t gid, int *userns, struct berr *e)
+{
+    int hold[2];
+    if (pipe2(hold, O_CLOEXEC) < 0)
+        return berr_errno(e, errno, "creating pipes");
+    int pfd = -1;
+    long pid = clone_quiet(CLONE_NEWUSER, &pfd);
+    if (pid == 0) {
+        char b;
+        close(hold[1]);
+        while (read(hold[0], &b, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    int err = errno;
+    close(hold[0]);
+    if (pid < 0) {
+        close(hold[1]);
+        return berr_errno(e, err, "creating a user namespace");
+    }
+    int r = write_map((pid_t)pid, "uid_map", uid, e);
+    if (r == 0)
+        r = write_map((pid_t)pid, "gid_map", gid, e);
+    if (r == 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%ld/ns/user", pid);
+        *userns = open(path, O_RDONLY | O_CLOEXEC);
+        if (*userns < 0)
+            r = berr_errno(e, errno, "opening a user namespace");
+    }
+    close(hold[1]); /* the child ends; the namespace lives on in *userns */
+    reap(pfd);
+    return r;
+}
+
+int idmap_layers_supported(const char *dir, uint32_t uid, uint32_t gid, bool *ok, struct berr *e)
+{
+    *ok = false;
+    _cleanup_close_ int userns = -1;
+    int r = probe_userns(uid, gid, &userns, e);
+    if (r < 0)
+        return berr_wrap(e, "trying an idmapped mount");
+    _cleanup_close_ int m = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (m < 0)
+        return berr_errno(e, errno, "trying an idmapped mount of %s", dir);
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+    if (mount_setattr(m, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0) {
+        *ok = true;
+        return 0;
+    }
+    /* EINVAL: the file system does not allow it; ENOSYS: the kernel
+     * predates idmapped mounts */
+    if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP || errno == EPERM)
+        return 0;
+    return berr_errno(e, errno, "trying an idmapped mount of %s", dir);
 }
 
 int idmap_pidfd_other_userns(int pidfd, bool *other, struct berr *e)

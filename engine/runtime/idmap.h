@@ -45,14 +45,19 @@ struct idmap_rootfs {
     const char *upper_dir, *work_dir, *rootfs_dir;
     const char *overlay_opts; /* without lowerdir+ */
     bool lowerdir_plus;
+    bool idmapped; /* false: the layers are copies owned in the range (layercopy.h) */
 };
 
 /* The child's maps (0..USERNS_IDS-1 to uid.. and gid..), then its overlay
- * on idmapped layers, made by a helper process in a mount namespace of
- * its own and attached at rootfs_dir in the child's; then the go (a byte
- * on sync_fd). */
+ * on idmapped layers (or the range's copies of them), made by a helper process in a mount namespace
+ * of its own and attached at rootfs_dir in the child's; then the go (a byte on sync_fd). */
 int idmap_child_go(pid_t pid, int sync_fd, const struct idmap_rootfs *fs, uint32_t uid,
                    uint32_t gid, const char *name, struct berr *e);
+
+/* Whether the file system of dir takes an idmapped mount (with a user
+ * namespace of the range's maps): *ok false where it refuses or the
+ * kernel has none; an error only when the test itself cannot be made. */
+int idmap_layers_supported(const char *dir, uint32_t uid, uint32_t gid, bool *ok, struct berr *e);
 
 /* Whether the process behind pidfd is in another user namespace than the
  * caller (an exec must then join it). */

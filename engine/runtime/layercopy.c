@@ -113,7 +113,7 @@ struct copier {
     int dst_root;
     struct hardlink *links;
     size_t n_links;
-    uint8_t *val, *shifted; /* XATTR_MAX and XATTR_MAX + 4 bytes */
+    uint8_t *val, *shifted; /* XATTR_MAX (also the copy's buffer), XATTR_MAX + 4 bytes */
 };
 
 static int fail(struct copier *c, const char *rel, const char *what, struct berr *e)
@@ -135,39 +135,14 @@ static void link_note(struct copier *c, const struct stat *st, const char *rel)
     c->links[c->n_links++] = (struct hardlink){st->st_dev, st->st_ino, xstrdup(rel)};
 }
 
-static int copy_data(struct copier *c, int in, int out, off_t size, const char *rel, struct berr *e)
+static int copy_data(struct copier *c, int in, int out, const char *rel, struct berr *e)
 {
     if (ioctl(out, FICLONE, in) == 0)
         return 0;
-    bool kernel = true;
-    char buf[65536];
-    for (off_t left = size; left > 0;) {
-        ssize_t n;
-        if (kernel) {
-            n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
-            if (n < 0 &&
-                (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)) {
-                kernel = false;
-                continue;
-            }
-        } else {
-            n = read(in, buf, sizeof buf);
-            if (n > 0) {
-                for (ssize_t w = 0; w < n;) {
-                    ssize_t k = write(out, buf + w, (size_t)(n - w));
-                    if (k < 0 && errno != EINTR)
-                        return fail(c, rel, "writing the copy", e);
-                    w += k > 0 ? k : 0;
-                }
-            }
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return fail(c, rel, "copying its contents", e);
-        if (n == 0)
-            break; /* shorter than it said: the layer is read-only, never here */
-        left -= n;
+    int r = fs_copy_fd(in, out, (char *)c->val, XATTR_MAX);
+    if (r < 0) {
+        errno = -r;
+        return fail(c, rel, "copying its contents", e);
     }
     return 0;
 }
@@ -265,7 +240,7 @@ static int copy_entry(struct copier *c, int sfd, int dfd, const char *name, cons
             openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (out < 0)
             return fail(c, rel, "making its copy", e);
-        if ((r = copy_data(c, in, out, st.st_size, rel, e)) < 0)
+        if ((r = copy_data(c, in, out, rel, e)) < 0)
             return r;
         if (st.st_nlink > 1)
             link_note(c, &st, rel);

@@ -40,6 +40,7 @@ struct runtime {
     size_t n_seccomp_custom;
     int cap_last_cap;
     bool lowerdir_plus; /* overlayfs takes "lowerdir+" (Linux >= 6.8) */
+    int idmap_layers;   /* the layers take idmapped mounts: -1 not asked yet, 0, 1 */
     /* Scratch buffers the container init reads /etc/passwd and /etc/group
      * into (copy-on-write after clone, so shared safely). */
     char *passwd_buf, *group_buf;
@@ -56,7 +57,7 @@ void runtime_fini(struct runtime *rt);
  * failed): declare it _cleanup_runtime_ struct runtime rt = RUNTIME_UNSET. */
 #define RUNTIME_UNSET                                                                              \
     {                                                                                              \
-        .init_program = -1                                                                         \
+        .init_program = -1, .idmap_layers = -1                                                     \
     }
 #define _cleanup_runtime_ _cleanup_(runtime_fini)
 
@@ -173,6 +174,11 @@ struct container_spec {
      * through idmapped mounts. */
     bool userns;
     uint32_t userns_uid, userns_gid;
+    /* Where the file system of the layers refuses idmapped mounts, or
+     * always with userns_layers_copy, the layers are the range's copies
+     * (layercopy.h) under userns_layers_root ($BERTH_ROOT). */
+    const char *userns_layers_root;
+    bool userns_layers_copy;
 
     /* Files given to the container: configs, secrets, volumes_from; and
      * metadata keys (annotations, platform, runtime). */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "engine/runtime/ctrplan.h"
+#include "engine/runtime/layercopy.h"
 #include "engine/runtime/runtime.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -358,9 +359,17 @@ int userns_release(const char *root, const char *id, struct berr *e)
     if (r < 0)
         return r;
     json_t *ranges = json_object_get(rec, "ranges");
-    if (json_object_get(ranges, id)) {
-        json_object_del(ranges, id);
-        r = record_save(root, rec, e);
+    json_t *range = json_object_get(ranges, id);
+    if (range) {
+        /* its layer copies first: the range is not handed out again
+         * before the record says it is free */
+        json_int_t uid = json_integer_value(json_object_get(range, "uid"));
+        json_int_t gid = json_integer_value(json_object_get(range, "gid"));
+        r = layercopy_remove(root, (uint32_t)uid, (uint32_t)gid, e);
+        if (r == 0) {
+            json_object_del(ranges, id);
+            r = record_save(root, rec, e);
+        }
     }
     json_decref(rec);
     return r;
@@ -378,6 +387,9 @@ int userns_spec_fill(const char *root, const char *id, const struct ctr_plan *pl
     spec->userns = true;
     spec->userns_uid = r.uid;
     spec->userns_gid = r.gid;
+    spec->userns_layers_root = root;
+    const char *how = getenv("BERTH_USERNS_LAYERS");
+    spec->userns_layers_copy = how && strcmp(how, "copy") == 0;
     for (size_t i = 0; i < spec->n_mounts && i < plan->n_mounts; i++) {
         if (plan->mounts[i].type != PLAN_MOUNT_VOLUME || !spec->mounts[i].source)
             continue;

@@ -69,13 +69,15 @@ int userns_acquire(const char *root, const char *id, struct userns_range *out, s
 struct ctr_plan;
 struct container_spec;
 /* For a plan with userns_auto: the container's range (userns_acquire)
- * into spec, and each named volume's data directory, when still the host
+ * into spec, with the store as the place of layer copies (always taken
+ * when BERTH_USERNS_LAYERS is "copy"), and each named volume's data directory, when still the host
  * root's, handed to the range's root (its contents keep their owners).
  * Nothing for other plans. The message names the container and the key. */
 int userns_spec_fill(const char *root, const char *id, const struct ctr_plan *plan,
                      struct container_spec *spec, struct berr *e);
 
-/* Frees the range of container id (nothing when it has none). */
+/* Frees the range of container id (nothing when it has none), its layer
+ * copies first. */
 int userns_release(const char *root, const char *id, struct berr *e);
 
 #endif

@@ -9,6 +9,10 @@
 # the range's first ID; the image's files are root's inside (idmapped
 # layers); two containers get disjoint ranges, recorded in the store's
 # userns.json; down frees them and a recreated container gets a new one.
+# Where idmapped mounts are refused (forced here with
+# BERTH_USERNS_LAYERS=copy), the layers are the range's copies: setuid
+# modes, links, FIFOs, whiteouts and owners as idmapping would show them,
+# made once per range and removed with it.
 # A host whose files cannot take berth's entry fails the up with one line
 # naming the service, the key and its file:line, with nothing made.
 . "$(dirname "$0")/lib.sh"
@@ -165,6 +169,8 @@ expect_eq "/sys/fs/cgroup holds no other cgroup than the container's" "${cg%%---
 check "/sys/fs/cgroup lists the container's processes" [ "${cg##*---}" -ge 1 ] 2>/dev/null
 check "the device nodes work" bz uns exec -T one sh -c 'head -c 4 /dev/urandom | wc -c | grep -q 4 && echo > /dev/null'
 
+check "idmapped layers: no copies of them are made" [ ! -e "$BERTH_ROOT/userns-layers" ]
+
 # --- recreation and down free the ranges ------------------------------------------------
 sed -i 's/GEN=1/GEN=2/' "$proj/compose.yaml"
 out=$(bz uns up -d 2>&1) || fail "up of the changed file failed: $out"
@@ -184,5 +190,69 @@ out=$(bz uns down -t 1 -v 2>&1) || fail "down failed: $out"
 expect_eq "down frees every range" "$(ranges)" ""
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$BERTH_ROOT/userns.json" ||
     fail "userns.json is not valid JSON after down"
+
+# --- where the layers refuse idmapped mounts: the range's own copies ---------------------
+# BERTH_USERNS_LAYERS=copy makes berth take the path of a file system
+# without idmapped mounts. The image holds what a copy must keep: setuid
+# modes, hard and symbolic links, a FIFO, owners inside and past the
+# range, a file deleted in a later layer (its whiteout).
+proj=$(new_project unscp <<'EOF'
+services:
+  app:
+    build: .
+    image: berth-test/uns-copy
+    command: ["sleep", "3600"]
+    userns_mode: auto
+    stop_signal: SIGKILL
+    network_mode: none
+EOF
+)
+cat >"$proj/Dockerfile" <<'EOF'
+FROM berth-test/probe
+RUN mkdir /t && echo s > /t/suid && chmod 4755 /t/suid && ln /t/suid /t/hard && \
+    ln -s suid /t/sym && mkfifo /t/fifo && echo u > /t/u1000 && chown 1000:1001 /t/u1000 && \
+    chmod 640 /t/u1000 && echo f > /t/far && chown 70000:70000 /t/far && echo gone > /t/gone
+RUN rm /t/gone
+EOF
+out=$(BERTH_USERNS_LAYERS=copy bz unscp up -d 2>&1) || fail "up with copied layers failed: $out"
+read -r uc _ <<<"$(map_of unscp app)" || true
+check "the container has a range ($uc)" [ -n "$uc" ]
+copies=$BERTH_ROOT/userns-layers/$uc-$uc
+n_layers=$(find "$copies" -mindepth 1 -maxdepth 1 -type d ! -name '.tmp-*' 2>/dev/null | wc -l)
+want_layers=$("$BERTH" image inspect -f '{{json .RootFS.Layers}}' berth-test/uns-copy |
+    python3 -c 'import json, sys; print(len(json.load(sys.stdin)))') || true
+expect_eq "a copy of each of the image's layers" "$n_layers" "$want_layers"
+owners=$(find "$copies" -mindepth 1 -maxdepth 1 -type d -printf '%U:%G\n' 2>/dev/null | sort -u)
+expect_eq "the copies' roots belong to the range's root on the host" "$owners" "$uc:$uc"
+suid_copy=$(find "$copies" -path '*/t/suid' 2>/dev/null | head -1)
+expect_eq "a copied file is owned in the range on the host" \
+    "$(stat -c '%u:%g %a' "$suid_copy" 2>&1)" "$uc:$uc 4755"
+inside=$(bz unscp exec -T app sh -c 'stat -c "%n %u:%g %a %h %F" /bin /t/suid /t/hard /t/u1000 /t/far /t/sym /t/fifo; ls /t') || true
+expect_contains "the image's files are root's inside" "$inside" "/bin 0:0 755"
+expect_contains "a setuid file keeps its mode and its hard link" "$inside" "/t/suid 0:0 4755 2 regular file"
+expect_contains "the hard link is the same file" "$inside" "/t/hard 0:0 4755 2 regular file"
+expect_contains "an owner inside the range is kept" "$inside" "/t/u1000 1000:1001 640"
+expect_contains "an owner past the range is nobody" "$inside" "/t/far 65534:65534"
+expect_contains "a symbolic link stays one" "$inside" "/t/sym 0:0 777 1 symbolic link"
+expect_contains "a FIFO stays one" "$inside" "/t/fifo 0:0"
+expect_contains "... of its type" "$inside" "fifo"
+expect_not_contains "the file a later layer deleted stays deleted" "$inside" "gone"
+# The container reads the copies, not the store's layers: overlayfs
+# reports a lower file's own inode (one file system).
+expect_eq "the container's file is the copy" \
+    "$(bz unscp exec -T app stat -c %i /t/suid 2>&1)" "$(stat -c %i "$suid_copy")"
+expect_eq "root inside can give a file of the image an owner" \
+    "$(bz unscp exec -T app sh -c 'chown 7 /t/u1000 && stat -c %u /t/u1000')" 7
+ino=$(stat -c %i "$copies")
+cbz() { BERTH_USERNS_LAYERS=copy bz "$@"; }
+check "restart keeps the container" cbz unscp restart -t 1 app
+expect_eq "the copies are made once per range (kept across a restart)" \
+    "$(stat -c %i "$copies" 2>&1)" "$ino"
+expect_eq "after the restart, the files are still the copies'" \
+    "$(bz unscp exec -T app stat -c %i /t/suid 2>&1)" "$(stat -c %i "$suid_copy")"
+out=$(bz unscp down -t 1 2>&1) || fail "down failed: $out"
+check "down frees the range and removes its copies" [ ! -e "$copies" ]
+expect_eq "no range left" "$(ranges)" ""
+"$BERTH" rmi berth-test/uns-copy >/dev/null 2>&1 || true
 
 finish
