@@ -485,8 +485,10 @@ int container_start(struct runtime *rt, const struct container_spec *spec,
     struct cgroup_limits lim = spec->limits;
     lim.devices_all = lim.devices_all || cs->privileged;
     r = cgroup_create(&rt->cgsys, spec->cgroup_rel, &lim, spec->name, &cg, e);
-    if (r < 0)
+    if (r < 0) {
+        cgroup_parent_release(&rt->cgsys, spec->cgroup_rel);
         return r;
+    }
     int sync_pipe[2] = {-1, -1};
     struct launch l = LAUNCH_INIT;
     int join_v1[CG_CTRL_MAX], join_v2 = -1, n_join = 0;

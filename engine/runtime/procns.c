@@ -316,13 +316,33 @@ static int make_levels(const char *root, const char *parent, const char *who, st
     }
 }
 
-int cgroup_parent_prepare(const struct cgroup_sys *s, const char *rel, const char *who,
-                          struct berr *e)
+/* The parent of a cgroup_parent container's cgroup (heap), NULL for one
+ * in berth's own tree. */
+static char *parent_of(const char *rel)
 {
     const char *slash = strrchr(rel, '/');
     if (in_berth_tree(rel) || !slash)
+        return NULL;
+    return xstrndup(rel, (size_t)(slash - rel));
+}
+
+void cgroup_parent_release(const struct cgroup_sys *s, const char *rel)
+{
+    _cleanup_free_ char *parent = parent_of(rel);
+    if (!parent)
+        return;
+    const char *rs[CG_CTRL_MAX + 1];
+    int n = cgroup_roots(s, rs);
+    for (int i = 0; i < n; i++)
+        unmake(rs[i], parent);
+}
+
+int cgroup_parent_prepare(const struct cgroup_sys *s, const char *rel, const char *who,
+                          struct berr *e)
+{
+    _cleanup_free_ char *parent = parent_of(rel);
+    if (!parent)
         return 0;
-    _cleanup_free_ char *parent = xstrndup(rel, (size_t)(slash - rel));
     const char *rs[CG_CTRL_MAX + 1];
     int n = cgroup_roots(s, rs);
     for (int i = 0; i < n; i++) {

@@ -84,6 +84,9 @@ void proc_set_ulimit(struct proc_args *a, const struct ulimit *u);
  * those (once empty) and never one berth did not make. */
 int cgroup_parent_prepare(const struct cgroup_sys *s, const char *rel, const char *who,
                           struct berr *e);
+/* Undoes cgroup_parent_prepare when the container's cgroup itself could
+ * not be made: the levels berth made, while empty. */
+void cgroup_parent_release(const struct cgroup_sys *s, const char *rel);
 /* Whether a prune may remove the level dir of the cgroup rel: every level
  * of berth's own tree; above a cgroup_parent container, only those berth
  * made. */

@@ -166,6 +166,40 @@ check "down keeps the parent berth did not make" test -d "$cg_root/$mine"
 check "nothing left of pnsb" test -z "$(leaks_of pnsb)"
 drop_mine
 
+# A start that fails once cgroup_parent's levels are made (here the block
+# device of blkio_config went away after up) leaves none of them.
+failp=pnsfail-$$
+blk=""
+for d in /sys/dev/block/*; do
+    [ -e "$d/partition" ] || { blk=${d##*/} && break; }
+done
+if [ -z "$blk" ]; then
+    skip_check "a failed start under cgroup_parent: no whole block device here"
+else
+    mknod "$T_DIR/blk" b "${blk%:*}" "${blk#*:}"
+    new_project pnsf >/dev/null <<EOF
+services:
+  c:
+    image: busybox
+    stop_signal: SIGKILL
+    network_mode: none
+    cgroup_parent: /$failp/jobs
+    blkio_config:
+      device_read_bps: [{path: $T_DIR/blk, rate: 1mb}]
+    command: ["sleep", "3600"]
+EOF
+    out=$(bz pnsf up -d 2>&1) || fail "up -d with blkio_config failed: $out"
+    bz pnsf stop -t 0 >/dev/null 2>&1
+    rm -f "$T_DIR/blk"
+    rc=0
+    out=$(bz pnsf start 2>&1) || rc=$?
+    check "start fails without the device (exit $rc)" test "$rc" -ne 0
+    expect_contains "naming it" "$out" "blkio_config: device $T_DIR/blk"
+    check "no level of cgroup_parent is left by the failed start" test ! -e "$cg_root/$failp"
+    bz pnsf down -t 0 >/dev/null 2>&1
+    check "nothing left of pnsf" test -z "$(leaks_of pnsf)"
+fi
+
 # --- bad input: one clear line, non-zero exit, nothing made ----------------------
 # The most berth can give: its own hard limit without CAP_SYS_RESOURCE
 # (as here), the kernel's fs.nr_open with it (as in the v2 VM).
