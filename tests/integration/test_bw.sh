@@ -69,6 +69,16 @@ xfer() {
 }
 # within20 MS WANT: MS within 20% of WANT.
 within20() { [ "$1" -ge $(($2 * 8 / 10)) ] && [ "$1" -le $(($2 * 12 / 10)) ]; }
+# rate_check DESCRIPTION MS WANT: the 20% check, skipped (with the figure
+# said) under an emulated CPU, where the copy itself, not the shaper, sets
+# the time (the cgroup v2 VM: shaping does not depend on cgroups).
+rate_check() {
+    if [ -n "${BERTH_TEST_EMULATED:-}" ]; then
+        skip_check "$1: timings under an emulated CPU are not the shaper's"
+    else
+        check "$1" within20 "$2" "$3"
+    fi
+}
 # shaped MS: a transfer's time without what an unshaped one of the same size
 # takes (the exec, wget's start, the copy at line rate: 20 ms here, 200 ms
 # or more under emulation), which no rate limit causes.
@@ -110,10 +120,10 @@ say "unshaped: $KB KB in $base ms"
 check "an unshaped transfer takes under half the shaped time (${base} ms)" test "$base" -lt $((WANT_MS / 2))
 ms=$(shaped "$(xfer cli src)")
 say "egress 8mbit: $KB KB in $ms ms beyond the unshaped time (want $WANT_MS)"
-check "egress 8mbit: 4 MB in ${ms} ms, within 20% of $WANT_MS" within20 "$ms" $WANT_MS
+rate_check "egress 8mbit: 4 MB in ${ms} ms, within 20% of $WANT_MS" "$ms" $WANT_MS
 ms=$(shaped "$(xfer dst web)")
 say "ingress 8mbit: $KB KB in $ms ms beyond the unshaped time (want $WANT_MS)"
-check "ingress 8mbit: 4 MB in ${ms} ms, within 20% of $WANT_MS" within20 "$ms" $WANT_MS
+rate_check "ingress 8mbit: 4 MB in ${ms} ms, within 20% of $WANT_MS" "$ms" $WANT_MS
 
 # A one-off of a shaped service (`run`, its own namespace) is shaped too.
 # Timed inside (busybox time: "real	0m 4.32s"), without the start.
@@ -121,7 +131,7 @@ out=$(bz bw run --rm dst time wget -q -O /dev/null "http://web:$PORT/f" 2>&1) ||
 ms=$(printf '%s\n' "$out" | sed -n 's/^real[[:space:]]*\([0-9]*\)m \([0-9]*\)\.\([0-9][0-9]\)s.*/\1 \2 \3/p' |
     { read -r m sec cs && echo $(((m * 60 + sec) * 1000 + 10#$cs * 10)) || echo 999999; })
 say "run, ingress 8mbit: $KB KB in $ms ms (want $WANT_MS)"
-check "run: ingress 8mbit, 4 MB in ${ms} ms, within 20% of $WANT_MS" within20 "$ms" $WANT_MS
+rate_check "run: ingress 8mbit, 4 MB in ${ms} ms, within 20% of $WANT_MS" "$ms" $WANT_MS
 
 # A new rate: applied in place, the container is not recreated.
 id1=$(id_of src)
@@ -135,8 +145,8 @@ expect_contains "the ifb's tbf has the new rate" "$(tc qdisc show dev "$src_ifb"
     "rate 16Mbit"
 ms=$(shaped "$(xfer cli src)")
 say "egress 16mbit: $KB KB in $ms ms beyond the unshaped time (want $((WANT_MS / 2)))"
-check "egress 16mbit: 4 MB in ${ms} ms, within 20% of $((WANT_MS / 2))" \
-    within20 "$ms" $((WANT_MS / 2))
+rate_check "egress 16mbit: 4 MB in ${ms} ms, within 20% of $((WANT_MS / 2))" \
+    "$ms" $((WANT_MS / 2))
 # The record keeps it: a restart by the supervisor shapes the same.
 check "restart src" bz bw restart -t 1 src
 check "src serves again" wait_until 30 served src
