@@ -1193,8 +1193,10 @@ int model_build(struct arena *a, const struct ynode *root, const struct envtab *
     if (networks && !ynode_is_null(networks))
         build_network_defs(&m, networks);
     build_file_object_defs(&m, root);
-    if (services && !ynode_is_null(services))
+    if (services && !ynode_is_null(services)) {
         build_services(&m, services);
+        model_procns_shared(&m, services);
+    }
     mark_used_networks(p);
     /* A project may have no (enabled) services: docker compose prints it
      * and makes its networks and volumes; `up` says when there is nothing

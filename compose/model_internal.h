@@ -137,6 +137,9 @@ void key_uts(struct model *m, struct service *s, const struct ypair *kv);
 void key_cgroup(struct model *m, struct service *s, const struct ypair *kv);
 void key_cgroup_parent(struct model *m, struct service *s, const struct ypair *kv);
 void finish_procns(struct model *m, struct service *s);
+/* Once every service is read: an ipc service:NAME or container:NAME of
+ * the project must name one with ipc: shareable, as Docker requires. */
+void model_procns_shared(struct model *m, const struct ynode *services);
 void service_procns_clear(struct service *s);
 
 /* compose/model_shape.c: berth's x-berth-network extension; finish_shape

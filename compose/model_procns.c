@@ -318,6 +318,51 @@ void finish_procns(struct model *m, struct service *s)
     }
 }
 
+/* The project's service whose container is name (its container_name, or
+ * PROJECT-SERVICE-N), or NULL. */
+static const struct service *service_of_container(const struct project *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_services; i++) {
+        const struct service *t = &p->services[i];
+        if (t->container_name) {
+            if (strcmp(t->container_name, name) == 0)
+                return t;
+            continue;
+        }
+        size_t lp = p->name ? strlen(p->name) : 0, ls = strlen(t->name);
+        if (lp && strncmp(name, p->name, lp) == 0 && name[lp] == '-' &&
+            strncmp(name + lp + 1, t->name, ls) == 0 && name[lp + 1 + ls] == '-' &&
+            name[lp + 2 + ls] >= '1' && name[lp + 2 + ls] <= '9' &&
+            strspn(name + lp + 2 + ls, "0123456789") == strlen(name + lp + 2 + ls))
+            return t;
+    }
+    return NULL;
+}
+
+void model_procns_shared(struct model *m, const struct ynode *services)
+{
+    struct project *p = m->p;
+    for (size_t i = 0; i < p->n_services; i++) {
+        struct service *s = &p->services[i];
+        if (!s->ipc || !shares(s->ipc))
+            continue;
+        bool by_service = strncmp(s->ipc, "service:", 8) == 0;
+        const char *name = s->ipc + (by_service ? 8 : 10);
+        const struct service *t =
+            by_service ? project_service(p, name) : service_of_container(p, name);
+        if (!t || (t->ipc && strcmp(t->ipc, "shareable") == 0))
+            continue; /* an unknown one is said elsewhere */
+        const struct ynode *body = ymap_get(services, s->name);
+        const struct ynode *at = body ? ymap_get(body, "ipc") : NULL;
+        if (!at)
+            continue;
+        svc_error(m, s, at, "ipc",
+                  "%s %s does not share its IPC namespace (give it ipc: shareable, as docker "
+                  "requires of the container joined)",
+                  by_service ? "service" : "the container of service", QS(t->name));
+    }
+}
+
 void service_procns_clear(struct service *s)
 {
     for (size_t i = 0; i < s->n_ulimits; i++)

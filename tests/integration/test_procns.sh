@@ -33,6 +33,7 @@ services:
   x:
     image: busybox
     stop_signal: SIGKILL
+    ipc: shareable
     command: ["sh", "-c", "echo from-x >/dev/shm/x; exec sleep 3600"]
   y:
     image: busybox

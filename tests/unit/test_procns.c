@@ -163,6 +163,38 @@ static void test_namespace_keys_at_load(void **state)
         ct_assert_error(&l, bad[i].needle);
         ct_load_done(&l);
     }
+    /* Joining an IPC namespace: only one its owner shares, as Docker. */
+    static const struct {
+        const char *db, *web, *needle;
+    } join[] = {
+        {"", "    ipc: service:db\n",
+         "compose.yaml:7:10: service \"web\": ipc: service \"db\" does not share its IPC "
+         "namespace (give it ipc: shareable"},
+        {"    ipc: none\n", "    ipc: service:db\n", "service \"db\" does not share"},
+        {"", "    ipc: container:proj-db-1\n",
+         "ipc: the container of service \"db\" does not share its IPC namespace"},
+        {"    container_name: data\n", "    ipc: container:data\n",
+         "the container of service \"db\" does not share"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(join); i++) {
+        _cleanup_free_ char *y =
+            xasprintf("name: proj\nservices:\n  db:\n    image: x\n%s  web:\n    image: x\n%s",
+                      join[i].db, join[i].web);
+        if (ct_load(&l, y, NULL) == 0)
+            fail_msg("%s: loaded", join[i].web);
+        ct_assert_error(&l, join[i].needle);
+        ct_load_done(&l);
+    }
+    /* shareable, declared after the one that joins it; a container of
+     * another name (not the project's) is left to the start */
+    assert_int_equal(ct_load(&l,
+                             "name: proj\nservices:\n  web:\n    image: x\n    ipc: service:db\n"
+                             "  db:\n    image: x\n    ipc: shareable\n  w2:\n    image: x\n"
+                             "    ipc: container:proj-db-1\n  w3:\n    image: x\n"
+                             "    ipc: container:other\n",
+                             NULL),
+                     0);
+    ct_load_done(&l);
     /* The defaults, spelled out, ask for nothing. */
     assert_int_equal(ct_load(&l,
                              "services:\n  web:\n    image: x\n    ipc: private\n"
@@ -175,11 +207,14 @@ static void test_namespace_keys_at_load(void **state)
     ct_load_done(&l);
 }
 
-/* A project "proj" with a service "db" beside "web" (for service:db). */
+/* A project "proj" with a service "db" (shareable) beside "web" (for
+ * service:db). */
 static void plan_of_proj(struct planned *p, const char *body)
 {
     _cleanup_free_ char *y =
-        xasprintf("name: proj\nservices:\n  db:\n    image: x\n  web:\n    image: x\n%s", body);
+        xasprintf("name: proj\nservices:\n  db:\n    image: x\n    ipc: shareable\n  web:\n"
+                  "    image: x\n%s",
+                  body);
     plan_yaml(p, y, NULL);
 }
 
@@ -282,7 +317,7 @@ static void test_plan_hard_limit(void **state)
     plan_of_proj(&p, body);
     assert_int_equal(p.r, -EPERM);
     _cleanup_free_ char *want = xasprintf(
-        "compose.yaml:8:7: service \"web\": ulimits nofile: the hard limit %llu is above "
+        "compose.yaml:9:7: service \"web\": ulimits nofile: the hard limit %llu is above "
         "%s %llu",
         (unsigned long long)max + 1, raisable ? "the kernel's maximum" : "berth's own hard limit",
         (unsigned long long)max);
