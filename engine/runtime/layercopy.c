@@ -178,7 +178,9 @@ static int copy_xattrs(struct copier *c, int sfd, int dfd, const char *name, con
             return berr_set(e, -EINVAL, "layer %s: \"/%s\": extended attribute %s is malformed",
                             c->layer, rel, k);
         if (lsetxattr(dp, k, c->shifted, (size_t)sn, 0) < 0) {
+            int err = errno;
             _cleanup_free_ char *what = xasprintf("setting extended attribute %s", k);
+            errno = err;
             return fail(c, rel, what, e);
         }
     }
