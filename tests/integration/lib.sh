@@ -139,6 +139,9 @@ load_image() {
 new_project() {
     local name=$1
     T_PROJECTS+=("$name")
+    # also on file: `dir=$(new_project ...)` runs in a subshell, whose
+    # T_PROJECTS the leak check never sees
+    echo "$name" >>"$T_DIR/.projects"
     mkdir -p "$T_DIR/$name"
     cat >"$T_DIR/$name/compose.yaml"
     echo "$T_DIR/$name"
@@ -385,6 +388,12 @@ leftovers() {
 
 leak_check() {
     local p out before
+    # the projects made in subshells too (new_project's file)
+    if [ -f "$T_DIR/.projects" ]; then
+        while read -r p; do
+            [[ " ${T_PROJECTS[*]} " == *" $p "* ]] || T_PROJECTS+=("$p")
+        done <"$T_DIR/.projects"
+    fi
     before=$(state_procs)
     note_namespaces
     for p in "${T_PROJECTS[@]}"; do
