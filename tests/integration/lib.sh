@@ -48,6 +48,26 @@ T_PROJECTS=()
 
 say() { printf '%s\n' "$*" >&2; }
 
+# A test that stops early (set -e on a command outside a check) still
+# cleans up: what it started is downed and leak-checked, and it fails
+# saying where. finish and skip end through here with T_DONE set. (A test
+# with an EXIT trap of its own replaces this one.)
+T_DONE=false
+T_ERR_LINE=?
+trap 'T_ERR_LINE=$LINENO' ERR
+t_stopped_early() {
+    local rc=$?
+    $T_DONE && return 0
+    T_DONE=true
+    set +e
+    say "FAIL: $T_NAME stopped early (exit $rc after line $T_ERR_LINE); cleaning up"
+    T_FAILS=$((T_FAILS + 1))
+    leak_check
+    say "$T_NAME: stopped early (files kept in $T_DIR)"
+    exit 1
+}
+trap t_stopped_early EXIT
+
 fail() {
     say "FAIL: $*"
     T_FAILS=$((T_FAILS + 1))
@@ -61,6 +81,7 @@ pass() {
 # it started is cleaned up and leak-checked; ctest counts it as skipped
 # (SKIP_RETURN_CODE 77), never as passed.
 skip() {
+    T_DONE=true
     say "SKIPPED: $*"
     leak_check
     if [ "$T_FAILS" -eq 0 ]; then
@@ -470,6 +491,7 @@ leak_check() {
 }
 
 finish() {
+    T_DONE=true
     leak_check
     local f
     for f in "$T_DIR"/sanitizer*; do
