@@ -19,6 +19,7 @@
 #include "cmd/up.h"
 #include "cmd/up_wait.h"
 #include "engine/plan/plan_sec.h"
+#include "engine/runtime/userns.h"
 #include "engine/supervise/control.h"
 #include "engine/volume/mounts.h"
 #include "util/cleanup.h"
@@ -324,6 +325,10 @@ static int create_item(struct up *u, struct up_item *it, struct berr *e)
         cli_endpoints_release(u->c, &it->plan, it->plan.name);
         return r;
     }
+    /* (a failure leaves the container created, as a failed start would) */
+    if (it->plan.userns_auto &&
+        (r = userns_layers_prepare(u->c->root, it->id, it->plan.layer_dirs, e)) < 0)
+        return berr_wrap(e, "%s: userns_mode auto", it->plan.name);
     ui_progress_ctr(u->c->ui, "create", it->id, it->svc->name, it->plan.name, it->svc->image,
                     old ? "Recreated" : "Created");
     return 0;

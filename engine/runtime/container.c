@@ -360,16 +360,20 @@ static bool unmask_all(char *const *unmask)
     return false;
 }
 
-/* userns: the layers as the container's overlay takes them. Idmapped
- * where the store's file system allows (asked once per runtime), else,
- * or when the spec says so, the range's copies (*copies). */
+/* userns: the layers as the container's overlay takes them: the range's
+ * copies (*copies) where they were made (by `up`, or an earlier start),
+ * where the spec says so, or where the store's file system refuses
+ * idmapped mounts (asked once per runtime); else idmapped. */
 static int userns_layers(struct runtime *rt, const struct container_spec *spec, char ***copies,
                          bool *idmapped, struct berr *e)
 {
     *idmapped = false;
     if (!spec->layer_dirs || !spec->layer_dirs[0])
         return 0;
-    if (!spec->userns_layers_copy) {
+    bool made =
+        spec->userns_layers_root && layercopy_present(spec->userns_layers_root, spec->layer_dirs,
+                                                      spec->userns_uid, spec->userns_gid);
+    if (!spec->userns_layers_copy && !made) {
         if (rt->idmap_layers < 0) {
             bool ok;
             int r = idmap_layers_supported(spec->layer_dirs[0], spec->userns_uid, spec->userns_gid,

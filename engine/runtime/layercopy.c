@@ -346,6 +346,30 @@ static char *range_dir(const char *root, uint32_t uid, uint32_t gid)
     return xasprintf("%s/userns-layers/%u-%u", root, uid, gid);
 }
 
+/* The name of a layer's copy: its directory's own name; NULL for a path
+ * that has none. */
+static const char *copy_name(const char *layer)
+{
+    const char *base = strrchr(layer, '/');
+    base = base ? base + 1 : layer;
+    return *base && *base != '.' ? base : NULL;
+}
+
+bool layercopy_present(const char *root, char *const *layer_dirs, uint32_t uid, uint32_t gid)
+{
+    _cleanup_free_ char *dir = range_dir(root, uid, gid);
+    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || !layer_dirs || !layer_dirs[0])
+        return false;
+    for (size_t i = 0; layer_dirs[i]; i++) {
+        const char *base = copy_name(layer_dirs[i]);
+        struct stat st;
+        if (!base || fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+            return false;
+    }
+    return true;
+}
+
 int layercopy_dirs(const char *root, char *const *layer_dirs, uint32_t uid, uint32_t gid,
                    char ***out, struct berr *e)
 {
@@ -359,9 +383,8 @@ int layercopy_dirs(const char *root, char *const *layer_dirs, uint32_t uid, uint
         return berr_errno(e, errno, "opening %s", dir);
     _cleanup_strv_ char **v = xcalloc(strv_len(layer_dirs) + 1, sizeof *v);
     for (size_t i = 0; layer_dirs && layer_dirs[i]; i++) {
-        const char *base = strrchr(layer_dirs[i], '/');
-        base = base ? base + 1 : layer_dirs[i];
-        if (!*base || *base == '.')
+        const char *base = copy_name(layer_dirs[i]);
+        if (!base)
             return berr_set(e, -EINVAL, "layer %s: not a layer directory", layer_dirs[i]);
         struct stat st;
         if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {

@@ -14,6 +14,7 @@
 #ifndef BERTH_RUNTIME_LAYERCOPY_H
 #define BERTH_RUNTIME_LAYERCOPY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -39,6 +40,10 @@ ssize_t layercopy_xattr_value(const char *name, const uint8_t *val, size_t n, ui
  * on failure nothing half-made is left. The message names the layer. */
 int layercopy_dirs(const char *root, char *const *layer_dirs, uint32_t uid, uint32_t gid,
                    char ***out, struct berr *e);
+
+/* Whether the range has a copy of every one of layer_dirs (made by
+ * layercopy_dirs, here or by `up`). */
+bool layercopy_present(const char *root, char *const *layer_dirs, uint32_t uid, uint32_t gid);
 
 /* Removes the copies of the range (none: 0). */
 int layercopy_remove(const char *root, uint32_t uid, uint32_t gid, struct berr *e);

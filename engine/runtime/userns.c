@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include "engine/runtime/ctrplan.h"
+#include "engine/runtime/idmap.h"
 #include "engine/runtime/layercopy.h"
 #include "engine/runtime/runtime.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 #define SUBID_FILE_MAX  (4 << 20) /* /etc/subuid is read up to 4 MiB */
@@ -375,6 +377,32 @@ int userns_release(const char *root, const char *id, struct berr *e)
     return r;
 }
 
+/* BERTH_USERNS_LAYERS=copy: the layer copies even where idmapped mounts
+ * work. */
+static bool layers_copy_forced(void)
+{
+    const char *how = getenv("BERTH_USERNS_LAYERS");
+    return how && strcmp(how, "copy") == 0;
+}
+
+int userns_layers_prepare(const char *root, const char *id, char *const *layer_dirs, struct berr *e)
+{
+    if (!layer_dirs || !layer_dirs[0])
+        return 0;
+    struct userns_range rg;
+    int r = userns_acquire(root, id, &rg, e);
+    if (r < 0)
+        return r;
+    if (!layers_copy_forced()) {
+        bool ok;
+        r = idmap_layers_supported(layer_dirs[0], rg.uid, rg.gid, &ok, e);
+        if (r < 0 || ok)
+            return r;
+    }
+    _cleanup_strv_ char **copies = NULL;
+    return layercopy_dirs(root, layer_dirs, rg.uid, rg.gid, &copies, e);
+}
+
 int userns_spec_fill(const char *root, const char *id, const struct ctr_plan *plan,
                      struct container_spec *spec, struct berr *e)
 {
@@ -388,8 +416,7 @@ int userns_spec_fill(const char *root, const char *id, const struct ctr_plan *pl
     spec->userns_uid = r.uid;
     spec->userns_gid = r.gid;
     spec->userns_layers_root = root;
-    const char *how = getenv("BERTH_USERNS_LAYERS");
-    spec->userns_layers_copy = how && strcmp(how, "copy") == 0;
+    spec->userns_layers_copy = layers_copy_forced();
     for (size_t i = 0; i < spec->n_mounts && i < plan->n_mounts; i++) {
         if (plan->mounts[i].type != PLAN_MOUNT_VOLUME || !spec->mounts[i].source)
             continue;

@@ -76,6 +76,13 @@ struct container_spec;
 int userns_spec_fill(const char *root, const char *id, const struct ctr_plan *plan,
                      struct container_spec *spec, struct berr *e);
 
+/* Ahead of the start, for a container with userns_mode auto (`up` calls
+ * it when it creates one, so that no supervisor's loop waits for a copy):
+ * its range taken (as userns_acquire), and where the store's file system
+ * refuses idmapped mounts, or BERTH_USERNS_LAYERS is "copy", the range's
+ * layer copies made (layercopy.h). The start then finds them. */
+int userns_layers_prepare(const char *root, const char *id, char *const *layer_dirs,
+                          struct berr *e);
 /* Frees the range of container id (nothing when it has none), its layer
  * copies first. */
 int userns_release(const char *root, const char *id, struct berr *e);

@@ -195,9 +195,16 @@ python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$BERTH_ROOT/userns.j
 # BERTH_USERNS_LAYERS=copy makes berth take the path of a file system
 # without idmapped mounts. The image holds what a copy must keep: setuid
 # modes, hard and symbolic links, a FIFO, owners inside and past the
-# range, a file deleted in a later layer (its whiteout).
+# range, a file deleted in a later layer (its whiteout). `up` makes the
+# copies, not the supervisor (whose loop would wait for them): here the
+# supervisor runs first, without the knob, for another service.
 proj=$(new_project unscp <<'EOF'
 services:
+  other:
+    image: berth-test/probe
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+    network_mode: none
   app:
     build: .
     image: berth-test/uns-copy
@@ -214,17 +221,18 @@ RUN mkdir /t && echo s > /t/suid && chmod 4755 /t/suid && ln /t/suid /t/hard && 
     chmod 640 /t/u1000 && echo f > /t/far && chown 70000:70000 /t/far && echo gone > /t/gone
 RUN rm /t/gone
 EOF
+out=$(bz unscp up -d other 2>&1) || fail "up of the other service failed: $out"
 out=$(BERTH_USERNS_LAYERS=copy bz unscp up -d 2>&1) || fail "up with copied layers failed: $out"
 read -r uc _ <<<"$(map_of unscp app)" || true
 check "the container has a range ($uc)" [ -n "$uc" ]
 copies=$BERTH_ROOT/userns-layers/$uc-$uc
-n_layers=$(find "$copies" -mindepth 1 -maxdepth 1 -type d ! -name '.tmp-*' 2>/dev/null | wc -l)
+n_layers=$(find "$copies" -mindepth 1 -maxdepth 1 -type d ! -name '.tmp-*' 2>/dev/null | wc -l) || true
 want_layers=$("$BERTH" image inspect -f '{{json .RootFS.Layers}}' berth-test/uns-copy |
     python3 -c 'import json, sys; print(len(json.load(sys.stdin)))') || true
 expect_eq "a copy of each of the image's layers" "$n_layers" "$want_layers"
-owners=$(find "$copies" -mindepth 1 -maxdepth 1 -type d -printf '%U:%G\n' 2>/dev/null | sort -u)
+owners=$(find "$copies" -mindepth 1 -maxdepth 1 -type d -printf '%U:%G\n' 2>/dev/null | sort -u) || true
 expect_eq "the copies' roots belong to the range's root on the host" "$owners" "$uc:$uc"
-suid_copy=$(find "$copies" -path '*/t/suid' 2>/dev/null | head -1)
+suid_copy=$(find "$copies" -path '*/t/suid' 2>/dev/null | head -1) || true
 expect_eq "a copied file is owned in the range on the host" \
     "$(stat -c '%u:%g %a' "$suid_copy" 2>&1)" "$uc:$uc 4755"
 inside=$(bz unscp exec -T app sh -c 'stat -c "%n %u:%g %a %h %F" /bin /t/suid /t/hard /t/u1000 /t/far /t/sym /t/fifo; ls /t') || true
@@ -245,7 +253,7 @@ expect_eq "the container's file is the copy" \
     "$(bz unscp exec -T app stat -c %i /t/suid 2>&1)" "$(stat -c %i "$suid_copy")"
 expect_eq "root inside can give a file of the image an owner" \
     "$(bz unscp exec -T app sh -c 'chown 7 /t/u1000 && stat -c %u /t/u1000')" 7
-ino=$(stat -c %i "$copies")
+ino=$(stat -c %i "$copies" 2>&1) || true
 cbz() { BERTH_USERNS_LAYERS=copy bz "$@"; }
 check "restart keeps the container" cbz unscp restart -t 1 app
 expect_eq "the copies are made once per range (kept across a restart)" \
