@@ -11,8 +11,7 @@
 cg=/sys/fs/cgroup
 if [ "$(stat -f -c %T $cg 2>/dev/null)" != cgroup2fs ] ||
     ! grep -qw memory $cg/cgroup.controllers 2>/dev/null; then
-    say "SKIPPED: $cg is not a cgroup v2 hierarchy with the memory controller (not a pure v2 host)"
-    exit 77
+    skip "$cg is not a cgroup v2 hierarchy with the memory controller (not a pure v2 host)"
 fi
 
 load_image probe.tar
