@@ -192,6 +192,18 @@ static inline void ct_load_done(struct ct_load *l)
         }                                                                                          \
     } while (0)
 
+/* Asserts that the file yaml is refused with a message containing needle
+ * (l is scratch: loaded, checked and cleared). */
+#define ct_assert_refused(l, yaml, needle)                                                         \
+    do {                                                                                           \
+        if (ct_load((l), (yaml), NULL) == 0) {                                                     \
+            fprintf(stderr, "loaded, but should be refused:\n%s", (yaml));                         \
+            fail();                                                                                \
+        }                                                                                          \
+        ct_assert_error((l), (needle));                                                            \
+        ct_load_done(l);                                                                           \
+    } while (0)
+
 #define ct_assert_warned(l, needle)                                                                \
     do {                                                                                           \
         if (!ct_warned(&(l)->w, (needle))) {                                                       \
