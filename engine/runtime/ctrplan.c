@@ -157,6 +157,12 @@ void plan_json_put_strv(json_t *o, const char *k, char *const *v)
         json_object_set_new(o, k, plan_json_strv(v));
 }
 
+void plan_json_put_int(json_t *o, const char *k, int64_t v)
+{
+    if (v)
+        json_object_set_new(o, k, json_integer((json_int_t)v));
+}
+
 static json_t *endpoint_json(const struct plan_endpoint *ep)
 {
     json_t *o = json_object();
@@ -165,8 +171,7 @@ static json_t *endpoint_json(const struct plan_endpoint *ep)
     put_str(o, "ipv4_address", ep->ipv4_address);
     put_str(o, "ipv6_address", ep->ipv6_address);
     put_str(o, "mac_address", ep->mac_address);
-    if (ep->gw_priority)
-        json_object_set_new(o, "gw_priority", json_integer(ep->gw_priority));
+    plan_json_put_int(o, "gw_priority", ep->gw_priority);
     put_str(o, "bridge", ep->bridge);
     put_str(o, "addr4", ep->addr4);
     put_str(o, "gateway4", ep->gateway4);
@@ -174,8 +179,7 @@ static json_t *endpoint_json(const struct plan_endpoint *ep)
     put_str(o, "gateway6", ep->gateway6);
     if (ep->internal)
         json_object_set_new(o, "internal", json_true());
-    if (ep->mtu)
-        json_object_set_new(o, "mtu", json_integer(ep->mtu));
+    plan_json_put_int(o, "mtu", ep->mtu);
     if (ep->no_masquerade)
         json_object_set_new(o, "no_masquerade", json_true());
     if (ep->no_icc)
@@ -275,8 +279,7 @@ json_t *plan_to_json(const struct ctr_plan *c)
      * recreated), and one whose caps changed is. */
     if (c->caps != CAPS_DOCKER_DEFAULT)
         json_object_set_new(j, "caps", json_integer((json_int_t)c->caps));
-    if (c->caps_named)
-        json_object_set_new(j, "caps_named", json_integer((json_int_t)c->caps_named));
+    plan_json_put_int(j, "caps_named", (int64_t)c->caps_named);
     if (c->no_new_privs)
         json_object_set_new(j, "no_new_privs", json_true());
     if (c->userns_auto)

@@ -244,6 +244,9 @@ json_t *plan_json_strv(char *const *v);
 void plan_json_put_strv(json_t *o, const char *k, char *const *v);
 char **plan_json_strv_of(json_t *a);
 char **plan_json_get_strv(json_t *o, const char *k);
+/* o's integer member k set to v, left out when v is 0 (an optional
+ * member, as plan_json_put_strv). */
+void plan_json_put_int(json_t *o, const char *k, int64_t v);
 
 /* The procns group's part of a container spec from the plan (runtime.h):
  * ulimits, sysctls, namespace modes. A shared namespace

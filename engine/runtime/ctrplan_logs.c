@@ -61,12 +61,9 @@ void plan_logs_to_json(const struct ctr_plan *c, json_t *j)
         json_t *o = json_object();
         if (l->driver)
             json_object_set_new(o, "driver", json_string(l->driver));
-        if (l->max_size)
-            json_object_set_new(o, "max_size", json_integer(l->max_size));
-        if (l->max_file)
-            json_object_set_new(o, "max_file", json_integer(l->max_file));
-        if (l->compress)
-            json_object_set_new(o, "compress", json_integer(l->compress));
+        plan_json_put_int(o, "max_size", l->max_size);
+        plan_json_put_int(o, "max_file", l->max_file);
+        plan_json_put_int(o, "compress", l->compress);
         if (l->tag)
             json_object_set_new(o, "tag", json_string(l->tag));
         json_object_set_new(j, "logging", o);

@@ -14,28 +14,22 @@ static const char *const io_kinds[] = {
     [CG_IO_RIOPS] = "riops",   [CG_IO_WIOPS] = "wiops",
 };
 
-static void set_int(json_t *o, const char *k, int64_t v)
-{
-    if (v)
-        json_object_set_new(o, k, json_integer((json_int_t)v));
-}
-
 void plan_res_to_json(const struct cgroup_limits *l, json_t *plan)
 {
     json_t *o = json_object();
-    set_int(o, "cpu_shares", l->cpu_shares);
-    set_int(o, "cpu_quota", l->cpu_quota);
-    set_int(o, "cpu_period", l->cpu_period);
-    set_int(o, "cpu_rt_runtime", l->cpu_rt_runtime);
-    set_int(o, "cpu_rt_period", l->cpu_rt_period);
+    plan_json_put_int(o, "cpu_shares", l->cpu_shares);
+    plan_json_put_int(o, "cpu_quota", l->cpu_quota);
+    plan_json_put_int(o, "cpu_period", l->cpu_period);
+    plan_json_put_int(o, "cpu_rt_runtime", l->cpu_rt_runtime);
+    plan_json_put_int(o, "cpu_rt_period", l->cpu_rt_period);
     if (l->cpuset)
         json_object_set_new(o, "cpuset", json_string(l->cpuset));
-    set_int(o, "mem_reservation", l->mem_reservation);
-    set_int(o, "memswap", l->memswap);
+    plan_json_put_int(o, "mem_reservation", l->mem_reservation);
+    plan_json_put_int(o, "memswap", l->memswap);
     if (l->mem_swappiness_set)
         json_object_set_new(o, "mem_swappiness", json_integer(l->mem_swappiness));
-    set_int(o, "blkio_weight", l->blkio_weight);
-    set_int(o, "storage_size", l->storage_size);
+    plan_json_put_int(o, "blkio_weight", l->blkio_weight);
+    plan_json_put_int(o, "storage_size", l->storage_size);
     if (l->n_io) {
         json_t *a = json_array();
         for (size_t i = 0; i < l->n_io; i++)

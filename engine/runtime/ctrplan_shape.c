@@ -4,19 +4,17 @@
 
 #include <string.h>
 
+#include "engine/runtime/ctrplan.h"
+
 void plan_shape_to_json(const struct net_shape *s, json_t *j)
 {
     if (!net_shape_any(s))
         return;
     json_t *o = json_object();
-    if (s->egress_bits)
-        json_object_set_new(o, "egress_bits", json_integer((json_int_t)s->egress_bits));
-    if (s->ingress_bits)
-        json_object_set_new(o, "ingress_bits", json_integer((json_int_t)s->ingress_bits));
-    if (s->delay_us)
-        json_object_set_new(o, "delay_us", json_integer((json_int_t)s->delay_us));
-    if (s->jitter_us)
-        json_object_set_new(o, "jitter_us", json_integer((json_int_t)s->jitter_us));
+    plan_json_put_int(o, "egress_bits", (int64_t)s->egress_bits);
+    plan_json_put_int(o, "ingress_bits", (int64_t)s->ingress_bits);
+    plan_json_put_int(o, "delay_us", (int64_t)s->delay_us);
+    plan_json_put_int(o, "jitter_us", (int64_t)s->jitter_us);
     if (s->loss_pct > 0)
         json_object_set_new(o, "loss_pct", json_real(s->loss_pct));
     json_object_set_new(j, "shape", o);
