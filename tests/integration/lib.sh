@@ -240,8 +240,9 @@ outside_host_del() {
 # pid_of_state FILE [KEY]: the pid (or KEY) recorded in a run state file.
 pid_of_state() {
     local line
-    [ -r "$1" ] || return 1
-    line=$(<"$1")
+    # (the file may go between a test and the read: no message then, it
+    # would land in the output of the command the caller is capturing)
+    { line=$(<"$1"); } 2>/dev/null || return 1
     [[ $line =~ \"${2:-pid}\":\ *([0-9]+) ]] || return 1
     [ "${BASH_REMATCH[1]}" -gt 1 ] || return 1
     echo "${BASH_REMATCH[1]}"
